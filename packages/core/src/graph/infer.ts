@@ -1,0 +1,73 @@
+/**
+ * Static shape inference and constant folding for one concrete input shape. Torch exports
+ * build shapes at run time (Shape → Gather → Unsqueeze → Concat → Reshape); with the input
+ * shape fixed these chains fold to constants here, so the GPU sees only float work.
+ */
+import { CamanimError, isCamanimError } from '../errors.ts';
+import type { OpDef } from '../ops/op.ts';
+import type { OpRegistry } from '../ops/registry.ts';
+import type { Graph, HostTensor, Node, ValueInfo } from './ir.ts';
+
+export interface InferredNode {
+  readonly node: Node;
+  readonly op: OpDef;
+  readonly attrs: unknown;
+}
+
+export interface Inferred {
+  readonly values: ReadonlyMap<string, ValueInfo>;
+  /** Tensors known at plan time: initializers and folded results. */
+  readonly consts: ReadonlyMap<string, HostTensor>;
+  /** Nodes left to run on the GPU, in topological order. */
+  readonly nodes: readonly InferredNode[];
+}
+
+export function inferGraph(graph: Graph, order: readonly Node[], registry: OpRegistry, inputs: ReadonlyMap<string, ValueInfo>): Inferred {
+  const values = new Map<string, ValueInfo>(inputs);
+  const consts = new Map<string, HostTensor>();
+  for (const [name, t] of graph.initializers) {
+    if (!inputs.has(name)) {
+      consts.set(name, t);
+      values.set(name, { dtype: t.dtype, shape: t.shape });
+    }
+  }
+  const nodes: InferredNode[] = [];
+  for (const node of order) {
+    const op = registry.get(node.opType)!;
+    const where = { file: graph.source, node: node.name, op: node.opType };
+    try {
+      const attrs = op.attrs(node, graph.opset);
+      const io = {
+        node,
+        opset: graph.opset,
+        inputs: node.inputs.map((n) => (n ? values.get(n) : undefined)),
+        consts: node.inputs.map((n) => (n ? consts.get(n) : undefined)),
+      };
+      for (const k of op.constInputs ?? []) {
+        if (node.inputs[k] && !io.consts[k]) {
+          throw new CamanimError('bad-model', `Input ${k} ('${node.inputs[k]}') must be known before the run, but it is computed from the image`, where, 'camanim supports static shapes only; re-export with constant shape inputs');
+        }
+      }
+      const outs = op.shape(io, attrs);
+      outs.forEach((info, k) => {
+        if (info.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+          throw new CamanimError('bad-shape', `Output '${node.outputs[k]}' would have shape [${info.shape.join(', ')}]`, where, 'The input shape does not fit this model');
+        }
+        if (node.outputs[k]) values.set(node.outputs[k], info);
+      });
+      const folded = op.fold?.(io, attrs, outs);
+      if (folded) {
+        folded.forEach((t, k) => node.outputs[k] && consts.set(node.outputs[k], t));
+      } else {
+        nodes.push({ node, op, attrs });
+      }
+    } catch (e) {
+      if (isCamanimError(e)) {
+        if (!e.where.node) throw new CamanimError(e.code, e.what, { ...where, ...e.where }, e.hint, { cause: e });
+        throw e;
+      }
+      throw new CamanimError('bad-model', `Shape inference failed: ${(e as Error).message}`, where, 'The model may be corrupt or use an unsupported variant of this op', { cause: e });
+    }
+  }
+  return { values, consts, nodes };
+}

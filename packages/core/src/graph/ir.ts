@@ -1,0 +1,62 @@
+/**
+ * The Graph IR: ONNX nodes with parsed attributes, initializers as host tensors, and static
+ * value infos. Integer tensors live on the host as Float64Array (exact below 2^53, enough for
+ * shapes and indices); only float32 tensors go to the GPU.
+ */
+export type DType = 'float32' | 'float64' | 'float16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool' | 'string' | 'unknown';
+
+export interface HostTensor {
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly data: Float32Array | Float64Array;
+}
+
+/** Static information about a value once shapes are inferred. */
+export interface ValueInfo {
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+}
+
+export type AttrValue = number | string | number[] | string[] | HostTensor | Graph;
+
+export interface Node {
+  readonly name: string;
+  readonly opType: string;
+  readonly domain: string;
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly attributes: ReadonlyMap<string, AttrValue>;
+}
+
+export interface GraphValue {
+  readonly name: string;
+  readonly dtype: DType;
+  /** Declared dims; a string is a symbolic (dynamic) dim, -1 an unknown one. */
+  readonly dims: readonly (number | string)[];
+}
+
+export interface Graph {
+  readonly nodes: readonly Node[];
+  readonly inputs: readonly GraphValue[];
+  readonly outputs: readonly GraphValue[];
+  readonly initializers: ReadonlyMap<string, HostTensor>;
+  /** Opset of the default ONNX domain. */
+  readonly opset: number;
+  /** File the graph came from, for error messages. */
+  readonly source: string;
+}
+
+export function isFloat(dtype: DType): boolean {
+  return dtype === 'float32' || dtype === 'float64' || dtype === 'float16';
+}
+
+export function elementCount(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function hostTensor(dtype: DType, shape: readonly number[], data: ArrayLike<number>): HostTensor {
+  const arr = dtype === 'float32' ? Float32Array.from(data) : Float64Array.from(data);
+  return { dtype, shape: [...shape], data: arr };
+}

@@ -1,0 +1,220 @@
+/**
+ * loadModel: bytes or a path → a Model that knows its inputs, outputs and layers, plans per
+ * input shape (cached) and runs forward passes that keep every activation on the GPU.
+ */
+import { CamanimError } from './errors.ts';
+import { inferGraph, type Inferred } from './graph/infer.ts';
+import type { Graph, Node, ValueInfo } from './graph/ir.ts';
+import { toposort } from './graph/toposort.ts';
+import { decodeModel } from './onnx/decode.ts';
+import { externalReader, type FileSource } from './onnx/external-data.ts';
+import { defaultRegistry } from './ops/index.ts';
+import { checkSupported, type OpRegistry } from './ops/registry.ts';
+import { buildPlan, type Plan } from './plan/plan.ts';
+import { ConstCache } from './runtime/const-cache.ts';
+import { acquireDevice, type Device } from './runtime/device.ts';
+import { Runtime } from './runtime/runtime.ts';
+import type { GpuTensor, TensorData } from './runtime/tensor.ts';
+import { Run, type RunOptions } from './run.ts';
+
+export interface ModelInput {
+  readonly name: string;
+  readonly dtype: string;
+  /** Declared dims; symbolic ones as strings. */
+  readonly dims: readonly (number | string)[];
+  /** Concrete shape used when none is given (symbolic batch → 1). */
+  readonly shape: readonly number[];
+}
+
+export interface Layer {
+  /** Position in topological order among all node outputs. */
+  readonly index: number;
+  /** ONNX tensor name of the node output. */
+  readonly name: string;
+  readonly node: string;
+  readonly opType: string;
+  readonly shape: readonly number[];
+}
+
+export interface LoadOptions {
+  device?: Device;
+  runtime?: Runtime;
+  /** Name used in messages when `source` is bytes. */
+  name?: string;
+  /** Where external data files are read from (defaults to the model's folder on disk). */
+  files?: FileSource;
+  /** Concrete input shape when the model declares symbolic spatial dims. */
+  inputShape?: readonly number[];
+  registry?: OpRegistry;
+}
+
+export async function loadModel(source: string | URL | Uint8Array | ArrayBuffer, opts: LoadOptions = {}): Promise<Model> {
+  const { bytes, name, files } = await readSource(source, opts);
+  const graph = decodeModel(bytes, name, externalReader(files, name));
+  const registry = opts.registry ?? defaultRegistry;
+  checkSupported(graph, registry);
+  const order = toposort(graph);
+  const runtime = opts.runtime ?? new Runtime(opts.device ?? (await acquireDevice()));
+  return new Model(graph, order, registry, runtime, opts.inputShape);
+}
+
+async function readSource(source: string | URL | Uint8Array | ArrayBuffer, opts: LoadOptions): Promise<{ bytes: Uint8Array; name: string; files?: FileSource }> {
+  if (source instanceof Uint8Array) return { bytes: source, name: opts.name ?? 'model.onnx', files: opts.files };
+  if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source), name: opts.name ?? 'model.onnx', files: opts.files };
+  const isHttp = source instanceof URL ? /^https?:$/.test(source.protocol) : /^https?:\/\//.test(source);
+  if (isHttp) {
+    const res = await fetch(source);
+    if (!res.ok) throw new CamanimError('not-found', `Could not fetch the model: HTTP ${res.status}`, { file: String(source) });
+    return { bytes: new Uint8Array(await res.arrayBuffer()), name: String(source), files: opts.files };
+  }
+  const { readFile, stat } = await import('node:fs/promises');
+  const { dirname, resolve } = await import('node:path');
+  const { fileURLToPath } = await import('node:url');
+  const path = resolve(source instanceof URL ? fileURLToPath(source) : source);
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isFile()) throw new CamanimError('not-found', 'Model file not found', { file: path }, 'Check the path to the .onnx file');
+  const { folderSource } = await import('./onnx/node-files.ts');
+  return { bytes: new Uint8Array(await readFile(path)), name: path, files: opts.files ?? folderSource(dirname(path)) };
+}
+
+export type RunInput = TensorData | GpuTensor;
+
+export class Model {
+  readonly inputs: readonly ModelInput[];
+  readonly consts: ConstCache;
+  private readonly plans = new Map<string, { inferred: Inferred; full: Plan }>();
+  private readonly subPlans = new Map<string, Plan>();
+  private layerCache?: Layer[];
+  private disposed = false;
+
+  constructor(
+    readonly graph: Graph,
+    readonly order: readonly Node[],
+    readonly registry: OpRegistry,
+    readonly runtime: Runtime,
+    inputShape?: readonly number[],
+  ) {
+    if (graph.inputs.length === 0) throw new CamanimError('bad-model', 'The model has no graph input', { file: graph.source });
+    this.inputs = graph.inputs.map((input, k) => ({
+      name: input.name,
+      dtype: input.dtype,
+      dims: input.dims,
+      shape: k === 0 && inputShape ? [...inputShape] : concreteShape(input.dims),
+    }));
+    this.consts = new ConstCache(runtime);
+  }
+
+  get source(): string {
+    return this.graph.source;
+  }
+
+  /** The single 4-D [N, C, H, W] image input that CAM methods explain. */
+  imageInput(): ModelInput {
+    const images = this.inputs.filter((i) => i.dims.length === 4);
+    if (this.inputs.length !== 1 || images.length !== 1) {
+      const list = this.inputs.map((i) => `${i.name} [${i.dims.join(', ')}]`).join('; ');
+      throw new CamanimError('bad-model', `camanim explains models with one 4-D image input [N, C, H, W]; this model has: ${list}`, { file: this.source }, 'Export the model with a single NCHW image input');
+    }
+    return images[0];
+  }
+
+  /** Output names and shapes at the default input shape. */
+  get outputs(): { name: string; shape: readonly number[] }[] {
+    const { inferred } = this.planFor(this.defaultShapes());
+    return this.graph.outputs.map((o) => ({ name: o.name, shape: inferred.values.get(o.name)?.shape ?? [] }));
+  }
+
+  /** Every node output computed on the GPU, in topological order, at the default input shape. */
+  get layers(): readonly Layer[] {
+    if (!this.layerCache) {
+      const { inferred } = this.planFor(this.defaultShapes());
+      this.layerCache = inferred.nodes.flatMap((n) =>
+        n.node.outputs.filter(Boolean).map((name) => ({ name, node: n.node.name, opType: n.node.opType, shape: inferred.values.get(name)!.shape })),
+      ).map((l, index) => ({ index, ...l }));
+    }
+    return this.layerCache;
+  }
+
+  defaultShapes(): Map<string, readonly number[]> {
+    return new Map(this.inputs.map((i) => {
+      if (i.shape.some((d) => d < 0)) {
+        throw new CamanimError('bad-model', `Input '${i.name}' has symbolic dims [${i.dims.join(', ')}]`, { file: this.source, tensor: i.name }, 'Pass inputShape when loading the model, e.g. [1, 3, 224, 224]');
+      }
+      return [i.name, i.shape];
+    }));
+  }
+
+  /** Shape inference, folding and kernels for one set of input shapes, cached. */
+  planFor(shapes: ReadonlyMap<string, readonly number[]>): { inferred: Inferred; full: Plan } {
+    const key = [...shapes.values()].map((s) => s.join('x')).join(';');
+    let p = this.plans.get(key);
+    if (!p) {
+      const infos = new Map<string, ValueInfo>([...shapes].map(([n, shape]) => [n, { dtype: 'float32', shape }]));
+      const inferred = inferGraph(this.graph, this.order, this.registry, infos);
+      p = { inferred, full: buildPlan(inferred, inferred.nodes, this.graph.opset, this.graph.source) };
+      this.plans.set(key, p);
+    }
+    return p;
+  }
+
+  /** The nodes downstream of `overridden` tensors only, planned for `shapes`, cached. */
+  downstreamPlan(shapes: ReadonlyMap<string, readonly number[]>, overridden: readonly string[]): { inferred: Inferred; plan: Plan } {
+    const { inferred } = this.planFor(shapes);
+    const key = `${[...shapes.values()].map((s) => s.join('x')).join(';')}|${[...overridden].sort().join('|')}`;
+    let plan = this.subPlans.get(key);
+    if (!plan) {
+      const dirty = new Set(overridden);
+      const nodes = inferred.nodes.filter((n) => {
+        if (n.node.outputs.some((o) => overridden.includes(o)) || !n.node.inputs.some((i) => dirty.has(i))) return false;
+        n.node.outputs.forEach((o) => dirty.add(o));
+        return true;
+      });
+      plan = buildPlan(inferred, nodes, this.graph.opset, this.graph.source);
+      this.subPlans.set(key, plan);
+    }
+    return { inferred, plan };
+  }
+
+  /** Runs the whole model and keeps every activation on the GPU. One tensor for single-input models. */
+  async run(input: RunInput | Readonly<Record<string, RunInput>>, opts: RunOptions = {}): Promise<Run> {
+    this.checkAlive();
+    const feeds = isTensor(input) ? { [this.inputs[0].name]: input } : input;
+    for (const expected of this.inputs) {
+      const given = feeds[expected.name];
+      if (!given) throw new CamanimError('bad-input', `Missing input '${expected.name}'`, { file: this.source, tensor: expected.name }, `Give a tensor of shape [${expected.dims.join(', ')}]`);
+      const shape = given.shape;
+      const fits = shape.length === expected.dims.length && shape.every((d, k) => d > 0 && Number.isInteger(d) && (k === 0 || typeof expected.dims[k] !== 'number' || expected.dims[k] === d || (expected.dims[k] as number) <= 0));
+      if (!fits) {
+        throw new CamanimError('bad-input', `Input has shape [${shape.join(', ')}] but the model expects [${expected.dims.join(', ')}]`, { file: this.source, tensor: expected.name }, 'Resize the image to the model input size (any batch size works)');
+      }
+      if ('data' in given && given.data.length !== shape.reduce((a, b) => a * b, 1)) {
+        throw new CamanimError('bad-input', `Input data holds ${given.data.length} values but shape [${shape.join(', ')}] needs ${shape.reduce((a, b) => a * b, 1)}`, { tensor: expected.name });
+      }
+    }
+    return Run.start(this, feeds, opts);
+  }
+
+  checkAlive(): void {
+    if (this.disposed) throw new CamanimError('disposed', 'The model was disposed', { file: this.source });
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.consts.dispose();
+    this.plans.clear();
+    this.subPlans.clear();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+function concreteShape(dims: readonly (number | string)[]): number[] {
+  return dims.map((d, k) => (typeof d === 'number' && d > 0 ? d : k === 0 ? 1 : -1));
+}
+
+function isTensor(x: RunInput | Readonly<Record<string, RunInput>>): x is RunInput {
+  return Array.isArray((x as RunInput).shape) && ('data' in x || 'buffer' in x);
+}

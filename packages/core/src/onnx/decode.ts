@@ -1,0 +1,109 @@
+/**
+ * ModelProto bytes → Graph. Decoding is bounded (file size, node count, name lengths) and
+ * every structural problem becomes a CamanimError naming the file and node.
+ */
+import onnxProto from 'onnx-proto';
+import { CamanimError } from '../errors.ts';
+import type { AttrValue, Graph, GraphValue, HostTensor, Node } from '../graph/ir.ts';
+import { dtypeOf, tensorFromProto, toNumber, type ExternalReader } from './tensor.ts';
+
+const { onnx } = onnxProto;
+
+export const LIMITS = { fileBytes: 2 ** 31 - 1, nodes: 200_000, nameLength: 4096 };
+/** Newest default-domain opset whose operator semantics camanim implements. */
+export const MAX_OPSET = 21;
+export const MIN_OPSET = 7;
+
+export function decodeModel(bytes: Uint8Array, source: string, readExternal?: ExternalReader): Graph {
+  if (bytes.length > LIMITS.fileBytes) {
+    throw new CamanimError('resource-limit', `Model file is ${bytes.length} bytes, over the 2 GiB protobuf limit`, { file: source }, 'Save large weights as external data');
+  }
+  let model: InstanceType<typeof onnx.ModelProto>;
+  try {
+    model = onnx.ModelProto.decode(bytes);
+  } catch (cause) {
+    throw new CamanimError('bad-model', `Not a valid ONNX file: ${(cause as Error).message}`, { file: source }, 'Check that the file is a complete .onnx model (it may be truncated or another format)', { cause });
+  }
+  const g = model.graph;
+  if (!g || !g.node || g.node.length === 0) {
+    throw new CamanimError('bad-model', 'The file decodes but holds no graph nodes', { file: source }, 'Check that the file is an ONNX model exported from a framework');
+  }
+  if (g.node.length > LIMITS.nodes) {
+    throw new CamanimError('resource-limit', `Graph has ${g.node.length} nodes, over the limit of ${LIMITS.nodes}`, { file: source });
+  }
+  const opset = defaultOpset(model, source);
+  const initializers = new Map<string, HostTensor>();
+  for (const t of g.initializer ?? []) {
+    const name = checkName(t.name, source, 'initializer');
+    initializers.set(name, tensorFromProto(t, source, readExternal));
+  }
+  const nodes = g.node.map((n, k) => decodeNode(n, k, source, readExternal));
+  const inputs = (g.input ?? []).map((v) => valueOf(v, source)).filter((v) => !initializers.has(v.name));
+  const outputs = (g.output ?? []).map((v) => valueOf(v, source));
+  return { nodes, inputs, outputs, initializers, opset, source };
+}
+
+function defaultOpset(model: InstanceType<typeof onnx.ModelProto>, source: string): number {
+  const entry = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
+  const opset = entry ? toNumber(entry.version) : MIN_OPSET;
+  if (opset > MAX_OPSET) {
+    throw new CamanimError('bad-model', `Model uses ONNX opset ${opset}; camanim supports opsets ${MIN_OPSET} to ${MAX_OPSET}`, { file: source }, `Re-export with opset_version=${Math.min(17, MAX_OPSET)}`);
+  }
+  return Math.max(opset, 1);
+}
+
+function checkName(name: string | null | undefined, source: string, what: string): string {
+  if (!name) throw new CamanimError('bad-model', `An ${what} has no name`, { file: source }, 'The model file is corrupt');
+  if (name.length > LIMITS.nameLength) throw new CamanimError('resource-limit', `An ${what} name is ${name.length} characters long`, { file: source });
+  return name;
+}
+
+function valueOf(v: InstanceType<typeof onnx.ValueInfoProto> | onnxProto.onnx.IValueInfoProto, source: string): GraphValue {
+  const name = checkName(v.name, source, 'graph input or output');
+  const tt = v.type?.tensorType;
+  const dims = (tt?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : d.dimValue != null ? toNumber(d.dimValue) : -1));
+  return { name, dtype: dtypeOf(tt?.elemType), dims };
+}
+
+function decodeNode(n: onnxProto.onnx.INodeProto, index: number, source: string, readExternal?: ExternalReader): Node {
+  const opType = n.opType ?? '';
+  const name = n.name || `${opType}_${index}`;
+  if (!opType) throw new CamanimError('bad-model', 'Node has no op type', { file: source, node: name });
+  const attributes = new Map<string, AttrValue>();
+  for (const a of n.attribute ?? []) {
+    if (!a.name) continue;
+    attributes.set(a.name, attrValue(a, source, name, readExternal));
+  }
+  return {
+    name,
+    opType,
+    domain: n.domain ?? '',
+    inputs: [...(n.input ?? [])],
+    outputs: [...(n.output ?? [])],
+    attributes,
+  };
+}
+
+const utf8 = new TextDecoder();
+
+function attrValue(a: onnxProto.onnx.IAttributeProto, source: string, node: string, readExternal?: ExternalReader): AttrValue {
+  switch (a.type) {
+    case 1: return a.f ?? 0;
+    case 2: return toNumber(a.i);
+    case 3: return utf8.decode(a.s ?? new Uint8Array());
+    case 4: return tensorFromProto(a.t ?? {}, source, readExternal);
+    case 6: return [...(a.floats ?? [])];
+    case 7: return (a.ints ?? []).map(toNumber);
+    case 8: return (a.strings ?? []).map((s) => utf8.decode(s));
+    case 5:
+      throw new CamanimError('unsupported-op', `Attribute '${a.name}' holds a subgraph (control flow), which camanim does not run`, { file: source, node }, 'Export the model without If/Loop/Scan');
+    default:
+      // Older exporters leave `type` unset: infer it from the field that is filled.
+      if (a.ints?.length) return a.ints.map(toNumber);
+      if (a.floats?.length) return [...a.floats];
+      if (a.t) return tensorFromProto(a.t, source, readExternal);
+      if (a.s?.length) return utf8.decode(a.s);
+      if (a.i != null && toNumber(a.i) !== 0) return toNumber(a.i);
+      return a.f ?? 0;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Binary element-wise ops with numpy broadcasting, one table row each: the WGSL expression
+ * over `a` and `b`, the host function for constant folding, and the VJP expressions for
+ * each input (over `a`, `b`, `y` and the incoming gradient `g`).
+ * https://onnx.ai/onnx/operators/onnx__Add.html (Sub, Mul, Div, Pow, PRelu alike)
+ */
+import { binaryKernel } from '@camanim/shaders';
+import { isFloat } from '../graph/ir.ts';
+import { broadcastHost, broadcastShapes } from './broadcast.ts';
+import { defineOp, input, output, type OpDef } from './op.ts';
+
+export interface BinaryRow {
+  readonly type: string;
+  readonly wgsl: string;
+  readonly host: (a: number, b: number) => number;
+  /** dL/da and dL/db as WGSL over a, b, y, g; reduced over broadcast dims by autodiff. */
+  readonly grad: readonly [string, string];
+  readonly header?: string;
+}
+
+export const binaryRows: readonly BinaryRow[] = [
+  { type: 'Add', wgsl: 'a + b', host: (a, b) => a + b, grad: ['g', 'g'] },
+  { type: 'Sub', wgsl: 'a - b', host: (a, b) => a - b, grad: ['g', '-g'] },
+  { type: 'Mul', wgsl: 'a * b', host: (a, b) => a * b, grad: ['g * b', 'g * a'] },
+  { type: 'Div', wgsl: 'a / b', host: (a, b) => a / b, grad: ['g / b', '-g * a / (b * b)'] },
+  // pow(a, b) in WGSL is undefined for a < 0; ONNX allows integer exponents of negatives.
+  { type: 'Pow', wgsl: 'pow_any(a, b)', host: (a, b) => a ** b, grad: ['g * b * pow_any(a, b - 1.0)', 'g * y * log(a)'], header: POW_HEADER() },
+  { type: 'PRelu', wgsl: 'select(a * b, a, a >= 0.0)', host: (a, b) => (a >= 0 ? a : a * b), grad: ['select(g * b, g, a >= 0.0)', 'select(g * a, 0.0, a >= 0.0)'] },
+];
+
+function POW_HEADER(): string {
+  return `fn pow_any(a: f32, b: f32) -> f32 {
+  if (a >= 0.0) { return pow(a, b); }
+  let r = pow(-a, b);
+  if (b == round(b)) { return select(r, -r, (i32(b) & 1) == 1); }
+  var nan_bits = 0x7fc00000u;
+  return bitcast<f32>(nan_bits);
+}`;
+}
+
+export function binaryOp(row: BinaryRow): OpDef<null> {
+  return defineOp<null>({
+    type: row.type,
+    attrs: () => null,
+    shape: ({ node, inputs }) => {
+      const a = inputs[0]!;
+      const b = inputs[1]!;
+      // PRelu's slope broadcasts to X only (unidirectional); the result keeps X's shape.
+      return [{ dtype: a.dtype, shape: broadcastShapes(node, [a.shape, b.shape]) }];
+    },
+    fold: ({ consts }, _attrs, outputs) => {
+      const [a, b] = consts;
+      if (!a || !b) return undefined;
+      const int = !isFloat(a.dtype);
+      const f = int && row.type === 'Div' ? (x: number, y: number) => Math.trunc(x / y) : row.host;
+      return [{ dtype: a.dtype, shape: outputs[0].shape, data: broadcastHost(outputs[0].shape, [a, b], f, a.dtype === 'float32') }];
+    },
+    forward: ({ node, inputs, outputs }) => [
+      { kernel: binaryKernel(node.opType, outputs[0].shape, inputs[0]!.shape, inputs[1]!.shape, row.wgsl, row.header), args: [input(0), input(1), output(0)] },
+    ],
+  });
+}
+
+export const binaryOps = binaryRows.map(binaryOp);

@@ -1,0 +1,21 @@
+/** Small helpers shared by op modules for host tensors and constant inputs. */
+import { CamanimError } from '../errors.ts';
+import type { HostTensor, Node } from '../graph/ir.ts';
+import type { OpIO } from './op.ts';
+
+/** Integer values of a constant input (shape, axes, indices), or undefined when omitted. */
+export function constInts(io: OpIO, k: number): number[] | undefined {
+  if (!io.node.inputs[k]) return undefined;
+  const c = io.consts[k];
+  if (!c) throw new CamanimError('bad-model', `Input ${k} ('${io.node.inputs[k]}') must be a constant`, { node: io.node.name, op: io.node.opType }, 'camanim needs shapes and axes known before the run');
+  return Array.from(c.data, (v) => Number(v));
+}
+
+/** Same data under another shape (reshape-like folds). */
+export function reshaped(t: HostTensor, shape: readonly number[]): HostTensor {
+  return { dtype: t.dtype, shape: [...shape], data: t.data };
+}
+
+export function shapeError(node: Node, what: string, hint?: string): CamanimError {
+  return new CamanimError('bad-shape', what, { node: node.name, op: node.opType }, hint);
+}

@@ -1,0 +1,80 @@
+/**
+ * The contract of an op module: attribute parsing, a pure shape rule, optional constant
+ * folding on the host, the forward kernels and (autograd) the VJPs. See STYLE.md for the
+ * order the parts appear in.
+ */
+import type { KernelSpec } from '@camanim/shaders';
+import type { HostTensor, Node, ValueInfo } from '../graph/ir.ts';
+
+/** What a shape rule or fold sees: the node, input infos and any inputs known at plan time. */
+export interface OpIO {
+  readonly node: Node;
+  readonly opset: number;
+  /** undefined where an optional input is omitted (an empty name). */
+  readonly inputs: readonly (ValueInfo | undefined)[];
+  /** Values of inputs known at plan time (initializers and folded tensors). */
+  readonly consts: readonly (HostTensor | undefined)[];
+}
+
+/** The same plus inferred outputs, for kernel builders. */
+export interface KernelIO extends OpIO {
+  readonly outputs: readonly ValueInfo[];
+}
+
+/** A buffer a kernel binds, in the order the kernel declares its bindings. */
+export type Arg =
+  | { readonly kind: 'input'; readonly index: number }
+  | { readonly kind: 'output'; readonly index: number }
+  /** A constant derived at plan time (e.g. a re-laid-out weight), uploaded once per model under `key`. */
+  | { readonly kind: 'data'; readonly key: string; readonly data: Float32Array }
+  /** A temporary buffer shared by the steps of one node, `id` distinguishes several. */
+  | { readonly kind: 'scratch'; readonly id: number; readonly elements: number }
+  /** Backward only: the gradient flowing into output `index` / out of input `index`. */
+  | { readonly kind: 'gradOutput'; readonly index: number }
+  | { readonly kind: 'gradInput'; readonly index: number };
+
+export interface Step {
+  readonly kernel: KernelSpec;
+  readonly args: readonly Arg[];
+}
+
+export const input = (index: number): Arg => ({ kind: 'input', index });
+export const output = (index: number): Arg => ({ kind: 'output', index });
+export const gradOutput = (index: number): Arg => ({ kind: 'gradOutput', index });
+export const gradInput = (index: number): Arg => ({ kind: 'gradInput', index });
+export const scratch = (id: number, elements: number): Arg => ({ kind: 'scratch', id, elements });
+
+/** What a VJP builder sees: forward IO plus which input gradients are wanted. */
+export interface VjpIO extends KernelIO {
+  /** wanted[i]: the gradient with respect to input i is needed. */
+  readonly wanted: readonly boolean[];
+  /** Backward mode: 'guided' makes ReLU-like VJPs pass only positive gradients. */
+  readonly mode: 'standard' | 'guided';
+}
+
+export interface OpDef<A = unknown> {
+  readonly type: string;
+  /** Parses and validates attributes; opset-dependent defaults are stated here once. */
+  attrs(node: Node, opset: number): A;
+  /** Output infos from input infos (and the values of constant inputs where the rule needs them). */
+  shape(io: OpIO, attrs: A): ValueInfo[];
+  /** Host evaluation when the result is known at plan time; undefined when it is not. */
+  fold?(io: OpIO, attrs: A, outputs: readonly ValueInfo[]): HostTensor[] | undefined;
+  /** Output 0 is input 0 with another shape: no kernel, the buffer is shared. */
+  readonly alias?: boolean;
+  /** Indices of inputs that must be known at plan time (Reshape's shape, Slice's starts...). */
+  readonly constInputs?: readonly number[];
+  forward?(io: KernelIO, attrs: A): Step[];
+  /**
+   * Gradient steps: write `gradInput(i)` for each wanted i from `gradOutput(k)` and the forward
+   * `input(i)` / `output(k)` values (all retained). Inputs with no gradient (indices, shapes)
+   * are never wanted. A `gradInput` buffer starts zeroed and may be accumulated into.
+   */
+  vjp?(io: VjpIO, attrs: A): Step[];
+  /** Inputs through which no gradient flows (shape tensors, indices). */
+  readonly nonDifferentiable?: readonly number[];
+}
+
+export function defineOp<A>(op: OpDef<A>): OpDef<A> {
+  return op;
+}

@@ -1,0 +1,32 @@
+/** The op registry: an explicit list of op modules keyed by ONNX op type. */
+import { CamanimError } from '../errors.ts';
+import type { Graph } from '../graph/ir.ts';
+import type { OpDef } from './op.ts';
+
+export interface OpRegistry {
+  get(type: string): OpDef | undefined;
+  types(): string[];
+}
+
+export function createOpRegistry(ops: readonly OpDef<any>[]): OpRegistry {
+  const map = new Map<string, OpDef>();
+  for (const op of ops) {
+    if (map.has(op.type)) throw new Error(`Op '${op.type}' is registered twice`);
+    map.set(op.type, op as OpDef);
+  }
+  return { get: (t) => map.get(t), types: () => [...map.keys()].sort() };
+}
+
+/** Fails at load time, naming every unsupported node, never at run time. */
+export function checkSupported(graph: Graph, registry: OpRegistry): void {
+  const missing = graph.nodes.filter((n) => (n.domain && n.domain !== 'ai.onnx') || !registry.get(n.opType));
+  if (missing.length === 0) return;
+  const first = missing[0];
+  const others = missing.length > 1 ? ` and ${missing.length - 1} more node(s) of type(s) ${[...new Set(missing.slice(1).map((n) => n.opType))].join(', ')}` : '';
+  throw new CamanimError(
+    'unsupported-op',
+    `Unsupported op '${first.domain ? `${first.domain}.` : ''}${first.opType}'${others}`,
+    { file: graph.source, node: first.name, op: first.opType },
+    `Supported ops: ${registry.types().join(', ')}`,
+  );
+}

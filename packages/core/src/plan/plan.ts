@@ -1,0 +1,89 @@
+/**
+ * A plan turns inferred nodes into kernel steps with every buffer named: graph values by
+ * tensor name, derived constants by key, scratch per node. It is built once per input shape
+ * and executed many times; it holds no GPU memory itself.
+ */
+import type { KernelSpec } from '@camanim/shaders';
+import { CamanimError, isCamanimError } from '../errors.ts';
+import type { Inferred, InferredNode } from '../graph/infer.ts';
+import { isFloat, type ValueInfo } from '../graph/ir.ts';
+import type { Arg, KernelIO } from '../ops/op.ts';
+
+export type BufferRef =
+  | { readonly kind: 'value'; readonly name: string }
+  | { readonly kind: 'data'; readonly key: string; readonly data: Float32Array }
+  | { readonly kind: 'scratch'; readonly elements: number; readonly id: number };
+
+export interface PlanStep {
+  readonly node: InferredNode;
+  readonly kernel: KernelSpec;
+  readonly buffers: readonly BufferRef[];
+}
+
+export interface PlanNode {
+  readonly node: InferredNode;
+  readonly steps: readonly PlanStep[];
+  /** Output 0 shares input 0's buffer (reshape-like ops). */
+  readonly alias: boolean;
+}
+
+export interface Plan {
+  readonly inferred: Inferred;
+  readonly nodes: readonly PlanNode[];
+  /** For each value, the value whose buffer it shares (itself unless aliased). */
+  readonly root: ReadonlyMap<string, string>;
+}
+
+export function kernelIO(inferred: Inferred, n: InferredNode, opset: number): KernelIO {
+  const { node } = n;
+  return {
+    node,
+    opset,
+    inputs: node.inputs.map((x) => (x ? inferred.values.get(x) : undefined)),
+    consts: node.inputs.map((x) => (x ? inferred.consts.get(x) : undefined)),
+    outputs: node.outputs.map((x) => inferred.values.get(x) as ValueInfo),
+  };
+}
+
+/** Resolves an op-level Arg to a plan-level buffer reference. */
+export function resolveArg(a: Arg, n: InferredNode, valueFor: (a: Arg) => string | undefined): BufferRef {
+  switch (a.kind) {
+    case 'data': return { kind: 'data', key: `${n.node.name}:${a.key}`, data: a.data };
+    case 'scratch': return { kind: 'scratch', id: a.id, elements: a.elements };
+    default: {
+      const name = valueFor(a);
+      if (!name) throw new CamanimError('bad-model', `Kernel of this node needs ${a.kind} ${a.index}, which the node does not have`, { node: n.node.name, op: n.node.opType });
+      return { kind: 'value', name };
+    }
+  }
+}
+
+export function buildPlan(inferred: Inferred, nodes: readonly InferredNode[], opset: number, source: string): Plan {
+  const root = new Map<string, string>();
+  const rootOf = (name: string) => root.get(name) ?? name;
+  const planNodes = nodes.map((n): PlanNode => {
+    const io = kernelIO(inferred, n, opset);
+    const where = { file: source, node: n.node.name, op: n.node.opType };
+    io.outputs.forEach((o, k) => {
+      if (!isFloat(o.dtype)) {
+        throw new CamanimError('bad-model', `Output '${n.node.outputs[k]}' is ${o.dtype} and not known before the run; camanim computes float32 tensors on the GPU only`, where, 'Integer tensors must come from shapes or constants');
+      }
+    });
+    if (n.op.alias) {
+      root.set(n.node.outputs[0], rootOf(n.node.inputs[0]));
+      return { node: n, steps: [], alias: true };
+    }
+    try {
+      const steps = n.op.forward!(io, n.attrs).map((s) => ({
+        node: n,
+        kernel: s.kernel,
+        buffers: s.args.map((a) => resolveArg(a, n, (x) => (x.kind === 'input' ? n.node.inputs[x.index] : x.kind === 'output' ? n.node.outputs[x.index] : undefined))),
+      }));
+      return { node: n, steps, alias: false };
+    } catch (e) {
+      if (isCamanimError(e)) throw e;
+      throw new CamanimError('bad-model', `Could not build the kernels: ${(e as Error).message}`, where, 'This op variant may be unsupported', { cause: e });
+    }
+  });
+  return { inferred, nodes: planNodes, root };
+}

@@ -1,0 +1,170 @@
+/**
+ * A Run holds one forward pass: every activation on the GPU by ONNX tensor name, readable on
+ * demand, and the ability to re-run only the downstream part with some tensors overridden.
+ */
+import { broadcastToKernel } from '@camanim/shaders';
+import { CamanimError } from './errors.ts';
+import type { Inferred } from './graph/infer.ts';
+import { executePlan } from './runtime/execute.ts';
+import type { GpuTensor, TensorData } from './runtime/tensor.ts';
+import type { Model, RunInput } from './model.ts';
+
+export interface RunOptions {
+  /** Which computed tensors stay on the GPU: all (default), only graph outputs, or a list. */
+  retain?: 'all' | 'outputs' | readonly string[];
+}
+
+export class Run {
+  private disposed = false;
+
+  private constructor(
+    readonly model: Model,
+    readonly inferred: Inferred,
+    private readonly values: Map<string, GpuTensor>,
+    private readonly owned: GpuTensor[],
+    /** Batch size of this run. */
+    readonly batch: number,
+  ) {}
+
+  static async start(model: Model, feeds: Readonly<Record<string, RunInput>>, opts: RunOptions): Promise<Run> {
+    const shapes = new Map(model.inputs.map((i) => [i.name, [...feeds[i.name].shape]]));
+    const { inferred, full } = model.planFor(shapes);
+    const rt = model.runtime;
+    const env = new Map<string, GpuTensor>();
+    const owned: GpuTensor[] = [];
+    for (const i of model.inputs) {
+      const feed = feeds[i.name];
+      if ('buffer' in feed) env.set(i.name, feed);
+      else {
+        const t = rt.upload(feed.data, feed.shape, i.name);
+        env.set(i.name, t);
+        owned.push(t);
+      }
+    }
+    const retain = retainFn(model, opts);
+    const result = await executePlan(rt, full, env, model.consts, retain, 'forward').catch((e) => {
+      owned.forEach((t) => rt.release(t));
+      throw e;
+    });
+    for (const [n, t] of result.values) env.set(n, t);
+    return new Run(model, inferred, env, [...owned, ...result.owned], shapes.get(model.inputs[0].name)![0]);
+  }
+
+  /** True when the tensor was computed (and retained) or is a constant of the model. */
+  has(name: string): boolean {
+    return this.values.has(name) || this.inferred.consts.has(name);
+  }
+
+  /** The GPU tensor of any retained activation or constant, by ONNX name. */
+  tensor(name: string): GpuTensor {
+    this.checkAlive();
+    const t = this.values.get(name);
+    if (t) return t;
+    const c = this.inferred.consts.get(name);
+    if (c) return this.model.consts.value(name, c);
+    throw new CamanimError('not-found', `No tensor named '${name}' in this run`, { file: this.model.source, tensor: name }, this.inferred.values.has(name) ? 'It was not retained: run with retain: "all"' : 'List tensor names with model.layers');
+  }
+
+  shape(name: string): readonly number[] {
+    const info = this.inferred.values.get(name);
+    if (!info) throw new CamanimError('not-found', `No tensor named '${name}' in this model`, { file: this.model.source, tensor: name }, 'List tensor names with model.layers');
+    return info.shape;
+  }
+
+  /** Copies a tensor to the host. */
+  async read(name: string): Promise<TensorData> {
+    return this.model.runtime.read(this.tensor(name), name);
+  }
+
+  /** The graph outputs, read to the host. */
+  async outputs(): Promise<Record<string, TensorData>> {
+    const entries = await Promise.all(this.model.graph.outputs.map(async (o) => [o.name, await this.read(o.name)] as const));
+    return Object.fromEntries(entries);
+  }
+
+  /**
+   * Re-runs only the nodes downstream of the overridden tensors, batched: each override may
+   * hold N variants of the tensor; upstream tensors of batch 1 are tiled to N.
+   */
+  async runFrom(overrides: Readonly<Record<string, RunInput>>, opts: RunOptions = {}): Promise<Run> {
+    this.checkAlive();
+    const names = Object.keys(overrides);
+    if (names.length === 0) throw new CamanimError('bad-input', 'runFrom needs at least one tensor to override');
+    const n = overrides[names[0]].shape[0];
+    for (const name of names) {
+      if (!this.inferred.values.has(name)) throw new CamanimError('not-found', `runFrom: no tensor named '${name}'`, { file: this.model.source, tensor: name }, 'List tensor names with model.layers');
+    }
+    const shapes = new Map(this.model.inputs.map((i) => [i.name, [n, ...this.shape(i.name).slice(1)]]));
+    const { inferred, plan } = this.model.downstreamPlan(shapes, names);
+    const rt = this.model.runtime;
+    const env = new Map<string, GpuTensor>();
+    const owned: GpuTensor[] = [];
+    const release = () => owned.forEach((t) => rt.release(t));
+    try {
+      for (const name of names) {
+        const want = inferred.values.get(name)!.shape;
+        const given = overrides[name];
+        if (given.shape.join() !== want.join()) {
+          throw new CamanimError('bad-input', `Override has shape [${given.shape.join(', ')}], expected [${want.join(', ')}]`, { tensor: name });
+        }
+        if ('buffer' in given) env.set(name, given);
+        else {
+          const t = rt.upload(given.data, given.shape, name);
+          env.set(name, t);
+          owned.push(t);
+        }
+      }
+      const tiles = [];
+      for (const pn of plan.nodes) {
+        for (const input of pn.node.node.inputs) {
+          if (!input || env.has(input) || inferred.consts.has(input) || plan.nodes.some((p) => p.node.node.outputs.includes(input))) continue;
+          const parent = this.tensor(input);
+          const want = inferred.values.get(input)!.shape;
+          if (parent.shape.join() === want.join()) env.set(input, parent);
+          else {
+            const t = rt.createTensor(want, input);
+            owned.push(t);
+            env.set(input, t);
+            tiles.push({ kernel: broadcastToKernel(want, parent.shape), buffers: [parent.buffer, t.buffer] });
+          }
+        }
+      }
+      if (tiles.length) await rt.run(tiles, 'runFrom:tile');
+      const result = await executePlan(rt, plan, env, this.model.consts, retainFn(this.model, opts), 'runFrom');
+      for (const [k, t] of result.values) env.set(k, t);
+      return new Run(this.model, inferred, env, [...owned, ...result.owned], n);
+    } catch (e) {
+      release();
+      throw e;
+    }
+  }
+
+  checkAlive(): void {
+    if (this.disposed) throw new CamanimError('disposed', 'This run was disposed', { file: this.model.source });
+    this.model.checkAlive();
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const t of this.owned) this.model.runtime.release(t);
+    this.values.clear();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+function retainFn(model: Model, opts: RunOptions): (name: string) => boolean {
+  const outputs = new Set(model.graph.outputs.map((o) => o.name));
+  const r = opts.retain ?? 'all';
+  if (r === 'all') return () => true;
+  if (r === 'outputs') return (n) => outputs.has(n);
+  const set = new Set(r);
+  return (n) => outputs.has(n) || set.has(n);
+}

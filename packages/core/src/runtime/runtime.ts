@@ -1,0 +1,127 @@
+/**
+ * The runtime: one device, its buffer pool and pipeline cache, and the few primitives
+ * everything else uses: upload, read back, and dispatch a list of kernels in one pass.
+ */
+import type { KernelSpec } from '@camanim/shaders';
+import { CamanimError } from '../errors.ts';
+import { BufferPool } from './buffer-pool.ts';
+import type { Device } from './device.ts';
+import type { GpuTensor, TensorData } from './tensor.ts';
+
+export interface Dispatch {
+  readonly kernel: KernelSpec;
+  /** Buffers in binding order (inputs, then outputs). */
+  readonly buffers: readonly GPUBuffer[];
+}
+
+export class Runtime {
+  readonly pool: BufferPool;
+  private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
+
+  constructor(readonly device: Device) {
+    this.pool = new BufferPool(device.gpu, device.limits.maxBufferSize);
+  }
+
+  get gpu(): GPUDevice {
+    return this.device.gpu;
+  }
+
+  /** Compiles (once per distinct WGSL text) and caches a pipeline. */
+  pipeline(kernel: KernelSpec): Promise<GPUComputePipeline> {
+    let p = this.pipelines.get(kernel.wgsl);
+    if (!p) {
+      const module = this.gpu.createShaderModule({ code: kernel.wgsl, label: kernel.name });
+      p = this.gpu.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: kernel.name }).catch(async (cause) => {
+        this.pipelines.delete(kernel.wgsl);
+        const info = await module.getCompilationInfo().catch(() => undefined);
+        const first = info?.messages.find((m) => m.type === 'error');
+        const detail = first ? `line ${first.lineNum}: ${first.message}` : (cause as Error).message;
+        throw new CamanimError('gpu', `Kernel failed to compile: ${detail}`, { kernel: kernel.name }, 'This is a camanim bug; please report it with the model', { cause });
+      });
+      this.pipelines.set(kernel.wgsl, p);
+    }
+    return p;
+  }
+
+  get pipelineCount(): number {
+    return this.pipelines.size;
+  }
+
+  createTensor(shape: readonly number[], label = ''): GpuTensor {
+    const elements = shape.reduce((a, b) => a * b, 1);
+    return { buffer: this.pool.acquire(elements * 4, label), shape: [...shape] };
+  }
+
+  upload(data: Float32Array, shape: readonly number[], label = ''): GpuTensor {
+    const t = this.createTensor(shape, label);
+    this.writeBuffer(t.buffer, data);
+    return t;
+  }
+
+  writeBuffer(buffer: GPUBuffer, data: Float32Array, offsetBytes = 0): void {
+    this.checkAlive('upload');
+    if (data.byteLength) this.gpu.queue.writeBuffer(buffer, offsetBytes, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  release(t: GpuTensor): void {
+    this.pool.release(t.buffer);
+  }
+
+  /** Records every dispatch into one compute pass and submits it; no CPU round trips between kernels. */
+  async run(dispatches: readonly Dispatch[], label = 'run'): Promise<void> {
+    this.checkAlive(label);
+    const pipelines = await Promise.all(dispatches.map((d) => this.pipeline(d.kernel)));
+    this.gpu.pushErrorScope('validation');
+    this.gpu.pushErrorScope('out-of-memory');
+    const encoder = this.gpu.createCommandEncoder({ label });
+    const pass = encoder.beginComputePass({ label });
+    dispatches.forEach((d, k) => {
+      const pipeline = pipelines[k];
+      const bindGroup = this.gpu.createBindGroup({
+        layout: pipeline.getBindGroupLayout(0),
+        entries: d.buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+      });
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(...d.kernel.dispatch);
+    });
+    pass.end();
+    this.gpu.queue.submit([encoder.finish()]);
+    const [oom, validation] = await Promise.all([this.gpu.popErrorScope(), this.gpu.popErrorScope()]);
+    const err = validation ?? oom;
+    if (err) {
+      const kernel = dispatches.find((d) => err.message.includes(d.kernel.name))?.kernel.name ?? label;
+      throw new CamanimError(oom ? 'resource-limit' : 'gpu', `GPU ${oom ? 'out of memory' : 'validation error'}: ${err.message}`, { kernel }, oom ? 'Use a smaller batch or input' : 'This is a camanim bug; please report it with the model');
+    }
+  }
+
+  /** Copies a tensor back to the host. */
+  async read(t: GpuTensor, label = 'read'): Promise<TensorData> {
+    this.checkAlive(label);
+    const elements = t.shape.reduce((a, b) => a * b, 1);
+    const bytes = Math.max(4, elements * 4);
+    const staging = this.gpu.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    try {
+      const encoder = this.gpu.createCommandEncoder();
+      encoder.copyBufferToBuffer(t.buffer, 0, staging, 0, staging.size);
+      this.gpu.queue.submit([encoder.finish()]);
+      await Promise.race([
+        staging.mapAsync(GPUMapMode.READ),
+        this.device.lost.then((r) => {
+          throw new CamanimError('gpu', `GPU device lost while reading results: ${r}`, { tensor: label }, 'Run again; if it repeats, use a smaller model, batch or input');
+        }),
+      ]);
+      const data = new Float32Array(staging.getMappedRange().slice(0, elements * 4));
+      staging.unmap();
+      return { data, shape: [...t.shape] };
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  private checkAlive(step: string): void {
+    if (this.device.isLost()) {
+      throw new CamanimError('gpu', 'The GPU device was lost', { kernel: step }, 'Acquire a new device and load the model again');
+    }
+  }
+}

@@ -1,0 +1,1 @@
+"""Helpers for tools/train_bundled.py (bundled Fashion-MNIST canvas model)."""
