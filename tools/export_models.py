@@ -31,6 +31,7 @@ random init, recalibrated BN) for benchmarks, without gradient fixtures.
 import argparse
 import json
 import os
+import re
 import sys
 import zlib
 from collections import Counter
@@ -59,7 +60,7 @@ def export_one(spec, out_dir, with_grads, size_limit, num_classes):
     model = spec.build()
     model, spread = prepare(model, spec.size, seed,
                             batches=4 if with_grads else 2, batch_size=8 if with_grads else 4)
-    main = onnx_map.export(model, spec.size, spec.opset, spec.constant_folding)
+    main = onnx_map.export(model, spec)
     onnx.checker.check_model(main)
     onnx_path = os.path.join(out_dir, f"{spec.name}.onnx")
     onnx.save(main, onnx_path)
@@ -73,18 +74,25 @@ def export_one(spec, out_dir, with_grads, size_limit, num_classes):
         "ops": onnx_map.op_types(main),
     }
     if with_grads:
-        mapping = onnx_map.map_module_outputs(model, main, spec.grad_modules, spec.size,
-                                              spec.opset, spec.constant_folding)
+        mapping = onnx_map.map_module_outputs(model, main, spec)
         result = grads.compute(model, spec.grad_modules, spec.size, seed)
         bin_path = os.path.join(out_dir, f"{spec.name}.grads.bin")
         meta["grads"] = {"file": f"{spec.name}.grads.bin",
                          **grads.write(bin_path, result, spec.grad_modules, mapping, seed)}
-    with open(os.path.join(out_dir, f"{spec.name}.json"), "w") as f:
-        json.dump(meta, f, indent=2)
-        f.write("\n")
+    write_json(os.path.join(out_dir, f"{spec.name}.json"), meta)
     print(f"{spec.name:20s} {spec.size:4d}px opset {spec.opset:2d} {size / 1e6:7.2f} MB"
           f"  logit std {spread:.3f}  {len(main.graph.node)} nodes", flush=True)
     return meta
+
+
+def write_json(path, obj):
+    """indent=2, but lists of numbers/strings stay on one line."""
+    text = json.dumps(obj, indent=2)
+    text = re.sub(r"\[\s*([^\[\]{}]*?)\s*\]",
+                  lambda m: "[" + ", ".join(x.strip() for x in m.group(1).split(",")) + "]"
+                  if m.group(1).strip() else "[]", text)
+    with open(path, "w") as f:
+        f.write(text + "\n")
 
 
 def print_summary(metas):

@@ -3,11 +3,12 @@ export { acquireDevice, type Device, type AcquireOptions } from './runtime/devic
 export { Runtime, type Dispatch } from './runtime/runtime.ts';
 export type { GpuTensor, TensorData } from './runtime/tensor.ts';
 export type { PoolStats } from './runtime/buffer-pool.ts';
-export { loadModel, Model, type Layer, type LoadOptions, type ModelInput, type RunInput } from './model.ts';
+export { loadModel, modelFromGraph, Model, type Layer, type LoadOptions, type ModelInput, type RunInput } from './model.ts';
 export { Run, type RunOptions } from './run.ts';
 export type { FileSource } from './onnx/external-data.ts';
 export { createOpRegistry, type OpRegistry } from './ops/registry.ts';
 export { defaultRegistry, ops } from './ops/index.ts';
 export type { OpDef, Step, Arg, OpIO, KernelIO, VjpIO } from './ops/op.ts';
-export type { Graph, Node, HostTensor, ValueInfo, DType } from './graph/ir.ts';
+export { isFloat as isFloatType, type Graph, type Node, type HostTensor, type ValueInfo, type DType } from './graph/ir.ts';
 export { decodeModel } from './onnx/decode.ts';
+export { tensorFromProto } from './onnx/tensor.ts';

@@ -50,7 +50,11 @@ export interface LoadOptions {
 
 export async function loadModel(source: string | URL | Uint8Array | ArrayBuffer, opts: LoadOptions = {}): Promise<Model> {
   const { bytes, name, files } = await readSource(source, opts);
-  const graph = decodeModel(bytes, name, externalReader(files, name));
+  return modelFromGraph(decodeModel(bytes, name, externalReader(files, name)), opts);
+}
+
+/** A Model from an already decoded (possibly rewritten) graph. */
+export async function modelFromGraph(graph: Graph, opts: Omit<LoadOptions, 'files' | 'name'> = {}): Promise<Model> {
   const registry = opts.registry ?? defaultRegistry;
   checkSupported(graph, registry);
   const order = toposort(graph);
@@ -94,7 +98,6 @@ export class Model {
     readonly runtime: Runtime,
     inputShape?: readonly number[],
   ) {
-    if (graph.inputs.length === 0) throw new CamanimError('bad-model', 'The model has no graph input', { file: graph.source });
     this.inputs = graph.inputs.map((input, k) => ({
       name: input.name,
       dtype: input.dtype,
@@ -178,12 +181,12 @@ export class Model {
   /** Runs the whole model and keeps every activation on the GPU. One tensor for single-input models. */
   async run(input: RunInput | Readonly<Record<string, RunInput>>, opts: RunOptions = {}): Promise<Run> {
     this.checkAlive();
-    const feeds = isTensor(input) ? { [this.inputs[0].name]: input } : input;
+    const feeds = isTensor(input) ? { [this.inputs[0]?.name ?? '']: input } : input;
     for (const expected of this.inputs) {
       const given = feeds[expected.name];
       if (!given) throw new CamanimError('bad-input', `Missing input '${expected.name}'`, { file: this.source, tensor: expected.name }, `Give a tensor of shape [${expected.dims.join(', ')}]`);
       const shape = given.shape;
-      const fits = shape.length === expected.dims.length && shape.every((d, k) => d > 0 && Number.isInteger(d) && (k === 0 || typeof expected.dims[k] !== 'number' || expected.dims[k] === d || (expected.dims[k] as number) <= 0));
+      const fits = shape.length === expected.dims.length && shape.every((d, k) => d >= 0 && Number.isInteger(d) && (k === 0 || typeof expected.dims[k] !== 'number' || expected.dims[k] === d || (expected.dims[k] as number) <= 0));
       if (!fits) {
         throw new CamanimError('bad-input', `Input has shape [${shape.join(', ')}] but the model expects [${expected.dims.join(', ')}]`, { file: this.source, tensor: expected.name }, 'Resize the image to the model input size (any batch size works)');
       }

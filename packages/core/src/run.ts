@@ -47,7 +47,7 @@ export class Run {
       throw e;
     });
     for (const [n, t] of result.values) env.set(n, t);
-    return new Run(model, inferred, env, [...owned, ...result.owned], shapes.get(model.inputs[0].name)![0]);
+    return new Run(model, inferred, env, [...owned, ...result.owned], model.inputs.length ? shapes.get(model.inputs[0].name)![0] : 1);
   }
 
   /** True when the tensor was computed (and retained) or is a constant of the model. */

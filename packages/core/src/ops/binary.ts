@@ -16,6 +16,8 @@ export interface BinaryRow {
   /** dL/da and dL/db as WGSL over a, b, y, g; reduced over broadcast dims by autodiff. */
   readonly grad: readonly [string, string];
   readonly header?: string;
+  /** Re-shapes `b` before broadcasting (PRelu's legacy per-channel slope). */
+  readonly alignB?: (a: readonly number[], b: readonly number[]) => readonly number[];
 }
 
 export const binaryRows: readonly BinaryRow[] = [
@@ -25,7 +27,14 @@ export const binaryRows: readonly BinaryRow[] = [
   { type: 'Div', wgsl: 'a / b', host: (a, b) => a / b, grad: ['g / b', '-g * a / (b * b)'] },
   // pow(a, b) in WGSL is undefined for a < 0; ONNX allows integer exponents of negatives.
   { type: 'Pow', wgsl: 'pow_any(a, b)', host: (a, b) => a ** b, grad: ['g * b * pow_any(a, b - 1.0)', 'g * y * log(a)'], header: POW_HEADER() },
-  { type: 'PRelu', wgsl: 'select(a * b, a, a >= 0.0)', host: (a, b) => (a >= 0 ? a : a * b), grad: ['select(g * b, g, a >= 0.0)', 'select(g * a, 0.0, a >= 0.0)'] },
+  {
+    type: 'PRelu',
+    wgsl: 'select(a * b, a, a >= 0.0)',
+    host: (a, b) => (a >= 0 ? a : a * b),
+    grad: ['select(g * b, g, a >= 0.0)', 'select(g * a, 0.0, a >= 0.0)'],
+    // Exporters of older opsets give a [C] slope for an [N, C, ...] input: one slope per channel.
+    alignB: (a, b) => (b.length === 1 && a.length > 2 && b[0] === a[1] && b[0] !== a[a.length - 1] ? [b[0], ...a.slice(2).map(() => 1)] : b),
+  },
 ];
 
 function POW_HEADER(): string {
@@ -44,21 +53,25 @@ export function binaryOp(row: BinaryRow): OpDef<null> {
     attrs: () => null,
     shape: ({ node, inputs }) => {
       const a = inputs[0]!;
-      const b = inputs[1]!;
-      // PRelu's slope broadcasts to X only (unidirectional); the result keeps X's shape.
-      return [{ dtype: a.dtype, shape: broadcastShapes(node, [a.shape, b.shape]) }];
+      const b = bShape(row, a.shape, inputs[1]!.shape);
+      return [{ dtype: a.dtype, shape: broadcastShapes(node, [a.shape, b]) }];
     },
     fold: ({ consts }, _attrs, outputs) => {
       const [a, b] = consts;
       if (!a || !b) return undefined;
       const int = !isFloat(a.dtype);
       const f = int && row.type === 'Div' ? (x: number, y: number) => Math.trunc(x / y) : row.host;
-      return [{ dtype: a.dtype, shape: outputs[0].shape, data: broadcastHost(outputs[0].shape, [a, b], f, a.dtype === 'float32') }];
+      const bb = { ...b, shape: bShape(row, a.shape, b.shape) };
+      return [{ dtype: a.dtype, shape: outputs[0].shape, data: broadcastHost(outputs[0].shape, [a, bb], f, a.dtype === 'float32') }];
     },
     forward: ({ node, inputs, outputs }) => [
-      { kernel: binaryKernel(node.opType, outputs[0].shape, inputs[0]!.shape, inputs[1]!.shape, row.wgsl, row.header), args: [input(0), input(1), output(0)] },
+      { kernel: binaryKernel(node.opType, outputs[0].shape, inputs[0]!.shape, bShape(row, inputs[0]!.shape, inputs[1]!.shape), row.wgsl, row.header), args: [input(0), input(1), output(0)] },
     ],
   });
+}
+
+function bShape(row: BinaryRow, a: readonly number[], b: readonly number[]): readonly number[] {
+  return row.alignB ? row.alignB(a, b) : b;
 }
 
 export const binaryOps = binaryRows.map(binaryOp);
