@@ -31,7 +31,6 @@ random init, recalibrated BN) for benchmarks, without gradient fixtures.
 import argparse
 import json
 import os
-import re
 import sys
 import zlib
 from collections import Counter
@@ -79,20 +78,22 @@ def export_one(spec, out_dir, with_grads, size_limit, num_classes):
         bin_path = os.path.join(out_dir, f"{spec.name}.grads.bin")
         meta["grads"] = {"file": f"{spec.name}.grads.bin",
                          **grads.write(bin_path, result, spec.grad_modules, mapping, seed)}
-    write_json(os.path.join(out_dir, f"{spec.name}.json"), meta)
+    with open(os.path.join(out_dir, f"{spec.name}.json"), "w") as f:
+        f.write(to_json(meta) + "\n")
     print(f"{spec.name:20s} {spec.size:4d}px opset {spec.opset:2d} {size / 1e6:7.2f} MB"
           f"  logit std {spread:.3f}  {len(main.graph.node)} nodes", flush=True)
     return meta
 
 
-def write_json(path, obj):
-    """indent=2, but lists of numbers/strings stay on one line."""
-    text = json.dumps(obj, indent=2)
-    text = re.sub(r"\[\s*([^\[\]{}]*?)\s*\]",
-                  lambda m: "[" + ", ".join(x.strip() for x in m.group(1).split(",")) + "]"
-                  if m.group(1).strip() else "[]", text)
-    with open(path, "w") as f:
-        f.write(text + "\n")
+def to_json(obj, level=0):
+    """Like json.dumps(indent=2), but lists of scalars stay on one line."""
+    pad, inner = "  " * level, "  " * (level + 1)
+    if isinstance(obj, dict) and obj:
+        items = [f"{inner}{json.dumps(k)}: {to_json(v, level + 1)}" for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
+    if isinstance(obj, list) and any(isinstance(v, (dict, list)) for v in obj):
+        return "[\n" + ",\n".join(inner + to_json(v, level + 1) for v in obj) + f"\n{pad}]"
+    return json.dumps(obj)
 
 
 def print_summary(metas):

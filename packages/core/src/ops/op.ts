@@ -66,11 +66,18 @@ export interface OpDef<A = unknown> {
   readonly constInputs?: readonly number[];
   forward?(io: KernelIO, attrs: A): Step[];
   /**
-   * Gradient steps: write `gradInput(i)` for each wanted i from `gradOutput(k)` and the forward
-   * `input(i)` / `output(k)` values (all retained). Inputs with no gradient (indices, shapes)
-   * are never wanted. A `gradInput` buffer starts zeroed and may be accumulated into.
+   * Gradient steps: for each wanted input i, write every element of `gradInput(i)` (overwrite,
+   * never accumulate: the autodiff engine sums fan-in itself) from `gradOutput(k)` and the
+   * forward `input(i)` / `output(k)` values, which are all available. An output nobody
+   * differentiates gets a zero-filled `gradOutput`. Inputs with no gradient (indices, shapes)
+   * are never wanted.
    */
   vjp?(io: VjpIO, attrs: A): Step[];
+  /**
+   * Shape in which `vjp` writes gradInput(i) when it is not input i's shape (broadcasting
+   * ops write the output's shape); the engine then sums it down to the input's shape.
+   */
+  vjpShape?(io: VjpIO, attrs: A, i: number): readonly number[];
   /** Inputs through which no gradient flows (shape tensors, indices). */
   readonly nonDifferentiable?: readonly number[];
 }
