@@ -4,7 +4,11 @@
  */
 import { broadcastToKernel } from '@camanim/shaders';
 import { CamanimError } from './errors.ts';
+import { buildBackwardPlan, type BackwardPlan } from './autodiff/backward-plan.ts';
+import { Gradients } from './autodiff/gradients.ts';
+import { seedGradient, type Target } from './autodiff/targets.ts';
 import type { Inferred } from './graph/infer.ts';
+import type { Plan } from './plan/plan.ts';
 import { executePlan } from './runtime/execute.ts';
 import type { GpuTensor, TensorData } from './runtime/tensor.ts';
 import type { Model, RunInput } from './model.ts';
@@ -14,11 +18,28 @@ export interface RunOptions {
   retain?: 'all' | 'outputs' | readonly string[];
 }
 
+export interface BackwardOptions {
+  /** Tensors whose gradients to keep (default: every tensor between the image and the target). */
+  layers?: readonly string[];
+  /** The model output the target reads (default: the first graph output). */
+  output?: string;
+  /** Also compute gradients of weights and biases (FullGrad needs bias gradients). */
+  weights?: boolean;
+  /** 'guided': guided backpropagation (ReLU passes only positive gradients). */
+  mode?: 'standard' | 'guided';
+}
+
+/** Backward plans live as long as the forward plan (cached on the model) they were built from. */
+const backwardPlans = new WeakMap<Plan, Map<string, BackwardPlan>>();
+
 export class Run {
   private disposed = false;
 
   private constructor(
     readonly model: Model,
+    readonly plan: Plan,
+    /** Tensors this run started from: the graph inputs, or a runFrom's overrides. */
+    readonly sources: readonly string[],
     readonly inferred: Inferred,
     private readonly values: Map<string, GpuTensor>,
     private readonly owned: GpuTensor[],
@@ -47,7 +68,7 @@ export class Run {
       throw e;
     });
     for (const [n, t] of result.values) env.set(n, t);
-    return new Run(model, inferred, env, [...owned, ...result.owned], model.inputs.length ? shapes.get(model.inputs[0].name)![0] : 1);
+    return new Run(model, full, model.inputs.map((i) => i.name), inferred, env, [...owned, ...result.owned], model.inputs.length ? shapes.get(model.inputs[0].name)![0] : 1);
   }
 
   /** True when the tensor was computed (and retained) or is a constant of the model. */
@@ -132,11 +153,39 @@ export class Run {
       if (tiles.length) await rt.run(tiles, 'runFrom:tile');
       const result = await executePlan(rt, plan, env, this.model.consts, retainFn(this.model, opts), 'runFrom');
       for (const [k, t] of result.values) env.set(k, t);
-      return new Run(this.model, inferred, env, [...owned, ...result.owned], n);
+      return new Run(this.model, plan, names, inferred, env, [...owned, ...result.owned], n);
     } catch (e) {
       release();
       throw e;
     }
+  }
+
+  /**
+   * One backward pass from the target: the gradient at every tensor between the sources and
+   * the target output (or only at `layers`), kept on the GPU.
+   */
+  async backward(target: Target | readonly Target[], opts: BackwardOptions = {}): Promise<Gradients> {
+    this.checkAlive();
+    const output = opts.output ?? this.model.graph.outputs[0]?.name;
+    if (!output || !this.values.has(output)) {
+      throw new CamanimError('not-found', `Output '${output}' was not computed in this run`, { file: this.model.source, tensor: output }, 'Name one of the model outputs');
+    }
+    for (const name of opts.layers ?? []) {
+      if (!this.inferred.values.has(name)) {
+        throw new CamanimError('not-found', `Layer '${name}' does not exist in this model`, { file: this.model.source, layer: name }, 'List layers with model.layers or `camanim layers`');
+      }
+    }
+    const out = await this.read(output);
+    const seed = seedGradient(target, out.data, out.shape, output);
+    const key = JSON.stringify([output, opts.layers ?? null, !!opts.weights, opts.mode ?? 'standard']);
+    const cache = backwardPlans.get(this.plan) ?? new Map<string, BackwardPlan>();
+    backwardPlans.set(this.plan, cache);
+    let plan = cache.get(key);
+    if (!plan) {
+      plan = buildBackwardPlan(this.plan, this.sources, { target: output, keep: opts.layers, weights: !!opts.weights, mode: opts.mode ?? 'standard' }, this.model.graph.opset, this.model.source);
+      cache.set(key, plan);
+    }
+    return Gradients.execute(this, plan, seed.grad, seed.scores);
   }
 
   checkAlive(): void {

@@ -4,7 +4,7 @@ import { Runtime } from '../src/runtime/runtime.ts';
 import { Model } from '../src/model.ts';
 import { defaultRegistry } from '../src/ops/index.ts';
 import { toposort } from '../src/graph/toposort.ts';
-import type { AttrValue, Graph, HostTensor, Node } from '../src/graph/ir.ts';
+import type { AttrValue, Graph, GraphValue, HostTensor, Node } from '../src/graph/ir.ts';
 
 let runtime: Runtime | undefined;
 
@@ -32,7 +32,7 @@ export async function singleOpModel(opType: string, inputs: OpInput[], attrs: Re
   const outputs = Array.from({ length: opts.outputs ?? 1 }, (_, k) => `out${k}`);
   const node: Node = { name: `${opType}_node`, opType, domain: '', inputs: names, outputs, attributes: new Map(Object.entries(attrs)) };
   const initializers = new Map<string, HostTensor>();
-  const graphInputs = [];
+  const graphInputs: GraphValue[] = [];
   const feeds: Record<string, { data: Float32Array; shape: number[] }> = {};
   inputs.forEach((x, k) => {
     if (x.constant) {

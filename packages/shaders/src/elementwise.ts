@@ -1,62 +1,42 @@
 /**
- * Element-parallel kernel families parameterised by a one-line WGSL expression:
- * `unaryKernel` maps `x`, `binaryKernel` zips `a` and `b` under numpy broadcasting,
- * `ternaryKernel` zips `a`, `b`, `c` (used by VJPs such as dx = g * f'(x)).
+ * Element-parallel kernel families parameterised by a one-line WGSL expression. `zipKernel`
+ * evaluates `expr` over named variables, each loaded from its own tensor broadcast (numpy
+ * rules) to the output shape; `unaryKernel` and `binaryKernel` are its common cases, and VJPs
+ * zip the forward values with the incoming gradient the same way (dx = g * f'(x)).
  */
 import { broadcastIndex, sizeOf } from './strides.ts';
 import { elementKernel, type KernelSpec } from './kernel.ts';
 
-/** `expr` uses `x` (the input element); `header` may define helper functions. */
-export function unaryKernel(name: string, shape: readonly number[], expr: string, header = ''): KernelSpec {
+export interface ZipVar {
+  /** WGSL name of the loaded element (`x`, `a`, `g` ...); its buffer is `in_<name>`. */
+  readonly name: string;
+  readonly shape: readonly number[];
+}
+
+/** Bindings: one input per variable in the given order, then the output. */
+export function zipKernel(name: string, outShape: readonly number[], vars: readonly ZipVar[], expr: string, header = ''): KernelSpec {
+  const loads = vars.map((v) => `  let ${v.name} = in_${v.name}[${broadcastIndex('i', outShape, v.shape)}];`);
   return elementKernel({
     name,
-    inputs: [{ name: 'X' }],
-    outputs: [{ name: 'Y' }],
-    total: sizeOf(shape),
+    inputs: vars.map((v) => ({ name: `in_${v.name}` })),
+    outputs: [{ name: 'out' }],
+    total: sizeOf(outShape),
     header,
-    body: `  let x = X[i];\n  Y[i] = ${expr};`,
+    body: `${loads.join('\n')}\n  out[i] = ${expr};`,
   });
+}
+
+/** `expr` uses `x` (the input element); `header` may define helper functions. */
+export function unaryKernel(name: string, shape: readonly number[], expr: string, header = ''): KernelSpec {
+  return zipKernel(name, shape, [{ name: 'x', shape }], expr, header);
 }
 
 /** `expr` uses `a` and `b`; inputs broadcast to `outShape`. */
-export function binaryKernel(
-  name: string,
-  outShape: readonly number[],
-  aShape: readonly number[],
-  bShape: readonly number[],
-  expr: string,
-  header = '',
-): KernelSpec {
-  return naryKernel(name, outShape, [aShape, bShape], ['a', 'b'], expr, header);
+export function binaryKernel(name: string, outShape: readonly number[], aShape: readonly number[], bShape: readonly number[], expr: string, header = ''): KernelSpec {
+  return zipKernel(name, outShape, [{ name: 'a', shape: aShape }, { name: 'b', shape: bShape }], expr, header);
 }
 
-/** `expr` uses `a`, `b` and `c`; inputs broadcast to `outShape`. */
-export function ternaryKernel(
-  name: string,
-  outShape: readonly number[],
-  shapes: readonly [readonly number[], readonly number[], readonly number[]],
-  expr: string,
-  header = '',
-): KernelSpec {
-  return naryKernel(name, outShape, shapes, ['a', 'b', 'c'], expr, header);
-}
-
-function naryKernel(
-  name: string,
-  outShape: readonly number[],
-  shapes: readonly (readonly number[])[],
-  vars: readonly string[],
-  expr: string,
-  header: string,
-): KernelSpec {
-  const inputs = vars.map((v) => ({ name: v.toUpperCase() }));
-  const loads = vars.map((v, k) => `  let ${v} = ${v.toUpperCase()}[${broadcastIndex('i', outShape, shapes[k])}];`);
-  return elementKernel({
-    name,
-    inputs,
-    outputs: [{ name: 'Y' }],
-    total: sizeOf(outShape),
-    header,
-    body: `${loads.join('\n')}\n  Y[i] = ${expr};`,
-  });
+/** True when the WGSL expression (or header) reads variable `name`. */
+export function usesVar(expr: string, name: string): boolean {
+  return new RegExp(`\\b${name}\\b`).test(expr);
 }

@@ -5,11 +5,11 @@
  * https://onnx.ai/onnx/operators/ (Relu, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Tanh,
  * Erf, Gelu, Sqrt, Clip, Neg, Abs, Exp, Log, Reciprocal, Softplus)
  */
-import { f32Lit, unaryKernel } from '@camanim/shaders';
+import { f32Lit, unaryKernel, usesVar, zipKernel } from '@camanim/shaders';
 import { CamanimError } from '../errors.ts';
 import type { Node } from '../graph/ir.ts';
 import { floatAttr, stringAttr } from './attrs.ts';
-import { defineOp, input, output, type OpDef, type OpIO } from './op.ts';
+import { defineOp, gradInput, gradOutput, input, output, type Arg, type OpDef, type OpIO, type VjpIO } from './op.ts';
 
 type Params = Record<string, number>;
 
@@ -20,6 +20,8 @@ export interface UnaryRow {
   readonly host: (x: number, p: Params) => number;
   /** dL/dx over x, y, g. `guided` rows (ReLU) pass only positive gradients in guided mode. */
   readonly grad: (p: Params) => string;
+  /** Guided backpropagation: the VJP that passes only positive gradients (ReLU). */
+  readonly guided?: (p: Params) => string;
   readonly header?: string;
 }
 
@@ -42,7 +44,8 @@ const SQRT1_2 = Math.SQRT1_2;
 const L = f32Lit;
 
 export const unaryRows: readonly UnaryRow[] = [
-  { type: 'Relu', wgsl: () => 'max(x, 0.0)', host: (x) => Math.max(x, 0), grad: () => 'select(0.0, g, x > 0.0)' },
+  // Guided backprop (Springenberg et al. 2015): ReLU passes g only where both x > 0 and g > 0.
+  { type: 'Relu', wgsl: () => 'max(x, 0.0)', host: (x) => Math.max(x, 0), grad: () => 'select(0.0, g, x > 0.0)', guided: () => 'select(0.0, max(g, 0.0), x > 0.0)' },
   {
     type: 'LeakyRelu',
     params: (n) => ({ alpha: floatAttr(n, 'alpha', 0.01) }),
@@ -99,7 +102,20 @@ export function unaryOp(row: UnaryRow): OpDef<Params> {
       return [{ dtype: x.dtype, shape: x.shape, data }];
     },
     forward: ({ node, outputs }, p) => [{ kernel: unaryKernel(node.opType, outputs[0].shape, row.wgsl(p), row.header), args: [input(0), output(0)] }],
+    vjp: (io, p) => [unaryVjp(row, io, p)],
   });
+}
+
+/** dx = f'(x)·g as one zip over whichever of x, y (the forward output) and g the row reads. */
+function unaryVjp(row: UnaryRow, io: VjpIO, p: Params) {
+  const expr = io.mode === 'guided' && row.guided ? row.guided(p) : row.grad(p);
+  const shape = io.inputs[0]!.shape;
+  const sources: [string, Arg][] = [['x', input(0)], ['y', output(0)], ['g', gradOutput(0)]];
+  const used = sources.filter(([v]) => usesVar(expr, v));
+  return {
+    kernel: zipKernel(`${io.node.opType}_vjp`, shape, used.map(([name]) => ({ name, shape })), expr, row.header),
+    args: [...used.map(([, a]) => a), gradInput(0)],
+  };
 }
 
 /**
@@ -132,6 +148,8 @@ export const clipOp = defineOp<{ min: number; max: number; resolved?: Params }>(
   attrs: (node) => ({ min: floatAttr(node, 'min', -3.4028234663852886e38), max: floatAttr(node, 'max', 3.4028234663852886e38) }),
   fold: (io, a, outs) => clipBase.fold!(io, clipBounds(io, a.min, a.max), outs),
   forward: (io, a) => clipBase.forward!(io, clipBounds(io, a.min, a.max)),
+  vjp: (io, a) => clipBase.vjp!(io, clipBounds(io, a.min, a.max)),
+  nonDifferentiable: [1, 2],
 });
 
 export const unaryOps = unaryRows.map(unaryOp);

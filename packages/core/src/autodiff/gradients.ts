@@ -1,0 +1,113 @@
+/**
+ * Executes a backward plan on a forward Run and holds the resulting gradients on the GPU by
+ * ONNX tensor name. Transient slots go back to the pool after their last reader, inside the
+ * same pass; all steps are recorded into one pass, with no CPU round trips.
+ */
+import { CamanimError } from '../errors.ts';
+import type { Dispatch } from '../runtime/runtime.ts';
+import type { GpuTensor, TensorData } from '../runtime/tensor.ts';
+import type { Run } from '../run.ts';
+import type { BackwardPlan, GradRef } from './backward-plan.ts';
+
+export class Gradients {
+  private disposed = false;
+
+  private constructor(
+    readonly run: Run,
+    private readonly tensors: Map<string, GpuTensor>,
+    private readonly owned: GPUBuffer[],
+    /** The target's value for each batch item. */
+    readonly scores: readonly number[],
+  ) {}
+
+  static async execute(run: Run, plan: BackwardPlan, seed: Float32Array, scores: number[]): Promise<Gradients> {
+    const rt = run.model.runtime;
+    const slots = new Map<number, GPUBuffer>();
+    const last = new Map<number, number>();
+    plan.steps.forEach((s, k) => s.buffers.forEach((b) => b.kind === 'grad' && last.set(b.slot, k)));
+    const acquire = (slot: number) => {
+      let b = slots.get(slot);
+      if (!b) slots.set(slot, (b = rt.pool.acquire(plan.slots[slot] * 4, `grad${slot}`)));
+      return b;
+    };
+    const released = new Set<number>();
+    const scratch = new Map<string, GpuTensor>();
+    const dispatches: Dispatch[] = [];
+    try {
+      rt.writeBuffer(acquire(plan.seedSlot), seed);
+      plan.steps.forEach((step, k) => {
+        if (k > 0 && plan.steps[k - 1].group !== step.group) {
+          for (const t of scratch.values()) rt.release(t);
+          scratch.clear();
+        }
+        const buffers = step.buffers.map((b) => bufferOf(b, run, acquire, scratch));
+        dispatches.push({ kernel: step.kernel, buffers });
+        for (const b of step.buffers) {
+          if (b.kind === 'grad' && last.get(b.slot) === k && plan.transient.has(b.slot) && !released.has(b.slot)) {
+            released.add(b.slot);
+            rt.pool.release(slots.get(b.slot)!);
+          }
+        }
+      });
+      for (const t of scratch.values()) rt.release(t);
+      await rt.run(dispatches, 'backward');
+    } catch (e) {
+      for (const [slot, b] of slots) if (!released.has(slot)) rt.pool.release(b);
+      throw e;
+    }
+    const tensors = new Map<string, GpuTensor>();
+    for (const [name, slot] of plan.result) tensors.set(name, { buffer: slots.get(slot)!, shape: run.shape(name) });
+    const owned: GPUBuffer[] = [];
+    for (const [slot, b] of slots) {
+      if (released.has(slot)) continue;
+      if (plan.transient.has(slot)) rt.pool.release(b);
+      else owned.push(b);
+    }
+    return new Gradients(run, tensors, owned, scores);
+  }
+
+  /** Names of the tensors that have a gradient here. */
+  names(): string[] {
+    return [...this.tensors.keys()];
+  }
+
+  has(name: string): boolean {
+    return this.tensors.has(name);
+  }
+
+  tensor(name: string): GpuTensor {
+    if (this.disposed) throw new CamanimError('disposed', 'These gradients were disposed', { tensor: name });
+    const t = this.tensors.get(name);
+    if (!t) throw new CamanimError('not-found', `No gradient for tensor '${name}'`, { file: this.run.model.source, tensor: name }, 'Ask backward() for this layer, or check the name with model.layers');
+    return t;
+  }
+
+  async read(name: string): Promise<TensorData> {
+    return this.run.model.runtime.read(this.tensor(name), `grad:${name}`);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const b of this.owned) this.run.model.runtime.pool.release(b);
+    this.tensors.clear();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+function bufferOf(b: GradRef, run: Run, acquire: (slot: number) => GPUBuffer, scratch: Map<string, GpuTensor>): GPUBuffer {
+  switch (b.kind) {
+    case 'grad': return acquire(b.slot);
+    case 'value': return run.tensor(b.name).buffer;
+    case 'data': return run.model.consts.data(b.key, b.data).buffer;
+    case 'scratch': {
+      const key = String(b.id);
+      let t = scratch.get(key);
+      if (!t) scratch.set(key, (t = run.model.runtime.createTensor([b.elements], 'scratch')));
+      return t.buffer;
+    }
+  }
+}
