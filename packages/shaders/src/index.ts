@@ -3,3 +3,8 @@ export * from './strides.ts';
 export * from './elementwise.ts';
 export * from './index-map.ts';
 export * from './fill.ts';
+export * from './axis-gather.ts';
+export * from './reduce.ts';
+export * from './pool.ts';
+export * from './norm.ts';
+export * from './cam.ts';

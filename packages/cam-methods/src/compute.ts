@@ -1,0 +1,170 @@
+/**
+ * The shared CAM runner: one forward (given), at most one backward for all layers, then every
+ * layer's CAM on the GPU — per-channel weights, weighted or element-wise channel sums, and
+ * bilinear upsampling to the input size — recorded into one pass and read back once.
+ * Custom methods (extra forwards, host PCA) supply weights or maps per layer.
+ */
+import { bilinearKernel, channelReduceKernel, elementSumKernel, weightedSumKernel } from '@camanim/shaders';
+import { CamanimError, seedGradient, type Dispatch, type Gradients, type GpuTensor, type Run, type Target } from '@camanim/core';
+import { defaultCamRegistry } from './index.ts';
+import { selectLayers, type LayerSelection } from './layers.ts';
+import type { CamContext, CamMethod, LayerInfo } from './method.ts';
+import type { CamRegistry } from './registry.ts';
+
+export interface CamOptions {
+  readonly method: string | CamMethod;
+  readonly target: Target | readonly Target[];
+  readonly layers?: LayerSelection | readonly LayerInfo[];
+  readonly seed?: number;
+  readonly registry?: CamRegistry;
+  readonly options?: Readonly<Record<string, unknown>>;
+  /** Called after each layer of a custom method (the long ones). */
+  readonly onProgress?: (done: number, total: number, layer: LayerInfo) => void;
+}
+
+export interface CamLayer extends LayerInfo {
+  /** CAM at layer resolution, before ReLU and normalization: [N·h·w]. */
+  readonly raw: Float32Array;
+  /** CAM bilinearly upsampled to the input size, before ReLU and normalization: [N·H·W]. */
+  readonly upsampled: Float32Array;
+  /** Channel weights [N·C] for channel-weight methods. */
+  readonly weights?: Float32Array;
+}
+
+export interface CamStack {
+  readonly method: string;
+  readonly target: Target | readonly Target[];
+  /** Target score per batch item. */
+  readonly scores: readonly number[];
+  /** [N, C, H, W] of the model input. */
+  readonly inputShape: readonly number[];
+  readonly layers: readonly CamLayer[];
+}
+
+export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack> {
+  const method = typeof opts.method === 'string' ? (opts.registry ?? defaultCamRegistry).get(opts.method) : opts.method;
+  const model = run.model;
+  const rt = model.runtime;
+  const inputName = model.imageInput().name;
+  const inputShape = run.shape(inputName);
+  const [n, , H, W] = inputShape;
+  const layers = Array.isArray(opts.layers) ? (opts.layers as LayerInfo[]) : selectLayers(model, opts.layers as LayerSelection | undefined).map((l) => withBatch(l, n));
+  let grads: Gradients | undefined;
+  const temps: GpuTensor[] = [];
+  try {
+    let scores: number[];
+    if (method.needs.gradients) {
+      grads = await run.backward(opts.target, { layers: layers.map((l) => l.name), mode: method.needs.guided ? 'guided' : 'standard' });
+      scores = [...grads.scores];
+    } else {
+      const out = await run.read(model.graph.outputs[0].name);
+      scores = seedGradient(opts.target, out.data, out.shape, model.graph.outputs[0].name).scores;
+    }
+    const sizes = layers.map((l) => l.shape[0] * l.shape[2] * l.shape[3]);
+    const channels = layers.map((l) => l.shape[0] * l.shape[1]);
+    const rawOffsets = offsets(sizes);
+    const weightOffsets = offsets(channels);
+    const raw = rt.createTensor([sum(sizes)], 'cam:raw');
+    const up = rt.createTensor([layers.length * n * H * W], 'cam:upsampled');
+    const weights = rt.createTensor([sum(channels)], 'cam:weights');
+    temps.push(raw, up, weights);
+    const dispatches: Dispatch[] = [];
+    const hasWeights = new Set<number>();
+    for (const [k, layer] of layers.entries()) {
+      const [ln, c, h, w] = layer.shape;
+      const d = { n: ln, c, hw: h * w };
+      const a = run.tensor(layer.name);
+      const g = grads?.tensor(layer.name) ?? a;
+      if (method.kind === 'channel') {
+        const sums = (method.sums ?? []).map((s) => {
+          const t = rt.createTensor([ln * c], 'cam:sum');
+          temps.push(t);
+          return { spec: s, t };
+        });
+        sums.forEach(({ spec, t }, j) => dispatches.push({ kernel: channelReduceKernel(d, spec.expr, spec.reduce, j), buffers: [a.buffer, g.buffer, ...sums.slice(0, j).map((x) => x.t.buffer), t.buffer] }));
+        dispatches.push({ kernel: channelReduceKernel(d, method.weights.expr, method.weights.reduce, sums.length, weightOffsets[k]), buffers: [a.buffer, g.buffer, ...sums.map((x) => x.t.buffer), weights.buffer] });
+        dispatches.push({ kernel: weightedSumKernel(d, rawOffsets[k], weightOffsets[k]), buffers: [a.buffer, weights.buffer, raw.buffer] });
+        hasWeights.add(k);
+      } else if (method.kind === 'element') {
+        dispatches.push({ kernel: elementSumKernel(d, method.element, rawOffsets[k]), buffers: [a.buffer, g.buffer, raw.buffer] });
+      } else {
+        const result = await method.compute(contextFor(run, layer, a, grads?.tensor(layer.name), opts, scores, inputName));
+        if ('weights' in result) {
+          checkLength(result.weights, ln * c, method.id, layer, 'weights');
+          rt.writeBuffer(weights.buffer, result.weights, weightOffsets[k] * 4);
+          dispatches.push({ kernel: weightedSumKernel(d, rawOffsets[k], weightOffsets[k]), buffers: [a.buffer, weights.buffer, raw.buffer] });
+          hasWeights.add(k);
+        } else {
+          checkLength(result.map, sizes[k], method.id, layer, 'map');
+          rt.writeBuffer(raw.buffer, result.map, rawOffsets[k] * 4);
+        }
+        opts.onProgress?.(k + 1, layers.length, layer);
+      }
+      dispatches.push({ kernel: bilinearKernel(ln, h, w, H, W, rawOffsets[k], k * n * H * W), buffers: [raw.buffer, up.buffer] });
+    }
+    await rt.run(dispatches, `cam:${method.id}`);
+    const [rawHost, upHost, weightHost] = await Promise.all([rt.read(raw, 'cam:raw'), rt.read(up, 'cam:upsampled'), rt.read(weights, 'cam:weights')]);
+    return {
+      method: method.id,
+      target: opts.target,
+      scores,
+      inputShape,
+      layers: layers.map((l, k) => ({
+        ...l,
+        raw: rawHost.data.slice(rawOffsets[k], rawOffsets[k] + sizes[k]),
+        upsampled: upHost.data.slice(k * n * H * W, (k + 1) * n * H * W),
+        weights: hasWeights.has(k) ? weightHost.data.slice(weightOffsets[k], weightOffsets[k] + channels[k]) : undefined,
+      })),
+    };
+  } finally {
+    temps.forEach((t) => rt.release(t));
+    grads?.dispose();
+  }
+}
+
+function withBatch(l: LayerInfo, n: number): LayerInfo {
+  return { ...l, shape: [n, l.shape[1], l.shape[2], l.shape[3]] };
+}
+
+function offsets(sizes: readonly number[]): number[] {
+  let acc = 0;
+  return sizes.map((s) => ((acc += s), acc - s));
+}
+
+function sum(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0);
+}
+
+function checkLength(x: Float32Array, want: number, method: string, layer: LayerInfo, what: string): void {
+  if (x.length !== want) throw new CamanimError('bad-input', `CAM method '${method}' returned ${x.length} ${what} values, expected ${want}`, { layer: layer.name }, 'Fix the plugin');
+}
+
+function contextFor(run: Run, layer: LayerInfo, activation: GpuTensor, gradient: GpuTensor | undefined, opts: CamOptions, scores: number[], inputName: string): CamContext {
+  const model = run.model;
+  const output = model.graph.outputs[0].name;
+  const targetFor = (item: number): Target => (Array.isArray(opts.target) ? (opts.target as Target[])[item] : (opts.target as Target));
+  const scoreOf = async (r: Run, count: number, item: number) => {
+    const out = await r.read(output);
+    r.dispose();
+    return seedGradient(Array.from({ length: count }, () => targetFor(item)), out.data, out.shape, output).scores;
+  };
+  const layerShape = run.shape(layer.name);
+  return {
+    run,
+    layer,
+    activation,
+    gradient,
+    target: opts.target,
+    scores,
+    inputName,
+    seed: opts.seed ?? 0,
+    options: opts.options ?? {},
+    scoreLayerVariants: async (variants, count, item) => scoreOf(await run.runFrom({ [layer.name]: { data: variants, shape: [count, ...layerShape.slice(1)] } }, { retain: 'outputs' }), count, item),
+    scoreInputs: async (inputs, count, item) => scoreOf(await model.run({ data: inputs, shape: [count, ...run.shape(inputName).slice(1)] }, { retain: 'outputs' }), count, item),
+    readActivation: async () => (await model.runtime.read(activation, layer.name)).data,
+    readGradient: async () => {
+      if (!gradient) throw new CamanimError('bad-input', 'This CAM method did not declare needs.gradients', { layer: layer.name });
+      return (await model.runtime.read(gradient, layer.name)).data;
+    },
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * Which layers a CAManim run explains: every node output with a spatial [N, C, H, W] shape by
+ * default (the CAManim paper's "every differentiable layer"), 2-D outputs (Gemm, MatMul) on
+ * request as 1-D stripes [N, 1, 1, K], then a name filter, every k-th, or percentiles of depth.
+ */
+import { CamanimError, type Model } from '@camanim/core';
+import type { LayerInfo } from './method.ts';
+
+export interface LayerSelection {
+  /** 'spatial' (default): 4-D outputs with H·W > 1; 'all': also 2-D outputs as stripes. */
+  readonly kinds?: 'spatial' | 'all';
+  /** Keep layers whose ONNX name or op type matches (a regex, or a plain substring). */
+  readonly filter?: string | RegExp;
+  /** Keep every k-th of the matching layers (the last one always). */
+  readonly every?: number;
+  /** Keep the layers at these percentiles of depth (0-100). */
+  readonly percentiles?: readonly number[];
+  /** Exact ONNX tensor names, in this order (overrides the rest). */
+  readonly names?: readonly string[];
+}
+
+export function selectLayers(model: Model, sel: LayerSelection = {}): LayerInfo[] {
+  const all = model.layers.filter((l) => l.shape.length === 4 || l.shape.length === 2);
+  const asInfo = (l: (typeof all)[number], index: number): LayerInfo => ({
+    index,
+    name: l.name,
+    opType: l.opType,
+    shape: l.shape.length === 4 ? [l.shape[0], l.shape[1], l.shape[2], l.shape[3]] : [l.shape[0], 1, 1, l.shape[1]],
+  });
+  if (sel.names?.length) {
+    return sel.names.map((name, i) => {
+      const l = all.find((x) => x.name === name);
+      if (!l) {
+        const exists = model.layers.some((x) => x.name === name);
+        throw new CamanimError('not-found', exists ? `Layer '${name}' is not 4-D or 2-D, so it has no CAM` : `Layer '${name}' does not exist in this model`, { file: model.source, layer: name }, 'List layers with `camanim layers <model>`');
+      }
+      return asInfo(l, i);
+    });
+  }
+  let picked = all.filter((l) => (l.shape.length === 4 ? l.shape[2] * l.shape[3] > 1 : sel.kinds === 'all'));
+  if (sel.filter !== undefined) {
+    const re = typeof sel.filter === 'string' ? safeRegex(sel.filter) : sel.filter;
+    picked = picked.filter((l) => re.test(l.name) || re.test(l.opType));
+  }
+  if (sel.every && sel.every > 1) picked = picked.filter((_, i) => i % sel.every! === 0 || i === picked.length - 1);
+  if (sel.percentiles?.length) {
+    const n = picked.length;
+    const idx = [...new Set(sel.percentiles.map((p) => Math.min(n - 1, Math.max(0, Math.round((p / 100) * (n - 1))))))].sort((a, b) => a - b);
+    picked = idx.map((i) => picked[i]);
+  }
+  if (picked.length === 0) {
+    throw new CamanimError('not-found', 'No layer matches the selection', { file: model.source, layer: String(sel.filter ?? '') }, 'List layers with `camanim layers <model>`, or drop the filter');
+  }
+  return picked.map(asInfo);
+}
+
+function safeRegex(text: string): RegExp {
+  try {
+    return new RegExp(text);
+  } catch {
+    return new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  }
+}

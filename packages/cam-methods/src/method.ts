@@ -1,0 +1,89 @@
+/**
+ * The CAM method plugin interface. A method declares what it needs and how it weighs the
+ * layer's activation A [N, C, H, W]:
+ * - `channel`: per-channel weights w_c as a spatial reduction of a WGSL expression over the
+ *   activation `a` and gradient `g` (with optional earlier per-channel sums `s0`, `s1`...);
+ *   the CAM is Σ_c w_c·A_c — GradCAM, GradCAM++, XGradCAM;
+ * - `element`: the CAM is Σ_c f(a, g) per element — HiResCAM, GradCAMElementWise, LayerCAM;
+ * - `custom`: the method computes weights or the map itself from the context (extra forwards,
+ *   host linear algebra) — EigenCAM, ScoreCAM, AblationCAM, RandomCAM...
+ * The shared runner does the rest: weighted sum, upsampling, ReLU and normalization.
+ */
+import type { GpuTensor, Run, Target } from '@camanim/core';
+
+export interface CamNeeds {
+  /** The gradient of the target at the layer (one backward for all layers). */
+  readonly gradients?: boolean;
+  /** Guided backpropagation instead of plain gradients. */
+  readonly guided?: boolean;
+  /** Forward passes beyond the first (ScoreCAM, AblationCAM): batched. */
+  readonly extraForwards?: boolean;
+}
+
+export interface ChannelReduction {
+  /** WGSL over a, g (and s0.. for earlier sums) summed over the layer's spatial positions. */
+  readonly expr: string;
+  readonly reduce: 'sum' | 'mean';
+}
+
+export interface LayerInfo {
+  readonly index: number;
+  readonly name: string;
+  readonly opType: string;
+  /** The layer's shape as a CAM sees it: [N, C, H, W] (2-D outputs as [N, 1, 1, K]). */
+  readonly shape: readonly [number, number, number, number];
+}
+
+/** What a custom method sees for one layer. */
+export interface CamContext {
+  readonly run: Run;
+  readonly layer: LayerInfo;
+  readonly activation: GpuTensor;
+  /** Present when the method needs gradients. */
+  readonly gradient?: GpuTensor;
+  readonly target: Target | readonly Target[];
+  /** Target score of the unmodified input, per batch item. */
+  readonly scores: readonly number[];
+  /** The model input the run started from. */
+  readonly inputName: string;
+  readonly seed: number;
+  readonly options: Readonly<Record<string, unknown>>;
+  /** Target scores (for batch item `item`) after re-running from this layer with each variant. */
+  scoreLayerVariants(variants: Float32Array, count: number, item: number): Promise<number[]>;
+  /** Target scores (for batch item `item`) of a batch of whole-model inputs. */
+  scoreInputs(inputs: Float32Array, count: number, item: number): Promise<number[]>;
+  readActivation(): Promise<Float32Array>;
+  readGradient(): Promise<Float32Array>;
+}
+
+export type CamResult = { readonly weights: Float32Array } | { readonly map: Float32Array };
+
+interface MethodBase {
+  /** pytorch-grad-cam's name: 'gradcam', 'gradcam++', 'scorecam'... */
+  readonly id: string;
+  readonly title: string;
+  /** Paper and formula, shown by `camanim methods`. */
+  readonly reference: string;
+  readonly needs: CamNeeds;
+}
+
+export interface ChannelMethod extends MethodBase {
+  readonly kind: 'channel';
+  /** Earlier per-channel reductions, available as s0, s1... in `weights`. */
+  readonly sums?: readonly ChannelReduction[];
+  readonly weights: ChannelReduction;
+}
+
+export interface ElementMethod extends MethodBase {
+  readonly kind: 'element';
+  /** WGSL over a, g: the CAM is its sum over channels at each position. */
+  readonly element: string;
+}
+
+export interface CustomMethod extends MethodBase {
+  readonly kind: 'custom';
+  /** Per-channel weights [N·C] (then Σ_c w_c·A_c), or the raw map [N·H·W] itself. */
+  compute(ctx: CamContext): Promise<CamResult>;
+}
+
+export type CamMethod = ChannelMethod | ElementMethod | CustomMethod;

@@ -1,0 +1,103 @@
+/**
+ * CAM kernels shared by every method: per-channel spatial reductions of an expression over the
+ * layer's activation `a` and gradient `g`, the weighted channel sum Σ_c w_c·A_c, the
+ * per-element sum Σ_c f(a, g), and bilinear upsampling with half-pixel centres (cv2.resize's
+ * INTER_LINEAR, which pytorch-grad-cam uses). Layers are seen as [N, C, HW].
+ */
+import { elementKernel, f32Lit, type KernelSpec } from './kernel.ts';
+
+export interface LayerDims {
+  readonly n: number;
+  readonly c: number;
+  readonly hw: number;
+}
+
+/**
+ * out[n·C + c] = reduce over hw of `expr`, where expr reads `a`, `g` and per-channel scalars
+ * `s0`, `s1`... (earlier reductions, bound in order after A and G). `mean` divides by HW.
+ * Bindings: A, G, then each per-channel input, then out.
+ */
+export function channelReduceKernel(d: LayerDims, expr: string, reduce: 'sum' | 'mean', perChannel = 0, outOffset = 0): KernelSpec {
+  const extra = Array.from({ length: perChannel }, (_, k) => ({ name: `S${k}` }));
+  const loads = extra.map((_, k) => `  let s${k} = S${k}[i];`).join('\n');
+  return elementKernel({
+    name: `cam_channel_${reduce}[${d.n}x${d.c}x${d.hw}]`,
+    inputs: [{ name: 'A' }, { name: 'G' }, ...extra],
+    outputs: [{ name: 'out' }],
+    total: d.n * d.c,
+    body: `${loads}
+  let base = i * ${d.hw}u;
+  var acc = 0.0;
+  for (var p = 0u; p < ${d.hw}u; p++) {
+    let a = A[base + p];
+    let g = G[base + p];
+    acc += ${expr};
+  }
+  out[i + ${outOffset}u] = acc${reduce === 'mean' ? ` / ${d.hw}.0` : ''};`,
+  });
+}
+
+/** cam[n, hw] = Σ_c w[n, c] · A[n, c, hw], w read at `wOffset`. Bindings: A, W, out. */
+export function weightedSumKernel(d: LayerDims, offset = 0, wOffset = 0): KernelSpec {
+  return elementKernel({
+    name: `cam_weighted_sum[${d.n}x${d.c}x${d.hw}]`,
+    inputs: [{ name: 'A' }, { name: 'W' }],
+    outputs: [{ name: 'out' }],
+    total: d.n * d.hw,
+    body: `  let n = i / ${d.hw}u;
+  let p = i % ${d.hw}u;
+  var acc = 0.0;
+  for (var c = 0u; c < ${d.c}u; c++) {
+    acc += W[${wOffset}u + n * ${d.c}u + c] * A[(n * ${d.c}u + c) * ${d.hw}u + p];
+  }
+  out[i + ${offset}u] = acc;`,
+  });
+}
+
+/** cam[n, hw] = Σ_c expr(a, g) per element (HiResCAM, LayerCAM...). Bindings: A, G, out. */
+export function elementSumKernel(d: LayerDims, expr: string, offset = 0): KernelSpec {
+  return elementKernel({
+    name: `cam_element_sum[${d.n}x${d.c}x${d.hw}]`,
+    inputs: [{ name: 'A' }, { name: 'G' }],
+    outputs: [{ name: 'out' }],
+    total: d.n * d.hw,
+    body: `  let n = i / ${d.hw}u;
+  let p = i % ${d.hw}u;
+  var acc = 0.0;
+  for (var c = 0u; c < ${d.c}u; c++) {
+    let k = (n * ${d.c}u + c) * ${d.hw}u + p;
+    let a = A[k];
+    let g = G[k];
+    acc += ${expr};
+  }
+  out[i + ${offset}u] = acc;`,
+  });
+}
+
+/**
+ * Bilinear resize of [n, h, w] maps to [n, H, W], half-pixel centres, edges clamped
+ * (cv2.INTER_LINEAR). Reads `src` at `inOffset`, writes `out` at `outOffset`.
+ */
+export function bilinearKernel(n: number, h: number, w: number, H: number, W: number, inOffset = 0, outOffset = 0): KernelSpec {
+  return elementKernel({
+    name: `cam_bilinear[${n}x${h}x${w}→${H}x${W}]`,
+    inputs: [{ name: 'src' }],
+    outputs: [{ name: 'out' }],
+    total: n * H * W,
+    body: `  let b = i / ${H * W}u;
+  let oy = (i / ${W}u) % ${H}u;
+  let ox = i % ${W}u;
+  let fy = clamp((f32(oy) + 0.5) * ${f32Lit(h / H)} - 0.5, 0.0, ${f32Lit(h - 1)});
+  let fx = clamp((f32(ox) + 0.5) * ${f32Lit(w / W)} - 0.5, 0.0, ${f32Lit(w - 1)});
+  let y0 = u32(floor(fy));
+  let x0 = u32(floor(fx));
+  let y1 = min(y0 + 1u, ${h - 1}u);
+  let x1 = min(x0 + 1u, ${w - 1}u);
+  let ty = fy - f32(y0);
+  let tx = fx - f32(x0);
+  let base = ${inOffset}u + b * ${h * w}u;
+  let top = mix(src[base + y0 * ${w}u + x0], src[base + y0 * ${w}u + x1], tx);
+  let bottom = mix(src[base + y1 * ${w}u + x0], src[base + y1 * ${w}u + x1], tx);
+  out[${outOffset}u + i] = mix(top, bottom, ty);`,
+  });
+}

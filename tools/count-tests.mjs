@@ -1,0 +1,23 @@
+// Sums the vitest JSON reports of every package into the one line CI reads:
+// `tests: N passed, M failed`. A package whose report is missing counts as one failure.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const dirs = ['packages/shaders', 'packages/core', 'packages/cam-methods', 'packages/cli', 'packages/viewer', 'test'];
+let passed = 0;
+let failed = 0;
+for (const dir of dirs) {
+  const file = join(root, dir, '.vitest-result.json');
+  if (!existsSync(file)) {
+    console.error(`${dir}: no test report (the test run crashed or did not start)`);
+    failed++;
+    continue;
+  }
+  const r = JSON.parse(readFileSync(file, 'utf8'));
+  passed += r.numPassedTests;
+  failed += r.numFailedTests + (r.numFailedTestSuites ?? 0);
+  console.error(`${dir}: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+}
+console.log(`tests: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
