@@ -9,6 +9,10 @@ import { reshape } from './reshape.ts';
 import { shape } from './shape.ts';
 import { clipOp, unaryOps } from './unary.ts';
 
+import { averagePool } from './average-pool.ts'
+import { globalAveragePool, globalMaxPool } from './global-pool.ts'
+import { maxPool } from './max-pool.ts'
+
 export const ops: readonly OpDef<any>[] = [
   ...unaryOps,
   clipOp,
@@ -19,6 +23,10 @@ export const ops: readonly OpDef<any>[] = [
   reshape,
   flatten,
   shape,
+  maxPool,
+  averagePool,
+  globalAveragePool,
+  globalMaxPool,
 ];
 
 export const defaultRegistry = createOpRegistry(ops);
