@@ -8,10 +8,9 @@ import { createOpRegistry } from './registry.ts';
 import { reshape } from './reshape.ts';
 import { shape } from './shape.ts';
 import { clipOp, unaryOps } from './unary.ts';
-
-import { averagePool } from './average-pool.ts'
-import { globalAveragePool, globalMaxPool } from './global-pool.ts'
-import { maxPool } from './max-pool.ts'
+import { averagePool } from './average-pool.ts';
+import { globalAveragePool, globalMaxPool } from './global-pool.ts';
+import { maxPool } from './max-pool.ts';
 
 export const ops: readonly OpDef<any>[] = [
   ...unaryOps,
