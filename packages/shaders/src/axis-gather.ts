@@ -111,8 +111,7 @@ export function axisGatherKernel(name: string, outShape: readonly number[], inSh
     inputs: table.length ? [{ name: 'X' }, { name: 'T' }] : [{ name: 'X' }],
     outputs: [{ name: 'Y' }],
     total: sizeOf(outShape),
-    // An empty output has nothing to write (and its zero strides must not reach the WGSL).
-    body: sizeOf(outShape) ? `${coordsOf(outShape)}\n${lines.join('\n')}\n${guard}${body}` : '',
+    body: `${coordsOf(outShape)}\n${lines.join('\n')}\n${guard}${body}`,
   });
   return { kernel, table: table.length ? Float32Array.from(table) : undefined };
 }

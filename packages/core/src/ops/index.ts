@@ -8,6 +8,18 @@ import { createOpRegistry } from './registry.ts';
 import { reshape } from './reshape.ts';
 import { shape } from './shape.ts';
 import { clipOp, unaryOps } from './unary.ts';
+import { cast } from './cast.ts';
+import { concat } from './concat.ts';
+import { constantOfShape } from './constant-of-shape.ts';
+import { expand } from './expand.ts';
+import { gather } from './gather.ts';
+import { pad } from './pad.ts';
+import { range } from './range.ts';
+import { resize, upsample } from './resize.ts';
+import { slice } from './slice.ts';
+import { split } from './split.ts';
+import { squeeze, unsqueeze } from './squeeze.ts';
+import { transpose } from './transpose.ts';
 import { averagePool } from './average-pool.ts';
 import { globalAveragePool, globalMaxPool } from './global-pool.ts';
 import { maxPool } from './max-pool.ts';
@@ -22,6 +34,20 @@ export const ops: readonly OpDef<any>[] = [
   reshape,
   flatten,
   shape,
+  concat,
+  split,
+  slice,
+  transpose,
+  squeeze,
+  unsqueeze,
+  pad,
+  gather,
+  cast,
+  constantOfShape,
+  expand,
+  range,
+  resize,
+  upsample,
   maxPool,
   averagePool,
   globalAveragePool,
