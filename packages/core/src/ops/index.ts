@@ -23,6 +23,7 @@ import { transpose } from './transpose.ts';
 import { averagePool } from './average-pool.ts';
 import { globalAveragePool, globalMaxPool } from './global-pool.ts';
 import { maxPool } from './max-pool.ts';
+import { batchNormalization } from './batch-norm.ts';
 
 export const ops: readonly OpDef<any>[] = [
   ...unaryOps,
@@ -52,6 +53,7 @@ export const ops: readonly OpDef<any>[] = [
   averagePool,
   globalAveragePool,
   globalMaxPool,
+  batchNormalization,
 ];
 
 export const defaultRegistry = createOpRegistry(ops);
