@@ -24,6 +24,7 @@ import { averagePool } from './average-pool.ts';
 import { globalAveragePool, globalMaxPool } from './global-pool.ts';
 import { maxPool } from './max-pool.ts';
 import { batchNormalization } from './batch-norm.ts';
+import { logSoftmax, softmax } from './softmax.ts';
 
 export const ops: readonly OpDef<any>[] = [
   ...unaryOps,
@@ -54,6 +55,8 @@ export const ops: readonly OpDef<any>[] = [
   globalAveragePool,
   globalMaxPool,
   batchNormalization,
+  softmax,
+  logSoftmax,
 ];
 
 export const defaultRegistry = createOpRegistry(ops);
