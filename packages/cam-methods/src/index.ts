@@ -39,3 +39,6 @@ export { selectLayers, type LayerSelection } from './layers.ts';
 export { computeCams, type CamOptions, type CamLayer, type CamStack } from './compute.ts';
 export { normalizeMaps, range, type Normalization } from './normalize.ts';
 export { firstComponentProjection } from './linalg.ts';
+export { imputeBatch, type ImputeOptions, type ImputeResult } from './metrics/imputation.ts';
+export { road, ybroad, DEFAULT_PERCENTILES, type RoadOptions, type RoadScore, type YbRoad } from './metrics/road.ts';
+export { rankPixels, removalMask } from './metrics/masks.ts';

@@ -58,13 +58,16 @@ export function copyIntoKernel(outShape: readonly number[], inShape: readonly nu
   });
 }
 
-/** Copies `X` broadcast (numpy rules) to `outShape`, e.g. to tile a batch-1 tensor to batch N. */
-export function broadcastToKernel(outShape: readonly number[], inShape: readonly number[]): KernelSpec {
+/**
+ * Copies `X` broadcast (numpy rules) to `outShape`, e.g. to tile a batch-1 tensor to batch N;
+ * `inOffset` selects where in X the broadcast tensor starts (one item of a batch).
+ */
+export function broadcastToKernel(outShape: readonly number[], inShape: readonly number[], inOffset = 0): KernelSpec {
   return elementKernel({
     name: `broadcast[${inShape.join('x')}→${outShape.join('x')}]`,
     inputs: [{ name: 'X' }],
     outputs: [{ name: 'Y' }],
     total: sizeOf(outShape),
-    body: `  Y[i] = X[${broadcastIndex('i', outShape, inShape)}];`,
+    body: `  Y[i] = X[${inOffset}u + ${broadcastIndex('i', outShape, inShape)}];`,
   });
 }

@@ -8,3 +8,4 @@ export * from './reduce.ts';
 export * from './pool.ts';
 export * from './norm.ts';
 export * from './cam.ts';
+export * from './imputation.ts';

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { imputeBatch } from '../src/metrics/imputation.ts';
+import { seeded, testRuntime } from './gpu.ts';
+
+const NB: [number, number, number][] = [[-1, -1, 1 / 12], [-1, 0, 1 / 6], [-1, 1, 1 / 12], [0, -1, 1 / 6], [0, 1, 1 / 6], [1, -1, 1 / 12], [1, 0, 1 / 6], [1, 1, 1 / 12]];
+
+/** The ROAD linear system solved exactly in float64 by Gaussian elimination (small images only). */
+function exactImpute(img: Float32Array, mask: Float32Array, h: number, w: number): Float64Array {
+  const missing = [...mask.keys()].filter((i) => mask[i] > 0.5);
+  const id = new Map(missing.map((p, k) => [p, k]));
+  const n = missing.length;
+  const a = new Float64Array(n * n);
+  const b = new Float64Array(n);
+  missing.forEach((p, row) => {
+    const y = Math.floor(p / w);
+    const x = p % w;
+    for (const [dy, dx, wt] of NB) {
+      const ny = y + dy;
+      const nx = x + dx;
+      if (ny < 0 || ny >= h || nx < 0 || nx >= w) continue;
+      const q = ny * w + nx;
+      a[row * n + row] += wt;
+      if (id.has(q)) a[row * n + id.get(q)!] -= wt;
+      else b[row] += wt * img[q];
+    }
+  });
+  for (let col = 0; col < n; col++) {
+    let piv = col;
+    for (let r = col + 1; r < n; r++) if (Math.abs(a[r * n + col]) > Math.abs(a[piv * n + col])) piv = r;
+    for (let k = 0; k < n; k++) [a[col * n + k], a[piv * n + k]] = [a[piv * n + k], a[col * n + k]];
+    [b[col], b[piv]] = [b[piv], b[col]];
+    for (let r = col + 1; r < n; r++) {
+      const f = a[r * n + col] / a[col * n + col];
+      for (let k = col; k < n; k++) a[r * n + k] -= f * a[col * n + k];
+      b[r] -= f * b[col];
+    }
+  }
+  const xs = new Float64Array(n);
+  for (let r = n - 1; r >= 0; r--) {
+    let s = b[r];
+    for (let k = r + 1; k < n; k++) s -= a[r * n + k] * xs[k];
+    xs[r] = s / a[r * n + r];
+  }
+  const out = Float64Array.from(img);
+  missing.forEach((p, k) => (out[p] = xs[k]));
+  return out;
+}
+
+describe('noisy linear imputation', () => {
+  const [b, c, h, w] = [2, 3, 14, 11];
+  const img = seeded(b * c * h * w, 5, -1, 1);
+  // A blob and scattered pixels removed: ~45% of each image.
+  const masks = Float32Array.from({ length: b * h * w }, (_, i) => {
+    const p = i % (h * w);
+    const y = Math.floor(p / w);
+    const x = p % w;
+    return (y - 6) ** 2 + (x - 5) ** 2 < 14 || (p * 7 + Math.floor(i / (h * w))) % 5 === 0 ? 1 : 0;
+  });
+
+  it('matches an exact float64 sparse solve with noise 0', async () => {
+    const rt = await testRuntime();
+    const images = rt.upload(img, [b, c, h, w]);
+    const r = await imputeBatch(rt, images, masks, { noise: 0, tolerance: 1e-6 });
+    const got = (await rt.read(r.image)).data;
+    expect(r.residual).toBeLessThanOrEqual(1e-6);
+    for (let k = 0; k < b; k++) {
+      for (let ch = 0; ch < c; ch++) {
+        const off = (k * c + ch) * h * w;
+        const want = exactImpute(img.subarray(off, off + h * w), masks.subarray(k * h * w, (k + 1) * h * w), h, w);
+        for (let p = 0; p < h * w; p++) expect(Math.abs(got[off + p] - want[p])).toBeLessThan(1e-4);
+      }
+    }
+    rt.release(images);
+    rt.release(r.image);
+  });
+
+  it('keeps unremoved pixels, adds seeded noise that repeats', async () => {
+    const rt = await testRuntime();
+    const images = rt.upload(img, [b, c, h, w]);
+    const read = async (seed: number) => {
+      const r = await imputeBatch(rt, images, masks, { noise: 0.1, seed });
+      const d = (await rt.read(r.image)).data;
+      rt.release(r.image);
+      return d;
+    };
+    const [a1, a2, other] = [await read(7), await read(7), await read(8)];
+    expect(Array.from(a1)).toEqual(Array.from(a2));
+    let diff = 0;
+    for (let i = 0; i < img.length; i++) {
+      const removed = masks[Math.floor(i / (c * h * w)) * h * w + (i % (h * w))] > 0.5;
+      if (!removed) expect(a1[i]).toBe(img[i]);
+      else diff = Math.max(diff, Math.abs(a1[i] - other[i]));
+    }
+    expect(diff).toBeGreaterThan(0.01);
+    rt.release(images);
+  });
+
+  it('refuses a mask that removes everything', async () => {
+    const rt = await testRuntime();
+    const images = rt.upload(img.subarray(0, c * h * w), [1, c, h, w]);
+    await expect(imputeBatch(rt, images, new Float32Array(h * w).fill(1))).rejects.toThrow(/removes every pixel/);
+    rt.release(images);
+  });
+});
