@@ -129,3 +129,15 @@ export function expandKernel(name: string, shape: readonly number[], axes: reado
     body: `${loads.join('\n')}\n  DX[i] = ${expr};`,
   });
 }
+
+/** How many reduced elements equal their maximum `Y[i]` (ties share a max's gradient). */
+export function tieCountKernel(shape: readonly number[], axes: readonly number[]): KernelSpec {
+  return reduceKernel({
+    name: `tie_count[${shape.join('x')} over ${axes.join(',')}]`,
+    shape,
+    axes,
+    inputs: [{ name: 'X' }, { name: 'Y' }],
+    outputs: [{ name: 'CNT' }],
+    body: (each) => `  let y = Y[i];\n  var n = 0.0;\n  ${each('    n += select(0.0, 1.0, X[off] == y);')}\n  CNT[i] = n;`,
+  });
+}

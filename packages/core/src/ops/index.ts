@@ -25,6 +25,7 @@ import { globalAveragePool, globalMaxPool } from './global-pool.ts';
 import { maxPool } from './max-pool.ts';
 import { batchNormalization } from './batch-norm.ts';
 import { logSoftmax, softmax } from './softmax.ts';
+import { reduceOps } from './reduce.ts';
 
 export const ops: readonly OpDef<any>[] = [
   ...unaryOps,
@@ -57,6 +58,7 @@ export const ops: readonly OpDef<any>[] = [
   batchNormalization,
   softmax,
   logSoftmax,
+  ...reduceOps,
 ];
 
 export const defaultRegistry = createOpRegistry(ops);
