@@ -26,6 +26,7 @@ import { maxPool } from './max-pool.ts';
 import { batchNormalization } from './batch-norm.ts';
 import { logSoftmax, softmax } from './softmax.ts';
 import { reduceOps } from './reduce.ts';
+import { layerNormalization } from './layer-norm.ts';
 
 export const ops: readonly OpDef<any>[] = [
   ...unaryOps,
@@ -59,6 +60,7 @@ export const ops: readonly OpDef<any>[] = [
   softmax,
   logSoftmax,
   ...reduceOps,
+  layerNormalization,
 ];
 
 export const defaultRegistry = createOpRegistry(ops);
