@@ -10,6 +10,7 @@ import { decodeModel } from './onnx/decode.ts';
 import { externalReader, type FileSource } from './onnx/external-data.ts';
 import { defaultRegistry } from './ops/index.ts';
 import { checkSupported, type OpRegistry } from './ops/registry.ts';
+import { DEFAULT_MEMORY_BUDGET, forwardBytes, type MemoryLimits } from './plan/memory.ts';
 import { buildPlan, type Plan } from './plan/plan.ts';
 import { ConstCache } from './runtime/const-cache.ts';
 import { acquireDevice, type Device } from './runtime/device.ts';
@@ -45,6 +46,8 @@ export interface LoadOptions {
   files?: FileSource;
   /** Concrete input shape when the model declares symbolic spatial dims. */
   inputShape?: readonly number[];
+  /** Bytes of GPU memory this model's runs may hold at once (default 8 GiB). */
+  memoryBudget?: number;
   registry?: OpRegistry;
 }
 
@@ -59,7 +62,7 @@ export async function modelFromGraph(graph: Graph, opts: Omit<LoadOptions, 'file
   checkSupported(graph, registry);
   const order = toposort(graph);
   const runtime = opts.runtime ?? new Runtime(opts.device ?? (await acquireDevice()));
-  return new Model(graph, order, registry, runtime, opts.inputShape);
+  return new Model(graph, order, registry, runtime, opts.inputShape, opts.memoryBudget);
 }
 
 async function readSource(source: string | URL | Uint8Array | ArrayBuffer, opts: LoadOptions): Promise<{ bytes: Uint8Array; name: string; files?: FileSource }> {
@@ -86,7 +89,8 @@ export type RunInput = TensorData | GpuTensor;
 export class Model {
   readonly inputs: readonly ModelInput[];
   readonly consts: ConstCache;
-  private readonly plans = new Map<string, { inferred: Inferred; full: Plan }>();
+  readonly memory: MemoryLimits;
+  private readonly plans = new Map<string, { inferred: Inferred; full: Plan; bytes: number }>();
   private readonly subPlans = new Map<string, Plan>();
   private layerCache?: Layer[];
   private disposed = false;
@@ -97,7 +101,9 @@ export class Model {
     readonly registry: OpRegistry,
     readonly runtime: Runtime,
     inputShape?: readonly number[],
+    memoryBudget = DEFAULT_MEMORY_BUDGET,
   ) {
+    this.memory = { maxBinding: runtime.device.limits.maxStorageBufferBindingSize, budget: Math.min(memoryBudget, Number.MAX_SAFE_INTEGER) };
     this.inputs = graph.inputs.map((input, k) => ({
       name: input.name,
       dtype: input.dtype,
@@ -148,13 +154,14 @@ export class Model {
   }
 
   /** Shape inference, folding and kernels for one set of input shapes, cached. */
-  planFor(shapes: ReadonlyMap<string, readonly number[]>): { inferred: Inferred; full: Plan } {
+  planFor(shapes: ReadonlyMap<string, readonly number[]>): { inferred: Inferred; full: Plan; bytes: number } {
     const key = [...shapes.values()].map((s) => s.join('x')).join(';');
     let p = this.plans.get(key);
     if (!p) {
       const infos = new Map<string, ValueInfo>([...shapes].map(([n, shape]) => [n, { dtype: 'float32', shape }]));
       const inferred = inferGraph(this.graph, this.order, this.registry, infos);
-      p = { inferred, full: buildPlan(inferred, inferred.nodes, this.graph.opset, this.graph.source) };
+      const bytes = forwardBytes(inferred, this.graph.source, this.memory);
+      p = { inferred, full: buildPlan(inferred, inferred.nodes, this.graph.opset, this.graph.source), bytes };
       this.plans.set(key, p);
     }
     return p;

@@ -8,6 +8,7 @@ import { buildBackwardPlan, type BackwardPlan } from './autodiff/backward-plan.t
 import { Gradients } from './autodiff/gradients.ts';
 import { seedGradient, type Target } from './autodiff/targets.ts';
 import type { Inferred } from './graph/infer.ts';
+import { checkBudget } from './plan/memory.ts';
 import type { Plan } from './plan/plan.ts';
 import { executePlan } from './runtime/execute.ts';
 import type { GpuTensor, TensorData } from './runtime/tensor.ts';
@@ -49,8 +50,9 @@ export class Run {
 
   static async start(model: Model, feeds: Readonly<Record<string, RunInput>>, opts: RunOptions): Promise<Run> {
     const shapes = new Map(model.inputs.map((i) => [i.name, [...feeds[i.name].shape]]));
-    const { inferred, full } = model.planFor(shapes);
+    const { inferred, full, bytes } = model.planFor(shapes);
     const rt = model.runtime;
+    checkBudget(opts.retain === 'outputs' ? 0 : bytes, rt.pool.stats().liveBytes, model.memory, 'This forward pass', model.source);
     const env = new Map<string, GpuTensor>();
     const owned: GpuTensor[] = [];
     for (const i of model.inputs) {
@@ -185,6 +187,7 @@ export class Run {
       plan = buildBackwardPlan(this.plan, this.sources, { target: output, keep: opts.layers, weights: !!opts.weights, mode: opts.mode ?? 'standard' }, this.model.graph.opset, this.model.source);
       cache.set(key, plan);
     }
+    checkBudget(plan.slots.reduce((a, n, s) => a + (plan.transient.has(s) ? 0 : n * 4), 0), this.model.runtime.pool.stats().liveBytes, this.model.memory, 'This backward pass', this.model.source);
     return Gradients.execute(this, plan, seed.grad, seed.scores);
   }
 
