@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     pool: 'forks',
+    // --expose-gc lets the leak test measure the heap after a collection.
+    poolOptions: { forks: { execArgv: ['--expose-gc'] } },
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 120_000,
