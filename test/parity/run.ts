@@ -6,6 +6,7 @@
 import { acquireDevice, isCamanimError, Runtime } from '@camanim/core';
 import { checkModel } from './check.ts';
 import { listFixtures } from './fixtures.ts';
+import { CAM_TOL, checkCams, listCamFixtures } from './cams.ts';
 
 const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const runtime = new Runtime(await acquireDevice({ onNotice: (m) => console.error(m) }));
@@ -24,6 +25,19 @@ for (const f of listFixtures().filter((x) => only.length === 0 || only.includes(
     console.log(`FAIL ${f.name.padEnd(20)} ${isCamanimError(e) ? e.message : (e as Error).stack}`);
   }
   console.log(`     ${f.name} took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+for (const f of listCamFixtures().filter((x) => only.length === 0 || only.includes(x.model))) {
+  try {
+    for (const c of await checkCams(f, runtime)) {
+      const ok = c.error <= CAM_TOL;
+      ok ? passed++ : failed++;
+      if (!ok || process.argv.includes('--verbose')) console.log(`${ok ? 'ok  ' : 'FAIL'} ${f.model.padEnd(20)} CAM ${c.check}: error ${c.error.toExponential(2)} (tol ${CAM_TOL})`);
+    }
+    console.log(`ok   ${f.model.padEnd(20)} CAMs checked against PyTorch references`);
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${f.model.padEnd(20)} CAMs: ${isCamanimError(e) ? e.message : (e as Error).stack}`);
+  }
 }
 console.log(`parity: ${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

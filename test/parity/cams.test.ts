@@ -1,0 +1,17 @@
+/** CAM parity as vitest cases: every method × layer of every reference model. */
+import { describe, expect, it } from 'vitest';
+import { acquireDevice, Runtime } from '@camanim/core';
+import { CAM_TOL, checkCams, listCamFixtures } from './cams.ts';
+
+let runtime: Runtime | undefined;
+
+describe('CAMs match independent PyTorch references', () => {
+  for (const f of listCamFixtures()) {
+    it(f.model, async () => {
+      runtime ??= new Runtime(await acquireDevice());
+      const checks = await checkCams(f, runtime);
+      expect(checks.length).toBeGreaterThan(10);
+      for (const c of checks) expect(c.error, c.check).toBeLessThanOrEqual(CAM_TOL);
+    }, 600_000);
+  }
+});

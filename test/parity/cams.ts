@@ -1,0 +1,71 @@
+/**
+ * CAM parity: camanim's per-layer CAMs (layer resolution and upsampled) against the
+ * independent float64 PyTorch references of tools/cam_reference.py, per model × layer × method.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadModel, type Runtime } from '@camanim/core';
+import { computeCams } from '@camanim/cam-methods';
+import { FIXTURES, scaledError } from './fixtures.ts';
+
+const CAMS = join(FIXTURES, '..', 'cams');
+const ROOT = join(FIXTURES, '..', '..', '..');
+
+interface MethodRef {
+  rawOffset: number;
+  rawLength: number;
+  upOffset: number;
+  upLength: number;
+}
+
+interface CamFixture {
+  model: string;
+  onnx: string;
+  inputOffset: number;
+  inputLength: number;
+  inputShape: number[];
+  class: number;
+  layers: { onnx: string; methods: Record<string, MethodRef> }[];
+  bin: Float32Array;
+}
+
+export function listCamFixtures(): CamFixture[] {
+  return readdirSync(CAMS)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => {
+      const meta = JSON.parse(readFileSync(join(CAMS, f), 'utf8'));
+      const buf = readFileSync(join(CAMS, meta.bin));
+      return { ...meta, bin: new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)) };
+    });
+}
+
+export const CAM_TOL = 2e-3;
+
+export interface CamCheck {
+  readonly check: string;
+  readonly error: number;
+}
+
+/** Every method of the fixture, at every layer it covers; errors relative to each map's scale. */
+export async function checkCams(f: CamFixture, runtime: Runtime): Promise<CamCheck[]> {
+  const model = await loadModel(join(ROOT, f.onnx), { runtime });
+  const out: CamCheck[] = [];
+  try {
+    const run = await model.run({ data: f.bin.slice(f.inputOffset, f.inputOffset + f.inputLength), shape: f.inputShape });
+    const methods = [...new Set(f.layers.flatMap((l) => Object.keys(l.methods)))];
+    for (const method of methods) {
+      const layers = f.layers.filter((l) => l.methods[method]);
+      const stack = await computeCams(run, { method, target: { class: f.class }, layers: { names: layers.map((l) => l.onnx) } });
+      stack.layers.forEach((got, k) => {
+        const ref = layers[k].methods[method];
+        out.push({ check: `${method} @ ${got.name} (layer resolution)`, error: scaledError(got.raw, f.bin.subarray(ref.rawOffset, ref.rawOffset + ref.rawLength)) });
+        out.push({ check: `${method} @ ${got.name} (upsampled)`, error: scaledError(got.upsampled, f.bin.subarray(ref.upOffset, ref.upOffset + ref.upLength)) });
+      });
+    }
+    run.dispose();
+  } finally {
+    model.dispose();
+  }
+  return out;
+}
