@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { random, singleOpModel } from './gpu.ts';
+import { gradCheck } from './gradcheck.ts';
 import { checkLinearOp, strides } from './linear-op.ts';
 
 type Taps = [number, number][]; // (input index, weight) per output coordinate
@@ -89,6 +90,8 @@ describe('Resize: forward, VJP (transposed interpolation) and fold', () => {
     checkLinearOp({ name: 'upsample', opType: 'Upsample', inputs: [x, floats([1, 1, 2, 2])], attrs: { mode: 'linear' }, opset: 9, reference: resizeRef(shape, [1, 2, 6, 8], [1, 1, 2, 2], 'linear', 'asymmetric') }));
   it('Upsample (opset 7) scales attribute', () =>
     checkLinearOp({ name: 'upsample 7', opType: 'Upsample', inputs: [x], attrs: { scales: [1, 1, 2, 2] }, opset: 7, reference: resizeRef(shape, [1, 2, 6, 8], [1, 1, 2, 2], 'nearest', 'asymmetric', 'floor') }));
+
+  it('cubic VJP agrees with finite differences', () => gradCheck('Resize', [x, none, floats([1, 1, 1.5, 0.75])], { mode: 'cubic' }, { samples: 8 }));
 
   it('refuses an unknown mode, naming the node', async () => {
     const { model } = await singleOpModel('Resize', [x, none, floats([1, 1, 2, 2])], { mode: 'area' });
