@@ -9,3 +9,4 @@ export * from './pool.ts';
 export * from './norm.ts';
 export * from './cam.ts';
 export * from './imputation.ts';
+export * from './colormap.ts';

@@ -1,0 +1,156 @@
+/**
+ * The command line: `camanim explain`, `camanim layers`, `camanim methods`, parsed with
+ * commander into typed options. Values are checked here, before anything heavy runs.
+ */
+import { Command, Option } from 'commander';
+import type { LayerSelection } from '@camanim/cam-methods';
+import { colormapNames, type ColormapName } from '@camanim/shaders';
+import { explain } from './commands/explain.ts';
+import { layers } from './commands/layers.ts';
+import { methods } from './commands/methods.ts';
+import { cliError } from './errors.ts';
+import type { Io } from './io.ts';
+
+export const FORMATS = ['gif', 'mp4', 'webm', 'png', 'grid', 'bundle'] as const;
+export type Format = (typeof FORMATS)[number];
+export type NormalizationChoice = 'global' | 'local' | 'both';
+export type TargetChoice = { kind: 'predicted' } | { kind: 'class'; class: number } | { kind: 'top-k'; k: number };
+
+export interface ExplainOptions {
+  /** Undefined: the bundled model. */
+  readonly model?: string;
+  /** Empty: the bundled sample image. */
+  readonly images: readonly string[];
+  readonly methods: readonly string[];
+  readonly target: TargetChoice;
+  readonly layers: LayerSelection;
+  readonly normalization: NormalizationChoice;
+  readonly colormap: ColormapName;
+  readonly alpha: number;
+  readonly fps: number;
+  readonly size: number;
+  readonly labels?: string;
+  readonly out: string;
+  readonly formats: ReadonlySet<Format>;
+  readonly quiet: boolean;
+}
+
+interface RawExplain {
+  model?: string;
+  image?: string[];
+  method: string;
+  class?: string;
+  topK?: string;
+  layers: string;
+  every?: string;
+  percentiles?: string;
+  normalization: string;
+  colormap: string;
+  alpha: string;
+  fps: string;
+  size: string;
+  labels?: string;
+  out: string;
+  format: string;
+  quiet?: boolean;
+}
+
+export function buildProgram(io: Io): Command {
+  const program = new Command('camanim')
+    .description('Explain what a CNN sees, layer by layer: a Class Activation Map for every layer, animated (CAManim)')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError('(run camanim --help for usage)');
+  program
+    .command('explain')
+    .description('Compute CAMs for every layer of a model on images and write animations, frames and a result bundle')
+    .option('--model <file>', 'ONNX model (default: the bundled fashion-canvas model)')
+    .option('--image <files...>', 'JPEG/PNG/WebP images (default: the bundled sample)')
+    .option('--method <ids>', 'CAM methods, comma-separated (see `camanim methods`)', 'gradcam')
+    .option('--class <n>', 'explain this class index (default: the predicted class)')
+    .option('--top-k <k>', 'explain each of the k best-scoring classes')
+    .option('--layers <which>', "'spatial' (4-D outputs), 'all' (also 2-D outputs as stripes), or a regex on ONNX name / op type", 'spatial')
+    .option('--every <k>', 'keep every k-th selected layer (the last always)')
+    .option('--percentiles <list>', 'keep the layers at these percentiles of depth, e.g. 0,25,50,75,100')
+    .addOption(new Option('--normalization <mode>', 'one min/max over all layers, per layer, or both side by side').choices(['global', 'local', 'both']).default('global'))
+    .addOption(new Option('--colormap <name>', 'colormap of the overlay').choices(colormapNames).default('jet'))
+    .option('--alpha <a>', 'weight of the colormap over the image, 0..1', '0.5')
+    .option('--fps <n>', 'frames per second of GIF and video', '4')
+    .option('--size <px>', 'width of each image panel in pixels', '448')
+    .option('--labels <file>', 'class names, one per line')
+    .option('--out <dir>', 'output folder', 'camanim-out')
+    .option('--format <list>', `outputs, comma-separated: ${FORMATS.join(', ')}`, 'gif,bundle')
+    .option('-q, --quiet', 'no progress bars and no timing summary')
+    .action(async (raw: RawExplain) => explain(parseExplain(raw), io));
+  program
+    .command('layers')
+    .description('List the layers of a model (index, ONNX name, op type, shape)')
+    .argument('<model>', 'ONNX model file')
+    .action(async (model: string) => layers(model, io));
+  program
+    .command('methods')
+    .description('List the registered CAM methods and their references')
+    .action(async () => methods(io));
+  return program;
+}
+
+export function parseExplain(raw: RawExplain): ExplainOptions {
+  if (raw.class !== undefined && raw.topK !== undefined) throw cliError('--class and --top-k cannot be used together', {}, 'Give one of them');
+  const target: TargetChoice =
+    raw.class !== undefined ? { kind: 'class', class: int(raw.class, '--class', 0) } : raw.topK !== undefined ? { kind: 'top-k', k: int(raw.topK, '--top-k', 1) } : { kind: 'predicted' };
+  const methods = list(raw.method).map((m) => m.toLowerCase());
+  if (methods.length === 0) throw cliError('--method is empty', {}, 'Give a method id such as gradcam (see `camanim methods`)');
+  const formats = list(raw.format).map((f) => f.toLowerCase());
+  const unknown = formats.filter((f) => !(FORMATS as readonly string[]).includes(f));
+  if (unknown.length) throw cliError(`Unknown output format '${unknown[0]}'`, {}, `Known formats: ${FORMATS.join(', ')}`);
+  if (formats.length === 0) throw cliError('--format is empty', {}, `Give some of: ${FORMATS.join(', ')}`);
+  const alpha = num(raw.alpha, '--alpha');
+  if (alpha < 0 || alpha > 1) throw cliError(`--alpha must be within 0..1, got ${raw.alpha}`, {}, 'For example --alpha 0.5');
+  const fps = num(raw.fps, '--fps');
+  if (!(fps > 0 && fps <= 60)) throw cliError(`--fps must be within (0, 60], got ${raw.fps}`, {}, 'For example --fps 4');
+  const size = int(raw.size, '--size', 32);
+  if (size > 4096) throw cliError(`--size ${size} is too large`, {}, 'Use at most 4096 pixels');
+  const which = raw.layers.trim();
+  const layers: LayerSelection = {
+    kinds: which === 'all' ? 'all' : 'spatial',
+    filter: which === 'all' || which === 'spatial' || which === '' ? undefined : which,
+    every: raw.every === undefined ? undefined : int(raw.every, '--every', 1),
+    percentiles: raw.percentiles === undefined ? undefined : list(raw.percentiles).map((p) => {
+      const v = num(p, '--percentiles');
+      if (v < 0 || v > 100) throw cliError(`--percentiles values must be within 0..100, got ${p}`);
+      return v;
+    }),
+  };
+  return {
+    model: raw.model,
+    images: raw.image ?? [],
+    methods: [...new Set(methods)],
+    target,
+    layers,
+    normalization: raw.normalization as NormalizationChoice,
+    colormap: raw.colormap as ColormapName,
+    alpha,
+    fps,
+    size: size + (size % 2),
+    labels: raw.labels,
+    out: raw.out,
+    formats: new Set(formats as Format[]),
+    quiet: Boolean(raw.quiet),
+  };
+}
+
+function list(text: string): string[] {
+  return text.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function num(text: string, flag: string): number {
+  const v = Number(text);
+  if (text.trim() === '' || !Number.isFinite(v)) throw cliError(`${flag} expects a number, got '${text}'`);
+  return v;
+}
+
+function int(text: string, flag: string, min: number): number {
+  const v = num(text, flag);
+  if (!Number.isInteger(v) || v < min) throw cliError(`${flag} expects an integer ≥ ${min}, got '${text}'`);
+  return v;
+}

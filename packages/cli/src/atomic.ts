@@ -1,0 +1,83 @@
+/**
+ * Outputs are written into a hidden staging folder beside --out and moved into place only when
+ * everything succeeded, so a failure leaves --out as it was. Relative paths are built from
+ * sanitized names and checked to stay inside the staging folder.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { cliError } from './errors.ts';
+
+/** A file-name-safe version of a model, layer or method name: no separators, no `..`. */
+export function sanitizeName(name: string, maxLength = 80): string {
+  let s = name.replace(/[^A-Za-z0-9._+-]+/g, '_').replace(/\.{2,}/g, '.').replace(/^[._]+|[._]+$/g, '');
+  if (s.length > maxLength) s = s.slice(0, maxLength).replace(/[._]+$/, '');
+  return s || 'unnamed';
+}
+
+export class Staging {
+  private constructor(
+    readonly outDir: string,
+    readonly dir: string,
+  ) {}
+
+  /** Creates the staging folder beside `outDir` (and `outDir`'s parents); fails early when that is impossible. */
+  static async open(outDir: string): Promise<Staging> {
+    const out = resolve(outDir);
+    const info = await stat(out).catch(() => undefined);
+    if (info && !info.isDirectory()) throw cliError('The output path exists and is not a folder', { file: out }, 'Choose another --out');
+    const parent = dirname(out);
+    const dir = join(parent, `.${basename(out)}.camanim-${process.pid}-${randomBytes(4).toString('hex')}`);
+    try {
+      await mkdir(parent, { recursive: true });
+      await mkdir(dir);
+    } catch (e) {
+      throw cliError(`Cannot write to the output folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: out }, 'Choose a writable folder with --out', 'bad-input', e);
+    }
+    return new Staging(out, dir);
+  }
+
+  /** Absolute staging path of `parts` (each already sanitized); refuses anything escaping the folder. */
+  path(...parts: string[]): string {
+    const p = resolve(this.dir, ...parts);
+    const rel = relative(this.dir, p);
+    if (rel === '' || rel.startsWith('..') || rel.split(sep).includes('..')) throw cliError(`Refusing to write outside the output folder: ${parts.join('/')}`, { file: this.outDir });
+    return p;
+  }
+
+  async write(parts: string[], data: Uint8Array | string): Promise<string> {
+    const p = this.path(...parts);
+    await mkdir(dirname(p), { recursive: true });
+    await writeFile(p, data);
+    return p;
+  }
+
+  /** The final path of a staged one. */
+  finalPath(staged: string): string {
+    return join(this.outDir, relative(this.dir, staged));
+  }
+
+  /** Moves every top-level entry into --out, replacing same-named ones; removes the staging folder. */
+  async commit(): Promise<void> {
+    if (!existsSync(this.outDir)) {
+      await rename(this.dir, this.outDir);
+      return;
+    }
+    const trash = join(this.dir, `.replaced-${randomBytes(4).toString('hex')}`);
+    for (const entry of await readdir(this.dir)) {
+      if (entry.startsWith('.replaced-')) continue;
+      const target = join(this.outDir, entry);
+      if (existsSync(target)) {
+        await mkdir(trash, { recursive: true });
+        await rename(target, join(trash, entry));
+      }
+      await rename(join(this.dir, entry), target);
+    }
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  async abort(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}

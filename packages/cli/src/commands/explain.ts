@@ -1,0 +1,180 @@
+/**
+ * `camanim explain`: load the model, preprocess each image, one forward per image, then for
+ * every target class and CAM method the CAMs of every selected layer (cam-methods), rendered to
+ * the requested formats. Everything is staged and moved into --out only at the end.
+ */
+import { basename, extname, resolve } from 'node:path';
+import { computeCams, defaultCamRegistry, selectLayers, type CamMethod } from '@camanim/cam-methods';
+import { CamanimError, acquireDevice, loadModel, modelFromGraph, type Device, type Model } from '@camanim/core';
+import type { ExplainOptions } from '../args.ts';
+import { bundledModel, defaultImage } from '../assets.ts';
+import { Staging, sanitizeName } from '../atomic.ts';
+import { bundleCam, type BundleCam, type BundleManifest } from '../bundle.ts';
+import { renderColorbar } from '../colorbar.ts';
+import { renderGrid } from '../grid.ts';
+import { encodePng, readImage, type RgbImage } from '../image.ts';
+import type { Io } from '../io.ts';
+import { loadLabels } from '../labels.ts';
+import { readModelMeta } from '../model-meta.ts';
+import { displayImage, inputLayout, preprocess, preprocessing, type Preprocessing } from '../preprocess.ts';
+import { Progress } from '../progress.ts';
+import { renderExplanation, type Explanation, type RenderContext } from '../render.ts';
+import { checkClassRange, chooseTargets, topClasses } from '../target.ts';
+import { requireFfmpeg, type VideoFormat } from '../video.ts';
+
+/** Spatial size used when a model leaves its input H and W symbolic. */
+const DEFAULT_SPATIAL = 224;
+
+export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
+  const progress = new Progress(io, opts.quiet);
+  // Cheap checks first: nothing heavy runs on a bad command line.
+  const methods: CamMethod[] = opts.methods.map((id) => defaultCamRegistry.get(id));
+  const videos = (['mp4', 'webm'] as VideoFormat[]).filter((f) => opts.formats.has(f));
+  const ffmpeg = videos.length ? requireFfmpeg(io.env, videos) : undefined;
+  const modelPath = resolve(opts.model ?? bundledModel());
+  const imagePaths = opts.images.length ? opts.images : [defaultImage()];
+  const images = await progress.time('read images', () => Promise.all(imagePaths.map(readImage)));
+  const meta = readModelMeta(modelPath);
+  const staging = await Staging.open(opts.out);
+  let device: Device | undefined;
+  let model: Model | undefined;
+  const written: string[] = [];
+  try {
+    device = await acquireDevice({ onNotice: (m) => progress.notice(m) });
+    const dev = device;
+    model = await progress.time('load model', async () => prepareModel(await loadModel(modelPath, { device: dev })));
+    const input = model.inputs[0];
+    const layout = inputLayout(input, model.source);
+    const [, , H, W] = input.shape;
+    const pre = preprocessing(layout, H, W, meta);
+    const output = model.outputs[0];
+    const numClasses = output.shape.slice(1).reduce((a, b) => a * b, 1);
+    checkClassRange(opts.target, numClasses, model.source);
+    const labels = loadLabels(numClasses, opts.labels, meta.labels);
+    const selected = selectLayers(model, opts.layers);
+    const modelLayers = new Map(model.layers.map((l) => [l.name, { index: l.index, shape: l.shape }]));
+    const panelW = opts.size;
+    const panelH = Math.max(2, Math.round((panelW * H) / W / 2) * 2);
+    const colorbar = await renderColorbar(model.runtime, opts.colormap, panelH);
+    const dirs = new Set<string>();
+    for (const image of images) {
+      const dir = uniqueDir(dirs, image.file);
+      const x = await preprocess(image, pre);
+      const run = await progress.time(`forward ${dir}`, () => model!.run({ data: x.data, shape: x.shape }));
+      const exs: Explanation[] = [];
+      let top;
+      try {
+        const logits = (await run.read(output.name)).data.subarray(0, numClasses);
+        top = topClasses(logits, labels);
+        const targets = chooseTargets(logits, opts.target, labels);
+        for (const target of targets) {
+          for (const method of methods) {
+            const stem = sanitizeName(method.id) + (targets.length > 1 ? `-class${target.class}` : '');
+            const stack = await progress.time(`${method.id} (${selected.length} layers)`, (step) =>
+              computeCams(run, { method, target: { class: target.class }, layers: selected, onProgress: () => step.tick() }), selected.length);
+            exs.push({ stem, methodId: method.id, methodTitle: method.title, target, stack });
+          }
+        }
+      } finally {
+        run.dispose();
+      }
+      const ctx: RenderContext = {
+        rt: model.runtime, staging, dir, progress, formats: opts.formats, normalization: opts.normalization, colormap: opts.colormap,
+        alpha: opts.alpha, fps: opts.fps, ffmpeg, env: io.env, display: await displayImage(image, pre, panelW, panelH), panelW, panelH, colorbar,
+        modelShapes: new Map([...modelLayers].map(([n, l]) => [n, l.shape])), written,
+      };
+      if (['gif', 'mp4', 'webm', 'png'].some((f) => opts.formats.has(f as never))) {
+        for (const ex of exs) await renderExplanation(ctx, ex);
+      }
+      if (opts.formats.has('grid')) {
+        const classes = [...new Set(exs.map((e) => e.target.class))];
+        for (const c of classes) {
+          await renderGrid(ctx, exs.filter((e) => e.target.class === c), classes.length > 1 ? `-class${c}` : '', image, pre);
+        }
+      }
+      if (opts.formats.has('bundle')) {
+        await progress.time(`bundle ${dir}`, () => writeBundle(ctx, exs, { model: model!, modelPath, image, pre, crop: x.crop, shape: x.shape, top, normalization: opts.normalization, colormap: opts.colormap }));
+      }
+    }
+    await staging.commit();
+  } catch (e) {
+    await staging.abort();
+    throw e;
+  } finally {
+    model?.dispose();
+    device?.destroy();
+  }
+  for (const f of written) io.out(`${staging.finalPath(f)}\n`);
+  progress.printSummary();
+}
+
+/** Refuses layouts the CAM runner cannot explain; fixes symbolic spatial dims. */
+async function prepareModel(model: Model): Promise<Model> {
+  model.imageInput(); // one 4-D input, or a clear error
+  const input = model.inputs[0];
+  const layout = inputLayout(input, model.source);
+  if (layout.layout === 'NHWC') {
+    throw new CamanimError('bad-model', `The model takes channels-last (NHWC) images [${input.dims.join(', ')}]; camanim's CAM runner reads layers as NCHW`, { file: model.source, tensor: input.name }, 'Export the model with an NCHW input (PyTorch\'s default, or tf2onnx --inputs-as-nchw)');
+  }
+  if (layout.height !== undefined && layout.width !== undefined) return model;
+  const shape = [1, layout.channels, layout.height ?? DEFAULT_SPATIAL, layout.width ?? DEFAULT_SPATIAL];
+  return modelFromGraph(model.graph, { runtime: model.runtime, registry: model.registry, inputShape: shape });
+}
+
+function uniqueDir(used: Set<string>, file: string): string {
+  const base = sanitizeName(basename(file, extname(file)), 60);
+  let name = base;
+  for (let k = 2; used.has(name); k++) name = `${base}-${k}`;
+  used.add(name);
+  return name;
+}
+
+interface BundleInfo {
+  model: Model;
+  modelPath: string;
+  image: RgbImage;
+  pre: Preprocessing;
+  crop: Buffer;
+  shape: readonly number[];
+  top?: { class: number; label: string; logit: number; probability: number }[];
+  normalization: string;
+  colormap: string;
+}
+
+async function writeBundle(ctx: RenderContext, exs: readonly Explanation[], info: BundleInfo): Promise<void> {
+  const dir = [ctx.dir, 'bundle'];
+  const modelLayers = new Map(info.model.layers.map((l) => [l.name, { index: l.index, shape: l.shape }]));
+  const cams: BundleCam[] = [];
+  for (const ex of exs) {
+    const { cam, layerBin, inputBin } = bundleCam(ex, modelLayers);
+    ctx.written.push(await ctx.staging.write([...dir, cam.files.layer], layerBin));
+    ctx.written.push(await ctx.staging.write([...dir, cam.files.input], inputBin));
+    cams.push(cam);
+  }
+  const [H, W] = info.pre.crop;
+  ctx.written.push(await ctx.staging.write([...dir, 'input.png'], await encodePng(info.crop, W, H, 3)));
+  const input = info.model.inputs[0];
+  const output = info.model.outputs[0];
+  const manifest: BundleManifest = {
+    version: 1,
+    generator: 'camanim 0.1.0',
+    created: new Date().toISOString(),
+    model: { file: basename(info.modelPath), path: info.modelPath, input: { name: input.name, shape: input.shape }, output: { name: output.name, shape: output.shape }, classes: output.shape.slice(1).reduce((a, b) => a * b, 1) },
+    image: { source: resolve(info.image.file), file: 'input.png', width: W, height: H, original: { width: info.image.width, height: info.image.height } },
+    inputShape: info.shape,
+    preprocessing: info.pre,
+    prediction: (info.top ?? []).map((t) => ({ class: t.class, label: t.label, logit: t.logit, probability: t.probability })),
+    normalization: info.normalization,
+    colormap: info.colormap,
+    endianness: 'little',
+    dtype: 'float32',
+    method: cams[0].method,
+    methods: [...new Set(cams.map((c) => c.method))],
+    target: cams[0].target,
+    score: cams[0].score,
+    files: cams[0].files,
+    layers: cams[0].layers,
+    cams,
+  };
+  ctx.written.push(await ctx.staging.write([...dir, 'manifest.json'], `${JSON.stringify(manifest, null, 2)}\n`));
+}

@@ -1,0 +1,126 @@
+/**
+ * From a CamStack to files: normalize (global / local / both, cam-methods' normalizeMaps),
+ * colour and overlay on the GPU, compose labelled frames, and encode the requested formats
+ * (GIF, MP4, WebM, PNG frames) into the staging folder.
+ */
+import { normalizeMaps, range, type CamStack, type Normalization } from '@camanim/cam-methods';
+import type { Runtime } from '@camanim/core';
+import type { ColormapName } from '@camanim/shaders';
+import type { Format, NormalizationChoice } from './args.ts';
+import { sanitizeName, type Staging } from './atomic.ts';
+import { composeFrame, frameLayout, type FrameLayout, type FrameText, type Panel } from './frames.ts';
+import { encodeGif } from './gif.ts';
+import { encodePng } from './image.ts';
+import { renderOverlays } from './overlay.ts';
+import type { Progress } from './progress.ts';
+import type { ChosenTarget } from './target.ts';
+import { encodeVideo, type VideoFormat } from './video.ts';
+
+export interface RenderContext {
+  readonly rt: Runtime;
+  readonly staging: Staging;
+  /** Folder (sanitized) of this image inside --out. */
+  readonly dir: string;
+  readonly progress: Progress;
+  readonly formats: ReadonlySet<Format>;
+  readonly normalization: NormalizationChoice;
+  readonly colormap: ColormapName;
+  readonly alpha: number;
+  readonly fps: number;
+  readonly ffmpeg?: string;
+  readonly env: NodeJS.ProcessEnv;
+  /** The display image, RGB 0..1, panelW × panelH. */
+  readonly display: Float32Array;
+  readonly panelW: number;
+  readonly panelH: number;
+  readonly colorbar: Uint8Array;
+  /** Model shape of each layer, by ONNX name. */
+  readonly modelShapes: ReadonlyMap<string, readonly number[]>;
+  /** Files written (staging paths). */
+  readonly written: string[];
+}
+
+export interface Explanation {
+  readonly stem: string;
+  readonly methodId: string;
+  readonly methodTitle: string;
+  readonly target: ChosenTarget;
+  readonly stack: CamStack;
+}
+
+export function modes(choice: NormalizationChoice): Normalization[] {
+  return choice === 'both' ? ['global', 'local'] : [choice];
+}
+
+/** ReLU'd maps normalized per mode, and the [0, max] range each panel caption shows. */
+export function normalized(stack: CamStack, mode: Normalization): { maps: Float32Array[]; captions: string[] } {
+  const maps = normalizeMaps(stack.layers.map((l) => l.upsampled), mode);
+  const maxima = stack.layers.map((l) => Math.max(0, range(l.upsampled).max));
+  const globalMax = Math.max(0, ...maxima);
+  const captions = maxima.map((m) => `${mode} · 0 to ${fmt(mode === 'global' ? globalMax : m)}`);
+  return { maps, captions };
+}
+
+export function frameText(ctx: RenderContext, stack: CamStack, k: number, detail: string): FrameText {
+  const l = stack.layers[k];
+  const shape = ctx.modelShapes.get(l.name) ?? l.shape;
+  return { title: `layer ${k + 1}/${stack.layers.length} · ${l.opType} · [${shape.join(', ')}]`, name: l.name, detail };
+}
+
+export function targetText(t: ChosenTarget): string {
+  const name = t.label === `class ${t.class}` ? t.label : `${t.label} (class ${t.class})`;
+  return `${name} · logit ${fmt(t.logit)} · p ${t.probability.toFixed(3)}`;
+}
+
+/** Writes the animation formats of one explanation. */
+export async function renderExplanation(ctx: RenderContext, ex: Explanation): Promise<void> {
+  const L = ex.stack.layers.length;
+  const [, , H, W] = ex.stack.inputShape;
+  const perMode = modes(ctx.normalization).map((m) => ({ ...normalized(ex.stack, m) }));
+  const layout = frameLayout(ctx.panelW, ctx.panelH, perMode.length);
+  const frames: Buffer[] = [];
+  await ctx.progress.time(`frames ${ex.stem}`, async (step) => {
+    const overlays = await Promise.all(perMode.map((p) => renderOverlays(ctx.rt, { maps: p.maps, mapH: H, mapW: W, image: ctx.display, outH: ctx.panelH, outW: ctx.panelW, colormap: ctx.colormap, alpha: ctx.alpha })));
+    for (let k = 0; k < L; k++) {
+      const panels: Panel[] = perMode.map((p, j) => ({ rgba: overlays[j][k], caption: p.captions[k] }));
+      frames.push(await composeFrame(layout, panels, ctx.colorbar, frameText(ctx, ex.stack, k, `${ex.methodTitle} · ${targetText(ex.target)}`)));
+      step.tick();
+    }
+  }, L);
+  await writeAnimation(ctx, ex.stem, frames, layout, ex.stack);
+}
+
+/** GIF / MP4 / WebM / PNG frames of already composed frames. */
+export async function writeAnimation(ctx: RenderContext, stem: string, frames: readonly Buffer[], layout: FrameLayout, stack: CamStack, formats = ctx.formats): Promise<void> {
+  const { width, height } = layout;
+  if (formats.has('gif')) {
+    await ctx.progress.time(`gif ${stem}`, async (step) => {
+      ctx.written.push(await ctx.staging.write([ctx.dir, `${stem}.gif`], encodeGif(frames, width, height, ctx.fps, () => step.tick())));
+    }, frames.length);
+  }
+  for (const format of ['mp4', 'webm'] as VideoFormat[]) {
+    if (!formats.has(format) || !ctx.ffmpeg) continue;
+    await ctx.progress.time(`${format} ${stem}`, async () => {
+      const file = ctx.staging.path(ctx.dir, `${stem}.${format}`);
+      await ctx.staging.write([ctx.dir, `${stem}.${format}`], ''); // creates the folder
+      await encodeVideo(ctx.ffmpeg!, ctx.env, frames, width, height, ctx.fps, format, file);
+      ctx.written.push(file);
+    });
+  }
+  if (formats.has('png')) {
+    const digits = Math.max(3, String(frames.length).length);
+    await ctx.progress.time(`png ${stem}`, async (step) => {
+      for (const [k, f] of frames.entries()) {
+        const name = `${String(k + 1).padStart(digits, '0')}-${sanitizeName(stack.layers[k].name, 60)}.png`;
+        ctx.written.push(await ctx.staging.write([ctx.dir, `${stem}-frames`, name], await encodePng(f, width, height, 4)));
+        step.tick();
+      }
+    }, frames.length);
+  }
+}
+
+export function fmt(x: number): string {
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  return a >= 1000 || a < 0.01 ? x.toExponential(2) : x.toFixed(a >= 100 ? 1 : a >= 10 ? 2 : 3);
+}

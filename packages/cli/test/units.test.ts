@@ -1,0 +1,139 @@
+/** The CLI's plumbing without a GPU: names, paths, arguments, preprocessing, labels, packing. */
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { parseExplain } from '../src/args.ts';
+import { Staging, sanitizeName } from '../src/atomic.ts';
+import { packMaps } from '../src/bundle.ts';
+import { fit } from '../src/frames.ts';
+import { IMAGENET_LABELS } from '../src/imagenet-labels.ts';
+import { readImage } from '../src/image.ts';
+import { loadLabels } from '../src/labels.ts';
+import { cropBox, preprocess, preprocessing } from '../src/preprocess.ts';
+import { scratch } from './helpers/cli.ts';
+
+const defaults = { method: 'gradcam', layers: 'spatial', normalization: 'global', colormap: 'jet', alpha: '0.5', fps: '4', size: '448', out: 'camanim-out', format: 'gif,bundle' };
+
+describe('file names', () => {
+  it('sanitizes model and layer names: no separators, no ..', () => {
+    for (const bad of ['../../etc/passwd', '/abs/path', 'a\\b', '..', '.hidden', 'x/../../y', 'a\u0000b']) {
+      const s = sanitizeName(bad);
+      expect(s).not.toMatch(/[/\\\u0000]/);
+      expect(s).not.toContain('..');
+      expect(s.startsWith('.')).toBe(false);
+      expect(s.length).toBeGreaterThan(0);
+    }
+    expect(sanitizeName('/layer1/layer1.0/relu/Relu_output_0')).toBe('layer1_layer1.0_relu_Relu_output_0');
+    expect(sanitizeName('gradcam++')).toBe('gradcam++');
+    expect(sanitizeName('x'.repeat(200)).length).toBe(80);
+  });
+
+  it('stages outputs beside --out and moves them in only on commit', async () => {
+    const parent = scratch();
+    const out = join(parent, 'out');
+    const s = await Staging.open(out);
+    expect(() => s.path('..', 'escape')).toThrow(/outside the output folder/);
+    await s.write(['img', 'a.gif'], 'A');
+    expect(existsSync(out)).toBe(false);
+    await s.commit();
+    expect(readdirSync(join(out, 'img'))).toEqual(['a.gif']);
+    // A second run replaces same-named entries and keeps the others.
+    mkdirSync(join(out, 'other'));
+    const s2 = await Staging.open(out);
+    await s2.write(['img', 'b.gif'], 'B');
+    await s2.commit();
+    expect(readdirSync(join(out, 'img'))).toEqual(['b.gif']);
+    expect(readdirSync(out).sort()).toEqual(['img', 'other']);
+    const s3 = await Staging.open(out);
+    await s3.write(['img', 'c.gif'], 'C');
+    await s3.abort();
+    expect(readdirSync(parent)).toEqual(['out']);
+  });
+});
+
+describe('arguments', () => {
+  it('parses lists, layer selections and targets', () => {
+    const o = parseExplain({ ...defaults, method: 'GradCAM, hirescam,gradcam', layers: 'Conv', every: '2', percentiles: '0,50,100', topK: '3', format: 'gif,mp4,bundle' });
+    expect(o.methods).toEqual(['gradcam', 'hirescam']);
+    expect(o.layers).toEqual({ kinds: 'spatial', filter: 'Conv', every: 2, percentiles: [0, 50, 100] });
+    expect(o.target).toEqual({ kind: 'top-k', k: 3 });
+    expect([...o.formats]).toEqual(['gif', 'mp4', 'bundle']);
+    expect(parseExplain({ ...defaults, layers: 'all' }).layers.kinds).toBe('all');
+    expect(parseExplain({ ...defaults, class: '7' }).target).toEqual({ kind: 'class', class: 7 });
+    expect(parseExplain(defaults).target).toEqual({ kind: 'predicted' });
+  });
+
+  it('refuses bad values with a message naming the option', () => {
+    expect(() => parseExplain({ ...defaults, fps: '0' })).toThrow(/--fps/);
+    expect(() => parseExplain({ ...defaults, class: '-1' })).toThrow(/--class expects an integer/);
+    expect(() => parseExplain({ ...defaults, percentiles: '0,150' })).toThrow(/--percentiles/);
+    expect(() => parseExplain({ ...defaults, size: 'big' })).toThrow(/--size expects a number/);
+  });
+});
+
+describe('preprocessing', () => {
+  it('resizes the shorter side and centre-crops (torchvision Resize + CenterCrop)', () => {
+    expect(cropBox({ width: 640, height: 480 }, 256, [224, 224])).toEqual({ width: 341, height: 256, left: 59, top: 16 });
+    expect(cropBox({ width: 96, height: 96 }, 96, [96, 96])).toEqual({ width: 96, height: 96, left: 0, top: 0 });
+    // A resize smaller than the crop still covers it.
+    expect(cropBox({ width: 50, height: 100 }, 10, [64, 64])).toEqual({ width: 64, height: 128, left: 0, top: 32 });
+  });
+
+  it('normalizes with mean/std into NCHW, NHWC or grayscale', async () => {
+    const dir = scratch();
+    const file = join(dir, 'flat.png');
+    await sharp({ create: { width: 8, height: 6, channels: 3, background: { r: 255, g: 0, b: 51 } } }).png().toFile(file);
+    const img = await readImage(file);
+    expect([img.width, img.height]).toEqual([8, 6]);
+    const rgb = preprocessing({ layout: 'NCHW', channels: 3 }, 4, 4, {});
+    expect(rgb.preset).toBe('imagenet');
+    const x = await preprocess(img, rgb);
+    expect(x.shape).toEqual([1, 3, 4, 4]);
+    expect(x.data[0]).toBeCloseTo((1 - 0.485) / 0.229, 4);
+    expect(x.data[16]).toBeCloseTo((0 - 0.456) / 0.224, 4);
+    expect(x.data[32]).toBeCloseTo((0.2 - 0.406) / 0.225, 4);
+    const nhwc = await preprocess(img, preprocessing({ layout: 'NHWC', channels: 3 }, 4, 4, { mean: [0, 0, 0], std: [1, 1, 1] }));
+    expect(nhwc.shape).toEqual([1, 4, 4, 3]);
+    expect([...nhwc.data.subarray(0, 3)].map((v) => +v.toFixed(4))).toEqual([1, 0, 0.2]);
+    const gray = await preprocess(img, preprocessing({ layout: 'NCHW', channels: 1 }, 4, 4, { mean: [0], std: [1] }));
+    expect(gray.shape).toEqual([1, 1, 4, 4]);
+    expect(gray.data[0]).toBeCloseTo(0.299 + 0.114 * 0.2, 4);
+  });
+});
+
+describe('labels', () => {
+  it('uses a --labels file, the model JSON, ImageNet for 1000 classes, else "class N"', () => {
+    const dir = scratch();
+    const file = join(dir, 'labels.txt');
+    writeFileSync(file, 'cat\ndog\n');
+    expect(loadLabels(2, file).name(1)).toBe('dog');
+    expect(() => loadLabels(3, file)).toThrow(/2 lines but the model has 3 classes/);
+    expect(loadLabels(2, undefined, ['a', 'b']).name(0)).toBe('a');
+    const imagenet = loadLabels(1000);
+    expect(imagenet.name(0)).toBe('tench');
+    expect(imagenet.name(281)).toBe('tabby');
+    expect(imagenet.name(207)).toBe('golden retriever');
+    expect(imagenet.name(999)).toBe('toilet tissue');
+    expect(loadLabels(10).name(3)).toBe('class 3');
+    expect(IMAGENET_LABELS.length).toBe(1000);
+  });
+});
+
+describe('bundle binaries and text', () => {
+  it('packs maps as little-endian float32 end to end', () => {
+    const { bytes, ranges } = packMaps([Float32Array.from([1, -2]), Float32Array.from([0.5])]);
+    expect(ranges).toEqual([{ byteOffset: 0, byteLength: 8 }, { byteOffset: 8, byteLength: 4 }]);
+    const view = new DataView(bytes.buffer);
+    expect([view.getFloat32(0, true), view.getFloat32(4, true), view.getFloat32(8, true)]).toEqual([1, -2, 0.5]);
+  });
+
+  it('shortens long names in the middle to fit a label', () => {
+    const name = '/stages/stages.3/stages.3.1/conv2/Conv_output_0';
+    const short = fit(name, 200, 14);
+    expect(short.length).toBeLessThan(name.length);
+    expect(short.startsWith('/stages')).toBe(true);
+    expect(short.endsWith('output_0')).toBe(true);
+    expect(fit('short', 200, 14)).toBe('short');
+  });
+});
