@@ -10,3 +10,4 @@ export * from './norm.ts';
 export * from './cam.ts';
 export * from './imputation.ts';
 export * from './colormap.ts';
+export * from './matmul.ts';

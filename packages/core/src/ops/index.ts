@@ -27,6 +27,7 @@ import { batchNormalization } from './batch-norm.ts';
 import { logSoftmax, softmax } from './softmax.ts';
 import { reduceOps } from './reduce.ts';
 import { layerNormalization } from './layer-norm.ts';
+import { matmul } from './matmul.ts';
 
 export const ops: readonly OpDef<any>[] = [
   ...unaryOps,
@@ -61,6 +62,7 @@ export const ops: readonly OpDef<any>[] = [
   logSoftmax,
   ...reduceOps,
   layerNormalization,
+  matmul,
 ];
 
 export const defaultRegistry = createOpRegistry(ops);

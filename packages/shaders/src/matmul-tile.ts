@@ -1,0 +1,110 @@
+/**
+ * Register tiles shared by the GEMM and convolution kernels. SwiftShader runs 4 invocations
+ * as the lanes of one SIMD routine and turns every storage load with a computed index into a
+ * per-lane gather, while it runs workgroup barriers as coroutine switches. So each invocation
+ * owns a large tile of outputs in registers (vec4 accumulators over 4 output columns), every
+ * loaded value feeds many multiply-adds, and nothing is shared through workgroup memory.
+ */
+import { foldDispatch, MAX_GROUPS_PER_DIM } from './kernel.ts';
+
+export const LANE = ['x', 'y', 'z', 'w'] as const;
+
+/** Ceil division. */
+export const cdiv = (a: number, b: number): number => Math.ceil(a / b);
+
+/** Rounds `a` up to a multiple of `b`. */
+export const roundUp = (a: number, b: number): number => cdiv(a, b) * b;
+
+export interface TileLaunch {
+  readonly workgroupSize: number;
+  readonly dispatch: readonly [number, number, number];
+  /** WGSL defining `t`, the invocation's linear index, returning past `total`. */
+  readonly prelude: string;
+}
+
+/**
+ * One invocation per tile. Workgroups shrink for small launches so that at least ~8 of them
+ * exist and every CPU core of a software adapter (and every SM of a GPU) gets work.
+ */
+export function tileLaunch(total: number): TileLaunch {
+  const workgroupSize = Math.max(4, Math.min(64, 4 * cdiv(total, 32)));
+  const groups = cdiv(total, workgroupSize);
+  const dispatch = foldDispatch(groups);
+  const folded = groups > MAX_GROUPS_PER_DIM;
+  return {
+    workgroupSize,
+    dispatch,
+    prelude: `  let t = ${folded ? '(wid.x + wid.y * nwg.x)' : 'wid.x'} * ${workgroupSize}u + lid.x;
+  if (t >= ${total}u) { return; }`,
+  };
+}
+
+/**
+ * Splits `t` into tile coordinates, fastest first: `[name, count]` pairs become
+ * `let name = ...;` (a count of 1 yields a constant 0).
+ */
+export function splitIndex(t: string, dims: readonly (readonly [string, number])[]): string {
+  const lines: string[] = [];
+  let rest = t;
+  dims.forEach(([name, count], k) => {
+    const last = k === dims.length - 1;
+    if (count === 1) lines.push(`  let ${name} = 0u;`);
+    else lines.push(`  let ${name} = ${last ? rest : `${rest} % ${count}u`};`);
+    if (!last && count !== 1) {
+      lines.push(`  let ${name}_q = ${rest} / ${count}u;`);
+      rest = `${name}_q`;
+    }
+  });
+  return lines.join('\n');
+}
+
+/** `var acc{r}_{c} = vec4<f32>();` (or f32 when `width` is 1) for an rows × cols tile. */
+export function declareAcc(rows: number, cols: number, width: 1 | 4 = 4): string {
+  const type = width === 4 ? 'vec4<f32>' : 'f32';
+  const lines: string[] = [];
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) lines.push(`  var acc${r}_${c} = ${type}();`);
+  return lines.join('\n');
+}
+
+/**
+ * One accumulator update `acc += s0 * v0 + s1 * v1 + ...`: several products per update keep
+ * the accumulator's spill traffic (SwiftShader has 16 SIMD registers) per product low.
+ */
+export function fma(acc: string, terms: readonly (readonly [string, string])[]): string {
+  return `    ${acc} += ${terms.map(([s, v]) => `${s} * ${v}`).join(' + ')};`;
+}
+
+/** WGSL literal of an unsigned constant. */
+export const u = (n: number): string => `${n}u`;
+
+/**
+ * Cost model of one tile per reduction step on SwiftShader, fitted to measured GEMMs: every
+ * loaded scalar costs about `LOAD` multiply-adds (a per-lane gather), plus a fixed overhead.
+ */
+const LOAD = 3;
+const STEP = 8;
+/** Fewer tiles than this leave cores idle, so fewer tiles stop paying off. */
+const MIN_TILES = 8;
+
+/**
+ * The tile among `candidates` ([rows, cols, loads per step, products per step]) with the
+ * least modeled time over `count(tile)` tiles, counting padded work and idle cores.
+ */
+export function cheapestTile<T extends readonly number[]>(candidates: readonly (readonly [T, number, number])[], count: (t: T) => number): T {
+  let best = candidates[0][0];
+  let bestCost = Infinity;
+  for (const [tile, loads, products] of candidates) {
+    const cost = Math.max(count(tile), MIN_TILES) * (LOAD * loads + products + STEP);
+    if (cost < bestCost) [best, bestCost] = [tile, cost];
+  }
+  return best;
+}
+
+/** GEMM tile [rows, cols] for a batch of M×N outputs (cols a multiple of 4, at most 256 accumulators). */
+export function gemmTile(m: number, n: number, batch = 1): [number, number] {
+  const candidates: [[number, number], number, number][] = [];
+  for (const tm of [1, 2, 4, 8, 16, 32]) {
+    for (const tn of [4, 8, 16, 32]) if (tm * tn <= 256) candidates.push([[tm, tn], tm + tn, tm * tn]);
+  }
+  return cheapestTile(candidates, ([tm, tn]) => batch * cdiv(m, tm) * cdiv(n, tn));
+}
