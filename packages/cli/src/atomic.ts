@@ -4,7 +4,7 @@
  * sanitized names and checked to stay inside the staging folder.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { cliError } from './errors.ts';
@@ -75,6 +75,20 @@ export class Staging {
       await rename(join(this.dir, entry), target);
     }
     await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /** Until the returned function is called, Ctrl-C (SIGINT) or SIGTERM removes the staging folder and exits. */
+  removeOnSignal(): () => void {
+    const handler = (signal: NodeJS.Signals) => {
+      rmSync(this.dir, { recursive: true, force: true });
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    };
+    process.once('SIGINT', handler);
+    process.once('SIGTERM', handler);
+    return () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    };
   }
 
   async abort(): Promise<void> {

@@ -31,7 +31,7 @@ beforeAll(async () => {
   tmp = scratch();
   subj = await subject(tmp);
   out = join(tmp, 'out');
-  const formats = ['gif', 'png', 'grid', 'bundle', ...(hasFfmpeg ? ['mp4'] : [])].join(',');
+  const formats = ['gif', 'png', 'grid', 'bundle', ...(hasFfmpeg ? ['mp4', 'webm'] : [])].join(',');
   result = await camanim(['explain', ...subj.args, '--method', 'gradcam,hirescam', '--normalization', 'both', '--size', String(SIZE), '--format', formats, '--out', out]);
   device = await acquireDevice();
   model = await loadModel(subj.model, { device });
@@ -105,10 +105,12 @@ describe(`camanim explain`, () => {
     expect(png.width).toBeGreaterThan(200);
   });
 
-  it.runIf(hasFfmpeg)('writes an MP4 through ffmpeg', () => {
+  it.runIf(hasFfmpeg)('writes MP4 and WebM through ffmpeg', () => {
     const mp4 = readFileSync(join(dir, 'gradcam.mp4'));
     expect(mp4.subarray(4, 8).toString('latin1')).toBe('ftyp');
     expect(mp4.length).toBeGreaterThan(1000);
+    const webm = readFileSync(join(dir, 'gradcam.webm'));
+    expect([...webm.subarray(0, 4)]).toEqual([0x1a, 0x45, 0xdf, 0xa3]); // EBML header
   });
 
   it('writes a bundle consistent with its binaries and with model.layers', async () => {

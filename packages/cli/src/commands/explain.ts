@@ -36,6 +36,7 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
   const images = await progress.time('read images', () => Promise.all(imagePaths.map(readImage)));
   const meta = readModelMeta(modelPath);
   const staging = await Staging.open(opts.out);
+  const keepOnSignal = staging.removeOnSignal();
   let device: Device | undefined;
   let model: Model | undefined;
   const written: string[] = [];
@@ -101,6 +102,7 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
     await staging.abort();
     throw e;
   } finally {
+    keepOnSignal();
     model?.dispose();
     device?.destroy();
   }
