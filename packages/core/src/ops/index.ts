@@ -28,6 +28,7 @@ import { logSoftmax, softmax } from './softmax.ts';
 import { reduceOps } from './reduce.ts';
 import { layerNormalization } from './layer-norm.ts';
 import { matmul } from './matmul.ts';
+import { gemm } from './gemm.ts';
 
 export const ops: readonly OpDef<any>[] = [
   ...unaryOps,
@@ -63,6 +64,7 @@ export const ops: readonly OpDef<any>[] = [
   ...reduceOps,
   layerNormalization,
   matmul,
+  gemm,
 ];
 
 export const defaultRegistry = createOpRegistry(ops);
