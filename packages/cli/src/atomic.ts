@@ -22,20 +22,27 @@ export class Staging {
     readonly dir: string,
   ) {}
 
-  /** Creates the staging folder beside `outDir` (and `outDir`'s parents); fails early when that is impossible. */
+  /**
+   * Creates the staging folder beside `outDir` (creating `outDir`'s parents), or inside an
+   * existing `outDir` whose parent is not writable; fails early when neither works.
+   */
   static async open(outDir: string): Promise<Staging> {
     const out = resolve(outDir);
     const info = await stat(out).catch(() => undefined);
     if (info && !info.isDirectory()) throw cliError('The output path exists and is not a folder', { file: out }, 'Choose another --out');
-    const parent = dirname(out);
-    const dir = join(parent, `.${basename(out)}.camanim-${process.pid}-${randomBytes(4).toString('hex')}`);
-    try {
-      await mkdir(parent, { recursive: true });
-      await mkdir(dir);
-    } catch (e) {
-      throw cliError(`Cannot write to the output folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: out }, 'Choose a writable folder with --out', 'bad-input', e);
+    const name = `.${basename(out)}.camanim-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const candidates = [join(dirname(out), name), ...(info ? [join(out, name)] : [])];
+    let failure: unknown;
+    for (const dir of candidates) {
+      try {
+        await mkdir(dirname(dir), { recursive: true });
+        await mkdir(dir);
+        return new Staging(out, dir);
+      } catch (e) {
+        failure ??= e;
+      }
     }
-    return new Staging(out, dir);
+    throw cliError(`Cannot write to the output folder (${(failure as NodeJS.ErrnoException).code ?? (failure as Error).message})`, { file: out }, 'Choose a writable folder with --out', 'bad-input', failure);
   }
 
   /** Absolute staging path of `parts` (each already sanitized); refuses anything escaping the folder. */

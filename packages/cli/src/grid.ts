@@ -57,7 +57,7 @@ async function contactSheet(ctx: RenderContext, exs: readonly Explanation[], map
   cols.forEach((k, j) => {
     const x = pad + rowLabelW + j * (cellW + 4);
     const l = first.layers[k];
-    svg.push(textEl(x, pad + headH + font, font, fit(`${k + 1}/${L} ${l.opType}`, cellW, font), '#ffffff'));
+    svg.push(textEl(x, pad + headH + font, font, fit(`${k + 1} ${l.opType}`, cellW, font), '#ffffff'));
     svg.push(textEl(x, pad + headH + 2 * font + 3, font - 1, fit(l.name, cellW, font - 1), '#9ad0ff'));
   });
   for (const [r, ex] of exs.entries()) {
