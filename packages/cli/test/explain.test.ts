@@ -10,6 +10,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listCamMethods, range, selectLayers } from '@camanim/cam-methods';
 import { acquireDevice, loadModel, type Device, type Model } from '@camanim/core';
+import { sanitizeName } from '../src/atomic.ts';
 import { readBundle } from '../src/bundle.ts';
 import { frameLayout } from '../src/frames.ts';
 import { camanim, scratch, type CliResult } from './helpers/cli.ts';
@@ -36,7 +37,7 @@ beforeAll(async () => {
   device = await acquireDevice();
   model = await loadModel(subj.model, { device });
   layerCount = selectLayers(model).length;
-  dir = join(out, basename(subj.image, extname(subj.image)).replace(/[^A-Za-z0-9._+-]+/g, '_'));
+  dir = join(out, sanitizeName(basename(subj.image, extname(subj.image)), 60));
 }, 300_000);
 
 afterAll(() => {
