@@ -11,3 +11,4 @@ export * from './cam.ts';
 export * from './imputation.ts';
 export * from './colormap.ts';
 export * from './matmul.ts';
+export * from './conv.ts';

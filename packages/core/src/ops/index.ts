@@ -29,6 +29,7 @@ import { reduceOps } from './reduce.ts';
 import { layerNormalization } from './layer-norm.ts';
 import { matmul } from './matmul.ts';
 import { gemm } from './gemm.ts';
+import { conv } from './conv.ts';
 
 export const ops: readonly OpDef<any>[] = [
   ...unaryOps,
@@ -65,6 +66,7 @@ export const ops: readonly OpDef<any>[] = [
   layerNormalization,
   matmul,
   gemm,
+  conv,
 ];
 
 export const defaultRegistry = createOpRegistry(ops);

@@ -1,0 +1,195 @@
+/**
+ * The window kernel: direct 2-D convolution with register tiling. An invocation computes a
+ * TH × TW block of output points for TC output channels; per reduction channel it loads each
+ * distinct input position of the block's windows once (a 3×3 window over a 4×8 block needs
+ * 6×10 loads instead of 9×32) and each tap's TC weights as vec4, then does every product from
+ * registers. Convolution forwards (stride, dilation, padding, groups, depthwise) and the
+ * input gradient (one launch per stride phase, see conv.ts) are this kernel with different
+ * taps, offsets and strides.
+ */
+import { buildKernel, type KernelSpec } from './kernel.ts';
+import { cdiv, declareAcc, fma, LANE, splitIndex, tileLaunch, u } from './matmul-tile.ts';
+
+export interface Tap {
+  /** Input offset of the tap from the point's window origin, rows and columns (may be negative). */
+  readonly dy: number;
+  readonly dx: number;
+  /** The tap's position in the packed weight layout. */
+  readonly index: number;
+}
+
+export interface WindowTile {
+  /** Output points per invocation, rows × columns. */
+  readonly h: number;
+  readonly w: number;
+  /** Output channels per invocation: 1 (scalar) or a multiple of 4 (vec4 accumulators). */
+  readonly c: number;
+}
+
+export interface WindowSpec {
+  readonly name: string;
+  readonly batch: number;
+  readonly groups: number;
+  /** Reduction channels and output channels per group. */
+  readonly cr: number;
+  readonly co: number;
+  /** The sliding input X is [batch, groups·cr, inH, inW]; the output Y [batch, groups·co, outH, outW]. */
+  readonly inH: number;
+  readonly inW: number;
+  readonly outH: number;
+  readonly outW: number;
+  /**
+   * Grid of points this launch computes. Point (gy, gx) is stored at row oOff[0] + oStride[0]·gy
+   * (columns alike) and its window origin is input row iStride[0]·gy + iOff[0].
+   */
+  readonly grid: readonly [number, number];
+  readonly oOff: readonly [number, number];
+  readonly oStride: readonly [number, number];
+  readonly iOff: readonly [number, number];
+  readonly iStride: readonly [number, number];
+  readonly taps: readonly Tap[];
+  /**
+   * Packed weights W[g][c][tap][coPad] with `ntaps` taps per channel and output channels padded
+   * with zeros to `coPad`, a multiple of tile.c; the bias, when present, is B[g][coPad].
+   */
+  readonly ntaps: number;
+  readonly coPad: number;
+  readonly bias: boolean;
+  readonly tile: WindowTile;
+}
+
+/** Distinct input offsets along one axis, and whether any can fall outside the input. */
+function axisOffsets(spec: WindowSpec, axis: 0 | 1, count: number, taps: readonly number[]): { offs: number[]; masked: boolean } {
+  const offs = [...new Set(Array.from({ length: count }, (_, p) => taps.map((d) => p * spec.iStride[axis] + d)).flat())].sort((a, b) => a - b);
+  const size = axis === 0 ? spec.inH : spec.inW;
+  const lo = spec.iOff[axis] + Math.min(...taps);
+  const hi = (spec.grid[axis] - 1) * spec.iStride[axis] + spec.iOff[axis] + Math.max(...taps);
+  return { offs, masked: lo < 0 || hi > size - 1 };
+}
+
+/**
+ * Per-invocation offsets of each distinct input row (`ro{i}`, times inW) and column (`cl{i}`),
+ * clamped into the input, with validity flags (`rv{i}`, `cv{i}`) where padding can be read.
+ */
+function offsetSetup(spec: WindowSpec, axis: 0 | 1, offs: readonly number[], masked: boolean, g0: string): string {
+  const [p, v, size, scale] = axis === 0 ? ['ro', 'rv', spec.inH, spec.inW] : ['cl', 'cv', spec.inW, 1];
+  const mul = scale === 1 ? '' : ` * ${u(scale)}`;
+  return offs
+    .map((o, i) => {
+      const at = `i32(${g0} * ${u(spec.iStride[axis])}) + ${spec.iOff[axis] + o}`;
+      if (!masked) return `  let ${p}${i} = min(u32(${at}), ${u(size - 1)})${mul};`;
+      return `  let ${p}a${i} = ${at};\n  let ${v}${i} = ${p}a${i} >= 0 && ${p}a${i} < ${size};\n  let ${p}${i} = u32(clamp(${p}a${i}, 0, ${size - 1}))${mul};`;
+    })
+    .join('\n');
+}
+
+/** The reduction over one channel `c`: lazy input loads, per tap row the weights and the updates. */
+function channelBody(spec: WindowSpec, rows: ReturnType<typeof axisOffsets>, cols: ReturnType<typeof axisOffsets>): string {
+  const { h: TH, w: TW, c: TC } = spec.tile;
+  const vec = TC % 4 === 0;
+  const groups = vec ? TC / 4 : 1;
+  const wStep = vec ? spec.coPad / 4 : spec.coPad;
+  const lines: string[] = [];
+  const loaded = new Set<string>();
+  const input = (oy: number, ox: number) => {
+    const [ri, ci] = [rows.offs.indexOf(oy), cols.offs.indexOf(ox)];
+    const name = `x${ri}_${ci}`;
+    if (!loaded.has(name)) {
+      loaded.add(name);
+      const load = `X[xb + ro${ri} + cl${ci}]`;
+      const valid = [rows.masked ? `rv${ri}` : '', cols.masked ? `cv${ci}` : ''].filter(Boolean).join(' && ');
+      lines.push(`    let ${name} = ${valid ? `select(0.0, ${load}, ${valid})` : load};`);
+    }
+    return name;
+  };
+  const byRow = new Map<number, Tap[]>();
+  for (const t of spec.taps) byRow.set(t.dy, [...(byRow.get(t.dy) ?? []), t]);
+  for (const taps of byRow.values()) {
+    for (const t of taps) {
+      for (let j = 0; j < groups; j++) lines.push(`    let w${t.index}_${j} = W[wb + ${u(t.index * wStep + j)}];`);
+    }
+    for (let y = 0; y < TH; y++) {
+      for (let x = 0; x < TW; x++) {
+        const xs = taps.map((t) => input(y * spec.iStride[0] + t.dy, x * spec.iStride[1] + t.dx));
+        for (let j = 0; j < groups; j++) lines.push(fma(`acc${y * TW + x}_${j}`, taps.map((t, k) => [xs[k], `w${t.index}_${j}`] as const)));
+      }
+    }
+  }
+  return lines.join('\n');
+}
+
+function store(spec: WindowSpec): string {
+  const { h: TH, w: TW, c: TC } = spec.tile;
+  const vec = TC % 4 === 0;
+  const lanes = vec ? 4 : 1;
+  const guards = (y: number, x: number, lane: string) =>
+    [
+      spec.grid[0] % TH ? `gy0 + ${u(y)} < ${u(spec.grid[0])}` : '',
+      spec.grid[1] % TW ? `gx0 + ${u(x)} < ${u(spec.grid[1])}` : '',
+      spec.co % TC ? `o0 + ${lane} < ${u(spec.co)}` : '',
+    ].filter(Boolean);
+  const plane = spec.outH * spec.outW;
+  const lines = [`  let yb = (n * ${u(spec.groups * spec.co)} + g * ${u(spec.co)} + o0) * ${u(plane)};`];
+  if (spec.bias) for (let j = 0; j < TC / lanes; j++) lines.push(`  let bias${j} = B[g * ${u(vec ? spec.coPad / 4 : spec.coPad)} + o0${vec ? ' / 4u' : ''} + ${u(j)}];`);
+  for (let y = 0; y < TH; y++) {
+    const oy = `${u(spec.oOff[0])} + (gy0 + ${u(y)}) * ${u(spec.oStride[0])}`;
+    for (let x = 0; x < TW; x++) {
+      const ox = `${u(spec.oOff[1])} + (gx0 + ${u(x)}) * ${u(spec.oStride[1])}`;
+      lines.push(`  let p${y}_${x} = (${oy}) * ${u(spec.outW)} + ${ox};`);
+      for (let j = 0; j < TC / lanes; j++) {
+        const v = spec.bias ? `(acc${y * TW + x}_${j} + bias${j})` : `acc${y * TW + x}_${j}`;
+        for (let l = 0; l < lanes; l++) {
+          const o = 4 * j + l;
+          const st = `Y[yb + ${u(o * plane)} + p${y}_${x}] = ${v}${vec ? `.${LANE[l]}` : ''};`;
+          const g = guards(y, x, u(o));
+          lines.push(g.length ? `  if (${g.join(' && ')}) { ${st} }` : `  ${st}`);
+        }
+      }
+    }
+  }
+  return lines.join('\n');
+}
+
+export function windowKernel(spec: WindowSpec): KernelSpec {
+  const { h: TH, w: TW, c: TC } = spec.tile;
+  if (TC !== 1 && TC % 4) throw new Error(`window tile channels must be 1 or a multiple of 4, got ${TC}`);
+  const vec = TC % 4 === 0;
+  const [ct, yt, xt] = [cdiv(spec.co, TC), cdiv(spec.grid[0], TH), cdiv(spec.grid[1], TW)];
+  const launch = tileLaunch(ct * xt * yt * spec.groups * spec.batch);
+  const plane = spec.inH * spec.inW;
+  const rows = axisOffsets(spec, 0, TH, spec.taps.map((t) => t.dy));
+  const cols = axisOffsets(spec, 1, TW, spec.taps.map((t) => t.dx));
+  const wPerChannel = (spec.ntaps * spec.coPad) / (vec ? 4 : 1);
+  const body = [
+    launch.prelude,
+    splitIndex('t', [['ot', ct], ['xt', xt], ['yt', yt], ['g', spec.groups], ['n', spec.batch]]),
+    `  let o0 = ot * ${u(TC)};`,
+    `  let gy0 = yt * ${u(TH)};`,
+    `  let gx0 = xt * ${u(TW)};`,
+    declareAcc(TH * TW, vec ? TC / 4 : 1, vec ? 4 : 1),
+  ];
+  if (spec.taps.length) {
+    body.push(
+      offsetSetup(spec, 0, rows.offs, rows.masked, 'gy0'),
+      offsetSetup(spec, 1, cols.offs, cols.masked, 'gx0'),
+      `  let xbase = (n * ${u(spec.groups * spec.cr)} + g * ${u(spec.cr)}) * ${u(plane)};`,
+      `  let wbase = g * ${u(spec.cr * wPerChannel)} + o0${vec ? ' / 4u' : ''};`,
+      `  for (var c = 0u; c < ${u(spec.cr)}; c++) {`,
+      `    let xb = xbase + c * ${u(plane)};`,
+      `    let wb = wbase + c * ${u(wPerChannel)};`,
+      channelBody(spec, rows, cols),
+      '  }',
+    );
+  }
+  body.push(store(spec));
+  const type = vec ? 'vec4<f32>' : 'f32';
+  return buildKernel({
+    name: spec.name,
+    // Without taps (a stride phase no tap reaches) the launch only stores zeros and binds Y alone.
+    inputs: spec.taps.length ? [{ name: 'X' }, { name: 'W', type }, ...(spec.bias ? [{ name: 'B', type }] : [])] : [],
+    outputs: [{ name: 'Y' }],
+    workgroupSize: launch.workgroupSize,
+    dispatch: launch.dispatch,
+    body: body.join('\n'),
+  });
+}

@@ -1,0 +1,246 @@
+/**
+ * 2-D convolution as register-tiled kernels: 1×1 stride-1 unpadded convolutions are GEMMs
+ * over contiguous pixel planes; every other one runs the window kernel (conv-window.ts);
+ * depthwise ones use it with one channel per invocation. Weights are constants, re-laid out
+ * on the host once per model into [group][reduction channel][tap][output channel] padded to
+ * whole vec4s. The input gradient is the window kernel over the gradient, once per stride
+ * phase; the weight gradient an im2col copy and a GEMM.
+ */
+import { indexMapKernel } from './index-map.ts';
+import type { KernelSpec } from './kernel.ts';
+import { gemmKernel } from './matmul.ts';
+import { cdiv, cheapestTile, gemmTile, roundUp, u } from './matmul-tile.ts';
+import { windowKernel, type Tap, type WindowSpec, type WindowTile } from './conv-window.ts';
+
+export interface ConvGeometry {
+  readonly n: number;
+  readonly cin: number;
+  readonly h: number;
+  readonly w: number;
+  readonly cout: number;
+  readonly group: number;
+  readonly kh: number;
+  readonly kw: number;
+  readonly strides: readonly [number, number];
+  readonly dilations: readonly [number, number];
+  /** Padding before the first row and column (the padding after only shapes oh, ow). */
+  readonly pads: readonly [number, number];
+  readonly oh: number;
+  readonly ow: number;
+}
+
+/** A launch with the packed-weight layout it expects (output channels padded to `pad`). */
+export interface ConvKernel {
+  readonly kernel: KernelSpec;
+  readonly pad: number;
+}
+
+const cinG = (g: ConvGeometry) => g.cin / g.group;
+const coutG = (g: ConvGeometry) => g.cout / g.group;
+const label = (g: ConvGeometry) => `${g.kh}x${g.kw} s${g.strides.join('x')} ${g.cin}→${g.cout}${g.group > 1 ? ` g${g.group}` : ''} @${g.h}x${g.w}`;
+
+/**
+ * Re-lays out ONNX weights [cout][cin/group][kh][kw] as [group][r][tap][pad]: forward (r = input
+ * channel, padded output channels) or, `transposed`, for the input gradient (r = output
+ * channel, padded input channels).
+ */
+export function packConvWeights(w: ArrayLike<number>, g: ConvGeometry, pad: number, transposed = false): Float32Array {
+  const [ci, co, taps] = [cinG(g), coutG(g), g.kh * g.kw];
+  const [rows, cols] = transposed ? [co, ci] : [ci, co];
+  const out = new Float32Array(g.group * rows * taps * pad);
+  for (let grp = 0; grp < g.group; grp++) {
+    for (let o = 0; o < co; o++) {
+      for (let c = 0; c < ci; c++) {
+        for (let t = 0; t < taps; t++) {
+          const [r, col] = transposed ? [o, c] : [c, o];
+          out[((grp * rows + r) * taps + t) * pad + col] = w[((grp * co + o) * ci + c) * taps + t];
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Bias [cout] as [group][pad]. */
+export function packConvBias(b: ArrayLike<number>, g: ConvGeometry, pad: number): Float32Array {
+  const out = new Float32Array(g.group * pad);
+  for (let o = 0; o < g.cout; o++) out[Math.floor(o / coutG(g)) * pad + (o % coutG(g))] = b[o];
+  return out;
+}
+
+/** Distinct input positions per axis that `count` points at `stride` with these tap offsets read. */
+const span = (count: number, stride: number, offsets: readonly number[]) => new Set(Array.from({ length: count }, (_, p) => offsets.map((d) => p * stride + d)).flat()).size;
+
+/** The window tile with the least modeled cost; one channel per invocation when there are fewer than 4. */
+export function windowTile(s: Omit<WindowSpec, 'tile' | 'name' | 'coPad' | 'bias'>): WindowTile {
+  const ntaps = s.taps.length || 1;
+  const dys = s.taps.map((t) => t.dy);
+  const dxs = s.taps.map((t) => t.dx);
+  const channels = s.co < 4 ? [1] : [4, 8, 16];
+  const candidates: [[number, number, number], number, number][] = [];
+  for (const c of channels) {
+    for (const h of [1, 2, 4, 7, 8]) {
+      for (const w of [1, 2, 4, 7, 8, 14, 16]) {
+        // At most 256 accumulators, and an unrolled channel body of bounded size (compile time).
+        if (h * w * c > 256 || (h * w * ntaps * Math.max(c, 4)) / 4 > 1200 || (h > s.grid[0] && h > 1) || (w > s.grid[1] && w > 1)) continue;
+        const loads = span(h, s.iStride[0], dys.length ? dys : [0]) * span(w, s.iStride[1], dxs.length ? dxs : [0]) + ntaps * c;
+        candidates.push([[h, w, c], loads, h * w * ntaps * c]);
+      }
+    }
+  }
+  const [h, w, c] = cheapestTile(candidates, ([h, w, c]) => s.batch * s.groups * cdiv(s.co, c) * cdiv(s.grid[0], h) * cdiv(s.grid[1], w));
+  return { h, w, c };
+}
+
+/** A window launch with its tile chosen and weights padded to the tile's channels. */
+function windowLaunch(name: string, base: Omit<WindowSpec, 'tile' | 'name' | 'coPad'>): ConvKernel {
+  const tile = windowTile(base);
+  const pad = roundUp(base.co, tile.c);
+  return { kernel: windowKernel({ ...base, name, tile, coPad: pad }), pad };
+}
+
+/** 1×1, stride 1, no padding: a GEMM per image and group, pixels × input channels times the packed weights. */
+export function isPointwise(g: ConvGeometry): boolean {
+  return g.kh === 1 && g.kw === 1 && g.strides[0] === 1 && g.strides[1] === 1 && g.pads[0] === 0 && g.pads[1] === 0 && g.oh === g.h && g.ow === g.w;
+}
+
+/** The forward launch: Y = conv(X, W) (+ bias), with the packed weights' channel padding. */
+export function convKernel(g: ConvGeometry, bias: boolean): ConvKernel {
+  const [ci, co, hw] = [cinG(g), coutG(g), g.h * g.w];
+  if (isPointwise(g)) {
+    const pad = roundUp(co, 4);
+    const kernel = gemmKernel({
+      name: `conv1x1[${label(g)}]`,
+      m: hw,
+      n: co,
+      k: ci,
+      batch: g.n * g.group,
+      a: { buffer: 'X', rowStride: 1, colStride: hw, batch: { index: 'bt', stride: ci * hw } },
+      b: { buffer: 'W', rowStride: pad, colStride: 1, batch: { index: `bt % ${u(g.group)}`, stride: ci * pad }, padded: true },
+      out: { rowStride: 1, colStride: hw, batch: { index: 'bt', stride: co * hw } },
+      extras: bias ? ['BIAS'] : [],
+      epilogue: bias ? (v, _m, n) => `${v} + BIAS[(bt % ${u(g.group)}) * ${u(pad)} + ${n}]` : undefined,
+      tile: gemmTile(hw, co, g.n * g.group),
+    });
+    return { kernel, pad };
+  }
+  const taps: Tap[] = [];
+  for (let kh = 0; kh < g.kh; kh++) for (let kw = 0; kw < g.kw; kw++) taps.push({ dy: kh * g.dilations[0], dx: kw * g.dilations[1], index: kh * g.kw + kw });
+  return windowLaunch(`conv[${label(g)}]`, {
+    batch: g.n,
+    groups: g.group,
+    cr: ci,
+    co,
+    inH: g.h,
+    inW: g.w,
+    outH: g.oh,
+    outW: g.ow,
+    grid: [g.oh, g.ow],
+    oOff: [0, 0],
+    oStride: [1, 1],
+    iOff: [-g.pads[0], -g.pads[1]],
+    iStride: g.strides,
+    taps,
+    ntaps: g.kh * g.kw,
+    bias,
+  });
+}
+
+/**
+ * dX = the transposed convolution of dY with W. Input pixels of one stride phase (ih ≡ ph mod
+ * stride) take gradient from a fixed subset of taps: oh = (ih + pad − kh·dilation) / stride is
+ * whole exactly when (ph + pad − kh·dilation) ≡ 0, and then oh = (ih − ph) / stride + that
+ * quotient. So each phase is a stride-1 window launch over dY with those taps, weights packed
+ * `transposed`; phases without taps store zeros.
+ */
+export function convGradInputKernels(g: ConvGeometry): ConvKernel[] {
+  const [sh, sw] = g.strides;
+  const launches: ConvKernel[] = [];
+  const tapOffsets = (phase: number, axis: 0 | 1, k: number) => {
+    const num = phase + g.pads[axis] - k * g.dilations[axis];
+    const s = g.strides[axis];
+    return ((num % s) + s) % s === 0 ? num / s : undefined;
+  };
+  for (let ph = 0; ph < Math.min(sh, g.h); ph++) {
+    for (let pw = 0; pw < Math.min(sw, g.w); pw++) {
+      const taps: Tap[] = [];
+      for (let kh = 0; kh < g.kh; kh++) {
+        for (let kw = 0; kw < g.kw; kw++) {
+          const [dy, dx] = [tapOffsets(ph, 0, kh), tapOffsets(pw, 1, kw)];
+          if (dy !== undefined && dx !== undefined) taps.push({ dy, dx, index: kh * g.kw + kw });
+        }
+      }
+      launches.push(
+        windowLaunch(`conv_grad_x[${label(g)} phase ${ph},${pw}]`, {
+          batch: g.n,
+          groups: g.group,
+          cr: coutG(g),
+          co: cinG(g),
+          inH: g.oh,
+          inW: g.ow,
+          outH: g.h,
+          outW: g.w,
+          grid: [cdiv(g.h - ph, sh), cdiv(g.w - pw, sw)],
+          oOff: [ph, pw],
+          oStride: [sh, sw],
+          iOff: [0, 0],
+          iStride: [1, 1],
+          taps,
+          ntaps: g.kh * g.kw,
+          bias: false,
+        }),
+      );
+    }
+  }
+  return launches;
+}
+
+/** Packs non-constant weights on the GPU into the layout of `packConvWeights`. */
+export function packWeightsKernel(g: ConvGeometry, pad: number, transposed = false): KernelSpec {
+  const [ci, co, taps] = [cinG(g), coutG(g), g.kh * g.kw];
+  const [o, c] = transposed ? ['c1', 'c3'] : ['c3', 'c1'];
+  return indexMapKernel(`conv_pack_w[${label(g)}${transposed ? ' T' : ''}]`, [g.group, transposed ? co : ci, taps, pad], `  let inside = c3 < ${u(transposed ? ci : co)};
+  let src = ((c0 * ${u(co)} + min(${o}, ${u(co - 1)})) * ${u(ci)} + min(${c}, ${u(ci - 1)})) * ${u(taps)} + c2;`, { guarded: true });
+}
+
+/** Packs a non-constant bias on the GPU into the layout of `packConvBias`. */
+export function packBiasKernel(g: ConvGeometry, pad: number): KernelSpec {
+  return indexMapKernel(`conv_pack_b[${label(g)}]`, [g.group, pad], `  let inside = c1 < ${u(coutG(g))};
+  let src = c0 * ${u(coutG(g))} + min(c1, ${u(coutG(g) - 1)});`, { guarded: true });
+}
+
+/** Scratch sizes and launches of dW: im2col copies of X (and of dY when batched), then a GEMM per group. */
+export function convGradWeightKernels(g: ConvGeometry): { cols: number; dy: number; kernels: KernelSpec[] } {
+  const [ci, co, taps, ohw] = [cinG(g), coutG(g), g.kh * g.kw, g.oh * g.ow];
+  const k = g.n * ohw;
+  const cols = g.group * ci * taps * k;
+  // cols[grp][c·taps + t][n·ohw + p]: the input under tap t of output pixel p, zero in the padding.
+  const im2col = indexMapKernel(`conv_im2col[${label(g)}]`, [g.group, ci * taps, k], `  let c = c1 / ${u(taps)};
+  let kh = (c1 % ${u(taps)}) / ${u(g.kw)};
+  let kw = c1 % ${u(g.kw)};
+  let b = c2 / ${u(ohw)};
+  let ih = i32((c2 % ${u(ohw)}) / ${u(g.ow)} * ${u(g.strides[0])} + kh * ${u(g.dilations[0])}) - ${g.pads[0]};
+  let iw = i32((c2 % ${u(g.ow)}) * ${u(g.strides[1])} + kw * ${u(g.dilations[1])}) - ${g.pads[1]};
+  let inside = ih >= 0 && ih < ${g.h} && iw >= 0 && iw < ${g.w};
+  let src = ((b * ${u(g.cin)} + c0 * ${u(ci)} + c) * ${u(g.h)} + u32(clamp(ih, 0, ${g.h - 1}))) * ${u(g.w)} + u32(clamp(iw, 0, ${g.w - 1}));`, { guarded: true });
+  const kernels = [im2col];
+  // dY as [grp][o][n·ohw]: a view when there is one image, a copy otherwise.
+  const batched = g.n > 1;
+  if (batched) {
+    kernels.push(indexMapKernel(`conv_grad_dy_t[${label(g)}]`, [g.group, co, k], `  let src = ((c2 / ${u(ohw)}) * ${u(g.cout)} + c0 * ${u(co)} + c1) * ${u(ohw)} + c2 % ${u(ohw)};`));
+  }
+  kernels.push(
+    gemmKernel({
+      name: `conv_grad_w[${label(g)}]`,
+      m: co,
+      n: ci * taps,
+      k,
+      batch: g.group,
+      a: { buffer: 'G', rowStride: k, colStride: 1, batch: { index: 'bt', stride: co * k } },
+      b: { buffer: 'COLS', rowStride: 1, colStride: k, batch: { index: 'bt', stride: ci * taps * k } },
+      out: { rowStride: ci * taps, colStride: 1, batch: { index: 'bt', stride: co * ci * taps } },
+      tile: gemmTile(co, ci * taps, g.group),
+    }),
+  );
+  return { cols, dy: batched ? g.n * g.cout * ohw : 0, kernels };
+}
