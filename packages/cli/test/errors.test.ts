@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BUNDLED_MODEL } from '../src/assets.ts';
 import { camanim, scratch, writeTestImage } from './helpers/cli.ts';
 import { writeTinyModel } from './helpers/tiny-model.ts';
 
@@ -84,6 +85,15 @@ describe('bad inputs', () => {
   it('a channels-last (NHWC) model is refused clearly', async () => {
     const nhwc = writeTinyModel(join(tmp, 'nhwc.onnx'), 32, true);
     await failing(['--model', nhwc], /channels-last \(NHWC\).*NCHW/);
+  });
+
+  it.runIf(!existsSync(BUNDLED_MODEL))('no --model while the bundled model is missing', async () => {
+    const parent = join(tmp, 'no-model');
+    mkdirSync(parent);
+    const r = await camanim(['explain', '--out', join(parent, 'out'), '--quiet']);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/bundled default model is missing.*--model/);
+    expect(readdirSync(parent)).toEqual([]);
   });
 
   it('bad option values', async () => {

@@ -10,6 +10,7 @@ import { fit } from '../src/frames.ts';
 import { IMAGENET_LABELS } from '../src/imagenet-labels.ts';
 import { readImage } from '../src/image.ts';
 import { loadLabels } from '../src/labels.ts';
+import { readModelMeta } from '../src/model-meta.ts';
 import { cropBox, preprocess, preprocessing } from '../src/preprocess.ts';
 import { scratch } from './helpers/cli.ts';
 
@@ -117,6 +118,32 @@ describe('labels', () => {
     expect(imagenet.name(999)).toBe('toilet tissue');
     expect(loadLabels(10).name(3)).toBe('class 3');
     expect(IMAGENET_LABELS.length).toBe(1000);
+  });
+});
+
+describe('model JSON', () => {
+  it("reads the bundled model's labels and preprocessing, ignoring other fields", () => {
+    const dir = scratch();
+    const model = join(dir, 'fashion-canvas.onnx');
+    writeFileSync(model, '');
+    writeFileSync(join(dir, 'fashion-canvas.json'), JSON.stringify({
+      labels: ['T-shirt/top', 'Trouser'],
+      input: { name: 'input', shape: [1, 3, 96, 96] },
+      preprocess: { mean: [0.3, 0.31, 0.32], std: [0.2, 0.21, 0.22], resize: 96, layout: 'NCHW', channels: 'RGB', scale: 'pixel / 255, then (x - mean) / std' },
+      testAccuracy: 0.9,
+    }));
+    const meta = readModelMeta(model);
+    expect(meta.labels).toEqual(['T-shirt/top', 'Trouser']);
+    expect([meta.mean, meta.std, meta.resize]).toEqual([[0.3, 0.31, 0.32], [0.2, 0.21, 0.22], 96]);
+    const pre = preprocessing({ layout: 'NCHW', channels: 3 }, 96, 96, meta);
+    expect(pre.preset).toBe('model JSON');
+    expect(pre.resize).toBe(96);
+    // Fixture JSONs without these fields give nothing; a broken one is an error naming the file.
+    writeFileSync(join(dir, 'fashion-canvas.json'), JSON.stringify({ name: 'resnet18', numClasses: 100 }));
+    expect(readModelMeta(model)).toEqual({ file: join(dir, 'fashion-canvas.json'), labels: undefined, mean: undefined, std: undefined, resize: undefined });
+    writeFileSync(join(dir, 'fashion-canvas.json'), '{ nope');
+    expect(() => readModelMeta(model)).toThrow(/model's JSON is not valid.*fashion-canvas\.json/);
+    expect(readModelMeta(join(dir, 'other.onnx'))).toEqual({});
   });
 });
 
