@@ -58,6 +58,7 @@ interface RawExplain {
 export function buildProgram(io: Io): Command {
   const program = new Command('camanim')
     .description('Explain what a CNN sees, layer by layer: a Class Activation Map for every layer, animated (CAManim)')
+    .version('0.1.0')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError('(run camanim --help for usage)');
