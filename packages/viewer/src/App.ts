@@ -1,0 +1,399 @@
+/**
+ * The page: one renderer (three.js WebGPURenderer on the core's GPUDevice, or its WebGL
+ * backend where the browser has no WebGPU), the 3D stack with its camera, the 2D frame and
+ * the ybROAD chart kept in sync, the controls, the ways in (bundle by drop/pick/URL, compute
+ * in the page), and window.camanim / <html data-state> for scripts and tests.
+ */
+import { LinearSRGBColorSpace, NoToneMapping, WebGPURenderer } from 'three/webgpu';
+import { acquireDevice, type Device } from '@camanim/core';
+import type { Normalization } from '@camanim/cam-methods';
+import { AtlasLayout, type CamAtlas } from './AtlasLayout.ts';
+import { BrowserCompute } from './BrowserCompute.ts';
+import { BundleReader } from './BundleReader.ts';
+import { BundleSource } from './BundleSource.ts';
+import { CameraRig } from './CameraRig.ts';
+import type { CamSet } from './CamSet.ts';
+import type { PaintStyle } from './Colormap.ts';
+import { ComputePanel, type ComputeRequest, type DefaultAssets } from './ComputePanel.ts';
+import { Controls } from './Controls.ts';
+import { CpuAtlas } from './CpuAtlas.ts';
+import { DropZone, type Dropped } from './DropZone.ts';
+import { FramePanel } from './FramePanel.ts';
+import { GpuAtlas } from './GpuAtlas.ts';
+import { Recorder } from './Recorder.ts';
+import { RoadChart } from './RoadChart.ts';
+import { StackLayout } from './StackLayout.ts';
+import { StackScene } from './StackScene.ts';
+import { UrlState } from './UrlState.ts';
+import { ViewerError } from './ViewerError.ts';
+import { ViewerStatus, type ViewerApi } from './ViewerStatus.ts';
+
+export class App {
+  private renderer!: WebGPURenderer;
+  private device?: Device;
+  private set?: CamSet;
+  private atlas?: CamAtlas;
+  private stack?: StackScene;
+  private rig?: CameraRig;
+  private source?: BundleSource;
+  private bundleUrl?: string;
+  private explanation?: string;
+  private norm: Normalization;
+  private current = 0;
+  private dirty = true;
+  private lastTime = 0;
+  private afterRender: (() => void)[] = [];
+  private readonly status: ViewerStatus;
+  private readonly controls: Controls;
+  private readonly frame: FramePanel;
+  private readonly chart: RoadChart;
+  private readonly compute: ComputePanel;
+  private readonly recorder: Recorder;
+  private readonly canvas: HTMLCanvasElement;
+  private urlTimer = 0;
+
+  constructor(private readonly doc: Document) {
+    const $ = (id: string) => doc.getElementById(id)!;
+    this.canvas = $('view') as HTMLCanvasElement;
+    this.status = new ViewerStatus(doc, this.apiHandlers());
+    const url = UrlState.read();
+    this.norm = url.norm ?? 'global';
+    this.controls = new Controls($('controls'), {
+      toggle: () => this.rig?.setPlaying(!this.rig.playing),
+      step: (d) => void this.goTo(this.current + d),
+      seek: (k) => void this.goTo(k),
+      speed: (v) => this.setSpeed(v),
+      normalization: (m) => this.setNormalization(m),
+      style: () => this.repaint(),
+      explanation: (id) => void this.switchExplanation(id),
+      png: () => void this.exportPng(),
+      webm: () => void this.exportWebm(),
+    });
+    this.controls.setNormalization(this.norm);
+    this.controls.setSpeed(url.speed ?? 2);
+    this.controls.setLayers(0);
+    this.frame = new FramePanel($('frame'));
+    this.chart = new RoadChart($('chart'));
+    this.chart.onScrub = (k) => void this.goTo(k);
+    this.compute = new ComputePanel($('compute'), {
+      busy: (stage, done, total) => (stage ? this.status.loading(stage, done, total) : this.status.settle()),
+      result: (set) => {
+        this.source = undefined;
+        this.explanation = undefined;
+        this.show(set, {});
+      },
+      error: (e) => this.fail(e),
+    });
+    this.recorder = new Recorder(this.canvas);
+    new DropZone(doc.body, (d) => void this.dropped(d));
+    const folder = $('open-folder') as HTMLInputElement;
+    const files = $('open-files') as HTMLInputElement;
+    folder.onchange = () => void this.dropped(DropZone.fromInput(folder));
+    files.onchange = () => void this.dropped(DropZone.fromInput(files));
+    this.explanation = url.method;
+  }
+
+  async start(): Promise<void> {
+    this.status.loading('starting');
+    try {
+      const why = await this.initDevice();
+      this.renderer = new WebGPURenderer({ canvas: this.canvas, device: this.device?.gpu, forceWebGL: !this.device, antialias: !this.device?.onCpu, preserveDrawingBuffer: true } as never);
+      await this.renderer.init();
+      this.renderer.outputColorSpace = LinearSRGBColorSpace;
+      this.renderer.toneMapping = NoToneMapping;
+      this.renderer.setPixelRatio(Math.min(2, devicePixelRatio));
+      this.status.backend = this.device ? 'webgpu' : 'webgl';
+      this.compute.setDevice(this.device ? new BrowserCompute(this.device) : undefined, why);
+      this.doc.getElementById('gpu')!.textContent = this.device ? `WebGPU · ${this.device.adapterInfo}` : 'WebGL (no WebGPU: bundles only)';
+      new ResizeObserver(() => this.resize()).observe(this.canvas.parentElement!);
+      this.resize();
+      this.renderer.setAnimationLoop((t) => this.tick(t));
+      void this.loadAssets();
+    } catch (e) {
+      this.fail(e);
+      return;
+    }
+    const url = UrlState.read();
+    if (url.bundle) await this.openUrl(url.bundle);
+    else this.status.settle();
+  }
+
+  /** Opens a bundle from a URL (?bundle=, window.camanim.open). */
+  async openUrl(url: string): Promise<void> {
+    this.status.loading('fetching the bundle');
+    try {
+      const source = await BundleSource.fromUrl(url);
+      await this.openBundle(source, url);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  async goTo(k: number): Promise<void> {
+    const rig = this.rig;
+    if (!rig || !this.set) return;
+    const target = Math.min(this.set.layers.length - 1, Math.max(0, Math.round(k)));
+    rig.setPlaying(false);
+    await rig.flyTo(target);
+    await this.nextFrame();
+  }
+
+  private async openBundle(source: BundleSource, url?: string): Promise<void> {
+    this.status.loading('reading the bundle');
+    const set = await new BundleReader(source).read({ method: this.explanation });
+    this.source = source;
+    this.show(set, { bundle: url });
+  }
+
+  private async switchExplanation(id: string): Promise<void> {
+    if (!this.source) return;
+    this.explanation = id;
+    try {
+      this.status.loading('reading the bundle');
+      const set = await new BundleReader(this.source).read({ method: id });
+      this.show(set, { bundle: this.bundleUrl, keepLayer: true });
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private async dropped(d: Promise<Dropped>): Promise<void> {
+    try {
+      this.status.loading('reading the dropped files');
+      const what = await d;
+      if (what.kind === 'bundle') {
+        this.explanation = undefined;
+        await this.openBundle(what.source);
+      } else {
+        await this.compute.take(what.files);
+        this.status.settle();
+      }
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  /** Replaces what is shown: a new atlas, stack and camera path; chart and frame follow. */
+  private show(set: CamSet, opts: { bundle?: string; keepLayer?: boolean }): void {
+    const keep = opts.keepLayer ? this.current : undefined;
+    this.clearScene();
+    this.set = set;
+    this.bundleUrl = opts.bundle;
+    const maxDim = this.device?.gpu.limits.maxTextureDimension2D ?? 8192;
+    const layout = new AtlasLayout(set.layers.length, set.width, set.height, Math.min(8192, maxDim));
+    this.atlas = this.device ? new GpuAtlas(this.device.gpu, set, layout) : new CpuAtlas(set, layout);
+    const stackLayout = new StackLayout({ inputW: set.width, inputH: set.height, mapShapes: set.layers.map((l) => l.mapShape), stages: set.stages() });
+    this.stack = new StackScene(set, this.atlas, stackLayout);
+    this.rig = new CameraRig(stackLayout, this.canvas, this.aspect());
+    this.rig.speed = Number((this.doc.querySelector('[data-role=speed]') as HTMLSelectElement).value) || 2;
+    this.rig.onPlayingChange = (p) => this.controls.setPlaying(p);
+    this.repaint();
+    this.chart.show(set);
+    this.controls.setLayers(set.layers.length);
+    this.controls.setExplanations(set.info.alternatives, this.explanation ?? set.info.alternatives[0]?.id ?? '');
+    const start = keep ?? UrlState.read().layer ?? 0;
+    this.current = -1;
+    this.rig.u = Math.min(set.layers.length - 1, start);
+    void this.rig.flyTo(this.rig.u, 0.001);
+    this.setCurrent(this.rig.layer);
+    this.status.ready(set, this.stack.planeCount);
+    this.writeUrl();
+  }
+
+  private clearScene(): void {
+    this.rig?.dispose();
+    this.stack?.dispose();
+    this.atlas?.dispose();
+    this.rig = undefined;
+    this.stack = undefined;
+    this.atlas = undefined;
+    this.set = undefined;
+    this.dirty = true;
+  }
+
+  private tick(time: number): void {
+    const dt = this.lastTime ? Math.min(0.25, (time - this.lastTime) / 1000) : 0;
+    this.lastTime = time;
+    const rig = this.rig;
+    const moved = rig ? rig.update(dt) : false;
+    if (rig && rig.layer !== this.current) this.setCurrent(rig.layer);
+    if (!moved && !this.dirty) return;
+    this.draw();
+    this.status.frame(time, rig?.busy ?? false, this.stack?.visibleCount() ?? 0);
+    const waiting = this.afterRender;
+    this.afterRender = [];
+    waiting.forEach((r) => r());
+  }
+
+  private draw(): void {
+    this.dirty = false;
+    if (this.stack && this.rig) {
+      this.stack.setVisible(this.rig.u);
+      this.renderer.render(this.stack.scene, this.rig.camera);
+    } else {
+      this.renderer.clear();
+    }
+  }
+
+  private setCurrent(k: number): void {
+    this.current = k;
+    const set = this.set;
+    if (!set) return;
+    this.stack?.setCurrent(k);
+    this.chart.setCurrent(k);
+    this.controls.setCurrent(k);
+    this.frame.show(set, k, set.ranges(this.norm), this.controls.style(), this.norm);
+    this.status.current = k;
+    this.dirty = true;
+    clearTimeout(this.urlTimer);
+    this.urlTimer = window.setTimeout(() => this.writeUrl(), 300);
+  }
+
+  private setNormalization(mode: Normalization): void {
+    this.norm = mode;
+    this.controls.setNormalization(mode);
+    this.repaint();
+    this.writeUrl();
+  }
+
+  private setSpeed(v: number): void {
+    if (this.rig) this.rig.speed = v;
+    this.writeUrl();
+  }
+
+  /** Re-colours the atlas and the 2D frame (normalization, colormap, overlay). */
+  private repaint(): void {
+    const set = this.set;
+    if (!set || !this.atlas) return;
+    const style: PaintStyle = this.controls.style();
+    const ranges = set.ranges(this.norm);
+    this.atlas.paint(ranges, style);
+    this.frame.show(set, Math.max(0, this.current), ranges, style, this.norm);
+    this.status.normalization = this.norm;
+    this.dirty = true;
+  }
+
+  private writeUrl(): void {
+    UrlState.write({
+      bundle: this.bundleUrl,
+      layer: this.set ? this.current : undefined,
+      method: this.set ? this.explanation : undefined,
+      norm: this.norm,
+      speed: this.rig && this.rig.speed !== 2 ? this.rig.speed : undefined,
+    });
+  }
+
+  private nextFrame(): Promise<void> {
+    this.dirty = true;
+    return new Promise((resolve) => this.afterRender.push(resolve));
+  }
+
+  private async exportPng(): Promise<void> {
+    if (!this.stack || !this.rig) return;
+    try {
+      const blob = await this.recorder.png(() => this.draw());
+      Recorder.download(blob, `camanim-layer-${this.current + 1}.png`);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private async exportWebm(): Promise<void> {
+    const rig = this.rig;
+    if (!rig || this.recorder.recording) return;
+    try {
+      rig.u = -1;
+      await rig.flyTo(-1, 0.001);
+      const ended = new Promise<void>((resolve) => {
+        const prev = rig.onPlayingChange;
+        rig.onPlayingChange = (p) => {
+          prev?.(p);
+          if (!p) {
+            rig.onPlayingChange = prev;
+            resolve();
+          }
+        };
+      });
+      this.controls.setRecording(true);
+      const recording = this.recorder.webm(ended);
+      rig.setPlaying(true);
+      const blob = await recording;
+      Recorder.download(blob, 'camanim-flythrough.webm');
+    } catch (e) {
+      this.fail(e);
+    } finally {
+      this.controls.setRecording(false);
+    }
+  }
+
+  private async initDevice(): Promise<string | undefined> {
+    if (!('gpu' in navigator) || !navigator.gpu) return undefined;
+    try {
+      this.device = await acquireDevice();
+      this.device.lost.then((why) => this.fail(new ViewerError('no-webgpu', `The GPU device was lost: ${why}`, undefined, 'Reload the page')));
+      return undefined;
+    } catch (e) {
+      return `WebGPU is present but gave no device (${(e as Error).message}); computing CAMs in the page is off, bundles still open through WebGL.`;
+    }
+  }
+
+  private async loadAssets(): Promise<void> {
+    const base = new URL('default/', location.href);
+    const list = await fetch(new URL('index.json', base)).then((r) => (r.ok ? (r.json() as Promise<DefaultAssets>) : undefined)).catch(() => undefined);
+    if (!list) return;
+    const abs = (p: string | null) => (p ? new URL(p, base).href : null);
+    await this.compute.setAssets({ model: abs(list.model), meta: abs(list.meta), samples: list.samples.map((s) => new URL(s, base).href) });
+  }
+
+  private fail(e: unknown): void {
+    const err = ViewerError.from(e);
+    console.warn(`camanim: ${err.message}`);
+    this.rig?.setPlaying(false);
+    this.status.fail(err);
+  }
+
+  private resize(): void {
+    const box = this.canvas.parentElement!.getBoundingClientRect();
+    if (!box.width || !box.height || !this.renderer) return;
+    this.renderer.setSize(box.width, box.height, false);
+    this.rig?.resize(this.aspect());
+    this.dirty = true;
+  }
+
+  private aspect(): number {
+    const box = this.canvas.parentElement!.getBoundingClientRect();
+    return box.width && box.height ? box.width / box.height : 16 / 9;
+  }
+
+  private apiHandlers(): Pick<ViewerApi, 'goTo' | 'open' | 'compute' | 'setNormalization' | 'play' | 'pause' | 'map' | 'snapshot'> {
+    return {
+      goTo: (i) => this.goTo(i),
+      open: (url) => this.openUrl(url),
+      compute: async (req: ComputeRequest) => {
+        try {
+          await this.compute.run(req);
+        } catch (e) {
+          this.fail(e);
+        }
+      },
+      setNormalization: async (m) => {
+        this.setNormalization(m);
+        await this.nextFrame();
+      },
+      play: () => this.rig?.setPlaying(true),
+      pause: () => this.rig?.setPlaying(false),
+      map: (i, which) => {
+        const l = this.set?.layers[i];
+        return l ? Array.from(which === 'input' ? l.upsampled : l.raw) : [];
+      },
+      snapshot: async () => {
+        const blob = await this.recorder.png(() => this.draw());
+        return new Promise<string>((resolve) => {
+          const r = new FileReader();
+          r.onload = () => resolve(String(r.result));
+          r.readAsDataURL(blob);
+        });
+      },
+    };
+  }
+}

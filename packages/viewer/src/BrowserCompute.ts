@@ -1,0 +1,160 @@
+/**
+ * CAMs computed in the page: @camanim/core loads the ONNX model and runs it on the page's
+ * GPUDevice (the one three.js renders with), @camanim/cam-methods computes every layer's CAM
+ * and, on request, ybROAD. Nothing leaves the page.
+ */
+import { computeCams, defaultCamRegistry, listCamMethods, selectLayers, ybroad, type LayerSelection } from '@camanim/cam-methods';
+import { CamanimError, loadModel, modelFromGraph, softmax, type Device, type Model, type Run } from '@camanim/core';
+import { CamSet, type Prediction, type YbRoadView } from './CamSet.ts';
+import { Preprocessor, type ModelMeta } from './Preprocessor.ts';
+import type { RgbImage } from './RgbImage.ts';
+
+export interface ExplainRequest {
+  readonly method: string;
+  /** Class index; default the predicted one. */
+  readonly class?: number;
+  readonly layers?: LayerSelection;
+}
+
+export type Progress = (stage: string, done?: number, total?: number) => void;
+
+export class BrowserCompute {
+  private model?: Model;
+  private name = 'model.onnx';
+  private meta: ModelMeta = {};
+  private pre?: Preprocessor;
+  private run?: Run;
+  private crop?: RgbImage;
+  private logits?: Float32Array;
+  private lastStack?: { set: CamSet; stack: Awaited<ReturnType<typeof computeCams>> };
+
+  constructor(readonly device: Device) {}
+
+  static methods(): { id: string; title: string }[] {
+    return listCamMethods().map((m) => ({ id: m.id, title: m.title }));
+  }
+
+  get loaded(): boolean {
+    return this.model !== undefined;
+  }
+
+  get modelName(): string {
+    return this.name;
+  }
+
+  /** Loads (and checks) a model; unsupported ops and bad files fail here, with their names. */
+  async load(bytes: Uint8Array, name: string, meta: ModelMeta = {}): Promise<void> {
+    this.reset();
+    this.model?.dispose();
+    this.model = undefined;
+    let model = await loadModel(bytes, { device: this.device, name });
+    try {
+      const input = model.imageInput();
+      this.pre = Preprocessor.forInput(input, meta, name);
+      if (Preprocessor.symbolicSpatial(input)) {
+        model = await modelFromGraph(model.graph, { runtime: model.runtime, registry: model.registry, inputShape: this.pre.shape });
+      }
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    this.model = model;
+    this.name = name;
+    this.meta = meta;
+  }
+
+  /** One forward on the image; returns the top classes. The run is kept for explain(). */
+  async predict(image: RgbImage, k = 5): Promise<Prediction[]> {
+    const model = this.need();
+    this.reset();
+    const { crop, data } = this.pre!.apply(image);
+    this.run = await model.run({ data, shape: this.pre!.shape });
+    const out = model.outputs[0];
+    const read = await this.run.read(out.name);
+    const classes = read.shape.slice(1).reduce((a, b) => a * b, 1);
+    this.logits = read.data.slice(0, classes);
+    this.crop = crop;
+    return this.top(k);
+  }
+
+  top(k = 5): Prediction[] {
+    const logits = this.logits;
+    if (!logits) return [];
+    const p = softmax(logits);
+    const order = [...logits.keys()].sort((a, b) => logits[b] - logits[a] || a - b).slice(0, Math.min(k, logits.length));
+    return order.map((c) => ({ class: c, label: this.label(c, logits.length), probability: p[c], logit: logits[c] }));
+  }
+
+  async explain(req: ExplainRequest, progress: Progress = () => {}): Promise<CamSet> {
+    const model = this.need();
+    const run = this.run;
+    if (!run || !this.logits || !this.crop) throw new CamanimError('bad-input', 'No image has been run yet', {}, 'Pick an image first');
+    const method = defaultCamRegistry.get(req.method);
+    const cls = req.class ?? this.top(1)[0].class;
+    if (!Number.isInteger(cls) || cls < 0 || cls >= this.logits.length) {
+      throw new CamanimError('bad-target', `Class ${cls} is out of range: the model has ${this.logits.length} classes`, { file: this.name }, 'Pick one of the listed classes');
+    }
+    const layers = selectLayers(model, req.layers);
+    progress(`${method.title}: ${layers.length} layers`, 0, layers.length);
+    const stack = await computeCams(run, { method, target: { class: cls }, layers, onProgress: (done, total) => progress(`${method.title}: layer ${done}/${total}`, done, total) });
+    const shapes = new Map(model.layers.map((l) => [l.name, l.shape]));
+    const [, , H, W] = stack.inputShape;
+    const p = softmax(this.logits);
+    const set = new CamSet(
+      {
+        source: 'computed in the page',
+        model: this.name,
+        method: method.title,
+        alternatives: [],
+        target: { class: cls, label: this.label(cls, this.logits.length) },
+        score: stack.scores[0],
+        probability: p[cls],
+        ybroadNote: 'ybROAD not computed yet: press "Score layers (ybROAD)"',
+      },
+      stack.layers.map((l, k) => {
+        const [, , h, w] = l.shape;
+        return { index: k, name: l.name, opType: l.opType, shape: shapes.get(l.name) ?? l.shape, mapShape: [h, w] as const, raw: l.raw.slice(0, h * w), upsampled: l.upsampled.slice(0, H * W) };
+      }),
+      this.crop,
+      this.top(5),
+    );
+    this.lastStack = { set, stack };
+    return set;
+  }
+
+  /** ROAD for every layer of the last explanation (the CAManim paper's ybROAD). */
+  async scoreYbroad(progress: Progress = () => {}): Promise<CamSet> {
+    const last = this.lastStack;
+    if (!last || !this.run) throw new CamanimError('bad-input', 'Nothing explained yet', {}, 'Explain first');
+    const yb = await ybroad(this.run, last.stack, { onProgress: (done, total) => progress(`ybROAD ${done}/${total}`, done, total) });
+    const view: YbRoadView = { values: yb.series.map((s) => s.road), max: { layer: yb.max.layer, value: yb.max.value }, mean: yb.mean };
+    const s = last.set;
+    const set = new CamSet({ ...s.info, ybroadNote: undefined }, s.layers, s.image, s.prediction, view);
+    this.lastStack = { set, stack: last.stack };
+    return set;
+  }
+
+  dispose(): void {
+    this.reset();
+    this.model?.dispose();
+    this.model = undefined;
+  }
+
+  private label(c: number, classes: number): string {
+    const names = this.meta.labels;
+    return names && names.length === classes && names[c] ? names[c] : `class ${c}`;
+  }
+
+  private reset(): void {
+    this.run?.dispose();
+    this.run = undefined;
+    this.logits = undefined;
+    this.crop = undefined;
+    this.lastStack = undefined;
+  }
+
+  private need(): Model {
+    if (!this.model) throw new CamanimError('bad-input', 'No model loaded', {}, 'Drop an .onnx model or pick the bundled one');
+    return this.model;
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * What the viewer shows, from a bundle or from a computation in the page: every layer's CAM
+ * (raw, before ReLU and normalization) at layer and at input resolution, the input image the
+ * model saw, the prediction and, when present, the ybROAD series.
+ */
+import { range, type Normalization } from '@camanim/cam-methods';
+import type { RgbImage } from './RgbImage.ts';
+
+export interface CamLayerView {
+  /** Position in the stack (0-based). */
+  readonly index: number;
+  readonly name: string;
+  readonly opType: string;
+  /** The layer output's shape in the model. */
+  readonly shape: readonly number[];
+  /** [h, w] of the map at layer resolution. */
+  readonly mapShape: readonly [number, number];
+  /** [h·w] raw CAM at layer resolution. */
+  readonly raw: Float32Array;
+  /** [H·W] raw CAM bilinearly upsampled to the input size. */
+  readonly upsampled: Float32Array;
+}
+
+export interface Prediction {
+  readonly class: number;
+  readonly label: string;
+  readonly probability: number;
+  readonly logit?: number;
+}
+
+export interface YbRoadView {
+  /** ROAD per layer, in stack order. */
+  readonly values: readonly number[];
+  /** The best layer (stack index) and its ROAD. */
+  readonly max: { readonly layer: number; readonly value: number };
+  readonly mean: number;
+}
+
+export interface CamSetInfo {
+  /** Where it came from ("bundle https://…", "computed in the page"). */
+  readonly source: string;
+  readonly model: string;
+  readonly method: string;
+  /** Other explanations in the same bundle ("gradcam", "hirescam", "gradcam · class 3"). */
+  readonly alternatives: readonly { id: string; title: string }[];
+  readonly target: { readonly class: number; readonly label: string };
+  readonly score: number;
+  readonly probability?: number;
+  /** Why the chart is empty, when there is no ybROAD. */
+  readonly ybroadNote?: string;
+}
+
+export interface Stage {
+  readonly index: number;
+  /** First and last layer (inclusive) of the stage. */
+  readonly first: number;
+  readonly last: number;
+  readonly mapShape: readonly [number, number];
+}
+
+export class CamSet {
+  private readonly rangeCache = new Map<Normalization, { min: number; max: number }[]>();
+
+  constructor(
+    readonly info: CamSetInfo,
+    readonly layers: readonly CamLayerView[],
+    /** The input as the model saw it (H×W). */
+    readonly image: RgbImage,
+    readonly prediction: readonly Prediction[],
+    readonly ybroad?: YbRoadView,
+  ) {}
+
+  get height(): number {
+    return this.image.height;
+  }
+
+  get width(): number {
+    return this.image.width;
+  }
+
+  /**
+   * Per layer, the range that maps onto [0, 1] after ReLU (CAManim's normalization, as
+   * cam-methods' normalizeMaps): the layer's own, or one over all layers.
+   */
+  ranges(mode: Normalization): readonly { min: number; max: number }[] {
+    let r = this.rangeCache.get(mode);
+    if (!r) {
+      const local = this.layers.map((l) => {
+        const { min, max } = range(l.upsampled);
+        return { min: Math.max(0, min), max: Math.max(0, max) };
+      });
+      const all = local.reduce((a, x) => ({ min: Math.min(a.min, x.min), max: Math.max(a.max, x.max) }), { min: Infinity, max: -Infinity });
+      r = mode === 'local' ? local : local.map(() => all);
+      this.rangeCache.set(mode, r);
+    }
+    return r;
+  }
+
+  /** Runs of consecutive layers with the same map resolution. */
+  stages(): Stage[] {
+    const stages: Stage[] = [];
+    for (const l of this.layers) {
+      const last = stages[stages.length - 1];
+      if (last && last.mapShape[0] === l.mapShape[0] && last.mapShape[1] === l.mapShape[1]) {
+        stages[stages.length - 1] = { ...last, last: l.index };
+      } else {
+        stages.push({ index: stages.length, first: l.index, last: l.index, mapShape: l.mapShape });
+      }
+    }
+    return stages;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The 2D frame of the current layer, large, beside the stack: its CAM colormapped (over the
+ * input or alone) with a colorbar and the normalization range, captioned like the CLI's frames
+ * (position/count, op type, shape, ONNX name, method and target).
+ */
+import { Colormap, type PaintStyle } from './Colormap.ts';
+import type { CamSet } from './CamSet.ts';
+
+export class FramePanel {
+  private readonly canvas: HTMLCanvasElement;
+  private readonly bar: HTMLCanvasElement;
+  private readonly caption: HTMLElement;
+  private readonly ticks: HTMLElement;
+
+  constructor(readonly root: HTMLElement) {
+    root.innerHTML = `
+      <div class="frame-caption" data-role="caption"></div>
+      <div class="frame-body">
+        <canvas data-role="frame" aria-label="CAM of the current layer"></canvas>
+        <div class="colorbar"><canvas data-role="bar" width="14" height="256"></canvas><div class="ticks" data-role="ticks"></div></div>
+      </div>`;
+    this.canvas = root.querySelector('[data-role=frame]')!;
+    this.bar = root.querySelector('[data-role=bar]')!;
+    this.caption = root.querySelector('[data-role=caption]')!;
+    this.ticks = root.querySelector('[data-role=ticks]')!;
+  }
+
+  show(set: CamSet, k: number, ranges: readonly { min: number; max: number }[], style: PaintStyle, normalization: string): void {
+    const l = set.layers[k];
+    if (!l) return;
+    const { width: W, height: H } = set;
+    this.canvas.width = W;
+    this.canvas.height = H;
+    const ctx = this.canvas.getContext('2d')!;
+    const img = ctx.createImageData(W, H);
+    Colormap.paint(l.upsampled, W, H, ranges[k], style, set.image.rgba, W, H, img.data);
+    ctx.putImageData(img, 0, 0);
+    this.bar.getContext('2d')!.putImageData(Colormap.bar(style.colormap, this.bar.width, this.bar.height), 0, 0);
+    const r = ranges[k];
+    this.ticks.innerHTML = `<span>${fmt(r.max)}</span><span>${fmt((r.min + r.max) / 2)}</span><span>${fmt(r.min)}</span>`;
+    this.caption.innerHTML = '';
+    const title = document.createElement('div');
+    title.className = 'frame-title';
+    title.textContent = `layer ${k + 1}/${set.layers.length} · ${l.opType} · [${l.shape.join(', ')}] · map ${l.mapShape[0]}×${l.mapShape[1]}`;
+    const name = document.createElement('div');
+    name.className = 'frame-name';
+    name.textContent = l.name;
+    name.title = l.name;
+    const detail = document.createElement('div');
+    detail.className = 'frame-detail';
+    const p = set.info.probability;
+    detail.textContent = `${set.info.method} · ${set.info.target.label} (class ${set.info.target.class})${Number.isFinite(set.info.score) ? ` · score ${set.info.score.toFixed(3)}` : ''}${p !== undefined ? ` · p ${p.toFixed(3)}` : ''} · ${normalization} normalization`;
+    this.caption.append(title, name, detail);
+  }
+}
+
+function fmt(v: number): string {
+  if (!Number.isFinite(v)) return '–';
+  return Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(1) : v.toFixed(3);
+}

@@ -1,0 +1,142 @@
+/**
+ * The WebGPU path: the CAMs live in storage buffers on the same GPUDevice as the core and the
+ * renderer, and one WGSL kernel normalizes, colormaps and overlays every layer into its tile of
+ * an rgba8unorm storage texture that three.js samples through an ExternalTexture. Switching
+ * normalization, colormap or overlay re-runs the kernel; nothing comes back to the CPU.
+ * (rgba8unorm because three samples it with a filtering sampler; rgba32float is not filterable.)
+ */
+import { ExternalTexture } from 'three/webgpu';
+import { Colormap, type PaintStyle } from './Colormap.ts';
+import type { AtlasLayout, CamAtlas } from './AtlasLayout.ts';
+import type { CamSet } from './CamSet.ts';
+
+const WGSL = /* wgsl */ `
+struct Params { H: u32, W: u32, tileW: u32, tileH: u32, cols: u32, first: u32, overlay: u32, alpha: f32 }
+@group(0) @binding(0) var<storage, read> maps: array<f32>;
+@group(0) @binding(1) var<storage, read> ranges: array<vec2<f32>>;
+@group(0) @binding(2) var<storage, read> image: array<u32>;
+@group(0) @binding(3) var<storage, read> lut: array<u32>;
+@group(0) @binding(4) var<uniform> p: Params;
+@group(0) @binding(5) var out: texture_storage_2d<rgba8unorm, write>;
+
+// Half-pixel centres, clamped edges: the CAM kernels' bilinear (packages/shaders cam.ts).
+fn coord(o: u32, n: u32, dst: u32) -> vec3<f32> {
+  let f = clamp((f32(o) + 0.5) * f32(n) / f32(dst) - 0.5, 0.0, f32(n - 1u));
+  let a = floor(f);
+  return vec3<f32>(a, min(a + 1.0, f32(n - 1u)), f - a);
+}
+
+fn pixel(q: u32) -> vec3<f32> {
+  return vec3<f32>(f32(q & 0xffu), f32((q >> 8u) & 0xffu), f32((q >> 16u) & 0xffu));
+}
+
+@compute @workgroup_size(8, 8, 1)
+fn main(@builtin(global_invocation_id) g: vec3<u32>) {
+  if (g.x >= p.tileW || g.y >= p.tileH) { return; }
+  let k = p.first + g.z;
+  let cy = coord(g.y, p.H, p.tileH);
+  let cx = coord(g.x, p.W, p.tileW);
+  let y0 = u32(cy.x) * p.W;
+  let y1 = u32(cy.y) * p.W;
+  let x0 = u32(cx.x);
+  let x1 = u32(cx.y);
+  let base = g.z * p.H * p.W;
+  let top = mix(maps[base + y0 + x0], maps[base + y0 + x1], cx.z);
+  let bottom = mix(maps[base + y1 + x0], maps[base + y1 + x1], cx.z);
+  let v = mix(top, bottom, cy.z);
+  let r = ranges[k];
+  let n = (max(v, 0.0) - r.x) / (r.y - r.x + 1e-7);
+  var rgb = pixel(lut[min(u32(clamp(n, 0.0, 1.0) * 255.0), 255u)]);
+  if (p.overlay != 0u) {
+    let im = mix(mix(pixel(image[y0 + x0]), pixel(image[y0 + x1]), cx.z), mix(pixel(image[y1 + x0]), pixel(image[y1 + x1]), cx.z), cy.z);
+    rgb = round(p.alpha * rgb + (1.0 - p.alpha) * im);
+  }
+  let at = vec2<i32>(i32((k % p.cols) * p.tileW + g.x), i32((k / p.cols) * p.tileH + g.y));
+  textureStore(out, at, vec4<f32>(rgb / 255.0, 1.0));
+}
+`;
+
+/** Layers per storage buffer: keeps each binding well under maxStorageBufferBindingSize. */
+function chunkLayers(device: GPUDevice, floatsPerLayer: number): number {
+  const bytes = Math.min(device.limits.maxStorageBufferBindingSize, 128 * 2 ** 20);
+  return Math.max(1, Math.floor(bytes / (floatsPerLayer * 4)));
+}
+
+export class GpuAtlas implements CamAtlas {
+  readonly texture: ExternalTexture;
+  private readonly gpuTexture: GPUTexture;
+  private readonly pipeline: GPUComputePipeline;
+  private readonly lut: GPUBuffer;
+  private readonly ranges: GPUBuffer;
+  private readonly image: GPUBuffer;
+  private readonly chunks: { first: number; count: number; maps: GPUBuffer; params: GPUBuffer; group: GPUBindGroup }[] = [];
+  private readonly buffers: GPUBuffer[] = [];
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly set: CamSet,
+    readonly layout: AtlasLayout,
+  ) {
+    const { width: W, height: H } = set;
+    const L = set.layers.length;
+    this.gpuTexture = device.createTexture({
+      label: 'camanim:atlas',
+      size: [layout.width, layout.height],
+      format: 'rgba8unorm',
+      usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_SRC,
+    });
+    this.texture = new ExternalTexture(this.gpuTexture);
+    (this.texture as { image: unknown }).image = { width: layout.width, height: layout.height };
+    const module = device.createShaderModule({ label: 'camanim:atlas', code: WGSL });
+    this.pipeline = device.createComputePipeline({ label: 'camanim:atlas', layout: 'auto', compute: { module, entryPoint: 'main' } });
+    this.lut = this.buffer(256 * 4, GPUBufferUsage.STORAGE, 'lut');
+    this.ranges = this.buffer(Math.max(1, L) * 8, GPUBufferUsage.STORAGE, 'ranges');
+    const packed = new Uint32Array(set.image.rgba.slice().buffer, 0, W * H);
+    this.image = this.buffer(W * H * 4, GPUBufferUsage.STORAGE, 'image');
+    device.queue.writeBuffer(this.image, 0, packed);
+    const per = chunkLayers(device, W * H);
+    for (let first = 0; first < L; first += per) {
+      const count = Math.min(per, L - first);
+      const maps = this.buffer(count * W * H * 4, GPUBufferUsage.STORAGE, `maps ${first}+${count}`);
+      set.layers.slice(first, first + count).forEach((l, j) => device.queue.writeBuffer(maps, j * W * H * 4, l.upsampled as Float32Array<ArrayBuffer>));
+      const params = this.buffer(32, GPUBufferUsage.UNIFORM, 'params');
+      const group = device.createBindGroup({
+        layout: this.pipeline.getBindGroupLayout(0),
+        entries: [maps, this.ranges, this.image, this.lut, params].map((buffer, binding) => ({ binding, resource: { buffer } })).concat([{ binding: 5, resource: this.gpuTexture.createView() as never }]),
+      });
+      this.chunks.push({ first, count, maps, params, group });
+    }
+  }
+
+  paint(ranges: readonly { min: number; max: number }[], style: PaintStyle): void {
+    const q = this.device.queue;
+    q.writeBuffer(this.lut, 0, Colormap.lut(style.colormap) as Uint32Array<ArrayBuffer>);
+    q.writeBuffer(this.ranges, 0, Float32Array.from(ranges.flatMap((r) => [r.min, r.max])));
+    const { layout } = this;
+    const encoder = this.device.createCommandEncoder({ label: 'camanim:atlas' });
+    for (const c of this.chunks) {
+      const params = new ArrayBuffer(32);
+      new Uint32Array(params, 0, 7).set([this.set.height, this.set.width, layout.tileW, layout.tileH, layout.cols, c.first, style.overlay ? 1 : 0]);
+      new Float32Array(params, 28, 1)[0] = style.alpha;
+      q.writeBuffer(c.params, 0, params);
+      const pass = encoder.beginComputePass();
+      pass.setPipeline(this.pipeline);
+      pass.setBindGroup(0, c.group);
+      pass.dispatchWorkgroups(Math.ceil(layout.tileW / 8), Math.ceil(layout.tileH / 8), c.count);
+      pass.end();
+    }
+    q.submit([encoder.finish()]);
+  }
+
+  dispose(): void {
+    this.buffers.forEach((b) => b.destroy());
+    this.gpuTexture.destroy();
+    this.texture.dispose();
+  }
+
+  private buffer(size: number, usage: number, label: string): GPUBuffer {
+    const b = this.device.createBuffer({ label: `camanim:atlas ${label}`, size: Math.ceil(size / 4) * 4, usage: usage | GPUBufferUsage.COPY_DST });
+    this.buffers.push(b);
+    return b;
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * An 8-bit RGBA image in the page. Decoding follows the CLI (packages/cli/src/image.ts):
+ * no colour-space conversion, alpha flattened onto white.
+ */
+import { ViewerError } from './ViewerError.ts';
+
+export class RgbImage {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    /** width·height·4 bytes, alpha 255. */
+    readonly rgba: Uint8ClampedArray,
+  ) {}
+
+  static async decode(bytes: Uint8Array | Blob, name: string): Promise<RgbImage> {
+    let bitmap: ImageBitmap;
+    try {
+      const blob = bytes instanceof Blob ? bytes : new Blob([bytes as BlobPart]);
+      bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+    } catch (cause) {
+      throw new ViewerError('bad-image', `Cannot decode the image '${name}'`, undefined, 'Use a PNG, JPEG or WebP file', { cause });
+    }
+    const { width, height } = bitmap;
+    if (!width || !height) throw new ViewerError('bad-image', `The image '${name}' is empty (${width}×${height})`, undefined, 'Use another image');
+    const ctx = canvas2d(width, height);
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(0, 0, width, height);
+    ctx.drawImage(bitmap, 0, 0);
+    bitmap.close();
+    return new RgbImage(width, height, ctx.getImageData(0, 0, width, height).data);
+  }
+
+  /** A region of this image scaled to `width`×`height` (exact copy when no scaling is needed). */
+  crop(left: number, top: number, cropW: number, cropH: number, width: number, height: number): RgbImage {
+    if (cropW === width && cropH === height && Number.isInteger(left) && Number.isInteger(top)) {
+      const out = new Uint8ClampedArray(width * height * 4);
+      for (let y = 0; y < height; y++) out.set(this.rgba.subarray(((top + y) * this.width + left) * 4, ((top + y) * this.width + left + width) * 4), y * width * 4);
+      return new RgbImage(width, height, out);
+    }
+    const src = canvas2d(this.width, this.height);
+    src.putImageData(this.toImageData(), 0, 0);
+    const dst = canvas2d(width, height);
+    dst.imageSmoothingEnabled = true;
+    dst.imageSmoothingQuality = 'high';
+    dst.drawImage(src.canvas, left, top, cropW, cropH, 0, 0, width, height);
+    return new RgbImage(width, height, dst.getImageData(0, 0, width, height).data);
+  }
+
+  toImageData(): ImageData {
+    return new ImageData(new Uint8ClampedArray(this.rgba), this.width, this.height);
+  }
+
+  toCanvas(): HTMLCanvasElement {
+    const ctx = canvas2d(this.width, this.height);
+    ctx.putImageData(this.toImageData(), 0, 0);
+    return ctx.canvas as HTMLCanvasElement;
+  }
+}
+
+function canvas2d(width: number, height: number): CanvasRenderingContext2D {
+  const c = document.createElement('canvas');
+  c.width = width;
+  c.height = height;
+  const ctx = c.getContext('2d', { willReadFrequently: true });
+  if (!ctx) throw new ViewerError('internal', 'This browser gave no 2D canvas context');
+  return ctx;
+}

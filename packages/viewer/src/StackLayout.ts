@@ -1,0 +1,97 @@
+/**
+ * Where everything sits in the flythrough, as plain numbers (no three.js): the input image
+ * opens the stack at z = 0, layers follow along −z in network order with a gap between
+ * stages (runs of equal resolution), the prediction closes it. A plane's width follows its
+ * map's resolution (square root, so that 7×7 maps stay visible next to 224×224 ones).
+ * The camera's path visits one station per plane: station −1 is the input, L the prediction.
+ */
+import type { Stage } from './CamSet.ts';
+
+export interface PlaneSpot {
+  readonly center: readonly [number, number, number];
+  readonly width: number;
+  readonly height: number;
+}
+
+export interface LayoutInput {
+  readonly inputW: number;
+  readonly inputH: number;
+  readonly mapShapes: readonly (readonly [number, number])[];
+  readonly stages: readonly Stage[];
+}
+
+export const BASE_WIDTH = 4;
+/** Camera distance in front of a plane, in plane widths (sees the plane and its caption). */
+const VIEW = 1.45;
+/** Gap before a plane, in its widths: more than VIEW, so the plane before is behind the camera. */
+const GAP = 1.75;
+const STAGE_GAP = 1.5;
+const MIN_SCALE = 0.22;
+/** Planes narrower than this are viewed as if they were this wide (context stays in view). */
+const MIN_VIEW_WIDTH = 1.6;
+
+export class StackLayout {
+  readonly input: PlaneSpot;
+  readonly planes: readonly PlaneSpot[];
+  readonly prediction: PlaneSpot;
+  readonly stageOf: readonly number[];
+
+  constructor(readonly spec: LayoutInput) {
+    const aspect = spec.inputH / spec.inputW;
+    const stageOf: number[] = [];
+    spec.stages.forEach((s) => {
+      for (let k = s.first; k <= s.last; k++) stageOf[k] = s.index;
+    });
+    this.stageOf = stageOf;
+    this.input = { center: [0, 0, 0], width: BASE_WIDTH, height: BASE_WIDTH * aspect };
+    let z = 0;
+    this.planes = spec.mapShapes.map(([h, w], k) => {
+      const s = Math.min(1, Math.max(MIN_SCALE, Math.sqrt(Math.max(h / spec.inputH, w / spec.inputW))));
+      const width = BASE_WIDTH * s;
+      z -= GAP * viewWidth(width) + (k > 0 && stageOf[k] !== stageOf[k - 1] ? STAGE_GAP : 0);
+      return { center: [0, 0, z], width, height: width * aspect };
+    });
+    const pw = BASE_WIDTH * 0.8;
+    this.prediction = { center: [0, 0, z - GAP * pw - STAGE_GAP], width: pw, height: pw * 0.75 };
+  }
+
+  get count(): number {
+    return this.planes.length;
+  }
+
+  /** The plane at station j (−1 input, 0..L−1 layers, L prediction). */
+  spot(j: number): PlaneSpot {
+    if (j < 0) return this.input;
+    if (j >= this.planes.length) return this.prediction;
+    return this.planes[j];
+  }
+
+  /**
+   * Camera position and look-at target for station j: in front of the plane (between it and
+   * the plane before, so flying on passes through the stack), a little up and to the right,
+   * so that the planes further on show beside it rather than hidden behind it.
+   */
+  station(j: number): { position: [number, number, number]; target: [number, number, number] } {
+    const p = this.spot(j);
+    const size = viewWidth(p.width);
+    const [x, y, z] = p.center;
+    return {
+      position: [x + 0.85 * size, y + 0.4 * size, z + VIEW * size],
+      target: [x + 0.3 * size, y + 0.02 * size, z - 0.45 * size],
+    };
+  }
+
+  /** Which planes to draw from station u: all near ones, every 2nd/4th/8th further away. */
+  visible(u: number, stageFirsts: ReadonlySet<number>): boolean[] {
+    return this.planes.map((_, k) => {
+      const d = Math.abs(k - u);
+      if (d <= 24 || stageFirsts.has(k) || k === this.planes.length - 1) return true;
+      const step = d <= 48 ? 2 : d <= 96 ? 4 : 8;
+      return k % step === 0;
+    });
+  }
+}
+
+function viewWidth(width: number): number {
+  return Math.max(width, MIN_VIEW_WIDTH);
+}

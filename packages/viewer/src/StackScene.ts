@@ -1,0 +1,148 @@
+/**
+ * The 3D stack: one instanced mesh draws every layer's plane (shared geometry, one atlas
+ * texture, per-instance tile rectangle and index), one more draws their captions; the input
+ * image opens the stack, the prediction card closes it, stage titles hang above each stage.
+ * The current layer gets a bright frame; planes far from the camera are thinned out.
+ */
+import { CanvasTexture, Color, DoubleSide, InstancedBufferAttribute, InstancedMesh, Matrix4, Mesh, MeshBasicNodeMaterial, PlaneGeometry, Quaternion, Scene, Vector3, type Texture } from 'three/webgpu';
+import { attribute, float, min, select, texture, uniform, uv, vec2, vec3 } from 'three/tsl';
+import type { CamAtlas } from './AtlasLayout.ts';
+import { CardTexture } from './CardTexture.ts';
+import type { CamSet } from './CamSet.ts';
+import { LABEL_H, LABEL_W, LabelAtlas } from './LabelAtlas.ts';
+import type { StackLayout } from './StackLayout.ts';
+
+const BACKGROUND = new Color(0x0d0f13);
+
+export class StackScene {
+  readonly scene = new Scene();
+  private readonly current = uniform(0);
+  private readonly planes: InstancedMesh;
+  private readonly labels: InstancedMesh;
+  private readonly labelAtlas: LabelAtlas;
+  private readonly owned: { dispose(): void }[] = [];
+  private readonly stageFirsts: Set<number>;
+  private visibleKey = '';
+
+  constructor(
+    private readonly set: CamSet,
+    atlas: CamAtlas,
+    readonly layout: StackLayout,
+  ) {
+    this.scene.background = BACKGROUND;
+    const L = set.layers.length;
+    this.stageFirsts = new Set(set.stages().map((s) => s.first));
+
+    // Planes: a unit quad scaled per instance; the tile rectangle picks the layer's CAM.
+    const quad = this.own(new PlaneGeometry(1, 1));
+    const tiles = new Float32Array(L * 4);
+    const index = new Float32Array(L);
+    set.layers.forEach((_, k) => {
+      tiles.set(atlas.layout.rect(k), k * 4);
+      index[k] = k;
+    });
+    quad.setAttribute('tileRect', new InstancedBufferAttribute(tiles, 4));
+    quad.setAttribute('layerIndex', new InstancedBufferAttribute(index, 1));
+    const planeMat = this.own(new MeshBasicNodeMaterial({ side: DoubleSide }));
+    const rect = attribute('tileRect', 'vec4');
+    const isCurrent = attribute('layerIndex', 'float').sub(this.current).abs().lessThan(0.5);
+    const st = vec2(rect.x.add(uv().x.mul(rect.z)), rect.y.add(uv().y.oneMinus().mul(rect.w)));
+    const edge = min(min(uv().x, uv().x.oneMinus()), min(uv().y, uv().y.oneMinus()));
+    const frame = select(isCurrent, vec3(1.0, 0.82, 0.25), vec3(0.32, 0.35, 0.4));
+    const width = select(isCurrent, float(0.035), float(0.012));
+    planeMat.colorNode = select(edge.lessThan(width), frame, texture(atlas.texture, st).rgb.mul(select(isCurrent, float(1), float(0.8))));
+    this.planes = new InstancedMesh(quad, planeMat, L);
+    this.planes.frustumCulled = false;
+    this.scene.add(this.planes);
+
+    // Captions under the planes, from one label atlas.
+    this.labelAtlas = this.own(new LabelAtlas(set.layers));
+    const labelQuad = this.own(new PlaneGeometry(1, 1));
+    labelQuad.setAttribute('tileRect', new InstancedBufferAttribute(Float32Array.from(set.layers.flatMap((_, k) => this.labelAtlas.rect(k))), 4));
+    const labelMat = this.own(new MeshBasicNodeMaterial({ side: DoubleSide }));
+    const lr = attribute('tileRect', 'vec4');
+    labelMat.colorNode = texture(this.labelAtlas.texture, vec2(lr.x.add(uv().x.mul(lr.z)), lr.y.add(uv().y.oneMinus().mul(lr.w)))).rgb;
+    // CanvasTexture uploads flip Y; the rectangle is measured from the top, so undo it here.
+    this.labelAtlas.texture.flipY = false;
+    this.labels = new InstancedMesh(labelQuad, labelMat, L);
+    this.labels.frustumCulled = false;
+    this.scene.add(this.labels);
+
+    // The input image, the prediction and the stage titles.
+    const input = layout.input;
+    const imageTex = this.own(new CanvasTexture(set.image.toCanvas()));
+    this.addQuad(imageTex, input.center, input.width, input.height);
+    this.addCard(CardTexture.text('input', `${set.width}×${set.height} · ${set.info.model}`, '#8fd3ff'), [input.center[0], input.center[1] - input.height / 2 - 0.45, 0], 2.6);
+    const pred = layout.prediction;
+    this.addQuad(this.own(CardTexture.prediction(set.prediction, set.info.target, set.info.score)), pred.center, pred.width, pred.height);
+    for (const s of set.stages()) {
+      const p = layout.planes[s.first];
+      const [h, w] = s.mapShape;
+      const title = `stage ${s.index + 1} · ${h}×${w}`;
+      const sub = s.first === s.last ? `layer ${s.first + 1}` : `layers ${s.first + 1}–${s.last + 1}`;
+      this.addCard(CardTexture.text(title, sub), [p.center[0], p.center[1] + Math.max(p.height, 1) / 2 + 0.5, p.center[2]], 2.4);
+    }
+    this.setVisible(0);
+  }
+
+  /** Frames the current layer. */
+  setCurrent(k: number): void {
+    this.current.value = k;
+  }
+
+  /** Draws every plane near station u, fewer further away (and their captions only nearby). */
+  setVisible(u: number): void {
+    const show = this.layout.visible(u, this.stageFirsts);
+    const near = this.layout.planes.map((_, k) => Math.abs(k - u) <= 10);
+    const key = `${show.join()}|${near.join()}`;
+    if (key === this.visibleKey) return;
+    this.visibleKey = key;
+    const m = new Matrix4();
+    const q = new Quaternion();
+    const zero = new Vector3(0, 0, 0);
+    this.layout.planes.forEach((p, k) => {
+      const at = new Vector3(...p.center);
+      m.compose(at, q, show[k] ? new Vector3(p.width, p.height, 1) : zero);
+      this.planes.setMatrixAt(k, m);
+      const lw = Math.max(p.width, 1.6);
+      const lh = (lw * LABEL_H) / LABEL_W;
+      m.compose(new Vector3(p.center[0], p.center[1] - p.height / 2 - lh / 2 - 0.06, p.center[2]), q, show[k] && near[k] ? new Vector3(lw, lh, 1) : zero);
+      this.labels.setMatrixAt(k, m);
+    });
+    this.planes.instanceMatrix.needsUpdate = true;
+    this.labels.instanceMatrix.needsUpdate = true;
+  }
+
+  /** Planes in the stack (one instance per layer). */
+  get planeCount(): number {
+    return this.planes.count;
+  }
+
+  /** How many planes are drawn now (for tests and the frame-time report). */
+  visibleCount(): number {
+    return this.visibleKey.split('|')[0].split(',').filter((s) => s === 'true').length;
+  }
+
+  dispose(): void {
+    this.owned.forEach((o) => o.dispose());
+    this.planes.dispose();
+    this.labels.dispose();
+  }
+
+  private addQuad(tex: Texture, center: readonly number[], w: number, h: number): void {
+    const mat = this.own(new MeshBasicNodeMaterial({ map: tex, side: DoubleSide }));
+    const mesh = new Mesh(this.own(new PlaneGeometry(w, h)), mat);
+    mesh.position.set(center[0], center[1], center[2]);
+    this.scene.add(mesh);
+  }
+
+  private addCard(tex: CanvasTexture, center: readonly number[], width: number): void {
+    this.own(tex);
+    this.addQuad(tex, center, width, (width * tex.image.height) / tex.image.width);
+  }
+
+  private own<T extends { dispose(): void }>(x: T): T {
+    this.owned.push(x);
+    return x;
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * The page's state for people and for scripts: the progress line, the error box, the welcome
+ * text, and `window.camanim` = { state: 'loading' | 'ready' | 'error', layers, current,
+ * goTo(i), error, … } with <html data-state> mirroring `state`. Frame times are kept here too.
+ */
+import type { Normalization } from '@camanim/cam-methods';
+import type { CamSet, YbRoadView } from './CamSet.ts';
+import type { ComputeRequest } from './ComputePanel.ts';
+import type { ViewerError } from './ViewerError.ts';
+
+export type ViewerState = 'loading' | 'ready' | 'error';
+
+export interface FrameStats {
+  /** Frames drawn while the camera moved. */
+  readonly frames: number;
+  readonly meanMs: number;
+  readonly p95Ms: number;
+  readonly visiblePlanes: number;
+}
+
+export interface ViewerApi {
+  state: ViewerState;
+  layers: { index: number; name: string; opType: string; shape: readonly number[]; mapShape: readonly number[] }[];
+  current: number;
+  /** Planes in the 3D stack (one per layer). */
+  planes: number;
+  error: string | null;
+  errorCode: string | null;
+  normalization: Normalization;
+  backend: 'webgpu' | 'webgl' | null;
+  ybroad: YbRoadView | null;
+  explanation: { method: string; target: { class: number; label: string }; score: number; source: string } | null;
+  stats(reset?: boolean): FrameStats;
+  goTo(i: number): Promise<void>;
+  open(url: string): Promise<void>;
+  compute(req: ComputeRequest): Promise<void>;
+  setNormalization(mode: Normalization): Promise<void>;
+  play(): void;
+  pause(): void;
+  map(i: number, which: 'layer' | 'input'): number[];
+  snapshot(): Promise<string>;
+}
+
+declare global {
+  interface Window {
+    camanim: ViewerApi;
+  }
+}
+
+export class ViewerStatus {
+  readonly api: ViewerApi;
+  private readonly html: HTMLElement;
+  private readonly line: HTMLElement;
+  private readonly bar: HTMLProgressElement;
+  private readonly message: HTMLElement;
+  private readonly welcome: HTMLElement;
+  private intervals: number[] = [];
+  private lastFrame = 0;
+  private visible = 0;
+
+  constructor(doc: Document, handlers: Pick<ViewerApi, 'goTo' | 'open' | 'compute' | 'setNormalization' | 'play' | 'pause' | 'map' | 'snapshot'>) {
+    this.html = doc.documentElement;
+    this.line = doc.getElementById('status-line')!;
+    this.bar = doc.getElementById('status-bar') as HTMLProgressElement;
+    this.message = doc.getElementById('message')!;
+    this.welcome = doc.getElementById('welcome')!;
+    this.api = {
+      state: 'loading',
+      layers: [],
+      current: 0,
+      planes: 0,
+      error: null,
+      errorCode: null,
+      normalization: 'global',
+      backend: null,
+      ybroad: null,
+      explanation: null,
+      stats: (reset) => this.stats(reset),
+      ...handlers,
+    };
+    window.camanim = this.api;
+    this.setState('loading');
+  }
+
+  set current(k: number) {
+    this.api.current = k;
+  }
+
+  set normalization(m: Normalization) {
+    this.api.normalization = m;
+  }
+
+  set backend(b: 'webgpu' | 'webgl') {
+    this.api.backend = b;
+    this.html.dataset.backend = b;
+  }
+
+  loading(stage: string, done?: number, total?: number): void {
+    this.setState('loading');
+    this.line.textContent = `${stage}${total ? ` (${done ?? 0}/${total})` : ''}…`;
+    this.bar.hidden = false;
+    if (total) {
+      this.bar.max = total;
+      this.bar.value = done ?? 0;
+    } else {
+      this.bar.removeAttribute('value');
+    }
+  }
+
+  /** Work finished without a new view (e.g. a model loaded, waiting for an image). */
+  settle(): void {
+    this.bar.hidden = true;
+    this.line.textContent = '';
+    if (this.api.state !== 'error' || this.api.layers.length) this.setState('ready');
+    this.welcome.hidden = this.api.layers.length > 0;
+  }
+
+  ready(set: CamSet, planes: number): void {
+    this.api.planes = planes;
+    this.api.error = null;
+    this.api.errorCode = null;
+    this.api.layers = set.layers.map((l) => ({ index: l.index, name: l.name, opType: l.opType, shape: [...l.shape], mapShape: [...l.mapShape] }));
+    this.api.ybroad = set.ybroad ?? null;
+    this.api.explanation = { method: set.info.method, target: set.info.target, score: set.info.score, source: set.info.source };
+    this.message.hidden = true;
+    this.welcome.hidden = true;
+    this.bar.hidden = true;
+    this.line.textContent = `${set.info.source} · ${set.layers.length} layers · ${set.info.method}`;
+    this.setState('ready');
+  }
+
+  fail(err: ViewerError): void {
+    this.api.error = err.message;
+    this.api.errorCode = err.code;
+    this.bar.hidden = true;
+    this.line.textContent = '';
+    this.welcome.hidden = true;
+    this.message.hidden = false;
+    this.message.replaceChildren();
+    const h = document.createElement('strong');
+    h.textContent = TITLES[err.code] ?? 'Something went wrong';
+    const p = document.createElement('p');
+    p.dataset.role = 'error-text';
+    p.textContent = err.message;
+    const close = document.createElement('button');
+    close.textContent = 'Dismiss';
+    close.onclick = () => (this.message.hidden = true);
+    this.message.append(h, p, close);
+    this.setState('error');
+  }
+
+  frame(time: number, moving: boolean, visible: number): void {
+    if (moving && this.lastFrame) this.intervals.push(time - this.lastFrame);
+    if (this.intervals.length > 2000) this.intervals.splice(0, 1000);
+    this.lastFrame = moving ? time : 0;
+    this.visible = visible;
+  }
+
+  private stats(reset = false): FrameStats {
+    const xs = [...this.intervals].sort((a, b) => a - b);
+    const out = {
+      frames: xs.length,
+      meanMs: xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN,
+      p95Ms: xs.length ? xs[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))] : NaN,
+      visiblePlanes: this.visible,
+    };
+    if (reset) this.intervals = [];
+    return out;
+  }
+
+  private setState(s: ViewerState): void {
+    this.api.state = s;
+    this.html.dataset.state = s;
+  }
+}
+
+const TITLES: Record<string, string> = {
+  'bad-bundle': 'This bundle cannot be read',
+  'missing-file': 'A file of the bundle is missing',
+  'short-file': 'A file of the bundle is too short',
+  'bad-version': 'Unknown bundle version',
+  'bad-image': 'The image cannot be decoded',
+  'bad-model': 'This is not a model camanim can read',
+  'unsupported-op': 'The model uses an operator camanim does not support',
+  'no-webgpu': 'WebGPU is needed for this',
+  fetch: 'Could not fetch the bundle',
+  internal: 'Something went wrong',
+};

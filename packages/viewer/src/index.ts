@@ -1,0 +1,13 @@
+/** @camanim/viewer: the page's building blocks, for tools and tests that run in a browser. */
+export { App } from './App.ts';
+export { AtlasLayout, type CamAtlas } from './AtlasLayout.ts';
+export { BrowserCompute } from './BrowserCompute.ts';
+export { BundleReader, BUNDLE_VERSION, camId } from './BundleReader.ts';
+export { BundleSource, type NamedFile } from './BundleSource.ts';
+export { CamSet, type CamLayerView, type Prediction, type YbRoadView, type Stage } from './CamSet.ts';
+export { Colormap, type PaintStyle } from './Colormap.ts';
+export { Preprocessor, type ModelMeta } from './Preprocessor.ts';
+export { StackLayout } from './StackLayout.ts';
+export { UrlState, type ViewState } from './UrlState.ts';
+export { ViewerError, type ViewerErrorCode } from './ViewerError.ts';
+export type { ViewerApi, ViewerState, FrameStats } from './ViewerStatus.ts';

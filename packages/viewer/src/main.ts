@@ -1,0 +1,5 @@
+/** Entry point of the page (index.html). */
+import { App } from './App.ts';
+import './style.css';
+
+void new App(document).start();

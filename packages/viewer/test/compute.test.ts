@@ -1,0 +1,116 @@
+/**
+ * In-page compute against the CLI: `camanim explain --format bundle` on a small seeded CNN
+ * writes a bundle; the page computes the same model on the same image with @camanim/core and
+ * @camanim/cam-methods on its own GPUDevice, and every layer's CAM (at layer and at input
+ * resolution) must match the bundle's within 1e-4 of the layer's largest value. Then the same
+ * chain through the page's controls: model and image pickers, top-5 with labels, Explain,
+ * and ybROAD scored in the page.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { inputImage } from './helpers/bundle.ts';
+import { VIEWER, launch, open, serve, settled } from './helpers/harness.ts';
+import { writeTinyCnn } from './helpers/models.ts';
+import { encodePng } from './helpers/png.ts';
+
+const CLI = resolve(VIEWER, '../cli/bin/camanim.js');
+let root: string;
+let server: { url: string; close(): Promise<void> };
+let ctx: BrowserContext;
+const errors: string[] = [];
+
+interface Maps {
+  name: string;
+  opType: string;
+  shape: number[];
+  raw: number[];
+  up: number[];
+}
+
+const readMaps = (p: Page) => p.evaluate("camanim.layers.map((l, i) => ({ name: l.name, opType: l.opType, shape: l.shape, raw: camanim.map(i, 'layer'), up: camanim.map(i, 'input') }))") as Promise<Maps[]>;
+
+function runCli(args: string[]): Promise<void> {
+  return new Promise((ok, fail) => {
+    execFile(process.execPath, [CLI, ...args], { timeout: 280_000, maxBuffer: 1 << 24 }, (err, stdout, stderr) => (err ? fail(new Error(`camanim ${args.join(' ')} failed: ${err.message}\n${stdout}\n${stderr}`)) : ok()));
+  });
+}
+
+async function page(query: string): Promise<Page> {
+  const p = await open(ctx, `${server.url}${query}`);
+  p.page.on('close', () => errors.push(...p.errors));
+  return p.page;
+}
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'camanim-viewer-compute-'));
+  writeTinyCnn(root);
+  writeFileSync(join(root, 'sample.png'), encodePng(inputImage(32, 32), 32, 32));
+  server = await serve(root);
+  [ctx] = await Promise.all([launch(), runCli(['explain', '--model', join(root, 'tiny.onnx'), '--image', join(root, 'sample.png'), '--method', 'gradcam', '--format', 'bundle', '--out', join(root, 'out'), '--quiet'])]);
+});
+
+afterAll(async () => {
+  await ctx?.close();
+  await server?.close();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+test('the page computes the CLI bundle\'s CAMs within 1e-4', async () => {
+  const manifest = JSON.parse(readFileSync(join(root, 'out/sample/bundle/manifest.json'), 'utf8'));
+  const p = await page('?bundle=b/out/sample/bundle/');
+  expect(await settled(p)).toBe('ready');
+  const bundle = await readMaps(p);
+  expect(bundle.map((l) => l.name)).toEqual(manifest.layers.map((l: { name: string }) => l.name));
+  await p.evaluate("camanim.compute({ model: 'b/tiny.onnx', image: 'b/sample.png', method: 'gradcam' })");
+  expect(await p.evaluate('[camanim.state, camanim.error]')).toEqual(['ready', null]);
+  const info = (await p.evaluate('camanim.explanation')) as { source: string; target: { class: number } };
+  expect(info.source).toBe('computed in the page');
+  expect(info.target.class).toBe(manifest.target.class);
+  const page_ = await readMaps(p);
+  expect(page_.map((l) => [l.name, l.opType, l.shape])).toEqual(bundle.map((l) => [l.name, l.opType, l.shape]));
+  for (const [k, b] of bundle.entries()) {
+    const c = page_[k];
+    for (const which of ['raw', 'up'] as const) {
+      const scale = Math.max(...b[which].map(Math.abs));
+      expect(scale, `${b.name} ${which}`).toBeGreaterThan(0);
+      const worst = Math.max(...b[which].map((v, i) => Math.abs(v - c[which][i])));
+      expect(worst, `${b.name} ${which}: max |page − bundle| vs max |bundle| ${scale}`).toBeLessThanOrEqual(1e-4 * scale);
+    }
+  }
+  await p.close();
+});
+
+test('the compute panel: pick a model and an image, top-5 with labels, explain, ybROAD', async () => {
+  const p = await page('');
+  await settled(p);
+  await p.setInputFiles('[data-role=model-file]', [join(root, 'tiny.onnx'), join(root, 'tiny.json')]);
+  await p.waitForFunction(() => document.querySelector('[data-role=model-name]')?.textContent === 'tiny.onnx', null, { timeout: 60_000 });
+  await p.setInputFiles('[data-role=image-file]', join(root, 'sample.png'));
+  await p.waitForFunction(() => document.querySelectorAll('[data-role=top] li').length === 5, null, { timeout: 120_000 });
+  const labels = await p.locator('[data-role=top] .label').allTextContents();
+  expect(labels.every((l) => /^(circle|square|stripe|cross|blank) \(\d\)$/.test(l))).toBe(true);
+  // Explain the second-ranked class with HiResCAM.
+  const second = await p.locator('[data-role=top] input[name=target]').nth(1).getAttribute('value');
+  await p.locator('[data-role=top] input[name=target]').nth(1).check();
+  await p.selectOption('[data-role=method]', 'hirescam');
+  await p.click('[data-role=explain]');
+  await p.waitForFunction(() => window.camanim.state === 'ready' && window.camanim.layers.length === 6, null, { timeout: 120_000 });
+  const info = (await p.evaluate('camanim.explanation')) as { method: string; target: { class: number } };
+  expect(info.target.class).toBe(Number(second));
+  expect(info.method).toMatch(/HiRes/i);
+  expect(await p.locator('[data-role=no-ybroad]').count()).toBe(1);
+  await p.click('[data-role=ybroad]');
+  await p.waitForFunction(() => window.camanim.ybroad !== null, null, { timeout: 150_000 });
+  expect(await p.locator('#chart circle.point').count()).toBe(6);
+  const yb = (await p.evaluate('camanim.ybroad')) as { values: number[]; max: { layer: number } };
+  expect(yb.max.layer).toBe(yb.values.indexOf(Math.max(...yb.values)));
+  await p.close();
+});
+
+test('no console errors', () => {
+  expect(errors).toEqual([]);
+});

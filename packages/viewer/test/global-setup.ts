@@ -1,0 +1,5 @@
+import { buildViewer } from './helpers/harness.ts';
+
+export default function setup(): void {
+  buildViewer();
+}

@@ -1,0 +1,202 @@
+/**
+ * Writes result bundles in the CLI's format (packages/cli/src/bundle.ts: manifest version 1,
+ * <stem>.layer.bin and <stem>.input.bin little-endian float32, input.png) from synthetic CAMs:
+ * a blob per layer that wanders across the image, at layer resolution and bilinearly
+ * upsampled (half-pixel centres, clamped) as cam-methods does. Also the broken variants the
+ * viewer must refuse clearly.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodePng } from './png.ts';
+
+export interface SynthLayer {
+  name: string;
+  opType: string;
+  shape: number[];
+}
+
+export interface SynthOptions {
+  width: number;
+  height: number;
+  layers: SynthLayer[];
+  ybroad?: { values: number[]; best: number } | null;
+  method?: string;
+}
+
+export interface WrittenBundle {
+  dir: string;
+  manifest: Record<string, unknown> & { layers: { name: string; layer: { byteOffset: number; byteLength: number } }[] };
+}
+
+/** Layers with the stage structure of a small CNN at 96×96 (12 layers, 4 stages). */
+export function smallNet(): SynthLayer[] {
+  const out: SynthLayer[] = [];
+  const stages: [number, number][] = [[16, 48], [32, 24], [64, 12], [128, 6]];
+  stages.forEach(([c, s], k) => {
+    for (const op of ['Conv', 'Relu', 'Add']) out.push({ name: `/stages.${k}/block/${op.toLowerCase()}_output_0`, opType: op, shape: [1, c, s, s] });
+  });
+  return out;
+}
+
+/** ResNet-50's layer structure at 224×224: stem, 16 bottlenecks (3 convs + ReLUs + Add), ~170 maps. */
+export function resnet50Net(): SynthLayer[] {
+  const out: SynthLayer[] = [];
+  const add = (name: string, opType: string, c: number, s: number) => out.push({ name, opType, shape: [1, c, s, s] });
+  add('/conv1/Conv_output_0', 'Conv', 64, 112);
+  add('/relu/Relu_output_0', 'Relu', 64, 112);
+  add('/maxpool/MaxPool_output_0', 'MaxPool', 64, 56);
+  const stages: [number, number, number][] = [[3, 256, 56], [4, 512, 28], [6, 1024, 14], [3, 2048, 7]];
+  stages.forEach(([blocks, c, s], k) => {
+    for (let b = 0; b < blocks; b++) {
+      const p = `/layer${k + 1}/layer${k + 1}.${b}`;
+      add(`${p}/conv1/Conv_output_0`, 'Conv', c / 4, s);
+      add(`${p}/relu/Relu_output_0`, 'Relu', c / 4, s);
+      add(`${p}/conv2/Conv_output_0`, 'Conv', c / 4, s);
+      add(`${p}/relu_1/Relu_output_0`, 'Relu', c / 4, s);
+      add(`${p}/conv3/Conv_output_0`, 'Conv', c, s);
+      if (b === 0) add(`${p}/downsample/downsample.0/Conv_output_0`, 'Conv', c, s);
+      add(`${p}/Add_output_0`, 'Add', c, s);
+      add(`${p}/relu_2/Relu_output_0`, 'Relu', c, s);
+    }
+  });
+  return out;
+}
+
+function bilinear(src: Float32Array, h: number, w: number, H: number, W: number): Float32Array {
+  const out = new Float32Array(H * W);
+  for (let oy = 0; oy < H; oy++) {
+    const fy = Math.min(Math.max((oy + 0.5) * (h / H) - 0.5, 0), h - 1);
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(y0 + 1, h - 1);
+    for (let ox = 0; ox < W; ox++) {
+      const fx = Math.min(Math.max((ox + 0.5) * (w / W) - 0.5, 0), w - 1);
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(x0 + 1, w - 1);
+      const top = src[y0 * w + x0] + (src[y0 * w + x1] - src[y0 * w + x0]) * (fx - x0);
+      const bottom = src[y1 * w + x0] + (src[y1 * w + x1] - src[y1 * w + x0]) * (fx - x0);
+      out[oy * W + ox] = Math.fround(top + (bottom - top) * (fy - y0));
+    }
+  }
+  return out;
+}
+
+function pack(maps: Float32Array[]): { bytes: Buffer; ranges: { byteOffset: number; byteLength: number }[] } {
+  const total = maps.reduce((a, m) => a + m.length, 0);
+  const bytes = Buffer.alloc(total * 4);
+  const ranges: { byteOffset: number; byteLength: number }[] = [];
+  let off = 0;
+  for (const m of maps) {
+    ranges.push({ byteOffset: off, byteLength: m.length * 4 });
+    for (const v of m) off = bytes.writeFloatLE(v, off);
+  }
+  return { bytes, ranges };
+}
+
+/** The input image: a colourful pattern with a bright disc where the CAMs end up. */
+export function inputImage(W: number, H: number): Uint8Array {
+  const rgb = new Uint8Array(W * H * 3);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const o = (y * W + x) * 3;
+      const d = Math.hypot(x - W * 0.62, y - H * 0.4) / W;
+      rgb[o] = d < 0.16 ? 240 : 40 + ((x * 3) % 120);
+      rgb[o + 1] = d < 0.16 ? 200 : 60 + ((y * 5) % 100);
+      rgb[o + 2] = d < 0.16 ? 60 : 110 + (((x + y) * 2) % 90);
+    }
+  }
+  return rgb;
+}
+
+export function writeBundle(dir: string, opts: SynthOptions): WrittenBundle {
+  mkdirSync(dir, { recursive: true });
+  const { width: W, height: H } = opts;
+  const L = opts.layers.length;
+  const raws: Float32Array[] = [];
+  const ups: Float32Array[] = [];
+  opts.layers.forEach((l, k) => {
+    const [, , h, w] = l.shape;
+    const t = L > 1 ? k / (L - 1) : 0;
+    // The blob starts spread out at the top left and sharpens onto the disc; a negative dip
+    // keeps ReLU and min/max honest.
+    const cx = 0.2 + 0.42 * t;
+    const cy = 0.25 + 0.15 * t;
+    const sigma = 0.35 - 0.22 * t;
+    const amp = 0.5 + 2 * t;
+    const raw = new Float32Array(h * w);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const u = (x + 0.5) / w;
+        const v = (y + 0.5) / h;
+        raw[y * w + x] = Math.fround(amp * Math.exp(-((u - cx) ** 2 + (v - cy) ** 2) / (2 * sigma * sigma)) - 0.3 * Math.exp(-((u - 0.85) ** 2 + (v - 0.85) ** 2) / 0.02));
+      }
+    }
+    raws.push(raw);
+    ups.push(bilinear(raw, h, w, H, W));
+  });
+  const method = opts.method ?? 'gradcam';
+  const raw = pack(raws);
+  const up = pack(ups);
+  const files = { layer: `${method}.layer.bin`, input: `${method}.input.bin` };
+  writeFileSync(join(dir, files.layer), raw.bytes);
+  writeFileSync(join(dir, files.input), up.bytes);
+  writeFileSync(join(dir, 'input.png'), encodePng(inputImage(W, H), W, H));
+  const layers = opts.layers.map((l, k) => {
+    let min = Infinity;
+    let max = -Infinity;
+    for (const v of raws[k]) {
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+    }
+    return { index: k, modelIndex: k * 2, name: l.name, opType: l.opType, shape: l.shape, mapShape: [l.shape[2], l.shape[3]], min, max, layer: raw.ranges[k], input: up.ranges[k] };
+  });
+  const target = { class: 8, label: 'Bag', kind: 'logit' };
+  const yb = opts.ybroad === null ? undefined : (opts.ybroad ?? defaultYbroad(L));
+  const cam = {
+    method,
+    title: 'Grad-CAM',
+    target,
+    score: 7.25,
+    probability: 0.91,
+    files,
+    layers,
+    ...(yb ? { ybroad: { series: yb.values, max: { layer: yb.best, name: opts.layers[yb.best].name, value: yb.values[yb.best] }, mean: yb.values.reduce((a, b) => a + b, 0) / L } } : {}),
+  };
+  const manifest = {
+    version: 1,
+    generator: 'viewer test',
+    created: new Date(0).toISOString(),
+    model: { file: 'synthetic.onnx', path: '/synthetic.onnx', input: { name: 'input', shape: [1, 3, H, W] }, output: { name: 'logits', shape: [1, 10] }, classes: 10 },
+    image: { source: 'synthetic.png', file: 'input.png', width: W, height: H, original: { width: W, height: H } },
+    inputShape: [1, 3, H, W],
+    preprocessing: { preset: 'imagenet', resize: H, crop: [H, W], mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], scale: 'pixel / 255, then (x - mean) / std', layout: 'NCHW', channels: 3 },
+    prediction: [
+      { class: 8, label: 'Bag', logit: 7.25, probability: 0.91 },
+      { class: 0, label: 'T-shirt/top', logit: 4.1, probability: 0.05 },
+      { class: 3, label: 'Dress', logit: 3.2, probability: 0.02 },
+      { class: 7, label: 'Sneaker', logit: 2.9, probability: 0.01 },
+      { class: 1, label: 'Trouser', logit: 1.2, probability: 0.01 },
+    ],
+    normalization: 'global',
+    colormap: 'jet',
+    endianness: 'little',
+    dtype: 'float32',
+    method,
+    methods: [method],
+    target,
+    score: cam.score,
+    files,
+    layers,
+    cams: [cam],
+    ...(cam.ybroad ? { ybroad: cam.ybroad } : {}),
+  };
+  writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  return { dir, manifest: manifest as unknown as WrittenBundle['manifest'] };
+}
+
+/** A hump-shaped ROAD series peaking two thirds of the way in. */
+function defaultYbroad(L: number): { values: number[]; best: number } {
+  const best = Math.round((L - 1) * 0.66);
+  const values = Array.from({ length: L }, (_, k) => 0.05 + 0.3 * Math.exp(-(((k - best) / Math.max(1, L / 5)) ** 2)) + 0.01 * Math.sin(k));
+  values[best] += 0.05;
+  return { values, best };
+}

@@ -1,0 +1,118 @@
+/**
+ * What the viewer tests share: build dist/ (vite build, so a clean clone works), serve it
+ * and a folder of bundles on 127.0.0.1, drive Debian's chromium headless through
+ * playwright-core with WebGPU on SwiftShader, collect console errors, and measure screenshots.
+ */
+import { execFileSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdtempSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, extname, join, normalize, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+export const VIEWER = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const DIST = join(VIEWER, 'dist');
+export const CHROMIUM = process.env.CAMANIM_CHROMIUM ?? '/usr/bin/chromium';
+
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.png': 'image/png', '.map': 'application/json', '.zip': 'application/zip' };
+
+export function buildViewer(): void {
+  execFileSync(process.execPath, [join(VIEWER, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: VIEWER, stdio: 'inherit' });
+}
+
+/** Serves dist/ at / and `bundles` at /b/. */
+export async function serve(bundles: string): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const [root, rel] = path.startsWith('/b/') ? [bundles, path.slice(3)] : [DIST, path === '/' ? 'index.html' : path.slice(1)];
+    const file = normalize(join(root, rel));
+    if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    createReadStream(file).pipe(res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+export async function launch(): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'camanim-chromium-')), {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1280, height: 760 },
+    args: ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--use-angle=swiftshader', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+}
+
+export interface OpenedPage {
+  page: Page;
+  /** Console errors and uncaught exceptions seen so far. */
+  errors: string[];
+}
+
+export async function open(ctx: BrowserContext, url: string, opts: { noWebGPU?: boolean } = {}): Promise<OpenedPage> {
+  const page = await ctx.newPage();
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(`console: ${m.text()}`));
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  // A string, not a function: the test runner's transpiler may wrap functions in helpers the page lacks.
+  if (opts.noWebGPU) await page.addInitScript({ content: "Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });" });
+  await page.goto(url);
+  return { page, errors };
+}
+
+/** Waits until the page leaves 'loading' and returns the state. */
+export async function settled(page: Page, timeout = 90_000): Promise<string> {
+  await page.waitForFunction(() => window.camanim && window.camanim.state !== 'loading', null, { timeout, polling: 100 });
+  return page.evaluate(() => window.camanim.state);
+}
+
+export interface ShotStats {
+  width: number;
+  height: number;
+  /** Standard deviation of the luma over the image (0 for a flat frame). */
+  std: number;
+  /** Distinct colours on a 4-bit-per-channel grid. */
+  colours: number;
+  /** 16×16 block means of the luma, to compare two shots. */
+  signature: number[];
+}
+
+/** Decodes a PNG screenshot in the page and measures it. */
+export async function shotStats(page: Page, png: Buffer): Promise<ShotStats> {
+  return page.evaluate(async (b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const bmp = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
+    const c = document.createElement('canvas');
+    c.width = bmp.width;
+    c.height = bmp.height;
+    const ctx = c.getContext('2d')!;
+    ctx.drawImage(bmp, 0, 0);
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    let s = 0;
+    let s2 = 0;
+    const colours = new Set<number>();
+    const sig = new Array(256).fill(0);
+    const n = c.width * c.height;
+    for (let p = 0; p < n; p++) {
+      const l = 0.299 * d[p * 4] + 0.587 * d[p * 4 + 1] + 0.114 * d[p * 4 + 2];
+      s += l;
+      s2 += l * l;
+      colours.add(((d[p * 4] >> 4) << 8) | ((d[p * 4 + 1] >> 4) << 4) | (d[p * 4 + 2] >> 4));
+      const bx = Math.floor(((p % c.width) * 16) / c.width);
+      const by = Math.floor((Math.floor(p / c.width) * 16) / c.height);
+      sig[by * 16 + bx] += l / (n / 256);
+    }
+    const mean = s / n;
+    return { width: c.width, height: c.height, std: Math.sqrt(Math.max(0, s2 / n - mean * mean)), colours: colours.size, signature: sig };
+  }, png.toString('base64'));
+}
+
+/** Mean absolute difference of two signatures (luma levels, 0..255). */
+export function signatureDistance(a: ShotStats, b: ShotStats): number {
+  return a.signature.reduce((acc, v, k) => acc + Math.abs(v - b.signature[k]), 0) / a.signature.length;
+}
