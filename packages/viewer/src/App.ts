@@ -365,9 +365,17 @@ export class App {
     return box.width && box.height ? box.width / box.height : 16 / 9;
   }
 
-  private apiHandlers(): Pick<ViewerApi, 'goTo' | 'open' | 'compute' | 'setNormalization' | 'play' | 'pause' | 'map' | 'snapshot'> {
+  private apiHandlers(): Pick<ViewerApi, 'goTo' | 'seek' | 'open' | 'compute' | 'setNormalization' | 'play' | 'pause' | 'map' | 'snapshot'> {
     return {
       goTo: (i) => this.goTo(i),
+      seek: async (u) => {
+        const rig = this.rig;
+        if (!rig) return;
+        rig.setPlaying(false);
+        rig.u = u;
+        await rig.flyTo(u, 0.001);
+        await this.nextFrame();
+      },
       open: (url) => this.openUrl(url),
       compute: async (req: ComputeRequest) => {
         try {

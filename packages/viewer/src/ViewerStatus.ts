@@ -32,6 +32,8 @@ export interface ViewerApi {
   explanation: { method: string; target: { class: number; label: string }; score: number; source: string } | null;
   stats(reset?: boolean): FrameStats;
   goTo(i: number): Promise<void>;
+  /** Places the camera at path position u (−1 input … L prediction, fractional between) and draws: a fixed frame for screenshots. */
+  seek(u: number): Promise<void>;
   open(url: string): Promise<void>;
   compute(req: ComputeRequest): Promise<void>;
   setNormalization(mode: Normalization): Promise<void>;
@@ -58,7 +60,7 @@ export class ViewerStatus {
   private lastFrame = 0;
   private visible = 0;
 
-  constructor(doc: Document, handlers: Pick<ViewerApi, 'goTo' | 'open' | 'compute' | 'setNormalization' | 'play' | 'pause' | 'map' | 'snapshot'>) {
+  constructor(doc: Document, handlers: Pick<ViewerApi, 'goTo' | 'seek' | 'open' | 'compute' | 'setNormalization' | 'play' | 'pause' | 'map' | 'snapshot'>) {
     this.html = doc.documentElement;
     this.line = doc.getElementById('status-line')!;
     this.bar = doc.getElementById('status-bar') as HTMLProgressElement;

@@ -143,6 +143,16 @@ describe('a result bundle', () => {
     const stats = await shotStats(p, Buffer.from(url.split(',')[1], 'base64'));
     expect(stats.std).toBeGreaterThan(8);
   });
+
+  test('WebM of the flythrough', async () => {
+    await p.selectOption('[data-role=speed]', '16');
+    const [download] = await Promise.all([p.waitForEvent('download', { timeout: 90_000 }), p.click('[data-role=webm]')]);
+    expect(download.suggestedFilename()).toBe('camanim-flythrough.webm');
+    const bytes = readFileSync((await download.path())!);
+    expect(bytes.length).toBeGreaterThan(1000);
+    expect([...bytes.subarray(0, 4)]).toEqual([0x1a, 0x45, 0xdf, 0xa3]);
+    expect(new URL(p.url()).searchParams.get('speed')).toBe('16');
+  });
 });
 
 test('without ybROAD in the manifest the chart says so', async () => {

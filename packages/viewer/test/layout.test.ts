@@ -1,0 +1,74 @@
+/** Pure geometry, no browser: the atlas fits the texture limit, the stack and its camera path. */
+import { describe, expect, test } from 'vitest';
+import { AtlasLayout } from '../src/AtlasLayout.ts';
+import { StackLayout } from '../src/StackLayout.ts';
+
+describe('AtlasLayout', () => {
+  test.each([
+    [12, 96, 96, 8192],
+    [119, 224, 224, 8192],
+    [400, 224, 224, 8192],
+    [2000, 512, 384, 4096],
+    [1, 1000, 10, 2048],
+  ])('%i layers at %i×%i within %i px', (layers, w, h, max) => {
+    const a = new AtlasLayout(layers, w, h, max);
+    expect(a.width).toBeLessThanOrEqual(max);
+    expect(a.height).toBeLessThanOrEqual(max);
+    expect(a.cols * a.rows).toBeGreaterThanOrEqual(layers);
+    expect(a.tileW).toBeLessThanOrEqual(Math.max(w, 256));
+    // Tiles keep the input's aspect (to a pixel) and never overlap.
+    expect(Math.abs(a.tileW / a.tileH - w / h)).toBeLessThan(w / h / Math.min(a.tileW, a.tileH) + 0.02);
+    const seen = new Set<string>();
+    for (let k = 0; k < layers; k++) {
+      const [x, y] = a.origin(k);
+      expect(x + a.tileW).toBeLessThanOrEqual(a.width);
+      expect(y + a.tileH).toBeLessThanOrEqual(a.height);
+      seen.add(`${x},${y}`);
+    }
+    expect(seen.size).toBe(layers);
+  });
+
+  test('small inputs keep their full resolution (pixels match the CPU colormap exactly)', () => {
+    const a = new AtlasLayout(30, 96, 96, 8192);
+    expect([a.tileW, a.tileH]).toEqual([96, 96]);
+  });
+});
+
+describe('StackLayout', () => {
+  const shapes: [number, number][] = [[48, 48], [48, 48], [24, 24], [24, 24], [12, 12], [6, 6]];
+  const stages = [
+    { index: 0, first: 0, last: 1, mapShape: [48, 48] as const },
+    { index: 1, first: 2, last: 3, mapShape: [24, 24] as const },
+    { index: 2, first: 4, last: 4, mapShape: [12, 12] as const },
+    { index: 3, first: 5, last: 5, mapShape: [6, 6] as const },
+  ];
+  const layout = new StackLayout({ inputW: 96, inputH: 96, mapShapes: shapes, stages });
+
+  test('input first, layers in network order along −z, prediction last; size follows resolution', () => {
+    const zs = [layout.input, ...layout.planes, layout.prediction].map((p) => p.center[2]);
+    for (let k = 1; k < zs.length; k++) expect(zs[k]).toBeLessThan(zs[k - 1]);
+    for (let k = 1; k < shapes.length; k++) expect(layout.planes[k].width).toBeLessThanOrEqual(layout.planes[k - 1].width);
+    expect(layout.planes[0].width).toBeLessThan(layout.input.width);
+  });
+
+  test('stages are separated by a wider gap', () => {
+    const gap = (k: number) => layout.planes[k - 1].center[2] - layout.planes[k].center[2];
+    expect(gap(2)).toBeGreaterThan(gap(1) * 0.5 + 1);
+  });
+
+  test("each station's camera sits in front of its plane and behind the one before", () => {
+    for (let k = 0; k < shapes.length; k++) {
+      const z = layout.station(k).position[2];
+      expect(z).toBeGreaterThan(layout.planes[k].center[2]);
+      expect(z).toBeLessThan(k === 0 ? layout.input.center[2] : layout.planes[k - 1].center[2]);
+    }
+  });
+
+  test('far planes are thinned, near ones and stage starts kept', () => {
+    const many = new StackLayout({ inputW: 224, inputH: 224, mapShapes: Array.from({ length: 300 }, () => [14, 14] as [number, number]), stages: [{ index: 0, first: 0, last: 299, mapShape: [14, 14] }] });
+    const vis = many.visible(0, new Set([0]));
+    expect(vis.slice(0, 25).every(Boolean)).toBe(true);
+    expect(vis.filter(Boolean).length).toBeLessThan(120);
+    expect(vis[299]).toBe(true);
+  });
+});
