@@ -71,7 +71,7 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
         for (const target of targets) {
           for (const method of methods) {
             const stem = sanitizeName(method.id) + (targets.length > 1 ? `-class${target.class}` : '');
-            const stack = await progress.time(`${method.id} (${selected.length} layers)`, (step) =>
+            const stack = await progress.time(`${method.id}: backward + ${selected.length} CAMs`, (step) =>
               computeCams(run, { method, target: { class: target.class }, layers: selected, onProgress: () => step.tick() }), selected.length);
             exs.push({ stem, methodId: method.id, methodTitle: method.title, target, stack });
           }
