@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const ASSETS = resolve(here, '../cli/assets');
+// CAMANIM_ASSETS points the build at another copy of packages/cli/assets (tests, tools).
+const ASSETS = process.env.CAMANIM_ASSETS ?? resolve(here, '../cli/assets');
 
 function defaultAssets(): { files: Map<string, string>; index: string } {
   const files = new Map<string, string>();

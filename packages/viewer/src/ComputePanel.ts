@@ -34,6 +34,8 @@ export interface ComputeRequest {
   readonly class?: number;
   readonly layers?: 'spatial' | 'all';
   readonly filter?: string;
+  /** Keep the layers at these percentiles of depth (as camanim explain --percentiles). */
+  readonly percentiles?: readonly number[];
   readonly ybroad?: boolean;
 }
 
@@ -177,7 +179,7 @@ export class ComputePanel {
     const kinds = req.layers ?? (this.q<HTMLSelectElement>('layers').value as 'spatial' | 'all');
     const filter = req.filter ?? (this.q<HTMLInputElement>('filter').value.trim() || undefined);
     this.hooks.busy('computing CAMs');
-    const set = await compute.explain({ method, class: cls, layers: { kinds, filter } }, (stage, done, total) => this.hooks.busy(stage, done, total));
+    const set = await compute.explain({ method, class: cls, layers: { kinds, filter, percentiles: req.percentiles } }, (stage, done, total) => this.hooks.busy(stage, done, total));
     this.q<HTMLButtonElement>('ybroad').disabled = false;
     this.hooks.result(set);
   }

@@ -41,6 +41,7 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'camanim-viewer-'));
   small = writeBundle(join(root, 'small'), { width: 96, height: 96, layers: smallNet() });
   writeBundle(join(root, 'no-ybroad'), { width: 96, height: 96, layers: smallNet(), ybroad: null });
+  writeBundle(join(root, 'two'), { width: 64, height: 48, layers: smallNet().slice(0, 6), methods: ['gradcam', 'hirescam'] });
   const dir = small.dir;
   zipBundle('good.zip', dir, () => {});
   zipBundle('missing.zip', dir, (f) => delete f['bundle/gradcam.input.bin']);
@@ -137,6 +138,23 @@ describe('a result bundle', () => {
     await api(p, 'camanim.pause()');
   });
 
+  test('free orbit while paused', async () => {
+    await api(p, 'camanim.goTo(2)');
+    const before = await shotStats(p, await p.locator('#view').screenshot());
+    const box = (await p.locator('#view').boundingBox())!;
+    await p.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+    await p.mouse.down();
+    await p.mouse.move(box.x + box.width * 0.25, box.y + box.height * 0.4, { steps: 6 });
+    await p.mouse.up();
+    await p.waitForTimeout(300);
+    const after = await shotStats(p, await p.locator('#view').screenshot());
+    expect(signatureDistance(before, after)).toBeGreaterThan(2);
+    expect(await api(p, 'camanim.current')).toBe(2);
+    // Flying on from an orbit blends back onto the path.
+    await api(p, 'camanim.goTo(3)');
+    expect(await api(p, 'camanim.current')).toBe(3);
+  });
+
   test('PNG export of the view', async () => {
     const url = await api<string>(p, 'camanim.snapshot()');
     expect(url.startsWith('data:image/png;base64,')).toBe(true);
@@ -153,6 +171,26 @@ describe('a result bundle', () => {
     expect([...bytes.subarray(0, 4)]).toEqual([0x1a, 0x45, 0xdf, 0xa3]);
     expect(new URL(p.url()).searchParams.get('speed')).toBe('16');
   });
+});
+
+test('a bundle with several explanations: switch between them, the URL keeps the choice', async () => {
+  const p = await page('?bundle=b/two/&layer=3');
+  expect(await settled(p)).toBe('ready');
+  expect(await api(p, 'camanim.explanation.method')).toBe('Grad-CAM');
+  expect(await api(p, 'camanim.current')).toBe(2);
+  const gradcam = await api<number[]>(p, "camanim.map(2, 'layer')");
+  await p.selectOption('[data-role=explanation]', 'hirescam');
+  await p.waitForFunction(() => window.camanim.explanation?.method === 'HiResCAM');
+  expect(await api<number[]>(p, "camanim.map(2, 'layer')")).not.toEqual(gradcam);
+  expect(await api(p, 'camanim.current')).toBe(2);
+  await p.waitForFunction(() => new URLSearchParams(location.search).get('method') === 'hirescam');
+  const again = await page(new URL(p.url()).search);
+  expect(await settled(again)).toBe('ready');
+  expect(await api(again, 'camanim.explanation.method')).toBe('HiResCAM');
+  // Only the first explanation carries ybROAD here; the chart says so for the second.
+  expect(await again.locator('[data-role=no-ybroad]').count()).toBe(1);
+  await again.close();
+  await p.close();
 });
 
 test('without ybROAD in the manifest the chart says so', async () => {

@@ -20,7 +20,8 @@ export interface SynthOptions {
   height: number;
   layers: SynthLayer[];
   ybroad?: { values: number[]; best: number } | null;
-  method?: string;
+  /** One explanation per method (the first one gets the ybROAD); the blob moves per method. */
+  methods?: string[];
 }
 
 export interface WrittenBundle {
@@ -111,56 +112,51 @@ export function writeBundle(dir: string, opts: SynthOptions): WrittenBundle {
   mkdirSync(dir, { recursive: true });
   const { width: W, height: H } = opts;
   const L = opts.layers.length;
-  const raws: Float32Array[] = [];
-  const ups: Float32Array[] = [];
-  opts.layers.forEach((l, k) => {
-    const [, , h, w] = l.shape;
-    const t = L > 1 ? k / (L - 1) : 0;
-    // The blob starts spread out at the top left and sharpens onto the disc; a negative dip
-    // keeps ReLU and min/max honest.
-    const cx = 0.2 + 0.42 * t;
-    const cy = 0.25 + 0.15 * t;
-    const sigma = 0.35 - 0.22 * t;
-    const amp = 0.5 + 2 * t;
-    const raw = new Float32Array(h * w);
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        const u = (x + 0.5) / w;
-        const v = (y + 0.5) / h;
-        raw[y * w + x] = Math.fround(amp * Math.exp(-((u - cx) ** 2 + (v - cy) ** 2) / (2 * sigma * sigma)) - 0.3 * Math.exp(-((u - 0.85) ** 2 + (v - 0.85) ** 2) / 0.02));
-      }
-    }
-    raws.push(raw);
-    ups.push(bilinear(raw, h, w, H, W));
-  });
-  const method = opts.method ?? 'gradcam';
-  const raw = pack(raws);
-  const up = pack(ups);
-  const files = { layer: `${method}.layer.bin`, input: `${method}.input.bin` };
-  writeFileSync(join(dir, files.layer), raw.bytes);
-  writeFileSync(join(dir, files.input), up.bytes);
-  writeFileSync(join(dir, 'input.png'), encodePng(inputImage(W, H), W, H));
-  const layers = opts.layers.map((l, k) => {
-    let min = Infinity;
-    let max = -Infinity;
-    for (const v of raws[k]) {
-      min = Math.min(min, v);
-      max = Math.max(max, v);
-    }
-    return { index: k, modelIndex: k * 2, name: l.name, opType: l.opType, shape: l.shape, mapShape: [l.shape[2], l.shape[3]], min, max, layer: raw.ranges[k], input: up.ranges[k] };
-  });
-  const target = { class: 8, label: 'Bag', kind: 'logit' };
+  const methods = opts.methods ?? ['gradcam'];
   const yb = opts.ybroad === null ? undefined : (opts.ybroad ?? defaultYbroad(L));
-  const cam = {
-    method,
-    title: 'Grad-CAM',
-    target,
-    score: 7.25,
-    probability: 0.91,
-    files,
-    layers,
-    ...(yb ? { ybroad: { series: yb.values, max: { layer: yb.best, name: opts.layers[yb.best].name, value: yb.values[yb.best] }, mean: yb.values.reduce((a, b) => a + b, 0) / L } } : {}),
-  };
+  const target = { class: 8, label: 'Bag', kind: 'logit' };
+  const cams = methods.map((method, m) => {
+    const raws: Float32Array[] = [];
+    const ups: Float32Array[] = [];
+    opts.layers.forEach((l, k) => {
+      const [, , h, w] = l.shape;
+      const t = L > 1 ? k / (L - 1) : 0;
+      // The blob starts spread out at the top left and sharpens onto the disc; a negative dip
+      // keeps ReLU and min/max honest.
+      const cx = 0.2 + 0.42 * t - 0.1 * m;
+      const cy = 0.25 + 0.15 * t + 0.2 * m;
+      const sigma = 0.35 - 0.22 * t;
+      const amp = 0.5 + 2 * t;
+      const raw = new Float32Array(h * w);
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          const u = (x + 0.5) / w;
+          const v = (y + 0.5) / h;
+          raw[y * w + x] = Math.fround(amp * Math.exp(-((u - cx) ** 2 + (v - cy) ** 2) / (2 * sigma * sigma)) - 0.3 * Math.exp(-((u - 0.85) ** 2 + (v - 0.85) ** 2) / 0.02));
+        }
+      }
+      raws.push(raw);
+      ups.push(bilinear(raw, h, w, H, W));
+    });
+    const raw = pack(raws);
+    const up = pack(ups);
+    const files = { layer: `${method}.layer.bin`, input: `${method}.input.bin` };
+    writeFileSync(join(dir, files.layer), raw.bytes);
+    writeFileSync(join(dir, files.input), up.bytes);
+    const layers = opts.layers.map((l, k) => {
+      let min = Infinity;
+      let max = -Infinity;
+      for (const v of raws[k]) {
+        min = Math.min(min, v);
+        max = Math.max(max, v);
+      }
+      return { index: k, modelIndex: k * 2, name: l.name, opType: l.opType, shape: l.shape, mapShape: [l.shape[2], l.shape[3]], min, max, layer: raw.ranges[k], input: up.ranges[k] };
+    });
+    const ybroad = yb && m === 0 ? { series: yb.values, max: { layer: yb.best, name: opts.layers[yb.best].name, value: yb.values[yb.best] }, mean: yb.values.reduce((a, b) => a + b, 0) / L } : undefined;
+    return { method, title: TITLES[method] ?? method, target, score: 7.25, probability: 0.91, files, layers, ...(ybroad ? { ybroad } : {}) };
+  });
+  writeFileSync(join(dir, 'input.png'), encodePng(inputImage(W, H), W, H));
+  const cam = cams[0];
   const manifest = {
     version: 1,
     generator: 'viewer test',
@@ -180,18 +176,20 @@ export function writeBundle(dir: string, opts: SynthOptions): WrittenBundle {
     colormap: 'jet',
     endianness: 'little',
     dtype: 'float32',
-    method,
-    methods: [method],
+    method: cam.method,
+    methods,
     target,
     score: cam.score,
-    files,
-    layers,
-    cams: [cam],
+    files: cam.files,
+    layers: cam.layers,
+    cams,
     ...(cam.ybroad ? { ybroad: cam.ybroad } : {}),
   };
   writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return { dir, manifest: manifest as unknown as WrittenBundle['manifest'] };
 }
+
+const TITLES: Record<string, string> = { gradcam: 'Grad-CAM', hirescam: 'HiResCAM', layercam: 'LayerCAM' };
 
 /** A hump-shaped ROAD series peaking two thirds of the way in. */
 function defaultYbroad(L: number): { values: number[]; best: number } {
