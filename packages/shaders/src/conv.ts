@@ -33,6 +33,8 @@ export interface ConvGeometry {
 export interface ConvKernel {
   readonly kernel: KernelSpec;
   readonly pad: number;
+  /** Its read-only bindings in order: the sliding input, the packed weights, the packed bias. */
+  readonly inputs: readonly ('x' | 'w' | 'b')[];
 }
 
 const cinG = (g: ConvGeometry) => g.cin / g.group;
@@ -92,11 +94,12 @@ export function windowTile(s: Omit<WindowSpec, 'tile' | 'name' | 'coPad' | 'bias
   return { h, w, c };
 }
 
-/** A window launch with its tile chosen and weights padded to the tile's channels. */
-function windowLaunch(name: string, base: Omit<WindowSpec, 'tile' | 'name' | 'coPad'>): ConvKernel {
-  const tile = windowTile(base);
+/** A window launch with its tile chosen (unless given) and weights padded to the tile's channels. */
+function windowLaunch(name: string, base: Omit<WindowSpec, 'tile' | 'name' | 'coPad'>, given?: WindowTile): ConvKernel {
+  const tile = given ?? windowTile(base);
   const pad = roundUp(base.co, tile.c);
-  return { kernel: windowKernel({ ...base, name, tile, coPad: pad }), pad };
+  const kernel = windowKernel({ ...base, name: `${name} tile ${tile.h}x${tile.w}x${tile.c}`, tile, coPad: pad });
+  return { kernel, pad, inputs: !base.taps.length ? [] : base.bias ? ['x', 'w', 'b'] : ['x', 'w'] };
 }
 
 /** 1×1, stride 1, no padding: a GEMM per image and group, pixels × input channels times the packed weights. */
@@ -104,25 +107,30 @@ export function isPointwise(g: ConvGeometry): boolean {
   return g.kh === 1 && g.kw === 1 && g.strides[0] === 1 && g.strides[1] === 1 && g.pads[0] === 0 && g.pads[1] === 0 && g.oh === g.h && g.ow === g.w;
 }
 
-/** The forward launch: Y = conv(X, W) (+ bias), with the packed weights' channel padding. */
-export function convKernel(g: ConvGeometry, bias: boolean): ConvKernel {
+/**
+ * The forward launch: Y = conv(X, W) (+ bias), with the packed weights' channel padding. `tile`
+ * overrides the heuristic choice (benchmarks): [rows, cols] for a pointwise GEMM, else a window tile.
+ */
+export function convKernel(g: ConvGeometry, bias: boolean, tile?: WindowTile | readonly [number, number]): ConvKernel {
   const [ci, co, hw] = [cinG(g), coutG(g), g.h * g.w];
-  if (isPointwise(g)) {
+  if (isPointwise(g) && (!tile || Array.isArray(tile))) {
+    // Yᵀ = Wᵀ·X per image and group: output channels are rows, pixels vec4 columns, so X
+    // loads and Y stores run along the contiguous pixel planes.
     const pad = roundUp(co, 4);
+    const grp = g.group > 1 ? `bt % ${u(g.group)}` : '0u';
     const kernel = gemmKernel({
       name: `conv1x1[${label(g)}]`,
-      m: hw,
-      n: co,
+      m: co,
+      n: hw,
       k: ci,
       batch: g.n * g.group,
-      a: { buffer: 'X', rowStride: 1, colStride: hw, batch: { index: 'bt', stride: ci * hw } },
-      b: { buffer: 'W', rowStride: pad, colStride: 1, batch: { index: `bt % ${u(g.group)}`, stride: ci * pad }, padded: true },
-      out: { rowStride: 1, colStride: hw, batch: { index: 'bt', stride: co * hw } },
-      extras: bias ? ['BIAS'] : [],
-      epilogue: bias ? (v, _m, n) => `${v} + BIAS[(bt % ${u(g.group)}) * ${u(pad)} + ${n}]` : undefined,
-      tile: gemmTile(hw, co, g.n * g.group),
+      a: { buffer: 'W', rowStride: 1, colStride: pad, batch: { index: grp, stride: ci * pad }, padded: true },
+      b: { buffer: 'X', rowStride: hw, colStride: 1, batch: { index: 'bt', stride: ci * hw } },
+      out: { rowStride: hw, colStride: 1, batch: { index: 'bt', stride: co * hw } },
+      bias: bias ? { buffer: 'BIAS', along: 'rows', offset: `(${grp}) * ${u(pad)}` } : undefined,
+      tile: Array.isArray(tile) ? (tile as [number, number]) : gemmTile(co, hw, g.n * g.group),
     });
-    return { kernel, pad };
+    return { kernel, pad, inputs: bias ? ['w', 'x', 'b'] : ['w', 'x'] };
   }
   const taps: Tap[] = [];
   for (let kh = 0; kh < g.kh; kh++) for (let kw = 0; kw < g.kw; kw++) taps.push({ dy: kh * g.dilations[0], dx: kw * g.dilations[1], index: kh * g.kw + kw });
@@ -143,7 +151,7 @@ export function convKernel(g: ConvGeometry, bias: boolean): ConvKernel {
     taps,
     ntaps: g.kh * g.kw,
     bias,
-  });
+  }, Array.isArray(tile) ? undefined : (tile as WindowTile | undefined));
 }
 
 /**

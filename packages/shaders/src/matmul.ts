@@ -39,9 +39,14 @@ export interface GemmSpec {
   readonly b: GemmOperand;
   /** Where Y[bt][m][n] goes in the output binding `Y`. */
   readonly out: { readonly rowStride: number; readonly colStride: number; readonly batch?: BatchView };
-  /** Further read-only f32 bindings (bias, C) after A's and B's, for the epilogue. */
+  /**
+   * A vector added to every row (`cols`: one value per column) or column (`rows`), read from the
+   * binding `buffer` (after A's and B's) at `offset` (WGSL over `bt`) once per tile.
+   */
+  readonly bias?: { readonly buffer: string; readonly along: 'rows' | 'cols'; readonly offset?: string };
+  /** Further read-only f32 bindings (such as C) after the others, for the epilogue. */
   readonly extras?: readonly string[];
-  /** The stored value from the accumulated `v` at row `m`, column `n` (WGSL u32 expressions; `bt` in scope). */
+  /** The stored value from the accumulated `v` at row `m`, column `n` (WGSL u32 expressions; `bt` in scope); the bias is added after it. */
   readonly epilogue?: (v: string, m: string, n: string) => string;
   readonly header?: string;
   /** Rows × columns per invocation; columns a multiple of 4. */
@@ -146,34 +151,41 @@ function kStep(a: View, b: View, k: string, count: number, tm: number, tn4: numb
   return lines.join('\n');
 }
 
+/** Per-tile bias values: `bias{r}` (f32) along rows, `bias{c}` (vec4) along columns. */
+function loadBias(spec: GemmSpec, tm: number, tn4: number): string {
+  const b = spec.bias;
+  if (!b) return '';
+  const at = (i: string, extent: number) => `${b.buffer}[${b.offset ? `${b.offset} + ` : ''}min(${i}, ${u(extent - 1)})]`;
+  if (b.along === 'rows') return Array.from({ length: tm }, (_, r) => `  let bias${r} = ${at(`m0 + ${u(r)}`, spec.m)};`).join('\n');
+  return Array.from({ length: tn4 }, (_, c) => `  let bias${c} = vec4<f32>(${[0, 1, 2, 3].map((j) => at(`n0 + ${u(4 * c + j)}`, spec.n)).join(', ')});`).join('\n');
+}
+
 function store(spec: GemmSpec, tm: number, tn4: number): string {
   const { m: M, n: N, out } = spec;
   const epi = spec.epilogue ?? ((v: string) => v);
   const bs = out.batch?.stride ?? 0;
   const vec = out.colStride === 1 && out.rowStride % 4 === 0 && bs % 4 === 0 && N % 4 === 0;
-  const lines = [`  let yoff = ${out.batch ? `(${out.batch.index}) * ${u(bs)}` : '0u'};`];
-  const guardM = M % tm !== 0;
-  const guardN = N % (tn4 * 4) !== 0;
+  const lines = [`  let yoff = ${out.batch ? `(${out.batch.index}) * ${u(bs)}` : '0u'};`, loadBias(spec, tm, tn4)];
+  const guard = [M % tm ? `m < ${u(M)}` : '', N % (tn4 * 4) ? `n < ${u(N)}` : ''].filter(Boolean).join(' && ');
+  const guarded = (st: string) => (guard ? `if (${guard}) { ${st} }` : st);
+  const scaled = (s: number) => (s === 1 ? '' : ` * ${u(s)}`);
   for (let r = 0; r < tm; r++) {
     for (let c = 0; c < tn4; c++) {
-      const m = `m0 + ${u(r)}`;
-      const n = `n0 + ${u(4 * c)}`;
       const acc = `acc${r}_${c}`;
+      const bias = (j: number) => (!spec.bias ? '' : spec.bias.along === 'rows' ? ` + bias${r}` : ` + bias${c}.${LANE[j]}`);
+      const value = (j: number) => `${epi(`${acc}.${LANE[j]}`, 'm', j ? `n + ${u(j)}` : 'n')}${bias(j)}`;
+      const at = `m = m0 + ${u(r)}; let n = n0 + ${u(4 * c)};`;
       if (vec) {
-        const vals = LANE.map((l, j) => epi(`${acc}.${l}`, 'm', j ? `n + ${u(j)}` : 'n'));
-        const guard = [guardM ? `m < ${u(M)}` : '', guardN ? `n < ${u(N)}` : ''].filter(Boolean).join(' && ');
-        const st = `Y[(yoff + m * ${u(out.rowStride)}) / 4u + n / 4u] = vec4<f32>(${vals.join(', ')});`;
-        lines.push(`  { let m = ${m}; let n = ${n}; ${guard ? `if (${guard}) { ${st} }` : st} }`);
+        lines.push(`  { let ${at} ${guarded(`Y[(yoff + m${scaled(out.rowStride)}) / 4u + n / 4u] = vec4<f32>(${[0, 1, 2, 3].map(value).join(', ')});`)} }`);
         continue;
       }
       for (let j = 0; j < 4; j++) {
-        const guard = [guardM ? `m < ${u(M)}` : '', guardN ? `n < ${u(N)}` : ''].filter(Boolean).join(' && ');
-        const st = `Y[yoff + m * ${u(out.rowStride)} + n * ${u(out.colStride)}] = ${epi(`${acc}.${LANE[j]}`, 'm', 'n')};`;
-        lines.push(`  { let m = ${m}; let n = ${n}${j ? ` + ${u(j)}` : ''}; ${guard ? `if (${guard}) { ${st} }` : st} }`);
+        const st = `Y[yoff + m${scaled(out.rowStride)} + n${scaled(out.colStride)}] = ${epi(`${acc}.${LANE[j]}`, 'm', 'n')}${bias(j)};`;
+        lines.push(`  { let m = m0 + ${u(r)}; let n = n0 + ${u(4 * c + j)}; ${guarded(st)} }`);
       }
     }
   }
-  return lines.join('\n');
+  return lines.filter(Boolean).join('\n');
 }
 
 export function gemmKernel(spec: GemmSpec): KernelSpec {
@@ -202,8 +214,8 @@ export function gemmKernel(spec: GemmSpec): KernelSpec {
     store(spec, tm, tn4),
   ];
   return buildKernel({
-    name: spec.name,
-    inputs: [decl(a), decl(b), ...(spec.extras ?? []).map((name) => ({ name }))],
+    name: `${spec.name} tile ${tm}x${tn}`,
+    inputs: [decl(a), decl(b), ...[spec.bias?.buffer ?? '', ...(spec.extras ?? [])].filter(Boolean).map((name) => ({ name }))],
     outputs: [{ name: 'Y', type: outVec ? 'vec4<f32>' : 'f32' }],
     workgroupSize: launch.workgroupSize,
     dispatch: launch.dispatch,

@@ -89,17 +89,17 @@ export const conv = defineOp<Attrs>({
   forward: (io, a) => {
     const g = geometryOf(io, a);
     const bias = Boolean(io.node.inputs[2]);
-    const { kernel, pad } = convKernel(g, bias);
+    const { kernel, pad, inputs } = convKernel(g, bias);
     const pre: Step[] = [];
-    const args = [input(0), packed(io, g, 'w', pad, pre), ...(bias ? [packed(io, g, 'b', pad, pre)] : []), output(0)];
-    return [...pre, { kernel, args }];
+    const arg = { x: input(0), w: packed(io, g, 'w', pad, pre), b: bias ? packed(io, g, 'b', pad, pre) : input(2) };
+    return [...pre, { kernel, args: [...inputs.map((k) => arg[k]), output(0)] }];
   },
   vjp: (io, a) => {
     const g = geometryOf(io, a);
     const steps: Step[] = [];
     if (io.wanted[0]) {
-      for (const { kernel, pad } of convGradInputKernels(g)) {
-        steps.push({ kernel, args: kernel.inputs ? [gradOutput(0), packed(io, g, 'wt', pad, steps), gradInput(0)] : [gradInput(0)] });
+      for (const { kernel, pad, inputs } of convGradInputKernels(g)) {
+        steps.push({ kernel, args: [...(inputs.length ? [gradOutput(0), packed(io, g, 'wt', pad, steps)] : []), gradInput(0)] });
       }
     }
     if (io.wanted[1]) {
