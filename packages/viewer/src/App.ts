@@ -304,16 +304,7 @@ export class App {
     try {
       rig.u = -1;
       await rig.flyTo(-1, 0.001);
-      const ended = new Promise<void>((resolve) => {
-        const prev = rig.onPlayingChange;
-        rig.onPlayingChange = (p) => {
-          prev?.(p);
-          if (!p) {
-            rig.onPlayingChange = prev;
-            resolve();
-          }
-        };
-      });
+      const ended = rig.whenStopped();
       this.controls.setRecording(true);
       const recording = this.recorder.webm(ended);
       rig.setPlaying(true);

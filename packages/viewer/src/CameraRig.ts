@@ -31,6 +31,7 @@ export class CameraRig {
   private flight?: Flight;
   private orbited = false;
   private moved = true;
+  private stopWaiters: (() => void)[] = [];
   onPlayingChange?: (playing: boolean) => void;
 
   constructor(
@@ -76,6 +77,16 @@ export class CameraRig {
     this.playing = playing;
     this.controls.enabled = !playing;
     this.onPlayingChange?.(playing);
+    if (!playing) {
+      const waiters = this.stopWaiters;
+      this.stopWaiters = [];
+      waiters.forEach((w) => w());
+    }
+  }
+
+  /** Resolves the next time playback stops (at the end of the path, or paused). */
+  whenStopped(): Promise<void> {
+    return new Promise((resolve) => this.stopWaiters.push(resolve));
   }
 
   /** Flies to station `to`; resolves when there. */

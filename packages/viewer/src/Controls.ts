@@ -123,7 +123,8 @@ export class Controls {
   private key(e: KeyboardEvent): void {
     const t = e.target as HTMLElement;
     if (this.count === 0 || e.ctrlKey || e.metaKey || e.altKey) return;
-    if (t.closest('input[type=text], input[type=number], textarea, select')) return;
+    // Form fields keep their keys (the scrub slider's arrows agree with ours anyway).
+    if (t.closest('textarea, select') || (t instanceof HTMLInputElement && t.type !== 'range')) return;
     const act: Record<string, () => void> = {
       ' ': () => this.events.toggle(),
       ArrowRight: () => this.events.step(1),

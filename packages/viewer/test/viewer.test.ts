@@ -41,6 +41,7 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'camanim-viewer-'));
   small = writeBundle(join(root, 'small'), { width: 96, height: 96, layers: smallNet() });
   writeBundle(join(root, 'no-ybroad'), { width: 96, height: 96, layers: smallNet(), ybroad: null });
+  writeBundle(join(root, 'nested/bag-0/bundle'), { width: 96, height: 96, layers: smallNet() });
   writeBundle(join(root, 'two'), { width: 64, height: 48, layers: smallNet().slice(0, 6), methods: ['gradcam', 'hirescam'] });
   const dir = small.dir;
   zipBundle('good.zip', dir, () => {});
@@ -213,6 +214,15 @@ test('a .zip dropped on the page opens', async () => {
   await p.dispatchEvent('body', 'drop', { dataTransfer: dt });
   await p.waitForFunction(() => window.camanim.layers.length > 0 && window.camanim.state === 'ready');
   expect(await api(p, 'camanim.layers.length')).toBe(smallNet().length);
+  await p.close();
+});
+
+test('a folder picked with the folder picker opens (manifest found below the picked folder)', async () => {
+  const p = await page('');
+  await settled(p);
+  await p.setInputFiles('#open-folder', join(root, 'nested'));
+  await p.waitForFunction(() => window.camanim.layers.length > 0 && window.camanim.state === 'ready');
+  expect(await api(p, 'camanim.explanation.source')).toContain("the dropped folder 'nested'");
   await p.close();
 });
 
