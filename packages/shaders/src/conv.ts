@@ -9,8 +9,10 @@
 import { indexMapKernel } from './index-map.ts';
 import type { KernelSpec } from './kernel.ts';
 import { gemmKernel } from './matmul.ts';
-import { cdiv, cheapestTile, gemmTile, roundUp, u } from './matmul-tile.ts';
+import { cdiv, cheapestTile, gemmTile, roundUp, u, type Candidate } from './matmul-tile.ts';
 import { windowKernel, type Tap, type WindowSpec, type WindowTile } from './conv-window.ts';
+
+export type { Tap, WindowSpec, WindowTile } from './conv-window.ts';
 
 export interface ConvGeometry {
   readonly n: number;
@@ -79,18 +81,19 @@ export function windowTile(s: Omit<WindowSpec, 'tile' | 'name' | 'coPad' | 'bias
   const dys = s.taps.map((t) => t.dy);
   const dxs = s.taps.map((t) => t.dx);
   const channels = s.co < 4 ? [1] : [4, 8, 16];
-  const candidates: [[number, number, number], number, number][] = [];
+  const candidates: Candidate<[number, number, number]>[] = [];
   for (const c of channels) {
     for (const h of [1, 2, 4, 7, 8]) {
       for (const w of [1, 2, 4, 7, 8, 14, 16]) {
-        // At most 256 accumulators, and an unrolled channel body of bounded size (compile time).
-        if (h * w * c > 256 || (h * w * ntaps * Math.max(c, 4)) / 4 > 1200 || (h > s.grid[0] && h > 1) || (w > s.grid[1] && w > 1)) continue;
+        // At most 256 accumulators, and no tile past the grid.
+        if (h * w * c > 256 || (h > s.grid[0] && h > 1) || (w > s.grid[1] && w > 1)) continue;
         const loads = span(h, s.iStride[0], dys.length ? dys : [0]) * span(w, s.iStride[1], dxs.length ? dxs : [0]) + ntaps * c;
         candidates.push([[h, w, c], loads, h * w * ntaps * c]);
       }
     }
   }
-  const [h, w, c] = cheapestTile(candidates, ([h, w, c]) => s.batch * s.groups * cdiv(s.co, c) * cdiv(s.grid[0], h) * cdiv(s.grid[1], w));
+  const work = s.batch * s.groups * s.co * s.grid[0] * s.grid[1] * s.cr * ntaps;
+  const [h, w, c] = cheapestTile(candidates, ([h, w, c]) => s.batch * s.groups * cdiv(s.co, c) * cdiv(s.grid[0], h) * cdiv(s.grid[1], w), work);
   return { h, w, c };
 }
 
@@ -128,7 +131,7 @@ export function convKernel(g: ConvGeometry, bias: boolean, tile?: WindowTile | r
       b: { buffer: 'X', rowStride: hw, colStride: 1, batch: { index: 'bt', stride: ci * hw } },
       out: { rowStride: hw, colStride: 1, batch: { index: 'bt', stride: co * hw } },
       bias: bias ? { buffer: 'BIAS', along: 'rows', offset: `(${grp}) * ${u(pad)}` } : undefined,
-      tile: Array.isArray(tile) ? (tile as [number, number]) : gemmTile(co, hw, g.n * g.group),
+      tile: Array.isArray(tile) ? (tile as [number, number]) : gemmTile(co, hw, ci, g.n * g.group),
     });
     return { kernel, pad, inputs: bias ? ['w', 'x', 'b'] : ['w', 'x'] };
   }
@@ -247,7 +250,7 @@ export function convGradWeightKernels(g: ConvGeometry): { cols: number; dy: numb
       a: { buffer: 'G', rowStride: k, colStride: 1, batch: { index: 'bt', stride: co * k } },
       b: { buffer: 'COLS', rowStride: 1, colStride: k, batch: { index: 'bt', stride: ci * taps * k } },
       out: { rowStride: ci * taps, colStride: 1, batch: { index: 'bt', stride: co * ci * taps } },
-      tile: gemmTile(co, ci * taps, g.group),
+      tile: gemmTile(co, ci * taps, k, g.group),
     }),
   );
   return { cols, dy: batched ? g.n * g.cout * ohw : 0, kernels };

@@ -78,33 +78,48 @@ export function fma(acc: string, terms: readonly (readonly [string, string])[]):
 export const u = (n: number): string => `${n}u`;
 
 /**
- * Cost model of one tile per reduction step on SwiftShader, fitted to measured GEMMs: every
- * loaded scalar costs about `LOAD` multiply-adds (a per-lane gather), plus a fixed overhead.
+ * Cost model of one tile per reduction step on SwiftShader, fitted to measured GEMMs and
+ * convolutions: every loaded scalar costs about `LOAD` multiply-adds (a per-lane gather), plus
+ * a fixed overhead per step.
  */
-const LOAD = 3;
+const LOAD = 7;
 const STEP = 8;
 /** Fewer tiles than this leave cores idle, so fewer tiles stop paying off. */
 const MIN_TILES = 8;
+/**
+ * SwiftShader compiles unrolled code at roughly 2 ms per multiply-add line, once per pipeline:
+ * a launch may unroll one product per this many multiply-adds it performs in all, so small
+ * problems (tests, tiny models) get small kernels and big layers the big tiles they run fastest.
+ */
+const WORK_PER_UNROLLED_PRODUCT = 30000;
+const MAX_UNROLLED_PRODUCTS = 4800;
+
+/** A candidate tile: its shape, scalar loads and multiply-adds per reduction step. */
+export type Candidate<T> = readonly [tile: T, loads: number, products: number];
 
 /**
- * The tile among `candidates` ([rows, cols, loads per step, products per step]) with the
- * least modeled time over `count(tile)` tiles, counting padded work and idle cores.
+ * The tile among `candidates` with the least modeled time over `count(tile)` tiles, counting
+ * padded work and idle cores, among those whose unrolled step fits the compile budget for
+ * `work` multiply-adds (the smallest step when none does).
  */
-export function cheapestTile<T extends readonly number[]>(candidates: readonly (readonly [T, number, number])[], count: (t: T) => number): T {
+export function cheapestTile<T>(candidates: readonly Candidate<T>[], count: (t: T) => number, work: number): T {
+  const budget = Math.min(MAX_UNROLLED_PRODUCTS, work / WORK_PER_UNROLLED_PRODUCT);
+  const smallest = Math.min(...candidates.map((c) => c[2]));
   let best = candidates[0][0];
   let bestCost = Infinity;
   for (const [tile, loads, products] of candidates) {
+    if (products > Math.max(budget, smallest)) continue;
     const cost = Math.max(count(tile), MIN_TILES) * (LOAD * loads + products + STEP);
     if (cost < bestCost) [best, bestCost] = [tile, cost];
   }
   return best;
 }
 
-/** GEMM tile [rows, cols] for a batch of M×N outputs (cols a multiple of 4, at most 256 accumulators). */
-export function gemmTile(m: number, n: number, batch = 1): [number, number] {
-  const candidates: [[number, number], number, number][] = [];
+/** GEMM tile [rows, cols] for a batch of M×N outputs over K (cols a multiple of 4, at most 256 accumulators). */
+export function gemmTile(m: number, n: number, k: number, batch = 1): [number, number] {
+  const candidates: Candidate<[number, number]>[] = [];
   for (const tm of [1, 2, 4, 8, 16, 32]) {
-    for (const tn of [4, 8, 16, 32]) if (tm * tn <= 256) candidates.push([[tm, tn], tm + tn, tm * tn]);
+    for (const tn of [4, 8, 16, 32]) if (tm * tn <= 256) candidates.push([[tm, tn], 4 * (tm + tn), 4 * tm * tn]);
   }
-  return cheapestTile(candidates, ([tm, tn]) => batch * cdiv(m, tm) * cdiv(n, tn));
+  return cheapestTile(candidates, ([tm, tn]) => batch * cdiv(m, tm) * cdiv(n, tn), batch * m * n * k);
 }

@@ -38,7 +38,7 @@ const matrix = (buffer: string, cols: number, transposed: boolean): GemmOperand 
 
 function product(name: string, m: number, n: number, k: number, a: GemmOperand, b: GemmOperand, outT: boolean, args: Arg[], epilogue: (v: string, m: string, n: string) => string, extras?: string[]): Step {
   const out = outT ? { rowStride: 1, colStride: m } : { rowStride: n, colStride: 1 };
-  return { kernel: gemmKernel({ name, m, n, k, a, b, out, extras, epilogue, tile: gemmTile(m, n) }), args };
+  return { kernel: gemmKernel({ name, m, n, k, a, b, out, extras, epilogue, tile: gemmTile(m, n, k) }), args };
 }
 
 const scaled = (s: number) => (v: string) => (s === 1 ? v : `${f32Lit(s)} * ${v}`);

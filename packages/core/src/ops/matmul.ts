@@ -53,7 +53,7 @@ function product(name: string, g: MatMulGeometry, rows: number, cols: number, in
     a,
     b,
     out: { rowStride: cols, colStride: 1, batch: batch > 1 ? { index: 'bt', stride: rows * cols } : undefined },
-    tile: gemmTile(rows, cols, batch),
+    tile: gemmTile(rows, cols, inner, batch),
   });
   return { kernel, args };
 }
