@@ -5,4 +5,11 @@
 export const EXCLUDED: Readonly<Record<string, string>> = {
   test_batchnorm_epsilon_training_mode: 'BatchNormalization training_mode=1 (batch statistics, running-mean outputs) is refused by design: camanim explains models in inference mode',
   test_batchnorm_example_training_mode: 'BatchNormalization training_mode=1 (batch statistics, running-mean outputs) is refused by design: camanim explains models in inference mode',
+  test_Conv3d: 'Conv over 3-D volumes is refused by design (CamanimError naming the node): camanim explains 2-D image models; 1-D and 2-D convolutions are supported',
+  test_Conv3d_dilated: 'Conv over 3-D volumes is refused by design (CamanimError naming the node): camanim explains 2-D image models; 1-D and 2-D convolutions are supported',
+  test_Conv3d_dilated_strided: 'Conv over 3-D volumes is refused by design (CamanimError naming the node): camanim explains 2-D image models; 1-D and 2-D convolutions are supported',
+  test_Conv3d_groups: 'Conv over 3-D volumes is refused by design (CamanimError naming the node): camanim explains 2-D image models; 1-D and 2-D convolutions are supported',
+  test_Conv3d_no_bias: 'Conv over 3-D volumes is refused by design (CamanimError naming the node): camanim explains 2-D image models; 1-D and 2-D convolutions are supported',
+  test_Conv3d_stride: 'Conv over 3-D volumes is refused by design (CamanimError naming the node): camanim explains 2-D image models; 1-D and 2-D convolutions are supported',
+  test_Conv3d_stride_padding: 'Conv over 3-D volumes is refused by design (CamanimError naming the node): camanim explains 2-D image models; 1-D and 2-D convolutions are supported',
 };
