@@ -19,7 +19,8 @@ export class Runtime {
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
 
   constructor(readonly device: Device) {
-    this.pool = new BufferPool(device.gpu, device.limits.maxBufferSize);
+    const poison = typeof process !== 'undefined' && process.env?.CAMANIM_POISON_BUFFERS === '1';
+    this.pool = new BufferPool(device.gpu, device.limits.maxBufferSize, poison);
   }
 
   get gpu(): GPUDevice {
@@ -47,13 +48,17 @@ export class Runtime {
     return this.pipelines.size;
   }
 
-  createTensor(shape: readonly number[], label = ''): GpuTensor {
+  createTensor(shape: readonly number[], label = '', fresh = false): GpuTensor {
     const elements = shape.reduce((a, b) => a * b, 1);
-    return { buffer: this.pool.acquire(elements * 4, label), shape: [...shape] };
+    return { buffer: this.pool.acquire(elements * 4, label, fresh), shape: [...shape] };
   }
 
+  /**
+   * A tensor holding `data`. Always a fresh buffer: the write is queued ahead of any pass
+   * still being recorded, which may use a recycled buffer until its last step.
+   */
   upload(data: Float32Array, shape: readonly number[], label = ''): GpuTensor {
-    const t = this.createTensor(shape, label);
+    const t = this.createTensor(shape, label, true);
     this.writeBuffer(t.buffer, data);
     return t;
   }
