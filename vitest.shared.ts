@@ -8,6 +8,8 @@ export default defineConfig({
     // --expose-gc lets the leak test measure the heap after a collection.
     poolOptions: { forks: { execArgv: ['--expose-gc'] } },
     fileParallelism: false,
+    // New GPU buffers start as NaN, so a kernel that skips an element it owns fails loudly.
+    env: { CAMANIM_POISON_BUFFERS: '1' },
     testTimeout: 120_000,
     hookTimeout: 120_000,
     include: ['test/**/*.test.ts'],
