@@ -182,8 +182,9 @@ function checkRange(r: ByteRange, floatsWanted: number, fileBytes: number, file:
   }
 }
 
-/** Little-endian float32 (every browser is little-endian; checked once). */
+/** Little-endian float32 (every browser is little-endian; checked once): a view when aligned. */
 function floats(bytes: Uint8Array, r: ByteRange): Float32Array {
+  if (LITTLE_ENDIAN && (bytes.byteOffset + r.byteOffset) % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset + r.byteOffset, r.byteLength / 4);
   if (LITTLE_ENDIAN) return new Float32Array(bytes.slice(r.byteOffset, r.byteOffset + r.byteLength).buffer);
   const view = new DataView(bytes.buffer, bytes.byteOffset + r.byteOffset, r.byteLength);
   return Float32Array.from({ length: r.byteLength / 4 }, (_, i) => view.getFloat32(i * 4, true));

@@ -4,6 +4,10 @@
  * an rgba8unorm storage texture that three.js samples through an ExternalTexture. Switching
  * normalization, colormap or overlay re-runs the kernel; nothing comes back to the CPU.
  * (rgba8unorm because three samples it with a filtering sampler; rgba32float is not filterable.)
+ * The colour tables are @camanim/shaders' (the CLI's); its colormapOverlayKernel is not reused
+ * because it takes maps already normalized on the host and writes packed pixels to a buffer,
+ * frame after frame, whose rows (W·4 bytes) cannot be copied into atlas tiles unless W·4 is a
+ * multiple of 256; normalizing here keeps the global/local switch on the GPU.
  */
 import { ExternalTexture } from 'three/webgpu';
 import { Colormap, type PaintStyle } from './Colormap.ts';
@@ -87,8 +91,7 @@ export class GpuAtlas implements CamAtlas {
     });
     this.texture = new ExternalTexture(this.gpuTexture);
     (this.texture as { image: unknown }).image = { width: layout.width, height: layout.height };
-    const module = device.createShaderModule({ label: 'camanim:atlas', code: WGSL });
-    this.pipeline = device.createComputePipeline({ label: 'camanim:atlas', layout: 'auto', compute: { module, entryPoint: 'main' } });
+    this.pipeline = GpuAtlas.pipelineFor(device);
     this.lut = this.buffer(256 * 4, GPUBufferUsage.STORAGE, 'lut');
     this.ranges = this.buffer(Math.max(1, L) * 8, GPUBufferUsage.STORAGE, 'ranges');
     const packed = new Uint32Array(set.image.rgba.slice().buffer, 0, W * H);
@@ -126,6 +129,19 @@ export class GpuAtlas implements CamAtlas {
       pass.end();
     }
     q.submit([encoder.finish()]);
+  }
+
+  /** One pipeline per device, compiled once (SwiftShader compiles slowly). */
+  private static readonly pipelines = new WeakMap<GPUDevice, GPUComputePipeline>();
+
+  private static pipelineFor(device: GPUDevice): GPUComputePipeline {
+    let p = GpuAtlas.pipelines.get(device);
+    if (!p) {
+      const module = device.createShaderModule({ label: 'camanim:atlas', code: WGSL });
+      p = device.createComputePipeline({ label: 'camanim:atlas', layout: 'auto', compute: { module, entryPoint: 'main' } });
+      GpuAtlas.pipelines.set(device, p);
+    }
+    return p;
   }
 
   dispose(): void {

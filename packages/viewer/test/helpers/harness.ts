@@ -4,7 +4,7 @@
  * playwright-core with WebGPU on SwiftShader, collect console errors, and measure screenshots.
  */
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdtempSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize, resolve } from 'node:path';
@@ -40,12 +40,15 @@ export async function serve(bundles: string): Promise<{ url: string; close(): Pr
 }
 
 export async function launch(): Promise<BrowserContext> {
-  return chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'camanim-chromium-')), {
+  const profile = mkdtempSync(join(tmpdir(), 'camanim-chromium-'));
+  const ctx = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 760 },
     args: ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--use-angle=swiftshader', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
   });
+  ctx.on('close', () => rmSync(profile, { recursive: true, force: true }));
+  return ctx;
 }
 
 export interface OpenedPage {
