@@ -71,6 +71,10 @@ export function buildPlan(inferred: Inferred, nodes: readonly InferredNode[], op
       }
     });
     if (n.op.alias) {
+      // Output 0 shares input 0's buffer, so it must have a name (only optional outputs may be empty).
+      if (!n.node.outputs[0]) {
+        throw new CamanimError('bad-model', `${n.node.opType} has an empty name for its output 0`, where, 'Only optional outputs may be omitted; the model file is corrupt');
+      }
       root.set(n.node.outputs[0], rootOf(n.node.inputs[0]));
       return { node: n, steps: [], alias: true };
     }
