@@ -31,7 +31,12 @@ export function folderSource(dir: string): FileSource {
     describe: () => `folder '${root}'`,
     size(relative) {
       const p = resolve(relative);
-      return p === undefined ? undefined : statSync(p).size;
+      if (p === undefined) return undefined;
+      const info = statSync(p);
+      if (!info.isFile()) {
+        throw new CamanimError('external-data', `External data '${relative}' is not a regular file`, { file: relative }, 'The location must name a data file inside the model folder, not a folder');
+      }
+      return info.size;
     },
     read(relative, offset, length) {
       const p = resolve(relative)!;
