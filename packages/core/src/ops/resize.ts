@@ -28,7 +28,7 @@ interface ResizeAttrs extends InterpolationAttrs {
 
 const floatsOf = (io: OpIO, k: number) => (io.node.inputs[k] && io.consts[k]?.data.length ? Array.from(io.consts[k]!.data) : undefined);
 
-function plan(io: OpIO, a: ResizeAttrs): { shape: number[]; axes: AxisSpec[] } {
+function plan(io: OpIO, a: ResizeAttrs, taps = true): { shape: number[]; axes: AxisSpec[] } {
   const x = io.inputs[0]!.shape;
   const axes = a.axes?.map((v) => normAxis(io.node, v, x.length)) ?? x.map((_, k) => k);
   const scales = a.scales ?? floatsOf(io, a.scalesInput);
@@ -56,7 +56,9 @@ function plan(io: OpIO, a: ResizeAttrs): { shape: number[]; axes: AxisSpec[] } {
   if (scale.some((s) => !(s > 0))) throw shapeError(io.node, `Resize scales must be positive, got [${scale.join(', ')}]`);
   // The reference's output_width is scale · input (a float), except that sizes fix it exactly.
   const outLen = (d: number) => (sizes ? out[d] : scale[d] * x[d]);
-  return { shape: out, axes: x.map((n, d) => axisTaps(a, n, out[d], scale[d], outLen(d), roi[d])) };
+  // The shape rule asks for no taps: they are one entry per output coordinate, so a huge size
+  // would hang here before the output shape reaches the size and memory checks.
+  return { shape: out, axes: taps ? x.map((n, d) => axisTaps(a, n, out[d], scale[d], outLen(d), roi[d])) : [] };
 }
 
 function check(node: OpIO['node'], a: ResizeAttrs): ResizeAttrs {
@@ -68,7 +70,7 @@ function check(node: OpIO['node'], a: ResizeAttrs): ResizeAttrs {
 }
 
 const kernels: Pick<OpDef<ResizeAttrs>, 'shape' | 'fold' | 'forward' | 'vjp'> = {
-  shape: (io, a) => [{ dtype: io.inputs[0]!.dtype, shape: plan(io, a).shape }],
+  shape: (io, a) => [{ dtype: io.inputs[0]!.dtype, shape: plan(io, a, false).shape }],
   fold: (io, a) => {
     if (!io.consts[0]) return undefined;
     const p = plan(io, a);
