@@ -55,11 +55,13 @@ export function tensorFromProto(t: onnx.ITensorProto, source: string, readExtern
     const entries = new Map((t.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
     raw = readExternal(name, entries, count * width);
   }
-  const out = dtype === 'float32' ? new Float32Array(count) : new Float64Array(count);
+  // The data must match the shape before anything of the shape's size is allocated: a few
+  // bytes of dims could otherwise ask for gigabytes.
   if (raw) {
     if (raw.length !== count * width) {
       throw new CamanimError('bad-model', `Tensor data holds ${raw.length} bytes but its shape [${shape.join(', ')}] of ${dtype} needs ${count * width}`, { file: source, tensor: name }, 'The model file is corrupt or truncated');
     }
+    const out = allocate(dtype, count, source, name);
     decodeRaw(raw, dtype, out);
     return { dtype, shape, data: out };
   }
@@ -67,8 +69,17 @@ export function tensorFromProto(t: onnx.ITensorProto, source: string, readExtern
   if (typed.length !== count) {
     throw new CamanimError('bad-model', `Tensor holds ${typed.length} values but its shape [${shape.join(', ')}] needs ${count}`, { file: source, tensor: name }, 'The model file is corrupt');
   }
+  const out = allocate(dtype, count, source, name);
   for (let k = 0; k < count; k++) out[k] = dtype === 'float16' ? halfToFloat(toNumber(typed[k])) : toNumber(typed[k]);
   return { dtype, shape, data: out };
+}
+
+function allocate(dtype: DType, count: number, source: string, tensor: string): Float32Array | Float64Array {
+  try {
+    return dtype === 'float32' ? new Float32Array(count) : new Float64Array(count);
+  } catch (cause) {
+    throw new CamanimError('resource-limit', `Not enough memory for the ${count} values of this ${dtype} tensor`, { file: source, tensor }, 'Close other programs or use a smaller model', { cause });
+  }
 }
 
 function typedField(t: onnx.ITensorProto, dtype: DType): ArrayLike<unknown> {
