@@ -35,6 +35,8 @@ function missing(node: Node, name: string): never {
   throw new CamanimError('bad-attribute', `Required attribute '${name}' is missing`, { node: node.name, op: node.opType }, 'The model file is corrupt or was exported incorrectly');
 }
 
+const I32_MAX = 2 ** 31 - 1;
+
 /** Output shape and padding of a pool over `input` = [N, C, ...spatial]. */
 export function poolGeometry(node: Node, a: PoolAttrs, input: readonly number[]): PoolGeometry {
   const sp = input.slice(2);
@@ -51,6 +53,17 @@ export function poolGeometry(node: Node, a: PoolAttrs, input: readonly number[])
   const dilations = a.dilations ?? sp.map(() => 1);
   const padsBegin = sp.map((_, d) => a.pads?.[d] ?? 0);
   const padsEnd = sp.map((_, d) => a.pads?.[d + n] ?? 0);
+  // Kernels index with i32 (window start = o * stride - pad): every value must be in range.
+  const range = (name: string, v: readonly number[], lo: number) => {
+    if (v.some((x) => !(x >= lo && x <= I32_MAX))) throw new CamanimError('bad-attribute', `'${name}' is [${v.join(', ')}]; each value must be from ${lo} to ${I32_MAX}`, { node: node.name, op: node.opType }, 'The model file is corrupt or was exported incorrectly');
+  };
+  range('kernel_shape', a.kernel, 1);
+  range('strides', strides, 1);
+  range('dilations', dilations, 1);
+  range('pads', [...padsBegin, ...padsEnd], 0);
+  if (sp.some((x, d) => x + padsBegin[d] + padsEnd[d] + strides[d] + (a.kernel[d] - 1) * dilations[d] > I32_MAX)) {
+    throw shapeError(node, `Pool window [${a.kernel.join(', ')}], strides [${strides.join(', ')}] and pads [${[...padsBegin, ...padsEnd].join(', ')}] over [${input.join(', ')}] overflow 32-bit indexing`);
+  }
   const out = sp.map((x, d) => {
     const span = (a.kernel[d] - 1) * dilations[d] + 1;
     const s = strides[d];
