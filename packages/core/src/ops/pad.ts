@@ -34,7 +34,7 @@ const SOURCE: Record<string, (j: number, n: number) => number> = {
   wrap: (j, n) => ((j % n) + n) % n,
 };
 
-function plan(io: OpIO, a: PadAttrs): { shape: number[]; axes: AxisSpec[]; fill: number } {
+function plan(io: OpIO, a: PadAttrs, taps = true): { shape: number[]; axes: AxisSpec[]; fill: number } {
   const x = io.inputs[0]!.shape;
   const given = intsSince(io, 11, a.pads, 1);
   const axes = (io.opset >= 18 ? constInts(io, 3) : undefined)?.map((v) => normAxis(io.node, v, x.length)) ?? x.map((_, k) => k);
@@ -49,6 +49,9 @@ function plan(io: OpIO, a: PadAttrs): { shape: number[]; axes: AxisSpec[]; fill:
   const source = SOURCE[a.mode];
   if (!source) throw new CamanimError('bad-attribute', `Pad mode '${a.mode}' is not supported`, { node: io.node.name, op: 'Pad' }, 'Use constant, reflect, edge or wrap');
   if (a.mode !== 'constant' && x.some((n, d) => n === 0 && shape[d] > 0)) throw shapeError(io.node, `Pad mode '${a.mode}' cannot pad an empty axis`);
+  // The shape rule asks for no taps: they are one entry per output coordinate, so a huge pad
+  // would hang or exhaust the heap here before the output shape reaches the size checks.
+  if (!taps) return { shape, axes: [], fill: 0 };
   const specs = shape.map((m, d) =>
     tapsAxis(Array.from({ length: m }, (_, o) => {
       const src = source(o - begin[d], x[d]);
@@ -68,7 +71,7 @@ export const pad = defineOp<PadAttrs>({
     pads: opset < 11 ? intsAttr(node, opset < 2 ? 'paddings' : 'pads') : undefined,
     value: floatAttr(node, 'value', 0),
   }),
-  shape: (io, a) => [{ dtype: io.inputs[0]!.dtype, shape: plan(io, a).shape }],
+  shape: (io, a) => [{ dtype: io.inputs[0]!.dtype, shape: plan(io, a, false).shape }],
   fold: (io, a) => {
     if (!io.consts[0]) return undefined;
     const p = plan(io, a);
