@@ -49,6 +49,11 @@ export function inferGraph(graph: Graph, order: readonly Node[], registry: OpReg
         }
       }
       const outs = op.shape(io, attrs);
+      // A named output the op does not produce would be "defined" for toposort but have no shape.
+      const extra = node.outputs.findIndex((o, k) => o && k >= outs.length);
+      if (extra >= 0) {
+        throw new CamanimError('bad-model', `${node.opType} produces ${outs.length} output(s) here, but the node names output ${extra} ('${node.outputs[extra]}')`, { ...where, tensor: node.outputs[extra] }, 'The model file is corrupt, or uses a variant of this op that camanim does not support');
+      }
       outs.forEach((info, k) => {
         if (info.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
           throw new CamanimError('bad-shape', `Output '${node.outputs[k]}' would have shape [${info.shape.join(', ')}]`, where, 'The input shape does not fit this model');
