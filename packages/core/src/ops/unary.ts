@@ -124,7 +124,8 @@ function unaryVjp(row: UnaryRow, io: VjpIO, p: Params) {
  */
 export const clipRow: UnaryRow = {
   type: 'Clip',
-  wgsl: (p) => `clamp(x, ${L(p.min)}, ${L(p.max)})`,
+  // Not clamp(): WGSL rejects constant bounds with min > max, where ONNX gives max everywhere.
+  wgsl: (p) => `min(max(x, ${L(p.min)}), ${L(p.max)})`,
   host: (x, p) => Math.min(p.max, Math.max(p.min, x)),
   grad: (p) => `select(0.0, g, x >= ${L(p.min)} && x <= ${L(p.max)})`,
 };
