@@ -35,8 +35,11 @@ export interface ConvGeometry {
 export interface ConvKernel {
   readonly kernel: KernelSpec;
   readonly pad: number;
-  /** Its read-only bindings in order: the sliding input, the packed weights, the packed bias. */
-  readonly inputs: readonly ('x' | 'w' | 'b')[];
+  /**
+   * Its read-only bindings in order: `x` the input it slides over (X, or dY for dX), `w` the
+   * packed weights (transposed for dX), `wo` the weights in ONNX layout, `b` the packed bias.
+   */
+  readonly inputs: readonly ('x' | 'w' | 'wo' | 'b')[];
 }
 
 const cinG = (g: ConvGeometry) => g.cin / g.group;
@@ -165,6 +168,7 @@ export function convKernel(g: ConvGeometry, bias: boolean, tile?: WindowTile | r
  * `transposed`; phases without taps store zeros.
  */
 export function convGradInputKernels(g: ConvGeometry): ConvKernel[] {
+  if (isPointwise(g)) return [pointwiseGradInput(g)];
   const [sh, sw] = g.strides;
   const launches: ConvKernel[] = [];
   const tapOffsets = (phase: number, axis: 0 | 1, k: number) => {
@@ -204,6 +208,23 @@ export function convGradInputKernels(g: ConvGeometry): ConvKernel[] {
     }
   }
   return launches;
+}
+
+/** dX of a pointwise convolution: dX = Wᵀ·dY per image and group, reading W in its ONNX layout. */
+function pointwiseGradInput(g: ConvGeometry): ConvKernel {
+  const [ci, co, hw] = [cinG(g), coutG(g), g.h * g.w];
+  const kernel = gemmKernel({
+    name: `conv1x1_grad_x[${label(g)}]`,
+    m: ci,
+    n: hw,
+    k: co,
+    batch: g.n * g.group,
+    a: { buffer: 'W', rowStride: 1, colStride: ci, batch: { index: g.group > 1 ? `bt % ${u(g.group)}` : '0u', stride: co * ci } },
+    b: { buffer: 'G', rowStride: hw, colStride: 1, batch: { index: 'bt', stride: co * hw } },
+    out: { rowStride: hw, colStride: 1, batch: { index: 'bt', stride: ci * hw } },
+    tile: gemmTile(ci, hw, co, g.n * g.group),
+  });
+  return { kernel, pad: 0, inputs: ['wo', 'x'] };
 }
 
 /** Packs non-constant weights on the GPU into the layout of `packConvWeights`. */

@@ -91,15 +91,17 @@ export const conv = defineOp<Attrs>({
     const bias = Boolean(io.node.inputs[2]);
     const { kernel, pad, inputs } = convKernel(g, bias);
     const pre: Step[] = [];
-    const arg = { x: input(0), w: packed(io, g, 'w', pad, pre), b: bias ? packed(io, g, 'b', pad, pre) : input(2) };
-    return [...pre, { kernel, args: [...inputs.map((k) => arg[k]), output(0)] }];
+    const arg = (k: (typeof inputs)[number]) => (k === 'x' ? input(0) : k === 'wo' ? input(1) : packed(io, g, k, pad, pre));
+    const args = [...inputs.map(arg), output(0)];
+    return [...pre, { kernel, args }];
   },
   vjp: (io, a) => {
     const g = geometryOf(io, a);
     const steps: Step[] = [];
     if (io.wanted[0]) {
       for (const { kernel, pad, inputs } of convGradInputKernels(g)) {
-        steps.push({ kernel, args: [...(inputs.length ? [gradOutput(0), packed(io, g, 'wt', pad, steps)] : []), gradInput(0)] });
+        const arg = (k: (typeof inputs)[number]) => (k === 'x' ? gradOutput(0) : k === 'wo' ? input(1) : packed(io, g, k === 'w' ? 'wt' : 'b', pad, steps));
+        steps.push({ kernel, args: [...inputs.map(arg), gradInput(0)] });
       }
     }
     if (io.wanted[1]) {
