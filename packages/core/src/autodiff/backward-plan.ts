@@ -101,11 +101,14 @@ export function buildBackwardPlan(plan: Plan, graphInputs: readonly string[], re
     });
     const io: VjpIO = { ...kernelIO(inferred, pn.node, opset), wanted, mode: req.mode };
     const written = new Map<number, number>();
-    const writeShape = (i: number) => op.vjpShape?.(io, attrs, i) ?? shapeOf(node.inputs[i]);
+    // No output elements: every input gradient is zero, written in the input's own shape (VJP
+    // and reduction kernels over empty shapes would divide by 0).
+    const empty = node.outputs.every((o) => !o || elementCount(shapeOf(o)) === 0);
+    const writeShape = (i: number) => (empty ? undefined : op.vjpShape?.(io, attrs, i)) ?? shapeOf(node.inputs[i]);
     wanted.forEach((w, i) => w && written.set(i, newSlot(writeShape(i))));
     let vjpSteps;
     try {
-      vjpSteps = op.vjp(io, attrs);
+      vjpSteps = empty ? [...written].map(([i, slot]) => ({ kernel: fillKernel(slots[slot], 0), args: [{ kind: 'gradInput' as const, index: i }] })) : op.vjp(io, attrs);
     } catch (e) {
       if (e instanceof CamanimError) throw e;
       throw new CamanimError('not-differentiable', `Could not build the gradient kernels: ${(e as Error).message}`, where, undefined, { cause: e });

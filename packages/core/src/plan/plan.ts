@@ -6,7 +6,7 @@
 import type { KernelSpec } from '@camanim/shaders';
 import { CamanimError, isCamanimError } from '../errors.ts';
 import type { Inferred, InferredNode } from '../graph/infer.ts';
-import { isFloat, type ValueInfo } from '../graph/ir.ts';
+import { elementCount, isFloat, type ValueInfo } from '../graph/ir.ts';
 import type { Arg, KernelIO } from '../ops/op.ts';
 
 export type BufferRef =
@@ -77,6 +77,13 @@ export function buildPlan(inferred: Inferred, nodes: readonly InferredNode[], op
       }
       root.set(n.node.outputs[0], rootOf(n.node.inputs[0]));
       return { node: n, steps: [], alias: true };
+    }
+    // Outputs with no elements need nothing written (and kernels over them would divide by 0);
+    // kernels that read an empty tensor into a non-empty one are not supported.
+    if (io.outputs.every((o, k) => !n.node.outputs[k] || elementCount(o.shape) === 0)) return { node: n, steps: [], alias: false };
+    const empty = io.inputs.findIndex((x, k) => x && n.node.inputs[k] && !inferred.consts.has(n.node.inputs[k]) && elementCount(x.shape) === 0);
+    if (empty >= 0) {
+      throw new CamanimError('bad-shape', `Input '${n.node.inputs[empty]}' is empty ([${io.inputs[empty]!.shape.join(', ')}]) but this node's output is not; camanim does not run kernels over empty tensors`, { ...where, tensor: n.node.inputs[empty] }, 'Check the input size the model expects, or remove the empty branch from the model');
     }
     try {
       const steps = n.op.forward!(io, n.attrs).map((s) => ({
