@@ -6,7 +6,7 @@
 import { CamanimError, isCamanimError } from '../errors.ts';
 import type { OpDef } from '../ops/op.ts';
 import type { OpRegistry } from '../ops/registry.ts';
-import type { Graph, HostTensor, Node, ValueInfo } from './ir.ts';
+import { elementCount, type Graph, type HostTensor, type Node, type ValueInfo } from './ir.ts';
 
 export interface InferredNode {
   readonly node: Node;
@@ -20,6 +20,24 @@ export interface Inferred {
   readonly consts: ReadonlyMap<string, HostTensor>;
   /** Nodes left to run on the GPU, in topological order. */
   readonly nodes: readonly InferredNode[];
+}
+
+/**
+ * Folds run on the host, in float64 for integer tensors. One that makes far more values than
+ * it is given (ConstantOfShape, Range, Expand, Pad of constants) could take gigabytes from a
+ * few bytes of file, so it is refused past this many elements.
+ */
+export const MAX_FOLD_GROWTH = 2 ** 24;
+
+function checkFoldSize(io: { node: Node; consts: readonly (HostTensor | undefined)[] }, outs: readonly ValueInfo[], where: { file: string; node: string; op: string }): void {
+  // A fold happens only when every input is known before the run.
+  if (io.node.inputs.some((n, k) => n && !io.consts[k])) return;
+  const made = outs.reduce((a, o) => a + elementCount(o.shape), 0);
+  const tensors = [...io.consts, ...[...io.node.attributes.values()].filter((v): v is HostTensor => typeof v === 'object' && !Array.isArray(v) && 'data' in v)];
+  const given = tensors.reduce((a, c) => a + (c?.data.length ?? 0), 0);
+  if (made > Math.max(MAX_FOLD_GROWTH, given)) {
+    throw new CamanimError('resource-limit', `This node would build a constant of ${made} values from ${given} on the host, more than camanim allows (${MAX_FOLD_GROWTH})`, where, 'The model asks for an unreasonably large constant; it may be corrupt or malicious');
+  }
 }
 
 export function inferGraph(graph: Graph, order: readonly Node[], registry: OpRegistry, inputs: ReadonlyMap<string, ValueInfo>): Inferred {
@@ -60,6 +78,7 @@ export function inferGraph(graph: Graph, order: readonly Node[], registry: OpReg
         }
         if (node.outputs[k]) values.set(node.outputs[k], info);
       });
+      if (op.fold) checkFoldSize(io, outs, where);
       const folded = op.fold?.(io, attrs, outs);
       if (folded) {
         folded.forEach((t, k) => node.outputs[k] && consts.set(node.outputs[k], t));
