@@ -7,10 +7,14 @@ import { hostTensor } from '../graph/ir.ts';
 import { constInts, shapeError } from './host.ts';
 import { defineOp, type OpIO } from './op.ts';
 
-function values(io: OpIO): number[] {
+function count(io: OpIO): { start: number; delta: number; n: number } {
   const [start, limit, delta] = [0, 1, 2].map((k) => constInts(io, k)![0]);
   if (delta === 0) throw shapeError(io.node, 'Range delta cannot be 0');
-  const n = Math.max(Math.ceil((limit - start) / delta), 0);
+  return { start, delta, n: Math.max(Math.ceil((limit - start) / delta), 0) };
+}
+
+function values(io: OpIO): number[] {
+  const { start, delta, n } = count(io);
   return Array.from({ length: n }, (_, k) => start + k * delta);
 }
 
@@ -18,6 +22,8 @@ export const range = defineOp<null>({
   type: 'Range',
   constInputs: [0, 1, 2],
   attrs: () => null,
-  shape: (io) => [{ dtype: io.inputs[0]!.dtype, shape: [values(io).length] }],
+  // The shape rule only counts: the values are made by the fold, once the length has passed
+  // the size checks (a huge limit would otherwise exhaust the heap here).
+  shape: (io) => [{ dtype: io.inputs[0]!.dtype, shape: [count(io).n] }],
   fold: (io, _a, outs) => [hostTensor(outs[0].dtype, outs[0].shape, values(io))],
 });
