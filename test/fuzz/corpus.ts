@@ -91,12 +91,15 @@ function conformanceEntries(): CorpusEntry[] {
   return out;
 }
 
-export function loadCorpus(opts: { fixtures?: readonly string[] } = {}): Corpus {
-  const conformance = conformanceEntries();
+export function loadCorpus(opts: { fixtures?: readonly string[]; filter?: RegExp } = {}): Corpus {
+  const keep = (e: CorpusEntry) => !opts.filter || opts.filter.test(e.name);
+  const conformance = conformanceEntries().filter(keep);
   const fixtures = (opts.fixtures ?? FIXTURES).map((f) => join(REPO, 'test', 'fixtures', 'models', `${f}.onnx`))
     .filter((p) => existsSync(p))
-    .map((p) => lazy(p.slice(REPO.length + 1), 'fixture', () => readFileSync(p)));
-  const bundled = existsSync(BUNDLED) ? [lazy('packages/cli/assets/fashion-canvas.onnx', 'bundled', () => readFileSync(BUNDLED))] : [];
+    .map((p) => lazy(p.slice(REPO.length + 1), 'fixture', () => readFileSync(p)))
+    .filter(keep);
+  const bundled = (existsSync(BUNDLED) ? [lazy('packages/cli/assets/fashion-canvas.onnx', 'bundled', () => readFileSync(BUNDLED))] : []).filter(keep);
+  if (conformance.length + fixtures.length + bundled.length === 0) throw new Error(`fuzz: no corpus model matches ${opts.filter}`);
   return { conformance, fixtures, bundled, all: [...conformance, ...fixtures, ...bundled] };
 }
 

@@ -291,6 +291,8 @@ export interface FuzzOptions extends HarnessOptions {
   corpus?: Corpus;
   /** Torchvision fixtures to mutate (default: the three cheapest, see corpus.ts). */
   fixtures?: readonly string[];
+  /** Only corpus models whose name matches (e.g. /pad|resize/). */
+  filter?: RegExp;
 }
 
 /** The mutated model of case (seed, index), reproducible. */
@@ -307,7 +309,7 @@ function inputSeedOf(seed: number, index: number): number {
 }
 
 export async function fuzz(opts: FuzzOptions): Promise<Summary> {
-  const corpus = opts.corpus ?? loadCorpus({ fixtures: opts.fixtures });
+  const corpus = opts.corpus ?? loadCorpus({ fixtures: opts.fixtures, filter: opts.filter });
   const runner = new Runner(opts);
   const cases = opts.cases ?? (opts.minutes ? Infinity : 200);
   const deadline = opts.minutes ? Date.now() + opts.minutes * 60_000 : Infinity;

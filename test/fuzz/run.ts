@@ -1,5 +1,5 @@
 /**
- * `pnpm fuzz [--cases N] [--seed S] [--minutes M] [--timeout SEC] [--fixtures a,b] [--save DIR] [--replay] [--verbose]`:
+ * `pnpm fuzz [--cases N] [--seed S] [--minutes M] [--timeout SEC] [--fixtures a,b] [--filter REGEX] [--save DIR] [--replay] [--verbose]`:
  * mutates ONNX models and checks that camanim either runs them or refuses them with a
  * CamanimError. Failing cases are saved under test/fuzz/regressions/<seed>-<index>.onnx.
  * `--replay` runs the saved regression cases instead. The last line is exactly
@@ -18,6 +18,6 @@ const common = { timeoutMs: (num('--timeout') ?? 120) * 1000, verbose: args.incl
 
 const summary = args.includes('--replay')
   ? await replay(listSaved(), common)
-  : await fuzz({ ...common, seed: num('--seed') ?? Math.floor(Math.random() * 1e6), cases: num('--cases'), minutes: num('--minutes'), saveDir: arg('--save'), fixtures: arg('--fixtures')?.split(',').filter(Boolean) });
+  : await fuzz({ ...common, seed: num('--seed') ?? Math.floor(Math.random() * 1e6), cases: num('--cases'), minutes: num('--minutes'), saveDir: arg('--save'), fixtures: arg('--fixtures')?.split(',').filter(Boolean), filter: arg('--filter') ? new RegExp(arg('--filter')!) : undefined });
 console.log(formatSummary(summary));
 process.exit(summary.records.some((r) => r.failure) ? 1 : 0);
