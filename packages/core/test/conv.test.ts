@@ -85,11 +85,12 @@ function data(t: Case) {
 }
 
 const cases: Case[] = [
-  { name: '3x3 pad 1', x: [1, 3, 9, 9], w: [8, 3, 3, 3], pads: [1, 1, 1, 1] },
   { name: '3x3 stride 2 pad 1, odd size, 16 channels', x: [1, 5, 11, 11], w: [16, 5, 3, 3], strides: [2, 2], pads: [1, 1, 1, 1] },
   { name: 'dilation 2, asymmetric pads, no bias', x: [1, 4, 10, 9], w: [12, 4, 3, 3], dilations: [2, 2], pads: [1, 0, 2, 1], bias: false },
   { name: 'rectangular kernel and strides', x: [1, 3, 12, 10], w: [4, 3, 2, 5], strides: [3, 1], pads: [0, 2, 1, 2] },
   { name: 'groups 2 with 3 outputs per group', x: [1, 4, 7, 7], w: [6, 2, 3, 3], group: 2, pads: [1, 1, 1, 1] },
+  { name: 'groups 3 with 6 outputs per group (padded vec4 channels)', x: [1, 6, 6, 6], w: [18, 2, 3, 3], group: 3, strides: [1, 2], pads: [1, 1, 1, 1] },
+  { name: 'stride 2 with dilation 2', x: [1, 3, 11, 10], w: [4, 3, 3, 3], strides: [2, 2], dilations: [2, 2], pads: [2, 1, 2, 1] },
   { name: 'depthwise 3x3', x: [1, 8, 10, 10], w: [8, 1, 3, 3], group: 8, pads: [1, 1, 1, 1] },
   { name: 'depthwise stride 2, multiplier 2', x: [1, 4, 9, 9], w: [8, 1, 3, 3], group: 4, strides: [2, 2], pads: [1, 1, 1, 1] },
   { name: 'auto_pad SAME_UPPER stride 2', x: [1, 3, 8, 8], w: [4, 3, 3, 3], strides: [2, 2], autoPad: 'SAME_UPPER' },

@@ -4,7 +4,7 @@
  * depthwise ones use it with one channel per invocation. Weights are constants, re-laid out
  * on the host once per model into [group][reduction channel][tap][output channel] padded to
  * whole vec4s. The input gradient is the window kernel over the gradient, once per stride
- * phase; the weight gradient an im2col copy and a GEMM.
+ * phase (a GEMM for pointwise ones); the weight gradient an im2col copy and a GEMM.
  */
 import { indexMapKernel } from './index-map.ts';
 import type { KernelSpec } from './kernel.ts';
@@ -58,10 +58,9 @@ export function packConvWeights(w: ArrayLike<number>, g: ConvGeometry, pad: numb
   for (let grp = 0; grp < g.group; grp++) {
     for (let o = 0; o < co; o++) {
       for (let c = 0; c < ci; c++) {
-        for (let t = 0; t < taps; t++) {
-          const [r, col] = transposed ? [o, c] : [c, o];
-          out[((grp * rows + r) * taps + t) * pad + col] = w[((grp * co + o) * ci + c) * taps + t];
-        }
+        const src = ((grp * co + o) * ci + c) * taps;
+        const dst = transposed ? (grp * rows + o) * taps * pad + c : (grp * rows + c) * taps * pad + o;
+        for (let t = 0; t < taps; t++) out[dst + t * pad] = w[src + t];
       }
     }
   }
