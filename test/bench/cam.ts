@@ -1,0 +1,100 @@
+/**
+ * All-layer CAManim: GradCAM at every spatial layer. camanim does one forward, one backward and
+ * every layer's CAM on the GPU; PyTorch (tools/bench_torch.py, CPU) does it the way
+ * pytorch-grad-cam(-anim) does: one forward + backward per layer with hooks.
+ */
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { computeCams, selectLayers } from '@camanim/cam-methods';
+import { argmax, benchInput, type Context } from './lib/context.ts';
+import { benchTorch, pythonProblem } from './lib/env.ts';
+import { fmtMs, fmtRatio, measure, progress } from './lib/measure.ts';
+import { table, type Table } from './lib/table.ts';
+
+interface TorchCam {
+  mode: string;
+  threads: number;
+  torch: string;
+  points: number;
+  layers: number;
+  class: number;
+  total_ms: number;
+  per_layer_ms: number[];
+  fwd_bwd_ms: number;
+}
+
+/** Writes the benchmark input for tools/bench_torch.py (float32 LE) and returns its path. */
+export function inputFile(): string {
+  const file = join(tmpdir(), `camanim-bench-input-${process.pid}.bin`);
+  const x = benchInput(1).data;
+  writeFileSync(file, Buffer.from(x.buffer, x.byteOffset, x.byteLength));
+  return file;
+}
+
+export async function camSection(ctx: Context): Promise<Table> {
+  const name = ctx.opts.quick ? 'resnet18' : 'resnet50';
+  const t = table(`3. All-layer CAManim: GradCAM at every spatial layer of ${name} (batch 1, 224×224)`, [
+    'engine', 'how', 'layers', 'total', 'per layer', 'torch / camanim', 'measured on',
+  ]);
+  const m = await ctx.model(name);
+  if ('skip' in m) {
+    t.notes.push(`${name}: ${m.skip}`);
+    return t;
+  }
+  const x = benchInput(1);
+  let cls = 0;
+  let ours: number | undefined;
+  const layers = selectLayers(m.model).length;
+  try {
+    const first = await m.model.run(x);
+    cls = argmax((await first.read(m.model.graph.outputs[0].name)).data);
+    first.dispose();
+    progress(`cam ${name}: camanim forward + backward + GradCAM at ${layers} layers (class ${cls})`);
+    const timing = await measure(async () => {
+      const run = await m.model.run(x);
+      const stack = await computeCams(run, { method: 'gradcam', target: { class: cls } });
+      if (stack.layers.length !== layers) throw new Error(`computeCams gave ${stack.layers.length} layers, expected ${layers}`);
+      run.dispose();
+    }, { reps: ctx.reps(3, 2), budgetMs: ctx.budget(30_000), label: `camanim cam ${name}` });
+    ours = timing.median;
+    t.rows.push(['camanim', '1 fwd + 1 bwd + all CAMs on the GPU, maps read back', String(layers), `${fmtMs(timing.median)} (n=${timing.reps})`, fmtMs(timing.median / layers), '1×', `Dawn ${ctx.adapter}`]);
+  } catch (e) {
+    t.notes.push(`camanim failed: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const problem = pythonProblem();
+  if (problem) {
+    t.notes.push(`PyTorch not measured: ${problem}`);
+    return t;
+  }
+  const input = inputFile();
+  // lib (the pytorch-grad-cam way) over every layer; lean over an evenly spread subset, extrapolated
+  const runs = [{ mode: 'lib', subset: undefined }, { mode: 'lean', subset: ctx.opts.quick ? undefined : 24 }] as const;
+  for (const { mode, subset } of runs) {
+    progress(`cam ${name}: PyTorch CPU, per-layer GradCAM (${mode}${subset ? `, ${subset} layers` : ''})`);
+    try {
+      const r = await benchTorch<TorchCam>(['cam', '--model', name, '--input', input, '--class', String(cls), '--mode', mode, ...(subset ? ['--layers', String(subset)] : [])]);
+      if (r.points !== layers) t.notes.push(`PyTorch found ${r.points} spatial layers, camanim explains ${layers}.`);
+      const per = r.total_ms / r.layers;
+      const total = r.layers === r.points ? r.total_ms : per * r.points;
+      const how = mode === 'lib'
+        ? 'pytorch-grad-cam way: per layer 1 fwd + 1 bwd (weight grads on) + its CAM'
+        : 'lean per-layer: params frozen, bwd stops at the layer';
+      t.rows.push([
+        `PyTorch ${r.torch} CPU (${mode})`, how, r.layers === r.points ? String(r.layers) : `${r.layers} of ${r.points}, extrapolated`,
+        r.layers === r.points ? fmtMs(total) : `${fmtMs(total)} (${fmtMs(r.total_ms)} measured)`, fmtMs(per),
+        ours ? fmtRatio(total / ours) : 'n/a', `CPU, torch.set_num_threads(${r.threads})`,
+      ]);
+      if (mode === 'lib') t.notes.push(`PyTorch one plain forward+backward: ${fmtMs(r.fwd_bwd_ms)} (median of 3).`);
+      if (r.layers !== r.points) t.notes.push(`PyTorch (${mode}) measured ${r.layers} layers spread evenly over the ${r.points}; total = per-layer time × ${r.points} (linear extrapolation).`);
+    } catch (e) {
+      t.notes.push(`PyTorch (${mode}) failed: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  t.notes.push(
+    'camanim: model.run + computeCams(run, { method: "gradcam" }) over every spatial layer (backward keeps those layers\' gradients; weights, weighted sums and bilinear upsampling on the GPU; raw and 224×224 maps read back).',
+    `PyTorch: tools/bench_torch.py cam, torchvision ${name} with the same weights and input as the ONNX model; hooks on the same layers (Conv(+folded BN) / ReLU / residual Add / MaxPool outputs); each layer: forward, zero_grad, backward of logit[${cls}], GradCAM (mean-gradient weights, ReLU, bilinear to 224, min-max); one run over all layers after one warm-up layer.`,
+    'Target: torch (pytorch-grad-cam way) / camanim ≥ 5×.',
+  );
+  return t;
+}

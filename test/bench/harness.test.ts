@@ -1,0 +1,53 @@
+/** The benchmark harness's own logic (no timing): statistics, subsets, tables, inputs. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BENCH_DIR } from './lib/env.ts';
+import { fmtMs, fmtRatio, measure, median, randomInput } from './lib/measure.ts';
+import { render, table } from './lib/table.ts';
+import { spread } from './road.ts';
+
+describe('bench harness', () => {
+  it('median of odd and even counts', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
+  });
+
+  it('measure: warm-up runs are not samples; the budget stops repetitions after minReps', async () => {
+    let calls = 0;
+    const t = await measure(async () => void calls++, { warmup: 2, reps: 5 });
+    expect(calls).toBe(7);
+    expect(t.reps).toBe(5);
+    expect(t.warmup).toHaveLength(2);
+    calls = 0;
+    const slow = await measure(() => new Promise((r) => setTimeout(r, 5)).then(() => void calls++), { warmup: 0, reps: 10, minReps: 2, budgetMs: 1 });
+    expect(slow.reps).toBe(2);
+  });
+
+  it('spread picks k indices evenly, ends included, the middle for one', () => {
+    expect(spread(119, 4)).toEqual([0, 39, 79, 118]);
+    expect(spread(46, 1)).toEqual([22]);
+    expect(spread(3, 8)).toEqual([0, 1, 2]);
+  });
+
+  it('renders a markdown table with notes', () => {
+    const t = table('T', ['a', 'bb']);
+    t.rows.push(['1', '2']);
+    t.notes.push('note');
+    expect(render(t)).toBe('### T\n\n| a | bb |\n|---|----|\n| 1 | 2  |\n\n- note\n');
+    expect(fmtMs(1234)).toBe('1.23 s');
+    expect(fmtMs(12.34)).toBe('12.3 ms');
+    expect(fmtRatio(5.432)).toBe('5.43×');
+  });
+
+  it('the page generates the same input as Node (page/bench.js randomInput)', () => {
+    const src = readFileSync(join(BENCH_DIR, 'page', 'bench.js'), 'utf8');
+    const fn = src.slice(src.indexOf('function randomInput'), src.indexOf('async function timed'));
+    const pageRandom = new Function(`${fn}; return randomInput;`)() as (n: number, seed?: number) => Float32Array;
+    const a = randomInput(1000);
+    expect(Array.from(pageRandom(1000))).toEqual(Array.from(a));
+    expect(Math.min(...a)).toBeGreaterThanOrEqual(-1);
+    expect(Math.max(...a)).toBeLessThan(1);
+  });
+});

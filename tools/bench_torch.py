@@ -1,0 +1,383 @@
+#!/usr/bin/python3
+"""PyTorch-on-the-CPU reference timings for `pnpm bench` (test/bench/): CAManim done the
+per-layer way, and ybROAD with the reference (sparse direct solve) imputation.
+
+Usage (Debian's /usr/bin/python3 with python3-torch, python3-torchvision, python3-scipy):
+
+  /usr/bin/python3 tools/bench_torch.py layers --model resnet50
+  /usr/bin/python3 tools/bench_torch.py cam  --model resnet50 [--layers N] [--mode lib|lean] [--input x.bin]
+  /usr/bin/python3 tools/bench_torch.py road --model resnet50 --subset 0,17,34 [--input x.bin] [--class K]
+
+Prints ONE JSON object on stdout (progress on stderr). torch.set_num_threads(2) unless
+--threads says otherwise.
+
+The model is torchvision's architecture with the same seed and random-init preparation as
+`tools/export_models.py --full` (tools/fixtures/prepare.py), so its weights are those of
+bench-models/<name>.onnx (up to BatchNorm-recalibration rounding) and the CAMs and ROAD scores
+can be compared with camanim's.
+
+Layers ("points"): the module outputs that are spatial layers of the ONNX export, in execution
+order: every Conv2d output (or, where a BatchNorm2d follows it, the BatchNorm2d output, since
+the export folds BN into the Conv), every ReLU call's output, every residual Add (the input of a
+ReLU that is an addition), every MaxPool2d output. For torchvision ResNets this is exactly the
+ONNX model's set of spatial node outputs (ResNet-50: 53 Conv + 49 Relu + 16 Add + 1 MaxPool).
+
+cam: one forward + one backward + the GradCAM of that layer, for each layer in turn, the way
+pytorch-grad-cam (and so CAManim's pytorch-grad-cam-anim) does it:
+  --mode lib  (default) what the library does: parameters keep requires_grad, so every backward
+              runs to the first layer and computes weight gradients too (model.zero_grad();
+              output[:, k].sum().backward(retain_graph=True)); forward hook on the layer stores
+              the activation and registers a tensor hook for its gradient.
+  --mode lean the cheapest per-layer variant: parameters frozen, the hooked output is detached
+              and made to require grad, so each backward stops at the layer.
+The GradCAM itself: w = mean_ij(dA), cam = ReLU(sum_c w_c A_c), bilinear to 224, min-max scaled.
+
+road: for each layer of --subset (indices into the point list): its GradCAM (not timed, one
+pass for all subset layers), then, timed, ROAD at 20/40/60/80 % MoRF and LeRF as
+pytorch-grad-cam's ROADMostRelevantFirst/LeastRelevantFirst do it: per percentile and order one
+noisy linear imputation (Rong et al. 2022: removed pixels = weighted mean of their 8 neighbours,
+1/6 direct, 1/12 diagonal; one sparse system for all removed pixels, solved with
+scipy.sparse.linalg.spsolve for the 3 channels at once; noise 0) and one forward (batch 1,
+no_grad) for the softmax probability of the class. Pixels are ranked like camanim does
+(pre-ReLU CAM at input size, value descending, ties by index; exactly round(p*HW/100) removed).
+"""
+import argparse
+import json
+import os
+import sys
+import time
+import zlib
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixtures.models import full_spec  # noqa: E402
+from fixtures.prepare import prepare  # noqa: E402
+
+SIZE = 224
+NEIGHBOURS = [(-1, -1, 1 / 12), (-1, 0, 1 / 6), (-1, 1, 1 / 12), (0, -1, 1 / 6),
+              (0, 1, 1 / 6), (1, -1, 1 / 12), (1, 0, 1 / 6), (1, 1, 1 / 12)]
+
+
+def log(msg):
+    print(f"[bench_torch] {msg}", file=sys.stderr, flush=True)
+
+
+def build(name):
+    """Same seed and preparation as export_models.export_one(full_spec(name), with_grads=False)."""
+    seed = zlib.crc32(name.encode()) & 0x7FFFFFFF
+    torch.manual_seed(seed)
+    spec = full_spec(name)
+    model = spec.build()
+    model, _ = prepare(model, spec.size, seed, batches=2, batch_size=4)
+    model.eval()
+    for m in model.modules():  # prepare() already does this; hooks must see unmodified outputs
+        if hasattr(m, "inplace") and isinstance(m.inplace, bool):
+            m.inplace = False
+    return model
+
+
+def load_input(path):
+    if path:
+        x = np.fromfile(path, dtype="<f4")
+        return torch.from_numpy(x.copy()).reshape(1, 3, SIZE, SIZE)
+    return torch.rand(1, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(1)) * 2 - 1
+
+
+# ------------------------------------------------------------------ layer points
+
+class Point:
+    """One spatial layer: the output of the k-th call of a module ('out'), or the input of the
+    k-th call of a ReLU that is a residual addition ('add')."""
+
+    def __init__(self, kind, module, name, call, shape):
+        self.kind, self.module, self.name, self.call, self.shape = kind, module, name, call, shape
+
+    def label(self):
+        return f"{self.name}#{self.call}" + (":add" if self.kind == "add" else "")
+
+
+def discover_points(model, x):
+    points = []
+    calls = {}
+    last = {"tensor": None}
+    handles = []
+    names = {m: n for n, m in model.named_modules()}
+
+    def count(m):
+        calls[m] = calls.get(m, 0) + 1
+        return calls[m] - 1
+
+    def on_out(m, inputs, out):
+        k = count(m)
+        if isinstance(m, nn.BatchNorm2d) and points and points[-1].kind == "out" \
+                and isinstance(points[-1].module, nn.Conv2d) and inputs[0] is last["tensor"]:
+            points.pop()  # Conv + BN: one fused Conv in the ONNX export
+        points.append(Point("out", m, names[m], k, tuple(out.shape)))
+        last["tensor"] = out
+
+    def on_relu_in(m, inputs):
+        x0 = inputs[0]
+        if x0.grad_fn is not None and type(x0.grad_fn).__name__.startswith("AddBackward"):
+            points.append(Point("add", m, names[m], calls.get(m, 0), tuple(x0.shape)))
+
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.BatchNorm2d, nn.ReLU, nn.MaxPool2d)):
+            handles.append(m.register_forward_hook(on_out))
+        if isinstance(m, nn.ReLU):
+            handles.append(m.register_forward_pre_hook(on_relu_in))
+    with torch.enable_grad():
+        xg = x.clone().requires_grad_(True)  # so Add outputs have a grad_fn to recognize
+        model(xg)
+    for h in handles:
+        h.remove()
+    return [p for p in points if len(p.shape) == 4 and p.shape[2] * p.shape[3] > 1]
+
+
+def hook_point(p, fn):
+    """Calls fn(tensor) at point p during the next forward; fn may return a replacement."""
+    state = {"calls": 0}
+
+    if p.kind == "out":
+        def hook(_m, _inputs, out):
+            k = state["calls"]
+            state["calls"] += 1
+            if k == p.call:
+                return fn(out)
+            return None
+        return p.module.register_forward_hook(hook)
+
+    def pre(_m, inputs):
+        k = state["calls"]
+        state["calls"] += 1
+        if k == p.call:
+            r = fn(inputs[0])
+            return (r,) if r is not None else None
+        return None
+    return p.module.register_forward_pre_hook(pre)
+
+
+# ------------------------------------------------------------------ GradCAM
+
+def gradcam_from(a, g):
+    w = g.mean(dim=(2, 3), keepdim=True)
+    raw = (w * a).sum(dim=1, keepdim=True)  # before ReLU
+    up = F.interpolate(raw, size=(SIZE, SIZE), mode="bilinear", align_corners=False)
+    return raw, up
+
+
+def scaled(cam):
+    cam = F.relu(cam)
+    lo, hi = cam.amin(dim=(1, 2, 3), keepdim=True), cam.amax(dim=(1, 2, 3), keepdim=True)
+    return (cam - lo) / (hi - lo + 1e-7)
+
+
+def cam_one_layer(model, x, p, cls, mode):
+    """One forward + one backward + this layer's GradCAM (pytorch-grad-cam's per-call work)."""
+    store = {}
+
+    def grab(t):
+        if mode == "lean":  # cut the graph here: backward stops at this layer
+            t = t.detach().requires_grad_(True).clone()  # non-leaf: later in-place ops are fine
+        store["a"] = t
+        t.register_hook(lambda g: store.__setitem__("g", g))
+        return t if mode == "lean" else None
+
+    h = hook_point(p, grab)
+    try:
+        out = model(x)
+        model.zero_grad(set_to_none=True)
+        out[:, cls].sum().backward(retain_graph=(mode == "lib"))
+    finally:
+        h.remove()
+    with torch.no_grad():
+        _, up = gradcam_from(store["a"].detach(), store["g"])
+        return scaled(up)
+
+
+def run_cam(args):
+    model = build(args.model)
+    x = load_input(args.input)
+    points = discover_points(model, x)
+    log(f"{args.model}: {len(points)} spatial layers (module outputs)")
+    if args.mode == "lean":
+        for q in model.parameters():
+            q.requires_grad_(False)
+    with torch.no_grad():
+        cls = int(model(x).argmax(1)) if args.cls is None else args.cls
+    use = points if args.layers is None else pick(points, args.layers)
+    # warm-up: one layer
+    cam_one_layer(model, x, use[-1], cls, args.mode)
+    per = []
+    t0 = time.perf_counter()
+    for i, p in enumerate(use):
+        t = time.perf_counter()
+        cam_one_layer(model, x, p, cls, args.mode)
+        per.append((time.perf_counter() - t) * 1000)
+        if (i + 1) % 10 == 0 or i + 1 == len(use):
+            log(f"cam {args.mode}: {i + 1}/{len(use)} layers, {sum(per) / 1000:.1f} s")
+    total = (time.perf_counter() - t0) * 1000
+    # one plain forward+backward for reference
+    fb = []
+    for _ in range(3):
+        t = time.perf_counter()
+        out = model(x) if args.mode == "lib" else model(x.clone().requires_grad_(True))
+        model.zero_grad(set_to_none=True)
+        out[:, cls].sum().backward()
+        fb.append((time.perf_counter() - t) * 1000)
+    return {
+        "mode": args.mode, "model": args.model, "threads": torch.get_num_threads(), "torch": torch.__version__,
+        "points": len(points), "layers": len(use), "class": cls,
+        "total_ms": total, "per_layer_ms": per, "fwd_bwd_ms": sorted(fb)[1],
+    }
+
+
+def pick(points, n):
+    """n layers spread evenly over the point list (all of them when n >= len)."""
+    if n >= len(points):
+        return points
+    idx = np.unique(np.round(np.linspace(0, len(points) - 1, n)).astype(int))
+    return [points[i] for i in idx]
+
+
+# ------------------------------------------------------------------ ROAD
+
+def impute(img, removed):
+    """Noisy linear imputation with noise 0: img [C, H, W] (float64), removed [H*W] bool."""
+    c, h, w = img.shape
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.linalg import spsolve
+    idx = np.flatnonzero(removed)
+    n = len(idx)
+    vid = np.full(h * w, -1, dtype=np.int64)
+    vid[idx] = np.arange(n)
+    ys, xs = np.divmod(idx, w)
+    flat = img.reshape(c, -1)
+    diag = np.zeros(n)
+    b = np.zeros((n, c))
+    rows, cols, vals = [np.arange(n)], [np.arange(n)], []
+    for dy, dx, wt in NEIGHBOURS:
+        ny, nx = ys + dy, xs + dx
+        valid = (ny >= 0) & (ny < h) & (nx >= 0) & (nx < w)
+        q = np.where(valid, ny * w + nx, 0)
+        is_removed = valid & removed[q]
+        kept = valid & ~is_removed
+        diag[valid] += wt
+        r = np.flatnonzero(is_removed)
+        rows.append(r)
+        cols.append(vid[q[r]])
+        vals.append(np.full(len(r), -wt))
+        k = np.flatnonzero(kept)
+        b[k] += wt * flat[:, q[k]].T
+    a = coo_matrix((np.concatenate([diag] + vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)).tocsc()
+    sol = spsolve(a, b)
+    out = flat.copy()
+    out[:, idx] = sol.reshape(n, c).T
+    return out.reshape(c, h, w)
+
+
+def rank(cam):
+    """Pixel indices, most relevant first (value descending, ties by index ascending)."""
+    idx = np.arange(cam.size)
+    return np.lexsort((idx, -cam.astype(np.float64)))
+
+
+def removal(ranked, order, p):
+    n = len(ranked)
+    k = int(round(p / 100 * n))
+    m = np.zeros(n, dtype=bool)
+    m[ranked[:k] if order == "morf" else ranked[n - k:]] = True
+    return m
+
+
+def run_road(args):
+    model = build(args.model)
+    for q in model.parameters():
+        q.requires_grad_(False)
+    x = load_input(args.input)
+    points = discover_points(model, x)
+    subset = [int(s) for s in args.subset.split(",")] if args.subset else list(range(len(points)))
+    percentiles = [float(p) for p in args.percentiles.split(",")]
+    with torch.no_grad():
+        logits = model(x)
+    cls = int(logits.argmax(1)) if args.cls is None else args.cls
+    base = float(torch.softmax(logits, 1)[0, cls])
+    # GradCAMs of the subset layers (not timed): one forward + backward hooking all of them
+    store, handles = {}, []
+    for i in subset:
+        def grab(t, i=i):
+            store[i] = t
+        handles.append(hook_point(points[i], grab))
+    out = model(x.clone().requires_grad_(True))
+    for h in handles:
+        h.remove()
+    acts = [store[i] for i in subset]
+    grads = torch.autograd.grad(out[0, cls], acts, allow_unused=True)
+    cams = []
+    with torch.no_grad():
+        for a, g in zip(acts, grads):
+            if g is None:
+                g = torch.zeros_like(a)
+            _, up = gradcam_from(a.detach(), g)
+            cams.append(up[0, 0].numpy().reshape(-1))
+    log(f"road: {len(subset)} of {len(points)} layers, class {cls}, base p={base:.4f}")
+    img = x[0].double().numpy()
+    t_impute = t_forward = 0.0
+    series = []
+    t0 = time.perf_counter()
+    for j, (i, cam) in enumerate(zip(subset, cams)):
+        ranked = rank(cam)
+        scores = {"morf": [], "lerf": []}
+        for p in percentiles:
+            for order in ("morf", "lerf"):
+                t = time.perf_counter()
+                imputed = impute(img, removal(ranked, order, p))
+                t_impute += time.perf_counter() - t
+                t = time.perf_counter()
+                with torch.no_grad():
+                    prob = float(torch.softmax(model(torch.from_numpy(imputed).float()[None]), 1)[0, cls])
+                t_forward += time.perf_counter() - t
+                scores[order].append(prob - base)
+        combined = [(lv - mv) / 2 for mv, lv in zip(scores["morf"], scores["lerf"])]
+        series.append({"index": i, "layer": points[i].label(), "morf": scores["morf"], "lerf": scores["lerf"],
+                       "road": sum(combined)})
+        log(f"road: layer {j + 1}/{len(subset)} ({points[i].label()}) road {sum(combined):+.4f}, "
+            f"{time.perf_counter() - t0:.1f} s")
+    total = (time.perf_counter() - t0) * 1000
+    return {
+        "model": args.model, "threads": torch.get_num_threads(), "torch": torch.__version__,
+        "points": len(points), "subset": subset, "class": cls, "percentiles": percentiles,
+        "total_ms": total, "impute_ms": t_impute * 1000, "forward_ms": t_forward * 1000,
+        "imputations": len(subset) * len(percentiles) * 2, "series": series,
+    }
+
+
+def run_layers(args):
+    model = build(args.model)
+    points = discover_points(model, load_input(None))
+    return {"model": args.model, "points": [{"layer": p.label(), "shape": list(p.shape)} for p in points]}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("what", choices=["layers", "cam", "road"])
+    ap.add_argument("--model", default="resnet50")
+    ap.add_argument("--input", default=None, help="float32 LE [1,3,224,224] (default: seeded uniform)")
+    ap.add_argument("--class", dest="cls", type=int, default=None, help="target class (default: argmax)")
+    ap.add_argument("--layers", type=int, default=None, help="cam: this many layers, spread evenly (default all)")
+    ap.add_argument("--mode", choices=["lib", "lean"], default="lib")
+    ap.add_argument("--subset", default=None, help="road: comma-separated layer indices (default all)")
+    ap.add_argument("--percentiles", default="20,40,60,80")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    result = {"layers": run_layers, "cam": run_cam, "road": run_road}[args.what](args)
+    json.dump(result, sys.stdout)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()
