@@ -52,7 +52,7 @@ export class Run {
     const shapes = new Map(model.inputs.map((i) => [i.name, [...feeds[i.name].shape]]));
     const { inferred, full, bytes } = model.planFor(shapes);
     const rt = model.runtime;
-    checkBudget(opts.retain === 'outputs' ? 0 : bytes, rt.pool.stats().liveBytes, model.memory, 'This forward pass', model.source);
+    checkBudget(opts.retain === 'outputs' ? 0 : bytes, rt.stats().liveBytes, model.memory, 'This forward pass', model.source);
     const env = new Map<string, GpuTensor>();
     const owned: GpuTensor[] = [];
     for (const i of model.inputs) {
@@ -187,7 +187,7 @@ export class Run {
       plan = buildBackwardPlan(this.plan, this.sources, { target: output, keep: opts.layers, weights: !!opts.weights, mode: opts.mode ?? 'standard' }, this.model.graph.opset, this.model.source);
       cache.set(key, plan);
     }
-    checkBudget(plan.slots.reduce((a, n, s) => a + (plan.transient.has(s) ? 0 : n * 4), 0), this.model.runtime.pool.stats().liveBytes, this.model.memory, 'This backward pass', this.model.source);
+    checkBudget(plan.slots.reduce((a, n, s) => a + (plan.transient.has(s) ? 0 : n * 4), 0), this.model.runtime.stats().liveBytes, this.model.memory, 'This backward pass', this.model.source);
     return Gradients.execute(this, plan, seed.grad, seed.scores);
   }
 

@@ -135,9 +135,9 @@ describe('bad run inputs', () => {
   it('a run over the memory budget fails before allocating', async () => {
     const rt = await testRuntime();
     const m = await loadModel(encodeModel(tinyCnn()), { runtime: rt, memoryBudget: 100 });
-    const before = rt.pool.stats().live;
+    const before = rt.stats().live;
     await expect(m.run({ data: new Float32Array(18 * 64), shape: [64, 2, 3, 3] })).rejects.toThrow(/over the budget/);
-    expect(rt.pool.stats().live).toBe(before);
+    expect(rt.stats().live).toBe(before);
   });
   it('a tensor larger than one binding is refused at plan time', async () => {
     const m = await loadModel(encodeModel(tinyCnn()), { runtime: await testRuntime() });

@@ -17,10 +17,10 @@ describe('no leaks', () => {
       m.dispose();
     };
     await cycle();
-    const after1 = rt.pool.stats();
+    const after1 = rt.stats();
     const heap1 = process.memoryUsage().heapUsed;
     for (let i = 0; i < 99; i++) await cycle();
-    const after100 = rt.pool.stats();
+    const after100 = rt.stats();
     expect(after100.live).toBe(after1.live);
     expect(after100.liveBytes).toBe(after1.liveBytes);
     expect(after100.pooled + after100.live).toBe(after1.pooled + after1.live);

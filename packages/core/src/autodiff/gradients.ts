@@ -34,7 +34,7 @@ export class Gradients {
     const scratch = new Map<string, GpuTensor>();
     const dispatches: Dispatch[] = [];
     try {
-      rt.writeBuffer(acquire(plan.seedSlot), seed);
+      slots.set(plan.seedSlot, rt.upload(seed, [seed.length], 'grad:seed').buffer);
       plan.steps.forEach((step, k) => {
         if (k > 0 && plan.steps[k - 1].group !== step.group) {
           for (const t of scratch.values()) rt.release(t);
@@ -43,16 +43,17 @@ export class Gradients {
         const buffers = step.buffers.map((b) => bufferOf(b, run, acquire, scratch));
         dispatches.push({ kernel: step.kernel, buffers });
         for (const b of step.buffers) {
-          if (b.kind === 'grad' && last.get(b.slot) === k && plan.transient.has(b.slot) && !released.has(b.slot)) {
+          // The seed came from the upload pool: it may only go back after the submit.
+          if (b.kind === 'grad' && b.slot !== plan.seedSlot && last.get(b.slot) === k && plan.transient.has(b.slot) && !released.has(b.slot)) {
             released.add(b.slot);
-            rt.pool.release(slots.get(b.slot)!);
+            rt.releaseBuffer(slots.get(b.slot)!);
           }
         }
       });
       for (const t of scratch.values()) rt.release(t);
       await rt.run(dispatches, 'backward');
     } catch (e) {
-      for (const [slot, b] of slots) if (!released.has(slot)) rt.pool.release(b);
+      for (const [slot, b] of slots) if (!released.has(slot)) rt.releaseBuffer(b);
       throw e;
     }
     const tensors = new Map<string, GpuTensor>();
@@ -60,7 +61,7 @@ export class Gradients {
     const owned: GPUBuffer[] = [];
     for (const [slot, b] of slots) {
       if (released.has(slot)) continue;
-      if (plan.transient.has(slot)) rt.pool.release(b);
+      if (plan.transient.has(slot)) rt.releaseBuffer(b);
       else owned.push(b);
     }
     return new Gradients(run, tensors, owned, scores);
@@ -89,7 +90,7 @@ export class Gradients {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const b of this.owned) this.run.model.runtime.pool.release(b);
+    for (const b of this.owned) this.run.model.runtime.releaseBuffer(b);
     this.tensors.clear();
   }
 

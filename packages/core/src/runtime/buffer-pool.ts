@@ -26,25 +26,19 @@ export class BufferPool {
    */
   constructor(private readonly device: GPUDevice, private readonly maxBufferSize: number, private readonly poison = false) {}
 
-  /**
-   * A buffer of at least `bytes`. `fresh` skips recycled buffers: data written to it from the
-   * host (queue.writeBuffer) lands before the pass being recorded runs, and a recycled buffer
-   * may still be used earlier in that pass.
-   */
-  acquire(bytes: number, label = '', fresh = false): GPUBuffer {
+  acquire(bytes: number, label = ''): GPUBuffer {
     const size = Math.max(256, Math.ceil(bytes / 256) * 256);
     if (size > this.maxBufferSize) {
       throw new CamanimError('resource-limit', `A buffer of ${size} bytes is larger than this device allows (${this.maxBufferSize})`, { tensor: label }, 'Use a smaller batch or input size');
     }
-    const list = fresh ? undefined : this.free.get(size);
+    const list = this.free.get(size);
     let buf = list?.pop();
     if (buf) {
       this.pooledCount--;
       this.pooledBytes -= size;
     } else {
       buf = this.device.createBuffer({ size, usage: USAGE, label });
-      // Only fresh buffers: a recycled one may still be read by a pass being recorded, and a
-      // queued write would land before that pass runs. Its stale contents are garbage enough.
+      // Recycled buffers keep stale contents, garbage enough for the same purpose.
       if (this.poison) this.device.queue.writeBuffer(buf, 0, new Float32Array(size / 4).fill(NaN));
     }
     this.sizes.set(buf, size);

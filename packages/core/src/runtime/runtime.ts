@@ -4,7 +4,7 @@
  */
 import type { KernelSpec } from '@camanim/shaders';
 import { CamanimError } from '../errors.ts';
-import { BufferPool } from './buffer-pool.ts';
+import { BufferPool, type PoolStats } from './buffer-pool.ts';
 import type { Device } from './device.ts';
 import type { GpuTensor, TensorData } from './tensor.ts';
 
@@ -15,12 +15,20 @@ export interface Dispatch {
 }
 
 export class Runtime {
+  /** Buffers kernels write; recycled while a pass is being recorded. */
   readonly pool: BufferPool;
+  /**
+   * Buffers the host writes (inputs, constants). Kept apart because a host write is queued
+   * ahead of the pass being recorded: it must never land in a buffer that pass still uses,
+   * and these are only released when their owner is disposed, never mid-recording.
+   */
+  readonly uploads: BufferPool;
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
 
   constructor(readonly device: Device) {
     const poison = typeof process !== 'undefined' && process.env?.CAMANIM_POISON_BUFFERS === '1';
     this.pool = new BufferPool(device.gpu, device.limits.maxBufferSize, poison);
+    this.uploads = new BufferPool(device.gpu, device.limits.maxBufferSize, poison);
   }
 
   get gpu(): GPUDevice {
@@ -48,17 +56,15 @@ export class Runtime {
     return this.pipelines.size;
   }
 
-  createTensor(shape: readonly number[], label = '', fresh = false): GpuTensor {
+  createTensor(shape: readonly number[], label = ''): GpuTensor {
     const elements = shape.reduce((a, b) => a * b, 1);
-    return { buffer: this.pool.acquire(elements * 4, label, fresh), shape: [...shape] };
+    return { buffer: this.pool.acquire(elements * 4, label), shape: [...shape] };
   }
 
-  /**
-   * A tensor holding `data`. Always a fresh buffer: the write is queued ahead of any pass
-   * still being recorded, which may use a recycled buffer until its last step.
-   */
+  /** A tensor holding `data`, from the upload pool (see `uploads`). */
   upload(data: Float32Array, shape: readonly number[], label = ''): GpuTensor {
-    const t = this.createTensor(shape, label, true);
+    const elements = shape.reduce((a, b) => a * b, 1);
+    const t = { buffer: this.uploads.acquire(elements * 4, label), shape: [...shape] };
     this.writeBuffer(t.buffer, data);
     return t;
   }
@@ -68,8 +74,21 @@ export class Runtime {
     if (data.byteLength) this.gpu.queue.writeBuffer(buffer, offsetBytes, data.buffer, data.byteOffset, data.byteLength);
   }
 
+  /** Returns a tensor's buffer to whichever pool it came from. */
   release(t: GpuTensor): void {
-    this.pool.release(t.buffer);
+    this.releaseBuffer(t.buffer);
+  }
+
+  releaseBuffer(b: GPUBuffer): void {
+    this.pool.release(b);
+    this.uploads.release(b);
+  }
+
+  /** Both pools together: what the leak test and the memory budget look at. */
+  stats(): PoolStats {
+    const a = this.pool.stats();
+    const b = this.uploads.stats();
+    return { live: a.live + b.live, liveBytes: a.liveBytes + b.liveBytes, pooled: a.pooled + b.pooled, pooledBytes: a.pooledBytes + b.pooledBytes };
   }
 
   /** Records every dispatch into one compute pass and submits it; no CPU round trips between kernels. */
