@@ -87,7 +87,7 @@ export function inferGraph(graph: Graph, order: readonly Node[], registry: OpReg
       }
     } catch (e) {
       if (isCamanimError(e)) {
-        if (!e.where.node) throw new CamanimError(e.code, e.what, { ...where, ...e.where }, e.hint, { cause: e });
+        if (!e.where.node || !e.where.file) throw new CamanimError(e.code, e.what, { ...where, ...e.where }, e.hint, { cause: e });
         throw e;
       }
       throw new CamanimError('bad-model', `Shape inference failed: ${(e as Error).message}`, where, 'The model may be corrupt or use an unsupported variant of this op', { cause: e });
