@@ -105,11 +105,12 @@ export const conv = defineOp<Attrs>({
       }
     }
     if (io.wanted[1]) {
-      const { cols, dy, kernels } = convGradWeightKernels(g);
-      const [im2col, ...rest] = kernels;
-      steps.push({ kernel: im2col, args: [input(0), scratch(0, cols)] });
-      if (dy) steps.push({ kernel: rest.shift()!, args: [gradOutput(0), scratch(1, dy)] });
-      steps.push({ kernel: rest[0], args: [dy ? scratch(1, dy) : gradOutput(0), scratch(0, cols), gradInput(1)] });
+      const w = convGradWeightKernels(g);
+      const cols = scratch(0, w.cols);
+      steps.push({ kernel: w.im2col, args: [input(0), cols] });
+      const dy = w.dyT ? scratch(1, w.dyT.elements) : gradOutput(0);
+      if (w.dyT) steps.push({ kernel: w.dyT.kernel, args: [gradOutput(0), dy] });
+      steps.push({ kernel: w.gemm, args: [dy, cols, gradInput(1)] });
     }
     if (io.wanted[2]) {
       const shape = [g.n, g.cout, g.oh, g.ow];
