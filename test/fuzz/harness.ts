@@ -357,6 +357,14 @@ export async function replay(paths: readonly string[], opts: HarnessOptions = {}
   return runner.finish();
 }
 
+function countBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const x of xs) m.set(key(x), (m.get(key(x)) ?? 0) + 1);
+  return m;
+}
+
+const corpusKind = (source: string) => (source.includes('fixtures/') ? 'fixture' : source.includes('assets/') ? 'bundled' : 'conformance');
+
 /** The summary block; its last line is exactly `fuzz: N passed, M failed`. */
 export function formatSummary(s: Summary): string {
   const failed = s.records.filter((r) => r.failure);
@@ -370,7 +378,7 @@ export function formatSummary(s: Summary): string {
   const lines = [
     '',
     `fuzz summary: ${s.records.length} cases in ${s.seconds.toFixed(1)} s on ${s.adapter || 'unknown adapter'}`,
-    `  worked (load, run, backward): ${ok}`,
+    `  worked (load, run, backward): ${ok}${ok ? ` (${[...countBy(s.records.filter((r) => r.outcome?.status === 'ok' && !r.failure), (r) => corpusKind(r.source))].map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}`,
     `  refused with a CamanimError:  ${rejected.length}${byCode.size ? ` (${[...byCode].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}`,
   ];
   if (wrapped.length) {

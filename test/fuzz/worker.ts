@@ -53,6 +53,8 @@ function feedsFor(model: Model, rng: Rng): Record<string, { data: Float32Array; 
   const feeds: Record<string, { data: Float32Array; shape: number[] }> = {};
   for (const input of model.inputs) {
     const shape = input.shape.map((d) => (d >= 0 && Number.isFinite(d) ? d : rng.range(1, 6)));
+    // Any batch size is allowed: sometimes run 2 or 3 images at once.
+    if (shape.length && rng.chance(0.25)) shape[0] = rng.range(2, 3);
     const n = shape.reduce((a, b) => a * b, 1);
     const data = new Float32Array(Number.isSafeInteger(n) && n <= MAX_INPUT_ELEMENTS ? n : 1);
     for (let k = 0; k < data.length; k++) data[k] = rng.next() * 2 - 1;
