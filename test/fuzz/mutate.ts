@@ -248,7 +248,8 @@ function mutateExternal(t: TensorProto, rng: Rng, log: string[], files: Files): 
   if (rng.chance(0.1)) entries.push({ key: 'location', value: rng.pick(LOCATIONS) });
   if (rng.chance(0.1)) entries.push({ key: 'checksum', value: 'deadbeef' });
   t.externalData = entries;
-  t.dataLocation = rng.pick([1, 1, 1, 1, 2, 99]);
+  // Codes past the enum (2, 99) on purpose.
+  t.dataLocation = rng.pick([1, 1, 1, 1, 2, 99]) as onnxProto.onnx.TensorProto.DataLocation;
   if (!rng.chance(0.1)) {
     t.rawData = new Uint8Array(0);
     t.floatData = [];
@@ -270,7 +271,7 @@ function randomAttr(name: string, rng: Rng): AttributeProto {
     case 4: return { name, type: 3, s: new TextEncoder().encode(rng.pick(STRINGS)) };
     case 5: return { name, type: 8, strings: [new TextEncoder().encode(rng.pick(STRINGS))] };
     case 6: return { name, type: 4, t: { dims: [rng.range(0, 3)], dataType: rng.pick([1, 7, 6, 11, 99]), rawData: rng.bytes(rng.range(0, 24)) } };
-    default: return { name, type: rng.pick([0, 5, 9, 10, 11, 12, 13, 14, 99]) };
+    default: return { name, type: rng.pick([0, 5, 9, 10, 11, 12, 13, 14, 99]) as onnxProto.onnx.AttributeProto.AttributeType };
   }
 }
 
@@ -585,7 +586,7 @@ export function mutate(original: Uint8Array, other: () => Uint8Array, rng: Rng):
   const log: string[] = [];
   const files: Files = new Map();
   if (rng.chance(0.2)) {
-    let out = bytes;
+    let out: Uint8Array = bytes;
     const n = rng.range(1, 3);
     for (let k = 0; k < n; k++) out = byteMutation(out, other, rng, log);
     return { bytes: out, files, log };
