@@ -118,33 +118,43 @@ function channelBody(spec: WindowSpec, rows: ReturnType<typeof axisOffsets>, col
   return lines.join('\n');
 }
 
+/**
+ * Stores the tile, guarding partial tiles per point or per channel rather than per element
+ * (SwiftShader compiles code with hundreds of small branches slowly).
+ */
 function store(spec: WindowSpec): string {
   const { h: TH, w: TW, c: TC } = spec.tile;
   const vec = TC % 4 === 0;
-  const lanes = vec ? 4 : 1;
-  const guards = (y: number, x: number, lane: string) =>
-    [
-      spec.grid[0] % TH ? `gy0 + ${u(y)} < ${u(spec.grid[0])}` : '',
-      spec.grid[1] % TW ? `gx0 + ${u(x)} < ${u(spec.grid[1])}` : '',
-      spec.co % TC ? `o0 + ${lane} < ${u(spec.co)}` : '',
-    ].filter(Boolean);
   const plane = spec.outH * spec.outW;
   const lines = [`  let yb = (n * ${u(spec.groups * spec.co)} + g * ${u(spec.co)} + o0) * ${u(plane)};`];
-  if (spec.bias) for (let j = 0; j < TC / lanes; j++) lines.push(`  let bias${j} = B[g * ${u(vec ? spec.coPad / 4 : spec.coPad)} + o0${vec ? ' / 4u' : ''} + ${u(j)}];`);
+  if (spec.bias) for (let j = 0; j < (vec ? TC / 4 : 1); j++) lines.push(`  let bias${j} = B[g * ${u(vec ? spec.coPad / 4 : spec.coPad)} + o0${vec ? ' / 4u' : ''} + ${u(j)}];`);
+  const points: [number, number][] = [];
   for (let y = 0; y < TH; y++) {
-    const oy = `${u(spec.oOff[0])} + (gy0 + ${u(y)}) * ${u(spec.oStride[0])}`;
     for (let x = 0; x < TW; x++) {
+      points.push([y, x]);
+      const oy = `${u(spec.oOff[0])} + (gy0 + ${u(y)}) * ${u(spec.oStride[0])}`;
       const ox = `${u(spec.oOff[1])} + (gx0 + ${u(x)}) * ${u(spec.oStride[1])}`;
       lines.push(`  let p${y}_${x} = (${oy}) * ${u(spec.outW)} + ${ox};`);
-      for (let j = 0; j < TC / lanes; j++) {
-        const v = spec.bias ? `(acc${y * TW + x}_${j} + bias${j})` : `acc${y * TW + x}_${j}`;
-        for (let l = 0; l < lanes; l++) {
-          const o = 4 * j + l;
-          const st = `Y[yb + ${u(o * plane)} + p${y}_${x}] = ${v}${vec ? `.${LANE[l]}` : ''};`;
-          const g = guards(y, x, u(o));
-          lines.push(g.length ? `  if (${g.join(' && ')}) { ${st} }` : `  ${st}`);
-        }
-      }
+    }
+  }
+  const st = ([y, x]: [number, number], o: number) => {
+    const acc = `acc${y * TW + x}_${vec ? o >> 2 : 0}`;
+    const v = spec.bias ? `(${acc} + bias${vec ? o >> 2 : 0})` : acc;
+    return `Y[yb + ${u(o * plane)} + p${y}_${x}] = ${v}${vec ? `.${LANE[o & 3]}` : ''};`;
+  };
+  const inGrid = ([y, x]: [number, number]) =>
+    [spec.grid[0] % TH ? `gy0 + ${u(y)} < ${u(spec.grid[0])}` : '', spec.grid[1] % TW ? `gx0 + ${u(x)} < ${u(spec.grid[1])}` : ''].filter(Boolean).join(' && ');
+  const channels = Array.from({ length: TC }, (_, o) => o);
+  if (spec.co % TC) {
+    // Channels past co (padding of the last channel tile) are skipped as a block each.
+    for (const o of channels) {
+      const body = points.map((p) => `    ${inGrid(p) ? `if (${inGrid(p)}) { ${st(p, o)} }` : st(p, o)}`).join('\n');
+      lines.push(`  if (o0 + ${u(o)} < ${u(spec.co)}) {\n${body}\n  }`);
+    }
+  } else {
+    for (const p of points) {
+      const body = channels.map((o) => `    ${st(p, o)}`).join('\n');
+      lines.push(inGrid(p) ? `  if (${inGrid(p)}) {\n${body}\n  }` : body);
     }
   }
   return lines.join('\n');

@@ -140,9 +140,14 @@ function step(v: View, k: string, count: number): { loads: string[]; at: (i: num
 function kStep(a: View, b: View, k: string, count: number, tm: number, tn4: number): string {
   const sa = step(a, k, count);
   const sb = step(b, k, count);
-  const bVec = (kk: number, c: number) =>
-    b.mode === 't' ? `${b.prefix}${kk}_${c}` : `vec4<f32>(${[0, 1, 2, 3].map((j) => sb.at(4 * c + j, kk)).join(', ')})`;
   const lines = [...sa.loads, ...sb.loads];
+  // B's values as vec4 over 4 columns, built once per step when they were not loaded as such.
+  const bVec = (kk: number, c: number) => (b.mode === 't' ? `${b.prefix}${kk}_${c}` : `${b.prefix}v${kk}_${c}`);
+  if (b.mode !== 't') {
+    for (let kk = 0; kk < count; kk++) {
+      for (let c = 0; c < tn4; c++) lines.push(`    let ${bVec(kk, c)} = vec4<f32>(${[0, 1, 2, 3].map((j) => sb.at(4 * c + j, kk)).join(', ')});`);
+    }
+  }
   for (let r = 0; r < tm; r++) {
     for (let c = 0; c < tn4; c++) {
       lines.push(fma(`acc${r}_${c}`, Array.from({ length: count }, (_, kk) => [sa.at(r, kk), bVec(kk, c)] as const)));
@@ -160,29 +165,42 @@ function loadBias(spec: GemmSpec, tm: number, tn4: number): string {
   return Array.from({ length: tn4 }, (_, c) => `  let bias${c} = vec4<f32>(${[0, 1, 2, 3].map((j) => at(`n0 + ${u(4 * c + j)}`, spec.n)).join(', ')});`).join('\n');
 }
 
+/**
+ * Stores the tile. Partial tiles are guarded per row or per column rather than per element:
+ * SwiftShader compiles straight-line code with hundreds of small branches slowly.
+ */
 function store(spec: GemmSpec, tm: number, tn4: number): string {
   const { m: M, n: N, out } = spec;
   const epi = spec.epilogue ?? ((v: string) => v);
   const bs = out.batch?.stride ?? 0;
   const vec = out.colStride === 1 && out.rowStride % 4 === 0 && bs % 4 === 0 && N % 4 === 0;
-  const lines = [`  let yoff = ${out.batch ? `(${out.batch.index}) * ${u(bs)}` : '0u'};`, loadBias(spec, tm, tn4)];
-  const guard = [M % tm ? `m < ${u(M)}` : '', N % (tn4 * 4) ? `n < ${u(N)}` : ''].filter(Boolean).join(' && ');
-  const guarded = (st: string) => (guard ? `if (${guard}) { ${st} }` : st);
   const scaled = (s: number) => (s === 1 ? '' : ` * ${u(s)}`);
-  for (let r = 0; r < tm; r++) {
-    for (let c = 0; c < tn4; c++) {
-      const acc = `acc${r}_${c}`;
-      const bias = (j: number) => (!spec.bias ? '' : spec.bias.along === 'rows' ? ` + bias${r}` : ` + bias${c}.${LANE[j]}`);
-      const value = (j: number) => `${epi(`${acc}.${LANE[j]}`, 'm', j ? `n + ${u(j)}` : 'n')}${bias(j)}`;
-      const at = `m = m0 + ${u(r)}; let n = n0 + ${u(4 * c)};`;
-      if (vec) {
-        lines.push(`  { let ${at} ${guarded(`Y[(yoff + m${scaled(out.rowStride)}) / 4u + n / 4u] = vec4<f32>(${[0, 1, 2, 3].map(value).join(', ')});`)} }`);
-        continue;
-      }
-      for (let j = 0; j < 4; j++) {
-        const st = `Y[yoff + m${scaled(out.rowStride)} + n${scaled(out.colStride)}] = ${epi(`${acc}.${LANE[j]}`, 'm', 'n')}${bias(j)};`;
-        lines.push(`  { let m = m0 + ${u(r)}; let n = n0 + ${u(4 * c + j)}; ${guarded(st)} }`);
-      }
+  const mAt = (r: number) => `m0 + ${u(r)}`;
+  const nAt = (n: number) => `n0 + ${u(n)}`;
+  const value = (r: number, n: number) => {
+    const bias = !spec.bias ? '' : spec.bias.along === 'rows' ? ` + bias${r}` : ` + bias${n >> 2}.${LANE[n & 3]}`;
+    return `${epi(`acc${r}_${n >> 2}.${LANE[n & 3]}`, `(${mAt(r)})`, `(${nAt(n)})`)}${bias}`;
+  };
+  // One statement per row and column (group of 4 columns when stores are vec4).
+  const cols = vec ? Array.from({ length: tn4 }, (_, c) => 4 * c) : Array.from({ length: 4 * tn4 }, (_, n) => n);
+  const st = (r: number, n: number) =>
+    vec
+      ? `Y[(yoff + (${mAt(r)})${scaled(out.rowStride)}) / 4u + (${nAt(n)}) / 4u] = vec4<f32>(${[0, 1, 2, 3].map((j) => value(r, n + j)).join(', ')});`
+      : `Y[yoff + (${mAt(r)})${scaled(out.rowStride)} + (${nAt(n)})${scaled(out.colStride)}] = ${value(r, n)};`;
+  const guardM = M % tm !== 0;
+  const guardN = N % (4 * tn4) !== 0;
+  const lines = [`  let yoff = ${out.batch ? `(${out.batch.index}) * ${u(bs)}` : '0u'};`, loadBias(spec, tm, tn4)];
+  const rows = Array.from({ length: tm }, (_, r) => r);
+  if (guardM && !guardN) {
+    for (const r of rows) lines.push(`  if (${mAt(r)} < ${u(M)}) {
+${cols.map((n) => `    ${st(r, n)}`).join('\n')}
+  }`);
+  } else {
+    for (const n of cols) {
+      const body = rows.map((r) => `    ${guardM ? `if (${mAt(r)} < ${u(M)}) { ${st(r, n)} }` : st(r, n)}`).join('\n');
+      lines.push(guardN ? `  if (${nAt(n)} < ${u(N)}) {
+${body}
+  }` : body);
     }
   }
   return lines.filter(Boolean).join('\n');
