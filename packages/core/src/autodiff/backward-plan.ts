@@ -118,7 +118,13 @@ export function buildBackwardPlan(plan: Plan, graphInputs: readonly string[], re
         kernel: s.kernel,
         group: k,
         buffers: s.args.map((a): GradRef => {
-          if (a.kind === 'gradOutput') return { kind: 'grad', slot: grad.get(node.outputs[a.index])! };
+          if (a.kind === 'gradOutput') {
+            const slot = grad.get(node.outputs[a.index]);
+            if (slot === undefined) {
+              throw new CamanimError('not-differentiable', `The gradient of this node needs its output ${a.index}, which has no name`, where, 'Only optional outputs may be omitted; the model file is corrupt');
+            }
+            return { kind: 'grad', slot };
+          }
           if (a.kind === 'gradInput') return { kind: 'grad', slot: written.get(a.index)! };
           return resolveArg(a, pn.node, (x) => (x.kind === 'input' ? node.inputs[x.index] : x.kind === 'output' ? node.outputs[x.index] : undefined));
         }),
