@@ -27,10 +27,10 @@ interface Layer {
   readonly g: ConvGeometry;
 }
 
-function conv(name: string, count: number, cin: number, cout: number, size: number, k: number, stride = 1): Layer {
+function conv(name: string, count: number, cin: number, cout: number, size: number, k: number, stride = 1, group = 1): Layer {
   const pad = (k - 1) >> 1;
   const out = Math.floor((size + 2 * pad - k) / stride) + 1;
-  const g: ConvGeometry = { n: 1, cin, h: size, w: size, cout, group: 1, kh: k, kw: k, strides: [stride, stride], dilations: [1, 1], pads: [pad, pad], oh: out, ow: out };
+  const g: ConvGeometry = { n: 1, cin, h: size, w: size, cout, group, kh: k, kw: k, strides: [stride, stride], dilations: [1, 1], pads: [pad, pad], oh: out, ow: out };
   return { name, count, g };
 }
 
@@ -59,6 +59,9 @@ const layers: Layer[] = [
   conv('1x1 512→2048 @7', 3, 512, 2048, 7, 1),
   conv('1x1 2048→512 @7', 2, 2048, 512, 7, 1),
   conv('3x3 512→512 @7', 2, 512, 512, 7, 3),
+  // Not in ResNet-50 (count 0): MobileNetV2's depthwise layers, for the one-channel-per-invocation tiles.
+  conv('dw 3x3 32 @112 (MobileNet)', 0, 32, 32, 112, 3, 1, 32),
+  conv('dw 3x3 s2 96 @112 (MobileNet)', 0, 96, 96, 112, 3, 2, 96),
 ];
 
 const flops = (g: ConvGeometry) => 2 * g.n * g.cout * g.oh * g.ow * (g.cin / g.group) * g.kh * g.kw;
