@@ -4,11 +4,12 @@
  * https://onnx.ai/onnx/operators/onnx__Range.html
  */
 import { hostTensor } from '../graph/ir.ts';
-import { constInts, shapeError } from './host.ts';
+import { shapeError } from './host.ts';
 import { defineOp, type OpIO } from './op.ts';
 
 function count(io: OpIO): { start: number; delta: number; n: number } {
-  const [start, limit, delta] = [0, 1, 2].map((k) => constInts(io, k)![0]);
+  // Range may count in floats (start 0, limit 1, delta 0.25): read the scalars as they are.
+  const [start, limit, delta] = [0, 1, 2].map((k) => Number(io.consts[k]?.data[0]));
   if (delta === 0) throw shapeError(io.node, 'Range delta cannot be 0');
   return { start, delta, n: Math.max(Math.ceil((limit - start) / delta), 0) };
 }
