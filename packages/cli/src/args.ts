@@ -10,6 +10,7 @@ import { layers } from './commands/layers.ts';
 import { methods } from './commands/methods.ts';
 import { cliError } from './errors.ts';
 import type { Io } from './io.ts';
+import { parseRoad, type RoadChoice } from './road.ts';
 
 export const FORMATS = ['gif', 'mp4', 'webm', 'png', 'grid', 'bundle'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -33,6 +34,9 @@ export interface ExplainOptions {
   readonly out: string;
   readonly formats: ReadonlySet<Format>;
   readonly quiet: boolean;
+  /** Score every layer with ROAD (ybROAD). */
+  readonly ybroad: boolean;
+  readonly road: RoadChoice;
 }
 
 interface RawExplain {
@@ -53,6 +57,10 @@ interface RawExplain {
   out: string;
   format: string;
   quiet?: boolean;
+  ybroad?: boolean;
+  roadPercentiles?: string;
+  roadNoise?: string;
+  roadTarget?: string;
 }
 
 export function buildProgram(io: Io): Command {
@@ -82,6 +90,10 @@ export function buildProgram(io: Io): Command {
     .option('--out <dir>', 'output folder', 'camanim-out')
     .option('--format <list>', `outputs, comma-separated: ${FORMATS.join(', ')}`, 'gif,bundle')
     .option('-q, --quiet', 'no progress bars and no timing summary')
+    .option('--ybroad', 'score every layer with ROAD (ybROAD): frame labels, bundle, ybroad.svg/png')
+    .option('--road-percentiles <list>', 'ROAD: percent of pixels removed (default 20,40,60,80)')
+    .option('--road-noise <sd>', 'ROAD: noise of the linear imputation (default cam-methods\' 0.01)')
+    .addOption(new Option('--road-target <kind>', 'ROAD: confidence measured').choices(['softmax', 'logit']).default('softmax'))
     .action(async (raw: RawExplain) => explain(parseExplain(raw), io));
   program
     .command('layers')
@@ -137,6 +149,8 @@ export function parseExplain(raw: RawExplain): ExplainOptions {
     out: raw.out,
     formats: new Set(formats as Format[]),
     quiet: Boolean(raw.quiet),
+    ybroad: Boolean(raw.ybroad),
+    road: parseRoad(raw),
   };
 }
 

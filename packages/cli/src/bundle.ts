@@ -8,7 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { range, type CamStack } from '@camanim/cam-methods';
+import { range, type CamStack, type YbRoad } from '@camanim/cam-methods';
 import type { Preprocessing } from './preprocess.ts';
 import type { ChosenTarget } from './target.ts';
 
@@ -43,6 +43,8 @@ export interface BundleCam {
   readonly probability: number;
   readonly files: { layer: string; input: string };
   readonly layers: readonly BundleLayer[];
+  /** cam-methods' YbRoad (explain --ybroad); the viewer's ROAD chart. */
+  readonly ybroad?: YbRoad;
 }
 
 export interface BundleManifest {
@@ -65,6 +67,8 @@ export interface BundleManifest {
   readonly files: BundleCam['files'];
   readonly layers: readonly BundleLayer[];
   readonly cams: readonly BundleCam[];
+  /** ybROAD of the first explanation (cams[0].ybroad). */
+  readonly ybroad?: YbRoad;
 }
 
 export interface BundleExplanation {
@@ -72,6 +76,7 @@ export interface BundleExplanation {
   readonly methodTitle: string;
   readonly target: ChosenTarget;
   readonly stack: CamStack;
+  readonly ybroad?: YbRoad;
 }
 
 /** Float32 little-endian bytes of maps laid end to end, and each one's byte range. */
@@ -117,6 +122,7 @@ export function bundleCam(ex: BundleExplanation, modelLayers: ReadonlyMap<string
         input: up.ranges[k],
       };
     }),
+    ...(ex.ybroad ? { ybroad: JSON.parse(JSON.stringify(ex.ybroad)) as YbRoad } : {}),
   };
   return { cam, layerBin: raw.bytes, inputBin: up.bytes };
 }

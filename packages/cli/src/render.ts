@@ -3,7 +3,7 @@
  * colour and overlay on the GPU, compose labelled frames, and encode the requested formats
  * (GIF, MP4, WebM, PNG frames) into the staging folder.
  */
-import { normalizeMaps, range, type CamStack, type Normalization } from '@camanim/cam-methods';
+import { normalizeMaps, range, type CamStack, type Normalization, type YbRoad } from '@camanim/cam-methods';
 import type { Runtime } from '@camanim/core';
 import type { ColormapName } from '@camanim/shaders';
 import type { Format, NormalizationChoice } from './args.ts';
@@ -46,6 +46,8 @@ export interface Explanation {
   readonly methodTitle: string;
   readonly target: ChosenTarget;
   readonly stack: CamStack;
+  /** ybROAD of the stack (explain --ybroad). */
+  readonly ybroad?: YbRoad;
 }
 
 export function modes(choice: NormalizationChoice): Normalization[] {
@@ -61,10 +63,11 @@ export function normalized(stack: CamStack, mode: Normalization): { maps: Float3
   return { maps, captions };
 }
 
-export function frameText(ctx: RenderContext, stack: CamStack, k: number, detail: string): FrameText {
+export function frameText(ctx: RenderContext, stack: CamStack, k: number, detail: string, yb?: YbRoad): FrameText {
   const l = stack.layers[k];
   const shape = ctx.modelShapes.get(l.name) ?? l.shape;
-  return { title: `layer ${k + 1}/${stack.layers.length} · ${l.opType} · [${shape.join(', ')}]`, name: l.name, detail };
+  const road = yb?.series[k] ? ` · ROAD ${fmt(yb.series[k].road)}${k === yb.max.layer ? ' ★ ybROAD_max' : ''}` : '';
+  return { title: `layer ${k + 1}/${stack.layers.length} · ${l.opType} · [${shape.join(', ')}]${road}`, name: l.name, detail };
 }
 
 export function targetText(t: ChosenTarget): string {
@@ -83,7 +86,7 @@ export async function renderExplanation(ctx: RenderContext, ex: Explanation): Pr
     const overlays = await Promise.all(perMode.map((p) => renderOverlays(ctx.rt, { maps: p.maps, mapH: H, mapW: W, image: ctx.display, outH: ctx.panelH, outW: ctx.panelW, colormap: ctx.colormap, alpha: ctx.alpha })));
     for (let k = 0; k < L; k++) {
       const panels: Panel[] = perMode.map((p, j) => ({ rgba: overlays[j][k], caption: p.captions[k] }));
-      frames.push(await composeFrame(layout, panels, ctx.colorbar, frameText(ctx, ex.stack, k, `${ex.methodTitle} · ${targetText(ex.target)}`)));
+      frames.push(await composeFrame(layout, panels, ctx.colorbar, frameText(ctx, ex.stack, k, `${ex.methodTitle} · ${targetText(ex.target)}`, ex.ybroad)));
       step.tick();
     }
   }, L);

@@ -20,6 +20,7 @@ import { displayImage, inputLayout, preprocess, preprocessing, type Preprocessin
 import { Progress } from '../progress.ts';
 import { renderExplanation, type Explanation, type RenderContext } from '../render.ts';
 import { checkClassRange, chooseTargets, topClasses } from '../target.ts';
+import { roadChartPng, roadChartSvg, roadSummary, scoreLayers } from '../road.ts';
 import { requireFfmpeg, type VideoFormat } from '../video.ts';
 
 /** Spatial size used when a model leaves its input H and W symbolic. */
@@ -40,6 +41,7 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
   let device: Device | undefined;
   let model: Model | undefined;
   const written: string[] = [];
+  const summaries: string[] = [];
   try {
     device = await acquireDevice({ onNotice: (m) => progress.notice(m) });
     const dev = device;
@@ -73,7 +75,8 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
             const stem = sanitizeName(method.id) + (targets.length > 1 ? `-class${target.class}` : '');
             const stack = await progress.time(`${method.id}: backward + ${selected.length} CAMs`, (step) =>
               computeCams(run, { method, target: { class: target.class }, layers: selected, onProgress: () => step.tick() }), selected.length);
-            exs.push({ stem, methodId: method.id, methodTitle: method.title, target, stack });
+            const yb = opts.ybroad ? await scoreLayers(run, stack, target.class, opts.road, progress, `${method.id}: ybROAD over ${stack.layers.length} layers`) : undefined;
+            exs.push({ stem, methodId: method.id, methodTitle: method.title, target, stack, ybroad: yb });
           }
         }
       } finally {
@@ -93,6 +96,14 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
           await renderGrid(ctx, exs.filter((e) => e.target.class === c), classes.length > 1 ? `-class${c}` : '', image, pre);
         }
       }
+      for (const [k, ex] of exs.entries()) {
+        if (!ex.ybroad) continue;
+        const name = k === 0 ? 'ybroad' : `ybroad-${ex.stem}`;
+        const svg = roadChartSvg(ex.ybroad, `ybROAD · ${ex.methodTitle} · ${ex.target.label} (class ${ex.target.class}) · ${dir}`);
+        written.push(await staging.write([dir, `${name}.svg`], svg));
+        written.push(await staging.write([dir, `${name}.png`], await roadChartPng(svg)));
+        summaries.push(`${dir} · ${ex.stem}:\n${roadSummary(ex.ybroad).replace(/^/gm, '  ').trimEnd()}\n`);
+      }
       if (opts.formats.has('bundle')) {
         await progress.time(`bundle ${dir}`, () => writeBundle(ctx, exs, { model: model!, modelPath, image, pre, crop: x.crop, shape: x.shape, top, normalization: opts.normalization, colormap: opts.colormap }));
       }
@@ -107,6 +118,8 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
     device?.destroy();
   }
   for (const f of written) io.out(`${staging.finalPath(f)}\n`);
+  // ybROAD is a result: printed (on stderr, stdout lists files) even with --quiet.
+  for (const s of summaries) io.err(s);
   progress.printSummary();
 }
 
@@ -177,6 +190,7 @@ async function writeBundle(ctx: RenderContext, exs: readonly Explanation[], info
     files: cams[0].files,
     layers: cams[0].layers,
     cams,
+    ...(cams[0].ybroad ? { ybroad: cams[0].ybroad } : {}),
   };
   ctx.written.push(await ctx.staging.write([...dir, 'manifest.json'], `${JSON.stringify(manifest, null, 2)}\n`));
 }

@@ -1,0 +1,138 @@
+/**
+ * ybROAD in the CLI: score every layer's CAM with cam-methods' ybroad (ROAD per layer, its max
+ * and mean), option parsing shared by `explain --ybroad` and `camanim road`, the chart
+ * (SVG, rendered to PNG by sharp) and the text table.
+ */
+import { ybroad, type CamStack, type YbRoad } from '@camanim/cam-methods';
+import type { Run } from '@camanim/core';
+import sharp from 'sharp';
+import { cliError } from './errors.ts';
+import { escapeXml, fit } from './frames.ts';
+import type { Progress } from './progress.ts';
+import { fmt } from './render.ts';
+import { table } from './table.ts';
+
+export interface RoadChoice {
+  readonly percentiles?: readonly number[];
+  readonly noise?: number;
+  readonly target: 'softmax' | 'logit';
+}
+
+/** Parses --road-percentiles / --road-noise / --road-target. Range checks are cam-methods' (they throw its errors). */
+export function parseRoad(raw: { roadPercentiles?: string; roadNoise?: string; roadTarget?: string }): RoadChoice {
+  const percentiles = raw.roadPercentiles === undefined ? undefined : raw.roadPercentiles.split(',').map((s) => s.trim()).filter(Boolean).map((p) => {
+    const v = Number(p);
+    if (!Number.isFinite(v)) throw cliError(`--road-percentiles expects numbers, got '${p}'`, {}, 'For example --road-percentiles 20,40,60,80');
+    return v;
+  });
+  if (percentiles && percentiles.length === 0) throw cliError('--road-percentiles is empty', {}, 'For example --road-percentiles 20,40,60,80');
+  let noise: number | undefined;
+  if (raw.roadNoise !== undefined) {
+    noise = Number(raw.roadNoise);
+    if (raw.roadNoise.trim() === '' || !Number.isFinite(noise) || noise < 0) throw cliError(`--road-noise expects a number ≥ 0, got '${raw.roadNoise}'`, {}, 'For example --road-noise 0.01');
+  }
+  const target = (raw.roadTarget ?? 'softmax') as RoadChoice['target'];
+  return { percentiles, noise, target };
+}
+
+/** ybROAD of one CAM stack, with a progress bar over its layers. */
+export async function scoreLayers(run: Run, stack: CamStack, classIndex: number, choice: RoadChoice, progress: Progress, label: string): Promise<YbRoad> {
+  const L = stack.layers.length;
+  return progress.time(label, async (step) => {
+    let shown = 0;
+    return ybroad(run, stack, {
+      percentiles: choice.percentiles,
+      noise: choice.noise,
+      target: { class: classIndex, kind: choice.target },
+      onProgress: (done, total) => {
+        const layers = Math.floor((done / total) * L);
+        if (layers > shown) step.tick(layers - shown);
+        shown = Math.max(shown, layers);
+      },
+    });
+  }, L);
+}
+
+/** The manifest form: cam-methods' YbRoad as plain JSON (what the viewer reads). */
+export function ybroadJson(y: YbRoad): YbRoad {
+  return JSON.parse(JSON.stringify(y)) as YbRoad;
+}
+
+/** Table of a ybROAD: layer index, name, MoRF/LeRF per percentile, ROAD. */
+export function roadTable(y: YbRoad, names: readonly string[]): string {
+  const ps = y.series[0]?.percentiles ?? [];
+  const header = ['layer', 'name', ...ps.map((p) => `MoRF${p}`), ...ps.map((p) => `LeRF${p}`), 'ROAD'];
+  const rows = y.series.map((s, k) => [String(k + 1), names[k] ?? '', ...s.morf.map(num), ...s.lerf.map(num), num(s.road) + (k === y.max.layer ? ' *' : '')]);
+  return table(header, rows, [0]);
+}
+
+export function roadSummary(y: YbRoad): string {
+  return `ybROAD_max: ${num(y.max.value)} at layer ${y.max.layer + 1} (${y.max.name})\nybROAD_mean: ${num(y.mean)}\n`;
+}
+
+function num(x: number): string {
+  return Number.isFinite(x) ? x.toFixed(4) : String(x);
+}
+
+const FONT = "'DejaVu Sans', 'Liberation Sans', sans-serif";
+
+/** Line/point chart: layer index on x, ROAD on y, the max marked and named, the mean dashed. */
+export function roadChartSvg(y: YbRoad, title: string, width = 720, height = 400): string {
+  const values = y.series.map((s) => s.road);
+  const n = values.length;
+  const left = 70;
+  const right = 20;
+  const top = 40;
+  const bottom = 56;
+  const pw = width - left - right;
+  const ph = height - top - bottom;
+  let lo = Math.min(0, ...values, y.mean);
+  let hi = Math.max(0, ...values, y.mean);
+  if (!(hi > lo)) {
+    lo -= 1;
+    hi += 1;
+  }
+  const padY = (hi - lo) * 0.08;
+  lo -= padY;
+  hi += padY;
+  const X = (k: number) => left + (n <= 1 ? pw / 2 : (k * pw) / (n - 1));
+  const Y = (v: number) => top + ((hi - v) / (hi - lo)) * ph;
+  const el: string[] = [];
+  const text = (x: number, yy: number, s: string, size = 12, anchor = 'start', fill = '#222', extra = '') =>
+    el.push(`<text x="${x.toFixed(1)}" y="${yy.toFixed(1)}" font-family="${FONT}" font-size="${size}" text-anchor="${anchor}" fill="${fill}"${extra}>${escapeXml(s)}</text>`);
+  el.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
+  text(width / 2, 24, fit(title, width - 20, 14), 14, 'middle', '#111', ' font-weight="bold"');
+  // Y ticks and grid.
+  for (let t = 0; t <= 4; t++) {
+    const v = lo + ((hi - lo) * t) / 4;
+    const yy = Y(v);
+    el.push(`<line x1="${left}" y1="${yy.toFixed(1)}" x2="${left + pw}" y2="${yy.toFixed(1)}" stroke="#e4e4e4"/>`);
+    text(left - 6, yy + 4, fmt(Number(v.toPrecision(3))), 11, 'end', '#555');
+  }
+  if (lo < 0 && hi > 0) el.push(`<line x1="${left}" y1="${Y(0).toFixed(1)}" x2="${left + pw}" y2="${Y(0).toFixed(1)}" stroke="#999"/>`);
+  // X ticks (1-based layer index, as in the frame captions).
+  const stepX = Math.max(1, Math.ceil(n / 12));
+  for (let k = 0; k < n; k += stepX) text(X(k), top + ph + 16, String(k + 1), 11, 'middle', '#555');
+  el.push(`<rect x="${left}" y="${top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
+  // Mean rule.
+  el.push(`<line data-role="mean" x1="${left}" y1="${Y(y.mean).toFixed(1)}" x2="${left + pw}" y2="${Y(y.mean).toFixed(1)}" stroke="#888" stroke-dasharray="6 4"/>`);
+  text(left + pw - 4, Y(y.mean) - 4, `mean ${fmt(y.mean)}`, 11, 'end', '#666');
+  // Series.
+  if (n > 1) el.push(`<polyline data-role="series" fill="none" stroke="#1f77b4" stroke-width="2" points="${values.map((v, k) => `${X(k).toFixed(1)},${Y(v).toFixed(1)}`).join(' ')}"/>`);
+  values.forEach((v, k) => el.push(`<circle cx="${X(k).toFixed(1)}" cy="${Y(v).toFixed(1)}" r="3" fill="#1f77b4"/>`));
+  // Max.
+  const m = y.max.layer;
+  if (values[m] !== undefined) {
+    el.push(`<circle data-role="max" cx="${X(m).toFixed(1)}" cy="${Y(values[m]).toFixed(1)}" r="6" fill="none" stroke="#d62728" stroke-width="2.5"/>`);
+    const anchor = X(m) > left + pw * 0.6 ? 'end' : 'start';
+    const dx = anchor === 'end' ? -9 : 9;
+    text(X(m) + dx, Math.max(top + 12, Y(values[m]) - 8), fit(`max ${fmt(values[m])} · layer ${m + 1} · ${y.max.name}`, pw * 0.7, 11), 11, anchor, '#d62728');
+  }
+  text(left + pw / 2, height - 14, 'layer (index in the animation)', 12, 'middle', '#222');
+  el.push(`<text x="18" y="${(top + ph / 2).toFixed(1)}" font-family="${FONT}" font-size="12" text-anchor="middle" fill="#222" transform="rotate(-90 18 ${(top + ph / 2).toFixed(1)})">ROAD</text>`);
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${el.join('')}</svg>\n`;
+}
+
+export function roadChartPng(svg: string): Promise<Buffer> {
+  return sharp(Buffer.from(svg)).png().toBuffer();
+}
