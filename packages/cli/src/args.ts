@@ -8,6 +8,7 @@ import { colormapNames, type ColormapName } from '@camanim/shaders';
 import { explain } from './commands/explain.ts';
 import { layers } from './commands/layers.ts';
 import { methods } from './commands/methods.ts';
+import { roadCommand, type RoadCommandOptions } from './commands/road.ts';
 import { cliError } from './errors.ts';
 import type { Io } from './io.ts';
 import { parseRoad, type RoadChoice } from './road.ts';
@@ -96,6 +97,22 @@ export function buildProgram(io: Io): Command {
     .addOption(new Option('--road-target <kind>', 'ROAD: confidence measured').choices(['softmax', 'logit']).default('softmax'))
     .action(async (raw: RawExplain) => explain(parseExplain(raw), io));
   program
+    .command('road')
+    .description('Score every layer\'s CAM with ROAD (ybROAD): a table, ybROAD_max and ybROAD_mean; the chart with --out')
+    .option('--model <file>', 'ONNX model (default: the bundled fashion-canvas model)')
+    .option('--image <file>', 'JPEG/PNG/WebP image (default: the bundled sample)')
+    .option('--method <id>', 'CAM method (see `camanim methods`)', 'gradcam')
+    .option('--class <n>', 'explain this class index (default: the predicted class)')
+    .option('--layers <which>', "'spatial', 'all', or a regex on ONNX name / op type", 'spatial')
+    .option('--every <k>', 'keep every k-th selected layer (the last always)')
+    .option('--percentiles <list>', 'ROAD: percent of pixels removed (default 20,40,60,80)')
+    .option('--road-noise <sd>', 'ROAD: noise of the linear imputation (default cam-methods\' 0.01)')
+    .addOption(new Option('--road-target <kind>', 'ROAD: confidence measured').choices(['softmax', 'logit']).default('softmax'))
+    .option('--labels <file>', 'class names, one per line')
+    .option('--out <dir>', 'write ybroad.svg, ybroad.png and ybroad.json here')
+    .option('-q, --quiet', 'no progress bars and no timing summary')
+    .action(async (raw: RawRoad) => roadCommand(parseRoadCommand(raw), io));
+  program
     .command('layers')
     .description('List the layers of a model (index, ONNX name, op type, shape)')
     .argument('<model>', 'ONNX model file')
@@ -105,6 +122,40 @@ export function buildProgram(io: Io): Command {
     .description('List the registered CAM methods and their references')
     .action(async () => methods(io));
   return program;
+}
+
+interface RawRoad {
+  model?: string;
+  image?: string;
+  method: string;
+  class?: string;
+  layers: string;
+  every?: string;
+  percentiles?: string;
+  roadNoise?: string;
+  roadTarget?: string;
+  labels?: string;
+  out?: string;
+  quiet?: boolean;
+}
+
+export function parseRoadCommand(raw: RawRoad): RoadCommandOptions {
+  const which = raw.layers.trim();
+  return {
+    model: raw.model,
+    image: raw.image,
+    method: raw.method.trim().toLowerCase(),
+    target: raw.class !== undefined ? { kind: 'class', class: int(raw.class, '--class', 0) } : { kind: 'predicted' },
+    layers: {
+      kinds: which === 'all' ? 'all' : 'spatial',
+      filter: which === 'all' || which === 'spatial' || which === '' ? undefined : which,
+      every: raw.every === undefined ? undefined : int(raw.every, '--every', 1),
+    },
+    road: parseRoad({ roadPercentiles: raw.percentiles, roadNoise: raw.roadNoise, roadTarget: raw.roadTarget }),
+    out: raw.out,
+    labels: raw.labels,
+    quiet: Boolean(raw.quiet),
+  };
 }
 
 export function parseExplain(raw: RawExplain): ExplainOptions {

@@ -124,7 +124,7 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
 }
 
 /** Refuses layouts the CAM runner cannot explain; fixes symbolic spatial dims. */
-async function prepareModel(model: Model): Promise<Model> {
+export async function prepareModel(model: Model): Promise<Model> {
   model.imageInput(); // one 4-D input, or a clear error
   const input = model.inputs[0];
   const layout = inputLayout(input, model.source);

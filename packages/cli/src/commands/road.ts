@@ -1,0 +1,92 @@
+/**
+ * `camanim road`: ybROAD of one image and one CAM method: the CAMs of the selected layers, then
+ * ROAD per layer (cam-methods' ybroad). Prints a table (layer, name, MoRF/LeRF per percentile,
+ * ROAD) and ybROAD_max / ybROAD_mean; with --out, writes ybroad.svg / ybroad.png / ybroad.json.
+ */
+import { resolve } from 'node:path';
+import { computeCams, defaultCamRegistry, selectLayers, type LayerSelection } from '@camanim/cam-methods';
+import { acquireDevice, loadModel, type Device, type Model } from '@camanim/core';
+import type { TargetChoice } from '../args.ts';
+import { bundledModel, defaultImage } from '../assets.ts';
+import { Staging } from '../atomic.ts';
+import { readImage } from '../image.ts';
+import type { Io } from '../io.ts';
+import { loadLabels } from '../labels.ts';
+import { readModelMeta } from '../model-meta.ts';
+import { inputLayout, preprocess, preprocessing } from '../preprocess.ts';
+import { Progress } from '../progress.ts';
+import { roadChartPng, roadChartSvg, roadSummary, roadTable, scoreLayers, type RoadChoice } from '../road.ts';
+import { checkClassRange, chooseTargets } from '../target.ts';
+import { prepareModel } from './explain.ts';
+
+export interface RoadCommandOptions {
+  readonly model?: string;
+  readonly image?: string;
+  readonly method: string;
+  readonly target: TargetChoice;
+  readonly layers: LayerSelection;
+  readonly road: RoadChoice;
+  readonly out?: string;
+  readonly labels?: string;
+  readonly quiet: boolean;
+}
+
+export async function roadCommand(opts: RoadCommandOptions, io: Io): Promise<void> {
+  const progress = new Progress(io, opts.quiet);
+  const method = defaultCamRegistry.get(opts.method);
+  const modelPath = resolve(opts.model ?? bundledModel());
+  const image = await readImage(opts.image ?? defaultImage());
+  const meta = readModelMeta(modelPath);
+  let device: Device | undefined;
+  let model: Model | undefined;
+  let text = '';
+  let svg: string | undefined;
+  try {
+    device = await acquireDevice({ onNotice: (m) => progress.notice(m) });
+    const dev = device;
+    model = await progress.time('load model', async () => prepareModel(await loadModel(modelPath, { device: dev })));
+    const input = model.inputs[0];
+    const [, , H, W] = input.shape;
+    const pre = preprocessing(inputLayout(input, model.source), H, W, meta);
+    const output = model.outputs[0];
+    const numClasses = output.shape.slice(1).reduce((a, b) => a * b, 1);
+    checkClassRange(opts.target, numClasses, model.source);
+    const labels = loadLabels(numClasses, opts.labels, meta.labels);
+    const selected = selectLayers(model, opts.layers);
+    const x = await preprocess(image, pre);
+    const run = await progress.time('forward', () => model!.run({ data: x.data, shape: x.shape }));
+    try {
+      const logits = (await run.read(output.name)).data.subarray(0, numClasses);
+      const [target] = chooseTargets(logits, opts.target.kind === 'top-k' ? { kind: 'predicted' } : opts.target, labels);
+      const stack = await progress.time(`${method.id}: backward + ${selected.length} CAMs`, (step) =>
+        computeCams(run, { method, target: { class: target.class }, layers: selected, onProgress: () => step.tick() }), selected.length);
+      const yb = await scoreLayers(run, stack, target.class, opts.road, progress, `ybROAD over ${stack.layers.length} layers`);
+      text = `${method.title} · ${target.label} (class ${target.class}) · ROAD target: ${opts.road.target}\n`;
+      text += roadTable(yb, stack.layers.map((l) => l.name));
+      text += roadSummary(yb);
+      if (opts.out) {
+        svg = roadChartSvg(yb, `ybROAD · ${method.title} · ${target.label} (class ${target.class})`);
+        const staging = await Staging.open(opts.out);
+        try {
+          const files = [
+            await staging.write(['ybroad.svg'], svg),
+            await staging.write(['ybroad.png'], await roadChartPng(svg)),
+            await staging.write(['ybroad.json'], `${JSON.stringify({ method: method.id, target: { class: target.class, label: target.label, kind: opts.road.target }, layers: stack.layers.map((l) => l.name), ybroad: yb }, null, 2)}\n`),
+          ];
+          await staging.commit();
+          text += files.map((f) => `${staging.finalPath(f)}\n`).join('');
+        } catch (e) {
+          await staging.abort();
+          throw e;
+        }
+      }
+    } finally {
+      run.dispose();
+    }
+  } finally {
+    model?.dispose();
+    device?.destroy();
+  }
+  io.out(text);
+  progress.printSummary();
+}
