@@ -8,6 +8,7 @@ import { colormapNames, type ColormapName } from '@camanim/shaders';
 import { explain } from './commands/explain.ts';
 import { layers } from './commands/layers.ts';
 import { methods } from './commands/methods.ts';
+import { view } from './commands/view.ts';
 import { roadCommand, type RoadCommandOptions } from './commands/road.ts';
 import { cliError } from './errors.ts';
 import type { Io } from './io.ts';
@@ -112,6 +113,12 @@ export function buildProgram(io: Io): Command {
     .option('--out <dir>', 'write ybroad.svg, ybroad.png and ybroad.json here')
     .option('-q, --quiet', 'no progress bars and no timing summary')
     .action(async (raw: RawRoad) => roadCommand(parseRoadCommand(raw), io));
+  program
+    .command('view')
+    .description('Serve the viewer (packages/viewer/dist) and a bundle on 127.0.0.1 and print the URL')
+    .argument('<bundle-dir>', 'a bundle folder (with manifest.json), or an image folder holding bundle/')
+    .option('--port <n>', 'port (default: a free one)')
+    .action(async (dir: string, o: { port?: string }) => view(dir, o, io));
   program
     .command('layers')
     .description('List the layers of a model (index, ONNX name, op type, shape)')
