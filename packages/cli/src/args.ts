@@ -14,7 +14,7 @@ import { cliError } from './errors.ts';
 import type { Io } from './io.ts';
 import { parseRoad, type RoadChoice } from './road.ts';
 
-export const FORMATS = ['gif', 'mp4', 'webm', 'png', 'grid', 'bundle'] as const;
+export const FORMATS = ['gif', 'mp4', 'webm', 'png', 'grid', 'bundle', 'html'] as const;
 export type Format = (typeof FORMATS)[number];
 export type NormalizationChoice = 'global' | 'local' | 'both';
 export type TargetChoice = { kind: 'predicted' } | { kind: 'class'; class: number } | { kind: 'top-k'; k: number };

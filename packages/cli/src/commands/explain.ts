@@ -3,7 +3,9 @@
  * every target class and CAM method the CAMs of every selected layer (cam-methods), rendered to
  * the requested formats. Everything is staged and moved into --out only at the end.
  */
-import { basename, extname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { readFile, readdir } from 'node:fs/promises';
+import { basename, extname, join, resolve } from 'node:path';
 import { computeCams, defaultCamRegistry, selectLayers, type CamMethod } from '@camanim/cam-methods';
 import { CamanimError, acquireDevice, loadModel, modelFromGraph, type Device, type Model } from '@camanim/core';
 import type { ExplainOptions } from '../args.ts';
@@ -20,6 +22,9 @@ import { displayImage, inputLayout, preprocess, preprocessing, type Preprocessin
 import { Progress } from '../progress.ts';
 import { renderExplanation, type Explanation, type RenderContext } from '../render.ts';
 import { checkClassRange, chooseTargets, topClasses } from '../target.ts';
+import { cliError } from '../errors.ts';
+import { escapeXml } from '../frames.ts';
+import { VIEWER_DIST } from './view.ts';
 import { roadChartPng, roadChartSvg, roadSummary, scoreLayers } from '../road.ts';
 import { requireFfmpeg, type VideoFormat } from '../video.ts';
 
@@ -36,6 +41,9 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
   const imagePaths = opts.images.length ? opts.images : [defaultImage()];
   const images = await progress.time('read images', () => Promise.all(imagePaths.map(readImage)));
   const meta = readModelMeta(modelPath);
+  if (opts.formats.has('html') && !existsSync(join(VIEWER_DIST, 'index.html'))) {
+    throw cliError('--format html needs the built viewer', { file: VIEWER_DIST }, 'Run pnpm --filter @camanim/viewer build');
+  }
   const staging = await Staging.open(opts.out);
   const keepOnSignal = staging.removeOnSignal();
   let device: Device | undefined;
@@ -104,8 +112,10 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
         written.push(await staging.write([dir, `${name}.png`], await roadChartPng(svg)));
         summaries.push(`${dir} · ${ex.stem}:\n${roadSummary(ex.ybroad).replace(/^/gm, '  ').trimEnd()}\n`);
       }
-      if (opts.formats.has('bundle')) {
+      if (opts.formats.has('bundle') || opts.formats.has('html')) {
+        const from = written.length;
         await progress.time(`bundle ${dir}`, () => writeBundle(ctx, exs, { model: model!, modelPath, image, pre, crop: x.crop, shape: x.shape, top, normalization: opts.normalization, colormap: opts.colormap }));
+        if (opts.formats.has('html')) await progress.time(`html ${dir}`, () => writeReport(ctx, written.slice(from)));
       }
     }
     await staging.commit();
@@ -154,6 +164,39 @@ interface BundleInfo {
   top?: { class: number; label: string; logit: number; probability: number }[];
   normalization: string;
   colormap: string;
+}
+
+/**
+ * `--format html`: <dir>/report/ with the built viewer (viewer/), a copy of the bundle
+ * (bundle/) and index.html opening the viewer on it (?bundle=../bundle/).
+ */
+async function writeReport(ctx: RenderContext, bundleFiles: readonly string[]): Promise<void> {
+  const report = [ctx.dir, 'report'];
+  for (const f of bundleFiles) ctx.written.push(await ctx.staging.write([...report, 'bundle', basename(f)], await readFile(f)));
+  const walk = async (rel: string[]): Promise<void> => {
+    for (const e of await readdir(join(VIEWER_DIST, ...rel), { withFileTypes: true })) {
+      if (e.isDirectory()) await walk([...rel, e.name]);
+      else if (e.isFile()) await ctx.staging.write([...report, 'viewer', ...rel, e.name], await readFile(join(VIEWER_DIST, ...rel, e.name)));
+    }
+  };
+  await walk([]);
+  const target = 'viewer/index.html?bundle=../bundle/';
+  const html = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>camanim report: ${escapeXml(ctx.dir)}</title>
+<meta http-equiv="refresh" content="0; url=${target}">
+</head>
+<body>
+<p>Opening <a href="${target}">the camanim viewer on this bundle</a>.</p>
+<p>Browsers block fetch() on file:// pages: if the viewer reports that it cannot fetch the bundle,
+serve this folder over HTTP, e.g. <code>camanim view bundle</code> (from here) or
+<code>python3 -m http.server</code> in this folder and open http://127.0.0.1:8000/.</p>
+</body>
+</html>
+`;
+  ctx.written.push(await ctx.staging.write([...report, 'index.html'], html));
 }
 
 async function writeBundle(ctx: RenderContext, exs: readonly Explanation[], info: BundleInfo): Promise<void> {
