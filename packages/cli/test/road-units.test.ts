@@ -1,0 +1,47 @@
+/** ybROAD pieces without a GPU: option parsing, the frame label, the chart, the table. */
+import type { CamStack, YbRoad } from '@camanim/cam-methods';
+import { describe, expect, it } from 'vitest';
+import { parseRoadCommand } from '../src/args.ts';
+import { frameText, type RenderContext } from '../src/render.ts';
+import { parseRoad, roadChartSvg, roadSummary, roadTable } from '../src/road.ts';
+
+const score = (road: number) => ({ percentiles: [20, 80], morf: [-road, -road], lerf: [0, 0], combined: [road / 2, road / 2], road });
+const yb: YbRoad = { series: [score(0.1), score(0.5), score(0.3)], max: { layer: 1, name: 'b<&>', value: 0.5 }, mean: 0.3 };
+
+describe('ybROAD options', () => {
+  it('parses percentiles, noise and target; refuses non-numbers', () => {
+    expect(parseRoad({})).toEqual({ percentiles: undefined, noise: undefined, target: 'softmax' });
+    expect(parseRoad({ roadPercentiles: '10, 50', roadNoise: '0.02', roadTarget: 'logit' })).toEqual({ percentiles: [10, 50], noise: 0.02, target: 'logit' });
+    expect(() => parseRoad({ roadPercentiles: '10,x' })).toThrow(/--road-percentiles expects numbers/);
+    expect(() => parseRoad({ roadNoise: '-1' })).toThrow(/--road-noise/);
+    const o = parseRoadCommand({ method: 'GradCAM', layers: 'Conv', every: '2', percentiles: '30' });
+    expect([o.method, o.layers, o.road.percentiles, o.target]).toEqual(['gradcam', { kinds: 'spatial', filter: 'Conv', every: 2 }, [30], { kind: 'predicted' }]);
+  });
+});
+
+describe('ybROAD output', () => {
+  it('labels each frame with its ROAD and marks the best layer', () => {
+    const stack = { layers: ['a', 'b', 'c'].map((name) => ({ name, opType: 'Conv', shape: [1, 4, 2, 2] })) } as unknown as CamStack;
+    const ctx = { modelShapes: new Map() } as unknown as RenderContext;
+    expect(frameText(ctx, stack, 0, '', yb).title).toBe('layer 1/3 · Conv · [1, 4, 2, 2] · ROAD 0.100');
+    expect(frameText(ctx, stack, 1, '', yb).title).toBe('layer 2/3 · Conv · [1, 4, 2, 2] · ROAD 0.500 ★ ybROAD_max');
+    expect(frameText(ctx, stack, 1, '').title).toBe('layer 2/3 · Conv · [1, 4, 2, 2]');
+  });
+
+  it('charts the series with the max named, the mean dashed and axis labels (escaped)', () => {
+    const svg = roadChartSvg(yb, 'title');
+    expect(svg.match(/<circle /g)!.length).toBe(4); // 3 points + the max ring
+    expect(svg).toContain('max 0.500 · layer 2 · b&lt;&amp;&gt;');
+    expect(svg).toMatch(/data-role="mean"[^>]*stroke-dasharray/);
+    expect(svg).toContain('>ROAD</text>');
+    expect(svg).toContain('>layer (index in the animation)</text>');
+    expect(roadChartSvg({ series: [score(0)], max: { layer: 0, name: 'x', value: 0 }, mean: 0 }, 't')).not.toContain('NaN');
+  });
+
+  it('tabulates MoRF/LeRF per percentile and ROAD, star on the max', () => {
+    const t = roadTable(yb, ['a', 'b', 'c']).split('\n');
+    expect(t[0]).toMatch(/^layer\s+name\s+MoRF20\s+MoRF80\s+LeRF20\s+LeRF80\s+ROAD$/);
+    expect(t[3]).toMatch(/^\s*2\s+b\s+-0\.5000\s+-0\.5000\s+0\.0000\s+0\.0000\s+0\.5000 \*$/);
+    expect(roadSummary(yb)).toBe('ybROAD_max: 0.5000 at layer 2 (b<&>)\nybROAD_mean: 0.3000\n');
+  });
+});
