@@ -40,9 +40,10 @@ export async function scoreLayers(run: Run, stack: CamStack, classIndex: number,
   const L = stack.layers.length;
   return progress.time(label, async (step) => {
     let shown = 0;
-    return ybroad(run, stack, {
+    const score = (batch?: number) => ybroad(run, stack, {
       percentiles: choice.percentiles,
       noise: choice.noise,
+      batch,
       target: { class: classIndex, kind: choice.target },
       onProgress: (done, total) => {
         const layers = Math.floor((done / total) * L);
@@ -50,6 +51,15 @@ export async function scoreLayers(run: Run, stack: CamStack, classIndex: number,
         shown = Math.max(shown, layers);
       },
     });
+    try {
+      return await score();
+    } catch (e) {
+      // Models exported with a fixed batch of 1 (a Reshape to [1, ...]) cannot take the
+      // batched perturbed images: score them one at a time instead.
+      if (!/Cannot reshape \[\d+, /.test((e as Error).message ?? '')) throw e;
+      progress.notice('ROAD: the model only takes a batch of 1 (fixed Reshape); scoring the perturbed images one at a time');
+      return score(1);
+    }
   }, L);
 }
 
