@@ -97,7 +97,10 @@ async function roadMany(run: Run, maps: readonly { cam: ArrayLike<number>; name:
   const image = { buffer: run.tensor(inputName).buffer, shape: [1, c, H, W] };
   const offset = item * c * H * W;
   for (let start = 0; start < jobs.length; start += batch) {
-    const chunk = jobs.slice(start, start + batch);
+    // Every chunk has the same batch size (the last one padded with repeats), so the forward and
+    // imputation kernels, whose shapes are baked in, compile once.
+    const real = jobs.slice(start, start + batch);
+    const chunk = jobs.length > batch ? [...real, ...Array(batch - real.length).fill(real[real.length - 1])] : real;
     const masks = new Float32Array(chunk.length * H * W);
     chunk.forEach((j, k) => masks.set(removalMask(ranked[j.map], j.order, j.p), k * H * W));
     const tiled = rt.createTensor([chunk.length, c, H, W], 'road:images');
@@ -109,7 +112,7 @@ async function roadMany(run: Run, maps: readonly { cam: ArrayLike<number>; name:
         const out = await r.read(output);
         r.dispose();
         const s = seedGradient(chunk.map(() => target), out.data, out.shape, output).scores;
-        s.forEach((v, k) => (scores[start + k] = v - baseline));
+        s.slice(0, real.length).forEach((v, k) => (scores[start + k] = v - baseline));
       } finally {
         rt.release(imputed.image);
       }
