@@ -115,12 +115,22 @@ def train(args, cfg, tr_items, tr_labels, va_items, va_labels, mean, std):
     steps_per_epoch = n // args.batch
     total_steps = steps_per_epoch * args.epochs
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.wd)
-    sched = torch.optim.lr_scheduler.OneCycleLR(
-        opt, max_lr=args.lr, total_steps=total_steps, pct_start=0.2,
-        div_factor=20, final_div_factor=200)
-    history = []
-    t0 = time.time()
-    for epoch in range(args.epochs):
+    history, first, prev_seconds = [], 0, 0.0
+    if args.resume:
+        # fine-tune a checkpoint: cosine decay from --lr, no warm-up
+        ck = torch.load(args.resume)
+        model = CanvasNet(**ck["config"])
+        model.load_state_dict(ck["state_dict"])
+        opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.wd)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total_steps, eta_min=args.lr / 50)
+        history, first, prev_seconds = ck["history"], ck["epochs"], ck.get("trainSeconds", 0.0)
+        log(f"resuming {args.resume} after {first} epochs; {args.epochs} more at lr {args.lr}")
+    else:
+        sched = torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=args.lr, total_steps=total_steps, pct_start=0.2,
+            div_factor=20, final_div_factor=200)
+    t0 = time.time() - prev_seconds
+    for epoch in range(first, first + args.epochs):
         model.train()
         g = torch.Generator().manual_seed(TRAIN_SEED + epoch)
         perm = torch.randperm(n, generator=g)
@@ -140,7 +150,7 @@ def train(args, cfg, tr_items, tr_labels, va_items, va_labels, mean, std):
             run_acc = 0.98 * run_acc + 0.02 * (logits.argmax(1) == y).float().mean().item() if k else 0.1
             if k % 100 == 0:
                 el = time.time() - te
-                log(f"epoch {epoch + 1}/{args.epochs} step {k}/{steps_per_epoch} loss {run_loss:.3f} "
+                log(f"epoch {epoch + 1}/{first + args.epochs} step {k}/{steps_per_epoch} loss {run_loss:.3f} "
                     f"acc {run_acc:.3f} lr {sched.get_last_lr()[0]:.2e} "
                     f"{(k + 1) * args.batch / max(el, 1e-6):.0f} img/s")
         val = evaluate(model, va_items, va_labels, VAL_SEED, cfg, mean, std)
@@ -179,8 +189,8 @@ def main():
     ap.add_argument("--wd", type=float, default=5e-4)
     ap.add_argument("--label-smoothing", type=float, default=0.05)
     ap.add_argument("--size", type=int, default=96)
-    ap.add_argument("--min-scale", type=int, default=32)
-    ap.add_argument("--max-scale", type=int, default=60)
+    ap.add_argument("--min-scale", type=int, default=40)
+    ap.add_argument("--max-scale", type=int, default=64)
     ap.add_argument("--stem", type=int, default=16)
     ap.add_argument("--widths", type=int, nargs="+", default=[16, 32, 64, 128])
     ap.add_argument("--blocks", type=int, nargs="+", default=[1, 1, 2, 1])
@@ -190,6 +200,7 @@ def main():
     ap.add_argument("--ckpt", default="/tmp/camanim-fashion-canvas.pt")
     ap.add_argument("--out", default=os.path.join(REPO, "packages", "cli", "assets"))
     ap.add_argument("--train-limit", type=int, default=0, help="use only N training items (smoke tests)")
+    ap.add_argument("--resume", default="", help="fine-tune this checkpoint for --epochs more epochs")
     ap.add_argument("--skip-train", action="store_true", help="load --ckpt instead of training")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -213,9 +224,13 @@ def main():
         mean, std = ck["mean"], ck["std"]
         cfg = CanvasConfig(**ck["canvas"])
     else:
-        x, _, _ = make_canvases(tr_items, tr_labels, torch.arange(min(2048, len(tr_labels))), NORM_SEED, cfg)
-        mean = x.mean(dim=(0, 2, 3)).mul(1e4).round().div(1e4)
-        std = x.std(dim=(0, 2, 3)).mul(1e4).round().div(1e4)
+        if args.resume:
+            rk = torch.load(args.resume)
+            mean, std, cfg = rk["mean"], rk["std"], CanvasConfig(**rk["canvas"])
+        else:
+            x, _, _ = make_canvases(tr_items, tr_labels, torch.arange(min(2048, len(tr_labels))), NORM_SEED, cfg)
+            mean = x.mean(dim=(0, 2, 3)).mul(1e4).round().div(1e4)
+            std = x.std(dim=(0, 2, 3)).mul(1e4).round().div(1e4)
         log(f"normalisation mean {mean.tolist()} std {std.tolist()}")
         model = train(args, cfg, tr_items, tr_labels, va_items, va_labels, mean, std)
         ck = torch.load(args.ckpt)

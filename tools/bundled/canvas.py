@@ -73,8 +73,14 @@ def _rand_colour(B, g, vmin, vmax):
 
 class CanvasConfig:
     def __init__(self, size=96, min_scale=32, max_scale=60, n_fragments=3,
-                 n_strokes=3, n_patches=3):
+                 n_strokes=3, n_patches=3, fragment_strength=(0.1, 0.25),
+                 alpha_gain=5.0, shade_gamma=0.8):
         self.size = size
+        # item pixel v in [0,1] (after resampling): opacity clamp(alpha_gain * v),
+        # colour * (0.3 + 0.7 * (v / max_v) ** shade_gamma), max_v = the item's max
+        self.alpha_gain = alpha_gain
+        self.shade_gamma = shade_gamma
+        self.fragment_strength = list(fragment_strength)
         self.min_scale = min_scale
         self.max_scale = max_scale
         self.n_fragments = n_fragments
@@ -123,7 +129,8 @@ def make_canvases(items, labels, idx, seed, cfg, augment=False, pool=None):
         ys = torch.arange(H).view(1, 1, H, 1).float()
         win = ((xs >= wx[:, 0].view(B, 1, 1, 1) - 12) & (xs <= wx[:, 1].view(B, 1, 1, 1) + 12)
                & (ys >= wy[:, 0].view(B, 1, 1, 1) - 12) & (ys <= wy[:, 1].view(B, 1, 1, 1) + 12))
-        strength = (0.15 + 0.2 * torch.rand(B, generator=g)).view(B, 1, 1, 1)
+        f0, f1 = cfg.fragment_strength
+        strength = (f0 + (f1 - f0) * torch.rand(B, generator=g)).view(B, 1, 1, 1)
         alpha = (frag * 2).clamp(0, 1) * win.float() * strength
         canvas = blend(canvas, alpha, _rand_colour(B, g, 0.5, 1.0))
 
@@ -163,9 +170,10 @@ def make_canvases(items, labels, idx, seed, cfg, augment=False, pool=None):
     if augment:
         flip = torch.where(torch.rand(B, generator=g) < 0.5, -1.0, 1.0)
     it = _place(items[idx], s, x0, y0, H, W, flip)
-    alpha = (it * 2.5).clamp(0, 1)
+    alpha = (it * cfg.alpha_gain).clamp(0, 1)
     colour = _rand_colour(B, g, 0.7, 1.0)
-    shade = 0.35 + 0.65 * it
+    vmax = it.flatten(1).max(1).values.clamp_min(1e-3).view(B, 1, 1, 1)
+    shade = 0.3 + 0.7 * (it / vmax).clamp(0, 1) ** cfg.shade_gamma
     canvas = canvas * (1 - alpha) + alpha * colour * shade
 
     canvas = (canvas.clamp(0, 1) * 255).round() / 255
