@@ -9,7 +9,9 @@ Usage (Debian's /usr/bin/python3 with python3-torch, python3-torchvision, python
   /usr/bin/python3 tools/bench_torch.py road --model resnet50 --subset 0,17,34 [--input x.bin] [--class K]
 
 Prints ONE JSON object on stdout (progress on stderr). torch.set_num_threads(2) unless
---threads says otherwise.
+--threads says otherwise. Per-layer and per-perturbation times are reported one by one: on a
+shared 2-core machine two OpenMP threads make single timings swing 10-50x with the load, so
+test/bench takes medians.
 
 The model is torchvision's architecture with the same seed and random-init preparation as
 `tools/export_models.py --full` (tools/fixtures/prepare.py), so its weights are those of
@@ -326,6 +328,7 @@ def run_road(args):
     log(f"road: {len(subset)} of {len(points)} layers, class {cls}, base p={base:.4f}")
     img = x[0].double().numpy()
     t_impute = t_forward = 0.0
+    impute_each, forward_each = [], []
     series = []
     t0 = time.perf_counter()
     for j, (i, cam) in enumerate(zip(subset, cams)):
@@ -335,10 +338,12 @@ def run_road(args):
             for order in ("morf", "lerf"):
                 t = time.perf_counter()
                 imputed = impute(img, removal(ranked, order, p))
+                impute_each.append((time.perf_counter() - t) * 1000)
                 t_impute += time.perf_counter() - t
                 t = time.perf_counter()
                 with torch.no_grad():
                     prob = float(torch.softmax(model(torch.from_numpy(imputed).float()[None]), 1)[0, cls])
+                forward_each.append((time.perf_counter() - t) * 1000)
                 t_forward += time.perf_counter() - t
                 scores[order].append(prob - base)
         combined = [(lv - mv) / 2 for mv, lv in zip(scores["morf"], scores["lerf"])]
@@ -352,6 +357,7 @@ def run_road(args):
         "points": len(points), "subset": subset, "class": cls, "percentiles": percentiles,
         "total_ms": total, "impute_ms": t_impute * 1000, "forward_ms": t_forward * 1000,
         "imputations": len(subset) * len(percentiles) * 2, "series": series,
+        "impute_each_ms": impute_each, "forward_each_ms": forward_each,
     }
 
 

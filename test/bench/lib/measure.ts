@@ -58,6 +58,8 @@ export function median(xs: readonly number[]): number {
 
 export function fmtMs(ms: number): string {
   if (!Number.isFinite(ms)) return 'n/a';
+  if (ms >= 600_000) return `${(ms / 60_000).toFixed(ms >= 6_000_000 ? 0 : 1)} min`;
+  if (ms >= 100_000) return `${(ms / 1000).toFixed(0)} s`;
   if (ms >= 10_000) return `${(ms / 1000).toFixed(1)} s`;
   if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
   if (ms >= 100) return `${ms.toFixed(0)} ms`;
