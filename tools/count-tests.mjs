@@ -19,5 +19,11 @@ for (const dir of dirs) {
   failed += r.numFailedTests + (r.numFailedTestSuites ?? 0);
   console.error(`${dir}: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
 }
+// `--run-failed`: the test command itself exited non-zero (e.g. vitest's unhandled errors,
+// which its JSON report does not count); that is at least one failure.
+if (process.argv.includes('--run-failed') && failed === 0) {
+  console.error('the test run failed outside any counted test (see its log)');
+  failed = 1;
+}
 console.log(`tests: ${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

@@ -47,7 +47,15 @@ export async function launch(): Promise<BrowserContext> {
     viewport: { width: 1280, height: 760 },
     args: ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--use-angle=swiftshader', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
   });
-  ctx.on('close', () => rmSync(profile, { recursive: true, force: true }));
+  // Chromium's helper processes may still write into the profile as the context closes: retry,
+  // and never let a leftover temp folder fail a test.
+  ctx.on('close', () => {
+    try {
+      rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    } catch {
+      /* a temp folder left behind is harmless */
+    }
+  });
   return ctx;
 }
 
