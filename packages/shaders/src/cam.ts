@@ -39,26 +39,22 @@ export function channelReduceKernel(d: LayerDims, expr: string, reduce: 'sum' | 
 
 /** cam[n, hw] = Σ_c w[n, c] · A[n, c, hw], w read at `wOffset`. Bindings: A, W, out. */
 export function weightedSumKernel(d: LayerDims, offset = 0, wOffset = 0): KernelSpec {
-  return elementKernel({
-    name: `cam_weighted_sum[${d.n}x${d.c}x${d.hw}]`,
-    inputs: [{ name: 'A' }, { name: 'W' }],
-    outputs: [{ name: 'out' }],
-    total: d.n * d.hw,
-    body: `  let n = i / ${d.hw}u;
-  let p = i % ${d.hw}u;
-  var acc = 0.0;
-  for (var c = 0u; c < ${d.c}u; c++) {
-    acc += W[${wOffset}u + n * ${d.c}u + c] * A[(n * ${d.c}u + c) * ${d.hw}u + p];
-  }
-  out[i + ${offset}u] = acc;`,
-  });
+  return channelSumKernel('cam_weighted_sum', d, 'W', `W[${wOffset}u + n * ${d.c}u + c] * a`, offset);
 }
 
 /** cam[n, hw] = Σ_c expr(a, g) per element (HiResCAM, LayerCAM...). Bindings: A, G, out. */
 export function elementSumKernel(d: LayerDims, expr: string, offset = 0): KernelSpec {
+  return channelSumKernel('cam_element_sum', d, 'G', expr, offset);
+}
+
+/**
+ * The channel sum both share: one invocation per (n, hw), `term` summed over c with `a` (and,
+ * when the second binding is the gradient G, `g`) loaded at the element.
+ */
+function channelSumKernel(name: string, d: LayerDims, second: 'W' | 'G', term: string, offset: number): KernelSpec {
   return elementKernel({
-    name: `cam_element_sum[${d.n}x${d.c}x${d.hw}]`,
-    inputs: [{ name: 'A' }, { name: 'G' }],
+    name: `${name}[${d.n}x${d.c}x${d.hw}]`,
+    inputs: [{ name: 'A' }, { name: second }],
     outputs: [{ name: 'out' }],
     total: d.n * d.hw,
     body: `  let n = i / ${d.hw}u;
@@ -66,9 +62,8 @@ export function elementSumKernel(d: LayerDims, expr: string, offset = 0): Kernel
   var acc = 0.0;
   for (var c = 0u; c < ${d.c}u; c++) {
     let k = (n * ${d.c}u + c) * ${d.hw}u + p;
-    let a = A[k];
-    let g = G[k];
-    acc += ${expr};
+    let a = A[k];${second === 'G' ? '\n    let g = G[k];' : ''}
+    acc += ${term};
   }
   out[i + ${offset}u] = acc;`,
   });
