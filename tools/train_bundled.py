@@ -21,7 +21,7 @@ import time
 
 # Large tensors are allocated/freed every step; keep glibc from mmap/munmap-ing
 # them each time (that costs ~2x in system time). Must be set before start-up.
-if "MALLOC_MMAP_THRESHOLD_" not in os.environ:
+if __name__ == "__main__" and "MALLOC_MMAP_THRESHOLD_" not in os.environ:
     os.environ["MALLOC_MMAP_THRESHOLD_"] = str(1 << 40)
     os.environ["MALLOC_TRIM_THRESHOLD_"] = str(1 << 40)
     os.execv(sys.executable, [sys.executable] + sys.argv)
@@ -115,7 +115,7 @@ def train(args, cfg, tr_items, tr_labels, va_items, va_labels, mean, std):
     steps_per_epoch = n // args.batch
     total_steps = steps_per_epoch * args.epochs
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.wd)
-    history, first, prev_seconds = [], 0, 0.0
+    history, first, prev_seconds, recipe = [], 0, 0.0, []
     if args.resume:
         # fine-tune a checkpoint: cosine decay from --lr, no warm-up
         ck = torch.load(args.resume)
@@ -124,11 +124,14 @@ def train(args, cfg, tr_items, tr_labels, va_items, va_labels, mean, std):
         opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.wd)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=total_steps, eta_min=args.lr / 50)
         history, first, prev_seconds = ck["history"], ck["epochs"], ck.get("trainSeconds", 0.0)
+        recipe = list(ck.get("recipe", []))
         log(f"resuming {args.resume} after {first} epochs; {args.epochs} more at lr {args.lr}")
     else:
         sched = torch.optim.lr_scheduler.OneCycleLR(
             opt, max_lr=args.lr, total_steps=total_steps, pct_start=0.2,
             div_factor=20, final_div_factor=200)
+    recipe.append({"epochs": args.epochs, "lr": args.lr, "schedule": "cosine" if args.resume else "onecycle",
+                   "resumedAfterEpoch": first, "canvas": cfg.as_dict()})
     t0 = time.time() - prev_seconds
     for epoch in range(first, first + args.epochs):
         model.train()
@@ -158,7 +161,7 @@ def train(args, cfg, tr_items, tr_labels, va_items, va_labels, mean, std):
                         "seconds": round(time.time() - te, 1)})
         log(f"epoch {epoch + 1} done in {time.time() - te:.0f}s; val acc {val:.4f}; total {time.time() - t0:.0f}s")
         torch.save({"state_dict": model.state_dict(), "config": model.config, "mean": mean, "std": std,
-                    "canvas": cfg.as_dict(), "epochs": epoch + 1, "history": history,
+                    "canvas": cfg.as_dict(), "epochs": epoch + 1, "history": history, "recipe": recipe,
                     "trainSeconds": time.time() - t0}, args.ckpt)
     return model
 
@@ -191,6 +194,11 @@ def main():
     ap.add_argument("--size", type=int, default=96)
     ap.add_argument("--min-scale", type=int, default=40)
     ap.add_argument("--max-scale", type=int, default=64)
+    ap.add_argument("--fragment-strength", type=float, nargs=2, default=[0.1, 0.25])
+    ap.add_argument("--alpha-gain", type=float, default=5.0)
+    ap.add_argument("--shade-offset", type=float, default=0.3)
+    ap.add_argument("--shade-gamma", type=float, default=0.8)
+    ap.add_argument("--no-shade-norm", action="store_true")
     ap.add_argument("--stem", type=int, default=16)
     ap.add_argument("--widths", type=int, nargs="+", default=[16, 32, 64, 128])
     ap.add_argument("--blocks", type=int, nargs="+", default=[1, 1, 2, 1])
@@ -205,7 +213,10 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
-    cfg = CanvasConfig(size=args.size, min_scale=args.min_scale, max_scale=args.max_scale)
+    cfg = CanvasConfig(size=args.size, min_scale=args.min_scale, max_scale=args.max_scale,
+                       fragment_strength=args.fragment_strength, alpha_gain=args.alpha_gain,
+                       shade_offset=args.shade_offset, shade_gamma=args.shade_gamma,
+                       shade_norm=not args.no_shade_norm)
     tr_imgs, tr_lab = load_fashion("train")
     te_imgs, te_lab = load_fashion("t10k")
     perm = np.random.RandomState(SPLIT_SEED).permutation(len(tr_lab))
@@ -224,9 +235,9 @@ def main():
         mean, std = ck["mean"], ck["std"]
         cfg = CanvasConfig(**ck["canvas"])
     else:
-        if args.resume:
+        if args.resume:  # keep the checkpoint's normalisation; the canvas comes from the flags
             rk = torch.load(args.resume)
-            mean, std, cfg = rk["mean"], rk["std"], CanvasConfig(**rk["canvas"])
+            mean, std = rk["mean"], rk["std"]
         else:
             x, _, _ = make_canvases(tr_items, tr_labels, torch.arange(min(2048, len(tr_labels))), NORM_SEED, cfg)
             mean = x.mean(dim=(0, 2, 3)).mul(1e4).round().div(1e4)
@@ -337,7 +348,8 @@ def main():
         "camLayer": {"tensor": cam_tensor, "shape": cam_shape},
         "architecture": {"name": "CanvasNet", **ck["config"], "params": params, "onnxOps": ops},
         "canvas": cfg.as_dict(),
-        "training": {"history": ck["history"], "seconds": round(ck.get("trainSeconds", 0))},
+        "training": {"history": ck["history"], "recipe": ck.get("recipe", []),
+                     "seconds": round(ck.get("trainSeconds", 0))},
         "dataset": "Fashion-MNIST (Debian /usr/share/datasets/fashion-mnist) on synthetic cluttered canvases",
         "generatedBy": "tools/train_bundled.py",
     }

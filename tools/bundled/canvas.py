@@ -74,12 +74,15 @@ def _rand_colour(B, g, vmin, vmax):
 class CanvasConfig:
     def __init__(self, size=96, min_scale=32, max_scale=60, n_fragments=3,
                  n_strokes=3, n_patches=3, fragment_strength=(0.1, 0.25),
-                 alpha_gain=5.0, shade_gamma=0.8):
+                 alpha_gain=5.0, shade_offset=0.3, shade_gamma=0.8, shade_norm=True):
         self.size = size
         # item pixel v in [0,1] (after resampling): opacity clamp(alpha_gain * v),
-        # colour * (0.3 + 0.7 * (v / max_v) ** shade_gamma), max_v = the item's max
+        # colour * (o + (1 - o) * (v / max_v) ** shade_gamma), o = shade_offset,
+        # max_v = the item's max if shade_norm else 1
         self.alpha_gain = alpha_gain
+        self.shade_offset = shade_offset
         self.shade_gamma = shade_gamma
+        self.shade_norm = shade_norm
         self.fragment_strength = list(fragment_strength)
         self.min_scale = min_scale
         self.max_scale = max_scale
@@ -172,8 +175,8 @@ def make_canvases(items, labels, idx, seed, cfg, augment=False, pool=None):
     it = _place(items[idx], s, x0, y0, H, W, flip)
     alpha = (it * cfg.alpha_gain).clamp(0, 1)
     colour = _rand_colour(B, g, 0.7, 1.0)
-    vmax = it.flatten(1).max(1).values.clamp_min(1e-3).view(B, 1, 1, 1)
-    shade = 0.3 + 0.7 * (it / vmax).clamp(0, 1) ** cfg.shade_gamma
+    vmax = it.flatten(1).max(1).values.clamp_min(1e-3).view(B, 1, 1, 1) if cfg.shade_norm else 1.0
+    shade = cfg.shade_offset + (1 - cfg.shade_offset) * (it / vmax).clamp(0, 1) ** cfg.shade_gamma
     canvas = canvas * (1 - alpha) + alpha * colour * shade
 
     canvas = (canvas.clamp(0, 1) * 255).round() / 255
