@@ -132,8 +132,11 @@ def train(args, cfg, tr_items, tr_labels, va_items, va_labels, mean, std):
             div_factor=20, final_div_factor=200)
     recipe.append({"epochs": args.epochs, "lr": args.lr, "schedule": "cosine" if args.resume else "onecycle",
                    "resumedAfterEpoch": first, "canvas": cfg.as_dict()})
+    if args.stop_after:
+        recipe[-1]["stoppedAfter"] = args.stop_after
     t0 = time.time() - prev_seconds
-    for epoch in range(first, first + args.epochs):
+    last = first + (min(args.stop_after, args.epochs) if args.stop_after else args.epochs)
+    for epoch in range(first, last):
         model.train()
         g = torch.Generator().manual_seed(TRAIN_SEED + epoch)
         perm = torch.randperm(n, generator=g)
@@ -208,6 +211,8 @@ def main():
     ap.add_argument("--ckpt", default="/tmp/camanim-fashion-canvas.pt")
     ap.add_argument("--out", default=os.path.join(REPO, "packages", "cli", "assets"))
     ap.add_argument("--train-limit", type=int, default=0, help="use only N training items (smoke tests)")
+    ap.add_argument("--stop-after", type=int, default=0,
+                    help="stop after this many epochs of an --epochs schedule (to replay the shipped recipe)")
     ap.add_argument("--resume", default="", help="fine-tune this checkpoint for --epochs more epochs")
     ap.add_argument("--skip-train", action="store_true", help="load --ckpt instead of training")
     args = ap.parse_args()
