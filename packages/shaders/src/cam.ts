@@ -70,6 +70,23 @@ function channelSumKernel(name: string, d: LayerDims, second: 'W' | 'G', term: s
 }
 
 /**
+ * WGSL statements that bilinearly sample the [h, w] map at `base` in `buffer` for output pixel
+ * (oy, ox) of an [H, W] image, half-pixel centres and clamped edges, into `let <result>`.
+ */
+export function bilinearSample(buffer: string, base: string, h: number, w: number, H: number, W: number, result: string): string {
+  return `  let fy = clamp((f32(oy) + 0.5) * ${f32Lit(h / H)} - 0.5, 0.0, ${f32Lit(h - 1)});
+  let fx = clamp((f32(ox) + 0.5) * ${f32Lit(w / W)} - 0.5, 0.0, ${f32Lit(w - 1)});
+  let y0 = u32(floor(fy));
+  let x0 = u32(floor(fx));
+  let y1 = min(y0 + 1u, ${h - 1}u);
+  let x1 = min(x0 + 1u, ${w - 1}u);
+  let sbase = ${base};
+  let top = mix(${buffer}[sbase + y0 * ${w}u + x0], ${buffer}[sbase + y0 * ${w}u + x1], fx - f32(x0));
+  let bottom = mix(${buffer}[sbase + y1 * ${w}u + x0], ${buffer}[sbase + y1 * ${w}u + x1], fx - f32(x0));
+  let ${result} = mix(top, bottom, fy - f32(y0));`;
+}
+
+/**
  * Bilinear resize of [n, h, w] maps to [n, H, W], half-pixel centres, edges clamped
  * (cv2.INTER_LINEAR). Reads `src` at `inOffset`, writes `out` at `outOffset`.
  */
@@ -82,17 +99,7 @@ export function bilinearKernel(n: number, h: number, w: number, H: number, W: nu
     body: `  let b = i / ${H * W}u;
   let oy = (i / ${W}u) % ${H}u;
   let ox = i % ${W}u;
-  let fy = clamp((f32(oy) + 0.5) * ${f32Lit(h / H)} - 0.5, 0.0, ${f32Lit(h - 1)});
-  let fx = clamp((f32(ox) + 0.5) * ${f32Lit(w / W)} - 0.5, 0.0, ${f32Lit(w - 1)});
-  let y0 = u32(floor(fy));
-  let x0 = u32(floor(fx));
-  let y1 = min(y0 + 1u, ${h - 1}u);
-  let x1 = min(x0 + 1u, ${w - 1}u);
-  let ty = fy - f32(y0);
-  let tx = fx - f32(x0);
-  let base = ${inOffset}u + b * ${h * w}u;
-  let top = mix(src[base + y0 * ${w}u + x0], src[base + y0 * ${w}u + x1], tx);
-  let bottom = mix(src[base + y1 * ${w}u + x0], src[base + y1 * ${w}u + x1], tx);
-  out[${outOffset}u + i] = mix(top, bottom, ty);`,
+${bilinearSample('src', `${inOffset}u + b * ${h * w}u`, h, w, H, W, 'v')}
+  out[${outOffset}u + i] = v;`,
   });
 }

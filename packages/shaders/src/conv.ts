@@ -12,7 +12,7 @@ import { gemmKernel } from './matmul.ts';
 import { cdiv, cheapestTile, gemmTile, roundUp, u, type Candidate } from './matmul-tile.ts';
 import { windowKernel, type Tap, type WindowSpec, type WindowTile } from './conv-window.ts';
 
-export type { Tap, WindowSpec, WindowTile } from './conv-window.ts';
+export type { Tap as WindowTap, WindowSpec, WindowTile } from './conv-window.ts';
 
 export interface ConvGeometry {
   readonly n: number;
