@@ -144,3 +144,12 @@ describe('bad run inputs', () => {
     expect(() => m.planFor(new Map([['x', [1 << 20, 2, 3000, 3000]]]))).toThrow(/more than one GPU buffer binding/);
   });
 });
+
+describe('a node missing a required input', () => {
+  it('names the node, its inputs and the empty one', async () => {
+    const spec = tinyCnn();
+    spec.nodes[1] = { op: 'Mul', inputs: ['r', ''], outputs: ['m'], name: 'half_mul' };
+    const model = await loadModel(encodeModel(spec), { runtime: await testRuntime() });
+    expect(() => model.layers).toThrow(/inputs do not fit Mul: it has 2 input\(s\) \['r', ''\], input\(s\) 1 empty.*node 'half_mul'/);
+  });
+});

@@ -90,7 +90,12 @@ export function inferGraph(graph: Graph, order: readonly Node[], registry: OpReg
         if (!e.where.node || !e.where.file) throw new CamanimError(e.code, e.what, { ...where, ...e.where }, e.hint, { cause: e });
         throw e;
       }
-      throw new CamanimError('bad-model', `Shape inference failed: ${(e as Error).message}`, where, 'The model may be corrupt or use an unsupported variant of this op', { cause: e });
+      // A TypeError here almost always means an input the op needs is absent: name them.
+      const empty = node.inputs.flatMap((n, k) => (n ? [] : [k]));
+      const what = e instanceof TypeError
+        ? `The node's inputs do not fit ${node.opType}: it has ${node.inputs.length} input(s) [${node.inputs.map((n) => `'${n}'`).join(', ')}]${empty.length ? `, input(s) ${empty.join(', ')} empty` : ''}`
+        : `Shape inference failed: ${(e as Error).message}`;
+      throw new CamanimError('bad-model', what, where, `Check the ${node.opType} spec for its required inputs; the model may be corrupt or exported incorrectly`, { cause: e });
     }
   }
   return { values, consts, nodes };
