@@ -25,7 +25,6 @@ Every map is also recomputed a second way (tools/cams/checks.py) and the script
 fails if any check does.
 """
 import argparse
-import json
 import os
 import sys
 import time
@@ -36,20 +35,10 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cams import compute as cam_compute  # noqa: E402
 from cams import sources  # noqa: E402
+from fixtures.jsonfmt import to_json  # noqa: E402
 
 OUT = os.path.join(sources.REPO, "test", "fixtures", "cams")
 METHOD_ORDER = cam_compute.ALL_LAYER_METHODS + cam_compute.LAST_LAYER_METHODS
-
-
-def to_json(obj, level=0):
-    """json.dumps(indent=2), but lists of scalars stay on one line."""
-    pad, inner = "  " * level, "  " * (level + 1)
-    if isinstance(obj, dict) and obj:
-        items = [f"{inner}{json.dumps(k)}: {to_json(v, level + 1)}" for k, v in obj.items()]
-        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
-    if isinstance(obj, list) and any(isinstance(v, (dict, list)) for v in obj):
-        return "[\n" + ",\n".join(inner + to_json(v, level + 1) for v in obj) + f"\n{pad}]"
-    return json.dumps(obj)
 
 
 class Bin:

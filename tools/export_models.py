@@ -29,7 +29,6 @@ from those outputs and inferred shapes match.
 random init, recalibrated BN) for benchmarks, without gradient fixtures.
 """
 import argparse
-import json
 import os
 import sys
 import zlib
@@ -42,6 +41,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fixtures import grads, onnx_map  # noqa: E402
 from fixtures.models import NUM_CLASSES, SPEC_BY_NAME, SPECS, full_spec  # noqa: E402
 from fixtures.prepare import prepare  # noqa: E402
+from fixtures.jsonfmt import to_json  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OUT = os.path.join(REPO, "test", "fixtures", "models")
@@ -83,17 +83,6 @@ def export_one(spec, out_dir, with_grads, size_limit, num_classes):
     print(f"{spec.name:20s} {spec.size:4d}px opset {spec.opset:2d} {size / 1e6:7.2f} MB"
           f"  logit std {spread:.3f}  {len(main.graph.node)} nodes", flush=True)
     return meta
-
-
-def to_json(obj, level=0):
-    """Like json.dumps(indent=2), but lists of scalars stay on one line."""
-    pad, inner = "  " * level, "  " * (level + 1)
-    if isinstance(obj, dict) and obj:
-        items = [f"{inner}{json.dumps(k)}: {to_json(v, level + 1)}" for k, v in obj.items()]
-        return "{\n" + ",\n".join(items) + f"\n{pad}}}"
-    if isinstance(obj, list) and any(isinstance(v, (dict, list)) for v in obj):
-        return "[\n" + ",\n".join(inner + to_json(v, level + 1) for v in obj) + f"\n{pad}]"
-    return json.dumps(obj)
 
 
 def print_summary(metas):
