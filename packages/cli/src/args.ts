@@ -12,6 +12,7 @@ import { view } from './commands/view.ts';
 import { roadCommand, type RoadCommandOptions } from './commands/road.ts';
 import { cliError } from './errors.ts';
 import type { Io } from './io.ts';
+import { DEFAULT_MAX_PIXELS } from './image.ts';
 import { parseRoad, type RoadChoice } from './road.ts';
 
 export const FORMATS = ['gif', 'mp4', 'webm', 'png', 'grid', 'bundle', 'html'] as const;
@@ -39,11 +40,14 @@ export interface ExplainOptions {
   /** Score every layer with ROAD (ybROAD). */
   readonly ybroad: boolean;
   readonly road: RoadChoice;
+  /** Largest image (width·height) decoded. */
+  readonly maxPixels: number;
 }
 
 interface RawExplain {
   model?: string;
   image?: string[];
+  maxPixels: string;
   method: string;
   class?: string;
   topK?: string;
@@ -65,6 +69,8 @@ interface RawExplain {
   roadTarget?: string;
 }
 
+const MAX_PIXELS = ['--max-pixels <n>', 'refuse images larger than n pixels (width·height), checked before decoding', String(DEFAULT_MAX_PIXELS)] as const;
+
 export function buildProgram(io: Io): Command {
   const program = new Command('camanim')
     .description('Explain what a CNN sees, layer by layer: a Class Activation Map for every layer, animated (CAManim)')
@@ -76,7 +82,8 @@ export function buildProgram(io: Io): Command {
     .command('explain')
     .description('Compute CAMs for every layer of a model on images and write animations, frames and a result bundle')
     .option('--model <file>', 'ONNX model (default: the bundled fashion-canvas model)')
-    .option('--image <files...>', 'JPEG/PNG/WebP images (default: the bundled sample)')
+    .option('--image <files...>', 'JPEG/PNG/WebP/GIF images (default: the bundled sample); animations: the first frame')
+    .option(...MAX_PIXELS)
     .option('--method <ids>', 'CAM methods, comma-separated (see `camanim methods`)', 'gradcam')
     .option('--class <n>', 'explain this class index (default: the predicted class)')
     .option('--top-k <k>', 'explain each of the k best-scoring classes')
@@ -101,7 +108,8 @@ export function buildProgram(io: Io): Command {
     .command('road')
     .description('Score every layer\'s CAM with ROAD (ybROAD): a table, ybROAD_max and ybROAD_mean; the chart with --out')
     .option('--model <file>', 'ONNX model (default: the bundled fashion-canvas model)')
-    .option('--image <file>', 'JPEG/PNG/WebP image (default: the bundled sample)')
+    .option('--image <file>', 'JPEG/PNG/WebP/GIF image (default: the bundled sample); animations: the first frame')
+    .option(...MAX_PIXELS)
     .option('--method <id>', 'CAM method (see `camanim methods`)', 'gradcam')
     .option('--class <n>', 'explain this class index (default: the predicted class)')
     .option('--layers <which>', "'spatial', 'all', or a regex on ONNX name / op type", 'spatial')
@@ -134,6 +142,7 @@ export function buildProgram(io: Io): Command {
 interface RawRoad {
   model?: string;
   image?: string;
+  maxPixels: string;
   method: string;
   class?: string;
   layers: string;
@@ -151,6 +160,7 @@ export function parseRoadCommand(raw: RawRoad): RoadCommandOptions {
   return {
     model: raw.model,
     image: raw.image,
+    maxPixels: int(raw.maxPixels, '--max-pixels', 1),
     method: raw.method.trim().toLowerCase(),
     target: raw.class !== undefined ? { kind: 'class', class: int(raw.class, '--class', 0) } : { kind: 'predicted' },
     layers: {
@@ -195,6 +205,7 @@ export function parseExplain(raw: RawExplain): ExplainOptions {
   return {
     model: raw.model,
     images: raw.image ?? [],
+    maxPixels: int(raw.maxPixels, '--max-pixels', 1),
     methods: [...new Set(methods)],
     target,
     layers,

@@ -3,7 +3,7 @@
  * CAMANIM_DEBUG=1), and leaves nothing in --out (nor a staging folder beside it).
  */
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLED_MODEL } from '../src/assets.ts';
 import { camanim, scratch, writeTestImage } from './helpers/cli.ts';
@@ -38,8 +38,15 @@ describe('bad inputs', () => {
   it('an image that is not an image', async () => {
     const bad = join(tmp, 'broken.png');
     writeFileSync(bad, 'definitely not a PNG');
-    const err = await failing(['--image', bad], /Cannot read the image/);
+    const err = await failing(['--image', bad], /Cannot decode the image, it is corrupt, truncated or not an image/);
     expect(err).toContain('broken.png');
+  });
+
+  it('a decompression bomb, a truncated JPEG, an image over --max-pixels', async () => {
+    const fixture = (name: string) => resolve(import.meta.dirname, 'fixtures/images', name);
+    await failing(['--image', fixture('bomb.png')], /The image declares 20000×20000 = 400,000,000 pixels.*bomb\.png.*--max-pixels/);
+    await failing(['--image', fixture('truncated.jpg')], /Cannot decode the image, it is corrupt, truncated .*premature end of JPEG.*truncated\.jpg/);
+    await failing(['--max-pixels', '19199'], /declares 160×120 = 19,200 pixels, more than the limit of 19,199 .*image\.png/);
   });
 
   it('an image that does not exist', async () => {

@@ -14,8 +14,8 @@ describe('ybROAD options', () => {
     expect(parseRoad({ roadPercentiles: '10, 50', roadNoise: '0.02', roadTarget: 'logit' })).toEqual({ percentiles: [10, 50], noise: 0.02, target: 'logit' });
     expect(() => parseRoad({ roadPercentiles: '10,x' })).toThrow(/--road-percentiles expects numbers/);
     expect(() => parseRoad({ roadNoise: '-1' })).toThrow(/--road-noise/);
-    const o = parseRoadCommand({ method: 'GradCAM', layers: 'Conv', every: '2', percentiles: '30' });
-    expect([o.method, o.layers, o.road.percentiles, o.target]).toEqual(['gradcam', { kinds: 'spatial', filter: 'Conv', every: 2 }, [30], { kind: 'predicted' }]);
+    const o = parseRoadCommand({ method: 'GradCAM', layers: 'Conv', every: '2', percentiles: '30', maxPixels: '5000' });
+    expect([o.method, o.layers, o.road.percentiles, o.target, o.maxPixels]).toEqual(['gradcam', { kinds: 'spatial', filter: 'Conv', every: 2 }, [30], { kind: 'predicted' }, 5000]);
   });
 });
 

@@ -14,7 +14,7 @@ import { readModelMeta } from '../src/model-meta.ts';
 import { cropBox, preprocess, preprocessing } from '../src/preprocess.ts';
 import { scratch } from './helpers/cli.ts';
 
-const defaults = { method: 'gradcam', layers: 'spatial', normalization: 'global', colormap: 'jet', alpha: '0.5', fps: '4', size: '448', out: 'camanim-out', format: 'gif,bundle' };
+const defaults = { method: 'gradcam', layers: 'spatial', normalization: 'global', colormap: 'jet', alpha: '0.5', fps: '4', size: '448', out: 'camanim-out', format: 'gif,bundle', maxPixels: '100000000' };
 
 describe('file names', () => {
   it('sanitizes model and layer names: no separators, no ..', () => {
@@ -70,6 +70,7 @@ describe('arguments', () => {
     expect(() => parseExplain({ ...defaults, class: '-1' })).toThrow(/--class expects an integer/);
     expect(() => parseExplain({ ...defaults, percentiles: '0,150' })).toThrow(/--percentiles/);
     expect(() => parseExplain({ ...defaults, size: 'big' })).toThrow(/--size expects a number/);
+    expect(() => parseExplain({ ...defaults, maxPixels: '0' })).toThrow(/--max-pixels expects an integer ≥ 1/);
   });
 });
 

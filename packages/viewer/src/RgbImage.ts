@@ -1,8 +1,14 @@
 /**
  * An 8-bit RGBA image in the page. Decoding follows the CLI (packages/cli/src/image.ts):
- * no colour-space conversion, alpha flattened onto white.
+ * no colour-space conversion, alpha flattened onto white, the first frame of an animation,
+ * and the same pixel limit, checked from the header (an <img> loads the size only; pixels
+ * are decoded by createImageBitmap) so that a decompression bomb is refused undecoded.
  */
 import { ViewerError } from './ViewerError.ts';
+
+/** As the CLI's default --max-pixels. */
+export const MAX_PIXELS = 100_000_000;
+const FORMAT_HINT = 'Use a PNG, JPEG, WebP or GIF file';
 
 export class RgbImage {
   constructor(
@@ -12,13 +18,18 @@ export class RgbImage {
     readonly rgba: Uint8ClampedArray,
   ) {}
 
-  static async decode(bytes: Uint8Array | Blob, name: string): Promise<RgbImage> {
+  static async decode(bytes: Uint8Array | Blob, name: string, maxPixels = MAX_PIXELS): Promise<RgbImage> {
+    const blob = bytes instanceof Blob ? bytes : new Blob([bytes as BlobPart]);
+    const declared = await headerSize(blob, name);
+    if (declared.width * declared.height > maxPixels) {
+      const count = (n: number) => n.toLocaleString('en-US');
+      throw new ViewerError('bad-image', `The image '${name}' declares ${declared.width}×${declared.height} = ${count(declared.width * declared.height)} pixels, more than the limit of ${count(maxPixels)}`, undefined, 'Use a smaller image');
+    }
     let bitmap: ImageBitmap;
     try {
-      const blob = bytes instanceof Blob ? bytes : new Blob([bytes as BlobPart]);
       bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
     } catch (cause) {
-      throw new ViewerError('bad-image', `Cannot decode the image '${name}'`, undefined, 'Use a PNG, JPEG or WebP file', { cause });
+      throw new ViewerError('bad-image', `Cannot decode the image '${name}'`, undefined, FORMAT_HINT, { cause });
     }
     const { width, height } = bitmap;
     if (!width || !height) throw new ViewerError('bad-image', `The image '${name}' is empty (${width}×${height})`, undefined, 'Use another image');
@@ -55,6 +66,17 @@ export class RgbImage {
     ctx.putImageData(this.toImageData(), 0, 0);
     return ctx.canvas as HTMLCanvasElement;
   }
+}
+
+/** The size an image's header declares: an <img> reads it without decoding the pixels. */
+function headerSize(blob: Blob, name: string): Promise<{ width: number; height: number }> {
+  const url = URL.createObjectURL(blob);
+  const img = new Image();
+  return new Promise<{ width: number; height: number }>((resolve, reject) => {
+    img.onload = () => resolve({ width: img.naturalWidth, height: img.naturalHeight });
+    img.onerror = () => reject(new ViewerError('bad-image', `Cannot decode the image '${name}'`, undefined, FORMAT_HINT));
+    img.src = url;
+  }).finally(() => URL.revokeObjectURL(url));
 }
 
 function canvas2d(width: number, height: number): CanvasRenderingContext2D {

@@ -7,7 +7,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { zipSync } from 'fflate';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -249,6 +249,7 @@ describe('bad input ends in a clear message', () => {
   const files: [string, string, Buffer, string, RegExp][] = [
     ['a file that is not ONNX', 'notes.onnx', Buffer.from('just some text, not a protobuf'), 'bad-model', /Not a valid ONNX file.*notes\.onnx/],
     ['an image that cannot be decoded', 'broken.png', Buffer.from('\x89PNG but not really'), 'bad-image', /Cannot decode the image 'broken\.png'/],
+    ['a decompression bomb, refused from its header', 'bomb.png', readFileSync(resolve(import.meta.dirname, '../../cli/test/fixtures/images/bomb.png')), 'bad-image', /The image 'bomb\.png' declares 20000×20000 = 400,000,000 pixels, more than the limit of 100,000,000/],
     ['an unsupported op in a model', 'det.onnx', Buffer.from(unsupportedOpBytes()), 'unsupported-op', /Unsupported op 'Det'/],
   ];
   test.each(files)('dropped: %s', async (_, name, bytes, code, message) => {

@@ -39,7 +39,7 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
   const ffmpeg = videos.length ? requireFfmpeg(io.env, videos) : undefined;
   const modelPath = resolve(opts.model ?? bundledModel());
   const imagePaths = opts.images.length ? opts.images : [defaultImage()];
-  const images = await progress.time('read images', () => Promise.all(imagePaths.map(readImage)));
+  const images = await progress.time('read images', () => Promise.all(imagePaths.map((f) => readImage(f, { maxPixels: opts.maxPixels, onNotice: (m) => progress.notice(m) }))));
   const meta = readModelMeta(modelPath);
   if (opts.formats.has('html') && !existsSync(join(VIEWER_DIST, 'index.html'))) {
     throw cliError('--format html needs the built viewer', { file: VIEWER_DIST }, 'Run pnpm --filter @camanim/viewer build');

@@ -22,6 +22,8 @@ import { prepareModel } from './explain.ts';
 export interface RoadCommandOptions {
   readonly model?: string;
   readonly image?: string;
+  /** Largest image (width·height) decoded. */
+  readonly maxPixels: number;
   readonly method: string;
   readonly target: TargetChoice;
   readonly layers: LayerSelection;
@@ -35,7 +37,7 @@ export async function roadCommand(opts: RoadCommandOptions, io: Io): Promise<voi
   const progress = new Progress(io, opts.quiet);
   const method = defaultCamRegistry.get(opts.method);
   const modelPath = resolve(opts.model ?? bundledModel());
-  const image = await readImage(opts.image ?? defaultImage());
+  const image = await readImage(opts.image ?? defaultImage(), { maxPixels: opts.maxPixels, onNotice: (m) => progress.notice(m) });
   const meta = readModelMeta(modelPath);
   let device: Device | undefined;
   let model: Model | undefined;
