@@ -5,11 +5,12 @@ per-layer way, and ybROAD with the reference (sparse direct solve) imputation.
 Usage (Debian's /usr/bin/python3 with python3-torch, python3-torchvision, python3-scipy):
 
   /usr/bin/python3 tools/bench_torch.py layers --model resnet50
-  /usr/bin/python3 tools/bench_torch.py cam  --model resnet50 [--layers N] [--mode lib|lean] [--input x.bin]
+  /usr/bin/python3 tools/bench_torch.py cam  --model resnet50 [--layers N] [--mode lib|lean] [--input x.bin] [--device cuda]
   /usr/bin/python3 tools/bench_torch.py road --model resnet50 --subset 0,17,34 [--input x.bin] [--class K]
 
 Prints ONE JSON object on stdout (progress on stderr). torch.set_num_threads(2) unless
---threads says otherwise. Per-layer and per-perturbation times are reported one by one: on a
+--threads says otherwise. cam runs on --device (cpu, or cuda on a machine with a GPU: every
+timing then waits for the GPU with torch.cuda.synchronize()). Per-layer and per-perturbation times are reported one by one: on a
 shared 2-core machine two OpenMP threads make single timings swing 10-50x with the load, so
 test/bench takes medians.
 
@@ -80,6 +81,12 @@ def build(name):
         if hasattr(m, "inplace") and isinstance(m.inplace, bool):
             m.inplace = False
     return model
+
+
+def sync(device):
+    """Waits for the device's queued work, so wall-clock timings cover it."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 def load_input(path):
@@ -201,8 +208,9 @@ def cam_one_layer(model, x, p, cls, mode):
 
 
 def run_cam(args):
-    model = build(args.model)
-    x = load_input(args.input)
+    device = torch.device(args.device)
+    model = build(args.model).to(device)
+    x = load_input(args.input).to(device)
     points = discover_points(model, x)
     log(f"{args.model}: {len(points)} spatial layers (module outputs)")
     if args.mode == "lean":
@@ -213,11 +221,13 @@ def run_cam(args):
     use = points if args.layers is None else pick(points, args.layers)
     # warm-up: one layer
     cam_one_layer(model, x, use[-1], cls, args.mode)
+    sync(device)
     per = []
     t0 = time.perf_counter()
     for i, p in enumerate(use):
         t = time.perf_counter()
         cam_one_layer(model, x, p, cls, args.mode)
+        sync(device)
         per.append((time.perf_counter() - t) * 1000)
         if (i + 1) % 10 == 0 or i + 1 == len(use):
             log(f"cam {args.mode}: {i + 1}/{len(use)} layers, {sum(per) / 1000:.1f} s")
@@ -229,9 +239,11 @@ def run_cam(args):
         out = model(x) if args.mode == "lib" else model(x.clone().requires_grad_(True))
         model.zero_grad(set_to_none=True)
         out[:, cls].sum().backward()
+        sync(device)
         fb.append((time.perf_counter() - t) * 1000)
     return {
         "mode": args.mode, "model": args.model, "threads": torch.get_num_threads(), "torch": torch.__version__,
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU",
         "points": len(points), "layers": len(use), "class": cls,
         "total_ms": total, "per_layer_ms": per, "fwd_bwd_ms": sorted(fb)[1],
     }
@@ -378,6 +390,7 @@ def main(argv=None):
     ap.add_argument("--subset", default=None, help="road: comma-separated layer indices (default all)")
     ap.add_argument("--percentiles", default="20,40,60,80")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="cpu", help="cam: cpu or cuda")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     result = {"layers": run_layers, "cam": run_cam, "road": run_road}[args.what](args)

@@ -1,6 +1,6 @@
 /**
  * All-layer CAManim: GradCAM at every spatial layer. camanim does one forward, one backward and
- * every layer's CAM on the GPU; PyTorch (tools/bench_torch.py, CPU) does it the way
+ * every layer's CAM on the GPU; PyTorch (tools/bench_torch.py, CPU, or CUDA on a GPU machine) does it the way
  * pytorch-grad-cam(-anim) does: one forward + backward per layer with hooks.
  */
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,12 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { computeCams, selectLayers } from '@camanim/cam-methods';
 import { argmax, benchInput, type Context } from './lib/context.ts';
-import { benchTorch, pythonProblem } from './lib/env.ts';
+import { benchTorch, pythonProblem, TORCH_DEVICE } from './lib/env.ts';
 import { fmtMs, fmtRatio, measure, median, progress } from './lib/measure.ts';
 import { table, type Table } from './lib/table.ts';
 
 interface TorchCam {
   mode: string;
+  device: string;
   threads: number;
   torch: string;
   points: number;
@@ -74,9 +75,9 @@ export async function camSection(ctx: Context): Promise<Table> {
   // lib (the pytorch-grad-cam way) over every layer; lean over an evenly spread subset, extrapolated
   const runs = [{ mode: 'lib', subset: undefined }, { mode: 'lean', subset: ctx.opts.quick ? undefined : 24 }] as const;
   for (const { mode, subset } of runs) {
-    progress(`cam ${name}: PyTorch CPU, per-layer GradCAM (${mode}${subset ? `, ${subset} layers` : ''})`);
+    progress(`cam ${name}: PyTorch ${TORCH_DEVICE}, per-layer GradCAM (${mode}${subset ? `, ${subset} layers` : ''})`);
     try {
-      const r = await benchTorch<TorchCam>(['cam', '--model', name, '--input', input, '--class', String(cls), '--mode', mode, ...(subset ? ['--layers', String(subset)] : [])]);
+      const r = await benchTorch<TorchCam>(['cam', '--model', name, '--input', input, '--class', String(cls), '--mode', mode, '--device', TORCH_DEVICE, ...(subset ? ['--layers', String(subset)] : [])]);
       if (r.points !== layers) t.notes.push(`PyTorch found ${r.points} spatial layers, camanim explains ${layers}.`);
       // Two OpenMP threads on two shared, busy cores make single PyTorch timings swing 10-50×
       // with the load: the estimate is the median per-layer time × the layer count.
@@ -86,9 +87,9 @@ export async function camSection(ctx: Context): Promise<Table> {
         ? 'pytorch-grad-cam way: per layer 1 fwd + 1 bwd (weight grads on) + its CAM'
         : 'lean per-layer: params frozen, bwd stops at the layer';
       t.rows.push([
-        `PyTorch ${r.torch} CPU (${mode})`, how, r.layers === r.points ? String(r.layers) : `${r.layers} of ${r.points}`,
+        `PyTorch ${r.torch} ${r.device} (${mode})`, how, r.layers === r.points ? String(r.layers) : `${r.layers} of ${r.points}`,
         `${fmtMs(total)} (sum measured: ${fmtMs(r.total_ms)}${r.layers === r.points ? '' : ` for ${r.layers}`})`, fmtMs(per),
-        ours ? fmtRatio(total / ours) : 'n/a', `CPU, torch.set_num_threads(${r.threads})`,
+        ours ? fmtRatio(total / ours) : 'n/a', r.device === 'CPU' ? `CPU, torch.set_num_threads(${r.threads})` : r.device,
       ]);
       if (mode === 'lib') t.notes.push(`PyTorch one plain forward+backward: ${fmtMs(r.fwd_bwd_ms)} (median of 3).`);
       if (r.layers !== r.points) t.notes.push(`PyTorch (${mode}) measured ${r.layers} layers spread evenly over the ${r.points}.`);

@@ -3,7 +3,6 @@
  * headless Chromium), same .onnx, same input, logits read back to the host in every case.
  */
 import { basename } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { benchInput, scaledError, type Context } from './lib/context.ts';
 import { fmtMs, fmtRatio, measure, progress, summarize, type Timing } from './lib/measure.ts';
 import { table, type Table } from './lib/table.ts';
@@ -25,6 +24,12 @@ export async function forwardSection(ctx: Context): Promise<Table> {
   const t = table('1. Forward latency (224×224, logits read back; median of N after warm-up)', [
     'model', 'batch', 'camanim', 'ort-node CPU', 'ort-web WebGPU', 'camanim / ort-node', 'camanim / ort-web', 'logits vs ort-node', 'measured on',
   ]);
+  // Loaded here, not at module load: a machine without onnxruntime-node's binary (the GPU
+  // machine) still runs the other sections and this one's camanim rows.
+  const ort = await import('onnxruntime-node').catch((e: Error) => {
+    t.notes.push(`ort-node not measured: onnxruntime-node failed to load (${e.message.split('\n')[0]})`);
+    return undefined;
+  });
   const browser = await ctx.chromium();
   const webB1 = new Map<string, number>();
   if ('skip' in browser) t.notes.push(`ort-web not measured: ${browser.skip}`);
@@ -33,7 +38,7 @@ export async function forwardSection(ctx: Context): Promise<Table> {
     if ('skip' in m) t.notes.push(`${name}: ${m.skip}`);
     if (!m.file) continue;
     const model = 'model' in m ? m.model : undefined;
-    const session = await ort.InferenceSession.create(m.file, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: ctx.threads });
+    const session = await ort?.InferenceSession.create(m.file, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: ctx.threads });
     try {
       for (const batch of batches) {
         const row: Row = { model: name, batch, checks: [], skipped: [] };
@@ -56,14 +61,15 @@ export async function forwardSection(ctx: Context): Promise<Table> {
             row.skipped.push(`camanim: ${(e as Error).message.split('\n')[0]}`);
           }
         }
-        progress(`forward ${name} b${batch}: onnxruntime-node`);
         let ref: Float32Array | undefined;
-        row.ortNode = await measure(async () => {
-          const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x.data, x.shape) });
-          ref = out[session.outputNames[0]].data as Float32Array;
-        }, { reps, budgetMs: budget, label: `ort-node ${name} b${batch}` });
-        const classes = ref!.length / batch;
-        if (ours) row.checks.push(`camanim ${scaledError(ours, ref!).toExponential(1)}`);
+        if (ort && session) {
+          progress(`forward ${name} b${batch}: onnxruntime-node`);
+          row.ortNode = await measure(async () => {
+            const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x.data, x.shape) });
+            ref = out[session.outputNames[0]].data as Float32Array;
+          }, { reps, budgetMs: budget, label: `ort-node ${name} b${batch}` });
+          if (ours) row.checks.push(`camanim ${scaledError(ours, ref!).toExponential(1)}`);
+        }
         const webReps = ctx.reps(heavy > 4 ? 1 : 2, 1);
         // onnxruntime-web on SwiftShader is slow (minutes a run at batch 8): skip a row whose
         // estimated cost (warm-up + reps, scaled from batch 1) exceeds the budget, saying so.
@@ -81,7 +87,7 @@ export async function forwardSection(ctx: Context): Promise<Table> {
             if (batch === 1) webB1.set(name, summarize(web.samples).median);
             row.ortWeb = summarize(web.samples, web.warmup);
             row.webAdapter = web.adapter ?? browser.adapter;
-            row.checks.push(`ort-web ${scaledError(web.logits, ref!.subarray(0, classes)).toExponential(1)}`);
+            if (ref) row.checks.push(`ort-web ${scaledError(web.logits, ref.subarray(0, ref.length / batch)).toExponential(1)}`);
             progress(`  ort-web ${name} b${batch}: ${web.samples.map(fmtMs).join(', ')} (warm-up ${web.warmup.map(fmtMs).join(', ')})`);
           } catch (e) {
             row.skipped.push(`ort-web: ${(e as Error).message.split('\n')[0]}`);
@@ -90,7 +96,7 @@ export async function forwardSection(ctx: Context): Promise<Table> {
         addRow(t, row, ctx);
       }
     } finally {
-      await session.release();
+      await session?.release();
     }
   }
   t.notes.push(

@@ -1,6 +1,8 @@
 /**
  * Where things are: the repository, the full-width benchmark models (made on demand by
  * tools/export_models.py --full), Debian's Python with torch, and child processes.
+ * CAMANIM_BENCH_PYTHON names another Python with torch (the GPU machine's), and
+ * CAMANIM_BENCH_TORCH_DEVICE the device PyTorch's CAManim rows run on (cpu, or cuda).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -13,11 +15,12 @@ export const BENCH_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const TEST_DIR = join(BENCH_DIR, '..');
 export const REPO = join(TEST_DIR, '..');
 export const MODELS_DIR = join(REPO, 'bench-models');
-export const PYTHON = '/usr/bin/python3';
+export const PYTHON = process.env.CAMANIM_BENCH_PYTHON ?? '/usr/bin/python3';
+export const TORCH_DEVICE = process.env.CAMANIM_BENCH_TORCH_DEVICE ?? 'cpu';
 
 let pythonCheck: string | undefined | null = null;
 
-/** Undefined when /usr/bin/python3 has torch, torchvision and scipy; otherwise why not. */
+/** Undefined when PYTHON has torch, torchvision and scipy; otherwise why not. */
 export function pythonProblem(): string | undefined {
   if (pythonCheck !== null) return pythonCheck;
   if (!existsSync(PYTHON)) return (pythonCheck = `${PYTHON} is absent`);
