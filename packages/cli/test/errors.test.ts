@@ -49,6 +49,10 @@ describe('bad inputs', () => {
     await failing(['--max-pixels', '19199'], /declares 160×120 = 19,200 pixels, more than the limit of 19,199 .*image\.png/);
   });
 
+  it('a GPU device lost twice (simulated): one recovery, then a clear error', async () => {
+    await failing([], /The GPU device was lost again while explaining image \(destroyed: .*\), after one recovery.*Run again/, { ...process.env, CAMANIM_TEST_DEVICE_LOSSES: '2' });
+  });
+
   it('an image that does not exist', async () => {
     await failing(['--image', join(tmp, 'missing.jpg')], /Image file not found.*missing\.jpg/);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { acquireDevice } from '../src/runtime/device.ts';
+import { acquireDevice, type Device } from '../src/runtime/device.ts';
 import { Runtime } from '../src/runtime/runtime.ts';
 import { isCamanimError } from '../src/errors.ts';
 import { unaryKernel } from '@camanim/shaders';
@@ -27,5 +27,70 @@ describe('device faults surface as errors, never hangs', () => {
       new Promise((r) => setTimeout(() => r('hang'), 20_000)),
     ]);
     expect(outcome).toBe('camanim-error');
+  });
+});
+
+/**
+ * The device as seen through a GPUDevice whose allocation of buffers labelled `label` runs out
+ * of memory: createBuffer still returns a (real) buffer, and the error scope around it reports
+ * an out-of-memory error, as WebGPU does on a real OOM (which a test cannot safely provoke).
+ */
+function outOfMemoryFor(device: Device, label: string): Device {
+  let failScope = false;
+  const gpu = new Proxy(device.gpu, {
+    get(target, prop) {
+      if (prop === 'createBuffer') {
+        return (d: GPUBufferDescriptor) => {
+          failScope = d.label === label;
+          return target.createBuffer(d);
+        };
+      }
+      if (prop === 'popErrorScope') {
+        return async () => {
+          const fail = failScope;
+          failScope = false;
+          return (await target.popErrorScope()) ?? (fail ? { message: 'Not enough memory left' } : null);
+        };
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { ...device, gpu };
+}
+
+describe('out of memory and compile failures name what failed', () => {
+  it('an out-of-memory at buffer creation names the tensor and the step, before anything runs', async () => {
+    const device = await acquireDevice();
+    try {
+      const rt = new Runtime(outOfMemoryFor(device, '/layer1/conv/Conv_output_0'));
+      const x = rt.upload(new Float32Array(16).fill(1), [16], 'input');
+      const y = rt.createTensor([16], '/layer1/conv/Conv_output_0');
+      const err = await rt.run([{ kernel: unaryKernel('relu', [16], 'max(x, 0.0)'), buffers: [x.buffer, y.buffer] }], 'forward').catch((e) => e);
+      expect(isCamanimError(err)).toBe(true);
+      expect(err.code).toBe('resource-limit');
+      expect(err.message).toBe("Out of GPU memory creating a buffer of 256 bytes (Not enough memory left) (tensor '/layer1/conv/Conv_output_0', kernel 'forward'). Use a smaller batch or input, fewer layers at once, or a GPU with more memory");
+      // Reported once; the pool is usable afterwards.
+      const z = rt.createTensor([16], 'next');
+      await rt.run([{ kernel: unaryKernel('relu', [16], 'max(x, 0.0)'), buffers: [x.buffer, z.buffer] }], 'forward');
+      expect([...(await rt.read(z)).data]).toEqual(Array(16).fill(1));
+    } finally {
+      device.destroy();
+    }
+  });
+
+  it('a kernel whose WGSL does not compile is named, with the line and the compiler message', async () => {
+    const device = await acquireDevice();
+    try {
+      const rt = new Runtime(device);
+      const broken = unaryKernel('relu_broken', [16], 'max(x, undefined_symbol)');
+      const t = rt.upload(new Float32Array(16), [16]);
+      const err = await rt.run([{ kernel: broken, buffers: [t.buffer, t.buffer] }], 'step-z').catch((e) => e);
+      expect(isCamanimError(err)).toBe(true);
+      expect(err.code).toBe('gpu');
+      expect(err.message).toMatch(/^Kernel failed to compile: line \d+: .*undefined_symbol.* \(kernel 'relu_broken'\)\. This is a camanim bug/);
+    } finally {
+      device.destroy();
+    }
   });
 });

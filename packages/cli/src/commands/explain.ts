@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { computeCams, defaultCamRegistry, selectLayers, type CamMethod } from '@camanim/cam-methods';
-import { CamanimError, acquireDevice, loadModel, modelFromGraph, type Device, type Model } from '@camanim/core';
+import { CamanimError, loadModel, modelFromGraph, type Model } from '@camanim/core';
 import type { ExplainOptions } from '../args.ts';
 import { bundledModel, defaultImage } from '../assets.ts';
 import { Staging, sanitizeName } from '../atomic.ts';
@@ -24,6 +24,7 @@ import { renderExplanation, type Explanation, type RenderContext } from '../rend
 import { checkClassRange, chooseTargets, topClasses } from '../target.ts';
 import { cliError } from '../errors.ts';
 import { escapeXml } from '../frames.ts';
+import { GpuSession } from '../gpu-session.ts';
 import { VIEWER_DIST } from './view.ts';
 import { roadChartPng, roadChartSvg, roadSummary, scoreLayers } from '../road.ts';
 import { requireFfmpeg, type VideoFormat } from '../video.ts';
@@ -46,14 +47,14 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
   }
   const staging = await Staging.open(opts.out);
   const keepOnSignal = staging.removeOnSignal();
-  let device: Device | undefined;
-  let model: Model | undefined;
+  let session: GpuSession | undefined;
   const written: string[] = [];
   const summaries: string[] = [];
   try {
-    device = await acquireDevice({ onNotice: (m) => progress.notice(m) });
-    const dev = device;
-    model = await progress.time('load model', async () => prepareModel(await loadModel(modelPath, { device: dev })));
+    session = await GpuSession.open((device) => progress.time('load model', async () => prepareModel(await loadModel(modelPath, { device }))), { onNotice: (m) => progress.notice(m), env: io.env });
+    const gpu = session;
+    // Names and shapes only: the same after a reload on a new device.
+    const model = session.model;
     const input = model.inputs[0];
     const layout = inputLayout(input, model.source);
     const [, , H, W] = input.shape;
@@ -66,57 +67,65 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
     const modelLayers = new Map(model.layers.map((l) => [l.name, { index: l.index, shape: l.shape }]));
     const panelW = opts.size;
     const panelH = Math.max(2, Math.round((panelW * H) / W / 2) * 2);
-    const colorbar = await renderColorbar(model.runtime, opts.colormap, panelH);
+    const colorbar = await gpu.step('rendering the colorbar', (m) => renderColorbar(m.runtime, opts.colormap, panelH));
     const dirs = new Set<string>();
     for (const image of images) {
       const dir = uniqueDir(dirs, image.file);
       const x = await preprocess(image, pre);
-      const run = await progress.time(`forward ${dir}`, () => model!.run({ data: x.data, shape: x.shape }));
-      const exs: Explanation[] = [];
-      let top;
-      try {
-        const logits = (await run.read(output.name)).data.subarray(0, numClasses);
-        top = topClasses(logits, labels);
-        const targets = chooseTargets(logits, opts.target, labels);
-        for (const target of targets) {
-          for (const method of methods) {
-            const stem = sanitizeName(method.id) + (targets.length > 1 ? `-class${target.class}` : '');
-            const stack = await progress.time(`${method.id}: backward + ${selected.length} CAMs`, (step) =>
-              computeCams(run, { method, target: { class: target.class }, layers: selected, onProgress: () => step.tick() }), selected.length);
-            const yb = opts.ybroad ? await scoreLayers(run, stack, target.class, opts.road, progress, `${method.id}: ybROAD over ${stack.layers.length} layers`) : undefined;
-            exs.push({ stem, methodId: method.id, methodTitle: method.title, target, stack, ybroad: yb });
+      const [writtenBefore, summariesBefore] = [written.length, summaries.length];
+      // One step per image, from the forward to its last file: after a device loss it runs
+      // again on the new device and rewrites the same staged files.
+      await gpu.step(`explaining ${dir}`, async (model) => {
+        written.length = writtenBefore;
+        summaries.length = summariesBefore;
+        const run = await progress.time(`forward ${dir}`, () => model.run({ data: x.data, shape: x.shape }));
+        const exs: Explanation[] = [];
+        let top;
+        try {
+          await gpu.faultPoint();
+          const logits = (await run.read(output.name)).data.subarray(0, numClasses);
+          top = topClasses(logits, labels);
+          const targets = chooseTargets(logits, opts.target, labels);
+          for (const target of targets) {
+            for (const method of methods) {
+              const stem = sanitizeName(method.id) + (targets.length > 1 ? `-class${target.class}` : '');
+              const stack = await progress.time(`${method.id}: backward + ${selected.length} CAMs`, (step) =>
+                computeCams(run, { method, target: { class: target.class }, layers: selected, onProgress: () => step.tick() }), selected.length);
+              const yb = opts.ybroad ? await scoreLayers(run, stack, target.class, opts.road, progress, `${method.id}: ybROAD over ${stack.layers.length} layers`) : undefined;
+              exs.push({ stem, methodId: method.id, methodTitle: method.title, target, stack, ybroad: yb });
+            }
+          }
+        } finally {
+          run.dispose();
+        }
+        const ctx: RenderContext = {
+          rt: model.runtime, staging, dir, progress, formats: opts.formats, normalization: opts.normalization, colormap: opts.colormap,
+          alpha: opts.alpha, fps: opts.fps, ffmpeg, env: io.env, display: await displayImage(image, pre, panelW, panelH), panelW, panelH, colorbar,
+          modelShapes: new Map([...modelLayers].map(([n, l]) => [n, l.shape])), written,
+        };
+        if (['gif', 'mp4', 'webm', 'png'].some((f) => opts.formats.has(f as never))) {
+          for (const ex of exs) await renderExplanation(ctx, ex);
+        }
+        if (opts.formats.has('grid')) {
+          const classes = [...new Set(exs.map((e) => e.target.class))];
+          for (const c of classes) {
+            await renderGrid(ctx, exs.filter((e) => e.target.class === c), classes.length > 1 ? `-class${c}` : '', image, pre);
           }
         }
-      } finally {
-        run.dispose();
-      }
-      const ctx: RenderContext = {
-        rt: model.runtime, staging, dir, progress, formats: opts.formats, normalization: opts.normalization, colormap: opts.colormap,
-        alpha: opts.alpha, fps: opts.fps, ffmpeg, env: io.env, display: await displayImage(image, pre, panelW, panelH), panelW, panelH, colorbar,
-        modelShapes: new Map([...modelLayers].map(([n, l]) => [n, l.shape])), written,
-      };
-      if (['gif', 'mp4', 'webm', 'png'].some((f) => opts.formats.has(f as never))) {
-        for (const ex of exs) await renderExplanation(ctx, ex);
-      }
-      if (opts.formats.has('grid')) {
-        const classes = [...new Set(exs.map((e) => e.target.class))];
-        for (const c of classes) {
-          await renderGrid(ctx, exs.filter((e) => e.target.class === c), classes.length > 1 ? `-class${c}` : '', image, pre);
+        for (const [k, ex] of exs.entries()) {
+          if (!ex.ybroad) continue;
+          const name = k === 0 ? 'ybroad' : `ybroad-${ex.stem}`;
+          const svg = roadChartSvg(ex.ybroad, `ybROAD · ${ex.methodTitle} · ${ex.target.label} (class ${ex.target.class}) · ${dir}`);
+          written.push(await staging.write([dir, `${name}.svg`], svg));
+          written.push(await staging.write([dir, `${name}.png`], await roadChartPng(svg)));
+          summaries.push(`${dir} · ${ex.stem}:\n${roadSummary(ex.ybroad).replace(/^/gm, '  ').trimEnd()}\n`);
         }
-      }
-      for (const [k, ex] of exs.entries()) {
-        if (!ex.ybroad) continue;
-        const name = k === 0 ? 'ybroad' : `ybroad-${ex.stem}`;
-        const svg = roadChartSvg(ex.ybroad, `ybROAD · ${ex.methodTitle} · ${ex.target.label} (class ${ex.target.class}) · ${dir}`);
-        written.push(await staging.write([dir, `${name}.svg`], svg));
-        written.push(await staging.write([dir, `${name}.png`], await roadChartPng(svg)));
-        summaries.push(`${dir} · ${ex.stem}:\n${roadSummary(ex.ybroad).replace(/^/gm, '  ').trimEnd()}\n`);
-      }
-      if (opts.formats.has('bundle') || opts.formats.has('html')) {
-        const from = written.length;
-        await progress.time(`bundle ${dir}`, () => writeBundle(ctx, exs, { model: model!, modelPath, image, pre, crop: x.crop, shape: x.shape, top, normalization: opts.normalization, colormap: opts.colormap }));
-        if (opts.formats.has('html')) await progress.time(`html ${dir}`, () => writeReport(ctx, written.slice(from)));
-      }
+        if (opts.formats.has('bundle') || opts.formats.has('html')) {
+          const from = written.length;
+          await progress.time(`bundle ${dir}`, () => writeBundle(ctx, exs, { model, modelPath, image, pre, crop: x.crop, shape: x.shape, top, normalization: opts.normalization, colormap: opts.colormap }));
+          if (opts.formats.has('html')) await progress.time(`html ${dir}`, () => writeReport(ctx, written.slice(from)));
+        }
+      });
     }
     await staging.commit();
   } catch (e) {
@@ -124,8 +133,7 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
     throw e;
   } finally {
     keepOnSignal();
-    model?.dispose();
-    device?.destroy();
+    session?.dispose();
   }
   for (const f of written) io.out(`${staging.finalPath(f)}\n`);
   // ybROAD is a result: printed (on stderr, stdout lists files) even with --quiet.

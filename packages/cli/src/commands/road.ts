@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { computeCams, defaultCamRegistry, selectLayers, type LayerSelection } from '@camanim/cam-methods';
-import { acquireDevice, loadModel, type Device, type Model } from '@camanim/core';
+import { loadModel } from '@camanim/core';
 import type { TargetChoice } from '../args.ts';
 import { bundledModel, defaultImage } from '../assets.ts';
 import { Staging } from '../atomic.ts';
@@ -14,6 +14,7 @@ import type { Io } from '../io.ts';
 import { loadLabels } from '../labels.ts';
 import { readModelMeta } from '../model-meta.ts';
 import { inputLayout, preprocess, preprocessing } from '../preprocess.ts';
+import { GpuSession } from '../gpu-session.ts';
 import { Progress } from '../progress.ts';
 import { roadChartPng, roadChartSvg, roadSummary, roadTable, scoreLayers, type RoadChoice } from '../road.ts';
 import { checkClassRange, chooseTargets } from '../target.ts';
@@ -39,55 +40,56 @@ export async function roadCommand(opts: RoadCommandOptions, io: Io): Promise<voi
   const modelPath = resolve(opts.model ?? bundledModel());
   const image = await readImage(opts.image ?? defaultImage(), { maxPixels: opts.maxPixels, onNotice: (m) => progress.notice(m) });
   const meta = readModelMeta(modelPath);
-  let device: Device | undefined;
-  let model: Model | undefined;
+  let session: GpuSession | undefined;
   let text = '';
-  let svg: string | undefined;
   try {
-    device = await acquireDevice({ onNotice: (m) => progress.notice(m) });
-    const dev = device;
-    model = await progress.time('load model', async () => prepareModel(await loadModel(modelPath, { device: dev })));
-    const input = model.inputs[0];
+    session = await GpuSession.open((device) => progress.time('load model', async () => prepareModel(await loadModel(modelPath, { device }))), { onNotice: (m) => progress.notice(m), env: io.env });
+    const gpu = session;
+    const input = gpu.model.inputs[0];
     const [, , H, W] = input.shape;
-    const pre = preprocessing(inputLayout(input, model.source), H, W, meta);
-    const output = model.outputs[0];
+    const pre = preprocessing(inputLayout(input, gpu.model.source), H, W, meta);
+    const output = gpu.model.outputs[0];
     const numClasses = output.shape.slice(1).reduce((a, b) => a * b, 1);
-    checkClassRange(opts.target, numClasses, model.source);
+    checkClassRange(opts.target, numClasses, gpu.model.source);
     const labels = loadLabels(numClasses, opts.labels, meta.labels);
-    const selected = selectLayers(model, opts.layers);
+    const selected = selectLayers(gpu.model, opts.layers);
     const x = await preprocess(image, pre);
-    const run = await progress.time('forward', () => model!.run({ data: x.data, shape: x.shape }));
-    try {
-      const logits = (await run.read(output.name)).data.subarray(0, numClasses);
-      const [target] = chooseTargets(logits, opts.target.kind === 'top-k' ? { kind: 'predicted' } : opts.target, labels);
-      const stack = await progress.time(`${method.id}: backward + ${selected.length} CAMs`, (step) =>
-        computeCams(run, { method, target: { class: target.class }, layers: selected, onProgress: () => step.tick() }), selected.length);
-      const yb = await scoreLayers(run, stack, target.class, opts.road, progress, `ybROAD over ${stack.layers.length} layers`);
-      text = `${method.title} · ${target.label} (class ${target.class}) · ROAD target: ${opts.road.target}\n`;
-      text += roadTable(yb, stack.layers.map((l) => l.name));
-      text += roadSummary(yb);
-      if (opts.out) {
-        svg = roadChartSvg(yb, `ybROAD · ${method.title} · ${target.label} (class ${target.class})`);
-        const staging = await Staging.open(opts.out);
-        try {
-          const files = [
-            await staging.write(['ybroad.svg'], svg),
-            await staging.write(['ybroad.png'], await roadChartPng(svg)),
-            await staging.write(['ybroad.json'], `${JSON.stringify({ method: method.id, target: { class: target.class, label: target.label, kind: opts.road.target }, layers: stack.layers.map((l) => l.name), ybroad: yb }, null, 2)}\n`),
-          ];
-          await staging.commit();
-          text += files.map((f) => `${staging.finalPath(f)}\n`).join('');
-        } catch (e) {
-          await staging.abort();
-          throw e;
-        }
+    // One step from the forward to the scores: after a device loss it runs again on the new device.
+    const { yb, target, names } = await gpu.step('scoring the layers', async (model) => {
+      const run = await progress.time('forward', () => model.run({ data: x.data, shape: x.shape }));
+      try {
+        await gpu.faultPoint();
+        const logits = (await run.read(output.name)).data.subarray(0, numClasses);
+        const [target] = chooseTargets(logits, opts.target.kind === 'top-k' ? { kind: 'predicted' } : opts.target, labels);
+        const stack = await progress.time(`${method.id}: backward + ${selected.length} CAMs`, (step) =>
+          computeCams(run, { method, target: { class: target.class }, layers: selected, onProgress: () => step.tick() }), selected.length);
+        const yb = await scoreLayers(run, stack, target.class, opts.road, progress, `ybROAD over ${stack.layers.length} layers`);
+        return { yb, target, names: stack.layers.map((l) => l.name) };
+      } finally {
+        run.dispose();
       }
-    } finally {
-      run.dispose();
+    });
+    text = `${method.title} · ${target.label} (class ${target.class}) · ROAD target: ${opts.road.target}\n`;
+    text += roadTable(yb, names);
+    text += roadSummary(yb);
+    if (opts.out) {
+      const svg = roadChartSvg(yb, `ybROAD · ${method.title} · ${target.label} (class ${target.class})`);
+      const staging = await Staging.open(opts.out);
+      try {
+        const files = [
+          await staging.write(['ybroad.svg'], svg),
+          await staging.write(['ybroad.png'], await roadChartPng(svg)),
+          await staging.write(['ybroad.json'], `${JSON.stringify({ method: method.id, target: { class: target.class, label: target.label, kind: opts.road.target }, layers: names, ybroad: yb }, null, 2)}\n`),
+        ];
+        await staging.commit();
+        text += files.map((f) => `${staging.finalPath(f)}\n`).join('');
+      } catch (e) {
+        await staging.abort();
+        throw e;
+      }
     }
   } finally {
-    model?.dispose();
-    device?.destroy();
+    session?.dispose();
   }
   io.out(text);
   progress.printSummary();

@@ -95,6 +95,7 @@ export class Runtime {
   async run(dispatches: readonly Dispatch[], label = 'run'): Promise<void> {
     this.checkAlive(label);
     const pipelines = await Promise.all(dispatches.map((d) => this.pipeline(d.kernel)));
+    await this.checkAllocations(label);
     this.gpu.pushErrorScope('validation');
     this.gpu.pushErrorScope('out-of-memory');
     const encoder = this.gpu.createCommandEncoder({ label });
@@ -122,6 +123,7 @@ export class Runtime {
   /** Copies a tensor back to the host. */
   async read(t: GpuTensor, label = 'read'): Promise<TensorData> {
     this.checkAlive(label);
+    await this.checkAllocations(label);
     const elements = t.shape.reduce((a, b) => a * b, 1);
     const bytes = Math.max(4, elements * 4);
     const staging = this.gpu.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
@@ -141,6 +143,11 @@ export class Runtime {
     } finally {
       staging.destroy();
     }
+  }
+
+  /** Out-of-memory at buffer creation, from either pool, named by tensor and step. */
+  private async checkAllocations(step: string): Promise<void> {
+    await Promise.all([this.pool.checkAllocations(step), this.uploads.checkAllocations(step)]);
   }
 
   private checkAlive(step: string): void {
