@@ -226,6 +226,9 @@ test('a folder picked with the folder picker opens (manifest found below the pic
   await p.close();
 });
 
+/** The CLI's image fixtures (tools/image_fixtures.py). */
+const cliImage = (name: string) => readFileSync(resolve(import.meta.dirname, '../../cli/test/fixtures/images', name));
+
 describe('bad input ends in a clear message', () => {
   const cases: [string, string, RegExp][] = [
     ['missing.zip', 'missing-file', /gradcam\.input\.bin' is missing/],
@@ -249,7 +252,8 @@ describe('bad input ends in a clear message', () => {
   const files: [string, string, Buffer, string, RegExp][] = [
     ['a file that is not ONNX', 'notes.onnx', Buffer.from('just some text, not a protobuf'), 'bad-model', /Not a valid ONNX file.*notes\.onnx/],
     ['an image that cannot be decoded', 'broken.png', Buffer.from('\x89PNG but not really'), 'bad-image', /Cannot decode the image 'broken\.png'/],
-    ['a decompression bomb, refused from its header', 'bomb.png', readFileSync(resolve(import.meta.dirname, '../../cli/test/fixtures/images/bomb.png')), 'bad-image', /The image 'bomb\.png' declares 20000×20000 = 400,000,000 pixels, more than the limit of 100,000,000/],
+    ['a decompression bomb, refused from its header', 'bomb.png', cliImage('bomb.png'), 'bad-image', /The image 'bomb\.png' declares 20000×20000 = 400,000,000 pixels, more than the limit of 100,000,000/],
+    ['a truncated JPEG', 'truncated.jpg', cliImage('truncated.jpg'), 'bad-image', /Cannot decode the image 'truncated\.jpg'/],
     ['an unsupported op in a model', 'det.onnx', Buffer.from(unsupportedOpBytes()), 'unsupported-op', /Unsupported op 'Det'/],
   ];
   test.each(files)('dropped: %s', async (_, name, bytes, code, message) => {
