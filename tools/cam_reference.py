@@ -23,6 +23,13 @@ lengths count float32 elements): input x | logits | per layer, per method:
 raw [h, w] | upsampled [H, W] | channel weights [C] (methods that have them).
 Every map is also recomputed a second way (tools/cams/checks.py) and the script
 fails if any check does.
+
+  /usr/bin/python3 tools/cam_reference.py --variants [models]
+
+writes test/fixtures/cam-variants/<model>.json + .bin in the same format for the
+method variants of tools/cams/variants.py (KPCA-CAM, eigen and augmentation
+smoothing; the JSON's "variants" maps each id to its computeCams options), each
+map recomputed in numpy.
 """
 import argparse
 import os
@@ -34,11 +41,21 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cams import compute as cam_compute  # noqa: E402
+from cams import netwide  # noqa: E402
 from cams import sources  # noqa: E402
+from cams import variants  # noqa: E402
 from fixtures.jsonfmt import to_json  # noqa: E402
 
 OUT = os.path.join(sources.REPO, "test", "fixtures", "cams")
+VARIANTS_OUT = os.path.join(sources.REPO, "test", "fixtures", "cam-variants")
+NETWIDE_OUT = os.path.join(sources.REPO, "test", "fixtures", "cam-netwide")
 METHOD_ORDER = cam_compute.ALL_LAYER_METHODS + cam_compute.LAST_LAYER_METHODS
+# What a fixture set computes: its per-layer maps, their order, its own metadata.
+METHODS = {"compute": cam_compute.compute, "order": METHOD_ORDER,
+           "meta": {"methodsAllLayers": cam_compute.ALL_LAYER_METHODS, "methodsLastLayer": cam_compute.LAST_LAYER_METHODS}}
+VARIANTS = {"compute": variants.compute, "order": list(variants.VARIANTS), "meta": {"variants": variants.VARIANTS}}
+NETWIDE = {"compute": netwide.compute, "order": netwide.METHODS,
+           "meta": {"target": "per method, see targets", "targets": netwide.TARGETS, "methodsAllLayers": netwide.METHODS}}
 
 
 class Bin:
@@ -57,10 +74,10 @@ class Bin:
         return data
 
 
-def run_model(name, src, out_dir, log):
+def run_model(name, src, out_dir, log, suite=METHODS):
     t0 = time.time()
     net, x, cls = src["net"], src["x"], src["cls"]
-    logits, layers, errs = cam_compute.compute(net, x, cls, log=log)
+    logits, layers, errs, *images = suite["compute"](net, x, cls, log=log)  # images: {key: [H, W]}
     for layer in layers:  # float64 autograd vs the exporter's float32 gradients
         stored = src.get("stored_grads", {}).get(layer["onnx"])
         if stored is not None:
@@ -78,8 +95,7 @@ def run_model(name, src, out_dir, log):
         "logitsOffset": l_off, "logitsLength": l_len,
         "class": cls, "target": "logits[0, class]", "targetLogit": float(logits[0, cls]),
         **{k: v for k, v in src["extra"].items() if k != "modules"},
-        "methodsAllLayers": cam_compute.ALL_LAYER_METHODS,
-        "methodsLastLayer": cam_compute.LAST_LAYER_METHODS,
+        **suite["meta"],
         "layers": [],
     }
     expected = {}
@@ -91,7 +107,7 @@ def run_model(name, src, out_dir, log):
         entry.update({"shape": layer["shape"], "rawShape": [h, w], "upShape": list(x.shape[2:]),
                       "activationMaxAbs": layer["activationMaxAbs"], "gradientMaxAbs": layer["gradientMaxAbs"],
                       "methods": {}})
-        for mid in METHOD_ORDER:
+        for mid in suite["order"]:
             m = layer["methods"].get(mid)
             if m is None:
                 continue
@@ -105,8 +121,14 @@ def run_model(name, src, out_dir, log):
             if "singularValues" in m:  # conditioning of the first component / its sign
                 d["singularValues"] = m["singularValues"]
                 d["vSum"] = m["vSum"]
+            if "eigenvalues" in m:  # KPCA: the top two of the centred kernel matrix
+                d["eigenvalues"] = m["eigenvalues"]
             entry["methods"][mid] = d
         meta["layers"].append(entry)
+    for key, t in (images[0] if images else {}).items():
+        off, length = b.put(t)
+        meta[key] = {"offset": off, "length": length, "shape": list(t.shape)}
+        expected[key] = ((off, t),)
     meta["totalFloats"] = b.offset
     os.makedirs(out_dir, exist_ok=True)
     bin_path = os.path.join(out_dir, f"{name}.bin")
@@ -132,7 +154,11 @@ def run_model(name, src, out_dir, log):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("models", nargs="*", help=f"default: {sources.FIXTURE_MODELS + [sources.BUNDLED]}")
-    ap.add_argument("--out", default=OUT)
+    ap.add_argument("--variants", action="store_true",
+                    help=f"KPCA-CAM, eigen and augmentation smoothing (tools/cams/variants.py) into {os.path.relpath(VARIANTS_OUT, sources.REPO)}")
+    ap.add_argument("--netwide", action="store_true",
+                    help=f"FullGrad and ShapleyCAM (tools/cams/netwide.py) into {os.path.relpath(NETWIDE_OUT, sources.REPO)}")
+    ap.add_argument("--out", help=f"default: {os.path.relpath(OUT, sources.REPO)}, or with --variants / --netwide the folder above")
     ap.add_argument("--assets", default=sources.ASSETS, help="directory holding fashion-canvas.onnx")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
@@ -149,7 +175,8 @@ def main(argv=None):
             src = sources.fixture(name, log=log)
         else:
             ap.error(f"unknown model {name}; known: {sources.FIXTURE_MODELS + [sources.BUNDLED]}")
-        run_model(name, src, args.out, log)
+        suite, out = (VARIANTS, VARIANTS_OUT) if args.variants else (NETWIDE, NETWIDE_OUT) if args.netwide else (METHODS, OUT)
+        run_model(name, src, args.out or out, log, suite)
 
 
 if __name__ == "__main__":

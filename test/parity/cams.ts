@@ -5,10 +5,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel, type Runtime } from '@camanim/core';
-import { computeCams } from '@camanim/cam-methods';
+import { computeCams, type CamOptions } from '@camanim/cam-methods';
 import { FIXTURES, scaledError } from './fixtures.ts';
 
-const CAMS = join(FIXTURES, '..', 'cams');
+export const CAMS = join(FIXTURES, '..', 'cams');
+/** KPCA-CAM, eigen and augmentation smoothing (tools/cam_reference.py --variants). */
+export const CAM_VARIANTS = join(FIXTURES, '..', 'cam-variants');
 const ROOT = join(FIXTURES, '..', '..', '..');
 
 interface MethodRef {
@@ -25,17 +27,19 @@ interface CamFixture {
   inputLength: number;
   inputShape: number[];
   class: number;
+  /** Variant id → the computeCams options it stands for (tools/cams/variants.py). */
+  variants?: Record<string, Pick<CamOptions, 'method' | 'eigenSmooth' | 'augSmooth' | 'options'>>;
   layers: { onnx: string; methods: Record<string, MethodRef> }[];
   bin: Float32Array;
 }
 
-export function listCamFixtures(): CamFixture[] {
-  return readdirSync(CAMS)
+export function listCamFixtures(dir = CAMS): CamFixture[] {
+  return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
     .map((f) => {
-      const meta = JSON.parse(readFileSync(join(CAMS, f), 'utf8'));
-      const buf = readFileSync(join(CAMS, meta.bin));
+      const meta = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+      const buf = readFileSync(join(dir, meta.bin));
       return { ...meta, bin: new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)) };
     });
 }
@@ -56,7 +60,7 @@ export async function checkCams(f: CamFixture, runtime: Runtime): Promise<CamChe
     const methods = [...new Set(f.layers.flatMap((l) => Object.keys(l.methods)))];
     for (const method of methods) {
       const layers = f.layers.filter((l) => l.methods[method]);
-      const stack = await computeCams(run, { method, target: { class: f.class }, layers: { names: layers.map((l) => l.onnx) } });
+      const stack = await computeCams(run, { method, ...f.variants?.[method], target: { class: f.class }, layers: { names: layers.map((l) => l.onnx) } });
       stack.layers.forEach((got, k) => {
         const ref = layers[k].methods[method];
         out.push({ check: `${method} @ ${got.name} (layer resolution)`, error: scaledError(got.raw, f.bin.subarray(ref.rawOffset, ref.rawOffset + ref.rawLength)) });

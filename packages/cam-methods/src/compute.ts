@@ -4,10 +4,12 @@
  * bilinear upsampling to the input size — recorded into one pass and read back once.
  * Custom methods (extra forwards, host PCA) supply weights or maps per layer.
  */
-import { bilinearKernel, channelReduceKernel, elementSumKernel, weightedSumKernel } from '@camanim/shaders';
+import { bilinearKernel, channelReduceKernel, elementSumKernel, elementTermsKernel, weightedSumKernel, weightedTermsKernel, type KernelSpec } from '@camanim/shaders';
 import { CamanimError, seedGradient, type Dispatch, type Gradients, type GpuTensor, type Run, type Target } from '@camanim/core';
+import { augmentedCams } from './augment.ts';
 import { defaultCamRegistry } from './index.ts';
 import { selectLayers, type LayerSelection } from './layers.ts';
+import { projectEach } from './linalg.ts';
 import type { CamContext, CamMethod, LayerInfo } from './method.ts';
 import type { CamRegistry } from './registry.ts';
 
@@ -18,6 +20,14 @@ export interface CamOptions {
   readonly seed?: number;
   readonly registry?: CamRegistry;
   readonly options?: Readonly<Record<string, unknown>>;
+  /**
+   * pytorch-grad-cam's eigen_smooth: each layer's CAM is the first-principal-component
+   * projection of its per-channel terms (w_c·A_c, or the element terms f(a, g)) instead of their
+   * sum over channels. For methods that weigh channels or elements.
+   */
+  readonly eigenSmooth?: boolean;
+  /** pytorch-grad-cam's aug_smooth: the mean over flip × brightness augmentations (augment.ts). */
+  readonly augSmooth?: boolean;
   /** Called after each layer of a custom method (the long ones). */
   readonly onProgress?: (done: number, total: number, layer: LayerInfo) => void;
 }
@@ -42,6 +52,7 @@ export interface CamStack {
 }
 
 export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack> {
+  if (opts.augSmooth) return augmentedCams(run, opts, computeCams);
   const method = typeof opts.method === 'string' ? (opts.registry ?? defaultCamRegistry).get(opts.method) : opts.method;
   const model = run.model;
   const rt = model.runtime;
@@ -75,6 +86,18 @@ export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack>
       const d = { n: ln, c, hw: h * w };
       const a = run.tensor(layer.name);
       const g = grads?.tensor(layer.name) ?? a;
+      // The channel sum, or with eigen smoothing the terms' first-component projection.
+      const combine = async (sumKernel: KernelSpec, termsKernel: KernelSpec, second: GpuTensor) => {
+        if (!opts.eigenSmooth) return void dispatches.push({ kernel: sumKernel, buffers: [a.buffer, second.buffer, raw.buffer] });
+        const terms = rt.createTensor([ln * c * h * w], 'cam:terms');
+        try {
+          await rt.run([...dispatches.splice(0), { kernel: termsKernel, buffers: [a.buffer, second.buffer, terms.buffer] }], `cam:${method.id}`);
+          rt.writeBuffer(raw.buffer, projectEach((await rt.read(terms, 'cam:terms')).data, layer.shape), rawOffsets[k] * 4);
+        } finally {
+          rt.release(terms);
+        }
+      };
+      const weighted = () => combine(weightedSumKernel(d, rawOffsets[k], weightOffsets[k]), weightedTermsKernel(d, weightOffsets[k]), weights);
       if (method.kind === 'channel') {
         const sums = (method.sums ?? []).map((s) => {
           const t = rt.createTensor([ln * c], 'cam:sum');
@@ -83,18 +106,19 @@ export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack>
         });
         sums.forEach(({ spec, t }, j) => dispatches.push({ kernel: channelReduceKernel(d, spec.expr, spec.reduce, j), buffers: [a.buffer, g.buffer, ...sums.slice(0, j).map((x) => x.t.buffer), t.buffer] }));
         dispatches.push({ kernel: channelReduceKernel(d, method.weights.expr, method.weights.reduce, sums.length, weightOffsets[k]), buffers: [a.buffer, g.buffer, ...sums.map((x) => x.t.buffer), weights.buffer] });
-        dispatches.push({ kernel: weightedSumKernel(d, rawOffsets[k], weightOffsets[k]), buffers: [a.buffer, weights.buffer, raw.buffer] });
+        await weighted();
         hasWeights.add(k);
       } else if (method.kind === 'element') {
-        dispatches.push({ kernel: elementSumKernel(d, method.element, rawOffsets[k]), buffers: [a.buffer, g.buffer, raw.buffer] });
+        await combine(elementSumKernel(d, method.element, rawOffsets[k]), elementTermsKernel(d, method.element), g);
       } else {
         const result = await method.compute(contextFor(run, layer, a, grads?.tensor(layer.name), opts, scores, inputName));
         if ('weights' in result) {
           checkLength(result.weights, ln * c, method.id, layer, 'weights');
           rt.writeBuffer(weights.buffer, result.weights, weightOffsets[k] * 4);
-          dispatches.push({ kernel: weightedSumKernel(d, rawOffsets[k], weightOffsets[k]), buffers: [a.buffer, weights.buffer, raw.buffer] });
+          await weighted();
           hasWeights.add(k);
         } else {
+          if (opts.eigenSmooth) throw new CamanimError('bad-input', `Eigen smoothing does not apply to CAM method '${method.id}': it computes each layer's map itself, not a sum over channels`, { layer: layer.name }, 'Drop eigenSmooth (--eigen-smooth) for this method, or use a method that weighs channels or elements');
           checkLength(result.map, sizes[k], method.id, layer, 'map');
           rt.writeBuffer(raw.buffer, result.map, rawOffsets[k] * 4);
         }

@@ -6,6 +6,7 @@ import { gradcam } from './methods/gradcam.ts';
 import { gradcamElementwise } from './methods/gradcam-elementwise.ts';
 import { gradcamPlusPlus } from './methods/gradcam-plusplus.ts';
 import { hirescam } from './methods/hirescam.ts';
+import { kpcacam } from './methods/kpcacam.ts';
 import { layercam } from './methods/layercam.ts';
 import { randomcam } from './methods/randomcam.ts';
 import { scorecam } from './methods/scorecam.ts';
@@ -22,6 +23,7 @@ export const methods: readonly CamMethod[] = [
   layercam,
   eigencam,
   eigengradcam,
+  kpcacam,
   scorecam,
   ablationcam,
   randomcam,

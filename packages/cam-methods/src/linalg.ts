@@ -5,19 +5,21 @@
  * matrix by power iteration in float64; the projection X·v equals σ·u either way.
  */
 
+/** First-component projection of each image of a [N, C, H, W] batch. */
+export function projectEach(data: Float32Array, [n, c, h, w]: readonly number[]): Float32Array {
+  const hw = h * w;
+  const out = new Float32Array(n * hw);
+  for (let b = 0; b < n; b++) out.set(firstComponentProjection(data.subarray(b * c * hw, (b + 1) * c * hw), c, hw), b * hw);
+  return out;
+}
+
 /**
  * Projection of the centred [hw × c] data onto its first principal axis, with a deterministic
  * sign: the one whose principal axis has a non-negative channel sum (so the map correlates
  * positively with the mean activation), since an SVD's sign is arbitrary.
  */
 export function firstComponentProjection(data: Float32Array, c: number, hw: number): Float32Array {
-  const x = new Float64Array(hw * c); // [hw, c] row-major, centred per channel
-  for (let ch = 0; ch < c; ch++) {
-    let mean = 0;
-    for (let p = 0; p < hw; p++) mean += finite(data[ch * hw + p]);
-    mean /= hw;
-    for (let p = 0; p < hw; p++) x[p * c + ch] = finite(data[ch * hw + p]) - mean;
-  }
+  const x = centredRows(data, c, hw);
   let v: Float64Array;
   if (c <= hw) {
     v = topEigenvector(gram(x, hw, c, 'cols'), c);
@@ -40,12 +42,24 @@ export function firstComponentProjection(data: Float32Array, c: number, hw: numb
   return out;
 }
 
+/** [C, HW] channel-major data as row-major [HW, C] rows (positions), each channel centred; NaN and ±∞ read as 0. */
+export function centredRows(data: Float32Array, c: number, hw: number): Float64Array {
+  const x = new Float64Array(hw * c);
+  for (let ch = 0; ch < c; ch++) {
+    let mean = 0;
+    for (let p = 0; p < hw; p++) mean += finite(data[ch * hw + p]);
+    mean /= hw;
+    for (let p = 0; p < hw; p++) x[p * c + ch] = finite(data[ch * hw + p]) - mean;
+  }
+  return x;
+}
+
 function finite(v: number): number {
   return Number.isFinite(v) ? v : 0;
 }
 
 /** XᵀX ('cols', c×c) or XXᵀ ('rows', hw×hw) of row-major x [hw, c]. */
-function gram(x: Float64Array, hw: number, c: number, which: 'cols' | 'rows'): Float64Array {
+export function gram(x: Float64Array, hw: number, c: number, which: 'cols' | 'rows'): Float64Array {
   const n = which === 'cols' ? c : hw;
   const g = new Float64Array(n * n);
   if (which === 'cols') {
@@ -68,7 +82,7 @@ function gram(x: Float64Array, hw: number, c: number, which: 'cols' | 'rows'): F
   return g;
 }
 
-function normalize(v: Float64Array): number {
+export function normalize(v: Float64Array): number {
   let s = 0;
   for (const e of v) s += e * e;
   const norm = Math.sqrt(s);
@@ -78,17 +92,11 @@ function normalize(v: Float64Array): number {
 
 /** Power iteration on a symmetric positive semi-definite matrix, to 1e-12 relative change. */
 export function topEigenvector(m: Float64Array, n: number, maxIter = 2000): Float64Array {
-  let v = new Float64Array(n).map((_, i) => 1 + i / n);
+  let v: Float64Array = new Float64Array(n).map((_, i) => 1 + i / n);
   normalize(v);
   let lambda = 0;
   for (let it = 0; it < maxIter; it++) {
-    const w = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      let acc = 0;
-      const row = i * n;
-      for (let j = 0; j < n; j++) acc += m[row + j] * v[j];
-      w[i] = acc;
-    }
+    const w = matvec(m, v, n);
     const next = normalize(w);
     if (next === 0) return v;
     const done = Math.abs(next - lambda) <= 1e-12 * next;
@@ -97,4 +105,16 @@ export function topEigenvector(m: Float64Array, n: number, maxIter = 2000): Floa
     if (done) break;
   }
   return v;
+}
+
+/** m·v for a dense row-major n×n matrix. */
+export function matvec(m: Float64Array, v: Float64Array, n: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let acc = 0;
+    const row = i * n;
+    for (let j = 0; j < n; j++) acc += m[row + j] * v[j];
+    out[i] = acc;
+  }
+  return out;
 }

@@ -39,12 +39,42 @@ export function channelReduceKernel(d: LayerDims, expr: string, reduce: 'sum' | 
 
 /** cam[n, hw] = Σ_c w[n, c] · A[n, c, hw], w read at `wOffset`. Bindings: A, W, out. */
 export function weightedSumKernel(d: LayerDims, offset = 0, wOffset = 0): KernelSpec {
-  return channelSumKernel('cam_weighted_sum', d, 'W', `W[${wOffset}u + n * ${d.c}u + c] * a`, offset);
+  return channelSumKernel('cam_weighted_sum', d, 'W', weightedTerm(d, wOffset), offset);
 }
 
 /** cam[n, hw] = Σ_c expr(a, g) per element (HiResCAM, LayerCAM...). Bindings: A, G, out. */
 export function elementSumKernel(d: LayerDims, expr: string, offset = 0): KernelSpec {
   return channelSumKernel('cam_element_sum', d, 'G', expr, offset);
+}
+
+/**
+ * The terms those two sums add up, unsummed, [n, c, hw]: for eigen smoothing, which projects
+ * them on their first principal component instead. Bindings: A, W, out.
+ */
+export function weightedTermsKernel(d: LayerDims, wOffset = 0): KernelSpec {
+  return termsKernel(d, 'W', weightedTerm(d, wOffset));
+}
+
+/** The element-wise terms expr(a, g), unsummed, [n, c, hw]. Bindings: A, G, out. */
+export function elementTermsKernel(d: LayerDims, expr: string): KernelSpec {
+  return termsKernel(d, 'G', expr);
+}
+
+function termsKernel(d: LayerDims, second: 'W' | 'G', term: string): KernelSpec {
+  return elementKernel({
+    name: `cam_terms[${d.n}x${d.c}x${d.hw}]`,
+    inputs: [{ name: 'A' }, { name: second }],
+    outputs: [{ name: 'out' }],
+    total: d.n * d.c * d.hw,
+    body: `  let n = i / ${d.c * d.hw}u;
+  let c = (i / ${d.hw}u) % ${d.c}u;
+  let a = A[i];${second === 'G' ? '\n  let g = G[i];' : ''}
+  out[i] = ${term};`,
+  });
+}
+
+function weightedTerm(d: LayerDims, wOffset: number): string {
+  return `W[${wOffset}u + n * ${d.c}u + c] * a`;
 }
 
 /**

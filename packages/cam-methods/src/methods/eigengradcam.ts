@@ -2,8 +2,8 @@
  * Eigen-Grad-CAM (pytorch-grad-cam): Eigen-CAM on the gradient-weighted activations,
  * CAM = first-principal-component projection of (∂y/∂A ⊙ A).
  */
+import { projectEach } from '../linalg.ts';
 import type { CustomMethod } from '../method.ts';
-import { projectEach } from './eigencam.ts';
 
 export const eigengradcam: CustomMethod = {
   id: 'eigengradcam',
