@@ -51,7 +51,8 @@ export class BufferPool {
     } else {
       this.device.pushErrorScope('out-of-memory');
       buf = this.device.createBuffer({ size, usage: USAGE, label });
-      this.pending.push(this.device.popErrorScope().then((err) => (err ? { label, size, message: err.message } : undefined)));
+      // Dawn's message goes on with the call and its own source location: the first line says it.
+      this.pending.push(this.device.popErrorScope().then((err) => (err ? { label, size, message: err.message.split('\n')[0].trim() } : undefined)));
       // Recycled buffers keep stale contents, garbage enough for the same purpose.
       if (this.poison) this.device.queue.writeBuffer(buf, 0, new Float32Array(size / 4).fill(NaN));
     }
