@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BENCH_DIR } from './lib/env.ts';
-import { fmtMs, fmtRatio, measure, median, randomInput } from './lib/measure.ts';
+import { fmtMs, fmtRatio, measure, measureReported, median, randomInput } from './lib/measure.ts';
 import { render, table } from './lib/table.ts';
 import { spread } from './road.ts';
 
@@ -23,6 +23,14 @@ describe('bench harness', () => {
     calls = 0;
     const slow = await measure(() => new Promise((r) => setTimeout(r, 5)).then(() => void calls++), { warmup: 0, reps: 10, minReps: 2, budgetMs: 1 });
     expect(slow.reps).toBe(2);
+  });
+
+  it('measureReported keeps the times the work reports, not its own', async () => {
+    let k = 0;
+    const t = await measureReported(async () => [5, 7, 3, 9][k++], { warmup: 1, reps: 3 });
+    expect(t.warmup).toEqual([5]);
+    expect(t.samples).toEqual([7, 3, 9]);
+    expect(t.median).toBe(7);
   });
 
   it('spread picks k indices evenly, ends included, the middle for one', () => {

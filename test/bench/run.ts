@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--only forward,backward,cam,road] [--quick] [--no-browser] [--no-tfjs]
+ * `pnpm bench [--only forward,backward,cam,road,viewer-compute,flythrough] [--quick] [--no-browser] [--no-tfjs]
  *  [--web-all] [--scale X] [--road-layers K]`
  *
  * camanim against onnxruntime-node, onnxruntime-web (WebGPU in headless Chromium), TensorFlow.js
@@ -9,20 +9,24 @@
  *   backward  forward+backward vs forward; all-layer vs per-layer gradient cost; TF.js row
  *   cam       GradCAM at every spatial layer of ResNet-50: camanim vs PyTorch per layer
  *   road      ybROAD of ResNet-50: camanim GPU imputation vs PyTorch + SciPy (subset, extrapolated)
+ *   viewer-compute  the viewer's in-browser all-layer GradCAM (headless Chromium) vs the Node core
+ *   flythrough      the viewer's frame time flying through a ResNet-50-shaped stack
  * --quick: ResNet-18 only and fewer repetitions. --scale multiplies repetitions and budgets.
  */
 import { execSync } from 'node:child_process';
 import { acquireDevice, isCamanimError, Runtime } from '@camanim/core';
 import { backwardSection } from './backward.ts';
 import { camSection } from './cam.ts';
+import { flythroughSection } from './flythrough.ts';
 import { forwardSection } from './forward.ts';
 import { Context } from './lib/context.ts';
 import { cpuSummary, loadAverage, REPO } from './lib/env.ts';
 import { progress } from './lib/measure.ts';
 import { print, type Table } from './lib/table.ts';
 import { roadSection } from './road.ts';
+import { viewerComputeSection } from './viewer-compute.ts';
 
-const SECTIONS = ['forward', 'backward', 'cam', 'road'] as const;
+const SECTIONS = ['forward', 'backward', 'cam', 'road', 'viewer-compute', 'flythrough'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const args = process.argv.slice(2);
@@ -32,7 +36,7 @@ const value = (flag: string) => {
   return args[i].includes('=') ? args[i].split('=')[1] : args[i + 1];
 };
 if (args.includes('--help') || args.includes('-h')) {
-  process.stdout.write('usage: pnpm bench [--only forward,backward,cam,road] [--quick] [--no-browser] [--no-tfjs] [--web-all] [--scale X] [--road-layers K]\n');
+  process.stdout.write(`usage: pnpm bench [--only ${SECTIONS.join(',')}] [--quick] [--no-browser] [--no-tfjs] [--web-all] [--scale X] [--road-layers K]\n`);
   process.exit(0);
 }
 const only = (value('--only')?.split(',').map((s) => s.trim()).filter(Boolean) ?? [...SECTIONS]) as Section[];
@@ -63,6 +67,8 @@ try {
       if (s === 'backward') tables.push(...(await backwardSection(ctx)));
       if (s === 'cam') tables.push(await camSection(ctx));
       if (s === 'road') tables.push(await roadSection(ctx, roadLayers));
+      if (s === 'viewer-compute') tables.push(await viewerComputeSection(ctx));
+      if (s === 'flythrough') tables.push(await flythroughSection(ctx));
       const secs = ((performance.now() - t0) / 1000).toFixed(0);
       for (const t of tables) {
         t.notes.push(`Section took ${secs} s; load average (1/5/15 min) ${load0} before, ${loadAverage()} after.`);

@@ -6,6 +6,7 @@
  *   pnpm viewer-shots                                  # CLI bundle of the bundled model, else synthetic
  *   pnpm viewer-shots --bundle camanim-out/bag-0/bundle
  *   pnpm viewer-shots --synthetic resnet50 --out /tmp/shots
+ *   pnpm viewer-shots --bundle <dir> --norm local      # each layer in its own range
  *
  * Writes docs/viewer-first.png, docs/viewer-middle.png, docs/viewer-last.png and
  * docs/viewer-flythrough.gif (at the repository root unless --out).
@@ -17,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as gifencModule from 'gifenc';
 import { resnet50Net, smallNet, writeBundle } from '../test/helpers/bundle.ts';
-import { VIEWER, buildViewer, launch, open, serve, settled } from '../test/helpers/harness.ts';
+import { VIEWER, buildViewer, flythrough, launch, open, serve, settled } from '../test/helpers/harness.ts';
 
 const gifenc = 'GIFEncoder' in gifencModule ? (gifencModule as unknown as typeof gifencModule.default) : gifencModule.default;
 const REPO = resolve(VIEWER, '../..');
@@ -34,6 +35,7 @@ const { values: args } = parseArgs({
     width: { type: 'string', default: '480' },
     'no-build': { type: 'boolean', default: false },
     'time-seconds': { type: 'string', default: '10' },
+    norm: { type: 'string', default: 'global' },
   },
 });
 
@@ -65,7 +67,7 @@ if (!args['no-build']) buildViewer();
 const server = await serve(work);
 const ctx = await launch();
 try {
-  const { page, errors } = await open(ctx, `${server.url}?bundle=b/bundle/`);
+  const { page, errors } = await open(ctx, `${server.url}?bundle=b/bundle/&norm=${args.norm}`);
   await page.setViewportSize({ width: 1360, height: 800 });
   if ((await settled(page, 300_000)) !== 'ready') throw new Error(`the viewer did not open the bundle: ${await page.evaluate('camanim.error')}`);
   const L = (await page.evaluate('camanim.layers.length')) as number;
@@ -116,14 +118,7 @@ try {
 
   // Frame times while the camera flies (software rendering here: SwiftShader on the CPU).
   const seconds = Number(args['time-seconds']);
-  const stats = await page.evaluate(`(async () => {
-    await camanim.seek(-1);
-    camanim.stats(true);
-    camanim.play();
-    await new Promise((r) => setTimeout(r, ${seconds * 1000}));
-    camanim.pause();
-    return { ...camanim.stats(), layers: camanim.layers.length, reached: camanim.current, backend: camanim.backend };
-  })()`);
+  const stats = await flythrough(page, seconds);
   console.log(`frame times over ${seconds} s of flythrough:`, stats);
   if (errors.length) console.warn('console errors:', errors);
 } finally {

@@ -14,6 +14,7 @@ export interface FrameStats {
   /** Frames drawn while the camera moved. */
   readonly frames: number;
   readonly meanMs: number;
+  readonly medianMs: number;
   readonly p95Ms: number;
   readonly visiblePlanes: number;
 }
@@ -163,6 +164,7 @@ export class ViewerStatus {
     const out = {
       frames: xs.length,
       meanMs: xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN,
+      medianMs: xs.length ? (xs[(xs.length - 1) >> 1] + xs[xs.length >> 1]) / 2 : NaN,
       p95Ms: xs.length ? xs[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))] : NaN,
       visiblePlanes: this.visible,
     };

@@ -12,7 +12,7 @@ import { zipSync } from 'fflate';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { smallNet, writeBundle, type WrittenBundle } from './helpers/bundle.ts';
-import { launch, open, serve, settled, shotStats, signatureDistance } from './helpers/harness.ts';
+import { flythrough, launch, open, serve, settled, shotStats, signatureDistance } from './helpers/harness.ts';
 import { unsupportedOpBytes } from './helpers/models.ts';
 
 let root: string;
@@ -161,6 +161,16 @@ describe('a result bundle', () => {
     expect(url.startsWith('data:image/png;base64,')).toBe(true);
     const stats = await shotStats(p, Buffer.from(url.split(',')[1], 'base64'));
     expect(stats.std).toBeGreaterThan(8);
+  });
+
+  test('frame times are recorded while the camera flies, and only then', async () => {
+    const f = await flythrough(p, 2);
+    expect(f.frames).toBeGreaterThan(2);
+    expect(f.reached).toBeGreaterThan(0);
+    expect(f.medianMs).toBeGreaterThan(0);
+    expect(f.medianMs).toBeLessThanOrEqual(f.p95Ms);
+    await p.waitForTimeout(300);
+    expect(await api(p, 'camanim.stats().frames')).toBe(f.frames);
   });
 
   test('WebM of the flythrough', async () => {

@@ -4,6 +4,7 @@ import { loadModel, type Model, type Runtime } from '@camanim/core';
 import { openBrowser, type BrowserSession } from './browser.ts';
 import { benchModel } from './env.ts';
 import { progress, randomInput, type Timing } from './measure.ts';
+import { openViewer, type ViewerSession } from './viewer.ts';
 
 export interface Options {
   /** ResNet-18 only, fewer repetitions. */
@@ -22,6 +23,7 @@ export const SIZE = 224;
 
 export class Context {
   private browser?: Promise<BrowserSession | { skip: string }>;
+  private viewerSession?: Promise<ViewerSession | { skip: string }>;
   private readonly models = new Map<string, Promise<{ model: Model; file: string } | { skip: string; file?: string }>>();
   readonly threads = availableParallelism();
   /** Timings one section measured that a later one may reuse (same run, same conditions). */
@@ -71,9 +73,15 @@ export class Context {
     return this.browser;
   }
 
+  /** The viewer in its own headless Chromium (canvas composited), started on first use. */
+  viewer(): Promise<ViewerSession | { skip: string }> {
+    if (this.opts.noBrowser) return Promise.resolve({ skip: 'browser rows skipped (--no-browser)' });
+    this.viewerSession ??= openViewer();
+    return this.viewerSession;
+  }
+
   async close(): Promise<void> {
-    const b = await this.browser;
-    if (b && !('skip' in b)) await b.close();
+    for (const b of [await this.browser, await this.viewerSession]) if (b && !('skip' in b)) await b.close();
     for (const m of this.models.values()) {
       const r = await m;
       if (!('skip' in r)) r.model.dispose();

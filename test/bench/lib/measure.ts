@@ -24,14 +24,23 @@ export interface MeasureOptions {
   readonly label?: string;
 }
 
-export async function measure(fn: () => Promise<unknown>, opts: MeasureOptions): Promise<Timing> {
+export function measure(fn: () => Promise<unknown>, opts: MeasureOptions): Promise<Timing> {
+  return repeat(() => time(fn), opts);
+}
+
+/** As measure, with the times (ms) that `fn` reports: measured where the work ran, e.g. inside a page. */
+export function measureReported(fn: () => Promise<number>, opts: MeasureOptions): Promise<Timing> {
+  return repeat(fn, opts);
+}
+
+async function repeat(sample: () => Promise<number>, opts: MeasureOptions): Promise<Timing> {
   const warm: number[] = [];
-  for (let k = 0; k < (opts.warmup ?? 1); k++) warm.push(await time(fn));
+  for (let k = 0; k < (opts.warmup ?? 1); k++) warm.push(await sample());
   const minReps = Math.min(opts.reps, opts.minReps ?? 3);
   const samples: number[] = [];
   let spent = 0;
   while (samples.length < opts.reps && (samples.length < minReps || opts.budgetMs === undefined || spent < opts.budgetMs)) {
-    const t = await time(fn);
+    const t = await sample();
     samples.push(t);
     spent += t;
     if (opts.label) progress(`  ${opts.label}: rep ${samples.length} ${fmtMs(t)}`);

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { FrameStats } from '../../src/ViewerStatus.ts';
 
 export const VIEWER = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DIST = join(VIEWER, 'dist');
@@ -17,15 +18,16 @@ export const CHROMIUM = process.env.CAMANIM_CHROMIUM ?? '/usr/bin/chromium';
 
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.png': 'image/png', '.map': 'application/json', '.zip': 'application/zip' };
 
-export function buildViewer(): void {
-  execFileSync(process.execPath, [join(VIEWER, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: VIEWER, stdio: 'inherit' });
+/** vite build into dist/, or into `outDir` (a private copy that other builds cannot empty mid-run). */
+export function buildViewer(outDir = DIST): void {
+  execFileSync(process.execPath, [join(VIEWER, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn', '--outDir', outDir], { cwd: VIEWER, stdio: 'inherit' });
 }
 
-/** Serves dist/ at / and `bundles` at /b/. */
-export async function serve(bundles: string): Promise<{ url: string; close(): Promise<void> }> {
+/** Serves the built page (dist/ unless `site`) at / and `bundles` at /b/. */
+export async function serve(bundles: string, site = DIST): Promise<{ url: string; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const [root, rel] = path.startsWith('/b/') ? [bundles, path.slice(3)] : [DIST, path === '/' ? 'index.html' : path.slice(1)];
+    const [root, rel] = path.startsWith('/b/') ? [bundles, path.slice(3)] : [site, path === '/' ? 'index.html' : path.slice(1)];
     const file = normalize(join(root, rel));
     if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404).end('not found');
@@ -80,6 +82,25 @@ export async function open(ctx: BrowserContext, url: string, opts: { noWebGPU?: 
 export async function settled(page: Page, timeout = 90_000): Promise<string> {
   await page.waitForFunction(() => window.camanim && window.camanim.state !== 'loading', null, { timeout, polling: 100 });
   return page.evaluate(() => window.camanim.state);
+}
+
+export interface Flight extends FrameStats {
+  /** Planes in the stack, and the layer the camera reached. */
+  layers: number;
+  reached: number;
+  backend: string | null;
+}
+
+/** Plays the flythrough from the input for `seconds` (it stops by itself at the end) and returns the frame times drawn while the camera moved. */
+export async function flythrough(page: Page, seconds: number): Promise<Flight> {
+  return page.evaluate(`(async () => {
+    await camanim.seek(-1);
+    camanim.stats(true);
+    camanim.play();
+    await new Promise((r) => setTimeout(r, ${seconds * 1000}));
+    camanim.pause();
+    return { ...camanim.stats(), layers: camanim.layers.length, reached: camanim.current, backend: camanim.backend };
+  })()`);
 }
 
 export interface ShotStats {
