@@ -21,9 +21,17 @@ prepare() {
   local webgpu
   webgpu=$(node -e "console.log(require('path').dirname(require.resolve('webgpu/package.json', { paths: ['packages/core'] })))")
   cp "$webgpu"/package.json "$webgpu"/index.js .gpu/node_modules/webgpu/
-  xz -6 -T2 -c "$webgpu/dist/linux-x64/dawn.node" >.gpu/node_modules/webgpu/dist/linux-x64/dawn.node.xz
-  xz -6 -T2 -c "$(command -v node)" >.gpu/node.xz
-  node_modules/.pnpm/node_modules/.bin/esbuild test/bench/run.ts --bundle --platform=node --format=esm --target=node20 \
+  # stripped and compressed: the working tree that travels is capped at 64 MiB
+  local tmp
+  tmp=$(mktemp -d)
+  cp "$webgpu/dist/linux-x64/dawn.node" "$(command -v node)" "$tmp/"
+  strip "$tmp/dawn.node" "$tmp/node"
+  xz -6 -T2 -c "$tmp/dawn.node" >.gpu/node_modules/webgpu/dist/linux-x64/dawn.node.xz
+  xz -6 -T2 -c "$tmp/node" >.gpu/node.xz
+  rm -rf "$tmp"
+  local esbuild
+  esbuild=$(node -e "console.log(require.resolve('esbuild/bin/esbuild', { paths: ['node_modules/.pnpm/node_modules'] }))")
+  "$esbuild" test/bench/run.ts --bundle --platform=node --format=esm --target=node20 \
     --external:webgpu --external:onnxruntime-node --external:playwright-core --log-level=warning \
     --banner:js="import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" \
     --outfile=.gpu/bench/lib/run.mjs
@@ -40,7 +48,7 @@ prepare() {
     mkdir -p .gl /tmp/amd64/partial
     local o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'
     apt-get $o update -qq
-    (cd .gl && apt-get $o download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2)
+    (cd .gl && apt-get $o download libvulkan1)  # Dawn needs only the Vulkan loader
   fi
   du -sh .gpu .gl
 }
