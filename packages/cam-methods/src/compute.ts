@@ -52,8 +52,9 @@ export interface CamStack {
 }
 
 export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack> {
-  if (opts.augSmooth) return augmentedCams(run, opts, computeCams);
   const method = typeof opts.method === 'string' ? (opts.registry ?? defaultCamRegistry).get(opts.method) : opts.method;
+  if (opts.eigenSmooth && !eigenSmoothable(method)) throw notEigenSmoothable(method);
+  if (opts.augSmooth) return augmentedCams(run, opts, computeCams);
   const model = run.model;
   const rt = model.runtime;
   const inputName = model.imageInput().name;
@@ -118,7 +119,7 @@ export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack>
           await weighted();
           hasWeights.add(k);
         } else {
-          if (opts.eigenSmooth) throw new CamanimError('bad-input', `Eigen smoothing does not apply to CAM method '${method.id}': it computes each layer's map itself, not a sum over channels`, { layer: layer.name }, 'Drop eigenSmooth (--eigen-smooth) for this method, or use a method that weighs channels or elements');
+          if (opts.eigenSmooth) throw notEigenSmoothable(method, layer.name);
           checkLength(result.map, sizes[k], method.id, layer, 'map');
           rt.writeBuffer(raw.buffer, result.map, rawOffsets[k] * 4);
         }
@@ -144,6 +145,15 @@ export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack>
     temps.forEach((t) => rt.release(t));
     grads?.dispose();
   }
+}
+
+/** Whether eigen smoothing applies: methods that weigh channels or elements, not those that return their own map. */
+export function eigenSmoothable(method: CamMethod): boolean {
+  return method.kind !== 'custom' || method.returns !== 'map';
+}
+
+function notEigenSmoothable(method: CamMethod, layer?: string): CamanimError {
+  return new CamanimError('bad-input', `Eigen smoothing does not apply to CAM method '${method.id}': it computes each layer's map itself, not a sum over channels`, layer ? { layer } : {}, 'Drop eigenSmooth (--eigen-smooth) for this method, or use a method that weighs channels or elements');
 }
 
 function withBatch(l: LayerInfo, n: number): LayerInfo {

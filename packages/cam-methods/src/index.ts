@@ -2,6 +2,7 @@
 import { ablationcam } from './methods/ablationcam.ts';
 import { eigencam } from './methods/eigencam.ts';
 import { eigengradcam } from './methods/eigengradcam.ts';
+import { fullgrad } from './methods/fullgrad.ts';
 import { gradcam } from './methods/gradcam.ts';
 import { gradcamElementwise } from './methods/gradcam-elementwise.ts';
 import { gradcamPlusPlus } from './methods/gradcam-plusplus.ts';
@@ -10,6 +11,7 @@ import { kpcacam } from './methods/kpcacam.ts';
 import { layercam } from './methods/layercam.ts';
 import { randomcam } from './methods/randomcam.ts';
 import { scorecam } from './methods/scorecam.ts';
+import { shapleycam } from './methods/shapleycam.ts';
 import { xgradcam } from './methods/xgradcam.ts';
 import type { CamMethod } from './method.ts';
 import { createCamRegistry } from './registry.ts';
@@ -26,6 +28,8 @@ export const methods: readonly CamMethod[] = [
   kpcacam,
   scorecam,
   ablationcam,
+  fullgrad,
+  shapleycam,
   randomcam,
 ];
 
@@ -38,9 +42,10 @@ export const listCamMethods = () => defaultCamRegistry.list();
 export { createCamRegistry, type CamRegistry } from './registry.ts';
 export type { CamMethod, CamContext, CamNeeds, CamResult, ChannelMethod, ElementMethod, CustomMethod, LayerInfo, ChannelReduction } from './method.ts';
 export { selectLayers, type LayerSelection } from './layers.ts';
-export { computeCams, type CamOptions, type CamLayer, type CamStack } from './compute.ts';
+export { computeCams, eigenSmoothable, type CamOptions, type CamLayer, type CamStack } from './compute.ts';
 export { normalizeMaps, range, type Normalization } from './normalize.ts';
 export { firstComponentProjection } from './linalg.ts';
+export { fullGradSaliency } from './methods/fullgrad.ts';
 export { imputeBatch, type ImputeOptions, type ImputeResult } from './metrics/imputation.ts';
 export { road, ybroad, DEFAULT_PERCENTILES, type RoadOptions, type RoadScore, type YbRoad } from './metrics/road.ts';
 export { rankPixels, removalMask } from './metrics/masks.ts';

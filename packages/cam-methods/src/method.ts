@@ -84,6 +84,8 @@ export interface CustomMethod extends MethodBase {
   readonly kind: 'custom';
   /** Per-channel weights [N·C] (then Σ_c w_c·A_c), or the raw map [N·H·W] itself. */
   compute(ctx: CamContext): Promise<CamResult>;
+  /** 'map' when compute always returns the map itself: eigen smoothing is refused before any work. */
+  readonly returns?: 'weights' | 'map';
 }
 
 export type CamMethod = ChannelMethod | ElementMethod | CustomMethod;

@@ -26,6 +26,11 @@ export interface ExplainOptions {
   /** Empty: the bundled sample image. */
   readonly images: readonly string[];
   readonly methods: readonly string[];
+  /** pytorch-grad-cam's eigen_smooth and aug_smooth (cam-methods' computeCams options). */
+  readonly eigenSmooth: boolean;
+  readonly augSmooth: boolean;
+  /** Options of the methods themselves (KPCA-CAM's kernel and gamma). */
+  readonly methodOptions: Readonly<Record<string, unknown>>;
   readonly target: TargetChoice;
   readonly layers: LayerSelection;
   readonly normalization: NormalizationChoice;
@@ -49,6 +54,10 @@ interface RawExplain {
   image?: string[];
   maxPixels: string;
   method: string;
+  eigenSmooth?: boolean;
+  augSmooth?: boolean;
+  kpcaKernel?: string;
+  kpcaGamma?: string;
   class?: string;
   topK?: string;
   layers: string;
@@ -85,6 +94,10 @@ export function buildProgram(io: Io): Command {
     .option('--image <files...>', 'JPEG/PNG/WebP/GIF images (default: the bundled sample); animations: the first frame')
     .option(...MAX_PIXELS)
     .option('--method <ids>', 'CAM methods, comma-separated (see `camanim methods`)', 'gradcam')
+    .option('--eigen-smooth', "each layer's CAM is the first principal component of its weighted channels, not their sum (pytorch-grad-cam's eigen_smooth)")
+    .option('--aug-smooth', "average the CAMs of the image flipped × brightness 0.9/1/1.1, one batched pass (pytorch-grad-cam's aug_smooth)")
+    .addOption(new Option('--kpca-kernel <name>', 'kpcacam: the kernel (default sigmoid)').choices(['sigmoid', 'rbf', 'poly', 'linear']))
+    .option('--kpca-gamma <g>', 'kpcacam: the kernel coefficient (default 1/channels)')
     .option('--class <n>', 'explain this class index (default: the predicted class)')
     .option('--top-k <k>', 'explain each of the k best-scoring classes')
     .option('--layers <which>', "'spatial' (4-D outputs), 'all' (also 2-D outputs as stripes), or a regex on ONNX name / op type", 'spatial')
@@ -207,6 +220,12 @@ export function parseExplain(raw: RawExplain): ExplainOptions {
     images: raw.image ?? [],
     maxPixels: int(raw.maxPixels, '--max-pixels', 1),
     methods: [...new Set(methods)],
+    eigenSmooth: Boolean(raw.eigenSmooth),
+    augSmooth: Boolean(raw.augSmooth),
+    methodOptions: {
+      ...(raw.kpcaKernel === undefined ? {} : { kernel: raw.kpcaKernel }),
+      ...(raw.kpcaGamma === undefined ? {} : { gamma: positive(raw.kpcaGamma, '--kpca-gamma') }),
+    },
     target,
     layers,
     normalization: raw.normalization as NormalizationChoice,
@@ -230,6 +249,12 @@ function list(text: string): string[] {
 function num(text: string, flag: string): number {
   const v = Number(text);
   if (text.trim() === '' || !Number.isFinite(v)) throw cliError(`${flag} expects a number, got '${text}'`);
+  return v;
+}
+
+function positive(text: string, flag: string): number {
+  const v = num(text, flag);
+  if (!(v > 0)) throw cliError(`${flag} must be positive, got '${text}'`, {}, 'For example 0.01');
   return v;
 }
 

@@ -12,5 +12,6 @@ export const eigencam: CustomMethod = {
   reference: 'Muhammad & Yeasin 2020: CAM = A·v1, v1 the first principal component of A [HW x C]',
   needs: {},
   kind: 'custom',
+  returns: 'map',
   compute: async (ctx) => ({ map: projectEach(await ctx.readActivation(), ctx.layer.shape) }),
 };

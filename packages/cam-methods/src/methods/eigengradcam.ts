@@ -11,6 +11,7 @@ export const eigengradcam: CustomMethod = {
   reference: 'pytorch-grad-cam EigenGradCAM: CAM = first principal component projection of (dy/dA * A)',
   needs: { gradients: true },
   kind: 'custom',
+  returns: 'map',
   compute: async (ctx) => {
     const a = await ctx.readActivation();
     const g = await ctx.readGradient();

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
-import { computeCams, defaultCamRegistry, selectLayers, type CamMethod } from '@camanim/cam-methods';
+import { computeCams, defaultCamRegistry, eigenSmoothable, selectLayers, type CamMethod } from '@camanim/cam-methods';
 import { CamanimError, loadModel, modelFromGraph, type Model } from '@camanim/core';
 import type { ExplainOptions } from '../args.ts';
 import { bundledModel, defaultImage } from '../assets.ts';
@@ -36,6 +36,8 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
   const progress = new Progress(io, opts.quiet);
   // Cheap checks first: nothing heavy runs on a bad command line.
   const methods: CamMethod[] = opts.methods.map((id) => defaultCamRegistry.get(id));
+  const unsmoothable = opts.eigenSmooth ? methods.filter((m) => !eigenSmoothable(m)) : [];
+  if (unsmoothable.length) throw cliError(`--eigen-smooth does not apply to ${unsmoothable.map((m) => m.id).join(', ')}: these methods compute each layer's map themselves`, {}, 'Drop --eigen-smooth, or explain those methods in a separate run');
   const videos = (['mp4', 'webm'] as VideoFormat[]).filter((f) => opts.formats.has(f));
   const ffmpeg = videos.length ? requireFfmpeg(io.env, videos) : undefined;
   const modelPath = resolve(opts.model ?? bundledModel());
@@ -90,9 +92,9 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
             for (const method of methods) {
               const stem = sanitizeName(method.id) + (targets.length > 1 ? `-class${target.class}` : '');
               const stack = await progress.time(`${method.id}: backward + ${selected.length} CAMs`, (step) =>
-                computeCams(run, { method, target: { class: target.class }, layers: selected, onProgress: () => step.tick() }), selected.length);
+                computeCams(run, { method, eigenSmooth: opts.eigenSmooth, augSmooth: opts.augSmooth, options: opts.methodOptions, target: { class: target.class }, layers: selected, onProgress: () => step.tick() }), selected.length);
               const yb = opts.ybroad ? await scoreLayers(run, stack, target.class, opts.road, progress, `${method.id}: ybROAD over ${stack.layers.length} layers`) : undefined;
-              exs.push({ stem, methodId: method.id, methodTitle: method.title, target, stack, ybroad: yb });
+              exs.push({ stem, methodId: method.id, methodTitle: method.title + smoothing(opts), target, stack, ybroad: yb });
             }
           }
         } finally {
@@ -244,4 +246,10 @@ async function writeBundle(ctx: RenderContext, exs: readonly Explanation[], info
     ...(cams[0].ybroad ? { ybroad: cams[0].ybroad } : {}),
   };
   ctx.written.push(await ctx.staging.write([...dir, 'manifest.json'], `${JSON.stringify(manifest, null, 2)}\n`));
+}
+
+/** ' (eigen-smoothed, aug-smoothed)' in titles when the CAMs were smoothed. */
+function smoothing(opts: ExplainOptions): string {
+  const kinds = [opts.eigenSmooth && 'eigen-smoothed', opts.augSmooth && 'aug-smoothed'].filter(Boolean);
+  return kinds.length ? ` (${kinds.join(', ')})` : '';
 }
