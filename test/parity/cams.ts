@@ -20,13 +20,15 @@ interface MethodRef {
   upLength: number;
 }
 
-interface CamFixture {
+export interface CamFixture {
   model: string;
   onnx: string;
   inputOffset: number;
   inputLength: number;
   inputShape: number[];
   class: number;
+  /** The target kind per method where it is not the class logit (tools/cams/netwide.py). */
+  targets?: Record<string, 'logit' | 'softmax' | 'rest'>;
   /** Variant id → the computeCams options it stands for (tools/cams/variants.py). */
   variants?: Record<string, Pick<CamOptions, 'method' | 'eigenSmooth' | 'augSmooth' | 'options'>>;
   layers: { onnx: string; methods: Record<string, MethodRef> }[];
@@ -60,7 +62,7 @@ export async function checkCams(f: CamFixture, runtime: Runtime): Promise<CamChe
     const methods = [...new Set(f.layers.flatMap((l) => Object.keys(l.methods)))];
     for (const method of methods) {
       const layers = f.layers.filter((l) => l.methods[method]);
-      const stack = await computeCams(run, { method, ...f.variants?.[method], target: { class: f.class }, layers: { names: layers.map((l) => l.onnx) } });
+      const stack = await computeCams(run, { method, ...f.variants?.[method], target: { class: f.class, kind: f.targets?.[method] ?? 'logit' }, layers: { names: layers.map((l) => l.onnx) } });
       stack.layers.forEach((got, k) => {
         const ref = layers[k].methods[method];
         out.push({ check: `${method} @ ${got.name} (layer resolution)`, error: scaledError(got.raw, f.bin.subarray(ref.rawOffset, ref.rawOffset + ref.rawLength)) });

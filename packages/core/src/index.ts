@@ -7,6 +7,7 @@ export { loadModel, modelFromGraph, Model, type Layer, type LoadOptions, type Mo
 export { Run, type RunOptions, type BackwardOptions } from './run.ts';
 export { Gradients } from './autodiff/gradients.ts';
 export { seedGradient, softmax, type Target, type ClassTarget, type CustomTarget } from './autodiff/targets.ts';
+export { targetHessian, type HessianTerm } from './autodiff/target-hessian.ts';
 export type { FileSource } from './onnx/external-data.ts';
 export { createOpRegistry, type OpRegistry } from './ops/registry.ts';
 export { defaultRegistry, ops } from './ops/index.ts';

@@ -89,7 +89,7 @@ function scoreOne(t: Target, row: Float32Array, tensor: string): { value: number
   return { value: row[c] + Math.log(p[c]), grad };
 }
 
-function checkClass(c: number, classes: number, tensor: string): void {
+export function checkClass(c: number, classes: number, tensor: string): void {
   if (!Number.isInteger(c) || c < 0 || c >= classes) {
     throw new CamanimError('bad-target', `Target class ${c} is out of range: the model has ${classes} classes (0 to ${classes - 1})`, { tensor }, 'Pick a class index within range');
   }
