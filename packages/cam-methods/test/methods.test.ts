@@ -79,7 +79,7 @@ describe('gradient CAM methods match host formulas on the same activations and g
 describe('registry and plugins', () => {
   it('lists every built-in method once, with pytorch-grad-cam ids', () => {
     const ids = listCamMethods().map((m) => m.id);
-    for (const id of ['gradcam', 'hirescam', 'gradcamelementwise', 'gradcam++', 'xgradcam', 'layercam', 'eigencam', 'eigengradcam', 'scorecam', 'ablationcam', 'randomcam']) expect(ids).toContain(id);
+    for (const id of ['gradcam', 'hirescam', 'gradcamelementwise', 'gradcam++', 'xgradcam', 'layercam', 'eigencam', 'eigengradcam', 'scorecam', 'ablationcam', 'fullgrad', 'shapleycam', 'randomcam']) expect(ids).toContain(id);
     expect(new Set(ids).size).toBe(ids.length);
   });
   it('an unknown method lists the known ones', () => {
