@@ -8,10 +8,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { acquireDevice, loadModel, Runtime } from '@camanim/core';
 import { fullGradSaliency } from '@camanim/cam-methods';
-import { CAM_TOL, checkCams, listCamFixtures, type CamCheck, type CamFixture } from './cams.ts';
+import { checkCams, listCamFixtures, type CamCheck, type CamFixture } from './cams.ts';
 import { FIXTURES, scaledError } from './fixtures.ts';
 
 const NETWIDE = join(FIXTURES, '..', 'cam-netwide');
+/** Measured on SwiftShader: ShapleyCAM ≤ 5e-6, FullGrad ≤ 1e-6 of each map's scale. */
+const TOL = 1e-4;
 let runtime: Runtime | undefined;
 
 async function saliencyCheck(f: CamFixture & { fullgradSaliency: { offset: number; length: number } }, rt: Runtime): Promise<CamCheck> {
@@ -33,7 +35,7 @@ describe('FullGrad and ShapleyCAM match independent PyTorch references', () => {
       runtime ??= new Runtime(await acquireDevice());
       const checks = [...(await checkCams(f, runtime)), await saliencyCheck(f as Parameters<typeof saliencyCheck>[0], runtime)];
       expect(checks.length).toBe(f.layers.length * 4 + 1);
-      for (const c of checks) expect(c.error, c.check).toBeLessThanOrEqual(CAM_TOL);
+      for (const c of checks) expect(c.error, c.check).toBeLessThanOrEqual(TOL);
     }, 600_000);
   }
 });

@@ -112,7 +112,7 @@ export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack>
       } else if (method.kind === 'element') {
         await combine(elementSumKernel(d, method.element, rawOffsets[k]), elementTermsKernel(d, method.element), g);
       } else {
-        const result = await method.compute(contextFor(run, layer, a, grads?.tensor(layer.name), opts, scores, inputName));
+        const result = await method.compute(contextFor(run, layer, layers, a, grads?.tensor(layer.name), opts, scores, inputName));
         if ('weights' in result) {
           checkLength(result.weights, ln * c, method.id, layer, 'weights');
           rt.writeBuffer(weights.buffer, result.weights, weightOffsets[k] * 4);
@@ -173,7 +173,7 @@ function checkLength(x: Float32Array, want: number, method: string, layer: Layer
   if (x.length !== want) throw new CamanimError('bad-input', `CAM method '${method}' returned ${x.length} ${what} values, expected ${want}`, { layer: layer.name }, 'Fix the plugin');
 }
 
-function contextFor(run: Run, layer: LayerInfo, activation: GpuTensor, gradient: GpuTensor | undefined, opts: CamOptions, scores: number[], inputName: string): CamContext {
+function contextFor(run: Run, layer: LayerInfo, layers: readonly LayerInfo[], activation: GpuTensor, gradient: GpuTensor | undefined, opts: CamOptions, scores: number[], inputName: string): CamContext {
   const model = run.model;
   const output = model.graph.outputs[0].name;
   const targetFor = (item: number): Target => (Array.isArray(opts.target) ? (opts.target as Target[])[item] : (opts.target as Target));
@@ -186,6 +186,7 @@ function contextFor(run: Run, layer: LayerInfo, activation: GpuTensor, gradient:
   return {
     run,
     layer,
+    layers,
     activation,
     gradient,
     target: opts.target,

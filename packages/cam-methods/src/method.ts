@@ -38,6 +38,8 @@ export interface LayerInfo {
 export interface CamContext {
   readonly run: Run;
   readonly layer: LayerInfo;
+  /** Every layer of this computeCams call, the same array for each (work shared across layers). */
+  readonly layers: readonly LayerInfo[];
   readonly activation: GpuTensor;
   /** Present when the method needs gradients. */
   readonly gradient?: GpuTensor;

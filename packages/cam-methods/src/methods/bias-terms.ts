@@ -53,19 +53,8 @@ export function ancestorsOf(run: Run, tensor: string): Set<string> {
   return seen;
 }
 
-/** One backward per run and target: computeCams asks layer by layer. */
-const cache = new WeakMap<Run, { target: unknown; terms: Promise<FullGradTerms> }>();
-
-export function fullGradTerms(run: Run, target: Target | readonly Target[]): Promise<FullGradTerms> {
-  const hit = cache.get(run);
-  if (hit?.target === target) return hit.terms;
-  const terms = computeTerms(run, target);
-  cache.set(run, { target, terms });
-  terms.catch(() => cache.delete(run));
-  return terms;
-}
-
-async function computeTerms(run: Run, target: Target | readonly Target[]): Promise<FullGradTerms> {
+/** The input term and every bias layer's term, from one backward. */
+export async function fullGradTerms(run: Run, target: Target | readonly Target[]): Promise<FullGradTerms> {
   const inputName = run.model.imageInput().name;
   const upstream = ancestorsOf(run, run.model.graph.outputs[0].name);
   const layers = biasLayers(run).filter((l) => upstream.has(l.output));

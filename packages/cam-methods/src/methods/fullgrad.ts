@@ -16,6 +16,9 @@ import type { Run, Target } from '@camanim/core';
 import type { CustomMethod } from '../method.ts';
 import { resizeHalfPixel } from '../resize.ts';
 import { ancestorsOf, biasLayers, fullGradTerms } from './bias-terms.ts';
+import { perCall } from './per-call.ts';
+
+const termsOfCall = perCall((ctx) => fullGradTerms(ctx.run, ctx.target));
 
 export const fullgrad: CustomMethod = {
   id: 'fullgrad',
@@ -26,7 +29,7 @@ export const fullgrad: CustomMethod = {
   returns: 'map',
   compute: async (ctx) => {
     const [, , h, w] = ctx.layer.shape;
-    const { bias } = await fullGradTerms(ctx.run, ctx.target);
+    const { bias } = await termsOfCall(ctx);
     const feeding = ancestorsOf(ctx.run, ctx.layer.name);
     const map = new Float32Array(ctx.layer.shape[0] * h * w);
     for (const l of biasLayers(ctx.run)) {

@@ -9,7 +9,8 @@
  * Add, Concat, Gemm: zero second derivatives, as in PyTorch's double backward): the target is the
  * only curvature, y = T(z(A)), so H = Jᵀ H_T J with J = ∂z/∂A at A and H_T = Σ_i λ_i u_i u_iᵀ
  * (core's targetHessian), and H·A = Σ_i λ_i v_i ⟨v_i, A⟩ with v_i = Jᵀ u_i, the gradient at the
- * layer of the target u_i·z: one backward of the run itself per term (so J is taken at A). No ε:
+ * layer of the target u_i·z: one backward of the run itself per term (so J is taken at A), for
+ * all the layers of the call at once. No ε:
  * against float64 PyTorch double backward the CAMs differ by at most 5e-6 of their scale.
  * Terms are taken by |λ|, dropping the smallest while their |λ| add up to under 1e-6 of the
  * total (a peaked softmax over 1000 classes needs only a few).
@@ -18,7 +19,8 @@
  * included.
  */
 import { targetHessian, type HessianTerm, type Target } from '@camanim/core';
-import type { CamContext, CustomMethod } from '../method.ts';
+import type { CustomMethod } from '../method.ts';
+import { perCall } from './per-call.ts';
 
 /** Hessian terms dropped from the smallest |λ| while their |λ| add up to less than this share. */
 const TAIL = 1e-6;
@@ -32,7 +34,7 @@ export const shapleycam: CustomMethod = {
   compute: async (ctx) => {
     const [n, c, h, w] = ctx.layer.shape;
     const g = await ctx.readGradient();
-    const hva = await hessianTimesActivation(ctx, await ctx.readActivation());
+    const hva = (await hessianTimesActivations(ctx)).get(ctx.layer.name)!;
     const weights = new Float32Array(n * c);
     for (let k = 0; k < n * c; k++) {
       let s = 0;
@@ -43,32 +45,43 @@ export const shapleycam: CustomMethod = {
   },
 };
 
-/** H·A [N·C·h·w]: term i of every image's target in one backward on the run itself (J at A). */
-async function hessianTimesActivation(ctx: CamContext, a: Float32Array): Promise<Float64Array> {
+/**
+ * H·A [N·C·h·w] at every layer of the call: term i of every image's target in one backward on
+ * the run itself (J at A), for all the layers at once.
+ */
+const hessianTimesActivations = perCall(async (ctx): Promise<Map<string, Float64Array>> => {
   const run = ctx.run;
   const output = run.model.graph.outputs[0].name;
   const out = await run.read(output);
-  const n = ctx.layer.shape[0];
+  const n = out.shape[0];
   const k = out.data.length / n;
-  const size = a.length / n;
   const terms = Array.from({ length: n }, (_, b) => {
     const target = (Array.isArray(ctx.target) ? ctx.target[b] : ctx.target) as Target;
     return leadingTerms(targetHessian(target, out.data.subarray(b * k, (b + 1) * k), output));
   });
-  const hva = new Float64Array(a.length);
+  const names = ctx.layers.map((l) => l.name);
+  const acts = await Promise.all(names.map(async (name) => (await run.read(name)).data));
+  const hva = acts.map((a) => new Float64Array(a.length));
   for (let i = 0; i < Math.max(...terms.map((t) => t.length)); i++) {
     const targets = terms.map((t) => ({ classes: t[i] ? Array.from(t[i].direction, (weight, cls) => ({ class: cls, weight })) : [] }));
-    const grads = await run.backward(targets, { layers: [ctx.layer.name] });
-    const v = (await grads.read(ctx.layer.name).finally(() => grads.dispose())).data;
-    terms.forEach((t, b) => {
-      if (!t[i]) return;
-      let dot = 0;
-      for (let p = b * size; p < (b + 1) * size; p++) dot += v[p] * a[p];
-      for (let p = b * size; p < (b + 1) * size; p++) hva[p] += t[i].weight * dot * v[p];
-    });
+    const grads = await run.backward(targets, { layers: names });
+    try {
+      for (const [l, name] of names.entries()) {
+        const v = (await grads.read(name)).data;
+        const size = v.length / n;
+        terms.forEach((t, b) => {
+          if (!t[i]) return;
+          let dot = 0;
+          for (let p = b * size; p < (b + 1) * size; p++) dot += v[p] * acts[l][p];
+          for (let p = b * size; p < (b + 1) * size; p++) hva[l][p] += t[i].weight * dot * v[p];
+        });
+      }
+    } finally {
+      grads.dispose();
+    }
   }
-  return hva;
-}
+  return new Map(names.map((name, l) => [name, hva[l]]));
+});
 
 /** The terms by |λ|, without the smallest ones whose |λ| add up to under TAIL of the total. */
 function leadingTerms(terms: HessianTerm[]): HessianTerm[] {
