@@ -9,8 +9,9 @@
  * CAManim frames: the frame of layer L is the sum of the bias terms of the bias layers at L's
  * resolution that L depends on, L itself included: FullGrad's share of that resolution up to L
  * (a stage's first Conv shows its own term; zero where no bias layer of that resolution feeds
- * L, e.g. 2-D layers). Being linear, the upsampling commutes with the sum, so at each
- * resolution's last layer the frames add up, with the input term, to S: `fullGradSaliency`.
+ * L, e.g. 2-D layers). The upsampling is linear, so where each resolution's last layer depends
+ * on all of that resolution's bias layers (sequential stages), those frames upsampled plus the
+ * input term are S, which `fullGradSaliency` gives whole.
  */
 import type { Run, Target } from '@camanim/core';
 import type { CustomMethod } from '../method.ts';
