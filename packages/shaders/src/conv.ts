@@ -10,6 +10,7 @@ import { indexMapKernel } from './index-map.ts';
 import type { KernelSpec } from './kernel.ts';
 import { gemmKernel } from './matmul.ts';
 import { cdiv, cheapestTile, gemmTile, roundUp, u, type Candidate } from './matmul-tile.ts';
+import { tileProfile } from './tile-profile.ts';
 import { windowKernel, type Tap, type WindowSpec, type WindowTile } from './conv-window.ts';
 
 export type { Tap as WindowTap, WindowSpec, WindowTile } from './conv-window.ts';
@@ -82,14 +83,14 @@ export function windowTile(s: Omit<WindowSpec, 'tile' | 'name' | 'coPad' | 'bias
   const ntaps = s.taps.length || 1;
   const dys = s.taps.map((t) => t.dy);
   const dxs = s.taps.map((t) => t.dx);
+  const { maxAccumulators } = tileProfile();
   const channels = s.co < 4 ? [1] : [4, 8, 16];
   const candidates: Candidate<[number, number, number]>[] = [];
   for (const c of channels) {
     for (const h of [1, 2, 4, 7, 8]) {
       for (const w of [1, 2, 4, 7, 8, 14, 16]) {
-        // At most 512 accumulators (ResNet-50's 3×3 layers run ~15% faster at 8×8×8 than at
-        // 4×8×8 despite the spills), and no tile past the grid.
-        if (h * w * c > 512 || (h > s.grid[0] && h > 1) || (w > s.grid[1] && w > 1)) continue;
+        // At most the profile's accumulators, and no tile past the grid.
+        if (h * w * c > maxAccumulators || (h > s.grid[0] && h > 1) || (w > s.grid[1] && w > 1)) continue;
         const loads = span(h, s.iStride[0], dys.length ? dys : [0]) * span(w, s.iStride[1], dxs.length ? dxs : [0]) + ntaps * c;
         candidates.push([[h, w, c], loads, h * w * ntaps * c]);
       }

@@ -12,3 +12,4 @@ export * from './imputation.ts';
 export * from './colormap.ts';
 export * from './matmul.ts';
 export * from './conv.ts';
+export * from './tile-profile.ts';

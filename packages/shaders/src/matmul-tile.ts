@@ -2,10 +2,13 @@
  * Register tiles shared by the GEMM and convolution kernels. SwiftShader runs 4 invocations
  * as the lanes of one SIMD routine and turns every storage load with a computed index into a
  * per-lane gather, while it runs workgroup barriers as coroutine switches. So each invocation
- * owns a large tile of outputs in registers (vec4 accumulators over 4 output columns), every
- * loaded value feeds many multiply-adds, and nothing is shared through workgroup memory.
+ * owns a tile of outputs in registers (vec4 accumulators over 4 output columns), every
+ * loaded value feeds several multiply-adds, and nothing is shared through workgroup memory.
+ * How big the tiles get and how many invocations a workgroup has follow the adapter's
+ * profile (tile-profile.ts): large on SwiftShader, small and many on a GPU.
  */
 import { foldDispatch, MAX_GROUPS_PER_DIM } from './kernel.ts';
+import { tileProfile } from './tile-profile.ts';
 
 export const LANE = ['x', 'y', 'z', 'w'] as const;
 
@@ -22,13 +25,9 @@ export interface TileLaunch {
   readonly prelude: string;
 }
 
-/**
- * One invocation per tile, in small workgroups: nothing is shared between invocations, and a
- * software adapter hands whole workgroups to its cores, so many small ones balance the cores
- * (13 groups of 64 on 2 cores idle one core for 1/13 of the time; 49 groups of 16 for 1/49).
- */
+/** One invocation per tile (nothing is shared between invocations), the profile's workgroups. */
 export function tileLaunch(total: number): TileLaunch {
-  const workgroupSize = total >= 512 ? 16 : total >= 128 ? 8 : 4;
+  const workgroupSize = tileProfile().workgroupSize(total);
   const groups = cdiv(total, workgroupSize);
   const dispatch = foldDispatch(groups);
   const folded = groups > MAX_GROUPS_PER_DIM;
@@ -79,15 +78,6 @@ export function fma(acc: string, terms: readonly (readonly [string, string])[]):
 export const u = (n: number): string => `${n}u`;
 
 /**
- * Cost model of one tile per reduction step on SwiftShader, fitted to measured GEMMs and
- * convolutions: every loaded scalar costs about `LOAD` multiply-adds (a per-lane gather), plus
- * a fixed overhead per step.
- */
-const LOAD = 7;
-const STEP = 8;
-/** Fewer tiles than this leave cores idle, so fewer tiles stop paying off. */
-const MIN_TILES = 8;
-/**
  * SwiftShader compiles unrolled code at roughly 2 ms per multiply-add line, once per pipeline:
  * a launch may unroll one product per this many multiply-adds it performs in all, so small
  * problems (tests, tiny models) get small kernels and big layers the big tiles they run fastest.
@@ -99,32 +89,36 @@ const MAX_UNROLLED_PRODUCTS = 4800;
 export type Candidate<T> = readonly [tile: T, loads: number, products: number];
 
 /**
- * The tile among `candidates` with the least modeled time over `count(tile)` tiles, counting
- * padded work and idle cores, among those whose unrolled step fits the compile budget for
- * `work` multiply-adds (the smallest step when none does).
+ * The tile among `candidates` with the least modeled time over `count(tile)` tiles (per
+ * reduction step, a tile costs the profile's `load` multiply-adds per loaded scalar, its
+ * products and a fixed `step`; fewer than `minTiles` tiles leave cores idle), counting padded
+ * work, among those whose unrolled step fits the compile budget for `work` multiply-adds (the
+ * smallest step when none does).
  */
 export function cheapestTile<T>(candidates: readonly Candidate<T>[], count: (t: T) => number, work: number): T {
+  const { minTiles, load, step } = tileProfile();
   const budget = Math.min(MAX_UNROLLED_PRODUCTS, work / WORK_PER_UNROLLED_PRODUCT);
   const smallest = Math.min(...candidates.map((c) => c[2]));
   let best = candidates[0][0];
   let bestCost = Infinity;
   for (const [tile, loads, products] of candidates) {
     if (products > Math.max(budget, smallest)) continue;
-    const cost = Math.max(count(tile), MIN_TILES) * (LOAD * loads + products + STEP);
+    const cost = Math.max(count(tile), minTiles) * (load * loads + products + step);
     if (cost < bestCost) [best, bestCost] = [tile, cost];
   }
   return best;
 }
 
 /**
- * GEMM tile [rows, cols] for a batch of M×N outputs over K (cols a multiple of 4). Up to 512
- * accumulators: measured on ResNet-50's 1×1 layers, 16×32 and 32×16 beat 16×16 by ~15% despite
- * the spills, 32×32 no longer does.
+ * GEMM tile [rows, cols] for a batch of M×N outputs over K (cols a multiple of 4), up to the
+ * profile's accumulators (on SwiftShader, ResNet-50's 1×1 layers ran 16×32 and 32×16 ~15%
+ * faster than 16×16 despite the spills; 32×32 no longer was).
  */
 export function gemmTile(m: number, n: number, k: number, batch = 1): [number, number] {
+  const { maxAccumulators } = tileProfile();
   const candidates: Candidate<[number, number]>[] = [];
   for (const tm of [1, 2, 4, 8, 16, 32]) {
-    for (const tn of [4, 8, 16, 32]) if (tm * tn <= 512) candidates.push([[tm, tn], 4 * (tm + tn), 4 * tm * tn]);
+    for (const tn of [4, 8, 16, 32]) if (tm * tn <= maxAccumulators) candidates.push([[tm, tn], 4 * (tm + tn), 4 * tm * tn]);
   }
   return cheapestTile(candidates, ([tm, tn]) => batch * cdiv(m, tm) * cdiv(n, tn), batch * m * n * k);
 }

@@ -2,7 +2,7 @@
  * The runtime: one device, its buffer pool and pipeline cache, and the few primitives
  * everything else uses: upload, read back, and dispatch a list of kernels in one pass.
  */
-import type { KernelSpec } from '@camanim/shaders';
+import { CPU_TILES, GPU_TILES, setTileProfile, type KernelSpec, type TileProfile } from '@camanim/shaders';
 import { CamanimError } from '../errors.ts';
 import { BufferPool, type PoolStats } from './buffer-pool.ts';
 import type { Device } from './device.ts';
@@ -26,6 +26,7 @@ export class Runtime {
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
 
   constructor(readonly device: Device) {
+    setTileProfile(tilesFor(device));
     const poison = typeof process !== 'undefined' && process.env?.CAMANIM_POISON_BUFFERS === '1';
     this.pool = new BufferPool(device.gpu, device.limits.maxBufferSize, poison);
     this.uploads = new BufferPool(device.gpu, device.limits.maxBufferSize, poison);
@@ -155,4 +156,11 @@ export class Runtime {
       throw new CamanimError('gpu', 'The GPU device was lost', { kernel: step }, 'Acquire a new device and load the model again');
     }
   }
+}
+
+/** The kernels' register-tile profile for this adapter; CAMANIM_KERNEL_PROFILE=cpu|gpu overrides. */
+function tilesFor(device: Device): TileProfile {
+  const forced = typeof process !== 'undefined' ? process.env?.CAMANIM_KERNEL_PROFILE : undefined;
+  if (forced === 'cpu' || forced === 'gpu') return forced === 'cpu' ? CPU_TILES : GPU_TILES;
+  return device.onCpu ? CPU_TILES : GPU_TILES;
 }

@@ -1,0 +1,18 @@
+/**
+ * The kernels' GPU tile profile (few accumulators per invocation, workgroups of 64), checked
+ * on this machine's adapter: the convolution, Gemm and MatMul suites run again with
+ * CAMANIM_KERNEL_PROFILE=gpu, so the tiles a real GPU gets are compared with the references too.
+ */
+import { expect, it } from 'vitest';
+import { tileProfile } from '@camanim/shaders';
+import { testRuntime } from './gpu.ts';
+
+process.env.CAMANIM_KERNEL_PROFILE = 'gpu';
+await import('./conv.test.ts');
+await import('./gemm.test.ts');
+await import('./matmul.test.ts');
+
+it('runs those suites under the GPU profile', async () => {
+  await testRuntime();
+  expect(tileProfile().name).toBe('gpu');
+});

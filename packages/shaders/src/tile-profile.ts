@@ -1,0 +1,65 @@
+/**
+ * What the register-tile heuristics (matmul-tile.ts) optimise for. A software adapter
+ * (SwiftShader: a few CPU cores, per-lane gathers, barriers as coroutine switches) runs fastest
+ * with few invocations that each own hundreds of accumulators; a GPU needs tens of thousands
+ * of invocations in full warps, each with few enough accumulators to stay in registers.
+ * Measured on an H200 with the 'cpu' profile: ResNet-50's forward took ~95 ms of GPU time
+ * (its late layers launched a few dozen invocations of 512 accumulators each).
+ *
+ * The runtime picks the profile from the adapter when it opens a device
+ * (`CAMANIM_KERNEL_PROFILE=cpu|gpu` overrides); kernels built afterwards use it. One process
+ * drives one kind of adapter, so the choice is process-wide.
+ */
+export interface TileProfile {
+  readonly name: 'cpu' | 'gpu';
+  /** Fewer tiles than this leave the adapter's cores idle. */
+  readonly minTiles: number;
+  /** Most accumulators (f32 outputs) one invocation may own. */
+  readonly maxAccumulators: number;
+  /** Cost of one loaded scalar in multiply-adds. */
+  readonly load: number;
+  /** Fixed cost per reduction step in multiply-adds. */
+  readonly step: number;
+  /** Invocations per workgroup for `total` tiles. */
+  workgroupSize(total: number): number;
+}
+
+/**
+ * SwiftShader, fitted to measured GEMMs and convolutions: every loaded scalar costs about 7
+ * multiply-adds (a per-lane gather); small workgroups balance whole groups over 2 cores
+ * (13 groups of 64 idle one core for 1/13 of the time, 49 groups of 16 for 1/49); up to 512
+ * accumulators (ResNet-50's 3×3 layers ran ~15% faster at 8×8×8 than at 4×8×8 despite spills).
+ */
+export const CPU_TILES: TileProfile = {
+  name: 'cpu',
+  minTiles: 8,
+  maxAccumulators: 512,
+  load: 7,
+  step: 8,
+  workgroupSize: (total) => (total >= 512 ? 16 : total >= 128 ? 8 : 4),
+};
+
+/**
+ * A discrete GPU: ~130 SMs × 2048 resident threads, so ~32k tiles before a bigger tile pays
+ * off; 32 accumulators keep an invocation within its registers; loads mostly hit L1/L2
+ * (neighbouring invocations read neighbouring rows), so they cost little; workgroups of 64
+ * are two full warps (32 on AMD: one wave64 or two wave32).
+ */
+export const GPU_TILES: TileProfile = {
+  name: 'gpu',
+  minTiles: 32768,
+  maxAccumulators: 32,
+  load: 1,
+  step: 4,
+  workgroupSize: () => 64,
+};
+
+let current: TileProfile = CPU_TILES;
+
+export function setTileProfile(profile: TileProfile): void {
+  current = profile;
+}
+
+export function tileProfile(): TileProfile {
+  return current;
+}
