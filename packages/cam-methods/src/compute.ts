@@ -33,9 +33,9 @@ export interface CamOptions {
 }
 
 export interface CamLayer extends LayerInfo {
-  /** CAM at layer resolution, before ReLU and normalization: [N·h·w]. */
+  /** CAM at layer resolution, before ReLU and normalization (augSmooth: after, see augment.ts): [N·h·w]. */
   readonly raw: Float32Array;
-  /** CAM bilinearly upsampled to the input size, before ReLU and normalization: [N·H·W]. */
+  /** CAM bilinearly upsampled to the input size, before ReLU and normalization (augSmooth: after): [N·H·W]. */
   readonly upsampled: Float32Array;
   /** Channel weights [N·C] for channel-weight methods. */
   readonly weights?: Float32Array;
