@@ -40,7 +40,7 @@ export async function flythroughSection(ctx: Context): Promise<Table> {
       (1000 / f.medianMs).toFixed(1), (1000 / f.p95Ms).toFixed(1), `three.js ${f.backend} backend, Chromium ${viewer.chromium} (SwiftShader)`,
     ]);
     t.notes.push(
-      'Frame time: the interval between consecutive frames drawn while the camera moves (requestAnimationFrame timestamps, recorded by the viewer: window.camanim.stats), over one flight from the input to the prediction started by window.camanim.play().',
+      'Frame time: the interval between consecutive frames drawn while the camera moves (requestAnimationFrame timestamps, recorded by the viewer: window.camanim.stats), over one flight from the input to the prediction started by window.camanim.play(). The timestamps sit on Chromium\'s 60 Hz frame clock, so frame times are multiples of 16.7 ms (50 ms = every third tick).',
       'Synthetic CAMs (packages/viewer/test/helpers/bundle.ts) in ResNet-50\'s layer structure (stem, 16 bottlenecks); the renderer draws the same planes and textures for real maps. Chromium runs with --use-angle=swiftshader --use-vulkan=swiftshader so the canvas is composited in headless mode: rendering is on the CPU.',
     );
   } finally {
