@@ -5,6 +5,7 @@
 import { CPU_TILES, GPU_TILES, setTileProfile, type KernelSpec, type TileProfile } from '@camanim/shaders';
 import { CamanimError } from '../errors.ts';
 import { BufferPool, type PoolStats } from './buffer-pool.ts';
+import { calmly } from './dawn-wait.ts';
 import type { Device } from './device.ts';
 import type { GpuTensor, TensorData } from './tensor.ts';
 
@@ -95,7 +96,7 @@ export class Runtime {
   /** Records every dispatch into one compute pass and submits it; no CPU round trips between kernels. */
   async run(dispatches: readonly Dispatch[], label = 'run'): Promise<void> {
     this.checkAlive(label);
-    const pipelines = await Promise.all(dispatches.map((d) => this.pipeline(d.kernel)));
+    const pipelines = await this.wait(Promise.all(dispatches.map((d) => this.pipeline(d.kernel))));
     await this.checkAllocations(label);
     this.gpu.pushErrorScope('validation');
     this.gpu.pushErrorScope('out-of-memory');
@@ -113,7 +114,7 @@ export class Runtime {
     });
     pass.end();
     this.gpu.queue.submit([encoder.finish()]);
-    const [oom, validation] = await Promise.all([this.gpu.popErrorScope(), this.gpu.popErrorScope()]);
+    const [oom, validation] = await this.wait(Promise.all([this.gpu.popErrorScope(), this.gpu.popErrorScope()]));
     const err = validation ?? oom;
     if (err) {
       const kernel = dispatches.find((d) => err.message.includes(d.kernel.name))?.kernel.name ?? label;
@@ -132,12 +133,12 @@ export class Runtime {
       const encoder = this.gpu.createCommandEncoder();
       encoder.copyBufferToBuffer(t.buffer, 0, staging, 0, staging.size);
       this.gpu.queue.submit([encoder.finish()]);
-      await Promise.race([
+      await this.wait(Promise.race([
         staging.mapAsync(GPUMapMode.READ),
         this.device.lost.then((r) => {
           throw new CamanimError('gpu', `GPU device lost while reading results: ${r}`, { tensor: label }, 'Run again; if it repeats, use a smaller model, batch or input');
         }),
-      ]);
+      ]));
       const data = new Float32Array(staging.getMappedRange().slice(0, elements * 4));
       staging.unmap();
       return { data, shape: [...t.shape] };
@@ -148,7 +149,15 @@ export class Runtime {
 
   /** Out-of-memory at buffer creation, from either pool, named by tensor and step. */
   private async checkAllocations(step: string): Promise<void> {
-    await Promise.all([this.pool.checkAllocations(step), this.uploads.checkAllocations(step)]);
+    await this.wait(Promise.all([this.pool.checkAllocations(step), this.uploads.checkAllocations(step)]));
+  }
+
+  /**
+   * Awaits a promise that settles when Dawn answers. On a software adapter in Node, without
+   * spinning the main thread (dawn-wait.ts): there the spin takes cores from the work itself.
+   */
+  wait<T>(p: Promise<T>): Promise<T> {
+    return this.device.onCpu ? calmly(p) : p;
   }
 
   private checkAlive(step: string): void {
