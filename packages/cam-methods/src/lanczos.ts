@@ -1,12 +1,11 @@
 /**
  * The largest (algebraic, not largest-magnitude) eigenpair of a dense symmetric matrix, for
  * kernel PCA, whose centred kernel matrices need not be positive semi-definite and are too big
- * (hw² for hw positions) for power iteration's slow convergence: Lanczos with full
+ * (hw² for hw positions) for power iteration's slow convergence, and for the Eigen methods'
+ * Gram matrices, whose top two eigenvalues can be close (linalg.ts): Lanczos with full
  * reorthogonalisation in float64, stopped when the Ritz residual β·|y_k| falls below 1e-10·|θ|,
  * the small tridiagonal problem solved by cyclic Jacobi rotations.
  */
-import { matvec, normalize } from './linalg.ts';
-
 export function largestEigenpair(m: Float64Array, n: number): { value: number; vector: Float64Array } {
   const q: Float64Array[] = [];
   const alpha: number[] = [];
@@ -87,4 +86,25 @@ function dot(a: Float64Array, b: Float64Array): number {
 
 function axpy(y: Float64Array, x: Float64Array, s: number): void {
   for (let i = 0; i < y.length; i++) y[i] += s * x[i];
+}
+
+/** Scales v to unit length in place; returns its former length (0 leaves v as it is). */
+export function normalize(v: Float64Array): number {
+  let s = 0;
+  for (const e of v) s += e * e;
+  const norm = Math.sqrt(s);
+  if (norm > 0) for (let i = 0; i < v.length; i++) v[i] /= norm;
+  return norm;
+}
+
+/** m·v for a dense row-major n×n matrix. */
+function matvec(m: Float64Array, v: Float64Array, n: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let acc = 0;
+    const row = i * n;
+    for (let j = 0; j < n; j++) acc += m[row + j] * v[j];
+    out[i] = acc;
+  }
+  return out;
 }

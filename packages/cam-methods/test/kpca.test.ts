@@ -50,8 +50,8 @@ describe('KPCA-CAM projection', () => {
     const eigen = firstComponentProjection(data, c, hw);
     const sign = Math.sign(kpca[0] * eigen[0]);
     const scale = Math.max(...eigen.map(Math.abs));
-    // 1e-4: Eigen-CAM's power iteration stops on the eigenvalue, its vector is ~1e-5 off here (gap 3%)
-    kpca.forEach((v, p) => expect(Math.abs(v - sign * eigen[p]) / scale).toBeLessThan(1e-4));
+    // Both through lanczos.ts: only float32 rounding of the two maps apart (gap 3%).
+    kpca.forEach((v, p) => expect(Math.abs(v - sign * eigen[p]) / scale).toBeLessThan(1e-6));
   });
   it("signs the map so that its largest-magnitude entry is positive (sklearn's svd_flip)", () => {
     const [c, hw] = [8, 30];
