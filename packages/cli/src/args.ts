@@ -19,6 +19,9 @@ export const FORMATS = ['gif', 'mp4', 'webm', 'png', 'grid', 'bundle', 'html'] a
 export type Format = (typeof FORMATS)[number];
 export type NormalizationChoice = 'global' | 'local' | 'both';
 export type TargetChoice = { kind: 'predicted' } | { kind: 'class'; class: number } | { kind: 'top-k'; k: number };
+/** The score the CAMs explain (core's ClassTarget kinds; binary needs a one-score model). */
+export const TARGET_KINDS = ['logit', 'softmax', 'rest'] as const;
+export type TargetKind = (typeof TARGET_KINDS)[number];
 
 export interface ExplainOptions {
   /** Undefined: the bundled model. */
@@ -32,6 +35,7 @@ export interface ExplainOptions {
   /** Options of the methods themselves (KPCA-CAM's kernel and gamma). */
   readonly methodOptions: Readonly<Record<string, unknown>>;
   readonly target: TargetChoice;
+  readonly targetKind: TargetKind;
   readonly layers: LayerSelection;
   readonly normalization: NormalizationChoice;
   readonly colormap: ColormapName;
@@ -60,6 +64,7 @@ interface RawExplain {
   kpcaGamma?: string;
   class?: string;
   topK?: string;
+  target?: string;
   layers: string;
   every?: string;
   percentiles?: string;
@@ -79,6 +84,7 @@ interface RawExplain {
 }
 
 const MAX_PIXELS = ['--max-pixels <n>', 'refuse images larger than n pixels (width·height), checked before decoding', String(DEFAULT_MAX_PIXELS)] as const;
+const TARGET_KIND = ['--target <kind>', "score the CAMs explain: logit (the class logit), softmax (its probability) or rest (ReST = logit + log softmax, pytorch-grad-cam's ClassifierOutputReST); shapleycam needs softmax or rest, with logit it is gradcam", 'logit'] as const;
 
 export function buildProgram(io: Io): Command {
   const program = new Command('camanim')
@@ -100,6 +106,7 @@ export function buildProgram(io: Io): Command {
     .option('--kpca-gamma <g>', 'kpcacam: the kernel coefficient (default 1/channels)')
     .option('--class <n>', 'explain this class index (default: the predicted class)')
     .option('--top-k <k>', 'explain each of the k best-scoring classes')
+    .option(...TARGET_KIND)
     .option('--layers <which>', "'spatial' (4-D outputs), 'all' (also 2-D outputs as stripes), or a regex on ONNX name / op type", 'spatial')
     .option('--every <k>', 'keep every k-th selected layer (the last always)')
     .option('--percentiles <list>', 'keep the layers at these percentiles of depth, e.g. 0,25,50,75,100')
@@ -125,6 +132,7 @@ export function buildProgram(io: Io): Command {
     .option(...MAX_PIXELS)
     .option('--method <id>', 'CAM method (see `camanim methods`)', 'gradcam')
     .option('--class <n>', 'explain this class index (default: the predicted class)')
+    .option(...TARGET_KIND)
     .option('--layers <which>', "'spatial', 'all', or a regex on ONNX name / op type", 'spatial')
     .option('--every <k>', 'keep every k-th selected layer (the last always)')
     .option('--percentiles <list>', 'ROAD: percent of pixels removed (default 20,40,60,80)')
@@ -158,6 +166,7 @@ interface RawRoad {
   maxPixels: string;
   method: string;
   class?: string;
+  target?: string;
   layers: string;
   every?: string;
   percentiles?: string;
@@ -176,6 +185,7 @@ export function parseRoadCommand(raw: RawRoad): RoadCommandOptions {
     maxPixels: int(raw.maxPixels, '--max-pixels', 1),
     method: raw.method.trim().toLowerCase(),
     target: raw.class !== undefined ? { kind: 'class', class: int(raw.class, '--class', 0) } : { kind: 'predicted' },
+    targetKind: targetKind(raw.target),
     layers: {
       kinds: which === 'all' ? 'all' : 'spatial',
       filter: which === 'all' || which === 'spatial' || which === '' ? undefined : which,
@@ -227,6 +237,7 @@ export function parseExplain(raw: RawExplain): ExplainOptions {
       ...(raw.kpcaGamma === undefined ? {} : { gamma: positive(raw.kpcaGamma, '--kpca-gamma') }),
     },
     target,
+    targetKind: targetKind(raw.target),
     layers,
     normalization: raw.normalization as NormalizationChoice,
     colormap: raw.colormap as ColormapName,
@@ -240,6 +251,12 @@ export function parseExplain(raw: RawExplain): ExplainOptions {
     ybroad: Boolean(raw.ybroad),
     road: parseRoad(raw),
   };
+}
+
+function targetKind(text = 'logit'): TargetKind {
+  const kind = text.trim().toLowerCase();
+  if (!(TARGET_KINDS as readonly string[]).includes(kind)) throw cliError(`Unknown --target '${text}'`, {}, `Known targets: ${TARGET_KINDS.join(', ')}`);
+  return kind as TargetKind;
 }
 
 function list(text: string): string[] {

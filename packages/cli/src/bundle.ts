@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { range, type CamStack, type YbRoad } from '@camanim/cam-methods';
 import type { Preprocessing } from './preprocess.ts';
+import type { TargetKind } from './args.ts';
 import type { ChosenTarget } from './target.ts';
 
 export interface ByteRange {
@@ -38,7 +39,9 @@ export interface BundleLayer {
 export interface BundleCam {
   readonly method: string;
   readonly title: string;
-  readonly target: { class: number; label: string; kind: 'logit' };
+  /** `kind`: the score explained (--target; 'logit' in bundles from before it). */
+  readonly target: { class: number; label: string; kind: TargetKind };
+  /** The target's value (the logit, probability or ReST). */
   readonly score: number;
   readonly probability: number;
   readonly files: { layer: string; input: string };
@@ -102,7 +105,7 @@ export function bundleCam(ex: BundleExplanation, modelLayers: ReadonlyMap<string
   const cam: BundleCam = {
     method: ex.stack.method,
     title: ex.methodTitle,
-    target: { class: ex.target.class, label: ex.target.label, kind: 'logit' },
+    target: { class: ex.target.class, label: ex.target.label, kind: ex.target.kind },
     score: ex.stack.scores[0],
     probability: ex.target.probability,
     files,

@@ -13,7 +13,7 @@ import { encodeGif } from './gif.ts';
 import { encodePng } from './image.ts';
 import { renderOverlays } from './overlay.ts';
 import type { Progress } from './progress.ts';
-import type { ChosenTarget } from './target.ts';
+import { targetKindName, type ChosenTarget } from './target.ts';
 import { encodeVideo, type VideoFormat } from './video.ts';
 
 export interface RenderContext {
@@ -70,9 +70,11 @@ export function frameText(ctx: RenderContext, stack: CamStack, k: number, detail
   return { title: `layer ${k + 1}/${stack.layers.length} · ${l.opType} · [${shape.join(', ')}]${road}`, name: l.name, detail };
 }
 
+/** The target of a frame: class, the score explained unless the logit, the logit and probability. */
 export function targetText(t: ChosenTarget): string {
   const name = t.label === `class ${t.class}` ? t.label : `${t.label} (class ${t.class})`;
-  return `${name} · logit ${fmt(t.logit)} · p ${t.probability.toFixed(3)}`;
+  const kind = t.kind === 'logit' ? '' : ` · ${targetKindName(t.kind)} target`;
+  return `${name}${kind} · logit ${fmt(t.logit)} · p ${t.probability.toFixed(3)}`;
 }
 
 /** Writes the animation formats of one explanation. */

@@ -1,6 +1,9 @@
-/** Which classes to explain: the predicted one, a given one, or the top k; with their scores. */
+/**
+ * Which classes to explain: the predicted one, a given one, or the top k; with their scores and
+ * the score the CAMs explain (--target).
+ */
 import { softmax } from '@camanim/core';
-import type { TargetChoice } from './args.ts';
+import type { TargetChoice, TargetKind } from './args.ts';
 import { cliError } from './errors.ts';
 import type { Labels } from './labels.ts';
 
@@ -11,6 +14,15 @@ export interface ChosenTarget {
   readonly probability: number;
   /** 1 for the best-scoring class. */
   readonly rank: number;
+  /** The score explained: core's { class, kind }. */
+  readonly kind: TargetKind;
+}
+
+const KIND_NAMES: Record<TargetKind, string> = { logit: 'logit', softmax: 'softmax', rest: 'ReST' };
+
+/** 'logit', 'softmax' or 'ReST', for labels. */
+export function targetKindName(kind: TargetKind): string {
+  return KIND_NAMES[kind];
 }
 
 export function checkClassRange(choice: TargetChoice, numClasses: number, model: string): void {
@@ -23,15 +35,15 @@ export function checkClassRange(choice: TargetChoice, numClasses: number, model:
 }
 
 /** `logits`: one batch item's output row. */
-export function chooseTargets(logits: Float32Array, choice: TargetChoice, labels: Labels): ChosenTarget[] {
+export function chooseTargets(logits: Float32Array, choice: TargetChoice, labels: Labels, kind: TargetKind): ChosenTarget[] {
   const p = softmax(logits);
   const order = [...logits.keys()].sort((a, b) => logits[b] - logits[a] || a - b);
   const rankOf = new Map(order.map((c, r) => [c, r + 1]));
   const classes = choice.kind === 'class' ? [choice.class] : order.slice(0, choice.kind === 'top-k' ? choice.k : 1);
-  return classes.map((c) => ({ class: c, label: labels.name(c), logit: logits[c], probability: p[c], rank: rankOf.get(c)! }));
+  return classes.map((c) => ({ class: c, label: labels.name(c), logit: logits[c], probability: p[c], rank: rankOf.get(c)!, kind }));
 }
 
-/** The top `k` classes for the manifest and messages. */
+/** The top `k` classes by logit, for the manifest and messages. */
 export function topClasses(logits: Float32Array, labels: Labels, k = 5): ChosenTarget[] {
-  return chooseTargets(logits, { kind: 'top-k', k: Math.min(k, logits.length) }, labels);
+  return chooseTargets(logits, { kind: 'top-k', k: Math.min(k, logits.length) }, labels, 'logit');
 }

@@ -112,6 +112,7 @@ describe('bad inputs', () => {
     await failing(['--format', 'gif,avi'], /Unknown output format 'avi'.*Known formats/);
     await failing(['--class', '1', '--top-k', '2'], /--class and --top-k cannot be used together/);
     await failing(['--normalization', 'sideways'], /argument 'sideways' is invalid/);
+    await failing(['--target', 'probability'], /Unknown --target 'probability'\. Known targets: logit, softmax, rest/);
     await failing(['--labels', join(tmp, 'no-labels.txt')], /Cannot read the labels file/);
   });
 

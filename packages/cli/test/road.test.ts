@@ -68,13 +68,15 @@ describe('camanim explain --ybroad', () => {
 describe('camanim road', () => {
   it('prints a table per layer and the max/mean, and writes the chart into --out', async () => {
     const out = join(tmp, 'road-out');
-    const r = await camanim(['road', ...subj.args, ...FEW, '--percentiles', '50', '--out', out, '-q']);
+    const r = await camanim(['road', ...subj.args, ...FEW, '--percentiles', '50', '--target', 'softmax', '--out', out, '-q']);
     expect(r.err).not.toMatch(/camanim: /);
     expect(r.code).toBe(0);
     const lines = r.out.split('\n');
     const header = lines.findIndex((l) => /^layer\s+name\s+MoRF50\s+LeRF50\s+ROAD$/.test(l));
     expect(header).toBeGreaterThan(-1);
     const json = JSON.parse(readFileSync(join(out, 'ybroad.json'), 'utf8'));
+    expect(lines[0]).toMatch(/ · CAM target: softmax · ROAD target: softmax$/);
+    expect(json.camTarget).toBe('softmax');
     const L = json.ybroad.series.length;
     expect(L).toBeGreaterThanOrEqual(1);
     const rows = lines.slice(header + 2, header + 2 + L);

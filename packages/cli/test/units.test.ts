@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { parseExplain } from '../src/args.ts';
+import { parseExplain, parseRoadCommand } from '../src/args.ts';
 import { Staging, sanitizeName } from '../src/atomic.ts';
 import { packMaps } from '../src/bundle.ts';
 import { fit } from '../src/frames.ts';
@@ -12,6 +12,7 @@ import { readImage } from '../src/image.ts';
 import { loadLabels } from '../src/labels.ts';
 import { readModelMeta } from '../src/model-meta.ts';
 import { cropBox, preprocess, preprocessing } from '../src/preprocess.ts';
+import { targetText } from '../src/render.ts';
 import { scratch } from './helpers/cli.ts';
 
 const defaults = { method: 'gradcam', layers: 'spatial', normalization: 'global', colormap: 'jet', alpha: '0.5', fps: '4', size: '448', out: 'camanim-out', format: 'gif,bundle', maxPixels: '100000000' };
@@ -63,6 +64,24 @@ describe('arguments', () => {
     expect(parseExplain({ ...defaults, layers: 'all' }).layers.kinds).toBe('all');
     expect(parseExplain({ ...defaults, class: '7' }).target).toEqual({ kind: 'class', class: 7 });
     expect(parseExplain(defaults).target).toEqual({ kind: 'predicted' });
+  });
+
+  it('parses --target (the score explained), logit by default', () => {
+    expect(parseExplain(defaults).targetKind).toBe('logit');
+    expect(parseExplain({ ...defaults, target: 'softmax' }).targetKind).toBe('softmax');
+    expect(parseExplain({ ...defaults, target: ' ReST ' }).targetKind).toBe('rest');
+    expect(parseRoadCommand({ ...defaults, target: 'rest' }).targetKind).toBe('rest');
+    expect(parseRoadCommand(defaults).targetKind).toBe('logit');
+    for (const parse of [parseExplain, parseRoadCommand]) {
+      expect(() => parse({ ...defaults, target: 'probability' })).toThrow(/Unknown --target 'probability'\. Known targets: logit, softmax, rest/);
+    }
+  });
+
+  it('names a target other than the logit in frame labels', () => {
+    const t = { class: 7, label: 'Sneaker', logit: 8.2, probability: 0.97, rank: 1 };
+    expect(targetText({ ...t, kind: 'logit' })).toBe('Sneaker (class 7) · logit 8.200 · p 0.970');
+    expect(targetText({ ...t, kind: 'rest' })).toBe('Sneaker (class 7) · ReST target · logit 8.200 · p 0.970');
+    expect(targetText({ ...t, kind: 'softmax' })).toContain(' · softmax target · ');
   });
 
   it('refuses bad values with a message naming the option', () => {

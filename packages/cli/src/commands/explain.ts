@@ -87,12 +87,12 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
           await gpu.faultPoint();
           const logits = (await run.read(output.name)).data.subarray(0, numClasses);
           top = topClasses(logits, labels);
-          const targets = chooseTargets(logits, opts.target, labels);
+          const targets = chooseTargets(logits, opts.target, labels, opts.targetKind);
           for (const target of targets) {
             for (const method of methods) {
               const stem = sanitizeName(method.id) + (targets.length > 1 ? `-class${target.class}` : '');
               const stack = await progress.time(`${method.id}: backward + ${selected.length} CAMs`, (step) =>
-                computeCams(run, { method, eigenSmooth: opts.eigenSmooth, augSmooth: opts.augSmooth, options: opts.methodOptions, target: { class: target.class }, layers: selected, onProgress: () => step.tick() }), selected.length);
+                computeCams(run, { method, eigenSmooth: opts.eigenSmooth, augSmooth: opts.augSmooth, options: opts.methodOptions, target: { class: target.class, kind: target.kind }, layers: selected, onProgress: () => step.tick() }), selected.length);
               const yb = opts.ybroad ? await scoreLayers(run, stack, target.class, opts.road, progress, `${method.id}: ybROAD over ${stack.layers.length} layers`) : undefined;
               exs.push({ stem, methodId: method.id, methodTitle: method.title + smoothing(opts), target, stack, ybroad: yb });
             }

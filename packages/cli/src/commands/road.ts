@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { computeCams, defaultCamRegistry, selectLayers, type LayerSelection } from '@camanim/cam-methods';
 import { loadModel } from '@camanim/core';
-import type { TargetChoice } from '../args.ts';
+import type { TargetChoice, TargetKind } from '../args.ts';
 import { bundledModel, defaultImage } from '../assets.ts';
 import { Staging } from '../atomic.ts';
 import { readImage } from '../image.ts';
@@ -17,7 +17,7 @@ import { inputLayout, preprocess, preprocessing } from '../preprocess.ts';
 import { GpuSession } from '../gpu-session.ts';
 import { Progress } from '../progress.ts';
 import { roadChartPng, roadChartSvg, roadSummary, roadTable, scoreLayers, type RoadChoice } from '../road.ts';
-import { checkClassRange, chooseTargets } from '../target.ts';
+import { checkClassRange, chooseTargets, targetKindName } from '../target.ts';
 import { prepareModel } from './explain.ts';
 
 export interface RoadCommandOptions {
@@ -27,6 +27,7 @@ export interface RoadCommandOptions {
   readonly maxPixels: number;
   readonly method: string;
   readonly target: TargetChoice;
+  readonly targetKind: TargetKind;
   readonly layers: LayerSelection;
   readonly road: RoadChoice;
   readonly out?: string;
@@ -60,16 +61,16 @@ export async function roadCommand(opts: RoadCommandOptions, io: Io): Promise<voi
       try {
         await gpu.faultPoint();
         const logits = (await run.read(output.name)).data.subarray(0, numClasses);
-        const [target] = chooseTargets(logits, opts.target.kind === 'top-k' ? { kind: 'predicted' } : opts.target, labels);
+        const [target] = chooseTargets(logits, opts.target.kind === 'top-k' ? { kind: 'predicted' } : opts.target, labels, opts.targetKind);
         const stack = await progress.time(`${method.id}: backward + ${selected.length} CAMs`, (step) =>
-          computeCams(run, { method, target: { class: target.class }, layers: selected, onProgress: () => step.tick() }), selected.length);
+          computeCams(run, { method, target: { class: target.class, kind: target.kind }, layers: selected, onProgress: () => step.tick() }), selected.length);
         const yb = await scoreLayers(run, stack, target.class, opts.road, progress, `ybROAD over ${stack.layers.length} layers`);
         return { yb, target, names: stack.layers.map((l) => l.name) };
       } finally {
         run.dispose();
       }
     });
-    text = `${method.title} · ${target.label} (class ${target.class}) · ROAD target: ${opts.road.target}\n`;
+    text = `${method.title} · ${target.label} (class ${target.class}) · CAM target: ${targetKindName(target.kind)} · ROAD target: ${opts.road.target}\n`;
     text += roadTable(yb, names);
     text += roadSummary(yb);
     if (opts.out) {
@@ -79,7 +80,7 @@ export async function roadCommand(opts: RoadCommandOptions, io: Io): Promise<voi
         const files = [
           await staging.write(['ybroad.svg'], svg),
           await staging.write(['ybroad.png'], await roadChartPng(svg)),
-          await staging.write(['ybroad.json'], `${JSON.stringify({ method: method.id, target: { class: target.class, label: target.label, kind: opts.road.target }, layers: names, ybroad: yb }, null, 2)}\n`),
+          await staging.write(['ybroad.json'], `${JSON.stringify({ method: method.id, target: { class: target.class, label: target.label, kind: opts.road.target }, camTarget: target.kind, layers: names, ybroad: yb }, null, 2)}\n`),
         ];
         await staging.commit();
         text += files.map((f) => `${staging.finalPath(f)}\n`).join('');
