@@ -43,7 +43,7 @@ export async function backwardSection(ctx: Context): Promise<Table[]> {
       const fb = await measure(async () => {
         const run = await m.model.run(x);
         const grads = await run.backward({ class: cls });
-        await gpu.queue.onSubmittedWorkDone();
+        await ctx.runtime.wait(gpu.queue.onSubmittedWorkDone());
         kept = grads.names().length;
         grads.dispose();
         run.dispose();

@@ -91,7 +91,7 @@ async function time(launches: readonly Launch[]): Promise<Timing & { best: Timin
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     await rt.run(dispatch, 'bench');
-    await rt.gpu.queue.onSubmittedWorkDone();
+    await rt.wait(rt.gpu.queue.onSubmittedWorkDone());
     const c = process.cpuUsage(c0);
     return { wall: performance.now() - t0, cpu: (c.user + c.system) / 1000 / cpus().length };
   };
