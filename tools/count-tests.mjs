@@ -16,7 +16,9 @@ for (const dir of dirs) {
   }
   const r = JSON.parse(readFileSync(file, 'utf8'));
   passed += r.numPassedTests;
-  failed += r.numFailedTests + (r.numFailedTestSuites ?? 0);
+  // A failed suite without a failed test is one that could not run (an import or collection
+  // error); a suite with failed tests is already counted by them.
+  failed += r.numFailedTests || (r.numFailedTestSuites ?? 0);
   console.error(`${dir}: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
 }
 // `--run-failed`: the test command itself exited non-zero (e.g. vitest's unhandled errors,

@@ -13,11 +13,12 @@ export const BUNDLED_MODEL = join(ASSETS_DIR, 'fashion-canvas.onnx');
 const SAMPLES_DIR = join(ASSETS_DIR, 'samples');
 const IMAGE_EXT = /\.(png|jpe?g|webp)$/i;
 
-export function bundledModel(): string {
-  if (!existsSync(BUNDLED_MODEL)) {
-    throw cliError('The bundled default model is missing', { file: BUNDLED_MODEL }, 'Pass a model with --model m.onnx (the bundled one is produced by tools/train_bundled.py)', 'not-found');
+/** The bundled model's path (`file` is where it should be), or a clear error when it is missing. */
+export function bundledModel(file = BUNDLED_MODEL): string {
+  if (!existsSync(file)) {
+    throw cliError('The bundled default model is missing', { file }, 'Pass a model with --model m.onnx (the bundled one is produced by tools/train_bundled.py)', 'not-found');
   }
-  return BUNDLED_MODEL;
+  return file;
 }
 
 /** Sample images in their listed order. */

@@ -99,7 +99,8 @@ describe('hostile images are refused before decoding', () => {
   it.each(['truncated.png', 'truncated.jpg'])('%s fails instead of decoding to grey', async (name) => {
     const err = await readImage(fixture(name)).catch((e) => e);
     expect(err.code).toBe('bad-input');
-    expect(err.message).toMatch(/^Cannot decode the image, it is corrupt, truncated or not an image \(.*(libpng read error|premature end of JPEG)/);
+    // libvips' own detail ('premature end of JPEG image', sometimes 'Unknown error') varies
+    expect(err.message).toMatch(/^Cannot decode the image, it is corrupt, truncated or not an image \(/);
     expect(err.message).toContain(`file '${fixture(name)}'`);
     expect(err.message).toMatch(/copy or download it again$/);
   });

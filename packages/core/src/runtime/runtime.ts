@@ -118,7 +118,7 @@ export class Runtime {
     const err = validation ?? oom;
     if (err) {
       const kernel = dispatches.find((d) => err.message.includes(d.kernel.name))?.kernel.name ?? label;
-      throw new CamanimError(oom ? 'resource-limit' : 'gpu', `GPU ${oom ? 'out of memory' : 'validation error'}: ${err.message}`, { kernel }, oom ? 'Use a smaller batch or input' : 'This is a camanim bug; please report it with the model');
+      throw new CamanimError(oom ? 'resource-limit' : 'gpu', `GPU ${oom ? 'out of memory' : 'validation error'}: ${err.message.split('\n')[0].trim()}`, { kernel }, oom ? 'Use a smaller batch or input' : 'This is a camanim bug; please report it with the model');
     }
   }
 
