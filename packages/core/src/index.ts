@@ -4,6 +4,7 @@ export { Runtime, type Dispatch } from './runtime/runtime.ts';
 export type { GpuTensor, TensorData } from './runtime/tensor.ts';
 export type { PoolStats } from './runtime/buffer-pool.ts';
 export { loadModel, modelFromGraph, Model, type Layer, type LoadOptions, type ModelInput, type RunInput } from './model.ts';
+export { channelsFirst, isChannelsLast } from './graph/channels-first.ts';
 export { Run, type RunOptions, type BackwardOptions } from './run.ts';
 export { Gradients } from './autodiff/gradients.ts';
 export { seedGradient, softmax, type Target, type ClassTarget, type CustomTarget } from './autodiff/targets.ts';

@@ -137,7 +137,7 @@ export class Model {
   get layers(): readonly Layer[] {
     if (!this.layerCache) {
       const { inferred } = this.planFor(this.defaultShapes());
-      this.layerCache = inferred.nodes.flatMap((n) =>
+      this.layerCache = inferred.nodes.filter((n) => !this.graph.adapters?.has(n.node.name)).flatMap((n) =>
         n.node.outputs.filter(Boolean).map((name) => ({ name, node: n.node.name, opType: n.node.opType, shape: inferred.values.get(name)!.shape })),
       ).map((l, index) => ({ index, ...l }));
     }

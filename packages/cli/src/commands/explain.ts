@@ -6,8 +6,8 @@
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
-import { computeCams, defaultCamRegistry, eigenSmoothable, selectLayers, type CamMethod } from '@camanim/cam-methods';
-import { CamanimError, loadModel, modelFromGraph, type Model } from '@camanim/core';
+import { computeCams, defaultCamRegistry, eigenSmoothable, selectLayers, smoothingSuffix, type CamMethod } from '@camanim/cam-methods';
+import { CamanimError, channelsFirst, loadModel, modelFromGraph, type Model } from '@camanim/core';
 import type { ExplainOptions } from '../args.ts';
 import { bundledModel, defaultImage } from '../assets.ts';
 import { Staging, sanitizeName } from '../atomic.ts';
@@ -94,7 +94,7 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
               const stack = await progress.time(`${method.id}: backward + ${selected.length} CAMs`, (step) =>
                 computeCams(run, { method, eigenSmooth: opts.eigenSmooth, augSmooth: opts.augSmooth, options: opts.methodOptions, target: { class: target.class, kind: target.kind }, layers: selected, onProgress: () => step.tick() }), selected.length);
               const yb = opts.ybroad ? await scoreLayers(run, stack, target.class, opts.road, progress, `${method.id}: ybROAD over ${stack.layers.length} layers`) : undefined;
-              exs.push({ stem, methodId: method.id, methodTitle: method.title + smoothing(opts), target, stack, ybroad: yb });
+              exs.push({ stem, methodId: method.id, methodTitle: method.title + smoothingSuffix(opts), target, stack, ybroad: yb });
             }
           }
         } finally {
@@ -143,17 +143,17 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
   progress.printSummary();
 }
 
-/** Refuses layouts the CAM runner cannot explain; fixes symbolic spatial dims. */
+/**
+ * The model as the CAM runner takes it: a channels-last input is adapted to channels-first
+ * (core's channelsFirst: a Transpose in front, not a layer), symbolic spatial dims are fixed.
+ */
 export async function prepareModel(model: Model): Promise<Model> {
   model.imageInput(); // one 4-D input, or a clear error
-  const input = model.inputs[0];
-  const layout = inputLayout(input, model.source);
-  if (layout.layout === 'NHWC') {
-    throw new CamanimError('bad-model', `The model takes channels-last (NHWC) images [${input.dims.join(', ')}]; camanim's CAM runner reads layers as NCHW`, { file: model.source, tensor: input.name }, 'Export the model with an NCHW input (PyTorch\'s default, or tf2onnx --inputs-as-nchw)');
-  }
-  if (layout.height !== undefined && layout.width !== undefined) return model;
+  const layout = inputLayout(model.inputs[0], model.source);
+  if (layout.layout === 'NCHW' && layout.height !== undefined && layout.width !== undefined) return model;
   const shape = [1, layout.channels, layout.height ?? DEFAULT_SPATIAL, layout.width ?? DEFAULT_SPATIAL];
-  return modelFromGraph(model.graph, { runtime: model.runtime, registry: model.registry, inputShape: shape });
+  const graph = layout.layout === 'NHWC' ? channelsFirst(model.graph) : model.graph;
+  return modelFromGraph(graph, { runtime: model.runtime, registry: model.registry, inputShape: shape });
 }
 
 function uniqueDir(used: Set<string>, file: string): string {
@@ -246,10 +246,4 @@ async function writeBundle(ctx: RenderContext, exs: readonly Explanation[], info
     ...(cams[0].ybroad ? { ybroad: cams[0].ybroad } : {}),
   };
   ctx.written.push(await ctx.staging.write([...dir, 'manifest.json'], `${JSON.stringify(manifest, null, 2)}\n`));
-}
-
-/** ' (eigen-smoothed, aug-smoothed)' in titles when the CAMs were smoothed. */
-function smoothing(opts: ExplainOptions): string {
-  const kinds = [opts.eigenSmooth && 'eigen-smoothed', opts.augSmooth && 'aug-smoothed'].filter(Boolean);
-  return kinds.length ? ` (${kinds.join(', ')})` : '';
 }

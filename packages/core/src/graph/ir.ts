@@ -44,6 +44,8 @@ export interface Graph {
   readonly opset: number;
   /** File the graph came from, for error messages. */
   readonly source: string;
+  /** Nodes camanim added to adapt the graph (graph/channels-first.ts): not the model's layers. */
+  readonly adapters?: ReadonlySet<string>;
 }
 
 export function isFloat(dtype: DType): boolean {
