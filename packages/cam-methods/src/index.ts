@@ -44,6 +44,7 @@ export type { CamMethod, CamContext, CamNeeds, CamResult, ChannelMethod, Element
 export { selectLayers, type LayerSelection } from './layers.ts';
 export { computeCams, eigenSmoothable, type CamOptions, type CamLayer, type CamStack } from './compute.ts';
 export { normalizeMaps, range, type Normalization } from './normalize.ts';
+export { TARGET_KINDS, targetKindName, targetKindSuffix, smoothingSuffix, type TargetKind } from './labels.ts';
 export { firstComponentProjection } from './linalg.ts';
 export { fullGradSaliency } from './methods/fullgrad.ts';
 export { imputeBatch, type ImputeOptions, type ImputeResult } from './metrics/imputation.ts';

@@ -3,7 +3,7 @@
  * commander into typed options. Values are checked here, before anything heavy runs.
  */
 import { Command, Option } from 'commander';
-import type { LayerSelection } from '@camanim/cam-methods';
+import { TARGET_KINDS, type LayerSelection, type TargetKind } from '@camanim/cam-methods';
 import { colormapNames, type ColormapName } from '@camanim/shaders';
 import { explain } from './commands/explain.ts';
 import { layers } from './commands/layers.ts';
@@ -19,9 +19,6 @@ export const FORMATS = ['gif', 'mp4', 'webm', 'png', 'grid', 'bundle', 'html'] a
 export type Format = (typeof FORMATS)[number];
 export type NormalizationChoice = 'global' | 'local' | 'both';
 export type TargetChoice = { kind: 'predicted' } | { kind: 'class'; class: number } | { kind: 'top-k'; k: number };
-/** The score the CAMs explain (core's ClassTarget kinds; binary needs a one-score model). */
-export const TARGET_KINDS = ['logit', 'softmax', 'rest'] as const;
-export type TargetKind = (typeof TARGET_KINDS)[number];
 
 export interface ExplainOptions {
   /** Undefined: the bundled model. */

@@ -8,9 +8,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { range, type CamStack, type YbRoad } from '@camanim/cam-methods';
+import { range, type CamStack, type TargetKind, type YbRoad } from '@camanim/cam-methods';
 import type { Preprocessing } from './preprocess.ts';
-import type { TargetKind } from './args.ts';
 import type { ChosenTarget } from './target.ts';
 
 export interface ByteRange {

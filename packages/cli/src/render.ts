@@ -3,7 +3,7 @@
  * colour and overlay on the GPU, compose labelled frames, and encode the requested formats
  * (GIF, MP4, WebM, PNG frames) into the staging folder.
  */
-import { normalizeMaps, range, type CamStack, type Normalization, type YbRoad } from '@camanim/cam-methods';
+import { normalizeMaps, range, targetKindSuffix, type CamStack, type Normalization, type YbRoad } from '@camanim/cam-methods';
 import type { Runtime } from '@camanim/core';
 import type { ColormapName } from '@camanim/shaders';
 import type { Format, NormalizationChoice } from './args.ts';
@@ -13,7 +13,7 @@ import { encodeGif } from './gif.ts';
 import { encodePng } from './image.ts';
 import { renderOverlays } from './overlay.ts';
 import type { Progress } from './progress.ts';
-import { targetKindName, type ChosenTarget } from './target.ts';
+import type { ChosenTarget } from './target.ts';
 import { encodeVideo, type VideoFormat } from './video.ts';
 
 export interface RenderContext {
@@ -73,8 +73,7 @@ export function frameText(ctx: RenderContext, stack: CamStack, k: number, detail
 /** The target of a frame: class, the score explained unless the logit, the logit and probability. */
 export function targetText(t: ChosenTarget): string {
   const name = t.label === `class ${t.class}` ? t.label : `${t.label} (class ${t.class})`;
-  const kind = t.kind === 'logit' ? '' : ` · ${targetKindName(t.kind)} target`;
-  return `${name}${kind} · logit ${fmt(t.logit)} · p ${t.probability.toFixed(3)}`;
+  return `${name}${targetKindSuffix(t.kind)} · logit ${fmt(t.logit)} · p ${t.probability.toFixed(3)}`;
 }
 
 /** Writes the animation formats of one explanation. */

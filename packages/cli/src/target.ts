@@ -3,7 +3,8 @@
  * the score the CAMs explain (--target).
  */
 import { softmax } from '@camanim/core';
-import type { TargetChoice, TargetKind } from './args.ts';
+import type { TargetKind } from '@camanim/cam-methods';
+import type { TargetChoice } from './args.ts';
 import { cliError } from './errors.ts';
 import type { Labels } from './labels.ts';
 
@@ -16,13 +17,6 @@ export interface ChosenTarget {
   readonly rank: number;
   /** The score explained: core's { class, kind }. */
   readonly kind: TargetKind;
-}
-
-const KIND_NAMES: Record<TargetKind, string> = { logit: 'logit', softmax: 'softmax', rest: 'ReST' };
-
-/** 'logit', 'softmax' or 'ReST', for labels. */
-export function targetKindName(kind: TargetKind): string {
-  return KIND_NAMES[kind];
 }
 
 export function checkClassRange(choice: TargetChoice, numClasses: number, model: string): void {

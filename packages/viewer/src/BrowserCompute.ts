@@ -3,7 +3,7 @@
  * GPUDevice (the one three.js renders with), @camanim/cam-methods computes every layer's CAM
  * and, on request, ybROAD. Nothing leaves the page.
  */
-import { computeCams, defaultCamRegistry, listCamMethods, selectLayers, ybroad, type LayerSelection } from '@camanim/cam-methods';
+import { computeCams, defaultCamRegistry, eigenSmoothable, listCamMethods, selectLayers, smoothingSuffix, ybroad, type LayerSelection, type TargetKind } from '@camanim/cam-methods';
 import { CamanimError, loadModel, modelFromGraph, softmax, type Device, type Model, type Run } from '@camanim/core';
 import { CamSet, type Prediction, type YbRoadView } from './CamSet.ts';
 import { Preprocessor, type ModelMeta } from './Preprocessor.ts';
@@ -13,7 +13,12 @@ export interface ExplainRequest {
   readonly method: string;
   /** Class index; default the predicted one. */
   readonly class?: number;
+  /** The score explained; default the logit. */
+  readonly kind?: TargetKind;
   readonly layers?: LayerSelection;
+  /** pytorch-grad-cam's eigen_smooth and aug_smooth (computeCams' options). */
+  readonly eigenSmooth?: boolean;
+  readonly augSmooth?: boolean;
 }
 
 export type Progress = (stage: string, done?: number, total?: number) => void;
@@ -30,8 +35,9 @@ export class BrowserCompute {
 
   constructor(readonly device: Device) {}
 
-  static methods(): { id: string; title: string }[] {
-    return listCamMethods().map((m) => ({ id: m.id, title: m.title }));
+  /** `eigenSmoothable`: false for methods that compute each map themselves (computeCams refuses eigenSmooth). */
+  static methods(): { id: string; title: string; eigenSmoothable: boolean }[] {
+    return listCamMethods().map((m) => ({ id: m.id, title: m.title, eigenSmoothable: eigenSmoothable(m) }));
   }
 
   get loaded(): boolean {
@@ -96,7 +102,8 @@ export class BrowserCompute {
     }
     const layers = selectLayers(model, req.layers);
     progress(`${method.title}: ${layers.length} layers`, 0, layers.length);
-    const stack = await computeCams(run, { method, target: { class: cls }, layers, onProgress: (done, total) => progress(`${method.title}: layer ${done}/${total}`, done, total) });
+    const kind = req.kind ?? 'logit';
+    const stack = await computeCams(run, { method, target: { class: cls, kind }, eigenSmooth: req.eigenSmooth, augSmooth: req.augSmooth, layers, onProgress: (done, total) => progress(`${method.title}: layer ${done}/${total}`, done, total) });
     const shapes = new Map(model.layers.map((l) => [l.name, l.shape]));
     const [, , H, W] = stack.inputShape;
     const p = softmax(this.logits);
@@ -104,9 +111,9 @@ export class BrowserCompute {
       {
         source: 'computed in the page',
         model: this.name,
-        method: method.title,
+        method: method.title + smoothingSuffix(req),
         alternatives: [],
-        target: { class: cls, label: this.label(cls, this.logits.length) },
+        target: { class: cls, label: this.label(cls, this.logits.length), kind },
         score: stack.scores[0],
         probability: p[cls],
         ybroadNote: 'ybROAD not computed yet: press "Score layers (ybROAD)"',

@@ -5,7 +5,8 @@
  * offset and length in the manifest is checked against the shapes and against the binaries'
  * sizes before a single map is read.
  */
-import { CamSet, type CamLayerView, type Prediction, type YbRoadView } from './CamSet.ts';
+import { TARGET_KINDS, type TargetKind } from '@camanim/cam-methods';
+import { CamSet, targetCaption, type CamLayerView, type CamTarget, type Prediction, type YbRoadView } from './CamSet.ts';
 import type { BundleSource } from './BundleSource.ts';
 import { RgbImage } from './RgbImage.ts';
 import { ViewerError } from './ViewerError.ts';
@@ -32,7 +33,7 @@ interface ManifestLayer {
 interface ManifestCam {
   method: string;
   title: string;
-  target: { class: number; label: string };
+  target: CamTarget;
   score: number;
   probability?: number;
   files: { layer: string; input: string };
@@ -80,7 +81,7 @@ export class BundleReader {
         source: `bundle ${src.description}`,
         model,
         method: cam.title || cam.method,
-        alternatives: cams.map((c) => ({ id: camId(c, cams), title: `${c.title || c.method} · ${c.target.label} (class ${c.target.class})` })),
+        alternatives: cams.map((c) => ({ id: camId(c, cams), title: `${c.title || c.method} · ${targetCaption(c.target)}` })),
         target: cam.target,
         score: cam.score,
         probability: cam.probability,
@@ -131,7 +132,11 @@ function parseCam(value: unknown, where: string): ManifestCam {
   return {
     method: typeof c.method === 'string' ? c.method : 'cam',
     title: typeof c.title === 'string' ? c.title : '',
-    target: { class: typeof target.class === 'number' ? target.class : -1, label: typeof target.label === 'string' ? target.label : `class ${String(target.class)}` },
+    target: {
+      class: typeof target.class === 'number' ? target.class : -1,
+      label: typeof target.label === 'string' ? target.label : `class ${String(target.class)}`,
+      kind: targetKind(target.kind, where),
+    },
     score: typeof c.score === 'number' ? c.score : NaN,
     probability: typeof c.probability === 'number' ? c.probability : undefined,
     files: { layer: stringAt(files, 'layer', 'files.layer', where), input: stringAt(files, 'input', 'files.input', where) },
@@ -159,6 +164,15 @@ function parseLayer(value: unknown, k: number, where: string): ManifestLayer {
     layer: byteRange(l.layer, `layers[${k}].layer`, at),
     input: byteRange(l.input, `layers[${k}].input`, at),
   };
+}
+
+/** The score explained; bundles from before it was recorded explain the logit. */
+function targetKind(value: unknown, where: string): TargetKind {
+  if (value === undefined) return 'logit';
+  if (!(TARGET_KINDS as readonly unknown[]).includes(value)) {
+    throw new ViewerError('bad-bundle', `Unknown target kind ${JSON.stringify(value)}: this viewer knows ${TARGET_KINDS.join(', ')}`, where, 'Open it with a viewer from the same camanim release that wrote it');
+  }
+  return value as TargetKind;
 }
 
 function byteRange(value: unknown, what: string, where: string): ByteRange {

@@ -3,7 +3,7 @@
  * (raw, before ReLU and normalization) at layer and at input resolution, the input image the
  * model saw, the prediction and, when present, the ybROAD series.
  */
-import { range, type Normalization } from '@camanim/cam-methods';
+import { range, targetKindSuffix, type Normalization, type TargetKind } from '@camanim/cam-methods';
 import type { RgbImage } from './RgbImage.ts';
 
 export interface CamLayerView {
@@ -36,6 +36,17 @@ export interface YbRoadView {
   readonly mean: number;
 }
 
+export interface CamTarget {
+  readonly class: number;
+  readonly label: string;
+  readonly kind: TargetKind;
+}
+
+/** "Bag (class 8)", and " · ReST target" unless the logit is explained (the CLI's frame wording). */
+export function targetCaption(t: CamTarget): string {
+  return `${t.label} (class ${t.class})${targetKindSuffix(t.kind)}`;
+}
+
 export interface CamSetInfo {
   /** Where it came from ("bundle https://…", "computed in the page"). */
   readonly source: string;
@@ -43,7 +54,9 @@ export interface CamSetInfo {
   readonly method: string;
   /** Other explanations in the same bundle ("gradcam", "hirescam", "gradcam · class 3"). */
   readonly alternatives: readonly { id: string; title: string }[];
-  readonly target: { readonly class: number; readonly label: string };
+  /** `kind`: the score explained ('logit' for bundles from before it was recorded). */
+  readonly target: CamTarget;
+  /** The target's value (the logit, probability or ReST). */
   readonly score: number;
   readonly probability?: number;
   /** Why the chart is empty, when there is no ybROAD. */

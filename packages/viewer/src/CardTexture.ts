@@ -1,6 +1,6 @@
 /** Small canvas textures for the scene: stage titles, the input's caption, the prediction. */
 import { CanvasTexture, LinearFilter } from 'three/webgpu';
-import type { Prediction } from './CamSet.ts';
+import { targetCaption, type CamTarget, type Prediction } from './CamSet.ts';
 import { fit } from './LabelAtlas.ts';
 
 export class CardTexture {
@@ -19,14 +19,14 @@ export class CardTexture {
   }
 
   /** The prediction: top classes as bars, the explained class highlighted. */
-  static prediction(top: readonly Prediction[], target: { class: number; label: string }, score: number): CanvasTexture {
+  static prediction(top: readonly Prediction[], target: CamTarget, score: number): CanvasTexture {
     const ctx = CardTexture.canvas(640, 480);
     ctx.fillStyle = '#f2f2f2';
     ctx.font = 'bold 40px "DejaVu Sans", sans-serif';
     ctx.fillText('prediction', 28, 58);
     ctx.font = '26px "DejaVu Sans", sans-serif';
     ctx.fillStyle = '#a9b4c6';
-    ctx.fillText(fit(ctx, `explaining ${target.label} (class ${target.class})${Number.isFinite(score) ? ` · score ${score.toFixed(3)}` : ''}`, 590), 28, 100);
+    ctx.fillText(fit(ctx, `explaining ${targetCaption(target)}${Number.isFinite(score) ? ` · score ${score.toFixed(3)}` : ''}`, 590), 28, 100);
     const rows = top.slice(0, 5);
     rows.forEach((p, k) => {
       const y = 140 + k * 64;

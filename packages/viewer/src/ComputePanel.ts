@@ -1,9 +1,11 @@
 /**
  * In-browser compute: an ONNX model (dropped, picked, or the bundled fashion-canvas model) and
  * an image (dropped, picked, or one of the bundled samples) → top-5 classes with labels and
- * scores → method, target class and layers → CAMs for every layer, with progress. Everything
+ * scores → method, target class and score (logit, softmax, ReST), smoothing, and layers → CAMs
+ * for every layer, with progress. Everything
  * runs in the page (BrowserCompute); nothing is uploaded.
  */
+import { TARGET_KINDS, targetKindName, type TargetKind } from '@camanim/cam-methods';
 import { BrowserCompute } from './BrowserCompute.ts';
 import type { CamSet, Prediction } from './CamSet.ts';
 import type { ComputeFiles } from './DropZone.ts';
@@ -32,6 +34,11 @@ export interface ComputeRequest {
   readonly meta?: string;
   readonly method?: string;
   readonly class?: number;
+  /** The score explained (camanim explain --target). */
+  readonly kind?: TargetKind;
+  /** pytorch-grad-cam's eigen_smooth / aug_smooth (--eigen-smooth, --aug-smooth). */
+  readonly eigenSmooth?: boolean;
+  readonly augSmooth?: boolean;
   readonly layers?: 'spatial' | 'all';
   readonly filter?: string;
   /** Keep the layers at these percentiles of depth (as camanim explain --percentiles). */
@@ -61,11 +68,16 @@ export class ComputePanel {
         <select data-role="samples" hidden aria-label="Bundled sample images"></select></div>
       <ol data-role="top" class="top"></ol>
       <div class="row"><span class="key">method</span><select data-role="method"></select></div>
+      <div class="row"><span class="key">target</span><select data-role="kind" aria-label="Score explained"></select>
+        <label><input data-role="eigen-smooth" type="checkbox"> eigen-smooth</label><label><input data-role="aug-smooth" type="checkbox"> aug-smooth</label></div>
+      <p class="note" data-role="eigen-note" hidden></p>
       <div class="row"><span class="key">layers</span><select data-role="layers"><option value="spatial">spatial (4-D)</option><option value="all">all (2-D too)</option></select>
         <input data-role="filter" type="text" placeholder="regex on name/op" size="12" aria-label="Layer filter"></div>
       <div class="row"><button data-role="explain" disabled>Explain</button><button data-role="ybroad" disabled title="ROAD for every layer (many extra forwards)">Score layers (ybROAD)</button></div>`;
     this.q = <T extends HTMLElement>(role: string) => root.querySelector(`[data-role="${role}"]`) as T;
     this.q<HTMLSelectElement>('method').replaceChildren(...BrowserCompute.methods().map((m) => new Option(m.title, m.id)));
+    this.q<HTMLSelectElement>('method').onchange = () => this.syncEigen();
+    this.q<HTMLSelectElement>('kind').replaceChildren(...TARGET_KINDS.map((k) => new Option(targetKindName(k), k)));
     this.q<HTMLInputElement>('model-file').onchange = (e) => this.fromInput(e.target as HTMLInputElement);
     this.q<HTMLInputElement>('image-file').onchange = (e) => this.fromInput(e.target as HTMLInputElement);
     this.q('default-model').onclick = () => this.guard(() => this.loadModel('default'));
@@ -80,6 +92,7 @@ export class ComputePanel {
     this.root.classList.toggle('disabled', !compute);
     this.q('gpu-note').textContent = compute ? `WebGPU: ${compute.device.adapterInfo}. Nothing is uploaded: the model runs in this page.` : (why ?? 'Computing CAMs in the page needs WebGPU, which this browser does not offer. Result bundles still open.');
     this.root.querySelectorAll<HTMLInputElement | HTMLButtonElement | HTMLSelectElement>('input, button, select').forEach((el) => (el.disabled = !compute || el.dataset.role === 'explain' || el.dataset.role === 'ybroad'));
+    this.syncEigen();
   }
 
   async setAssets(assets: DefaultAssets): Promise<void> {
@@ -173,13 +186,20 @@ export class ComputePanel {
     if (!this.image) throw new ViewerError('bad-image', 'No image chosen', undefined, 'Drop an image or pick a sample first');
     const method = req.method ?? this.q<HTMLSelectElement>('method').value;
     this.q<HTMLSelectElement>('method').value = method;
+    const kind = req.kind ?? (this.q<HTMLSelectElement>('kind').value as TargetKind);
+    this.q<HTMLSelectElement>('kind').value = kind;
+    const eigen = this.syncEigen();
+    const eigenSmooth = req.eigenSmooth ?? eigen.checked;
+    if (!eigen.disabled) eigen.checked = eigenSmooth;
+    const augSmooth = req.augSmooth ?? this.q<HTMLInputElement>('aug-smooth').checked;
+    this.q<HTMLInputElement>('aug-smooth').checked = augSmooth;
     const checked = this.root.querySelector<HTMLInputElement>('input[name=target]:checked');
     const cls = req.class ?? (checked ? Number(checked.value) : undefined);
     if (req.class !== undefined) this.root.querySelectorAll<HTMLInputElement>('input[name=target]').forEach((r) => (r.checked = Number(r.value) === req.class));
     const kinds = req.layers ?? (this.q<HTMLSelectElement>('layers').value as 'spatial' | 'all');
     const filter = req.filter ?? (this.q<HTMLInputElement>('filter').value.trim() || undefined);
     this.hooks.busy('computing CAMs');
-    const set = await compute.explain({ method, class: cls, layers: { kinds, filter, percentiles: req.percentiles } }, (stage, done, total) => this.hooks.busy(stage, done, total));
+    const set = await compute.explain({ method, class: cls, kind, eigenSmooth, augSmooth, layers: { kinds, filter, percentiles: req.percentiles } }, (stage, done, total) => this.hooks.busy(stage, done, total));
     this.q<HTMLButtonElement>('ybroad').disabled = false;
     this.hooks.result(set);
   }
@@ -189,6 +209,22 @@ export class ComputePanel {
     this.hooks.busy('ybROAD', 0, 1);
     const set = await compute.scoreYbroad((stage, done, total) => this.hooks.busy(stage, done, total));
     this.hooks.result(set);
+  }
+
+  /**
+   * Eigen smoothing only for methods that sum channel or element terms: for the others
+   * (Eigen-CAM, KPCA-CAM, …) the box is cleared and disabled and a note says why.
+   */
+  private syncEigen(): HTMLInputElement {
+    const eigen = this.q<HTMLInputElement>('eigen-smooth');
+    const method = BrowserCompute.methods().find((m) => m.id === this.q<HTMLSelectElement>('method').value);
+    const refused = method !== undefined && !method.eigenSmoothable;
+    if (refused) eigen.checked = false;
+    eigen.disabled = !this.compute || refused;
+    const note = this.q('eigen-note');
+    note.hidden = !refused;
+    note.textContent = refused ? `${method.title} computes each layer's map itself: eigen smoothing does not apply` : '';
+    return eigen;
   }
 
   private showTop(top: readonly Prediction[]): void {

@@ -4,7 +4,7 @@
  * (position/count, op type, shape, ONNX name, method and target).
  */
 import { Colormap, type PaintStyle } from './Colormap.ts';
-import type { CamSet } from './CamSet.ts';
+import { targetCaption, type CamSet } from './CamSet.ts';
 
 export class FramePanel {
   private readonly canvas: HTMLCanvasElement;
@@ -49,7 +49,7 @@ export class FramePanel {
     const detail = document.createElement('div');
     detail.className = 'frame-detail';
     const p = set.info.probability;
-    detail.textContent = `${set.info.method} · ${set.info.target.label} (class ${set.info.target.class})${Number.isFinite(set.info.score) ? ` · score ${set.info.score.toFixed(3)}` : ''}${p !== undefined ? ` · p ${p.toFixed(3)}` : ''} · ${normalization} normalization`;
+    detail.textContent = `${set.info.method} · ${targetCaption(set.info.target)}${Number.isFinite(set.info.score) ? ` · score ${set.info.score.toFixed(3)}` : ''}${p !== undefined ? ` · p ${p.toFixed(3)}` : ''} · ${normalization} normalization`;
     this.caption.append(title, name, detail);
   }
 }

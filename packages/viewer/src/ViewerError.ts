@@ -3,7 +3,7 @@
  * Errors from core and cam-methods (CamanimError) already read that way and are shown as
  * they are; anything else is wrapped so that the page never goes blank on an exception.
  */
-import { isCamanimError } from '@camanim/core';
+import { isCamanimError, type ErrorCode } from '@camanim/core';
 
 export type ViewerErrorCode =
   | 'bad-bundle'
@@ -15,6 +15,7 @@ export type ViewerErrorCode =
   | 'unsupported-op'
   | 'no-webgpu'
   | 'fetch'
+  | 'bad-request'
   | 'internal';
 
 export class ViewerError extends Error {
@@ -33,10 +34,20 @@ export class ViewerError extends Error {
   static from(e: unknown): ViewerError {
     if (e instanceof ViewerError) return e;
     if (isCamanimError(e)) {
-      const code: ViewerErrorCode = e.code === 'unsupported-op' ? 'unsupported-op' : e.code === 'no-gpu' ? 'no-webgpu' : e.code === 'bad-model' ? 'bad-model' : 'internal';
+      const code: ViewerErrorCode = CORE_CODES[e.code] ?? 'internal';
       return new ViewerError(code, e.message, undefined, undefined, { cause: e });
     }
     const message = e instanceof Error ? e.message : String(e);
     return new ViewerError('internal', message, undefined, undefined, { cause: e });
   }
 }
+
+/** core's error codes that the page names; the rest read 'internal'. */
+const CORE_CODES: Partial<Record<ErrorCode, ViewerErrorCode>> = {
+  'unsupported-op': 'unsupported-op',
+  'no-gpu': 'no-webgpu',
+  'bad-model': 'bad-model',
+  // A choice the computation refuses (a class out of range, eigen smoothing for Eigen-CAM).
+  'bad-input': 'bad-request',
+  'bad-target': 'bad-request',
+};

@@ -4,7 +4,7 @@
  * goTo(i), error, … } with <html data-state> mirroring `state`. Frame times are kept here too.
  */
 import type { Normalization } from '@camanim/cam-methods';
-import type { CamSet, YbRoadView } from './CamSet.ts';
+import type { CamSet, CamTarget, YbRoadView } from './CamSet.ts';
 import type { ComputeRequest } from './ComputePanel.ts';
 import type { ViewerError } from './ViewerError.ts';
 
@@ -30,7 +30,7 @@ export interface ViewerApi {
   normalization: Normalization;
   backend: 'webgpu' | 'webgl' | null;
   ybroad: YbRoadView | null;
-  explanation: { method: string; target: { class: number; label: string }; score: number; source: string } | null;
+  explanation: { method: string; target: CamTarget; score: number; source: string } | null;
   stats(reset?: boolean): FrameStats;
   goTo(i: number): Promise<void>;
   /** Places the camera at path position u (−1 input … L prediction, fractional between) and draws: a fixed frame for screenshots. */
@@ -188,5 +188,6 @@ const TITLES: Record<string, string> = {
   'unsupported-op': 'The model uses an operator camanim does not support',
   'no-webgpu': 'WebGPU is needed for this',
   fetch: 'Could not fetch the bundle',
+  'bad-request': 'This cannot be computed',
   internal: 'Something went wrong',
 };

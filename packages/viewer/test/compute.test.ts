@@ -2,9 +2,10 @@
  * In-page compute against the CLI: `camanim explain --format bundle` on a small seeded CNN
  * writes a bundle; the page computes the same model on the same image with @camanim/core and
  * @camanim/cam-methods on its own GPUDevice, and every layer's CAM (at layer and at input
- * resolution) must match the bundle's within 1e-4 of the layer's largest value. Then the same
- * chain through the page's controls: model and image pickers, top-5 with labels, Explain,
- * and ybROAD scored in the page.
+ * resolution) must match the bundle's within 1e-4 of the layer's largest value — plain, and
+ * with the softmax target and aug smoothing. Then the same chain through the page's controls:
+ * model and image pickers, top-5 with labels, target kind, Explain, ybROAD scored in the page,
+ * and eigen smoothing refused for Eigen-CAM with a message.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +32,12 @@ let root: string;
 let server: { url: string; close(): Promise<void> };
 let ctx: BrowserContext;
 const errors: string[] = [];
+
+/** The comparisons: CLI options, and the same choice as window.camanim.compute fields. */
+const VARIANTS = [
+  { name: 'Grad-CAM', out: 'plain', cli: [], page: '' },
+  { name: 'Grad-CAM, softmax target, aug-smoothed', out: 'softmax-aug', cli: ['--target', 'softmax', '--aug-smooth'], page: "kind: 'softmax', augSmooth: true," },
+];
 
 interface Maps {
   name: string;
@@ -59,10 +66,8 @@ beforeAll(async () => {
   writeTinyCnn(root);
   writeFileSync(join(root, 'sample.png'), encodePng(inputImage(32, 32), 32, 32));
   server = await serve(root);
-  const cli = USE_BUNDLED
-    ? ['--model', BUNDLED, '--image', join(ASSETS, 'samples', SAMPLE!), '--percentiles', '50,100', '--out', join(root, 'out-bundled')]
-    : ['--model', join(root, 'tiny.onnx'), '--image', join(root, 'sample.png'), '--out', join(root, 'out')];
-  [ctx] = await Promise.all([launch(), runCli(['explain', ...cli, '--method', 'gradcam', '--format', 'bundle', '--quiet'])]);
+  const cli = USE_BUNDLED ? ['--model', BUNDLED, '--image', join(ASSETS, 'samples', SAMPLE!), '--percentiles', '50,100'] : ['--model', join(root, 'tiny.onnx'), '--image', join(root, 'sample.png')];
+  [ctx] = await Promise.all([launch(), ...VARIANTS.map((v) => runCli(['explain', ...cli, ...v.cli, '--out', join(root, v.out), '--method', 'gradcam', '--format', 'bundle', '--quiet']))]);
 });
 
 afterAll(async () => {
@@ -71,21 +76,22 @@ afterAll(async () => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-test(`the page computes the CLI bundle's CAMs within 1e-4 (${USE_BUNDLED ? 'bundled fashion-canvas model' : 'small seeded CNN'})`, async () => {
-  const out = USE_BUNDLED ? 'out-bundled' : 'out';
-  const dir = `${out}/${readdirSync(join(root, out))[0]}/bundle`;
+test.each(VARIANTS)(`the page computes the CLI bundle's CAMs within 1e-4: $name (${USE_BUNDLED ? 'bundled fashion-canvas model' : 'small seeded CNN'})`, async (v) => {
+  const dir = `${v.out}/${readdirSync(join(root, v.out))[0]}/bundle`;
   const manifest = JSON.parse(readFileSync(join(root, dir, 'manifest.json'), 'utf8'));
   const p = await page(`?bundle=b/${dir}/`);
   expect(await settled(p)).toBe('ready');
   const bundle = await readMaps(p);
   expect(bundle.map((l) => l.name)).toEqual(manifest.layers.map((l: { name: string }) => l.name));
-  const request = USE_BUNDLED ? `{ model: 'default', image: 'default/samples/${SAMPLE}', method: 'gradcam', percentiles: [50, 100] }` : "{ model: 'b/tiny.onnx', image: 'b/sample.png', method: 'gradcam' }";
+  const request = USE_BUNDLED ? `{ model: 'default', image: 'default/samples/${SAMPLE}', method: 'gradcam', ${v.page} percentiles: [50, 100] }` : `{ model: 'b/tiny.onnx', image: 'b/sample.png', method: 'gradcam', ${v.page} }`;
   if (USE_BUNDLED) await p.waitForFunction(() => !(document.querySelector('[data-role=default-model]') as HTMLElement).hidden);
   await p.evaluate(`camanim.compute(${request})`);
   expect(await p.evaluate('[camanim.state, camanim.error]')).toEqual(['ready', null]);
-  const info = (await p.evaluate('camanim.explanation')) as { source: string; target: { class: number } };
+  const info = (await p.evaluate('camanim.explanation')) as { source: string; method: string; score: number; target: { class: number; kind: string } };
   expect(info.source).toBe('computed in the page');
-  expect(info.target.class).toBe(manifest.target.class);
+  expect(info.method).toBe(manifest.cams[0].title);
+  expect(info.target).toEqual({ class: manifest.target.class, label: manifest.target.label, kind: manifest.target.kind });
+  expect(Math.abs(info.score - manifest.score)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(manifest.score)));
   const page_ = await readMaps(p);
   expect(page_.map((l) => [l.name, l.opType, l.shape])).toEqual(bundle.map((l) => [l.name, l.opType, l.shape]));
   for (const [k, b] of bundle.entries()) {
@@ -100,7 +106,7 @@ test(`the page computes the CLI bundle's CAMs within 1e-4 (${USE_BUNDLED ? 'bund
   await p.close();
 });
 
-test('the compute panel: pick a model and an image, top-5 with labels, explain, ybROAD', async () => {
+test('the compute panel: pick a model and an image, top-5 with labels, target kind, explain, ybROAD; eigen smoothing refused for Eigen-CAM', async () => {
   const p = await page('');
   await settled(p);
   await p.setInputFiles('[data-role=model-file]', [join(root, 'tiny.onnx'), join(root, 'tiny.json')]);
@@ -109,21 +115,34 @@ test('the compute panel: pick a model and an image, top-5 with labels, explain, 
   await p.waitForFunction(() => document.querySelectorAll('[data-role=top] li').length === 5, null, { timeout: 120_000 });
   const labels = await p.locator('[data-role=top] .label').allTextContents();
   expect(labels.every((l) => /^(circle|square|stripe|cross|blank) \(\d\)$/.test(l))).toBe(true);
-  // Explain the second-ranked class with HiResCAM.
+  // Explain the second-ranked class's ReST with HiResCAM.
   const second = await p.locator('[data-role=top] input[name=target]').nth(1).getAttribute('value');
   await p.locator('[data-role=top] input[name=target]').nth(1).check();
   await p.selectOption('[data-role=method]', 'hirescam');
+  await p.selectOption('[data-role=kind]', 'rest');
   await p.click('[data-role=explain]');
   await p.waitForFunction(() => window.camanim.state === 'ready' && window.camanim.layers.length === 6, null, { timeout: 120_000 });
-  const info = (await p.evaluate('camanim.explanation')) as { method: string; target: { class: number } };
+  const info = (await p.evaluate('camanim.explanation')) as { method: string; target: { class: number; kind: string } };
   expect(info.target.class).toBe(Number(second));
-  expect(info.method).toMatch(/HiRes/i);
+  expect(info.target.kind).toBe('rest');
+  expect(info.method).toBe('HiResCAM');
+  expect(await p.textContent('.frame-detail')).toContain(`(class ${second}) · ReST target · score`);
   expect(await p.locator('[data-role=no-ybroad]').count()).toBe(1);
   await p.click('[data-role=ybroad]');
   await p.waitForFunction(() => window.camanim.ybroad !== null, null, { timeout: 150_000 });
   expect(await p.locator('#chart circle.point').count()).toBe(6);
   const yb = (await p.evaluate('camanim.ybroad')) as { values: number[]; max: { layer: number } };
   expect(yb.max.layer).toBe(yb.values.indexOf(Math.max(...yb.values)));
+  // Eigen-CAM computes its maps itself: the box is disabled with a note, and a request for it anyway ends in a message.
+  await p.check('[data-role=eigen-smooth]');
+  await p.selectOption('[data-role=method]', 'eigencam');
+  expect(await p.isDisabled('[data-role=eigen-smooth]')).toBe(true);
+  expect(await p.isChecked('[data-role=eigen-smooth]')).toBe(false);
+  expect(await p.textContent('[data-role=eigen-note]')).toMatch(/^Eigen-CAM computes each layer's map itself/);
+  await p.evaluate("camanim.compute({ method: 'eigencam', eigenSmooth: true })");
+  expect(await p.evaluate('[camanim.state, camanim.errorCode]')).toEqual(['error', 'bad-request']);
+  expect(await p.textContent('[data-role=error-text]')).toMatch(/Eigen smoothing does not apply to CAM method 'eigencam'/);
+  expect(await p.isVisible('#message')).toBe(true);
   await p.close();
 });
 

@@ -43,6 +43,8 @@ beforeAll(async () => {
   writeBundle(join(root, 'no-ybroad'), { width: 96, height: 96, layers: smallNet(), ybroad: null });
   writeBundle(join(root, 'nested/bag-0/bundle'), { width: 96, height: 96, layers: smallNet() });
   writeBundle(join(root, 'two'), { width: 64, height: 48, layers: smallNet().slice(0, 6), methods: ['gradcam', 'hirescam'] });
+  writeBundle(join(root, 'rest'), { width: 64, height: 48, layers: smallNet().slice(0, 3), methods: ['gradcam', 'hirescam'], targetKind: 'rest' });
+  writeBundle(join(root, 'no-kind'), { width: 64, height: 48, layers: smallNet().slice(0, 3), targetKind: null });
   const dir = small.dir;
   zipBundle('good.zip', dir, () => {});
   zipBundle('missing.zip', dir, (f) => delete f['bundle/gradcam.input.bin']);
@@ -210,6 +212,20 @@ test('without ybROAD in the manifest the chart says so', async () => {
   expect(await p.textContent('[data-role=no-ybroad]')).toContain('--ybroad');
   expect(await p.locator('#chart circle.point').count()).toBe(0);
   await p.close();
+});
+
+test('the target kind: a ReST bundle names it in the frame and the explanation list; a bundle without it explains the logit', async () => {
+  const rest = await page('?bundle=b/rest/');
+  expect(await settled(rest)).toBe('ready');
+  expect(await api(rest, 'camanim.explanation.target')).toEqual({ class: 8, label: 'Bag', kind: 'rest' });
+  expect(await rest.textContent('.frame-detail')).toMatch(/^Grad-CAM · Bag \(class 8\) · ReST target · score 7\.250 · p 0\.910 · /);
+  expect(await rest.locator('[data-role=explanation] option').allTextContents()).toEqual(['Grad-CAM · Bag (class 8) · ReST target', 'HiResCAM · Bag (class 8) · ReST target']);
+  await rest.close();
+  const old = await page('?bundle=b/no-kind/');
+  expect(await settled(old)).toBe('ready');
+  expect(await api(old, 'camanim.explanation.target.kind')).toBe('logit');
+  expect(await old.textContent('.frame-detail')).toMatch(/^Grad-CAM · Bag \(class 8\) · score 7\.250 · p 0\.910 · /);
+  await old.close();
 });
 
 test('a .zip dropped on the page opens', async () => {

@@ -4,9 +4,9 @@
  * ROAD) and ybROAD_max / ybROAD_mean; with --out, writes ybroad.svg / ybroad.png / ybroad.json.
  */
 import { resolve } from 'node:path';
-import { computeCams, defaultCamRegistry, selectLayers, type LayerSelection } from '@camanim/cam-methods';
+import { computeCams, defaultCamRegistry, selectLayers, targetKindName, type LayerSelection, type TargetKind } from '@camanim/cam-methods';
 import { loadModel } from '@camanim/core';
-import type { TargetChoice, TargetKind } from '../args.ts';
+import type { TargetChoice } from '../args.ts';
 import { bundledModel, defaultImage } from '../assets.ts';
 import { Staging } from '../atomic.ts';
 import { readImage } from '../image.ts';
@@ -17,7 +17,7 @@ import { inputLayout, preprocess, preprocessing } from '../preprocess.ts';
 import { GpuSession } from '../gpu-session.ts';
 import { Progress } from '../progress.ts';
 import { roadChartPng, roadChartSvg, roadSummary, roadTable, scoreLayers, type RoadChoice } from '../road.ts';
-import { checkClassRange, chooseTargets, targetKindName } from '../target.ts';
+import { checkClassRange, chooseTargets } from '../target.ts';
 import { prepareModel } from './explain.ts';
 
 export interface RoadCommandOptions {

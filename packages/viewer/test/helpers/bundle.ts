@@ -22,6 +22,8 @@ export interface SynthOptions {
   ybroad?: { values: number[]; best: number } | null;
   /** One explanation per method (the first one gets the ybROAD); the blob moves per method. */
   methods?: string[];
+  /** The score explained (manifest target.kind); null leaves the field out, as bundles from before it did. Default 'logit'. */
+  targetKind?: 'logit' | 'softmax' | 'rest' | null;
 }
 
 export interface WrittenBundle {
@@ -114,7 +116,8 @@ export function writeBundle(dir: string, opts: SynthOptions): WrittenBundle {
   const L = opts.layers.length;
   const methods = opts.methods ?? ['gradcam'];
   const yb = opts.ybroad === null ? undefined : (opts.ybroad ?? defaultYbroad(L));
-  const target = { class: 8, label: 'Bag', kind: 'logit' };
+  const kind = opts.targetKind === undefined ? 'logit' : opts.targetKind;
+  const target = { class: 8, label: 'Bag', ...(kind ? { kind } : {}) };
   const cams = methods.map((method, m) => {
     const raws: Float32Array[] = [];
     const ups: Float32Array[] = [];
