@@ -4,7 +4,7 @@
  * and, on request, ybROAD. Nothing leaves the page.
  */
 import { computeCams, defaultCamRegistry, eigenSmoothable, listCamMethods, selectLayers, smoothingSuffix, ybroad, type LayerSelection, type TargetKind } from '@camanim/cam-methods';
-import { CamanimError, loadModel, modelFromGraph, softmax, type Device, type Model, type Run } from '@camanim/core';
+import { CamanimError, channelsFirst, isChannelsLast, loadModel, modelFromGraph, softmax, type Device, type Model, type Run } from '@camanim/core';
 import { CamSet, type Prediction, type YbRoadView } from './CamSet.ts';
 import { Preprocessor, type ModelMeta } from './Preprocessor.ts';
 import type { RgbImage } from './RgbImage.ts';
@@ -55,6 +55,8 @@ export class BrowserCompute {
     this.model = undefined;
     let model = await loadModel(bytes, { device: this.device, name });
     try {
+      // Channels-last input: a Transpose adapter in front, as the CLI does
+      if (isChannelsLast(model.graph)) model = await modelFromGraph(channelsFirst(model.graph), { runtime: model.runtime, registry: model.registry });
       const input = model.imageInput();
       this.pre = Preprocessor.forInput(input, meta, name);
       if (Preprocessor.symbolicSpatial(input)) {

@@ -31,15 +31,14 @@ export class Preprocessor {
     readonly resize: number,
   ) {}
 
-  /** From the model's image input and its JSON; refuses inputs the CAM runner cannot explain. */
+  /** From the model's (channels-first) image input and its JSON; refuses inputs the CAM runner cannot explain. */
   static forInput(input: ModelInput, meta: ModelMeta, source: string): Preprocessor {
     const d = input.dims;
     const known = (k: number) => (typeof d[k] === 'number' && (d[k] as number) > 0 ? (d[k] as number) : undefined);
     if (d.length !== 4) throw new CamanimError('bad-model', `camanim needs a 4-D image input, '${input.name}' is [${d.join(', ')}]`, { file: source, tensor: input.name }, 'Export the model with an [N, C, H, W] image input');
     const c1 = known(1);
     if (c1 !== 1 && c1 !== 3) {
-      const nhwc = known(3) === 1 || known(3) === 3;
-      throw new CamanimError('bad-model', nhwc ? `The model takes channels-last (NHWC) images [${d.join(', ')}]; camanim's CAM runner reads layers as NCHW` : `Input '${input.name}' [${d.join(', ')}] has no channel axis of size 1 or 3`, { file: source, tensor: input.name }, nhwc ? "Export the model with an NCHW input (PyTorch's default)" : 'camanim explains RGB or grayscale image models');
+      throw new CamanimError('bad-model', `Input '${input.name}' [${d.join(', ')}] has no channel axis of size 1 or 3`, { file: source, tensor: input.name }, 'camanim explains RGB or grayscale image models');
     }
     const height = known(2) ?? DEFAULT_SPATIAL;
     const width = known(3) ?? DEFAULT_SPATIAL;

@@ -17,6 +17,7 @@ import { inputImage } from './helpers/bundle.ts';
 import { VIEWER, launch, open, serve, settled } from './helpers/harness.ts';
 import { writeTinyCnn } from './helpers/models.ts';
 import { encodePng } from './helpers/png.ts';
+import { tinyModelBytes } from '../../cli/test/helpers/tiny-model.ts';
 
 const CLI = resolve(VIEWER, '../cli/bin/camanim.js');
 const ASSETS = process.env.CAMANIM_ASSETS ?? resolve(VIEWER, '../cli/assets');
@@ -33,10 +34,14 @@ let server: { url: string; close(): Promise<void> };
 let ctx: BrowserContext;
 const errors: string[] = [];
 
-/** The comparisons: CLI options, and the same choice as window.camanim.compute fields. */
+/**
+ * The comparisons: CLI options, and the same choice as window.camanim.compute fields; `nhwc`:
+ * on a channels-last model (the CLI tests' tiny one) instead, adapted to NCHW by both.
+ */
 const VARIANTS = [
-  { name: 'Grad-CAM', out: 'plain', cli: [], page: '' },
-  { name: 'Grad-CAM, softmax target, aug-smoothed', out: 'softmax-aug', cli: ['--target', 'softmax', '--aug-smooth'], page: "kind: 'softmax', augSmooth: true," },
+  { name: 'Grad-CAM', out: 'plain', cli: [], page: '', nhwc: false },
+  { name: 'Grad-CAM, softmax target, aug-smoothed', out: 'softmax-aug', cli: ['--target', 'softmax', '--aug-smooth'], page: "kind: 'softmax', augSmooth: true,", nhwc: false },
+  { name: 'Grad-CAM of a channels-last model', out: 'nhwc', cli: [], page: '', nhwc: true },
 ];
 
 interface Maps {
@@ -64,10 +69,13 @@ async function page(query: string): Promise<Page> {
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'camanim-viewer-compute-'));
   writeTinyCnn(root);
+  writeFileSync(join(root, 'nhwc.onnx'), tinyModelBytes(32, true));
+  writeFileSync(join(root, 'nhwc.json'), JSON.stringify({ preprocess: { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], resize: 32 } }));
   writeFileSync(join(root, 'sample.png'), encodePng(inputImage(32, 32), 32, 32));
   server = await serve(root);
   const cli = USE_BUNDLED ? ['--model', BUNDLED, '--image', join(ASSETS, 'samples', SAMPLE!), '--percentiles', '50,100'] : ['--model', join(root, 'tiny.onnx'), '--image', join(root, 'sample.png')];
-  [ctx] = await Promise.all([launch(), ...VARIANTS.map((v) => runCli(['explain', ...cli, ...v.cli, '--out', join(root, v.out), '--method', 'gradcam', '--format', 'bundle', '--quiet']))]);
+  const nhwc = ['--model', join(root, 'nhwc.onnx'), '--image', join(root, 'sample.png')];
+  [ctx] = await Promise.all([launch(), ...VARIANTS.map((v) => runCli(['explain', ...(v.nhwc ? nhwc : cli), ...v.cli, '--out', join(root, v.out), '--method', 'gradcam', '--format', 'bundle', '--quiet']))]);
 });
 
 afterAll(async () => {
@@ -76,15 +84,18 @@ afterAll(async () => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-test.each(VARIANTS)(`the page computes the CLI bundle's CAMs within 1e-4: $name (${USE_BUNDLED ? 'bundled fashion-canvas model' : 'small seeded CNN'})`, async (v) => {
+test.each(VARIANTS)(`the page computes the CLI bundle's CAMs within 1e-4: $name (${USE_BUNDLED ? 'bundled fashion-canvas model' : 'small seeded CNN'} unless channels-last)`, async (v) => {
   const dir = `${v.out}/${readdirSync(join(root, v.out))[0]}/bundle`;
   const manifest = JSON.parse(readFileSync(join(root, dir, 'manifest.json'), 'utf8'));
   const p = await page(`?bundle=b/${dir}/`);
   expect(await settled(p)).toBe('ready');
   const bundle = await readMaps(p);
   expect(bundle.map((l) => l.name)).toEqual(manifest.layers.map((l: { name: string }) => l.name));
-  const request = USE_BUNDLED ? `{ model: 'default', image: 'default/samples/${SAMPLE}', method: 'gradcam', ${v.page} percentiles: [50, 100] }` : `{ model: 'b/tiny.onnx', image: 'b/sample.png', method: 'gradcam', ${v.page} }`;
-  if (USE_BUNDLED) await p.waitForFunction(() => !(document.querySelector('[data-role=default-model]') as HTMLElement).hidden);
+  const bundled = USE_BUNDLED && !v.nhwc;
+  const request = bundled
+    ? `{ model: 'default', image: 'default/samples/${SAMPLE}', method: 'gradcam', ${v.page} percentiles: [50, 100] }`
+    : `{ model: 'b/${v.nhwc ? 'nhwc' : 'tiny'}.onnx', image: 'b/sample.png', method: 'gradcam', ${v.page} }`;
+  if (bundled) await p.waitForFunction(() => !(document.querySelector('[data-role=default-model]') as HTMLElement).hidden);
   await p.evaluate(`camanim.compute(${request})`);
   expect(await p.evaluate('[camanim.state, camanim.error]')).toEqual(['ready', null]);
   const info = (await p.evaluate('camanim.explanation')) as { source: string; method: string; score: number; target: { class: number; kind: string } };
