@@ -52,6 +52,7 @@ async function nodeAdapter(opts: AcquireOptions): Promise<GPUAdapter> {
     throw new CamanimError('no-gpu', "The 'webgpu' package (Dawn for Node) failed to load", {}, 'Run pnpm install, and check that your platform has a prebuilt Dawn binary', { cause });
   });
   Object.assign(globalThis, webgpu.globals);
+  await quietWayland();
   nodeGpu ??= webgpu.create([]);
   let adapter = await nodeGpu.requestAdapter({ powerPreference: opts.powerPreference });
   if (adapter) return adapter;
@@ -73,6 +74,20 @@ async function nodeAdapter(opts: AcquireOptions): Promise<GPUAdapter> {
   }
   opts.onNotice?.(`No GPU adapter found: running on the CPU through SwiftShader (${icd}); expect it to be 30-100x slower than a GPU.`);
   return adapter;
+}
+
+/**
+ * On a headless Linux machine the Vulkan drivers' window-system code (libwayland) prints
+ * "error: XDG_RUNTIME_DIR is invalid or not set" when it probes for a display, which reads
+ * like a failure. With the variable unset, point it at a private empty folder (mkdtemp, mode
+ * 0700, removed at exit): the probe then fails quietly.
+ */
+async function quietWayland(): Promise<void> {
+  if (process.platform !== 'linux' || process.env.XDG_RUNTIME_DIR) return;
+  const [{ mkdtempSync, rmSync }, { tmpdir }, { join }] = await Promise.all([import('node:fs'), import('node:os'), import('node:path')]);
+  const dir = mkdtempSync(join(tmpdir(), 'camanim-xdg-'));
+  process.env.XDG_RUNTIME_DIR = dir;
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
 }
 
 async function openDevice(adapter: GPUAdapter): Promise<Device> {
