@@ -79,15 +79,21 @@ async function nodeAdapter(opts: AcquireOptions): Promise<GPUAdapter> {
 /**
  * On a headless Linux machine the Vulkan drivers' window-system code (libwayland) prints
  * "error: XDG_RUNTIME_DIR is invalid or not set" when it probes for a display, which reads
- * like a failure. With the variable unset, point it at a private empty folder (mkdtemp, mode
- * 0700, removed at exit): the probe then fails quietly.
+ * like a failure. With the variable unset, point it at an empty folder of our own (created
+ * 0700 once per user and reused; left unset if that path is not ours): the probe then fails
+ * quietly.
  */
 async function quietWayland(): Promise<void> {
-  if (process.platform !== 'linux' || process.env.XDG_RUNTIME_DIR) return;
-  const [{ mkdtempSync, rmSync }, { tmpdir }, { join }] = await Promise.all([import('node:fs'), import('node:os'), import('node:path')]);
-  const dir = mkdtempSync(join(tmpdir(), 'camanim-xdg-'));
-  process.env.XDG_RUNTIME_DIR = dir;
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  if (process.platform !== 'linux' || process.env.XDG_RUNTIME_DIR || !process.getuid) return;
+  const [{ lstatSync, mkdirSync }, { tmpdir }, { join }] = await Promise.all([import('node:fs'), import('node:os'), import('node:path')]);
+  const dir = join(tmpdir(), `camanim-xdg-${process.getuid()}`);
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch {
+    // already there: checked below
+  }
+  const st = lstatSync(dir, { throwIfNoEntry: false });
+  if (st?.isDirectory() && st.uid === process.getuid() && (st.mode & 0o077) === 0) process.env.XDG_RUNTIME_DIR = dir;
 }
 
 async function openDevice(adapter: GPUAdapter): Promise<Device> {
