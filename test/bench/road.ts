@@ -1,6 +1,6 @@
 /**
  * ybROAD: ROAD at 20/40/60/80 % MoRF and LeRF (8 imputations + 8 perturbed forwards a layer)
- * for the layers of a GradCAM stack. camanim: GPU imputation (batched conjugate gradients) and
+ * for the layers of a GradCAM stack. camanim: GPU imputation (batched CG preconditioned by a multigrid V-cycle) and
  * batched forwards; PyTorch (tools/bench_torch.py, CPU): the reference imputation (one SciPy
  * sparse direct solve per perturbation, noise 0) and one forward per perturbation. Both run the
  * same fixed subset of layers; the all-layer time is extrapolated linearly.
@@ -64,7 +64,7 @@ export async function roadSection(ctx: Context, subsetSize?: number): Promise<Ta
       }, { warmup: 0, reps: 1, minReps: 1, label: `camanim ybROAD ${name}` });
       perLayerOurs = timing.median / idx.length;
       t.rows.push([
-        'camanim', 'GPU batched CG (noisy linear, noise 0); forwards in batches of ≤16', `${idx.length} of ${all.length}`, `${fmtMs(timing.median)} (n=${timing.reps})`,
+        'camanim', 'GPU batched multigrid-preconditioned CG (noisy linear, noise 0); forwards in batches of ≤16', `${idx.length} of ${all.length}`, `${fmtMs(timing.median)} (n=${timing.reps})`,
         fmtMs(perLayerOurs), fmtMs(perLayerOurs * all.length), '1×', `Dawn ${ctx.adapter}`,
       ]);
     } finally {

@@ -23,7 +23,7 @@ const NEIGHBOURS: readonly [number, number, number][] = [
 ];
 
 /** WGSL that visits each in-image neighbour (ny, nx, q = its pixel index, wt = its weight). */
-function eachNeighbour(d: ImputeDims, body: string): string {
+export function eachNeighbour(d: ImputeDims, body: string): string {
   return NEIGHBOURS.map(([dy, dx, wt]) => `  {
     let ny = i32(py) + ${dy};
     let nx = i32(px) + ${dx};
@@ -35,7 +35,8 @@ ${body}
   }`).join('\n');
 }
 
-function pixelPrelude(d: ImputeDims): string {
+/** WGSL locals of element i: s (system), pix, img, py, px, mbase (mask offset), vbase. */
+export function pixelPrelude(d: ImputeDims): string {
   const p = d.h * d.w;
   return `  let s = i / ${p}u;
   let pix = i % ${p}u;
@@ -48,7 +49,8 @@ function pixelPrelude(d: ImputeDims): string {
 
 /**
  * Right-hand side and initial residual: b_i = Σ_{kept nb} w·img_n on removed pixels; x0 = 0,
- * so r = p = b. Bindings: image [S·P], mask [B·P], then r, p, x.
+ * so r = b; p = 0, so the first CG direction p = z + β·p is the preconditioned residual z.
+ * Bindings: image [S·P], mask [B·P], then r, p, x.
  */
 export function imputeInitKernel(d: ImputeDims): KernelSpec {
   return elementKernel({
@@ -62,7 +64,7 @@ export function imputeInitKernel(d: ImputeDims): KernelSpec {
 ${eachNeighbour(d, '      if (mask[mbase + q] <= 0.5) { acc += wt * image[vbase + q]; }')}
   }
   r[i] = acc;
-  p[i] = acc;
+  p[i] = 0.0;
   x[i] = 0.0;`,
   });
 }

@@ -9,6 +9,7 @@ export * from './pool.ts';
 export * from './norm.ts';
 export * from './cam.ts';
 export * from './imputation.ts';
+export * from './multigrid.ts';
 export * from './colormap.ts';
 export * from './matmul.ts';
 export * from './conv.ts';
