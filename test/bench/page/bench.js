@@ -2,19 +2,7 @@
 // Plain JavaScript on purpose: page.evaluate gets a call expression, no transpiled code.
 // Every function resolves with JSON: timings in ms (warm-up, then repetitions) and checks.
 
-/** Same generator as test/bench/lib/measure.ts randomInput (mulberry32, values in [-1, 1)). */
-function randomInput(n, seed = 1) {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
-  }
-  return out;
-}
+import { randomInput } from './random-input.js';
 
 async function timed(fn, { warmup = 1, reps = 5, minReps = 3, budgetMs }) {
   const warm = [];
