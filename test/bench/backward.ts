@@ -6,7 +6,7 @@
  */
 import { selectLayers } from '@camanim/cam-methods';
 import { argmax, benchInput, type Context } from './lib/context.ts';
-import { fmtMs, fmtRatio, measure, progress, summarize, type Timing } from './lib/measure.ts';
+import { firstLine, fmtMs, fmtRatio, measure, progress, summarize, type Timing } from './lib/measure.ts';
 import { table, type Table } from './lib/table.ts';
 
 export async function backwardSection(ctx: Context): Promise<Table[]> {
@@ -56,7 +56,7 @@ export async function backwardSection(ctx: Context): Promise<Table[]> {
       ]);
       t.notes.push(`${name}: the backward kept ${kept} gradients (every tensor between the input and the logits, the input included).`);
     } catch (e) {
-      t.notes.push(`${name}: camanim failed: ${(e as Error).message.split('\n')[0]}`);
+      t.notes.push(`${name}: camanim failed: ${firstLine(e)}`);
     }
   }
   t.notes.push(
@@ -98,7 +98,7 @@ async function tfjsRow(ctx: Context, r18?: Timing): Promise<Table> {
       'camanim column: the ResNet-18 forward+backward of table 2a (Dawn in Node, a different process from Chromium; both on SwiftShader).',
     );
   } catch (e) {
-    t.notes.push(`TensorFlow.js not measured: ${(e as Error).message.split('\n')[0]}`);
+    t.notes.push(`TensorFlow.js not measured: ${firstLine(e)}`);
   }
   return t;
 }

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { computeCams, selectLayers } from '@camanim/cam-methods';
 import { argmax, benchInput, type Context } from './lib/context.ts';
-import { benchTorch, pythonProblem, TORCH_DEVICE } from './lib/env.ts';
-import { fmtMs, fmtRatio, measure, median, progress } from './lib/measure.ts';
+import { benchTorch, withoutPyTorch, TORCH_DEVICE } from './lib/env.ts';
+import { firstLine, fmtMs, fmtRatio, measure, median, progress } from './lib/measure.ts';
 import { table, type Table } from './lib/table.ts';
 
 interface TorchCam {
@@ -64,13 +64,9 @@ export async function camSection(ctx: Context): Promise<Table> {
     ours = timing.median;
     t.rows.push(['camanim', '1 fwd + 1 bwd + all CAMs on the GPU, maps read back', String(layers), `${fmtMs(timing.median)} (n=${timing.reps})`, fmtMs(timing.median / layers), '1×', `Dawn ${ctx.adapter}`]);
   } catch (e) {
-    t.notes.push(`camanim failed: ${(e as Error).message.split('\n')[0]}`);
+    t.notes.push(`camanim failed: ${firstLine(e)}`);
   }
-  const problem = pythonProblem();
-  if (problem) {
-    t.notes.push(`PyTorch not measured: ${problem}`);
-    return t;
-  }
+  if (withoutPyTorch(t)) return t;
   const input = inputFile();
   // lib (the pytorch-grad-cam way) over every layer; lean over an evenly spread subset, extrapolated
   const runs = [{ mode: 'lib', subset: undefined }, { mode: 'lean', subset: ctx.opts.quick ? undefined : 24 }] as const;
@@ -94,7 +90,7 @@ export async function camSection(ctx: Context): Promise<Table> {
       if (mode === 'lib') t.notes.push(`PyTorch one plain forward+backward: ${fmtMs(r.fwd_bwd_ms)} (median of 3).`);
       if (r.layers !== r.points) t.notes.push(`PyTorch (${mode}) measured ${r.layers} layers spread evenly over the ${r.points}.`);
     } catch (e) {
-      t.notes.push(`PyTorch (${mode}) failed: ${(e as Error).message.split('\n')[0]}`);
+      t.notes.push(`PyTorch (${mode}) failed: ${firstLine(e)}`);
     }
   }
   t.notes.push(

@@ -4,7 +4,7 @@
  */
 import { basename } from 'node:path';
 import { benchInput, scaledError, type Context } from './lib/context.ts';
-import { fmtMs, fmtRatio, measure, progress, summarize, type Timing } from './lib/measure.ts';
+import { firstLine, fmtMs, fmtRatio, measure, progress, summarize, type Timing } from './lib/measure.ts';
 import { table, type Table } from './lib/table.ts';
 
 interface Row {
@@ -58,7 +58,7 @@ export async function forwardSection(ctx: Context): Promise<Table> {
             }, { reps, budgetMs: budget, label: `camanim ${name} b${batch}` });
             ctx.results.set(`camanim-forward:${name}:${batch}`, row.camanim);
           } catch (e) {
-            row.skipped.push(`camanim: ${(e as Error).message.split('\n')[0]}`);
+            row.skipped.push(`camanim: ${firstLine(e)}`);
           }
         }
         let ref: Float32Array | undefined;
@@ -90,7 +90,7 @@ export async function forwardSection(ctx: Context): Promise<Table> {
             if (ref) row.checks.push(`ort-web ${scaledError(web.logits, ref.subarray(0, ref.length / batch)).toExponential(1)}`);
             progress(`  ort-web ${name} b${batch}: ${web.samples.map(fmtMs).join(', ')} (warm-up ${web.warmup.map(fmtMs).join(', ')})`);
           } catch (e) {
-            row.skipped.push(`ort-web: ${(e as Error).message.split('\n')[0]}`);
+            row.skipped.push(`ort-web: ${firstLine(e)}`);
           }
         }
         addRow(t, row, ctx);

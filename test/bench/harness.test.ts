@@ -49,13 +49,15 @@ describe('bench harness', () => {
     expect(fmtRatio(5.432)).toBe('5.43×');
   });
 
-  it('the page generates the same input as Node (page/bench.js randomInput)', () => {
-    const src = readFileSync(join(BENCH_DIR, 'page', 'bench.js'), 'utf8');
-    const fn = src.slice(src.indexOf('function randomInput'), src.indexOf('async function timed'));
-    const pageRandom = new Function(`${fn}; return randomInput;`)() as (n: number, seed?: number) => Float32Array;
+  it('the page and Node share one input generator (page/random-input.js), deterministic in [-1, 1)', () => {
+    const page = readFileSync(join(BENCH_DIR, 'page', 'bench.js'), 'utf8');
+    expect(page).toContain("import { randomInput } from './random-input.js';");
+    expect(page).not.toMatch(/function randomInput/);
     const a = randomInput(1000);
-    expect(Array.from(pageRandom(1000))).toEqual(Array.from(a));
+    expect(Array.from(randomInput(1000))).toEqual(Array.from(a));
+    expect(Array.from(randomInput(1000, 2))).not.toEqual(Array.from(a));
     expect(Math.min(...a)).toBeGreaterThanOrEqual(-1);
     expect(Math.max(...a)).toBeLessThan(1);
+    expect(Math.abs(a.reduce((x, y) => x + y, 0) / a.length)).toBeLessThan(0.1);
   });
 });

@@ -8,8 +8,8 @@
 import { computeCams, selectLayers, ybroad } from '@camanim/cam-methods';
 import { inputFile } from './cam.ts';
 import { argmax, benchInput, type Context } from './lib/context.ts';
-import { benchTorch, pythonProblem } from './lib/env.ts';
-import { fmtMs, fmtRatio, measure, median, progress } from './lib/measure.ts';
+import { benchTorch, withoutPyTorch } from './lib/env.ts';
+import { firstLine, fmtMs, fmtRatio, measure, median, progress } from './lib/measure.ts';
 import { table, type Table } from './lib/table.ts';
 
 interface TorchRoad {
@@ -71,13 +71,9 @@ export async function roadSection(ctx: Context, subsetSize?: number): Promise<Ta
       run.dispose();
     }
   } catch (e) {
-    t.notes.push(`camanim failed: ${(e as Error).message.split('\n')[0]}`);
+    t.notes.push(`camanim failed: ${firstLine(e)}`);
   }
-  const problem = pythonProblem();
-  if (problem) {
-    t.notes.push(`PyTorch not measured: ${problem}`);
-    return t;
-  }
+  if (withoutPyTorch(t)) return t;
   progress(`road ${name}: PyTorch CPU + SciPy spsolve over the same ${idx.length} layers`);
   try {
     const r = await benchTorch<TorchRoad>(['road', '--model', name, '--input', inputFile(), '--class', String(cls), '--subset', idx.join(',')]);
@@ -96,7 +92,7 @@ export async function roadSection(ctx: Context, subsetSize?: number): Promise<Ta
       t.notes.push(`Check: per-layer ROAD, camanim vs PyTorch (same weights, input, class, masks rule): max |Δ| ${Math.max(...diffs).toExponential(2)} over ${diffs.length} layers (values ${oursSeries.map((v) => v.toFixed(3)).join(', ')}).`);
     }
   } catch (e) {
-    t.notes.push(`PyTorch failed: ${(e as Error).message.split('\n')[0]}`);
+    t.notes.push(`PyTorch failed: ${firstLine(e)}`);
   }
   t.notes.push(
     `Measured on a fixed subset of ${idx.length} layers spread evenly over the ${all.length} (indices ${idx.join(', ')}) for both engines; "all layers" = per-layer time × ${all.length} (linear extrapolation).`,

@@ -9,7 +9,7 @@ import { computeCams } from '@camanim/cam-methods';
 import { loadModel, type Model } from '@camanim/core';
 import { argmax, type Context } from './lib/context.ts';
 import { benchModel } from './lib/env.ts';
-import { fmtMs, fmtRatio, measure, measureReported, progress, randomInput, type Timing } from './lib/measure.ts';
+import { firstLine, fmtMs, fmtRatio, measure, measureReported, progress, randomInput, type Timing } from './lib/measure.ts';
 import { table, type Table } from './lib/table.ts';
 import { ASSETS, type ViewerSession } from './lib/viewer.ts';
 
@@ -50,7 +50,7 @@ export async function viewerComputeSection(ctx: Context): Promise<Table> {
     try {
       t.rows.push(await compare(ctx, viewer, s));
     } catch (e) {
-      t.notes.push(`${s.name}: failed: ${(e as Error).message.split('\n')[0]}`);
+      t.notes.push(`${s.name}: failed: ${firstLine(e)}`);
     }
   }
   t.notes.push(

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize, sep } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { BENCH_DIR, MODELS_DIR, TEST_DIR } from './env.ts';
-import { progress } from './measure.ts';
+import { firstLine, progress } from './measure.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -94,7 +94,7 @@ export async function openBrowser(): Promise<BrowserSession | { skip: string }> 
     return { page, adapter: info.adapter!, chromium: String(version), call, close: cleanup };
   } catch (e) {
     await cleanup();
-    return { skip: `headless Chromium failed: ${(e as Error).message.split('\n')[0]}` };
+    return { skip: `headless Chromium failed: ${firstLine(e)}` };
   }
 }
 

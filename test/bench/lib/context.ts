@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { loadModel, type Model, type Runtime } from '@camanim/core';
 import { openBrowser, type BrowserSession } from './browser.ts';
 import { benchModel } from './env.ts';
-import { progress, randomInput, type Timing } from './measure.ts';
+import { firstLine, progress, randomInput, type Timing } from './measure.ts';
 import { openViewer, type ViewerSession } from './viewer.ts';
 
 export interface Options {
@@ -58,7 +58,7 @@ export class Context {
         try {
           return { model: await loadModel(found.file, { runtime: this.runtime }), file: found.file };
         } catch (e) {
-          return { skip: `camanim cannot load ${name}: ${(e as Error).message.split('\n')[0]}`, file: found.file };
+          return { skip: `camanim cannot load ${name}: ${firstLine(e)}`, file: found.file };
         }
       })();
       this.models.set(name, m);

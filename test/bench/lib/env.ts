@@ -10,6 +10,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { progress } from './measure.ts';
+import type { Table } from './table.ts';
 
 export const BENCH_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const TEST_DIR = join(BENCH_DIR, '..');
@@ -27,6 +28,13 @@ export function pythonProblem(): string | undefined {
   const r = spawnSync(PYTHON, ['-c', 'import torch, torchvision, scipy, onnx; print(torch.__version__)'], { encoding: 'utf8' });
   pythonCheck = r.status === 0 ? undefined : `${PYTHON} lacks torch/torchvision/scipy/onnx (${(r.stderr || '').trim().split('\n').pop()})`;
   return pythonCheck;
+}
+
+/** True (with a note on `t` saying why) when the PyTorch rows cannot be measured. */
+export function withoutPyTorch(t: Table): boolean {
+  const problem = pythonProblem();
+  if (problem) t.notes.push(`PyTorch not measured: ${problem}`);
+  return problem !== undefined;
 }
 
 /** Path of bench-models/<name>.onnx, exporting the missing ones first; or why it can't. */

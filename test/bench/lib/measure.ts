@@ -92,3 +92,8 @@ function clock(): string {
 }
 
 export { randomInput } from '../page/random-input.js';
+
+/** An error's first line, for a table note. */
+export function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0];
+}

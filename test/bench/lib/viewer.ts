@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
 import { buildViewer, launch, open, settled, serve, type OpenedPage } from '../../../packages/viewer/test/helpers/harness.ts';
 import { MODELS_DIR, REPO } from './env.ts';
-import { progress } from './measure.ts';
+import { firstLine, progress } from './measure.ts';
 
 export const ASSETS = join(REPO, 'packages/cli/assets');
 
@@ -52,6 +52,6 @@ export async function openViewer(): Promise<ViewerSession | { skip: string }> {
     return { root, chromium: version, page, close };
   } catch (e) {
     await close();
-    return { skip: `the viewer in headless Chromium failed: ${(e as Error).message.split('\n')[0]}` };
+    return { skip: `the viewer in headless Chromium failed: ${firstLine(e)}` };
   }
 }
