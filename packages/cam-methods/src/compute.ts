@@ -198,7 +198,7 @@ function contextFor(run: Run, layer: LayerInfo, layers: readonly LayerInfo[], ac
     scoreInputs: async (inputs, count, item) => scoreOf(await model.run({ data: inputs, shape: [count, ...run.shape(inputName).slice(1)] }, { retain: 'outputs' }), count, item),
     readActivation: async () => (await model.runtime.read(activation, layer.name)).data,
     readGradient: async () => {
-      if (!gradient) throw new CamanimError('bad-input', 'This CAM method did not declare needs.gradients', { layer: layer.name });
+      if (!gradient) throw new CamanimError('bad-input', 'This CAM method did not declare needs.gradients', { layer: layer.name }, 'Add needs: { gradients: true } to the plugin');
       return (await model.runtime.read(gradient, layer.name)).data;
     },
   };

@@ -54,7 +54,7 @@ export async function readImage(file: string, opts: ReadImageOptions = {}): Prom
       .raw()
       .toBuffer({ resolveWithObject: true });
     if (out.channels !== 3 || data.length !== out.width * out.height * 3) {
-      throw cliError(`Decoded the image to ${out.channels} channels (${data.length} bytes), expected 8-bit RGB`, { file });
+      throw cliError(`Decoded the image to ${out.channels} channels (${data.length} bytes), expected 8-bit RGB`, { file }, FORMAT_HINT);
     }
     const frames = meta.pages ?? 1;
     if (frames > 1) opts.onNotice?.(`${file}: an animation of ${frames} frames; explaining its first frame`);

@@ -108,7 +108,7 @@ function parseManifest(bytes: Uint8Array, where: string): Json {
   } catch (cause) {
     throw new ViewerError('bad-bundle', `manifest.json is not valid JSON: ${(cause as Error).message}`, where, 'The bundle is damaged; write it again with camanim explain --format bundle', { cause });
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ViewerError('bad-bundle', 'manifest.json is not a JSON object', where);
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new ViewerError('bad-bundle', 'manifest.json is not a JSON object', where, 'The bundle is damaged; write it again with camanim explain --format bundle');
   const m = json as Json;
   if (m.version !== BUNDLE_VERSION) {
     throw new ViewerError('bad-version', `Unknown bundle manifest version ${JSON.stringify(m.version ?? null)}: this viewer reads version ${BUNDLE_VERSION}`, where, 'Open it with a viewer from the same camanim release that wrote it, or write the bundle again');
@@ -124,7 +124,7 @@ function manifestCams(m: Json, where: string): ManifestCam[] {
 }
 
 function parseCam(value: unknown, where: string): ManifestCam {
-  if (typeof value !== 'object' || value === null) throw new ViewerError('bad-bundle', 'An explanation entry is not an object', where);
+  if (typeof value !== 'object' || value === null) throw new ViewerError('bad-bundle', 'An explanation entry is not an object', where, 'The manifest is damaged; write the bundle again');
   const c = value as Json;
   const files = objectAt(c, 'files', where);
   const target = typeof c.target === 'object' && c.target ? (c.target as Json) : {};
@@ -147,7 +147,7 @@ function parseCam(value: unknown, where: string): ManifestCam {
 
 function parseLayer(value: unknown, k: number, where: string): ManifestLayer {
   const at = `${where}, layers[${k}]`;
-  if (typeof value !== 'object' || value === null) throw new ViewerError('bad-bundle', 'A layer entry is not an object', at);
+  if (typeof value !== 'object' || value === null) throw new ViewerError('bad-bundle', 'A layer entry is not an object', at, 'The manifest is damaged; write the bundle again');
   const l = value as Json;
   const name = typeof l.name === 'string' ? l.name : `layer ${k}`;
   const shape = Array.isArray(l.shape) && l.shape.every((d) => Number.isInteger(d)) ? (l.shape as number[]) : [];
@@ -251,6 +251,6 @@ function stringAt(o: Json, key: string, what: string, where: string): string {
 }
 
 function positiveInt(v: unknown, what: string, where: string): number {
-  if (!Number.isInteger(v) || (v as number) <= 0) throw new ViewerError('bad-bundle', `The manifest's ${what} must be a positive integer, got ${JSON.stringify(v ?? null)}`, where);
+  if (!Number.isInteger(v) || (v as number) <= 0) throw new ViewerError('bad-bundle', `The manifest's ${what} must be a positive integer, got ${JSON.stringify(v ?? null)}`, where, 'The manifest is damaged; write the bundle again');
   return v as number;
 }
