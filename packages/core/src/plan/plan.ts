@@ -65,8 +65,8 @@ export function buildPlan(inferred: Inferred, nodes: readonly InferredNode[], op
     const io = kernelIO(inferred, n, opset);
     const where = { file: source, node: n.node.name, op: n.node.opType };
     io.outputs.forEach((o, k) => {
-      // Optional outputs may be omitted with an empty name.
-      if (n.node.outputs[k] && !isFloat(o.dtype)) {
+      // Optional outputs may be omitted with an empty name. Bools are 0/1 in float32 (compare.ts).
+      if (n.node.outputs[k] && !isFloat(o.dtype) && o.dtype !== 'bool') {
         throw new CamanimError('bad-model', `Output '${n.node.outputs[k]}' is ${o.dtype} and not known before the run; camanim computes float32 tensors on the GPU only`, where, 'Integer tensors must come from shapes or constants');
       }
     });
