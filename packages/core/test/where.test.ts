@@ -44,7 +44,8 @@ describe('Where broadcasts condition [2,3], X [4,1,2,3], Y [3]', () => {
   });
   it('VJP against finite differences', async () => {
     const worst = await gradCheck('Where', [{ shape: [2, 3], data: cond, constant: true, dtype: 'bool' }, { shape: [4, 1, 2, 3], data: x }, { shape: [3], data: y }], {}, { eps: 1e-2, samples: 24 });
-    expect(worst).toBeLessThan(1e-3);
+    // Float32 forwards with eps 1e-2: measured worst 2.0e-6.
+    expect(worst).toBeLessThan(1e-5);
   });
 });
 

@@ -30,6 +30,11 @@ import { layerNormalization } from './layer-norm.ts';
 import { matmul } from './matmul.ts';
 import { gemm } from './gemm.ts';
 import { conv } from './conv.ts';
+import { compareOps } from './compare.ts';
+import { logicOps } from './logic.ts';
+import { where } from './where.ts';
+import { roundingOps } from './rounding.ts';
+import { variadicOps } from './variadic.ts';
 
 export const ops: readonly OpDef<any>[] = [
   ...unaryOps,
@@ -67,6 +72,11 @@ export const ops: readonly OpDef<any>[] = [
   matmul,
   gemm,
   conv,
+  ...compareOps,
+  ...logicOps,
+  where,
+  ...roundingOps,
+  ...variadicOps,
 ];
 
 export const defaultRegistry = createOpRegistry(ops);
