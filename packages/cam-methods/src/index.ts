@@ -48,5 +48,10 @@ export { TARGET_KINDS, targetKindName, targetKindSuffix, smoothingSuffix, type T
 export { firstComponentProjection } from './linalg.ts';
 export { fullGradSaliency } from './methods/fullgrad.ts';
 export { imputeBatch, type ImputeOptions, type ImputeResult } from './metrics/imputation.ts';
-export { road, ybroad, DEFAULT_PERCENTILES, type RoadOptions, type RoadScore, type YbRoad } from './metrics/road.ts';
-export { rankPixels, removalMask } from './metrics/masks.ts';
+export {
+  road, ybroad, DEFAULT_PERCENTILES, DEFAULT_ROAD_CONVENTIONS, ROAD_PRESETS,
+  type PercentReading, type RoadCombine, type RoadConventions, type RoadMap, type RoadOptions, type RoadPreset,
+  type RoadResult, type RoadScore, type RoadSettings, type TieRule, type YbRoad, type YbRoadOptions,
+} from './metrics/road.ts';
+export { pytorchGradCamMap, scaleCamImage } from './metrics/road-map.ts';
+export { percentileLinear, prepareCam, rankPixels, removalMask, type PreparedCam } from './metrics/masks.ts';

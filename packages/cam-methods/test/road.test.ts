@@ -47,15 +47,30 @@ async function setup(): Promise<Run> {
 }
 
 describe('ROAD', () => {
-  it('MoRF and LeRF match an exact host pipeline (noise 0)', async () => {
+  it('rank ties, p removed, sum (camanim before the conventions): MoRF and LeRF match an exact host pipeline (noise 0)', async () => {
     const run = await setup();
     const cam = Array.from(seeded(25, 17, 0, 1));
-    const r = await road(run, cam, { target: { class: 0, kind: 'softmax' }, noise: 0, percentiles: [20, 40, 60, 80], tolerance: 1e-6 });
+    const r = await road(run, cam, { target: { class: 0, kind: 'softmax' }, noise: 0, percentiles: [20, 40, 60, 80], tolerance: 1e-6, ties: 'rank', percent: 'removed', combine: 'sum' });
     const want = hostRoad(cam, [20, 40, 60, 80]);
     r.morf.forEach((v, k) => expect(v).toBeCloseTo(want.morf[k], 4));
     r.lerf.forEach((v, k) => expect(v).toBeCloseTo(want.lerf[k], 4));
     r.combined.forEach((v, k) => expect(v).toBeCloseTo((want.lerf[k] - want.morf[k]) / 2, 4));
     expect(r.road).toBeCloseTo(r.combined.reduce((a, b) => a + b, 0), 6);
+    expect(r.settings).toEqual({ ties: 'rank', percent: 'removed', combine: 'sum', percentiles: [20, 40, 60, 80], noise: 0, seed: 0, target: { class: 0, kind: 'softmax' } });
+    expect(r.removed.morf).toEqual([5, 10, 15, 20].map((k) => k / 25));
+  });
+
+  it('defaults: threshold ties, p kept, sum over p, recorded in settings', async () => {
+    const run = await setup();
+    const cam = Array.from(seeded(25, 17, 0, 1));
+    const t = { target: { class: 0, kind: 'softmax' as const }, noise: 0, tolerance: 1e-6 };
+    const r = await road(run, cam, t);
+    expect(r.settings).toMatchObject({ ties: 'threshold', percent: 'kept', combine: 'sum', percentiles: [20, 40, 60, 80] });
+    // No ties: the threshold at virtual index 24·p/100 removes the pixels above it, 100 − p percent.
+    expect(r.removed.morf).toEqual([20, 15, 10, 5].map((k) => k / 25));
+    const mean = await road(run, cam, { ...t, combine: 'mean' });
+    expect(mean.road).toBeCloseTo(r.road / 4, 6);
+    await expect(road(run, cam, { ...t, ties: 'exact' as never })).rejects.toThrow(/ROAD ties 'exact' is not one of threshold, rank/);
   });
 
   it('with noise, the same seed gives the same numbers', async () => {

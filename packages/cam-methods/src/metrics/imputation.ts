@@ -2,17 +2,17 @@
  * GPU driver of noisy linear imputation: batched conjugate gradients over every (image,
  * channel) system at once, preconditioned by a multigrid V-cycle (multigrid.ts), checking
  * convergence every few iterations with one small readback of ‖r‖². Removed pixels form an SPD
- * system as long as each image keeps at least one pixel.
+ * system as long as each image keeps at least one pixel; with none kept, b = 0 and x = 0.
  */
 import {
   chunkDotKernel, cgDirectionKernel, cgStepKernel, DOT_CHUNK, imputeComposeKernel, imputeInitKernel,
   imputeMatvecKernel, sumChunksKernel, type ImputeDims,
 } from '@camanim/shaders';
-import { CamanimError, type Dispatch, type GpuTensor, type Runtime } from '@camanim/core';
+import type { Dispatch, GpuTensor, Runtime } from '@camanim/core';
 import { vcycle } from './multigrid.ts';
 
 export interface ImputeOptions {
-  /** Standard deviation of the Gaussian noise added to imputed pixels (ROAD uses 0.01... see road.ts). */
+  /** Standard deviation of the Gaussian noise added to imputed pixels (default 0; pytorch-grad-cam's NoisyLinearImputer uses 0.01). */
   readonly noise?: number;
   readonly seed?: number;
   /** Relative residual ‖r‖/‖b‖ every system must reach. */
@@ -37,10 +37,9 @@ export async function imputeBatch(rt: Runtime, images: GpuTensor, masks: Float32
   const d: ImputeDims = { b, c, h, w };
   const tol = opts.tolerance ?? 1e-5;
   const maxIterations = opts.maxIterations ?? 4000;
-  for (let k = 0; k < b; k++) {
-    const m = masks.subarray(k * h * w, (k + 1) * h * w);
-    if (m.every((v) => v > 0.5)) throw new CamanimError('bad-input', 'An imputation mask removes every pixel, so there is nothing to interpolate from', {}, 'Use a percentile below 100');
-  }
+  // A mask that removes every pixel (pytorch-grad-cam's threshold rule does, on a ReLU'd map with
+  // many zeros) leaves b = 0: CG stays at x = 0, the zero image, which is also what the library's
+  // spsolve returns for that system (measured, tools/road_pgc_reference.py).
   const systems = b * c;
   const size = [systems * h * w];
   const mask = rt.upload(masks, [b, h * w], 'impute:mask');

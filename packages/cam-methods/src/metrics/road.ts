@@ -1,19 +1,36 @@
 /**
- * ROAD (Rong et al., 2022) and the CAManim paper's ybROAD (Kaczmarek et al.): remove the p%
- * most (MoRF) or least (LeRF) relevant pixels by noisy linear imputation and measure the change
- * of the target's confidence, C(p) = score(perturbed) − score(original). Per percentile the
- * combined score is (C_LeRF(p) − C_MoRF(p))/2; a layer's ROAD is their sum over p (DESIGN.md),
- * and ybROAD is that series over layers with its max (best layer) and mean.
- * Perturbed images of all layers are imputed and scored in batches on the GPU.
+ * ROAD (Rong et al., 2022) and the CAManim paper's ybROAD (Kaczmarek et al.): remove the most
+ * (MoRF) or least (LeRF) relevant pixels by noisy linear imputation and measure the change of the
+ * target's confidence, C(p) = score(perturbed) − score(original). Per percentile the combined
+ * score is (C_LeRF(p) − C_MoRF(p))/2; a layer's ROAD is their sum (the CAManim paper, DESIGN.md)
+ * or mean (pytorch-grad-cam's ROADCombined) over p, and ybROAD is that series over layers with its
+ * max (best layer) and mean. Perturbed images of all layers are imputed and scored in batches on
+ * the GPU. The conventions (tie rule, percentile reading, combination, map) are options, and every
+ * result records the ones it used in `settings`; docs/cam-conventions.md explains each.
  */
 import { broadcastToKernel } from '@camanim/shaders';
 import { CamanimError, seedGradient, type Run, type Target } from '@camanim/core';
 import type { CamStack } from '../compute.ts';
 import { imputeBatch, type ImputeOptions } from './imputation.ts';
-import { checkPercentiles, rankPixels, removalMask, type Order } from './masks.ts';
+import { checkPercentiles, prepareCam, removalMask, removedShare, type Order, type PercentReading, type TieRule } from './masks.ts';
+import { pytorchGradCamMap } from './road-map.ts';
 
-export interface RoadOptions extends ImputeOptions {
-  /** Percent of pixels removed (default 20, 40, 60, 80). */
+export type { PercentReading, TieRule } from './masks.ts';
+export type RoadCombine = 'sum' | 'mean';
+/** The map ybroad scores per layer: pytorch-grad-cam's (road-map.ts) or camanim's `upsampled` as is. */
+export type RoadMap = 'pytorch-grad-cam' | 'upsampled';
+
+export interface RoadConventions {
+  /** `threshold`: every pixel at/above the np.percentile threshold goes together; `rank`: an exact count. */
+  readonly ties: TieRule;
+  /** Whether p is the share of pixels `removed` or `kept`. */
+  readonly percent: PercentReading;
+  /** ROAD = Σ_p or mean_p of combined(p). */
+  readonly combine: RoadCombine;
+}
+
+export interface RoadOptions extends ImputeOptions, Partial<RoadConventions> {
+  /** Percentiles p (default 20, 40, 60, 80, the CAManim paper's); read as `percent` says. */
   readonly percentiles?: readonly number[];
   /** Confidence target; default: the softmax probability of the explained class. */
   readonly target?: Target;
@@ -24,42 +41,96 @@ export interface RoadOptions extends ImputeOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
+export interface YbRoadOptions extends Omit<RoadOptions, 'target'> {
+  readonly target?: Target;
+  /** Default `pytorch-grad-cam`. */
+  readonly map?: RoadMap;
+}
+
+/** What a result was computed with (serialised into ybroad.json and the bundle). */
+export interface RoadSettings extends RoadConventions {
+  readonly percentiles: readonly number[];
+  readonly noise: number;
+  readonly seed: number;
+  readonly target: Target;
+  /** ybroad only. */
+  readonly map?: RoadMap;
+}
+
 export interface RoadScore {
   readonly percentiles: readonly number[];
   readonly morf: readonly number[];
   readonly lerf: readonly number[];
   /** (LeRF − MoRF)/2 per percentile. */
   readonly combined: readonly number[];
-  /** Σ_p combined(p). */
+  /** Σ_p or mean_p combined(p), as settings.combine says. */
   readonly road: number;
+  /** Share of the pixels each mask removed (under `threshold` ties, not exactly the nominal share). */
+  readonly removed: { readonly morf: readonly number[]; readonly lerf: readonly number[] };
+}
+
+export interface RoadResult extends RoadScore {
+  readonly settings: RoadSettings;
 }
 
 export interface YbRoad {
   readonly series: readonly RoadScore[];
   readonly max: { readonly layer: number; readonly name: string; readonly value: number };
   readonly mean: number;
+  readonly settings: RoadSettings;
 }
 
 export const DEFAULT_PERCENTILES = [20, 40, 60, 80] as const;
 
+/**
+ * Defaults: the tie rule and the percentile reading are pytorch-grad-cam's (metrics/
+ * perturbation_confidence.py RemoveMostRelevantFirst.__call__: `threshold = np.percentile(mask,
+ * self.percentile)`, `binary_mask = mask < threshold` kept; RemoveLeastRelevantFirst the same on
+ * 1 − mask), the library CAManim's authors used; the sum over p is the CAManim paper's ROAD(L).
+ */
+export const DEFAULT_ROAD_CONVENTIONS: RoadConventions = { ties: 'threshold', percent: 'kept', combine: 'sum' };
+
+/**
+ * Presets. `pytorch-grad-cam`: ROADMostRelevantFirstAverage / ROADLeastRelevantFirstAverage /
+ * ROADCombined (metrics/road.py) with their default percentiles 10..90, AveragerAcrossThresholds'
+ * np.mean over p, and NoisyLinearImputer's noise 0.01 (the library draws it with torch.randn, so
+ * only noise 0 repeats its numbers exactly). `camanim-rank`: camanim before these options.
+ */
+export const ROAD_PRESETS = {
+  'pytorch-grad-cam': { ties: 'threshold', percent: 'kept', combine: 'mean', percentiles: [10, 20, 30, 40, 50, 60, 70, 80, 90], noise: 0.01, map: 'pytorch-grad-cam' },
+  'camanim-rank': { ties: 'rank', percent: 'removed', combine: 'sum', percentiles: [20, 40, 60, 80], noise: 0, map: 'upsampled' },
+} as const satisfies Record<string, RoadConventions & { percentiles: readonly number[]; noise: number; map: RoadMap }>;
+export type RoadPreset = keyof typeof ROAD_PRESETS;
+
 /** ROAD of one CAM given at input resolution [H·W]. */
-export async function road(run: Run, cam: ArrayLike<number>, opts: RoadOptions): Promise<RoadScore> {
-  return (await roadMany(run, [{ cam, name: '' }], opts))[0];
+export async function road(run: Run, cam: ArrayLike<number>, opts: RoadOptions): Promise<RoadResult> {
+  const { scores, settings } = await roadMany(run, [{ cam, name: '' }], opts);
+  return { ...scores[0], settings };
 }
 
-/** ybROAD over every layer of a CAM stack (its upsampled maps). */
-export async function ybroad(run: Run, stack: CamStack, opts: Omit<RoadOptions, 'target'> & { target?: Target } = {}): Promise<YbRoad> {
+/**
+ * ybROAD over every layer of a CAM stack: each layer's map is pytorch-grad-cam's (from `raw`,
+ * road-map.ts) unless `map: 'upsampled'` (camanim's upsampled CAM, before ReLU). With augSmooth the
+ * stack's raw is already ReLU'd and scaled per variant; the map is then built from that mean.
+ */
+export async function ybroad(run: Run, stack: CamStack, opts: YbRoadOptions = {}): Promise<YbRoad> {
   const item = opts.item ?? 0;
   const [, , H, W] = stack.inputShape;
+  const map = opts.map ?? 'pytorch-grad-cam';
   const target = opts.target ?? softmaxOf(stack.target, item);
-  const maps = stack.layers.map((l) => ({ cam: l.upsampled.subarray(item * H * W, (item + 1) * H * W), name: l.name }));
-  const series = await roadMany(run, maps, { ...opts, target });
+  const maps = stack.layers.map((l) => {
+    const [, , h, w] = l.shape;
+    const cam = map === 'upsampled' ? l.upsampled.subarray(item * H * W, (item + 1) * H * W) : pytorchGradCamMap(l.raw.subarray(item * h * w, (item + 1) * h * w), h, w, H, W);
+    return { cam, name: l.name };
+  });
+  const { scores: series, settings } = await roadMany(run, maps, { ...opts, target });
   let best = 0;
   series.forEach((s, k) => s.road > series[best].road && (best = k));
   return {
     series,
     max: { layer: best, name: stack.layers[best]?.name ?? '', value: series[best]?.road ?? NaN },
     mean: series.reduce((a, s) => a + s.road, 0) / Math.max(1, series.length),
+    settings: { ...settings, map },
   };
 }
 
@@ -69,8 +140,10 @@ function softmaxOf(target: CamStack['target'], item: number): Target {
   throw new CamanimError('bad-target', 'ROAD needs a class target (or an explicit confidence target)', {}, 'Pass { target: { class, kind } } to ybroad');
 }
 
-async function roadMany(run: Run, maps: readonly { cam: ArrayLike<number>; name: string }[], opts: RoadOptions): Promise<RoadScore[]> {
+async function roadMany(run: Run, maps: readonly { cam: ArrayLike<number>; name: string }[], opts: RoadOptions): Promise<{ scores: RoadScore[]; settings: RoadSettings }> {
   const percentiles = opts.percentiles ?? DEFAULT_PERCENTILES;
+  const { ties, percent, combine } = { ...DEFAULT_ROAD_CONVENTIONS, ...definedOnly({ ties: opts.ties, percent: opts.percent, combine: opts.combine }) };
+  checkConventions(ties, percent, combine);
   checkPercentiles(percentiles);
   const model = run.model;
   const rt = model.runtime;
@@ -89,10 +162,11 @@ async function roadMany(run: Run, maps: readonly { cam: ArrayLike<number>; name:
   const jobs: { map: number; order: Order; p: number }[] = [];
   const ranked = maps.map((m) => {
     if (m.cam.length !== H * W) throw new CamanimError('bad-input', `ROAD needs the CAM at input resolution (${H}x${W}), got ${m.cam.length} values`, { layer: m.name });
-    return rankPixels(m.cam, m.name);
+    return prepareCam(m.cam, m.name);
   });
   maps.forEach((_, map) => percentiles.forEach((p) => (['morf', 'lerf'] as const).forEach((order) => jobs.push({ map, order, p }))));
   const scores = new Float64Array(jobs.length);
+  const shares = new Float64Array(jobs.length);
   const batch = opts.batch ?? 16;
   const image = { buffer: run.tensor(inputName).buffer, shape: [1, c, H, W] };
   const offset = item * c * H * W;
@@ -102,7 +176,11 @@ async function roadMany(run: Run, maps: readonly { cam: ArrayLike<number>; name:
     const real = jobs.slice(start, start + batch);
     const chunk = jobs.length > batch ? [...real, ...Array(batch - real.length).fill(real[real.length - 1])] : real;
     const masks = new Float32Array(chunk.length * H * W);
-    chunk.forEach((j, k) => masks.set(removalMask(ranked[j.map], j.order, j.p), k * H * W));
+    chunk.forEach((j, k) => {
+      const m = removalMask(ranked[j.map], j.order, j.p, ties, percent);
+      if (k < real.length) shares[start + k] = removedShare(m);
+      masks.set(m, k * H * W);
+    });
     const tiled = rt.createTensor([chunk.length, c, H, W], 'road:images');
     try {
       await rt.run([{ kernel: broadcastToKernel([chunk.length, c, H, W], [1, c, H, W], offset), buffers: [image.buffer, tiled.buffer] }], 'road:tile');
@@ -121,11 +199,31 @@ async function roadMany(run: Run, maps: readonly { cam: ArrayLike<number>; name:
     }
     opts.onProgress?.(Math.min(jobs.length, start + batch), jobs.length);
   }
-  return maps.map((_, map) => {
-    const pick = (order: Order) => percentiles.map((p) => scores[jobs.findIndex((j) => j.map === map && j.order === order && j.p === p)]);
-    const morf = pick('morf');
-    const lerf = pick('lerf');
+  const at = (map: number, order: Order, p: number) => jobs.findIndex((j) => j.map === map && j.order === order && j.p === p);
+  const result = maps.map((_, map) => {
+    const pick = (from: Float64Array, order: Order) => percentiles.map((p) => from[at(map, order, p)]);
+    const morf = pick(scores, 'morf');
+    const lerf = pick(scores, 'lerf');
     const combined = percentiles.map((_, k) => (lerf[k] - morf[k]) / 2);
-    return { percentiles: [...percentiles], morf, lerf, combined, road: combined.reduce((a, b) => a + b, 0) };
+    const sum = combined.reduce((a, b) => a + b, 0);
+    return {
+      percentiles: [...percentiles], morf, lerf, combined,
+      road: combine === 'mean' ? sum / combined.length : sum,
+      removed: { morf: pick(shares, 'morf'), lerf: pick(shares, 'lerf') },
+    };
   });
+  return { scores: result, settings: { ties, percent, combine, percentiles: [...percentiles], noise: opts.noise ?? 0, seed: opts.seed ?? 0, target } };
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function checkConventions(ties: string, percent: string, combine: string): void {
+  const bad = (what: string, v: string, ok: string[]) => {
+    if (!ok.includes(v)) throw new CamanimError('bad-input', `ROAD ${what} '${v}' is not one of ${ok.join(', ')}`, {}, `Pass ${what}: ${ok.map((o) => `'${o}'`).join(' or ')}`);
+  };
+  bad('ties', ties, ['threshold', 'rank']);
+  bad('percent', percent, ['kept', 'removed']);
+  bad('combine', combine, ['sum', 'mean']);
 }
