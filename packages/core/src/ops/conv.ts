@@ -1,7 +1,8 @@
 /**
  * Conv: 2-D convolution with groups (depthwise included), strides, dilations, pads, auto_pad
  * and an optional bias, kernel_shape inferred from W when absent (opsets 1–22). A 1-D
- * convolution runs as a 2-D one over a single row; 3-D ones are refused.
+ * convolution runs as a 2-D one over a single row; 3-D ones (video models such as R3D-18) are
+ * refused at load time, from kernel_shape, the weight initializer or the declared input.
  * https://onnx.ai/onnx/operators/onnx__Conv.html
  * Constant weights (the usual case) are re-laid out on the host once per model; others are
  * packed by a kernel on every run. The kernels are in packages/shaders/src/conv.ts.
@@ -36,10 +37,12 @@ interface Attrs {
   readonly group: number;
 }
 
+const SPATIAL_HINT = 'camanim explains 2-D image models (1-D and 2-D convolutions); export a 2-D model, or run this one with onnxruntime';
+
 /** The 2-D geometry of the node and its output shape (a 1-D convolution is a 2-D one of height 1). */
 function geometry(node: Node, a: Attrs, x: readonly number[], w: readonly number[]): { g: ConvGeometry; out: number[] } {
   if (x.length !== 3 && x.length !== 4) {
-    throw new CamanimError('unsupported-op', `Only 1-D and 2-D convolutions are supported; input is [${x.join(', ')}]`, { node: node.name, op: node.opType }, 'Export the model with 2-D convolutions');
+    throw new CamanimError('unsupported-op', `Only 1-D and 2-D convolutions are supported; input is [${x.join(', ')}]`, { node: node.name, op: node.opType }, SPATIAL_HINT);
   }
   const kernel = a.kernel ?? w.slice(2);
   if (w.length !== x.length || kernel.some((k, d) => k !== w[d + 2])) throw shapeError(node, `Weights [${w.join(', ')}] do not match the input [${x.join(', ')}] and kernel_shape [${kernel.join(', ')}]`);
@@ -85,6 +88,15 @@ export const conv = defineOp<Attrs>({
     dilations: intsAttr(node, 'dilations'),
     group: intAttr(node, 'group', 1),
   }),
+  // Spatial rank from whichever is known before shapes are inferred: the attribute, W, or X's declared dims.
+  unsupported: (node, graph) => {
+    const w = graph.initializers.get(node.inputs[1])?.shape.length;
+    const x = graph.inputs.find((v) => v.name === node.inputs[0])?.dims.length;
+    const spatial = intsAttr(node, 'kernel_shape')?.length ?? (w ?? x ?? 4) - 2;
+    if (spatial <= 2) return undefined;
+    const of = w !== undefined ? `weights '${node.inputs[1]}' are ${w}-D` : x !== undefined ? `input '${node.inputs[0]}' is ${x}-D` : `kernel_shape has ${spatial} dims`;
+    return { what: `a ${spatial}-D convolution (${of}) is not supported: only 1-D and 2-D convolutions run`, hint: SPATIAL_HINT };
+  },
   shape: ({ node, inputs }, a) => [{ dtype: inputs[0]!.dtype, shape: geometry(node, a, inputs[0]!.shape, inputs[1]!.shape).out }],
   forward: (io, a) => {
     const g = geometryOf(io, a);

@@ -4,7 +4,7 @@
  * order the parts appear in.
  */
 import type { KernelSpec } from '@camanim/shaders';
-import type { HostTensor, Node, ValueInfo } from '../graph/ir.ts';
+import type { Graph, HostTensor, Node, ValueInfo } from '../graph/ir.ts';
 
 /** What a shape rule or fold sees: the node, input infos and any inputs known at plan time. */
 export interface OpIO {
@@ -56,6 +56,12 @@ export interface OpDef<A = unknown> {
   readonly type: string;
   /** Parses and validates attributes; opset-dependent defaults are stated here once. */
   attrs(node: Node, opset: number): A;
+  /**
+   * Load-time refusal of a variant camanim does not run, decided from the node and the graph's
+   * initializers and declared input dims alone (before any shape is inferred): what is
+   * missing and what to do, or undefined when the node is supported.
+   */
+  unsupported?(node: Node, graph: Graph): { readonly what: string; readonly hint: string } | undefined;
   /** Output infos from input infos (and the values of constant inputs where the rule needs them). */
   shape(io: OpIO, attrs: A): ValueInfo[];
   /** Host evaluation when the result is known at plan time; undefined when it is not. */

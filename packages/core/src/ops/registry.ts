@@ -17,10 +17,19 @@ export function createOpRegistry(ops: readonly OpDef<any>[]): OpRegistry {
   return { get: (t) => map.get(t), types: () => [...map.keys()].sort() };
 }
 
-/** Fails at load time, naming every unsupported node, never at run time. */
+/**
+ * Fails at load time, naming every unsupported node, never at run time: ops camanim lacks, then
+ * variants a registered op refuses (its `unsupported` check, e.g. Conv over 3-D volumes).
+ */
 export function checkSupported(graph: Graph, registry: OpRegistry): void {
   const missing = graph.nodes.filter((n) => (n.domain && n.domain !== 'ai.onnx') || !registry.get(n.opType));
-  if (missing.length === 0) return;
+  if (missing.length === 0) {
+    for (const n of graph.nodes) {
+      const refusal = registry.get(n.opType)!.unsupported?.(n, graph);
+      if (refusal) throw new CamanimError('unsupported-op', `${n.opType}: ${refusal.what}`, { file: graph.source, node: n.name, op: n.opType }, refusal.hint);
+    }
+    return;
+  }
   const first = missing[0];
   const others = missing.length > 1 ? ` and ${missing.length - 1} more node(s) of type(s) ${[...new Set(missing.slice(1).map((n) => n.opType))].join(', ')}` : '';
   throw new CamanimError(

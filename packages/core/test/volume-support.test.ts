@@ -1,0 +1,64 @@
+/**
+ * 5-D (video) tensors: Conv over 3-D volumes is refused when the model loads, naming the
+ * node, the op and what is missing (R3D-18 used to load and fail on its first run); the ops
+ * that do run on volumes (BatchNormalization, MaxPool, AveragePool) compute them.
+ */
+import { describe, expect, it } from 'vitest';
+import { hostTensor, type Graph } from '../src/graph/ir.ts';
+import { modelFromGraph } from '../src/model.ts';
+import { random, singleOpModel, testRuntime } from './gpu.ts';
+import { isCamanimError } from '../src/errors.ts';
+
+const conv3d = (opts: { kernelAttr?: boolean; weightConst?: boolean; inputDims?: number[] }): Graph => ({
+  nodes: [{ name: 'stem.0', opType: 'Conv', domain: '', inputs: ['video', 'w'], outputs: ['y'], attributes: new Map(opts.kernelAttr ? [['kernel_shape', [3, 3, 3]]] : []) }],
+  inputs: [{ name: 'video', dtype: 'float32', dims: opts.inputDims ?? [1, 3, 4, 8, 8] }, ...(opts.weightConst === false ? [{ name: 'w', dtype: 'float32' as const, dims: [] }] : [])],
+  outputs: [{ name: 'y', dtype: 'float32', dims: [] }],
+  initializers: new Map(opts.weightConst === false ? [] : [['w', hostTensor('float32', [2, 3, 3, 3, 3], random(162, 1))]]),
+  opset: 13,
+  source: 'r3d.onnx',
+});
+
+async function loadError(graph: Graph): Promise<Error> {
+  const err = await modelFromGraph(graph, { runtime: await testRuntime() }).then(() => undefined, (e: Error) => e);
+  if (!err) throw new Error('the model loaded');
+  return err;
+}
+
+describe('Conv over 3-D volumes fails at load time', () => {
+  it('from the weight initializer', async () => {
+    const e = await loadError(conv3d({}));
+    expect(isCamanimError(e) && e.code).toBe('unsupported-op');
+    expect(e.message).toMatch(/^Conv: a 3-D convolution \(weights 'w' are 5-D\) is not supported/);
+    expect(e.message).toContain("file 'r3d.onnx', node 'stem.0', op 'Conv'");
+    expect(e.message).toContain('camanim explains 2-D image models');
+  });
+  it('from kernel_shape, or the declared input, when the weights are not constants', async () => {
+    expect((await loadError(conv3d({ kernelAttr: true, weightConst: false }))).message).toMatch(/Conv: a 3-D convolution \(input 'video' is 5-D\)/);
+    expect((await loadError(conv3d({ weightConst: false }))).message).toMatch(/Conv: a 3-D convolution \(input 'video' is 5-D\)/);
+  });
+  it('2-D convolutions still load', async () => {
+    const g = conv3d({ inputDims: [1, 3, 8, 8] });
+    g.initializers.set('w', hostTensor('float32', [2, 3, 3, 3], random(54, 1)));
+    const model = await modelFromGraph(g, { runtime: await testRuntime() });
+    model.dispose();
+  });
+});
+
+describe('ops that run on volumes', () => {
+  it('BatchNormalization over [N, C, T, H, W]', async () => {
+    const x = random(2 * 3 * 2 * 2 * 2, 4);
+    const [scale, bias, mean, variance] = [[1, 2, 0.5], [0, 1, -1], [0.1, -0.2, 0.3], [1, 0.5, 2]];
+    const { model, feeds } = await singleOpModel('BatchNormalization', [
+      { shape: [2, 3, 2, 2, 2], data: x },
+      ...[scale, bias, mean, variance].map((d) => ({ shape: [3], data: d, constant: true })),
+    ], { epsilon: 1e-5 });
+    const y = await (await model.run(feeds)).read('out0');
+    const want = Array.from(x, (v, i) => {
+      const c = Math.floor(i / 8) % 3;
+      return scale[c] * (v - mean[c]) / Math.sqrt(variance[c] + 1e-5) + bias[c];
+    });
+    // float32 rsqrt and products: measured worst 1.2e-7.
+    y.data.forEach((v, i) => expect(Math.abs(v - want[i])).toBeLessThan(1e-6));
+    model.dispose();
+  });
+});
