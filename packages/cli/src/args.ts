@@ -78,6 +78,10 @@ interface RawExplain {
   roadPercentiles?: string;
   roadNoise?: string;
   roadTarget?: string;
+  roadTies?: string;
+  roadPercent?: string;
+  roadCombine?: string;
+  roadPreset?: string;
 }
 
 const MAX_PIXELS = ['--max-pixels <n>', 'refuse images larger than n pixels (width·height), checked before decoding', String(DEFAULT_MAX_PIXELS)] as const;
@@ -117,9 +121,13 @@ export function buildProgram(io: Io): Command {
     .option('--format <list>', `outputs, comma-separated: ${FORMATS.join(', ')}`, 'gif,bundle')
     .option('-q, --quiet', 'no progress bars and no timing summary')
     .option('--ybroad', 'score every layer with ROAD (ybROAD): frame labels, bundle, ybroad.svg/png')
-    .option('--road-percentiles <list>', 'ROAD: percent of pixels removed (default 20,40,60,80)')
-    .option('--road-noise <sd>', 'ROAD: noise of the linear imputation (default cam-methods\' 0.01)')
+    .option('--road-percentiles <list>', 'ROAD percentiles p (default 20,40,60,80; p kept or removed: --road-percent)')
+    .option('--road-noise <sd>', 'ROAD: noise sd of the linear imputation (default 0; --road-preset pytorch-grad-cam: 0.01)')
     .addOption(new Option('--road-target <kind>', 'ROAD: confidence measured').choices(['softmax', 'logit']).default('softmax'))
+    .addOption(new Option('--road-preset <name>', "ROAD: a library's conventions in one flag; pytorch-grad-cam = its ROADCombined (p 10..90 kept, threshold ties, mean, noise 0.01)").choices(['pytorch-grad-cam', 'camanim-rank']))
+    .addOption(new Option('--road-ties <rule>', 'ROAD ties: threshold (pytorch-grad-cam: all pixels at/above the np.percentile threshold) or rank (an exact count) (default threshold)').choices(['threshold', 'rank']))
+    .addOption(new Option('--road-percent <reading>', 'ROAD: p is the share of pixels kept (pytorch-grad-cam) or removed (default kept)').choices(['kept', 'removed']))
+    .addOption(new Option('--road-combine <how>', 'ROAD per layer: sum (the CAManim paper) or mean (pytorch-grad-cam) over p (default sum)').choices(['sum', 'mean']))
     .action(async (raw: RawExplain) => explain(parseExplain(raw), io));
   program
     .command('road')
@@ -132,9 +140,13 @@ export function buildProgram(io: Io): Command {
     .option(...TARGET_KIND)
     .option('--layers <which>', "'spatial', 'all', or a regex on ONNX name / op type", 'spatial')
     .option('--every <k>', 'keep every k-th selected layer (the last always)')
-    .option('--percentiles <list>', 'ROAD: percent of pixels removed (default 20,40,60,80)')
-    .option('--road-noise <sd>', 'ROAD: noise of the linear imputation (default cam-methods\' 0.01)')
+    .option('--percentiles <list>', 'ROAD percentiles p (default 20,40,60,80; p kept or removed: --road-percent)')
+    .option('--road-noise <sd>', 'ROAD: noise sd of the linear imputation (default 0; --road-preset pytorch-grad-cam: 0.01)')
     .addOption(new Option('--road-target <kind>', 'ROAD: confidence measured').choices(['softmax', 'logit']).default('softmax'))
+    .addOption(new Option('--road-preset <name>', "ROAD: a library's conventions in one flag; pytorch-grad-cam = its ROADCombined (p 10..90 kept, threshold ties, mean, noise 0.01)").choices(['pytorch-grad-cam', 'camanim-rank']))
+    .addOption(new Option('--road-ties <rule>', 'ROAD ties: threshold (pytorch-grad-cam: all pixels at/above the np.percentile threshold) or rank (an exact count) (default threshold)').choices(['threshold', 'rank']))
+    .addOption(new Option('--road-percent <reading>', 'ROAD: p is the share of pixels kept (pytorch-grad-cam) or removed (default kept)').choices(['kept', 'removed']))
+    .addOption(new Option('--road-combine <how>', 'ROAD per layer: sum (the CAManim paper) or mean (pytorch-grad-cam) over p (default sum)').choices(['sum', 'mean']))
     .option('--labels <file>', 'class names, one per line')
     .option('--out <dir>', 'write ybroad.svg, ybroad.png and ybroad.json here')
     .option('-q, --quiet', 'no progress bars and no timing summary')
@@ -169,6 +181,10 @@ interface RawRoad {
   percentiles?: string;
   roadNoise?: string;
   roadTarget?: string;
+  roadTies?: string;
+  roadPercent?: string;
+  roadCombine?: string;
+  roadPreset?: string;
   labels?: string;
   out?: string;
   quiet?: boolean;
@@ -188,7 +204,7 @@ export function parseRoadCommand(raw: RawRoad): RoadCommandOptions {
       filter: which === 'all' || which === 'spatial' || which === '' ? undefined : which,
       every: raw.every === undefined ? undefined : int(raw.every, '--every', 1),
     },
-    road: parseRoad({ roadPercentiles: raw.percentiles, roadNoise: raw.roadNoise, roadTarget: raw.roadTarget }),
+    road: parseRoad({ ...raw, roadPercentiles: raw.percentiles }),
     out: raw.out,
     labels: raw.labels,
     quiet: Boolean(raw.quiet),

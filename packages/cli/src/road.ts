@@ -3,7 +3,7 @@
  * and mean), option parsing shared by `explain --ybroad` and `camanim road`, the chart
  * (SVG, rendered to PNG by sharp) and the text table.
  */
-import { ybroad, type CamStack, type YbRoad } from '@camanim/cam-methods';
+import { ROAD_PRESETS, ybroad, type CamStack, type PercentReading, type RoadCombine, type RoadMap, type RoadPreset, type TieRule, type YbRoad } from '@camanim/cam-methods';
 import type { Run } from '@camanim/core';
 import sharp from 'sharp';
 import { cliError } from './errors.ts';
@@ -16,10 +16,38 @@ export interface RoadChoice {
   readonly percentiles?: readonly number[];
   readonly noise?: number;
   readonly target: 'softmax' | 'logit';
+  /** Conventions (cam-methods' defaults when absent: threshold ties, p kept, sum). */
+  readonly ties?: TieRule;
+  readonly percent?: PercentReading;
+  readonly combine?: RoadCombine;
+  readonly map?: RoadMap;
+  readonly preset?: RoadPreset;
 }
 
-/** Parses --road-percentiles / --road-noise / --road-target. Range checks are cam-methods' (they throw its errors). */
-export function parseRoad(raw: { roadPercentiles?: string; roadNoise?: string; roadTarget?: string }): RoadChoice {
+export interface RawRoadFlags {
+  roadPercentiles?: string;
+  roadNoise?: string;
+  roadTarget?: string;
+  roadTies?: string;
+  roadPercent?: string;
+  roadCombine?: string;
+  roadPreset?: string;
+}
+
+/** The --road-* flags' choices (args.ts lists them; parseRoad checks them too, for callers without commander). */
+export const ROAD_FLAG_CHOICES = {
+  ties: ['threshold', 'rank'],
+  percent: ['kept', 'removed'],
+  combine: ['sum', 'mean'],
+  preset: Object.keys(ROAD_PRESETS),
+} as const;
+
+/**
+ * Parses --road-percentiles / --road-noise / --road-target / --road-ties / --road-percent /
+ * --road-combine / --road-preset. A preset sets percentiles, noise, ties, percent, combine and the
+ * map; a flag given beside it wins. Range checks are cam-methods' (they throw its errors).
+ */
+export function parseRoad(raw: RawRoadFlags): RoadChoice {
   const percentiles = raw.roadPercentiles === undefined ? undefined : raw.roadPercentiles.split(',').map((s) => s.trim()).filter(Boolean).map((p) => {
     const v = Number(p);
     if (!Number.isFinite(v)) throw cliError(`--road-percentiles expects numbers, got '${p}'`, {}, 'For example --road-percentiles 20,40,60,80');
@@ -32,7 +60,25 @@ export function parseRoad(raw: { roadPercentiles?: string; roadNoise?: string; r
     if (raw.roadNoise.trim() === '' || !Number.isFinite(noise) || noise < 0) throw cliError(`--road-noise expects a number ≥ 0, got '${raw.roadNoise}'`, {}, 'For example --road-noise 0.01');
   }
   const target = (raw.roadTarget ?? 'softmax') as RoadChoice['target'];
-  return { percentiles, noise, target };
+  const pick = <K extends keyof typeof ROAD_FLAG_CHOICES>(flag: string, key: K, v: string | undefined) => {
+    if (v === undefined) return undefined;
+    const ok = ROAD_FLAG_CHOICES[key] as readonly string[];
+    if (!ok.includes(v)) throw cliError(`${flag} expects one of ${ok.join(', ')}, got '${v}'`, {}, `For example ${flag} ${ok[0]}`);
+    return v as (typeof ROAD_FLAG_CHOICES)[K][number];
+  };
+  const preset = pick('--road-preset', 'preset', raw.roadPreset) as RoadPreset | undefined;
+  const base = preset ? ROAD_PRESETS[preset] : undefined;
+  const choice: RoadChoice = {
+    percentiles: percentiles ?? base?.percentiles,
+    noise: noise ?? base?.noise,
+    target,
+    ties: pick('--road-ties', 'ties', raw.roadTies) ?? base?.ties,
+    percent: pick('--road-percent', 'percent', raw.roadPercent) ?? base?.percent,
+    combine: pick('--road-combine', 'combine', raw.roadCombine) ?? base?.combine,
+    map: base?.map,
+    preset,
+  };
+  return choice;
 }
 
 /** ybROAD of one CAM stack, with a progress bar over its layers. */
@@ -43,6 +89,10 @@ export async function scoreLayers(run: Run, stack: CamStack, classIndex: number,
     const score = (batch?: number) => ybroad(run, stack, {
       percentiles: choice.percentiles,
       noise: choice.noise,
+      ties: choice.ties,
+      percent: choice.percent,
+      combine: choice.combine,
+      map: choice.map,
       batch,
       target: { class: classIndex, kind: choice.target },
       onProgress: (done, total) => {
@@ -77,7 +127,13 @@ export function roadTable(y: YbRoad, names: readonly string[]): string {
 }
 
 export function roadSummary(y: YbRoad): string {
-  return `ybROAD_max: ${num(y.max.value)} at layer ${y.max.layer + 1} (${y.max.name})\nybROAD_mean: ${num(y.mean)}\n`;
+  return `ybROAD_max: ${num(y.max.value)} at layer ${y.max.layer + 1} (${y.max.name})\nybROAD_mean: ${num(y.mean)}\n` + (y.settings ? `${roadSettingsLine(y)}\n` : '');
+}
+
+/** One line naming the conventions a ybROAD used (docs/cam-conventions.md, ROAD). */
+export function roadSettingsLine(y: YbRoad): string {
+  const s = y.settings;
+  return `ROAD conventions: ties ${s.ties} · p ${s.percent} · ${s.combine} over p (${s.percentiles.join(', ')}) · noise ${s.noise} · map ${s.map ?? 'upsampled'}`;
 }
 
 function num(x: number): string {

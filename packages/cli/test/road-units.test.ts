@@ -4,9 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { parseRoadCommand } from '../src/args.ts';
 import { frameText, type RenderContext } from '../src/render.ts';
 import { parseRoad, roadChartSvg, roadSummary, roadTable } from '../src/road.ts';
+import { ROAD_PRESETS } from '@camanim/cam-methods';
 
 const score = (road: number) => ({ percentiles: [20, 80], morf: [-road, -road], lerf: [0, 0], combined: [road / 2, road / 2], road });
-const yb: YbRoad = { series: [score(0.1), score(0.5), score(0.3)], max: { layer: 1, name: 'b<&>', value: 0.5 }, mean: 0.3 };
+const settings = { ties: 'threshold', percent: 'kept', combine: 'sum', percentiles: [20, 80], noise: 0, seed: 0, target: { class: 0, kind: 'softmax' }, map: 'pytorch-grad-cam' } as const;
+const yb = { series: [score(0.1), score(0.5), score(0.3)], max: { layer: 1, name: 'b<&>', value: 0.5 }, mean: 0.3, settings } as unknown as YbRoad;
 
 describe('ybROAD options', () => {
   it('parses percentiles, noise and target; refuses non-numbers', () => {
@@ -16,6 +18,20 @@ describe('ybROAD options', () => {
     expect(() => parseRoad({ roadNoise: '-1' })).toThrow(/--road-noise/);
     const o = parseRoadCommand({ method: 'GradCAM', layers: 'Conv', every: '2', percentiles: '30', maxPixels: '5000' });
     expect([o.method, o.layers, o.road.percentiles, o.target, o.maxPixels]).toEqual(['gradcam', { kinds: 'spatial', filter: 'Conv', every: 2 }, [30], { kind: 'predicted' }, 5000]);
+  });
+
+  it('parses the conventions; --road-preset pytorch-grad-cam is ROADCombined over 10..90 and a flag beside it wins', () => {
+    expect(parseRoad({ roadTies: 'rank', roadPercent: 'removed', roadCombine: 'mean' })).toMatchObject({ ties: 'rank', percent: 'removed', combine: 'mean' });
+    expect(parseRoad({ roadPreset: 'pytorch-grad-cam' })).toEqual({
+      percentiles: [10, 20, 30, 40, 50, 60, 70, 80, 90], noise: 0.01, target: 'softmax', ties: 'threshold', percent: 'kept', combine: 'mean', map: 'pytorch-grad-cam', preset: 'pytorch-grad-cam',
+    });
+    expect(ROAD_PRESETS['pytorch-grad-cam'].percentiles).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90]);
+    expect(parseRoad({ roadPreset: 'pytorch-grad-cam', roadNoise: '0', roadTies: 'rank', roadPercentiles: '50' })).toMatchObject({ noise: 0, ties: 'rank', percentiles: [50], combine: 'mean' });
+    expect(parseRoad({ roadPreset: 'camanim-rank' })).toMatchObject({ ties: 'rank', percent: 'removed', combine: 'sum', map: 'upsampled', percentiles: [20, 40, 60, 80] });
+    expect(() => parseRoad({ roadTies: 'exact' })).toThrow(/--road-ties expects one of threshold, rank, got 'exact'/);
+    expect(() => parseRoad({ roadPreset: 'quantus' })).toThrow(/--road-preset expects one of pytorch-grad-cam, camanim-rank/);
+    const o = parseRoadCommand({ method: 'gradcam', layers: 'spatial', maxPixels: '5000', percentiles: '30', roadPreset: 'pytorch-grad-cam', roadCombine: 'sum' });
+    expect(o.road).toMatchObject({ percentiles: [30], combine: 'sum', ties: 'threshold', noise: 0.01 });
   });
 });
 
@@ -35,13 +51,13 @@ describe('ybROAD output', () => {
     expect(svg).toMatch(/data-role="mean"[^>]*stroke-dasharray/);
     expect(svg).toContain('>ROAD</text>');
     expect(svg).toContain('>layer (index in the animation)</text>');
-    expect(roadChartSvg({ series: [score(0)], max: { layer: 0, name: 'x', value: 0 }, mean: 0 }, 't')).not.toContain('NaN');
+    expect(roadChartSvg({ series: [score(0)], max: { layer: 0, name: 'x', value: 0 }, mean: 0, settings } as unknown as YbRoad, 't')).not.toContain('NaN');
   });
 
   it('tabulates MoRF/LeRF per percentile and ROAD, star on the max', () => {
     const t = roadTable(yb, ['a', 'b', 'c']).split('\n');
     expect(t[0]).toMatch(/^layer\s+name\s+MoRF20\s+MoRF80\s+LeRF20\s+LeRF80\s+ROAD$/);
     expect(t[3]).toMatch(/^\s*2\s+b\s+-0\.5000\s+-0\.5000\s+0\.0000\s+0\.0000\s+0\.5000 \*$/);
-    expect(roadSummary(yb)).toBe('ybROAD_max: 0.5000 at layer 2 (b<&>)\nybROAD_mean: 0.3000\n');
+    expect(roadSummary(yb)).toBe('ybROAD_max: 0.5000 at layer 2 (b<&>)\nybROAD_mean: 0.3000\nROAD conventions: ties threshold · p kept · sum over p (20, 80) · noise 0 · map pytorch-grad-cam\n');
   });
 });

@@ -45,6 +45,8 @@ describe('camanim explain --ybroad', () => {
     expect(yb.max.value).toBe(Math.max(...values));
     expect(yb.max.name).toBe(manifest.layers[yb.max.layer].name);
     expect(yb.mean).toBeCloseTo(values.reduce((a, b) => a + b, 0) / values.length, 12);
+    // The defaults, recorded: pytorch-grad-cam's tie rule and reading, the paper's sum.
+    expect(yb.settings).toMatchObject({ ties: 'threshold', percent: 'kept', combine: 'sum', percentiles: [50], noise: 0, map: 'pytorch-grad-cam' });
   });
 
   it('prints ybROAD_max and ybROAD_mean, writes the chart, and labels the frames', async () => {
@@ -68,7 +70,7 @@ describe('camanim explain --ybroad', () => {
 describe('camanim road', () => {
   it('prints a table per layer and the max/mean, and writes the chart into --out', async () => {
     const out = join(tmp, 'road-out');
-    const r = await camanim(['road', ...subj.args, ...FEW, '--percentiles', '50', '--target', 'softmax', '--out', out, '-q']);
+    const r = await camanim(['road', ...subj.args, ...FEW, '--percentiles', '50', '--target', 'softmax', '--road-preset', 'pytorch-grad-cam', '--road-noise', '0', '--out', out, '-q']);
     expect(r.err).not.toMatch(/camanim: /);
     expect(r.code).toBe(0);
     const lines = r.out.split('\n');
@@ -77,6 +79,8 @@ describe('camanim road', () => {
     const json = JSON.parse(readFileSync(join(out, 'ybroad.json'), 'utf8'));
     expect(lines[0]).toMatch(/ · CAM target: softmax · ROAD target: softmax$/);
     expect(json.camTarget).toBe('softmax');
+    expect(json.ybroad.settings).toMatchObject({ ties: 'threshold', percent: 'kept', combine: 'mean', percentiles: [50], noise: 0, map: 'pytorch-grad-cam' });
+    expect(r.out).toContain('ROAD conventions: ties threshold · p kept · mean over p (50) · noise 0 · map pytorch-grad-cam');
     const L = json.ybroad.series.length;
     expect(L).toBeGreaterThanOrEqual(1);
     const rows = lines.slice(header + 2, header + 2 + L);
