@@ -94,7 +94,8 @@ describe('Mod', () => {
     expect(Array.from(da)).toEqual(Array.from(w));
     const wantDb = [0, 0, 0];
     aa.forEach((v, i) => (wantDb[i % 3] -= Math.trunc(v / bb[i % 3]) * w[i]));
-    db.forEach((v, k) => expect(Math.abs(v - wantDb[k])).toBeLessThan(1e-5));
+    // Float32 products summed over 4 rows: measured worst 4.2e-7.
+    db.forEach((v, k) => expect(Math.abs(v - wantDb[k])).toBeLessThan(2e-6));
   });
 });
 

@@ -35,6 +35,7 @@ import { logicOps } from './logic.ts';
 import { where } from './where.ts';
 import { roundingOps } from './rounding.ts';
 import { variadicOps } from './variadic.ts';
+import { tile } from './tile.ts';
 
 export const ops: readonly OpDef<any>[] = [
   ...unaryOps,
@@ -77,6 +78,7 @@ export const ops: readonly OpDef<any>[] = [
   where,
   ...roundingOps,
   ...variadicOps,
+  tile,
 ];
 
 export const defaultRegistry = createOpRegistry(ops);
