@@ -14,7 +14,9 @@ ascending) and filled by noisy linear imputation with noise 0: each removed pixe
 weighted mean of its in-image 8-neighbours (direct 1/6, diagonal 1/12), solved for all
 removed pixels at once per channel with scipy.sparse.linalg.spsolve. C(p) is the change
 of the softmax probability of the explained class; combined(p) = (C_LeRF - C_MoRF)/2;
-ROAD = sum over p (camanim's DESIGN.md). Forwards run in float64.
+ROAD = sum over p (camanim's DESIGN.md). Forwards run in float64. These are camanim's
+`rank` ties with p read as the share `removed` (ROAD preset camanim-rank); pytorch-grad-cam's
+conventions (threshold ties, p kept, mean) are tools/road_pgc_reference.py's.
 
 Output: test/fixtures/road/<model>.json.
 """

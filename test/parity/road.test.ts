@@ -23,7 +23,8 @@ describe('ROAD matches tools/road_reference.py (exact sparse solve, noise 0)', (
       const run = await model.run({ data: bin.slice(cams.inputOffset, cams.inputOffset + cams.inputLength), shape: cams.inputShape });
       for (const layer of ref.layers) {
         const cam = bin.subarray(layer.camUpOffset, layer.camUpOffset + layer.camUpLength);
-        const got = await road(run, cam, { target: { class: ref.class, kind: 'softmax' }, noise: 0, percentiles: ref.percentiles, tolerance: 1e-6 });
+        // The fixture's convention (tools/road_reference.py): exact counts removed, ties by index.
+        const got = await road(run, cam, { target: { class: ref.class, kind: 'softmax' }, noise: 0, percentiles: ref.percentiles, tolerance: 1e-6, ties: 'rank', percent: 'removed', combine: 'sum' });
         got.morf.forEach((v, k) => expect(Math.abs(v - layer.morf[k]), `${layer.onnx} MoRF ${ref.percentiles[k]}%`).toBeLessThan(TOL));
         got.lerf.forEach((v, k) => expect(Math.abs(v - layer.lerf[k]), `${layer.onnx} LeRF ${ref.percentiles[k]}%`).toBeLessThan(TOL));
         expect(Math.abs(got.road - layer.road), `${layer.onnx} ROAD`).toBeLessThan(2 * TOL);
