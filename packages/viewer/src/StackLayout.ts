@@ -1,8 +1,9 @@
 /**
  * Where everything sits in the flythrough, as plain numbers (no three.js): the input image
  * opens the stack at z = 0, layers follow along −z in network order with a gap between
- * stages (runs of equal resolution), the prediction closes it. A plane's width follows its
- * map's resolution (square root, so that 7×7 maps stay visible next to 224×224 ones).
+ * stages (runs of equal resolution), the prediction closes it. A plane's size follows its
+ * map's resolution (square root, so that 7×7 maps stay visible next to 224×224 ones); every
+ * plane has the input's aspect with its longer side that size, so a tall input stays in view.
  * The camera's path visits one station per plane: station −1 is the input, L the prediction.
  */
 import type { Stage } from './CamSet.ts';
@@ -37,19 +38,21 @@ export class StackLayout {
   readonly stageOf: readonly number[];
 
   constructor(readonly spec: LayoutInput) {
-    const aspect = spec.inputH / spec.inputW;
+    // A plane of size 1: the longer side 1, the input's aspect.
+    const unitW = Math.min(1, spec.inputW / spec.inputH);
+    const unitH = Math.min(1, spec.inputH / spec.inputW);
     const stageOf: number[] = [];
     spec.stages.forEach((s) => {
       for (let k = s.first; k <= s.last; k++) stageOf[k] = s.index;
     });
     this.stageOf = stageOf;
-    this.input = { center: [0, 0, 0], width: BASE_WIDTH, height: BASE_WIDTH * aspect };
+    this.input = { center: [0, 0, 0], width: BASE_WIDTH * unitW, height: BASE_WIDTH * unitH };
     let z = 0;
     this.planes = spec.mapShapes.map(([h, w], k) => {
       const s = Math.min(1, Math.max(MIN_SCALE, Math.sqrt(Math.max(h / spec.inputH, w / spec.inputW))));
-      const width = BASE_WIDTH * s;
-      z -= GAP * viewWidth(width) + (k > 0 && stageOf[k] !== stageOf[k - 1] ? STAGE_GAP : 0);
-      return { center: [0, 0, z], width, height: width * aspect };
+      const size = BASE_WIDTH * s;
+      z -= GAP * viewWidth(size) + (k > 0 && stageOf[k] !== stageOf[k - 1] ? STAGE_GAP : 0);
+      return { center: [0, 0, z], width: size * unitW, height: size * unitH };
     });
     const pw = BASE_WIDTH * 0.8;
     this.prediction = { center: [0, 0, z - GAP * pw - STAGE_GAP], width: pw, height: pw * 0.75 };
@@ -73,7 +76,7 @@ export class StackLayout {
    */
   station(j: number): { position: [number, number, number]; target: [number, number, number] } {
     const p = this.spot(j);
-    const size = viewWidth(p.width);
+    const size = viewWidth(Math.max(p.width, p.height));
     const [x, y, z] = p.center;
     return {
       position: [x + 0.85 * size, y + 0.4 * size, z + VIEW * size],

@@ -47,7 +47,10 @@ export class StackScene {
     const rect = attribute('tileRect', 'vec4');
     const isCurrent = attribute('layerIndex', 'float').sub(this.current).abs().lessThan(0.5);
     const st = vec2(rect.x.add(uv().x.mul(rect.z)), rect.y.add(uv().y.oneMinus().mul(rect.w)));
-    const edge = min(min(uv().x, uv().x.oneMinus()), min(uv().y, uv().y.oneMinus()));
+    // Distance to the nearest edge in units of the plane's shorter side, so the frame is as
+    // wide on every side of a non-square plane.
+    const short = Math.min(set.width, set.height);
+    const edge = min(min(uv().x, uv().x.oneMinus()).mul(set.width / short), min(uv().y, uv().y.oneMinus()).mul(set.height / short));
     const frame = select(isCurrent, vec3(1.0, 0.82, 0.25), vec3(0.32, 0.35, 0.4));
     const width = select(isCurrent, float(0.035), float(0.012));
     planeMat.colorNode = select(edge.lessThan(width), frame, texture(atlas.texture, st).rgb.mul(select(isCurrent, float(1), float(0.8))));
@@ -72,7 +75,7 @@ export class StackScene {
     const input = layout.input;
     const imageTex = this.own(new CanvasTexture(set.image.toCanvas()));
     this.addQuad(imageTex, input.center, input.width, input.height);
-    this.addCard(CardTexture.text('input', `${set.width}×${set.height} · ${set.info.model}`, '#8fd3ff'), [input.center[0], input.center[1] - input.height / 2 - 0.45, 0], 2.6);
+    this.addCard(CardTexture.text('input', `${set.height}×${set.width} · ${set.info.model}`, '#8fd3ff'), [input.center[0], input.center[1] - input.height / 2 - 0.45, 0], 2.6);
     const pred = layout.prediction;
     this.addQuad(this.own(CardTexture.prediction(set.prediction, set.info.target, set.info.score)), pred.center, pred.width, pred.height);
     for (const s of set.stages()) {

@@ -64,6 +64,24 @@ describe('StackLayout', () => {
     }
   });
 
+  test.each([
+    [192, 48],
+    [48, 192],
+    [224, 224],
+    [256, 32],
+    [32, 256],
+  ])('%i×%i (W×H): the input and every plane at the input aspect, the longer side in view', (W, H) => {
+    const maps: [number, number][] = [[H / 2, W / 2], [H / 4, W / 4], [H / 16, W / 16]];
+    const l = new StackLayout({ inputW: W, inputH: H, mapShapes: maps, stages: maps.map((m, k) => ({ index: k, first: k, last: k, mapShape: m })) });
+    for (const p of [l.input, ...l.planes]) {
+      expect(p.width / p.height).toBeCloseTo(W / H, 9);
+      expect(Math.max(p.width, p.height)).toBeLessThanOrEqual(4);
+    }
+    // The camera stands back by the longer side: a tall plane fits the view as a wide one does.
+    const tall = new StackLayout({ inputW: H, inputH: W, mapShapes: maps.map(([h, w]) => [w, h]), stages: [] });
+    expect(l.station(0).position[2] - l.planes[0].center[2]).toBeCloseTo(tall.station(0).position[2] - tall.planes[0].center[2], 9);
+  });
+
   test('far planes are thinned, near ones and stage starts kept', () => {
     const many = new StackLayout({ inputW: 224, inputH: 224, mapShapes: Array.from({ length: 300 }, () => [14, 14] as [number, number]), stages: [{ index: 0, first: 0, last: 299, mapShape: [14, 14] }] });
     const vis = many.visible(0, new Set([0]));
