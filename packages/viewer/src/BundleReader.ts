@@ -8,6 +8,7 @@
 import { TARGET_KINDS, type TargetKind } from '@camanim/cam-methods';
 import { CamSet, targetCaption, type CamLayerView, type CamTarget, type Prediction, type YbRoadView } from './CamSet.ts';
 import type { BundleSource } from './BundleSource.ts';
+import { parseContract } from './ModelContract.ts';
 import { RgbImage } from './RgbImage.ts';
 import { ViewerError } from './ViewerError.ts';
 
@@ -54,6 +55,7 @@ export class BundleReader {
     const manifest = parseManifest(await src.require('manifest.json', 'manifest'), src.description);
     const cams = manifestCams(manifest, src.description);
     const cam = pickCam(cams, choice.method);
+    const contract = parseContract(manifest.contract, src.description);
     const image = objectAt(manifest, 'image', src.description);
     const width = positiveInt(image.width, 'image.width', src.description);
     const height = positiveInt(image.height, 'image.height', src.description);
@@ -86,6 +88,7 @@ export class BundleReader {
         score: cam.score,
         probability: cam.probability,
         ybroadNote: yb.note,
+        contract,
       },
       layers,
       picture,

@@ -4,6 +4,7 @@
  * model saw, the prediction and, when present, the ybROAD series.
  */
 import { range, targetKindSuffix, type Normalization, type TargetKind } from '@camanim/cam-methods';
+import type { ModelContract } from './ModelContract.ts';
 import type { RgbImage } from './RgbImage.ts';
 
 export interface CamLayerView {
@@ -61,6 +62,8 @@ export interface CamSetInfo {
   readonly probability?: number;
   /** Why the chart is empty, when there is no ybROAD. */
   readonly ybroadNote?: string;
+  /** How the image became the model's input and what was explained (bundles from before it lack it). */
+  readonly contract?: ModelContract;
 }
 
 export interface Stage {

@@ -1,10 +1,20 @@
 /**
  * The 2D frame of the current layer, large, beside the stack: its CAM colormapped (over the
  * input or alone) with a colorbar and the normalization range, captioned like the CLI's frames
- * (position/count, op type, shape, ONNX name, method and target).
+ * (position/count, op type, shape, ONNX name, method and target), and the model contract's
+ * summary (the whole contract on hover).
  */
 import { Colormap, type PaintStyle } from './Colormap.ts';
 import { targetCaption, type CamSet } from './CamSet.ts';
+import { contractDetail } from './ModelContract.ts';
+
+/**
+ * The box the map is fitted into, in CSS pixels: 360 wide leaves the colorbar and its ticks
+ * room in the 460-pixel column; as tall, so a 1:8 input is 45×360 and an 8:1 one 360×45.
+ */
+const MAP_BOX = 360;
+/** The colorbar is never shorter than this (its three ticks stay readable beside a flat map). */
+const MIN_BAR = 96;
 
 export class FramePanel {
   private readonly canvas: HTMLCanvasElement;
@@ -31,6 +41,12 @@ export class FramePanel {
     const { width: W, height: H } = set;
     this.canvas.width = W;
     this.canvas.height = H;
+    // Sized here, not by CSS: a flex row would stretch the canvas to the colorbar's height
+    // (a 48×192 input came out at 1.4:1), and a tall input's natural height overflows.
+    const [cssW, cssH] = fitBox(W, H, MAP_BOX, MAP_BOX);
+    this.canvas.style.width = `${cssW}px`;
+    this.canvas.style.height = `${cssH}px`;
+    this.bar.parentElement!.style.height = `${Math.max(cssH, MIN_BAR)}px`;
     const ctx = this.canvas.getContext('2d')!;
     const img = ctx.createImageData(W, H);
     Colormap.paint(l.upsampled, W, H, ranges[k], style, set.image.rgba, W, H, img.data);
@@ -51,7 +67,22 @@ export class FramePanel {
     const p = set.info.probability;
     detail.textContent = `${set.info.method} · ${targetCaption(set.info.target)}${Number.isFinite(set.info.score) ? ` · score ${set.info.score.toFixed(3)}` : ''}${p !== undefined ? ` · p ${p.toFixed(3)}` : ''} · ${normalization} normalization`;
     this.caption.append(title, name, detail);
+    const contract = set.info.contract;
+    if (contract) {
+      const line = document.createElement('div');
+      line.className = 'frame-contract';
+      line.dataset.role = 'contract';
+      line.textContent = contract.summary;
+      line.title = contractDetail(contract);
+      this.caption.append(line);
+    }
   }
+}
+
+/** W×H scaled to fit inside boxW×boxH, aspect kept (CSS pixels, fractional). */
+export function fitBox(W: number, H: number, boxW: number, boxH: number): [number, number] {
+  const s = Math.min(boxW / W, boxH / H);
+  return [W * s, H * s];
 }
 
 function fmt(v: number): string {

@@ -24,6 +24,8 @@ export interface SynthOptions {
   methods?: string[];
   /** The score explained (manifest target.kind); null leaves the field out, as bundles from before it did. Default 'logit'. */
   targetKind?: 'logit' | 'softmax' | 'rest' | null;
+  /** manifest.contract (the model's input/output contract); null leaves it out, as bundles from before it did. Default: the one the CLI writes for this input. */
+  contract?: Record<string, unknown> | null;
 }
 
 export interface WrittenBundle {
@@ -39,6 +41,39 @@ export function smallNet(): SynthLayer[] {
     for (const op of ['Conv', 'Relu', 'Add']) out.push({ name: `/stages.${k}/block/${op.toLowerCase()}_output_0`, opType: op, shape: [1, c, s, s] });
   });
   return out;
+}
+
+/**
+ * Layers of a small CNN at any H×W: 3 layers per stage at strides 2, 4, 8 and 16, then one
+ * layer at 1×(W/16) (a recogniser's last stage collapses the height), so non-square inputs
+ * get non-square maps. H and W multiples of 16.
+ */
+export function stridedNet(H: number, W: number): SynthLayer[] {
+  const out: SynthLayer[] = [];
+  [2, 4, 8, 16].forEach((s, k) => {
+    for (const op of ['Conv', 'Relu', 'Add']) out.push({ name: `/stages.${k}/block/${op.toLowerCase()}_output_0`, opType: op, shape: [1, 16 << k, H / s, W / s] });
+  });
+  out.push({ name: '/neck/pool/AveragePool_output_0', opType: 'AveragePool', shape: [1, 256, 1, W / 16] });
+  return out;
+}
+
+/** The contract the CLI records for a synthetic bundle: ImageNet preprocessing at H×W, logits out. */
+export function defaultContract(H: number, W: number): Record<string, unknown> {
+  return {
+    input: {
+      size: [H, W],
+      layout: 'NCHW',
+      channels: 3,
+      order: 'RGB',
+      scale: 1,
+      mean: [0.485, 0.456, 0.406],
+      std: [0.229, 0.224, 0.225],
+      resize: 'crop',
+      sources: { size: 'model graph', layout: 'model graph', order: 'preset imagenet (--preset)', scale: 'preset imagenet (--preset)', mean: 'preset imagenet (--preset)', std: 'preset imagenet (--preset)', resize: 'preset imagenet (--preset)' },
+    },
+    output: { name: 'logits', shape: [1, 10], activation: 'none', explained: 'logits' },
+    summary: `${H}×${W} NCHW RGB · x/255, ImageNet mean/std · centre crop · logits [1, 10]`,
+  };
 }
 
 /** ResNet-50's layer structure at 224×224: stem, 16 bottlenecks (3 convs + ReLUs + Add), ~170 maps. */
@@ -118,6 +153,7 @@ export function writeBundle(dir: string, opts: SynthOptions): WrittenBundle {
   const yb = opts.ybroad === null ? undefined : (opts.ybroad ?? defaultYbroad(L));
   const kind = opts.targetKind === undefined ? 'logit' : opts.targetKind;
   const target = { class: 8, label: 'Bag', ...(kind ? { kind } : {}) };
+  const contract = opts.contract === undefined ? defaultContract(H, W) : opts.contract;
   const cams = methods.map((method, m) => {
     const raws: Float32Array[] = [];
     const ups: Float32Array[] = [];
@@ -187,6 +223,7 @@ export function writeBundle(dir: string, opts: SynthOptions): WrittenBundle {
     layers: cam.layers,
     cams,
     ...(cam.ybroad ? { ybroad: cam.ybroad } : {}),
+    ...(contract ? { contract } : {}),
   };
   writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return { dir, manifest: manifest as unknown as WrittenBundle['manifest'] };

@@ -148,3 +148,46 @@ export async function shotStats(page: Page, png: Buffer): Promise<ShotStats> {
 export function signatureDistance(a: ShotStats, b: ShotStats): number {
   return a.signature.reduce((acc, v, k) => acc + Math.abs(v - b.signature[k]), 0) / a.signature.length;
 }
+
+/**
+ * The box of what is drawn at the left of a screenshot: the first run of columns (from the
+ * left) holding any pixel further than `tolerance` from `background`, and the rows of that
+ * run holding such a pixel. Used to measure a map's drawn aspect from its pixels.
+ */
+export async function drawnBox(page: Page, png: Buffer, background: [number, number, number], tolerance = 24): Promise<{ x: number; y: number; width: number; height: number }> {
+  return page.evaluate(
+    async ([b64, bg, tol]) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const bmp = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
+      const c = document.createElement('canvas');
+      c.width = bmp.width;
+      c.height = bmp.height;
+      const ctx = c.getContext('2d')!;
+      ctx.drawImage(bmp, 0, 0);
+      const d = ctx.getImageData(0, 0, c.width, c.height).data;
+      const drawn = (x: number, y: number) => {
+        const o = (y * c.width + x) * 4;
+        return Math.max(Math.abs(d[o] - bg[0]), Math.abs(d[o + 1] - bg[1]), Math.abs(d[o + 2] - bg[2])) > tol;
+      };
+      const column = (x: number) => {
+        for (let y = 0; y < c.height; y++) if (drawn(x, y)) return true;
+        return false;
+      };
+      let x0 = 0;
+      while (x0 < c.width && !column(x0)) x0++;
+      let x1 = x0;
+      while (x1 < c.width && column(x1)) x1++;
+      let y0 = c.height;
+      let y1 = -1;
+      for (let x = x0; x < x1; x++) {
+        for (let y = 0; y < c.height; y++) {
+          if (!drawn(x, y)) continue;
+          y0 = Math.min(y0, y);
+          y1 = Math.max(y1, y);
+        }
+      }
+      return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 + 1 };
+    },
+    [png.toString('base64'), background, tolerance] as const,
+  );
+}
