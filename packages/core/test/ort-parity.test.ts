@@ -10,7 +10,7 @@ import { ortRun, type OrtInput, type OrtType } from './ort-reference.ts';
 interface Case {
   readonly op: string;
   readonly inputs: readonly OrtInput[];
-  readonly attrs?: Record<string, number | readonly number[]>;
+  readonly attrs?: Record<string, number | number[]>;
   readonly out: OrtType;
   readonly opset?: number;
   /** Largest |camanim − ORT| / max(1, |ORT|) allowed; exact ops 0. */

@@ -27,8 +27,8 @@ const ort = createRequire(new URL('../../../test/package.json', import.meta.url)
 
 const ELEM: Record<OrtType, number> = { float: 1, bool: 9, int64: 7 };
 
-function attribute(name: string, v: number | readonly number[]) {
-  if (Array.isArray(v)) return { name, type: 7, ints: v };
+function attribute(name: string, v: number | number[]) {
+  if (typeof v !== 'number') return { name, type: 7, ints: v };
   return Number.isInteger(v) ? { name, type: 2, i: v } : { name, type: 1, f: v };
 }
 
@@ -39,7 +39,7 @@ function tensor(x: OrtInput): OrtTensor {
 }
 
 /** Output 0 of `op` over `inputs` in onnxruntime. */
-export async function ortRun(op: string, inputs: readonly OrtInput[], attrs: Record<string, number | readonly number[]>, outType: OrtType, opset: number): Promise<{ data: number[]; shape: number[] }> {
+export async function ortRun(op: string, inputs: readonly OrtInput[], attrs: Record<string, number | number[]>, outType: OrtType, opset: number): Promise<{ data: number[]; shape: number[] }> {
   const names = inputs.map((_, k) => `in${k}`);
   const model = onnx.ModelProto.create({
     irVersion: 8,
