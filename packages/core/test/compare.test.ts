@@ -7,7 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { broadcastHost } from '../src/ops/broadcast.ts';
 import { analyticVjp } from './vjp.ts';
 import { backendCases } from './backend-cases.ts';
-import { singleOpModel } from './gpu.ts';
+import { toposort } from '../src/graph/toposort.ts';
+import { hostTensor, type Graph } from '../src/graph/ir.ts';
+import { Model } from '../src/model.ts';
+import { defaultRegistry } from '../src/ops/index.ts';
+import { random, singleOpModel, testRuntime } from './gpu.ts';
 
 // The spec's reference semantics (numpy's comparison ufuncs), written independently of the rows.
 const SPEC: Record<string, (a: number, b: number) => boolean> = {
@@ -71,6 +75,28 @@ describe('comparison VJPs are zero (a step function is flat almost everywhere)',
     const [da, db] = await analyticVjp('GreaterOrEqual', [{ shape: [2, 3, 4], data: a }, { shape: [3, 1], data: b }], {}, w, [0, 1]);
     expect(Array.from(da)).toEqual(new Array(24).fill(0));
     expect(Array.from(db)).toEqual([0, 0, 0]);
+  });
+});
+
+describe('a run-time mask cast to float passes gradient through the product only', () => {
+  it('y = Cast(Less(x, 0)) * x: dy/dx = mask · w (the comparison adds zero)', async () => {
+    const node = (opType: string, inputs: string[], outputs: string[], attrs: [string, number][] = []) => ({ name: `${opType}:${outputs[0]}`, opType, domain: '', inputs, outputs, attributes: new Map(attrs) });
+    const graph: Graph = {
+      nodes: [node('Less', ['x', 'zero'], ['neg']), node('Cast', ['neg'], ['mask'], [['to', 1]]), node('Mul', ['mask', 'x'], ['y'])],
+      inputs: [{ name: 'x', dtype: 'float32', dims: [1, 8] }],
+      outputs: [{ name: 'y', dtype: 'float32', dims: [] }],
+      initializers: new Map([['zero', hostTensor('float32', [], [0])]]),
+      opset: 13,
+      source: 'compare.test',
+    };
+    const model = new Model(graph, toposort(graph), defaultRegistry, await testRuntime());
+    const x = random(8, 21);
+    const run = await model.run({ x: { data: x, shape: [1, 8] } });
+    expect(Array.from((await run.read('y')).data)).toEqual(Array.from(x, (v) => (v < 0 ? v : 0)));
+    const w = random(8, 22);
+    const grads = await run.backward({ describe: 'w·y', score: () => ({ value: 0, grad: w }) }, { output: 'y', layers: ['x'] });
+    expect(Array.from((await grads.read('x')).data)).toEqual(Array.from(x, (v, i) => (v < 0 ? w[i] : 0)));
+    model.dispose();
   });
 });
 
