@@ -26,7 +26,7 @@ export interface ZipRow {
   readonly dtype?: (inputs: readonly DType[]) => DType;
   readonly wgsl: (vars: readonly string[], p: Params) => string;
   /** The same on the host, in float64 (the fold rounds float32 outputs back to float32). */
-  readonly host: (xs: readonly number[], p: Params, dtypes: readonly DType[]) => number;
+  readonly host: (xs: readonly number[], p: Params) => number;
   /**
    * dL/d(input i) over the vars, `y` and `g`. 'zero' for step functions (comparisons,
    * rounding), whose derivative is 0 almost everywhere; undefined where no gradient can flow
@@ -68,10 +68,8 @@ export function zipOp(row: ZipRow): OpDef<Params> {
     },
     fold: ({ consts }, p, outputs) => {
       if (consts.some((c) => !c)) return undefined;
-      const ts = consts.map((c) => c!);
-      const dtypes = ts.map((t) => t.dtype);
       const out = outputs[0];
-      return [{ dtype: out.dtype, shape: out.shape, data: broadcastHost(out.shape, ts, (...xs) => row.host(xs, p, dtypes), out.dtype === 'float32') }];
+      return [{ dtype: out.dtype, shape: out.shape, data: broadcastHost(out.shape, consts.map((c) => c!), (...xs) => row.host(xs, p), out.dtype === 'float32') }];
     },
     forward: ({ node, inputs, outputs }, p) => {
       const vars = varsOf(row, inputs.length);
