@@ -356,7 +356,7 @@ export class App {
     return box.width && box.height ? box.width / box.height : 16 / 9;
   }
 
-  private apiHandlers(): Pick<ViewerApi, 'goTo' | 'seek' | 'open' | 'compute' | 'setNormalization' | 'play' | 'pause' | 'map' | 'snapshot'> {
+  private apiHandlers(): Pick<ViewerApi, 'goTo' | 'seek' | 'open' | 'compute' | 'setNormalization' | 'play' | 'pause' | 'map' | 'snapshot' | 'predictionCard'> {
     return {
       goTo: (i) => this.goTo(i),
       seek: async (u) => {
@@ -392,6 +392,10 @@ export class App {
           r.onload = () => resolve(String(r.result));
           r.readAsDataURL(blob);
         });
+      },
+      predictionCard: () => {
+        const canvas = this.stack?.predictionCard.image as HTMLCanvasElement | undefined;
+        return canvas ? canvas.toDataURL('image/png') : null;
       },
     };
   }

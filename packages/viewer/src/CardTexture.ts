@@ -1,7 +1,11 @@
 /** Small canvas textures for the scene: stage titles, the input's caption, the prediction. */
-import { CanvasTexture, LinearFilter } from 'three/webgpu';
+import { CanvasTexture, LinearMipmapLinearFilter } from 'three/webgpu';
 import { targetCaption, type CamTarget, type Prediction } from './CamSet.ts';
 import { fit } from './LabelAtlas.ts';
+
+/** Where the probability bars start and how long a bar of 1 is, in card pixels (640 wide). */
+const BAR_X = 200;
+const BAR_MAX = 300;
 
 export class CardTexture {
   /** One or two lines of text on a dark card. */
@@ -30,13 +34,16 @@ export class CardTexture {
     const rows = top.slice(0, 5);
     rows.forEach((p, k) => {
       const y = 140 + k * 64;
-      const w = Number.isFinite(p.probability) ? Math.max(2, p.probability * 400) : 2;
+      // Bars end by x = 500, so the probability always sits after its bar on the dark card:
+      // drawn over the end of a yellow bar (p > 0.82), "0." was white on yellow and the
+      // point vanished ("0 905").
+      const w = Number.isFinite(p.probability) ? Math.max(2, Math.min(1, p.probability) * BAR_MAX) : 2;
       ctx.fillStyle = p.class === target.class ? '#ffd23f' : '#4f6d9a';
-      ctx.fillRect(200, y, w, 40);
+      ctx.fillRect(BAR_X, y, w, 40);
       ctx.fillStyle = '#f2f2f2';
       ctx.font = '26px "DejaVu Sans", sans-serif';
       ctx.fillText(fit(ctx, p.label, 165), 28, y + 30);
-      ctx.fillText(Number.isFinite(p.probability) ? p.probability.toFixed(3) : '', 210 + Math.min(w, 330), y + 30);
+      ctx.fillText(Number.isFinite(p.probability) ? p.probability.toFixed(3) : '', BAR_X + w + 10, y + 30);
     });
     if (!rows.length) {
       ctx.fillStyle = '#f2f2f2';
@@ -55,10 +62,11 @@ export class CardTexture {
     return ctx;
   }
 
+  /** Mipmapped: cards are seen from afar, where unfiltered text loses its thin strokes. */
   private static finish(ctx: CanvasRenderingContext2D): CanvasTexture {
     const t = new CanvasTexture(ctx.canvas);
-    t.minFilter = LinearFilter;
-    t.generateMipmaps = false;
+    t.minFilter = LinearMipmapLinearFilter;
+    t.generateMipmaps = true;
     return t;
   }
 }

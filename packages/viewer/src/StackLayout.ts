@@ -22,6 +22,9 @@ export interface LayoutInput {
 }
 
 export const BASE_WIDTH = 4;
+/** A stage title's width, and its card's height over width (CardTexture.text is 640×110). */
+export const BANNER_WIDTH = 2.4;
+export const BANNER_ASPECT = 110 / 640;
 /** Camera distance in front of a plane, in plane widths (sees the plane and its caption). */
 const VIEW = 1.45;
 /** Gap before a plane, in its widths: more than VIEW, so the plane before is behind the camera. */
@@ -54,8 +57,12 @@ export class StackLayout {
       z -= GAP * viewWidth(size) + (k > 0 && stageOf[k] !== stageOf[k - 1] ? STAGE_GAP : 0);
       return { center: [0, 0, z], width: size * unitW, height: size * unitH };
     });
+    // The prediction's top no higher than the camera's eye at the last layer: stage titles
+    // hang above that eye line (see banner), so from there none of them covers the card's title.
     const pw = BASE_WIDTH * 0.8;
-    this.prediction = { center: [0, 0, z - GAP * pw - STAGE_GAP], width: pw, height: pw * 0.75 };
+    const last = this.planes[this.planes.length - 1];
+    const eye = last ? eyeHeight(last) : 0;
+    this.prediction = { center: [0, Math.min(0, eye - (pw * 0.75) / 2 - 0.1), z - GAP * pw - STAGE_GAP], width: pw, height: pw * 0.75 };
   }
 
   get count(): number {
@@ -79,9 +86,20 @@ export class StackLayout {
     const size = viewWidth(Math.max(p.width, p.height));
     const [x, y, z] = p.center;
     return {
-      position: [x + 0.85 * size, y + 0.4 * size, z + VIEW * size],
+      position: [x + 0.85 * size, y + EYE * size, z + VIEW * size],
       target: [x + 0.3 * size, y + 0.02 * size, z - 0.45 * size],
     };
+  }
+
+  /**
+   * The title card of the stage starting at plane k: above the plane, its bottom above the
+   * camera's eye at the stage's stations, so seen from there it covers nothing further on.
+   */
+  banner(k: number): PlaneSpot {
+    const p = this.planes[k];
+    const height = BANNER_WIDTH * BANNER_ASPECT;
+    const bottom = Math.max(p.center[1] + Math.max(p.height, 1) / 2 + 0.3, eyeHeight(p) + 0.1);
+    return { center: [p.center[0], bottom + height / 2, p.center[2]], width: BANNER_WIDTH, height };
   }
 
   /** Which planes to draw from station u: all near ones, every 2nd/4th/8th further away. */
@@ -93,6 +111,13 @@ export class StackLayout {
       return k % step === 0;
     });
   }
+}
+
+/** The camera's height above a plane's centre at its station, in plane sizes. */
+const EYE = 0.4;
+
+function eyeHeight(p: PlaneSpot): number {
+  return p.center[1] + EYE * viewWidth(Math.max(p.width, p.height));
 }
 
 function viewWidth(width: number): number {

@@ -20,6 +20,8 @@ export class StackScene {
   private readonly planes: InstancedMesh;
   private readonly labels: InstancedMesh;
   private readonly labelAtlas: LabelAtlas;
+  /** The prediction card's texture (its canvas is read by tests). */
+  readonly predictionCard: CanvasTexture;
   private readonly owned: { dispose(): void }[] = [];
   private readonly stageFirsts: Set<number>;
   private visibleKey = '';
@@ -77,13 +79,14 @@ export class StackScene {
     this.addQuad(imageTex, input.center, input.width, input.height);
     this.addCard(CardTexture.text('input', `${set.height}×${set.width} · ${set.info.model}`, '#8fd3ff'), [input.center[0], input.center[1] - input.height / 2 - 0.45, 0], 2.6);
     const pred = layout.prediction;
-    this.addQuad(this.own(CardTexture.prediction(set.prediction, set.info.target, set.info.score)), pred.center, pred.width, pred.height);
+    this.predictionCard = this.own(CardTexture.prediction(set.prediction, set.info.target, set.info.score));
+    this.addQuad(this.predictionCard, pred.center, pred.width, pred.height);
     for (const s of set.stages()) {
-      const p = layout.planes[s.first];
       const [h, w] = s.mapShape;
       const title = `stage ${s.index + 1} · ${h}×${w}`;
       const sub = s.first === s.last ? `layer ${s.first + 1}` : `layers ${s.first + 1}–${s.last + 1}`;
-      this.addCard(CardTexture.text(title, sub), [p.center[0], p.center[1] + Math.max(p.height, 1) / 2 + 0.5, p.center[2]], 2.4);
+      const b = layout.banner(s.first);
+      this.addCard(CardTexture.text(title, sub), b.center, b.width);
     }
     this.setVisible(0);
   }

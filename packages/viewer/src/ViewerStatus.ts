@@ -43,6 +43,8 @@ export interface ViewerApi {
   pause(): void;
   map(i: number, which: 'layer' | 'input'): number[];
   snapshot(): Promise<string>;
+  /** The prediction card's texture as a PNG data URL (null before a bundle is shown). */
+  predictionCard(): string | null;
 }
 
 declare global {
@@ -62,7 +64,7 @@ export class ViewerStatus {
   private lastFrame = 0;
   private visible = 0;
 
-  constructor(doc: Document, handlers: Pick<ViewerApi, 'goTo' | 'seek' | 'open' | 'compute' | 'setNormalization' | 'play' | 'pause' | 'map' | 'snapshot'>) {
+  constructor(doc: Document, handlers: Pick<ViewerApi, 'goTo' | 'seek' | 'open' | 'compute' | 'setNormalization' | 'play' | 'pause' | 'map' | 'snapshot' | 'predictionCard'>) {
     this.html = doc.documentElement;
     this.line = doc.getElementById('status-line')!;
     this.bar = doc.getElementById('status-bar') as HTMLProgressElement;

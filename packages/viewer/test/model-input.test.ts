@@ -134,6 +134,58 @@ describe('the model contract', () => {
   });
 });
 
+// Issue #16: "0 905" on the yellow bar. The label was drawn over the bar's end, white on yellow.
+test('the prediction card: every probability after its bar, on the dark card, its decimal point drawn', async () => {
+  const p = await page('?bundle=b/wide-48x192/');
+  expect(await settled(p)).toBe('ready');
+  const L = await api<number>(p, 'camanim.layers.length');
+  await api(p, `camanim.goTo(${L - 1})`);
+  await p.locator('#view').screenshot({ path: join(SHOTS, 'last-layer.png') });
+  await api(p, `camanim.seek(${L})`);
+  await p.locator('#view').screenshot({ path: join(SHOTS, 'prediction.png') });
+  const card = (await api<string>(p, 'camanim.predictionCard()'))!;
+  writeFileSync(join(SHOTS, 'prediction-card.png'), Buffer.from(card.split(',')[1], 'base64'));
+  // Per bar row (rows at y = 140 + 64k, 40 high): the columns holding bar colour and those
+  // holding text (light grey, bluish unlike the yellow bar) right of the label column.
+  const rows = await p.evaluate(async (url) => {
+    const bmp = await createImageBitmap(await (await fetch(url)).blob());
+    const c = document.createElement('canvas');
+    c.width = bmp.width;
+    c.height = bmp.height;
+    const ctx = c.getContext('2d')!;
+    ctx.drawImage(bmp, 0, 0);
+    const out: { barEnd: number; textStart: number; glyphs: number }[] = [];
+    for (let k = 0; k < 5; k++) {
+      const d = ctx.getImageData(0, 140 + k * 64, c.width, 40).data;
+      const at = (x: number, y: number) => d.subarray((y * c.width + x) * 4, (y * c.width + x) * 4 + 3);
+      let barEnd = -1;
+      const text: boolean[] = [];
+      for (let x = 195; x < c.width; x++) {
+        let bar = false;
+        let light = false;
+        for (let y = 0; y < 40; y++) {
+          const [r, g, b] = at(x, y);
+          if ((r > 200 && g > 160 && b < 120) || (Math.abs(r - 0x4f) < 8 && Math.abs(g - 0x6d) < 8 && Math.abs(b - 0x9a) < 8)) bar = true;
+          if (r > 150 && g > 150 && b > 150) light = true;
+        }
+        if (bar) barEnd = x;
+        text[x] = light;
+      }
+      const textStart = text.findIndex((t) => t);
+      let glyphs = 0;
+      for (let x = 196; x < c.width; x++) if (text[x] && !text[x - 1]) glyphs++;
+      out.push({ barEnd, textStart, glyphs });
+    }
+    return out;
+  }, card);
+  for (const r of rows) {
+    expect(r.textStart).toBeGreaterThan(r.barEnd);
+    // "0.910": five glyphs, the point one of them.
+    expect(r.glyphs).toBe(5);
+  }
+  await p.close();
+});
+
 test('no console errors on any page', () => {
   expect(errors).toEqual([]);
 });
