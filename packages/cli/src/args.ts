@@ -10,6 +10,7 @@ import { layers } from './commands/layers.ts';
 import { methods } from './commands/methods.ts';
 import { view } from './commands/view.ts';
 import { roadCommand, type RoadCommandOptions } from './commands/road.ts';
+import { addContractOptions, type ContractFlags } from './contract.ts';
 import { cliError } from './errors.ts';
 import type { Io } from './io.ts';
 import { DEFAULT_MAX_PIXELS } from './image.ts';
@@ -48,9 +49,11 @@ export interface ExplainOptions {
   readonly road: RoadChoice;
   /** Largest image (width·height) decoded. */
   readonly maxPixels: number;
+  /** The model contract flags (contract.ts). */
+  readonly contract: ContractFlags;
 }
 
-interface RawExplain {
+interface RawExplain extends ContractFlags {
   model?: string;
   image?: string[];
   maxPixels: string;
@@ -94,7 +97,7 @@ export function buildProgram(io: Io): Command {
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError('(run camanim --help for usage)');
-  program
+  addContractOptions(program
     .command('explain')
     .description('Compute CAMs for every layer of a model on images and write animations, frames and a result bundle')
     .option('--model <file>', 'ONNX model (default: the bundled fashion-canvas model)')
@@ -128,8 +131,8 @@ export function buildProgram(io: Io): Command {
     .addOption(new Option('--road-ties <rule>', 'ROAD ties: threshold (pytorch-grad-cam: all pixels at/above the np.percentile threshold) or rank (an exact count) (default threshold)').choices(['threshold', 'rank']))
     .addOption(new Option('--road-percent <reading>', 'ROAD: p is the share of pixels kept (pytorch-grad-cam) or removed (default kept)').choices(['kept', 'removed']))
     .addOption(new Option('--road-combine <how>', 'ROAD per layer: sum (the CAManim paper) or mean (pytorch-grad-cam) over p (default sum)').choices(['sum', 'mean']))
-    .action(async (raw: RawExplain) => explain(parseExplain(raw), io));
-  program
+  ).action(async (raw: RawExplain) => explain(parseExplain(raw), io));
+  addContractOptions(program
     .command('road')
     .description('Score every layer\'s CAM with ROAD (ybROAD): a table, ybROAD_max and ybROAD_mean; the chart with --out')
     .option('--model <file>', 'ONNX model (default: the bundled fashion-canvas model)')
@@ -150,18 +153,20 @@ export function buildProgram(io: Io): Command {
     .option('--labels <file>', 'class names, one per line')
     .option('--out <dir>', 'write ybroad.svg, ybroad.png and ybroad.json here')
     .option('-q, --quiet', 'no progress bars and no timing summary')
-    .action(async (raw: RawRoad) => roadCommand(parseRoadCommand(raw), io));
+  ).action(async (raw: RawRoad) => roadCommand(parseRoadCommand(raw), io));
   program
     .command('view')
     .description('Serve the viewer (packages/viewer/dist) and a bundle on 127.0.0.1 and print the URL')
     .argument('<bundle-dir>', 'a bundle folder (with manifest.json), or an image folder holding bundle/')
     .option('--port <n>', 'port (default: a free one)')
     .action(async (dir: string, o: { port?: string }) => view(dir, o, io));
-  program
+  addContractOptions(program
     .command('layers')
-    .description('List the layers of a model (index, ONNX name, op type, shape)')
+    .description('List the layers of a model (index, ONNX name, op type, shape) at the input size explain would use')
     .argument('<model>', 'ONNX model file')
-    .action(async (model: string) => layers(model, io));
+    .option('--image <file>', "where the model leaves its input size open: the image whose size explain would use (default: the bundled sample)")
+    .option(...MAX_PIXELS)
+  ).action(async (model: string, raw: ContractFlags & { image?: string; maxPixels: string }) => layers(model, { contract: contractFlags(raw), image: raw.image, maxPixels: int(raw.maxPixels, '--max-pixels', 1) }, io));
   program
     .command('methods')
     .description('List the registered CAM methods and their references')
@@ -169,7 +174,7 @@ export function buildProgram(io: Io): Command {
   return program;
 }
 
-interface RawRoad {
+interface RawRoad extends ContractFlags {
   model?: string;
   image?: string;
   maxPixels: string;
@@ -205,6 +210,7 @@ export function parseRoadCommand(raw: RawRoad): RoadCommandOptions {
       every: raw.every === undefined ? undefined : int(raw.every, '--every', 1),
     },
     road: parseRoad({ ...raw, roadPercentiles: raw.percentiles }),
+    contract: contractFlags(raw),
     out: raw.out,
     labels: raw.labels,
     quiet: Boolean(raw.quiet),
@@ -262,8 +268,15 @@ export function parseExplain(raw: RawExplain): ExplainOptions {
     formats: new Set(formats as Format[]),
     quiet: Boolean(raw.quiet),
     ybroad: Boolean(raw.ybroad),
+    contract: contractFlags(raw),
     road: parseRoad(raw),
   };
+}
+
+/** Only the contract's flags (commander gives every option in one object). */
+function contractFlags(raw: ContractFlags): ContractFlags {
+  const { inputSize, mean, std, scale, resize, bgr, layout, preset, output } = raw;
+  return { inputSize, mean, std, scale, resize, bgr, layout, preset, output };
 }
 
 function targetKind(text = 'logit'): TargetKind {

@@ -6,10 +6,10 @@
  * offset and length in both. Top-level `method`, `target`, `score`, `files` and `layers`
  * describe the first explanation; `cams` lists all of them.
  */
+import type { ModelContract } from '@camanim/core';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { range, type CamStack, type TargetKind, type YbRoad } from '@camanim/cam-methods';
-import type { Preprocessing } from './preprocess.ts';
 import type { ChosenTarget } from './target.ts';
 
 export interface ByteRange {
@@ -56,7 +56,9 @@ export interface BundleManifest {
   readonly model: { file: string; path: string; input: { name: string; shape: readonly number[] }; output: { name: string; shape: readonly number[] }; classes: number };
   readonly image: { source: string; file: string; width: number; height: number; original: { width: number; height: number } };
   readonly inputShape: readonly number[];
-  readonly preprocessing: Preprocessing;
+  /** How the image became the input and which scores are explained (core's ModelContract), and its one-line summary. */
+  readonly contract: ModelContract & { readonly summary: string };
+  /** `logit`: the explained score; `probability`: the model's own (its final activation, or a softmax of the scores). */
   readonly prediction: readonly { class: number; label: string; logit: number; probability: number }[];
   readonly normalization: string;
   readonly colormap: string;

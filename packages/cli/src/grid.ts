@@ -7,13 +7,14 @@ import sharp, { type OverlayOptions } from 'sharp';
 import { renderOverlays } from './overlay.ts';
 import { composeFrame, fit, frameLayout, svgDoc, textEl, type Panel } from './frames.ts';
 import { encodePng } from './image.ts';
-import { displayImage, type Preprocessing } from './preprocess.ts';
+import type { InputContract } from '@camanim/core';
+import { displayImage } from './preprocess.ts';
 import type { RgbImage } from './image.ts';
 import { frameText, modes, normalized, targetText, writeAnimation, type Explanation, type RenderContext } from './render.ts';
 
 const SHEET_COLUMNS = 8;
 
-export async function renderGrid(ctx: RenderContext, exs: readonly Explanation[], suffix: string, image: RgbImage, pre: Preprocessing): Promise<void> {
+export async function renderGrid(ctx: RenderContext, exs: readonly Explanation[], suffix: string, image: RgbImage, pre: InputContract): Promise<void> {
   const mode = modes(ctx.normalization)[0];
   const norm = exs.map((ex) => normalized(ex.stack, mode));
   const first = exs[0].stack;
@@ -36,7 +37,7 @@ export async function renderGrid(ctx: RenderContext, exs: readonly Explanation[]
   }
 }
 
-async function contactSheet(ctx: RenderContext, exs: readonly Explanation[], maps: Float32Array[][], stem: string, image: RgbImage, pre: Preprocessing): Promise<void> {
+async function contactSheet(ctx: RenderContext, exs: readonly Explanation[], maps: Float32Array[][], stem: string, image: RgbImage, pre: InputContract): Promise<void> {
   const first = exs[0].stack;
   const L = first.layers.length;
   const [, , H, W] = first.inputShape;

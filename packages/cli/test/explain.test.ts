@@ -124,7 +124,8 @@ describe(`camanim explain`, () => {
     expect(manifest.model.path).toBe(resolve(subj.model));
     const [, C, H, W] = manifest.inputShape;
     expect(manifest.inputShape).toEqual([1, C, H, W]);
-    expect(manifest.preprocessing.crop).toEqual([H, W]);
+    expect(manifest.contract.input.size).toEqual([H, W]);
+    expect(manifest.contract.summary).toContain(`${H}×${W}`);
     const input = await sharp(join(bundleDir, manifest.image.file)).metadata();
     expect([input.width, input.height]).toEqual([W, H]);
     expect(manifest.prediction[0].class).toBe(manifest.target.class);
@@ -169,7 +170,9 @@ describe(`camanim explain`, () => {
     expect(r.code).toBe(0);
     const lines = r.out.trim().split('\n');
     expect(lines[0]).toMatch(/^index\s+name\s+op\s+shape\s+cam$/);
-    expect(lines.length).toBe(model.layers.length + 3);
+    expect(lines.length).toBe(model.layers.length + 5);
+    expect(lines.at(-2)).toMatch(/^input: \d+×\d+ NCHW RGB, x\/255, mean .* std .*\(size: model graph\)$/);
+    expect(lines.at(-1)).toMatch(/^output: '.+' \[1, \d+\], \d+ classes, scores$/);
     for (const l of model.layers) {
       const row = lines.find((line) => line.trim().startsWith(`${l.index}  `) && line.includes(` ${l.name} `));
       expect(row, l.name).toBeDefined();

@@ -10,8 +10,9 @@ import { fit } from '../src/frames.ts';
 import { IMAGENET_LABELS } from '../src/imagenet-labels.ts';
 import { readImage } from '../src/image.ts';
 import { loadLabels } from '../src/labels.ts';
-import { readModelMeta } from '../src/model-meta.ts';
-import { cropBox, preprocess, preprocessing } from '../src/preprocess.ts';
+import { placement, type InputContract } from '@camanim/core';
+import { readSidecar } from '../src/contract.ts';
+import { preprocess } from '../src/preprocess.ts';
 import { targetText } from '../src/render.ts';
 import { scratch } from './helpers/cli.ts';
 
@@ -93,33 +94,50 @@ describe('arguments', () => {
   });
 });
 
+/** A contract as resolve would give it (the fields preprocessing reads). */
+function contract(over: Partial<InputContract>): InputContract {
+  return {
+    size: [4, 4], layout: 'NCHW', channels: 3, order: 'RGB', scale: 1, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], resize: 'crop', cropFraction: 1, align: 'center',
+    sources: { size: 't', layout: 't', order: 't', scale: 't', mean: 't', std: 't', resize: 't' }, ...over,
+  };
+}
+
 describe('preprocessing', () => {
   it('resizes the shorter side and centre-crops (torchvision Resize + CenterCrop)', () => {
-    expect(cropBox({ width: 640, height: 480 }, 256, [224, 224])).toEqual({ width: 341, height: 256, left: 59, top: 16 });
-    expect(cropBox({ width: 96, height: 96 }, 96, [96, 96])).toEqual({ width: 96, height: 96, left: 0, top: 0 });
-    // A resize smaller than the crop still covers it.
-    expect(cropBox({ width: 50, height: 100 }, 10, [64, 64])).toEqual({ width: 64, height: 128, left: 0, top: 32 });
+    expect(placement({ width: 640, height: 480 }, contract({ size: [224, 224], cropFraction: 224 / 256 }))).toEqual({ width: 341, height: 256, x: -59, y: -16 });
+    expect(placement({ width: 96, height: 96 }, contract({ size: [96, 96] }))).toEqual({ width: 96, height: 96, x: 0, y: 0 });
+    // A non-square input: the image covers 48×192 and is cropped to it.
+    expect(placement({ width: 100, height: 50 }, contract({ size: [48, 192] }))).toEqual({ width: 192, height: 96, x: 0, y: -24 });
   });
 
-  it('normalizes with mean/std into NCHW, NHWC or grayscale', async () => {
+  it('pads (letterbox, centred or at the start) and stretches', () => {
+    expect(placement({ width: 100, height: 50 }, contract({ size: [48, 192], resize: 'pad' }))).toEqual({ width: 96, height: 48, x: 48, y: 0 });
+    expect(placement({ width: 100, height: 50 }, contract({ size: [48, 192], resize: 'pad', align: 'start' }))).toEqual({ width: 96, height: 48, x: 0, y: 0 });
+    expect(placement({ width: 100, height: 50 }, contract({ size: [48, 192], resize: 'stretch' }))).toEqual({ width: 192, height: 48, x: 0, y: 0 });
+  });
+
+  it('normalizes with mean/std, scale and channel order, grayscale by luma', async () => {
     const dir = scratch();
     const file = join(dir, 'flat.png');
     await sharp({ create: { width: 8, height: 6, channels: 3, background: { r: 255, g: 0, b: 51 } } }).png().toFile(file);
     const img = await readImage(file);
     expect([img.width, img.height]).toEqual([8, 6]);
-    const rgb = preprocessing({ layout: 'NCHW', channels: 3 }, 4, 4, {});
-    expect(rgb.preset).toBe('imagenet');
-    const x = await preprocess(img, rgb);
+    const x = await preprocess(img, contract({}));
     expect(x.shape).toEqual([1, 3, 4, 4]);
     expect(x.data[0]).toBeCloseTo((1 - 0.485) / 0.229, 4);
     expect(x.data[16]).toBeCloseTo((0 - 0.456) / 0.224, 4);
     expect(x.data[32]).toBeCloseTo((0.2 - 0.406) / 0.225, 4);
-    const nhwc = await preprocess(img, preprocessing({ layout: 'NHWC', channels: 3 }, 4, 4, { mean: [0, 0, 0], std: [1, 1, 1] }));
-    expect(nhwc.shape).toEqual([1, 4, 4, 3]);
-    expect([...nhwc.data.subarray(0, 3)].map((v) => +v.toFixed(4))).toEqual([1, 0, 0.2]);
-    const gray = await preprocess(img, preprocessing({ layout: 'NCHW', channels: 1 }, 4, 4, { mean: [0], std: [1] }));
+    // Caffe: BGR, 0..255, minus the mean given in R, G, B order.
+    const caffe = await preprocess(img, contract({ order: 'BGR', scale: 255, mean: [123.68, 116.779, 103.939], std: [1, 1, 1] }));
+    expect([caffe.data[0], caffe.data[16], caffe.data[32]].map((v) => +v.toFixed(3))).toEqual([51 - 103.939, 0 - 116.779, 255 - 123.68].map((v) => +v.toFixed(3)));
+    const gray = await preprocess(img, contract({ channels: 1, mean: [0], std: [1] }));
     expect(gray.shape).toEqual([1, 1, 4, 4]);
     expect(gray.data[0]).toBeCloseTo(0.299 + 0.114 * 0.2, 4);
+    // Padding is 0 after normalization; the crop shows it in the mean colour.
+    const padded = await preprocess(img, contract({ size: [4, 8], resize: 'pad', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] }));
+    expect(padded.placement).toEqual({ width: 5, height: 4, x: 2, y: 0 });
+    expect([padded.data[0], padded.data[1], padded.data[2]]).toEqual([0, 0, 1]);
+    expect([...padded.crop.subarray(0, 3)]).toEqual([128, 128, 128]);
   });
 });
 
@@ -152,18 +170,19 @@ describe('model JSON', () => {
       preprocess: { mean: [0.3, 0.31, 0.32], std: [0.2, 0.21, 0.22], resize: 96, layout: 'NCHW', channels: 'RGB', scale: 'pixel / 255, then (x - mean) / std' },
       testAccuracy: 0.9,
     }));
-    const meta = readModelMeta(model);
+    const meta = readSidecar(model)!;
     expect(meta.labels).toEqual(['T-shirt/top', 'Trouser']);
-    expect([meta.mean, meta.std, meta.resize]).toEqual([[0.3, 0.31, 0.32], [0.2, 0.21, 0.22], 96]);
-    const pre = preprocessing({ layout: 'NCHW', channels: 3 }, 96, 96, meta);
-    expect(pre.preset).toBe('model JSON');
-    expect(pre.resize).toBe(96);
+    expect(meta.input).toEqual({ mean: [0.3, 0.31, 0.32], std: [0.2, 0.21, 0.22], shorterSide: 96, layout: 'NCHW', order: 'RGB', scale: 1 });
     // Fixture JSONs without these fields give nothing; a broken one is an error naming the file.
     writeFileSync(join(dir, 'fashion-canvas.json'), JSON.stringify({ name: 'resnet18', numClasses: 100 }));
-    expect(readModelMeta(model)).toEqual({ file: join(dir, 'fashion-canvas.json'), labels: undefined, mean: undefined, std: undefined, resize: undefined });
+    expect(readSidecar(model)).toEqual({ file: join(dir, 'fashion-canvas.json'), labels: undefined, output: undefined, input: {} });
     writeFileSync(join(dir, 'fashion-canvas.json'), '{ nope');
-    expect(() => readModelMeta(model)).toThrow(/model's JSON is not valid.*fashion-canvas\.json/);
-    expect(readModelMeta(join(dir, 'other.onnx'))).toEqual({});
+    expect(() => readSidecar(model)).toThrow(/model's JSON is not valid.*fashion-canvas\.json/);
+    writeFileSync(join(dir, 'fashion-canvas.json'), JSON.stringify({ preprocess: { std: [0.2, 'x', 0.2] } }));
+    expect(() => readSidecar(model)).toThrow(/malformed 'preprocess.std'.*fashion-canvas\.json/);
+    writeFileSync(join(dir, 'fashion-canvas.json'), JSON.stringify({ preprocess: { resize: 'zoom' } }));
+    expect(() => readSidecar(model)).toThrow(/malformed 'preprocess.resize': expected crop or pad or stretch/);
+    expect(readSidecar(join(dir, 'other.onnx'))).toBeUndefined();
   });
 });
 

@@ -1,13 +1,13 @@
 /**
- * loadModel: bytes or a path → a Model that knows its inputs, outputs and layers, plans per
- * input shape (cached) and runs forward passes that keep every activation on the GPU.
+ * Model: a decoded graph on a device that knows its inputs, outputs and layers, plans per input
+ * shape (cached) and runs forward passes that keep every activation on the GPU. loadModel
+ * (load-model.ts) makes one from a file or bytes.
  */
 import { CamanimError } from './errors.ts';
 import { inferGraph, type Inferred } from './graph/infer.ts';
 import type { Graph, Node, ValueInfo } from './graph/ir.ts';
 import { toposort } from './graph/toposort.ts';
-import { decodeModel } from './onnx/decode.ts';
-import { externalReader, type FileSource } from './onnx/external-data.ts';
+import type { ModelContract } from './contract/model-contract.ts';
 import { defaultRegistry } from './ops/index.ts';
 import { checkSupported, type OpRegistry } from './ops/registry.ts';
 import { DEFAULT_MEMORY_BUDGET, forwardBytes, type MemoryLimits } from './plan/memory.ts';
@@ -37,51 +37,25 @@ export interface Layer {
   readonly shape: readonly number[];
 }
 
-export interface LoadOptions {
+export interface GraphModelOptions {
   device?: Device;
   runtime?: Runtime;
-  /** Name used in messages when `source` is bytes. */
-  name?: string;
-  /** Where external data files are read from (defaults to the model's folder on disk). */
-  files?: FileSource;
   /** Concrete input shape when the model declares symbolic spatial dims. */
   inputShape?: readonly number[];
   /** Bytes of GPU memory this model's runs may hold at once (default 8 GiB). */
   memoryBudget?: number;
   registry?: OpRegistry;
-}
-
-export async function loadModel(source: string | URL | Uint8Array | ArrayBuffer, opts: LoadOptions = {}): Promise<Model> {
-  const { bytes, name, files } = await readSource(source, opts);
-  return modelFromGraph(decodeModel(bytes, name, externalReader(files, name)), opts);
+  /** The contract the graph was prepared under (contract/apply.ts). */
+  contract?: ModelContract;
 }
 
 /** A Model from an already decoded (possibly rewritten) graph. */
-export async function modelFromGraph(graph: Graph, opts: Omit<LoadOptions, 'files' | 'name'> = {}): Promise<Model> {
+export async function modelFromGraph(graph: Graph, opts: GraphModelOptions = {}): Promise<Model> {
   const registry = opts.registry ?? defaultRegistry;
   checkSupported(graph, registry);
   const order = toposort(graph);
   const runtime = opts.runtime ?? new Runtime(opts.device ?? (await acquireDevice()));
-  return new Model(graph, order, registry, runtime, opts.inputShape, opts.memoryBudget);
-}
-
-async function readSource(source: string | URL | Uint8Array | ArrayBuffer, opts: LoadOptions): Promise<{ bytes: Uint8Array; name: string; files?: FileSource }> {
-  if (source instanceof Uint8Array) return { bytes: source, name: opts.name ?? 'model.onnx', files: opts.files };
-  if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source), name: opts.name ?? 'model.onnx', files: opts.files };
-  const isHttp = source instanceof URL ? /^https?:$/.test(source.protocol) : /^https?:\/\//.test(source);
-  if (isHttp) {
-    const res = await fetch(source);
-    if (!res.ok) throw new CamanimError('not-found', `Could not fetch the model: HTTP ${res.status}`, { file: String(source) });
-    return { bytes: new Uint8Array(await res.arrayBuffer()), name: String(source), files: opts.files };
-  }
-  const { readFile, stat } = await import('node:fs/promises');
-  const { dirname, resolve } = await import('node:path');
-  const { fileURLToPath } = await import('node:url');
-  const path = resolve(source instanceof URL ? fileURLToPath(source) : source);
-  const info = await stat(path).catch(() => undefined);
-  if (!info?.isFile()) throw new CamanimError('not-found', 'Model file not found', { file: path }, 'Check the path to the .onnx file');
-  const { folderSource } = await import('./onnx/node-files.ts');
-  return { bytes: new Uint8Array(await readFile(path)), name: path, files: opts.files ?? folderSource(dirname(path)) };
+  return new Model(graph, order, registry, runtime, opts.inputShape, opts.memoryBudget, opts.contract);
 }
 
 export type RunInput = TensorData | GpuTensor;
@@ -102,6 +76,8 @@ export class Model {
     readonly runtime: Runtime,
     inputShape?: readonly number[],
     memoryBudget = DEFAULT_MEMORY_BUDGET,
+    /** How images become its input and which scores are explained, when it was loaded with one. */
+    readonly contract?: ModelContract,
   ) {
     this.memory = { maxBinding: runtime.device.limits.maxStorageBufferBindingSize, budget: Math.min(memoryBudget, Number.MAX_SAFE_INTEGER) };
     this.inputs = graph.inputs.map((input, k) => ({
@@ -147,7 +123,7 @@ export class Model {
   defaultShapes(): Map<string, readonly number[]> {
     return new Map(this.inputs.map((i) => {
       if (i.shape.some((d) => d < 0)) {
-        throw new CamanimError('bad-model', `Input '${i.name}' has symbolic dims [${i.dims.join(', ')}]`, { file: this.source, tensor: i.name }, 'Pass inputShape when loading the model, e.g. [1, 3, 224, 224]');
+        throw new CamanimError('bad-model', `Input '${i.name}' has symbolic dims [${i.dims.join(', ')}]`, { file: this.source, tensor: i.name }, 'Give the input size: camanim --input-size HxW, or loadModel(src, { input: { size: [H, W], … } })');
       }
       return [i.name, i.shape];
     }));

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadModel } from '../src/model.ts';
+import { loadModel } from '../src/load-model.ts';
 import { encodeModel, tinyCnn } from './onnx-builder.ts';
 import { testRuntime } from './gpu.ts';
 

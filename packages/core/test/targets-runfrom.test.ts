@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadModel } from '../src/model.ts';
+import { loadModel } from '../src/load-model.ts';
 import type { Target } from '../src/autodiff/targets.ts';
 import { encodeModel, tinyCnn } from './onnx-builder.ts';
 import { random, testRuntime } from './gpu.ts';

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { computeCams, defaultCamRegistry, eigenSmoothable, selectLayers, smoothingSuffix, type CamMethod } from '@camanim/cam-methods';
-import { CamanimError, channelsFirst, loadModel, modelFromGraph, type Model } from '@camanim/core';
+import { cropNotice, describeContract, probabilityWarning, type InputContract, type Model } from '@camanim/core';
 import type { ExplainOptions } from '../args.ts';
 import { bundledModel, defaultImage } from '../assets.ts';
 import { Staging, sanitizeName } from '../atomic.ts';
@@ -17,20 +17,17 @@ import { renderGrid } from '../grid.ts';
 import { encodePng, readImage, type RgbImage } from '../image.ts';
 import type { Io } from '../io.ts';
 import { loadLabels } from '../labels.ts';
-import { readModelMeta } from '../model-meta.ts';
-import { displayImage, inputLayout, preprocess, preprocessing, type Preprocessing } from '../preprocess.ts';
+import { contractLines, openContracted, readContract } from '../contract.ts';
+import { displayImage, preprocess } from '../preprocess.ts';
 import { Progress } from '../progress.ts';
 import { renderExplanation, type Explanation, type RenderContext } from '../render.ts';
-import { checkClassRange, chooseTargets, topClasses } from '../target.ts';
+import { checkClassRange, chooseTargets, predictionLine, saturationWarning, topClasses, type ChosenTarget } from '../target.ts';
 import { cliError } from '../errors.ts';
 import { escapeXml } from '../frames.ts';
 import { GpuSession } from '../gpu-session.ts';
 import { VIEWER_DIST } from './view.ts';
 import { roadChartPng, roadChartSvg, roadSummary, scoreLayers } from '../road.ts';
 import { requireFfmpeg, type VideoFormat } from '../video.ts';
-
-/** Spatial size used when a model leaves its input H and W symbolic. */
-const DEFAULT_SPATIAL = 224;
 
 export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
   const progress = new Progress(io, opts.quiet);
@@ -43,7 +40,7 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
   const modelPath = resolve(opts.model ?? bundledModel());
   const imagePaths = opts.images.length ? opts.images : [defaultImage()];
   const images = await progress.time('read images', () => Promise.all(imagePaths.map((f) => readImage(f, { maxPixels: opts.maxPixels, onNotice: (m) => progress.notice(m) }))));
-  const meta = readModelMeta(modelPath);
+  const contracted = await readContract(modelPath, opts.contract, images[0], (m) => progress.notice(m));
   if (opts.formats.has('html') && !existsSync(join(VIEWER_DIST, 'index.html'))) {
     throw cliError('--format html needs the built viewer', { file: VIEWER_DIST }, 'Run pnpm --filter @camanim/viewer build');
   }
@@ -53,18 +50,18 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
   const written: string[] = [];
   const summaries: string[] = [];
   try {
-    session = await GpuSession.open((device) => progress.time('load model', async () => prepareModel(await loadModel(modelPath, { device }))), { onNotice: (m) => progress.notice(m), env: io.env });
+    session = await GpuSession.open((device) => progress.time('load model', () => openContracted(contracted, device)), { onNotice: (m) => progress.notice(m), env: io.env });
     const gpu = session;
-    // Names and shapes only: the same after a reload on a new device.
+    // Names, shapes and the contract only: the same after a reload on a new device.
     const model = session.model;
-    const input = model.inputs[0];
-    const layout = inputLayout(input, model.source);
-    const [, , H, W] = input.shape;
-    const pre = preprocessing(layout, H, W, meta);
-    const output = model.outputs[0];
-    const numClasses = output.shape.slice(1).reduce((a, b) => a * b, 1);
+    const contract = model.contract!;
+    progress.notice(contractLines(model).trimEnd());
+    const pre = contract.input;
+    const [H, W] = pre.size;
+    const explained = model.graph.outputs[0].name;
+    const numClasses = contract.output.classes;
     checkClassRange(opts.target, numClasses, model.source);
-    const labels = loadLabels(numClasses, opts.labels, meta.labels);
+    const labels = loadLabels(numClasses, opts.labels, contracted.sidecar?.labels);
     const selected = selectLayers(model, opts.layers);
     const modelLayers = new Map(model.layers.map((l) => [l.name, { index: l.index, shape: l.shape }]));
     const panelW = opts.size;
@@ -73,7 +70,11 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
     const dirs = new Set<string>();
     for (const image of images) {
       const dir = uniqueDir(dirs, image.file);
+      const cropped = cropNotice(image, pre, dir);
+      if (cropped) progress.notice(cropped);
       const x = await preprocess(image, pre);
+      const warnings = new Set<string>();
+      let top: ChosenTarget[] = [];
       const [writtenBefore, summariesBefore] = [written.length, summaries.length];
       // One step per image, from the forward to its last file: after a device loss it runs
       // again on the new device and rewrites the same staged files.
@@ -82,17 +83,20 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
         summaries.length = summariesBefore;
         const run = await progress.time(`forward ${dir}`, () => model.run({ data: x.data, shape: x.shape }));
         const exs: Explanation[] = [];
-        let top;
         try {
           await gpu.faultPoint();
-          const logits = (await run.read(output.name)).data.subarray(0, numClasses);
-          top = topClasses(logits, labels);
-          const targets = chooseTargets(logits, opts.target, labels, opts.targetKind);
+          const logits = (await run.read(explained)).data.subarray(0, numClasses);
+          top = topClasses(logits, labels, contract.output.activation);
+          const odd = probabilityWarning(contract.output, logits);
+          if (odd) warnings.add(odd);
+          const targets = chooseTargets(logits, opts.target, labels, opts.targetKind, contract.output.activation);
           for (const target of targets) {
             for (const method of methods) {
               const stem = sanitizeName(method.id) + (targets.length > 1 ? `-class${target.class}` : '');
               const stack = await progress.time(`${method.id}: backward + ${selected.length} CAMs`, (step) =>
                 computeCams(run, { method, eigenSmooth: opts.eigenSmooth, augSmooth: opts.augSmooth, options: opts.methodOptions, target: { class: target.class, kind: target.kind }, layers: selected, onProgress: () => step.tick() }), selected.length);
+              const saturated = saturationWarning(target, maxAbsCam(stack.layers));
+              if (saturated) warnings.add(saturated);
               const yb = opts.ybroad ? await scoreLayers(run, stack, target.class, opts.road, progress, `${method.id}: ybROAD over ${stack.layers.length} layers`) : undefined;
               exs.push({ stem, methodId: method.id, methodTitle: method.title + smoothingSuffix(opts), target, stack, ybroad: yb });
             }
@@ -128,6 +132,8 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
           if (opts.formats.has('html')) await progress.time(`html ${dir}`, () => writeReport(ctx, written.slice(from)));
         }
       });
+      progress.notice(`${dir}: ${predictionLine(top)}`);
+      for (const w of warnings) progress.notice(w);
     }
     await staging.commit();
   } catch (e) {
@@ -143,17 +149,11 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
   progress.printSummary();
 }
 
-/**
- * The model as the CAM runner takes it: a channels-last input is adapted to channels-first
- * (core's channelsFirst: a Transpose in front, not a layer), symbolic spatial dims are fixed.
- */
-export async function prepareModel(model: Model): Promise<Model> {
-  model.imageInput(); // one 4-D input, or a clear error
-  const layout = inputLayout(model.inputs[0], model.source);
-  if (layout.layout === 'NCHW' && layout.height !== undefined && layout.width !== undefined) return model;
-  const shape = [1, layout.channels, layout.height ?? DEFAULT_SPATIAL, layout.width ?? DEFAULT_SPATIAL];
-  const graph = layout.layout === 'NHWC' ? channelsFirst(model.graph) : model.graph;
-  return modelFromGraph(graph, { runtime: model.runtime, registry: model.registry, inputShape: shape });
+/** The largest |value| of any layer's raw CAM. */
+function maxAbsCam(layers: readonly { raw: Float32Array }[]): number {
+  let m = 0;
+  for (const l of layers) for (const v of l.raw) m = Math.max(m, Math.abs(v));
+  return m;
 }
 
 function uniqueDir(used: Set<string>, file: string): string {
@@ -168,10 +168,10 @@ interface BundleInfo {
   model: Model;
   modelPath: string;
   image: RgbImage;
-  pre: Preprocessing;
+  pre: InputContract;
   crop: Buffer;
   shape: readonly number[];
-  top?: { class: number; label: string; logit: number; probability: number }[];
+  top: { class: number; label: string; logit: number; probability: number }[];
   normalization: string;
   colormap: string;
 }
@@ -219,19 +219,19 @@ async function writeBundle(ctx: RenderContext, exs: readonly Explanation[], info
     ctx.written.push(await ctx.staging.write([...dir, cam.files.input], inputBin));
     cams.push(cam);
   }
-  const [H, W] = info.pre.crop;
+  const [H, W] = info.pre.size;
   ctx.written.push(await ctx.staging.write([...dir, 'input.png'], await encodePng(info.crop, W, H, 3)));
   const input = info.model.inputs[0];
-  const output = info.model.outputs[0];
+  const contract = info.model.contract!;
   const manifest: BundleManifest = {
     version: 1,
     generator: 'camanim 0.1.0',
     created: new Date().toISOString(),
-    model: { file: basename(info.modelPath), path: info.modelPath, input: { name: input.name, shape: input.shape }, output: { name: output.name, shape: output.shape }, classes: output.shape.slice(1).reduce((a, b) => a * b, 1) },
+    model: { file: basename(info.modelPath), path: info.modelPath, input: { name: input.name, shape: input.shape }, output: { name: contract.output.name, shape: contract.output.shape }, classes: contract.output.classes },
     image: { source: resolve(info.image.file), file: 'input.png', width: W, height: H, original: { width: info.image.width, height: info.image.height } },
     inputShape: info.shape,
-    preprocessing: info.pre,
-    prediction: (info.top ?? []).map((t) => ({ class: t.class, label: t.label, logit: t.logit, probability: t.probability })),
+    contract: { ...contract, summary: describeContract(contract) },
+    prediction: info.top.map((t) => ({ class: t.class, label: t.label, logit: t.logit, probability: t.probability })),
     normalization: info.normalization,
     colormap: info.colormap,
     endianness: 'little',

@@ -5,20 +5,19 @@
  */
 import { resolve } from 'node:path';
 import { computeCams, defaultCamRegistry, selectLayers, targetKindName, type LayerSelection, type TargetKind } from '@camanim/cam-methods';
-import { loadModel } from '@camanim/core';
+import { cropNotice, describeContract } from '@camanim/core';
 import type { TargetChoice } from '../args.ts';
 import { bundledModel, defaultImage } from '../assets.ts';
 import { Staging } from '../atomic.ts';
 import { readImage } from '../image.ts';
 import type { Io } from '../io.ts';
 import { loadLabels } from '../labels.ts';
-import { readModelMeta } from '../model-meta.ts';
-import { inputLayout, preprocess, preprocessing } from '../preprocess.ts';
+import { contractLines, openContracted, readContract, type ContractFlags } from '../contract.ts';
+import { preprocess } from '../preprocess.ts';
 import { GpuSession } from '../gpu-session.ts';
 import { Progress } from '../progress.ts';
 import { roadChartPng, roadChartSvg, roadSummary, roadTable, scoreLayers, type RoadChoice } from '../road.ts';
-import { checkClassRange, chooseTargets } from '../target.ts';
-import { prepareModel } from './explain.ts';
+import { checkClassRange, chooseTargets, predictionLine, topClasses } from '../target.ts';
 
 export interface RoadCommandOptions {
   readonly model?: string;
@@ -33,6 +32,7 @@ export interface RoadCommandOptions {
   readonly out?: string;
   readonly labels?: string;
   readonly quiet: boolean;
+  readonly contract: ContractFlags;
 }
 
 export async function roadCommand(opts: RoadCommandOptions, io: Io): Promise<void> {
@@ -40,28 +40,30 @@ export async function roadCommand(opts: RoadCommandOptions, io: Io): Promise<voi
   const method = defaultCamRegistry.get(opts.method);
   const modelPath = resolve(opts.model ?? bundledModel());
   const image = await readImage(opts.image ?? defaultImage(), { maxPixels: opts.maxPixels, onNotice: (m) => progress.notice(m) });
-  const meta = readModelMeta(modelPath);
+  const contracted = await readContract(modelPath, opts.contract, image, (m) => progress.notice(m));
   let session: GpuSession | undefined;
   let text = '';
   try {
-    session = await GpuSession.open((device) => progress.time('load model', async () => prepareModel(await loadModel(modelPath, { device }))), { onNotice: (m) => progress.notice(m), env: io.env });
+    session = await GpuSession.open((device) => progress.time('load model', () => openContracted(contracted, device)), { onNotice: (m) => progress.notice(m), env: io.env });
     const gpu = session;
-    const input = gpu.model.inputs[0];
-    const [, , H, W] = input.shape;
-    const pre = preprocessing(inputLayout(input, gpu.model.source), H, W, meta);
-    const output = gpu.model.outputs[0];
-    const numClasses = output.shape.slice(1).reduce((a, b) => a * b, 1);
+    const contract = gpu.model.contract!;
+    progress.notice(contractLines(gpu.model).trimEnd());
+    const explained = gpu.model.graph.outputs[0].name;
+    const numClasses = contract.output.classes;
     checkClassRange(opts.target, numClasses, gpu.model.source);
-    const labels = loadLabels(numClasses, opts.labels, meta.labels);
+    const labels = loadLabels(numClasses, opts.labels, contracted.sidecar?.labels);
     const selected = selectLayers(gpu.model, opts.layers);
-    const x = await preprocess(image, pre);
+    const cropped = cropNotice(image, contract.input, 'the image');
+    if (cropped) progress.notice(cropped);
+    const x = await preprocess(image, contract.input);
     // One step from the forward to the scores: after a device loss it runs again on the new device.
     const { yb, target, names } = await gpu.step('scoring the layers', async (model) => {
       const run = await progress.time('forward', () => model.run({ data: x.data, shape: x.shape }));
       try {
         await gpu.faultPoint();
-        const logits = (await run.read(output.name)).data.subarray(0, numClasses);
-        const [target] = chooseTargets(logits, opts.target.kind === 'top-k' ? { kind: 'predicted' } : opts.target, labels, opts.targetKind);
+        const logits = (await run.read(explained)).data.subarray(0, numClasses);
+        progress.notice(`prediction: ${predictionLine(topClasses(logits, labels, contract.output.activation))}`);
+        const [target] = chooseTargets(logits, opts.target.kind === 'top-k' ? { kind: 'predicted' } : opts.target, labels, opts.targetKind, contract.output.activation);
         const stack = await progress.time(`${method.id}: backward + ${selected.length} CAMs`, (step) =>
           computeCams(run, { method, target: { class: target.class, kind: target.kind }, layers: selected, onProgress: () => step.tick() }), selected.length);
         const yb = await scoreLayers(run, stack, target.class, opts.road, progress, `ybROAD over ${stack.layers.length} layers`);
@@ -80,7 +82,7 @@ export async function roadCommand(opts: RoadCommandOptions, io: Io): Promise<voi
         const files = [
           await staging.write(['ybroad.svg'], svg),
           await staging.write(['ybroad.png'], await roadChartPng(svg)),
-          await staging.write(['ybroad.json'], `${JSON.stringify({ method: method.id, target: { class: target.class, label: target.label, kind: opts.road.target }, camTarget: target.kind, layers: names, ybroad: yb }, null, 2)}\n`),
+          await staging.write(['ybroad.json'], `${JSON.stringify({ contract: { ...contract, summary: describeContract(contract) }, method: method.id, target: { class: target.class, label: target.label, kind: opts.road.target }, camTarget: target.kind, layers: names, ybroad: yb }, null, 2)}\n`),
         ];
         await staging.commit();
         text += files.map((f) => `${staging.finalPath(f)}\n`).join('');

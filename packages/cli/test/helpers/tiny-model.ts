@@ -62,7 +62,9 @@ export function tinyModelBytes(size = 32, nhwc = false): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
 }
 
+/** Also writes its sidecar JSON (`preprocess.preset` imagenet), as a user's model ships with one. */
 export function writeTinyModel(file: string, size = 32, nhwc = false): string {
   writeFileSync(file, tinyModelBytes(size, nhwc));
+  writeFileSync(file.replace(/\.onnx$/, '') + '.json', JSON.stringify({ preprocess: { preset: 'imagenet' } }));
   return file;
 }

@@ -46,6 +46,10 @@ export interface Graph {
   readonly source: string;
   /** Nodes camanim added to adapt the graph (graph/channels-first.ts): not the model's layers. */
   readonly adapters?: ReadonlySet<string>;
+  /** The ModelProto's metadata_props (key → value), where an exporter wrote them. */
+  readonly metadata?: ReadonlyMap<string, string>;
+  /** The ModelProto's producer_name ("pytorch", "tf2onnx", "paddle2onnx", …), for messages. */
+  readonly producer?: string;
 }
 
 export function isFloat(dtype: DType): boolean {

@@ -9,7 +9,7 @@ import { dtypeOf, tensorFromProto, toNumber, type ExternalReader } from './tenso
 
 const { onnx } = onnxProto;
 
-export const LIMITS = { fileBytes: 2 ** 31 - 1, nodes: 200_000, nameLength: 4096 };
+export const LIMITS = { fileBytes: 2 ** 31 - 1, nodes: 200_000, nameLength: 4096, metadataValueLength: 1 << 20 };
 /** Newest default-domain opset whose operator semantics camanim implements. */
 export const MAX_OPSET = 21;
 export const MIN_OPSET = 7;
@@ -40,7 +40,21 @@ export function decodeModel(bytes: Uint8Array, source: string, readExternal?: Ex
   const nodes = g.node.map((n, k) => decodeNode(n, k, source, readExternal));
   const inputs = (g.input ?? []).map((v) => valueOf(v, source)).filter((v) => !initializers.has(v.name));
   const outputs = (g.output ?? []).map((v) => valueOf(v, source));
-  return { nodes, inputs, outputs, initializers, opset, source };
+  return { nodes, inputs, outputs, initializers, opset, source, metadata: metadataOf(model, source), producer: model.producerName || undefined };
+}
+
+/** metadata_props as a map; entries without a key, or over the name limit, are skipped. */
+function metadataOf(model: InstanceType<typeof onnx.ModelProto>, source: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const p of model.metadataProps ?? []) {
+    if (!p.key || p.key.length > LIMITS.nameLength) continue;
+    const value = p.value ?? '';
+    if (value.length > LIMITS.metadataValueLength) {
+      throw new CamanimError('resource-limit', `metadata_props '${p.key}' is ${value.length} characters long`, { file: source }, 'The model file is corrupt, or its metadata holds data that belongs elsewhere');
+    }
+    map.set(p.key, value);
+  }
+  return map;
 }
 
 function defaultOpset(model: InstanceType<typeof onnx.ModelProto>, source: string): number {

@@ -1,0 +1,114 @@
+/**
+ * The model contract on the command line: the flags (--input-size, --mean, --std, --scale,
+ * --resize, --bgr, --layout, --preset, --output), the sidecar JSON beside the model, then what
+ * the model itself says, resolved by core's contract/ the same way the library and the viewer
+ * resolve it. Every run prints what it used.
+ */
+import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import {
+  PRESET_NAMES, RESIZE_POLICIES, adaptInput, contractModel, describeContract, describeSources, loadGraph, parseNumbers, parseSidecar, parseSize, resolveInputContract,
+  type ContractSource, type Device, type Graph, type InputContract, type InputRequest, type Model, type OutputRequest, type Sidecar,
+} from '@camanim/core';
+import { cliError } from './errors.ts';
+
+export interface ContractFlags {
+  readonly inputSize?: string;
+  readonly mean?: string;
+  readonly std?: string;
+  readonly scale?: string;
+  readonly resize?: string;
+  readonly bgr?: boolean;
+  readonly layout?: string;
+  readonly preset?: string;
+  readonly output?: string;
+}
+
+/** What a command needs to load the model under its contract, on any device (again after a loss). */
+export interface ContractedModel {
+  readonly graph: Graph;
+  readonly input: InputContract;
+  readonly output: OutputRequest;
+  readonly sidecar?: Sidecar;
+}
+
+/** The contract options, the same on explain, road and layers. */
+export function addContractOptions(cmd: Command): Command {
+  return cmd
+    .option('--input-size <HxW>', "model input size, e.g. 48x192 (default: the model's fixed size, else the image's, rounded to the model's stride)")
+    .option('--mean <r,g,b>', 'per-channel mean, after --scale (default: the sidecar JSON, the model metadata, or --preset)')
+    .option('--std <r,g,b>', 'per-channel std, after --scale')
+    .addOption(new Option('--scale <s>', 'pixel scale before mean/std: 1 (pixels / 255) or 255 (pixels as they are)').choices(['1', '255']))
+    .addOption(new Option('--resize <policy>', 'fit the image to the input: crop (centre crop), pad (letterbox) or stretch (default crop)').choices([...RESIZE_POLICIES]))
+    .option('--bgr', 'the model takes BGR channels (Caffe, OpenCV-trained models)')
+    .addOption(new Option('--layout <layout>', "the input's layout, when the model's dims do not tell").choices(['nchw', 'nhwc']))
+    .addOption(new Option('--preset <name>', 'named preprocessing (fills what nothing else gives): imagenet (torchvision/timm), inception (timm/Keras [-1, 1]), paddle (PaddleOCR), caffe (BGR 0..255 − mean), clip (OpenAI CLIP), raw (0..255)').choices([...PRESET_NAMES]))
+    .option('--output <name>', 'the output to explain, when the model has several');
+}
+
+export function flagSources(f: ContractFlags): ContractSource[] {
+  const sources: ContractSource[] = [];
+  const add = (from: string, request: InputRequest) => sources.push({ from, request });
+  if (f.inputSize !== undefined) {
+    const size = parseSize(f.inputSize);
+    if (!size) throw cliError(`--input-size expects HxW, got '${f.inputSize}'`, {}, 'For example --input-size 48x192 (height × width), or --input-size 224');
+    add('--input-size', { size });
+  }
+  if (f.mean !== undefined) add('--mean', { mean: parseNumbers(f.mean, '--mean') });
+  if (f.std !== undefined) add('--std', { std: parseNumbers(f.std, '--std') });
+  if (f.scale !== undefined) add('--scale', { scale: Number(f.scale) as 1 | 255 });
+  if (f.resize !== undefined) add('--resize', { resize: f.resize as InputRequest['resize'] });
+  if (f.bgr) add('--bgr', { order: 'BGR' });
+  if (f.layout !== undefined) add('--layout', { layout: f.layout.toUpperCase() as 'NCHW' | 'NHWC' });
+  if (f.preset !== undefined) add('--preset', { preset: f.preset });
+  return sources;
+}
+
+/** Sidecars are small; a huge one is a wrong file. */
+const MAX_SIDECAR_BYTES = 16 << 20;
+
+/** `m.json` beside `m.onnx`, when there is one. */
+export function readSidecar(modelPath: string): Sidecar | undefined {
+  const file = modelPath.replace(/\.onnx$/i, '') + '.json';
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size > MAX_SIDECAR_BYTES) throw cliError(`The model's JSON is ${size} bytes, more than a sidecar holds`, { file }, 'Check that it is the model\'s sidecar JSON (labels and preprocess), or remove it');
+    const bytes = Buffer.alloc(size);
+    readSync(fd, bytes, 0, size, 0);
+    return parseSidecar(bytes.toString('utf8'), file);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads the model and its contract; `image` gives the size where the model leaves it open. */
+export async function readContract(modelPath: string, flags: ContractFlags, image: { width: number; height: number } | undefined, onNotice: (m: string) => void, requireNormalization = true): Promise<ContractedModel> {
+  const graph = await loadGraph(modelPath);
+  const sidecar = readSidecar(modelPath);
+  const sources = [...flagSources(flags), ...(sidecar ? [{ from: `model JSON ${sidecar.file}`, request: sidecar.input }] : [])];
+  const input = resolveInputContract(graph, sources, { image, onNotice, requireNormalization });
+  const output: OutputRequest = flags.output !== undefined ? { output: flags.output, from: '--output' } : sidecar?.output !== undefined ? { output: sidecar.output, from: `model JSON ${sidecar.file}` } : {};
+  return { graph, input, output, sidecar };
+}
+
+/** The model on `device` under its contract (the GpuSession's loader). */
+export function openContracted(c: ContractedModel, device: Device): Promise<Model> {
+  return contractModel(c.graph, c.input, c.output, { device });
+}
+
+/** The graph with the contract's input (adapter, size), any output: for listing layers. */
+export function inputOnly(c: ContractedModel): { graph: Graph; shape: number[] } {
+  return adaptInput(c.graph, c.input);
+}
+
+/** The lines every run prints: the contract, and where each input field came from. */
+export function contractLines(model: Model): string {
+  const c = model.contract!;
+  return `contract: ${describeContract(c)}\n${describeSources(c.input).map((l) => `  ${l}`).join('\n')}\n`;
+}

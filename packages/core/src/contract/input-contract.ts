@@ -1,0 +1,248 @@
+/**
+ * The input contract: how an image becomes the model's input tensor. Size, layout, channel
+ * order, pixel scale, mean/std and resize policy, each read from the first source that states
+ * it, highest first: what the caller gives (CLI flags, library options), the sidecar JSON, the
+ * model itself (fixed dims, metadata_props), then a named preset. Nothing is guessed: what no
+ * source states is either a documented default that cannot change the model's numbers (the
+ * resize policy, RGB order) or a refusal that says what to pass.
+ */
+import { CamanimError } from '../errors.ts';
+import type { Graph, GraphValue } from '../graph/ir.ts';
+import { metadataRequest } from './model-metadata.ts';
+import { isPresetName, PRESET_NAMES, PRESETS } from './presets.ts';
+import { totalStride } from './total-stride.ts';
+
+export type Layout = 'NCHW' | 'NHWC';
+export type ChannelOrder = 'RGB' | 'BGR';
+/** 1: pixels / 255 (0..1) before mean/std; 255: pixels as they are (0..255). */
+export type PixelScale = 1 | 255;
+/** crop: cover the input, centre-crop; pad: fit inside, pad (letterbox); stretch: resize to H×W. */
+export type ResizePolicy = 'crop' | 'pad' | 'stretch';
+export type PadAlign = 'center' | 'start';
+
+export const RESIZE_POLICIES: readonly ResizePolicy[] = ['crop', 'pad', 'stretch'];
+
+/** What one source states; every field is optional. mean/std in R, G, B order, in scaled units. */
+export interface InputRequest {
+  readonly preset?: string;
+  /** [H, W]. */
+  readonly size?: readonly [number, number];
+  readonly layout?: Layout;
+  readonly order?: ChannelOrder;
+  readonly scale?: PixelScale;
+  readonly mean?: readonly number[];
+  readonly std?: readonly number[];
+  readonly resize?: ResizePolicy;
+  /** crop: the share of the resized shorter side the crop covers (torchvision: 224/256). */
+  readonly cropFraction?: number;
+  /** crop, the older way to say it: the shorter side before the centre crop (torchvision's Resize(256)). */
+  readonly shorterSide?: number;
+  /** pad: where the image sits (PaddleOCR pads on the right: 'start'). */
+  readonly align?: PadAlign;
+}
+
+export type ContractField = 'size' | 'layout' | 'order' | 'scale' | 'mean' | 'std' | 'resize';
+
+export interface InputContract {
+  /** [H, W] of the model input. */
+  readonly size: readonly [number, number];
+  /** The model's own layout (a channels-last model gets camanim's channels-first adapter). */
+  readonly layout: Layout;
+  readonly channels: 1 | 3;
+  readonly order: ChannelOrder;
+  readonly scale: PixelScale;
+  /** One value per model channel (R, G, B order for 3; the luma's for 1). */
+  readonly mean: readonly number[];
+  readonly std: readonly number[];
+  readonly resize: ResizePolicy;
+  readonly cropFraction: number;
+  readonly align: PadAlign;
+  /** Where each field came from ("--mean", "model JSON m.json", "model graph", "preset imagenet (--preset)", "default …"). */
+  readonly sources: Readonly<Record<ContractField, string>>;
+}
+
+export interface ContractSource {
+  /** Named in messages and in `sources`: "--flags", "model JSON /path/m.json", "loadModel options". */
+  readonly from: string;
+  readonly request: InputRequest;
+}
+
+export interface ResolveOptions {
+  /** The image's size: used for the input size when the model leaves H/W symbolic and nothing gives it. */
+  readonly image?: { readonly width: number; readonly height: number };
+  readonly onNotice?: (message: string) => void;
+  /** false: mean/std may be missing (listing layers needs no pixels); they are then 0 and 1. */
+  readonly requireNormalization?: boolean;
+}
+
+/** The longest side camanim picks from an image by itself (larger images are scaled down to it). */
+export const MAX_AUTO_SIDE = 1024;
+
+const SIZE_HINT = 'Pass --input-size HxW (library: input.size)';
+const NORM_HINT = `Pass --preset ${PRESET_NAMES.join('|')}, or --mean r,g,b --std r,g,b (with --scale 255 for 0..255 pixels), or write them in the model's sidecar JSON (preprocess.mean/std)`;
+
+export function resolveInputContract(graph: Graph, given: readonly ContractSource[], opts: ResolveOptions = {}): InputContract {
+  const input = imageInputOf(graph);
+  const where = { file: graph.source, tensor: input.name };
+  for (const s of given) checkRequest(s, where);
+  const layers = [...given, modelRequest(graph, input), ...presetLayers(given, where)];
+  const pick = <K extends keyof InputRequest>(field: K): { value: NonNullable<InputRequest[K]>; from: string } | undefined => {
+    for (const l of layers) if (l.request[field] !== undefined) return { value: l.request[field] as NonNullable<InputRequest[K]>, from: l.from };
+    return undefined;
+  };
+  const layout = resolveLayout(input, pick('layout'), where);
+  const cAxis = layout.value === 'NCHW' ? 1 : 3;
+  const channels = input.dims[cAxis] as 1 | 3;
+  const size = resolveSize(graph, input, layout.value, pick('size'), opts, where);
+  const unneeded = opts.requireNormalization === false ? { value: [0], from: 'not needed (no pixels are fed)' } : undefined;
+  const mean = pick('mean') ?? unneeded;
+  const std = pick('std') ?? (unneeded && { value: [1], from: unneeded.from });
+  if (!mean || !std) {
+    throw new CamanimError('bad-input', `Nothing says how '${input.name}' is normalized: the model states no mean/std${given.length ? ` and neither do ${given.map((g) => g.from).join(', ')}` : ''}`, where, NORM_HINT);
+  }
+  const scale = pick('scale') ?? defaultScale(mean, where);
+  const resize = pick('resize');
+  return {
+    size: size.value,
+    layout: layout.value,
+    channels,
+    order: pick('order')?.value ?? 'RGB',
+    scale: scale.value,
+    mean: perChannel(mean.value, channels, `mean (${mean.from})`, where),
+    std: perChannel(std.value, channels, `std (${std.from})`, where),
+    resize: resize?.value ?? 'crop',
+    cropFraction: cropFraction(layers, size.value),
+    align: pick('align')?.value ?? 'center',
+    sources: {
+      size: size.from,
+      layout: layout.from,
+      order: pick('order')?.from ?? 'default (RGB; --bgr for BGR models)',
+      scale: scale.from,
+      mean: mean.from,
+      std: std.from,
+      resize: resize?.from ?? 'default (centre crop; --resize pad|stretch keeps the whole image)',
+    },
+  };
+}
+
+/** The one 4-D image input, or a refusal that says what camanim explains. */
+export function imageInputOf(graph: Graph): GraphValue {
+  const list = graph.inputs.map((i) => `${i.name} [${i.dims.join(', ')}]`).join('; ');
+  if (graph.inputs.length !== 1 || graph.inputs[0].dims.length !== 4) {
+    const video = graph.inputs.length === 1 && graph.inputs[0].dims.length === 5;
+    throw new CamanimError('bad-model', `camanim explains models with one 4-D image input ([N, C, H, W] or [N, H, W, C]); this model has: ${list || 'no inputs'}`, { file: graph.source }, video ? 'Video and volume inputs [N, C, T, H, W] are not supported yet' : 'Export the model with a single image input');
+  }
+  return graph.inputs[0];
+}
+
+function modelRequest(graph: Graph, input: GraphValue): ContractSource {
+  const d = input.dims;
+  const fixed = (k: number) => typeof d[k] === 'number' && (d[k] as number) > 0;
+  const layout = inferLayout(d);
+  const [h, w] = layout === 'NHWC' ? [1, 2] : [2, 3];
+  const meta = metadataRequest(graph);
+  return {
+    from: meta ? 'model graph and metadata_props' : 'model graph',
+    request: {
+      ...(meta ?? {}),
+      ...(layout ? { layout } : {}),
+      ...(layout && fixed(h) && fixed(w) ? { size: [d[h] as number, d[w] as number] as const } : {}),
+    },
+  };
+}
+
+/** NCHW when axis 1 holds 1 or 3 channels, NHWC when only axis 3 does (tf2onnx, Keras). */
+function inferLayout(d: readonly (number | string)[]): Layout | undefined {
+  const channels = (k: number) => d[k] === 1 || d[k] === 3;
+  if (channels(1)) return 'NCHW';
+  if (channels(3)) return 'NHWC';
+  return undefined;
+}
+
+function resolveLayout(input: GraphValue, picked: { value: Layout; from: string } | undefined, where: { file: string; tensor: string }): { value: Layout; from: string } {
+  const shape = `[${input.dims.join(', ')}]`;
+  if (!picked) {
+    throw new CamanimError('bad-model', `Input '${input.name}' ${shape} has no channel axis of size 1 or 3 at position 1 (NCHW) or 3 (NHWC)`, where, 'camanim explains RGB or grayscale image models; if the channel dim is symbolic, re-export with it fixed');
+  }
+  const c = input.dims[picked.value === 'NCHW' ? 1 : 3];
+  if (c !== 1 && c !== 3) {
+    throw new CamanimError('bad-input', `${picked.from} says ${picked.value}, but input '${input.name}' ${shape} has ${typeof c === 'number' ? `${c} channels` : `a symbolic dim '${c}'`} on that axis`, where, `Leave the layout to the model, or pass the other one (--layout ${picked.value === 'NCHW' ? 'nhwc' : 'nchw'})`);
+  }
+  return picked;
+}
+
+function resolveSize(graph: Graph, input: GraphValue, layout: Layout, picked: { value: readonly [number, number]; from: string } | undefined, opts: ResolveOptions, where: { file: string; tensor: string }): { value: readonly [number, number]; from: string } {
+  const axes = layout === 'NHWC' ? [1, 2] : [2, 3];
+  const fixed = axes.map((k) => (typeof input.dims[k] === 'number' && (input.dims[k] as number) > 0 ? (input.dims[k] as number) : undefined));
+  if (picked) {
+    const bad = picked.value.findIndex((v, i) => fixed[i] !== undefined && fixed[i] !== v);
+    if (bad >= 0) {
+      throw new CamanimError('bad-input', `${picked.from} asks for ${picked.value.join('×')}, but the model's input '${input.name}' is fixed at ${fixed.map((f, i) => f ?? `${input.dims[axes[i]]}`).join('×')}`, where, `Leave the size to the model, or give ${fixed.map((f, i) => f ?? picked.value[i]).join('x')}`);
+    }
+    return picked;
+  }
+  if (fixed[0] !== undefined && fixed[1] !== undefined) return { value: [fixed[0], fixed[1]], from: 'model graph' };
+  const symbolic = axes.filter((_, i) => fixed[i] === undefined).map((k) => `'${input.dims[k]}'`).join(' and ');
+  if (!opts.image) {
+    throw new CamanimError('bad-input', `The model's input '${input.name}' [${input.dims.join(', ')}] leaves ${symbolic} symbolic and nothing gives the input size`, where, SIZE_HINT);
+  }
+  const stride = totalStride(graph);
+  let { width, height } = opts.image;
+  // A fixed axis sets the scale; the image keeps its aspect on the other one.
+  const k = fixed[0] !== undefined ? fixed[0] / height : fixed[1] !== undefined ? fixed[1] / width : Math.min(1, MAX_AUTO_SIDE / Math.max(width, height));
+  height *= k;
+  width *= k;
+  const round = (v: number, s: number) => Math.max(s, Math.round(v / s) * s);
+  const value = [fixed[0] ?? round(height, stride[0]), fixed[1] ?? round(width, stride[1])] as const;
+  const scaled = k < 1 && fixed.every((f) => f === undefined) ? `, scaled down to at most ${MAX_AUTO_SIDE} pixels a side` : '';
+  opts.onNotice?.(`notice: the model leaves ${symbolic} symbolic: using ${value[0]}×${value[1]}, the image's own size${scaled}, rounded to a multiple of the model's total stride ${stride[0]}×${stride[1]}; ${SIZE_HINT.replace('Pass', 'pass')} to choose`);
+  return { value, from: `the image (${opts.image.width}×${opts.image.height}, rounded to the stride ${stride[0]}×${stride[1]})` };
+}
+
+/** The first source that gives the crop, as a fraction or as torchvision's shorter side. */
+function cropFraction(layers: readonly ContractSource[], size: readonly [number, number]): number {
+  const l = layers.find((x) => x.request.cropFraction !== undefined || x.request.shorterSide !== undefined);
+  if (!l) return 1;
+  return l.request.cropFraction ?? Math.min(1, Math.min(size[0], size[1]) / l.request.shorterSide!);
+}
+
+function defaultScale(mean: { value: readonly number[]; from: string }, where: { file: string; tensor: string }): { value: PixelScale; from: string } {
+  if (mean.value.some((m) => m > 1)) {
+    throw new CamanimError('bad-input', `The mean (${mean.from}) is ${mean.value.join(', ')}: values above 1 are 0..255 pixels, but nothing gives the pixel scale`, where, 'Pass --scale 255 (library: input.scale = 255) if the model takes 0..255 pixels');
+  }
+  return { value: 1, from: 'default (pixels / 255; --scale 255 for 0..255 models)' };
+}
+
+function perChannel(xs: readonly number[], channels: 1 | 3, what: string, where: { file: string; tensor: string }): number[] {
+  if (xs.length === channels) return [...xs];
+  if (xs.length === 1) return Array(channels).fill(xs[0]);
+  // A grayscale model with RGB statistics: their average (a common stand-in).
+  if (channels === 1 && xs.length === 3) return [(xs[0] + xs[1] + xs[2]) / 3];
+  throw new CamanimError('bad-input', `The ${what} has ${xs.length} values for a ${channels}-channel input`, where, `Give 1 or ${channels} values`);
+}
+
+function presetLayers(given: readonly ContractSource[], where: { file: string; tensor: string }): ContractSource[] {
+  return given.filter((g) => g.request.preset !== undefined).map((g) => {
+    const name = g.request.preset!.trim().toLowerCase();
+    if (!isPresetName(name)) throw new CamanimError('bad-input', `Unknown preset '${g.request.preset}' (${g.from})`, where, `Known presets: ${PRESET_NAMES.join(', ')}`);
+    return { from: `preset ${name} (${g.from})`, request: PRESETS[name] };
+  });
+}
+
+/** Values from strangers (sidecar files, library callers) are checked before they are used. */
+function checkRequest(s: ContractSource, where: { file: string; tensor: string }): void {
+  const r = s.request;
+  const bad = (what: string, hint: string) => new CamanimError('bad-input', `${s.from}: ${what}`, where, hint);
+  if (r.size && !(r.size.length === 2 && r.size.every((v) => Number.isInteger(v) && v > 0 && v <= 16384))) throw bad(`input size ${JSON.stringify(r.size)} is not two integers in 1..16384`, 'Give it as HxW, e.g. 224x224');
+  for (const [name, xs] of [['mean', r.mean], ['std', r.std]] as const) {
+    if (xs && !(xs.length > 0 && xs.length <= 4 && xs.every((v) => Number.isFinite(v)))) throw bad(`${name} ${JSON.stringify(xs)} is not 1 or 3 finite numbers`, `Give ${name} as r,g,b`);
+  }
+  if (r.std?.some((v) => v <= 0)) throw bad(`std ${r.std.join(', ')} has a value ≤ 0`, 'Every std must be positive');
+  if (r.scale !== undefined && r.scale !== 1 && r.scale !== 255) throw bad(`scale ${r.scale} is neither 1 nor 255`, 'Use 1 (pixels / 255) or 255 (pixels as they are)');
+  if (r.layout !== undefined && r.layout !== 'NCHW' && r.layout !== 'NHWC') throw bad(`layout '${r.layout}' is neither NCHW nor NHWC`, 'Use nchw or nhwc');
+  if (r.order !== undefined && r.order !== 'RGB' && r.order !== 'BGR') throw bad(`channel order '${r.order}' is neither RGB nor BGR`, 'Use RGB or BGR');
+  if (r.resize !== undefined && !RESIZE_POLICIES.includes(r.resize)) throw bad(`resize '${r.resize}' is none of ${RESIZE_POLICIES.join(', ')}`, `Use one of ${RESIZE_POLICIES.join(', ')}`);
+  if (r.cropFraction !== undefined && !(r.cropFraction > 0 && r.cropFraction <= 1)) throw bad(`crop fraction ${r.cropFraction} is not within (0, 1]`, 'torchvision crops 224 of 256: 0.875');
+  if (r.shorterSide !== undefined && !(Number.isInteger(r.shorterSide) && r.shorterSide > 0)) throw bad(`resize ${r.shorterSide} is not a positive integer`, 'Give the shorter side before the centre crop, e.g. 256');
+  if (r.align !== undefined && r.align !== 'center' && r.align !== 'start') throw bad(`pad alignment '${r.align}' is neither center nor start`, 'Use center or start');
+}

@@ -1,0 +1,34 @@
+/** A model's whole contract, and the one line that tells a user what camanim assumed. */
+import type { InputContract } from './input-contract.ts';
+import type { OutputContract } from './output-contract.ts';
+
+export interface ModelContract {
+  readonly input: InputContract;
+  readonly output: OutputContract;
+  /** camanim's own change to the graph in front of the model, if any. */
+  readonly adapter?: 'channels-last → channels-first';
+}
+
+const fmt = (xs: readonly number[]) => xs.map((x) => String(Number(x.toPrecision(6)))).join(',');
+
+export function describeInput(c: InputContract): string {
+  const [H, W] = c.size;
+  const pixels = c.scale === 255 ? '0..255' : 'x/255';
+  const resize = c.resize === 'crop' ? `centre crop${c.cropFraction < 1 ? ` ${Number(c.cropFraction.toFixed(4))}` : ''}` : c.resize === 'pad' ? `pad${c.align === 'start' ? ' (at the start)' : ''}` : 'stretch';
+  return `${H}×${W} ${c.layout} ${c.channels === 1 ? 'gray' : c.order}, ${pixels}, mean ${fmt(c.mean)} std ${fmt(c.std)}, ${resize}`;
+}
+
+export function describeOutput(o: OutputContract): string {
+  const end = o.activation === 'none' ? 'scores' : `${o.activation} (explaining '${o.explained}', the scores before it)`;
+  return `'${o.name}' [${o.shape.join(', ')}], ${o.classes} classes, ${end}`;
+}
+
+/** "input 48×192 NCHW RGB, …; output 'probs' [1, 10], …; adapter …". */
+export function describeContract(c: ModelContract): string {
+  return `input ${describeInput(c.input)}; output ${describeOutput(c.output)}${c.adapter ? `; adapter ${c.adapter}` : ''}`;
+}
+
+/** Where each input field came from, one "field: source" line each. */
+export function describeSources(c: InputContract): string[] {
+  return Object.entries(c.sources).map(([k, v]) => `${k}: ${v}`);
+}
