@@ -16,7 +16,11 @@ import type { CamRegistry } from './registry.ts';
 export interface CamOptions {
   readonly method: string | CamMethod;
   readonly target: Target | readonly Target[];
-  readonly layers?: LayerSelection | readonly LayerInfo[];
+  /**
+   * Which layers: a selection, plain ONNX tensor names (as pytorch-grad-cam's target_layers), or
+   * LayerInfo from selectLayers.
+   */
+  readonly layers?: LayerSelection | readonly string[] | readonly LayerInfo[];
   readonly seed?: number;
   readonly registry?: CamRegistry;
   readonly options?: Readonly<Record<string, unknown>>;
@@ -60,7 +64,7 @@ export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack>
   const inputName = model.imageInput().name;
   const inputShape = run.shape(inputName);
   const [n, , H, W] = inputShape;
-  const layers = Array.isArray(opts.layers) ? (opts.layers as LayerInfo[]) : selectLayers(model, opts.layers as LayerSelection | undefined).map((l) => withBatch(l, n));
+  const layers = layersOf(model, opts.layers).map((l) => withBatch(l, n));
   let grads: Gradients | undefined;
   const temps: GpuTensor[] = [];
   try {
@@ -154,6 +158,14 @@ export function eigenSmoothable(method: CamMethod): boolean {
 
 function notEigenSmoothable(method: CamMethod, layer?: string): CamanimError {
   return new CamanimError('bad-input', `Eigen smoothing does not apply to CAM method '${method.id}': it computes each layer's map itself, not a sum over channels`, layer ? { layer } : {}, 'Drop eigenSmooth (--eigen-smooth) for this method, or use a method that weighs channels or elements');
+}
+
+function layersOf(model: Run['model'], sel: CamOptions['layers']): LayerInfo[] {
+  if (!Array.isArray(sel)) return selectLayers(model, sel as LayerSelection | undefined);
+  const list = sel as readonly (string | LayerInfo)[];
+  if (list.every((l) => typeof l === 'string')) return selectLayers(model, { names: list as string[] });
+  if (list.every((l) => typeof l === 'object' && l !== null && typeof l.name === 'string' && Array.isArray(l.shape))) return [...(list as LayerInfo[])];
+  throw new CamanimError('bad-input', 'computeCams: layers mixes names and other values', { file: model.source }, "Give layer names (['/layer4/layer4.1/relu_1/Relu_output_0', …]), selectLayers' LayerInfo, or a selection such as { kinds: 'spatial' }");
 }
 
 function withBatch(l: LayerInfo, n: number): LayerInfo {

@@ -9,7 +9,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadGraph, resolveInputContract } from '@camanim/core';
+import { computeCams } from '@camanim/cam-methods';
+import { acquireDevice, loadGraph, loadModel, resolveInputContract } from '@camanim/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readBundle } from '../src/bundle.ts';
 import { flagSources, type ContractFlags } from '../src/contract.ts';
@@ -285,5 +286,38 @@ describe('the model contract, on models as exporters make them', () => {
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/warning: the softmax target of .* is saturated \(p 1\.000|warning: the softmax target of .* is saturated \(p 0\.9999/);
     expect(r.err).toContain('--target logit');
+  });
+
+  it('the library reads the same contract: loadModel(src, { input }), computeCams with plain layer names', async () => {
+    const device = await acquireDevice();
+    try {
+      const m = await loadModel(model('paddle-symbolic'), { device, input: { size: [48, 192], mean: [0.5], std: [0.5] } });
+      expect(m.contract!.input).toMatchObject({ size: [48, 192], layout: 'NCHW', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] });
+      expect(m.contract!.input.sources.mean).toBe('loadModel options');
+      expect(m.contract!.output).toMatchObject({ activation: 'softmax', explained: '/fc/Gemm_output_0' });
+      const x = slot(expected.models['paddle-symbolic'].inputTensor);
+      const run = await m.run({ data: x, shape: [1, 3, 48, 192] });
+      try {
+        const cams = base.manifest.cams[0];
+        const names = cams.layers.slice(-2).map((l) => l.name);
+        const stack = await computeCams(run, { method: cams.method, target: { class: cams.target.class }, layers: names });
+        expect(stack.layers.map((l) => l.name)).toEqual(names);
+        for (const [k, layer] of stack.layers.entries()) {
+          const want = await base.maps(cams, cams.layers.at(-2 + k)!, 'layer');
+          let worst = 0;
+          for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(layer.raw[i] - want[i]));
+          expect(worst).toBeLessThan(CAM_TOL);
+        }
+        await expect(computeCams(run, { method: 'gradcam', target: { class: 0 }, layers: ['nope'] })).rejects.toThrow(/Layer 'nope' does not exist/);
+      } finally {
+        run.dispose();
+      }
+      m.dispose();
+      await expect(loadModel(model('paddle-symbolic'), { device, input: {} })).rejects.toThrow(/leaves 'p2o.DynamicDimension.1' and 'p2o.DynamicDimension.2' symbolic and nothing gives the input size.*--input-size HxW \(library: input.size\)/);
+      await expect(loadModel(model('paddle-symbolic'), { device, input: { size: [48, 192] } })).rejects.toThrow(/Nothing says how 'x' is normalized/);
+      await expect(loadModel(model('sequence'), { device, input: { preset: 'paddle' } })).rejects.toThrow(/a sequence/);
+    } finally {
+      device.destroy();
+    }
   });
 });
