@@ -10,14 +10,20 @@
  * Scores are those of the unaugmented variant; channel weights are not kept (one per variant).
  */
 import type { Run, Target } from '@camanim/core';
-import type { CamLayer, CamOptions, CamStack } from './compute.ts';
+import type { CamLayer, CamStack } from './method.ts';
 import { normalizeMaps } from './normalize.ts';
 import { resizeHalfPixel } from './resize.ts';
 
 const AUGMENTS = [false, true].flatMap((flip) => [0.9, 1, 1.1].map((factor) => ({ flip, factor })));
 const IDENTITY = AUGMENTS.findIndex((a) => !a.flip && a.factor === 1);
 
-export async function augmentedCams(run: Run, opts: CamOptions, compute: (run: Run, opts: CamOptions) => Promise<CamStack>): Promise<CamStack> {
+/** What augmentation reads of computeCams' options (the rest passes through to `compute`). */
+interface AugmentedOptions {
+  readonly target: Target | readonly Target[];
+  readonly augSmooth?: boolean;
+}
+
+export async function augmentedCams<O extends AugmentedOptions>(run: Run, opts: O, compute: (run: Run, opts: O) => Promise<CamStack>): Promise<CamStack> {
   const model = run.model;
   const input = await run.read(model.imageInput().name);
   const [n, ch, H, W] = input.shape;
@@ -30,10 +36,10 @@ export async function augmentedCams(run: Run, opts: CamOptions, compute: (run: R
     });
   }
   const target = Array.from({ length: n * T }, (_, i): Target => (Array.isArray(opts.target) ? (opts.target as Target[])[Math.floor(i / T)] : (opts.target as Target)));
-  const layers = Array.isArray(opts.layers) ? opts.layers.map((l) => ({ ...l, shape: [n * T, l.shape[1], l.shape[2], l.shape[3]] as const })) : opts.layers;
   const augRun = await model.run({ data, shape: [n * T, ch, H, W] });
   try {
-    const stack = await compute(augRun, { ...opts, target, layers, augSmooth: false });
+    // computeCams gives each layer the batch of the run it is handed (n·T here).
+    const stack = await compute(augRun, { ...opts, target, augSmooth: false });
     return {
       ...stack,
       target: opts.target,

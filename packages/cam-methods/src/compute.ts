@@ -7,10 +7,10 @@
 import { bilinearKernel, channelReduceKernel, elementSumKernel, elementTermsKernel, weightedSumKernel, weightedTermsKernel, type KernelSpec } from '@camanim/shaders';
 import { CamanimError, seedGradient, type Dispatch, type Gradients, type GpuTensor, type Run, type Target } from '@camanim/core';
 import { augmentedCams } from './augment.ts';
-import { defaultCamRegistry } from './index.ts';
 import { selectLayers, type LayerSelection } from './layers.ts';
 import { projectEach } from './linalg.ts';
-import type { CamContext, CamMethod, LayerInfo } from './method.ts';
+import type { CamContext, CamMethod, CamStack, LayerInfo } from './method.ts';
+import { defaultCamRegistry } from './methods/index.ts';
 import type { CamRegistry } from './registry.ts';
 
 export interface CamOptions {
@@ -34,25 +34,6 @@ export interface CamOptions {
   readonly augSmooth?: boolean;
   /** Called after each layer of a custom method (the long ones). */
   readonly onProgress?: (done: number, total: number, layer: LayerInfo) => void;
-}
-
-export interface CamLayer extends LayerInfo {
-  /** CAM at layer resolution, before ReLU and normalization (augSmooth: after, see augment.ts): [N·h·w]. */
-  readonly raw: Float32Array;
-  /** CAM bilinearly upsampled to the input size, before ReLU and normalization (augSmooth: after): [N·H·W]. */
-  readonly upsampled: Float32Array;
-  /** Channel weights [N·C] for channel-weight methods. */
-  readonly weights?: Float32Array;
-}
-
-export interface CamStack {
-  readonly method: string;
-  readonly target: Target | readonly Target[];
-  /** Target score per batch item. */
-  readonly scores: readonly number[];
-  /** [N, C, H, W] of the model input. */
-  readonly inputShape: readonly number[];
-  readonly layers: readonly CamLayer[];
 }
 
 export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack> {

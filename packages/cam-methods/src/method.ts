@@ -91,3 +91,23 @@ export interface CustomMethod extends MethodBase {
 }
 
 export type CamMethod = ChannelMethod | ElementMethod | CustomMethod;
+
+/** One layer's CAM as computeCams returns it. */
+export interface CamLayer extends LayerInfo {
+  /** CAM at layer resolution, before ReLU and normalization (augSmooth: after, see augment.ts): [N·h·w]. */
+  readonly raw: Float32Array;
+  /** CAM bilinearly upsampled to the input size, before ReLU and normalization (augSmooth: after): [N·H·W]. */
+  readonly upsampled: Float32Array;
+  /** Channel weights [N·C] for channel-weight methods. */
+  readonly weights?: Float32Array;
+}
+
+export interface CamStack {
+  readonly method: string;
+  readonly target: Target | readonly Target[];
+  /** Target score per batch item. */
+  readonly scores: readonly number[];
+  /** [N, C, H, W] of the model input. */
+  readonly inputShape: readonly number[];
+  readonly layers: readonly CamLayer[];
+}

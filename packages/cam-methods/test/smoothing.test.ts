@@ -43,4 +43,15 @@ describe('eigen smoothing, augmentation smoothing and KPCA options', () => {
     expect(Math.max(...layer.upsampled)).toBeLessThanOrEqual(1);
     model.dispose();
   });
+  it('augmentation smoothing takes layers as names or as LayerInfo, like any computeCams call', async () => {
+    const { model, run } = await tinyRun();
+    const bySelection = await computeCams(run, { method: 'gradcam', augSmooth: true, target: { class: 1 }, layers: { names: ['a'] } });
+    const byName = await computeCams(run, { method: 'gradcam', augSmooth: true, target: { class: 1 }, layers: ['a'] });
+    const byInfo = await computeCams(run, { method: 'gradcam', augSmooth: true, target: { class: 1 }, layers: bySelection.layers });
+    for (const stack of [byName, byInfo]) {
+      expect(stack.layers[0].shape).toEqual([1, 3, 6, 5]);
+      expect(stack.layers[0].upsampled).toEqual(bySelection.layers[0].upsampled);
+    }
+    model.dispose();
+  });
 });

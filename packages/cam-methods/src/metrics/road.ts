@@ -10,7 +10,7 @@
  */
 import { broadcastToKernel } from '@camanim/shaders';
 import { CamanimError, seedGradient, type Run, type Target } from '@camanim/core';
-import type { CamStack } from '../compute.ts';
+import type { CamStack } from '../method.ts';
 import { imputeBatch, type ImputeOptions } from './imputation.ts';
 import { checkPercentiles, prepareCam, removalMask, removedShare, type Order, type PercentReading, type TieRule } from './masks.ts';
 import { pytorchGradCamMap } from './road-map.ts';

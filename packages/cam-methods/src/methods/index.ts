@@ -1,0 +1,40 @@
+/** The built-in CAM methods, one line each, and the default registry they fill (plugins join it with registerCamMethod). */
+import { ablationcam } from './ablationcam.ts';
+import { eigencam } from './eigencam.ts';
+import { eigengradcam } from './eigengradcam.ts';
+import { fullgrad } from './fullgrad.ts';
+import { gradcam } from './gradcam.ts';
+import { gradcamElementwise } from './gradcam-elementwise.ts';
+import { gradcamPlusPlus } from './gradcam-plusplus.ts';
+import { hirescam } from './hirescam.ts';
+import { kpcacam } from './kpcacam.ts';
+import { layercam } from './layercam.ts';
+import { randomcam } from './randomcam.ts';
+import { scorecam } from './scorecam.ts';
+import { shapleycam } from './shapleycam.ts';
+import { xgradcam } from './xgradcam.ts';
+import type { CamMethod } from '../method.ts';
+import { createCamRegistry } from '../registry.ts';
+
+export const methods: readonly CamMethod[] = [
+  gradcam,
+  hirescam,
+  gradcamElementwise,
+  gradcamPlusPlus,
+  xgradcam,
+  layercam,
+  eigencam,
+  eigengradcam,
+  kpcacam,
+  scorecam,
+  ablationcam,
+  fullgrad,
+  shapleycam,
+  randomcam,
+];
+
+export const defaultCamRegistry = createCamRegistry(methods);
+
+/** Adds a plugin method to the default registry (one call from another package). */
+export const registerCamMethod = (m: CamMethod) => defaultCamRegistry.register(m);
+export const listCamMethods = () => defaultCamRegistry.list();
