@@ -1,3 +1,5 @@
+import type { Model } from './model.ts';
+import type { Run as RunOf } from './run.ts';
 export { CamanimError, isCamanimError, type ErrorCode, type ErrorWhere } from './errors.ts';
 export { acquireDevice, type Device, type AcquireOptions } from './runtime/device.ts';
 export { Runtime, type Dispatch } from './runtime/runtime.ts';
@@ -17,7 +19,10 @@ export { tensorize, meanColor } from './contract/tensorize.ts';
 export { totalStride } from './contract/total-stride.ts';
 export { withOutput } from './graph/select-output.ts';
 export { channelsFirst, isChannelsLast } from './graph/channels-first.ts';
-export { Run, type RunOptions, type BackwardOptions } from './run.ts';
+export type { RunOptions, BackwardOptions, RunModel } from './run.ts';
+
+/** A forward pass of a Model (run.ts sees its model only through RunModel). */
+export type Run = RunOf<Model>;
 export { Gradients } from './autodiff/gradients.ts';
 export { seedGradient, softmax, type Target, type ClassTarget, type CustomTarget } from './autodiff/targets.ts';
 export { targetHessian, type HessianTerm } from './autodiff/target-hessian.ts';

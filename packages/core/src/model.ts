@@ -162,7 +162,7 @@ export class Model {
   }
 
   /** Runs the whole model and keeps every activation on the GPU. One tensor for single-input models. */
-  async run(input: RunInput | Readonly<Record<string, RunInput>>, opts: RunOptions = {}): Promise<Run> {
+  async run(input: RunInput | Readonly<Record<string, RunInput>>, opts: RunOptions = {}): Promise<Run<Model>> {
     this.checkAlive();
     const feeds = isTensor(input) ? { [this.inputs[0]?.name ?? '']: input } : input;
     for (const expected of this.inputs) {

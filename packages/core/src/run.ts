@@ -8,11 +8,32 @@ import { buildBackwardPlan, type BackwardPlan } from './autodiff/backward-plan.t
 import { Gradients } from './autodiff/gradients.ts';
 import { seedGradient, type Target } from './autodiff/targets.ts';
 import type { Inferred } from './graph/infer.ts';
-import { checkBudget } from './plan/memory.ts';
+import type { Graph } from './graph/ir.ts';
+import { checkBudget, type MemoryLimits } from './plan/memory.ts';
 import type { Plan } from './plan/plan.ts';
+import type { ConstCache } from './runtime/const-cache.ts';
 import { executePlan } from './runtime/execute.ts';
+import type { Runtime } from './runtime/runtime.ts';
 import type { GpuTensor, TensorData } from './runtime/tensor.ts';
-import type { Model, RunInput } from './model.ts';
+
+/** A tensor fed to a run: host data to upload, or a tensor already on the GPU. */
+type Feed = TensorData | GpuTensor;
+
+/**
+ * What a Run needs of the model it runs: Model (model.ts) has all of it. A Run<Model> — what
+ * Model.run returns and what the package exports as `Run` — gives callers the whole Model back.
+ */
+export interface RunModel {
+  readonly source: string;
+  readonly graph: Graph;
+  readonly inputs: readonly { readonly name: string }[];
+  readonly runtime: Runtime;
+  readonly consts: ConstCache;
+  readonly memory: MemoryLimits;
+  planFor(shapes: ReadonlyMap<string, readonly number[]>): { inferred: Inferred; full: Plan; bytes: number };
+  downstreamPlan(shapes: ReadonlyMap<string, readonly number[]>, overridden: readonly string[]): { inferred: Inferred; plan: Plan };
+  checkAlive(): void;
+}
 
 export interface RunOptions {
   /** Which computed tensors stay on the GPU: all (default), only graph outputs, or a list. */
@@ -33,11 +54,11 @@ export interface BackwardOptions {
 /** Backward plans live as long as the forward plan (cached on the model) they were built from. */
 const backwardPlans = new WeakMap<Plan, Map<string, BackwardPlan>>();
 
-export class Run {
+export class Run<M extends RunModel = RunModel> {
   private disposed = false;
 
   private constructor(
-    readonly model: Model,
+    readonly model: M,
     readonly plan: Plan,
     /** Tensors this run started from: the graph inputs, or a runFrom's overrides. */
     readonly sources: readonly string[],
@@ -48,7 +69,7 @@ export class Run {
     readonly batch: number,
   ) {}
 
-  static async start(model: Model, feeds: Readonly<Record<string, RunInput>>, opts: RunOptions): Promise<Run> {
+  static async start<M extends RunModel>(model: M, feeds: Readonly<Record<string, Feed>>, opts: RunOptions): Promise<Run<M>> {
     const shapes = new Map(model.inputs.map((i) => [i.name, [...feeds[i.name].shape]]));
     const { inferred, full, bytes } = model.planFor(shapes);
     const rt = model.runtime;
@@ -109,7 +130,7 @@ export class Run {
    * Re-runs only the nodes downstream of the overridden tensors, batched: each override may
    * hold N variants of the tensor; upstream tensors of batch 1 are tiled to N.
    */
-  async runFrom(overrides: Readonly<Record<string, RunInput>>, opts: RunOptions = {}): Promise<Run> {
+  async runFrom(overrides: Readonly<Record<string, Feed>>, opts: RunOptions = {}): Promise<Run<M>> {
     this.checkAlive();
     const names = Object.keys(overrides);
     if (names.length === 0) throw new CamanimError('bad-input', 'runFrom needs at least one tensor to override');
@@ -212,7 +233,7 @@ export class Run {
   }
 }
 
-function retainFn(model: Model, opts: RunOptions): (name: string) => boolean {
+function retainFn(model: RunModel, opts: RunOptions): (name: string) => boolean {
   const outputs = new Set(model.graph.outputs.map((o) => o.name));
   const r = opts.retain ?? 'all';
   if (r === 'all') return () => true;

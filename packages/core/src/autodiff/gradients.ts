@@ -4,23 +4,30 @@
  * same pass; all steps are recorded into one pass, with no CPU round trips.
  */
 import { CamanimError } from '../errors.ts';
-import type { Dispatch } from '../runtime/runtime.ts';
+import type { ConstCache } from '../runtime/const-cache.ts';
+import type { Dispatch, Runtime } from '../runtime/runtime.ts';
 import type { GpuTensor, TensorData } from '../runtime/tensor.ts';
-import type { Run } from '../run.ts';
 import type { BackwardPlan, GradRef } from './backward-plan.ts';
+
+/** What a backward pass reads of the forward run it differentiates (run.ts's Run has it). */
+export interface ForwardRun {
+  readonly model: { readonly source: string; readonly runtime: Runtime; readonly consts: ConstCache };
+  tensor(name: string): GpuTensor;
+  shape(name: string): readonly number[];
+}
 
 export class Gradients {
   private disposed = false;
 
   private constructor(
-    readonly run: Run,
+    readonly run: ForwardRun,
     private readonly tensors: Map<string, GpuTensor>,
     private readonly owned: GPUBuffer[],
     /** The target's value for each batch item. */
     readonly scores: readonly number[],
   ) {}
 
-  static async execute(run: Run, plan: BackwardPlan, seed: Float32Array, scores: number[]): Promise<Gradients> {
+  static async execute(run: ForwardRun, plan: BackwardPlan, seed: Float32Array, scores: number[]): Promise<Gradients> {
     const rt = run.model.runtime;
     const slots = new Map<number, GPUBuffer>();
     const last = new Map<number, number>();
@@ -99,7 +106,7 @@ export class Gradients {
   }
 }
 
-function bufferOf(b: GradRef, run: Run, acquire: (slot: number) => GPUBuffer, scratch: Map<string, GpuTensor>): GPUBuffer {
+function bufferOf(b: GradRef, run: ForwardRun, acquire: (slot: number) => GPUBuffer, scratch: Map<string, GpuTensor>): GPUBuffer {
   switch (b.kind) {
     case 'grad': return acquire(b.slot);
     case 'value': return run.tensor(b.name).buffer;
