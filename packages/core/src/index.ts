@@ -7,7 +7,7 @@ export type { GpuTensor, TensorData } from './runtime/tensor.ts';
 export type { PoolStats } from './runtime/buffer-pool.ts';
 export { modelFromGraph, Model, type GraphModelOptions, type Layer, type ModelInput, type RunInput } from './model.ts';
 export { loadGraph, loadModel, type LoadOptions, type ModelSource } from './load-model.ts';
-export { resolveInputContract, imageInputOf, RESIZE_POLICIES, MAX_AUTO_SIDE, type InputContract, type InputRequest, type ContractSource, type ContractField, type Layout, type ChannelOrder, type PixelScale, type ResizePolicy, type PadAlign } from './contract/input-contract.ts';
+export { resolveInputContract, imageInputOf, symbolicSize, RESIZE_POLICIES, MAX_AUTO_SIDE, type InputContract, type InputRequest, type ContractSource, type ContractField, type Layout, type ChannelOrder, type PixelScale, type ResizePolicy, type PadAlign } from './contract/input-contract.ts';
 export { resolveOutputContract, classProbabilities, probabilityWarning, type OutputContract, type OutputActivation, type OutputRequest } from './contract/output-contract.ts';
 export { describeContract, describeInput, describeOutput, describeSources, type ModelContract } from './contract/model-contract.ts';
 export { adaptInput, contractModel } from './contract/apply.ts';

@@ -4,9 +4,12 @@
  * and, on request, ybROAD. Nothing leaves the page.
  */
 import { computeCams, defaultCamRegistry, eigenSmoothable, listCamMethods, selectLayers, smoothingSuffix, ybroad, type LayerSelection, type TargetKind } from '@camanim/cam-methods';
-import { CamanimError, channelsFirst, isChannelsLast, loadModel, modelFromGraph, softmax, type Device, type Model, type Run } from '@camanim/core';
+import {
+  CamanimError, classProbabilities, contractModel, describeContract, imageInputOf, loadGraph, modelFromGraph, resolveInputContract, symbolicSize,
+  type ContractSource, type Device, type Graph, type Model, type Run, type Sidecar,
+} from '@camanim/core';
 import { CamSet, type Prediction, type YbRoadView } from './CamSet.ts';
-import { Preprocessor, type ModelMeta } from './Preprocessor.ts';
+import { preprocessInPage } from './Preprocessor.ts';
 import type { RgbImage } from './RgbImage.ts';
 
 export interface ExplainRequest {
@@ -24,10 +27,14 @@ export interface ExplainRequest {
 export type Progress = (stage: string, done?: number, total?: number) => void;
 
 export class BrowserCompute {
+  private graph?: Graph;
+  /** The model under the contract of the last image (a symbolic-size model: that image's size). */
   private model?: Model;
+  private contractKey = '';
   private name = 'model.onnx';
-  private meta: ModelMeta = {};
-  private pre?: Preprocessor;
+  private sidecar?: Sidecar;
+  /** The page's preprocessing menu: a preset, as `camanim --preset`. */
+  private preset?: string;
   private run?: Run;
   private crop?: RgbImage;
   private logits?: Float32Array;
@@ -41,54 +48,59 @@ export class BrowserCompute {
   }
 
   get loaded(): boolean {
-    return this.model !== undefined;
+    return this.graph !== undefined;
   }
 
   get modelName(): string {
     return this.name;
   }
 
-  /** Loads (and checks) a model; unsupported ops and bad files fail here, with their names. */
-  async load(bytes: Uint8Array, name: string, meta: ModelMeta = {}): Promise<void> {
-    this.reset();
-    this.model?.dispose();
-    this.model = undefined;
-    let model = await loadModel(bytes, { device: this.device, name });
-    try {
-      // Channels-last input: a Transpose adapter in front, as the CLI does
-      if (isChannelsLast(model.graph)) model = await modelFromGraph(channelsFirst(model.graph), { runtime: model.runtime, registry: model.registry });
-      const input = model.imageInput();
-      this.pre = Preprocessor.forInput(input, meta, name);
-      if (Preprocessor.symbolicSpatial(input)) {
-        model = await modelFromGraph(model.graph, { runtime: model.runtime, registry: model.registry, inputShape: this.pre.shape });
-      }
-    } catch (e) {
-      model.dispose();
-      throw e;
-    }
-    this.model = model;
+  /**
+   * Loads and checks a model: bad files, unsupported ops and, where the input size is fixed, the
+   * whole contract fail here, with their names. `sidecar`: its JSON; `preset`: the page's menu.
+   */
+  async load(bytes: Uint8Array, name: string, sidecar?: Sidecar, preset?: string): Promise<void> {
+    this.dispose();
+    const graph = await loadGraph(bytes, { name });
+    imageInputOf(graph);
+    (await modelFromGraph(graph, { device: this.device })).dispose(); // every op supported, or a clear error
+    this.graph = graph;
     this.name = name;
-    this.meta = meta;
+    this.sidecar = sidecar;
+    this.preset = preset;
+    if (this.sizeKnown()) await this.modelFor(undefined);
+  }
+
+  /** A new preset from the page's menu: the contract is read again (and the image run again by the caller). */
+  async setPreset(preset: string | undefined): Promise<void> {
+    this.preset = preset;
+    this.reset();
+    if (this.graph && this.sizeKnown()) await this.modelFor(undefined);
   }
 
   /** One forward on the image; returns the top classes. The run is kept for explain(). */
   async predict(image: RgbImage, k = 5): Promise<Prediction[]> {
-    const model = this.need();
     this.reset();
-    const { crop, data } = this.pre!.apply(image);
-    this.run = await model.run({ data, shape: this.pre!.shape });
-    const out = model.outputs[0];
-    const read = await this.run.read(out.name);
-    const classes = read.shape.slice(1).reduce((a, b) => a * b, 1);
-    this.logits = read.data.slice(0, classes);
+    const model = await this.modelFor(image);
+    const c = model.contract!;
+    const { crop, data } = preprocessInPage(image, c.input);
+    this.run = await model.run({ data, shape: [1, c.input.channels, ...c.input.size] });
+    const read = await this.run.read(model.graph.outputs[0].name);
+    this.logits = read.data.slice(0, c.output.classes);
     this.crop = crop;
     return this.top(k);
+  }
+
+  /** The contract the last image ran under, with its summary (shown beside the frames). */
+  get contract() {
+    const c = this.model?.contract;
+    return c && { ...c, summary: describeContract(c) };
   }
 
   top(k = 5): Prediction[] {
     const logits = this.logits;
     if (!logits) return [];
-    const p = softmax(logits);
+    const p = classProbabilities(logits, this.model?.contract?.output.activation ?? 'none');
     const order = [...logits.keys()].sort((a, b) => logits[b] - logits[a] || a - b).slice(0, Math.min(k, logits.length));
     return order.map((c) => ({ class: c, label: this.label(c, logits.length), probability: p[c], logit: logits[c] }));
   }
@@ -108,7 +120,7 @@ export class BrowserCompute {
     const stack = await computeCams(run, { method, target: { class: cls, kind }, eigenSmooth: req.eigenSmooth, augSmooth: req.augSmooth, layers, onProgress: (done, total) => progress(`${method.title}: layer ${done}/${total}`, done, total) });
     const shapes = new Map(model.layers.map((l) => [l.name, l.shape]));
     const [, , H, W] = stack.inputShape;
-    const p = softmax(this.logits);
+    const p = classProbabilities(this.logits, model.contract!.output.activation);
     const set = new CamSet(
       {
         source: 'computed in the page',
@@ -119,6 +131,7 @@ export class BrowserCompute {
         score: stack.scores[0],
         probability: p[cls],
         ybroadNote: 'ybROAD not computed yet: press "Score layers (ybROAD)"',
+        contract: this.contract,
       },
       stack.layers.map((l, k) => {
         const [, , h, w] = l.shape;
@@ -147,10 +160,38 @@ export class BrowserCompute {
     this.reset();
     this.model?.dispose();
     this.model = undefined;
+    this.graph = undefined;
+    this.contractKey = '';
+  }
+
+  private sources(): ContractSource[] {
+    return [
+      ...(this.preset ? [{ from: "the page's preprocessing menu", request: { preset: this.preset } }] : []),
+      ...(this.sidecar ? [{ from: `model JSON ${this.sidecar.file}`, request: this.sidecar.input }] : []),
+    ];
+  }
+
+  /** A fixed-size model's contract needs no image: a wrong one is refused at load, not at the first image. */
+  private sizeKnown(): boolean {
+    return !symbolicSize(this.graph!) || this.sidecar?.input.size !== undefined;
+  }
+
+  /** The model under the contract for `image` (the same model while the contract stays the same). */
+  private async modelFor(image: RgbImage | undefined): Promise<Model> {
+    if (!this.graph) throw new CamanimError('bad-input', 'No model loaded', {}, 'Drop an .onnx model or pick the bundled one');
+    const input = resolveInputContract(this.graph, this.sources(), { image });
+    const key = JSON.stringify(input);
+    if (this.model && key === this.contractKey) return this.model;
+    const output = this.sidecar?.output !== undefined ? { output: this.sidecar.output, from: `model JSON ${this.sidecar.file}` } : {};
+    const model = await contractModel(this.graph, input, output, { device: this.device });
+    this.model?.dispose();
+    this.model = model;
+    this.contractKey = key;
+    return model;
   }
 
   private label(c: number, classes: number): string {
-    const names = this.meta.labels;
+    const names = this.sidecar?.labels;
     return names && names.length === classes && names[c] ? names[c] : `class ${c}`;
   }
 

@@ -66,7 +66,7 @@ export class BundleReader {
       checkRange(l.input, width * height, inputBin.byteLength, cam.files.input, l, src.description);
     }
     const decoded = await RgbImage.decode(await src.require(imageFile, 'input image'), imageFile);
-    const picture = decoded.width === width && decoded.height === height ? decoded : decoded.crop(0, 0, decoded.width, decoded.height, width, height);
+    const picture = decoded.width === width && decoded.height === height ? decoded : decoded.placed({ width, height, x: 0, y: 0 }, width, height, [0, 0, 0]);
     const layers: CamLayerView[] = cam.layers.map((l, k) => ({
       index: k,
       name: l.name,

@@ -6,10 +6,10 @@
  * runs in the page (BrowserCompute); nothing is uploaded.
  */
 import { TARGET_KINDS, targetKindName, type TargetKind } from '@camanim/cam-methods';
+import { PRESET_NAMES, parseSidecar, type Sidecar } from '@camanim/core';
 import { BrowserCompute } from './BrowserCompute.ts';
 import type { CamSet, Prediction } from './CamSet.ts';
 import type { ComputeFiles } from './DropZone.ts';
-import { Preprocessor, type ModelMeta } from './Preprocessor.ts';
 import { RgbImage } from './RgbImage.ts';
 import { ViewerError } from './ViewerError.ts';
 
@@ -32,6 +32,8 @@ export interface ComputeRequest {
   /** 'sample:<k>', a URL, or a blob. */
   readonly image?: string | { blob: Blob; name: string };
   readonly meta?: string;
+  /** Preprocessing preset (camanim --preset), for a model whose JSON and metadata say nothing. */
+  readonly preset?: string;
   readonly method?: string;
   readonly class?: number;
   /** The score explained (camanim explain --target). */
@@ -61,6 +63,7 @@ export class ComputePanel {
       <h2>Compute in the page</h2>
       <p class="note" data-role="gpu-note"></p>
       <div class="row"><span class="key">model</span><span data-role="model-name" class="value">none</span></div>
+      <div class="row"><span class="key">preprocess</span><select data-role="preset" aria-label="Preprocessing preset"></select></div>
       <div class="row"><label class="pick">ONNX…<input data-role="model-file" type="file" accept=".onnx,.json" multiple hidden></label>
         <button data-role="default-model" hidden>bundled fashion-canvas</button></div>
       <div class="row"><span class="key">image</span><span data-role="image-name" class="value">none</span></div>
@@ -77,6 +80,8 @@ export class ComputePanel {
     this.q = <T extends HTMLElement>(role: string) => root.querySelector(`[data-role="${role}"]`) as T;
     this.q<HTMLSelectElement>('method').replaceChildren(...BrowserCompute.methods().map((m) => new Option(m.title, m.id)));
     this.q<HTMLSelectElement>('method').onchange = () => this.syncEigen();
+    this.q<HTMLSelectElement>('preset').replaceChildren(new Option("the model's own (JSON, metadata)", ''), ...PRESET_NAMES.map((p) => new Option(`preset ${p}`, p)));
+    this.q<HTMLSelectElement>('preset').onchange = (e) => this.guard(() => this.setPreset((e.target as HTMLSelectElement).value || undefined));
     this.q<HTMLSelectElement>('kind').replaceChildren(...TARGET_KINDS.map((k) => new Option(targetKindName(k), k)));
     this.q<HTMLInputElement>('model-file').onchange = (e) => this.fromInput(e.target as HTMLInputElement);
     this.q<HTMLInputElement>('image-file').onchange = (e) => this.fromInput(e.target as HTMLInputElement);
@@ -114,7 +119,9 @@ export class ComputePanel {
   /** The whole chain in one call (window.camanim.compute, tools, tests). */
   async run(req: ComputeRequest): Promise<void> {
     this.needDevice();
+    if (req.preset !== undefined) this.q<HTMLSelectElement>('preset').value = req.preset;
     if (req.model) await this.loadModel(req.model, req.meta);
+    else if (req.preset !== undefined) await this.setPreset(req.preset || undefined);
     if (req.image) await this.loadImage(req.image);
     await this.explain(req);
     if (req.ybroad) await this.ybroad();
@@ -124,7 +131,7 @@ export class ComputePanel {
     const compute = this.needDevice();
     let bytes: Uint8Array;
     let name: string;
-    let meta: ModelMeta = {};
+    let sidecar: Sidecar | undefined;
     if (typeof model === 'string') {
       const url = model === 'default' ? this.assets.model : model;
       if (!url) throw new ViewerError('missing-file', 'This build of the viewer has no bundled model', undefined, 'packages/cli/assets/fashion-canvas.onnx was missing when it was built; drop an .onnx model instead');
@@ -137,11 +144,11 @@ export class ComputePanel {
       bytes = model.bytes;
       name = model.name;
     }
-    if (metaText !== undefined) meta = Preprocessor.parseMeta(metaText, metaName ?? name.replace(/\.onnx$/i, '.json'));
+    if (metaText !== undefined) sidecar = parseSidecar(metaText, metaName ?? name.replace(/\.onnx$/i, '.json'));
     this.hooks.busy(`loading ${name}`);
     this.q('model-name').textContent = `${name} (loading…)`;
     try {
-      await compute.load(bytes, name, meta);
+      await compute.load(bytes, name, sidecar, this.q<HTMLSelectElement>('preset').value || undefined);
     } catch (e) {
       this.q('model-name').textContent = 'none';
       throw e;
@@ -149,6 +156,13 @@ export class ComputePanel {
     this.q('model-name').textContent = name;
     if (this.image) await this.predict();
     else this.hooks.busy('');
+  }
+
+  private async setPreset(preset: string | undefined): Promise<void> {
+    const compute = this.needDevice();
+    if (!compute.loaded) return;
+    await compute.setPreset(preset);
+    if (this.image) await this.predict();
   }
 
   private async loadImage(image: NonNullable<ComputeRequest['image']>): Promise<void> {

@@ -21,7 +21,7 @@ export class CpuAtlas implements CamAtlas {
     this.texture.minFilter = LinearFilter;
     this.texture.magFilter = LinearFilter;
     this.texture.generateMipmaps = false;
-    this.scaledImage = layout.tileW === set.width && layout.tileH === set.height ? set.image.rgba : set.image.crop(0, 0, set.width, set.height, layout.tileW, layout.tileH).rgba;
+    this.scaledImage = layout.tileW === set.width && layout.tileH === set.height ? set.image.rgba : set.image.placed({ width: layout.tileW, height: layout.tileH, x: 0, y: 0 }, layout.tileW, layout.tileH, [0, 0, 0]).rgba;
   }
 
   paint(ranges: readonly { min: number; max: number }[], style: PaintStyle): void {

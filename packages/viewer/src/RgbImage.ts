@@ -41,19 +41,23 @@ export class RgbImage {
     return new RgbImage(width, height, ctx.getImageData(0, 0, width, height).data);
   }
 
-  /** A region of this image scaled to `width`×`height` (exact copy when no scaling is needed). */
-  crop(left: number, top: number, cropW: number, cropH: number, width: number, height: number): RgbImage {
-    if (cropW === width && cropH === height && Number.isInteger(left) && Number.isInteger(top)) {
-      const out = new Uint8ClampedArray(width * height * 4);
-      for (let y = 0; y < height; y++) out.set(this.rgba.subarray(((top + y) * this.width + left) * 4, ((top + y) * this.width + left + width) * 4), y * width * 4);
-      return new RgbImage(width, height, out);
-    }
-    const src = canvas2d(this.width, this.height);
-    src.putImageData(this.toImageData(), 0, 0);
+  /**
+   * This image resampled to `p.width`×`p.height` and put at (`p.x`, `p.y`) of a `width`×`height`
+   * frame filled with `fill` (core's Placement); pixels are copied when no resampling is needed.
+   */
+  placed(p: { width: number; height: number; x: number; y: number }, width: number, height: number, fill: readonly number[]): RgbImage {
     const dst = canvas2d(width, height);
-    dst.imageSmoothingEnabled = true;
-    dst.imageSmoothingQuality = 'high';
-    dst.drawImage(src.canvas, left, top, cropW, cropH, 0, 0, width, height);
+    dst.fillStyle = `rgb(${fill[0]}, ${fill[1]}, ${fill[2]})`;
+    dst.fillRect(0, 0, width, height);
+    if (p.width === this.width && p.height === this.height) {
+      dst.putImageData(this.toImageData(), p.x, p.y);
+    } else {
+      const src = canvas2d(this.width, this.height);
+      src.putImageData(this.toImageData(), 0, 0);
+      dst.imageSmoothingEnabled = true;
+      dst.imageSmoothingQuality = 'high';
+      dst.drawImage(src.canvas, p.x, p.y, p.width, p.height);
+    }
     return new RgbImage(width, height, dst.getImageData(0, 0, width, height).data);
   }
 

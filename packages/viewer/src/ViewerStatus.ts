@@ -31,7 +31,7 @@ export interface ViewerApi {
   backend: 'webgpu' | 'webgl' | null;
   ybroad: YbRoadView | null;
   /** `contract`: the model contract's summary, null when the bundle has none. */
-  explanation: { method: string; target: CamTarget; score: number; source: string; contract: string | null } | null;
+  explanation: { method: string; target: CamTarget; score: number; probability: number | null; source: string; contract: string | null } | null;
   stats(reset?: boolean): FrameStats;
   goTo(i: number): Promise<void>;
   /** Places the camera at path position u (−1 input … L prediction, fractional between) and draws: a fixed frame for screenshots. */
@@ -127,7 +127,7 @@ export class ViewerStatus {
     this.api.errorCode = null;
     this.api.layers = set.layers.map((l) => ({ index: l.index, name: l.name, opType: l.opType, shape: [...l.shape], mapShape: [...l.mapShape] }));
     this.api.ybroad = set.ybroad ?? null;
-    this.api.explanation = { method: set.info.method, target: set.info.target, score: set.info.score, source: set.info.source, contract: set.info.contract?.summary ?? null };
+    this.api.explanation = { method: set.info.method, target: set.info.target, score: set.info.score, probability: set.info.probability ?? null, source: set.info.source, contract: set.info.contract?.summary ?? null };
     this.message.hidden = true;
     this.welcome.hidden = true;
     this.bar.hidden = true;

@@ -6,7 +6,7 @@ export { BundleReader, BUNDLE_VERSION, camId } from './BundleReader.ts';
 export { BundleSource, type NamedFile } from './BundleSource.ts';
 export { CamSet, type CamLayerView, type Prediction, type YbRoadView, type Stage } from './CamSet.ts';
 export { Colormap, type PaintStyle } from './Colormap.ts';
-export { Preprocessor, type ModelMeta } from './Preprocessor.ts';
+export { preprocessInPage } from './Preprocessor.ts';
 export { StackLayout } from './StackLayout.ts';
 export { UrlState, type ViewState } from './UrlState.ts';
 export { ViewerError, type ViewerErrorCode } from './ViewerError.ts';

@@ -8,7 +8,7 @@
  * and eigen smoothing refused for Eigen-CAM with a message.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -20,6 +20,8 @@ import { encodePng } from './helpers/png.ts';
 import { tinyModelBytes } from '../../cli/test/helpers/tiny-model.ts';
 
 const CLI = resolve(VIEWER, '../cli/bin/camanim.js');
+/** The CLI's exporter-convention fixtures (tools/contract_models.py): models, images and onnxruntime's outputs. */
+const CONTRACT = resolve(VIEWER, '../cli/test/fixtures/contract');
 const ASSETS = process.env.CAMANIM_ASSETS ?? resolve(VIEWER, '../cli/assets');
 const BUNDLED = join(ASSETS, 'fashion-canvas.onnx');
 /** The first sample by name (the page lists them in that order). */
@@ -72,6 +74,7 @@ beforeAll(async () => {
   writeFileSync(join(root, 'nhwc.onnx'), tinyModelBytes(32, true));
   writeFileSync(join(root, 'nhwc.json'), JSON.stringify({ preprocess: { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25], resize: 32 } }));
   writeFileSync(join(root, 'sample.png'), encodePng(inputImage(32, 32), 32, 32));
+  for (const f of ['paddle-symbolic.onnx', 'image-48x192.png']) copyFileSync(join(CONTRACT, f), join(root, f));
   server = await serve(root);
   const cli = USE_BUNDLED ? ['--model', BUNDLED, '--image', join(ASSETS, 'samples', SAMPLE!), '--percentiles', '50,100'] : ['--model', join(root, 'tiny.onnx'), '--image', join(root, 'sample.png')];
   const nhwc = ['--model', join(root, 'nhwc.onnx'), '--image', join(root, 'sample.png')];
@@ -154,6 +157,31 @@ test('the compute panel: pick a model and an image, top-5 with labels, target ki
   expect(await p.evaluate('[camanim.state, camanim.errorCode]')).toEqual(['error', 'bad-request']);
   expect(await p.textContent('[data-role=error-text]')).toMatch(/Eigen smoothing does not apply to CAM method 'eigencam'/);
   expect(await p.isVisible('#message')).toBe(true);
+  await p.close();
+});
+
+test("the page reads the model contract as the CLI does: symbolic dims, a final Softmax, a non-square input; none is guessed", async () => {
+  const expected = JSON.parse(readFileSync(join(CONTRACT, 'expected.json'), 'utf8')).models['paddle-symbolic'];
+  const bytes = readFileSync(join(CONTRACT, 'expected.bin'));
+  const bin = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  const o = expected.ortOutputs['save_infer_model/scale_0.tmp_1'];
+  const probs = bin.subarray(o.offset, o.offset + o.length);
+  const p = await page('');
+  await settled(p);
+  // No JSON, no metadata, no preset: refused, and the message says what to give.
+  await p.evaluate("camanim.compute({ model: 'b/paddle-symbolic.onnx', image: 'b/image-48x192.png', method: 'gradcam' })");
+  expect(await p.evaluate('camanim.state')).toBe('error');
+  expect(await p.textContent('[data-role=error-text]')).toMatch(/Nothing says how 'x' is normalized/);
+  expect(await p.textContent('#message')).toMatch(/the viewer: its preprocess menu/);
+  // With its JSON: the image's own size (48×192), the scores before the Softmax explained, the model's probabilities.
+  const meta = JSON.stringify({ preprocess: { mean: [0.5], std: [0.5] } });
+  await p.evaluate(`camanim.compute({ model: 'b/paddle-symbolic.onnx', meta: ${JSON.stringify(meta)}, image: 'b/image-48x192.png', method: 'gradcam', percentiles: [100] })`);
+  expect(await p.evaluate('[camanim.state, camanim.error]')).toEqual(['ready', null]);
+  const info = (await p.evaluate('camanim.explanation')) as { contract: string; probability: number; target: { class: number } };
+  expect(info.contract).toMatch(/^input 48×192 NCHW RGB, x\/255, mean 0\.5,0\.5,0\.5 std 0\.5,0\.5,0\.5, centre crop; output 'save_infer_model\/scale_0\.tmp_1' \[1, 10\], 10 classes, softmax \(explaining '\/fc\/Gemm_output_0'/);
+  expect(await p.textContent('[data-role=contract]')).toBe(info.contract);
+  // The page's pixels are the image's own (no resampling): onnxruntime's probability to float32 rounding.
+  expect(Math.abs(info.probability - probs[info.target.class])).toBeLessThan(1.2e-7);
   await p.close();
 });
 

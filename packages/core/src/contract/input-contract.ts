@@ -79,7 +79,7 @@ export interface ResolveOptions {
 export const MAX_AUTO_SIDE = 1024;
 
 const SIZE_HINT = 'Pass --input-size HxW (library: input.size)';
-const NORM_HINT = `Pass --preset ${PRESET_NAMES.join('|')}, or --mean r,g,b --std r,g,b (with --scale 255 for 0..255 pixels), or write them in the model's sidecar JSON (preprocess.mean/std)`;
+const NORM_HINT = `Pass --preset ${PRESET_NAMES.join('|')} (the viewer: its preprocess menu; the library: input.preset), or --mean r,g,b --std r,g,b (with --scale 255 for 0..255 pixels), or write them in the model's sidecar JSON (preprocess.mean/std)`;
 
 export function resolveInputContract(graph: Graph, given: readonly ContractSource[], opts: ResolveOptions = {}): InputContract {
   const input = imageInputOf(graph);
@@ -133,6 +133,13 @@ export function imageInputOf(graph: Graph): GraphValue {
     throw new CamanimError('bad-model', `camanim explains models with one 4-D image input ([N, C, H, W] or [N, H, W, C]); this model has: ${list || 'no inputs'}`, { file: graph.source }, video ? 'Video and volume inputs [N, C, T, H, W] are not supported yet' : 'Export the model with a single image input');
   }
   return graph.inputs[0];
+}
+
+/** Whether the image input leaves H or W open (the size then comes from a source or the image). */
+export function symbolicSize(graph: Graph): boolean {
+  const d = imageInputOf(graph).dims;
+  const axes = inferLayout(d) === 'NHWC' ? [1, 2] : [2, 3];
+  return axes.some((k) => !(typeof d[k] === 'number' && (d[k] as number) > 0));
 }
 
 function modelRequest(graph: Graph, input: GraphValue): ContractSource {
