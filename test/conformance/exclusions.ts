@@ -12,4 +12,5 @@ export const EXCLUDED: Readonly<Record<string, string>> = {
   test_Conv3d_no_bias: 'Conv over 3-D volumes is refused by design (CamanimError naming the node): camanim explains 2-D image models; 1-D and 2-D convolutions are supported',
   test_Conv3d_stride: 'Conv over 3-D volumes is refused by design (CamanimError naming the node): camanim explains 2-D image models; 1-D and 2-D convolutions are supported',
   test_Conv3d_stride_padding: 'Conv over 3-D volumes is refused by design (CamanimError naming the node): camanim explains 2-D image models; 1-D and 2-D convolutions are supported',
+  test_convtranspose_3d: 'ConvTranspose over 3-D volumes is refused at load time by design (CamanimError naming the node), as Conv3d is: camanim explains 2-D image models; 1-D and 2-D transposed convolutions are supported',
 };

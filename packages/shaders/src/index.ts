@@ -14,3 +14,4 @@ export * from './colormap.ts';
 export * from './matmul.ts';
 export * from './conv.ts';
 export * from './tile-profile.ts';
+export * from './conv-transpose.ts';

@@ -36,6 +36,7 @@ import { where } from './where.ts';
 import { roundingOps } from './rounding.ts';
 import { variadicOps } from './variadic.ts';
 import { tile } from './tile.ts';
+import { convTranspose } from './conv-transpose.ts';
 
 export const ops: readonly OpDef<any>[] = [
   ...unaryOps,
@@ -79,6 +80,7 @@ export const ops: readonly OpDef<any>[] = [
   ...roundingOps,
   ...variadicOps,
   tile,
+  convTranspose,
 ];
 
 export const defaultRegistry = createOpRegistry(ops);

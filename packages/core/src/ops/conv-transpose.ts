@@ -1,0 +1,203 @@
+/**
+ * ConvTranspose: 2-D (and 1-D, as one row) transposed convolution with groups, strides,
+ * dilations, pads, auto_pad, output_padding, output_shape and an optional bias (opsets 1–22).
+ * https://onnx.ai/onnx/operators/onnx__ConvTranspose.html
+ * Output size per axis: s·(in − 1) + output_padding + (k − 1)·d + 1 − pads; with output_shape
+ * (or SAME_*, output in·s) the total padding is that size minus the asked one, split with the
+ * odd one at the end for SAME_UPPER and at the start otherwise (the spec's floor divisions). A
+ * negative total (an output past the last window, test_convtranspose_output_shape) extends the
+ * output with zeros plus bias as the spec's reference does; onnxruntime refuses it (output_shape)
+ * or keeps the natural size (SAME_*).
+ * It is the input gradient of the convolution from Y to X with the same weights, so it runs
+ * the conv window kernels per stride phase (packages/shaders/src/conv-transpose.ts).
+ * VJP: dX is that convolution's forward over dY, dW its weight gradient with dY as the input
+ * and X as the output gradient, dB a sum over images and pixels; all exact reuses of conv.ts'
+ * kernels. 3-D ones are refused at load time like Conv's.
+ */
+import {
+  convGradWeightKernels,
+  convKernel,
+  convTransposeKernels,
+  FOLDS,
+  foldKernel,
+  packBiasKernel,
+  packConvBias,
+  packConvWeights,
+  packWeightsKernel,
+  type ConvGeometry,
+} from '@camanim/shaders';
+import { CamanimError } from '../errors.ts';
+import type { HostTensor, Node } from '../graph/ir.ts';
+import { intAttr, intsAttr, stringAttr } from './attrs.ts';
+import { shapeError } from './host.ts';
+import { defineOp, gradInput, gradOutput, input, output, scratch, type Arg, type KernelIO, type Step } from './op.ts';
+
+interface Attrs {
+  readonly autoPad: string;
+  readonly kernel?: readonly number[];
+  readonly strides?: readonly number[];
+  readonly pads?: readonly number[];
+  readonly dilations?: readonly number[];
+  readonly outputPadding?: readonly number[];
+  readonly outputShape?: readonly number[];
+  readonly group: number;
+}
+
+const SPATIAL_HINT = 'camanim explains 2-D image models (1-D and 2-D transposed convolutions); export a 2-D model, or run this one with onnxruntime';
+
+/**
+ * The convolution whose input gradient this is (its input is our output Y, its output our
+ * input X), as 2-D geometry, and our output shape.
+ */
+function geometry(node: Node, a: Attrs, x: readonly number[], w: readonly number[]): { g: ConvGeometry; out: number[] } {
+  if (x.length !== 3 && x.length !== 4) {
+    throw new CamanimError('unsupported-op', `Only 1-D and 2-D transposed convolutions are supported; input is [${x.join(', ')}]`, { node: node.name, op: node.opType }, SPATIAL_HINT);
+  }
+  const nsp = x.length - 2;
+  const kernel = a.kernel ?? w.slice(2);
+  if (w.length !== x.length || kernel.length !== nsp || kernel.some((k, d) => k !== w[d + 2])) throw shapeError(node, `Weights [${w.join(', ')}] do not match the input [${x.join(', ')}] and kernel_shape [${kernel.join(', ')}]`);
+  if (x[1] !== w[0] || w[0] % a.group) throw shapeError(node, `Input channels ${x[1]} and weights [${w.join(', ')}] (the first dim is the input channels) do not fit group ${a.group}`);
+  const list = (name: string, v: readonly number[] | undefined, len: number, fill: number) => {
+    if (v && v.length !== len) throw shapeError(node, `'${name}' has ${v.length} values, expected ${len} for a ${nsp}-D transposed convolution`);
+    if (v && v.some((e) => !(e >= 0 && e < 2 ** 31))) throw shapeError(node, `'${name}' is [${v.join(', ')}]; values must be non-negative`);
+    return v ?? Array<number>(len).fill(fill);
+  };
+  const strides = list('strides', a.strides, nsp, 1);
+  const dilations = list('dilations', a.dilations, nsp, 1);
+  const pads = list('pads', a.pads, 2 * nsp, 0);
+  const outPad = list('output_padding', a.outputPadding, nsp, 0);
+  // output_shape may list the spatial dims only or the whole shape.
+  const asked = a.outputShape?.slice(-nsp);
+  if (a.outputShape && a.outputShape.length !== nsp && a.outputShape.length !== nsp + 2) throw shapeError(node, `'output_shape' [${a.outputShape.join(', ')}] must have ${nsp} (or ${nsp + 2}) values`);
+  if (!['NOTSET', 'VALID', 'SAME_UPPER', 'SAME_LOWER'].includes(a.autoPad)) throw shapeError(node, `auto_pad '${a.autoPad}' is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER`);
+  if ([...strides, ...dilations].some((v) => v < 1)) throw shapeError(node, `strides [${strides.join(', ')}] and dilations [${dilations.join(', ')}] must be at least 1`);
+  const begin: number[] = [];
+  const out = x.slice(2).map((size, d) => {
+    const natural = strides[d] * (size - 1) + outPad[d] + (kernel[d] - 1) * dilations[d] + 1;
+    let o: number;
+    if (asked || a.autoPad === 'SAME_UPPER' || a.autoPad === 'SAME_LOWER') {
+      o = asked ? asked[d] : size * strides[d];
+      // Negative past what the window reaches: the output goes on, zeros (and the bias) only.
+      const total = natural - o;
+      begin.push(a.autoPad === 'SAME_UPPER' ? Math.floor(total / 2) : total - Math.floor(total / 2));
+    } else if (a.autoPad === 'VALID') {
+      o = natural;
+      begin.push(0);
+    } else {
+      o = natural - pads[d] - pads[d + nsp];
+      begin.push(pads[d]);
+    }
+    if (!(o >= 1)) throw shapeError(node, `The output would have ${o} elements along spatial axis ${d} (input [${x.join(', ')}], kernel [${kernel.join(', ')}], pads [${pads.join(', ')}])`, 'Check the model\'s pads and output_shape');
+    return o;
+  });
+  const two = (v: readonly number[], fill: number) => (v.length === 1 ? [fill, v[0]] : [v[0], v[1]]) as [number, number];
+  const [h, wd] = two(out, 1);
+  const [ih, iw] = two(x.slice(2), 1);
+  const [kh, kw] = two(kernel, 1);
+  const g: ConvGeometry = {
+    n: x[0], cin: w[1] * a.group, h, w: wd, cout: w[0], group: a.group, kh, kw, oh: ih, ow: iw,
+    strides: two(strides, 1), dilations: two(dilations, 1), pads: two(begin, 0),
+  };
+  return { g, out: [x[0], w[1] * a.group, ...out] };
+}
+
+const geometryOf = ({ node, inputs }: Pick<KernelIO, 'node' | 'inputs'>, a: Attrs) => geometry(node, a, inputs[0]!.shape, inputs[1]!.shape).g;
+
+/** The weights (or bias) in a window launch's layout: host-packed constants, else a pack step into scratch. */
+function packed(io: KernelIO, g: ConvGeometry, which: 'w' | 'wt' | 'b', pad: number, pre: Step[]): Arg {
+  const index = which === 'b' ? 2 : 1;
+  // The bias has one value per output channel of ours: the convolution's input channels.
+  const bg = { ...g, cout: g.cin };
+  const c = io.consts[index];
+  const key = `${which}${pad}`;
+  if (c) return { kind: 'data', key, data: which === 'b' ? packConvBias(c.data, bg, pad) : packConvWeights(c.data, g, pad, which === 'wt') };
+  const kernel = which === 'b' ? packBiasKernel(bg, pad) : packWeightsKernel(g, pad, which === 'wt');
+  const per = which === 'b' ? 1 : (which === 'w' ? g.cin / g.group : g.cout / g.group) * g.kh * g.kw;
+  const target = scratch(100 + pre.length, g.group * pad * per);
+  pre.push({ kernel, args: [input(index), target] });
+  return target;
+}
+
+/** Host evaluation (all inputs constant), float64, straight from the definition. */
+function hostConvTranspose(g: ConvGeometry, x: HostTensor, w: HostTensor, b: HostTensor | undefined): Float32Array {
+  const [ci, co] = [g.cin / g.group, g.cout / g.group];
+  const plane = g.h * g.w;
+  const y = new Float64Array(g.n * g.cin * plane);
+  for (let n = 0; n < g.n; n++) for (let c = 0; c < g.cout; c++) for (let iy = 0; iy < g.oh; iy++) for (let ix = 0; ix < g.ow; ix++) {
+    const v = Number(x.data[((n * g.cout + c) * g.oh + iy) * g.ow + ix]);
+    const grp = Math.floor(c / co);
+    for (let m = 0; m < ci; m++) for (let ky = 0; ky < g.kh; ky++) for (let kx = 0; kx < g.kw; kx++) {
+      const oy = iy * g.strides[0] - g.pads[0] + ky * g.dilations[0];
+      const ox = ix * g.strides[1] - g.pads[1] + kx * g.dilations[1];
+      if (oy < 0 || oy >= g.h || ox < 0 || ox >= g.w) continue;
+      y[((n * g.cin + grp * ci + m) * g.h + oy) * g.w + ox] += v * Number(w.data[((c * ci + m) * g.kh + ky) * g.kw + kx]);
+    }
+  }
+  if (b) y.forEach((v, i) => (y[i] = v + Number(b.data[Math.floor(i / plane) % g.cin])));
+  return Float32Array.from(y);
+}
+
+export const convTranspose = defineOp<Attrs>({
+  type: 'ConvTranspose',
+  attrs: (node) => ({
+    autoPad: stringAttr(node, 'auto_pad', 'NOTSET'),
+    kernel: intsAttr(node, 'kernel_shape'),
+    strides: intsAttr(node, 'strides'),
+    pads: intsAttr(node, 'pads'),
+    dilations: intsAttr(node, 'dilations'),
+    outputPadding: intsAttr(node, 'output_padding'),
+    outputShape: intsAttr(node, 'output_shape'),
+    group: intAttr(node, 'group', 1),
+  }),
+  unsupported: (node, graph) => {
+    const w = graph.initializers.get(node.inputs[1])?.shape.length;
+    const x = graph.inputs.find((v) => v.name === node.inputs[0])?.dims.length;
+    const spatial = intsAttr(node, 'kernel_shape')?.length ?? (w ?? x ?? 4) - 2;
+    if (spatial <= 2) return undefined;
+    const of = w !== undefined ? `weights '${node.inputs[1]}' are ${w}-D` : x !== undefined ? `input '${node.inputs[0]}' is ${x}-D` : `kernel_shape has ${spatial} dims`;
+    return { what: `a ${spatial}-D transposed convolution (${of}) is not supported: only 1-D and 2-D ones run`, hint: SPATIAL_HINT };
+  },
+  shape: ({ node, inputs }, a) => [{ dtype: inputs[0]!.dtype, shape: geometry(node, a, inputs[0]!.shape, inputs[1]!.shape).out }],
+  fold: (io, a) => {
+    const [x, w, b] = io.consts;
+    if (!x || !w || (io.node.inputs[2] && !b)) return undefined;
+    const { g, out } = geometry(io.node, a, x.shape, w.shape);
+    return [{ dtype: 'float32', shape: out, data: hostConvTranspose(g, x, w, io.node.inputs[2] ? b : undefined) }];
+  },
+  forward: (io, a) => {
+    const g = geometryOf(io, a);
+    const pre: Step[] = [];
+    // Every phase shares one padded layout: pack (or upload) it once.
+    const memo = new Map<string, Arg>();
+    const once = (k: 'wt' | 'b', pad: number) => memo.get(`${k}${pad}`) ?? memo.set(`${k}${pad}`, packed(io, g, k, pad, pre)).get(`${k}${pad}`)!;
+    const steps = convTransposeKernels(g, Boolean(io.node.inputs[2])).map(({ kernel, pad, inputs }) => {
+      const arg = (k: (typeof inputs)[number]): Arg => (k === 'x' ? input(0) : k === 'wo' ? input(1) : k === 'bo' ? input(2) : once(k, pad));
+      return { kernel, args: [...inputs.map(arg), output(0)] };
+    });
+    return [...pre, ...steps];
+  },
+  vjp: (io, a) => {
+    const g = geometryOf(io, a);
+    const steps: Step[] = [];
+    if (io.wanted[0]) {
+      // dX = the convolution's forward over dY.
+      const { kernel, pad, inputs } = convKernel(g, false);
+      const arg = (k: (typeof inputs)[number]) => (k === 'x' ? gradOutput(0) : k === 'wo' ? input(1) : packed(io, g, k === 'w' ? 'w' : 'b', pad, steps));
+      steps.push({ kernel, args: [...inputs.map(arg), gradInput(0)] });
+    }
+    if (io.wanted[1]) {
+      // dW = the convolution's weight gradient, its input dY and its output gradient X.
+      const w = convGradWeightKernels(g);
+      const cols = scratch(0, w.cols);
+      steps.push({ kernel: w.im2col, args: [gradOutput(0), cols] });
+      const xT = w.dyT ? scratch(1, w.dyT.elements) : input(0);
+      if (w.dyT) steps.push({ kernel: w.dyT.kernel, args: [input(0), xT] });
+      steps.push({ kernel: w.gemm, args: [xT, cols, gradInput(1)] });
+    }
+    if (io.wanted[2]) {
+      const shape = [g.n, g.cin, g.h, g.w];
+      steps.push({ kernel: foldKernel(`conv_transpose_grad_b[${g.cin}]`, shape, [0, 2, 3], FOLDS.sum), args: [gradOutput(0), gradInput(2)] });
+    }
+    return steps;
+  },
+});
