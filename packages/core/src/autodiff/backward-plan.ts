@@ -135,8 +135,9 @@ export function buildBackwardPlan(plan: Plan, graphInputs: readonly string[], re
       const to = shapeOf(node.inputs[i]);
       if (from.join() === to.join()) accumulate(node.inputs[i], slot);
       else {
+        // The one place broadcast gradients are summed back (ops only declare vjpShape).
         const reduced = newSlot(to);
-        steps.push({ kernel: sumToShapeKernel(from, to), buffers: [{ kind: 'grad', slot }, { kind: 'grad', slot: reduced }], group: -1 });
+        steps.push({ kernel: sumToShapeKernel(from, op.broadcastAs?.(io, attrs, i) ?? to), buffers: [{ kind: 'grad', slot }, { kind: 'grad', slot: reduced }], group: -1 });
         accumulate(node.inputs[i], reduced);
       }
     }

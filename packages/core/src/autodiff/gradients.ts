@@ -5,9 +5,10 @@
  */
 import { CamanimError } from '../errors.ts';
 import type { ConstCache } from '../runtime/const-cache.ts';
+import { bufferOf } from '../runtime/execute.ts';
 import type { Dispatch, Runtime } from '../runtime/runtime.ts';
 import type { GpuTensor, TensorData } from '../runtime/tensor.ts';
-import type { BackwardPlan, GradRef } from './backward-plan.ts';
+import type { BackwardPlan } from './backward-plan.ts';
 
 /** What a backward pass reads of the forward run it differentiates (run.ts's Run has it). */
 export interface ForwardRun {
@@ -38,7 +39,8 @@ export class Gradients {
       return b;
     };
     const released = new Set<number>();
-    const scratch = new Map<string, GpuTensor>();
+    const scratch = new Map<number, GpuTensor>();
+    const lookup = (name: string) => run.tensor(name);
     const dispatches: Dispatch[] = [];
     try {
       slots.set(plan.seedSlot, rt.upload(seed, [seed.length], 'grad:seed').buffer);
@@ -47,7 +49,7 @@ export class Gradients {
           for (const t of scratch.values()) rt.release(t);
           scratch.clear();
         }
-        const buffers = step.buffers.map((b) => bufferOf(b, run, acquire, scratch));
+        const buffers = step.buffers.map((b) => (b.kind === 'grad' ? acquire(b.slot) : bufferOf(b, lookup, run.model.consts, scratch, rt)));
         dispatches.push({ kernel: step.kernel, buffers });
         for (const b of step.buffers) {
           // The seed came from the upload pool: it may only go back after the submit.
@@ -103,19 +105,5 @@ export class Gradients {
 
   [Symbol.dispose](): void {
     this.dispose();
-  }
-}
-
-function bufferOf(b: GradRef, run: ForwardRun, acquire: (slot: number) => GPUBuffer, scratch: Map<string, GpuTensor>): GPUBuffer {
-  switch (b.kind) {
-    case 'grad': return acquire(b.slot);
-    case 'value': return run.tensor(b.name).buffer;
-    case 'data': return run.model.consts.data(b.key, b.data).buffer;
-    case 'scratch': {
-      const key = String(b.id);
-      let t = scratch.get(key);
-      if (!t) scratch.set(key, (t = run.model.runtime.createTensor([b.elements], 'scratch')));
-      return t.buffer;
-    }
   }
 }

@@ -4,10 +4,10 @@
  * each input (over `a`, `b`, `y` and the incoming gradient `g`).
  * https://onnx.ai/onnx/operators/onnx__Add.html (Sub, Mul, Div, Pow, PRelu alike)
  */
-import { binaryKernel, sumToShapeKernel, usesVar, zipKernel } from '@camanim/shaders';
+import { binaryKernel, usesVar, zipKernel } from '@camanim/shaders';
 import { isFloat } from '../graph/ir.ts';
 import { broadcastHost, broadcastShapes } from './broadcast.ts';
-import { defineOp, gradInput, gradOutput, input, output, scratch, type Arg, type OpDef, type Step, type VjpIO } from './op.ts';
+import { defineOp, gradInput, gradOutput, input, output, type Arg, type OpDef, type Step, type VjpIO } from './op.ts';
 
 export interface BinaryRow {
   readonly type: string;
@@ -67,15 +67,16 @@ export function binaryOp(row: BinaryRow): OpDef<null> {
     forward: ({ node, inputs, outputs }) => [
       { kernel: binaryKernel(node.opType, outputs[0].shape, inputs[0]!.shape, bShape(row, inputs[0]!.shape, inputs[1]!.shape), row.wgsl, row.header), args: [input(0), input(1), output(0)] },
     ],
-    vjp: (io) => [0, 1].filter((i) => io.wanted[i]).flatMap((i) => binaryVjp(row, io, i)),
+    vjp: (io) => [0, 1].filter((i) => io.wanted[i]).map((i) => binaryVjp(row, io, i)),
+    // Each VJP is written at the output's shape; the engine sums it down to the input's
+    // shape as the forward broadcast it (PRelu's legacy [C] slope as [C, 1, 1]).
+    vjpShape: (io) => io.outputs[0].shape,
+    broadcastAs: (io, _a, i) => (i === 1 ? bShape(row, io.inputs[0]!.shape, io.inputs[1]!.shape) : io.inputs[0]!.shape),
   });
 }
 
-/**
- * dL/d(input i) at the output's shape as one zip over a, b, y, g; where input i was
- * broadcast, a second kernel sums the broadcast dims back down to its shape.
- */
-function binaryVjp(row: BinaryRow, io: VjpIO, i: number): Step[] {
+/** dL/d(input i) at the output's shape as one zip over a, b, y, g. */
+function binaryVjp(row: BinaryRow, io: VjpIO, i: number): Step {
   const out = io.outputs[0].shape;
   const aShape = io.inputs[0]!.shape;
   const shapes = [aShape, bShape(row, aShape, io.inputs[1]!.shape), out, out];
@@ -83,13 +84,7 @@ function binaryVjp(row: BinaryRow, io: VjpIO, i: number): Step[] {
   const expr = row.grad[i];
   const used = sources.map((s, k) => [...s, shapes[k]] as const).filter(([v]) => usesVar(expr, v));
   const kernel = zipKernel(`${row.type}_vjp${i}`, out, used.map(([name, , shape]) => ({ name, shape })), expr, row.header);
-  const target = shapes[i];
-  if (target.join() === out.join()) return [{ kernel, args: [...used.map(([, a]) => a), gradInput(i)] }];
-  const full = scratch(i, out.reduce((x, y) => x * y, 1));
-  return [
-    { kernel, args: [...used.map(([, a]) => a), full] },
-    { kernel: sumToShapeKernel(out, target), args: [full, gradInput(i)] },
-  ];
+  return { kernel, args: [...used.map(([, a]) => a), gradInput(i)] };
 }
 
 function bShape(row: BinaryRow, a: readonly number[], b: readonly number[]): readonly number[] {

@@ -84,6 +84,12 @@ export interface OpDef<A = unknown> {
    * ops write the output's shape); the engine then sums it down to the input's shape.
    */
   vjpShape?(io: VjpIO, attrs: A, i: number): readonly number[];
+  /**
+   * Input i's shape as the forward broadcast it against `vjpShape`, when numpy's right
+   * alignment is not the rule (PRelu's legacy [C] slope is [C, 1, 1]): same element count as
+   * the input. The engine sums the VJP down to this shape.
+   */
+  broadcastAs?(io: VjpIO, attrs: A, i: number): readonly number[];
   /** Inputs through which no gradient flows (shape tensors, indices). */
   readonly nonDifferentiable?: readonly number[];
 }

@@ -73,7 +73,12 @@ export async function executePlan(
   return { values, owned: [...owned.values()] };
 }
 
-function bufferOf(b: BufferRef, lookup: (n: string) => GpuTensor, consts: ConstCache, scratch: Map<number, GpuTensor>, rt: Runtime): GPUBuffer {
+/**
+ * The GPU buffer a step's argument names: a computed value or constant (`lookup`), constant
+ * data the plan baked in, or a scratch buffer made on first use within the node (the caller
+ * releases `scratch`). The backward executor uses it for everything but its gradient slots.
+ */
+export function bufferOf(b: BufferRef, lookup: (name: string) => GpuTensor, consts: ConstCache, scratch: Map<number, GpuTensor>, rt: Runtime): GPUBuffer {
   switch (b.kind) {
     case 'value': return lookup(b.name).buffer;
     case 'data': return consts.data(b.key, b.data).buffer;
