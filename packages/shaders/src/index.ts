@@ -15,3 +15,4 @@ export * from './matmul.ts';
 export * from './conv.ts';
 export * from './tile-profile.ts';
 export * from './conv-transpose.ts';
+export * from './group-norm.ts';

@@ -37,6 +37,8 @@ import { roundingOps } from './rounding.ts';
 import { variadicOps } from './variadic.ts';
 import { tile } from './tile.ts';
 import { convTranspose } from './conv-transpose.ts';
+import { groupNormalization } from './group-norm.ts';
+import { instanceNormalization } from './instance-norm.ts';
 
 export const ops: readonly OpDef<any>[] = [
   ...unaryOps,
@@ -81,6 +83,8 @@ export const ops: readonly OpDef<any>[] = [
   ...variadicOps,
   tile,
   convTranspose,
+  groupNormalization,
+  instanceNormalization,
 ];
 
 export const defaultRegistry = createOpRegistry(ops);
