@@ -169,7 +169,7 @@ test("the page reads the model contract as the CLI does: symbolic dims, a final 
   const p = await page('');
   await settled(p);
   // No JSON, no metadata, no preset: refused, and the message says what to give.
-  await p.evaluate("camanim.compute({ model: 'b/paddle-symbolic.onnx', image: 'b/image-48x192.png', method: 'gradcam' })");
+  await p.evaluate("camanim.compute({ model: 'b/paddle-symbolic.onnx', meta: '{}', image: 'b/image-48x192.png', method: 'gradcam' })");
   expect(await p.evaluate('camanim.state')).toBe('error');
   expect(await p.textContent('[data-role=error-text]')).toMatch(/Nothing says how 'x' is normalized/);
   expect(await p.textContent('#message')).toMatch(/the viewer: its preprocess menu/);
