@@ -16,3 +16,4 @@ export * from './conv.ts';
 export * from './tile-profile.ts';
 export * from './conv-transpose.ts';
 export * from './group-norm.ts';
+export * from './space-depth.ts';

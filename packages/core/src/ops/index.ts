@@ -39,6 +39,8 @@ import { tile } from './tile.ts';
 import { convTranspose } from './conv-transpose.ts';
 import { groupNormalization } from './group-norm.ts';
 import { instanceNormalization } from './instance-norm.ts';
+import { depthToSpace } from './depth-to-space.ts';
+import { spaceToDepth } from './space-to-depth.ts';
 
 export const ops: readonly OpDef<any>[] = [
   ...unaryOps,
@@ -85,6 +87,8 @@ export const ops: readonly OpDef<any>[] = [
   convTranspose,
   groupNormalization,
   instanceNormalization,
+  depthToSpace,
+  spaceToDepth,
 ];
 
 export const defaultRegistry = createOpRegistry(ops);
