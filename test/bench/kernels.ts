@@ -106,7 +106,7 @@ async function time(launches: readonly Launch[]): Promise<Timing & { best: Timin
 
 function convRun(l: Layer, tile?: WindowTile | readonly [number, number]): Launch {
   const { g } = l;
-  const { kernel, pad, inputs } = convKernel(g, true, tile);
+  const { kernel, pad, inputs } = convKernel(rt.tiles, g, true, tile);
   const data = {
     x: random(g.n * g.cin * g.h * g.w),
     w: packConvWeights(random(g.cout * (g.cin / g.group) * g.kh * g.kw), g, pad),
@@ -119,7 +119,7 @@ function convRun(l: Layer, tile?: WindowTile | readonly [number, number]): Launc
 function gradRuns(l: Layer): Launch[] {
   const { g } = l;
   const w = random(g.cout * (g.cin / g.group) * g.kh * g.kw);
-  return convGradInputKernels(g).map(({ kernel, pad, inputs }) => ({
+  return convGradInputKernels(rt.tiles, g).map(({ kernel, pad, inputs }) => ({
     kernel,
     inputs: inputs.map((k) => (k === 'x' ? random(g.n * g.cout * g.oh * g.ow) : k === 'wo' ? w : packConvWeights(w, g, pad, true))),
     out: g.n * g.cin * g.h * g.w,
@@ -161,7 +161,7 @@ for (const l of layers.filter((x) => filter.test(x.name))) {
 if (filter.test('fc')) {
   // The classifier: Gemm [1, 2048] × [2048, 1000]ᵀ + bias, as the Gemm op runs it (transB).
   const [m, k, n] = [1, 2048, 1000];
-  const kernel = gemmKernel({ name: 'fc', m, n, k, a: { buffer: 'A', rowStride: k, colStride: 1 }, b: { buffer: 'B', rowStride: 1, colStride: k }, out: { rowStride: n, colStride: 1 }, tile: gemmTile(m, n, k) });
+  const kernel = gemmKernel({ name: 'fc', m, n, k, a: { buffer: 'A', rowStride: k, colStride: 1 }, b: { buffer: 'B', rowStride: 1, colStride: k }, out: { rowStride: n, colStride: 1 }, tile: gemmTile(rt.tiles, m, n, k), profile: rt.tiles });
   const t = await time([{ kernel, inputs: [random(m * k), random(k * n)], out: m * n }]);
   total += t.wall;
   totalFlops += 2 * m * n * k;

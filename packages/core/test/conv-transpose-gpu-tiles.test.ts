@@ -4,13 +4,11 @@
  * does the same for Conv, Gemm and MatMul).
  */
 import { expect, it } from 'vitest';
-import { tileProfile } from '@camanim/shaders';
 import { testRuntime } from './gpu.ts';
 
 process.env.CAMANIM_KERNEL_PROFILE = 'gpu';
 await import('./conv-transpose.test.ts');
 
 it('runs that suite under the GPU profile', async () => {
-  await testRuntime();
-  expect(tileProfile().name).toBe('gpu');
+  expect((await testRuntime()).tiles.name).toBe('gpu');
 });

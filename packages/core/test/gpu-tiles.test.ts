@@ -4,7 +4,6 @@
  * CAMANIM_KERNEL_PROFILE=gpu, so the tiles a real GPU gets are compared with the references too.
  */
 import { expect, it } from 'vitest';
-import { tileProfile } from '@camanim/shaders';
 import { testRuntime } from './gpu.ts';
 
 process.env.CAMANIM_KERNEL_PROFILE = 'gpu';
@@ -13,6 +12,5 @@ await import('./gemm.test.ts');
 await import('./matmul.test.ts');
 
 it('runs those suites under the GPU profile', async () => {
-  await testRuntime();
-  expect(tileProfile().name).toBe('gpu');
+  expect((await testRuntime()).tiles.name).toBe('gpu');
 });

@@ -12,6 +12,7 @@ import { isPointwise, windowTile, type ConvGeometry, type ConvKernel } from './c
 import { elementKernel, type KernelSpec } from './kernel.ts';
 import { gemmKernel } from './matmul.ts';
 import { cdiv, gemmTile, roundUp, u } from './matmul-tile.ts';
+import type { TileProfile } from './tile-profile.ts';
 
 /** A launch of the transposed convolution; `bo` is the bias in ONNX layout [C_out]. */
 export interface ConvTransposeKernel {
@@ -30,7 +31,7 @@ function phaseOffset(g: ConvGeometry, axis: 0 | 1, phase: number, k: number): nu
 }
 
 /** Y = ConvTranspose(X, W) (+ bias) for the convolution geometry `g` described above. */
-export function convTransposeKernels(g: ConvGeometry, bias: boolean): ConvTransposeKernel[] {
+export function convTransposeKernels(profile: TileProfile, g: ConvGeometry, bias: boolean): ConvTransposeKernel[] {
   const [ci, co] = [g.cin / g.group, g.cout / g.group];
   if (isPointwise(g)) {
     // Yᵀ = Wᵀ·X per image and group, W read in its ONNX layout [C][Cout/group] as [co][ci].
@@ -46,7 +47,8 @@ export function convTransposeKernels(g: ConvGeometry, bias: boolean): ConvTransp
       b: { buffer: 'X', rowStride: hw, colStride: 1, batch: { index: 'bt', stride: co * hw } },
       out: { rowStride: hw, colStride: 1, batch: { index: 'bt', stride: ci * hw } },
       bias: bias ? { buffer: 'BIAS', along: 'rows', offset: `(${grp}) * ${u(ci)}` } : undefined,
-      tile: gemmTile(ci, hw, co, g.n * g.group),
+      tile: gemmTile(profile, ci, hw, co, g.n * g.group),
+      profile,
     });
     return [{ kernel, pad: 0, inputs: bias ? ['wo', 'x', 'bo'] : ['wo', 'x'] }];
   }
@@ -70,7 +72,7 @@ export function convTransposeKernels(g: ConvGeometry, bias: boolean): ConvTransp
   const base = (ph: number, pw: number, taps: Tap[]) => ({
     batch: g.n, groups: g.group, cr: co, co: ci, inH: g.oh, inW: g.ow, outH: g.h, outW: g.w,
     grid: [cdiv(g.h - ph, sh), cdiv(g.w - pw, sw)] as const, oOff: [ph, pw] as const, oStride: [sh, sw] as const,
-    iOff: [0, 0] as const, iStride: [1, 1] as const, taps, ntaps: g.kh * g.kw, bias,
+    iOff: [0, 0] as const, iStride: [1, 1] as const, taps, ntaps: g.kh * g.kw, bias, profile,
   });
   const tiles = phases.map(({ ph, pw, taps }) => (taps.length ? windowTile(base(ph, pw, taps)) : undefined));
   // The largest channel tile any phase picked; smaller ones divide it (1, 4, 8, 16).

@@ -9,6 +9,7 @@
  */
 import { buildKernel, type KernelSpec } from './kernel.ts';
 import { cdiv, declareAcc, fma, LANE, splitIndex, tileLaunch, u } from './matmul-tile.ts';
+import type { TileProfile } from './tile-profile.ts';
 
 export interface Tap {
   /** Input offset of the tap from the point's window origin, rows and columns (may be negative). */
@@ -56,6 +57,8 @@ export interface WindowSpec {
   readonly coPad: number;
   readonly bias: boolean;
   readonly tile: WindowTile;
+  /** The adapter's tile profile (its workgroup size). */
+  readonly profile: TileProfile;
 }
 
 /** Distinct input offsets along one axis, and whether any can fall outside the input. */
@@ -165,7 +168,7 @@ export function windowKernel(spec: WindowSpec): KernelSpec {
   if (TC !== 1 && TC % 4) throw new Error(`window tile channels must be 1 or a multiple of 4, got ${TC}`);
   const vec = TC % 4 === 0;
   const [ct, yt, xt] = [cdiv(spec.co, TC), cdiv(spec.grid[0], TH), cdiv(spec.grid[1], TW)];
-  const launch = tileLaunch(ct * xt * yt * spec.groups * spec.batch);
+  const launch = tileLaunch(spec.profile, ct * xt * yt * spec.groups * spec.batch);
   const plane = spec.inH * spec.inW;
   const rows = axisOffsets(spec, 0, TH, spec.taps.map((t) => t.dy));
   const cols = axisOffsets(spec, 1, TW, spec.taps.map((t) => t.dx));

@@ -10,7 +10,7 @@ import { indexMapKernel } from './index-map.ts';
 import type { KernelSpec } from './kernel.ts';
 import { gemmKernel } from './matmul.ts';
 import { cdiv, cheapestTile, gemmTile, roundUp, u, type Candidate } from './matmul-tile.ts';
-import { tileProfile } from './tile-profile.ts';
+import type { TileProfile } from './tile-profile.ts';
 import { windowKernel, type Tap, type WindowSpec, type WindowTile } from './conv-window.ts';
 
 export type { Tap as WindowTap, WindowSpec, WindowTile } from './conv-window.ts';
@@ -83,7 +83,7 @@ export function windowTile(s: Omit<WindowSpec, 'tile' | 'name' | 'coPad' | 'bias
   const ntaps = s.taps.length || 1;
   const dys = s.taps.map((t) => t.dy);
   const dxs = s.taps.map((t) => t.dx);
-  const { maxAccumulators } = tileProfile();
+  const { maxAccumulators } = s.profile;
   const channels = s.co < 4 ? [1] : [4, 8, 16];
   const candidates: Candidate<[number, number, number]>[] = [];
   for (const c of channels) {
@@ -97,7 +97,7 @@ export function windowTile(s: Omit<WindowSpec, 'tile' | 'name' | 'coPad' | 'bias
     }
   }
   const work = s.batch * s.groups * s.co * s.grid[0] * s.grid[1] * s.cr * ntaps;
-  const [h, w, c] = cheapestTile(candidates, ([h, w, c]) => s.batch * s.groups * cdiv(s.co, c) * cdiv(s.grid[0], h) * cdiv(s.grid[1], w), work);
+  const [h, w, c] = cheapestTile(s.profile, candidates, ([h, w, c]) => s.batch * s.groups * cdiv(s.co, c) * cdiv(s.grid[0], h) * cdiv(s.grid[1], w), work);
   return { h, w, c };
 }
 
@@ -118,7 +118,7 @@ export function isPointwise(g: ConvGeometry): boolean {
  * The forward launch: Y = conv(X, W) (+ bias), with the packed weights' channel padding. `tile`
  * overrides the heuristic choice (benchmarks): [rows, cols] for a pointwise GEMM, else a window tile.
  */
-export function convKernel(g: ConvGeometry, bias: boolean, tile?: WindowTile | readonly [number, number]): ConvKernel {
+export function convKernel(profile: TileProfile, g: ConvGeometry, bias: boolean, tile?: WindowTile | readonly [number, number]): ConvKernel {
   const [ci, co, hw] = [cinG(g), coutG(g), g.h * g.w];
   if (isPointwise(g) && (!tile || Array.isArray(tile))) {
     // Yᵀ = Wᵀ·X per image and group: output channels are rows, pixels vec4 columns, so X
@@ -135,7 +135,8 @@ export function convKernel(g: ConvGeometry, bias: boolean, tile?: WindowTile | r
       b: { buffer: 'X', rowStride: hw, colStride: 1, batch: { index: 'bt', stride: ci * hw } },
       out: { rowStride: hw, colStride: 1, batch: { index: 'bt', stride: co * hw } },
       bias: bias ? { buffer: 'BIAS', along: 'rows', offset: `(${grp}) * ${u(pad)}` } : undefined,
-      tile: Array.isArray(tile) ? (tile as [number, number]) : gemmTile(co, hw, ci, g.n * g.group),
+      tile: Array.isArray(tile) ? (tile as [number, number]) : gemmTile(profile, co, hw, ci, g.n * g.group),
+      profile,
     });
     return { kernel, pad, inputs: bias ? ['w', 'x', 'b'] : ['w', 'x'] };
   }
@@ -158,6 +159,7 @@ export function convKernel(g: ConvGeometry, bias: boolean, tile?: WindowTile | r
     taps,
     ntaps: g.kh * g.kw,
     bias,
+    profile,
   }, Array.isArray(tile) ? undefined : (tile as WindowTile | undefined));
 }
 
@@ -168,8 +170,8 @@ export function convKernel(g: ConvGeometry, bias: boolean, tile?: WindowTile | r
  * quotient. So each phase is a stride-1 window launch over dY with those taps, weights packed
  * `transposed`; phases without taps store zeros.
  */
-export function convGradInputKernels(g: ConvGeometry): ConvKernel[] {
-  if (isPointwise(g)) return [pointwiseGradInput(g)];
+export function convGradInputKernels(profile: TileProfile, g: ConvGeometry): ConvKernel[] {
+  if (isPointwise(g)) return [pointwiseGradInput(profile, g)];
   const [sh, sw] = g.strides;
   const launches: ConvKernel[] = [];
   const tapOffsets = (phase: number, axis: 0 | 1, k: number) => {
@@ -204,6 +206,7 @@ export function convGradInputKernels(g: ConvGeometry): ConvKernel[] {
           taps,
           ntaps: g.kh * g.kw,
           bias: false,
+          profile,
         }),
       );
     }
@@ -212,7 +215,7 @@ export function convGradInputKernels(g: ConvGeometry): ConvKernel[] {
 }
 
 /** dX of a pointwise convolution: dX = Wᵀ·dY per image and group, reading W in its ONNX layout. */
-function pointwiseGradInput(g: ConvGeometry): ConvKernel {
+function pointwiseGradInput(profile: TileProfile, g: ConvGeometry): ConvKernel {
   const [ci, co, hw] = [cinG(g), coutG(g), g.h * g.w];
   const kernel = gemmKernel({
     name: `conv1x1_grad_x[${label(g)}]`,
@@ -223,7 +226,8 @@ function pointwiseGradInput(g: ConvGeometry): ConvKernel {
     a: { buffer: 'W', rowStride: 1, colStride: ci, batch: { index: g.group > 1 ? `bt % ${u(g.group)}` : '0u', stride: co * ci } },
     b: { buffer: 'G', rowStride: hw, colStride: 1, batch: { index: 'bt', stride: co * hw } },
     out: { rowStride: hw, colStride: 1, batch: { index: 'bt', stride: ci * hw } },
-    tile: gemmTile(ci, hw, co, g.n * g.group),
+    tile: gemmTile(profile, ci, hw, co, g.n * g.group),
+    profile,
   });
   return { kernel, pad: 0, inputs: ['wo', 'x'] };
 }
@@ -246,7 +250,7 @@ export function packBiasKernel(g: ConvGeometry, pad: number): KernelSpec {
  * dW: `im2col` copies X into `cols` elements of scratch, `dyT` (with several images) copies dY
  * so each group's gradient is one [cout/group, images·pixels] matrix, and `gemm` multiplies them.
  */
-export function convGradWeightKernels(g: ConvGeometry): { cols: number; im2col: KernelSpec; dyT?: { kernel: KernelSpec; elements: number }; gemm: KernelSpec } {
+export function convGradWeightKernels(profile: TileProfile, g: ConvGeometry): { cols: number; im2col: KernelSpec; dyT?: { kernel: KernelSpec; elements: number }; gemm: KernelSpec } {
   const [ci, co, taps, ohw] = [cinG(g), coutG(g), g.kh * g.kw, g.oh * g.ow];
   const k = g.n * ohw;
   const cols = g.group * ci * taps * k;
@@ -272,7 +276,8 @@ export function convGradWeightKernels(g: ConvGeometry): { cols: number; im2col: 
     a: { buffer: 'G', rowStride: k, colStride: 1, batch: { index: 'bt', stride: co * k } },
     b: { buffer: 'COLS', rowStride: 1, colStride: k, batch: { index: 'bt', stride: ci * taps * k } },
     out: { rowStride: ci * taps, colStride: 1, batch: { index: 'bt', stride: co * ci * taps } },
-    tile: gemmTile(co, ci * taps, k, g.group),
+    tile: gemmTile(profile, co, ci * taps, k, g.group),
+    profile,
   });
   return { cols, im2col, dyT, gemm };
 }

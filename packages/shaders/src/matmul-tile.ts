@@ -8,7 +8,7 @@
  * profile (tile-profile.ts): large on SwiftShader, small and many on a GPU.
  */
 import { foldDispatch, MAX_GROUPS_PER_DIM } from './kernel.ts';
-import { tileProfile } from './tile-profile.ts';
+import type { TileProfile } from './tile-profile.ts';
 
 export const LANE = ['x', 'y', 'z', 'w'] as const;
 
@@ -26,8 +26,8 @@ export interface TileLaunch {
 }
 
 /** One invocation per tile (nothing is shared between invocations), the profile's workgroups. */
-export function tileLaunch(total: number): TileLaunch {
-  const workgroupSize = tileProfile().workgroupSize(total);
+export function tileLaunch(profile: TileProfile, total: number): TileLaunch {
+  const workgroupSize = profile.workgroupSize(total);
   const groups = cdiv(total, workgroupSize);
   const dispatch = foldDispatch(groups);
   const folded = groups > MAX_GROUPS_PER_DIM;
@@ -95,8 +95,8 @@ export type Candidate<T> = readonly [tile: T, loads: number, products: number];
  * work, among those whose unrolled step fits the compile budget for `work` multiply-adds (the
  * smallest step when none does).
  */
-export function cheapestTile<T>(candidates: readonly Candidate<T>[], count: (t: T) => number, work: number): T {
-  const { minTiles, load, step } = tileProfile();
+export function cheapestTile<T>(profile: TileProfile, candidates: readonly Candidate<T>[], count: (t: T) => number, work: number): T {
+  const { minTiles, load, step } = profile;
   const budget = Math.min(MAX_UNROLLED_PRODUCTS, work / WORK_PER_UNROLLED_PRODUCT);
   const smallest = Math.min(...candidates.map((c) => c[2]));
   let best = candidates[0][0];
@@ -114,11 +114,11 @@ export function cheapestTile<T>(candidates: readonly Candidate<T>[], count: (t: 
  * profile's accumulators (on SwiftShader, ResNet-50's 1×1 layers ran 16×32 and 32×16 ~15%
  * faster than 16×16 despite the spills; 32×32 no longer was).
  */
-export function gemmTile(m: number, n: number, k: number, batch = 1): [number, number] {
-  const { maxAccumulators } = tileProfile();
+export function gemmTile(profile: TileProfile, m: number, n: number, k: number, batch = 1): [number, number] {
+  const { maxAccumulators } = profile;
   const candidates: Candidate<[number, number]>[] = [];
   for (const tm of [1, 2, 4, 8, 16, 32]) {
     for (const tn of [4, 8, 16, 32]) if (tm * tn <= maxAccumulators) candidates.push([[tm, tn], 4 * (tm + tn), 4 * tm * tn]);
   }
-  return cheapestTile(candidates, ([tm, tn]) => batch * cdiv(m, tm) * cdiv(n, tn), batch * m * n * k);
+  return cheapestTile(profile, candidates, ([tm, tn]) => batch * cdiv(m, tm) * cdiv(n, tn), batch * m * n * k);
 }

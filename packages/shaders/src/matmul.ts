@@ -8,6 +8,7 @@
  */
 import { buildKernel, type KernelSpec } from './kernel.ts';
 import { cdiv, declareAcc, fma, LANE, splitIndex, tileLaunch, u } from './matmul-tile.ts';
+import type { TileProfile } from './tile-profile.ts';
 
 /** Where the batch index `bt` of the launch puts an operand: `index` (WGSL over `bt`) × `stride` elements. */
 export interface BatchView {
@@ -51,6 +52,8 @@ export interface GemmSpec {
   readonly header?: string;
   /** Rows × columns per invocation; columns a multiple of 4. */
   readonly tile: readonly [number, number];
+  /** The adapter's tile profile (its workgroup size). */
+  readonly profile: TileProfile;
 }
 
 /** How an operand's 4 values per k-step are read: vec4 along k, vec4 along the tile axis, scalars, a loader. */
@@ -215,7 +218,7 @@ export function gemmKernel(spec: GemmSpec): KernelSpec {
   const b = view(spec.b, false, N, tn, K);
   const mt = cdiv(M, tm);
   const nt = cdiv(N, tn);
-  const launch = tileLaunch((spec.batch ?? 1) * mt * nt);
+  const launch = tileLaunch(spec.profile, (spec.batch ?? 1) * mt * nt);
   const kMain = K - (K % 4);
   const outVec = spec.out.colStride === 1 && spec.out.rowStride % 4 === 0 && (spec.out.batch?.stride ?? 0) % 4 === 0 && N % 4 === 0;
   const decl = (v: View) => ({ name: v.buffer, type: vectorized(v) ? 'vec4<f32>' : 'f32' });

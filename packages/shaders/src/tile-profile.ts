@@ -6,9 +6,9 @@
  * Measured on an H200 with the 'cpu' profile: ResNet-50's forward took ~95 ms of GPU time
  * (its late layers launched a few dozen invocations of 512 accumulators each).
  *
- * The runtime picks the profile from the adapter when it opens a device
- * (`CAMANIM_KERNEL_PROFILE=cpu|gpu` overrides); kernels built afterwards use it. One process
- * drives one kind of adapter, so the choice is process-wide.
+ * The profile is an argument of every tiled kernel builder, never module state: core's Runtime
+ * picks it for its adapter (`CAMANIM_KERNEL_PROFILE=cpu|gpu` overrides) and the planner hands it
+ * to each op, so runtimes on different kinds of adapter can share one process.
  */
 export interface TileProfile {
   readonly name: 'cpu' | 'gpu';
@@ -53,13 +53,3 @@ export const GPU_TILES: TileProfile = {
   step: 4,
   workgroupSize: () => 64,
 };
-
-let current: TileProfile = CPU_TILES;
-
-export function setTileProfile(profile: TileProfile): void {
-  current = profile;
-}
-
-export function tileProfile(): TileProfile {
-  return current;
-}

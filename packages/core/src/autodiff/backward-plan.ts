@@ -99,7 +99,7 @@ export function buildBackwardPlan(plan: Plan, graphInputs: readonly string[], re
         grad.set(o, slot);
       }
     });
-    const io: VjpIO = { ...kernelIO(inferred, pn.node, opset), wanted, mode: req.mode };
+    const io: VjpIO = { ...kernelIO(inferred, pn.node, opset, plan.tiles), wanted, mode: req.mode };
     const written = new Map<number, number>();
     // No output elements: every input gradient is zero, written in the input's own shape (VJP
     // and reduction kernels over empty shapes would divide by 0).

@@ -170,7 +170,7 @@ export const convTranspose = defineOp<Attrs>({
     // Every phase shares one padded layout: pack (or upload) it once.
     const memo = new Map<string, Arg>();
     const once = (k: 'wt' | 'b', pad: number) => memo.get(`${k}${pad}`) ?? memo.set(`${k}${pad}`, packed(io, g, k, pad, pre)).get(`${k}${pad}`)!;
-    const steps = convTransposeKernels(g, Boolean(io.node.inputs[2])).map(({ kernel, pad, inputs }) => {
+    const steps = convTransposeKernels(io.tiles, g, Boolean(io.node.inputs[2])).map(({ kernel, pad, inputs }) => {
       const arg = (k: (typeof inputs)[number]): Arg => (k === 'x' ? input(0) : k === 'wo' ? input(1) : k === 'bo' ? input(2) : once(k, pad));
       return { kernel, args: [...inputs.map(arg), output(0)] };
     });
@@ -181,13 +181,13 @@ export const convTranspose = defineOp<Attrs>({
     const steps: Step[] = [];
     if (io.wanted[0]) {
       // dX = the convolution's forward over dY.
-      const { kernel, pad, inputs } = convKernel(g, false);
+      const { kernel, pad, inputs } = convKernel(io.tiles, g, false);
       const arg = (k: (typeof inputs)[number]) => (k === 'x' ? gradOutput(0) : k === 'wo' ? input(1) : packed(io, g, k === 'w' ? 'w' : 'b', pad, steps));
       steps.push({ kernel, args: [...inputs.map(arg), gradInput(0)] });
     }
     if (io.wanted[1]) {
       // dW = the convolution's weight gradient, its input dY and its output gradient X.
-      const w = convGradWeightKernels(g);
+      const w = convGradWeightKernels(io.tiles, g);
       const cols = scratch(0, w.cols);
       steps.push({ kernel: w.im2col, args: [gradOutput(0), cols] });
       const xT = w.dyT ? scratch(1, w.dyT.elements) : input(0);

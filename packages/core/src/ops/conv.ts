@@ -101,7 +101,7 @@ export const conv = defineOp<Attrs>({
   forward: (io, a) => {
     const g = geometryOf(io, a);
     const bias = Boolean(io.node.inputs[2]);
-    const { kernel, pad, inputs } = convKernel(g, bias);
+    const { kernel, pad, inputs } = convKernel(io.tiles, g, bias);
     const pre: Step[] = [];
     const arg = (k: (typeof inputs)[number]) => (k === 'x' ? input(0) : k === 'wo' ? input(1) : packed(io, g, k, pad, pre));
     const args = [...inputs.map(arg), output(0)];
@@ -111,13 +111,13 @@ export const conv = defineOp<Attrs>({
     const g = geometryOf(io, a);
     const steps: Step[] = [];
     if (io.wanted[0]) {
-      for (const { kernel, pad, inputs } of convGradInputKernels(g)) {
+      for (const { kernel, pad, inputs } of convGradInputKernels(io.tiles, g)) {
         const arg = (k: (typeof inputs)[number]) => (k === 'x' ? gradOutput(0) : k === 'wo' ? input(1) : packed(io, g, k === 'w' ? 'wt' : 'b', pad, steps));
         steps.push({ kernel, args: [...inputs.map(arg), gradInput(0)] });
       }
     }
     if (io.wanted[1]) {
-      const w = convGradWeightKernels(g);
+      const w = convGradWeightKernels(io.tiles, g);
       const cols = scratch(0, w.cols);
       steps.push({ kernel: w.im2col, args: [input(0), cols] });
       const dy = w.dyT ? scratch(1, w.dyT.elements) : gradOutput(0);

@@ -5,7 +5,7 @@
  * VJP: dA = dY·Bᵀ and dB = Aᵀ·dY, the same GEMM kernel over transposed views, written in the
  * output's batch shape; the engine sums the broadcast batch dims back (vjpShape).
  */
-import { broadcastIndex, gemmKernel, gemmTile, sizeOf, type GemmOperand } from '@camanim/shaders';
+import { broadcastIndex, gemmKernel, gemmTile, sizeOf, type GemmOperand, type TileProfile } from '@camanim/shaders';
 import type { Node } from '../graph/ir.ts';
 import { broadcastShapes } from './broadcast.ts';
 import { shapeError } from './host.ts';
@@ -42,7 +42,7 @@ function batchOf(g: MatMulGeometry, own: readonly number[], size: number) {
 }
 
 /** One GEMM over the output batch: Y[bt] (rows × cols, row-major) = A'[bt] · B'[bt]. */
-function product(name: string, g: MatMulGeometry, rows: number, cols: number, inner: number, a: GemmOperand, b: GemmOperand, args: Arg[]): Step {
+function product(tiles: TileProfile, name: string, g: MatMulGeometry, rows: number, cols: number, inner: number, a: GemmOperand, b: GemmOperand, args: Arg[]): Step {
   const batch = sizeOf(g.batch);
   const kernel = gemmKernel({
     name,
@@ -53,7 +53,8 @@ function product(name: string, g: MatMulGeometry, rows: number, cols: number, in
     a,
     b,
     out: { rowStride: cols, colStride: 1, batch: batch > 1 ? { index: 'bt', stride: rows * cols } : undefined },
-    tile: gemmTile(rows, cols, inner, batch),
+    tile: gemmTile(tiles, rows, cols, inner, batch),
+    profile: tiles,
   });
   return { kernel, args };
 }
@@ -62,23 +63,23 @@ export const matmul = defineOp<null>({
   type: 'MatMul',
   attrs: () => null,
   shape: ({ node, inputs }) => [{ dtype: inputs[0]!.dtype, shape: matmulGeometry(node, inputs[0]!.shape, inputs[1]!.shape).out }],
-  forward: ({ node, inputs }) => {
+  forward: ({ node, inputs, tiles }) => {
     const g = matmulGeometry(node, inputs[0]!.shape, inputs[1]!.shape);
     const a = { buffer: 'A', rowStride: g.k, colStride: 1, batch: batchOf(g, g.aBatch, g.m * g.k) };
     const b = { buffer: 'B', rowStride: g.n, colStride: 1, batch: batchOf(g, g.bBatch, g.k * g.n) };
-    return [product(`matmul[${g.m}x${g.k}x${g.n}]`, g, g.m, g.n, g.k, a, b, [input(0), input(1), output(0)])];
+    return [product(tiles, `matmul[${g.m}x${g.k}x${g.n}]`, g, g.m, g.n, g.k, a, b, [input(0), input(1), output(0)])];
   },
-  vjp: ({ node, inputs, wanted }) => {
+  vjp: ({ node, inputs, wanted, tiles }) => {
     const g = matmulGeometry(node, inputs[0]!.shape, inputs[1]!.shape);
     const dy = (rowStride: number, colStride: number) => ({ buffer: 'G', rowStride, colStride, batch: batchOf(g, g.batch, g.m * g.n) });
     const steps: Step[] = [];
     if (wanted[0]) {
       const bT = { buffer: 'B', rowStride: 1, colStride: g.n, batch: batchOf(g, g.bBatch, g.k * g.n) };
-      steps.push(product(`matmul_grad_a[${g.m}x${g.n}x${g.k}]`, g, g.m, g.k, g.n, dy(g.n, 1), bT, [gradOutput(0), input(1), gradInput(0)]));
+      steps.push(product(tiles, `matmul_grad_a[${g.m}x${g.n}x${g.k}]`, g, g.m, g.k, g.n, dy(g.n, 1), bT, [gradOutput(0), input(1), gradInput(0)]));
     }
     if (wanted[1]) {
       const aT = { buffer: 'A', rowStride: 1, colStride: g.k, batch: batchOf(g, g.aBatch, g.m * g.k) };
-      steps.push(product(`matmul_grad_b[${g.k}x${g.m}x${g.n}]`, g, g.k, g.n, g.m, aT, dy(g.n, 1), [input(0), gradOutput(0), gradInput(1)]));
+      steps.push(product(tiles, `matmul_grad_b[${g.k}x${g.m}x${g.n}]`, g, g.k, g.n, g.m, aT, dy(g.n, 1), [input(0), gradOutput(0), gradInput(1)]));
     }
     return steps;
   },

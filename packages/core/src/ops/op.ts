@@ -3,7 +3,7 @@
  * folding on the host, the forward kernels and (autograd) the VJPs. See STYLE.md for the
  * order the parts appear in.
  */
-import type { KernelSpec } from '@camanim/shaders';
+import type { KernelSpec, TileProfile } from '@camanim/shaders';
 import type { Graph, HostTensor, Node, ValueInfo } from '../graph/ir.ts';
 
 /** What a shape rule or fold sees: the node, input infos and any inputs known at plan time. */
@@ -19,6 +19,8 @@ export interface OpIO {
 /** The same plus inferred outputs, for kernel builders. */
 export interface KernelIO extends OpIO {
   readonly outputs: readonly ValueInfo[];
+  /** The runtime's register-tile profile: tiled kernel builders (GEMM, convolution) take it. */
+  readonly tiles: TileProfile;
 }
 
 /** A buffer a kernel binds, in the order the kernel declares its bindings. */

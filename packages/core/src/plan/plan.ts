@@ -3,7 +3,7 @@
  * tensor name, derived constants by key, scratch per node. It is built once per input shape
  * and executed many times; it holds no GPU memory itself.
  */
-import type { KernelSpec } from '@camanim/shaders';
+import type { KernelSpec, TileProfile } from '@camanim/shaders';
 import { CamanimError, isCamanimError } from '../errors.ts';
 import type { Inferred, InferredNode } from '../graph/infer.ts';
 import { elementCount, isFloat, type ValueInfo } from '../graph/ir.ts';
@@ -32,13 +32,16 @@ export interface Plan {
   readonly nodes: readonly PlanNode[];
   /** For each value, the value whose buffer it shares (itself unless aliased). */
   readonly root: ReadonlyMap<string, string>;
+  /** The tile profile its kernels were built for (the backward plan built from it uses it too). */
+  readonly tiles: TileProfile;
 }
 
-export function kernelIO(inferred: Inferred, n: InferredNode, opset: number): KernelIO {
+export function kernelIO(inferred: Inferred, n: InferredNode, opset: number, tiles: TileProfile): KernelIO {
   const { node } = n;
   return {
     node,
     opset,
+    tiles,
     inputs: node.inputs.map((x) => (x ? inferred.values.get(x) : undefined)),
     consts: node.inputs.map((x) => (x ? inferred.consts.get(x) : undefined)),
     outputs: node.outputs.map((x) => inferred.values.get(x) as ValueInfo),
@@ -58,11 +61,12 @@ export function resolveArg(a: Arg, n: InferredNode, valueFor: (a: Arg) => string
   }
 }
 
-export function buildPlan(inferred: Inferred, nodes: readonly InferredNode[], opset: number, source: string): Plan {
+/** Kernel steps for `nodes`, built for the runtime's tile profile `tiles` (Runtime.tiles). */
+export function buildPlan(inferred: Inferred, nodes: readonly InferredNode[], opset: number, source: string, tiles: TileProfile): Plan {
   const root = new Map<string, string>();
   const rootOf = (name: string) => root.get(name) ?? name;
   const planNodes = nodes.map((n): PlanNode => {
-    const io = kernelIO(inferred, n, opset);
+    const io = kernelIO(inferred, n, opset, tiles);
     const where = { file: source, node: n.node.name, op: n.node.opType };
     io.outputs.forEach((o, k) => {
       // Optional outputs may be omitted with an empty name. Bools are 0/1 in float32 (compare.ts).
@@ -97,5 +101,5 @@ export function buildPlan(inferred: Inferred, nodes: readonly InferredNode[], op
       throw new CamanimError('bad-model', `Could not build the kernels: ${(e as Error).message}`, where, 'This op variant may be unsupported', { cause: e });
     }
   });
-  return { inferred, nodes: planNodes, root };
+  return { inferred, nodes: planNodes, root, tiles };
 }

@@ -2,7 +2,7 @@
  * The runtime: one device, its buffer pool and pipeline cache, and the few primitives
  * everything else uses: upload, read back, and dispatch a list of kernels in one pass.
  */
-import { CPU_TILES, GPU_TILES, setTileProfile, type KernelSpec, type TileProfile } from '@camanim/shaders';
+import { CPU_TILES, GPU_TILES, type KernelSpec, type TileProfile } from '@camanim/shaders';
 import { CamanimError } from '../errors.ts';
 import { BufferPool, type PoolStats } from './buffer-pool.ts';
 import { calmly } from './dawn-wait.ts';
@@ -13,6 +13,11 @@ export interface Dispatch {
   readonly kernel: KernelSpec;
   /** Buffers in binding order (inputs, then outputs). */
   readonly buffers: readonly GPUBuffer[];
+}
+
+export interface RuntimeOptions {
+  /** The tile profile (default: CAMANIM_KERNEL_PROFILE=cpu|gpu, else the adapter's kind). */
+  readonly tiles?: TileProfile | TileProfile['name'];
 }
 
 export class Runtime {
@@ -26,8 +31,14 @@ export class Runtime {
   readonly uploads: BufferPool;
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
 
-  constructor(readonly device: Device) {
-    setTileProfile(tilesFor(device));
+  /** The register-tile profile every plan on this runtime builds its kernels for. */
+  readonly tiles: TileProfile;
+
+  constructor(
+    readonly device: Device,
+    opts: RuntimeOptions = {},
+  ) {
+    this.tiles = tilesFor(device, opts.tiles);
     const poison = typeof process !== 'undefined' && process.env?.CAMANIM_POISON_BUFFERS === '1';
     this.pool = new BufferPool(device.gpu, device.limits.maxBufferSize, poison);
     this.uploads = new BufferPool(device.gpu, device.limits.maxBufferSize, poison);
@@ -167,9 +178,13 @@ export class Runtime {
   }
 }
 
-/** The kernels' register-tile profile for this adapter; CAMANIM_KERNEL_PROFILE=cpu|gpu overrides. */
-function tilesFor(device: Device): TileProfile {
+/**
+ * The kernels' register-tile profile: the one asked for, else CAMANIM_KERNEL_PROFILE=cpu|gpu,
+ * else the adapter's kind (SwiftShader: cpu).
+ */
+function tilesFor(device: Device, asked: RuntimeOptions['tiles']): TileProfile {
+  if (typeof asked === 'object') return asked;
   const forced = typeof process !== 'undefined' ? process.env?.CAMANIM_KERNEL_PROFILE : undefined;
-  if (forced === 'cpu' || forced === 'gpu') return forced === 'cpu' ? CPU_TILES : GPU_TILES;
-  return device.onCpu ? CPU_TILES : GPU_TILES;
+  const name = asked ?? (forced === 'cpu' || forced === 'gpu' ? forced : undefined) ?? (device.onCpu ? 'cpu' : 'gpu');
+  return name === 'cpu' ? CPU_TILES : GPU_TILES;
 }
