@@ -51,3 +51,8 @@ function formatMessage(what: string, where: ErrorWhere, hint?: string): string {
 export function isCamanimError(e: unknown): e is CamanimError {
   return e instanceof CamanimError;
 }
+
+/** A bad-shape error naming the node and op (shape rules of op modules). */
+export function shapeError(node: { readonly name: string; readonly opType: string }, what: string, hint?: string): CamanimError {
+  return new CamanimError('bad-shape', what, { node: node.name, op: node.opType }, hint);
+}

@@ -5,7 +5,7 @@
  */
 import { axisGatherKernel, stridesOf, transposeAxis, type AxisSpec, type Tap } from '@camanim/shaders';
 import { elementCount, type HostTensor } from '../graph/ir.ts';
-import { constInts } from './host.ts';
+import { constInts } from './const-inputs.ts';
 import type { Arg, OpIO, Step } from './op.ts';
 
 /**

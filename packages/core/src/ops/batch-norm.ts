@@ -10,10 +10,9 @@
  * dBias = Σ g, the sums over every axis but the channel.
  */
 import { channelAffineKernel, channelGradKernel } from '@camanim/shaders';
-import { CamanimError } from '../errors.ts';
+import { CamanimError, shapeError } from '../errors.ts';
 import type { Node } from '../graph/ir.ts';
 import { floatAttr, intAttr } from './attrs.ts';
-import { shapeError } from './host.ts';
 import { defineOp, gradInput, gradOutput, input, output, type Arg, type KernelIO } from './op.ts';
 
 function refuse(node: Node, what: string): never {

@@ -4,10 +4,10 @@
  * https://onnx.ai/onnx/operators/onnx__Concat.html
  */
 import { affineAxis, copyIntoKernel } from '@camanim/shaders';
+import { shapeError } from '../errors.ts';
 import { elementCount, type HostTensor } from '../graph/ir.ts';
 import { intAttr, normAxis } from './attrs.ts';
 import { gatherStep } from './axis-gather.ts';
-import { shapeError } from './host.ts';
 import { defineOp, gradInput, gradOutput, input, output, type OpIO } from './op.ts';
 
 /** Offsets of each input along the axis, and the output shape. */

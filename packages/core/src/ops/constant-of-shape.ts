@@ -5,7 +5,7 @@
  */
 import { elementCount, hostTensor, type HostTensor } from '../graph/ir.ts';
 import { tensorAttr } from './attrs.ts';
-import { constInts } from './host.ts';
+import { constInts } from './const-inputs.ts';
 import { defineOp } from './op.ts';
 
 export const constantOfShape = defineOp<HostTensor>({

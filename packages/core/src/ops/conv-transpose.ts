@@ -26,10 +26,9 @@ import {
   packWeightsKernel,
   type ConvGeometry,
 } from '@camanim/shaders';
-import { CamanimError } from '../errors.ts';
+import { CamanimError, shapeError } from '../errors.ts';
 import type { HostTensor, Node } from '../graph/ir.ts';
 import { intAttr, intsAttr, stringAttr } from './attrs.ts';
-import { shapeError } from './host.ts';
 import { defineOp, gradInput, gradOutput, input, output, scratch, type Arg, type KernelIO, type Step } from './op.ts';
 
 interface Attrs {

@@ -21,10 +21,9 @@ import {
   packWeightsKernel,
   type ConvGeometry,
 } from '@camanim/shaders';
-import { CamanimError } from '../errors.ts';
+import { CamanimError, shapeError } from '../errors.ts';
 import type { Node } from '../graph/ir.ts';
 import { intAttr, intsAttr, stringAttr } from './attrs.ts';
-import { shapeError } from './host.ts';
 import { defineOp, gradInput, gradOutput, input, output, scratch, type Arg, type KernelIO, type Step } from './op.ts';
 import { poolGeometry } from './pool-attrs.ts';
 

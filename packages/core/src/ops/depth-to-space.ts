@@ -7,9 +7,9 @@
  * same mode for DepthToSpace, DepthToSpace DCR for SpaceToDepth); constants fold on the host.
  */
 import { spaceDepthKernel, type BlockMode } from '@camanim/shaders';
+import { shapeError } from '../errors.ts';
 import type { HostTensor } from '../graph/ir.ts';
 import { intAttr, stringAttr } from './attrs.ts';
-import { shapeError } from './host.ts';
 import { defineOp, gradInput, gradOutput, input, output, type OpDef, type OpIO } from './op.ts';
 
 interface Attrs {

@@ -5,7 +5,7 @@
  */
 import { broadcastToKernel, unaryKernel } from '@camanim/shaders';
 import { broadcastHost, broadcastShapes } from './broadcast.ts';
-import { constInts } from './host.ts';
+import { constInts } from './const-inputs.ts';
 import { defineOp, gradInput, gradOutput, input, output } from './op.ts';
 
 export const expand = defineOp<null>({

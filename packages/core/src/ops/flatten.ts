@@ -4,7 +4,7 @@
  */
 import { elementCount } from '../graph/ir.ts';
 import { intAttr, normAxis } from './attrs.ts';
-import { reshaped } from './host.ts';
+import { reshaped } from './const-inputs.ts';
 import { defineOp } from './op.ts';
 
 export const flatten = defineOp<{ axis: number }>({

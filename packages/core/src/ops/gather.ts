@@ -6,10 +6,11 @@
  * VJP: the scatter-add written as a gather — dX[j] sums dY over the indices equal to j.
  */
 import { affineAxis, tapsAxis, type AxisSpec } from '@camanim/shaders';
+import { shapeError } from '../errors.ts';
 import { elementCount } from '../graph/ir.ts';
 import { intAttr, normAxis } from './attrs.ts';
 import { gatherStep, gatherVjpStep, hostGather } from './axis-gather.ts';
-import { constInts, reshaped, shapeError } from './host.ts';
+import { constInts, reshaped } from './const-inputs.ts';
 import { defineOp, gradInput, gradOutput, input, output, type OpIO } from './op.ts';
 
 /** The gather viewed as [outer, n, inner] ← [outer, dim, inner] with one tap per index. */

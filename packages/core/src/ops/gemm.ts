@@ -8,8 +8,8 @@
  * strides), dC = beta · dY written as [M, N] and summed to C's shape by the engine.
  */
 import { f32Lit, gemmKernel, gemmTile, unaryKernel, type GemmOperand, type TileProfile } from '@camanim/shaders';
+import { shapeError } from '../errors.ts';
 import { floatAttr, intAttr } from './attrs.ts';
-import { shapeError } from './host.ts';
 import { defineOp, gradInput, gradOutput, input, output, type Arg, type KernelIO, type Step } from './op.ts';
 
 interface Attrs {

@@ -10,9 +10,9 @@
  * VJP: dX through both statistics; dScale = Σ g·x̂ and dBias = Σ g per parameter.
  */
 import { groupNormGradKernel, groupNormKernel, groupNormParamGradKernel, groupNormStatsKernel, type GroupNormShape } from '@camanim/shaders';
+import { shapeError } from '../errors.ts';
 import { elementCount, type HostTensor } from '../graph/ir.ts';
 import { floatAttr, intAttr } from './attrs.ts';
-import { shapeError } from './host.ts';
 import { defineOp, gradInput, gradOutput, input, output, scratch, type OpIO, type OpDef, type Step } from './op.ts';
 
 export interface NormAttrs {

@@ -9,9 +9,9 @@
  * Mean / InvStdDev are not propagated: they are training-time side outputs.
  */
 import { layerNormGradKernel, layerNormKernel, layerNormParamGradKernel, layerNormStatsKernel, type LayerNormShape } from '@camanim/shaders';
+import { shapeError } from '../errors.ts';
 import type { ValueInfo } from '../graph/ir.ts';
 import { floatAttr, intAttr, normAxis } from './attrs.ts';
-import { shapeError } from './host.ts';
 import { defineOp, gradInput, gradOutput, input, output, scratch, type OpIO, type Step } from './op.ts';
 
 interface Attrs {

@@ -6,9 +6,9 @@
  * output's batch shape; the engine sums the broadcast batch dims back (vjpShape).
  */
 import { broadcastIndex, gemmKernel, gemmTile, sizeOf, type GemmOperand, type TileProfile } from '@camanim/shaders';
+import { shapeError } from '../errors.ts';
 import type { Node } from '../graph/ir.ts';
 import { broadcastShapes } from './broadcast.ts';
-import { shapeError } from './host.ts';
 import { defineOp, gradInput, gradOutput, input, output, type Arg, type Step } from './op.ts';
 
 export interface MatMulGeometry {

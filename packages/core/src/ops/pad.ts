@@ -8,10 +8,10 @@
  * gradients of every output element that mirrors or repeats an input element.
  */
 import { tapsAxis, type AxisSpec } from '@camanim/shaders';
-import { CamanimError } from '../errors.ts';
+import { CamanimError, shapeError } from '../errors.ts';
 import { floatAttr, intsAttr, normAxis, stringAttr } from './attrs.ts';
 import { gatherStep, gatherVjpStep, hostGather, intsSince } from './axis-gather.ts';
-import { constInts, shapeError } from './host.ts';
+import { constInts } from './const-inputs.ts';
 import { defineOp, gradInput, gradOutput, input, output, type OpIO } from './op.ts';
 
 interface PadAttrs {

@@ -4,10 +4,9 @@
  * https://onnx.ai/onnx/operators/onnx__MaxPool.html , onnx__AveragePool.html
  */
 import type { PoolGeometry } from '@camanim/shaders';
-import { CamanimError } from '../errors.ts';
+import { CamanimError, shapeError } from '../errors.ts';
 import type { Node } from '../graph/ir.ts';
 import { intAttr, intsAttr, stringAttr } from './attrs.ts';
-import { shapeError } from './host.ts';
 
 export interface PoolAttrs {
   readonly autoPad: string;

@@ -3,8 +3,8 @@
  * delta), 0). The three scalar inputs are constants, so it always folds.
  * https://onnx.ai/onnx/operators/onnx__Range.html
  */
+import { shapeError } from '../errors.ts';
 import { hostTensor } from '../graph/ir.ts';
-import { shapeError } from './host.ts';
 import { defineOp, type OpIO } from './op.ts';
 
 function count(io: OpIO): { start: number; delta: number; n: number } {

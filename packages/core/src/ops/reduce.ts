@@ -15,7 +15,7 @@
 import { expandKernel, f32Lit, FOLDS, foldKernel, reducedCount, sizeOf, tieCountKernel, usesVar, type Fold } from '@camanim/shaders';
 import type { HostTensor } from '../graph/ir.ts';
 import { intAttr, intsAttr, normAxis } from './attrs.ts';
-import { constInts } from './host.ts';
+import { constInts } from './const-inputs.ts';
 import { defineOp, gradInput, gradOutput, input, output, scratch, type Arg, type OpIO, type Step } from './op.ts';
 
 export interface ReduceRow {

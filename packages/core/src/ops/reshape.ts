@@ -3,9 +3,10 @@
  * `0` copies the input dim (unless allowzero, opset 14), `-1` is inferred.
  * https://onnx.ai/onnx/operators/onnx__Reshape.html
  */
+import { shapeError } from '../errors.ts';
 import { elementCount } from '../graph/ir.ts';
 import { intAttr } from './attrs.ts';
-import { constInts, reshaped, shapeError } from './host.ts';
+import { constInts, reshaped } from './const-inputs.ts';
 import { defineOp } from './op.ts';
 
 export const reshape = defineOp<{ allowzero: number }>({

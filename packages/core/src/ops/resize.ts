@@ -9,10 +9,10 @@
  * whose taps read it (nearest: the pixels that copied it; linear: the transposed interpolation).
  */
 import type { AxisSpec } from '@camanim/shaders';
-import { CamanimError } from '../errors.ts';
+import { CamanimError, shapeError } from '../errors.ts';
 import { floatAttr, floatsAttr, intAttr, intsAttr, normAxis, stringAttr } from './attrs.ts';
 import { gatherStep, gatherVjpStep, hostGather } from './axis-gather.ts';
-import { constInts, shapeError } from './host.ts';
+import { constInts } from './const-inputs.ts';
 import { defineOp, gradInput, gradOutput, input, output, type OpDef, type OpIO } from './op.ts';
 import { axisTaps, TRANSFORMS, type InterpolationAttrs } from './resize-taps.ts';
 

@@ -6,9 +6,10 @@
  * VJP: the transposed gather — dX is dY where the window read it and zero elsewhere.
  */
 import { affineAxis, type AxisSpec } from '@camanim/shaders';
+import { shapeError } from '../errors.ts';
 import { intsAttr, normAxis } from './attrs.ts';
 import { gatherStep, gatherVjpStep, hostGather, intsSince } from './axis-gather.ts';
-import { constInts, shapeError } from './host.ts';
+import { constInts } from './const-inputs.ts';
 import { defineOp, gradInput, gradOutput, input, output, type OpIO } from './op.ts';
 
 interface SliceAttrs {

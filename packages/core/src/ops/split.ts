@@ -6,10 +6,10 @@
  * VJP: each piece's gradient copied back into its slab (together they cover every element).
  */
 import { affineAxis, copyIntoKernel } from '@camanim/shaders';
+import { shapeError } from '../errors.ts';
 import { elementCount } from '../graph/ir.ts';
 import { intAttr, intsAttr, normAxis } from './attrs.ts';
 import { gatherStep, hostGather, intsSince } from './axis-gather.ts';
-import { shapeError } from './host.ts';
 import { defineOp, gradInput, gradOutput, input, output, type OpIO } from './op.ts';
 
 interface SplitAttrs {

@@ -5,9 +5,10 @@
  * https://onnx.ai/onnx/operators/onnx__Squeeze.html
  * https://onnx.ai/onnx/operators/onnx__Unsqueeze.html
  */
+import { shapeError } from '../errors.ts';
 import { intsAttr, normAxis } from './attrs.ts';
 import { intsSince } from './axis-gather.ts';
-import { reshaped, shapeError } from './host.ts';
+import { reshaped } from './const-inputs.ts';
 import { defineOp, type OpDef, type OpIO } from './op.ts';
 import type { ValueInfo } from '../graph/ir.ts';
 

@@ -6,8 +6,9 @@
  * VJP: the transposed gather — each input element sums the gradient of its repeats.
  */
 import { affineAxis, tapsAxis, type AxisSpec } from '@camanim/shaders';
+import { shapeError } from '../errors.ts';
 import { gatherStep, gatherVjpStep, hostGather } from './axis-gather.ts';
-import { constInts, shapeError } from './host.ts';
+import { constInts } from './const-inputs.ts';
 import { defineOp, gradInput, gradOutput, input, output, type OpIO } from './op.ts';
 
 function tiling(io: OpIO): { shape: number[]; axes: AxisSpec[] } {

@@ -4,9 +4,9 @@
  * VJP: the transpose of the gradient by the inverse permutation.
  */
 import { indexMapKernel, linearIndex, stridesOf } from '@camanim/shaders';
+import { shapeError } from '../errors.ts';
 import { elementCount, type HostTensor } from '../graph/ir.ts';
 import { intsAttr } from './attrs.ts';
-import { shapeError } from './host.ts';
 import { defineOp, gradInput, gradOutput, input, output, type Arg, type OpIO, type Step } from './op.ts';
 
 function permOf(io: OpIO, attr: number[] | undefined): number[] {

@@ -1,6 +1,6 @@
-/** Small helpers shared by op modules for host tensors and constant inputs. */
+/** Constant inputs of op modules: their integer values (shapes, axes, indices), and host tensors re-shaped in folds. */
 import { CamanimError } from '../errors.ts';
-import type { HostTensor, Node } from '../graph/ir.ts';
+import type { HostTensor } from '../graph/ir.ts';
 import type { OpIO } from './op.ts';
 
 /** Integer values of a constant input (shape, axes, indices), or undefined when omitted. */
@@ -19,8 +19,4 @@ export function constInts(io: OpIO, k: number): number[] | undefined {
 /** Same data under another shape (reshape-like folds). */
 export function reshaped(t: HostTensor, shape: readonly number[]): HostTensor {
   return { dtype: t.dtype, shape: [...shape], data: t.data };
-}
-
-export function shapeError(node: Node, what: string, hint?: string): CamanimError {
-  return new CamanimError('bad-shape', what, { node: node.name, op: node.opType }, hint);
 }
