@@ -17,3 +17,4 @@ export * from './tile-profile.ts';
 export * from './conv-transpose.ts';
 export * from './group-norm.ts';
 export * from './space-depth.ts';
+export * from './index-gather.ts';

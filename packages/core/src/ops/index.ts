@@ -41,6 +41,8 @@ import { groupNormalization } from './group-norm.ts';
 import { instanceNormalization } from './instance-norm.ts';
 import { depthToSpace } from './depth-to-space.ts';
 import { spaceToDepth } from './space-to-depth.ts';
+import { gatherElements } from './gather-elements.ts';
+import { gatherND } from './gather-nd.ts';
 
 export const ops: readonly OpDef<any>[] = [
   ...unaryOps,
@@ -89,6 +91,8 @@ export const ops: readonly OpDef<any>[] = [
   instanceNormalization,
   depthToSpace,
   spaceToDepth,
+  gatherElements,
+  gatherND,
 ];
 
 export const defaultRegistry = createOpRegistry(ops);
