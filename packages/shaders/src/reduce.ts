@@ -3,10 +3,10 @@
  * the reduced elements inside it — no workgroup barriers or shared memory, which SwiftShader
  * runs slowly. Runs of adjacent kept or reduced axes are merged first, so a softmax row, a
  * layer-norm block or a spatial plane is one strided loop with dims baked in as constants.
- * `expandKernel` is the way back: reduced tensors broadcast over the reduced axes (the VJPs).
+ * `expandKernel` (expand.ts) is the way back: reduced tensors broadcast over the reduced axes.
  */
 import { elementKernel, f32Lit, type BindingDecl, type KernelSpec } from './kernel.ts';
-import { broadcastIndex, sizeOf, stridesOf } from './strides.ts';
+import { sizeOf, stridesOf } from './strides.ts';
 
 interface Run {
   size: number;
@@ -105,28 +105,6 @@ export function foldKernel(name: string, shape: readonly number[], axes: readonl
     body: (each) => `  var acc = ${fold.init};
   ${each(`    let v = X[off];\n    acc = ${fold.step};`)}
   Y[i] = ${fold.result(reducedCount(shape, axes))};`,
-  });
-}
-
-/** An operand of `expandKernel`: `full` ones have `shape`, the others its reduced (keepdims) shape. */
-export interface ExpandInput {
-  readonly name: string;
-  readonly full: boolean;
-}
-
-/**
- * One invocation per element of `shape`: `Y[i] = expr`, where each input is loaded into a
- * variable of its lowercased name, reduced inputs read at the element's output position.
- */
-export function expandKernel(name: string, shape: readonly number[], axes: readonly number[], inputs: readonly ExpandInput[], expr: string): KernelSpec {
-  const keep = shape.map((d, k) => (axes.includes(k) ? 1 : d));
-  const loads = inputs.map((x) => `  let ${x.name.toLowerCase()} = ${x.name}[${x.full ? 'i' : broadcastIndex('i', shape, keep)}];`);
-  return elementKernel({
-    name,
-    inputs: inputs.map((x) => ({ name: x.name })),
-    outputs: [{ name: 'DX' }],
-    total: sizeOf(shape),
-    body: `${loads.join('\n')}\n  DX[i] = ${expr};`,
   });
 }
 
