@@ -21,3 +21,4 @@ export * from './conv-transpose.ts';
 export * from './group-norm.ts';
 export * from './space-depth.ts';
 export * from './index-gather.ts';
+export * from './cumsum.ts';

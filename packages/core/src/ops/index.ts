@@ -43,6 +43,7 @@ import { depthToSpace } from './depth-to-space.ts';
 import { spaceToDepth } from './space-to-depth.ts';
 import { gatherElements } from './gather-elements.ts';
 import { gatherND } from './gather-nd.ts';
+import { cumsum } from './cumsum.ts';
 
 export const ops: readonly OpDef<any>[] = [
   ...unaryOps,
@@ -93,6 +94,7 @@ export const ops: readonly OpDef<any>[] = [
   spaceToDepth,
   gatherElements,
   gatherND,
+  cumsum,
 ];
 
 export const defaultRegistry = createOpRegistry(ops);
