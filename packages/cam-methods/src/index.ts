@@ -7,7 +7,7 @@ export type {
 export { selectLayers, type LayerSelection } from './layers.ts';
 export { computeCams, eigenSmoothable, type CamOptions } from './compute.ts';
 export { normalizeMaps, range, type Normalization } from './normalize.ts';
-export { TARGET_KINDS, targetKindName, targetKindSuffix, smoothingSuffix, type TargetKind } from './labels.ts';
+export { TARGET_KINDS, targetKindName, targetKindSuffix, smoothingSuffix, type TargetKind } from './captions.ts';
 export { firstComponentProjection } from './linalg.ts';
 export { fullGradSaliency } from './methods/fullgrad.ts';
 export { imputeBatch, type ImputeOptions, type ImputeResult } from './metrics/imputation.ts';
@@ -15,6 +15,6 @@ export {
   road, ybroad, DEFAULT_PERCENTILES, DEFAULT_ROAD_CONVENTIONS, ROAD_PRESETS,
   type PercentReading, type RoadCombine, type RoadConventions, type RoadMap, type RoadOptions, type RoadPreset,
   type RoadResult, type RoadScore, type RoadSettings, type TieRule, type YbRoad, type YbRoadOptions,
-} from './metrics/road.ts';
+} from './metrics/road-score.ts';
 export { pytorchGradCamMap, scaleCamImage } from './metrics/road-map.ts';
 export { percentileLinear, prepareCam, rankPixels, removalMask, type PreparedCam } from './metrics/masks.ts';
