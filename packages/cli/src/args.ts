@@ -14,7 +14,7 @@ import { addContractOptions, type ContractFlags } from './contract.ts';
 import { cliError } from './errors.ts';
 import type { Io } from './io.ts';
 import { DEFAULT_MAX_PIXELS } from './image.ts';
-import { parseRoad, type RoadChoice } from './road.ts';
+import { parseRoad, type RawRoadFlags, type RoadChoice } from './road.ts';
 
 export const FORMATS = ['gif', 'mp4', 'webm', 'png', 'grid', 'bundle', 'html'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -53,7 +53,7 @@ export interface ExplainOptions {
   readonly contract: ContractFlags;
 }
 
-interface RawExplain extends ContractFlags {
+interface RawExplain extends ContractFlags, RawRoadFlags {
   model?: string;
   image?: string[];
   maxPixels: string;
@@ -78,13 +78,6 @@ interface RawExplain extends ContractFlags {
   format: string;
   quiet?: boolean;
   ybroad?: boolean;
-  roadPercentiles?: string;
-  roadNoise?: string;
-  roadTarget?: string;
-  roadTies?: string;
-  roadPercent?: string;
-  roadCombine?: string;
-  roadPreset?: string;
 }
 
 const MAX_PIXELS = ['--max-pixels <n>', 'refuse images larger than n pixels (width·height), checked before decoding', String(DEFAULT_MAX_PIXELS)] as const;
@@ -97,7 +90,7 @@ export function buildProgram(io: Io): Command {
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError('(run camanim --help for usage)');
-  addContractOptions(program
+  addContractOptions(addRoadOptions(program
     .command('explain')
     .description('Compute CAMs for every layer of a model on images and write animations, frames and a result bundle')
     .option('--model <file>', 'ONNX model (default: the bundled fashion-canvas model)')
@@ -123,16 +116,10 @@ export function buildProgram(io: Io): Command {
     .option('--out <dir>', 'output folder', 'camanim-out')
     .option('--format <list>', `outputs, comma-separated: ${FORMATS.join(', ')}`, 'gif,bundle')
     .option('-q, --quiet', 'no progress bars and no timing summary')
-    .option('--ybroad', 'score every layer with ROAD (ybROAD): frame labels, bundle, ybroad.svg/png')
-    .option('--road-percentiles <list>', 'ROAD percentiles p (default 20,40,60,80; p kept or removed: --road-percent)')
-    .option('--road-noise <sd>', 'ROAD: noise sd of the linear imputation (default 0; --road-preset pytorch-grad-cam: 0.01)')
-    .addOption(new Option('--road-target <kind>', 'ROAD: confidence measured').choices(['softmax', 'logit']).default('softmax'))
-    .addOption(new Option('--road-preset <name>', "ROAD: a library's conventions in one flag; pytorch-grad-cam = its ROADCombined (p 10..90 kept, threshold ties, mean, noise 0.01)").choices(['pytorch-grad-cam', 'camanim-rank']))
-    .addOption(new Option('--road-ties <rule>', 'ROAD ties: threshold (pytorch-grad-cam: all pixels at/above the np.percentile threshold) or rank (an exact count) (default threshold)').choices(['threshold', 'rank']))
-    .addOption(new Option('--road-percent <reading>', 'ROAD: p is the share of pixels kept (pytorch-grad-cam) or removed (default kept)').choices(['kept', 'removed']))
-    .addOption(new Option('--road-combine <how>', 'ROAD per layer: sum (the CAManim paper) or mean (pytorch-grad-cam) over p (default sum)').choices(['sum', 'mean']))
+    .option('--ybroad', 'score every layer with ROAD (ybROAD): frame labels, bundle, ybroad.svg/png'),
+  '--road-percentiles'),
   ).action(async (raw: RawExplain) => explain(parseExplain(raw), io));
-  addContractOptions(program
+  addContractOptions(addRoadOptions(program
     .command('road')
     .description('Score every layer\'s CAM with ROAD (ybROAD): a table, ybROAD_max and ybROAD_mean; the chart with --out')
     .option('--model <file>', 'ONNX model (default: the bundled fashion-canvas model)')
@@ -143,16 +130,10 @@ export function buildProgram(io: Io): Command {
     .option(...TARGET_KIND)
     .option('--layers <which>', "'spatial', 'all', or a regex on ONNX name / op type", 'spatial')
     .option('--every <k>', 'keep every k-th selected layer (the last always)')
-    .option('--percentiles <list>', 'ROAD percentiles p (default 20,40,60,80; p kept or removed: --road-percent)')
-    .option('--road-noise <sd>', 'ROAD: noise sd of the linear imputation (default 0; --road-preset pytorch-grad-cam: 0.01)')
-    .addOption(new Option('--road-target <kind>', 'ROAD: confidence measured').choices(['softmax', 'logit']).default('softmax'))
-    .addOption(new Option('--road-preset <name>', "ROAD: a library's conventions in one flag; pytorch-grad-cam = its ROADCombined (p 10..90 kept, threshold ties, mean, noise 0.01)").choices(['pytorch-grad-cam', 'camanim-rank']))
-    .addOption(new Option('--road-ties <rule>', 'ROAD ties: threshold (pytorch-grad-cam: all pixels at/above the np.percentile threshold) or rank (an exact count) (default threshold)').choices(['threshold', 'rank']))
-    .addOption(new Option('--road-percent <reading>', 'ROAD: p is the share of pixels kept (pytorch-grad-cam) or removed (default kept)').choices(['kept', 'removed']))
-    .addOption(new Option('--road-combine <how>', 'ROAD per layer: sum (the CAManim paper) or mean (pytorch-grad-cam) over p (default sum)').choices(['sum', 'mean']))
     .option('--labels <file>', 'class names, one per line')
     .option('--out <dir>', 'write ybroad.svg, ybroad.png and ybroad.json here')
-    .option('-q, --quiet', 'no progress bars and no timing summary')
+    .option('-q, --quiet', 'no progress bars and no timing summary'),
+  '--percentiles'),
   ).action(async (raw: RawRoad) => roadCommand(parseRoadCommand(raw), io));
   program
     .command('view')
@@ -174,7 +155,7 @@ export function buildProgram(io: Io): Command {
   return program;
 }
 
-interface RawRoad extends ContractFlags {
+interface RawRoad extends ContractFlags, Omit<RawRoadFlags, 'roadPercentiles'> {
   model?: string;
   image?: string;
   maxPixels: string;
@@ -184,12 +165,6 @@ interface RawRoad extends ContractFlags {
   layers: string;
   every?: string;
   percentiles?: string;
-  roadNoise?: string;
-  roadTarget?: string;
-  roadTies?: string;
-  roadPercent?: string;
-  roadCombine?: string;
-  roadPreset?: string;
   labels?: string;
   out?: string;
   quiet?: boolean;
@@ -277,6 +252,18 @@ export function parseExplain(raw: RawExplain): ExplainOptions {
 function contractFlags(raw: ContractFlags): ContractFlags {
   const { inputSize, mean, std, scale, resize, bgr, layout, preset, output } = raw;
   return { inputSize, mean, std, scale, resize, bgr, layout, preset, output };
+}
+
+/** The ROAD options of explain and road (`percentiles`: the flag naming p, as each command calls it). */
+function addRoadOptions(cmd: Command, percentiles: '--road-percentiles' | '--percentiles'): Command {
+  return cmd
+    .option(`${percentiles} <list>`, 'ROAD percentiles p (default 20,40,60,80; p kept or removed: --road-percent)')
+    .option('--road-noise <sd>', 'ROAD: noise sd of the linear imputation (default 0; --road-preset pytorch-grad-cam: 0.01)')
+    .addOption(new Option('--road-target <kind>', 'ROAD: confidence measured').choices(['softmax', 'logit']).default('softmax'))
+    .addOption(new Option('--road-preset <name>', "ROAD: a library's conventions in one flag; pytorch-grad-cam = its ROADCombined (p 10..90 kept, threshold ties, mean, noise 0.01)").choices(['pytorch-grad-cam', 'camanim-rank']))
+    .addOption(new Option('--road-ties <rule>', 'ROAD ties: threshold (pytorch-grad-cam: all pixels at/above the np.percentile threshold) or rank (an exact count) (default threshold)').choices(['threshold', 'rank']))
+    .addOption(new Option('--road-percent <reading>', 'ROAD: p is the share of pixels kept (pytorch-grad-cam) or removed (default kept)').choices(['kept', 'removed']))
+    .addOption(new Option('--road-combine <how>', 'ROAD per layer: sum (the CAManim paper) or mean (pytorch-grad-cam) over p (default sum)').choices(['sum', 'mean']));
 }
 
 function targetKind(text = 'logit'): TargetKind {
