@@ -44,6 +44,7 @@ import { spaceToDepth } from './space-to-depth.ts';
 import { gatherElements } from './gather-elements.ts';
 import { gatherND } from './gather-nd.ts';
 import { cumsum } from './cumsum.ts';
+import { einsum } from './einsum.ts';
 
 export const ops: readonly OpDef<any>[] = [
   ...unaryOps,
@@ -95,6 +96,7 @@ export const ops: readonly OpDef<any>[] = [
   gatherElements,
   gatherND,
   cumsum,
+  einsum,
 ];
 
 export const defaultRegistry = createOpRegistry(ops);
