@@ -13,4 +13,7 @@ export const EXCLUDED: Readonly<Record<string, string>> = {
   test_Conv3d_stride: 'Conv over 3-D volumes is refused by design (CamanimError naming the node): camanim explains 2-D image models; 1-D and 2-D convolutions are supported',
   test_Conv3d_stride_padding: 'Conv over 3-D volumes is refused by design (CamanimError naming the node): camanim explains 2-D image models; 1-D and 2-D convolutions are supported',
   test_convtranspose_3d: 'ConvTranspose over 3-D volumes is refused at load time by design (CamanimError naming the node), as Conv3d is: camanim explains 2-D image models; 1-D and 2-D transposed convolutions are supported',
+  test_einsum_batch_diagonal: "Einsum 'ii->i'-style diagonals (a letter repeated in one operand) are refused at load time naming the equation: camanim runs two-operand contractions (attention, batched products)",
+  test_einsum_sum: "Einsum with one operand ('ij->i', a sum) is refused at load time naming the equation: camanim runs two-operand contractions; exporters write ReduceSum for this",
+  test_einsum_transpose: "Einsum with one operand ('ij->ji', a transpose) is refused at load time naming the equation: camanim runs two-operand contractions; exporters write Transpose for this",
 };

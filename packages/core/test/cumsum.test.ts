@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { maxRelError, random, singleOpModel } from './gpu.ts';
+import { listCases, runCase } from '../../../test/conformance/cases.ts';
+import { maxRelError, random, singleOpModel, testRuntime } from './gpu.ts';
 import { gradCheck } from './gradcheck.ts';
 import { ortNode } from './ort-node.ts';
 import { analyticVjp } from './vjp.ts';
@@ -68,4 +69,15 @@ describe('CumSum VJP is the cumulative sum the other way', () => {
     if (process.env.CAMANIM_REPORT) console.log(`fd: ${worst}`);
     expect(worst).toBeLessThan(2e-5);
   });
+});
+
+describe('ONNX backend cases (their float64 tensors run in float32)', () => {
+  const { cases: found } = listCases(/^test_cumsum_/);
+  it('finds them', () => expect(found.length).toBeGreaterThan(0));
+  for (const c of found) {
+    it(c.name, async () => {
+      const r = await runCase({ ...c, skip: undefined }, await testRuntime());
+      expect(r.detail).toBe('');
+    });
+  }
 });
