@@ -2,6 +2,9 @@
  * Finite-difference check of VJPs: for L = Σ w ⊙ y with fixed random w, compare the backward
  * pass's dL/d(input) with central differences (L(x + εe) − L(x − εe)) / 2ε evaluated in
  * float64 on the host from float32 GPU forwards, at a sample of elements of each input.
+ * Each element passes when |analytic − numeric| ≤ atol + tol · S, S the gradient's own scale
+ * (the largest |numeric| over the checked elements of that input): relative to the gradient,
+ * however small, with an absolute floor for one that vanishes.
  */
 import { expect } from 'vitest';
 import type { AttrValue } from '../src/graph/ir.ts';
@@ -14,8 +17,14 @@ export interface GradCheckOptions {
   /** Also differentiate constant inputs (weights) — they are then passed with `weights: true`. */
   weights?: boolean;
   eps?: number;
-  /** Allowed |analytic − numeric| relative to max(1, max |numeric|) over the checked input. */
+  /**
+   * Allowed |analytic − numeric| relative to the checked input's gradient scale S. Default 5e-3:
+   * the worst measured over every gradCheck in the suite is 1.7e-3 (ReduceLogSumExp, eps 1e-3),
+   * the next 5.5e-4; most are below 2e-4.
+   */
   tol?: number;
+  /** Absolute allowance on top (default 1e-6: where the gradient is exactly 0, so is the measured difference). */
+  atol?: number;
   /** Elements checked per input (sampled evenly). */
   samples?: number;
   opset?: number;
@@ -38,9 +47,11 @@ function weightedSumTargets(w: Float32Array, rows: number): CustomTarget[] {
   });
 }
 
+/** The worst |analytic − numeric| / S over the checked inputs (S as above). */
 export async function gradCheck(opType: string, inputs: OpInput[], attrs: Record<string, AttrValue> = {}, opts: GradCheckOptions = {}): Promise<number> {
   const eps = opts.eps ?? 1e-2;
-  const tol = opts.tol ?? 1e-2;
+  const tol = opts.tol ?? 5e-3;
+  const atol = opts.atol ?? 1e-6;
   const wrt = opts.wrt ?? inputs.map((x, k) => (x.constant ? -1 : k)).filter((k) => k >= 0);
   const named = inputs.map((x, k) => ({ ...x, name: x.name ?? `in${k}` }));
   const { model, feeds } = await singleOpModel(opType, named, attrs, { opset: opts.opset, outputs: opts.outputs });
@@ -83,11 +94,11 @@ export async function gradCheck(opType: string, inputs: OpInput[], attrs: Record
       numeric.push((Number(await evalAt(eps)) - Number(await evalAt(-eps))) / (2 * eps));
       picked.push(idx);
     }
-    const scale = Math.max(1, ...numeric.map(Math.abs));
+    const scale = Math.max(...numeric.map(Math.abs));
     picked.forEach((idx, s) => {
-      const err = Math.abs(analytic[idx] - numeric[s]) / scale;
-      worst = Math.max(worst, err);
-      expect(err, `${opType} d/d${name}[${idx}]: analytic ${analytic[idx]} vs numeric ${numeric[s]}`).toBeLessThan(tol);
+      const diff = Math.abs(analytic[idx] - numeric[s]);
+      worst = Math.max(worst, diff / Math.max(scale, atol));
+      expect(diff, `${opType} d/d${name}[${idx}]: analytic ${analytic[idx]} vs numeric ${numeric[s]} (gradient scale ${scale})`).toBeLessThanOrEqual(atol + tol * scale);
     });
   }
   grads.dispose();

@@ -50,8 +50,9 @@ describe('three inputs [2,3,4], [3,1], [4] broadcast together', () => {
       const gap = Math.min(...Array.from({ length: 24 }, (_, i) => Math.min(Math.abs(at(0, i) - at(1, i)), Math.abs(at(0, i) - at(2, i)), Math.abs(at(1, i) - at(2, i)))));
       expect(gap).toBeGreaterThan(1e-2);
       const worst = await gradCheck(op, shapes.map((shape, k) => ({ shape, data: data[k] })), {}, { eps: 1e-3, samples: 24 });
-      // Float32 forwards with eps 1e-3: measured worst 4.7e-5 (Max, Min), 6.5e-5 (Mean), 1.6e-4 (Sum).
-      expect(worst).toBeLessThan(5e-4);
+      // Float32 forwards with eps 1e-3, relative to each input's gradient scale (the broadcast
+      // inputs' sums are ~0.2): measured worst 4.7e-5 (Max, Min), 2.4e-4 (Mean), 5.2e-4 (Sum).
+      expect(worst).toBeLessThan(1e-3);
     });
   }
 });
