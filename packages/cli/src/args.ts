@@ -250,8 +250,8 @@ export function parseExplain(raw: RawExplain): ExplainOptions {
 
 /** Only the contract's flags (commander gives every option in one object). */
 function contractFlags(raw: ContractFlags): ContractFlags {
-  const { inputSize, mean, std, scale, resize, bgr, layout, preset, output } = raw;
-  return { inputSize, mean, std, scale, resize, bgr, layout, preset, output };
+  const { inputSize, mean, std, scale, resize, bgr, layout, preset, output, task } = raw;
+  return { inputSize, mean, std, scale, resize, bgr, layout, preset, output, task };
 }
 
 /** The ROAD options of explain and road (`percentiles`: the flag naming p, as each command calls it). */

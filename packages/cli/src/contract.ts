@@ -22,6 +22,7 @@ export interface ContractFlags {
   readonly layout?: string;
   readonly preset?: string;
   readonly output?: string;
+  readonly task?: string;
 }
 
 /** What a command needs to load the model under its contract, on any device (again after a loss). */
@@ -43,7 +44,8 @@ export function addContractOptions(cmd: Command): Command {
     .option('--bgr', 'the model takes BGR channels (Caffe, OpenCV-trained models)')
     .addOption(new Option('--layout <layout>', "the input's layout, when the model's dims do not tell").choices(['nchw', 'nhwc']))
     .addOption(new Option('--preset <name>', 'named preprocessing (fills what nothing else gives): imagenet (torchvision/timm), inception (timm/Keras [-1, 1]), paddle (PaddleOCR), caffe (BGR 0..255 − mean), clip (OpenAI CLIP), raw (0..255)').choices([...PRESET_NAMES]))
-    .option('--output <name>', 'the output to explain, when the model has several');
+    .option('--output <name>', 'the output to explain, when the model has several')
+    .addOption(new Option('--task <task>', "classify: an [N, K] output; segment: an [N, K, H, W] map, the class's scores summed over the pixels predicted as it (pytorch-grad-cam's SemanticSegmentationTarget)").choices(['classify', 'segment']).default('classify'));
 }
 
 export function flagSources(f: ContractFlags): ContractSource[] {
@@ -93,7 +95,8 @@ export async function readContract(modelPath: string, flags: ContractFlags, imag
   const sidecar = readSidecar(modelPath);
   const sources = [...flagSources(flags), ...(sidecar ? [{ from: `model JSON ${sidecar.file}`, request: sidecar.input }] : [])];
   const input = resolveInputContract(graph, sources, { image, onNotice, requireNormalization });
-  const output: OutputRequest = flags.output !== undefined ? { output: flags.output, from: '--output' } : sidecar?.output !== undefined ? { output: sidecar.output, from: `model JSON ${sidecar.file}` } : {};
+  const named = flags.output !== undefined ? { output: flags.output, from: '--output' } : sidecar?.output !== undefined ? { output: sidecar.output, from: `model JSON ${sidecar.file}` } : {};
+  const output: OutputRequest = { ...named, task: flags.task === 'segment' ? 'segment' : 'classify' };
   return { graph, input, output, sidecar };
 }
 

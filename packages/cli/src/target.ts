@@ -2,7 +2,7 @@
  * Which classes to explain: the predicted one, a given one, or the top k; with their scores and
  * the score the CAMs explain (--target).
  */
-import { classProbabilities, type OutputActivation } from '@camanim/core';
+import { classAreas, classProbabilities, predictedMask, type OutputActivation } from '@camanim/core';
 import type { TargetKind } from '@camanim/cam-methods';
 import type { TargetChoice } from './args.ts';
 import { cliError } from './errors.ts';
@@ -17,6 +17,11 @@ export interface ChosenTarget {
   readonly rank: number;
   /** The score explained: core's { class, kind }. */
   readonly kind: TargetKind;
+  /**
+   * --task segment: `logit` is the class's scores summed over its predicted pixels (the target's
+   * value), `probability` the share of pixels predicted as it.
+   */
+  readonly segment?: boolean;
 }
 
 export function checkClassRange(choice: TargetChoice, numClasses: number, model: string): void {
@@ -45,9 +50,9 @@ export function topClasses(logits: Float32Array, labels: Labels, activation: Out
   return chooseTargets(logits, { kind: 'top-k', k: Math.min(k, logits.length) }, labels, 'logit', activation);
 }
 
-/** "Sneaker 0.979 · Sandal 0.012 · …" (the model's probabilities). */
+/** "Sneaker 0.979 · Sandal 0.012 · …" (the model's probabilities; segmentation: "car 41.2% of pixels · …"). */
 export function predictionLine(top: readonly ChosenTarget[]): string {
-  return top.map((t) => `${t.label} ${t.probability.toFixed(3)}`).join(' · ');
+  return top.map((t) => (t.segment ? `${t.label} ${(100 * t.probability).toFixed(1)}% of pixels` : `${t.label} ${t.probability.toFixed(3)}`)).join(' · ');
 }
 
 /**
@@ -63,4 +68,34 @@ export function saturationWarning(target: ChosenTarget, maxAbsCam: number): stri
     return `warning: every CAM of ${target.label} is ≈ 0 (largest |value| ${maxAbsCam.toExponential(1)}): the target's gradient vanishes at these layers. Try --target logit, or check that the explained output is the model's scores (--output)`;
   }
   return undefined;
+}
+
+/**
+ * --task segment: classes ranked by the share of pixels predicted as them (`row`: one item's
+ * [K·H·W] scores); the predicted one is the largest. A class with no pixel has an empty mask and
+ * nothing to explain: refused, naming the classes that appear.
+ */
+export function chooseSegmentTargets(row: Float32Array, classes: number, choice: TargetChoice, labels: Labels): ChosenTarget[] {
+  const areas = classAreas(row, classes);
+  const order = [...areas.keys()].sort((a, b) => areas[b] - areas[a] || a - b);
+  const rankOf = new Map(order.map((c, r) => [c, r + 1]));
+  const picked = choice.kind === 'class' ? [choice.class] : order.slice(0, choice.kind === 'top-k' ? choice.k : 1);
+  const hw = row.length / classes;
+  return picked.map((c) => {
+    if (areas[c] === 0) {
+      const present = order.filter((k) => areas[k] > 0).slice(0, 5).map((k) => `${labels.name(k)} (class ${k}) ${(100 * areas[k]).toFixed(1)}%`).join(', ');
+      throw cliError(`No pixel is predicted as class ${c}: its mask is empty and every CAM would be 0`, {}, `Pick a --class that appears: ${present}`, 'bad-target');
+    }
+    const mask = predictedMask(row, classes, c);
+    let score = 0;
+    for (let p = 0; p < hw; p++) score += row[c * hw + p] * mask[p];
+    return { class: c, label: labels.name(c), logit: score, probability: areas[c], rank: rankOf.get(c)!, kind: 'logit' as const, segment: true };
+  });
+}
+
+/** The top `k` classes by predicted area, for the manifest and the console. */
+export function topAreas(row: Float32Array, classes: number, labels: Labels, k = 5): ChosenTarget[] {
+  const areas = classAreas(row, classes);
+  const present = [...areas.keys()].filter((c) => areas[c] > 0);
+  return chooseSegmentTargets(row, classes, { kind: 'top-k', k: Math.min(k, present.length) }, labels);
 }

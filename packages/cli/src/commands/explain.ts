@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { computeCams, defaultCamRegistry, eigenSmoothable, selectLayers, smoothingSuffix, type CamMethod } from '@camanim/cam-methods';
-import { cropNotice, describeContract, probabilityWarning, type InputContract, type Model } from '@camanim/core';
+import { cropNotice, describeContract, probabilityWarning, segmentationTarget, type InputContract, type Model } from '@camanim/core';
 import type { ExplainOptions } from '../args.ts';
 import { bundledModel, defaultImage } from '../assets.ts';
 import { Staging, sanitizeName } from '../atomic.ts';
@@ -21,7 +21,7 @@ import { contractLines, openContracted, readContract } from '../contract.ts';
 import { displayImage, preprocess } from '../preprocess.ts';
 import { Progress } from '../progress.ts';
 import { renderExplanation, type Explanation, type RenderContext } from '../render.ts';
-import { checkClassRange, chooseTargets, predictionLine, saturationWarning, topClasses, type ChosenTarget } from '../target.ts';
+import { checkClassRange, chooseSegmentTargets, chooseTargets, predictionLine, saturationWarning, topAreas, topClasses, type ChosenTarget } from '../target.ts';
 import { cliError } from '../errors.ts';
 import { escapeXml } from '../frames.ts';
 import { GpuSession } from '../gpu-session.ts';
@@ -41,6 +41,9 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
   const imagePaths = opts.images.length ? opts.images : [defaultImage()];
   const images = await progress.time('read images', () => Promise.all(imagePaths.map((f) => readImage(f, { maxPixels: opts.maxPixels, onNotice: (m) => progress.notice(m) }))));
   const contracted = await readContract(modelPath, opts.contract, images[0], (m) => progress.notice(m));
+  const segment = contracted.output.task === 'segment';
+  if (segment && opts.ybroad) throw cliError('--ybroad does not apply to --task segment yet: ROAD scores a classifier\'s confidence', {}, 'Drop --ybroad, or explain a classifier');
+  if (segment && opts.targetKind !== 'logit') throw cliError(`--target ${opts.targetKind} does not apply to --task segment: the target is the class's scores summed over its pixels (SemanticSegmentationTarget)`, {}, 'Drop --target');
   if (opts.formats.has('html') && !existsSync(join(VIEWER_DIST, 'index.html'))) {
     throw cliError('--format html needs the built viewer', { file: VIEWER_DIST }, 'Run pnpm --filter @camanim/viewer build');
   }
@@ -85,16 +88,17 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
         const exs: Explanation[] = [];
         try {
           await gpu.faultPoint();
-          const logits = (await run.read(explained)).data.subarray(0, numClasses);
-          top = topClasses(logits, labels, contract.output.activation);
-          const odd = probabilityWarning(contract.output, logits);
+          const scores = (await run.read(explained)).data;
+          const logits = segment ? scores : scores.subarray(0, numClasses);
+          top = segment ? topAreas(logits, numClasses, labels) : topClasses(logits, labels, contract.output.activation);
+          const odd = segment ? undefined : probabilityWarning(contract.output, logits);
           if (odd) warnings.add(odd);
-          const targets = chooseTargets(logits, opts.target, labels, opts.targetKind, contract.output.activation);
+          const targets = segment ? chooseSegmentTargets(logits, numClasses, opts.target, labels) : chooseTargets(logits, opts.target, labels, opts.targetKind, contract.output.activation);
           for (const target of targets) {
             for (const method of methods) {
               const stem = sanitizeName(method.id) + (targets.length > 1 ? `-class${target.class}` : '');
               const stack = await progress.time(`${method.id}: backward + ${selected.length} CAMs`, (step) =>
-                computeCams(run, { method, eigenSmooth: opts.eigenSmooth, augSmooth: opts.augSmooth, options: opts.methodOptions, target: { class: target.class, kind: target.kind }, layers: selected, onProgress: () => step.tick() }), selected.length);
+                computeCams(run, { method, eigenSmooth: opts.eigenSmooth, augSmooth: opts.augSmooth, options: opts.methodOptions, target: segment ? segmentationTarget(target.class, numClasses) : { class: target.class, kind: target.kind }, layers: selected, onProgress: () => step.tick() }), selected.length);
               const saturated = saturationWarning(target, maxAbsCam(stack.layers));
               if (saturated) warnings.add(saturated);
               const yb = opts.ybroad ? await scoreLayers(run, stack, target.class, opts.road, progress, `${method.id}: ybROAD over ${stack.layers.length} layers`) : undefined;

@@ -33,7 +33,9 @@ export async function layers(modelPath: string, opts: LayersOptions, io: Io): Pr
       const rows = model.layers.map((l) => [String(l.index), l.name, l.opType, `[${l.shape.join(', ')}]`, spatial.has(l.name) ? 'spatial' : all.has(l.name) ? 'stripe' : '']);
       io.out(table(['index', 'name', 'op', 'shape', 'cam'], rows, [0]));
       io.out(`${model.layers.length} layers; ${spatial.size} spatial (CAM by default), ${all.size - spatial.size} more with --layers all\n`);
-      io.out(`input: ${describeInput(contracted.input)} (size: ${contracted.input.sources.size})\n`);
+      const i = contracted.input;
+      const stated = !i.sources.mean.startsWith('not needed');
+      io.out(`input: ${stated ? describeInput(i) : `${i.size[0]}×${i.size[1]} ${i.layout}, normalization not stated (explain will need --preset or --mean/--std)`} (size: ${i.sources.size})\n`);
       const values = model.planFor(model.defaultShapes()).inferred.values;
       io.out(`output: ${outputLine(() => describeOutput(resolveOutputContract(graph, (t) => values.get(t)?.shape, contracted.output)))}\n`);
     } finally {

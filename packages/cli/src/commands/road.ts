@@ -13,6 +13,7 @@ import { readImage } from '../image.ts';
 import type { Io } from '../io.ts';
 import { loadLabels } from '../labels.ts';
 import { contractLines, openContracted, readContract, type ContractFlags } from '../contract.ts';
+import { cliError } from '../errors.ts';
 import { preprocess } from '../preprocess.ts';
 import { GpuSession } from '../gpu-session.ts';
 import { Progress } from '../progress.ts';
@@ -41,6 +42,7 @@ export async function roadCommand(opts: RoadCommandOptions, io: Io): Promise<voi
   const modelPath = resolve(opts.model ?? bundledModel());
   const image = await readImage(opts.image ?? defaultImage(), { maxPixels: opts.maxPixels, onNotice: (m) => progress.notice(m) });
   const contracted = await readContract(modelPath, opts.contract, image, (m) => progress.notice(m));
+  if (contracted.output.task === 'segment') throw cliError('camanim road does not score --task segment yet: ROAD measures a classifier\'s confidence', {}, 'Explain the segmentation with camanim explain --task segment');
   let session: GpuSession | undefined;
   let text = '';
   try {

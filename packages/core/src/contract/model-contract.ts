@@ -20,7 +20,7 @@ export function describeInput(c: InputContract): string {
 
 export function describeOutput(o: OutputContract): string {
   const end = o.activation === 'none' ? 'scores' : `${o.activation} (explaining '${o.explained}', the scores before it)`;
-  return `'${o.name}' [${o.shape.join(', ')}], ${o.classes} classes, ${end}`;
+  return `'${o.name}' [${o.shape.join(', ')}], ${o.classes} classes${o.task === 'segment' ? ' per pixel (segmentation)' : ''}, ${end}`;
 }
 
 /** "input 48×192 NCHW RGB, …; output 'probs' [1, 10], …; adapter …". */

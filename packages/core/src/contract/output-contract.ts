@@ -9,6 +9,8 @@ import { CamanimError } from '../errors.ts';
 import type { Graph, Node } from '../graph/ir.ts';
 
 export type OutputActivation = 'softmax' | 'logsoftmax' | 'sigmoid' | 'none';
+/** classify: an [N, K] output; segment: an [N, K, H, W] map of class scores (SemanticSegmentationTarget). */
+export type OutputTask = 'classify' | 'segment';
 
 export interface OutputContract {
   /** The model output read. */
@@ -19,6 +21,7 @@ export interface OutputContract {
   /** The tensor whose scores are explained: the activation's input, or the output itself. */
   readonly explained: string;
   readonly classes: number;
+  readonly task: OutputTask;
   /** Why this output ("--output", "the only output", …). */
   readonly from: string;
 }
@@ -27,6 +30,8 @@ export interface OutputRequest {
   readonly output?: string;
   /** Names the source of `output` in messages. */
   readonly from?: string;
+  /** Default classify. */
+  readonly task?: OutputTask;
 }
 
 const ACTIVATIONS: Record<string, OutputActivation> = { Softmax: 'softmax', LogSoftmax: 'logsoftmax', Sigmoid: 'sigmoid' };
@@ -34,6 +39,7 @@ const ACTIVATIONS: Record<string, OutputActivation> = { Softmax: 'softmax', LogS
 export function resolveOutputContract(graph: Graph, shapeOf: (tensor: string) => readonly number[] | undefined, request: OutputRequest = {}): OutputContract {
   const outputs = graph.outputs.map((o) => ({ name: o.name, shape: shapeOf(o.name) ?? [] }));
   const list = outputs.map((o) => `'${o.name}' [${o.shape.join(', ')}]`).join(', ');
+  const task = request.task ?? 'classify';
   let chosen: { name: string; shape: readonly number[] };
   let from: string;
   if (request.output !== undefined) {
@@ -43,15 +49,24 @@ export function resolveOutputContract(graph: Graph, shapeOf: (tensor: string) =>
   } else if (outputs.length === 1) {
     [chosen, from] = [outputs[0], 'the only output'];
   } else {
-    const classifiers = outputs.filter((o) => isClassifierShape(o.shape));
-    if (classifiers.length !== 1) {
-      throw new CamanimError('bad-model', `The model has ${outputs.length} outputs (${list}) and ${classifiers.length === 0 ? 'none is' : 'more than one could be'} a classifier [N, K]`, { file: graph.source }, 'Pick one with --output NAME (library: output)');
+    const fits = outputs.filter((o) => (task === 'segment' ? isMapShape(o.shape) : isClassifierShape(o.shape)));
+    const kind = task === 'segment' ? 'map [N, K, H, W]' : 'classifier [N, K]';
+    if (fits.length !== 1) {
+      throw new CamanimError('bad-model', `The model has ${outputs.length} outputs (${list}) and ${fits.length === 0 ? 'none is' : 'more than one could be'} a ${kind}`, { file: graph.source }, 'Pick one with --output NAME (library: output)');
     }
-    [chosen, from] = [classifiers[0], `the only [N, K] output of ${outputs.length}`];
+    [chosen, from] = [fits[0], `the only ${kind} output of ${outputs.length}`];
   }
-  if (!isClassifierShape(chosen.shape)) throw notAClassifier(graph, chosen);
+  if (task === 'segment' && !isMapShape(chosen.shape)) {
+    throw new CamanimError('bad-model', `--task segment needs an [N, K, H, W] map of class scores; output '${chosen.name}' is [${chosen.shape.join(', ')}]`, { file: graph.source, tensor: chosen.name }, 'Pick the segmentation output with --output NAME, or explain a classifier with --task classify');
+  }
+  if (task === 'classify' && !isClassifierShape(chosen.shape)) throw notAClassifier(graph, chosen);
   const end = finalActivation(graph, chosen.name, chosen.shape, shapeOf);
-  return { name: chosen.name, shape: chosen.shape, activation: end.activation, explained: end.explained, classes: chosen.shape[1] ?? 1, from };
+  return { name: chosen.name, shape: chosen.shape, activation: end.activation, explained: end.explained, classes: chosen.shape[1] ?? 1, task, from };
+}
+
+/** [N, K, H, W] with more than one pixel. */
+function isMapShape(shape: readonly number[]): boolean {
+  return shape.length === 4 && shape[2] * shape[3] > 1;
 }
 
 /** [N, K], [N] (one score), or [N, K, 1, …, 1]. */
@@ -69,7 +84,9 @@ function notAClassifier(graph: Graph, o: { name: string; shape: readonly number[
     'bad-model',
     `Output '${o.name}' is ${shape}: ${what}, not a classifier's [N, K]; camanim explains classifier outputs, and would read this one as ${o.shape.slice(1).reduce((a, b) => a * b, 1)} meaningless "classes"`,
     { file: graph.source, tensor: o.name },
-    'If the model has a classifier output, pick it with --output NAME; explaining sequences, segmentation and detection needs their task targets, which camanim does not have yet',
+    o.shape.length === 4
+      ? 'Explain it as segmentation with --task segment (pytorch-grad-cam\'s SemanticSegmentationTarget), or pick a classifier output with --output NAME'
+      : 'If the model has a classifier output, pick it with --output NAME; explaining sequences and detection needs their task targets, which camanim does not have yet',
   );
 }
 
