@@ -124,7 +124,7 @@ describe('ConvTranspose matches onnxruntime and its definition', () => {
       const run = await model.run(feeds);
       const y = await run.read('out0');
       expect(y.shape).toEqual(ref.shape);
-      // Measured worst 4.8e-7 (float32 sums of ≤ 64 products).
+      // Measured worst 3.9e-7 (float32 sums of ≤ 64 products).
       expect(maxRelError(y.data, ref.data)).toBeLessThan(1e-5);
       if (process.env.CAMANIM_REPORT) console.log(`fwd ${t.name}: ${maxRelError(y.data, ref.data)}`);
       run.dispose();
@@ -168,7 +168,7 @@ describe('ConvTranspose VJP: dX, dW, dB against the adjoint of the definition', 
         dx[xi] += gy[yi] * w[wi];
         dw[wi] += gy[yi] * x[xi];
       });
-      // Measured worst 9.5e-7.
+      // Measured worst 8.7e-7.
       if (process.env.CAMANIM_REPORT) console.log(`vjp ${t.name}: ${maxRelError(got[0], dx)} ${maxRelError(got[1], dw)}`);
       expect(maxRelError(got[0], dx), 'dX').toBeLessThan(1e-5);
       expect(maxRelError(got[1], dw), 'dW').toBeLessThan(1e-5);
@@ -184,8 +184,9 @@ describe('ConvTranspose VJP: dX, dW, dB against the adjoint of the definition', 
   it('agrees with finite differences (input and weights)', async () => {
     const t = cases[1];
     const { inputs, attrs } = data(t);
-    const worst = await gradCheck('ConvTranspose', inputs, attrs, { wrt: [0, 1, 2], weights: true, eps: 1e-2, tol: 2e-3 });
+    const worst = await gradCheck('ConvTranspose', inputs, attrs, { wrt: [0, 1, 2], weights: true, eps: 1e-2, tol: 1e-4 });
+    // Measured worst 1.2e-5.
     if (process.env.CAMANIM_REPORT) console.log(`fd: ${worst}`);
-    expect(worst).toBeLessThan(2e-3);
+    expect(worst).toBeLessThan(1e-4);
   });
 });
