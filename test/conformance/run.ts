@@ -16,11 +16,15 @@ const filter = arg('--filter');
 const verbose = args.includes('--verbose');
 
 const runtime = new Runtime(await acquireDevice({ onNotice: (m) => console.error(m) }));
-const { cases, notApplicable } = listCases(filter ? new RegExp(filter) : undefined);
+const { cases, notApplicable, undecodable } = listCases(filter ? new RegExp(filter) : undefined);
 const perOp = new Map<string, { passed: number; failed: number; skipped: number }>();
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+for (const u of undecodable) {
+  failed++;
+  console.log(`FAILED  ${u.suite}/${u.name}: model.onnx failed to decode: ${u.error}`);
+}
 for (const c of cases) {
   if (op && !c.ops.includes(op)) continue;
   let status: 'passed' | 'failed' | 'skipped';
