@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { acquireDevice, Runtime } from '@camanim/core';
 import { CAM_VARIANTS, checkCams, listCamFixtures } from './cams.ts';
 
-/** Worst error measured over every variant, model and layer: 1.2e-5 (CAM_TOL, 2e-3, is the older methods'). */
+/** Worst error measured over every variant, model and layer: 1.2e-5 (cams.ts's camTol: 2e-5 for most methods). */
 const TOL = 1e-4;
 
 let runtime: Runtime | undefined;

@@ -23,7 +23,7 @@ async function saliencyCheck(f: CamFixture & { fullgradSaliency: { offset: numbe
     const got = await fullGradSaliency(run, { class: f.class });
     run.dispose();
     const { offset, length } = f.fullgradSaliency;
-    return { check: 'fullgrad saliency (input size)', error: scaledError(got, f.bin.subarray(offset, offset + length)) };
+    return { method: 'fullgrad', check: 'fullgrad saliency (input size)', error: scaledError(got, f.bin.subarray(offset, offset + length)) };
   } finally {
     model.dispose();
   }

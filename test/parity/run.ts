@@ -6,7 +6,7 @@
 import { acquireDevice, isCamanimError, Runtime } from '@camanim/core';
 import { checkModel } from './check.ts';
 import { listFixtures } from './fixtures.ts';
-import { CAM_TOL, checkCams, listCamFixtures } from './cams.ts';
+import { camTol, checkCams, listCamFixtures } from './cams.ts';
 
 const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const runtime = new Runtime(await acquireDevice({ onNotice: (m) => console.error(m) }));
@@ -29,9 +29,9 @@ for (const f of listFixtures().filter((x) => only.length === 0 || only.includes(
 for (const f of listCamFixtures().filter((x) => only.length === 0 || only.includes(x.model))) {
   try {
     for (const c of await checkCams(f, runtime)) {
-      const ok = c.error <= CAM_TOL;
+      const ok = c.error <= camTol(c.method);
       ok ? passed++ : failed++;
-      if (!ok || process.argv.includes('--verbose')) console.log(`${ok ? 'ok  ' : 'FAIL'} ${f.model.padEnd(20)} CAM ${c.check}: error ${c.error.toExponential(2)} (tol ${CAM_TOL})`);
+      if (!ok || process.argv.includes('--verbose')) console.log(`${ok ? 'ok  ' : 'FAIL'} ${f.model.padEnd(20)} CAM ${c.check}: error ${c.error.toExponential(2)} (tol ${camTol(c.method)})`);
     }
     console.log(`ok   ${f.model.padEnd(20)} CAMs checked against PyTorch references`);
   } catch (e) {
