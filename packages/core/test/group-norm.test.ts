@@ -140,7 +140,7 @@ describe('InstanceNormalization and GroupNormalization VJPs agree with finite di
     it(t.name, async () => {
       const { inputs, attrs } = data(t);
       const worst = await gradCheck(t.op, inputs, attrs, { opset: t.opset, wrt: [0, 1, 2], weights: true, eps: 1e-2, tol: 5e-4, samples: 24 });
-      // Measured worst 7.3e-5 (central differences at ε = 1e-2 over float32 forwards).
+      // Measured worst 1.6e-4 of the gradient's own scale (central differences at ε = 1e-2 over float32 forwards).
       report(`vjp ${t.name}`, worst);
     });
   }
