@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadModel } from '@camanim/core';
 import { encodeModel } from '../../core/test/onnx-builder.ts';
-import { computeCams, createCamRegistry, methods, normalizeMaps, registerCamMethod, listCamMethods, selectLayers, type CamMethod } from '../src/index.ts';
+import { computeCams, createCamRegistry, methods, normalizeMaps, listCamMethods, selectLayers, type CamMethod } from '../src/index.ts';
 import { seeded, testRuntime } from './gpu.ts';
 
 /** x [1,3,6,5] → Relu → Mul(per-channel) → a; a → GAP → Flatten → Gemm-free head: Mul(w) → ReduceSum → y [1, 2]. */
@@ -85,16 +85,27 @@ describe('registry and plugins', () => {
   it('an unknown method lists the known ones', () => {
     expect(() => createCamRegistry(methods).get('gradkam')).toThrow(/Unknown CAM method 'gradkam'.*Known methods: gradcam/);
   });
+  const plugin: CamMethod = { id: 'gradcam-abs', title: 'Grad-CAM on |g|', reference: 'w_c = mean |g|', needs: { gradients: true }, kind: 'channel', weights: { expr: 'abs(g)', reduce: 'mean' } };
   it('a third-party plugin registers with one call and runs through the shared runner', async () => {
-    const plugin: CamMethod = { id: 'gradcam-abs', title: 'Grad-CAM on |g|', reference: 'w_c = mean |g|', needs: { gradients: true }, kind: 'channel', weights: { expr: 'abs(g)', reduce: 'mean' } };
-    registerCamMethod(plugin);
+    // A registry of this test's own: the package's default one stays as every other test sees it.
+    const registry = createCamRegistry(methods);
+    registry.register(plugin);
     const model = await loadModel(smallNet(), { runtime: await testRuntime() });
     const run = await model.run({ data: seeded(90, 11, -1, 1), shape: [1, 3, 6, 5] });
-    const stack = await computeCams(run, { method: 'gradcam-abs', target: { class: 0 }, layers: { names: ['a'] } });
+    const stack = await computeCams(run, { method: 'gradcam-abs', registry, target: { class: 0 }, layers: { names: ['a'] } });
     const g = (await (await run.backward({ class: 0 }, { layers: ['a'] })).read('a')).data;
     const w = [0, 1, 2].map((k) => sum(Array.from(g.subarray(k * 30, (k + 1) * 30), Math.abs)) / 30);
     expect(Array.from(stack.layers[0].weights!)).toEqual(w.map((v) => expect.closeTo(v, 5)));
-    expect(() => registerCamMethod(plugin)).toThrow(/already registered/);
+    expect(() => registry.register(plugin)).toThrow(/already registered/);
+    expect(listCamMethods().map((m) => m.id)).not.toContain('gradcam-abs');
+  });
+  it('registerCamMethod adds to the default registry (a fresh copy of the package, so nothing leaks)', async () => {
+    vi.resetModules();
+    const fresh = await import('../src/index.ts');
+    fresh.registerCamMethod(plugin);
+    expect(fresh.defaultCamRegistry.get('gradcam-abs')).toBe(plugin);
+    expect(() => fresh.registerCamMethod(plugin)).toThrow(/already registered/);
+    expect(listCamMethods().map((m) => m.id)).not.toContain('gradcam-abs');
   });
 });
 
