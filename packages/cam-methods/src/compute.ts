@@ -4,7 +4,7 @@
  * bilinear upsampling to the input size — recorded into one pass and read back once.
  * Custom methods (extra forwards, host PCA) supply weights or maps per layer.
  */
-import { bilinearKernel, channelReduceKernel, elementSumKernel, elementTermsKernel, weightedSumKernel, weightedTermsKernel, type KernelSpec } from '@camanim/shaders';
+import { bilinearKernel, channelReduceKernel, elementSumKernel, elementTermsKernel, tokenGridKernel, weightedSumKernel, weightedTermsKernel, type KernelSpec } from '@camanim/shaders';
 import { CamanimError, seedGradient, type Dispatch, type Gradients, type GpuTensor, type Run, type Target } from '@camanim/core';
 import { augmentedCams } from './augment.ts';
 import { selectLayers, type LayerSelection } from './layers.ts';
@@ -70,8 +70,16 @@ export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack>
     for (const [k, layer] of layers.entries()) {
       const [ln, c, h, w] = layer.shape;
       const d = { n: ln, c, hw: h * w };
-      const a = run.tensor(layer.name);
-      const g = grads?.tensor(layer.name) ?? a;
+      // Token layers are laid on their patch grid first (tokens.ts); every other layer is read in place.
+      const asMap = (t: GpuTensor): GpuTensor => {
+        if (!layer.tokens) return t;
+        const grid = rt.createTensor([ln * c * h * w], 'cam:token-grid');
+        temps.push(grid);
+        dispatches.push({ kernel: tokenGridKernel(ln, layer.tokens.count, c, layer.tokens.prefix, h, w), buffers: [t.buffer, grid.buffer] });
+        return grid;
+      };
+      const a = asMap(run.tensor(layer.name));
+      const g = grads ? asMap(grads.tensor(layer.name)) : a;
       // The channel sum, or with eigen smoothing the terms' first-component projection.
       const combine = async (sumKernel: KernelSpec, termsKernel: KernelSpec, second: GpuTensor) => {
         if (!opts.eigenSmooth) return void dispatches.push({ kernel: sumKernel, buffers: [a.buffer, second.buffer, raw.buffer] });
@@ -97,6 +105,7 @@ export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack>
       } else if (method.kind === 'element') {
         await combine(elementSumKernel(d, method.element, rawOffsets[k]), elementTermsKernel(d, method.element), g);
       } else {
+        if (layer.tokens) throw new CamanimError('bad-input', `CAM method '${method.id}' computes its maps from the layer itself (extra forwards or its own terms), which token layers do not support yet`, { layer: layer.name }, 'Use a gradient method (gradcam, hirescam, gradcam++, xgradcam, layercam, …) for transformer layers, or select only 4-D layers (--layers with a filter)');
         const result = await method.compute(contextFor(run, layer, layers, a, grads?.tensor(layer.name), opts, scores, inputName));
         if ('weights' in result) {
           checkLength(result.weights, ln * c, method.id, layer, 'weights');

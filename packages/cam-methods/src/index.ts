@@ -5,6 +5,7 @@ export type {
   CamMethod, CamContext, CamNeeds, CamResult, ChannelMethod, ElementMethod, CustomMethod, LayerInfo, ChannelReduction, CamLayer, CamStack,
 } from './method.ts';
 export { selectLayers, type LayerSelection } from './layers.ts';
+export { tokenLayout, MAX_PREFIX_TOKENS, type TokenOptions } from './tokens.ts';
 export { computeCams, eigenSmoothable, type CamOptions } from './compute.ts';
 export { normalizeMaps, range, type Normalization } from './normalize.ts';
 export { TARGET_KINDS, targetKindName, targetKindSuffix, smoothingSuffix, type TargetKind } from './captions.ts';

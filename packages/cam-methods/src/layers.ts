@@ -1,10 +1,12 @@
 /**
  * Which layers a CAManim run explains: every node output with a spatial [N, C, H, W] shape by
- * default (the CAManim paper's "every differentiable layer"), 2-D outputs (Gemm, MatMul) on
- * request as 1-D stripes [N, 1, 1, K], then a name filter, every k-th, or percentiles of depth.
+ * default (the CAManim paper's "every differentiable layer"), and token layers [N, T, D] of
+ * vision transformers as maps on the patch grid (tokens.ts); 2-D outputs (Gemm, MatMul) on
+ * request as 1-D stripes [N, 1, 1, K]; then a name filter, every k-th, or percentiles of depth.
  */
 import { CamanimError, type Model } from '@camanim/core';
 import type { LayerInfo } from './method.ts';
+import { tokenLayout, type TokenOptions } from './tokens.ts';
 
 export interface LayerSelection {
   /** 'spatial' (default): 4-D outputs with H·W > 1; 'all': also 2-D outputs as stripes. */
@@ -17,16 +19,18 @@ export interface LayerSelection {
   readonly percentiles?: readonly number[];
   /** Exact ONNX tensor names, in this order (overrides the rest). */
   readonly names?: readonly string[];
+  /** How token layers become maps (default: the patch grid found in the model, prefix tokens dropped). */
+  readonly tokens?: TokenOptions;
 }
 
 export function selectLayers(model: Model, sel: LayerSelection = {}): LayerInfo[] {
-  const all = model.layers.filter((l) => l.shape.length === 4 || l.shape.length === 2);
-  const asInfo = (l: (typeof all)[number], index: number): LayerInfo => ({
-    index,
-    name: l.name,
-    opType: l.opType,
-    shape: l.shape.length === 4 ? [l.shape[0], l.shape[1], l.shape[2], l.shape[3]] : [l.shape[0], 1, 1, l.shape[1]],
-  });
+  const tokenOf = tokenLayout(model, sel.tokens);
+  const all = model.layers.filter((l) => l.shape.length === 4 || l.shape.length === 2 || tokenOf(l));
+  const asInfo = (l: (typeof all)[number], index: number): LayerInfo => {
+    const t = tokenOf(l);
+    if (t) return { index, name: l.name, opType: l.opType, shape: [l.shape[0], l.shape[2], t.grid[0], t.grid[1]], tokens: { count: l.shape[1], prefix: t.prefix } };
+    return { index, name: l.name, opType: l.opType, shape: l.shape.length === 4 ? [l.shape[0], l.shape[1], l.shape[2], l.shape[3]] : [l.shape[0], 1, 1, l.shape[1]] };
+  };
   if (sel.names?.length) {
     return sel.names.map((name, i) => {
       const l = all.find((x) => x.name === name);
@@ -37,7 +41,7 @@ export function selectLayers(model: Model, sel: LayerSelection = {}): LayerInfo[
       return asInfo(l, i);
     });
   }
-  let picked = all.filter((l) => (l.shape.length === 4 ? l.shape[2] * l.shape[3] > 1 : sel.kinds === 'all'));
+  let picked = all.filter((l) => (l.shape.length === 4 ? l.shape[2] * l.shape[3] > 1 : l.shape.length === 3 || sel.kinds === 'all'));
   if (sel.filter !== undefined) {
     const re = typeof sel.filter === 'string' ? safeRegex(sel.filter) : sel.filter;
     picked = picked.filter((l) => re.test(l.name) || re.test(l.opType));

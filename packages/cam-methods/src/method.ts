@@ -30,8 +30,13 @@ export interface LayerInfo {
   readonly index: number;
   readonly name: string;
   readonly opType: string;
-  /** The layer's shape as a CAM sees it: [N, C, H, W] (2-D outputs as [N, 1, 1, K]). */
+  /** The layer's shape as a CAM sees it: [N, C, H, W] (2-D outputs as [N, 1, 1, K]; tokens as [N, D, h, w]). */
   readonly shape: readonly [number, number, number, number];
+  /**
+   * A token layer [N, T, D] (vision transformers) or a channels-last map [N, h, w, D] read as a
+   * map: the first `prefix` of its `count` tokens dropped, the rest laid on the h×w grid of `shape`.
+   */
+  readonly tokens?: { readonly count: number; readonly prefix: number };
 }
 
 /** What a custom method sees for one layer. */

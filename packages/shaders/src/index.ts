@@ -2,6 +2,7 @@ export * from './kernel.ts';
 export * from './strides.ts';
 export * from './elementwise.ts';
 export * from './index-map.ts';
+export * from './token-grid.ts';
 export * from './fill.ts';
 export * from './sum-to-shape.ts';
 export * from './axis-gather.ts';
