@@ -3,7 +3,8 @@
  * commander into typed options. Values are checked here, before anything heavy runs.
  */
 import { Command, Option } from 'commander';
-import { TARGET_KINDS, type LayerSelection, type TargetKind } from '@camanim/cam-methods';
+import { TARGET_KINDS, type LayerSelection, type TargetKind, type TokenOptions } from '@camanim/cam-methods';
+import { parseSize } from '@camanim/core';
 import { colormapNames, type ColormapName } from '@camanim/shaders';
 import { explain } from './commands/explain.ts';
 import { layers } from './commands/layers.ts';
@@ -67,6 +68,8 @@ interface RawExplain extends ContractFlags, RawRoadFlags {
   target?: string;
   layers: string;
   every?: string;
+  tokenGrid?: string;
+  prefixTokens?: string;
   percentiles?: string;
   normalization: string;
   colormap: string;
@@ -106,6 +109,8 @@ export function buildProgram(io: Io): Command {
     .option(...TARGET_KIND)
     .option('--layers <which>', "'spatial' (4-D outputs), 'all' (also 2-D outputs as stripes), or a regex on ONNX name / op type", 'spatial')
     .option('--every <k>', 'keep every k-th selected layer (the last always)')
+    .option('--token-grid <HxW>', "transformer token layers: the patch grid (default: the patch embedding's)")
+    .option('--prefix-tokens <k>', 'transformer token layers: tokens before the patches, dropped (default: what the grid leaves, at most 2)')
     .option('--percentiles <list>', 'keep the layers at these percentiles of depth, e.g. 0,25,50,75,100')
     .addOption(new Option('--normalization <mode>', 'one min/max over all layers, per layer, or both side by side').choices(['global', 'local', 'both']).default('global'))
     .addOption(new Option('--colormap <name>', 'colormap of the overlay').choices(colormapNames).default('jet'))
@@ -130,6 +135,8 @@ export function buildProgram(io: Io): Command {
     .option(...TARGET_KIND)
     .option('--layers <which>', "'spatial', 'all', or a regex on ONNX name / op type", 'spatial')
     .option('--every <k>', 'keep every k-th selected layer (the last always)')
+    .option('--token-grid <HxW>', "transformer token layers: the patch grid (default: the patch embedding's)")
+    .option('--prefix-tokens <k>', 'transformer token layers: tokens before the patches, dropped (default: what the grid leaves, at most 2)')
     .option('--labels <file>', 'class names, one per line')
     .option('--out <dir>', 'write ybroad.svg, ybroad.png and ybroad.json here')
     .option('-q, --quiet', 'no progress bars and no timing summary'),
@@ -164,6 +171,8 @@ interface RawRoad extends ContractFlags, Omit<RawRoadFlags, 'roadPercentiles'> {
   target?: string;
   layers: string;
   every?: string;
+  tokenGrid?: string;
+  prefixTokens?: string;
   percentiles?: string;
   labels?: string;
   out?: string;
@@ -183,6 +192,7 @@ export function parseRoadCommand(raw: RawRoad): RoadCommandOptions {
       kinds: which === 'all' ? 'all' : 'spatial',
       filter: which === 'all' || which === 'spatial' || which === '' ? undefined : which,
       every: raw.every === undefined ? undefined : int(raw.every, '--every', 1),
+      tokens: tokenOptions(raw),
     },
     road: parseRoad({ ...raw, roadPercentiles: raw.percentiles }),
     contract: contractFlags(raw),
@@ -213,6 +223,7 @@ export function parseExplain(raw: RawExplain): ExplainOptions {
     kinds: which === 'all' ? 'all' : 'spatial',
     filter: which === 'all' || which === 'spatial' || which === '' ? undefined : which,
     every: raw.every === undefined ? undefined : int(raw.every, '--every', 1),
+    tokens: tokenOptions(raw),
     percentiles: raw.percentiles === undefined ? undefined : list(raw.percentiles).map((p) => {
       const v = num(p, '--percentiles');
       if (v < 0 || v > 100) throw cliError(`--percentiles values must be within 0..100, got ${p}`);
@@ -246,6 +257,14 @@ export function parseExplain(raw: RawExplain): ExplainOptions {
     contract: contractFlags(raw),
     road: parseRoad(raw),
   };
+}
+
+/** --token-grid and --prefix-tokens (cam-methods' TokenOptions). */
+function tokenOptions(raw: { tokenGrid?: string; prefixTokens?: string }): TokenOptions | undefined {
+  if (raw.tokenGrid === undefined && raw.prefixTokens === undefined) return undefined;
+  const grid = raw.tokenGrid === undefined ? undefined : parseSize(raw.tokenGrid);
+  if (raw.tokenGrid !== undefined && !grid) throw cliError(`--token-grid expects HxW, got '${raw.tokenGrid}'`, {}, 'For example --token-grid 14x14 (ViT-B/16 at 224)');
+  return { ...(grid ? { grid } : {}), ...(raw.prefixTokens === undefined ? {} : { prefix: int(raw.prefixTokens, '--prefix-tokens', 0) }) };
 }
 
 /** Only the contract's flags (commander gives every option in one object). */
