@@ -98,3 +98,10 @@ export function escapeXml(s: string): string {
 function even(n: number): number {
   return n + (n % 2);
 }
+
+/** A number for labels: 3 significant-ish digits, exponent outside 0.01..1000. */
+export function fmt(x: number): string {
+  if (x === 0) return '0';
+  const a = Math.abs(x);
+  return a >= 1000 || a < 0.01 ? x.toExponential(2) : x.toFixed(a >= 100 ? 1 : a >= 10 ? 2 : 3);
+}

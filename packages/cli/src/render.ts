@@ -6,9 +6,9 @@
 import { normalizeMaps, range, targetKindSuffix, type CamStack, type Normalization, type YbRoad } from '@camanim/cam-methods';
 import type { Runtime } from '@camanim/core';
 import type { ColormapName } from '@camanim/shaders';
-import type { Format, NormalizationChoice } from './args.ts';
+import type { Format, NormalizationChoice } from './options.ts';
 import { sanitizeName, type Staging } from './atomic.ts';
-import { composeFrame, frameLayout, type FrameLayout, type FrameText, type Panel } from './frames.ts';
+import { composeFrame, fmt, frameLayout, type FrameLayout, type FrameText, type Panel } from './frames.ts';
 import { encodeGif } from './gif.ts';
 import { encodePng } from './image.ts';
 import { renderOverlays } from './overlay.ts';
@@ -124,8 +124,3 @@ export async function writeAnimation(ctx: RenderContext, stem: string, frames: r
   }
 }
 
-export function fmt(x: number): string {
-  if (x === 0) return '0';
-  const a = Math.abs(x);
-  return a >= 1000 || a < 0.01 ? x.toExponential(2) : x.toFixed(a >= 100 ? 1 : a >= 10 ? 2 : 3);
-}

@@ -7,9 +7,8 @@ import { ROAD_PRESETS, ybroad, type CamStack, type PercentReading, type RoadComb
 import type { Run } from '@camanim/core';
 import sharp from 'sharp';
 import { cliError } from './errors.ts';
-import { escapeXml, fit } from './frames.ts';
+import { escapeXml, fit, fmt } from './frames.ts';
 import type { Progress } from './progress.ts';
-import { fmt } from './render.ts';
 import { table } from './table.ts';
 
 export interface RoadChoice {

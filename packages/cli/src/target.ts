@@ -4,7 +4,7 @@
  */
 import { classAreas, classProbabilities, predictedMask, type OutputActivation } from '@camanim/core';
 import type { TargetKind } from '@camanim/cam-methods';
-import type { TargetChoice } from './args.ts';
+import type { TargetChoice } from './options.ts';
 import { cliError } from './errors.ts';
 import type { Labels } from './labels.ts';
 

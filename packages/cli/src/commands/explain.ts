@@ -8,7 +8,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { computeCams, defaultCamRegistry, eigenSmoothable, selectLayers, smoothingSuffix, type CamMethod } from '@camanim/cam-methods';
 import { cropNotice, describeContract, probabilityWarning, segmentationTarget, type InputContract, type Model } from '@camanim/core';
-import type { ExplainOptions } from '../args.ts';
+import type { ExplainOptions } from '../options.ts';
 import { bundledModel, defaultImage } from '../assets.ts';
 import { Staging, sanitizeName } from '../atomic.ts';
 import { bundleCam, type BundleCam, type BundleManifest } from '../bundle.ts';

@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { computeCams, defaultCamRegistry, selectLayers, targetKindName, type LayerSelection, type TargetKind } from '@camanim/cam-methods';
 import { cropNotice, describeContract } from '@camanim/core';
-import type { TargetChoice } from '../args.ts';
+import type { TargetChoice } from '../options.ts';
 import { bundledModel, defaultImage } from '../assets.ts';
 import { Staging } from '../atomic.ts';
 import { readImage } from '../image.ts';

@@ -9,7 +9,7 @@
  */
 import { CamanimError } from '../errors.ts';
 import type { Graph } from '../graph/ir.ts';
-import type { InputRequest } from './input-contract.ts';
+import type { InputRequest } from './input-request.ts';
 
 const RANGES: Record<string, InputRequest> = {
   nominalrange_0_255: { scale: 255, mean: [0], std: [1] },

@@ -3,7 +3,7 @@
  * `loadModel(…, { input: { preset } })`). Each fills only what its source states; mean and std
  * are in R, G, B order and in the units after scaling (see InputContract).
  */
-import type { InputRequest } from './input-contract.ts';
+import type { InputRequest } from './input-request.ts';
 
 export const PRESETS = {
   /**

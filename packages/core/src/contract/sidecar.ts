@@ -13,7 +13,7 @@
  * `scale` ("pixel / 255, …"); both are read.
  */
 import { CamanimError } from '../errors.ts';
-import type { InputRequest } from './input-contract.ts';
+import type { InputRequest } from './input-request.ts';
 import { parseSize } from './parse.ts';
 
 export interface Sidecar {
