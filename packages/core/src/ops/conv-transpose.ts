@@ -14,44 +14,26 @@
  * and X as the output gradient, dB a sum over images and pixels; all exact reuses of conv.ts'
  * kernels. 3-D ones are refused at load time like Conv's.
  */
-import {
-  convGradWeightKernels,
-  convKernel,
-  convTransposeKernels,
-  FOLDS,
-  foldKernel,
-  packBiasKernel,
-  packConvBias,
-  packConvWeights,
-  packWeightsKernel,
-  type ConvGeometry,
-} from '@camanim/shaders';
-import { CamanimError, shapeError } from '../errors.ts';
+import { convKernel, convTransposeKernels, type ConvGeometry } from '@camanim/shaders';
+import { shapeError } from '../errors.ts';
 import type { HostTensor, Node } from '../graph/ir.ts';
-import { intAttr, intsAttr, stringAttr } from './attrs.ts';
-import { defineOp, gradInput, gradOutput, input, output, scratch, type Arg, type KernelIO, type Step } from './op.ts';
+import { intsAttr } from './attrs.ts';
+import { biasGradStep, checkSpatialRank, convAttrs, convWeightGradSteps, geometryOfIO, packedConvArg, plane2d, refuseVolumes, type ConvAttrs } from './conv-attrs.ts';
+import { defineOp, gradInput, gradOutput, input, output, type Arg, type KernelIO, type Step } from './op.ts';
 
-interface Attrs {
-  readonly autoPad: string;
-  readonly kernel?: readonly number[];
-  readonly strides?: readonly number[];
-  readonly pads?: readonly number[];
-  readonly dilations?: readonly number[];
+interface Attrs extends ConvAttrs {
   readonly outputPadding?: readonly number[];
   readonly outputShape?: readonly number[];
-  readonly group: number;
 }
 
-const SPATIAL_HINT = 'camanim explains 2-D image models (1-D and 2-D transposed convolutions); export a 2-D model, or run this one with onnxruntime';
+const WHAT = 'transposed convolution';
 
 /**
  * The convolution whose input gradient this is (its input is our output Y, its output our
  * input X), as 2-D geometry, and our output shape.
  */
 function geometry(node: Node, a: Attrs, x: readonly number[], w: readonly number[]): { g: ConvGeometry; out: number[] } {
-  if (x.length !== 3 && x.length !== 4) {
-    throw new CamanimError('unsupported-op', `Only 1-D and 2-D transposed convolutions are supported; input is [${x.join(', ')}]`, { node: node.name, op: node.opType }, SPATIAL_HINT);
-  }
+  checkSpatialRank(node, WHAT, x);
   const nsp = x.length - 2;
   const kernel = a.kernel ?? w.slice(2);
   if (w.length !== x.length || kernel.length !== nsp || kernel.some((k, d) => k !== w[d + 2])) throw shapeError(node, `Weights [${w.join(', ')}] do not match the input [${x.join(', ')}] and kernel_shape [${kernel.join(', ')}]`);
@@ -89,33 +71,18 @@ function geometry(node: Node, a: Attrs, x: readonly number[], w: readonly number
     if (!(o >= 1)) throw shapeError(node, `The output would have ${o} elements along spatial axis ${d} (input [${x.join(', ')}], kernel [${kernel.join(', ')}], pads [${pads.join(', ')}])`, 'Check the model\'s pads and output_shape');
     return o;
   });
-  const two = (v: readonly number[], fill: number) => (v.length === 1 ? [fill, v[0]] : [v[0], v[1]]) as [number, number];
-  const [h, wd] = two(out, 1);
-  const [ih, iw] = two(x.slice(2), 1);
-  const [kh, kw] = two(kernel, 1);
+  const [h, wd] = plane2d(out, 1);
+  const [ih, iw] = plane2d(x.slice(2), 1);
+  const [kh, kw] = plane2d(kernel, 1);
   const g: ConvGeometry = {
     n: x[0], cin: w[1] * a.group, h, w: wd, cout: w[0], group: a.group, kh, kw, oh: ih, ow: iw,
-    strides: two(strides, 1), dilations: two(dilations, 1), pads: two(begin, 0),
+    strides: plane2d(strides, 1), dilations: plane2d(dilations, 1), pads: plane2d(begin, 0),
   };
   return { g, out: [x[0], w[1] * a.group, ...out] };
 }
 
-const geometryOf = ({ node, inputs }: Pick<KernelIO, 'node' | 'inputs'>, a: Attrs) => geometry(node, a, inputs[0]!.shape, inputs[1]!.shape).g;
-
-/** The weights (or bias) in a window launch's layout: host-packed constants, else a pack step into scratch. */
-function packed(io: KernelIO, g: ConvGeometry, which: 'w' | 'wt' | 'b', pad: number, pre: Step[]): Arg {
-  const index = which === 'b' ? 2 : 1;
-  // The bias has one value per output channel of ours: the convolution's input channels.
-  const bg = { ...g, cout: g.cin };
-  const c = io.consts[index];
-  const key = `${which}${pad}`;
-  if (c) return { kind: 'data', key, data: which === 'b' ? packConvBias(c.data, bg, pad) : packConvWeights(c.data, g, pad, which === 'wt') };
-  const kernel = which === 'b' ? packBiasKernel(bg, pad) : packWeightsKernel(g, pad, which === 'wt');
-  const per = which === 'b' ? 1 : (which === 'w' ? g.cin / g.group : g.cout / g.group) * g.kh * g.kw;
-  const target = scratch(100 + pre.length, g.group * pad * per);
-  pre.push({ kernel, args: [input(index), target] });
-  return target;
-}
+/** The weights (or bias) in a window launch's layout; the bias has one value per output channel of ours: the convolution's input channels. */
+const packed = (io: KernelIO, g: ConvGeometry, which: 'w' | 'wt' | 'b', pad: number, pre: Step[]) => packedConvArg(io, g, which, pad, pre, { ...g, cout: g.cin });
 
 /** Host evaluation (all inputs constant), float64, straight from the definition. */
 function hostConvTranspose(g: ConvGeometry, x: HostTensor, w: HostTensor, b: HostTensor | undefined): Float32Array {
@@ -139,24 +106,12 @@ function hostConvTranspose(g: ConvGeometry, x: HostTensor, w: HostTensor, b: Hos
 export const convTranspose = defineOp<Attrs>({
   type: 'ConvTranspose',
   attrs: (node) => ({
-    autoPad: stringAttr(node, 'auto_pad', 'NOTSET'),
-    kernel: intsAttr(node, 'kernel_shape'),
-    strides: intsAttr(node, 'strides'),
-    pads: intsAttr(node, 'pads'),
-    dilations: intsAttr(node, 'dilations'),
+    ...convAttrs(node),
     outputPadding: intsAttr(node, 'output_padding'),
     outputShape: intsAttr(node, 'output_shape'),
-    group: intAttr(node, 'group', 1),
   }),
-  unsupported: (node, graph) => {
-    const w = graph.initializers.get(node.inputs[1])?.shape.length;
-    const x = graph.inputs.find((v) => v.name === node.inputs[0])?.dims.length;
-    const spatial = intsAttr(node, 'kernel_shape')?.length ?? (w ?? x ?? 4) - 2;
-    if (spatial <= 2) return undefined;
-    const of = w !== undefined ? `weights '${node.inputs[1]}' are ${w}-D` : x !== undefined ? `input '${node.inputs[0]}' is ${x}-D` : `kernel_shape has ${spatial} dims`;
-    return { what: `a ${spatial}-D transposed convolution (${of}) is not supported: only 1-D and 2-D ones run`, hint: SPATIAL_HINT };
-  },
-  shape: ({ node, inputs }, a) => [{ dtype: inputs[0]!.dtype, shape: geometry(node, a, inputs[0]!.shape, inputs[1]!.shape).out }],
+  unsupported: refuseVolumes(WHAT),
+  shape: (io, a) => [{ dtype: io.inputs[0]!.dtype, shape: geometryOfIO(geometry, io, a).out }],
   fold: (io, a) => {
     const [x, w, b] = io.consts;
     if (!x || !w || (io.node.inputs[2] && !b)) return undefined;
@@ -164,7 +119,7 @@ export const convTranspose = defineOp<Attrs>({
     return [{ dtype: 'float32', shape: out, data: hostConvTranspose(g, x, w, io.node.inputs[2] ? b : undefined) }];
   },
   forward: (io, a) => {
-    const g = geometryOf(io, a);
+    const g = geometryOfIO(geometry, io, a).g;
     const pre: Step[] = [];
     // Every phase shares one padded layout: pack (or upload) it once.
     const memo = new Map<string, Arg>();
@@ -176,7 +131,7 @@ export const convTranspose = defineOp<Attrs>({
     return [...pre, ...steps];
   },
   vjp: (io, a) => {
-    const g = geometryOf(io, a);
+    const g = geometryOfIO(geometry, io, a).g;
     const steps: Step[] = [];
     if (io.wanted[0]) {
       // dX = the convolution's forward over dY.
@@ -184,19 +139,9 @@ export const convTranspose = defineOp<Attrs>({
       const arg = (k: (typeof inputs)[number]) => (k === 'x' ? gradOutput(0) : k === 'wo' ? input(1) : packed(io, g, k === 'w' ? 'w' : 'b', pad, steps));
       steps.push({ kernel, args: [...inputs.map(arg), gradInput(0)] });
     }
-    if (io.wanted[1]) {
-      // dW = the convolution's weight gradient, its input dY and its output gradient X.
-      const w = convGradWeightKernels(io.tiles, g);
-      const cols = scratch(0, w.cols);
-      steps.push({ kernel: w.im2col, args: [gradOutput(0), cols] });
-      const xT = w.dyT ? scratch(1, w.dyT.elements) : input(0);
-      if (w.dyT) steps.push({ kernel: w.dyT.kernel, args: [input(0), xT] });
-      steps.push({ kernel: w.gemm, args: [xT, cols, gradInput(1)] });
-    }
-    if (io.wanted[2]) {
-      const shape = [g.n, g.cin, g.h, g.w];
-      steps.push({ kernel: foldKernel(`conv_transpose_grad_b[${g.cin}]`, shape, [0, 2, 3], FOLDS.sum), args: [gradOutput(0), gradInput(2)] });
-    }
+    // dW = the convolution's weight gradient, its input dY and its output gradient X.
+    if (io.wanted[1]) convWeightGradSteps(io.tiles, g, gradOutput(0), input(0), gradInput(1), steps);
+    if (io.wanted[2]) steps.push(biasGradStep('conv_transpose_grad_b', [g.n, g.cin, g.h, g.w], gradOutput(0), gradInput(2)));
     return steps;
   },
 });
