@@ -1,24 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { isCamanimError } from '../src/errors.ts';
-import { maxRelError, random, singleOpModel, type OpInput } from './gpu.ts';
+import { convCaseData, size, type ConvAttrs, type ConvCase } from './conv-case.ts';
+import { maxRelError, random, singleOpModel } from './gpu.ts';
 import { gradCheck } from './gradcheck.ts';
 import { ortNode, type OrtAttr } from './ort-node.ts';
 import { analyticVjp } from './vjp.ts';
 
-interface Case {
-  name: string;
-  /** [N, C, H, W] (or [N, C, L]) and [C, Cout/group, KH, KW]. */
-  x: number[];
-  w: number[];
-  strides?: number[];
-  pads?: number[];
-  dilations?: number[];
+interface Case extends ConvCase {
+  /** W is [C, Cout/group, KH, KW]. */
   outputPadding?: number[];
   outputShape?: number[];
-  group?: number;
-  autoPad?: string;
-  bias?: boolean;
-  dynamic?: boolean;
   /** onnxruntime departs from the spec here: the test's definition (the spec's equations) is the reference. */
   ortDiffers?: string;
 }
@@ -44,23 +35,12 @@ const cases: Case[] = [
   { name: '1-D', x: [2, 3, 7], w: [3, 4, 4], strides: [2], pads: [1, 2], outputPadding: [1] },
 ];
 
-const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-
 function data(t: Case) {
-  const x = random(size(t.x), 21);
-  const w = random(size(t.w), 22);
   const co = t.w[1] * (t.group ?? 1);
-  const b = t.bias === false ? undefined : random(co, 23);
-  const inputs: OpInput[] = [{ shape: t.x, data: x }, { shape: t.w, data: w, constant: !t.dynamic }];
-  if (b) inputs.push({ shape: [co], data: b, constant: !t.dynamic });
-  const attrs: Record<string, number | string | number[]> = { group: t.group ?? 1 };
-  if (t.strides) attrs.strides = t.strides;
-  if (t.pads) attrs.pads = t.pads;
-  if (t.dilations) attrs.dilations = t.dilations;
-  if (t.outputPadding) attrs.output_padding = t.outputPadding;
-  if (t.outputShape) attrs.output_shape = t.outputShape;
-  if (t.autoPad) attrs.auto_pad = t.autoPad;
-  return { x, w, b, co, inputs, attrs };
+  const extra: ConvAttrs = {};
+  if (t.outputPadding) extra.output_padding = t.outputPadding;
+  if (t.outputShape) extra.output_shape = t.outputShape;
+  return { ...convCaseData(t, 21, co, extra), co };
 }
 
 /** Begin pads and output size per spatial axis, from the spec's equations (onnxruntime clamps negative totals at 0). */

@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { isCamanimError } from '../src/errors.ts';
-import { maxRelError, random, singleOpModel, type OpInput } from './gpu.ts';
+import { convCaseData, type ConvCase } from './conv-case.ts';
+import { maxRelError, random, singleOpModel } from './gpu.ts';
 import { analyticVjp } from './vjp.ts';
 
-interface Case {
-  name: string;
-  /** [N, C, H, W] (or [N, C, L] for 1-D) and [Cout, C/group, KH, KW]. */
-  x: number[];
-  w: number[];
-  strides?: number[];
-  pads?: number[];
-  dilations?: number[];
-  group?: number;
-  autoPad?: string;
-  bias?: boolean;
-  /** Weights and bias as graph inputs (packed by kernels) instead of initializers. */
-  dynamic?: boolean;
+interface Case extends ConvCase {
+  /** W is [Cout, C/group, KH, KW]. */
   kernelShape?: boolean;
 }
 
@@ -68,21 +58,7 @@ function convRef(g: Geo, x: Float32Array, w: Float32Array, bias?: Float32Array):
   return y;
 }
 
-function data(t: Case) {
-  const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
-  const x = random(size(t.x), 11);
-  const w = random(size(t.w), 12);
-  const b = t.bias === false ? undefined : random(t.w[0], 13);
-  const inputs: OpInput[] = [{ shape: t.x, data: x }, { shape: t.w, data: w, constant: !t.dynamic }];
-  if (b) inputs.push({ shape: [t.w[0]], data: b, constant: !t.dynamic });
-  const attrs: Record<string, number | string | number[]> = { group: t.group ?? 1 };
-  if (t.strides) attrs.strides = t.strides;
-  if (t.pads) attrs.pads = t.pads;
-  if (t.dilations) attrs.dilations = t.dilations;
-  if (t.autoPad) attrs.auto_pad = t.autoPad;
-  if (t.kernelShape) attrs.kernel_shape = t.w.slice(2);
-  return { x, w, b, inputs, attrs };
-}
+const data = (t: Case) => convCaseData(t, 11, t.w[0], t.kernelShape ? { kernel_shape: t.w.slice(2) } : {});
 
 const cases: Case[] = [
   { name: '3x3 stride 2 pad 1, odd size, 16 channels', x: [1, 5, 11, 11], w: [16, 5, 3, 3], strides: [2, 2], pads: [1, 1, 1, 1] },
