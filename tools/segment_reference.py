@@ -23,6 +23,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import contract_models as cm  # noqa: E402
+from fixtures.gradcam import gradcam_maps  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "packages", "cli", "test", "fixtures", "contract", "segment-gradcam.json")
 
@@ -43,29 +44,19 @@ def main():
     torch.set_num_threads(1)
     net = cm.Net(cm.build_weights(), "segment").double().eval()
     x = torch.from_numpy(cm.preprocess(np.asarray(cm.image_wide()), cm.PADDLE)).double()
-    acts = {}
-    hooks = []
-    for name, module in LAYERS.items():
-        def keep(_m, _i, out, name=name):
-            out.retain_grad()
-            acts[name] = out
-        hooks.append(module(net).register_forward_hook(keep))
-    # ReLU modules run in place on nothing here (nn.ReLU() default inplace=False), so each output is its own tensor.
-    out = net(x)[0]
-    labels = out.argmax(dim=0)
-    areas = torch.stack([(labels == k).sum() for k in range(out.shape[0])])
-    category = int(torch.argmax(areas))  # first maximum: the lower index on ties
-    mask = (labels == category).double()
-    score = (out[category] * mask).sum()
-    score.backward()
-    layers = []
-    for name in LAYERS:
-        a, g = acts[name][0], acts[name].grad[0]
-        weights = g.mean(dim=(1, 2))
-        cam = (weights[:, None, None] * a).sum(dim=0)
-        layers.append({"name": name, "shape": list(cam.shape), "raw": [float(v) for v in cam.flatten()]})
-    for h in hooks:
-        h.remove()
+    out = {}
+
+    def score(output):
+        out["map"] = output[0]
+        labels = output[0].argmax(dim=0)
+        out["areas"] = torch.stack([(labels == k).sum() for k in range(output.shape[1])])
+        out["category"] = int(torch.argmax(out["areas"]))  # first maximum: the lower index on ties
+        out["mask"] = (labels == out["category"]).double()
+        out["score"] = (output[0, out["category"]] * out["mask"]).sum()
+        return out["score"]
+
+    _, layers = gradcam_maps(net, x, {name: module(net) for name, module in LAYERS.items()}, score)
+    category, mask, areas, score = out["category"], out["mask"], out["areas"], out["score"]
     ref = {
         "description": "Grad-CAM with pytorch-grad-cam's SemanticSegmentationTarget on segment.onnx, float64 torch.autograd (tools/segment_reference.py)",
         "model": "segment.onnx", "image": cm.IMG_WIDE, "convention": cm.PADDLE,

@@ -18,12 +18,16 @@ Regenerate: /usr/bin/python3 tools/vit_reference.py
 import io
 import json
 import os
+import sys
 
 import numpy as np
 import onnx
 import torch
 from PIL import Image, ImageDraw
 from torchvision.models.vision_transformer import VisionTransformer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixtures.gradcam import gradcam_maps  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "packages", "cli", "test", "fixtures", "contract")
 SEED = 13  # the architectures issue
@@ -66,36 +70,22 @@ def main():
     img.save(os.path.join(OUT, "image-32x32.png"))
     x = ((np.asarray(img).astype(np.float32) / np.float32(255) - MEAN) / STD).transpose(2, 0, 1)[None]
     net = model.double()
-    acts = {}
-    def hook(name):
-        def keep(_m, _i, out):
-            out.retain_grad()
-            acts[name] = out
-        return keep
     layers = {"/conv_proj/Conv_output_0": net.conv_proj}
     for i, block in enumerate(net.encoder.layers):
         layers[f"/encoder/layers/encoder_layer_{i}/ln_1/LayerNormalization_output_0"] = block.ln_1
         layers[f"/encoder/layers/encoder_layer_{i}/Add_1_output_0"] = block
     layers["/encoder/ln/LayerNormalization_output_0"] = net.encoder.ln
-    hooks = [m.register_forward_hook(hook(n)) for n, m in layers.items()]
-    logits = net(torch.from_numpy(x).double())[0]
+    logits = net(torch.from_numpy(x).double())[0].detach()
     category = int(torch.argmax(logits))
-    logits[category].backward()
-    for h in hooks:
-        h.remove()
-    out = []
-    for name in layers:
-        a, g = acts[name][0].detach(), acts[name].grad[0]
-        if a.dim() == 2:  # tokens [T, D]: reshape_transform
-            a = a[1:].reshape(GRID, GRID, -1).permute(2, 0, 1)
-            g = g[1:].reshape(GRID, GRID, -1).permute(2, 0, 1)
-        w = g.mean(dim=(1, 2))
-        cam = (w[:, None, None] * a).sum(dim=0)
-        out.append({"name": name, "shape": list(cam.shape), "raw": [float(v) for v in cam.flatten()]})
+
+    def reshape_transform(_name, t):  # tokens [T, D]: the class token dropped, the patches on the grid
+        return t[1:].reshape(GRID, GRID, -1).permute(2, 0, 1) if t.dim() == 2 else t
+
+    _, out = gradcam_maps(net, torch.from_numpy(x).double(), layers, lambda o: o[0, category], reshape_transform)
     ref = {
         "description": "Grad-CAM at the token layers of a reduced torchvision ViT, pytorch-grad-cam's reshape_transform (class token dropped, 4x4 grid), float64 torch.autograd (tools/vit_reference.py)",
         "model": "vit-tiny.onnx", "image": "image-32x32.png", "preset": "imagenet", "category": category,
-        "logits": [float(v) for v in logits.detach()], "layers": out,
+        "logits": [float(v) for v in logits], "layers": out,
     }
     with open(os.path.join(OUT, "vit-gradcam.json"), "w") as f:
         json.dump(ref, f, separators=(",", ":"))

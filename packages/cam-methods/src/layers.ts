@@ -1,11 +1,13 @@
 /**
  * Which layers a CAManim run explains: every node output with a spatial [N, C, H, W] shape by
  * default (the CAManim paper's "every differentiable layer"), and token layers [N, T, D] of
- * vision transformers as maps on the patch grid (tokens.ts); 2-D outputs (Gemm, MatMul) on
+ * vision transformers as maps on the patch grid (tokens.ts), channels-last 4-D tensors with their
+ * channel axis where it is (layouts.ts); 2-D outputs (Gemm, MatMul) on
  * request as 1-D stripes [N, 1, 1, K]; then a name filter, every k-th, or percentiles of depth.
  */
 import { CamanimError, type Model } from '@camanim/core';
 import type { LayerInfo } from './method.ts';
+import { channelsLastTensors } from './layouts.ts';
 import { tokenLayout, type TokenOptions } from './tokens.ts';
 
 export interface LayerSelection {
@@ -25,8 +27,11 @@ export interface LayerSelection {
 
 export function selectLayers(model: Model, sel: LayerSelection = {}): LayerInfo[] {
   const tokenOf = tokenLayout(model, sel.tokens);
+  const nhwc = channelsLastTensors(model);
   const all = model.layers.filter((l) => l.shape.length === 4 || l.shape.length === 2 || tokenOf(l));
   const asInfo = (l: (typeof all)[number], index: number): LayerInfo => {
+    // Channels-last [N, H, W, C] is the memory of tokens [N, H·W, C] with no prefix (layouts.ts).
+    if (nhwc.has(l.name)) return { index, name: l.name, opType: l.opType, shape: [l.shape[0], l.shape[3], l.shape[1], l.shape[2]], tokens: { count: l.shape[1] * l.shape[2], prefix: 0 } };
     const t = tokenOf(l);
     if (t) return { index, name: l.name, opType: l.opType, shape: [l.shape[0], l.shape[2], t.grid[0], t.grid[1]], tokens: { count: l.shape[1], prefix: t.prefix } };
     return { index, name: l.name, opType: l.opType, shape: l.shape.length === 4 ? [l.shape[0], l.shape[1], l.shape[2], l.shape[3]] : [l.shape[0], 1, 1, l.shape[1]] };
@@ -41,7 +46,7 @@ export function selectLayers(model: Model, sel: LayerSelection = {}): LayerInfo[
       return asInfo(l, i);
     });
   }
-  let picked = all.filter((l) => (l.shape.length === 4 ? l.shape[2] * l.shape[3] > 1 : l.shape.length === 3 || sel.kinds === 'all'));
+  let picked = all.filter((l) => (l.shape.length === 4 ? (nhwc.has(l.name) ? l.shape[1] * l.shape[2] : l.shape[2] * l.shape[3]) > 1 : l.shape.length === 3 || sel.kinds === 'all'));
   if (sel.filter !== undefined) {
     const re = typeof sel.filter === 'string' ? safeRegex(sel.filter) : sel.filter;
     picked = picked.filter((l) => re.test(l.name) || re.test(l.opType));

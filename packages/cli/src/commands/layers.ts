@@ -4,7 +4,7 @@
  * contract makes of the model's outputs.
  */
 import { resolve } from 'node:path';
-import { selectLayers } from '@camanim/cam-methods';
+import { selectLayers, type LayerInfo } from '@camanim/cam-methods';
 import { acquireDevice, describeInput, describeOutput, isCamanimError, modelFromGraph, resolveOutputContract } from '@camanim/core';
 import { defaultImage } from '../assets.ts';
 import { inputOnly, readContract, type ContractFlags } from '../contract.ts';
@@ -28,9 +28,16 @@ export async function layers(modelPath: string, opts: LayersOptions, io: Io): Pr
   try {
     const model = await modelFromGraph(graph, { device, inputShape: shape });
     try {
-      const spatial = new Set(safeSelect(() => selectLayers(model, { kinds: 'spatial' })));
-      const all = new Set(safeSelect(() => selectLayers(model, { kinds: 'all' })));
-      const rows = model.layers.map((l) => [String(l.index), l.name, l.opType, `[${l.shape.join(', ')}]`, spatial.has(l.name) ? 'spatial' : all.has(l.name) ? 'stripe' : '']);
+      const spatial = new Map(safeSelect(() => selectLayers(model, { kinds: 'spatial' })).map((l) => [l.name, l]));
+      const all = new Set(safeSelect(() => selectLayers(model, { kinds: 'all' })).map((l) => l.name));
+      // How each layer is read: a map (channels-last ones with their channel axis last), tokens on a grid, a stripe.
+      const kind = (name: string, rank: number) => {
+        const l = spatial.get(name);
+        if (!l) return all.has(name) ? 'stripe' : '';
+        if (!l.tokens) return 'spatial';
+        return rank === 4 ? 'spatial, NHWC' : `tokens ${l.shape[2]}×${l.shape[3]}${l.tokens.prefix ? `, ${l.tokens.prefix} dropped` : ''}`;
+      };
+      const rows = model.layers.map((l) => [String(l.index), l.name, l.opType, `[${l.shape.join(', ')}]`, kind(l.name, l.shape.length)]);
       io.out(table(['index', 'name', 'op', 'shape', 'cam'], rows, [0]));
       io.out(`${model.layers.length} layers; ${spatial.size} spatial (CAM by default), ${all.size - spatial.size} more with --layers all\n`);
       const i = contracted.input;
@@ -56,9 +63,9 @@ function outputLine(describe: () => string): string {
   }
 }
 
-function safeSelect(fn: () => { name: string }[]): string[] {
+function safeSelect(fn: () => LayerInfo[]): LayerInfo[] {
   try {
-    return fn().map((l) => l.name);
+    return fn();
   } catch {
     return [];
   }
