@@ -15,7 +15,7 @@ describe('CumSum matches onnxruntime', () => {
     it(label(v), async () => {
       const x = random(size(shape), 71);
       const attrs = { exclusive: v.exclusive, reverse: v.reverse };
-      const ref = await ortNode('CumSum', [{ shape, data: x }, { shape: [], data: [v.axis], int64: true }], attrs, 14);
+      const ref = await ortNode('CumSum', [{ shape, data: x }, { shape: [], data: [v.axis], type: 'int64' }], attrs, 14);
       for (const constant of [false, true]) {
         const { model, feeds } = await singleOpModel('CumSum', [{ shape, data: x, constant }, { shape: [], data: [v.axis], constant: true, dtype: 'int64' }], attrs, { opset: 14 });
         const run = await model.run(feeds);

@@ -42,7 +42,7 @@ describe('GatherElements and GatherND match onnxruntime', () => {
     it(t.name, async () => {
       const x = random(size(t.x), 62);
       const idx = indices(t);
-      const ref = await ortNode(t.op, [{ shape: t.x, data: x }, { shape: t.indices, data: idx, int64: true }], t.attrs ?? {}, 13);
+      const ref = await ortNode(t.op, [{ shape: t.x, data: x }, { shape: t.indices, data: idx, type: 'int64' }], t.attrs ?? {}, 13);
       for (const constant of [false, true]) {
         const { model, feeds } = await singleOpModel(t.op, [{ shape: t.x, data: x, constant }, { shape: t.indices, data: idx, constant: true, dtype: 'int64' }], t.attrs ?? {}, { opset: 13 });
         const run = await model.run(feeds);
@@ -67,7 +67,7 @@ describe('GatherElements and GatherND VJPs scatter-add the gradient', () => {
     it(t.name, async () => {
       // onnxruntime over the element indices gives each output's source element.
       const idx = indices(t);
-      const src = (await ortNode(t.op, [{ shape: t.x, data: Float32Array.from({ length: size(t.x) }, (_, i) => i) }, { shape: t.indices, data: idx, int64: true }], t.attrs ?? {}, 13)).data;
+      const src = (await ortNode(t.op, [{ shape: t.x, data: Float32Array.from({ length: size(t.x) }, (_, i) => i) }, { shape: t.indices, data: idx, type: 'int64' }], t.attrs ?? {}, 13)).data;
       const gy = random(src.length, 63);
       const inputs = [{ shape: t.x, data: random(size(t.x), 62) }, { shape: t.indices, data: idx, constant: true, dtype: 'int64' as const }];
       const [dx] = await analyticVjp(t.op, inputs, t.attrs ?? {}, gy, [0], { opset: 13 });

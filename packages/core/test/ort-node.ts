@@ -1,7 +1,8 @@
 /**
- * onnxruntime-node running one node with any attributes (ints, floats, strings, lists), as the
- * forward reference for the op tests of ConvTranspose, the normalizations, DepthToSpace and the
- * gathers. Float and int64 inputs; float or int64 outputs.
+ * onnxruntime-node (a dependency of the test/ workspace package, loaded from there) running a
+ * one-node ONNX model with any attributes (ints, floats, strings, lists), as the forward
+ * reference for op tests. Inputs may be float, bool or int64 tensors; outputs come back as
+ * float64 numbers (bools as 0/1).
  */
 import { createRequire } from 'node:module';
 import onnxProto from 'onnx-proto';
@@ -18,12 +19,16 @@ interface Ort {
 }
 const ort = createRequire(new URL('../../../test/package.json', import.meta.url))('onnxruntime-node') as Ort;
 
+export type OrtType = 'float' | 'bool' | 'int64';
 export interface OrtNodeInput {
   readonly shape: readonly number[];
   readonly data: ArrayLike<number>;
-  readonly int64?: boolean;
+  /** 'float' when absent. */
+  readonly type?: OrtType;
 }
 export type OrtAttr = number | string | readonly number[] | { readonly float: number };
+
+const ELEM: Record<OrtType, number> = { float: 1, bool: 9, int64: 7 };
 
 function attribute(name: string, v: OrtAttr) {
   if (typeof v === 'string') return { name, type: 3, s: new TextEncoder().encode(v) };
@@ -32,8 +37,14 @@ function attribute(name: string, v: OrtAttr) {
   return Number.isInteger(v) ? { name, type: 2, i: v } : { name, type: 1, f: v };
 }
 
-/** Output 0 of `op` over `inputs` in onnxruntime (omitted optional inputs as undefined). */
-export async function ortNode(op: string, inputs: readonly (OrtNodeInput | undefined)[], attrs: Record<string, OrtAttr>, opset: number, outInt64 = false): Promise<{ data: Float64Array; shape: number[] }> {
+function tensor(x: OrtNodeInput): OrtTensor {
+  if (x.type === 'bool') return new ort.Tensor('bool', Uint8Array.from(x.data, (v) => (v ? 1 : 0)), x.shape);
+  if (x.type === 'int64') return new ort.Tensor('int64', BigInt64Array.from(Array.from(x.data, (v) => BigInt(v))), x.shape);
+  return new ort.Tensor('float32', Float32Array.from(x.data), x.shape);
+}
+
+/** Output 0 (of type `out`) of `op` over `inputs` in onnxruntime (omitted optional inputs as undefined). */
+export async function ortNode(op: string, inputs: readonly (OrtNodeInput | undefined)[], attrs: Record<string, OrtAttr>, opset: number, out: OrtType = 'float'): Promise<{ data: Float64Array; shape: number[] }> {
   const names = inputs.map((x, k) => (x ? `in${k}` : ''));
   const present = inputs.map((x, k) => [x, k] as const).filter(([x]) => x) as [OrtNodeInput, number][];
   const model = onnx.ModelProto.create({
@@ -42,15 +53,14 @@ export async function ortNode(op: string, inputs: readonly (OrtNodeInput | undef
     graph: {
       name: op,
       node: [{ opType: op, input: names, output: ['y'], name: op, attribute: Object.entries(attrs).map(([a, v]) => attribute(a, v)) }],
-      input: present.map(([x, k]) => ({ name: names[k], type: { tensorType: { elemType: x.int64 ? 7 : 1, shape: { dim: x.shape.map((d) => ({ dimValue: d })) } } } })),
-      output: [{ name: 'y', type: { tensorType: { elemType: outInt64 ? 7 : 1 } } }],
+      input: present.map(([x, k]) => ({ name: names[k], type: { tensorType: { elemType: ELEM[x.type ?? 'float'], shape: { dim: x.shape.map((d) => ({ dimValue: d })) } } } })),
+      output: [{ name: 'y', type: { tensorType: { elemType: ELEM[out] } } }],
     },
   });
   const session = await ort.InferenceSession.create(onnx.ModelProto.encode(model).finish());
   try {
-    const feeds = Object.fromEntries(present.map(([x, k]) => [names[k], x.int64 ? new ort.Tensor('int64', BigInt64Array.from(Array.from(x.data, (v) => BigInt(v))), x.shape) : new ort.Tensor('float32', Float32Array.from(x.data), x.shape)]));
-    const out = (await session.run(feeds)).y;
-    return { data: Float64Array.from(Array.from(out.data, Number)), shape: [...out.dims] };
+    const y = (await session.run(Object.fromEntries(present.map(([x, k]) => [names[k], tensor(x)])))).y;
+    return { data: Float64Array.from(Array.from(y.data, Number)), shape: [...y.dims] };
   } finally {
     await session.release();
   }

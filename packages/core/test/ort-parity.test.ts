@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { random, singleOpModel, type OpInput } from './gpu.ts';
-import { ortRun, type OrtInput, type OrtType } from './ort-reference.ts';
+import { ortNode, type OrtNodeInput, type OrtType } from './ort-node.ts';
+
+type OrtInput = OrtNodeInput & { readonly type: OrtType };
 
 interface Case {
   readonly op: string;
@@ -51,7 +53,7 @@ describe('against onnxruntime-node', () => {
   for (const c of cases) {
     it(`${c.op} [${c.inputs.map((t) => t.shape.join('x')).join('], [')}]`, async () => {
       const opset = c.opset ?? 13;
-      const want = await ortRun(c.op, c.inputs, c.attrs ?? {}, c.out, opset);
+      const want = await ortNode(c.op, c.inputs, c.attrs ?? {}, opset, c.out);
       const gpu = await singleOpModel(c.op, ours(c.inputs, false), c.attrs ?? {}, { opset });
       const y = await (await gpu.model.run(gpu.feeds)).read('out0');
       gpu.model.dispose();
