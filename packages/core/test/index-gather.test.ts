@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { backendCases } from './backend-cases.ts';
 import { maxRelError, random, singleOpModel } from './gpu.ts';
 import { gradCheck } from './gradcheck.ts';
-import { ortNode } from './ort-node.ts';
+import { expectSameMoves, sourceIndices } from './moved-elements.ts';
 import { analyticVjp } from './vjp.ts';
 
 interface Case {
@@ -40,18 +40,7 @@ function indices(t: Case): number[] {
 describe('GatherElements and GatherND match onnxruntime', () => {
   for (const t of cases) {
     it(t.name, async () => {
-      const x = random(size(t.x), 62);
-      const idx = indices(t);
-      const ref = await ortNode(t.op, [{ shape: t.x, data: x }, { shape: t.indices, data: idx, type: 'int64' }], t.attrs ?? {}, 13);
-      for (const constant of [false, true]) {
-        const { model, feeds } = await singleOpModel(t.op, [{ shape: t.x, data: x, constant }, { shape: t.indices, data: idx, constant: true, dtype: 'int64' }], t.attrs ?? {}, { opset: 13 });
-        const run = await model.run(feeds);
-        const y = await run.read('out0');
-        expect(y.shape).toEqual(ref.shape);
-        expect(maxRelError(y.data, ref.data)).toBe(0);
-        run.dispose();
-        model.dispose();
-      }
+      await expectSameMoves(t.op, { shape: t.x, data: random(size(t.x), 62) }, [{ shape: t.indices, data: indices(t) }], t.attrs ?? {}, 13);
     });
   }
 
@@ -67,7 +56,7 @@ describe('GatherElements and GatherND VJPs scatter-add the gradient', () => {
     it(t.name, async () => {
       // onnxruntime over the element indices gives each output's source element.
       const idx = indices(t);
-      const src = (await ortNode(t.op, [{ shape: t.x, data: Float32Array.from({ length: size(t.x) }, (_, i) => i) }, { shape: t.indices, data: idx, type: 'int64' }], t.attrs ?? {}, 13)).data;
+      const src = await sourceIndices(t.op, t.x, [{ shape: t.indices, data: idx }], t.attrs ?? {}, 13);
       const gy = random(src.length, 63);
       const inputs = [{ shape: t.x, data: random(size(t.x), 62) }, { shape: t.indices, data: idx, constant: true, dtype: 'int64' as const }];
       const [dx] = await analyticVjp(t.op, inputs, t.attrs ?? {}, gy, [0], { opset: 13 });
