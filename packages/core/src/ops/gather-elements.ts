@@ -6,14 +6,13 @@
  * VJP: scatter-add of dY into dData (index-gather.ts); no gradient for the indices.
  */
 import { stridesOf } from '@camanim/shaders';
-import { elementCount } from '../graph/ir.ts';
 import { intAttr, normAxis } from './attrs.ts';
 import { shapeError } from '../errors.ts';
 import { constInts } from './const-inputs.ts';
-import { gatherSteps, hostGatherIndexed, indexIn, scatterAddSteps } from './index-gather.ts';
-import { defineOp, type OpIO } from './op.ts';
+import { defineIndexGatherOp, indexIn } from './index-gather.ts';
+import type { OpIO } from './op.ts';
 
-function sources(io: OpIO, axis: number): { src: Int32Array; shape: number[] } {
+function sources(io: OpIO, { axis }: { axis: number }): { src: Int32Array; shape: number[] } {
   const x = io.inputs[0]!.shape;
   const shape = io.inputs[1]!.shape;
   const a = normAxis(io.node, axis, x.length);
@@ -33,18 +32,4 @@ function sources(io: OpIO, axis: number): { src: Int32Array; shape: number[] } {
   return { src, shape: [...shape] };
 }
 
-export const gatherElements = defineOp<{ axis: number }>({
-  type: 'GatherElements',
-  constInputs: [1],
-  nonDifferentiable: [1],
-  attrs: (node) => ({ axis: intAttr(node, 'axis', 0) }),
-  shape: (io, { axis }) => [{ dtype: io.inputs[0]!.dtype, shape: sources(io, axis).shape }],
-  fold: (io, { axis }) => {
-    const x = io.consts[0];
-    if (!x) return undefined;
-    const { src, shape } = sources(io, axis);
-    return [hostGatherIndexed(x, src, shape)];
-  },
-  forward: (io, { axis }) => gatherSteps(io.node, sources(io, axis).src),
-  vjp: (io, { axis }) => scatterAddSteps(io.node, sources(io, axis).src, elementCount(io.inputs[0]!.shape)),
-});
+export const gatherElements = defineIndexGatherOp('GatherElements', (node) => ({ axis: intAttr(node, 'axis', 0) }), sources);

@@ -11,10 +11,10 @@ import { elementCount } from '../graph/ir.ts';
 import { intAttr } from './attrs.ts';
 import { shapeError } from '../errors.ts';
 import { constInts } from './const-inputs.ts';
-import { gatherSteps, hostGatherIndexed, indexIn, scatterAddSteps } from './index-gather.ts';
-import { defineOp, type OpIO } from './op.ts';
+import { defineIndexGatherOp, indexIn } from './index-gather.ts';
+import type { OpIO } from './op.ts';
 
-function sources(io: OpIO, b: number): { src: Int32Array; shape: number[] } {
+function sources(io: OpIO, { batchDims: b }: { batchDims: number }): { src: Int32Array; shape: number[] } {
   const x = io.inputs[0]!.shape;
   const ishape = io.inputs[1]!.shape;
   const q = ishape.length;
@@ -39,18 +39,4 @@ function sources(io: OpIO, b: number): { src: Int32Array; shape: number[] } {
   return { src, shape: [...ishape.slice(0, -1), ...inner] };
 }
 
-export const gatherND = defineOp<{ batchDims: number }>({
-  type: 'GatherND',
-  constInputs: [1],
-  nonDifferentiable: [1],
-  attrs: (node) => ({ batchDims: intAttr(node, 'batch_dims', 0) }),
-  shape: (io, { batchDims }) => [{ dtype: io.inputs[0]!.dtype, shape: sources(io, batchDims).shape }],
-  fold: (io, { batchDims }) => {
-    const x = io.consts[0];
-    if (!x) return undefined;
-    const { src, shape } = sources(io, batchDims);
-    return [hostGatherIndexed(x, src, shape)];
-  },
-  forward: (io, { batchDims }) => gatherSteps(io.node, sources(io, batchDims).src),
-  vjp: (io, { batchDims }) => scatterAddSteps(io.node, sources(io, batchDims).src, elementCount(io.inputs[0]!.shape)),
-});
+export const gatherND = defineIndexGatherOp('GatherND', (node) => ({ batchDims: intAttr(node, 'batch_dims', 0) }), sources);

@@ -4,9 +4,9 @@
  * the VJP scatter-adds through its inverse (CSR lists), and constant data folds on the host.
  */
 import { indexGatherKernel, indexScatterAddKernel } from '@camanim/shaders';
-import type { HostTensor, Node } from '../graph/ir.ts';
+import { elementCount, type HostTensor, type Node } from '../graph/ir.ts';
 import { shapeError } from '../errors.ts';
-import { gradInput, gradOutput, input, output, type Step } from './op.ts';
+import { defineOp, gradInput, gradOutput, input, output, type OpDef, type OpIO, type Step } from './op.ts';
 
 /** f32 index tables are exact below 2^24. */
 const F32_EXACT = 2 ** 24;
@@ -43,4 +43,30 @@ export function hostGatherIndexed(x: HostTensor, src: Int32Array, shape: readonl
 export function indexIn(node: Node, v: number, dim: number): number {
   if (v < -dim || v >= dim) throw shapeError(node, `Index ${v} is out of range for an axis of ${dim}`);
   return v < 0 ? v + dim : v;
+}
+
+/** Each output element's flat source index into the data, and the output shape. */
+export type Sources<A> = (io: OpIO, a: A) => { src: Int32Array; shape: number[] };
+
+/**
+ * An op of this family from its attributes and its `sources` rule: the indices (input 1) are
+ * plan-time constants with no gradient; shape and fold, the gather and its scatter-add VJP all
+ * follow from `sources`.
+ */
+export function defineIndexGatherOp<A>(type: string, attrs: (node: Node) => A, sources: Sources<A>): OpDef<A> {
+  return defineOp<A>({
+    type,
+    constInputs: [1],
+    nonDifferentiable: [1],
+    attrs,
+    shape: (io, a) => [{ dtype: io.inputs[0]!.dtype, shape: sources(io, a).shape }],
+    fold: (io, a) => {
+      const x = io.consts[0];
+      if (!x) return undefined;
+      const { src, shape } = sources(io, a);
+      return [hostGatherIndexed(x, src, shape)];
+    },
+    forward: (io, a) => gatherSteps(io.node, sources(io, a).src),
+    vjp: (io, a) => scatterAddSteps(io.node, sources(io, a).src, elementCount(io.inputs[0]!.shape)),
+  });
 }
