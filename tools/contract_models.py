@@ -33,7 +33,6 @@ import io
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
@@ -42,11 +41,12 @@ import onnx
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from onnx import TensorProto, helper
+from onnx import helper
 from PIL import Image, ImageDraw
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fixtures.jsonfmt import to_json  # noqa: E402
+from fixtures.verify_ort import run_node_jobs, with_outputs  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OUT = os.path.join(REPO, "packages", "cli", "test", "fixtures", "contract")
@@ -363,15 +363,8 @@ def final_node(model):
 
 
 # --- onnxruntime-node ---------------------------------------------------------------------
-NODE_SCRIPT = r"""
-const { createRequire } = require('module');
-const fs = require('fs');
-const path = require('path');
-const ort = createRequire(process.argv[2])('onnxruntime-node');
-(async () => {
-  const jobs = JSON.parse(fs.readFileSync(process.argv[3], 'utf8'));
-  const report = {};
-  for (const job of jobs) {
+# Each job's input through its model; every output written to a file, named in the report.
+ORT_BODY = r"""
     const buf = fs.readFileSync(job.input);
     const x = new ort.Tensor('float32', new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4), job.shape);
     const session = await ort.InferenceSession.create(job.model, { intraOpNumThreads: 1, interOpNumThreads: 1 });
@@ -382,23 +375,11 @@ const ort = createRequire(process.argv[2])('onnxruntime-node');
       fs.writeFileSync(file, Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
       return { name, dims: t.dims.map(Number), type: t.type, file };
     });
-  }
-  console.log(JSON.stringify(report));
-})().catch((e) => { console.error(e); process.exit(1); });
 """
 
 
 def run_ort(jobs, tmp):
-    jobs_path, script = os.path.join(tmp, "jobs.json"), os.path.join(tmp, "ort.cjs")
-    with open(jobs_path, "w") as f:
-        json.dump(jobs, f)
-    with open(script, "w") as f:
-        f.write(NODE_SCRIPT)
-    res = subprocess.run(["node", script, os.path.join(REPO, "test", "package.json"), jobs_path],
-                         capture_output=True, text=True)
-    if res.returncode != 0:
-        raise SystemExit(f"onnxruntime-node failed:\n{res.stderr}")
-    report = json.loads(res.stdout.strip().splitlines()[-1])
+    report = run_node_jobs(ORT_BODY, jobs, tmp)
     result = {}
     for jid, outs in report.items():
         result[jid] = {}
@@ -473,10 +454,8 @@ def generate(out_dir, tmp):
         job = {"inputName": spec["input"], "shape": list(x.shape), "input": x_path, "dir": tmp}
         jobs.append(dict(job, id=spec["name"], model=path))
         if fin:
-            probe = onnx.load(path)
-            probe.graph.output.append(helper.make_tensor_value_info(fin[2], TensorProto.FLOAT, None))
             probe_path = os.path.join(tmp, spec["name"] + ".probe.onnx")
-            onnx.save(probe, probe_path)
+            with_outputs(path, [fin[2]], probe_path)
             jobs.append(dict(job, id=spec["name"] + ".probe", model=probe_path))
         with torch.no_grad():
             t_out = net(torch.from_numpy(x))
