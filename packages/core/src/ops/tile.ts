@@ -11,6 +11,9 @@ import { gatherStep, gatherVjpStep, hostGather } from './axis-gather.ts';
 import { constInts } from './const-inputs.ts';
 import { defineOp, gradInput, gradOutput, input, output, type OpIO } from './op.ts';
 
+/** Longest axis a Tile may make (its gather taps are built on the host, one per output coordinate). */
+const MAX_TILED_AXIS = 2 ** 26;
+
 function tiling(io: OpIO): { shape: number[]; axes: AxisSpec[] } {
   const x = io.inputs[0]!.shape;
   const repeats = constInts(io, 1);
@@ -18,6 +21,10 @@ function tiling(io: OpIO): { shape: number[]; axes: AxisSpec[] } {
     throw shapeError(io.node, `Tile repeats [${repeats?.join(', ') ?? ''}] must hold ${x.length} non-negative values, one per axis of the input [${x.join(', ')}]`, 'The model file is corrupt or was exported incorrectly');
   }
   const shape = x.map((d, k) => d * repeats[k]);
+  const too = shape.findIndex((d) => !(Number.isSafeInteger(d) && d <= MAX_TILED_AXIS));
+  if (too >= 0) {
+    throw shapeError(io.node, `Tile repeats [${repeats.join(', ')}] make axis ${too} of the input [${x.join(', ')}] ${shape[too]} long, more than camanim allows (${MAX_TILED_AXIS})`, 'The model file is corrupt or was exported incorrectly');
+  }
   const axes = x.map((d, k) => (repeats[k] === 1 ? affineAxis(0) : tapsAxis(Array.from({ length: shape[k] }, (_, o) => [{ src: o % d, w: 1 }]))));
   return { shape, axes };
 }
