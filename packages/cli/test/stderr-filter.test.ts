@@ -54,4 +54,12 @@ describe('the stderr filter', () => {
       rmSync(out, { recursive: true, force: true });
     }
   });
+
+  it('`pnpm camanim` at the root is the bin itself: an error ends with the camanim: line, no pnpm trailer', () => {
+    const root = resolve(import.meta.dirname, '../../..');
+    const r = spawnSync('pnpm', ['camanim', 'explain', '--model', 'missing-model.onnx'], { cwd: root, encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^camanim: Model file not found/)]);
+  });
 });
