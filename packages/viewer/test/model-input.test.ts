@@ -8,10 +8,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { defaultContract, smallNet, stridedNet, writeBundle } from './helpers/bundle.ts';
-import { drawnBox, launch, open, serve, settled } from './helpers/harness.ts';
+import { api, drawnBox, settled, startSession, type ViewerSession } from './helpers/harness.ts';
 
 /** Where the screenshots go, for a person to look at. */
 const SHOTS = process.env.CAMANIM_SHOTS ?? join(tmpdir(), 'camanim-model-input-shots');
@@ -19,17 +18,9 @@ const SHOTS = process.env.CAMANIM_SHOTS ?? join(tmpdir(), 'camanim-model-input-s
 const PANEL: [number, number, number] = [0x16, 0x1a, 0x21];
 
 let root: string;
-let server: { url: string; close(): Promise<void> };
-let ctx: BrowserContext;
-const errors: string[] = [];
+let session: ViewerSession;
 
-async function page(query: string): Promise<Page> {
-  const p = await open(ctx, `${server.url}${query}`);
-  p.page.on('close', () => errors.push(...p.errors));
-  return p.page;
-}
-
-const api = <T>(p: Page, expr: string) => p.evaluate(expr) as Promise<T>;
+const page = (query: string) => session.page(query);
 
 /** [name, H, W]: wide and tall recogniser-style inputs, the square case, and the 1:8 and 8:1 ends. */
 const SIZES: [string, number, number][] = [
@@ -53,13 +44,11 @@ beforeAll(async () => {
   writeBundle(join(root, 'bad-layout'), { width: 96, height: 96, layers: smallNet().slice(0, 3), contract: damaged((c) => (c.input.layout = 'NCWH')) });
   writeBundle(join(root, 'bad-mean'), { width: 96, height: 96, layers: smallNet().slice(0, 3), contract: damaged((c) => (c.input.mean = '0.5')) });
   writeBundle(join(root, 'bad-activation'), { width: 96, height: 96, layers: smallNet().slice(0, 3), contract: damaged((c) => (c.output.activation = 'tanh')) });
-  server = await serve(root);
-  ctx = await launch();
+  session = await startSession(root);
 });
 
 afterAll(async () => {
-  await ctx?.close();
-  await server?.close();
+  await session?.close();
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
@@ -187,5 +176,5 @@ test('the prediction card: every probability after its bar, on the dark card, it
 });
 
 test('no console errors on any page', () => {
-  expect(errors).toEqual([]);
+  expect(session.errors).toEqual([]);
 });

@@ -9,17 +9,15 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { zipSync } from 'fflate';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { smallNet, writeBundle, type WrittenBundle } from './helpers/bundle.ts';
-import { flythrough, launch, open, serve, settled, shotStats, signatureDistance } from './helpers/harness.ts';
+import { api, flythrough, settled, shotStats, signatureDistance, startSession, type ViewerSession } from './helpers/harness.ts';
 import { unsupportedOpBytes } from './helpers/models.ts';
 
 let root: string;
-let server: { url: string; close(): Promise<void> };
-let ctx: BrowserContext;
+let session: ViewerSession;
 let small: WrittenBundle;
-const errors: string[] = [];
 
 /** The bundle folder as a zip, after `edit` changes its files (name → bytes, undefined removes). */
 function zipBundle(name: string, dir: string, edit: (files: Record<string, Uint8Array>) => void): void {
@@ -29,13 +27,7 @@ function zipBundle(name: string, dir: string, edit: (files: Record<string, Uint8
   writeFileSync(join(root, name), zipSync(files));
 }
 
-async function page(query: string, opts: { noWebGPU?: boolean } = {}): Promise<Page> {
-  const p = await open(ctx, `${server.url}${query}`, opts);
-  p.page.on('close', () => errors.push(...p.errors));
-  return p.page;
-}
-
-const api = <T>(p: Page, expr: string) => p.evaluate(expr) as Promise<T>;
+const page = (query: string, opts: { noWebGPU?: boolean } = {}) => session.page(query, opts);
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'camanim-viewer-'));
@@ -56,13 +48,11 @@ beforeAll(async () => {
     m.cams[0].layers[3].input.byteOffset = 2 ** 40;
     f['bundle/manifest.json'] = new TextEncoder().encode(JSON.stringify(m));
   });
-  server = await serve(root);
-  ctx = await launch();
+  session = await startSession(root);
 });
 
 afterAll(async () => {
-  await ctx?.close();
-  await server?.close();
+  await session?.close();
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
@@ -311,5 +301,5 @@ test('without WebGPU: bundles open through WebGL, and the page says computing ne
 });
 
 test('no console errors on any page', () => {
-  expect(errors).toEqual([]);
+  expect(session.errors).toEqual([]);
 });

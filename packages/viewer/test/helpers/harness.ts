@@ -78,6 +78,41 @@ export async function open(ctx: BrowserContext, url: string, opts: { noWebGPU?: 
   return { page, errors };
 }
 
+/**
+ * One test file's browser on one served folder of bundles (at /b/): `page` opens the viewer
+ * with a query, and every page's console errors are collected into `errors` as it closes.
+ */
+export interface ViewerSession {
+  readonly errors: string[];
+  page(query: string, opts?: { noWebGPU?: boolean }): Promise<Page>;
+  /** Closes the browser and the server (the bundle folder stays: its owner removes it). */
+  close(): Promise<void>;
+}
+
+export async function startSession(bundles: string): Promise<ViewerSession> {
+  const server = await serve(bundles);
+  const ctx = await launch().catch(async (e) => {
+    await server.close();
+    throw e;
+  });
+  const errors: string[] = [];
+  return {
+    errors,
+    async page(query, opts = {}) {
+      const p = await open(ctx, `${server.url}${query}`, opts);
+      p.page.on('close', () => errors.push(...p.errors));
+      return p.page;
+    },
+    async close() {
+      await ctx.close();
+      await server.close();
+    },
+  };
+}
+
+/** An expression evaluated in the page (window.camanim is the viewer's test API). */
+export const api = <T>(p: Page, expr: string) => p.evaluate(expr) as Promise<T>;
+
 /** Waits until the page leaves 'loading' and returns the state. */
 export async function settled(page: Page, timeout = 90_000): Promise<string> {
   await page.waitForFunction(() => window.camanim && window.camanim.state !== 'loading', null, { timeout, polling: 100 });
@@ -114,9 +149,9 @@ export interface ShotStats {
   signature: number[];
 }
 
-/** Decodes a PNG screenshot in the page and measures it. */
-export async function shotStats(page: Page, png: Buffer): Promise<ShotStats> {
-  return page.evaluate(async (b64) => {
+/** A PNG decoded by the page's own decoder (as the browser draws it): RGBA bytes, row by row. */
+async function decodedInPage(page: Page, png: Buffer): Promise<{ width: number; height: number; data: Uint8Array }> {
+  const { width, height, rgba } = await page.evaluate(async (b64) => {
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
     const bmp = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
     const c = document.createElement('canvas');
@@ -125,23 +160,33 @@ export async function shotStats(page: Page, png: Buffer): Promise<ShotStats> {
     const ctx = c.getContext('2d')!;
     ctx.drawImage(bmp, 0, 0);
     const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    let s = 0;
-    let s2 = 0;
-    const colours = new Set<number>();
-    const sig = new Array(256).fill(0);
-    const n = c.width * c.height;
-    for (let p = 0; p < n; p++) {
-      const l = 0.299 * d[p * 4] + 0.587 * d[p * 4 + 1] + 0.114 * d[p * 4 + 2];
-      s += l;
-      s2 += l * l;
-      colours.add(((d[p * 4] >> 4) << 8) | ((d[p * 4 + 1] >> 4) << 4) | (d[p * 4 + 2] >> 4));
-      const bx = Math.floor(((p % c.width) * 16) / c.width);
-      const by = Math.floor((Math.floor(p / c.width) * 16) / c.height);
-      sig[by * 16 + bx] += l / (n / 256);
-    }
-    const mean = s / n;
-    return { width: c.width, height: c.height, std: Math.sqrt(Math.max(0, s2 / n - mean * mean)), colours: colours.size, signature: sig };
+    // Back as base64: a plain array of numbers would be several times larger.
+    let bin = '';
+    for (let i = 0; i < d.length; i += 0x8000) bin += String.fromCharCode.apply(null, Array.from(d.subarray(i, i + 0x8000)));
+    return { width: c.width, height: c.height, rgba: btoa(bin) };
   }, png.toString('base64'));
+  return { width, height, data: new Uint8Array(Buffer.from(rgba, 'base64')) };
+}
+
+/** Decodes a PNG screenshot in the page and measures it. */
+export async function shotStats(page: Page, png: Buffer): Promise<ShotStats> {
+  const { width, height, data: d } = await decodedInPage(page, png);
+  let s = 0;
+  let s2 = 0;
+  const colours = new Set<number>();
+  const sig = new Array(256).fill(0);
+  const n = width * height;
+  for (let p = 0; p < n; p++) {
+    const l = 0.299 * d[p * 4] + 0.587 * d[p * 4 + 1] + 0.114 * d[p * 4 + 2];
+    s += l;
+    s2 += l * l;
+    colours.add(((d[p * 4] >> 4) << 8) | ((d[p * 4 + 1] >> 4) << 4) | (d[p * 4 + 2] >> 4));
+    const bx = Math.floor(((p % width) * 16) / width);
+    const by = Math.floor((Math.floor(p / width) * 16) / height);
+    sig[by * 16 + bx] += l / (n / 256);
+  }
+  const mean = s / n;
+  return { width, height, std: Math.sqrt(Math.max(0, s2 / n - mean * mean)), colours: colours.size, signature: sig };
 }
 
 /** Mean absolute difference of two signatures (luma levels, 0..255). */
@@ -155,39 +200,27 @@ export function signatureDistance(a: ShotStats, b: ShotStats): number {
  * run holding such a pixel. Used to measure a map's drawn aspect from its pixels.
  */
 export async function drawnBox(page: Page, png: Buffer, background: [number, number, number], tolerance = 24): Promise<{ x: number; y: number; width: number; height: number }> {
-  return page.evaluate(
-    async ([b64, bg, tol]) => {
-      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-      const bmp = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
-      const c = document.createElement('canvas');
-      c.width = bmp.width;
-      c.height = bmp.height;
-      const ctx = c.getContext('2d')!;
-      ctx.drawImage(bmp, 0, 0);
-      const d = ctx.getImageData(0, 0, c.width, c.height).data;
-      const drawn = (x: number, y: number) => {
-        const o = (y * c.width + x) * 4;
-        return Math.max(Math.abs(d[o] - bg[0]), Math.abs(d[o + 1] - bg[1]), Math.abs(d[o + 2] - bg[2])) > tol;
-      };
-      const column = (x: number) => {
-        for (let y = 0; y < c.height; y++) if (drawn(x, y)) return true;
-        return false;
-      };
-      let x0 = 0;
-      while (x0 < c.width && !column(x0)) x0++;
-      let x1 = x0;
-      while (x1 < c.width && column(x1)) x1++;
-      let y0 = c.height;
-      let y1 = -1;
-      for (let x = x0; x < x1; x++) {
-        for (let y = 0; y < c.height; y++) {
-          if (!drawn(x, y)) continue;
-          y0 = Math.min(y0, y);
-          y1 = Math.max(y1, y);
-        }
-      }
-      return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 + 1 };
-    },
-    [png.toString('base64'), background, tolerance] as const,
-  );
+  const { width, height, data: d } = await decodedInPage(page, png);
+  const drawn = (x: number, y: number) => {
+    const o = (y * width + x) * 4;
+    return Math.max(Math.abs(d[o] - background[0]), Math.abs(d[o + 1] - background[1]), Math.abs(d[o + 2] - background[2])) > tolerance;
+  };
+  const column = (x: number) => {
+    for (let y = 0; y < height; y++) if (drawn(x, y)) return true;
+    return false;
+  };
+  let x0 = 0;
+  while (x0 < width && !column(x0)) x0++;
+  let x1 = x0;
+  while (x1 < width && column(x1)) x1++;
+  let y0 = height;
+  let y1 = -1;
+  for (let x = x0; x < x1; x++) {
+    for (let y = 0; y < height; y++) {
+      if (!drawn(x, y)) continue;
+      y0 = Math.min(y0, y);
+      y1 = Math.max(y1, y);
+    }
+  }
+  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 + 1 };
 }
