@@ -4,10 +4,11 @@
  * the model itself says, resolved by core's contract/ the same way the library and the viewer
  * resolve it. Every run prints what it used.
  */
-import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { Option, type Command } from 'commander';
 import {
-  PRESET_NAMES, RESIZE_POLICIES, adaptInput, contractModel, describeContract, describeSources, loadGraph, parseNumbers, parseSidecar, parseSize, resolveInputContract,
+  PRESET_NAMES, RESIZE_POLICIES, adaptInput, contractModel, describeContract, describeSources, hfLabels, loadGraph, parseHfPreprocessor, parseNumbers, parseSidecar, parseSize, resolveInputContract,
   type ContractSource, type Device, type Graph, type InputContract, type InputRequest, type Model, type OutputRequest, type Sidecar,
 } from '@camanim/core';
 import { cliError } from './errors.ts';
@@ -69,9 +70,24 @@ export function flagSources(f: ContractFlags): ContractSource[] {
 /** Sidecars are small; a huge one is a wrong file. */
 const MAX_SIDECAR_BYTES = 16 << 20;
 
-/** `m.json` beside `m.onnx`, when there is one. */
+/**
+ * `m.json` beside `m.onnx`, when there is one; else a Hugging Face export's
+ * preprocessor_config.json (and config.json's id2label) in the model's folder.
+ */
 export function readSidecar(modelPath: string): Sidecar | undefined {
   const file = modelPath.replace(/\.onnx$/i, '') + '.json';
+  const own = readSmall(file);
+  if (own !== undefined) return parseSidecar(own, file);
+  const hf = join(dirname(modelPath), 'preprocessor_config.json');
+  const processor = readSmall(hf);
+  if (processor === undefined) return undefined;
+  const config = join(dirname(modelPath), 'config.json');
+  const labels = readSmall(config);
+  return { file: hf, input: parseHfPreprocessor(processor, hf), labels: labels === undefined ? undefined : hfLabels(labels, config) };
+}
+
+/** A small text file's contents, undefined when it does not exist; a huge one is a wrong file. */
+function readSmall(file: string): string | undefined {
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -80,10 +96,10 @@ export function readSidecar(modelPath: string): Sidecar | undefined {
   }
   try {
     const size = fstatSync(fd).size;
-    if (size > MAX_SIDECAR_BYTES) throw cliError(`The model's JSON is ${size} bytes, more than a sidecar holds`, { file }, 'Check that it is the model\'s sidecar JSON (labels and preprocess), or remove it');
+    if (size > MAX_SIDECAR_BYTES) throw cliError(`${basename(file)} is ${size} bytes, more than a model's sidecar holds`, { file }, 'Check that it is the model\'s sidecar JSON (labels and preprocess), or remove it');
     const bytes = Buffer.alloc(size);
     readSync(fd, bytes, 0, size, 0);
-    return parseSidecar(bytes.toString('utf8'), file);
+    return bytes.toString('utf8');
   } finally {
     closeSync(fd);
   }

@@ -7,7 +7,7 @@
  * input tensor each convention gives, and every output. The CAMs of every classifier equal
  * those of the same weights with fixed dims and explicit preprocessing (base-fixed).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { computeCams } from '@camanim/cam-methods';
 import { acquireDevice, loadGraph, loadModel, resolveInputContract } from '@camanim/core';
@@ -230,6 +230,26 @@ describe('the model contract, on models as exporters make them', () => {
     const d = await deepness.bundle();
     expect(d.manifest.contract.input).toMatchObject({ mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], size: [48, 192] });
     expect((await camDistance(d, base)).worst).toBeLessThan(CAM_TOL);
+  });
+
+  it("a Hugging Face export's preprocessor_config.json and config.json beside model.onnx give the contract and the labels", async () => {
+    const dir = join(tmp, 'hf');
+    mkdirSync(dir);
+    copyFileSync(model('base-fixed'), join(dir, 'model.onnx'));
+    // ViTImageProcessor's fields as optimum-cli export onnx leaves them.
+    writeFileSync(join(dir, 'preprocessor_config.json'), JSON.stringify({ do_resize: true, size: { height: 48, width: 192 }, resample: 2, do_rescale: true, rescale_factor: 0.00392156862745098, do_normalize: true, image_mean: [0.5, 0.5, 0.5], image_std: [0.5, 0.5, 0.5], image_processor_type: 'ViTImageProcessor' }));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ id2label: Object.fromEntries(Array.from({ length: 10 }, (_, k) => [String(k), `label-${k}`])) }));
+    const out = join(tmp, 'hf-out');
+    const r = await camanim(['explain', '--model', join(dir, 'model.onnx'), '--image', image('base-fixed'), '--out', out, '--format', 'bundle', '--quiet']);
+    expect(r.err).toBe('');
+    const b = await readBundle(join(out, 'image-48x192', 'bundle'));
+    expect(b.manifest.contract.input).toMatchObject({ size: [48, 192], scale: 1, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], resize: 'stretch' });
+    expect(b.manifest.contract.input.sources.mean).toBe(`model JSON ${join(dir, 'preprocessor_config.json')}`);
+    expect(b.manifest.target.label).toBe(`label-${b.manifest.target.class}`);
+    expect((await camDistance(b, base)).worst).toBeLessThan(CAM_TOL);
+    writeFileSync(join(dir, 'preprocessor_config.json'), JSON.stringify({ rescale_factor: 0.5, image_mean: [0.5], image_std: [0.5] }));
+    const odd = await camanim(['explain', '--model', join(dir, 'model.onnx'), '--image', image('base-fixed'), '--out', join(tmp, 'hf-odd'), '--quiet']);
+    expect(odd.err).toContain("preprocessor_config.json has a malformed 'rescale_factor': expected 1/255");
   });
 
   it('never guesses the normalization: a model that states none is refused with the flags to pass', async () => {

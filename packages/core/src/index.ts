@@ -13,6 +13,7 @@ export { describeContract, describeInput, describeOutput, describeSources, type 
 export { adaptInput, contractModel } from './contract/apply.ts';
 export { PRESETS, PRESET_NAMES, isPresetName, type PresetName } from './contract/presets.ts';
 export { parseSidecar, type Sidecar } from './contract/sidecar.ts';
+export { hfLabels, parseHfPreprocessor } from './contract/hf-preprocessor.ts';
 export { parseSize, parseNumbers } from './contract/parse.ts';
 export { placement, placeRgb, cropNotice, type Placement } from './contract/placement.ts';
 export { tensorize, meanColor } from './contract/tensorize.ts';
