@@ -11,7 +11,6 @@ image-32x32.png from vit_reference.py); packages/cli/test/layouts.test.ts holds 
 Regenerate: /usr/bin/python3 tools/convnext_reference.py
 """
 import io
-import json
 import os
 import sys
 
@@ -22,7 +21,7 @@ from PIL import Image
 from torchvision.models.convnext import CNBlockConfig, ConvNeXt
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fixtures.gradcam import gradcam_maps  # noqa: E402
+from fixtures.gradcam import write_classifier_reference  # noqa: E402
 from vit_reference import MEAN, OUT, STD  # noqa: E402
 
 SEED = 13
@@ -51,17 +50,10 @@ def main():
             layers[name] = block[k]
             nhwc.add(name)
         layers[f"/features/features.{stage}/features.{stage}.0/Add_output_0"] = net.features[stage][0]
-    logits = net(x)[0].detach()
-    category = int(torch.argmax(logits))
-    _, maps = gradcam_maps(net, x, layers, lambda o: o[0, category], lambda name, t: t.permute(2, 0, 1) if name in nhwc else t)
-    ref = {
-        "description": "Grad-CAM of a reduced torchvision ConvNeXt at channels-last and NCHW tensors, float64 torch.autograd (tools/convnext_reference.py)",
-        "model": "convnext-tiny.onnx", "image": "image-32x32.png", "preset": "imagenet", "category": category,
-        "logits": [float(v) for v in logits], "channelsLast": sorted(nhwc), "layers": maps,
-    }
-    with open(os.path.join(OUT, "convnext-gradcam.json"), "w") as f:
-        json.dump(ref, f, separators=(",", ":"))
-        f.write("\n")
+    category, maps = write_classifier_reference(
+        os.path.join(OUT, "convnext-gradcam.json"), net, x, layers, lambda name, t: t.permute(2, 0, 1) if name in nhwc else t,
+        "Grad-CAM of a reduced torchvision ConvNeXt at channels-last and NCHW tensors, float64 torch.autograd (tools/convnext_reference.py)",
+        "convnext-tiny.onnx", {"channelsLast": sorted(nhwc)})
     print(f"convnext-gradcam.json: class {category}, {len(maps)} layers ({len(nhwc)} channels-last)")
 
 

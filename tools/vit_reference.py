@@ -16,7 +16,6 @@ Writes packages/cli/test/fixtures/contract/vit-tiny.onnx, image-32x32.png and vi
 Regenerate: /usr/bin/python3 tools/vit_reference.py
 """
 import io
-import json
 import os
 import sys
 
@@ -27,7 +26,7 @@ from PIL import Image, ImageDraw
 from torchvision.models.vision_transformer import VisionTransformer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fixtures.gradcam import gradcam_maps  # noqa: E402
+from fixtures.gradcam import write_classifier_reference  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "packages", "cli", "test", "fixtures", "contract")
 SEED = 13  # the architectures issue
@@ -75,21 +74,14 @@ def main():
         layers[f"/encoder/layers/encoder_layer_{i}/ln_1/LayerNormalization_output_0"] = block.ln_1
         layers[f"/encoder/layers/encoder_layer_{i}/Add_1_output_0"] = block
     layers["/encoder/ln/LayerNormalization_output_0"] = net.encoder.ln
-    logits = net(torch.from_numpy(x).double())[0].detach()
-    category = int(torch.argmax(logits))
 
     def reshape_transform(_name, t):  # tokens [T, D]: the class token dropped, the patches on the grid
         return t[1:].reshape(GRID, GRID, -1).permute(2, 0, 1) if t.dim() == 2 else t
 
-    _, out = gradcam_maps(net, torch.from_numpy(x).double(), layers, lambda o: o[0, category], reshape_transform)
-    ref = {
-        "description": "Grad-CAM at the token layers of a reduced torchvision ViT, pytorch-grad-cam's reshape_transform (class token dropped, 4x4 grid), float64 torch.autograd (tools/vit_reference.py)",
-        "model": "vit-tiny.onnx", "image": "image-32x32.png", "preset": "imagenet", "category": category,
-        "logits": [float(v) for v in logits], "layers": out,
-    }
-    with open(os.path.join(OUT, "vit-gradcam.json"), "w") as f:
-        json.dump(ref, f, separators=(",", ":"))
-        f.write("\n")
+    category, out = write_classifier_reference(
+        os.path.join(OUT, "vit-gradcam.json"), net, torch.from_numpy(x).double(), layers, reshape_transform,
+        "Grad-CAM at the token layers of a reduced torchvision ViT, pytorch-grad-cam's reshape_transform (class token dropped, 4x4 grid), float64 torch.autograd (tools/vit_reference.py)",
+        "vit-tiny.onnx")
     print(f"vit-gradcam.json: class {category}, {len(out)} layers")
 
 
