@@ -4,13 +4,11 @@
  * torchvision ConvNeXt (tools/convnext_reference.py), every map against float64 torch.autograd
  * Grad-CAM at its channels-last and NCHW tensors.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readBundle } from '../src/bundle.ts';
 import { camanim, scratch } from './helpers/cli.ts';
+import { explainAtInputSize, FIXTURES, mapError, readReference, type ReferenceMap } from './helpers/references.ts';
 
-const FIXTURES = resolve(import.meta.dirname, 'fixtures/contract');
 const MODEL = join(FIXTURES, 'convnext-tiny.onnx');
 const IMAGE = join(FIXTURES, 'image-32x32.png');
 
@@ -18,26 +16,21 @@ interface Reference {
   category: number;
   logits: number[];
   channelsLast: string[];
-  layers: { name: string; shape: [number, number]; raw: number[] }[];
+  layers: ReferenceMap[];
 }
 
 let ref: Reference;
 let tmp: string;
 
 beforeAll(() => {
-  const file = join(FIXTURES, 'convnext-gradcam.json');
-  if (!existsSync(file)) throw new Error(`The ConvNeXt reference is missing (${file}); make it with: /usr/bin/python3 tools/convnext_reference.py`);
-  ref = JSON.parse(readFileSync(file, 'utf8'));
+  ref = readReference<Reference>('convnext-gradcam.json', 'ConvNeXt', 'convnext_reference.py');
   tmp = scratch('camanim-layouts-');
 });
 
 describe('channels-last intermediates', () => {
   it('are explained with their channel axis last, equal to the reference at NHWC and NCHW tensors', async () => {
     const out = join(tmp, 'convnext');
-    // stretch: the image is the input's size, so no resampling
-    const r = await camanim(['explain', '--model', MODEL, '--image', IMAGE, '--preset', 'imagenet', '--resize', 'stretch', '--out', out, '--format', 'bundle', '--quiet']);
-    expect(r.err).toBe('');
-    const { manifest, maps } = await readBundle(join(out, 'image-32x32', 'bundle'));
+    const { manifest, maps } = await explainAtInputSize(MODEL, IMAGE, out);
     expect(manifest.target.class).toBe(ref.category);
     for (const want of ref.layers) {
       const layer = manifest.cams[0].layers.find((l) => l.name === want.name);
@@ -45,9 +38,7 @@ describe('channels-last intermediates', () => {
       // [N, H, W, C] in the model; a map of H×W here, as for its NCHW neighbours.
       expect(layer!.mapShape, want.name).toEqual(want.shape);
       const got = await maps(manifest.cams[0], layer!, 'layer');
-      const scale = Math.max(...want.raw.map(Math.abs));
-      let worst = 0;
-      for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want.raw[i]));
+      const { worst, scale } = mapError(got, want);
       expect(worst / scale, want.name).toBeLessThan(TOL);
     }
   });

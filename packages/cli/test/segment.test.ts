@@ -4,13 +4,13 @@
  * layer's Grad-CAM against a float64 torch.autograd reference written from the library's
  * definitions (tools/segment_reference.py), and the refusals around it.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readBundle } from '../src/bundle.ts';
 import { camanim, scratch } from './helpers/cli.ts';
+import { FIXTURES, mapError, readReference, type ReferenceMap } from './helpers/references.ts';
 
-const FIXTURES = resolve(import.meta.dirname, 'fixtures/contract');
 const MODEL = join(FIXTURES, 'segment.onnx');
 const IMAGE = join(FIXTURES, 'image-48x192.png');
 const NORM = ['--mean', '0.5', '--std', '0.5'];
@@ -20,7 +20,7 @@ interface Reference {
   maskPixels: number;
   areas: number[];
   score: number;
-  layers: { name: string; shape: [number, number]; raw: number[] }[];
+  layers: ReferenceMap[];
 }
 
 let ref: Reference;
@@ -32,9 +32,7 @@ const explain = (args: string[]) => {
 };
 
 beforeAll(() => {
-  const file = join(FIXTURES, 'segment-gradcam.json');
-  if (!existsSync(file)) throw new Error(`The segmentation reference is missing (${file}); make it with: /usr/bin/python3 tools/segment_reference.py`);
-  ref = JSON.parse(readFileSync(file, 'utf8'));
+  ref = readReference<Reference>('segment-gradcam.json', 'segmentation', 'segment_reference.py');
   tmp = scratch('camanim-segment-');
 });
 
@@ -56,9 +54,7 @@ describe('--task segment', () => {
       const layer = cam.layers.find((l) => l.name === want.name)!;
       expect(layer.mapShape).toEqual(want.shape);
       const got = await maps(cam, layer, 'layer');
-      const scale = Math.max(...want.raw.map(Math.abs));
-      let worst = 0;
-      for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want.raw[i]));
+      const { worst, scale } = mapError(got, want);
       // float32 forward and backward against float64: measured ≤ 5.4e-7 of the map's largest value (relu1).
       expect(worst / scale, want.name).toBeLessThan(1.1e-6);
     }

@@ -4,39 +4,33 @@
  * (class token dropped, patch tokens on the grid of the patch embedding), every map against a
  * float64 torch.autograd Grad-CAM written from the library's definitions.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readBundle } from '../src/bundle.ts';
 import { camanim, scratch } from './helpers/cli.ts';
+import { explainAtInputSize, FIXTURES, mapError, readReference, type ReferenceMap } from './helpers/references.ts';
 
-const FIXTURES = resolve(import.meta.dirname, 'fixtures/contract');
 const MODEL = join(FIXTURES, 'vit-tiny.onnx');
 const IMAGE = join(FIXTURES, 'image-32x32.png');
 
 interface Reference {
   category: number;
   logits: number[];
-  layers: { name: string; shape: [number, number]; raw: number[] }[];
+  layers: ReferenceMap[];
 }
 
 let ref: Reference;
 let tmp: string;
 
 beforeAll(() => {
-  const file = join(FIXTURES, 'vit-gradcam.json');
-  if (!existsSync(file)) throw new Error(`The ViT reference is missing (${file}); make it with: /usr/bin/python3 tools/vit_reference.py`);
-  ref = JSON.parse(readFileSync(file, 'utf8'));
+  ref = readReference<Reference>('vit-gradcam.json', 'ViT', 'vit_reference.py');
   tmp = scratch('camanim-tokens-');
 });
 
 describe('token layers of a vision transformer', () => {
   it("are explained on the patch grid, equal to pytorch-grad-cam's reshape_transform convention", async () => {
     const out = join(tmp, 'vit');
-    // stretch: the image is the input's size, so no resampling (the preset's 224/256 crop would resample it)
-    const r = await camanim(['explain', '--model', MODEL, '--image', IMAGE, '--preset', 'imagenet', '--resize', 'stretch', '--out', out, '--format', 'bundle', '--quiet']);
-    expect(r.err).toBe('');
-    const { manifest, maps } = await readBundle(join(out, 'image-32x32', 'bundle'));
+    const { manifest, maps } = await explainAtInputSize(MODEL, IMAGE, out);
     expect(manifest.target.class).toBe(ref.category);
     // float32 against float64 through two attention blocks: measured ≤ 2.9e-7.
     for (const p of manifest.prediction) expect(Math.abs(p.logit - ref.logits[p.class])).toBeLessThan(6e-7);
@@ -49,9 +43,7 @@ describe('token layers of a vision transformer', () => {
       expect(layer, want.name).toBeDefined();
       const got = await maps(cam, layer!, 'layer');
       expect(got.length).toBe(want.raw.length);
-      const scale = Math.max(...want.raw.map(Math.abs));
-      let worst = 0;
-      for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want.raw[i]));
+      const { worst, scale } = mapError(got, want);
       // After the last block only the class token reaches the head: the patch tokens' gradient is
       // exactly 0 there, in the reference as here (why pytorch-grad-cam explains blocks[-1].norm1).
       if (scale === 0) expect(worst, want.name).toBe(0);
