@@ -5,6 +5,7 @@
  * is the case groups = channels. Forward, the input gradient and the parameter gradients.
  */
 import { f32Lit, type KernelSpec } from './kernel.ts';
+import { rowMeanRstd } from './norm.ts';
 import { reduceKernel } from './reduce.ts';
 
 export interface GroupNormShape {
@@ -25,15 +26,7 @@ const label = (s: GroupNormShape) => `${view(s).join('x')}${s.param === 'group' 
 const paramAt = (s: GroupNormShape) => (s.param === 'group' ? `(i % ${s.groups}u)` : `((i % ${s.groups}u) * ${s.cpg}u + r / ${s.spatial}u)`);
 
 /** WGSL computing `mu` and `rs` = 1/sqrt(var + eps) of row `i`, two-pass for accuracy. */
-function rowStats(each: (s: string) => string, s: GroupNormShape): string {
-  const inv = f32Lit(1 / (s.cpg * s.spatial));
-  return `  var mu = 0.0;
-  ${each('    mu += X[off];')}
-  mu = mu * ${inv};
-  var v = 0.0;
-  ${each('    let d = X[off] - mu;\n    v += d * d;')}
-  let rs = inverseSqrt(v * ${inv} + ${f32Lit(s.epsilon)});`;
-}
+const rowStats = (each: (s: string) => string, s: GroupNormShape) => rowMeanRstd(each, s.cpg * s.spatial, s.epsilon);
 
 const rows = (s: GroupNormShape, name: string, inputs: string[], outputs: string[], body: (each: (x: string) => string) => string): KernelSpec =>
   reduceKernel({ name: `${name}[${label(s)}]`, shape: view(s), axes: [2, 3], inputs: inputs.map((n) => ({ name: n })), outputs: outputs.map((n) => ({ name: n })), body });

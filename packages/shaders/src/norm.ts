@@ -21,16 +21,22 @@ const normAxes = (l: LayerNormShape) => l.shape.map((_, k) => k).filter((k) => k
 const rowAxes = (l: LayerNormShape) => l.shape.map((_, k) => k).filter((k) => k < l.axis);
 const paramAt = (l: LayerNormShape, p: readonly number[], idx: string) => broadcastIndex(idx, l.shape.slice(l.axis), p);
 
-/** WGSL computing `mu` and `rs` (1/sqrt(var + eps), biased variance) of the row, two-pass for accuracy. */
-function rowStats(each: (s: string) => string, l: LayerNormShape): string {
-  const inv = f32Lit(1 / reducedCount(l.shape, normAxes(l)));
+/**
+ * WGSL for one row of `count` values of X visited by `each`: its mean `mu` and reciprocal
+ * standard deviation `rs` (two passes, the variance about the mean), shared by the norms.
+ */
+export function rowMeanRstd(each: (s: string) => string, count: number, epsilon: number): string {
+  const inv = f32Lit(1 / count);
   return `  var mu = 0.0;
   ${each('    mu += X[off];')}
   mu = mu * ${inv};
   var v = 0.0;
   ${each('    let d = X[off] - mu;\n    v += d * d;')}
-  let rs = inverseSqrt(v * ${inv} + ${f32Lit(l.epsilon)});`;
+  let rs = inverseSqrt(v * ${inv} + ${f32Lit(epsilon)});`;
 }
+
+/** WGSL computing `mu` and `rs` (1/sqrt(var + eps), biased variance) of the row, two-pass for accuracy. */
+const rowStats = (each: (s: string) => string, l: LayerNormShape) => rowMeanRstd(each, reducedCount(l.shape, normAxes(l)), l.epsilon);
 
 /** Y = (x − mean) / sqrt(var + eps) · scale + bias per row; optionally Mean and InvStdDev per row. */
 export function layerNormKernel(l: LayerNormShape, stats: boolean): KernelSpec {
