@@ -7,11 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { broadcastHost } from '../src/ops/broadcast.ts';
 import { analyticVjp } from './vjp.ts';
 import { backendCases } from './backend-cases.ts';
-import { toposort } from '../src/graph/toposort.ts';
 import { hostTensor, type Graph } from '../src/graph/ir.ts';
-import { Model } from '../src/model.ts';
-import { defaultRegistry } from '../src/ops/index.ts';
-import { random, singleOpModel, testRuntime } from './gpu.ts';
+import { graphModel, irNode, random, singleOpModel } from './gpu.ts';
 
 // The spec's reference semantics (numpy's comparison ufuncs), written independently of the rows.
 const SPEC: Record<string, (a: number, b: number) => boolean> = {
@@ -80,16 +77,15 @@ describe('comparison VJPs are zero (a step function is flat almost everywhere)',
 
 describe('a run-time mask cast to float passes gradient through the product only', () => {
   it('y = Cast(Less(x, 0)) * x: dy/dx = mask · w (the comparison adds zero)', async () => {
-    const node = (opType: string, inputs: string[], outputs: string[], attrs: [string, number][] = []) => ({ name: `${opType}:${outputs[0]}`, opType, domain: '', inputs, outputs, attributes: new Map(attrs) });
     const graph: Graph = {
-      nodes: [node('Less', ['x', 'zero'], ['neg']), node('Cast', ['neg'], ['mask'], [['to', 1]]), node('Mul', ['mask', 'x'], ['y'])],
+      nodes: [irNode('Less', ['x', 'zero'], ['neg']), irNode('Cast', ['neg'], ['mask'], { to: 1 }), irNode('Mul', ['mask', 'x'], ['y'])],
       inputs: [{ name: 'x', dtype: 'float32', dims: [1, 8] }],
       outputs: [{ name: 'y', dtype: 'float32', dims: [] }],
       initializers: new Map([['zero', hostTensor('float32', [], [0])]]),
       opset: 13,
       source: 'compare.test',
     };
-    const model = new Model(graph, toposort(graph), defaultRegistry, await testRuntime());
+    const model = await graphModel(graph);
     const x = random(8, 21);
     const run = await model.run({ x: { data: x, shape: [1, 8] } });
     expect(Array.from((await run.read('y')).data)).toEqual(Array.from(x, (v) => (v < 0 ? v : 0)));

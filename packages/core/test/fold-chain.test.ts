@@ -5,41 +5,35 @@
  * folds on the host, and only float work is left for the GPU.
  */
 import { describe, expect, it } from 'vitest';
-import { toposort } from '../src/graph/toposort.ts';
-import { hostTensor, type AttrValue, type Graph, type HostTensor, type Node } from '../src/graph/ir.ts';
-import { Model } from '../src/model.ts';
-import { defaultRegistry } from '../src/ops/index.ts';
-import { random, testRuntime } from './gpu.ts';
-
-const node = (opType: string, inputs: string[], outputs: string[], attrs: Record<string, AttrValue> = {}): Node => ({ name: `${opType}:${outputs[0]}`, opType, domain: '', inputs, outputs, attributes: new Map(Object.entries(attrs)) });
-const i64 = (data: number[], shape = [data.length]): HostTensor => hostTensor('int64', shape, data);
+import { hostTensor, type Graph, type HostTensor } from '../src/graph/ir.ts';
+import { graphModel, irNode, int64Tensor, random } from './gpu.ts';
 
 describe('torch shape chains fold to constants (opset 11)', () => {
   it('flatten via Reshape, channel split via Slice, Range/ConstantOfShape/Expand', async () => {
     const shape = [1, 4, 3, 5];
     const nodes = [
-      node('Shape', ['x'], ['s']),
-      node('Gather', ['s', 'zero'], ['n']),
-      node('Unsqueeze', ['n'], ['n1'], { axes: [0] }),
-      node('Concat', ['n1', 'minus1'], ['flat_shape'], { axis: 0 }),
-      node('Reshape', ['x', 'flat_shape'], ['flat']),
-      node('Gather', ['s', 'one'], ['c']),
-      node('Div', ['c', 'two'], ['half']),
-      node('Cast', ['half'], ['half64'], { to: 7 }),
-      node('Unsqueeze', ['half64'], ['end'], { axes: [0] }),
-      node('Slice', ['x', 'start0', 'end', 'axis1'], ['first']),
-      node('Gather', ['s', 'three'], ['w']),
-      node('Range', ['zero', 'w', 'one'], ['cols']),
-      node('Cast', ['cols'], ['colsf'], { to: 1 }),
-      node('Concat', ['n1', 'n1'], ['ones_shape'], { axis: 0 }),
-      node('ConstantOfShape', ['ones_shape'], ['ones'], { value: hostTensor('float32', [1], [2]) }),
-      node('Concat', ['end', 'n1'], ['e_shape'], { axis: 0 }),
-      node('Expand', ['colsf', 'e_shape'], ['grid']),
-      node('Mul', ['first', 'ones'], ['scaled']),
+      irNode('Shape', ['x'], ['s']),
+      irNode('Gather', ['s', 'zero'], ['n']),
+      irNode('Unsqueeze', ['n'], ['n1'], { axes: [0] }),
+      irNode('Concat', ['n1', 'minus1'], ['flat_shape'], { axis: 0 }),
+      irNode('Reshape', ['x', 'flat_shape'], ['flat']),
+      irNode('Gather', ['s', 'one'], ['c']),
+      irNode('Div', ['c', 'two'], ['half']),
+      irNode('Cast', ['half'], ['half64'], { to: 7 }),
+      irNode('Unsqueeze', ['half64'], ['end'], { axes: [0] }),
+      irNode('Slice', ['x', 'start0', 'end', 'axis1'], ['first']),
+      irNode('Gather', ['s', 'three'], ['w']),
+      irNode('Range', ['zero', 'w', 'one'], ['cols']),
+      irNode('Cast', ['cols'], ['colsf'], { to: 1 }),
+      irNode('Concat', ['n1', 'n1'], ['ones_shape'], { axis: 0 }),
+      irNode('ConstantOfShape', ['ones_shape'], ['ones'], { value: hostTensor('float32', [1], [2]) }),
+      irNode('Concat', ['end', 'n1'], ['e_shape'], { axis: 0 }),
+      irNode('Expand', ['colsf', 'e_shape'], ['grid']),
+      irNode('Mul', ['first', 'ones'], ['scaled']),
     ];
     const initializers = new Map<string, HostTensor>([
-      ['zero', i64([0], [])], ['one', i64([1], [])], ['two', i64([2], [])], ['three', i64([3], [])],
-      ['minus1', i64([-1])], ['start0', i64([0])], ['axis1', i64([1])],
+      ['zero', int64Tensor([0], [])], ['one', int64Tensor([1], [])], ['two', int64Tensor([2], [])], ['three', int64Tensor([3], [])],
+      ['minus1', int64Tensor([-1])], ['start0', int64Tensor([0])], ['axis1', int64Tensor([1])],
     ]);
     const graph: Graph = {
       nodes,
@@ -49,7 +43,7 @@ describe('torch shape chains fold to constants (opset 11)', () => {
       opset: 11,
       source: 'fold-chain.test',
     };
-    const model = new Model(graph, toposort(graph), defaultRegistry, await testRuntime());
+    const model = await graphModel(graph);
     const { inferred } = model.planFor(new Map([['x', shape]]));
     // Only the float work on x is left: Reshape (an alias), Slice and Mul.
     expect(inferred.nodes.map((n) => n.node.opType)).toEqual(['Reshape', 'Slice', 'Mul']);

@@ -4,7 +4,7 @@ import { Runtime } from '../src/runtime/runtime.ts';
 import { Model } from '../src/model.ts';
 import { defaultRegistry } from '../src/ops/index.ts';
 import { toposort } from '../src/graph/toposort.ts';
-import type { AttrValue, Graph, GraphValue, HostTensor, Node } from '../src/graph/ir.ts';
+import { hostTensor, type AttrValue, type Graph, type GraphValue, type HostTensor, type Node } from '../src/graph/ir.ts';
 
 let runtime: Runtime | undefined;
 
@@ -23,6 +23,17 @@ export interface OpInput {
   /** Make this input an initializer (known at plan time) rather than a graph input. */
   constant?: boolean;
   dtype?: HostTensor['dtype'];
+}
+
+/** A node of a hand-built graph, named `opType:firstOutput`. */
+export const irNode = (opType: string, inputs: string[], outputs: string[], attrs: Record<string, AttrValue> = {}): Node => ({ name: `${opType}:${outputs[0]}`, opType, domain: '', inputs, outputs, attributes: new Map(Object.entries(attrs)) });
+
+/** An int64 initializer (shapes, axes, indices), a vector unless `shape` says otherwise. */
+export const int64Tensor = (data: number[], shape = [data.length]): HostTensor => hostTensor('int64', shape, data);
+
+/** A hand-built graph as a Model on the test runtime with the default ops. */
+export async function graphModel(graph: Graph): Promise<Model> {
+  return new Model(graph, toposort(graph), defaultRegistry, await testRuntime());
 }
 
 /** A model of one node; inputs without `constant` become graph inputs fed at run time. */

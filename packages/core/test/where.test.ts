@@ -4,12 +4,9 @@
  * shapes by the engine, and the ONNX backend cases.
  */
 import { describe, expect, it } from 'vitest';
-import { toposort } from '../src/graph/toposort.ts';
-import { hostTensor, type AttrValue, type Graph, type HostTensor, type Node } from '../src/graph/ir.ts';
-import { Model } from '../src/model.ts';
-import { defaultRegistry } from '../src/ops/index.ts';
+import { hostTensor, type Graph, type HostTensor } from '../src/graph/ir.ts';
 import { backendCases } from './backend-cases.ts';
-import { random, singleOpModel, testRuntime } from './gpu.ts';
+import { graphModel, irNode, int64Tensor, random, singleOpModel } from './gpu.ts';
 import { gradCheck } from './gradcheck.ts';
 import { analyticVjp } from './vjp.ts';
 
@@ -49,29 +46,26 @@ describe('Where broadcasts condition [2,3], X [4,1,2,3], Y [3]', () => {
   });
 });
 
-const node = (opType: string, inputs: string[], outputs: string[], attrs: Record<string, AttrValue> = {}): Node => ({ name: `${opType}:${outputs[0]}`, opType, domain: '', inputs, outputs, attributes: new Map(Object.entries(attrs)) });
-const i64 = (data: number[], shape = [data.length]): HostTensor => hostTensor('int64', shape, data);
-
 describe("Swin's shifted-window mask folds at plan time", () => {
   it('region ids → pairwise Sub → Equal → Not → Where(-100, 0) → added to the attention logits', async () => {
     // Swin (Liu et al. 2021, models/swin_transformer.py): img_mask region ids per window
     // position, attn_mask = (id_i - id_j != 0) → -100, else 0. One window of 4 positions here.
     const ids = [0, 0, 1, 2];
     const nodes = [
-      node('Unsqueeze', ['ids', 'ax1'], ['ids_col']),
-      node('Unsqueeze', ['ids', 'ax0'], ['ids_row']),
-      node('Sub', ['ids_col', 'ids_row'], ['diff']),
-      node('Equal', ['diff', 'zero'], ['same']),
-      node('Not', ['same'], ['other']),
-      node('Where', ['other', 'minus100', 'zerof'], ['mask']),
-      node('Add', ['logits', 'mask'], ['masked']),
+      irNode('Unsqueeze', ['ids', 'ax1'], ['ids_col']),
+      irNode('Unsqueeze', ['ids', 'ax0'], ['ids_row']),
+      irNode('Sub', ['ids_col', 'ids_row'], ['diff']),
+      irNode('Equal', ['diff', 'zero'], ['same']),
+      irNode('Not', ['same'], ['other']),
+      irNode('Where', ['other', 'minus100', 'zerof'], ['mask']),
+      irNode('Add', ['logits', 'mask'], ['masked']),
     ];
     const initializers = new Map<string, HostTensor>([
-      ['ids', i64(ids)], ['ax0', i64([0])], ['ax1', i64([1])], ['zero', i64([0], [])],
+      ['ids', int64Tensor(ids)], ['ax0', int64Tensor([0])], ['ax1', int64Tensor([1])], ['zero', int64Tensor([0], [])],
       ['minus100', hostTensor('float32', [], [-100])], ['zerof', hostTensor('float32', [], [0])],
     ]);
     const graph: Graph = { nodes, inputs: [{ name: 'logits', dtype: 'float32', dims: [2, 4, 4] }], outputs: [{ name: 'masked', dtype: 'float32', dims: [] }], initializers, opset: 13, source: 'where.test' };
-    const model = new Model(graph, toposort(graph), defaultRegistry, await testRuntime());
+    const model = await graphModel(graph);
     const { inferred } = model.planFor(new Map([['logits', [2, 4, 4]]]));
     expect(inferred.nodes.map((n) => n.node.opType)).toEqual(['Add']);
     const mask = inferred.consts.get('mask')!;
