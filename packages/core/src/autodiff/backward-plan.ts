@@ -101,6 +101,7 @@ export function buildBackwardPlan(plan: Plan, graphInputs: readonly string[], re
     });
     const io: VjpIO = { ...kernelIO(inferred, pn.node, opset, plan.tiles), wanted, mode: req.mode };
     const written = new Map<number, number>();
+    const discarded = new Map<number, number>();
     // No output elements: every input gradient is zero, written in the input's own shape (VJP
     // and reduction kernels over empty shapes would divide by 0).
     const empty = node.outputs.every((o) => !o || elementCount(shapeOf(o)) === 0);
@@ -125,7 +126,13 @@ export function buildBackwardPlan(plan: Plan, graphInputs: readonly string[], re
             }
             return { kind: 'grad', slot };
           }
-          if (a.kind === 'gradInput') return { kind: 'grad', slot: written.get(a.index)! };
+          if (a.kind === 'gradInput') {
+            // A VJP may write the gradient of an input nobody wants (a bool, an extra input a
+            // model from a stranger gives): into a slot of its own that goes nowhere.
+            let slot = written.get(a.index) ?? discarded.get(a.index);
+            if (slot === undefined) discarded.set(a.index, (slot = newSlot(node.inputs[a.index] ? writeShape(a.index) : shapeOf(node.outputs[0]))));
+            return { kind: 'grad', slot };
+          }
           return resolveArg(a, pn.node, (x) => (x.kind === 'input' ? node.inputs[x.index] : x.kind === 'output' ? node.outputs[x.index] : undefined));
         }),
       });

@@ -44,7 +44,8 @@ function window(io: OpIO, a: SliceAttrs): { shape: number[]; axes: AxisSpec[] } 
     const start = step > 0 ? clamp(s0, 0, dim) : clamp(s0, 0, dim - 1);
     const end = step > 0 ? clamp(e0, 0, dim) : clamp(e0, -1, dim - 1);
     shape[d] = Math.max(0, Math.ceil((end - start) / step));
-    specs[d] = affineAxis(shape[d] ? start : 0, step);
+    // With one element the step is never taken: 1, so that a huge one (a stranger's 1e12) never reaches the WGSL.
+    specs[d] = affineAxis(shape[d] ? start : 0, shape[d] > 1 ? step : 1);
   });
   return { shape, axes: specs };
 }
