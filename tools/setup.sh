@@ -49,11 +49,12 @@ if [ "$(node_major)" -lt 20 ]; then
 fi
 
 if [ -n "$debian" ]; then
-  # Where the installed chromium put SwiftShader's ICD; core looks in Debian's and Chrome's places.
-  icd="$(dpkg -L chromium 2>/dev/null | grep -m1 'vk_swiftshader_icd\.json$' || true)"
+  # Where the installed packages put SwiftShader's ICD (Debian: chromium-common); core looks in
+  # Debian's and Chrome's places.
+  icd="$(dpkg -S vk_swiftshader_icd.json 2>/dev/null | sed -n '1s/^[^:]*: //p' || true)"
   case "$icd" in
     /usr/lib/chromium/*|/usr/lib/chromium-browser/*|/opt/google/chrome/*|/usr/share/vulkan/icd.d/*) ;;
-    "") echo "setup: chromium ships no vk_swiftshader_icd.json here: without a GPU, camanim will find no adapter" >&2 ;;
+    "") echo "setup: no installed package ships vk_swiftshader_icd.json: without a GPU, camanim will find no adapter" >&2 ;;
     *) echo "setup: SwiftShader's ICD is at $icd, where camanim does not look: run with VK_ICD_FILENAMES=$icd" >&2 ;;
   esac
 fi
