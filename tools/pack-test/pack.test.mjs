@@ -97,6 +97,30 @@ describe('the packed packages, installed with npm outside the repository', () =>
     expect(existsSync(join(app, 'node_modules/tsx'))).toBe(false);
   });
 
+  // Errors in our .d.ts files fail; onnx-proto's own declarations use protobufjs's global Long
+  // and do not check on their own, which is a project's skipLibCheck to decide.
+  it('the types check in a TypeScript project of its own (nodenext, skipLibCheck off)', async () => {
+    writeFileSync(join(app, 'consumer.ts'), `
+import { acquireDevice, loadModel, type Device } from '@camanim/core';
+import { computeCams, type CamStack } from '@camanim/cam-methods';
+import { BundleReader } from '@camanim/viewer';
+export async function first(bytes: Uint8Array): Promise<number> {
+  const device: Device = await acquireDevice();
+  const model = await loadModel(bytes, { device });
+  const run = await model.run({ data: new Float32Array(3 * 96 * 96), shape: [1, 3, 96, 96] });
+  const stack: CamStack = await computeCams(run, { method: 'gradcam', target: { class: 7 } });
+  return stack.layers.length + (typeof BundleReader === 'function' ? 0 : 1);
+}
+`);
+    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: { target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: false, lib: ['es2023', 'esnext.disposable', 'dom'], types: [] },
+      files: ['consumer.ts'],
+    }));
+    const r = await exec(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
+    const ours = (r.stdout + r.stderr).split('\n').filter((l) => / error TS/.test(l) && !l.startsWith('node_modules/onnx-proto/'));
+    expect(ours).toEqual([]);
+  });
+
   it('`npx camanim explain --quiet` runs the bundled default with nothing on stderr', async () => {
     const r = await timed('npx camanim explain --quiet', () => inApp('npx', ['camanim', 'explain', '--quiet', '--out', 'out']));
     expect(r.stderr).toBe('');
