@@ -12,7 +12,7 @@ import type { HostTensor } from '../graph/ir.ts';
 import { intAttr, stringAttr } from './attrs.ts';
 import { defineOp, gradInput, gradOutput, input, output, type OpDef, type OpIO } from './op.ts';
 
-interface Attrs {
+export interface Attrs {
   readonly b: number;
   readonly mode: BlockMode;
 }
