@@ -11,8 +11,9 @@
  * shaderUniform*ArrayDynamicIndexing required. / - While initializing adapter ... / at
  * InitializeImpl (...PhysicalDeviceVk.cpp:257)". It reads like a crash, and Node cannot catch
  * a native write to fd 2. So the command runs itself once more as a child whose stderr is a
- * pipe, and copies that pipe to the real stderr minus exactly that block (`dawnNoise` below);
- * every other byte passes through in order. The child is told whether stderr is a terminal
+ * pipe, and copies that pipe to the real stderr minus exactly that block (`dawnNoise`); any
+ * other Dawn warning block becomes one `camanim: GPU driver warning:` line, once; every other
+ * byte passes through in order. The child is told whether stderr is a terminal
  * (progress bars draw only then) and its size. The exit code or signal is the child's.
  * CAMANIM_RAW_STDERR=1 runs in-process with nothing filtered.
  */
