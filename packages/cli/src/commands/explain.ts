@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { computeCams, defaultCamRegistry, eigenSmoothable, selectLayers, smoothingSuffix, type CamMethod } from '@camanim/cam-methods';
-import { cropNotice, describeContract, probabilityWarning, segmentationTarget, type InputContract, type Model } from '@camanim/core';
+import { cropNotice, describeContract, type InputContract, type Model } from '@camanim/core';
 import type { ExplainOptions } from '../options.ts';
 import { bundledModel, defaultImage } from '../assets.ts';
 import { Staging, sanitizeName } from '../atomic.ts';
@@ -21,7 +21,8 @@ import { contractLines, openContracted, readContract } from '../contract.ts';
 import { displayImage, preprocess } from '../preprocess.ts';
 import { Progress } from '../progress.ts';
 import { renderExplanation, type Explanation, type RenderContext } from '../render.ts';
-import { checkClassRange, chooseSegmentTargets, chooseTargets, predictionLine, saturationWarning, topAreas, topClasses, type ChosenTarget } from '../target.ts';
+import { checkClassRange, predictionLine, saturationWarning, type ChosenTarget } from '../target.ts';
+import { taskFor } from '../task.ts';
 import { cliError } from '../errors.ts';
 import { escapeXml } from '../frames.ts';
 import { GpuSession } from '../gpu-session.ts';
@@ -65,6 +66,7 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
     const numClasses = contract.output.classes;
     checkClassRange(opts.target, numClasses, model.source);
     const labels = loadLabels(numClasses, opts.labels, contracted.sidecar?.labels);
+    const task = taskFor(contract.output, labels);
     const selected = selectLayers(model, opts.layers);
     const modelLayers = new Map(model.layers.map((l) => [l.name, { index: l.index, shape: l.shape }]));
     const panelW = opts.size;
@@ -88,17 +90,16 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
         const exs: Explanation[] = [];
         try {
           await gpu.faultPoint();
-          const scores = (await run.read(explained)).data;
-          const logits = segment ? scores : scores.subarray(0, numClasses);
-          top = segment ? topAreas(logits, numClasses, labels) : topClasses(logits, labels, contract.output.activation);
-          const odd = segment ? undefined : probabilityWarning(contract.output, logits);
+          const scores = task.scores((await run.read(explained)).data);
+          top = task.top(scores);
+          const odd = task.warning(scores);
           if (odd) warnings.add(odd);
-          const targets = segment ? chooseSegmentTargets(logits, numClasses, opts.target, labels) : chooseTargets(logits, opts.target, labels, opts.targetKind, contract.output.activation);
+          const targets = task.targets(scores, opts.target, opts.targetKind);
           for (const target of targets) {
             for (const method of methods) {
               const stem = sanitizeName(method.id) + (targets.length > 1 ? `-class${target.class}` : '');
               const stack = await progress.time(`${method.id}: backward + ${selected.length} CAMs`, (step) =>
-                computeCams(run, { method, eigenSmooth: opts.eigenSmooth, augSmooth: opts.augSmooth, options: opts.methodOptions, target: segment ? segmentationTarget(target.class, numClasses) : { class: target.class, kind: target.kind }, layers: selected, onProgress: () => step.tick() }), selected.length);
+                computeCams(run, { method, eigenSmooth: opts.eigenSmooth, augSmooth: opts.augSmooth, options: opts.methodOptions, target: task.camTarget(target), layers: selected, onProgress: () => step.tick() }), selected.length);
               const saturated = saturationWarning(target, maxAbsCam(stack.layers));
               if (saturated) warnings.add(saturated);
               const yb = opts.ybroad ? await scoreLayers(run, stack, target.class, opts.road, progress, `${method.id}: ybROAD over ${stack.layers.length} layers`) : undefined;

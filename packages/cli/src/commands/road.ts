@@ -18,7 +18,8 @@ import { preprocess } from '../preprocess.ts';
 import { GpuSession } from '../gpu-session.ts';
 import { Progress } from '../progress.ts';
 import { roadChartPng, roadChartSvg, roadSummary, roadTable, scoreLayers, type RoadChoice } from '../road.ts';
-import { checkClassRange, chooseTargets, predictionLine, topClasses } from '../target.ts';
+import { checkClassRange, predictionLine } from '../target.ts';
+import { taskFor } from '../task.ts';
 
 export interface RoadCommandOptions {
   readonly model?: string;
@@ -54,6 +55,7 @@ export async function roadCommand(opts: RoadCommandOptions, io: Io): Promise<voi
     const numClasses = contract.output.classes;
     checkClassRange(opts.target, numClasses, gpu.model.source);
     const labels = loadLabels(numClasses, opts.labels, contracted.sidecar?.labels);
+    const task = taskFor(contract.output, labels);
     const selected = selectLayers(gpu.model, opts.layers);
     const cropped = cropNotice(image, contract.input, 'the image');
     if (cropped) progress.notice(cropped);
@@ -63,11 +65,11 @@ export async function roadCommand(opts: RoadCommandOptions, io: Io): Promise<voi
       const run = await progress.time('forward', () => model.run({ data: x.data, shape: x.shape }));
       try {
         await gpu.faultPoint();
-        const logits = (await run.read(explained)).data.subarray(0, numClasses);
-        progress.notice(`prediction: ${predictionLine(topClasses(logits, labels, contract.output.activation))}`);
-        const [target] = chooseTargets(logits, opts.target.kind === 'top-k' ? { kind: 'predicted' } : opts.target, labels, opts.targetKind, contract.output.activation);
+        const scores = task.scores((await run.read(explained)).data);
+        progress.notice(`prediction: ${predictionLine(task.top(scores))}`);
+        const [target] = task.targets(scores, opts.target.kind === 'top-k' ? { kind: 'predicted' } : opts.target, opts.targetKind);
         const stack = await progress.time(`${method.id}: backward + ${selected.length} CAMs`, (step) =>
-          computeCams(run, { method, target: { class: target.class, kind: target.kind }, layers: selected, onProgress: () => step.tick() }), selected.length);
+          computeCams(run, { method, target: task.camTarget(target), layers: selected, onProgress: () => step.tick() }), selected.length);
         const yb = await scoreLayers(run, stack, target.class, opts.road, progress, `ybROAD over ${stack.layers.length} layers`);
         return { yb, target, names: stack.layers.map((l) => l.name) };
       } finally {
