@@ -77,7 +77,10 @@ export function resolveInputContract(graph: Graph, given: readonly ContractSourc
     throw new CamanimError('bad-input', `Nothing says how '${input.name}' is normalized: the model states no mean/std${given.length ? ` and neither do ${given.map((g) => g.from).join(', ')}` : ''}`, where, NORM_HINT);
   }
   const scale = pick('scale') ?? defaultScale(mean, where);
-  const resize = pick('resize');
+  // A source that gives the crop (its fraction, or torchvision's shorter side) states the crop policy too.
+  const crop = layers.find((x) => x.request.cropFraction !== undefined || x.request.shorterSide !== undefined);
+  const spoke = layers.find((x) => x.request.resize !== undefined || x === crop);
+  const resize = spoke ? { value: spoke.request.resize ?? ('crop' as const), from: spoke.from } : undefined;
   return {
     size: size.value,
     layout: layout.value,
@@ -87,7 +90,7 @@ export function resolveInputContract(graph: Graph, given: readonly ContractSourc
     mean: perChannel(mean.value, channels, `mean (${mean.from})`, where),
     std: perChannel(std.value, channels, `std (${std.from})`, where),
     resize: resize?.value ?? 'crop',
-    cropFraction: cropFraction(layers, size.value),
+    cropFraction: crop ? (crop.request.cropFraction ?? Math.min(1, Math.min(size.value[0], size.value[1]) / crop.request.shorterSide!)) : 1,
     align: pick('align')?.value ?? 'center',
     sources: {
       size: size.from,
@@ -180,13 +183,6 @@ function resolveSize(graph: Graph, input: GraphValue, layout: Layout, picked: { 
   const scaled = k < 1 && fixed.every((f) => f === undefined) ? `, scaled down to at most ${MAX_AUTO_SIDE} pixels a side` : '';
   opts.onNotice?.(`notice: the model leaves ${symbolic} symbolic: using ${value[0]}×${value[1]}, the image's own size${scaled}, rounded to a multiple of the model's total stride ${stride[0]}×${stride[1]}; ${SIZE_HINT.replace('Pass', 'pass')} to choose`);
   return { value, from: `the image (${opts.image.width}×${opts.image.height}, rounded to the stride ${stride[0]}×${stride[1]})` };
-}
-
-/** The first source that gives the crop, as a fraction or as torchvision's shorter side. */
-function cropFraction(layers: readonly ContractSource[], size: readonly [number, number]): number {
-  const l = layers.find((x) => x.request.cropFraction !== undefined || x.request.shorterSide !== undefined);
-  if (!l) return 1;
-  return l.request.cropFraction ?? Math.min(1, Math.min(size[0], size[1]) / l.request.shorterSide!);
 }
 
 function defaultScale(mean: { value: readonly number[]; from: string }, where: { file: string; tensor: string }): { value: PixelScale; from: string } {
