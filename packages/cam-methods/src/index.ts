@@ -8,6 +8,7 @@ export { selectLayers, type LayerSelection } from './layers.ts';
 export { tokenLayout, MAX_PREFIX_TOKENS, type TokenOptions } from './tokens.ts';
 export { computeCams, eigenSmoothable, type CamOptions } from './compute.ts';
 export { normalizeMaps, range, type Normalization } from './normalize.ts';
+export { niceTicks, type Ticks } from './ticks.ts';
 export { TARGET_KINDS, targetKindName, targetKindSuffix, smoothingSuffix, type TargetKind } from './captions.ts';
 export { firstComponentProjection } from './linalg.ts';
 export { fullGradSaliency } from './methods/fullgrad.ts';

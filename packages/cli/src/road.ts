@@ -3,7 +3,7 @@
  * and mean), option parsing shared by `explain --ybroad` and `camanim road`, the chart
  * (SVG, rendered to PNG by sharp) and the text table.
  */
-import { ROAD_PRESETS, ybroad, type CamStack, type PercentReading, type RoadCombine, type RoadMap, type RoadPreset, type TieRule, type YbRoad } from '@camanim/cam-methods';
+import { niceTicks, ROAD_PRESETS, ybroad, type CamStack, type PercentReading, type RoadCombine, type RoadMap, type RoadPreset, type TieRule, type YbRoad } from '@camanim/cam-methods';
 import type { Run } from '@camanim/core';
 import sharp from 'sharp';
 import { cliError } from './errors.ts';
@@ -151,15 +151,10 @@ export function roadChartSvg(y: YbRoad, title: string, width = 720, height = 400
   const bottom = 56;
   const pw = width - left - right;
   const ph = height - top - bottom;
-  let lo = Math.min(0, ...values, y.mean);
-  let hi = Math.max(0, ...values, y.mean);
-  if (!(hi > lo)) {
-    lo -= 1;
-    hi += 1;
-  }
-  const padY = (hi - lo) * 0.08;
-  lo -= padY;
-  hi += padY;
+  // The axis runs between nice ticks that cover the series, its mean and 0.
+  const ticks = niceTicks(Math.min(0, ...values, y.mean), Math.max(0, ...values, y.mean));
+  const lo = ticks.values[0];
+  const hi = ticks.values[ticks.values.length - 1];
   const X = (k: number) => left + (n <= 1 ? pw / 2 : (k * pw) / (n - 1));
   const Y = (v: number) => top + ((hi - v) / (hi - lo)) * ph;
   const el: string[] = [];
@@ -168,11 +163,10 @@ export function roadChartSvg(y: YbRoad, title: string, width = 720, height = 400
   el.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
   text(width / 2, 24, fit(title, width - 20, 14), 14, 'middle', '#111', ' font-weight="bold"');
   // Y ticks and grid.
-  for (let t = 0; t <= 4; t++) {
-    const v = lo + ((hi - lo) * t) / 4;
+  for (const v of ticks.values) {
     const yy = Y(v);
     el.push(`<line x1="${left}" y1="${yy.toFixed(1)}" x2="${left + pw}" y2="${yy.toFixed(1)}" stroke="#e4e4e4"/>`);
-    text(left - 6, yy + 4, fmt(Number(v.toPrecision(3))), 11, 'end', '#555');
+    text(left - 6, yy + 4, v.toFixed(ticks.decimals), 11, 'end', '#555', ' data-role="tick"');
   }
   if (lo < 0 && hi > 0) el.push(`<line x1="${left}" y1="${Y(0).toFixed(1)}" x2="${left + pw}" y2="${Y(0).toFixed(1)}" stroke="#999"/>`);
   // X ticks (1-based layer index, as in the frame captions).
@@ -189,9 +183,11 @@ export function roadChartSvg(y: YbRoad, title: string, width = 720, height = 400
   const m = y.max.layer;
   if (values[m] !== undefined) {
     el.push(`<circle data-role="max" cx="${X(m).toFixed(1)}" cy="${Y(values[m]).toFixed(1)}" r="6" fill="none" stroke="#d62728" stroke-width="2.5"/>`);
-    const anchor = X(m) > left + pw * 0.6 ? 'end' : 'start';
-    const dx = anchor === 'end' ? -9 : 9;
-    text(X(m) + dx, Math.max(top + 12, Y(values[m]) - 8), fit(`max ${fmt(values[m])} · layer ${m + 1} · ${y.max.name}`, pw * 0.7, 11), 11, anchor, '#d62728');
+    // On the side of the ring with more room, shortened to the room there: never past the plot.
+    const room = { start: left + pw - (X(m) + 9) - 4, end: X(m) - 9 - left - 4 };
+    const anchor = room.start >= room.end ? 'start' : 'end';
+    const label = fit(`max ${fmt(values[m])} · layer ${m + 1} · ${y.max.name}`, room[anchor], 11);
+    text(X(m) + (anchor === 'end' ? -9 : 9), Math.max(top + 12, Y(values[m]) - 8), label, 11, anchor, '#d62728', ' data-role="max-label"');
   }
   text(left + pw / 2, height - 14, 'layer (index in the animation)', 12, 'middle', '#222');
   el.push(`<text x="18" y="${(top + ph / 2).toFixed(1)}" font-family="${FONT}" font-size="12" text-anchor="middle" fill="#222" transform="rotate(-90 18 ${(top + ph / 2).toFixed(1)})">ROAD</text>`);

@@ -54,6 +54,23 @@ describe('ybROAD output', () => {
     expect(roadChartSvg({ series: [score(0)], max: { layer: 0, name: 'x', value: 0 }, mean: 0, settings } as unknown as YbRoad, 't')).not.toContain('NaN');
   });
 
+  it('ticks at nice numbers covering the series, and the max label inside the plot wherever the max is', () => {
+    const series = [1.82, 1.26, 0.704, 0.31, 1.1];
+    const chart = (max: number) => roadChartSvg({ series: series.map(score), max: { layer: max, name: '/stages/stages.3/stages.3.1/conv2/Conv_output_0 and a long tail', value: series[max] }, mean: 1.04, settings } as unknown as YbRoad, 't');
+    const svg = chart(0);
+    const ticks = [...svg.matchAll(/data-role="tick">([^<]+)</g)].map((m) => m[1]);
+    expect(ticks).toEqual(['0.0', '0.5', '1.0', '1.5', '2.0']);
+    for (const max of [0, 1, 2, 3, 4]) {
+      const m = /<text x="([\d.]+)"[^>]*text-anchor="(start|end)"[^>]*data-role="max-label">([^<]+)</.exec(chart(max))!;
+      const [x, anchor, label] = [Number(m[1]), m[2], m[3].replace(/&[a-z]+;/g, '&')];
+      // 0.602 em a character (frames.ts' fit): the label's extent stays within the plot [70, 700].
+      const w = label.length * 11 * 0.602;
+      const [from, to] = anchor === 'start' ? [x, x + w] : [x - w, x];
+      expect(from, `max at ${max}`).toBeGreaterThanOrEqual(70);
+      expect(to, `max at ${max}`).toBeLessThanOrEqual(700);
+    }
+  });
+
   it('tabulates MoRF/LeRF per percentile and ROAD, star on the max', () => {
     const t = roadTable(yb, ['a', 'b', 'c']).split('\n');
     expect(t[0]).toMatch(/^layer\s+name\s+MoRF20\s+MoRF80\s+LeRF20\s+LeRF80\s+ROAD$/);
