@@ -3,6 +3,7 @@
  * ybROAD_max ringed and named, ybROAD_mean as a dashed rule, a cursor on the current layer.
  * Dragging across the chart scrubs: the camera flies to the layer under the pointer.
  */
+import { niceTicks } from '@camanim/cam-methods';
 import type { CamSet } from './CamSet.ts';
 
 const NS = 'http://www.w3.org/2000/svg';
@@ -36,14 +37,16 @@ export class RoadChart {
       return;
     }
     const n = yb.values.length;
-    const lo = Math.min(0, ...yb.values, yb.mean);
-    const hi = Math.max(...yb.values, yb.mean, lo + 1e-6);
+    // The axis between nice ticks covering the series, its mean and 0 (cam-methods' niceTicks, as the CLI's chart).
+    const ticks = niceTicks(Math.min(0, ...yb.values, yb.mean), Math.max(0, ...yb.values, yb.mean), 3);
+    const lo = ticks.values[0];
+    const hi = ticks.values[ticks.values.length - 1];
     const x = (k: number) => PAD.left + (n <= 1 ? 0.5 : k / (n - 1)) * (W - PAD.left - PAD.right);
     const y = (v: number) => PAD.top + (1 - (v - lo) / (hi - lo)) * (H - PAD.top - PAD.bottom);
     const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': 'ybROAD per layer' }) as SVGSVGElement;
     svg.append(el('line', { x1: PAD.left, x2: W - PAD.right, y1: y(0), y2: y(0), class: 'axis' }));
     svg.append(el('line', { x1: PAD.left, x2: PAD.left, y1: PAD.top, y2: H - PAD.bottom, class: 'axis' }));
-    for (const v of [lo, hi]) svg.append(text(PAD.left - 6, y(v) + 4, v.toFixed(2), 'tick end'));
+    for (const v of ticks.values) svg.append(text(PAD.left - 6, y(v) + 4, v.toFixed(ticks.decimals), 'tick end y-tick'));
     svg.append(text(PAD.left, H - 8, '1', 'tick'));
     svg.append(text(W - PAD.right, H - 8, String(n), 'tick end'));
     svg.append(text((PAD.left + W - PAD.right) / 2, H - 8, 'layer', 'tick middle'));

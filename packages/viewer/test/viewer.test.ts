@@ -97,6 +97,12 @@ describe('a result bundle', () => {
     expect(await p.getAttribute('#chart circle.point.max', 'data-layer')).toBe(String(best));
     expect(await p.getAttribute('[data-role=max]', 'data-layer')).toBe(String(best));
     expect(await p.locator('[data-role=mean]').count()).toBe(1);
+    // The y ticks are nice numbers: equal steps of 1, 2, 2.5 or 5 × 10^k, covering the series.
+    const ticks = (await p.locator('#chart text.y-tick').allTextContents()).map(Number);
+    const steps = ticks.slice(1).map((v, k) => Number((v - ticks[k]).toPrecision(6)));
+    expect(ticks.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(steps).size).toBe(1);
+    expect([1, 2, 2.5, 5]).toContain(Number((steps[0] / 10 ** Math.floor(Math.log10(steps[0]))).toFixed(6)));
     // Scrubbing the chart flies the camera there.
     const box = (await p.locator(`#chart circle.point[data-layer="2"]`).boundingBox())!;
     await p.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
