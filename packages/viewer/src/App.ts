@@ -334,6 +334,10 @@ export class App {
     if (!list) return;
     const abs = (p: string | null) => (p ? new URL(p, base).href : null);
     await this.compute.setAssets({ model: abs(list.model), meta: abs(list.meta), samples: list.samples.map((s) => new URL(s, base).href) });
+    // First use: the bundled model on its first sample, one click from the empty page.
+    const tryIt = this.doc.getElementById('try-bundled')!;
+    tryIt.hidden = !this.compute.canTryBundled;
+    tryIt.onclick = () => void this.apiHandlers().compute({ model: 'default', image: 'sample:0', method: 'gradcam' });
   }
 
   private fail(e: unknown): void {

@@ -63,7 +63,7 @@ export class ComputePanel {
       <h2>Compute in the page</h2>
       <p class="note" data-role="gpu-note"></p>
       <div class="row"><span class="key">model</span><span data-role="model-name" class="value">none</span></div>
-      <div class="row"><span class="key">preprocess</span><select data-role="preset" aria-label="Preprocessing preset"></select></div>
+      <div class="row"><span class="key">preset</span><select data-role="preset" aria-label="Preprocessing preset"></select></div>
       <div class="row"><label class="pick">ONNX…<input data-role="model-file" type="file" accept=".onnx,.json" multiple hidden></label>
         <button data-role="default-model" hidden>bundled fashion-canvas</button></div>
       <div class="row"><span class="key">image</span><span data-role="image-name" class="value">none</span></div>
@@ -98,6 +98,11 @@ export class ComputePanel {
     this.q('gpu-note').textContent = compute ? `WebGPU: ${compute.device.adapterInfo}. Nothing is uploaded: the model runs in this page.` : (why ?? 'Computing CAMs in the page needs WebGPU, which this browser does not offer. Result bundles still open.');
     this.root.querySelectorAll<HTMLInputElement | HTMLButtonElement | HTMLSelectElement>('input, button, select').forEach((el) => (el.disabled = !compute || el.dataset.role === 'explain' || el.dataset.role === 'ybroad'));
     this.syncEigen();
+  }
+
+  /** Whether the bundled model and a sample can be explained here at one click. */
+  get canTryBundled(): boolean {
+    return this.compute !== undefined && this.assets.model !== null && this.assets.samples.length > 0;
   }
 
   async setAssets(assets: DefaultAssets): Promise<void> {

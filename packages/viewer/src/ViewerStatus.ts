@@ -60,6 +60,8 @@ export class ViewerStatus {
   private readonly bar: HTMLProgressElement;
   private readonly message: HTMLElement;
   private readonly welcome: HTMLElement;
+  /** The frame and chart panels: hidden until there is an explanation to show (no empty boxes). */
+  private readonly panels: HTMLElement[];
   private intervals: number[] = [];
   private lastFrame = 0;
   private visible = 0;
@@ -70,6 +72,7 @@ export class ViewerStatus {
     this.bar = doc.getElementById('status-bar') as HTMLProgressElement;
     this.message = doc.getElementById('message')!;
     this.welcome = doc.getElementById('welcome')!;
+    this.panels = ['frame', 'chart'].map((id) => doc.getElementById(id)!);
     this.api = {
       state: 'loading',
       layers: [],
@@ -130,6 +133,7 @@ export class ViewerStatus {
     this.api.explanation = { method: set.info.method, target: set.info.target, score: set.info.score, probability: set.info.probability ?? null, source: set.info.source, contract: set.info.contract?.summary ?? null };
     this.message.hidden = true;
     this.welcome.hidden = true;
+    for (const panel of this.panels) panel.hidden = false;
     this.bar.hidden = true;
     this.line.textContent = `${set.info.source} · ${set.layers.length} layers · ${set.info.method}`;
     this.setState('ready');

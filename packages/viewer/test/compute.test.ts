@@ -160,6 +160,22 @@ test('the compute panel: pick a model and an image, top-5 with labels, target ki
   await p.close();
 });
 
+test.runIf(USE_BUNDLED)('first use: the empty page shows no empty panels, and one click explains the bundled model on a sample', async () => {
+  const p = await page('');
+  await settled(p);
+  expect(await p.isVisible('#welcome')).toBe(true);
+  expect(await p.isHidden('#frame')).toBe(true);
+  expect(await p.isHidden('#chart')).toBe(true);
+  await p.waitForFunction(() => !(document.getElementById('try-bundled') as HTMLElement).hidden);
+  await p.click('#try-bundled');
+  await p.waitForFunction(() => window.camanim.state === 'ready' && window.camanim.layers.length > 0, null, { timeout: 120_000 });
+  expect(await p.isVisible('#frame')).toBe(true);
+  expect(await p.isVisible('#chart')).toBe(true);
+  expect(await p.isHidden('#welcome')).toBe(true);
+  expect(await p.evaluate('camanim.explanation.source')).toBe('computed in the page');
+  await p.close();
+});
+
 test("the page reads the model contract as the CLI does: symbolic dims, a final Softmax, a non-square input; none is guessed", async () => {
   const expected = JSON.parse(readFileSync(join(CONTRACT, 'expected.json'), 'utf8')).models['paddle-symbolic'];
   const bytes = readFileSync(join(CONTRACT, 'expected.bin'));
