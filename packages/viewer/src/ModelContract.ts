@@ -5,30 +5,19 @@
  * which activation, was explained. Optional: bundles from before it lack it. A present but
  * damaged one is refused naming the field, as every other manifest field is.
  */
+import type { InputContract, OutputContract } from '@camanim/core';
 import { ViewerError } from './ViewerError.ts';
 
+/**
+ * What the viewer reads of core's ModelContract (the type the CLI writes), field for field: a
+ * field renamed or retyped in core fails to compile here instead of being silently ignored.
+ */
 export interface ModelContract {
-  readonly input: {
-    /** [H, W]. */
-    readonly size: readonly [number, number];
-    readonly layout: 'NCHW' | 'NHWC';
-    readonly channels: 1 | 3;
-    readonly order: 'RGB' | 'BGR';
-    /** 1: pixels / 255 before mean/std; 255: pixels as they are. */
-    readonly scale: 1 | 255;
-    readonly mean: readonly number[];
-    readonly std: readonly number[];
-    readonly resize: 'crop' | 'pad' | 'stretch';
+  readonly input: Pick<InputContract, 'size' | 'layout' | 'channels' | 'order' | 'scale' | 'mean' | 'std' | 'resize'> & {
     /** Field → where it came from ("--mean", "model graph", "preset imagenet (--preset)"). */
     readonly sources: Readonly<Record<string, string>>;
   };
-  readonly output: {
-    readonly name: string;
-    readonly shape: readonly number[];
-    readonly activation: 'softmax' | 'logsoftmax' | 'sigmoid' | 'none';
-    /** What the CAMs explain ("logits", "pre-softmax scores"). */
-    readonly explained: string;
-  };
+  readonly output: Pick<OutputContract, 'name' | 'shape' | 'activation' | 'explained'>;
   /** One line for people. */
   readonly summary: string;
 }
