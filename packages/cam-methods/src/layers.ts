@@ -26,8 +26,8 @@ export interface LayerSelection {
 }
 
 export function selectLayers(model: Model, sel: LayerSelection = {}): LayerInfo[] {
-  const tokenOf = tokenLayout(model, sel.tokens);
   const nhwc = channelsLastTensors(model);
+  const tokenOf = tokenLayout(model, sel.tokens, nhwc);
   const all = model.layers.filter((l) => l.shape.length === 4 || l.shape.length === 2 || tokenOf(l));
   const asInfo = (l: (typeof all)[number], index: number): LayerInfo => {
     // Channels-last [N, H, W, C] is the memory of tokens [N, H·W, C] with no prefix (layouts.ts).
