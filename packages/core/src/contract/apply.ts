@@ -3,12 +3,11 @@
  * camanim's Transpose adapter, the input fixed at the contract's size, and the graph cut to the
  * explained tensor (the scores before a final Softmax/LogSoftmax/Sigmoid, or the chosen output).
  */
-import { channelsFirst } from '../graph/channels-first.ts';
+import { adaptChannelsLast } from '../graph/channels-first.ts';
 import { inferGraph } from '../graph/infer.ts';
-import type { ValueInfo } from '../graph/ir.ts';
 import { withOutput } from '../graph/select-output.ts';
 import { toposort } from '../graph/toposort.ts';
-import type { Graph } from '../graph/ir.ts';
+import type { Graph, ValueInfo } from '../graph/ir.ts';
 import { modelFromGraph, type GraphModelOptions, type Model } from '../model.ts';
 import { defaultRegistry } from '../ops/index.ts';
 import type { InputContract } from './input-contract.ts';
@@ -17,7 +16,8 @@ import { resolveOutputContract, type OutputRequest } from './output-contract.ts'
 
 /** The graph as the CAM runner sees its input (channels-first) and the input shape [1, C, H, W]. */
 export function adaptInput(source: Graph, input: InputContract): { graph: Graph; shape: number[] } {
-  return { graph: input.layout === 'NHWC' ? channelsFirst(source) : source, shape: [1, input.channels, ...input.size] };
+  // The contract has checked the input is 4-D with C on axis 3: no guess is left to make here.
+  return { graph: input.layout === 'NHWC' ? adaptChannelsLast(source) : source, shape: [1, input.channels, ...input.size] };
 }
 
 export async function contractModel(source: Graph, input: InputContract, request: OutputRequest = {}, opts: Omit<GraphModelOptions, 'contract' | 'inputShape'> = {}): Promise<Model> {

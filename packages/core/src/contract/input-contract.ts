@@ -122,19 +122,11 @@ export function symbolicSize(graph: Graph): boolean {
 }
 
 function modelRequest(graph: Graph, input: GraphValue): ContractSource {
-  const d = input.dims;
-  const fixed = (k: number) => typeof d[k] === 'number' && (d[k] as number) > 0;
-  const layout = inferLayout(d);
-  const [h, w] = layout === 'NHWC' ? [1, 2] : [2, 3];
+  // The size is not stated here: its axes depend on the layout resolved from every source
+  // (resolveSize reads the fixed dims at those axes).
+  const layout = inferLayout(input.dims);
   const meta = metadataRequest(graph);
-  return {
-    from: meta ? 'model graph and metadata_props' : 'model graph',
-    request: {
-      ...(meta ?? {}),
-      ...(layout ? { layout } : {}),
-      ...(layout && fixed(h) && fixed(w) ? { size: [d[h] as number, d[w] as number] as const } : {}),
-    },
-  };
+  return { from: meta ? 'model graph and metadata_props' : 'model graph', request: { ...(meta ?? {}), ...(layout ? { layout } : {}) } };
 }
 
 /** NCHW when axis 1 holds 1 or 3 channels, NHWC when only axis 3 does (tf2onnx, Keras). */

@@ -19,6 +19,14 @@ export function channelsFirst(graph: Graph): Graph {
     const list = graph.inputs.map((i) => `${i.name} [${i.dims.join(', ')}]`).join('; ');
     throw new CamanimError('bad-model', `channelsFirst needs one [N, H, W, 1 or 3] input, the model has ${list}`, { file: graph.source }, 'Call it only when isChannelsLast(graph) is true');
   }
+  return adaptChannelsLast(graph);
+}
+
+/**
+ * The adapter without the guess: for an input the caller knows is [N, H, W, C] (the contract's
+ * layout, stated by a flag even where axis 1 is 1 or 3 too). The one input must be 4-D.
+ */
+export function adaptChannelsLast(graph: Graph): Graph {
   const input = graph.inputs[0];
   const [n, h, w, c] = input.dims;
   const taken = new Set([...graph.nodes.flatMap((x) => [x.name, ...x.outputs]), ...graph.initializers.keys(), input.name]);
