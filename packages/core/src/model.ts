@@ -5,7 +5,7 @@
  */
 import { CamanimError } from './errors.ts';
 import { inferGraph, type Inferred } from './graph/infer.ts';
-import type { Graph, Node, ValueInfo } from './graph/ir.ts';
+import type { Graph, HostTensor, Node, ValueInfo } from './graph/ir.ts';
 import { toposort } from './graph/toposort.ts';
 import type { ModelContract } from './contract/model-contract.ts';
 import { defaultRegistry } from './ops/index.ts';
@@ -178,6 +178,25 @@ export class Model {
       }
     }
     return Run.start(this, feeds, opts);
+  }
+
+  /**
+   * The same model with some initializers (weights) replaced: a new Model on the same runtime,
+   * with its own plans and GPU constants (ops derive layouts from weights at plan time), for
+   * parameter randomisation tests. Each name must be an initializer and keep its shape.
+   */
+  withInitializers(replaced: ReadonlyMap<string, HostTensor>): Model {
+    this.checkAlive();
+    for (const [name, t] of replaced) {
+      const old = this.graph.initializers.get(name);
+      const where = { file: this.source, tensor: name };
+      if (!old) throw new CamanimError('bad-input', `'${name}' is not an initializer of this model`, where, 'Replace only initializers (weights) the graph has');
+      if (old.shape.join() !== t.shape.join() || t.data.length !== old.data.length) {
+        throw new CamanimError('bad-input', `Initializer '${name}' is [${old.shape.join(', ')}]; its replacement is [${t.shape.join(', ')}]`, where, 'Give a tensor of the same shape');
+      }
+    }
+    const graph = { ...this.graph, initializers: new Map([...this.graph.initializers, ...replaced]) };
+    return new Model(graph, this.order, this.registry, this.runtime, this.inputs[0]?.shape, this.memory.budget, this.contract);
   }
 
   checkAlive(): void {
