@@ -8,7 +8,7 @@
 import { CamanimError } from '../errors.ts';
 
 export type ClassTarget =
-  | { class: number; kind?: 'logit' | 'softmax' | 'rest' | 'binary' }
+  | { class: number; kind?: 'logit' | 'softmax' | 'sigmoid' | 'rest' | 'binary' }
   | { classes: readonly { class: number; weight: number }[] };
 
 /** A plugin's scalar function of one batch item's output row: its value and gradient. */
@@ -77,6 +77,12 @@ function scoreOne(t: Target, row: Float32Array, tensor: string): { value: number
   if (kind === 'logit') {
     grad[c] = 1;
     return { value: row[c], grad };
+  }
+  if (kind === 'sigmoid') {
+    // A multi-label class's own probability: σ(z_c), d/dz_c = σ(1 − σ).
+    const s = 1 / (1 + Math.exp(-row[c]));
+    grad[c] = s * (1 - s);
+    return { value: s, grad };
   }
   const p = softmax(row);
   if (kind === 'softmax') {

@@ -3,6 +3,7 @@
  * camanim's Transpose adapter, the input fixed at the contract's size, and the graph cut to the
  * explained tensor (the scores before a final Softmax/LogSoftmax/Sigmoid, or the chosen output).
  */
+import { timeMajorToBatchFirst } from '../graph/batch-first.ts';
 import { adaptChannelsLast } from '../graph/channels-first.ts';
 import { inferGraph } from '../graph/infer.ts';
 import { withOutput } from '../graph/select-output.ts';
@@ -25,7 +26,8 @@ export async function contractModel(source: Graph, input: InputContract, request
   const infos = new Map<string, ValueInfo>([[adapted.inputs[0].name, { dtype: 'float32', shape }]]);
   const inferred = inferGraph(adapted, toposort(adapted), opts.registry ?? defaultRegistry, infos);
   const output = resolveOutputContract(adapted, (t) => inferred.values.get(t)?.shape, request);
-  const graph = adapted.outputs.length === 1 && adapted.outputs[0].name === output.explained ? adapted : withOutput(adapted, output.explained);
+  const cut = adapted.outputs.length === 1 && adapted.outputs[0].name === output.explained ? adapted : withOutput(adapted, output.explained);
+  const graph = output.sequence?.layout === 'TNC' ? timeMajorToBatchFirst(cut) : cut;
   const contract: ModelContract = { input, output, ...(input.layout === 'NHWC' ? { adapter: 'channels-last → channels-first' as const } : {}) };
   return modelFromGraph(graph, { ...opts, inputShape: shape, contract });
 }

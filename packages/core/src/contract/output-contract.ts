@@ -7,10 +7,15 @@
  */
 import { CamanimError } from '../errors.ts';
 import type { Graph, Node } from '../graph/ir.ts';
+import { detectAxes, sequenceAxes, type DetectAxes, type DetectFormat, type SequenceAxes, type SequenceLayout } from './task-layout.ts';
 
 export type OutputActivation = 'softmax' | 'logsoftmax' | 'sigmoid' | 'none';
-/** classify: an [N, K] output; segment: an [N, K, H, W] map of class scores (SemanticSegmentationTarget). */
-export type OutputTask = 'classify' | 'segment';
+/**
+ * classify: an [N, K] output; segment: an [N, K, H, W] map of class scores (SemanticSegmentationTarget);
+ * regress: [N, K] scores, one explained up or down; embed: an [N, D] embedding (cosine similarity to a
+ * reference's); sequence: [T, N, C] or [N, T, C] per-step scores (CTC); detect: a pre-NMS YOLO-style head.
+ */
+export type OutputTask = 'classify' | 'segment' | 'regress' | 'embed' | 'sequence' | 'detect';
 
 export interface OutputContract {
   /** The model output read. */
@@ -24,6 +29,10 @@ export interface OutputContract {
   readonly task: OutputTask;
   /** Why this output ("--output", "the only output", …). */
   readonly from: string;
+  /** --task sequence: the time axis; `classes` is C. */
+  readonly sequence?: SequenceAxes;
+  /** --task detect: the head's layout; `classes` is K. */
+  readonly detect?: DetectAxes;
 }
 
 export interface OutputRequest {
@@ -32,6 +41,10 @@ export interface OutputRequest {
   readonly from?: string;
   /** Default classify. */
   readonly task?: OutputTask;
+  /** --task sequence: which axis is time, where the model does not say. */
+  readonly sequenceLayout?: SequenceLayout;
+  /** --task detect: the head's layout (never read from the shape). */
+  readonly detectFormat?: DetectFormat;
 }
 
 const ACTIVATIONS: Record<string, OutputActivation> = { Softmax: 'softmax', LogSoftmax: 'logsoftmax', Sigmoid: 'sigmoid' };
@@ -49,8 +62,9 @@ export function resolveOutputContract(graph: Graph, shapeOf: (tensor: string) =>
   } else if (outputs.length === 1) {
     [chosen, from] = [outputs[0], 'the only output'];
   } else {
-    const fits = outputs.filter((o) => (task === 'segment' ? isMapShape(o.shape) : isClassifierShape(o.shape)));
-    const kind = task === 'segment' ? 'map [N, K, H, W]' : 'classifier [N, K]';
+    const rank3 = task === 'sequence' || task === 'detect';
+    const fits = outputs.filter((o) => (task === 'segment' ? isMapShape(o.shape) : rank3 ? o.shape.length === 3 : isClassifierShape(o.shape)));
+    const kind = task === 'segment' ? 'map [N, K, H, W]' : rank3 ? `${task} output of rank 3` : 'classifier [N, K]';
     if (fits.length !== 1) {
       throw new CamanimError('bad-model', `The model has ${outputs.length} outputs (${list}) and ${fits.length === 0 ? 'none is' : 'more than one could be'} a ${kind}`, { file: graph.source }, 'Pick one with --output NAME (library: output)');
     }
@@ -59,9 +73,13 @@ export function resolveOutputContract(graph: Graph, shapeOf: (tensor: string) =>
   if (task === 'segment' && !isMapShape(chosen.shape)) {
     throw new CamanimError('bad-model', `--task segment needs an [N, K, H, W] map of class scores; output '${chosen.name}' is [${chosen.shape.join(', ')}]`, { file: graph.source, tensor: chosen.name }, 'Pick the segmentation output with --output NAME, or explain a classifier with --task classify');
   }
-  if (task === 'classify' && !isClassifierShape(chosen.shape)) throw notAClassifier(graph, chosen);
-  const end = finalActivation(graph, chosen.name, chosen.shape, shapeOf);
-  return { name: chosen.name, shape: chosen.shape, activation: end.activation, explained: end.explained, classes: chosen.shape[1] ?? 1, task, from };
+  if ((task === 'classify' || task === 'regress' || task === 'embed') && !isClassifierShape(chosen.shape)) throw notAClassifier(graph, chosen);
+  const sequence = task === 'sequence' ? sequenceAxes(graph, chosen, request.sequenceLayout) : undefined;
+  const detect = task === 'detect' ? detectAxes(graph, chosen, request.detectFormat) : undefined;
+  // An embedding is compared as it is, and a detection head's scores are its own (sigmoids inside the decode).
+  const end = task === 'embed' || detect ? { activation: 'none' as const, explained: chosen.name } : finalActivation(graph, chosen.name, chosen.shape, shapeOf, sequence ? 2 : 1);
+  const classes = sequence ? chosen.shape[2] : detect ? chosen.shape[detect.format === 'yolov5' ? 2 : 1] - (detect.format === 'yolov5' ? 5 : 4) : chosen.shape[1] ?? 1;
+  return { name: chosen.name, shape: chosen.shape, activation: end.activation, explained: end.explained, classes, task, from, ...(sequence ? { sequence } : {}), ...(detect ? { detect } : {}) };
 }
 
 /** [N, K, H, W] with more than one pixel. */
@@ -86,11 +104,13 @@ function notAClassifier(graph: Graph, o: { name: string; shape: readonly number[
     { file: graph.source, tensor: o.name },
     o.shape.length === 4
       ? 'Explain it as segmentation with --task segment (pytorch-grad-cam\'s SemanticSegmentationTarget), or pick a classifier output with --output NAME'
-      : 'If the model has a classifier output, pick it with --output NAME; explaining sequences and detection needs their task targets, which camanim does not have yet',
+      : o.shape.length === 3
+        ? 'Explain a text recogniser with --task sequence, a pre-NMS detection head with --task detect, or pick a classifier output with --output NAME'
+        : 'If the model has a classifier output, pick it with --output NAME',
   );
 }
 
-function finalActivation(graph: Graph, output: string, shape: readonly number[], shapeOf: (t: string) => readonly number[] | undefined): { activation: OutputActivation; explained: string } {
+function finalActivation(graph: Graph, output: string, shape: readonly number[], shapeOf: (t: string) => readonly number[] | undefined, classAxis: number): { activation: OutputActivation; explained: string } {
   const producer = new Map<string, Node>();
   for (const n of graph.nodes) for (const o of n.outputs) if (o) producer.set(o, n);
   let node = producer.get(output);
@@ -100,15 +120,17 @@ function finalActivation(graph: Graph, output: string, shape: readonly number[],
   const before = node.inputs[0];
   const count = (s: readonly number[] | undefined) => s?.reduce((a, b) => a * b, 1);
   if (count(shapeOf(before)) !== count(shape)) return { activation: 'none', explained: output };
-  if (activation !== 'sigmoid' && !overClasses(node, shapeOf(before)!, graph.opset)) return { activation: 'none', explained: output };
+  if (activation !== 'sigmoid' && !overClasses(node, shapeOf(before)!, graph.opset, classAxis)) return { activation: 'none', explained: output };
   return { activation, explained: before };
 }
 
-/** Whether a (Log)Softmax normalizes over the class axis (axis 1 of [N, K, 1…]). */
-function overClasses(node: Node, shape: readonly number[], opset: number): boolean {
+/** Whether a (Log)Softmax normalizes over the class axis (axis 1 of [N, K, 1…]; a sequence's last axis). */
+function overClasses(node: Node, shape: readonly number[], opset: number, classAxis: number): boolean {
   const given = node.attributes.get('axis');
   const axis = typeof given === 'number' ? given : opset >= 13 ? -1 : 1;
   const a = axis < 0 ? axis + shape.length : axis;
+  // A sequence's class axis is the last: before opset 13 too, the 2-D coercion at it covers it alone.
+  if (classAxis !== 1) return a === classAxis;
   // Before opset 13 the input is coerced to 2-D at `axis`: axis 1 covers K and the 1s after it.
   return a === 1 || shape.slice(1).every((d, k) => k + 1 === a || d === 1);
 }

@@ -47,7 +47,8 @@ export function adaptChannelsLast(graph: Graph): Graph {
   };
 }
 
-function fresh(base: string, taken: ReadonlySet<string>): string {
+/** `base`, or `base_2`, `base_3`, … : the first not in `taken`. */
+export function fresh(base: string, taken: ReadonlySet<string>): string {
   let name = base;
   for (let k = 2; taken.has(name); k++) name = `${base}_${k}`;
   return name;

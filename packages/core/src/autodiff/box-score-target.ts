@@ -1,0 +1,38 @@
+/**
+ * The score of one detection, pytorch-grad-cam's FasterRCNNBoxScoreTarget idea on a pre-NMS
+ * head: that library takes the best-IoU output box of the chosen box's label (IoU + score,
+ * after the detector's NMS); here, where every pre-NMS box is an output row, the target is the
+ * sum of the class scores of the candidate boxes (score ≥ the confidence threshold) whose best
+ * class is the detection's and whose IoU with its box is above `iouThreshold` (0.5, the
+ * library's default). The matching is read from the output and held constant; the gradient
+ * flows from the scores: d(obj · cls) = cls d obj + obj d cls (YOLOv5), d cls (YOLOv8).
+ */
+import { CamanimError } from '../errors.ts';
+import { boxClassScore, candidates, channelIndex, iou, type DetectGeometry, type Detection } from './detections.ts';
+import type { CustomTarget } from './targets.ts';
+
+export function boxScoreTarget(detection: Detection, g: DetectGeometry, opts: { confidence?: number; iouThreshold?: number } = {}): CustomTarget {
+  const threshold = opts.iouThreshold ?? 0.5;
+  return {
+    describe: `BoxScoreTarget(class ${detection.class}, [${detection.box.map((v) => v.toFixed(1)).join(', ')}])`,
+    score(row) {
+      const per = g.format === 'yolov5' ? 5 + g.classes : 4 + g.classes;
+      if (row.length !== per * g.boxes) {
+        throw new CamanimError('bad-target', `A box-score target: an output row of ${row.length} values is not ${g.boxes} boxes × ${per} channels`, {}, 'Explain the pre-NMS head with --task detect');
+      }
+      const grad = new Float32Array(row.length);
+      let value = 0;
+      for (const d of candidates(row, g, opts.confidence)) {
+        if (d.class !== detection.class || iou(d.box, detection.box) <= threshold) continue;
+        const s = boxClassScore(row, g, d.row, d.class);
+        value += s.score;
+        if (s.obj === undefined) grad[channelIndex(g, d.row, 4 + d.class)] += 1;
+        else {
+          grad[channelIndex(g, d.row, 4)] += s.cls;
+          grad[channelIndex(g, d.row, 5 + d.class)] += s.obj;
+        }
+      }
+      return { value, grad };
+    },
+  };
+}

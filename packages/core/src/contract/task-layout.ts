@@ -1,0 +1,72 @@
+/**
+ * Which axis of a task's output means what, read from what states it and never guessed:
+ * a sequence's time axis (`[T, N, C]` or `[N, T, C]`) and a detection head's layout (YOLOv5's
+ * `[N, boxes, 4+1+K]` or YOLOv8's `[N, 4+K, boxes]`). Where nothing states it, the error names
+ * the flag that does.
+ */
+import { CamanimError } from '../errors.ts';
+import type { Graph } from '../graph/ir.ts';
+
+export type SequenceLayout = 'TNC' | 'NTC';
+/** yolov5: [N, boxes, cx cy w h, objectness, K scores]; yolov8: [N, cx cy w h + K scores, boxes]. */
+export type DetectFormat = 'yolov5' | 'yolov8';
+
+export interface SequenceAxes {
+  readonly layout: SequenceLayout;
+  readonly steps: number;
+  /** What stated the layout. */
+  readonly from: string;
+}
+
+export interface DetectAxes {
+  readonly format: DetectFormat;
+  readonly boxes: number;
+  readonly from: string;
+}
+
+type Output = { readonly name: string; readonly shape: readonly number[] };
+
+/**
+ * The time axis of a rank-3 output: `--sequence-layout`, else the output's declared dim that
+ * carries the input's symbolic batch dim, else the one of axes 0 and 1 that holds the run's
+ * batch of 1 when the other does not.
+ */
+export function sequenceAxes(graph: Graph, o: Output, given: SequenceLayout | undefined, from = '--sequence-layout'): SequenceAxes {
+  const shape = `[${o.shape.join(', ')}]`;
+  if (o.shape.length !== 3) {
+    throw new CamanimError('bad-model', `--task sequence needs a [T, N, C] or [N, T, C] output of per-step class scores; output '${o.name}' is ${shape}`, { file: graph.source, tensor: o.name }, 'Pick the recogniser\'s output with --output NAME');
+  }
+  const axes = (layout: SequenceLayout, why: string): SequenceAxes => ({ layout, steps: o.shape[layout === 'TNC' ? 0 : 1], from: why });
+  if (given) return axes(given, from);
+  const batch = graph.inputs[0]?.dims[0];
+  const dims = graph.outputs.find((v) => v.name === o.name)?.dims ?? [];
+  if (typeof batch === 'string' && (dims[0] === batch) !== (dims[1] === batch)) {
+    return axes(dims[0] === batch ? 'NTC' : 'TNC', `the output's dim '${batch}', the input's batch`);
+  }
+  if ((o.shape[0] === 1) !== (o.shape[1] === 1)) return axes(o.shape[0] === 1 ? 'NTC' : 'TNC', 'the axis of the batch of 1');
+  throw new CamanimError(
+    'bad-model',
+    `Output '${o.name}' is ${shape}: which of its first two axes is time cannot be read (neither its declared dims nor the batch of 1 tell)`,
+    { file: graph.source, tensor: o.name },
+    'Say it with --sequence-layout tnc ([T, N, C], CRNN in PyTorch) or ntc ([N, T, C], PaddleOCR, Keras) (library: output.sequenceLayout)',
+  );
+}
+
+/** The head's layout from `--detect-format`, checked against the output's shape. */
+export function detectAxes(graph: Graph, o: Output, given: DetectFormat | undefined, from = '--detect-format'): DetectAxes {
+  const shape = `[${o.shape.join(', ')}]`;
+  const where = { file: graph.source, tensor: o.name };
+  if (!given) {
+    throw new CamanimError(
+      'bad-model',
+      `--task detect needs the layout of output '${o.name}' ${shape}, which its shape does not tell`,
+      where,
+      'Say it with --detect-format yolov5 ([N, boxes, 4+1+K]: cx, cy, w, h, objectness, K class scores) or yolov8 ([N, 4+K, boxes]: cx, cy, w, h, K class scores), on the pre-NMS head (library: output.detectFormat)',
+    );
+  }
+  const [minRows, axis] = given === 'yolov5' ? [6, 2] : [5, 1];
+  if (o.shape.length !== 3 || o.shape[axis] < minRows) {
+    throw new CamanimError('bad-model', `${from} ${given} needs [N, ${given === 'yolov5' ? 'boxes, 4+1+K' : '4+K, boxes'}] with K ≥ 1; output '${o.name}' is ${shape}`, where, 'Check --detect-format, or pick the pre-NMS head with --output NAME');
+  }
+  return { format: given, boxes: o.shape[given === 'yolov5' ? 1 : 2], from };
+}
