@@ -96,11 +96,11 @@ describe('Conv matches its definition', () => {
     });
   }
 
-  it('refuses 3-D convolution naming the node', async () => {
-    const { model, feeds } = await singleOpModel('Conv', [{ shape: [1, 2, 3, 3, 3], data: random(54) }, { shape: [2, 2, 1, 1, 1], data: random(4), constant: true }]);
+  it('refuses 4-D (four spatial axes) convolution naming the node', async () => {
+    const { model, feeds } = await singleOpModel('Conv', [{ shape: [1, 2, 2, 2, 2, 2], data: random(32) }, { shape: [2, 2, 1, 1, 1, 1], data: random(4), constant: true }]);
     const err = await model.run(feeds).catch((e) => e);
     expect(isCamanimError(err)).toBe(true);
-    expect(String(err.message)).toMatch(/2-D.*Conv_node/s);
+    expect(String(err.message)).toMatch(/Only 1-D, 2-D and 3-D convolutions are supported; input is \[1, 2, 2, 2, 2, 2\].*Conv_node/s);
     model.dispose();
   });
 });

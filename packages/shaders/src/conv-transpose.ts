@@ -8,7 +8,7 @@
  * pointwise geometries. Its VJPs are the convolution's forward (dX) and weight gradient (dW).
  */
 import { windowKernel, type Tap } from './conv-window.ts';
-import { isPointwise, windowTile, type ConvGeometry, type ConvKernel } from './conv.ts';
+import { isPointwise, phaseTap, windowTile, type ConvGeometry, type ConvKernel } from './conv.ts';
 import { elementKernel, type KernelSpec } from './kernel.ts';
 import { gemmKernel } from './matmul.ts';
 import { cdiv, gemmTile, roundUp, u } from './matmul-tile.ts';
@@ -23,12 +23,8 @@ export interface ConvTransposeKernel {
 
 const label = (g: ConvGeometry) => `${g.kh}x${g.kw} s${g.strides.join('x')} ${g.cout}→${g.cin}${g.group > 1 ? ` g${g.group}` : ''} @${g.oh}x${g.ow}`;
 
-/** The tap offsets along one axis of output phase `phase`: those kernel positions that land on it. */
-function phaseOffset(g: ConvGeometry, axis: 0 | 1, phase: number, k: number): number | undefined {
-  const num = phase + g.pads[axis] - k * g.dilations[axis];
-  const s = g.strides[axis];
-  return ((num % s) + s) % s === 0 ? num / s : undefined;
-}
+/** The tap offset along one axis of output phase `phase`: defined for the kernel positions that land on it. */
+const phaseOffset = (g: ConvGeometry, axis: 0 | 1, phase: number, k: number) => phaseTap(phase, g.pads[axis], g.dilations[axis], g.strides[axis], k);
 
 /** Y = ConvTranspose(X, W) (+ bias) for the convolution geometry `g` described above. */
 export function convTransposeKernels(profile: TileProfile, g: ConvGeometry, bias: boolean): ConvTransposeKernel[] {

@@ -5,7 +5,9 @@
  * 6×10 loads instead of 9×32) and each tap's TC weights as vec4, then does every product from
  * registers. Convolution forwards (stride, dilation, padding, groups, depthwise) and the
  * input gradient (one launch per stride phase, see conv.ts) are this kernel with different
- * taps, offsets and strides.
+ * taps, offsets and strides. A 3-D convolution adds a depth axis (`WindowSpec.depth`): each
+ * invocation computes one output depth slice and, per reduction channel, runs the 2-D taps of
+ * each depth offset over that input slice (skipped where the slice is padding).
  */
 import { buildKernel, type KernelSpec } from './kernel.ts';
 import { cdiv, declareAcc, fma, LANE, splitIndex, tileLaunch, u } from './matmul-tile.ts';
@@ -15,6 +17,8 @@ export interface Tap {
   /** Input offset of the tap from the point's window origin, rows and columns (may be negative). */
   readonly dy: number;
   readonly dx: number;
+  /** Input depth offset from the window origin (3-D only; 0 when absent). */
+  readonly dz?: number;
   /** The tap's position in the packed weight layout. */
   readonly index: number;
 }
@@ -25,6 +29,21 @@ export interface WindowTile {
   readonly w: number;
   /** Output channels per invocation: 1 (scalar) or a multiple of 4 (vec4 accumulators). */
   readonly c: number;
+}
+
+/**
+ * The depth axis of a 3-D window launch: X is [batch, groups·cr, inD, inH, inW], Y [batch,
+ * groups·co, outD, outH, outW]; depth point z is stored at oOff + oStride·z and reads input
+ * depth iStride·z + iOff + tap.dz (the rows' and columns' conventions below).
+ */
+export interface WindowDepth {
+  readonly inD: number;
+  readonly outD: number;
+  readonly grid: number;
+  readonly oOff: number;
+  readonly oStride: number;
+  readonly iOff: number;
+  readonly iStride: number;
 }
 
 export interface WindowSpec {
@@ -49,6 +68,8 @@ export interface WindowSpec {
   readonly iOff: readonly [number, number];
   readonly iStride: readonly [number, number];
   readonly taps: readonly Tap[];
+  /** 3-D launches only. */
+  readonly depth?: WindowDepth;
   /**
    * Packed weights W[g][c][tap][coPad] with `ntaps` taps per channel and output channels padded
    * with zeros to `coPad`, a multiple of tile.c; the bias, when present, is B[g][coPad].
@@ -87,7 +108,7 @@ function offsetSetup(spec: WindowSpec, axis: 0 | 1, offs: readonly number[], mas
 }
 
 /** The reduction over one channel `c`: lazy input loads, per tap row the weights and the updates. */
-function channelBody(spec: WindowSpec, rows: ReturnType<typeof axisOffsets>, cols: ReturnType<typeof axisOffsets>): string {
+function channelBody(spec: WindowSpec, taps: readonly Tap[], rows: ReturnType<typeof axisOffsets>, cols: ReturnType<typeof axisOffsets>, xb: string): string {
   const { h: TH, w: TW, c: TC } = spec.tile;
   const vec = TC % 4 === 0;
   const groups = vec ? TC / 4 : 1;
@@ -99,22 +120,22 @@ function channelBody(spec: WindowSpec, rows: ReturnType<typeof axisOffsets>, col
     const name = `x${ri}_${ci}`;
     if (!loaded.has(name)) {
       loaded.add(name);
-      const load = `X[xb + ro${ri} + cl${ci}]`;
+      const load = `X[${xb} + ro${ri} + cl${ci}]`;
       const valid = [rows.masked ? `rv${ri}` : '', cols.masked ? `cv${ci}` : ''].filter(Boolean).join(' && ');
       lines.push(`    let ${name} = ${valid ? `select(0.0, ${load}, ${valid})` : load};`);
     }
     return name;
   };
   const byRow = new Map<number, Tap[]>();
-  for (const t of spec.taps) byRow.set(t.dy, [...(byRow.get(t.dy) ?? []), t]);
-  for (const taps of byRow.values()) {
-    for (const t of taps) {
+  for (const t of taps) byRow.set(t.dy, [...(byRow.get(t.dy) ?? []), t]);
+  for (const row of byRow.values()) {
+    for (const t of row) {
       for (let j = 0; j < groups; j++) lines.push(`    let w${t.index}_${j} = W[wb + ${u(t.index * wStep + j)}];`);
     }
     for (let y = 0; y < TH; y++) {
       for (let x = 0; x < TW; x++) {
-        const xs = taps.map((t) => input(y * spec.iStride[0] + t.dy, x * spec.iStride[1] + t.dx));
-        for (let j = 0; j < groups; j++) lines.push(fma(`acc${y * TW + x}_${j}`, taps.map((t, k) => [xs[k], `w${t.index}_${j}`] as const)));
+        const xs = row.map((t) => input(y * spec.iStride[0] + t.dy, x * spec.iStride[1] + t.dx));
+        for (let j = 0; j < groups; j++) lines.push(fma(`acc${y * TW + x}_${j}`, row.map((t, k) => [xs[k], `w${t.index}_${j}`] as const)));
       }
     }
   }
@@ -129,7 +150,10 @@ function store(spec: WindowSpec): string {
   const { h: TH, w: TW, c: TC } = spec.tile;
   const vec = TC % 4 === 0;
   const plane = spec.outH * spec.outW;
-  const lines = [`  let yb = (n * ${u(spec.groups * spec.co)} + g * ${u(spec.co)} + o0) * ${u(plane)};`];
+  const d = spec.depth;
+  const vol = plane * (d?.outD ?? 1);
+  const slice = d ? ` + (${u(d.oOff)} + z * ${u(d.oStride)}) * ${u(plane)}` : '';
+  const lines = [`  let yb = (n * ${u(spec.groups * spec.co)} + g * ${u(spec.co)} + o0) * ${u(vol)}${slice};`];
   if (spec.bias) for (let j = 0; j < (vec ? TC / 4 : 1); j++) lines.push(`  let bias${j} = B[g * ${u(vec ? spec.coPad / 4 : spec.coPad)} + o0${vec ? ' / 4u' : ''} + ${u(j)}];`);
   const points: [number, number][] = [];
   for (let y = 0; y < TH; y++) {
@@ -143,7 +167,7 @@ function store(spec: WindowSpec): string {
   const st = ([y, x]: [number, number], o: number) => {
     const acc = `acc${y * TW + x}_${vec ? o >> 2 : 0}`;
     const v = spec.bias ? `(${acc} + bias${vec ? o >> 2 : 0})` : acc;
-    return `Y[yb + ${u(o * plane)} + p${y}_${x}] = ${v}${vec ? `.${LANE[o & 3]}` : ''};`;
+    return `Y[yb + ${u(o * vol)} + p${y}_${x}] = ${v}${vec ? `.${LANE[o & 3]}` : ''};`;
   };
   const inGrid = ([y, x]: [number, number]) =>
     [spec.grid[0] % TH ? `gy0 + ${u(y)} < ${u(spec.grid[0])}` : '', spec.grid[1] % TW ? `gx0 + ${u(x)} < ${u(spec.grid[1])}` : ''].filter(Boolean).join(' && ');
@@ -163,34 +187,62 @@ function store(spec: WindowSpec): string {
   return lines.join('\n');
 }
 
+/**
+ * The taps by depth offset, each with the input-slice offset it reads (`zo{k}`, times inH·inW)
+ * and, where the slice can be padding, its validity `zv{k}`. A 2-D launch is one group at 0.
+ */
+function depthGroups(spec: WindowSpec): { setup: string; groups: { taps: Tap[]; base: string; guard?: string }[] } {
+  const d = spec.depth;
+  if (!d) return { setup: '', groups: [{ taps: [...spec.taps], base: 'xb' }] };
+  const byDepth = new Map<number, Tap[]>();
+  for (const t of spec.taps) byDepth.set(t.dz ?? 0, [...(byDepth.get(t.dz ?? 0) ?? []), t]);
+  const dzs = [...byDepth.keys()];
+  const masked = d.iOff + Math.min(...dzs) < 0 || (d.grid - 1) * d.iStride + d.iOff + Math.max(...dzs) > d.inD - 1;
+  const plane = u(spec.inH * spec.inW);
+  const setup = dzs.map((dz, k) => {
+    const at = `i32(z * ${u(d.iStride)}) + ${d.iOff + dz}`;
+    if (!masked) return `  let zo${k} = u32(${at}) * ${plane};`;
+    return `  let za${k} = ${at};\n  let zv${k} = za${k} >= 0 && za${k} < ${d.inD};\n  let zo${k} = u32(clamp(za${k}, 0, ${d.inD - 1})) * ${plane};`;
+  });
+  return { setup: setup.join('\n'), groups: dzs.map((dz, k) => ({ taps: byDepth.get(dz)!, base: `xb + zo${k}`, guard: masked ? `zv${k}` : undefined })) };
+}
+
 export function windowKernel(spec: WindowSpec): KernelSpec {
   const { h: TH, w: TW, c: TC } = spec.tile;
   if (TC !== 1 && TC % 4) throw new Error(`window tile channels must be 1 or a multiple of 4, got ${TC}`);
   const vec = TC % 4 === 0;
   const [ct, yt, xt] = [cdiv(spec.co, TC), cdiv(spec.grid[0], TH), cdiv(spec.grid[1], TW)];
-  const launch = tileLaunch(spec.profile, ct * xt * yt * spec.groups * spec.batch);
-  const plane = spec.inH * spec.inW;
+  const zt = spec.depth?.grid ?? 1;
+  const launch = tileLaunch(spec.profile, ct * xt * yt * zt * spec.groups * spec.batch);
+  const plane = spec.inH * spec.inW * (spec.depth?.inD ?? 1);
   const rows = axisOffsets(spec, 0, TH, spec.taps.map((t) => t.dy));
   const cols = axisOffsets(spec, 1, TW, spec.taps.map((t) => t.dx));
   const wPerChannel = (spec.ntaps * spec.coPad) / (vec ? 4 : 1);
   const body = [
     launch.prelude,
-    splitIndex('t', [['ot', ct], ['xt', xt], ['yt', yt], ['g', spec.groups], ['n', spec.batch]]),
+    splitIndex('t', [['ot', ct], ['xt', xt], ['yt', yt], ...(spec.depth ? [['z', zt] as const] : []), ['g', spec.groups], ['n', spec.batch]]),
     `  let o0 = ot * ${u(TC)};`,
     `  let gy0 = yt * ${u(TH)};`,
     `  let gx0 = xt * ${u(TW)};`,
     declareAcc(TH * TW, vec ? TC / 4 : 1, vec ? 4 : 1),
   ];
   if (spec.taps.length) {
+    const depth = depthGroups(spec);
+    // One group (2-D) reads in place; depth groups are blocks, so their lazy loads do not clash.
+    const channel = depth.groups.map(({ taps, base, guard }) => {
+      const code = channelBody(spec, taps, rows, cols, base);
+      return spec.depth ? `    ${guard ? `if (${guard}) ` : ''}{\n${code}\n    }` : code;
+    });
     body.push(
       offsetSetup(spec, 0, rows.offs, rows.masked, 'gy0'),
       offsetSetup(spec, 1, cols.offs, cols.masked, 'gx0'),
+      ...(depth.setup ? [depth.setup] : []),
       `  let xbase = (n * ${u(spec.groups * spec.cr)} + g * ${u(spec.cr)}) * ${u(plane)};`,
       `  let wbase = g * ${u(spec.cr * wPerChannel)} + o0${vec ? ' / 4u' : ''};`,
       `  for (var c = 0u; c < ${u(spec.cr)}; c++) {`,
       `    let xb = xbase + c * ${u(plane)};`,
       `    let wb = wbase + c * ${u(wPerChannel)};`,
-      channelBody(spec, rows, cols),
+      ...channel,
       '  }',
     );
   }

@@ -4,16 +4,29 @@
  * depthwise ones use it with one channel per invocation. Weights are constants, re-laid out
  * on the host once per model into [group][reduction channel][tap][output channel] padded to
  * whole vec4s. The input gradient is the window kernel over the gradient, once per stride
- * phase (a GEMM for pointwise ones); the weight gradient an im2col copy and a GEMM.
+ * phase (a GEMM for pointwise ones); the weight gradient an im2col copy and a GEMM. A 3-D
+ * convolution is the same with a depth axis (`ConvGeometry.depth`): taps over kd·kh·kw, one
+ * output slice per invocation, stride phases over depth too.
  */
 import { indexMapKernel } from './index-map.ts';
 import type { KernelSpec } from './kernel.ts';
 import { gemmKernel } from './matmul.ts';
 import { cdiv, cheapestTile, gemmTile, roundUp, u, type Candidate } from './matmul-tile.ts';
 import type { TileProfile } from './tile-profile.ts';
-import { windowKernel, type Tap, type WindowSpec, type WindowTile } from './conv-window.ts';
+import { windowKernel, type Tap, type WindowDepth, type WindowSpec, type WindowTile } from './conv-window.ts';
 
-export type { Tap as WindowTap, WindowSpec, WindowTile } from './conv-window.ts';
+export type { Tap as WindowTap, WindowDepth, WindowSpec, WindowTile } from './conv-window.ts';
+
+/** The leading spatial axis of a 3-D convolution (T of a video [N, C, T, H, W]). */
+export interface ConvDepth {
+  readonly d: number;
+  readonly kd: number;
+  readonly od: number;
+  readonly stride: number;
+  readonly dilation: number;
+  /** Padding before the first slice. */
+  readonly pad: number;
+}
 
 export interface ConvGeometry {
   readonly n: number;
@@ -30,6 +43,8 @@ export interface ConvGeometry {
   readonly pads: readonly [number, number];
   readonly oh: number;
   readonly ow: number;
+  /** 3-D convolutions only: X is [n, cin, d, h, w] and Y [n, cout, od, oh, ow]. */
+  readonly depth?: ConvDepth;
 }
 
 /** A launch with the packed-weight layout it expects (output channels padded to `pad`). */
@@ -45,7 +60,25 @@ export interface ConvKernel {
 
 const cinG = (g: ConvGeometry) => g.cin / g.group;
 const coutG = (g: ConvGeometry) => g.cout / g.group;
-const label = (g: ConvGeometry) => `${g.kh}x${g.kw} s${g.strides.join('x')} ${g.cin}→${g.cout}${g.group > 1 ? ` g${g.group}` : ''} @${g.h}x${g.w}`;
+const FLAT: ConvDepth = { d: 1, kd: 1, od: 1, stride: 1, dilation: 1, pad: 0 };
+/** The depth axis, a single slice for 2-D geometries. */
+export const depthOf = (g: ConvGeometry): ConvDepth => g.depth ?? FLAT;
+/** Taps per (output, input) channel pair: kd·kh·kw. */
+export const tapsOf = (g: ConvGeometry) => depthOf(g).kd * g.kh * g.kw;
+/** Input and output elements per channel. */
+const volume = (g: ConvGeometry) => depthOf(g).d * g.h * g.w;
+const outVolume = (g: ConvGeometry) => depthOf(g).od * g.oh * g.ow;
+const label = (g: ConvGeometry) => {
+  const d = g.depth;
+  const [k, s, at] = d ? [`${d.kd}x`, `${d.stride}x`, `${d.d}x`] : ['', '', ''];
+  return `${k}${g.kh}x${g.kw} s${s}${g.strides.join('x')} ${g.cin}→${g.cout}${g.group > 1 ? ` g${g.group}` : ''} @${at}${g.h}x${g.w}`;
+};
+
+/** The phase's tap offset along an axis (see convGradInputKernels), or undefined when tap k misses it. */
+export function phaseTap(phase: number, pad: number, dilation: number, stride: number, k: number): number | undefined {
+  const num = phase + pad - k * dilation;
+  return ((num % stride) + stride) % stride === 0 ? num / stride : undefined;
+}
 
 /**
  * Re-lays out ONNX weights [cout][cin/group][kh][kw] as [group][r][tap][pad]: forward (r = input
@@ -53,7 +86,7 @@ const label = (g: ConvGeometry) => `${g.kh}x${g.kw} s${g.strides.join('x')} ${g.
  * channel, padded input channels).
  */
 export function packConvWeights(w: ArrayLike<number>, g: ConvGeometry, pad: number, transposed = false): Float32Array {
-  const [ci, co, taps] = [cinG(g), coutG(g), g.kh * g.kw];
+  const [ci, co, taps] = [cinG(g), coutG(g), tapsOf(g)];
   const [rows, cols] = transposed ? [co, ci] : [ci, co];
   const out = new Float32Array(g.group * rows * taps * pad);
   for (let grp = 0; grp < g.group; grp++) {
@@ -96,8 +129,9 @@ export function windowTile(s: Omit<WindowSpec, 'tile' | 'name' | 'coPad' | 'bias
       }
     }
   }
-  const work = s.batch * s.groups * s.co * s.grid[0] * s.grid[1] * s.cr * ntaps;
-  const [h, w, c] = cheapestTile(s.profile, candidates, ([h, w, c]) => s.batch * s.groups * cdiv(s.co, c) * cdiv(s.grid[0], h) * cdiv(s.grid[1], w), work);
+  const batch = s.batch * (s.depth?.grid ?? 1);
+  const work = batch * s.groups * s.co * s.grid[0] * s.grid[1] * s.cr * ntaps;
+  const [h, w, c] = cheapestTile(s.profile, candidates, ([h, w, c]) => batch * s.groups * cdiv(s.co, c) * cdiv(s.grid[0], h) * cdiv(s.grid[1], w), work);
   return { h, w, c };
 }
 
@@ -111,7 +145,9 @@ function windowLaunch(name: string, base: Omit<WindowSpec, 'tile' | 'name' | 'co
 
 /** 1×1, stride 1, no padding: a GEMM per image and group, pixels × input channels times the packed weights. */
 export function isPointwise(g: ConvGeometry): boolean {
-  return g.kh === 1 && g.kw === 1 && g.strides[0] === 1 && g.strides[1] === 1 && g.pads[0] === 0 && g.pads[1] === 0 && g.oh === g.h && g.ow === g.w;
+  const d = depthOf(g);
+  const flatDepth = d.kd === 1 && d.stride === 1 && d.pad === 0 && d.od === d.d;
+  return flatDepth && g.kh === 1 && g.kw === 1 && g.strides[0] === 1 && g.strides[1] === 1 && g.pads[0] === 0 && g.pads[1] === 0 && g.oh === g.h && g.ow === g.w;
 }
 
 /**
@@ -119,7 +155,7 @@ export function isPointwise(g: ConvGeometry): boolean {
  * overrides the heuristic choice (benchmarks): [rows, cols] for a pointwise GEMM, else a window tile.
  */
 export function convKernel(profile: TileProfile, g: ConvGeometry, bias: boolean, tile?: WindowTile | readonly [number, number]): ConvKernel {
-  const [ci, co, hw] = [cinG(g), coutG(g), g.h * g.w];
+  const [ci, co, hw] = [cinG(g), coutG(g), volume(g)];
   if (isPointwise(g) && (!tile || Array.isArray(tile))) {
     // Yᵀ = Wᵀ·X per image and group: output channels are rows, pixels vec4 columns, so X
     // loads and Y stores run along the contiguous pixel planes.
@@ -141,7 +177,13 @@ export function convKernel(profile: TileProfile, g: ConvGeometry, bias: boolean,
     return { kernel, pad, inputs: bias ? ['w', 'x', 'b'] : ['w', 'x'] };
   }
   const taps: Tap[] = [];
-  for (let kh = 0; kh < g.kh; kh++) for (let kw = 0; kw < g.kw; kw++) taps.push({ dy: kh * g.dilations[0], dx: kw * g.dilations[1], index: kh * g.kw + kw });
+  const dp = depthOf(g);
+  for (let kd = 0; kd < dp.kd; kd++) {
+    for (let kh = 0; kh < g.kh; kh++) {
+      for (let kw = 0; kw < g.kw; kw++) taps.push({ dy: kh * g.dilations[0], dx: kw * g.dilations[1], dz: kd * dp.dilation, index: (kd * g.kh + kh) * g.kw + kw });
+    }
+  }
+  const depth = g.depth && { inD: dp.d, outD: dp.od, grid: dp.od, oOff: 0, oStride: 1, iOff: -dp.pad, iStride: dp.stride };
   return windowLaunch(`conv[${label(g)}]`, {
     batch: g.n,
     groups: g.group,
@@ -157,7 +199,8 @@ export function convKernel(profile: TileProfile, g: ConvGeometry, bias: boolean,
     iOff: [-g.pads[0], -g.pads[1]],
     iStride: g.strides,
     taps,
-    ntaps: g.kh * g.kw,
+    depth,
+    ntaps: tapsOf(g),
     bias,
     profile,
   }, Array.isArray(tile) ? undefined : (tile as WindowTile | undefined));
@@ -173,42 +216,45 @@ export function convKernel(profile: TileProfile, g: ConvGeometry, bias: boolean,
 export function convGradInputKernels(profile: TileProfile, g: ConvGeometry): ConvKernel[] {
   if (isPointwise(g)) return [pointwiseGradInput(profile, g)];
   const [sh, sw] = g.strides;
+  const dp = depthOf(g);
   const launches: ConvKernel[] = [];
-  const tapOffsets = (phase: number, axis: 0 | 1, k: number) => {
-    const num = phase + g.pads[axis] - k * g.dilations[axis];
-    const s = g.strides[axis];
-    return ((num % s) + s) % s === 0 ? num / s : undefined;
-  };
-  for (let ph = 0; ph < Math.min(sh, g.h); ph++) {
-    for (let pw = 0; pw < Math.min(sw, g.w); pw++) {
-      const taps: Tap[] = [];
-      for (let kh = 0; kh < g.kh; kh++) {
-        for (let kw = 0; kw < g.kw; kw++) {
-          const [dy, dx] = [tapOffsets(ph, 0, kh), tapOffsets(pw, 1, kw)];
-          if (dy !== undefined && dx !== undefined) taps.push({ dy, dx, index: kh * g.kw + kw });
+  for (let pd = 0; pd < Math.min(dp.stride, dp.d); pd++) {
+    for (let ph = 0; ph < Math.min(sh, g.h); ph++) {
+      for (let pw = 0; pw < Math.min(sw, g.w); pw++) {
+        const taps: Tap[] = [];
+        for (let kd = 0; kd < dp.kd; kd++) {
+          const dz = phaseTap(pd, dp.pad, dp.dilation, dp.stride, kd);
+          for (let kh = 0; kh < g.kh; kh++) {
+            for (let kw = 0; kw < g.kw; kw++) {
+              const [dy, dx] = [phaseTap(ph, g.pads[0], g.dilations[0], sh, kh), phaseTap(pw, g.pads[1], g.dilations[1], sw, kw)];
+              if (dz !== undefined && dy !== undefined && dx !== undefined) taps.push({ dy, dx, dz, index: (kd * g.kh + kh) * g.kw + kw });
+            }
+          }
         }
+        const depth = g.depth && { inD: dp.od, outD: dp.d, grid: cdiv(dp.d - pd, dp.stride), oOff: pd, oStride: dp.stride, iOff: 0, iStride: 1 };
+        launches.push(
+          windowLaunch(`conv_grad_x[${label(g)} phase ${g.depth ? `${pd},` : ''}${ph},${pw}]`, {
+            batch: g.n,
+            groups: g.group,
+            cr: coutG(g),
+            co: cinG(g),
+            inH: g.oh,
+            inW: g.ow,
+            outH: g.h,
+            outW: g.w,
+            grid: [cdiv(g.h - ph, sh), cdiv(g.w - pw, sw)],
+            oOff: [ph, pw],
+            oStride: [sh, sw],
+            iOff: [0, 0],
+            iStride: [1, 1],
+            taps,
+            depth,
+            ntaps: tapsOf(g),
+            bias: false,
+            profile,
+          }),
+        );
       }
-      launches.push(
-        windowLaunch(`conv_grad_x[${label(g)} phase ${ph},${pw}]`, {
-          batch: g.n,
-          groups: g.group,
-          cr: coutG(g),
-          co: cinG(g),
-          inH: g.oh,
-          inW: g.ow,
-          outH: g.h,
-          outW: g.w,
-          grid: [cdiv(g.h - ph, sh), cdiv(g.w - pw, sw)],
-          oOff: [ph, pw],
-          oStride: [sh, sw],
-          iOff: [0, 0],
-          iStride: [1, 1],
-          taps,
-          ntaps: g.kh * g.kw,
-          bias: false,
-          profile,
-        }),
-      );
     }
   }
   return launches;
@@ -216,7 +262,7 @@ export function convGradInputKernels(profile: TileProfile, g: ConvGeometry): Con
 
 /** dX of a pointwise convolution: dX = Wᵀ·dY per image and group, reading W in its ONNX layout. */
 function pointwiseGradInput(profile: TileProfile, g: ConvGeometry): ConvKernel {
-  const [ci, co, hw] = [cinG(g), coutG(g), g.h * g.w];
+  const [ci, co, hw] = [cinG(g), coutG(g), volume(g)];
   const kernel = gemmKernel({
     name: `conv1x1_grad_x[${label(g)}]`,
     m: ci,
@@ -234,7 +280,7 @@ function pointwiseGradInput(profile: TileProfile, g: ConvGeometry): ConvKernel {
 
 /** Packs non-constant weights on the GPU into the layout of `packConvWeights`. */
 export function packWeightsKernel(g: ConvGeometry, pad: number, transposed = false): KernelSpec {
-  const [ci, co, taps] = [cinG(g), coutG(g), g.kh * g.kw];
+  const [ci, co, taps] = [cinG(g), coutG(g), tapsOf(g)];
   const [o, c] = transposed ? ['c1', 'c3'] : ['c3', 'c1'];
   return indexMapKernel(`conv_pack_w[${label(g)}${transposed ? ' T' : ''}]`, [g.group, transposed ? co : ci, taps, pad], `  let inside = c3 < ${u(transposed ? ci : co)};
   let src = ((c0 * ${u(co)} + min(${o}, ${u(co - 1)})) * ${u(ci)} + min(${c}, ${u(ci - 1)})) * ${u(taps)} + c2;`, { guarded: true });
@@ -251,18 +297,27 @@ export function packBiasKernel(g: ConvGeometry, pad: number): KernelSpec {
  * so each group's gradient is one [cout/group, images·pixels] matrix, and `gemm` multiplies them.
  */
 export function convGradWeightKernels(profile: TileProfile, g: ConvGeometry): { cols: number; im2col: KernelSpec; dyT?: { kernel: KernelSpec; elements: number }; gemm: KernelSpec } {
-  const [ci, co, taps, ohw] = [cinG(g), coutG(g), g.kh * g.kw, g.oh * g.ow];
+  const [ci, co, taps, ohw] = [cinG(g), coutG(g), tapsOf(g), outVolume(g)];
   const k = g.n * ohw;
   const cols = g.group * ci * taps * k;
-  // cols[grp][c·taps + t][n·ohw + p]: the input under tap t of output pixel p, zero in the padding.
-  const im2col = indexMapKernel(`conv_im2col[${label(g)}]`, [g.group, ci * taps, k], `  let c = c1 / ${u(taps)};
-  let kh = (c1 % ${u(taps)}) / ${u(g.kw)};
+  const dp = depthOf(g);
+  const plane = g.oh * g.ow;
+  // 3-D: the tap's slice kd and the output point's slice od give the input slice id.
+  const depth = g.depth
+    ? `
+  let kd = (c1 % ${u(taps)}) / ${u(g.kh * g.kw)};
+  let id = i32((c2 % ${u(ohw)}) / ${u(plane)} * ${u(dp.stride)} + kd * ${u(dp.dilation)}) - ${dp.pad};`
+    : '';
+  const [inside, slice] = g.depth ? [` && id >= 0 && id < ${dp.d}`, ` * ${u(dp.d)} + u32(clamp(id, 0, ${dp.d - 1}))`] : ['', ''];
+  // cols[grp][c·taps + t][n·ohw + p]: the input under tap t of output point p, zero in the padding.
+  const im2col = indexMapKernel(`conv_im2col[${label(g)}]`, [g.group, ci * taps, k], `  let c = c1 / ${u(taps)};${depth}
+  let kh = (c1 % ${u(g.kh * g.kw)}) / ${u(g.kw)};
   let kw = c1 % ${u(g.kw)};
   let b = c2 / ${u(ohw)};
-  let ih = i32((c2 % ${u(ohw)}) / ${u(g.ow)} * ${u(g.strides[0])} + kh * ${u(g.dilations[0])}) - ${g.pads[0]};
+  let ih = i32((c2 % ${u(plane)}) / ${u(g.ow)} * ${u(g.strides[0])} + kh * ${u(g.dilations[0])}) - ${g.pads[0]};
   let iw = i32((c2 % ${u(g.ow)}) * ${u(g.strides[1])} + kw * ${u(g.dilations[1])}) - ${g.pads[1]};
-  let inside = ih >= 0 && ih < ${g.h} && iw >= 0 && iw < ${g.w};
-  let src = ((b * ${u(g.cin)} + c0 * ${u(ci)} + c) * ${u(g.h)} + u32(clamp(ih, 0, ${g.h - 1}))) * ${u(g.w)} + u32(clamp(iw, 0, ${g.w - 1}));`, { guarded: true });
+  let inside = ih >= 0 && ih < ${g.h} && iw >= 0 && iw < ${g.w}${inside};
+  let src = (((b * ${u(g.cin)} + c0 * ${u(ci)} + c)${slice}) * ${u(g.h)} + u32(clamp(ih, 0, ${g.h - 1}))) * ${u(g.w)} + u32(clamp(iw, 0, ${g.w - 1}));`, { guarded: true });
   // dY as [grp][o][n·ohw]: a view when there is one image, a copy otherwise.
   const dyT = g.n > 1
     ? { kernel: indexMapKernel(`conv_grad_dy_t[${label(g)}]`, [g.group, co, k], `  let src = ((c2 / ${u(ohw)}) * ${u(g.cout)} + c0 * ${u(co)} + c1) * ${u(ohw)} + c2 % ${u(ohw)};`), elements: g.n * g.cout * ohw }

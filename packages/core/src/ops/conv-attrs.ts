@@ -1,6 +1,7 @@
 /**
- * What Conv and ConvTranspose share: the attributes both have, the load-time refusal of 3-D
- * ones, the 2-D (1-D as one row) view of their geometry, the weight/bias packing for the
+ * What Conv and ConvTranspose share: the attributes both have, the load-time refusal of spatial
+ * ranks they do not run (Conv: 1-D to 3-D; ConvTranspose: 1-D and 2-D), the 2-D (1-D as one
+ * row) view of their geometry's last two axes, the weight/bias packing for the
  * window kernels, and the weight and bias gradients, which are the same kernels with the
  * roles of input and output gradient swapped (tfjs Conv2D_grad.ts).
  * https://onnx.ai/onnx/operators/onnx__Conv.html , onnx__ConvTranspose.html
@@ -13,6 +14,7 @@ import {
   packConvBias,
   packConvWeights,
   packWeightsKernel,
+  tapsOf,
   type ConvGeometry,
   type TileProfile,
 } from '@camanim/shaders';
@@ -42,32 +44,39 @@ export function convAttrs(node: Node): ConvAttrs {
   };
 }
 
-/** `what` names the op in messages: 'convolution' or 'transposed convolution'. */
-const spatialHint = (what: string) => `camanim explains 2-D image models (1-D and 2-D ${what}s); export a 2-D model, or run this one with onnxruntime`;
+/** The spatial ranks an op runs: `what` names it in messages ('convolution', 'transposed convolution'). */
+export interface SpatialRanks {
+  readonly what: string;
+  readonly max: 2 | 3;
+}
+
+const ranksText = ({ what, max }: SpatialRanks) => `${max === 3 ? '1-D, 2-D and 3-D' : '1-D and 2-D'} ${what}s`;
+const spatialHint = (r: SpatialRanks) =>
+  r.max === 3 ? 'Export the model with at most 3 spatial axes ([N, C, T, H, W]), or run this one with onnxruntime' : `camanim runs ${ranksText(r)} (3-D ones are not implemented yet); export a 2-D model, or run this one with onnxruntime`;
 
 /**
- * The load-time refusal of 3-D (video) ones, with the spatial rank from whichever is known
+ * The load-time refusal of spatial ranks past `r.max`, with the rank from whichever is known
  * before shapes are inferred: the attribute, W, or X's declared dims.
  */
-export function refuseVolumes(what: string): NonNullable<OpDef['unsupported']> {
+export function refuseSpatialRanks(r: SpatialRanks): NonNullable<OpDef['unsupported']> {
   return (node: Node, graph: Graph) => {
     const w = graph.initializers.get(node.inputs[1])?.shape.length;
     const x = graph.inputs.find((v) => v.name === node.inputs[0])?.dims.length;
     const spatial = intsAttr(node, 'kernel_shape')?.length ?? (w ?? x ?? 4) - 2;
-    if (spatial <= 2) return undefined;
+    if (spatial <= r.max) return undefined;
     const of = w !== undefined ? `weights '${node.inputs[1]}' are ${w}-D` : x !== undefined ? `input '${node.inputs[0]}' is ${x}-D` : `kernel_shape has ${spatial} dims`;
-    return { what: `a ${spatial}-D ${what} (${of}) is not supported: only 1-D and 2-D ${what}s run`, hint: spatialHint(what) };
+    return { what: `a ${spatial}-D ${r.what} (${of}) is not supported: only ${ranksText(r)} run`, hint: spatialHint(r) };
   };
 }
 
 /** The same refusal at shape time, for an input whose rank was not known at load. */
-export function checkSpatialRank(node: Node, what: string, x: readonly number[]): void {
-  if (x.length === 3 || x.length === 4) return;
-  throw new CamanimError('unsupported-op', `Only 1-D and 2-D ${what}s are supported; input is [${x.join(', ')}]`, { node: node.name, op: node.opType }, spatialHint(what));
+export function checkSpatialRank(node: Node, r: SpatialRanks, x: readonly number[]): void {
+  if (x.length >= 3 && x.length <= r.max + 2) return;
+  throw new CamanimError('unsupported-op', `Only ${ranksText(r)} are supported; input is [${x.join(', ')}]`, { node: node.name, op: node.opType }, spatialHint(r));
 }
 
-/** One or two spatial values as two: a 1-D op is a 2-D one over a single row of `fill`. */
-export const plane2d = (v: readonly number[], fill: number) => (v.length === 1 ? [fill, v[0]] : [v[0], v[1]]) as [number, number];
+/** The last one or two spatial values as two: a 1-D op is a 2-D one over a single row of `fill`. */
+export const plane2d = (v: readonly number[], fill: number) => (v.length === 1 ? [fill, v[0]] : [v[v.length - 2], v[v.length - 1]]) as [number, number];
 
 /** The 2-D geometry of a node and its output shape. */
 export type ConvGeometryOf<A> = (node: Node, a: A, x: readonly number[], w: readonly number[]) => { g: ConvGeometry; out: number[] };
@@ -86,7 +95,7 @@ export function packedConvArg(io: KernelIO, g: ConvGeometry, which: 'w' | 'wt' |
   const key = `${which}${pad}`;
   if (c) return { kind: 'data', key, data: which === 'b' ? packConvBias(c.data, bias, pad) : packConvWeights(c.data, g, pad, which === 'wt') };
   const kernel = which === 'b' ? packBiasKernel(bias, pad) : packWeightsKernel(g, pad, which === 'wt');
-  const per = which === 'b' ? 1 : (which === 'w' ? g.cin / g.group : g.cout / g.group) * g.kh * g.kw;
+  const per = which === 'b' ? 1 : (which === 'w' ? g.cin / g.group : g.cout / g.group) * tapsOf(g);
   const target = scratch(100 + pre.length, g.group * pad * per);
   pre.push({ kernel, args: [input(index), target] });
   return target;
@@ -105,7 +114,8 @@ export function convWeightGradSteps(tiles: TileProfile, g: ConvGeometry, x: Arg,
   steps.push({ kernel: w.gemm, args: [dyT, cols, into] });
 }
 
-/** The bias gradient: `dy` of shape [N, C, H, W] summed over images and pixels. */
+/** The bias gradient: `dy` of shape [N, C, ...spatial] summed over images and positions. */
 export function biasGradStep(name: string, shape: readonly number[], dy: Arg, into: Arg): Step {
-  return { kernel: foldKernel(`${name}[${shape[1]}]`, [...shape], [0, 2, 3], FOLDS.sum), args: [dy, into] };
+  const axes = shape.map((_, k) => k).filter((k) => k !== 1);
+  return { kernel: foldKernel(`${name}[${shape[1]}]`, [...shape], axes, FOLDS.sum), args: [dy, into] };
 }

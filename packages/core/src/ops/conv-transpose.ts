@@ -12,13 +12,13 @@
  * the conv window kernels per stride phase (packages/shaders/src/conv-transpose.ts).
  * VJP: dX is that convolution's forward over dY, dW its weight gradient with dY as the input
  * and X as the output gradient, dB a sum over images and pixels; all exact reuses of conv.ts'
- * kernels. 3-D ones are refused at load time like Conv's.
+ * kernels. 3-D ones are refused at load time (3-D Conv runs; its transpose is not written yet).
  */
 import { convKernel, convTransposeKernels, type ConvGeometry } from '@camanim/shaders';
 import { shapeError } from '../errors.ts';
 import type { HostTensor, Node } from '../graph/ir.ts';
 import { intsAttr } from './attrs.ts';
-import { biasGradStep, checkSpatialRank, convAttrs, convWeightGradSteps, geometryOfIO, packedConvArg, plane2d, refuseVolumes, type ConvAttrs } from './conv-attrs.ts';
+import { biasGradStep, checkSpatialRank, convAttrs, convWeightGradSteps, geometryOfIO, packedConvArg, plane2d, refuseSpatialRanks, type ConvAttrs } from './conv-attrs.ts';
 import { defineOp, gradInput, gradOutput, input, output, type Arg, type KernelIO, type Step } from './op.ts';
 
 interface Attrs extends ConvAttrs {
@@ -26,14 +26,14 @@ interface Attrs extends ConvAttrs {
   readonly outputShape?: readonly number[];
 }
 
-const WHAT = 'transposed convolution';
+const RANKS = { what: 'transposed convolution', max: 2 } as const;
 
 /**
  * The convolution whose input gradient this is (its input is our output Y, its output our
  * input X), as 2-D geometry, and our output shape.
  */
 function geometry(node: Node, a: Attrs, x: readonly number[], w: readonly number[]): { g: ConvGeometry; out: number[] } {
-  checkSpatialRank(node, WHAT, x);
+  checkSpatialRank(node, RANKS, x);
   const nsp = x.length - 2;
   const kernel = a.kernel ?? w.slice(2);
   if (w.length !== x.length || kernel.length !== nsp || kernel.some((k, d) => k !== w[d + 2])) throw shapeError(node, `Weights [${w.join(', ')}] do not match the input [${x.join(', ')}] and kernel_shape [${kernel.join(', ')}]`);
@@ -110,7 +110,7 @@ export const convTranspose = defineOp<Attrs>({
     outputPadding: intsAttr(node, 'output_padding'),
     outputShape: intsAttr(node, 'output_shape'),
   }),
-  unsupported: refuseVolumes(WHAT),
+  unsupported: refuseSpatialRanks(RANKS),
   shape: (io, a) => [{ dtype: io.inputs[0]!.dtype, shape: geometryOfIO(geometry, io, a).out }],
   fold: (io, a) => {
     const [x, w, b] = io.consts;

@@ -1,8 +1,9 @@
 /**
- * Conv: 2-D convolution with groups (depthwise included), strides, dilations, pads, auto_pad
- * and an optional bias, kernel_shape inferred from W when absent (opsets 1–22). A 1-D
- * convolution runs as a 2-D one over a single row; 3-D ones (video models such as R3D-18) are
- * refused at load time, from kernel_shape, the weight initializer or the declared input.
+ * Conv: 1-D, 2-D and 3-D convolution with groups (depthwise included), strides, dilations, pads,
+ * auto_pad and an optional bias, kernel_shape inferred from W when absent (opsets 1–22). A 1-D
+ * convolution runs as a 2-D one over a single row; a 3-D one (video models such as R3D-18,
+ * [N, C, T, H, W]) is the 2-D kernels with a depth axis (ConvGeometry.depth). More spatial axes
+ * are refused at load time, from kernel_shape, the weight initializer or the declared input.
  * https://onnx.ai/onnx/operators/onnx__Conv.html
  * Constant weights (the usual case) are re-laid out on the host once per model; others are
  * packed by a kernel on every run. The kernels are in packages/shaders/src/conv.ts.
@@ -12,15 +13,18 @@
 import { convGradInputKernels, convKernel, type ConvGeometry } from '@camanim/shaders';
 import { shapeError } from '../errors.ts';
 import type { Node } from '../graph/ir.ts';
-import { biasGradStep, checkSpatialRank, convAttrs, convWeightGradSteps, geometryOfIO, packedConvArg, plane2d, refuseVolumes, type ConvAttrs } from './conv-attrs.ts';
+import { biasGradStep, checkSpatialRank, convAttrs, convWeightGradSteps, geometryOfIO, packedConvArg, plane2d, refuseSpatialRanks, type ConvAttrs } from './conv-attrs.ts';
 import { defineOp, gradInput, gradOutput, input, output, type Step } from './op.ts';
 import { poolGeometry } from './pool-attrs.ts';
 
-const WHAT = 'convolution';
+const RANKS = { what: 'convolution', max: 3 } as const;
 
-/** The 2-D geometry of the node and its output shape (a 1-D convolution is a 2-D one of height 1). */
+/**
+ * The geometry of the node and its output shape: the last two spatial axes as the plane (a 1-D
+ * convolution is a 2-D one of height 1), a third one before them as the depth.
+ */
 function geometry(node: Node, a: ConvAttrs, x: readonly number[], w: readonly number[]): { g: ConvGeometry; out: number[] } {
-  checkSpatialRank(node, WHAT, x);
+  checkSpatialRank(node, RANKS, x);
   const kernel = a.kernel ?? w.slice(2);
   if (w.length !== x.length || kernel.some((k, d) => k !== w[d + 2])) throw shapeError(node, `Weights [${w.join(', ')}] do not match the input [${x.join(', ')}] and kernel_shape [${kernel.join(', ')}]`);
   if (x[1] !== w[1] * a.group || w[0] % a.group) throw shapeError(node, `Input channels ${x[1]} and weights [${w.join(', ')}] do not fit group ${a.group}`);
@@ -30,9 +34,12 @@ function geometry(node: Node, a: ConvAttrs, x: readonly number[], w: readonly nu
   const [h, wd] = plane2d(x.slice(2), 1);
   const [oh, ow] = plane2d(out.slice(2), 1);
   const [kh, kw] = plane2d(kernel, 1);
+  const depth = x.length === 5
+    ? { d: x[2], kd: kernel[0], od: out[2], stride: pool.strides[0], dilation: pool.dilations[0], pad: pool.padsBegin[0] }
+    : undefined;
   const g: ConvGeometry = {
     n: x[0], cin: x[1], h, w: wd, cout: w[0], group: a.group, kh, kw, oh, ow,
-    strides: plane2d(pool.strides, 1), dilations: plane2d(pool.dilations, 1), pads: plane2d(pool.padsBegin, 0),
+    strides: plane2d(pool.strides, 1), dilations: plane2d(pool.dilations, 1), pads: plane2d(pool.padsBegin, 0), depth,
   };
   return { g, out };
 }
@@ -40,7 +47,7 @@ function geometry(node: Node, a: ConvAttrs, x: readonly number[], w: readonly nu
 export const conv = defineOp<ConvAttrs>({
   type: 'Conv',
   attrs: convAttrs,
-  unsupported: refuseVolumes(WHAT),
+  unsupported: refuseSpatialRanks(RANKS),
   shape: (io, a) => [{ dtype: io.inputs[0]!.dtype, shape: geometryOfIO(geometry, io, a).out }],
   forward: (io, a) => {
     const g = geometryOfIO(geometry, io, a).g;
@@ -61,7 +68,7 @@ export const conv = defineOp<ConvAttrs>({
       }
     }
     if (io.wanted[1]) convWeightGradSteps(io.tiles, g, input(0), gradOutput(0), gradInput(1), steps);
-    if (io.wanted[2]) steps.push(biasGradStep('conv_grad_b', [g.n, g.cout, g.oh, g.ow], gradOutput(0), gradInput(2)));
+    if (io.wanted[2]) steps.push(biasGradStep('conv_grad_b', io.outputs[0]!.shape, gradOutput(0), gradInput(2)));
     return steps;
   },
 });
