@@ -7,7 +7,7 @@
 import { bilinearKernel, channelReduceKernel, elementSumKernel, elementTermsKernel, tokenGridKernel, weightedSumKernel, weightedTermsKernel, type KernelSpec } from '@camanim/shaders';
 import { CamanimError, seedGradient, type Dispatch, type Gradients, type GpuTensor, type Run, type Target } from '@camanim/core';
 import { augmentedCams } from './augment.ts';
-import { selectLayers, type LayerSelection } from './layers.ts';
+import { layersFor, type LayerSelection } from './layers.ts';
 import { projectEach } from './linalg.ts';
 import type { CamContext, CamMethod, CamStack, LayerInfo } from './method.ts';
 import { defaultCamRegistry } from './methods/index.ts';
@@ -45,7 +45,7 @@ export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack>
   const inputName = model.imageInput().name;
   const inputShape = run.shape(inputName);
   const [n, , H, W] = inputShape;
-  const layers = layersOf(model, opts.layers).map((l) => withBatch(l, n));
+  const layers = layersOf(model, opts.layers, method).map((l) => withBatch(l, n));
   let grads: Gradients | undefined;
   const temps: GpuTensor[] = [];
   try {
@@ -150,10 +150,10 @@ function notEigenSmoothable(method: CamMethod, layer?: string): CamanimError {
   return new CamanimError('bad-input', `Eigen smoothing does not apply to CAM method '${method.id}': it computes each layer's map itself, not a sum over channels`, layer ? { layer } : {}, 'Drop eigenSmooth (--eigen-smooth) for this method, or use a method that weighs channels or elements');
 }
 
-function layersOf(model: Run['model'], sel: CamOptions['layers']): LayerInfo[] {
-  if (!Array.isArray(sel)) return selectLayers(model, sel as LayerSelection | undefined);
+function layersOf(model: Run['model'], sel: CamOptions['layers'], method: CamMethod): LayerInfo[] {
+  if (!Array.isArray(sel)) return layersFor(model, method, sel as LayerSelection | undefined);
   const list = sel as readonly (string | LayerInfo)[];
-  if (list.every((l) => typeof l === 'string')) return selectLayers(model, { names: list as string[] });
+  if (list.every((l) => typeof l === 'string')) return layersFor(model, method, { names: list as string[] });
   if (list.every((l) => typeof l === 'object' && l !== null && typeof l.name === 'string' && Array.isArray(l.shape))) return [...(list as LayerInfo[])];
   throw new CamanimError('bad-input', 'computeCams: layers mixes names and other values', { file: model.source }, "Give layer names (['/layer4/layer4.1/relu_1/Relu_output_0', …]), selectLayers' LayerInfo, or a selection such as { kinds: 'spatial' }");
 }

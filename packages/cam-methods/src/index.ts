@@ -4,7 +4,8 @@ export { createCamRegistry, type CamRegistry } from './registry.ts';
 export type {
   CamMethod, CamContext, CamNeeds, CamResult, ChannelMethod, ElementMethod, CustomMethod, LayerInfo, ChannelReduction, CamLayer, CamStack,
 } from './method.ts';
-export { selectLayers, type LayerSelection } from './layers.ts';
+export { layersFor, selectLayers, type LayerSelection } from './layers.ts';
+export { attentionLayers } from './attention.ts';
 export { tokenLayout, MAX_PREFIX_TOKENS, type TokenOptions } from './tokens.ts';
 export { computeCams, eigenSmoothable, type CamOptions } from './compute.ts';
 export { normalizeMaps, range, type Normalization } from './normalize.ts';

@@ -6,9 +6,10 @@
  * request as 1-D stripes [N, 1, 1, K]; then a name filter, every k-th, or percentiles of depth.
  */
 import { CamanimError, type Model } from '@camanim/core';
-import type { LayerInfo } from './method.ts';
+import type { CamMethod, LayerInfo } from './method.ts';
 import { channelsLastTensors } from './layouts.ts';
 import { tokenLayout, type TokenOptions } from './tokens.ts';
+import { volumeLayer } from './volumes.ts';
 
 export interface LayerSelection {
   /** 'spatial' (default): 4-D outputs with H·W > 1; 'all': also 2-D outputs as stripes. */
@@ -28,8 +29,10 @@ export interface LayerSelection {
 export function selectLayers(model: Model, sel: LayerSelection = {}): LayerInfo[] {
   const nhwc = channelsLastTensors(model);
   const tokenOf = tokenLayout(model, sel.tokens, nhwc);
-  const all = model.layers.filter((l) => l.shape.length === 4 || l.shape.length === 2 || tokenOf(l));
+  const all = model.layers.filter((l) => l.shape.length === 4 || l.shape.length === 2 || tokenOf(l) || volumeLayer(l, 0));
   const asInfo = (l: (typeof all)[number], index: number): LayerInfo => {
+    const volume = volumeLayer(l, index);
+    if (volume) return volume;
     // Channels-last [N, H, W, C] is the memory of tokens [N, H·W, C] with no prefix (layouts.ts).
     if (nhwc.has(l.name)) return { index, name: l.name, opType: l.opType, shape: [l.shape[0], l.shape[3], l.shape[1], l.shape[2]], tokens: { count: l.shape[1] * l.shape[2], prefix: 0 } };
     const t = tokenOf(l);
@@ -47,6 +50,9 @@ export function selectLayers(model: Model, sel: LayerSelection = {}): LayerInfo[
     });
   }
   let picked = all.filter((l) => (l.shape.length === 4 ? (nhwc.has(l.name) ? l.shape[1] * l.shape[2] : l.shape[2] * l.shape[3]) > 1 : l.shape.length === 3 || sel.kinds === 'all'));
+  // And video layers with more than one position (a pooled [N, C, 1, 1, 1] is not a map).
+  const maps = new Set(picked);
+  picked = all.filter((l) => maps.has(l) || (l.shape.length === 5 && l.shape.slice(2).some((d) => d > 1)));
   if (sel.filter !== undefined) {
     const re = typeof sel.filter === 'string' ? safeRegex(sel.filter) : sel.filter;
     picked = picked.filter((l) => re.test(l.name) || re.test(l.opType));
@@ -61,6 +67,19 @@ export function selectLayers(model: Model, sel: LayerSelection = {}): LayerInfo[
     throw new CamanimError('not-found', 'No layer matches the selection', { file: model.source, layer: String(sel.filter ?? '') }, 'List layers with `camanim layers <model>`, or drop the filter');
   }
   return picked.map(asInfo);
+}
+
+/**
+ * The layers `method` explains: its own tensors where it has them (attention methods: every
+ * block's attention, with the selection's token options), else the selection's.
+ */
+export function layersFor(model: Model, method: CamMethod, sel: LayerSelection = {}): LayerInfo[] {
+  if (!method.ownLayers) return selectLayers(model, sel);
+  const picks = [sel.names?.length && 'names', sel.filter !== undefined && 'a filter', sel.every && sel.every > 1 && 'every', sel.percentiles?.length && 'percentiles'].filter(Boolean);
+  if (picks.length) {
+    throw new CamanimError('bad-input', `CAM method '${method.id}' explains tensors of its own (every attention block, in order), so a layer selection (${picks.join(', ')}) does not apply`, { file: model.source }, 'Drop --layers, --every and --percentiles (the layers option) for this method, or explain it in a separate run');
+  }
+  return method.ownLayers(model, sel.tokens);
 }
 
 function safeRegex(text: string): RegExp {

@@ -9,7 +9,8 @@
  *   host linear algebra) — EigenCAM, ScoreCAM, AblationCAM, RandomCAM...
  * The shared runner does the rest: weighted sum, upsampling, ReLU and normalization.
  */
-import type { GpuTensor, Run, Target } from '@camanim/core';
+import type { GpuTensor, Model, Run, Target } from '@camanim/core';
+import type { TokenOptions } from './tokens.ts';
 
 export interface CamNeeds {
   /** The gradient of the target at the layer (one backward for all layers). */
@@ -37,6 +38,11 @@ export interface LayerInfo {
    * map: the first `prefix` of its `count` tokens dropped, the rest laid on the h×w grid of `shape`.
    */
   readonly tokens?: { readonly count: number; readonly prefix: number };
+  /**
+   * A transformer block's attention probabilities [N, heads, T, T] or [N·heads, T, T] (attention.ts):
+   * block `block` (from 0), its map the class token's row of a relevance over the T tokens, the first `prefix` dropped.
+   */
+  readonly attention?: { readonly block: number; readonly heads: number; readonly count: number; readonly prefix: number };
 }
 
 /** What a custom method sees for one layer. */
@@ -72,6 +78,11 @@ interface MethodBase {
   /** Paper and formula, shown by `camanim methods`. */
   readonly reference: string;
   readonly needs: CamNeeds;
+  /**
+   * The tensors the method explains when they are its own, not selected layers (attention methods:
+   * every block's attention), found in the model; a layer selection then does not apply (layersFor).
+   */
+  readonly ownLayers?: (model: Model, tokens?: TokenOptions) => LayerInfo[];
 }
 
 export interface ChannelMethod extends MethodBase {

@@ -1,11 +1,13 @@
 /** The built-in CAM methods, one line each, and the default registry they fill (plugins join it with registerCamMethod). */
 import { ablationcam } from './ablationcam.ts';
+import { attentionRollout } from './attention-rollout.ts';
 import { eigencam } from './eigencam.ts';
 import { eigengradcam } from './eigengradcam.ts';
 import { fullgrad } from './fullgrad.ts';
 import { gradcam } from './gradcam.ts';
 import { gradcamElementwise } from './gradcam-elementwise.ts';
 import { gradcamPlusPlus } from './gradcam-plusplus.ts';
+import { gradientAttention } from './gradient-attention.ts';
 import { hirescam } from './hirescam.ts';
 import { kpcacam } from './kpcacam.ts';
 import { layercam } from './layercam.ts';
@@ -31,6 +33,8 @@ export const methods: readonly CamMethod[] = [
   fullgrad,
   shapleycam,
   randomcam,
+  attentionRollout,
+  gradientAttention,
 ];
 
 export const defaultCamRegistry = createCamRegistry(methods);
