@@ -23,3 +23,4 @@ export * from './group-norm.ts';
 export * from './space-depth.ts';
 export * from './index-gather.ts';
 export * from './cumsum.ts';
+export * from './index-scatter.ts';

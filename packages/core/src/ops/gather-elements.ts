@@ -12,7 +12,7 @@ import { constInts } from './const-inputs.ts';
 import { defineIndexGatherOp, indexIn } from './index-gather.ts';
 import type { OpIO } from './op.ts';
 
-function sources(io: OpIO, { axis }: { axis: number }): { src: Int32Array; shape: number[] } {
+export function sources(io: OpIO, { axis }: { axis: number }): { src: Int32Array; shape: number[] } {
   const x = io.inputs[0]!.shape;
   const shape = io.inputs[1]!.shape;
   const a = normAxis(io.node, axis, x.length);

@@ -14,7 +14,7 @@ import { constInts } from './const-inputs.ts';
 import { defineIndexGatherOp, indexIn } from './index-gather.ts';
 import type { OpIO } from './op.ts';
 
-function sources(io: OpIO, { batchDims: b }: { batchDims: number }): { src: Int32Array; shape: number[] } {
+export function sources(io: OpIO, { batchDims: b }: { batchDims: number }): { src: Int32Array; shape: number[] } {
   const x = io.inputs[0]!.shape;
   const ishape = io.inputs[1]!.shape;
   const q = ishape.length;

@@ -21,7 +21,8 @@ export function gatherSteps(node: Node, src: Int32Array): Step[] {
   return [{ kernel: indexGatherKernel(name, src.length), args: [input(0), { kind: 'data', key: 'src', data: Float32Array.from(src) }, output(0)] }];
 }
 
-export function scatterAddSteps(node: Node, src: Int32Array, inputSize: number): Step[] {
+/** For each of `inputSize` elements, the positions i with src[i] = it, in order: offsets and list (CSR). */
+export function csrLists(node: Node, src: Int32Array, inputSize: number): { off: Float32Array; list: Float32Array } {
   table(node, Math.max(src.length, inputSize + 1));
   const off = new Float32Array(inputSize + 1);
   for (const s of src) off[s + 1]++;
@@ -29,6 +30,11 @@ export function scatterAddSteps(node: Node, src: Int32Array, inputSize: number):
   const fill = Float32Array.from(off.subarray(0, inputSize));
   const list = new Float32Array(Math.max(1, src.length));
   src.forEach((s, i) => (list[fill[s]++] = i));
+  return { off, list };
+}
+
+export function scatterAddSteps(node: Node, src: Int32Array, inputSize: number): Step[] {
+  const { off, list } = csrLists(node, src, inputSize);
   const name = `${node.opType.toLowerCase()}_grad[${inputSize}]`;
   return [{ kernel: indexScatterAddKernel(name, inputSize), args: [gradOutput(0), { kind: 'data', key: 'off', data: off }, { kind: 'data', key: 'list', data: list }, gradInput(0)] }];
 }

@@ -45,6 +45,8 @@ import { gatherElements } from './gather-elements.ts';
 import { gatherND } from './gather-nd.ts';
 import { cumsum } from './cumsum.ts';
 import { einsum } from './einsum.ts';
+import { scatterND } from './scatter-nd.ts';
+import { scatter, scatterElements } from './scatter-elements.ts';
 
 export const ops: readonly OpDef<any>[] = [
   ...unaryOps,
@@ -97,6 +99,9 @@ export const ops: readonly OpDef<any>[] = [
   gatherND,
   cumsum,
   einsum,
+  scatterND,
+  scatterElements,
+  scatter,
 ];
 
 export const defaultRegistry = createOpRegistry(ops);
