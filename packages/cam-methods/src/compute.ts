@@ -4,13 +4,14 @@
  * bilinear upsampling to the input size — recorded into one pass and read back once.
  * Custom methods (extra forwards, host PCA) supply weights or maps per layer.
  */
-import { bilinearKernel, channelReduceKernel, elementSumKernel, elementTermsKernel, tokenGridKernel, weightedSumKernel, weightedTermsKernel, type KernelSpec } from '@camanim/shaders';
+import { channelReduceKernel, elementSumKernel, elementTermsKernel, tokenGridKernel, weightedSumKernel, weightedTermsKernel, type KernelSpec } from '@camanim/shaders';
 import { CamanimError, seedGradient, type Dispatch, type Gradients, type GpuTensor, type Run, type Target } from '@camanim/core';
 import { augmentedCams } from './augment.ts';
 import { layersFor, type LayerSelection } from './layers.ts';
 import { projectEach } from './linalg.ts';
 import type { CamContext, CamMethod, CamStack, LayerInfo } from './method.ts';
 import { defaultCamRegistry } from './methods/index.ts';
+import { checkVolumeInput, checkVolumeMethod, flatShape, inputGrid, positions, upsampleDispatches } from './volumes.ts';
 import type { CamRegistry } from './registry.ts';
 
 export interface CamOptions {
@@ -39,12 +40,16 @@ export interface CamOptions {
 export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack> {
   const method = typeof opts.method === 'string' ? (opts.registry ?? defaultCamRegistry).get(opts.method) : opts.method;
   if (opts.eigenSmooth && !eigenSmoothable(method)) throw notEigenSmoothable(method);
-  if (opts.augSmooth) return augmentedCams(run, opts, computeCams);
   const model = run.model;
-  const rt = model.runtime;
   const inputName = model.imageInput().name;
   const inputShape = run.shape(inputName);
-  const [n, , H, W] = inputShape;
+  checkVolumeInput(inputShape, opts.augSmooth);
+  if (opts.augSmooth) return augmentedCams(run, opts, computeCams);
+  const rt = model.runtime;
+  const n = inputShape[0];
+  const grid = inputGrid(inputShape);
+  // Upsampled elements per item: the input's frames × H × W.
+  const upSize = grid[0] * grid[1] * grid[2];
   const layers = layersOf(model, opts.layers, method).map((l) => withBatch(l, n));
   let grads: Gradients | undefined;
   const temps: GpuTensor[] = [];
@@ -57,19 +62,19 @@ export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack>
       const out = await run.read(model.graph.outputs[0].name);
       scores = seedGradient(opts.target, out.data, out.shape, model.graph.outputs[0].name).scores;
     }
-    const sizes = layers.map((l) => l.shape[0] * l.shape[2] * l.shape[3]);
+    const sizes = layers.map((l) => l.shape[0] * positions(l));
     const channels = layers.map((l) => l.shape[0] * l.shape[1]);
     const rawOffsets = offsets(sizes);
     const weightOffsets = offsets(channels);
     const raw = rt.createTensor([sum(sizes)], 'cam:raw');
-    const up = rt.createTensor([layers.length * n * H * W], 'cam:upsampled');
+    const up = rt.createTensor([layers.length * n * upSize], 'cam:upsampled');
     const weights = rt.createTensor([sum(channels)], 'cam:weights');
     temps.push(raw, up, weights);
     const dispatches: Dispatch[] = [];
     const hasWeights = new Set<number>();
     for (const [k, layer] of layers.entries()) {
       const [ln, c, h, w] = layer.shape;
-      const d = { n: ln, c, hw: h * w };
+      const d = { n: ln, c, hw: positions(layer) };
       // Token layers are laid on their patch grid first (tokens.ts); every other layer is read in place.
       const asMap = (t: GpuTensor): GpuTensor => {
         if (!layer.tokens) return t;
@@ -83,10 +88,10 @@ export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack>
       // The channel sum, or with eigen smoothing the terms' first-component projection.
       const combine = async (sumKernel: KernelSpec, termsKernel: KernelSpec, second: GpuTensor) => {
         if (!opts.eigenSmooth) return void dispatches.push({ kernel: sumKernel, buffers: [a.buffer, second.buffer, raw.buffer] });
-        const terms = rt.createTensor([ln * c * h * w], 'cam:terms');
+        const terms = rt.createTensor([ln * c * positions(layer)], 'cam:terms');
         try {
           await rt.run([...dispatches.splice(0), { kernel: termsKernel, buffers: [a.buffer, second.buffer, terms.buffer] }], `cam:${method.id}`);
-          rt.writeBuffer(raw.buffer, projectEach((await rt.read(terms, 'cam:terms')).data, layer.shape), rawOffsets[k] * 4);
+          rt.writeBuffer(raw.buffer, projectEach((await rt.read(terms, 'cam:terms')).data, flatShape(layer)), rawOffsets[k] * 4);
         } finally {
           rt.release(terms);
         }
@@ -106,6 +111,7 @@ export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack>
         await combine(elementSumKernel(d, method.element, rawOffsets[k]), elementTermsKernel(d, method.element), g);
       } else {
         if (layer.tokens) throw new CamanimError('bad-input', `CAM method '${method.id}' computes its maps from the layer itself (extra forwards or its own terms), which token layers do not support yet`, { layer: layer.name }, 'Use a gradient method (gradcam, hirescam, gradcam++, xgradcam, layercam, …) for transformer layers, or select only 4-D layers (--layers with a filter)');
+        checkVolumeMethod(layer, method.id);
         const result = await method.compute(contextFor(run, layer, layers, a, grads?.tensor(layer.name), opts, scores, inputName));
         if ('weights' in result) {
           checkLength(result.weights, ln * c, method.id, layer, 'weights');
@@ -119,7 +125,7 @@ export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack>
         }
         opts.onProgress?.(k + 1, layers.length, layer);
       }
-      dispatches.push({ kernel: bilinearKernel(ln, h, w, H, W, rawOffsets[k], k * n * H * W), buffers: [raw.buffer, up.buffer] });
+      dispatches.push(...upsampleDispatches(rt, layer, grid, raw, rawOffsets[k], up, k * n * upSize, temps));
     }
     await rt.run(dispatches, `cam:${method.id}`);
     const [rawHost, upHost, weightHost] = await Promise.all([rt.read(raw, 'cam:raw'), rt.read(up, 'cam:upsampled'), rt.read(weights, 'cam:weights')]);
@@ -131,7 +137,7 @@ export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack>
       layers: layers.map((l, k) => ({
         ...l,
         raw: rawHost.data.slice(rawOffsets[k], rawOffsets[k] + sizes[k]),
-        upsampled: upHost.data.slice(k * n * H * W, (k + 1) * n * H * W),
+        upsampled: upHost.data.slice(k * n * upSize, (k + 1) * n * upSize),
         weights: hasWeights.has(k) ? weightHost.data.slice(weightOffsets[k], weightOffsets[k] + channels[k]) : undefined,
       })),
     };

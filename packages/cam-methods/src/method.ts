@@ -39,6 +39,11 @@ export interface LayerInfo {
    */
   readonly tokens?: { readonly count: number; readonly prefix: number };
   /**
+   * A video or volume layer [N, C, T', h, w] (volumes.ts): `shape` is [N, C, h, w] and the CAM has
+   * `frames` maps of h×w per item, channel weights reduced over all T'·h·w positions.
+   */
+  readonly frames?: number;
+  /**
    * A transformer block's attention probabilities [N, heads, T, T] or [N·heads, T, T] (attention.ts):
    * block `block` (from 0), its map the class token's row of a relevance over the T tokens, the first `prefix` dropped.
    */

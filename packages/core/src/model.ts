@@ -93,12 +93,12 @@ export class Model {
     return this.graph.source;
   }
 
-  /** The single 4-D [N, C, H, W] image input that CAM methods explain. */
+  /** The single 4-D [N, C, H, W] image input (or 5-D [N, C, T, H, W] video or volume input) that CAM methods explain. */
   imageInput(): ModelInput {
-    const images = this.inputs.filter((i) => i.dims.length === 4);
+    const images = this.inputs.filter((i) => i.dims.length === 4 || i.dims.length === 5);
     if (this.inputs.length !== 1 || images.length !== 1) {
       const list = this.inputs.map((i) => `${i.name} [${i.dims.join(', ')}]`).join('; ');
-      throw new CamanimError('bad-model', `camanim explains models with one 4-D image input [N, C, H, W]; this model has: ${list}`, { file: this.source }, 'Export the model with a single NCHW image input');
+      throw new CamanimError('bad-model', `camanim explains models with one image input [N, C, H, W] (or video [N, C, T, H, W]); this model has: ${list}`, { file: this.source }, 'Export the model with a single NCHW (or NCTHW) input');
     }
     return images[0];
   }
