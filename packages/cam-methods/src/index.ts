@@ -21,3 +21,10 @@ export {
 } from './metrics/road-score.ts';
 export { pytorchGradCamMap, scaleCamImage } from './metrics/road-map.ts';
 export { percentileLinear, prepareCam, rankPixels, removalMask, type PreparedCam } from './metrics/masks.ts';
+export {
+  BUNDLE_VERSION, BundleError,
+  type BundleCam, type BundleContract, type BundleErrorCode, type BundleImage, type BundleLayer, type BundleManifest, type BundleMetric, type BundleModel,
+  type BundlePrediction, type BundleTarget, type ByteRange, type Complete,
+} from './bundle/manifest.ts';
+export { checkFileSizes, parseManifest, validateManifest } from './bundle/validate.ts';
+export { packMaps, readMap } from './bundle/maps.ts';

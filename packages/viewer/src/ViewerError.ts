@@ -1,8 +1,9 @@
 /**
  * Every failure the page shows: what went wrong, where (file, layer, node) and what to do.
- * Errors from core and cam-methods (CamanimError) already read that way and are shown as
- * they are; anything else is wrapped so that the page never goes blank on an exception.
+ * Errors from core and cam-methods (CamanimError) and the bundle validator (BundleError)
+ * already read that way and are shown as they are; anything else is wrapped so that the page never goes blank on an exception.
  */
+import { BundleError } from '@camanim/cam-methods';
 import { isCamanimError, type ErrorCode } from '@camanim/core';
 
 export type ViewerErrorCode =
@@ -33,6 +34,7 @@ export class ViewerError extends Error {
   /** Any thrown value as a ViewerError, keeping core's codes and wording. */
   static from(e: unknown): ViewerError {
     if (e instanceof ViewerError) return e;
+    if (e instanceof BundleError) return new ViewerError(e.code, e.what, e.where, e.hint, { cause: e });
     if (isCamanimError(e)) {
       const code: ViewerErrorCode = CORE_CODES[e.code] ?? 'internal';
       return new ViewerError(code, e.message, undefined, undefined, { cause: e });

@@ -2,7 +2,7 @@
 export { App } from './App.ts';
 export { AtlasLayout, type CamAtlas } from './AtlasLayout.ts';
 export { BrowserCompute } from './BrowserCompute.ts';
-export { BundleReader, BUNDLE_VERSION, camId } from './BundleReader.ts';
+export { BundleReader, camId } from './BundleReader.ts';
 export { BundleSource, type NamedFile } from './BundleSource.ts';
 export { CamSet, type CamLayerView, type Prediction, type YbRoadView, type Stage } from './CamSet.ts';
 export { Colormap, type PaintStyle } from './Colormap.ts';

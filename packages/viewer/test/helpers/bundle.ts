@@ -1,12 +1,13 @@
 /**
- * Writes result bundles in the CLI's format (packages/cli/src/bundle.ts: manifest version 1,
- * <stem>.layer.bin and <stem>.input.bin little-endian float32, input.png) from synthetic CAMs:
+ * Writes result bundles through cam-methods' bundle module (the CLI's schema: a manifest typed
+ * BundleManifest, maps packed by packMaps, input.png) from synthetic CAMs:
  * a blob per layer that wanders across the image, at layer resolution and bilinearly
  * upsampled (half-pixel centres, clamped) as cam-methods does. Also the broken variants the
  * viewer must refuse clearly.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BUNDLE_VERSION, packMaps, type BundleCam, type BundleContract, type BundleManifest, type BundleMetric, type RoadScore, type YbRoad } from '@camanim/cam-methods';
 import { encodePng } from './png.ts';
 
 export interface SynthLayer {
@@ -24,13 +25,15 @@ export interface SynthOptions {
   methods?: string[];
   /** The score explained (manifest target.kind); null leaves the field out, as bundles from before it did. Default 'logit'. */
   targetKind?: 'logit' | 'softmax' | 'rest' | null;
-  /** manifest.contract (the model's input/output contract); null leaves it out, as bundles from before it did. Default: the one the CLI writes for this input. */
-  contract?: Record<string, unknown> | null;
+  /** manifest.contract (the model's input/output contract). Default: the one the CLI writes for this input. */
+  contract?: BundleContract;
+  /** Per-layer metrics besides ROAD of the first explanation (cams[0].metrics). */
+  metrics?: BundleMetric[];
 }
 
 export interface WrittenBundle {
   dir: string;
-  manifest: Record<string, unknown> & { layers: { name: string; layer: { byteOffset: number; byteLength: number } }[] };
+  manifest: BundleManifest;
 }
 
 /** Layers with the stage structure of a small CNN at 96×96 (12 layers, 4 stages). */
@@ -58,7 +61,8 @@ export function stridedNet(H: number, W: number): SynthLayer[] {
 }
 
 /** The contract the CLI records for a synthetic bundle: ImageNet preprocessing at H×W, logits out. */
-export function defaultContract(H: number, W: number): Record<string, unknown> {
+export function defaultContract(H: number, W: number): BundleContract {
+  const preset = 'preset imagenet (--preset)';
   return {
     input: {
       size: [H, W],
@@ -69,9 +73,11 @@ export function defaultContract(H: number, W: number): Record<string, unknown> {
       mean: [0.485, 0.456, 0.406],
       std: [0.229, 0.224, 0.225],
       resize: 'crop',
-      sources: { size: 'model graph', layout: 'model graph', order: 'preset imagenet (--preset)', scale: 'preset imagenet (--preset)', mean: 'preset imagenet (--preset)', std: 'preset imagenet (--preset)', resize: 'preset imagenet (--preset)' },
+      cropFraction: 1,
+      align: 'center',
+      sources: { size: 'model graph', layout: 'model graph', order: preset, scale: preset, mean: preset, std: preset, resize: preset },
     },
-    output: { name: 'logits', shape: [1, 10], activation: 'none', explained: 'logits' },
+    output: { name: 'logits', shape: [1, 10], activation: 'none', explained: 'logits', classes: 10, task: 'classify', from: 'the only output' },
     summary: `${H}×${W} NCHW RGB · x/255, ImageNet mean/std · centre crop · logits [1, 10]`,
   };
 }
@@ -118,18 +124,6 @@ function bilinear(src: Float32Array, h: number, w: number, H: number, W: number)
   return out;
 }
 
-function pack(maps: Float32Array[]): { bytes: Buffer; ranges: { byteOffset: number; byteLength: number }[] } {
-  const total = maps.reduce((a, m) => a + m.length, 0);
-  const bytes = Buffer.alloc(total * 4);
-  const ranges: { byteOffset: number; byteLength: number }[] = [];
-  let off = 0;
-  for (const m of maps) {
-    ranges.push({ byteOffset: off, byteLength: m.length * 4 });
-    for (const v of m) off = bytes.writeFloatLE(v, off);
-  }
-  return { bytes, ranges };
-}
-
 /** The input image: a colourful pattern with a bright disc where the CAMs end up. */
 export function inputImage(W: number, H: number): Uint8Array {
   const rgb = new Uint8Array(W * H * 3);
@@ -152,9 +146,9 @@ export function writeBundle(dir: string, opts: SynthOptions): WrittenBundle {
   const methods = opts.methods ?? ['gradcam'];
   const yb = opts.ybroad === null ? undefined : (opts.ybroad ?? defaultYbroad(L));
   const kind = opts.targetKind === undefined ? 'logit' : opts.targetKind;
-  const target = { class: 8, label: 'Bag', ...(kind ? { kind } : {}) };
-  const contract = opts.contract === undefined ? defaultContract(H, W) : opts.contract;
-  const cams = methods.map((method, m) => {
+  const target = { class: 8, label: 'Bag', kind: kind ?? 'logit' };
+  const contract = opts.contract ?? defaultContract(H, W);
+  const cams = methods.map((method, m): BundleCam => {
     const raws: Float32Array[] = [];
     const ups: Float32Array[] = [];
     opts.layers.forEach((l, k) => {
@@ -177,8 +171,8 @@ export function writeBundle(dir: string, opts: SynthOptions): WrittenBundle {
       raws.push(raw);
       ups.push(bilinear(raw, h, w, H, W));
     });
-    const raw = pack(raws);
-    const up = pack(ups);
+    const raw = packMaps(raws);
+    const up = packMaps(ups);
     const files = { layer: `${method}.layer.bin`, input: `${method}.input.bin` };
     writeFileSync(join(dir, files.layer), raw.bytes);
     writeFileSync(join(dir, files.input), up.bytes);
@@ -189,21 +183,21 @@ export function writeBundle(dir: string, opts: SynthOptions): WrittenBundle {
         min = Math.min(min, v);
         max = Math.max(max, v);
       }
-      return { index: k, modelIndex: k * 2, name: l.name, opType: l.opType, shape: l.shape, mapShape: [l.shape[2], l.shape[3]], min, max, layer: raw.ranges[k], input: up.ranges[k] };
+      return { index: k, modelIndex: k * 2, name: l.name, opType: l.opType, shape: l.shape, mapShape: [l.shape[2], l.shape[3]] as const, min, max, layer: raw.ranges[k], input: up.ranges[k] };
     });
-    const ybroad = yb && m === 0 ? { series: yb.values, max: { layer: yb.best, name: opts.layers[yb.best].name, value: yb.values[yb.best] }, mean: yb.values.reduce((a, b) => a + b, 0) / L } : undefined;
-    return { method, title: TITLES[method] ?? method, target, score: 7.25, probability: 0.91, files, layers, ...(ybroad ? { ybroad } : {}) };
+    const ybroad = yb && m === 0 ? ybroadOf(yb, opts.layers) : undefined;
+    const metrics = opts.metrics && m === 0 ? { metrics: opts.metrics } : {};
+    return { method, title: TITLES[method] ?? method, target, score: 7.25, probability: 0.91, files, layers, ...(ybroad ? { ybroad } : {}), ...metrics };
   });
   writeFileSync(join(dir, 'input.png'), encodePng(inputImage(W, H), W, H));
   const cam = cams[0];
-  const manifest = {
-    version: 1,
+  const manifest: BundleManifest = {
+    version: BUNDLE_VERSION,
     generator: 'viewer test',
     created: new Date(0).toISOString(),
     model: { file: 'synthetic.onnx', path: '/synthetic.onnx', input: { name: 'input', shape: [1, 3, H, W] }, output: { name: 'logits', shape: [1, 10] }, classes: 10 },
     image: { source: 'synthetic.png', file: 'input.png', width: W, height: H, original: { width: W, height: H } },
     inputShape: [1, 3, H, W],
-    preprocessing: { preset: 'imagenet', resize: H, crop: [H, W], mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], scale: 'pixel / 255, then (x - mean) / std', layout: 'NCHW', channels: 3 },
     prediction: [
       { class: 8, label: 'Bag', logit: 7.25, probability: 0.91 },
       { class: 0, label: 'T-shirt/top', logit: 4.1, probability: 0.05 },
@@ -223,13 +217,31 @@ export function writeBundle(dir: string, opts: SynthOptions): WrittenBundle {
     layers: cam.layers,
     cams,
     ...(cam.ybroad ? { ybroad: cam.ybroad } : {}),
-    ...(contract ? { contract } : {}),
+    contract,
   };
-  writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  return { dir, manifest: manifest as unknown as WrittenBundle['manifest'] };
+  // Bundles from before target.kind: the field left out of every target.
+  const json = JSON.stringify(manifest, (key, value) => (kind === null && key === 'kind' ? undefined : value), 2);
+  writeFileSync(join(dir, 'manifest.json'), `${json}\n`);
+  return { dir, manifest };
 }
 
 const TITLES: Record<string, string> = { gradcam: 'Grad-CAM', hirescam: 'HiResCAM', layercam: 'LayerCAM' };
+
+/**
+ * ybROAD as cam-methods' ybroad returns it, with the chosen ROAD per layer: at each percentile
+ * MoRF falls with p and LeRF = MoRF + 2·combined, combined(p) = road/4 (the sum over 4 p).
+ */
+function ybroadOf(yb: { values: number[]; best: number }, layers: readonly SynthLayer[]): YbRoad {
+  const percentiles = [20, 40, 60, 80];
+  const series = yb.values.map((road): RoadScore => {
+    const combined = percentiles.map(() => road / percentiles.length);
+    const morf = percentiles.map((p) => -0.5 * (p / 100) - road / 8);
+    return { percentiles, morf, lerf: morf.map((v, j) => v + 2 * combined[j]), combined, road, removed: { morf: percentiles.map((p) => 1 - p / 100), lerf: percentiles.map((p) => 1 - p / 100) } };
+  });
+  const mean = yb.values.reduce((a, b) => a + b, 0) / yb.values.length;
+  const settings = { ties: 'threshold', percent: 'kept', combine: 'sum', percentiles, noise: 0, seed: 0, target: { class: 8 } } as const;
+  return { series, max: { layer: yb.best, name: layers[yb.best].name, value: yb.values[yb.best] }, mean, settings };
+}
 
 /** A hump-shaped ROAD series peaking two thirds of the way in. */
 function defaultYbroad(L: number): { values: number[]; best: number } {
