@@ -27,6 +27,9 @@ interface RawExplain extends ContractFlags, RawRoadFlags {
   augSmooth?: boolean;
   kpcaKernel?: string;
   kpcaGamma?: string;
+  headFusion?: string;
+  discardRatio?: string;
+  renormalize?: string;
   class?: string;
   topK?: string;
   target?: string;
@@ -68,6 +71,9 @@ export function buildProgram(io: Io): Command {
     .option('--aug-smooth', "average the CAMs of the image flipped × brightness 0.9/1/1.1, one batched pass (pytorch-grad-cam's aug_smooth)")
     .addOption(new Option('--kpca-kernel <name>', 'kpcacam: the kernel (default sigmoid)').choices(['sigmoid', 'rbf', 'poly', 'linear']))
     .option('--kpca-gamma <g>', 'kpcacam: the kernel coefficient (default 1/channels)')
+    .addOption(new Option('--head-fusion <how>', 'attention-rollout: how the heads are fused (default mean)').choices(['mean', 'max', 'min']))
+    .option('--discard-ratio <r>', "attention-rollout: share of the smallest fused attentions set to 0, vit-explain's discard_ratio (default 0)")
+    .addOption(new Option('--renormalize <how>', "attention-rollout: rows (the paper, default) or vit-explain (its a / a.sum(dim=-1) broadcast)").choices(['rows', 'vit-explain']))
     .option('--class <n>', 'explain this class index (default: the predicted class)')
     .option('--top-k <k>', 'explain each of the k best-scoring classes')
     .option(...TARGET_KIND)
@@ -204,6 +210,9 @@ export function parseExplain(raw: RawExplain): ExplainOptions {
     methodOptions: {
       ...(raw.kpcaKernel === undefined ? {} : { kernel: raw.kpcaKernel }),
       ...(raw.kpcaGamma === undefined ? {} : { gamma: positive(raw.kpcaGamma, '--kpca-gamma') }),
+      ...(raw.headFusion === undefined ? {} : { headFusion: raw.headFusion }),
+      ...(raw.discardRatio === undefined ? {} : { discardRatio: num(raw.discardRatio, '--discard-ratio') }),
+      ...(raw.renormalize === undefined ? {} : { renormalize: raw.renormalize }),
     },
     target,
     targetKind: targetKind(raw.target),

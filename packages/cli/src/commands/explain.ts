@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
-import { computeCams, defaultCamRegistry, eigenSmoothable, selectLayers, smoothingSuffix, type CamMethod } from '@camanim/cam-methods';
+import { computeCams, defaultCamRegistry, eigenSmoothable, layersFor, smoothingSuffix, type CamMethod } from '@camanim/cam-methods';
 import { cropNotice, describeContract, type InputContract, type Model } from '@camanim/core';
 import type { ExplainOptions } from '../options.ts';
 import { bundledModel, defaultImage } from '../assets.ts';
@@ -67,7 +67,8 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
     checkClassRange(opts.target, numClasses, model.source);
     const labels = loadLabels(numClasses, opts.labels, contracted.sidecar?.labels);
     const task = taskFor(contract.output, labels);
-    const selected = selectLayers(model, opts.layers);
+    // Per method: the selection, or the method's own tensors (attention blocks), refused here if the model has none.
+    const selected = new Map(methods.map((m) => [m.id, layersFor(model, m, opts.layers)]));
     const modelLayers = new Map(model.layers.map((l) => [l.name, { index: l.index, shape: l.shape }]));
     const panelW = opts.size;
     const panelH = Math.max(2, Math.round((panelW * H) / W / 2) * 2);
@@ -98,8 +99,9 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
           for (const target of targets) {
             for (const method of methods) {
               const stem = sanitizeName(method.id) + (targets.length > 1 ? `-class${target.class}` : '');
-              const stack = await progress.time(`${method.id}: backward + ${selected.length} CAMs`, (step) =>
-                computeCams(run, { method, eigenSmooth: opts.eigenSmooth, augSmooth: opts.augSmooth, options: opts.methodOptions, target: task.camTarget(target), layers: selected, onProgress: () => step.tick() }), selected.length);
+              const layers = selected.get(method.id)!;
+              const stack = await progress.time(`${method.id}: backward + ${layers.length} CAMs`, (step) =>
+                computeCams(run, { method, eigenSmooth: opts.eigenSmooth, augSmooth: opts.augSmooth, options: opts.methodOptions, target: task.camTarget(target), layers, onProgress: () => step.tick() }), layers.length);
               const saturated = saturationWarning(target, maxAbsCam(stack.layers));
               if (saturated) warnings.add(saturated);
               const yb = opts.ybroad ? await scoreLayers(run, stack, target.class, opts.road, progress, `${method.id}: ybROAD over ${stack.layers.length} layers`) : undefined;

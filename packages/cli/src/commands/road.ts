@@ -4,7 +4,7 @@
  * ROAD) and ybROAD_max / ybROAD_mean; with --out, writes ybroad.svg / ybroad.png / ybroad.json.
  */
 import { resolve } from 'node:path';
-import { computeCams, defaultCamRegistry, selectLayers, targetKindName, type LayerSelection, type TargetKind } from '@camanim/cam-methods';
+import { computeCams, defaultCamRegistry, layersFor, targetKindName, type LayerSelection, type TargetKind } from '@camanim/cam-methods';
 import { cropNotice, describeContract } from '@camanim/core';
 import type { TargetChoice } from '../options.ts';
 import { bundledModel, defaultImage } from '../assets.ts';
@@ -56,7 +56,7 @@ export async function roadCommand(opts: RoadCommandOptions, io: Io): Promise<voi
     checkClassRange(opts.target, numClasses, gpu.model.source);
     const labels = loadLabels(numClasses, opts.labels, contracted.sidecar?.labels);
     const task = taskFor(contract.output, labels);
-    const selected = selectLayers(gpu.model, opts.layers);
+    const selected = layersFor(gpu.model, method, opts.layers);
     const cropped = cropNotice(image, contract.input, 'the image');
     if (cropped) progress.notice(cropped);
     const x = await preprocess(image, contract.input);
