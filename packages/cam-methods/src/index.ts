@@ -28,3 +28,9 @@ export {
 } from './bundle/manifest.ts';
 export { checkFileSizes, parseManifest, validateManifest } from './bundle/validate.ts';
 export { packMaps, readMap } from './bundle/maps.ts';
+export { camMult, camMultLayers, type CamMultLayers, type CamMultOptions, type CamMultScore, type CamMultSettings } from './metrics/cam-mult.ts';
+export { causal, causalLayers, riseAuc, type CausalLayers, type CausalMode, type CausalOptions, type CausalScore, type CausalSettings, type Substrate } from './metrics/causal.ts';
+export { gkern1d, riseBlur } from './metrics/blur.ts';
+export { mprt, type MprtOptions, type MprtResult } from './metrics/mprt.ts';
+export { parameterNodes, randomised, type ParameterNode } from './metrics/randomise.ts';
+export { averageRanks, spearman, ssim } from './metrics/similarity.ts';

@@ -11,14 +11,13 @@
 import { broadcastToKernel } from '@camanim/shaders';
 import { CamanimError, seedGradient, type Run, type Target } from '@camanim/core';
 import type { CamStack } from '../method.ts';
+import { confidenceOf, layerMaps, stackTarget, type RoadMap } from './confidence.ts';
 import { imputeBatch, type ImputeOptions } from './imputation.ts';
 import { checkPercentiles, prepareCam, removalMask, removedShare, type Order, type PercentReading, type TieRule } from './masks.ts';
-import { pytorchGradCamMap } from './road-map.ts';
 
 export type { PercentReading, TieRule } from './masks.ts';
+export type { RoadMap } from './confidence.ts';
 export type RoadCombine = 'sum' | 'mean';
-/** The map ybroad scores per layer: pytorch-grad-cam's (road-map.ts) or camanim's `upsampled` as is. */
-export type RoadMap = 'pytorch-grad-cam' | 'upsampled';
 
 export interface RoadConventions {
   /** `threshold`: every pixel at/above the np.percentile threshold goes together; `rank`: an exact count. */
@@ -115,15 +114,9 @@ export async function road(run: Run, cam: ArrayLike<number>, opts: RoadOptions):
  */
 export async function ybroad(run: Run, stack: CamStack, opts: YbRoadOptions = {}): Promise<YbRoad> {
   const item = opts.item ?? 0;
-  const [, , H, W] = stack.inputShape;
   const map = opts.map ?? 'pytorch-grad-cam';
-  const target = opts.target ?? softmaxOf(stack.target, item);
-  const maps = stack.layers.map((l) => {
-    const [, , h, w] = l.shape;
-    const cam = map === 'upsampled' ? l.upsampled.subarray(item * H * W, (item + 1) * H * W) : pytorchGradCamMap(l.raw.subarray(item * h * w, (item + 1) * h * w), h, w, H, W);
-    return { cam, name: l.name };
-  });
-  const { scores: series, settings } = await roadMany(run, maps, { ...opts, target });
+  const target = opts.target ?? stackTarget(stack.target, item, 'ROAD');
+  const { scores: series, settings } = await roadMany(run, layerMaps(stack, item, map), { ...opts, target });
   let best = 0;
   series.forEach((s, k) => s.road > series[best].road && (best = k));
   return {
@@ -134,12 +127,6 @@ export async function ybroad(run: Run, stack: CamStack, opts: YbRoadOptions = {}
   };
 }
 
-function softmaxOf(target: CamStack['target'], item: number): Target {
-  const t = (Array.isArray(target) ? target[item] : target) as Target;
-  if ('class' in t) return { class: t.class, kind: 'softmax' };
-  throw new CamanimError('bad-target', 'ROAD needs a class target (or an explicit confidence target)', {}, 'Pass { target: { class, kind } } to ybroad');
-}
-
 async function roadMany(run: Run, maps: readonly { cam: ArrayLike<number>; name: string }[], opts: RoadOptions): Promise<{ scores: RoadScore[]; settings: RoadSettings }> {
   const percentiles = opts.percentiles ?? DEFAULT_PERCENTILES;
   const { ties, percent, combine } = { ...DEFAULT_ROAD_CONVENTIONS, ...definedOnly({ ties: opts.ties, percent: opts.percent, combine: opts.combine }) };
@@ -147,18 +134,8 @@ async function roadMany(run: Run, maps: readonly { cam: ArrayLike<number>; name:
   checkPercentiles(percentiles);
   const model = run.model;
   const rt = model.runtime;
-  const inputName = model.imageInput().name;
-  const output = model.graph.outputs[0].name;
-  const outShape = run.shape(output);
-  if (outShape.length !== 2) {
-    throw new CamanimError('bad-model', `ROAD needs a model whose output is class scores [N, K]; '${output}' is [${outShape.join(', ')}]`, { file: model.source, tensor: output });
-  }
-  const target = opts.target;
-  if (!target) throw new CamanimError('bad-target', 'ROAD needs a target', {}, "Pass { target: { class, kind: 'softmax' } }");
   const item = opts.item ?? 0;
-  const [, c, H, W] = run.shape(inputName);
-  const base = await run.read(output);
-  const baseline = seedGradient(target, base.data.subarray(item * outShape[1], (item + 1) * outShape[1]), [1, outShape[1]], output).scores[0];
+  const { inputName, output, image: [c, H, W], baseline, target } = await confidenceOf(run, opts.target, item, 'ROAD');
   const jobs: { map: number; order: Order; p: number }[] = [];
   const ranked = maps.map((m) => {
     if (m.cam.length !== H * W) throw new CamanimError('bad-input', `ROAD needs the CAM at input resolution (${H}x${W}), got ${m.cam.length} values`, { layer: m.name });
