@@ -3,7 +3,7 @@
  * GPUDevice (the one three.js renders with), @camanim/cam-methods computes every layer's CAM
  * and, on request, ybROAD. Nothing leaves the page.
  */
-import { computeCams, defaultCamRegistry, eigenSmoothable, listCamMethods, selectLayers, smoothingSuffix, ybroad, type LayerSelection, type TargetKind } from '@camanim/cam-methods';
+import { computeCams, defaultCamRegistry, eigenSmoothable, layersFor, listCamMethods, smoothingSuffix, ybroad, type LayerSelection, type TargetKind } from '@camanim/cam-methods';
 import {
   CamanimError, classProbabilities, contractModel, describeContract, imageInputOf, loadGraph, modelFromGraph, resolveInputContract, symbolicSize,
   type ContractSource, type Device, type Graph, type Model, type Run, type Sidecar,
@@ -114,7 +114,7 @@ export class BrowserCompute {
     if (!Number.isInteger(cls) || cls < 0 || cls >= this.logits.length) {
       throw new CamanimError('bad-target', `Class ${cls} is out of range: the model has ${this.logits.length} classes`, { file: this.name }, 'Pick one of the listed classes');
     }
-    const layers = selectLayers(model, req.layers);
+    const layers = layersFor(model, method, req.layers);
     progress(`${method.title}: ${layers.length} layers`, 0, layers.length);
     const kind = req.kind ?? 'logit';
     const stack = await computeCams(run, { method, target: { class: cls, kind }, eigenSmooth: req.eigenSmooth, augSmooth: req.augSmooth, layers, onProgress: (done, total) => progress(`${method.title}: layer ${done}/${total}`, done, total) });
