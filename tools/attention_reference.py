@@ -184,7 +184,8 @@ def main():
     vit = build().double()
     onnx_vit = onnx.load(os.path.join(OUT, "vit-tiny.onnx"))
     head = next(i for i in onnx_vit.graph.initializer if i.name == "heads.head.weight")
-    assert np.array_equal(numpy_helper.to_array(head), vit.heads.head.weight.detach().float().numpy()), "vit-tiny.onnx is not build()'s model"
+    same = np.array_equal(numpy_helper.to_array(head), vit.heads.head.weight.detach().float().numpy())
+    assert same, "vit-tiny.onnx is not build()'s model"
     logits, attns = torchvision_attentions(vit, x)
     with torch.no_grad():
         assert torch.allclose(logits, vit(x), atol=1e-12, rtol=0), "the recomputed blocks differ from torchvision's"
@@ -204,7 +205,8 @@ def main():
     logits = deit(x)
     models.append(reference("DeiT-style (timm Attention)", "deit-tiny.onnx", logits, deit.attentions(), softmax_outputs(deit_path), 2))
 
-    ref = {"description": "Attention rollout (vit-explain's conventions) and gradient-weighted attention (Chefer et al. 2021) after every block, "
+    ref = {"description": "Attention rollout (vit-explain's conventions) and gradient-weighted attention (Chefer et al. 2021) "
+                          "after every block, "
                           "float64 torch.autograd (tools/attention_reference.py)",
            "image": "image-32x32.png", "preset": "imagenet", "input": [float(v) for v in x32.flatten()], "models": models}
     with open(os.path.join(OUT, "attention-reference.json"), "w") as f:

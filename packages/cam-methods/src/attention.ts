@@ -14,7 +14,8 @@ import { perCall } from './methods/per-call.ts';
 import { tokenLayout, type TokenOptions } from './tokens.ts';
 
 /** What the methods say when a model has no attention to explain. */
-const INSTEAD = 'For a convolutional network use a CAM method (gradcam, gradcam++, scorecam, … see `camanim methods`); for a transformer, export its attention unfused (a Softmax, then a MatMul with V)';
+const INSTEAD = 'For a convolutional network use a CAM method (gradcam, gradcam++, scorecam, … see `camanim methods`); '
+  + 'for a transformer, export its attention unfused (a Softmax, then a MatMul with V)';
 
 /** Every block's attention probabilities as layers whose maps lie on the patch grid ([N, 1, h, w]). */
 export function attentionLayers(model: Model, method: string, tokens?: TokenOptions): LayerInfo[] {
@@ -24,22 +25,29 @@ export function attentionLayers(model: Model, method: string, tokens?: TokenOpti
     const name = node.outputs[0];
     const shape = shapes.get(name) ?? [];
     const axis = Number(node.attributes.get('axis') ?? (model.graph.opset < 13 ? 1 : -1));
-    const square = (shape.length === 3 || shape.length === 4) && shape[0] >= 1 && shape.at(-1) === shape.at(-2) && shape.at(-1)! > 1;
+    const square = (shape.length === 3 || shape.length === 4) && shape.at(-1) === shape.at(-2) && shape.at(-1)! > 1;
     const last = axis === -1 || axis === shape.length - 1;
+    // At the default batch 1: [1, heads, T, T], or [heads, T, T] for [N·heads, T, T].
     if (!square || !last || (shape.length === 4 && shape[0] !== 1)) return [];
     return [{ node, name, shape, heads: shape.length === 4 ? shape[1] : shape[0], count: shape.at(-1)! }];
   });
   if (softmaxes.length === 0) {
-    throw new CamanimError('not-found', `CAM method '${method}' explains a transformer's attention, and this model has none: no Softmax over the last axis of [N, heads, T, T] or [N·heads, T, T] that a MatMul multiplies with V`, { file: model.source }, INSTEAD);
+    const what = `CAM method '${method}' explains a transformer's attention, and this model has none: `
+      + 'no Softmax over the last axis of [N, heads, T, T] or [N·heads, T, T] that a MatMul multiplies with V';
+    throw new CamanimError('not-found', what, { file: model.source }, INSTEAD);
   }
   const tokenOf = tokenLayout(model, tokens);
   return softmaxes.map((s, block) => {
     const t = tokenOf({ index: -1, name: s.name, node: s.node.name, opType: 'Softmax', shape: [1, s.count, 1] });
     if (!t) {
-      throw new CamanimError('not-found', `Attention block ${block + 1} has ${s.count} tokens, which fit no patch grid of this model with at most 2 tokens before the patches`, { file: model.source, tensor: s.name }, 'Give the grid and the tokens before the patches: --token-grid HxW --prefix-tokens k (tokens: { grid, prefix })');
+      const what = `Attention block ${block + 1} has ${s.count} tokens, which fit no patch grid of this model `
+        + 'with at most 2 tokens before the patches';
+      const fix = 'Give the grid and the tokens before the patches: --token-grid HxW --prefix-tokens k (tokens: { grid, prefix })';
+      throw new CamanimError('not-found', what, { file: model.source, tensor: s.name }, fix);
     }
     const [h, w] = t.grid;
-    return { index: block, name: s.name, opType: `attention block ${block + 1}`, shape: [1, 1, h, w], attention: { block, heads: s.heads, count: s.count, prefix: t.prefix } };
+    const attention = { block, heads: s.heads, count: s.count, prefix: t.prefix };
+    return { index: block, name: s.name, opType: `attention block ${block + 1}`, shape: [1, 1, h, w], attention };
   });
 }
 
@@ -56,11 +64,16 @@ export function relevanceChain(method: string, matrix: BlockMatrix): (ctx: CamCo
   return async (ctx) => {
     const att = ctx.layer.attention;
     if (!att) {
-      throw new CamanimError('bad-input', `CAM method '${method}' explains attention blocks, and '${ctx.layer.name}' is not one`, { layer: ctx.layer.name }, 'Let the method pick its layers: no --layers (no layers option), or attentionLayers(model)');
+      const fix = 'Let the method pick its layers: no --layers (no layers option), or attentionLayers(model)';
+      const what = `CAM method '${method}' explains attention blocks, and '${ctx.layer.name}' is not one`;
+      throw new CamanimError('bad-input', what, { layer: ctx.layer.name }, fix);
     }
     const state = await stateOf(ctx);
     if (att.block !== state.next) {
-      throw new CamanimError('bad-input', `CAM method '${method}' accumulates over the blocks in order, and block ${att.block + 1} came where block ${state.next + 1} was due`, { layer: ctx.layer.name }, 'Pass the attention blocks in order from the first: attentionLayers(model), or no layers');
+      const what = `CAM method '${method}' accumulates over the blocks in order, `
+        + `and block ${att.block + 1} came where block ${state.next + 1} was due`;
+      const fix = 'Pass the attention blocks in order from the first: attentionLayers(model), or no layers';
+      throw new CamanimError('bad-input', what, { layer: ctx.layer.name }, fix);
     }
     const { count: t, prefix, heads } = att;
     const [n, , h, w] = ctx.layer.shape;

@@ -75,9 +75,15 @@ export function selectLayers(model: Model, sel: LayerSelection = {}): LayerInfo[
  */
 export function layersFor(model: Model, method: CamMethod, sel: LayerSelection = {}): LayerInfo[] {
   if (!method.ownLayers) return selectLayers(model, sel);
-  const picks = [sel.names?.length && 'names', sel.filter !== undefined && 'a filter', sel.every && sel.every > 1 && 'every', sel.percentiles?.length && 'percentiles'].filter(Boolean);
+  const picks = [
+    sel.names?.length && 'names', sel.filter !== undefined && 'a filter',
+    sel.every && sel.every > 1 && 'every', sel.percentiles?.length && 'percentiles',
+  ].filter(Boolean);
   if (picks.length) {
-    throw new CamanimError('bad-input', `CAM method '${method.id}' explains tensors of its own (every attention block, in order), so a layer selection (${picks.join(', ')}) does not apply`, { file: model.source }, 'Drop --layers, --every and --percentiles (the layers option) for this method, or explain it in a separate run');
+    const what = `CAM method '${method.id}' explains tensors of its own (every attention block, in order), `
+      + `so a layer selection (${picks.join(', ')}) does not apply`;
+    const fix = 'Drop --layers, --every and --percentiles (the layers option) for this method, or explain it in a separate run';
+    throw new CamanimError('bad-input', what, { file: model.source }, fix);
   }
   return method.ownLayers(model, sel.tokens);
 }

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type Model, type Run } from '@camanim/core';
 import { encodeModel } from '../../core/test/onnx-builder.ts';
-import { attentionLayers, computeCams, layersFor, selectLayers, type CamStack } from '../src/index.ts';
+import { attentionLayers, computeCams, defaultCamRegistry, layersFor, selectLayers, type CamStack, type LayerInfo } from '../src/index.ts';
 import { testRuntime } from './gpu.ts';
 
 const FIXTURES = resolve(import.meta.dirname, '../../cli/test/fixtures/contract');
@@ -28,7 +28,9 @@ interface ModelReference {
 
 function readReference(): { input: number[]; models: ModelReference[] } {
   const path = join(FIXTURES, 'attention-reference.json');
-  if (!existsSync(path)) throw new Error(`The attention reference is missing (${path}); make it with: /usr/bin/python3 tools/attention_reference.py`);
+  if (!existsSync(path)) {
+    throw new Error(`The attention reference is missing (${path}); make it with: /usr/bin/python3 tools/attention_reference.py`);
+  }
   return JSON.parse(readFileSync(path, 'utf8'));
 }
 
@@ -40,7 +42,10 @@ function worstRelative(stack: CamStack, want: number[][], item = 0): number {
     const hw = want[b].length;
     // A block whose class row is 0 on every patch (rollout after discarding) must be 0 here too.
     const scale = Math.max(...want[b].map(Math.abs)) || Number.POSITIVE_INFINITY;
-    for (let p = 0; p < hw; p++) worst = Math.max(worst, l.raw[item * hw + p] === want[b][p] ? 0 : Math.abs(l.raw[item * hw + p] - want[b][p]) / scale);
+    for (let p = 0; p < hw; p++) {
+      const got = l.raw[item * hw + p];
+      worst = Math.max(worst, got === want[b][p] ? 0 : Math.abs(got - want[b][p]) / scale);
+    }
   });
   return worst;
 }
@@ -70,13 +75,15 @@ describe.each(ref.models)('attention methods on $name', (m) => {
   it.each(Object.keys(m.rollout))("attention rollout %s equals vit-explain's at every block", async (key) => {
     const [headFusion, discard, renormalize] = key.split('/');
     const { run } = loaded.get(m.model)!;
-    const stack = await computeCams(run, { method: 'attention-rollout', target: { class: m.category }, options: { headFusion, discardRatio: Number(discard), renormalize } });
+    const options = { headFusion, discardRatio: Number(discard), renormalize };
+    const stack = await computeCams(run, { method: 'attention-rollout', target: { class: m.category }, options });
     // float32 attention against float64: measured ≤ 2.2e-7 of each block's largest value (max/0.0/rows, DeiT).
     expect(worstRelative(stack, m.rollout[key])).toBeLessThan(1e-6);
   });
 
   it('has references that tell the options apart (each option is tested)', () => {
-    const apart = (a: string, b: string) => Math.max(...m.rollout[a].flatMap((row, k) => row.map((v, p) => Math.abs(v - m.rollout[b][k][p]))));
+    const apart = (a: string, b: string) =>
+      Math.max(...m.rollout[a].flatMap((row, k) => row.map((v, p) => Math.abs(v - m.rollout[b][k][p]))));
     for (const fusion of ['mean', 'max', 'min']) expect(apart(`${fusion}/0.9/rows`, `${fusion}/0.9/vit-explain`)).toBeGreaterThan(1e-3);
     expect(apart('mean/0.0/rows', 'max/0.0/rows')).toBeGreaterThan(1e-3);
     expect(apart('mean/0.0/rows', 'mean/0.9/rows')).toBeGreaterThan(1e-3);
@@ -121,24 +128,28 @@ describe('attention methods refuse what they cannot explain', () => {
     const run = await cnn.run({ data: new Float32Array(108).fill(1), shape: [1, 3, 6, 6] });
     try {
       await expect(computeCams(run, { method: 'gradient-attention', target: { class: 0 } })).rejects.toThrow(
-        /'gradient-attention' explains a transformer's attention, and this model has none: no Softmax over the last axis.*gradcam, gradcam\+\+/s);
+        /'gradient-attention' explains a transformer's attention, and this model has none: no Softmax.*gradcam, gradcam\+\+/s,
+      );
     } finally {
       run.dispose();
     }
   });
 
   it('a layer selection, since the methods explain every block', () => {
-    const method = { id: 'attention-rollout', title: '', reference: '', needs: {}, kind: 'custom', ownLayers: (model: Model) => attentionLayers(model, 'x'), compute: async () => ({ map: new Float32Array() }) } as const;
-    expect(() => layersFor(vit().model, method, { filter: 'ln_1', every: 2 })).toThrow(/a layer selection \(a filter, every\) does not apply.*Drop --layers/s);
+    const method = defaultCamRegistry.get('attention-rollout');
+    expect(() => layersFor(vit().model, method, { filter: 'ln_1', every: 2 })).toThrow(
+      /'attention-rollout' explains tensors of its own .*a layer selection \(a filter, every\) does not apply.*Drop --layers/s,
+    );
     expect(layersFor(vit().model, method, { kinds: 'spatial' }).length).toBe(2);
   });
 
   it('blocks out of order, and layers that are not attention', async () => {
     const { model, run } = vit();
     const reversed = attentionLayers(model, 'attention-rollout').reverse();
-    await expect(computeCams(run, { method: 'attention-rollout', target: { class: 0 }, layers: reversed })).rejects.toThrow(/accumulates over the blocks in order, and block 2 came where block 1 was due/);
+    const rollout = (layers: LayerInfo[]) => computeCams(run, { method: 'attention-rollout', target: { class: 0 }, layers });
+    await expect(rollout(reversed)).rejects.toThrow(/accumulates over the blocks in order, and block 2 came where block 1 was due/);
     const patches = selectLayers(model, { filter: 'conv_proj' });
-    await expect(computeCams(run, { method: 'attention-rollout', target: { class: 0 }, layers: patches })).rejects.toThrow(/explains attention blocks, and '\/conv_proj\/Conv_output_0' is not one/);
+    await expect(rollout(patches)).rejects.toThrow(/explains attention blocks, and '\/conv_proj\/Conv_output_0' is not one/);
   });
 
   it('options outside their range, naming the flag', async () => {

@@ -12,6 +12,9 @@ import { camanim, scratch } from './helpers/cli.ts';
 import { FIXTURES, readReference } from './helpers/references.ts';
 
 const IMAGE = join(FIXTURES, 'image-32x32.png');
+/** explain's arguments for a fixture model on the fixture image at the imagenet preset. */
+const on = (model: string, out: string) =>
+  ['explain', '--model', join(FIXTURES, model), '--image', IMAGE, '--preset', 'imagenet', '--out', out, '--quiet'];
 
 interface Reference {
   models: { model: string; category: number; blocks: string[]; rollout: Record<string, number[][]>; gradient: number[][] }[];
@@ -27,8 +30,7 @@ beforeAll(() => {
 
 /** explain at the input's own size (imagenet preset, stretched: no resampling), as a GIF and a bundle. */
 async function explain(model: string, out: string, extra: string[]) {
-  const args = ['explain', '--model', join(FIXTURES, model), '--image', IMAGE, '--preset', 'imagenet', '--resize', 'stretch', '--out', out, '--format', 'gif,bundle', '--quiet'];
-  const r = await camanim([...args, ...extra]);
+  const r = await camanim([...on(model, out), '--resize', 'stretch', '--format', 'gif,bundle', ...extra]);
   expect(r.err).toBe('');
   return readBundle(join(out, 'image-32x32', 'bundle'));
 }
@@ -66,7 +68,8 @@ describe('camanim explain with the attention methods', () => {
 
   it("takes vit-explain's options from the command line (DeiT-style model: class and distillation tokens)", async () => {
     const m = ref.models.find((x) => x.model === 'deit-tiny.onnx')!;
-    const bundle = await explain(m.model, join(tmp, 'deit'), ['--method', 'attention-rollout', '--head-fusion', 'max', '--discard-ratio', '0.9', '--renormalize', 'vit-explain']);
+    const options = ['--head-fusion', 'max', '--discard-ratio', '0.9', '--renormalize', 'vit-explain'];
+    const bundle = await explain(m.model, join(tmp, 'deit'), ['--method', 'attention-rollout', ...options]);
     // measured 1.5e-7 of each block's largest value
     expect(await worst(bundle, 'attention-rollout', m.rollout['max/0.9/vit-explain'])).toBeLessThan(1e-6);
   });
@@ -76,10 +79,10 @@ describe('camanim explain with the attention methods', () => {
     expect(cnn.code).not.toBe(0);
     expect(cnn.err).toContain("CAM method 'attention-rollout' explains a transformer's attention, and this model has none");
     expect(cnn.err).toContain('use a CAM method (gradcam, gradcam++, scorecam');
-    const picked = await camanim(['explain', '--model', join(FIXTURES, 'vit-tiny.onnx'), '--image', IMAGE, '--preset', 'imagenet', '--method', 'gradient-attention', '--layers', 'ln_1', '--out', join(tmp, 'sel'), '--quiet']);
+    const picked = await camanim([...on('vit-tiny.onnx', join(tmp, 'sel')), '--method', 'gradient-attention', '--layers', 'ln_1']);
     expect(picked.code).not.toBe(0);
     expect(picked.err).toContain('a layer selection (a filter) does not apply');
-    const bad = await camanim(['explain', '--model', join(FIXTURES, 'vit-tiny.onnx'), '--image', IMAGE, '--preset', 'imagenet', '--method', 'attention-rollout', '--discard-ratio', '1.5', '--out', join(tmp, 'bad'), '--quiet']);
+    const bad = await camanim([...on('vit-tiny.onnx', join(tmp, 'bad')), '--method', 'attention-rollout', '--discard-ratio', '1.5']);
     expect(bad.code).not.toBe(0);
     expect(bad.err).toContain('discard ratio must be within [0, 1), got 1.5');
   });
