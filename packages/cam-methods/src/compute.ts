@@ -9,7 +9,7 @@ import { CamanimError, seedGradient, type Dispatch, type Gradients, type GpuTens
 import { augmentedCams } from './augment.ts';
 import { layersFor, type LayerSelection } from './layers.ts';
 import { projectEach } from './linalg.ts';
-import type { CamContext, CamMethod, CamStack, LayerInfo } from './method.ts';
+import type { CamContext, CamMethod, CamStack, LayerConcepts, LayerInfo } from './method.ts';
 import { defaultCamRegistry } from './methods/index.ts';
 import { checkVolumeInput, checkVolumeMethod, flatShape, inputGrid, positions, upsampleDispatches } from './volumes.ts';
 import type { CamRegistry } from './registry.ts';
@@ -39,6 +39,11 @@ export interface CamOptions {
 
 export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack> {
   const method = typeof opts.method === 'string' ? (opts.registry ?? defaultCamRegistry).get(opts.method) : opts.method;
+  const derive = method.derive;
+  if (derive) {
+    const stack = await computeCams(run, { ...opts, method: derive.base, target: derive.target?.(opts.target, opts.options ?? {}) ?? opts.target });
+    return { ...(derive.finish?.(stack, opts.options ?? {}) ?? stack), method: method.id };
+  }
   if (opts.eigenSmooth && !eigenSmoothable(method)) throw notEigenSmoothable(method);
   const model = run.model;
   const inputName = model.imageInput().name;
@@ -72,6 +77,7 @@ export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack>
     temps.push(raw, up, weights);
     const dispatches: Dispatch[] = [];
     const hasWeights = new Set<number>();
+    const concepts = new Map<number, LayerConcepts>();
     for (const [k, layer] of layers.entries()) {
       const [ln, c, h, w] = layer.shape;
       const d = { n: ln, c, hw: positions(layer) };
@@ -122,6 +128,7 @@ export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack>
           if (opts.eigenSmooth) throw notEigenSmoothable(method, layer.name);
           checkLength(result.map, sizes[k], method.id, layer, 'map');
           rt.writeBuffer(raw.buffer, result.map, rawOffsets[k] * 4);
+          if (result.concepts) concepts.set(k, result.concepts);
         }
         opts.onProgress?.(k + 1, layers.length, layer);
       }
@@ -139,6 +146,7 @@ export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack>
         raw: rawHost.data.slice(rawOffsets[k], rawOffsets[k] + sizes[k]),
         upsampled: upHost.data.slice(k * n * upSize, (k + 1) * n * upSize),
         weights: hasWeights.has(k) ? weightHost.data.slice(weightOffsets[k], weightOffsets[k] + channels[k]) : undefined,
+        ...(concepts.has(k) ? { concepts: concepts.get(k) } : {}),
       })),
     };
   } finally {

@@ -3,6 +3,7 @@ export { methods, defaultCamRegistry, registerCamMethod, listCamMethods } from '
 export { createCamRegistry, type CamRegistry } from './registry.ts';
 export type {
   CamMethod, CamContext, CamNeeds, CamResult, ChannelMethod, ElementMethod, CustomMethod, LayerInfo, ChannelReduction, CamLayer, CamStack,
+  DerivedFrom, LayerConcepts,
 } from './method.ts';
 export { layersFor, selectLayers, type LayerSelection } from './layers.ts';
 export { attentionLayers } from './attention.ts';
@@ -13,6 +14,10 @@ export { niceTicks, type Ticks } from './ticks.ts';
 export { TARGET_KINDS, targetKindName, targetKindSuffix, smoothingSuffix, type TargetKind } from './captions.ts';
 export { firstComponentProjection } from './linalg.ts';
 export { fullGradSaliency } from './methods/fullgrad.ts';
+export { finerTarget, type FinerOptions } from './methods/finercam.ts';
+export { fuseStack, FUSIONS, type Fusion } from './methods/layercam-fusion.ts';
+export { nmf, type NmfOptions, type NmfResult } from './nmf.ts';
+export { guidedBackprop, deprocessImage, type GuidedGradient } from './guided.ts';
 export { imputeBatch, type ImputeOptions, type ImputeResult } from './metrics/imputation.ts';
 export {
   road, ybroad, DEFAULT_PERCENTILES, DEFAULT_ROAD_CONVENTIONS, ROAD_PRESETS,
@@ -21,6 +26,12 @@ export {
 } from './metrics/road-score.ts';
 export { pytorchGradCamMap, scaleCamImage } from './metrics/road-map.ts';
 export { percentileLinear, prepareCam, rankPixels, removalMask, type PreparedCam } from './metrics/masks.ts';
+export { camMult, camMultLayers, type CamMultLayers, type CamMultOptions, type CamMultScore, type CamMultSettings } from './metrics/cam-mult.ts';
+export { causal, causalLayers, riseAuc, type CausalLayers, type CausalMode, type CausalOptions, type CausalScore, type CausalSettings, type Substrate } from './metrics/causal.ts';
+export { gkern1d, riseBlur } from './metrics/blur.ts';
+export { mprt, type MprtOptions, type MprtResult } from './metrics/mprt.ts';
+export { parameterNodes, randomised, type ParameterNode } from './metrics/randomise.ts';
+export { averageRanks, spearman, ssim } from './metrics/similarity.ts';
 export {
   BUNDLE_VERSION, BundleError,
   type BundleCam, type BundleContract, type BundleErrorCode, type BundleImage, type BundleLayer, type BundleManifest, type BundleMetric, type BundleModel,
@@ -28,9 +39,3 @@ export {
 } from './bundle/manifest.ts';
 export { checkFileSizes, parseManifest, validateManifest } from './bundle/validate.ts';
 export { packMaps, readMap } from './bundle/maps.ts';
-export { camMult, camMultLayers, type CamMultLayers, type CamMultOptions, type CamMultScore, type CamMultSettings } from './metrics/cam-mult.ts';
-export { causal, causalLayers, riseAuc, type CausalLayers, type CausalMode, type CausalOptions, type CausalScore, type CausalSettings, type Substrate } from './metrics/causal.ts';
-export { gkern1d, riseBlur } from './metrics/blur.ts';
-export { mprt, type MprtOptions, type MprtResult } from './metrics/mprt.ts';
-export { parameterNodes, randomised, type ParameterNode } from './metrics/randomise.ts';
-export { averageRanks, spearman, ssim } from './metrics/similarity.ts';

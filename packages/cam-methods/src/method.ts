@@ -74,7 +74,21 @@ export interface CamContext {
   readGradient(): Promise<Float32Array>;
 }
 
-export type CamResult = { readonly weights: Float32Array } | { readonly map: Float32Array };
+export type CamResult = { readonly weights: Float32Array } | { readonly map: Float32Array; readonly concepts?: LayerConcepts };
+
+/**
+ * Deep Feature Factorization's concepts of one layer (methods/dff.ts). One NMF factorizes the whole
+ * batch, as pytorch-grad-cam's dff does, so the K concepts are shared by its items.
+ */
+export interface LayerConcepts {
+  readonly count: number;
+  /** [K·C]: NMF's W plus the per-channel offset (pytorch-grad-cam's `concepts`, transposed). */
+  readonly embeddings: Float32Array;
+  /** [N·K·h·w]: NMF's H, each concept's map per item (not yet scaled). */
+  readonly maps: Float32Array;
+  /** Per concept, its top classes: the embedding through the rest of the network, softmaxed. */
+  readonly classes: readonly (readonly { readonly class: number; readonly probability: number }[])[];
+}
 
 interface MethodBase {
   /** pytorch-grad-cam's name: 'gradcam', 'gradcam++', 'scorecam'... */
@@ -88,6 +102,19 @@ interface MethodBase {
    * every block's attention), found in the model; a layer selection then does not apply (layersFor).
    */
   readonly ownLayers?: (model: Model, tokens?: TokenOptions) => LayerInfo[];
+  /** A method computed from another's stack (FinerCAM, multi-layer fusion): see DerivedFrom. */
+  readonly derive?: DerivedFrom;
+}
+
+/**
+ * How a derived method runs: the runner computes `base` with the target `target` gives (FinerCAM:
+ * the chosen class against its most similar ones), then `finish` turns that stack into this
+ * method's (multi-layer fusion: each frame the fusion of the layers up to it).
+ */
+export interface DerivedFrom {
+  readonly base: CamMethod;
+  target?(target: Target | readonly Target[], options: Readonly<Record<string, unknown>>): Target | readonly Target[];
+  finish?(stack: CamStack, options: Readonly<Record<string, unknown>>): CamStack;
 }
 
 export interface ChannelMethod extends MethodBase {
@@ -121,6 +148,8 @@ export interface CamLayer extends LayerInfo {
   readonly upsampled: Float32Array;
   /** Channel weights [N·C] for channel-weight methods. */
   readonly weights?: Float32Array;
+  /** Deep Feature Factorization's concepts of this layer. */
+  readonly concepts?: LayerConcepts;
 }
 
 export interface CamStack {

@@ -1,8 +1,11 @@
 /** The built-in CAM methods, one line each, and the default registry they fill (plugins join it with registerCamMethod). */
 import { ablationcam } from './ablationcam.ts';
 import { attentionRollout } from './attention-rollout.ts';
+import { dff } from './dff.ts';
 import { eigencam } from './eigencam.ts';
 import { eigengradcam } from './eigengradcam.ts';
+import { fem } from './fem.ts';
+import { finercam } from './finercam.ts';
 import { fullgrad } from './fullgrad.ts';
 import { gradcam } from './gradcam.ts';
 import { gradcamElementwise } from './gradcam-elementwise.ts';
@@ -11,6 +14,7 @@ import { gradientAttention } from './gradient-attention.ts';
 import { hirescam } from './hirescam.ts';
 import { kpcacam } from './kpcacam.ts';
 import { layercam } from './layercam.ts';
+import { layercamFusion } from './layercam-fusion.ts';
 import { randomcam } from './randomcam.ts';
 import { scorecam } from './scorecam.ts';
 import { shapleycam } from './shapleycam.ts';
@@ -35,6 +39,10 @@ export const methods: readonly CamMethod[] = [
   randomcam,
   attentionRollout,
   gradientAttention,
+  fem,
+  finercam,
+  layercamFusion,
+  dff,
 ];
 
 export const defaultCamRegistry = createCamRegistry(methods);
