@@ -17,6 +17,7 @@ export { hfLabels, parseHfPreprocessor } from './contract/hf-preprocessor.ts';
 export { parseSize, parseNumbers } from './contract/parse.ts';
 export { placement, placeRgb, cropNotice, type Placement } from './contract/placement.ts';
 export { tensorize, meanColor } from './contract/tensorize.ts';
+export { isVideoInput, planeAxes, stackFrames, FRAMES_HINT, type FrameAxis } from './contract/frames.ts';
 export { totalStride } from './contract/total-stride.ts';
 export { withOutput } from './graph/select-output.ts';
 export { channelsFirst, isChannelsLast } from './graph/channels-first.ts';

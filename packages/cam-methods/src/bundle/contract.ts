@@ -2,7 +2,7 @@
  * manifest.contract: core's ModelContract, every field read and checked (validate.ts's rule:
  * a field core adds to the contract fails to compile here until it is read).
  */
-import type { DetectAxes, InputContract, OutputContract, SequenceAxes } from '@camanim/core';
+import type { DetectAxes, FrameAxis, InputContract, OutputContract, SequenceAxes } from '@camanim/core';
 import type { Fields } from './fields.ts';
 import type { BundleContract, Complete } from './manifest.ts';
 
@@ -25,6 +25,7 @@ function readInput(f: Fields, v: unknown): InputContract {
   const channels = f.oneOf(i.channels, 'contract.input.channels', [1, 3] as const);
   const out: Complete<InputContract> = {
     size: [size[0], size[1]],
+    frames: i.frames === undefined ? undefined : readFrames(f, i.frames),
     layout: f.oneOf(i.layout, 'contract.input.layout', ['NCHW', 'NHWC'] as const),
     channels,
     order: f.oneOf(i.order, 'contract.input.order', ['RGB', 'BGR'] as const),
@@ -36,6 +37,12 @@ function readInput(f: Fields, v: unknown): InputContract {
     align: f.oneOf(i.align, 'contract.input.align', ['center', 'start'] as const),
     sources: f.strings(i.sources, 'contract.input.sources') as InputContract['sources'],
   };
+  return out;
+}
+
+function readFrames(f: Fields, v: unknown): FrameAxis {
+  const t = f.object(v, 'contract.input.frames');
+  const out: Complete<FrameAxis> = { count: f.int(t.count, 'contract.input.frames.count', 1), from: f.string(t.from, 'contract.input.frames.from') };
   return out;
 }
 

@@ -15,10 +15,11 @@ import type { InputContract } from './input-contract.ts';
 import type { ModelContract } from './model-contract.ts';
 import { resolveOutputContract, type OutputRequest } from './output-contract.ts';
 
-/** The graph as the CAM runner sees its input (channels-first) and the input shape [1, C, H, W]. */
+/** The graph as the CAM runner sees its input (channels-first) and the input shape [1, C, H, W] (video: [1, C, T, H, W]). */
 export function adaptInput(source: Graph, input: InputContract): { graph: Graph; shape: number[] } {
-  // The contract has checked the input is 4-D with C on axis 3: no guess is left to make here.
-  return { graph: input.layout === 'NHWC' ? adaptChannelsLast(source) : source, shape: [1, input.channels, ...input.size] };
+  // The contract has checked the input is 4-D with C on axis 3 (or 5-D channels-first): no guess is left to make here.
+  const frames = input.frames ? [input.frames.count] : [];
+  return { graph: input.layout === 'NHWC' ? adaptChannelsLast(source) : source, shape: [1, input.channels, ...frames, ...input.size] };
 }
 
 export async function contractModel(source: Graph, input: InputContract, request: OutputRequest = {}, opts: Omit<GraphModelOptions, 'contract' | 'inputShape'> = {}): Promise<Model> {

@@ -10,6 +10,7 @@ import { CamanimError } from '../errors.ts';
 import type { Graph, GraphValue } from '../graph/ir.ts';
 import type { ChannelOrder, InputRequest, Layout, PadAlign, PixelScale, ResizePolicy } from './input-request.ts';
 import { RESIZE_POLICIES } from './input-request.ts';
+import { planeAxes, resolveFrames, type FrameAxis } from './frames.ts';
 import { metadataRequest } from './model-metadata.ts';
 import { isPresetName, PRESET_NAMES, PRESETS } from './presets.ts';
 import { totalStride } from './total-stride.ts';
@@ -22,6 +23,8 @@ export type ContractField = 'size' | 'layout' | 'order' | 'scale' | 'mean' | 'st
 export interface InputContract {
   /** [H, W] of the model input. */
   readonly size: readonly [number, number];
+  /** Video and volume inputs [N, C, T, H, W] only: T and where it came from (frames.ts). */
+  readonly frames?: FrameAxis;
   /** The model's own layout (a channels-last model gets camanim's channels-first adapter). */
   readonly layout: Layout;
   readonly channels: 1 | 3;
@@ -70,6 +73,7 @@ export function resolveInputContract(graph: Graph, given: readonly ContractSourc
   const cAxis = layout.value === 'NCHW' ? 1 : 3;
   const channels = input.dims[cAxis] as 1 | 3;
   const size = resolveSize(graph, input, layout.value, pick('size'), opts, where);
+  const frames = resolveFrames(input, layout.value, pick('frames'), where);
   const unneeded = opts.requireNormalization === false ? { value: [0], from: 'not needed (no pixels are fed)' } : undefined;
   const mean = pick('mean') ?? unneeded;
   const std = pick('std') ?? (unneeded && { value: [1], from: unneeded.from });
@@ -83,6 +87,7 @@ export function resolveInputContract(graph: Graph, given: readonly ContractSourc
   const resize = spoke ? { value: spoke.request.resize ?? ('crop' as const), from: spoke.from } : undefined;
   return {
     size: size.value,
+    ...(frames ? { frames } : {}),
     layout: layout.value,
     channels,
     order: pick('order')?.value ?? 'RGB',
@@ -104,12 +109,11 @@ export function resolveInputContract(graph: Graph, given: readonly ContractSourc
   };
 }
 
-/** The one 4-D image input, or a refusal that says what camanim explains. */
+/** The one 4-D image input (or 5-D video input [N, C, T, H, W]), or a refusal that says what camanim explains. */
 export function imageInputOf(graph: Graph): GraphValue {
   const list = graph.inputs.map((i) => `${i.name} [${i.dims.join(', ')}]`).join('; ');
-  if (graph.inputs.length !== 1 || graph.inputs[0].dims.length !== 4) {
-    const video = graph.inputs.length === 1 && graph.inputs[0].dims.length === 5;
-    throw new CamanimError('bad-model', `camanim explains models with one 4-D image input ([N, C, H, W] or [N, H, W, C]); this model has: ${list || 'no inputs'}`, { file: graph.source }, video ? 'Video and volume inputs [N, C, T, H, W] are not supported yet' : 'Export the model with a single image input');
+  if (graph.inputs.length !== 1 || graph.inputs[0].dims.length < 4 || graph.inputs[0].dims.length > 5) {
+    throw new CamanimError('bad-model', `camanim explains models with one image input ([N, C, H, W] or [N, H, W, C]) or video input ([N, C, T, H, W]); this model has: ${list || 'no inputs'}`, { file: graph.source }, 'Export the model with a single image or video input');
   }
   return graph.inputs[0];
 }
@@ -117,7 +121,7 @@ export function imageInputOf(graph: Graph): GraphValue {
 /** Whether the image input leaves H or W open (the size then comes from a source or the image). */
 export function symbolicSize(graph: Graph): boolean {
   const d = imageInputOf(graph).dims;
-  const axes = inferLayout(d) === 'NHWC' ? [1, 2] : [2, 3];
+  const axes = planeAxes(d, inferLayout(d));
   return axes.some((k) => !(typeof d[k] === 'number' && (d[k] as number) > 0));
 }
 
@@ -129,10 +133,11 @@ function modelRequest(graph: Graph, input: GraphValue): ContractSource {
   return { from: meta ? 'model graph and metadata_props' : 'model graph', request: { ...(meta ?? {}), ...(layout ? { layout } : {}) } };
 }
 
-/** NCHW when axis 1 holds 1 or 3 channels, NHWC when only axis 3 does (tf2onnx, Keras). */
+/** NCHW when axis 1 holds 1 or 3 channels, NHWC when only axis 3 does (tf2onnx, Keras); a video input is channels-first only. */
 function inferLayout(d: readonly (number | string)[]): Layout | undefined {
   const channels = (k: number) => d[k] === 1 || d[k] === 3;
   if (channels(1)) return 'NCHW';
+  if (d.length === 5) return undefined;
   if (channels(3)) return 'NHWC';
   return undefined;
 }
@@ -150,7 +155,7 @@ function resolveLayout(input: GraphValue, picked: { value: Layout; from: string 
 }
 
 function resolveSize(graph: Graph, input: GraphValue, layout: Layout, picked: { value: readonly [number, number]; from: string } | undefined, opts: ResolveOptions, where: { file: string; tensor: string }): { value: readonly [number, number]; from: string } {
-  const axes = layout === 'NHWC' ? [1, 2] : [2, 3];
+  const axes = planeAxes(input.dims, layout);
   const fixed = axes.map((k) => (typeof input.dims[k] === 'number' && (input.dims[k] as number) > 0 ? (input.dims[k] as number) : undefined));
   if (picked) {
     const bad = picked.value.findIndex((v, i) => fixed[i] !== undefined && fixed[i] !== v);
@@ -204,6 +209,7 @@ function presetLayers(given: readonly ContractSource[], where: { file: string; t
 function checkRequest(s: ContractSource, where: { file: string; tensor: string }): void {
   const r = s.request;
   const bad = (what: string, hint: string) => new CamanimError('bad-input', `${s.from}: ${what}`, where, hint);
+  if (r.frames !== undefined && !(Number.isInteger(r.frames) && r.frames > 0 && r.frames <= 4096)) throw bad(`frames ${JSON.stringify(r.frames)} is not an integer in 1..4096`, 'Give the number of frames the model takes, e.g. 8');
   if (r.size && !(r.size.length === 2 && r.size.every((v) => Number.isInteger(v) && v > 0 && v <= 16384))) throw bad(`input size ${JSON.stringify(r.size)} is not two integers in 1..16384`, 'Give it as HxW, e.g. 224x224');
   for (const [name, xs] of [['mean', r.mean], ['std', r.std]] as const) {
     if (xs && !(xs.length > 0 && xs.length <= 4 && xs.every((v) => Number.isFinite(v)))) throw bad(`${name} ${JSON.stringify(xs)} is not 1 or 3 finite numbers`, `Give ${name} as r,g,b`);

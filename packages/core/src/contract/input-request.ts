@@ -14,6 +14,8 @@ export interface InputRequest {
   readonly preset?: string;
   /** [H, W]. */
   readonly size?: readonly [number, number];
+  /** T of a video input [N, C, T, H, W] (frames.ts). */
+  readonly frames?: number;
   readonly layout?: Layout;
   readonly order?: ChannelOrder;
   readonly scale?: PixelScale;

@@ -15,7 +15,8 @@ export function describeInput(c: InputContract): string {
   const [H, W] = c.size;
   const pixels = c.scale === 255 ? '0..255' : 'x/255';
   const resize = c.resize === 'crop' ? `centre crop${c.cropFraction < 1 ? ` ${Number(c.cropFraction.toFixed(4))}` : ''}` : c.resize === 'pad' ? `pad${c.align === 'start' ? ' (at the start)' : ''}` : 'stretch';
-  return `${H}×${W} ${c.layout} ${c.channels === 1 ? 'gray' : c.order}, ${pixels}, mean ${fmt(c.mean)} std ${fmt(c.std)}, ${resize}`;
+  const frames = c.frames ? `${c.frames.count} frames of ` : '';
+  return `${frames}${H}×${W} ${c.frames ? 'NCTHW' : c.layout} ${c.channels === 1 ? 'gray' : c.order}, ${pixels}, mean ${fmt(c.mean)} std ${fmt(c.std)}, ${resize}`;
 }
 
 export function describeOutput(o: OutputContract): string {
@@ -30,5 +31,5 @@ export function describeContract(c: ModelContract): string {
 
 /** Where each input field came from, one "field: source" line each. */
 export function describeSources(c: InputContract): string[] {
-  return Object.entries(c.sources).map(([k, v]) => `${k}: ${v}`);
+  return [...Object.entries(c.sources).map(([k, v]) => `${k}: ${v}`), ...(c.frames ? [`frames: ${c.frames.from}`] : [])];
 }
