@@ -27,6 +27,11 @@ interface RawExplain extends ContractFlags, RawRoadFlags {
   augSmooth?: boolean;
   kpcaKernel?: string;
   kpcaGamma?: string;
+  femK?: string;
+  finerAlpha?: string;
+  fusion?: string;
+  dffComponents?: string;
+  dffTop?: string;
   headFusion?: string;
   discardRatio?: string;
   renormalize?: string;
@@ -71,6 +76,11 @@ export function buildProgram(io: Io): Command {
     .option('--aug-smooth', "average the CAMs of the image flipped × brightness 0.9/1/1.1, one batched pass (pytorch-grad-cam's aug_smooth)")
     .addOption(new Option('--kpca-kernel <name>', 'kpcacam: the kernel (default sigmoid)').choices(['sigmoid', 'rbf', 'poly', 'linear']))
     .option('--kpca-gamma <g>', 'kpcacam: the kernel coefficient (default 1/channels)')
+    .option('--fem-k <k>', 'fem: the threshold is mean + k·std per channel (default 2)')
+    .option('--finer-alpha <a>', 'finercam: the weight of the compared classes (default 1)')
+    .addOption(new Option('--fusion <how>', 'layercam-fusion: mean (pytorch-grad-cam) or max (the paper, tanh-scaled)').choices(['mean', 'max']))
+    .option('--dff-components <k>', 'dff: concepts per layer (default 5)')
+    .option('--dff-top <n>', 'dff: top classes per concept (default 2)')
     .addOption(new Option('--head-fusion <how>', 'attention-rollout: how the heads are fused (default mean)').choices(['mean', 'max', 'min']))
     .option('--discard-ratio <r>', "attention-rollout: share of the smallest fused attentions set to 0, vit-explain's discard_ratio (default 0)")
     .addOption(new Option('--renormalize <how>', "attention-rollout: rows (the paper, default) or vit-explain (its a / a.sum(dim=-1) broadcast)").choices(['rows', 'vit-explain']))
@@ -210,6 +220,11 @@ export function parseExplain(raw: RawExplain): ExplainOptions {
     methodOptions: {
       ...(raw.kpcaKernel === undefined ? {} : { kernel: raw.kpcaKernel }),
       ...(raw.kpcaGamma === undefined ? {} : { gamma: positive(raw.kpcaGamma, '--kpca-gamma') }),
+      ...(raw.femK === undefined ? {} : { k: num(raw.femK, '--fem-k') }),
+      ...(raw.finerAlpha === undefined ? {} : { alpha: num(raw.finerAlpha, '--finer-alpha') }),
+      ...(raw.fusion === undefined ? {} : { fusion: raw.fusion }),
+      ...(raw.dffComponents === undefined ? {} : { components: int(raw.dffComponents, '--dff-components', 1) }),
+      ...(raw.dffTop === undefined ? {} : { top: int(raw.dffTop, '--dff-top', 1) }),
       ...(raw.headFusion === undefined ? {} : { headFusion: raw.headFusion }),
       ...(raw.discardRatio === undefined ? {} : { discardRatio: num(raw.discardRatio, '--discard-ratio') }),
       ...(raw.renormalize === undefined ? {} : { renormalize: raw.renormalize }),

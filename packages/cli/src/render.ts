@@ -3,11 +3,12 @@
  * colour and overlay on the GPU, compose labelled frames, and encode the requested formats
  * (GIF, MP4, WebM, PNG frames) into the staging folder.
  */
-import { normalizeMaps, range, targetKindSuffix, type CamStack, type Normalization, type YbRoad } from '@camanim/cam-methods';
+import { normalizeMaps, range, targetKindSuffix, type CamStack, type GuidedGradient, type Normalization, type YbRoad } from '@camanim/cam-methods';
 import type { Runtime } from '@camanim/core';
 import type { ColormapName } from '@camanim/shaders';
 import type { Format, NormalizationChoice } from './options.ts';
 import { sanitizeName, type Staging } from './atomic.ts';
+import { conceptPanels } from './concepts.ts';
 import { composeFrame, fmt, frameLayout, type FrameLayout, type FrameText, type Panel } from './frames.ts';
 import { encodeGif } from './gif.ts';
 import { encodePng } from './image.ts';
@@ -48,6 +49,8 @@ export interface Explanation {
   readonly stack: CamStack;
   /** ybROAD of the stack (explain --ybroad). */
   readonly ybroad?: YbRoad;
+  /** The guided input gradient (explain --method guided-gradcam), written as images. */
+  readonly guided?: GuidedGradient;
 }
 
 export function modes(choice: NormalizationChoice): Normalization[] {
@@ -85,7 +88,8 @@ export async function renderExplanation(ctx: RenderContext, ex: Explanation): Pr
   const layout = frameLayout(ctx.panelW, ctx.panelH, perMode.length);
   const frames: Buffer[] = [];
   await ctx.progress.time(`frames ${ex.stem}`, async (step) => {
-    const overlays = await Promise.all(perMode.map((p) => renderOverlays(ctx.rt, { maps: p.maps, mapH: H, mapW: W, image: ctx.display, outH: ctx.panelH, outW: ctx.panelW, colormap: ctx.colormap, alpha: ctx.alpha })));
+    // Deep Feature Factorization's frames colour the concepts (concepts.ts), the same in every mode.
+    const overlays = ex.stack.layers[0]?.concepts ? perMode.map(() => conceptPanels(ctx, ex.stack)) : await Promise.all(perMode.map((p) => renderOverlays(ctx.rt, { maps: p.maps, mapH: H, mapW: W, image: ctx.display, outH: ctx.panelH, outW: ctx.panelW, colormap: ctx.colormap, alpha: ctx.alpha })));
     for (let k = 0; k < L; k++) {
       const panels: Panel[] = perMode.map((p, j) => ({ rgba: overlays[j][k], caption: p.captions[k] }));
       frames.push(await composeFrame(layout, panels, ctx.colorbar, frameText(ctx, ex.stack, k, `${ex.methodTitle} · ${targetText(ex.target)}`, ex.ybroad)));

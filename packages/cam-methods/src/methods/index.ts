@@ -10,6 +10,7 @@ import { fullgrad } from './fullgrad.ts';
 import { gradcam } from './gradcam.ts';
 import { gradcamElementwise } from './gradcam-elementwise.ts';
 import { gradcamPlusPlus } from './gradcam-plusplus.ts';
+import { guidedGradcam } from './guided-gradcam.ts';
 import { gradientAttention } from './gradient-attention.ts';
 import { hirescam } from './hirescam.ts';
 import { kpcacam } from './kpcacam.ts';
@@ -43,6 +44,7 @@ export const methods: readonly CamMethod[] = [
   finercam,
   layercamFusion,
   dff,
+  guidedGradcam,
 ];
 
 export const defaultCamRegistry = createCamRegistry(methods);

@@ -6,11 +6,13 @@
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
-import { computeCams, defaultCamRegistry, eigenSmoothable, layersFor, smoothingSuffix, type CamMethod } from '@camanim/cam-methods';
+import { computeCams, guidedBackprop, defaultCamRegistry, eigenSmoothable, layersFor, smoothingSuffix, type CamMethod } from '@camanim/cam-methods';
 import { cropNotice, describeContract, type InputContract, type Model } from '@camanim/core';
 import type { ExplainOptions } from '../options.ts';
 import { bundledModel, defaultImage } from '../assets.ts';
 import { Staging, sanitizeName } from '../atomic.ts';
+import { conceptsJson } from '../concepts.ts';
+import { writeGuidedImages } from '../guided-images.ts';
 import { bundleCam, type BundleCam, type BundleManifest } from '../bundle.ts';
 import { renderColorbar } from '../colorbar.ts';
 import { renderGrid } from '../grid.ts';
@@ -105,7 +107,8 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
               const saturated = saturationWarning(target, maxAbsCam(stack.layers));
               if (saturated) warnings.add(saturated);
               const yb = opts.ybroad ? await scoreLayers(run, stack, target.class, opts.road, progress, `${method.id}: ybROAD over ${stack.layers.length} layers`) : undefined;
-              exs.push({ stem, methodId: method.id, methodTitle: method.title + smoothingSuffix(opts), target, stack, ybroad: yb });
+              const guided = method.id === 'guided-gradcam' ? await guidedBackprop(run, task.camTarget(target)) : undefined;
+              exs.push({ stem, methodId: method.id, methodTitle: method.title + smoothingSuffix(opts), target, stack, ybroad: yb, guided });
             }
           }
         } finally {
@@ -119,6 +122,8 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
         if (['gif', 'mp4', 'webm', 'png'].some((f) => opts.formats.has(f as never))) {
           for (const ex of exs) await renderExplanation(ctx, ex);
         }
+        for (const ex of exs) if (ex.guided) await writeGuidedImages(ctx, ex, ex.guided);
+        for (const ex of exs) if (ex.stack.layers[0]?.concepts) written.push(await staging.write([dir, `${ex.stem}-concepts.json`], conceptsJson(ex.stack, labels)));
         if (opts.formats.has('grid')) {
           const classes = [...new Set(exs.map((e) => e.target.class))];
           for (const c of classes) {
