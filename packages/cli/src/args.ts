@@ -11,6 +11,7 @@ import { layers } from './commands/layers.ts';
 import { methods } from './commands/methods.ts';
 import { view } from './commands/view.ts';
 import { roadCommand, type RoadCommandOptions } from './commands/road.ts';
+import { METRIC_IDS, parseMetricList } from './metrics.ts';
 import { addContractOptions, type ContractFlags } from './contract.ts';
 import { cliError } from './errors.ts';
 import type { Io } from './io.ts';
@@ -104,24 +105,30 @@ export function buildProgram(io: Io): Command {
     .option('--ybroad', 'score every layer with ROAD (ybROAD): frame labels, bundle, ybroad.svg/png'),
   '--road-percentiles'),
   ).action(async (raw: RawExplain) => explain(parseExplain(raw), io));
-  addContractOptions(addRoadOptions(program
-    .command('road')
-    .description('Score every layer\'s CAM with ROAD (ybROAD): a table, ybROAD_max and ybROAD_mean; the chart with --out')
-    .option('--model <file>', 'ONNX model (default: the bundled fashion-canvas model)')
-    .option('--image <file>', 'JPEG/PNG/WebP/GIF image (default: the bundled sample); animations: the first frame')
-    .option(...MAX_PIXELS)
-    .option('--method <id>', 'CAM method (see `camanim methods`)', 'gradcam')
-    .option('--class <n>', 'explain this class index (default: the predicted class)')
-    .option(...TARGET_KIND)
-    .option('--layers <which>', "'spatial', 'all', or a regex on ONNX name / op type", 'spatial')
-    .option('--every <k>', 'keep every k-th selected layer (the last always)')
-    .option('--token-grid <HxW>', "transformer token layers: the patch grid (default: the patch embedding's)")
-    .option('--prefix-tokens <k>', 'transformer token layers: tokens before the patches, dropped (default: what the grid leaves, at most 2)')
-    .option('--labels <file>', 'class names, one per line')
-    .option('--out <dir>', 'write ybroad.svg, ybroad.png and ybroad.json here')
-    .option('-q, --quiet', 'no progress bars and no timing summary'),
-  '--percentiles'),
-  ).action(async (raw: RawRoad) => roadCommand(parseRoadCommand(raw), io));
+  for (const name of ['road', 'metrics'] as const) {
+    const cmd = name === 'road'
+      ? program.command('road').description('Score every layer\'s CAM with ROAD (ybROAD): a table, ybROAD_max and ybROAD_mean; the chart with --out (camanim metrics --metrics road)')
+      : program.command('metrics').description(`Score every layer's CAM with metrics (${METRIC_IDS.join(', ')}): a table each; a chart and a JSON each with --out`)
+        .option('--metrics <list>', `comma-separated: ${METRIC_IDS.join(', ')}`, 'road')
+        .option('--causal-step <pixels>', 'deletion / insertion: pixels moved per step (default: the input width, RISE\'s)')
+        .option('--mprt-seed <n>', 'mprt: seed of the randomised weights (default 42, Quantus\'s)');
+    addContractOptions(addRoadOptions(cmd
+      .option('--model <file>', 'ONNX model (default: the bundled fashion-canvas model)')
+      .option('--image <file>', 'JPEG/PNG/WebP/GIF image (default: the bundled sample); animations: the first frame')
+      .option(...MAX_PIXELS)
+      .option('--method <id>', 'CAM method (see `camanim methods`)', 'gradcam')
+      .option('--class <n>', 'explain this class index (default: the predicted class)')
+      .option(...TARGET_KIND)
+      .option('--layers <which>', "'spatial', 'all', or a regex on ONNX name / op type", 'spatial')
+      .option('--every <k>', 'keep every k-th selected layer (the last always)')
+      .option('--token-grid <HxW>', "transformer token layers: the patch grid (default: the patch embedding's)")
+      .option('--prefix-tokens <k>', 'transformer token layers: tokens before the patches, dropped (default: what the grid leaves, at most 2)')
+      .option('--labels <file>', 'class names, one per line')
+      .option('--out <dir>', 'write ybroad.svg, ybroad.png and ybroad.json (and each metric\'s <id>.svg/.png/.json) here')
+      .option('-q, --quiet', 'no progress bars and no timing summary'),
+    '--percentiles'),
+    ).action(async (raw: RawRoad) => roadCommand(parseRoadCommand(raw), io));
+  }
   program
     .command('view')
     .description('Serve the viewer (packages/viewer/dist) and a bundle on 127.0.0.1 and print the URL')
@@ -157,11 +164,20 @@ interface RawRoad extends ContractFlags, Omit<RawRoadFlags, 'roadPercentiles'> {
   labels?: string;
   out?: string;
   quiet?: boolean;
+  /** camanim metrics only. */
+  metrics?: string;
+  causalStep?: string;
+  mprtSeed?: string;
 }
 
 export function parseRoadCommand(raw: RawRoad): RoadCommandOptions {
   const which = raw.layers.trim();
   return {
+    metrics: raw.metrics === undefined ? undefined : {
+      ids: parseMetricList(raw.metrics),
+      step: raw.causalStep === undefined ? undefined : int(raw.causalStep, '--causal-step', 1),
+      mprtSeed: raw.mprtSeed === undefined ? undefined : int(raw.mprtSeed, '--mprt-seed', 0),
+    },
     model: raw.model,
     image: raw.image,
     maxPixels: int(raw.maxPixels, '--max-pixels', 1),

@@ -1,7 +1,9 @@
 /**
- * `camanim road`: ybROAD of one image and one CAM method: the CAMs of the selected layers, then
- * ROAD per layer (cam-methods' ybroad). Prints a table (layer, name, MoRF/LeRF per percentile,
- * ROAD) and ybROAD_max / ybROAD_mean; with --out, writes ybroad.svg / ybroad.png / ybroad.json.
+ * `camanim metrics` and its alias `camanim road` (ROAD only): the CAMs of the selected layers of one
+ * image and one CAM method, then each metric per layer — ROAD (cam-methods' ybroad: a table of
+ * MoRF/LeRF per percentile and ROAD, ybROAD_max / ybROAD_mean) and the metrics beside it
+ * (../metrics.ts: drop, increase, multconf, insertion, deletion, mprt). With --out, writes
+ * ybroad.svg / .png / .json and <metric>.svg / .png / .json.
  */
 import { resolve } from 'node:path';
 import { computeCams, defaultCamRegistry, layersFor, targetKindName, type LayerSelection, type TargetKind } from '@camanim/cam-methods';
@@ -17,6 +19,7 @@ import { cliError } from '../errors.ts';
 import { preprocess } from '../preprocess.ts';
 import { GpuSession } from '../gpu-session.ts';
 import { Progress } from '../progress.ts';
+import { metricFiles, scoreMetrics, type MetricsChoice } from '../metrics.ts';
 import { roadChartPng, roadChartSvg, roadSummary, roadTable, scoreLayers, type RoadChoice } from '../road.ts';
 import { checkClassRange, predictionLine } from '../target.ts';
 import { taskFor } from '../task.ts';
@@ -35,6 +38,8 @@ export interface RoadCommandOptions {
   readonly labels?: string;
   readonly quiet: boolean;
   readonly contract: ContractFlags;
+  /** camanim metrics: which metrics and their options (default: ROAD only, camanim road). */
+  readonly metrics?: MetricsChoice;
 }
 
 export async function roadCommand(opts: RoadCommandOptions, io: Io): Promise<void> {
@@ -61,7 +66,9 @@ export async function roadCommand(opts: RoadCommandOptions, io: Io): Promise<voi
     if (cropped) progress.notice(cropped);
     const x = await preprocess(image, contract.input);
     // One step from the forward to the scores: after a device loss it runs again on the new device.
-    const { yb, target, names } = await gpu.step('scoring the layers', async (model) => {
+    const choice = opts.metrics ?? { ids: ['road'] };
+    const confidence = opts.road.target;
+    const { yb, scored, target, names } = await gpu.step('scoring the layers', async (model) => {
       const run = await progress.time('forward', () => model.run({ data: x.data, shape: x.shape }));
       try {
         await gpu.faultPoint();
@@ -70,24 +77,32 @@ export async function roadCommand(opts: RoadCommandOptions, io: Io): Promise<voi
         const [target] = task.targets(scores, opts.target.kind === 'top-k' ? { kind: 'predicted' } : opts.target, opts.targetKind);
         const stack = await progress.time(`${method.id}: backward + ${selected.length} CAMs`, (step) =>
           computeCams(run, { method, target: task.camTarget(target), layers: selected, onProgress: () => step.tick() }), selected.length);
-        const yb = await scoreLayers(run, stack, target.class, opts.road, progress, `ybROAD over ${stack.layers.length} layers`);
-        return { yb, target, names: stack.layers.map((l) => l.name) };
+        const yb = choice.ids.includes('road') ? await scoreLayers(run, stack, target.class, opts.road, progress, `ybROAD over ${stack.layers.length} layers`) : undefined;
+        const scored = await scoreMetrics({ run, stack, target: { class: target.class, kind: confidence }, cams: { method }, progress }, choice);
+        return { yb, scored, target, names: stack.layers.map((l) => l.name) };
       } finally {
         run.dispose();
       }
     });
-    text = `${method.title} · ${target.label} (class ${target.class}) · CAM target: ${targetKindName(target.kind)} · ROAD target: ${opts.road.target}\n`;
-    text += roadTable(yb, names);
-    text += roadSummary(yb);
+    text = `${method.title} · ${target.label} (class ${target.class}) · CAM target: ${targetKindName(target.kind)} · ${yb ? 'ROAD' : 'metrics'} target: ${confidence}\n`;
+    if (yb) text += roadTable(yb, names) + roadSummary(yb);
+    text += scored.map((m) => m.text).join('');
     if (opts.out) {
-      const svg = roadChartSvg(yb, `ybROAD · ${method.title} · ${target.label} (class ${target.class})`);
+      const about = `${method.title} · ${target.label} (class ${target.class})`;
+      const envelope = { contract: { ...contract, summary: describeContract(contract) }, method: method.id, target: { class: target.class, label: target.label, kind: confidence }, camTarget: target.kind, layers: names };
+      const roadSvg = yb && roadChartSvg(yb, `ybROAD · ${about}`);
+      const outputs = [
+        ...(yb && roadSvg ? [
+          { name: 'ybroad.svg', data: roadSvg },
+          { name: 'ybroad.png', data: await roadChartPng(roadSvg) },
+          { name: 'ybroad.json', data: `${JSON.stringify({ ...envelope, ybroad: yb }, null, 2)}\n` },
+        ] : []),
+        ...(await metricFiles(scored, envelope, (m) => `${m.title} · ${about}`)),
+      ];
       const staging = await Staging.open(opts.out);
       try {
-        const files = [
-          await staging.write(['ybroad.svg'], svg),
-          await staging.write(['ybroad.png'], await roadChartPng(svg)),
-          await staging.write(['ybroad.json'], `${JSON.stringify({ contract: { ...contract, summary: describeContract(contract) }, method: method.id, target: { class: target.class, label: target.label, kind: opts.road.target }, camTarget: target.kind, layers: names, ybroad: yb }, null, 2)}\n`),
-        ];
+        const files = [];
+        for (const f of outputs) files.push(await staging.write([f.name], f.data));
         await staging.commit();
         text += files.map((f) => `${staging.finalPath(f)}\n`).join('');
       } catch (e) {
