@@ -6,7 +6,6 @@
  */
 import { scaleCamImage, type CamStack } from '@camanim/cam-methods';
 import type { Labels } from './labels.ts';
-import type { RenderContext } from './render.ts';
 
 /** matplotlib's gist_rainbow segment data: (position, r, g, b). */
 const GIST_RAINBOW = [
@@ -22,8 +21,16 @@ export function conceptColor(k: number, count: number): [number, number, number]
   return [1, 2, 3].map((c) => a[c] + f * (b[c] - a[c])) as [number, number, number];
 }
 
+/** What a panel is drawn over: the display image (RGB 0..1, panelW × panelH) and the overlay's weight. */
+export interface PanelBase {
+  readonly panelW: number;
+  readonly panelH: number;
+  readonly display: Float32Array;
+  readonly alpha: number;
+}
+
 /** One RGBA panel per layer of a DFF stack (item 0), at the panel size. */
-export function conceptPanels(ctx: RenderContext, stack: CamStack): Uint8Array[] {
+export function conceptPanels(ctx: PanelBase, stack: CamStack): Uint8Array[] {
   const { panelW: W, panelH: H, display, alpha } = ctx;
   return stack.layers.map((l) => {
     const { count, maps } = l.concepts!;
