@@ -13,6 +13,7 @@ import { view } from './commands/view.ts';
 import { roadCommand, type RoadCommandOptions } from './commands/road.ts';
 import { METRIC_IDS, parseMetricList } from './metrics.ts';
 import { addContractOptions, type ContractFlags } from './contract.ts';
+import { taskFlags } from './task-flags.ts';
 import { cliError } from './errors.ts';
 import type { Io } from './io.ts';
 import { DEFAULT_MAX_PIXELS } from './image.ts';
@@ -85,7 +86,7 @@ export function buildProgram(io: Io): Command {
     .addOption(new Option('--head-fusion <how>', 'attention-rollout: how the heads are fused (default mean)').choices(['mean', 'max', 'min']))
     .option('--discard-ratio <r>', "attention-rollout: share of the smallest fused attentions set to 0, vit-explain's discard_ratio (default 0)")
     .addOption(new Option('--renormalize <how>', "attention-rollout: rows (the paper, default) or vit-explain (its a / a.sum(dim=-1) broadcast)").choices(['rows', 'vit-explain']))
-    .option('--class <n>', 'explain this class index (default: the predicted class)')
+    .option('--class <n>', 'explain this class index, or several (3,5: each explained, as for a multi-label model; default: the predicted class)')
     .option('--top-k <k>', 'explain each of the k best-scoring classes')
     .option(...TARGET_KIND)
     .option('--layers <which>', "'spatial' (4-D outputs), 'all' (also 2-D outputs as stripes), or a regex on ONNX name / op type", 'spatial')
@@ -201,7 +202,7 @@ export function parseRoadCommand(raw: RawRoad): RoadCommandOptions {
 export function parseExplain(raw: RawExplain): ExplainOptions {
   if (raw.class !== undefined && raw.topK !== undefined) throw cliError('--class and --top-k cannot be used together', {}, 'Give one of them');
   const target: TargetChoice =
-    raw.class !== undefined ? { kind: 'class', class: int(raw.class, '--class', 0) } : raw.topK !== undefined ? { kind: 'top-k', k: int(raw.topK, '--top-k', 1) } : { kind: 'predicted' };
+    raw.class !== undefined ? classChoice(raw.class) : raw.topK !== undefined ? { kind: 'top-k', k: int(raw.topK, '--top-k', 1) } : { kind: 'predicted' };
   const methods = list(raw.method).map((m) => m.toLowerCase());
   if (methods.length === 0) throw cliError('--method is empty', {}, 'Give a method id such as gradcam (see `camanim methods`)');
   const formats = list(raw.format).map((f) => f.toLowerCase());
@@ -263,6 +264,13 @@ export function parseExplain(raw: RawExplain): ExplainOptions {
   };
 }
 
+/** --class n, or --class a,b,… (each explained, as a multi-label classifier's several classes). */
+function classChoice(v: string): TargetChoice {
+  const classes = [...new Set(list(v).map((c) => int(c, '--class', 0)))];
+  if (classes.length === 0) throw cliError('--class is empty', {}, 'Give a class index, or several separated by commas');
+  return classes.length === 1 ? { kind: 'class', class: classes[0] } : { kind: 'classes', classes };
+}
+
 /** --token-grid and --prefix-tokens (cam-methods' TokenOptions). */
 function tokenOptions(raw: { tokenGrid?: string; prefixTokens?: string }): TokenOptions | undefined {
   if (raw.tokenGrid === undefined && raw.prefixTokens === undefined) return undefined;
@@ -273,8 +281,8 @@ function tokenOptions(raw: { tokenGrid?: string; prefixTokens?: string }): Token
 
 /** Only the contract's flags (commander gives every option in one object). */
 function contractFlags(raw: ContractFlags): ContractFlags {
-  const { inputSize, mean, std, scale, resize, bgr, layout, preset, output, task } = raw;
-  return { inputSize, mean, std, scale, resize, bgr, layout, preset, output, task };
+  const { inputSize, mean, std, scale, resize, bgr, layout, preset, output } = raw;
+  return { inputSize, mean, std, scale, resize, bgr, layout, preset, output, ...taskFlags(raw) };
 }
 
 /** The ROAD options of explain and road (`percentiles`: the flag naming p, as each command calls it). */

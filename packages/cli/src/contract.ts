@@ -12,8 +12,9 @@ import {
   type ContractSource, type Device, type Graph, type InputContract, type InputRequest, type Model, type OutputRequest, type Sidecar,
 } from '@camanim/core';
 import { cliError } from './errors.ts';
+import { addTaskOptions, taskRequest, type TaskFlags } from './task-flags.ts';
 
-export interface ContractFlags {
+export interface ContractFlags extends TaskFlags {
   readonly inputSize?: string;
   readonly mean?: string;
   readonly std?: string;
@@ -23,7 +24,6 @@ export interface ContractFlags {
   readonly layout?: string;
   readonly preset?: string;
   readonly output?: string;
-  readonly task?: string;
 }
 
 /** What a command needs to load the model under its contract, on any device (again after a loss). */
@@ -36,7 +36,7 @@ export interface ContractedModel {
 
 /** The contract options, the same on explain, road and layers. */
 export function addContractOptions(cmd: Command): Command {
-  return cmd
+  return addTaskOptions(cmd)
     .option('--input-size <HxW>', "model input size, e.g. 48x192 (default: the model's fixed size, else the image's, rounded to the model's stride)")
     .option('--mean <r,g,b>', 'per-channel mean, after --scale (default: the sidecar JSON, the model metadata, or --preset)')
     .option('--std <r,g,b>', 'per-channel std, after --scale')
@@ -45,8 +45,7 @@ export function addContractOptions(cmd: Command): Command {
     .option('--bgr', 'the model takes BGR channels (Caffe, OpenCV-trained models)')
     .addOption(new Option('--layout <layout>', "the input's layout, when the model's dims do not tell").choices(['nchw', 'nhwc']))
     .addOption(new Option('--preset <name>', 'named preprocessing (fills what nothing else gives): imagenet (torchvision/timm), inception (timm/Keras [-1, 1]), paddle (PaddleOCR), caffe (BGR 0..255 − mean), clip (OpenAI CLIP), raw (0..255)').choices([...PRESET_NAMES]))
-    .option('--output <name>', 'the output to explain, when the model has several')
-    .addOption(new Option('--task <task>', "classify: an [N, K] output; segment: an [N, K, H, W] map, the class's scores summed over the pixels predicted as it (pytorch-grad-cam's SemanticSegmentationTarget)").choices(['classify', 'segment']).default('classify'));
+    .option('--output <name>', 'the output to explain, when the model has several');
 }
 
 export function flagSources(f: ContractFlags): ContractSource[] {
@@ -112,7 +111,7 @@ export async function readContract(modelPath: string, flags: ContractFlags, imag
   const sources = [...flagSources(flags), ...(sidecar ? [{ from: `model JSON ${sidecar.file}`, request: sidecar.input }] : [])];
   const input = resolveInputContract(graph, sources, { image, onNotice, requireNormalization });
   const named = flags.output !== undefined ? { output: flags.output, from: '--output' } : sidecar?.output !== undefined ? { output: sidecar.output, from: `model JSON ${sidecar.file}` } : {};
-  const output: OutputRequest = { ...named, task: flags.task === 'segment' ? 'segment' : 'classify' };
+  const output: OutputRequest = { ...named, ...taskRequest(flags) };
   return { graph, input, output, sidecar };
 }
 

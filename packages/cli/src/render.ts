@@ -75,6 +75,7 @@ export function frameText(ctx: RenderContext, stack: CamStack, k: number, detail
 
 /** The target of a frame: class, the score explained unless the logit, the logit and probability. */
 export function targetText(t: ChosenTarget): string {
+  if (t.caption) return t.caption;
   const name = t.label === `class ${t.class}` ? t.label : `${t.label} (class ${t.class})`;
   if (t.segment) return `${name} · ${(100 * t.probability).toFixed(1)}% of pixels · Σ score ${fmt(t.logit)}`;
   return `${name}${targetKindSuffix(t.kind)} · logit ${fmt(t.logit)} · p ${t.probability.toFixed(3)}`;

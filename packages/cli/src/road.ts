@@ -4,7 +4,7 @@
  * (chart.ts) and the text table.
  */
 import { ROAD_PRESETS, ybroad, type CamStack, type PercentReading, type RoadCombine, type RoadMap, type RoadPreset, type TieRule, type YbRoad } from '@camanim/cam-methods';
-import type { Run } from '@camanim/core';
+import type { OutputActivation, Run } from '@camanim/core';
 import { cliError } from './errors.ts';
 import { seriesChartSvg } from './chart.ts';
 import { withBatchFallback } from './metrics.ts';
@@ -80,8 +80,13 @@ export function parseRoad(raw: RawRoadFlags): RoadChoice {
   return choice;
 }
 
+/** The confidence ROAD measures: the model's own probability, σ of the class for a Sigmoid (multi-label) model. */
+export function roadTargetKind(choice: RoadChoice, activation: OutputActivation): 'softmax' | 'sigmoid' | 'logit' {
+  return choice.target === 'softmax' && activation === 'sigmoid' ? 'sigmoid' : choice.target;
+}
+
 /** ybROAD of one CAM stack, with a progress bar over its layers. */
-export async function scoreLayers(run: Run, stack: CamStack, classIndex: number, choice: RoadChoice, progress: Progress, label: string): Promise<YbRoad> {
+export async function scoreLayers(run: Run, stack: CamStack, classIndex: number, choice: RoadChoice, progress: Progress, activation: OutputActivation, label: string): Promise<YbRoad> {
   const L = stack.layers.length;
   return progress.time(label, async (step) => {
     let shown = 0;
@@ -93,7 +98,7 @@ export async function scoreLayers(run: Run, stack: CamStack, classIndex: number,
       combine: choice.combine,
       map: choice.map,
       batch,
-      target: { class: classIndex, kind: choice.target },
+      target: { class: classIndex, kind: roadTargetKind(choice, activation) },
       onProgress: (done, total) => {
         const layers = Math.floor((done / total) * L);
         if (layers > shown) step.tick(layers - shown);

@@ -2,7 +2,7 @@
  * Which classes to explain: the predicted one, a given one, or the top k; with their scores and
  * the score the CAMs explain (--target).
  */
-import { classAreas, classProbabilities, predictedMask, type OutputActivation } from '@camanim/core';
+import { classAreas, classProbabilities, predictedMask, type OutputActivation, type Target } from '@camanim/core';
 import type { TargetKind } from '@camanim/cam-methods';
 import type { TargetChoice } from './options.ts';
 import { cliError } from './errors.ts';
@@ -22,11 +22,24 @@ export interface ChosenTarget {
    * value), `probability` the share of pixels predicted as it.
    */
   readonly segment?: boolean;
+  /** What the console and the frames say of it, where the task words it (regress, embed, sequence, detect). */
+  readonly caption?: string;
+  /** The target computeCams explains, where the task builds it. */
+  readonly cam?: Target;
+}
+
+/** The classes a choice names, from the classes best first. */
+export function pickedClasses(choice: TargetChoice, order: readonly number[]): readonly number[] {
+  if (choice.kind === 'class') return [choice.class];
+  if (choice.kind === 'classes') return choice.classes;
+  return order.slice(0, choice.kind === 'top-k' ? choice.k : 1);
 }
 
 export function checkClassRange(choice: TargetChoice, numClasses: number, model: string): void {
-  if (choice.kind === 'class' && choice.class >= numClasses) {
-    throw cliError(`Class ${choice.class} is out of range: the model has ${numClasses} classes (0 to ${numClasses - 1})`, { file: model }, 'Pick a --class within range, or leave it out to explain the predicted class', 'bad-target');
+  const given = choice.kind === 'class' ? [choice.class] : choice.kind === 'classes' ? choice.classes : [];
+  const c = given.find((k) => k >= numClasses);
+  if (c !== undefined) {
+    throw cliError(`Class ${c} is out of range: the model has ${numClasses} classes (0 to ${numClasses - 1})`, { file: model }, 'Pick a --class within range, or leave it out to explain the predicted class', 'bad-target');
   }
   if (choice.kind === 'top-k' && choice.k > numClasses) {
     throw cliError(`--top-k ${choice.k} is more than the model's ${numClasses} classes`, { file: model }, `Use --top-k ${numClasses} or less`, 'bad-target');
@@ -41,8 +54,7 @@ export function chooseTargets(logits: Float32Array, choice: TargetChoice, labels
   const p = classProbabilities(logits, activation);
   const order = [...logits.keys()].sort((a, b) => logits[b] - logits[a] || a - b);
   const rankOf = new Map(order.map((c, r) => [c, r + 1]));
-  const classes = choice.kind === 'class' ? [choice.class] : order.slice(0, choice.kind === 'top-k' ? choice.k : 1);
-  return classes.map((c) => ({ class: c, label: labels.name(c), logit: logits[c], probability: p[c], rank: rankOf.get(c)!, kind }));
+  return pickedClasses(choice, order).map((c) => ({ class: c, label: labels.name(c), logit: logits[c], probability: p[c], rank: rankOf.get(c)!, kind }));
 }
 
 /** The top `k` classes by logit, for the manifest and messages. */
@@ -52,7 +64,7 @@ export function topClasses(logits: Float32Array, labels: Labels, activation: Out
 
 /** "Sneaker 0.979 · Sandal 0.012 · …" (the model's probabilities; segmentation: "car 41.2% of pixels · …"). */
 export function predictionLine(top: readonly ChosenTarget[]): string {
-  return top.map((t) => (t.segment ? `${t.label} ${(100 * t.probability).toFixed(1)}% of pixels` : `${t.label} ${t.probability.toFixed(3)}`)).join(' · ');
+  return top.map((t) => t.caption ?? (t.segment ? `${t.label} ${(100 * t.probability).toFixed(1)}% of pixels` : `${t.label} ${t.probability.toFixed(3)}`)).join(' · ');
 }
 
 /**
@@ -79,7 +91,7 @@ export function chooseSegmentTargets(row: Float32Array, classes: number, choice:
   const areas = classAreas(row, classes);
   const order = [...areas.keys()].sort((a, b) => areas[b] - areas[a] || a - b);
   const rankOf = new Map(order.map((c, r) => [c, r + 1]));
-  const picked = choice.kind === 'class' ? [choice.class] : order.slice(0, choice.kind === 'top-k' ? choice.k : 1);
+  const picked = pickedClasses(choice, order);
   const hw = row.length / classes;
   return picked.map((c) => {
     if (areas[c] === 0) {

@@ -1,27 +1,36 @@
 /**
  * What a command does with the explained scores, by the output contract's task: the prediction
  * shown, the targets chosen, the target the CAMs explain and any warning about the scores.
- * classify: one score per class (probabilities by the model's own activation); segment: a map
- * of class scores per pixel (class areas, pytorch-grad-cam's SemanticSegmentationTarget).
+ * classify: one score per class (probabilities by the model's own activation; a Sigmoid model is
+ * multi-label: σ, and a softmax target is its class's σ); segment: a map of class scores per pixel
+ * (class areas, pytorch-grad-cam's SemanticSegmentationTarget); regress, embed, sequence and
+ * detect: tasks/.
  */
 import type { TargetKind } from '@camanim/cam-methods';
-import { probabilityWarning, segmentationTarget, type OutputContract, type Target } from '@camanim/core';
+import { probabilityWarning, segmentationTarget, type OutputContract, type OutputTask } from '@camanim/core';
+import { cliError } from './errors.ts';
 import type { Labels } from './labels.ts';
 import type { TargetChoice } from './options.ts';
-import { chooseSegmentTargets, chooseTargets, topAreas, topClasses, type ChosenTarget } from './target.ts';
+import { chooseSegmentTargets, chooseTargets, topAreas, topClasses } from './target.ts';
+import type { TaskChoice } from './task-flags.ts';
+import { detectTask } from './tasks/detect.ts';
+import { embedTask } from './tasks/embed.ts';
+import { regressTask } from './tasks/regress.ts';
+import { sequenceTask } from './tasks/sequence.ts';
+import type { Task } from './tasks/types.ts';
 
-export interface Task {
-  /** The scores of one batch item from the explained tensor's data. */
-  scores(data: Float32Array): Float32Array;
-  top(scores: Float32Array): ChosenTarget[];
-  targets(scores: Float32Array, choice: TargetChoice, kind: TargetKind): ChosenTarget[];
-  /** What computeCams explains for `t`. */
-  camTarget(t: ChosenTarget): Target;
-  warning(scores: Float32Array): string | undefined;
-}
+export type { Task } from './tasks/types.ts';
 
-export function taskFor(output: OutputContract, labels: Labels): Task {
+/** `reference`: --task embed's reference embedding. */
+export function taskFor(output: OutputContract, labels: Labels, choice?: TaskChoice, reference?: Float32Array): Task {
   const K = output.classes;
+  if (output.task !== 'classify' && output.task !== 'segment') {
+    if (!choice) throw cliError(`--task ${output.task} needs its flags parsed`, {}, 'Pass the task choice (parseTaskChoice)');
+    if (output.task === 'regress') return regressTask(output, choice);
+    if (output.task === 'embed') return embedTask(output, reference!, choice.reference!);
+    if (output.task === 'sequence') return sequenceTask(output, choice);
+    return detectTask(output, labels, choice);
+  }
   if (output.task === 'segment') {
     return {
       scores: (data) => data.subarray(0, data.length / (output.shape[0] || 1)),
@@ -31,11 +40,33 @@ export function taskFor(output: OutputContract, labels: Labels): Task {
       warning: () => undefined,
     };
   }
+  const multiLabel = output.activation === 'sigmoid';
   return {
     scores: (data) => data.subarray(0, K),
     top: (s) => topClasses(s, labels, output.activation),
     targets: (s, choice, kind) => chooseTargets(s, choice, labels, kind, output.activation),
-    camTarget: (t) => ({ class: t.class, kind: t.kind }),
+    camTarget: (t) => ({ class: t.class, kind: multiLabel && t.kind === 'softmax' ? 'sigmoid' : t.kind }),
     warning: (s) => probabilityWarning(output, s),
   };
+}
+
+/** What each task's target is, for the refusal of options that would change it. */
+const TARGET_OF: Partial<Record<OutputTask, string>> = {
+  segment: "the class's scores summed over its pixels (SemanticSegmentationTarget)",
+  regress: 'the score or its negation (--direction)',
+  embed: 'the cosine similarity to --reference',
+  sequence: 'the CTC log-probability, or a step\'s score with --step',
+  detect: "the chosen box's score (--box)",
+};
+
+/** The explain/road options a task does not take, refused before anything heavy runs. */
+export function checkTaskOptions(task: OutputTask, o: { ybroad?: boolean; targetKind: TargetKind; target: TargetChoice }): void {
+  if (task === 'classify') return;
+  if (o.ybroad) throw cliError(`--ybroad does not apply to --task ${task} yet: ROAD scores a classifier's confidence`, {}, 'Drop --ybroad, or explain a classifier');
+  if (o.targetKind !== 'logit') throw cliError(`--target ${o.targetKind} does not apply to --task ${task}: the target is ${TARGET_OF[task]}`, {}, 'Drop --target');
+  // --class picks a segment's class, a step's class (sequence checks it has --step).
+  if (task === 'segment' || (task === 'sequence' && o.target.kind !== 'top-k')) return;
+  const flag = o.target.kind === 'top-k' ? '--top-k' : o.target.kind === 'predicted' ? undefined : '--class';
+  const instead = task === 'regress' ? '--output-index' : task === 'detect' ? '--box' : '--reference';
+  if (flag) throw cliError(`${flag} does not apply to --task ${task}: the target is ${TARGET_OF[task]}`, {}, `Drop ${flag}${task === 'embed' ? '' : `; pick with ${instead}`}`);
 }

@@ -24,7 +24,9 @@ import { displayImage, preprocess } from '../preprocess.ts';
 import { Progress } from '../progress.ts';
 import { renderExplanation, type Explanation, type RenderContext } from '../render.ts';
 import { checkClassRange, predictionLine, saturationWarning, type ChosenTarget } from '../target.ts';
-import { taskFor } from '../task.ts';
+import { checkTaskOptions, taskFor } from '../task.ts';
+import { parseTaskChoice } from '../task-flags.ts';
+import { referenceEmbedding } from '../tasks/embed.ts';
 import { cliError } from '../errors.ts';
 import { escapeXml } from '../frames.ts';
 import { GpuSession } from '../gpu-session.ts';
@@ -43,10 +45,9 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
   const modelPath = resolve(opts.model ?? bundledModel());
   const imagePaths = opts.images.length ? opts.images : [defaultImage()];
   const images = await progress.time('read images', () => Promise.all(imagePaths.map((f) => readImage(f, { maxPixels: opts.maxPixels, onNotice: (m) => progress.notice(m) }))));
+  const taskChoice = parseTaskChoice(opts.contract);
+  checkTaskOptions(taskChoice.task, opts);
   const contracted = await readContract(modelPath, opts.contract, images[0], (m) => progress.notice(m));
-  const segment = contracted.output.task === 'segment';
-  if (segment && opts.ybroad) throw cliError('--ybroad does not apply to --task segment yet: ROAD scores a classifier\'s confidence', {}, 'Drop --ybroad, or explain a classifier');
-  if (segment && opts.targetKind !== 'logit') throw cliError(`--target ${opts.targetKind} does not apply to --task segment: the target is the class's scores summed over its pixels (SemanticSegmentationTarget)`, {}, 'Drop --target');
   if (opts.formats.has('html') && !existsSync(join(VIEWER_DIST, 'index.html'))) {
     throw cliError('--format html needs the built viewer', { file: VIEWER_DIST }, 'Run pnpm --filter @camanim/viewer build');
   }
@@ -68,7 +69,9 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
     const numClasses = contract.output.classes;
     checkClassRange(opts.target, numClasses, model.source);
     const labels = loadLabels(numClasses, opts.labels, contracted.sidecar?.labels);
-    const task = taskFor(contract.output, labels);
+    const reference = taskChoice.reference === undefined ? undefined
+      : await gpu.step('embedding the reference', (m) => progress.time('embed --reference', () => referenceEmbedding(m, taskChoice.reference!, opts.maxPixels, (n) => progress.notice(n))));
+    const task = taskFor(contract.output, labels, taskChoice, reference);
     // Per method: the selection, or the method's own tensors (attention blocks), refused here if the model has none.
     const selected = new Map(methods.map((m) => [m.id, layersFor(model, m, opts.layers)]));
     const modelLayers = new Map(model.layers.map((l) => [l.name, { index: l.index, shape: l.shape }]));
@@ -106,7 +109,7 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
                 computeCams(run, { method, eigenSmooth: opts.eigenSmooth, augSmooth: opts.augSmooth, options: opts.methodOptions, target: task.camTarget(target), layers, onProgress: () => step.tick() }), layers.length);
               const saturated = saturationWarning(target, maxAbsCam(stack.layers));
               if (saturated) warnings.add(saturated);
-              const yb = opts.ybroad ? await scoreLayers(run, stack, target.class, opts.road, progress, `${method.id}: ybROAD over ${stack.layers.length} layers`) : undefined;
+              const yb = opts.ybroad ? await scoreLayers(run, stack, target.class, opts.road, progress, contract.output.activation, `${method.id}: ybROAD over ${stack.layers.length} layers`) : undefined;
               const guided = method.id === 'guided-gradcam' ? await guidedBackprop(run, task.camTarget(target)) : undefined;
               exs.push({ stem, methodId: method.id, methodTitle: method.title + smoothingSuffix(opts), target, stack, ybroad: yb, guided });
             }

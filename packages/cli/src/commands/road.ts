@@ -20,7 +20,7 @@ import { preprocess } from '../preprocess.ts';
 import { GpuSession } from '../gpu-session.ts';
 import { Progress } from '../progress.ts';
 import { metricFiles, scoreMetrics, type MetricsChoice } from '../metrics.ts';
-import { roadChartPng, roadChartSvg, roadSummary, roadTable, scoreLayers, type RoadChoice } from '../road.ts';
+import { roadChartPng, roadChartSvg, roadSummary, roadTable, roadTargetKind, scoreLayers, type RoadChoice } from '../road.ts';
 import { checkClassRange, predictionLine } from '../target.ts';
 import { taskFor } from '../task.ts';
 
@@ -48,7 +48,8 @@ export async function roadCommand(opts: RoadCommandOptions, io: Io): Promise<voi
   const modelPath = resolve(opts.model ?? bundledModel());
   const image = await readImage(opts.image ?? defaultImage(), { maxPixels: opts.maxPixels, onNotice: (m) => progress.notice(m) });
   const contracted = await readContract(modelPath, opts.contract, image, (m) => progress.notice(m));
-  if (contracted.output.task === 'segment') throw cliError('camanim road does not score --task segment yet: ROAD measures a classifier\'s confidence', {}, 'Explain the segmentation with camanim explain --task segment');
+  const kind = contracted.output.task ?? 'classify';
+  if (kind !== 'classify') throw cliError(`camanim road does not score --task ${kind} yet: ROAD measures a classifier's confidence`, {}, `Explain it with camanim explain --task ${kind}`);
   let session: GpuSession | undefined;
   let text = '';
   try {
@@ -67,7 +68,7 @@ export async function roadCommand(opts: RoadCommandOptions, io: Io): Promise<voi
     const x = await preprocess(image, contract.input);
     // One step from the forward to the scores: after a device loss it runs again on the new device.
     const choice = opts.metrics ?? { ids: ['road'] };
-    const confidence = opts.road.target;
+    const confidence = roadTargetKind(opts.road, contract.output.activation);
     const { yb, scored, target, names } = await gpu.step('scoring the layers', async (model) => {
       const run = await progress.time('forward', () => model.run({ data: x.data, shape: x.shape }));
       try {
@@ -77,7 +78,7 @@ export async function roadCommand(opts: RoadCommandOptions, io: Io): Promise<voi
         const [target] = task.targets(scores, opts.target.kind === 'top-k' ? { kind: 'predicted' } : opts.target, opts.targetKind);
         const stack = await progress.time(`${method.id}: backward + ${selected.length} CAMs`, (step) =>
           computeCams(run, { method, target: task.camTarget(target), layers: selected, onProgress: () => step.tick() }), selected.length);
-        const yb = choice.ids.includes('road') ? await scoreLayers(run, stack, target.class, opts.road, progress, `ybROAD over ${stack.layers.length} layers`) : undefined;
+        const yb = choice.ids.includes('road') ? await scoreLayers(run, stack, target.class, opts.road, progress, contract.output.activation, `ybROAD over ${stack.layers.length} layers`) : undefined;
         const scored = await scoreMetrics({ run, stack, target: { class: target.class, kind: confidence }, cams: { method }, progress }, choice);
         return { yb, scored, target, names: stack.layers.map((l) => l.name) };
       } finally {

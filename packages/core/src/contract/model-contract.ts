@@ -20,8 +20,18 @@ export function describeInput(c: InputContract): string {
 }
 
 export function describeOutput(o: OutputContract): string {
-  const end = o.activation === 'none' ? 'scores' : `${o.activation} (explaining '${o.explained}', the scores before it)`;
-  return `'${o.name}' [${o.shape.join(', ')}], ${o.classes} classes${o.task === 'segment' ? ' per pixel (segmentation)' : ''}, ${end}`;
+  const act = o.activation === 'sigmoid' && o.task === 'classify' ? 'sigmoid, multi-label' : o.activation;
+  const end = o.activation === 'none' ? 'scores' : `${act} (explaining '${o.explained}', the scores before it)`;
+  return `'${o.name}' [${o.shape.join(', ')}], ${describeTask(o)}, ${end}`;
+}
+
+/** "10 classes", "10 classes per pixel (segmentation)", "24 steps × 37 classes (sequence NTC: …)", … */
+function describeTask(o: OutputContract): string {
+  if (o.sequence) return `${o.sequence.steps} steps × ${o.classes} classes (sequence ${o.sequence.layout}: ${o.sequence.from})`;
+  if (o.detect) return `${o.detect.boxes} boxes × ${o.classes} classes (detection, ${o.detect.format} head before NMS: ${o.detect.from})`;
+  if (o.task === 'regress') return `${o.classes} score${o.classes > 1 ? 's' : ''} (regression)`;
+  if (o.task === 'embed') return `a ${o.classes}-value embedding`;
+  return `${o.classes} classes${o.task === 'segment' ? ' per pixel (segmentation)' : ''}`;
 }
 
 /** "input 48×192 NCHW RGB, …; output 'probs' [1, 10], …; adapter …". */
