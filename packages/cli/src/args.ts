@@ -23,6 +23,7 @@ import { FORMATS, type ExplainOptions, type Format, type NormalizationChoice, ty
 interface RawExplain extends ContractFlags, RawRoadFlags {
   model?: string;
   image?: string[];
+  video?: string[];
   maxPixels: string;
   method: string;
   eigenSmooth?: boolean;
@@ -72,6 +73,7 @@ export function buildProgram(io: Io): Command {
     .description('Compute CAMs for every layer of a model on images and write animations, frames and a result bundle')
     .option('--model <file>', 'ONNX model (default: the bundled fashion-canvas model)')
     .option('--image <files...>', 'JPEG/PNG/WebP/GIF images (default: the bundled sample); animations: the first frame')
+    .option('--video <clips...>', 'video models [N, C, T, H, W]: video files (decoded with ffmpeg) or folders of frame images; the first T frames of each')
     .option(...MAX_PIXELS)
     .option('--method <ids>', 'CAM methods, comma-separated (see `camanim methods`)', 'gradcam')
     .option('--eigen-smooth', "each layer's CAM is the first principal component of its weighted channels, not their sum (pytorch-grad-cam's eigen_smooth)")
@@ -230,6 +232,7 @@ export function parseExplain(raw: RawExplain): ExplainOptions {
   return {
     model: raw.model,
     images: raw.image ?? [],
+    videos: raw.video ?? [],
     maxPixels: int(raw.maxPixels, '--max-pixels', 1),
     methods: [...new Set(methods)],
     eigenSmooth: Boolean(raw.eigenSmooth),
@@ -281,8 +284,8 @@ function tokenOptions(raw: { tokenGrid?: string; prefixTokens?: string }): Token
 
 /** Only the contract's flags (commander gives every option in one object). */
 function contractFlags(raw: ContractFlags): ContractFlags {
-  const { inputSize, mean, std, scale, resize, bgr, layout, preset, output } = raw;
-  return { inputSize, mean, std, scale, resize, bgr, layout, preset, output, ...taskFlags(raw) };
+  const { inputSize, frames, mean, std, scale, resize, bgr, layout, preset, output } = raw;
+  return { inputSize, frames, mean, std, scale, resize, bgr, layout, preset, output, ...taskFlags(raw) };
 }
 
 /** The ROAD options of explain and road (`percentiles`: the flag naming p, as each command calls it). */

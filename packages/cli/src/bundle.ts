@@ -44,6 +44,7 @@ export function bundleCam(ex: BundleExplanation, modelLayers: ReadonlyMap<string
         opType: l.opType,
         shape: info?.shape ?? l.shape,
         mapShape: [l.shape[2], l.shape[3]] as const,
+        ...(l.frames ? { frames: l.frames } : {}),
         min,
         max,
         layer: raw.ranges[k],

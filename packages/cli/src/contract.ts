@@ -16,6 +16,7 @@ import { addTaskOptions, taskRequest, type TaskFlags } from './task-flags.ts';
 
 export interface ContractFlags extends TaskFlags {
   readonly inputSize?: string;
+  readonly frames?: string;
   readonly mean?: string;
   readonly std?: string;
   readonly scale?: string;
@@ -38,6 +39,7 @@ export interface ContractedModel {
 export function addContractOptions(cmd: Command): Command {
   return addTaskOptions(cmd)
     .option('--input-size <HxW>', "model input size, e.g. 48x192 (default: the model's fixed size, else the image's, rounded to the model's stride)")
+    .option('--frames <T>', "video models: the frames the model takes, where its input [N, C, T, H, W] leaves T symbolic (default: the model's fixed T)")
     .option('--mean <r,g,b>', 'per-channel mean, after --scale (default: the sidecar JSON, the model metadata, or --preset)')
     .option('--std <r,g,b>', 'per-channel std, after --scale')
     .addOption(new Option('--scale <s>', 'pixel scale before mean/std: 1 (pixels / 255) or 255 (pixels as they are)').choices(['1', '255']))
@@ -55,6 +57,11 @@ export function flagSources(f: ContractFlags): ContractSource[] {
     const size = parseSize(f.inputSize);
     if (!size) throw cliError(`--input-size expects HxW, got '${f.inputSize}'`, {}, 'For example --input-size 48x192 (height × width), or --input-size 224');
     add('--input-size', { size });
+  }
+  if (f.frames !== undefined) {
+    const frames = Number(f.frames);
+    if (!Number.isInteger(frames) || frames < 1) throw cliError(`--frames expects a positive whole number, got '${f.frames}'`, {}, 'For example --frames 16');
+    add('--frames', { frames });
   }
   if (f.mean !== undefined) add('--mean', { mean: parseNumbers(f.mean, '--mean') });
   if (f.std !== undefined) add('--std', { std: parseNumbers(f.std, '--std') });

@@ -17,6 +17,8 @@ export interface ExplainOptions {
   readonly model?: string;
   /** Empty: the bundled sample image. */
   readonly images: readonly string[];
+  /** Video models: clips, each a video file or a folder of frames (clip.ts). */
+  readonly videos: readonly string[];
   readonly methods: readonly string[];
   /** pytorch-grad-cam's eigen_smooth and aug_smooth (cam-methods' computeCams options). */
   readonly eigenSmooth: boolean;

@@ -14,6 +14,8 @@ export interface Preprocessed {
   readonly crop: Buffer;
   /** Where the image lies in the input. */
   readonly placement: Placement;
+  /** Video models (clip.ts): every frame as the model sees it; `crop` is the first. */
+  readonly frames?: readonly Buffer[];
 }
 
 async function resampled(image: RgbImage, p: Placement, kernel?: 'linear'): Promise<Uint8Array> {

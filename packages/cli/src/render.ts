@@ -32,6 +32,8 @@ export interface RenderContext {
   readonly env: NodeJS.ProcessEnv;
   /** The display image, RGB 0..1, panelW × panelH. */
   readonly display: Float32Array;
+  /** Video models: every input frame at display size (the animation runs through them per layer). */
+  readonly frames?: readonly Float32Array[];
   readonly panelW: number;
   readonly panelH: number;
   readonly colorbar: Uint8Array;
@@ -81,27 +83,39 @@ export function targetText(t: ChosenTarget): string {
   return `${name}${targetKindSuffix(t.kind)} · logit ${fmt(t.logit)} · p ${t.probability.toFixed(3)}`;
 }
 
-/** Writes the animation formats of one explanation. */
+/**
+ * Writes the animation formats of one explanation: a frame per layer, or for a video model a
+ * frame per (layer, input frame), layer after layer, each layer playing the clip through time.
+ */
 export async function renderExplanation(ctx: RenderContext, ex: Explanation): Promise<void> {
   const L = ex.stack.layers.length;
-  const [, , H, W] = ex.stack.inputShape;
+  const [H, W] = ex.stack.inputShape.slice(-2);
+  const displays = ctx.frames ?? [ctx.display];
+  const T = displays.length;
   const perMode = modes(ctx.normalization).map((m) => ({ ...normalized(ex.stack, m) }));
   const layout = frameLayout(ctx.panelW, ctx.panelH, perMode.length);
   const frames: Buffer[] = [];
   await ctx.progress.time(`frames ${ex.stem}`, async (step) => {
+    // Per mode and input frame t: every layer's map at t over that frame.
     // Deep Feature Factorization's frames colour the concepts (concepts.ts), the same in every mode.
-    const overlays = ex.stack.layers[0]?.concepts ? perMode.map(() => conceptPanels(ctx, ex.stack)) : await Promise.all(perMode.map((p) => renderOverlays(ctx.rt, { maps: p.maps, mapH: H, mapW: W, image: ctx.display, outH: ctx.panelH, outW: ctx.panelW, colormap: ctx.colormap, alpha: ctx.alpha })));
+    const overlays: Uint8Array[][][] = ex.stack.layers[0]?.concepts ? perMode.map(() => [conceptPanels(ctx, ex.stack)]) : await Promise.all(perMode.map((p) => Promise.all(displays.map((image, t) => {
+      const maps = p.maps.map((m) => m.subarray(t * H * W, (t + 1) * H * W));
+      return renderOverlays(ctx.rt, { maps, mapH: H, mapW: W, image, outH: ctx.panelH, outW: ctx.panelW, colormap: ctx.colormap, alpha: ctx.alpha });
+    }))));
     for (let k = 0; k < L; k++) {
-      const panels: Panel[] = perMode.map((p, j) => ({ rgba: overlays[j][k], caption: p.captions[k] }));
-      frames.push(await composeFrame(layout, panels, ctx.colorbar, frameText(ctx, ex.stack, k, `${ex.methodTitle} · ${targetText(ex.target)}`, ex.ybroad)));
-      step.tick();
+      const text = frameText(ctx, ex.stack, k, `${ex.methodTitle} · ${targetText(ex.target)}`, ex.ybroad);
+      for (let t = 0; t < T; t++) {
+        const panels: Panel[] = perMode.map((p, j) => ({ rgba: overlays[j][t][k], caption: p.captions[k] }));
+        frames.push(await composeFrame(layout, panels, ctx.colorbar, T > 1 ? { ...text, title: `${text.title} · frame ${t + 1}/${T}` } : text));
+        step.tick();
+      }
     }
-  }, L);
-  await writeAnimation(ctx, ex.stem, frames, layout, ex.stack);
+  }, L * T);
+  await writeAnimation(ctx, ex.stem, frames, layout, ex.stack, ctx.formats, T);
 }
 
-/** GIF / MP4 / WebM / PNG frames of already composed frames. */
-export async function writeAnimation(ctx: RenderContext, stem: string, frames: readonly Buffer[], layout: FrameLayout, stack: CamStack, formats = ctx.formats): Promise<void> {
+/** GIF / MP4 / WebM / PNG frames of already composed frames, `perLayer` of them for each layer in order. */
+export async function writeAnimation(ctx: RenderContext, stem: string, frames: readonly Buffer[], layout: FrameLayout, stack: CamStack, formats = ctx.formats, perLayer = 1): Promise<void> {
   const { width, height } = layout;
   if (formats.has('gif')) {
     await ctx.progress.time(`gif ${stem}`, async (step) => {
@@ -121,7 +135,8 @@ export async function writeAnimation(ctx: RenderContext, stem: string, frames: r
     const digits = Math.max(3, String(frames.length).length);
     await ctx.progress.time(`png ${stem}`, async (step) => {
       for (const [k, f] of frames.entries()) {
-        const name = `${String(k + 1).padStart(digits, '0')}-${sanitizeName(stack.layers[k].name, 60)}.png`;
+        const time = perLayer > 1 ? `-t${(k % perLayer) + 1}` : '';
+        const name = `${String(k + 1).padStart(digits, '0')}-${sanitizeName(stack.layers[Math.floor(k / perLayer)].name, 60)}${time}.png`;
         ctx.written.push(await ctx.staging.write([ctx.dir, `${stem}-frames`, name], await encodePng(f, width, height, 4)));
         step.tick();
       }

@@ -36,6 +36,8 @@ export interface BundleLayer {
   readonly shape: readonly number[];
   /** [h, w] of the map at layer resolution. */
   readonly mapShape: readonly [number, number];
+  /** Video and volume layers [N, C, T', h, w]: T', the maps per item (`layer` holds T'·h·w; cam-methods' volumes.ts). */
+  readonly frames?: number;
   /** Range of the raw CAM (before ReLU and normalization) at layer resolution. */
   readonly min: number;
   readonly max: number;
@@ -106,6 +108,11 @@ export interface BundleImage {
   readonly width: number;
   readonly height: number;
   readonly original: { readonly width: number; readonly height: number };
+  /**
+   * Video inputs [N, C, T, H, W]: the T frames as the model saw them (PNGs, `file` is the first);
+   * every layer's `input` range then holds T·H·W values, frame after frame.
+   */
+  readonly frames?: readonly string[];
 }
 
 /** core's ModelContract as the CLI resolved it, and its one-line summary (describeContract). */

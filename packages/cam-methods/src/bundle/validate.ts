@@ -101,6 +101,7 @@ function readImage(f: Fields, v: unknown): BundleImage {
     width: f.int(i.width, 'image.width', 1),
     height: f.int(i.height, 'image.height', 1),
     original: { width: f.int(original.width, 'image.original.width', 1), height: f.int(original.height, 'image.original.height', 1) },
+    frames: i.frames === undefined ? undefined : f.array(i.frames, 'image.frames', true).map((x, k) => f.string(x, `image.frames[${k}]`, true)),
   };
   return out;
 }
@@ -150,6 +151,8 @@ function readCam(f: Fields, v: unknown, name: string, image: BundleImage): Bundl
 function readLayer(f: Fields, v: unknown, k: number, name: string, image: BundleImage): BundleLayer {
   const l = f.object(v, name);
   const [h, w] = f.ints(l.mapShape, `${name}.mapShape`, 2, 1);
+  const frames = l.frames === undefined ? undefined : f.int(l.frames, `${name}.frames`, 1);
+  const [t, T] = [frames ?? 1, image.frames?.length ?? 1];
   const out: Complete<BundleLayer> = {
     index: k,
     modelIndex: f.int(l.modelIndex, `${name}.modelIndex`, -1),
@@ -157,10 +160,11 @@ function readLayer(f: Fields, v: unknown, k: number, name: string, image: Bundle
     opType: f.string(l.opType, `${name}.opType`, true),
     shape: f.ints(l.shape, `${name}.shape`, undefined, 0),
     mapShape: [h, w],
+    frames,
     min: f.number(l.min, `${name}.min`),
     max: f.number(l.max, `${name}.max`),
-    layer: readRange(f, l.layer, `${name}.layer`, h * w, `its ${h}×${w} map`),
-    input: readRange(f, l.input, `${name}.input`, image.width * image.height, `the ${image.height}×${image.width} input`),
+    layer: readRange(f, l.layer, `${name}.layer`, t * h * w, `its ${t > 1 ? `${t} frames of ` : ''}${h}×${w} map`),
+    input: readRange(f, l.input, `${name}.input`, T * image.width * image.height, `the ${T > 1 ? `${T} frames of ` : ''}${image.height}×${image.width} input`),
   };
   if (l.index !== undefined && l.index !== k) f.fail(`${name}.index`, `must be its position ${k}`, l.index);
   return out;

@@ -27,6 +27,7 @@ import { checkClassRange, predictionLine, saturationWarning, type ChosenTarget }
 import { checkTaskOptions, taskFor } from '../task.ts';
 import { parseTaskChoice } from '../task-flags.ts';
 import { referenceEmbedding } from '../tasks/embed.ts';
+import { checkClipRun, displayFrames, isClip, preprocessClip, readClip } from '../clip.ts';
 import { cliError } from '../errors.ts';
 import { escapeXml } from '../frames.ts';
 import { GpuSession } from '../gpu-session.ts';
@@ -43,8 +44,12 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
   const videos = (['mp4', 'webm'] as VideoFormat[]).filter((f) => opts.formats.has(f));
   const ffmpeg = videos.length ? requireFfmpeg(io.env, videos) : undefined;
   const modelPath = resolve(opts.model ?? bundledModel());
-  const imagePaths = opts.images.length ? opts.images : [defaultImage()];
-  const images = await progress.time('read images', () => Promise.all(imagePaths.map((f) => readImage(f, { maxPixels: opts.maxPixels, onNotice: (m) => progress.notice(m) }))));
+  const imagePaths = opts.images.length || opts.videos.length ? opts.images : [defaultImage()];
+  const clipOptions = { maxPixels: opts.maxPixels, env: io.env, onNotice: (m: string) => progress.notice(m) };
+  // Video models: each clip's first frame until the contract says how many frames (clip.ts).
+  let images: RgbImage[] = opts.videos.length
+    ? await progress.time('read clips', () => Promise.all(opts.videos.map((v) => readClip(v, 1, { ...clipOptions, onNotice: undefined }))))
+    : await progress.time('read images', () => Promise.all(imagePaths.map((f) => readImage(f, { maxPixels: opts.maxPixels, onNotice: (m) => progress.notice(m) }))));
   const taskChoice = parseTaskChoice(opts.contract);
   checkTaskOptions(taskChoice.task, opts);
   const contracted = await readContract(modelPath, opts.contract, images[0], (m) => progress.notice(m));
@@ -83,7 +88,7 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
       const dir = uniqueDir(dirs, image.file);
       const cropped = cropNotice(image, pre, dir);
       if (cropped) progress.notice(cropped);
-      const x = await preprocess(image, pre);
+      const x = isClip(image) ? await preprocessClip(image, pre) : await preprocess(image, pre);
       const warnings = new Set<string>();
       let top: ChosenTarget[] = [];
       const [writtenBefore, summariesBefore] = [written.length, summaries.length];
@@ -120,6 +125,7 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
         const ctx: RenderContext = {
           rt: model.runtime, staging, dir, progress, formats: opts.formats, normalization: opts.normalization, colormap: opts.colormap,
           alpha: opts.alpha, fps: opts.fps, ffmpeg, env: io.env, display: await displayImage(image, pre, panelW, panelH), panelW, panelH, colorbar,
+          ...(isClip(image) ? { frames: await displayFrames(image, pre, panelW, panelH) } : {}),
           modelShapes: new Map([...modelLayers].map(([n, l]) => [n, l.shape])), written,
         };
         if (['gif', 'mp4', 'webm', 'png'].some((f) => opts.formats.has(f as never))) {
@@ -143,7 +149,7 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
         }
         if (opts.formats.has('bundle') || opts.formats.has('html')) {
           const from = written.length;
-          await progress.time(`bundle ${dir}`, () => writeBundle(ctx, exs, { model, modelPath, image, pre, crop: x.crop, shape: x.shape, top, normalization: opts.normalization, colormap: opts.colormap }));
+          await progress.time(`bundle ${dir}`, () => writeBundle(ctx, exs, { model, modelPath, image, pre, crop: x.crop, frames: x.frames, shape: x.shape, top, normalization: opts.normalization, colormap: opts.colormap }));
           if (opts.formats.has('html')) await progress.time(`html ${dir}`, () => writeReport(ctx, written.slice(from)));
         }
       });
@@ -185,6 +191,8 @@ interface BundleInfo {
   image: RgbImage;
   pre: InputContract;
   crop: Buffer;
+  /** Video models: every frame as the model saw it. */
+  frames?: readonly Buffer[];
   shape: readonly number[];
   top: { class: number; label: string; logit: number; probability: number }[];
   normalization: string;
@@ -236,6 +244,11 @@ async function writeBundle(ctx: RenderContext, exs: readonly Explanation[], info
   }
   const [H, W] = info.pre.size;
   ctx.written.push(await ctx.staging.write([...dir, 'input.png'], await encodePng(info.crop, W, H, 3)));
+  const frames: string[] = [];
+  for (const [t, f] of (info.frames ?? []).entries()) {
+    frames.push(`input-${t}.png`);
+    ctx.written.push(await ctx.staging.write([...dir, frames[t]], await encodePng(f, W, H, 3)));
+  }
   const input = info.model.inputs[0];
   const contract = info.model.contract!;
   const manifest: BundleManifest = {
@@ -243,7 +256,7 @@ async function writeBundle(ctx: RenderContext, exs: readonly Explanation[], info
     generator: 'camanim 0.1.0',
     created: new Date().toISOString(),
     model: { file: basename(info.modelPath), path: info.modelPath, input: { name: input.name, shape: input.shape }, output: { name: contract.output.name, shape: contract.output.shape }, classes: contract.output.classes },
-    image: { source: resolve(info.image.file), file: 'input.png', width: W, height: H, original: { width: info.image.width, height: info.image.height } },
+    image: { source: resolve(info.image.file), file: 'input.png', width: W, height: H, original: { width: info.image.width, height: info.image.height }, ...(frames.length ? { frames } : {}) },
     inputShape: info.shape,
     contract: { ...contract, summary: describeContract(contract) },
     prediction: info.top.map((t) => ({ class: t.class, label: t.label, logit: t.logit, probability: t.probability })),
