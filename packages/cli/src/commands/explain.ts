@@ -53,6 +53,9 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
   const taskChoice = parseTaskChoice(opts.contract);
   checkTaskOptions(taskChoice.task, opts);
   const contracted = await readContract(modelPath, opts.contract, images[0], (m) => progress.notice(m));
+  checkClipRun(contracted.input, opts, modelPath);
+  const frames = contracted.input.frames?.count;
+  if (frames) images = await progress.time('read clips', () => Promise.all(opts.videos.map((v) => readClip(v, frames, clipOptions))));
   if (opts.formats.has('html') && !existsSync(join(VIEWER_DIST, 'index.html'))) {
     throw cliError('--format html needs the built viewer', { file: VIEWER_DIST }, 'Run pnpm --filter @camanim/viewer build');
   }
