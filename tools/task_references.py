@@ -23,7 +23,6 @@ packages/cli/test/tasks.test.ts holds camanim to them.
 Regenerate: /usr/bin/python3 tools/task_references.py
 """
 import io
-import json
 import os
 import sys
 
@@ -38,6 +37,7 @@ from PIL import Image, ImageOps
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import contract_models as cm  # noqa: E402
 from fixtures.gradcam import gradcam_maps  # noqa: E402
+from fixtures.jsonfmt import write_compact  # noqa: E402
 
 OUT = os.path.join(cm.REPO, "packages", "cli", "test", "fixtures", "tasks")
 CHARSET = [str(d) for d in range(10)] + [chr(c) for c in range(ord("a"), ord("z") + 1)]  # 36 + blank = 37
@@ -207,9 +207,7 @@ def main():
         "sequence": sequence_refs(w64, x),
         "detect": detect,
     }
-    with open(os.path.join(OUT, "tasks-gradcam.json"), "w") as f:
-        json.dump(ref, f, separators=(",", ":"))
-        f.write("\n")
+    write_compact(os.path.join(OUT, "tasks-gradcam.json"), ref)
     print(f"{OUT}: decoded {ref['sequence']['decoded']}, {detect['detections']} detections, boxes matched {[b['matched'] for b in detect['boxes']]}")
 
 

@@ -16,12 +16,15 @@ Writes packages/core/test/fixtures/task-targets.json (values and gradients per c
 packages/core/test/task-targets.test.ts holds core's targets to it.
 Regenerate: /usr/bin/python3 tools/task_targets_reference.py
 """
-import json
 import os
+import sys
 
 import torch
 import torch.nn.functional as F
 import torchvision
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixtures.jsonfmt import write_compact  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "packages", "core", "test", "fixtures", "task-targets.json")
 T, C = 12, 6
@@ -117,9 +120,7 @@ def main():
         "boxes": box_cases(g),
     }
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    with open(OUT, "w") as f:
-        json.dump(ref, f, separators=(",", ":"))
-        f.write("\n")
+    write_compact(OUT, ref)
     print(f"{OUT}: decoded {decoded}, {[len(c['detections']) for c in ref['boxes']]} detections")
 
 
