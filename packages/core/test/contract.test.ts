@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { adaptInput } from '../src/contract/apply.ts';
 import { stackFrames } from '../src/contract/frames.ts';
+import { parseSidecar } from '../src/contract/sidecar.ts';
 import { resolveInputContract, symbolicSize } from '../src/contract/input-contract.ts';
 import { describeInput, describeSources } from '../src/contract/model-contract.ts';
 import type { Graph } from '../src/graph/ir.ts';
@@ -55,6 +56,9 @@ describe('video input contract', () => {
     expect(() => resolveInputContract(g, [norm])).toThrow(/input 'x' \[n, 3, t, 112, 112\] leaves its frame count 't' symbolic and nothing gives it/);
     expect(() => resolveInputContract(g, [norm])).toThrow(expect.objectContaining({ hint: expect.stringContaining('--frames T') }));
     expect(resolveInputContract(g, [frames(16), norm]).frames).toEqual({ count: 16, from: '--frames' });
+    const sidecar = parseSidecar('{"preprocess": {"frames": 32, "mean": [0.45], "std": [0.225]}}', 'r3d.json');
+    expect(resolveInputContract(g, [{ from: 'model JSON r3d.json', request: sidecar.input }]).frames).toEqual({ count: 32, from: 'model JSON r3d.json' });
+    expect(() => parseSidecar('{"preprocess": {"frames": "8"}}', 'r3d.json')).toThrow(/preprocess\.frames/);
     expect(symbolicSize(g)).toBe(false);
     expect(symbolicSize(graph([1, 3, 8, 'h', 'w']))).toBe(true);
   });

@@ -7,7 +7,8 @@
  *   "preprocess": { "preset": "imagenet", "size": [H, W] | "HxW", "layout": "NCHW" | "NHWC",
  *                   "order": "RGB" | "BGR", "scale": 1 | 255, "mean": [r, g, b], "std": [r, g, b],
  *                   "resize": "crop" | "pad" | "stretch" | <shorter side before the crop>,
- *                   "cropFraction": 0.875, "align": "center" | "start" } }
+ *                   "cropFraction": 0.875, "align": "center" | "start",
+ *                   "frames": T (video inputs [N, C, T, H, W] with a symbolic T) } }
  *
  * Older sidecars (the bundled model's) wrote `channels: "RGB"` for the order and a sentence for
  * `scale` ("pixel / 255, …"); both are read.
@@ -60,9 +61,11 @@ export function parseSidecar(text: string, file: string): Sidecar {
   const resize = typeof p.resize === 'number' ? undefined : oneOf('resize', ['crop', 'pad', 'stretch'] as const);
   if (p.cropFraction !== undefined && typeof p.cropFraction !== 'number') throw bad('preprocess.cropFraction', 'a number in (0, 1]');
   if (p.preset !== undefined && typeof p.preset !== 'string') throw bad('preprocess.preset', 'a preset name');
+  if (p.frames !== undefined && !(Number.isInteger(p.frames) && (p.frames as number) > 0)) throw bad('preprocess.frames', 'a positive whole number of frames');
   const input: InputRequest = {
     preset: p.preset as string | undefined,
     size: size as [number, number] | undefined,
+    frames: p.frames as number | undefined,
     layout: oneOf('layout', ['NCHW', 'NHWC'] as const),
     order: oneOf('order', ['RGB', 'BGR'] as const) ?? oneOf('channels', ['RGB', 'BGR'] as const),
     scale: scale as 1 | 255 | undefined,
