@@ -41,4 +41,13 @@ describe('--task detect', () => {
     expect([v8.detect?.boxes, v8.classes]).toEqual([8400, 80]);
     expect(() => resolve(g, [1, 8400, 5], { task: 'detect', detectFormat: 'yolov5' })).toThrow(/--detect-format yolov5 needs \[N, boxes, 4\+1\+K\] with K ≥ 1/);
   });
+
+  it("reads an Ultralytics export's metadata_props (author, task detect) as its YOLOv8-family head; a flag still wins", () => {
+    const g: Graph = { ...graph(['b', 3, 64, 64], ['b', 84, 8400]), metadata: new Map([['author', 'Ultralytics'], ['task', 'detect']]) };
+    const read = resolve(g, [1, 84, 8400], { task: 'detect' });
+    expect([read.detect?.format, read.detect?.boxes, read.classes, read.detect?.from]).toEqual(['yolov8', 8400, 80, "the model's metadata (author Ultralytics, task detect)"]);
+    expect(resolve(g, [1, 84, 8400], { task: 'detect', detectFormat: 'yolov5' }).detect?.from).toBe('--detect-format');
+    const segmenter: Graph = { ...g, metadata: new Map([['author', 'Ultralytics'], ['task', 'segment']]) };
+    expect(() => resolve(segmenter, [1, 84, 8400], { task: 'detect' })).toThrow(/--detect-format/);
+  });
 });

@@ -52,10 +52,17 @@ export function sequenceAxes(graph: Graph, o: Output, given: SequenceLayout | un
   );
 }
 
-/** The head's layout from `--detect-format`, checked against the output's shape. */
-export function detectAxes(graph: Graph, o: Output, given: DetectFormat | undefined, from = '--detect-format'): DetectAxes {
+/**
+ * The head's layout from `--detect-format`, else from an Ultralytics export's metadata_props
+ * (author 'Ultralytics', task 'detect': its YOLOv8-family head [N, 4+K, boxes]), checked
+ * against the output's shape.
+ */
+export function detectAxes(graph: Graph, o: Output, flag: DetectFormat | undefined, flagName = '--detect-format'): DetectAxes {
   const shape = `[${o.shape.join(', ')}]`;
   const where = { file: graph.source, tensor: o.name };
+  const ultralytics = graph.metadata?.get('author') === 'Ultralytics' && graph.metadata.get('task') === 'detect';
+  const given = flag ?? (ultralytics ? 'yolov8' : undefined);
+  const from = flag ? flagName : "the model's metadata (author Ultralytics, task detect)";
   if (!given) {
     throw new CamanimError(
       'bad-model',
