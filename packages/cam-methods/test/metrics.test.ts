@@ -29,8 +29,12 @@ function curveError(got: readonly { curve: readonly number[]; auc: number }[], w
 }
 
 describe('CamMultImageConfidenceChange, DropInConfidence, IncreaseInConfidence', () => {
-  it('equal pytorch-grad-cam\'s classes at every layer (measured worst 1.2e-7)', async () => {
-    const { scores, settings } = await camMult(await setup(), fx.layers.map((_, k) => layerMap(k)), { target });
+  it("equal pytorch-grad-cam's classes at every layer (measured worst 1.2e-7)", async () => {
+    const { scores, settings } = await camMult(
+      await setup(),
+      fx.layers.map((_, k) => layerMap(k)),
+      { target },
+    );
     let e = 0;
     scores.forEach((s, k) => {
       const lib = fx.layers[k].pgc ?? fx.layers[k].camMult;
@@ -46,7 +50,7 @@ describe('CamMultImageConfidenceChange, DropInConfidence, IncreaseInConfidence',
     expect(new Set(scores.map((s) => s.increase)).size).toBe(2);
   }, 240_000);
 
-  it('per layer from a CAM stack: the library\'s map built from raw (measured worst 3.0e-7)', async () => {
+  it("per layer from a CAM stack: the library's map built from raw (measured worst 3.0e-7)", async () => {
     const r = await setup();
     const stack = await computeCams(r, { method: 'gradcam', target: { class: fx.class }, layers: fx.layers.map((l) => l.onnx) });
     const got = await camMultLayers(r, stack);
@@ -58,7 +62,7 @@ describe('CamMultImageConfidenceChange, DropInConfidence, IncreaseInConfidence',
 });
 
 describe('Deletion and Insertion (RISE)', () => {
-  it('gkern(11, 5) is RISE\'s (measured 0: scipy\'s weights and reflect mode)', () => {
+  it("gkern(11, 5) is RISE's (measured 0: scipy's weights and reflect mode)", () => {
     const k1 = gkern1d(11, 5);
     const kern = Array.from({ length: 121 }, (_, i) => Math.fround(k1[Math.floor(i / 11)] * k1[i % 11]));
     const want = fx.riseGkern ?? fx.gkern;
@@ -70,7 +74,10 @@ describe('Deletion and Insertion (RISE)', () => {
     const ms = fx.layers.map((_, k) => layerMap(k));
     const del = await causal(r, 'deletion', ms, { target, step: fx.step });
     const ins = await causal(r, 'insertion', ms, { target, step: fx.step });
-    const e = Math.max(curveError(del.scores, (k) => fx.layers[k].deletion), curveError(ins.scores, (k) => fx.layers[k].insertion));
+    const e = Math.max(
+      curveError(del.scores, (k) => fx.layers[k].deletion),
+      curveError(ins.scores, (k) => fx.layers[k].insertion),
+    );
     console.log(`deletion/insertion vs float64: worst ${e.toExponential(2)}`);
     expect(e).toBeLessThan(2e-6);
     expect(del.settings).toMatchObject({ mode: 'deletion', substrate: 'zeros', step: fx.step, ties: 'raster' });
@@ -78,7 +85,7 @@ describe('Deletion and Insertion (RISE)', () => {
     del.scores.forEach((s) => expect(s.auc).toBeCloseTo(riseAuc(s.curve), 12));
   }, 600_000);
 
-  it('RISE\'s own CausalMetric on the tie-free upsampled maps (measured worst 1.7e-7)', async () => {
+  it("RISE's own CausalMetric on the tie-free upsampled maps (measured worst 1.7e-7)", async () => {
     const r = await setup();
     const free = fx.layers.filter((l) => l.rise);
     expect(free.length, 'the fixture holds at least one RISE run (tools/metrics_reference.py --rise)').toBeGreaterThan(0);
@@ -109,7 +116,11 @@ describe('Deletion and Insertion (RISE)', () => {
     const e = curveError(got.series, (k) => fx.layers[k].deletion);
     console.log(`causalLayers vs float64: worst ${e.toExponential(2)}`);
     expect(e).toBeLessThan(2e-6); // measured 2.5e-7
-    await expect(causal(r, 'deletion', [new Float32Array(10)], { target })).rejects.toThrow(/deletion needs each map at the input's resolution \(96x96\)/);
-    await expect(causal(r, 'insertion', [layerMap(0)], { target, step: 0 })).rejects.toThrow(/insertion step 0 is not a whole number of pixels in 1\.\.9216/);
+    await expect(causal(r, 'deletion', [new Float32Array(10)], { target })).rejects.toThrow(
+      /deletion needs each map at the input's resolution \(96x96\)/,
+    );
+    await expect(causal(r, 'insertion', [layerMap(0)], { target, step: 0 })).rejects.toThrow(
+      /insertion step 0 is not a whole number of pixels in 1\.\.9216/,
+    );
   }, 240_000);
 });

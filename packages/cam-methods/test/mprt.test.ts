@@ -24,18 +24,24 @@ async function cascade(method: string): Promise<MprtResult> {
 
 function worst(got: readonly (readonly number[])[], want: readonly (readonly number[])[]): number {
   let e = 0;
-  got.forEach((row, s) => row.forEach((v, l) => {
-    const w = want[s][l] ?? NaN;
-    expect(Number.isNaN(v), `step ${s} layer ${l}`).toBe(Number.isNaN(w));
-    if (!Number.isNaN(v)) e = Math.max(e, Math.abs(v - w));
-  }));
+  got.forEach((row, s) =>
+    row.forEach((v, l) => {
+      const w = want[s][l] ?? NaN;
+      expect(Number.isNaN(v), `step ${s} layer ${l}`).toBe(Number.isNaN(w));
+      if (!Number.isNaN(v)) e = Math.max(e, Math.abs(v - w));
+    }),
+  );
   return e;
 }
 
 describe('MPRT', () => {
   it('the cascade is the Conv/Gemm nodes from the output down, as the reference randomises them', async () => {
     const r = await setup();
-    expect(parameterNodes(r.model).map((p) => p.node).reverse()).toEqual(fx.mprt.steps);
+    expect(
+      parameterNodes(r.model)
+        .map((p) => p.node)
+        .reverse(),
+    ).toEqual(fx.mprt.steps);
   });
 
   it('Grad-CAM: SSIM and Spearman per step and layer equal the reference (measured worst 1.1e-6 and 1.1e-5)', async () => {

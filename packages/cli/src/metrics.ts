@@ -4,7 +4,18 @@
  * files per metric — <id>.json in ybroad.json's envelope, <id>.svg / <id>.png through chart.ts.
  * ROAD itself stays road.ts's (scoreLayers, ybroad.json).
  */
-import { camMultLayers, causalLayers, mprt, parameterNodes, type CamMultLayers, type CamOptions, type CamStack, type CausalLayers, type MprtResult } from '@camanim/cam-methods';
+import {
+  type BundleMetric,
+  camMultLayers,
+  causalLayers,
+  mprt,
+  parameterNodes,
+  type CamMultLayers,
+  type CamOptions,
+  type CamStack,
+  type CausalLayers,
+  type MprtResult,
+} from '@camanim/cam-methods';
 import type { Run, Target } from '@camanim/core';
 import { chartPng, seriesChartSvg, type ChartSeries } from './chart.ts';
 import { cliError } from './errors.ts';
@@ -26,10 +37,14 @@ export interface MetricsChoice {
 
 /** --metrics road,drop,…: known ids, each once, in the given order. */
 export function parseMetricList(list: string, flag = '--metrics'): MetricId[] {
-  const ids = list.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const ids = list
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   if (!ids.length) throw cliError(`${flag} is empty`, {}, `For example ${flag} road,deletion,insertion`);
   for (const id of ids) {
-    if (!(METRIC_IDS as readonly string[]).includes(id)) throw cliError(`${flag}: unknown metric '${id}'`, {}, `Choose from ${METRIC_IDS.join(', ')}`);
+    if (!(METRIC_IDS as readonly string[]).includes(id))
+      throw cliError(`${flag}: unknown metric '${id}'`, {}, `Choose from ${METRIC_IDS.join(', ')}`);
   }
   return [...new Set(ids)] as MetricId[];
 }
@@ -59,7 +74,10 @@ const TITLES: Record<LayerMetricId, { title: string; axis: string }> = {
   increase: { title: 'IncreaseInConfidence (pytorch-grad-cam)', axis: 'increase (1 or 0)' },
   deletion: { title: 'Deletion AUC (RISE; lower is better)', axis: 'deletion AUC' },
   insertion: { title: 'Insertion AUC (RISE; higher is better)', axis: 'insertion AUC' },
-  mprt: { title: 'MPRT: SSIM to the original map once the model after the layer is randomised (lower passes)', axis: 'SSIM (MPRT)' },
+  mprt: {
+    title: 'MPRT: SSIM to the original map once the model after the layer is randomised (lower passes)',
+    axis: 'SSIM (MPRT)',
+  },
 };
 
 /** The layers whose batched forwards a fixed-batch model refuses are scored one image at a time. */
@@ -78,15 +96,31 @@ function series(id: LayerMetricId, values: readonly number[], names: readonly st
   const finite = values.map((v, k) => [v, k] as const).filter(([v]) => Number.isFinite(v));
   const best = finite.reduce((b, c) => ((lowerIsBetter ? c[0] < b[0] : c[0] > b[0]) ? c : b), finite[0] ?? [NaN, 0]);
   const mean = finite.reduce((a, [v]) => a + v, 0) / Math.max(1, finite.length);
-  return { values, mean, mark: { layer: best[1], name: names[best[1]] ?? '', word: lowerIsBetter ? 'min' : 'max' }, axis: TITLES[id].axis };
+  return {
+    values,
+    mean,
+    mark: { layer: best[1], name: names[best[1]] ?? '', word: lowerIsBetter ? 'min' : 'max' },
+    axis: TITLES[id].axis,
+  };
 }
 
 const num = (x: number) => (Number.isFinite(x) ? x.toFixed(4) : String(x));
 
-function textOf(id: LayerMetricId, chart: ChartSeries, names: readonly string[], columns: Record<string, readonly number[]>, note: string): string {
+function textOf(
+  id: LayerMetricId,
+  chart: ChartSeries,
+  names: readonly string[],
+  columns: Record<string, readonly number[]>,
+  note: string,
+): string {
   const keys = Object.keys(columns);
-  const rows = names.map((n, k) => [String(k + 1), n, ...keys.map((c) => num(columns[c][k]) + (c === keys[0] && k === chart.mark.layer ? ' *' : ''))]);
-  return `\n${TITLES[id].title}\n${table(['layer', 'name', ...keys], rows, [0])}${chart.mark.word} at layer ${chart.mark.layer + 1} (${chart.mark.name}) · mean ${num(chart.mean)}\n${note}\n`;
+  const rows = names.map((n, k) => [
+    String(k + 1),
+    n,
+    ...keys.map((c) => num(columns[c][k]) + (c === keys[0] && k === chart.mark.layer ? ' *' : '')),
+  ]);
+  const best = `${chart.mark.word} at layer ${chart.mark.layer + 1} (${chart.mark.name}) · mean ${num(chart.mean)}`;
+  return `\n${TITLES[id].title}\n${table(['layer', 'name', ...keys], rows, [0])}${best}\n${note}\n`;
 }
 
 /** Every requested metric but ROAD, per layer of the stack; each computed once (drop/increase/multconf share one). */
@@ -106,28 +140,68 @@ export async function scoreMetrics(ctx: MetricScoring, choice: MetricsChoice): P
   for (const id of choice.ids) {
     if (id === 'road') continue;
     if (id === 'drop' || id === 'increase' || id === 'multconf') {
-      mult ??= await ctx.progress.time(`CAM × image over ${L} layers`, (step) =>
-        withBatchFallback(ctx.progress, 'CAM × image', (batch) => camMultLayers(ctx.run, ctx.stack, { target: ctx.target, batch, onProgress: onProgress(step) })), L);
+      mult ??= await ctx.progress.time(
+        `CAM × image over ${L} layers`,
+        (step) =>
+          withBatchFallback(ctx.progress, 'CAM × image', (batch) =>
+            camMultLayers(ctx.run, ctx.stack, { target: ctx.target, batch, onProgress: onProgress(step) }),
+          ),
+        L,
+      );
       const key = ({ drop: 'drop', increase: 'increase', multconf: 'change' } as const)[id];
       const values = mult.series.map((s) => s[key]);
       const chart = series(id, values, names, id === 'drop');
       const note = `baseline ${num(mult.settings.baseline)} (the target's score on the image) · map ${mult.settings.map}`;
-      out.push({ id, title: TITLES[id].title, result: mult, chart, text: textOf(id, chart, names, { [key]: values, dropPercent: mult.series.map((s) => s.dropPercent) }, note) });
+      out.push({
+        id,
+        title: TITLES[id].title,
+        result: mult,
+        chart,
+        text: textOf(id, chart, names, { [key]: values, dropPercent: mult.series.map((s) => s.dropPercent) }, note),
+      });
     } else if (id === 'deletion' || id === 'insertion') {
-      const res = await ctx.progress.time(`${id} over ${L} layers`, (step) =>
-        withBatchFallback(ctx.progress, id, (batch) => causalLayers(ctx.run, ctx.stack, id, { target: ctx.target, step: choice.step, batch, onProgress: onProgress(step) })), L);
+      const res = await ctx.progress.time(
+        `${id} over ${L} layers`,
+        (step) =>
+          withBatchFallback(ctx.progress, id, (batch) =>
+            causalLayers(ctx.run, ctx.stack, id, { target: ctx.target, step: choice.step, batch, onProgress: onProgress(step) }),
+          ),
+        L,
+      );
       const values = res.series.map((s) => s.auc);
       const chart = series(id, values, names, id === 'deletion');
       const s = res.settings;
-      out.push({ id, title: TITLES[id].title, result: res, chart, text: textOf(id, chart, names, { auc: values }, `${s.step} pixels per step · substrate ${s.substrate} · ties in raster order · map ${s.map}`) });
+      out.push({
+        id,
+        title: TITLES[id].title,
+        result: res,
+        chart,
+        text: textOf(
+          id,
+          chart,
+          names,
+          { auc: values },
+          `${s.step} pixels per step · substrate ${s.substrate} · ties in raster order · map ${s.map}`,
+        ),
+      });
     } else {
       const steps = parameterNodes(ctx.run.model).length;
-      const res = await ctx.progress.time(`MPRT: ${method(ctx)} after each of ${steps} randomised layers`, (step) =>
-        mprt(ctx.run, ctx.stack, { ...ctx.cams, randomSeed: choice.mprtSeed, onProgress: () => step.tick() }), steps);
+      const res = await ctx.progress.time(
+        `MPRT: ${method(ctx)} after each of ${steps} randomised layers`,
+        (step) => mprt(ctx.run, ctx.stack, { ...ctx.cams, randomSeed: choice.mprtSeed, onProgress: () => step.tick() }),
+        steps,
+      );
       const chart = series(id, res.downstream.ssim, names, true);
       const last = res.ssim[res.ssim.length - 1] ?? [];
-      const note = `${res.steps.length} parameterised nodes randomised top down · seed ${res.settings.randomSeed} · map ${res.settings.map}`;
-      out.push({ id, title: TITLES[id].title, result: res, chart, text: textOf(id, chart, names, { ssim: res.downstream.ssim, spearman: res.downstream.spearman, ssimAll: last }, note) });
+      const { randomSeed, map } = res.settings;
+      const note = `${res.steps.length} parameterised nodes randomised top down · seed ${randomSeed} · map ${map}`;
+      out.push({
+        id,
+        title: TITLES[id].title,
+        result: res,
+        chart,
+        text: textOf(id, chart, names, { ssim: res.downstream.ssim, spearman: res.downstream.spearman, ssimAll: last }, note),
+      });
     }
   }
   return out;
@@ -138,7 +212,11 @@ function method(ctx: MetricScoring): string {
 }
 
 /** <id>.json (the envelope ybroad.json has, with the metric's result under its id), <id>.svg and <id>.png. */
-export async function metricFiles(scored: readonly ScoredMetric[], envelope: Record<string, unknown>, title: (m: ScoredMetric) => string): Promise<{ name: string; data: string | Buffer }[]> {
+export async function metricFiles(
+  scored: readonly ScoredMetric[],
+  envelope: Record<string, unknown>,
+  title: (m: ScoredMetric) => string,
+): Promise<{ name: string; data: string | Buffer }[]> {
   const files: { name: string; data: string | Buffer }[] = [];
   for (const m of scored) {
     const svg = seriesChartSvg(m.chart, title(m));
@@ -146,4 +224,14 @@ export async function metricFiles(scored: readonly ScoredMetric[], envelope: Rec
     files.push({ name: `${m.id}.svg`, data: svg }, { name: `${m.id}.png`, data: await chartPng(svg) });
   }
   return files;
+}
+
+/** The bundle's form (cam-methods' BundleMetric, what the viewer charts): one value per layer and which way is better. */
+export function bundleMetrics(scored: readonly ScoredMetric[]): BundleMetric[] {
+  return scored.map((m) => ({
+    id: m.id,
+    title: m.title,
+    better: m.chart.mark.word === 'min' ? 'lower' : 'higher',
+    values: [...m.chart.values],
+  }));
 }

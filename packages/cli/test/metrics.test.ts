@@ -2,41 +2,44 @@
  * `camanim metrics`: every metric beside ROAD on the bundled model's sample at the five layers of
  * tools/metrics_reference.py, end to end (decode, contract, CAMs, metrics, files), against that
  * script's numbers (pytorch-grad-cam's CAM-times-image classes, the float64 Deletion / Insertion with
- * raster ties, MPRT with Quantus's similarities); `camanim road` stays the ROAD-only alias.
+ * raster ties, MPRT with Quantus's similarities). `camanim road` (ROAD only) is road.test.ts's.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { metricsFixture, type MetricsFixture } from '../../cam-methods/test/metrics-fixture.ts';
+import { bundleMetrics, parseMetricList, type ScoredMetric } from '../src/metrics.ts';
 import { camanim, scratch, type CliResult } from './helpers/cli.ts';
 
-const FIXTURE = new URL('../../../test/fixtures/metrics/fashion-canvas.json', import.meta.url);
-const REGENERATE = '/usr/bin/python3 tools/metrics_reference.py --pgc <pytorch-grad-cam checkout> --rise <eclique/RISE checkout> --quantus <Quantus checkout>';
-interface Fx {
-  step: number;
-  layers: { onnx: string; pgc?: { change: number; drop: number; increase: number }; deletion: { auc: number; curve: number[] }; insertion: { auc: number } }[];
-  mprt: { steps: string[]; ssim: number[][]; spearman: number[][] };
-}
-const fx = existsSync(FIXTURE) ? (JSON.parse(readFileSync(FIXTURE, 'utf8')) as Fx) : undefined;
-const LAYERS = fx ? `^(${fx.layers.map((l) => l.onnx.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$` : '';
+let fx: MetricsFixture;
 let tmp: string;
 let out: string;
 let r: CliResult;
 
 beforeAll(async () => {
-  if (!fx) return;
+  fx = metricsFixture().fx; // fails with the command that makes it when the fixture is missing
+  const layers = `^(${fx.layers.map((l) => l.onnx.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$`;
   tmp = scratch();
   out = join(tmp, 'metrics');
-  r = await camanim(['metrics', '--metrics', 'road,drop,increase,multconf,insertion,deletion,mprt', '--layers', LAYERS, '--causal-step', String(fx.step),
-    '--percentiles', '50', '--out', out, '-q']);
+  r = await camanim([
+    'metrics',
+    '--metrics',
+    'road,drop,increase,multconf,insertion,deletion,mprt',
+    '--layers',
+    layers,
+    '--causal-step',
+    String(fx.step),
+    '--percentiles',
+    '50',
+    '--out',
+    out,
+    '-q',
+  ]);
 }, 600_000);
 
 const read = (name: string) => JSON.parse(readFileSync(join(out, name), 'utf8'));
 
 describe('camanim metrics', () => {
-  it('has its fixture', () => {
-    if (!fx) expect.fail(`test/fixtures/metrics/fashion-canvas.json is missing: regenerate it with \`${REGENERATE}\``);
-  });
-
   it('writes a JSON, an SVG and a PNG per metric beside ybroad.json, and a table each', () => {
     expect(r.err).not.toMatch(/camanim: /);
     expect(r.code).toBe(0);
@@ -49,11 +52,13 @@ describe('camanim metrics', () => {
     expect(r.out).toMatch(/^layer\s+name\s+auc$/m);
     const del = read('deletion.json');
     expect(del.metric).toBe('deletion');
-    expect(del.layers).toEqual(fx!.layers.map((l) => l.onnx));
+    expect(del.layers).toEqual(fx.layers.map((l) => l.onnx));
     expect(del.target).toMatchObject({ class: 7, kind: 'softmax' });
     // The chart marks the best layer: the lowest deletion AUC.
     const svg = readFileSync(join(out, 'deletion.svg'), 'utf8');
-    const best = del.deletion.series.map((s: { auc: number }) => s.auc).reduce((b: number, v: number, k: number, a: number[]) => (v < a[b] ? k : b), 0);
+    const best = del.deletion.series
+      .map((s: { auc: number }) => s.auc)
+      .reduce((b: number, v: number, k: number, a: number[]) => (v < a[b] ? k : b), 0);
     expect(svg).toContain(`layer ${best + 1}`);
     expect(svg).toMatch(/data-role="max-label"[^>]*>min /);
   });
@@ -64,12 +69,14 @@ describe('camanim metrics', () => {
     const ins = read('insertion.json').insertion.series;
     let eMult = 0;
     let eCausal = 0;
-    fx!.layers.forEach((l, k) => {
+    fx.layers.forEach((l, k) => {
       eMult = Math.max(eMult, Math.abs(mult[k].change - l.pgc!.change), Math.abs(mult[k].drop - l.pgc!.drop));
       expect(mult[k].increase).toBe(l.pgc!.increase);
       eCausal = Math.max(eCausal, Math.abs(del[k].auc - l.deletion.auc), Math.abs(ins[k].auc - l.insertion.auc));
     });
-    console.log(`camanim metrics vs reference: cam-mult ${eMult.toExponential(2)}, deletion/insertion ${eCausal.toExponential(2)}`);
+    console.log(
+      `camanim metrics vs reference: cam-mult ${eMult.toExponential(2)}, deletion/insertion ${eCausal.toExponential(2)}`,
+    );
     expect(eMult).toBeLessThan(2e-6);
     expect(eCausal).toBeLessThan(2e-6);
     expect(read('drop.json').drop).toEqual(read('multconf.json').multconf);
@@ -77,9 +84,11 @@ describe('camanim metrics', () => {
 
   it('MPRT: the cascade and its SSIM per step and layer (measured worst 1.1e-6)', () => {
     const m = read('mprt.json').mprt;
-    expect(m.steps.map((s: { node: string }) => s.node)).toEqual(fx!.mprt.steps);
+    expect(m.steps.map((s: { node: string }) => s.node)).toEqual(fx.mprt.steps);
     let e = 0;
-    m.ssim.forEach((row: (number | null)[], s: number) => row.forEach((v, l) => (e = Math.max(e, Math.abs((v ?? NaN) - fx!.mprt.ssim[s][l])))));
+    m.ssim.forEach((row: (number | null)[], s: number) =>
+      row.forEach((v, l) => (e = Math.max(e, Math.abs((v ?? NaN) - fx.mprt.ssim[s][l])))),
+    );
     console.log(`camanim metrics mprt vs reference: ssim ${e.toExponential(2)}`);
     expect(e).toBeLessThan(1e-5);
     expect(r.out).toMatch(/^layer\s+name\s+ssim\s+spearman\s+ssimAll$/m);
@@ -90,5 +99,22 @@ describe('camanim metrics', () => {
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/camanim: --metrics: unknown metric 'aopc'/);
     expect(bad.err).toContain('road, drop, increase, multconf, insertion, deletion, mprt');
+  });
+});
+
+describe('metrics helpers', () => {
+  it('parseMetricList keeps the given order, once each; bundleMetrics says which way is better', () => {
+    expect(parseMetricList(' Deletion,road,deletion ,mprt')).toEqual(['deletion', 'road', 'mprt']);
+    expect(() => parseMetricList(' , ')).toThrow(/--metrics is empty/);
+    const scored = (id: ScoredMetric['id'], word: string) =>
+      ({
+        id,
+        title: id,
+        chart: { values: [0.5, 0.25], mean: 0.375, mark: { layer: 1, name: 'b', word }, axis: id },
+      }) as unknown as ScoredMetric;
+    expect(bundleMetrics([scored('deletion', 'min'), scored('insertion', 'max')])).toEqual([
+      { id: 'deletion', title: 'deletion', better: 'lower', values: [0.5, 0.25] },
+      { id: 'insertion', title: 'insertion', better: 'higher', values: [0.5, 0.25] },
+    ]);
   });
 });

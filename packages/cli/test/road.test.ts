@@ -93,6 +93,8 @@ describe('camanim road', () => {
     expect(r.out).toContain('ybROAD_mean: ');
     expect(existsSync(join(out, 'ybroad.svg'))).toBe(true);
     expect((await sharp(join(out, 'ybroad.png')).metadata()).format).toBe('png');
+    // camanim road is camanim metrics --metrics road: ROAD's files only.
+    expect(readdirSync(out).sort()).toEqual(['ybroad.json', 'ybroad.png', 'ybroad.svg']);
   }, 300_000);
 
   it('a percentile outside (0, 100) is cam-methods\' error on one line, exit 1', async () => {

@@ -14,7 +14,15 @@ const attrs = { pads: [1, 1, 1, 1] };
 
 describe('Model.withInitializers', () => {
   it('runs with the replaced weights; the original keeps its own (measured 4.6e-7 relative)', async () => {
-    const { model, feeds } = await singleOpModel('Conv', [{ name: 'x', ...x }, { name: 'w', ...w, constant: true }, { name: 'b', ...b, constant: true }], attrs);
+    const { model, feeds } = await singleOpModel(
+      'Conv',
+      [
+        { name: 'x', ...x },
+        { name: 'w', ...w, constant: true },
+        { name: 'b', ...b, constant: true },
+      ],
+      attrs,
+    );
     const w2 = random(108, 9);
     const before = await (await model.run(feeds)).read('out0');
     const swapped = model.withInitializers(new Map([['w', { dtype: 'float32' as const, shape: w.shape, data: w2 }]]));
@@ -31,10 +39,19 @@ describe('Model.withInitializers', () => {
   });
 
   it('refuses an unknown name and a shape change, naming the tensor', async () => {
-    const { model } = await singleOpModel('Conv', [{ name: 'x', ...x }, { name: 'w', ...w, constant: true }], attrs);
+    const { model } = await singleOpModel(
+      'Conv',
+      [
+        { name: 'x', ...x },
+        { name: 'w', ...w, constant: true },
+      ],
+      attrs,
+    );
     const t = { dtype: 'float32' as const, shape: [4, 3, 3, 3], data: new Float32Array(108) };
     expect(() => model.withInitializers(new Map([['x', t]]))).toThrow(/'x' is not an initializer/);
-    expect(() => model.withInitializers(new Map([['w', { ...t, shape: [4, 27], data: new Float32Array(108) }]]))).toThrow(/'w' is \[4, 3, 3, 3\]; its replacement is \[4, 27\]/);
+    expect(() => model.withInitializers(new Map([['w', { ...t, shape: [4, 27], data: new Float32Array(108) }]]))).toThrow(
+      /'w' is \[4, 3, 3, 3\]; its replacement is \[4, 27\]/,
+    );
     model.dispose();
   });
 });

@@ -15,7 +15,15 @@
  */
 import type { Run, Target } from '@camanim/core';
 import type { CamStack } from '../method.ts';
-import { checkMapSizes, confidenceOf, originalImage, scoreImages, stackMaps, type BatchOptions, type RoadMap } from './confidence.ts';
+import {
+  checkMapSizes,
+  confidenceOf,
+  originalImage,
+  scoreImages,
+  stackMaps,
+  type BatchOptions,
+  type RoadMap,
+} from './confidence.ts';
 
 export interface CamMultOptions extends BatchOptions {
   /** Default: the softmax probability of the stack's class (cam-mult of one map: required). */
@@ -48,15 +56,25 @@ export interface CamMultLayers {
 }
 
 /** The three scores of each map [H·W] (at input resolution) of batch item `item`. */
-export async function camMult(run: Run, cams: readonly ArrayLike<number>[], opts: CamMultOptions): Promise<{ scores: CamMultScore[]; settings: CamMultSettings }> {
+export async function camMult(
+  run: Run,
+  cams: readonly ArrayLike<number>[],
+  opts: CamMultOptions,
+): Promise<{ scores: CamMultScore[]; settings: CamMultSettings }> {
   const conf = await confidenceOf(run, opts.target, opts.item ?? 0, 'CamMultImageConfidenceChange');
   const [c, H, W] = conf.image;
   checkMapSizes(cams, H, W, 'CamMultImageConfidenceChange');
   const x = await originalImage(run, conf);
-  const scored = await scoreImages(run, conf, cams.length, (k, into) => {
-    const cam = cams[k];
-    for (let ch = 0; ch < c; ch++) for (let p = 0; p < H * W; p++) into[ch * H * W + p] = x[ch * H * W + p] * cam[p];
-  }, opts);
+  const scored = await scoreImages(
+    run,
+    conf,
+    cams.length,
+    (k, into) => {
+      const cam = cams[k];
+      for (let ch = 0; ch < c; ch++) for (let p = 0; p < H * W; p++) into[ch * H * W + p] = x[ch * H * W + p] * cam[p];
+    },
+    opts,
+  );
   const scores = [...scored].map((s) => {
     const change = Math.fround(Math.fround(s) - Math.fround(conf.baseline));
     const drop = Math.max(-change, 0);

@@ -15,7 +15,15 @@
 import { CamanimError, type Run, type Target } from '@camanim/core';
 import type { CamStack } from '../method.ts';
 import { riseBlur } from './blur.ts';
-import { checkMapSizes, confidenceOf, originalImage, scoreImages, stackMaps, type BatchOptions, type RoadMap } from './confidence.ts';
+import {
+  checkMapSizes,
+  confidenceOf,
+  originalImage,
+  scoreImages,
+  stackMaps,
+  type BatchOptions,
+  type RoadMap,
+} from './confidence.ts';
 import { rankPixels } from './masks.ts';
 
 export type CausalMode = 'deletion' | 'insertion';
@@ -61,28 +69,50 @@ export function riseAuc(curve: ArrayLike<number>): number {
 }
 
 /** Deletion or insertion curves and AUCs of maps [H·W] at input resolution. */
-export async function causal(run: Run, mode: CausalMode, cams: readonly ArrayLike<number>[], opts: CausalOptions): Promise<{ scores: CausalScore[]; settings: CausalSettings }> {
+export async function causal(
+  run: Run,
+  mode: CausalMode,
+  cams: readonly ArrayLike<number>[],
+  opts: CausalOptions,
+): Promise<{ scores: CausalScore[]; settings: CausalSettings }> {
   const conf = await confidenceOf(run, opts.target, opts.item ?? 0, mode);
   const [c, H, W] = conf.image;
   const HW = H * W;
   checkMapSizes(cams, H, W, mode);
   const step = opts.step ?? W;
   if (!(Number.isInteger(step) && step >= 1 && step <= HW)) {
-    throw new CamanimError('bad-input', `${mode} step ${step} is not a whole number of pixels in 1..${HW}`, {}, `Pass step: ${W} (one row of pixels per iteration, RISE's)`);
+    throw new CamanimError(
+      'bad-input',
+      `${mode} step ${step} is not a whole number of pixels in 1..${HW}`,
+      {},
+      `Pass step: ${W} (one row of pixels per iteration, RISE's)`,
+    );
   }
   const substrate = opts.substrate ?? (mode === 'deletion' ? 'zeros' : 'blur');
-  if (substrate !== 'zeros' && substrate !== 'blur') throw new CamanimError('bad-input', `${mode} substrate '${substrate}' is not zeros or blur`, {}, "Pass substrate: 'zeros' or 'blur'");
+  if (substrate !== 'zeros' && substrate !== 'blur')
+    throw new CamanimError(
+      'bad-input',
+      `${mode} substrate '${substrate}' is not zeros or blur`,
+      {},
+      "Pass substrate: 'zeros' or 'blur'",
+    );
   const x = await originalImage(run, conf);
   const other = substrate === 'zeros' ? new Float32Array(x.length) : riseBlur(x, c, H, W);
   const [from, to] = mode === 'deletion' ? [x, other] : [other, x];
   const n = Math.ceil(HW / step);
   const orders = cams.map((cam) => rankPixels(Float32Array.from(cam)));
-  const scored = await scoreImages(run, conf, cams.length * (n + 1), (k, into) => {
-    const order = orders[Math.floor(k / (n + 1))];
-    const moved = Math.min(HW, (k % (n + 1)) * step);
-    into.set(from);
-    for (let i = 0; i < moved; i++) for (let ch = 0; ch < c; ch++) into[ch * HW + order[i]] = to[ch * HW + order[i]];
-  }, opts);
+  const scored = await scoreImages(
+    run,
+    conf,
+    cams.length * (n + 1),
+    (k, into) => {
+      const order = orders[Math.floor(k / (n + 1))];
+      const moved = Math.min(HW, (k % (n + 1)) * step);
+      into.set(from);
+      for (let i = 0; i < moved; i++) for (let ch = 0; ch < c; ch++) into[ch * HW + order[i]] = to[ch * HW + order[i]];
+    },
+    opts,
+  );
   const scores = cams.map((_, m) => {
     const curve = [...scored.subarray(m * (n + 1), (m + 1) * (n + 1))];
     return { curve, auc: riseAuc(curve) };

@@ -29,12 +29,22 @@ export async function confidenceOf(run: Run, target: Target | undefined, item: n
   const output = model.graph.outputs[0].name;
   const outShape = run.shape(output);
   if (outShape.length !== 2) {
-    throw new CamanimError('bad-model', `${metric} needs a model whose output is class scores [N, K]; '${output}' is [${outShape.join(', ')}]`, { file: model.source, tensor: output });
+    throw new CamanimError(
+      'bad-model',
+      `${metric} needs a model whose output is class scores [N, K]; '${output}' is [${outShape.join(', ')}]`,
+      { file: model.source, tensor: output },
+    );
   }
-  if (!target) throw new CamanimError('bad-target', `${metric} needs a target`, {}, "Pass { target: { class, kind: 'softmax' } }");
+  if (!target)
+    throw new CamanimError('bad-target', `${metric} needs a target`, {}, "Pass { target: { class, kind: 'softmax' } }");
   const [, c, H, W] = run.shape(inputName);
   const base = await run.read(output);
-  const baseline = seedGradient(target, base.data.subarray(item * outShape[1], (item + 1) * outShape[1]), [1, outShape[1]], output).scores[0];
+  const baseline = seedGradient(
+    target,
+    base.data.subarray(item * outShape[1], (item + 1) * outShape[1]),
+    [1, outShape[1]],
+    output,
+  ).scores[0];
   return { inputName, output, image: [c, H, W], baseline, target, item };
 }
 
@@ -42,7 +52,12 @@ export async function confidenceOf(run: Run, target: Target | undefined, item: n
 export function stackTarget(target: CamStack['target'], item: number, metric: string): Target {
   const t = (Array.isArray(target) ? target[item] : target) as Target;
   if ('class' in t) return { class: t.class, kind: 'softmax' };
-  throw new CamanimError('bad-target', `${metric} needs a class target (or an explicit confidence target)`, {}, `Pass { target: { class, kind } } to ${metric}`);
+  throw new CamanimError(
+    'bad-target',
+    `${metric} needs a class target (or an explicit confidence target)`,
+    {},
+    `Pass { target: { class, kind } } to ${metric}`,
+  );
 }
 
 /** Each layer's map at input resolution [H·W] for batch item `item`. */
@@ -50,23 +65,40 @@ export function layerMaps(stack: CamStack, item: number, map: RoadMap): { cam: F
   const [, , H, W] = stack.inputShape;
   return stack.layers.map((l) => {
     const [, , h, w] = l.shape;
-    const cam = map === 'upsampled' ? l.upsampled.subarray(item * H * W, (item + 1) * H * W) : pytorchGradCamMap(l.raw.subarray(item * h * w, (item + 1) * h * w), h, w, H, W);
+    const cam =
+      map === 'upsampled'
+        ? l.upsampled.subarray(item * H * W, (item + 1) * H * W)
+        : pytorchGradCamMap(l.raw.subarray(item * h * w, (item + 1) * h * w), h, w, H, W);
     return { cam, name: l.name };
   });
 }
 
 /** The maps, item and target a per-layer metric scores a stack with (defaults: item 0, pytorch-grad-cam's map, softmax). */
-export function stackMaps(stack: CamStack, opts: { readonly item?: number; readonly map?: RoadMap; readonly target?: Target }, metric: string) {
+export function stackMaps(
+  stack: CamStack,
+  opts: { readonly item?: number; readonly map?: RoadMap; readonly target?: Target },
+  metric: string,
+) {
   const item = opts.item ?? 0;
   const map = opts.map ?? 'pytorch-grad-cam';
-  return { item, map, target: opts.target ?? stackTarget(stack.target, item, metric), cams: layerMaps(stack, item, map).map((m) => m.cam) };
+  return {
+    item,
+    map,
+    target: opts.target ?? stackTarget(stack.target, item, metric),
+    cams: layerMaps(stack, item, map).map((m) => m.cam),
+  };
 }
 
 /** Every map must be at the input's resolution [H·W]. */
 export function checkMapSizes(cams: readonly ArrayLike<number>[], H: number, W: number, metric: string): void {
   cams.forEach((cam, k) => {
     if (cam.length !== H * W) {
-      throw new CamanimError('bad-input', `${metric} needs each map at the input's resolution (${H}x${W}); map ${k} holds ${cam.length} values`, {}, "Pass the CAM upsampled to the input size (a CamLayer's upsampled)");
+      throw new CamanimError(
+        'bad-input',
+        `${metric} needs each map at the input's resolution (${H}x${W}); map ${k} holds ${cam.length} values`,
+        {},
+        "Pass the CAM upsampled to the input size (a CamLayer's upsampled)",
+      );
     }
   });
 }
@@ -88,7 +120,13 @@ export interface BatchOptions {
  * forwards. Every chunk has the same batch size, `batch` (default 16, as ROAD's), the last padded
  * with repeats, so the kernels, whose shapes are baked in, compile once for every metric.
  */
-export async function scoreImages(run: Run, conf: Confidence, count: number, build: (k: number, into: Float32Array) => void, opts: BatchOptions = {}): Promise<Float64Array> {
+export async function scoreImages(
+  run: Run,
+  conf: Confidence,
+  count: number,
+  build: (k: number, into: Float32Array) => void,
+  opts: BatchOptions = {},
+): Promise<Float64Array> {
   const [c, H, W] = conf.image;
   const size = c * H * W;
   const batch = Math.max(1, opts.batch ?? 16);
@@ -99,7 +137,12 @@ export async function scoreImages(run: Run, conf: Confidence, count: number, bui
     const r = await run.model.run({ data, shape: [batch, c, H, W] }, { retain: 'outputs' });
     try {
       const out = await r.read(conf.output);
-      const s = seedGradient(Array.from({ length: batch }, () => conf.target), out.data, out.shape, conf.output).scores;
+      const s = seedGradient(
+        Array.from({ length: batch }, () => conf.target),
+        out.data,
+        out.shape,
+        conf.output,
+      ).scores;
       for (let k = 0; k < batch && start + k < count; k++) scores[start + k] = s[k];
     } finally {
       r.dispose();

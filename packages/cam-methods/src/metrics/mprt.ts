@@ -70,7 +70,13 @@ export async function mprt(run: Run, stack: CamStack, opts: MprtOptions): Promis
   const names = stack.layers.map((l) => l.name);
   const original = layerMaps(stack, item, map).map((m) => m.cam);
   const steps = parameterNodes(model).reverse();
-  if (!steps.length) throw new CamanimError('bad-model', 'MPRT found no parameterised node (Conv, Gemm, MatMul or a normalisation with initializer weights)', { file: model.source }, 'MPRT needs a model with weights to randomise');
+  if (!steps.length)
+    throw new CamanimError(
+      'bad-model',
+      'MPRT found no parameterised node (Conv, Gemm, MatMul or a normalisation with initializer weights)',
+      { file: model.source },
+      'MPRT needs a model with weights to randomise',
+    );
   const input = await run.read(model.imageInput().name);
   const deps = ancestors(run, names);
   const front = deps.map((d) => {
@@ -99,7 +105,10 @@ export async function mprt(run: Run, stack: CamStack, opts: MprtOptions): Promis
   }
   const at = (m: number[][]) => front.map((f, l) => (f > 0 ? m[f - 1][l] : NaN));
   return {
-    steps, layers: names, ...sims, front,
+    steps,
+    layers: names,
+    ...sims,
+    front,
     downstream: { ssim: at(sims.ssim), spearman: at(sims.spearman) },
     settings: { method: stack.method, randomSeed, map, order: 'top-down' },
   };

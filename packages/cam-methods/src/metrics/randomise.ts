@@ -44,10 +44,16 @@ function weightInputs(node: Node): readonly number[] {
 
 /** The model's parameterised nodes in topological order (adapters left out). */
 export function parameterNodes(model: Model): ParameterNode[] {
-  return model.order.filter((n) => !model.graph.adapters?.has(n.name)).flatMap((n) => {
-    const initializers = weightInputs(n).map((k) => n.inputs[k]).filter((name) => floatInitializer(model, name) !== undefined);
-    return initializers.length && (!LINEAR.has(n.opType) || initializers[0] === n.inputs[1]) ? [{ node: n.name, opType: n.opType, initializers }] : [];
-  });
+  return model.order
+    .filter((n) => !model.graph.adapters?.has(n.name))
+    .flatMap((n) => {
+      const initializers = weightInputs(n)
+        .map((k) => n.inputs[k])
+        .filter((name) => floatInitializer(model, name) !== undefined);
+      return initializers.length && (!LINEAR.has(n.opType) || initializers[0] === n.inputs[1])
+        ? [{ node: n.name, opType: n.opType, initializers }]
+        : [];
+    });
 }
 
 function fanIn(node: Node, w: HostTensor): number {
@@ -62,9 +68,13 @@ export function randomised(model: Model, p: ParameterNode, seed: number): Map<st
   const node = model.order.find((n) => n.name === p.node)!;
   const reset = NORMS[node.opType];
   const bound = reset ? 0 : 1 / Math.sqrt(fanIn(node, floatInitializer(model, node.inputs[1])!));
-  return new Map(p.initializers.map((name, k) => {
-    const t = floatInitializer(model, name)!;
-    const data = reset ? new Float32Array(t.data.length).fill(reset[node.inputs.indexOf(name) - 1]) : uniform(t.data.length, seed * 7919 + k, -bound, bound);
-    return [name, { dtype: 'float32', shape: t.shape, data }];
-  }));
+  return new Map(
+    p.initializers.map((name, k) => {
+      const t = floatInitializer(model, name)!;
+      const data = reset
+        ? new Float32Array(t.data.length).fill(reset[node.inputs.indexOf(name) - 1])
+        : uniform(t.data.length, seed * 7919 + k, -bound, bound);
+      return [name, { dtype: 'float32', shape: t.shape, data }];
+    }),
+  );
 }

@@ -18,7 +18,12 @@ const WIN = 7;
 /** skimage's SSIM of two maps [H·W] with Quantus's data range. */
 export function ssim(a: ArrayLike<number>, b: ArrayLike<number>, H: number, W: number): number {
   if (H < WIN || W < WIN || a.length !== H * W || b.length !== H * W) {
-    throw new CamanimError('bad-input', `SSIM needs two ${H}x${W} maps of at least ${WIN}x${WIN} pixels (got ${a.length} and ${b.length} values)`, {}, 'Compare maps at the input size');
+    throw new CamanimError(
+      'bad-input',
+      `SSIM needs two ${H}x${W} maps of at least ${WIN}x${WIN} pixels (got ${a.length} and ${b.length} values)`,
+      {},
+      'Compare maps at the input size',
+    );
   }
   let lo = Infinity;
   let hi = -Infinity;
@@ -75,7 +80,13 @@ export function averageRanks(v: ArrayLike<number>): Float64Array {
 
 /** scipy.stats.spearmanr(a, b).correlation. */
 export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new CamanimError('bad-input', `Spearman needs two maps of the same size (got ${a.length} and ${b.length} values)`, {}, 'Compare maps at the input size');
+  if (a.length !== b.length)
+    throw new CamanimError(
+      'bad-input',
+      `Spearman needs two maps of the same size (got ${a.length} and ${b.length} values)`,
+      {},
+      'Compare maps at the input size',
+    );
   const ra = averageRanks(a);
   const rb = averageRanks(b);
   const mean = (ra.length + 1) / 2;
