@@ -26,7 +26,7 @@ if [ "$ID" = debian ] && [ "${VERSION_ID%%.*}" -ge 12 ] 2>/dev/null; then debian
 
 if [ -n "$debian" ]; then
   export DEBIAN_FRONTEND=noninteractive
-  pkgs="chromium libvulkan1 libonnx-testdata ffmpeg fonts-dejavu-core ca-certificates"
+  pkgs="chromium libvulkan1 libonnx-testdata ffmpeg fonts-dejavu-core ca-certificates redis-server"
   if [ "$(node_major)" -lt 20 ] || ! command -v npm >/dev/null; then pkgs="$pkgs nodejs npm"; fi
   $SUDO apt-get update -qq
   # shellcheck disable=SC2086
@@ -63,4 +63,7 @@ if [ "$(pnpm --version 2>/dev/null)" != "12.4.2" ]; then
   $SUDO npm i -g --no-audit --no-fund pnpm@12.4.2 >/dev/null
   hash -r
 fi
+# better-sqlite3 (camanim eval's store) builds from source when its prebuilt binary (GitHub) is
+# out of reach: with the installed Node's headers, node-gyp downloads nothing.
+if [ -z "${npm_config_nodedir:-}" ] && [ -f /usr/include/node/node.h ]; then export npm_config_nodedir=/usr; fi
 if [ "${CI:-}" = "true" ]; then pnpm install --frozen-lockfile; else pnpm install; fi
