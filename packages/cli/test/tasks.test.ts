@@ -4,6 +4,7 @@
  * layouts, and a YOLO-style detection's box score, each held to float64 torch.autograd Grad-CAM
  * references (tools/task_references.py) at several layers; and the refusals with their messages.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readBundle, type BundleCam } from '../src/bundle.ts';
@@ -75,9 +76,13 @@ describe('--task classify on a Sigmoid model (multi-label)', () => {
 
 describe('camanim road on a Sigmoid model', () => {
   it("scores ROAD's confidence as the class's sigmoid, the model's own probability (was a softmax over independent labels)", async () => {
-    const r = await camanim(['road', '--model', join(FIXTURES, 'sigmoid.onnx'), '--image', IMAGE, ...NORM, '--percentiles', '50', '--quiet']);
+    const out = join(tmp, 'road');
+    const r = await camanim(['road', '--model', join(FIXTURES, 'sigmoid.onnx'), '--image', IMAGE, ...NORM, '--percentiles', '50', '--quiet', '--out', out]);
     expect(r.code, r.err).toBe(0);
     expect(r.out + r.err).toContain('ROAD target: sigmoid');
+    // The target cam-methods' ybroad scored with (its settings), not only the label.
+    const json = JSON.parse(readFileSync(join(out, 'ybroad.json'), 'utf8'));
+    expect([json.target.kind, json.ybroad.settings.target]).toEqual(['sigmoid', { class: json.target.class, kind: 'sigmoid' }]);
   });
 });
 
