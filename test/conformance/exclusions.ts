@@ -5,7 +5,6 @@
 export const EXCLUDED: Readonly<Record<string, string>> = {
   test_batchnorm_epsilon_training_mode: 'BatchNormalization training_mode=1 (batch statistics, running-mean outputs) is refused by design: camanim explains models in inference mode',
   test_batchnorm_example_training_mode: 'BatchNormalization training_mode=1 (batch statistics, running-mean outputs) is refused by design: camanim explains models in inference mode',
-  test_convtranspose_3d: 'ConvTranspose over 3-D volumes is refused at load time (CamanimError naming the node): 1-D and 2-D transposed convolutions run; 3-D Conv, pools and BatchNormalization do',
   test_einsum_batch_diagonal: "Einsum 'ii->i'-style diagonals (a letter repeated in one operand) are refused at load time naming the equation: camanim runs two-operand contractions (attention, batched products)",
   test_einsum_sum: "Einsum with one operand ('ij->i', a sum) is refused at load time naming the equation: camanim runs two-operand contractions; exporters write ReduceSum for this",
   test_einsum_transpose: "Einsum with one operand ('ij->ji', a transpose) is refused at load time naming the equation: camanim runs two-operand contractions; exporters write Transpose for this",

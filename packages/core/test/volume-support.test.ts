@@ -1,8 +1,8 @@
 /**
- * 5-D (video) tensors: ConvTranspose over 3-D volumes is refused when the model loads, naming
- * the node, the op and what is missing (R3D-18's Conv used to load and fail on its first run;
- * 3-D Conv now runs, conv3d.test.ts); the other ops on volumes (BatchNormalization, MaxPool,
- * AveragePool) compute them.
+ * 5-D (video) tensors: convolutions with more than 3 spatial axes are refused when the model
+ * loads, naming the node, the op and what is missing (R3D-18's Conv used to load and fail on its
+ * first run); 3-D Conv and ConvTranspose load (their numbers: conv3d.test.ts,
+ * conv-transpose.test.ts); BatchNormalization runs on volumes.
  */
 import { describe, expect, it } from 'vitest';
 import { hostTensor, type Graph } from '../src/graph/ir.ts';
@@ -12,8 +12,8 @@ import { isCamanimError } from '../src/errors.ts';
 
 const weights = (dims: number[]) => hostTensor('float32', dims, random(dims.reduce((a, b) => a * b, 1), 1));
 
-const volumeOp = (op: string, opts: { kernelAttr?: boolean; weightConst?: boolean; inputDims?: number[]; weightDims?: number[] }): Graph => ({
-  nodes: [{ name: 'stem.0', opType: op, domain: '', inputs: ['video', 'w'], outputs: ['y'], attributes: new Map(opts.kernelAttr ? [['kernel_shape', [3, 3, 3]]] : []) }],
+const volumeOp = (op: string, opts: { kernelAttr?: number[]; weightConst?: boolean; inputDims?: number[]; weightDims?: number[] }): Graph => ({
+  nodes: [{ name: 'stem.0', opType: op, domain: '', inputs: ['video', 'w'], outputs: ['y'], attributes: new Map(opts.kernelAttr ? [['kernel_shape', opts.kernelAttr]] : []) }],
   inputs: [{ name: 'video', dtype: 'float32', dims: opts.inputDims ?? [1, 3, 4, 8, 8] }, ...(opts.weightConst === false ? [{ name: 'w', dtype: 'float32' as const, dims: [] }] : [])],
   outputs: [{ name: 'y', dtype: 'float32', dims: [] }],
   initializers: new Map(opts.weightConst === false ? [] : [['w', weights(opts.weightDims ?? [3, 2, 3, 3, 3])]]),
@@ -27,22 +27,25 @@ async function loadError(graph: Graph): Promise<Error> {
   return err;
 }
 
-describe('ConvTranspose over 3-D volumes fails at load time', () => {
+describe('convolutions over four spatial axes fail at load time', () => {
   it('from the weight initializer', async () => {
-    const e = await loadError(volumeOp('ConvTranspose', {}));
+    const e = await loadError(volumeOp('ConvTranspose', { inputDims: [1, 3, 2, 4, 4, 4], weightDims: [3, 2, 1, 1, 1, 1] }));
     expect(isCamanimError(e) && e.code).toBe('unsupported-op');
-    expect(e.message).toMatch(/^ConvTranspose: a 3-D transposed convolution \(weights 'w' are 5-D\) is not supported: only 1-D and 2-D transposed convolutions run/);
+    expect(e.message).toMatch(/^ConvTranspose: a 4-D transposed convolution \(weights 'w' are 6-D\) is not supported: only 1-D, 2-D and 3-D transposed convolutions run/);
     expect(e.message).toContain("file 'r3d.onnx', node 'stem.0', op 'ConvTranspose'");
-    expect(e.message).toContain('3-D ones are not implemented yet');
+    expect(e.message).toContain('at most 3 spatial axes');
   });
   it('from kernel_shape, or the declared input, when the weights are not constants', async () => {
-    expect((await loadError(volumeOp('ConvTranspose', { kernelAttr: true, weightConst: false }))).message).toMatch(/ConvTranspose: a 3-D transposed convolution \(input 'video' is 5-D\)/);
-    expect((await loadError(volumeOp('ConvTranspose', { weightConst: false }))).message).toMatch(/ConvTranspose: a 3-D transposed convolution \(input 'video' is 5-D\)/);
+    expect((await loadError(volumeOp('Conv', { kernelAttr: [1, 3, 3, 3], weightConst: false, inputDims: [1, 3, 2, 4, 4, 4] }))).message).toMatch(/Conv: a 4-D convolution \(input 'video' is 6-D\)/);
+    expect((await loadError(volumeOp('Conv', { weightConst: false, inputDims: [1, 3, 2, 4, 4, 4] }))).message).toMatch(/Conv: a 4-D convolution \(input 'video' is 6-D\)/);
   });
-  it('3-D convolutions load', async () => {
-    const model = await modelFromGraph(volumeOp('Conv', { weightDims: [2, 3, 3, 3, 3] }), { runtime: await testRuntime() });
-    expect(model.layers.find((l) => l.name === 'y')?.shape).toEqual([1, 2, 2, 6, 6]);
-    model.dispose();
+  it('3-D convolutions and transposed convolutions load', async () => {
+    const conv = await modelFromGraph(volumeOp('Conv', { weightDims: [2, 3, 3, 3, 3] }), { runtime: await testRuntime() });
+    expect(conv.layers.find((l) => l.name === 'y')?.shape).toEqual([1, 2, 2, 6, 6]);
+    conv.dispose();
+    const up = await modelFromGraph(volumeOp('ConvTranspose', { weightDims: [3, 2, 2, 2, 2] }), { runtime: await testRuntime() });
+    expect(up.layers.find((l) => l.name === 'y')?.shape).toEqual([1, 2, 5, 9, 9]);
+    up.dispose();
   });
 });
 

@@ -7,8 +7,8 @@
  * convGradInputKernels in conv.ts), here with the bias added in the store, and a GEMM for
  * pointwise geometries. Its VJPs are the convolution's forward (dX) and weight gradient (dW).
  */
-import { windowKernel, type Tap } from './conv-window.ts';
-import { isPointwise, phaseTap, windowTile, type ConvGeometry, type ConvKernel } from './conv.ts';
+import { windowKernel } from './conv-window.ts';
+import { depthOf, gradPhases, isPointwise, volume, windowTile, type ConvGeometry, type ConvKernel } from './conv.ts';
 import { elementKernel, type KernelSpec } from './kernel.ts';
 import { gemmKernel } from './matmul.ts';
 import { cdiv, gemmTile, roundUp, u } from './matmul-tile.ts';
@@ -21,10 +21,8 @@ export interface ConvTransposeKernel {
   readonly inputs: readonly ('x' | 'wt' | 'wo' | 'b' | 'bo')[];
 }
 
-const label = (g: ConvGeometry) => `${g.kh}x${g.kw} s${g.strides.join('x')} ${g.cout}→${g.cin}${g.group > 1 ? ` g${g.group}` : ''} @${g.oh}x${g.ow}`;
+const label = (g: ConvGeometry) => `${g.depth ? `${g.depth.kd}x` : ''}${g.kh}x${g.kw} s${g.strides.join('x')} ${g.cout}→${g.cin}${g.group > 1 ? ` g${g.group}` : ''} @${g.depth ? `${g.depth.od}x` : ''}${g.oh}x${g.ow}`;
 
-/** The tap offset along one axis of output phase `phase`: defined for the kernel positions that land on it. */
-const phaseOffset = (g: ConvGeometry, axis: 0 | 1, phase: number, k: number) => phaseTap(phase, g.pads[axis], g.dilations[axis], g.strides[axis], k);
 
 /** Y = ConvTranspose(X, W) (+ bias) for the convolution geometry `g` described above. */
 export function convTransposeKernels(profile: TileProfile, g: ConvGeometry, bias: boolean): ConvTransposeKernel[] {
@@ -32,7 +30,7 @@ export function convTransposeKernels(profile: TileProfile, g: ConvGeometry, bias
   if (isPointwise(g)) {
     // Yᵀ = Wᵀ·X per image and group, W read in its ONNX layout [C][Cout/group] as [co][ci].
     const grp = g.group > 1 ? `bt % ${u(g.group)}` : '0u';
-    const hw = g.h * g.w;
+    const hw = volume(g);
     const kernel = gemmKernel({
       name: `conv_transpose1x1[${label(g)}]`,
       m: ci,
@@ -48,54 +46,39 @@ export function convTransposeKernels(profile: TileProfile, g: ConvGeometry, bias
     });
     return [{ kernel, pad: 0, inputs: bias ? ['wo', 'x', 'bo'] : ['wo', 'x'] }];
   }
-  const [sh, sw] = g.strides;
   const launches: ConvTransposeKernel[] = [];
-  // One padded channel count for every phase, so all phases share one packed weight (and bias) constant.
+  const phases = gradPhases(g);
+  const tiles = phases.map((p) => (p.spec.taps.length ? windowTile({ ...p.spec, bias, profile }) : undefined));
+  // One padded channel count for every phase, so all phases share one packed weight (and bias)
+  // constant: the largest channel tile any phase picked; smaller ones divide it (1, 4, 8, 16).
   let pad = 0;
-  const phases: { ph: number; pw: number; taps: Tap[] }[] = [];
-  for (let ph = 0; ph < Math.min(sh, g.h); ph++) {
-    for (let pw = 0; pw < Math.min(sw, g.w); pw++) {
-      const taps: Tap[] = [];
-      for (let kh = 0; kh < g.kh; kh++) {
-        for (let kw = 0; kw < g.kw; kw++) {
-          const [dy, dx] = [phaseOffset(g, 0, ph, kh), phaseOffset(g, 1, pw, kw)];
-          if (dy !== undefined && dx !== undefined) taps.push({ dy, dx, index: kh * g.kw + kw });
-        }
-      }
-      phases.push({ ph, pw, taps });
-    }
-  }
-  const base = (ph: number, pw: number, taps: Tap[]) => ({
-    batch: g.n, groups: g.group, cr: co, co: ci, inH: g.oh, inW: g.ow, outH: g.h, outW: g.w,
-    grid: [cdiv(g.h - ph, sh), cdiv(g.w - pw, sw)] as const, oOff: [ph, pw] as const, oStride: [sh, sw] as const,
-    iOff: [0, 0] as const, iStride: [1, 1] as const, taps, ntaps: g.kh * g.kw, bias, profile,
-  });
-  const tiles = phases.map(({ ph, pw, taps }) => (taps.length ? windowTile(base(ph, pw, taps)) : undefined));
-  // The largest channel tile any phase picked; smaller ones divide it (1, 4, 8, 16).
   for (const t of tiles) if (t) pad = Math.max(pad, roundUp(ci, t.c));
-  phases.forEach(({ ph, pw, taps }, k) => {
+  phases.forEach((p, k) => {
     const tile = tiles[k];
     if (!tile) {
-      launches.push({ kernel: phaseFillKernel(g, ph, pw, bias), pad, inputs: bias ? ['bo'] : [] });
+      launches.push({ kernel: phaseFillKernel(g, p.phase, bias), pad, inputs: bias ? ['bo'] : [] });
       return;
     }
-    const kernel = windowKernel({ ...base(ph, pw, taps), name: `conv_transpose[${label(g)} phase ${ph},${pw}] tile ${tile.h}x${tile.w}x${tile.c}`, tile, coPad: pad });
+    const kernel = windowKernel({ ...p.spec, bias, profile, name: `conv_transpose[${label(g)} phase ${p.phase.join(',')}] tile ${tile.h}x${tile.w}x${tile.c}`, tile, coPad: pad });
     launches.push({ kernel, pad, inputs: bias ? ['x', 'wt', 'b'] : ['x', 'wt'] });
   });
   return launches;
 }
 
 /** A stride phase that no tap reaches (stride past the dilated kernel): the bias, or zeros. */
-function phaseFillKernel(g: ConvGeometry, ph: number, pw: number, bias: boolean): KernelSpec {
-  const [gh, gw] = [cdiv(g.h - ph, g.strides[0]), cdiv(g.w - pw, g.strides[1])];
+function phaseFillKernel(g: ConvGeometry, phase: readonly number[], bias: boolean): KernelSpec {
+  const dp = depthOf(g);
+  const [pd, ph, pw] = phase.length === 3 ? phase : [0, ...phase];
+  const [gd, gh, gw] = [cdiv(dp.d - pd, dp.stride), cdiv(g.h - ph, g.strides[0]), cdiv(g.w - pw, g.strides[1])];
   return elementKernel({
-    name: `conv_transpose_fill[${label(g)} phase ${ph},${pw}]`,
+    name: `conv_transpose_fill[${label(g)} phase ${phase.join(',')}]`,
     inputs: bias ? [{ name: 'BIAS' }] : [],
     outputs: [{ name: 'Y' }],
-    total: g.n * g.cin * gh * gw,
+    total: g.n * g.cin * gd * gh * gw,
     body: `  let x = i % ${u(gw)};
   let y = (i / ${u(gw)}) % ${u(gh)};
-  let nc = i / ${u(gw * gh)};
-  Y[(nc * ${u(g.h)} + ${u(ph)} + y * ${u(g.strides[0])}) * ${u(g.w)} + ${u(pw)} + x * ${u(g.strides[1])}] = ${bias ? `BIAS[nc % ${u(g.cin)}]` : '0.0'};`,
+  let z = (i / ${u(gw * gh)}) % ${u(gd)};
+  let nc = i / ${u(gw * gh * gd)};
+  Y[((nc * ${u(dp.d)} + ${u(pd)} + z * ${u(dp.stride)}) * ${u(g.h)} + ${u(ph)} + y * ${u(g.strides[0])}) * ${u(g.w)} + ${u(pw)} + x * ${u(g.strides[1])}] = ${bias ? `BIAS[nc % ${u(g.cin)}]` : '0.0'};`,
   });
 }

@@ -66,7 +66,7 @@ export const depthOf = (g: ConvGeometry): ConvDepth => g.depth ?? FLAT;
 /** Taps per (output, input) channel pair: kd·kh·kw. */
 export const tapsOf = (g: ConvGeometry) => depthOf(g).kd * g.kh * g.kw;
 /** Input and output elements per channel. */
-const volume = (g: ConvGeometry) => depthOf(g).d * g.h * g.w;
+export const volume = (g: ConvGeometry) => depthOf(g).d * g.h * g.w;
 const outVolume = (g: ConvGeometry) => depthOf(g).od * g.oh * g.ow;
 const label = (g: ConvGeometry) => {
   const d = g.depth;
@@ -75,7 +75,7 @@ const label = (g: ConvGeometry) => {
 };
 
 /** The phase's tap offset along an axis (see convGradInputKernels), or undefined when tap k misses it. */
-export function phaseTap(phase: number, pad: number, dilation: number, stride: number, k: number): number | undefined {
+function phaseTap(phase: number, pad: number, dilation: number, stride: number, k: number): number | undefined {
   const num = phase + pad - k * dilation;
   return ((num % stride) + stride) % stride === 0 ? num / stride : undefined;
 }
@@ -215,9 +215,24 @@ export function convKernel(profile: TileProfile, g: ConvGeometry, bias: boolean,
  */
 export function convGradInputKernels(profile: TileProfile, g: ConvGeometry): ConvKernel[] {
   if (isPointwise(g)) return [pointwiseGradInput(profile, g)];
+  return gradPhases(g).map((p) => windowLaunch(`conv_grad_x[${label(g)} phase ${p.phase.join(',')}]`, { ...p.spec, bias: false, profile }));
+}
+
+/** One stride phase of dX (or of a transposed convolution): the window launch over dY without its tile, name and bias. */
+export interface GradPhase {
+  /** The phase per axis: [ph, pw], or [pd, ph, pw] in 3-D. */
+  readonly phase: readonly number[];
+  readonly spec: Omit<WindowSpec, 'name' | 'tile' | 'coPad' | 'bias' | 'profile'>;
+}
+
+/**
+ * The stride phases of the input gradient of `g` (see convGradInputKernels), each with the taps
+ * that reach it (none when the stride passes the dilated kernel) and its output grid.
+ */
+export function gradPhases(g: ConvGeometry): GradPhase[] {
   const [sh, sw] = g.strides;
   const dp = depthOf(g);
-  const launches: ConvKernel[] = [];
+  const phases: GradPhase[] = [];
   for (let pd = 0; pd < Math.min(dp.stride, dp.d); pd++) {
     for (let ph = 0; ph < Math.min(sh, g.h); ph++) {
       for (let pw = 0; pw < Math.min(sw, g.w); pw++) {
@@ -232,32 +247,16 @@ export function convGradInputKernels(profile: TileProfile, g: ConvGeometry): Con
           }
         }
         const depth = g.depth && { inD: dp.od, outD: dp.d, grid: cdiv(dp.d - pd, dp.stride), oOff: pd, oStride: dp.stride, iOff: 0, iStride: 1 };
-        launches.push(
-          windowLaunch(`conv_grad_x[${label(g)} phase ${g.depth ? `${pd},` : ''}${ph},${pw}]`, {
-            batch: g.n,
-            groups: g.group,
-            cr: coutG(g),
-            co: cinG(g),
-            inH: g.oh,
-            inW: g.ow,
-            outH: g.h,
-            outW: g.w,
-            grid: [cdiv(g.h - ph, sh), cdiv(g.w - pw, sw)],
-            oOff: [ph, pw],
-            oStride: [sh, sw],
-            iOff: [0, 0],
-            iStride: [1, 1],
-            taps,
-            depth,
-            ntaps: tapsOf(g),
-            bias: false,
-            profile,
-          }),
-        );
+        const spec = {
+          batch: g.n, groups: g.group, cr: coutG(g), co: cinG(g), inH: g.oh, inW: g.ow, outH: g.h, outW: g.w,
+          grid: [cdiv(g.h - ph, sh), cdiv(g.w - pw, sw)] as const, oOff: [ph, pw] as const, oStride: [sh, sw] as const,
+          iOff: [0, 0] as const, iStride: [1, 1] as const, taps, depth, ntaps: tapsOf(g),
+        };
+        phases.push({ phase: g.depth ? [pd, ph, pw] : [ph, pw], spec });
       }
     }
   }
-  return launches;
+  return phases;
 }
 
 /** dX of a pointwise convolution: dX = Wᵀ·dY per image and group, reading W in its ONNX layout. */

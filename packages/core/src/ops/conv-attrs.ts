@@ -1,7 +1,6 @@
 /**
- * What Conv and ConvTranspose share: the attributes both have, the load-time refusal of spatial
- * ranks they do not run (Conv: 1-D to 3-D; ConvTranspose: 1-D and 2-D), the 2-D (1-D as one
- * row) view of their geometry's last two axes, the weight/bias packing for the
+ * What Conv and ConvTranspose share: the attributes both have, the load-time refusal of more
+ * than 3 spatial axes, the 2-D (1-D as one row) view of their geometry's last two axes, the weight/bias packing for the
  * window kernels, and the weight and bias gradients, which are the same kernels with the
  * roles of input and output gradient swapped (tfjs Conv2D_grad.ts).
  * https://onnx.ai/onnx/operators/onnx__Conv.html , onnx__ConvTranspose.html
@@ -44,35 +43,29 @@ export function convAttrs(node: Node): ConvAttrs {
   };
 }
 
-/** The spatial ranks an op runs: `what` names it in messages ('convolution', 'transposed convolution'). */
-export interface SpatialRanks {
-  readonly what: string;
-  readonly max: 2 | 3;
-}
-
-const ranksText = ({ what, max }: SpatialRanks) => `${max === 3 ? '1-D, 2-D and 3-D' : '1-D and 2-D'} ${what}s`;
-const spatialHint = (r: SpatialRanks) =>
-  r.max === 3 ? 'Export the model with at most 3 spatial axes ([N, C, T, H, W]), or run this one with onnxruntime' : `camanim runs ${ranksText(r)} (3-D ones are not implemented yet); export a 2-D model, or run this one with onnxruntime`;
+/** `what` names the op in messages: 'convolution' or 'transposed convolution'. */
+const ranksText = (what: string) => `1-D, 2-D and 3-D ${what}s`;
+const SPATIAL_HINT = 'Export the model with at most 3 spatial axes ([N, C, T, H, W]), or run this one with onnxruntime';
 
 /**
- * The load-time refusal of spatial ranks past `r.max`, with the rank from whichever is known
+ * The load-time refusal of more than 3 spatial axes, with the rank from whichever is known
  * before shapes are inferred: the attribute, W, or X's declared dims.
  */
-export function refuseSpatialRanks(r: SpatialRanks): NonNullable<OpDef['unsupported']> {
+export function refuseSpatialRanks(what: string): NonNullable<OpDef['unsupported']> {
   return (node: Node, graph: Graph) => {
     const w = graph.initializers.get(node.inputs[1])?.shape.length;
     const x = graph.inputs.find((v) => v.name === node.inputs[0])?.dims.length;
     const spatial = intsAttr(node, 'kernel_shape')?.length ?? (w ?? x ?? 4) - 2;
-    if (spatial <= r.max) return undefined;
+    if (spatial <= 3) return undefined;
     const of = w !== undefined ? `weights '${node.inputs[1]}' are ${w}-D` : x !== undefined ? `input '${node.inputs[0]}' is ${x}-D` : `kernel_shape has ${spatial} dims`;
-    return { what: `a ${spatial}-D ${r.what} (${of}) is not supported: only ${ranksText(r)} run`, hint: spatialHint(r) };
+    return { what: `a ${spatial}-D ${what} (${of}) is not supported: only ${ranksText(what)} run`, hint: SPATIAL_HINT };
   };
 }
 
 /** The same refusal at shape time, for an input whose rank was not known at load. */
-export function checkSpatialRank(node: Node, r: SpatialRanks, x: readonly number[]): void {
-  if (x.length >= 3 && x.length <= r.max + 2) return;
-  throw new CamanimError('unsupported-op', `Only ${ranksText(r)} are supported; input is [${x.join(', ')}]`, { node: node.name, op: node.opType }, spatialHint(r));
+export function checkSpatialRank(node: Node, what: string, x: readonly number[]): void {
+  if (x.length >= 3 && x.length <= 5) return;
+  throw new CamanimError('unsupported-op', `Only ${ranksText(what)} are supported; input is [${x.join(', ')}]`, { node: node.name, op: node.opType }, SPATIAL_HINT);
 }
 
 /** The last one or two spatial values as two: a 1-D op is a 2-D one over a single row of `fill`. */

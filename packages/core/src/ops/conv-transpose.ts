@@ -1,5 +1,5 @@
 /**
- * ConvTranspose: 2-D (and 1-D, as one row) transposed convolution with groups, strides,
+ * ConvTranspose: 1-D (as one row), 2-D and 3-D transposed convolution with groups, strides,
  * dilations, pads, auto_pad, output_padding, output_shape and an optional bias (opsets 1–22).
  * https://onnx.ai/onnx/operators/onnx__ConvTranspose.html
  * Output size per axis: s·(in − 1) + output_padding + (k − 1)·d + 1 − pads; with output_shape
@@ -12,7 +12,7 @@
  * the conv window kernels per stride phase (packages/shaders/src/conv-transpose.ts).
  * VJP: dX is that convolution's forward over dY, dW its weight gradient with dY as the input
  * and X as the output gradient, dB a sum over images and pixels; all exact reuses of conv.ts'
- * kernels. 3-D ones are refused at load time (3-D Conv runs; its transpose is not written yet).
+ * kernels (3-D: their depth axis). Constant inputs fold on the host in 1-D and 2-D; 3-D ones run on the GPU.
  */
 import { convKernel, convTransposeKernels, type ConvGeometry } from '@camanim/shaders';
 import { shapeError } from '../errors.ts';
@@ -26,14 +26,14 @@ interface Attrs extends ConvAttrs {
   readonly outputShape?: readonly number[];
 }
 
-const RANKS = { what: 'transposed convolution', max: 2 } as const;
+const WHAT = 'transposed convolution';
 
 /**
  * The convolution whose input gradient this is (its input is our output Y, its output our
  * input X), as 2-D geometry, and our output shape.
  */
 function geometry(node: Node, a: Attrs, x: readonly number[], w: readonly number[]): { g: ConvGeometry; out: number[] } {
-  checkSpatialRank(node, RANKS, x);
+  checkSpatialRank(node, WHAT, x);
   const nsp = x.length - 2;
   const kernel = a.kernel ?? w.slice(2);
   if (w.length !== x.length || kernel.length !== nsp || kernel.some((k, d) => k !== w[d + 2])) throw shapeError(node, `Weights [${w.join(', ')}] do not match the input [${x.join(', ')}] and kernel_shape [${kernel.join(', ')}]`);
@@ -74,9 +74,11 @@ function geometry(node: Node, a: Attrs, x: readonly number[], w: readonly number
   const [h, wd] = plane2d(out, 1);
   const [ih, iw] = plane2d(x.slice(2), 1);
   const [kh, kw] = plane2d(kernel, 1);
+  // 3-D: the convolution from Y to X has Y's depth as its input depth and X's as its output's.
+  const depth = nsp === 3 ? { d: out[0], kd: kernel[0], od: x[2], stride: strides[0], dilation: dilations[0], pad: begin[0] } : undefined;
   const g: ConvGeometry = {
     n: x[0], cin: w[1] * a.group, h, w: wd, cout: w[0], group: a.group, kh, kw, oh: ih, ow: iw,
-    strides: plane2d(strides, 1), dilations: plane2d(dilations, 1), pads: plane2d(begin, 0),
+    strides: plane2d(strides, 1), dilations: plane2d(dilations, 1), pads: plane2d(begin, 0), depth,
   };
   return { g, out: [x[0], w[1] * a.group, ...out] };
 }
@@ -110,11 +112,11 @@ export const convTranspose = defineOp<Attrs>({
     outputPadding: intsAttr(node, 'output_padding'),
     outputShape: intsAttr(node, 'output_shape'),
   }),
-  unsupported: refuseSpatialRanks(RANKS),
+  unsupported: refuseSpatialRanks(WHAT),
   shape: (io, a) => [{ dtype: io.inputs[0]!.dtype, shape: geometryOfIO(geometry, io, a).out }],
   fold: (io, a) => {
     const [x, w, b] = io.consts;
-    if (!x || !w || (io.node.inputs[2] && !b)) return undefined;
+    if (!x || !w || (io.node.inputs[2] && !b) || x.shape.length === 5) return undefined;
     const { g, out } = geometry(io.node, a, x.shape, w.shape);
     return [{ dtype: 'float32', shape: out, data: hostConvTranspose(g, x, w, io.node.inputs[2] ? b : undefined) }];
   },
@@ -141,7 +143,7 @@ export const convTranspose = defineOp<Attrs>({
     }
     // dW = the convolution's weight gradient, its input dY and its output gradient X.
     if (io.wanted[1]) convWeightGradSteps(io.tiles, g, gradOutput(0), input(0), gradInput(1), steps);
-    if (io.wanted[2]) steps.push(biasGradStep('conv_transpose_grad_b', [g.n, g.cin, g.h, g.w], gradOutput(0), gradInput(2)));
+    if (io.wanted[2]) steps.push(biasGradStep('conv_transpose_grad_b', io.outputs[0]!.shape, gradOutput(0), gradInput(2)));
     return steps;
   },
 });

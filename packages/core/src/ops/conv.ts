@@ -17,14 +17,14 @@ import { biasGradStep, checkSpatialRank, convAttrs, convWeightGradSteps, geometr
 import { defineOp, gradInput, gradOutput, input, output, type Step } from './op.ts';
 import { poolGeometry } from './pool-attrs.ts';
 
-const RANKS = { what: 'convolution', max: 3 } as const;
+const WHAT = 'convolution';
 
 /**
  * The geometry of the node and its output shape: the last two spatial axes as the plane (a 1-D
  * convolution is a 2-D one of height 1), a third one before them as the depth.
  */
 function geometry(node: Node, a: ConvAttrs, x: readonly number[], w: readonly number[]): { g: ConvGeometry; out: number[] } {
-  checkSpatialRank(node, RANKS, x);
+  checkSpatialRank(node, WHAT, x);
   const kernel = a.kernel ?? w.slice(2);
   if (w.length !== x.length || kernel.some((k, d) => k !== w[d + 2])) throw shapeError(node, `Weights [${w.join(', ')}] do not match the input [${x.join(', ')}] and kernel_shape [${kernel.join(', ')}]`);
   if (x[1] !== w[1] * a.group || w[0] % a.group) throw shapeError(node, `Input channels ${x[1]} and weights [${w.join(', ')}] do not fit group ${a.group}`);
@@ -47,7 +47,7 @@ function geometry(node: Node, a: ConvAttrs, x: readonly number[], w: readonly nu
 export const conv = defineOp<ConvAttrs>({
   type: 'Conv',
   attrs: convAttrs,
-  unsupported: refuseSpatialRanks(RANKS),
+  unsupported: refuseSpatialRanks(WHAT),
   shape: (io, a) => [{ dtype: io.inputs[0]!.dtype, shape: geometryOfIO(geometry, io, a).out }],
   forward: (io, a) => {
     const g = geometryOfIO(geometry, io, a).g;
