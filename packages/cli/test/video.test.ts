@@ -89,6 +89,13 @@ describe('explain --video', () => {
     await expectReferenceMaps(r.out, 'clip');
   }, 300_000);
 
+  it('camanim layers says how many frames each video layer has', async () => {
+    const r = await camanim(['layers', MODEL]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/\/layer2\/layer2\.0\/relu2\/Relu_output_0 +Relu +\[1, 16, 4, 14, 14\] +video, 4 frames/);
+    expect(r.out).toMatch(/\/layer4\/layer4\.1\/relu2\/Relu_output_0 +Relu +\[1, 32, 1, 4, 4\] +video, 1 frame\n/);
+  });
+
   it('refuses what does not fit a video model, before any GPU work, naming the flag', async () => {
     const image = await explain(['--image', join(VIDEO, 'frame-0.png')]);
     expect(image.code).not.toBe(0);

@@ -34,6 +34,7 @@ export async function layers(modelPath: string, opts: LayersOptions, io: Io): Pr
       const kind = (name: string, rank: number) => {
         const l = spatial.get(name);
         if (!l) return all.has(name) ? 'stripe' : '';
+        if (l.frames) return `video, ${l.frames} frame${l.frames > 1 ? 's' : ''}`;
         if (!l.tokens) return 'spatial';
         return rank === 4 ? 'spatial, NHWC' : `tokens ${l.shape[2]}×${l.shape[3]}${l.tokens.prefix ? `, ${l.tokens.prefix} dropped` : ''}`;
       };
