@@ -60,16 +60,44 @@ const OWNER: Record<Exclude<keyof TaskFlags, 'task'>, [flag: string, task: Outpu
 
 export function addTaskOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--task <task>', "classify: an [N, K] output; segment: an [N, K, H, W] map (pytorch-grad-cam's SemanticSegmentationTarget); regress: a score up or down; embed: cosine similarity to --reference's embedding; sequence: a text recogniser's CTC or per-step target; detect: a box score of a pre-NMS YOLO-style head").choices([...TASKS]).default('classify'))
+    .addOption(
+      new Option(
+        '--task <task>',
+        "classify: an [N, K] output; segment: an [N, K, H, W] map (pytorch-grad-cam's SemanticSegmentationTarget); " +
+          "regress: a score up or down; embed: cosine similarity to --reference's embedding; " +
+          "sequence: a text recogniser's CTC or per-step target; detect: a box score of a pre-NMS YOLO-style head",
+      )
+        .choices([...TASKS])
+        .default('classify'),
+    )
     .option('--output-index <i>', 'regress: the score explained, when the output has several')
     .addOption(new Option('--direction <d>', 'regress: explain the score (up) or its negation (down)').choices(['up', 'down']))
-    .addOption(new Option('--sequence-layout <l>', 'sequence: which axis is time, when the model does not say: tnc ([T, N, C]) or ntc ([N, T, C])').choices(['tnc', 'ntc']))
-    .option('--step <t>', 'sequence: explain the class score at step t (--class: which class; default the step\'s best) instead of the CTC target')
+    .addOption(
+      new Option(
+        '--sequence-layout <l>',
+        'sequence: which axis is time, when the model does not say: tnc ([T, N, C]) or ntc ([N, T, C])',
+      ).choices(['tnc', 'ntc']),
+    )
+    .option(
+      '--step <t>',
+      "sequence: explain the class score at step t (--class: which class; default the step's best) instead of the CTC target",
+    )
     .option('--text <string>', 'sequence: the CTC target of this text (needs --charset; default: the greedy-decoded text)')
-    .option('--charset <file>', "sequence: the characters of the non-blank classes, one per line, in class order (PaddleOCR's dict)")
+    .option(
+      '--charset <file>',
+      "sequence: the characters of the non-blank classes, one per line, in class order (PaddleOCR's dict)",
+    )
     .option('--blank <k>', 'sequence: the CTC blank class (default 0, as PyTorch, PaddleOCR and CRNN)')
-    .option('--reference <image>', 'embed: the image whose embedding the cosine similarity is to (pytorch-grad-cam\'s SimilarityToConceptTarget)')
-    .addOption(new Option('--detect-format <f>', 'detect: the pre-NMS head\'s layout: yolov5 ([N, boxes, 4+1+K]) or yolov8 ([N, 4+K, boxes])').choices(['yolov5', 'yolov8']))
+    .option(
+      '--reference <image>',
+      "embed: the image whose embedding the cosine similarity is to (pytorch-grad-cam's SimilarityToConceptTarget)",
+    )
+    .addOption(
+      new Option(
+        '--detect-format <f>',
+        "detect: the pre-NMS head's layout: yolov5 ([N, boxes, 4+1+K]) or yolov8 ([N, 4+K, boxes])",
+      ).choices(['yolov5', 'yolov8']),
+    )
     .option('--box <i>', 'detect: explain the i-th detection after NMS, best first (default 0)');
 }
 
@@ -97,11 +125,31 @@ const index = (v: string, flag: string): number => {
 export function parseTaskChoice(f: TaskFlags): TaskChoice {
   const { task } = taskRequest(f);
   for (const [key, [flag, owner]] of Object.entries(OWNER)) {
-    if (f[key as keyof TaskFlags] !== undefined && owner !== task) throw cliError(`${flag} applies to --task ${owner}, not --task ${task}`, {}, `Drop ${flag}, or explain with --task ${owner}`);
+    if (f[key as keyof TaskFlags] !== undefined && owner !== task)
+      throw cliError(
+        `${flag} applies to --task ${owner}, not --task ${task}`,
+        {},
+        `Drop ${flag}, or explain with --task ${owner}`,
+      );
   }
-  if (task === 'embed' && f.reference === undefined) throw cliError('--task embed needs --reference <image>: the embedding the cosine similarity is to', {}, 'Give the reference image with --reference');
-  if (f.text !== undefined && f.charset === undefined) throw cliError('--text needs --charset <file>: which class each character is', {}, "Give the recogniser's character list (one per line, in class order) with --charset");
-  if (f.text !== undefined && f.step !== undefined) throw cliError('--text and --step cannot be used together: --text is a CTC target, --step a single step\'s', {}, 'Give one of them');
+  if (task === 'embed' && f.reference === undefined)
+    throw cliError(
+      '--task embed needs --reference <image>: the embedding the cosine similarity is to',
+      {},
+      'Give the reference image with --reference',
+    );
+  if (f.text !== undefined && f.charset === undefined)
+    throw cliError(
+      '--text needs --charset <file>: which class each character is',
+      {},
+      "Give the recogniser's character list (one per line, in class order) with --charset",
+    );
+  if (f.text !== undefined && f.step !== undefined)
+    throw cliError(
+      "--text and --step cannot be used together: --text is a CTC target, --step a single step's",
+      {},
+      'Give one of them',
+    );
   return {
     task: task!,
     outputIndex: f.outputIndex === undefined ? undefined : index(f.outputIndex, '--output-index'),
@@ -120,7 +168,13 @@ function readCharset(file: string): string[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (cause) {
-    throw cliError('Cannot read the charset file', { file }, 'Check the --charset path (a text file, one character per line)', 'not-found', cause);
+    throw cliError(
+      'Cannot read the charset file',
+      { file },
+      'Check the --charset path (a text file, one character per line)',
+      'not-found',
+      cause,
+    );
   }
   const lines = text.split(/\r?\n/);
   while (lines.length && lines[lines.length - 1] === '') lines.pop();

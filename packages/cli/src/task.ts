@@ -55,18 +55,33 @@ const TARGET_OF: Partial<Record<OutputTask, string>> = {
   segment: "the class's scores summed over its pixels (SemanticSegmentationTarget)",
   regress: 'the score or its negation (--direction)',
   embed: 'the cosine similarity to --reference',
-  sequence: 'the CTC log-probability, or a step\'s score with --step',
+  sequence: "the CTC log-probability, or a step's score with --step",
   detect: "the chosen box's score (--box)",
 };
 
 /** The explain/road options a task does not take, refused before anything heavy runs. */
 export function checkTaskOptions(task: OutputTask, o: { ybroad?: boolean; targetKind: TargetKind; target: TargetChoice }): void {
   if (task === 'classify') return;
-  if (o.ybroad) throw cliError(`--ybroad does not apply to --task ${task} yet: ROAD scores a classifier's confidence`, {}, 'Drop --ybroad, or explain a classifier');
-  if (o.targetKind !== 'logit') throw cliError(`--target ${o.targetKind} does not apply to --task ${task}: the target is ${TARGET_OF[task]}`, {}, 'Drop --target');
+  if (o.ybroad)
+    throw cliError(
+      `--ybroad does not apply to --task ${task} yet: ROAD scores a classifier's confidence`,
+      {},
+      'Drop --ybroad, or explain a classifier',
+    );
+  if (o.targetKind !== 'logit')
+    throw cliError(
+      `--target ${o.targetKind} does not apply to --task ${task}: the target is ${TARGET_OF[task]}`,
+      {},
+      'Drop --target',
+    );
   // --class picks a segment's class, a step's class (sequence checks it has --step).
   if (task === 'segment' || (task === 'sequence' && o.target.kind !== 'top-k')) return;
   const flag = o.target.kind === 'top-k' ? '--top-k' : o.target.kind === 'predicted' ? undefined : '--class';
   const instead = task === 'regress' ? '--output-index' : task === 'detect' ? '--box' : '--reference';
-  if (flag) throw cliError(`${flag} does not apply to --task ${task}: the target is ${TARGET_OF[task]}`, {}, `Drop ${flag}${task === 'embed' ? '' : `; pick with ${instead}`}`);
+  if (flag)
+    throw cliError(
+      `${flag} does not apply to --task ${task}: the target is ${TARGET_OF[task]}`,
+      {},
+      `Drop ${flag}${task === 'embed' ? '' : `; pick with ${instead}`}`,
+    );
 }

@@ -15,13 +15,23 @@ const TASKS = join(FIXTURES, '..', 'tasks');
 const IMAGE = join(FIXTURES, 'image-48x192.png');
 const NORM = ['--mean', '0.5', '--std', '0.5'];
 
-interface Layers { layers: ReferenceMap[] }
+interface Layers {
+  layers: ReferenceMap[];
+}
 interface Reference {
   multilabel: (Layers & { class: number; logit: number; sigmoid: number })[];
   regress: Layers & { index: number; value: number };
   embed: Layers & { reference: string; cosine: number };
-  sequence: { decoded: number[]; greedy: Layers & { logp: number }; text: Layers & { text: string; logp: number }; step: Layers & { step: number; class: number; score: number } };
-  detect: { detections: number; boxes: (Layers & { box: number; class: number; score: number; value: number; matched: number })[] };
+  sequence: {
+    decoded: number[];
+    greedy: Layers & { logp: number };
+    text: Layers & { text: string; logp: number };
+    step: Layers & { step: number; class: number; score: number };
+  };
+  detect: {
+    detections: number;
+    boxes: (Layers & { box: number; class: number; score: number; value: number; matched: number })[];
+  };
 }
 
 let ref: Reference;
@@ -77,7 +87,19 @@ describe('--task classify on a Sigmoid model (multi-label)', () => {
 describe('camanim road on a Sigmoid model', () => {
   it("scores ROAD's confidence as the class's sigmoid, the model's own probability (was a softmax over independent labels)", async () => {
     const out = join(tmp, 'road');
-    const r = await camanim(['road', '--model', join(FIXTURES, 'sigmoid.onnx'), '--image', IMAGE, ...NORM, '--percentiles', '50', '--quiet', '--out', out]);
+    const r = await camanim([
+      'road',
+      '--model',
+      join(FIXTURES, 'sigmoid.onnx'),
+      '--image',
+      IMAGE,
+      ...NORM,
+      '--percentiles',
+      '50',
+      '--quiet',
+      '--out',
+      out,
+    ]);
     expect(r.code, r.err).toBe(0);
     expect(r.out + r.err).toContain('ROAD target: sigmoid');
     // The target cam-methods' ybroad scored with (its settings), not only the label.
@@ -119,7 +141,10 @@ describe('--task embed', () => {
 describe('--task sequence', () => {
   const ntc = join(FIXTURES, 'sequence.onnx');
   it('explains the CTC log-probability of the greedy decoding, in [N, T, C] and [T, N, C] (read from the declared batch dim)', async () => {
-    for (const [model, layout] of [[ntc, "NTC: the output's dim 'batch'"], [join(TASKS, 'sequence-tnc.onnx'), "TNC: the output's dim 'batch'"]]) {
+    for (const [model, layout] of [
+      [ntc, "NTC: the output's dim 'batch'"],
+      [join(TASKS, 'sequence-tnc.onnx'), "TNC: the output's dim 'batch'"],
+    ]) {
       const r = await explain(model, ['--task', 'sequence']);
       expect(r.code, r.err).toBe(0);
       expect(r.err).toContain(`24 steps × 37 classes (sequence ${layout}`);
@@ -130,8 +155,15 @@ describe('--task sequence', () => {
     }
   });
 
-  it('explains a given --text through --charset, and a --step\'s class score', async () => {
-    const text = await explain(ntc, ['--task', 'sequence', '--text', ref.sequence.text.text, '--charset', join(TASKS, 'charset.txt')]);
+  it("explains a given --text through --charset, and a --step's class score", async () => {
+    const text = await explain(ntc, [
+      '--task',
+      'sequence',
+      '--text',
+      ref.sequence.text.text,
+      '--charset',
+      join(TASKS, 'charset.txt'),
+    ]);
     expect(text.code, text.err).toBe(0);
     const tb = await text.bundle();
     expect(relative(tb.manifest.score, ref.sequence.text.logp)).toBeLessThan(VALUE_TOL);
@@ -148,7 +180,10 @@ describe('--task sequence', () => {
     const cases: [string[], string][] = [
       [['--task', 'sequence', '--text', 'ab'], '--text needs --charset <file>'],
       [['--task', 'sequence', '--class', '3'], '--class applies to --task sequence with --step'],
-      [['--task', 'sequence', '--text', 'a#', '--charset', join(TASKS, 'charset.txt')], "--text 'a#' has '#', which is not in the charset"],
+      [
+        ['--task', 'sequence', '--text', 'a#', '--charset', join(TASKS, 'charset.txt')],
+        "--text 'a#' has '#', which is not in the charset",
+      ],
       [['--task', 'sequence', '--ybroad'], '--ybroad does not apply to --task sequence yet'],
       [['--step', '3'], '--step applies to --task sequence, not --task classify'],
       [[], 'Explain a text recogniser with --task sequence'],

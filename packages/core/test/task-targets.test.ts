@@ -14,10 +14,16 @@ import { seedGradient, type Target } from '../src/autodiff/targets.ts';
 import type { DetectFormat } from '../src/contract/task-layout.ts';
 
 const FILE = join(import.meta.dirname, 'fixtures', 'task-targets.json');
-if (!existsSync(FILE)) throw new Error(`The task-target reference is missing (${FILE}); make it with: /usr/bin/python3 tools/task_targets_reference.py`);
+if (!existsSync(FILE))
+  throw new Error(
+    `The task-target reference is missing (${FILE}); make it with: /usr/bin/python3 tools/task_targets_reference.py`,
+  );
 const ref = JSON.parse(readFileSync(FILE, 'utf8'));
 
-interface Want { value: number; grad: number[] }
+interface Want {
+  value: number;
+  grad: number[];
+}
 /** The target's value and gradient on `row`, each against the reference: relative to the largest |value|. */
 function expectTarget(target: Target, row: number[], want: Want, tol: number): void {
   const seed = seedGradient(target, Float32Array.from(row), [1, row.length], 'out');
@@ -40,9 +46,11 @@ describe('sequence targets', () => {
     expectTarget(ctcTarget(s.decoded, g, s.blank), s.row, s.greedy, 4e-7);
     expectTarget(ctcTarget(s.given.labels, g, s.blank), s.row, s.given, 4e-7);
   });
-  it('a step\'s class score', () => expectTarget(stepTarget(s.step.step, s.step.class, g), s.row, s.step, 1e-7));
+  it("a step's class score", () => expectTarget(stepTarget(s.step.step, s.step.class, g), s.row, s.step, 1e-7));
   it('refuses labels the steps cannot hold, and the blank as a label', () => {
-    expect(() => seedGradient(ctcTarget(Array(s.steps).fill(2), g, 0), Float32Array.from(s.row), [1, s.row.length], 'out')).toThrow(/cannot be aligned to 12 steps under CTC/);
+    expect(() =>
+      seedGradient(ctcTarget(Array(s.steps).fill(2), g, 0), Float32Array.from(s.row), [1, s.row.length], 'out'),
+    ).toThrow(/cannot be aligned to 12 steps under CTC/);
     expect(() => ctcTarget([0, 1], g, 0)).toThrow(/holds the blank \(class 0\)/);
     expect(() => stepTarget(12, 0, g)).toThrow(/Step 12 is out of range: the sequence has 12 steps/);
   });
@@ -50,12 +58,21 @@ describe('sequence targets', () => {
 
 describe('similarity and sigmoid targets', () => {
   // Measured ≤ 2.7e-8 relative (gradient; cosine and sigmoid).
-  it("SimilarityToConceptTarget's cosine and its gradient", () => expectTarget(similarityTarget(ref.similarity.reference), ref.similarity.row, ref.similarity, 3e-7));
-  it('a multi-label class probability σ(z_c)', () => expectTarget({ class: ref.sigmoid.class, kind: 'sigmoid' }, ref.sigmoid.row, ref.sigmoid, 3e-7));
+  it("SimilarityToConceptTarget's cosine and its gradient", () =>
+    expectTarget(similarityTarget(ref.similarity.reference), ref.similarity.row, ref.similarity, 3e-7));
+  it('a multi-label class probability σ(z_c)', () =>
+    expectTarget({ class: ref.sigmoid.class, kind: 'sigmoid' }, ref.sigmoid.row, ref.sigmoid, 3e-7));
 });
 
 describe('YOLO-style detections', () => {
-  for (const c of ref.boxes as { format: DetectFormat; boxes: number; classes: number; row: number[]; detections: { row: number; class: number; score: number; box: number[] }[]; targets: (Want & { row: number })[] }[]) {
+  for (const c of ref.boxes as {
+    format: DetectFormat;
+    boxes: number;
+    classes: number;
+    row: number[];
+    detections: { row: number; class: number; score: number; box: number[] }[];
+    targets: (Want & { row: number })[];
+  }[]) {
     const g: DetectGeometry = { format: c.format, boxes: c.boxes, classes: c.classes };
     it(`${c.format}: decode + NMS give torchvision's batched_nms detections`, () => {
       const got = detect(Float32Array.from(c.row), g);

@@ -10,7 +10,12 @@ import { preprocess } from '../preprocess.ts';
 import { builtTask, type Task } from './types.ts';
 
 /** The model's explained output on the reference image. */
-export async function referenceEmbedding(model: Model, file: string, maxPixels: number, onNotice: (m: string) => void): Promise<Float32Array> {
+export async function referenceEmbedding(
+  model: Model,
+  file: string,
+  maxPixels: number,
+  onNotice: (m: string) => void,
+): Promise<Float32Array> {
   const x = await preprocess(await readImage(file, { maxPixels, onNotice }), model.contract!.input);
   const run = await model.run({ data: x.data, shape: x.shape });
   try {
@@ -26,7 +31,18 @@ export function embedTask(output: OutputContract, reference: Float32Array, file:
   const item = (s: Float32Array) => {
     const cos = target.score(s).value;
     const caption = `cosine similarity to ${basename(file)} ${fmt(cos)}`;
-    return [{ class: 0, label: `similarity to ${basename(file)}`, logit: cos, probability: cos, rank: 1, kind: 'logit' as const, caption, cam: target }];
+    return [
+      {
+        class: 0,
+        label: `similarity to ${basename(file)}`,
+        logit: cos,
+        probability: cos,
+        rank: 1,
+        kind: 'logit' as const,
+        caption,
+        cam: target,
+      },
+    ];
   };
   return builtTask(output.classes, item, item);
 }

@@ -15,7 +15,11 @@ export interface Task {
 }
 
 /** A target built by the task itself: one item's scores (the first of the batch), no warning. */
-export function builtTask(itemSize: number, top: Task['top'], targets: (scores: Float32Array, choice: TargetChoice) => ChosenTarget[]): Task {
+export function builtTask(
+  itemSize: number,
+  top: Task['top'],
+  targets: (scores: Float32Array, choice: TargetChoice) => ChosenTarget[],
+): Task {
   return {
     scores: (data) => data.subarray(0, itemSize),
     top,

@@ -11,14 +11,23 @@ import { CamanimError } from '../errors.ts';
 import { boxClassScore, candidates, channelIndex, iou, type DetectGeometry, type Detection } from './detections.ts';
 import type { CustomTarget } from './targets.ts';
 
-export function boxScoreTarget(detection: Detection, g: DetectGeometry, opts: { confidence?: number; iouThreshold?: number } = {}): CustomTarget {
+export function boxScoreTarget(
+  detection: Detection,
+  g: DetectGeometry,
+  opts: { confidence?: number; iouThreshold?: number } = {},
+): CustomTarget {
   const threshold = opts.iouThreshold ?? 0.5;
   return {
     describe: `BoxScoreTarget(class ${detection.class}, [${detection.box.map((v) => v.toFixed(1)).join(', ')}])`,
     score(row) {
       const per = g.format === 'yolov5' ? 5 + g.classes : 4 + g.classes;
       if (row.length !== per * g.boxes) {
-        throw new CamanimError('bad-target', `A box-score target: an output row of ${row.length} values is not ${g.boxes} boxes × ${per} channels`, {}, 'Explain the pre-NMS head with --task detect');
+        throw new CamanimError(
+          'bad-target',
+          `A box-score target: an output row of ${row.length} values is not ${g.boxes} boxes × ${per} channels`,
+          {},
+          'Explain the pre-NMS head with --task detect',
+        );
       }
       const grad = new Float32Array(row.length);
       let value = 0;

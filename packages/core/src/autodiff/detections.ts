@@ -35,7 +35,12 @@ export function channelIndex(g: DetectGeometry, b: number, c: number): number {
 }
 
 /** The box's score for class `k` and the head channels it is the product of. */
-export function boxClassScore(row: Float32Array, g: DetectGeometry, b: number, k: number): { score: number; obj?: number; cls: number } {
+export function boxClassScore(
+  row: Float32Array,
+  g: DetectGeometry,
+  b: number,
+  k: number,
+): { score: number; obj?: number; cls: number } {
   const at = (c: number) => row[channelIndex(g, b, c)];
   if (g.format === 'yolov8') return { score: at(4 + k), cls: at(4 + k) };
   const [obj, cls] = [at(4), at(5 + k)];
@@ -68,7 +73,9 @@ export function iou(a: readonly number[], b: readonly number[]): number {
 
 /** The candidates at or above the confidence threshold, best first (ties: the lower row). */
 export function candidates(row: Float32Array, g: DetectGeometry, confidence = 0.25): Detection[] {
-  return decodeBoxes(row, g).filter((d) => d.score >= confidence).sort((a, b) => b.score - a.score || a.row - b.row);
+  return decodeBoxes(row, g)
+    .filter((d) => d.score >= confidence)
+    .sort((a, b) => b.score - a.score || a.row - b.row);
 }
 
 /** The detections after class-aware NMS, best first. */

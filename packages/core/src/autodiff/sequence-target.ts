@@ -16,17 +16,32 @@ export interface SequenceGeometry {
 
 function checkRow(row: Float32Array, g: SequenceGeometry, what: string): void {
   if (row.length !== g.steps * g.classes) {
-    throw new CamanimError('bad-target', `${what}: an output row of ${row.length} values is not ${g.steps} steps × ${g.classes} classes`, {}, 'Explain the recogniser\'s [T, N, C] or [N, T, C] output');
+    throw new CamanimError(
+      'bad-target',
+      `${what}: an output row of ${row.length} values is not ${g.steps} steps × ${g.classes} classes`,
+      {},
+      "Explain the recogniser's [T, N, C] or [N, T, C] output",
+    );
   }
 }
 
 /** The score of class `cls` at step `step`. */
 export function stepTarget(step: number, cls: number, g: SequenceGeometry): CustomTarget {
   if (!(Number.isInteger(step) && step >= 0 && step < g.steps)) {
-    throw new CamanimError('bad-target', `Step ${step} is out of range: the sequence has ${g.steps} steps (0 to ${g.steps - 1})`, {}, 'Pick a --step within range');
+    throw new CamanimError(
+      'bad-target',
+      `Step ${step} is out of range: the sequence has ${g.steps} steps (0 to ${g.steps - 1})`,
+      {},
+      'Pick a --step within range',
+    );
   }
   if (!(Number.isInteger(cls) && cls >= 0 && cls < g.classes)) {
-    throw new CamanimError('bad-target', `Class ${cls} is out of range: each step has ${g.classes} classes (0 to ${g.classes - 1})`, {}, 'Pick a --class within range');
+    throw new CamanimError(
+      'bad-target',
+      `Class ${cls} is out of range: each step has ${g.classes} classes (0 to ${g.classes - 1})`,
+      {},
+      'Pick a --class within range',
+    );
   }
   return {
     describe: `StepTarget(step ${step}, class ${cls})`,
@@ -52,14 +67,27 @@ export function greedyDecode(row: Float32Array, g: SequenceGeometry, blank: numb
   return labels;
 }
 
-const logAdd = (a: number, b: number) => (a === -Infinity ? b : b === -Infinity ? a : Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b))));
+const logAdd = (a: number, b: number) =>
+  a === -Infinity ? b : b === -Infinity ? a : Math.max(a, b) + Math.log1p(Math.exp(-Math.abs(a - b)));
 
 /** log p(labels | x) under CTC with `blank`, and its gradient over the scores. */
 export function ctcTarget(labels: readonly number[], g: SequenceGeometry, blank: number): CustomTarget {
   for (const k of [blank, ...labels]) {
-    if (!(Number.isInteger(k) && k >= 0 && k < g.classes)) throw new CamanimError('bad-target', `CTC label ${k} is out of range: each step has ${g.classes} classes (0 to ${g.classes - 1})`, {}, 'Check --blank, --text and --charset');
+    if (!(Number.isInteger(k) && k >= 0 && k < g.classes))
+      throw new CamanimError(
+        'bad-target',
+        `CTC label ${k} is out of range: each step has ${g.classes} classes (0 to ${g.classes - 1})`,
+        {},
+        'Check --blank, --text and --charset',
+      );
   }
-  if (labels.includes(blank)) throw new CamanimError('bad-target', `The CTC label sequence holds the blank (class ${blank})`, {}, 'Check --blank and --charset: the blank is no character');
+  if (labels.includes(blank))
+    throw new CamanimError(
+      'bad-target',
+      `The CTC label sequence holds the blank (class ${blank})`,
+      {},
+      'Check --blank and --charset: the blank is no character',
+    );
   const ext = [blank, ...labels.flatMap((l) => [l, blank])];
   const S = ext.length;
   const skips = (s: number) => s >= 2 && ext[s] !== blank && ext[s] !== ext[s - 2];
@@ -99,11 +127,17 @@ export function ctcTarget(labels: readonly number[], g: SequenceGeometry, blank:
       }
       const logP = S > 1 ? logAdd(alpha[(T - 1) * S + S - 1], alpha[(T - 1) * S + S - 2]) : alpha[(T - 1) * S];
       if (logP === -Infinity) {
-        throw new CamanimError('bad-target', `The label sequence (${labels.length} labels) cannot be aligned to ${T} steps under CTC: its probability is 0`, {}, 'Give a shorter --text, or one that the model\'s steps can hold (a repeated character needs a blank between)');
+        throw new CamanimError(
+          'bad-target',
+          `The label sequence (${labels.length} labels) cannot be aligned to ${T} steps under CTC: its probability is 0`,
+          {},
+          "Give a shorter --text, or one that the model's steps can hold (a repeated character needs a blank between)",
+        );
       }
       const grad = new Float32Array(row.length);
       const gamma = new Float64Array(T * C);
-      for (let t = 0; t < T; t++) for (let s = 0; s < S; s++) gamma[t * C + ext[s]] += Math.exp(alpha[t * S + s] + beta[t * S + s] - emit(t, s) - logP);
+      for (let t = 0; t < T; t++)
+        for (let s = 0; s < S; s++) gamma[t * C + ext[s]] += Math.exp(alpha[t * S + s] + beta[t * S + s] - emit(t, s) - logP);
       for (let i = 0; i < T * C; i++) grad[i] = gamma[i] - p[i];
       return { value: logP, grad };
     },

@@ -12,12 +12,23 @@ const EPS = 1e-8;
 export function similarityTarget(reference: ArrayLike<number>): CustomTarget {
   const r = Float64Array.from(reference);
   const rNorm = Math.hypot(...r);
-  if (!(rNorm > 0)) throw new CamanimError('bad-target', 'The reference embedding is all zeros: every cosine similarity to it is 0', {}, 'Pick another --reference image, or check --output is the embedding');
+  if (!(rNorm > 0))
+    throw new CamanimError(
+      'bad-target',
+      'The reference embedding is all zeros: every cosine similarity to it is 0',
+      {},
+      'Pick another --reference image, or check --output is the embedding',
+    );
   return {
     describe: `SimilarityToConceptTarget(${r.length} features)`,
     score(row) {
       if (row.length !== r.length) {
-        throw new CamanimError('bad-target', `The embedding has ${row.length} values and the reference ${r.length}`, {}, 'Embed the reference with the same model and output');
+        throw new CamanimError(
+          'bad-target',
+          `The embedding has ${row.length} values and the reference ${r.length}`,
+          {},
+          'Embed the reference with the same model and output',
+        );
       }
       let dot = 0;
       let xx = 0;

@@ -31,12 +31,26 @@ type Output = { readonly name: string; readonly shape: readonly number[] };
  * carries the input's symbolic batch dim, else the one of axes 0 and 1 that holds the run's
  * batch of 1 when the other does not.
  */
-export function sequenceAxes(graph: Graph, o: Output, given: SequenceLayout | undefined, from = '--sequence-layout'): SequenceAxes {
+export function sequenceAxes(
+  graph: Graph,
+  o: Output,
+  given: SequenceLayout | undefined,
+  from = '--sequence-layout',
+): SequenceAxes {
   const shape = `[${o.shape.join(', ')}]`;
   if (o.shape.length !== 3) {
-    throw new CamanimError('bad-model', `--task sequence needs a [T, N, C] or [N, T, C] output of per-step class scores; output '${o.name}' is ${shape}`, { file: graph.source, tensor: o.name }, 'Pick the recogniser\'s output with --output NAME');
+    throw new CamanimError(
+      'bad-model',
+      `--task sequence needs a [T, N, C] or [N, T, C] output of per-step class scores; output '${o.name}' is ${shape}`,
+      { file: graph.source, tensor: o.name },
+      "Pick the recogniser's output with --output NAME",
+    );
   }
-  const axes = (layout: SequenceLayout, why: string): SequenceAxes => ({ layout, steps: o.shape[layout === 'TNC' ? 0 : 1], from: why });
+  const axes = (layout: SequenceLayout, why: string): SequenceAxes => ({
+    layout,
+    steps: o.shape[layout === 'TNC' ? 0 : 1],
+    from: why,
+  });
   if (given) return axes(given, from);
   const batch = graph.inputs[0]?.dims[0];
   const dims = graph.outputs.find((v) => v.name === o.name)?.dims ?? [];
@@ -46,7 +60,8 @@ export function sequenceAxes(graph: Graph, o: Output, given: SequenceLayout | un
   if ((o.shape[0] === 1) !== (o.shape[1] === 1)) return axes(o.shape[0] === 1 ? 'NTC' : 'TNC', 'the axis of the batch of 1');
   throw new CamanimError(
     'bad-model',
-    `Output '${o.name}' is ${shape}: which of its first two axes is time cannot be read (neither its declared dims nor the batch of 1 tell)`,
+    `Output '${o.name}' is ${shape}: which of its first two axes is time cannot be read ` +
+      '(neither its declared dims nor the batch of 1 tell)',
     { file: graph.source, tensor: o.name },
     'Say it with --sequence-layout tnc ([T, N, C], CRNN in PyTorch) or ntc ([N, T, C], PaddleOCR, Keras) (library: output.sequenceLayout)',
   );
@@ -68,12 +83,18 @@ export function detectAxes(graph: Graph, o: Output, flag: DetectFormat | undefin
       'bad-model',
       `--task detect needs the layout of output '${o.name}' ${shape}, which its shape does not tell`,
       where,
-      'Say it with --detect-format yolov5 ([N, boxes, 4+1+K]: cx, cy, w, h, objectness, K class scores) or yolov8 ([N, 4+K, boxes]: cx, cy, w, h, K class scores), on the pre-NMS head (library: output.detectFormat)',
+      'Say it with --detect-format yolov5 ([N, boxes, 4+1+K]: cx, cy, w, h, objectness, K class scores) ' +
+        'or yolov8 ([N, 4+K, boxes]: cx, cy, w, h, K class scores), on the pre-NMS head (library: output.detectFormat)',
     );
   }
   const [minRows, axis] = given === 'yolov5' ? [6, 2] : [5, 1];
   if (o.shape.length !== 3 || o.shape[axis] < minRows) {
-    throw new CamanimError('bad-model', `${from} ${given} needs [N, ${given === 'yolov5' ? 'boxes, 4+1+K' : '4+K, boxes'}] with K ≥ 1; output '${o.name}' is ${shape}`, where, 'Check --detect-format, or pick the pre-NMS head with --output NAME');
+    throw new CamanimError(
+      'bad-model',
+      `${from} ${given} needs [N, ${given === 'yolov5' ? 'boxes, 4+1+K' : '4+K, boxes'}] with K ≥ 1; output '${o.name}' is ${shape}`,
+      where,
+      'Check --detect-format, or pick the pre-NMS head with --output NAME',
+    );
   }
   return { format: given, boxes: o.shape[given === 'yolov5' ? 1 : 2], from };
 }

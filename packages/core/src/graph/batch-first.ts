@@ -8,9 +8,20 @@ import type { Graph, Node } from './ir.ts';
 
 export function timeMajorToBatchFirst(graph: Graph): Graph {
   const out = graph.outputs[0];
-  const taken = new Set([...graph.nodes.flatMap((x) => [x.name, ...x.outputs]), ...graph.initializers.keys(), ...graph.inputs.map((i) => i.name)]);
+  const taken = new Set([
+    ...graph.nodes.flatMap((x) => [x.name, ...x.outputs]),
+    ...graph.initializers.keys(),
+    ...graph.inputs.map((i) => i.name),
+  ]);
   const name = fresh(`${out.name}_ntc`, taken);
-  const adapter: Node = { name: fresh('camanim_time_major', taken), opType: 'Transpose', domain: '', inputs: [out.name], outputs: [name], attributes: new Map([['perm', [1, 0, 2]]]) };
+  const adapter: Node = {
+    name: fresh('camanim_time_major', taken),
+    opType: 'Transpose',
+    domain: '',
+    inputs: [out.name],
+    outputs: [name],
+    attributes: new Map([['perm', [1, 0, 2]]]),
+  };
   const [t, n, c] = out.dims;
   return {
     ...graph,
