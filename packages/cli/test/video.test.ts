@@ -107,5 +107,7 @@ describe('explain --video', () => {
     expect(short.err).toContain('The clip has 1 frame, but the model takes 8');
     const ybroad = await explain(['--video', VIDEO, '--ybroad']);
     expect(ybroad.err).toContain('--ybroad is not supported for video models yet');
+    const road = await camanim(['road', '--model', MODEL, '--image', join(VIDEO, 'frame-0.png'), ...NORM]);
+    expect(road.err).toContain('camanim road does not score video models [N, C, T, H, W] yet');
   }, 120_000);
 });

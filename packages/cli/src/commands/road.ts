@@ -48,6 +48,7 @@ export async function roadCommand(opts: RoadCommandOptions, io: Io): Promise<voi
   const modelPath = resolve(opts.model ?? bundledModel());
   const image = await readImage(opts.image ?? defaultImage(), { maxPixels: opts.maxPixels, onNotice: (m) => progress.notice(m) });
   const contracted = await readContract(modelPath, opts.contract, image, (m) => progress.notice(m));
+  if (contracted.input.frames) throw cliError('camanim road does not score video models [N, C, T, H, W] yet: ROAD imputes 2-D images', { file: modelPath }, 'Explain it with camanim explain --video');
   const kind = contracted.output.task ?? 'classify';
   if (kind !== 'classify') throw cliError(`camanim road does not score --task ${kind} yet: ROAD measures a classifier's confidence`, {}, `Explain it with camanim explain --task ${kind}`);
   let session: GpuSession | undefined;
