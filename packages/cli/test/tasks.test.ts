@@ -129,7 +129,7 @@ describe('--task embed', () => {
     const model = join(FIXTURES, 'two-outputs.onnx');
     const r = await explain(model, ['--task', 'embed', '--output', 'features', '--reference', join(TASKS, ref.embed.reference)]);
     expect(r.code, r.err).toBe(0);
-    expect(r.err).toContain(`cosine similarity to ${ref.embed.reference}`);
+    expect(r.err).toContain(`image-48x192: cosine to ${ref.embed.reference} ${ref.embed.cosine.toFixed(3)}`);
     const b = await r.bundle();
     expect(relative(b.manifest.score, ref.embed.cosine)).toBeLessThan(VALUE_TOL);
     expect(await worstError(b, b.manifest.cams[0], ref.embed)).toBeLessThan(MAP_TOL);

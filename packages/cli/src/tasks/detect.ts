@@ -47,7 +47,8 @@ export function detectTask(output: OutputContract, labels: Labels, choice: TaskC
         {
           ...chosen(d, choice.box),
           logit: value,
-          caption: `box ${caption(d, choice.box)} · Σ matching scores ${value.toFixed(3)}`,
+          // The frames' caption: the box's corners are in the listing, the frame has room for the rest.
+          caption: `box #${choice.box} ${labels.name(d.class)} ${d.score.toFixed(3)} · Σ scores ${value.toFixed(3)}`,
           cam,
         },
       ];

@@ -30,7 +30,7 @@ export function embedTask(output: OutputContract, reference: Float32Array, file:
   const target = similarityTarget(reference);
   const item = (s: Float32Array) => {
     const cos = target.score(s).value;
-    const caption = `cosine similarity to ${basename(file)} ${fmt(cos)}`;
+    const caption = `cosine to ${basename(file)} ${fmt(cos)}`;
     return [
       {
         class: 0,

@@ -37,7 +37,7 @@ export function regressTask(output: OutputContract, choice: TaskChoice): Task {
         probability: s[i],
         rank: 1,
         kind: 'logit',
-        caption: `${name} ${fmt(s[i])}, explained ${sign > 0 ? 'up' : 'down (its negation)'}`,
+        caption: `${name} ${fmt(s[i])}, explained ${sign > 0 ? 'up' : 'down (negated)'}`,
         cam: { classes: [{ class: i, weight: sign }] },
       },
     ],
