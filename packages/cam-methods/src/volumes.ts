@@ -39,13 +39,23 @@ export const flatShape = (l: LayerInfo): [number, number, number, number] => [l.
  */
 export function checkVolumeMethod(layer: LayerInfo, method: string): void {
   if (!layer.frames) return;
-  throw new CamanimError('bad-input', `CAM method '${method}' computes its maps from the layer itself, which video and volume layers ([N, C, T, H, W]) do not support yet`, { layer: layer.name }, 'Use a gradient method (gradcam, hirescam, gradcam++, xgradcam, layercam, …) for this model');
+  throw new CamanimError(
+    'bad-input',
+    `CAM method '${method}' computes its maps from the layer itself, which video and volume layers ([N, C, T, H, W]) do not support yet`,
+    { layer: layer.name },
+    'Use a gradient method (gradcam, hirescam, gradcam++, xgradcam, layercam, …) for this model',
+  );
 }
 
 /** Augmentation smoothing flips images; a video input is refused rather than flipped frame by frame unchecked. */
 export function checkVolumeInput(inputShape: readonly number[], augSmooth: boolean | undefined): void {
   if (inputShape.length === 5 && augSmooth) {
-    throw new CamanimError('bad-input', `Augmentation smoothing is not supported for video and volume inputs [${inputShape.join(', ')}]`, {}, 'Drop augSmooth (--aug-smooth) for this model');
+    throw new CamanimError(
+      'bad-input',
+      `Augmentation smoothing is not supported for video and volume inputs [${inputShape.join(', ')}]`,
+      {},
+      'Drop augSmooth (--aug-smooth) for this model',
+    );
   }
 }
 
@@ -55,12 +65,22 @@ export function checkVolumeInput(inputShape: readonly number[], augSmooth: boole
  * (the same kernel over [T', H·W] maps, whose columns it copies exactly). `scratch` is where the
  * per-frame planes go; its tensor is pushed to `temps` for the caller to release.
  */
-export function upsampleDispatches(rt: Runtime, layer: LayerInfo, grid: readonly [number, number, number], raw: GpuTensor, rawOffset: number, up: GpuTensor, upOffset: number, temps: GpuTensor[]): Dispatch[] {
+export function upsampleDispatches(
+  rt: Runtime,
+  layer: LayerInfo,
+  grid: readonly [number, number, number],
+  raw: GpuTensor,
+  rawOffset: number,
+  up: GpuTensor,
+  upOffset: number,
+  temps: GpuTensor[],
+): Dispatch[] {
   const [n, , h, w] = layer.shape;
   const [T, H, W] = grid;
   // A layer without frames in a video model (after its time axis is pooled) holds for every frame.
   const t = layer.frames ?? 1;
-  if (t === 1 && T === 1) return [{ kernel: bilinearKernel(n, h, w, H, W, rawOffset, upOffset), buffers: [raw.buffer, up.buffer] }];
+  if (t === 1 && T === 1)
+    return [{ kernel: bilinearKernel(n, h, w, H, W, rawOffset, upOffset), buffers: [raw.buffer, up.buffer] }];
   const planes = rt.createTensor([n * t * H * W], 'cam:frames');
   temps.push(planes);
   return [

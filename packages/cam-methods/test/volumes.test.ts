@@ -13,12 +13,36 @@ import { computeCams } from '../src/compute.ts';
 import { selectLayers } from '../src/layers.ts';
 import { seeded, testRuntime } from './gpu.ts';
 
-const node = (opType: string, inputs: string[], outputs: string[], attributes: [string, number | number[]][] = []) => ({ name: `${opType}:${outputs[0]}`, opType, domain: '', inputs, outputs, attributes: new Map(attributes) });
-const tensor = (shape: number[], seed: number): HostTensor => ({ dtype: 'float32', shape, data: seeded(shape.reduce((a, b) => a * b, 1), seed, -1, 1) });
+const node = (opType: string, inputs: string[], outputs: string[], attributes: [string, number | number[]][] = []) => ({
+  name: `${opType}:${outputs[0]}`,
+  opType,
+  domain: '',
+  inputs,
+  outputs,
+  attributes: new Map(attributes),
+});
+const tensor = (shape: number[], seed: number): HostTensor => ({
+  dtype: 'float32',
+  shape,
+  data: seeded(
+    shape.reduce((a, b) => a * b, 1),
+    seed,
+    -1,
+    1,
+  ),
+});
 
 const graph: Graph = {
   nodes: [
-    node('Conv', ['video', 'w', 'b'], ['a'], [['strides', [2, 2, 2]], ['pads', [1, 1, 1, 1, 1, 1]]]),
+    node(
+      'Conv',
+      ['video', 'w', 'b'],
+      ['a'],
+      [
+        ['strides', [2, 2, 2]],
+        ['pads', [1, 1, 1, 1, 1, 1]],
+      ],
+    ),
     node('Relu', ['a'], ['r']),
     node('GlobalAveragePool', ['r'], ['p']),
     node('Flatten', ['p'], ['f']),
@@ -26,7 +50,12 @@ const graph: Graph = {
   ],
   inputs: [{ name: 'video', dtype: 'float32', dims: [1, 2, 4, 6, 6] }],
   outputs: [{ name: 'y', dtype: 'float32', dims: [1, 4] }],
-  initializers: new Map([['w', tensor([3, 2, 3, 3, 3], 2)], ['b', tensor([3], 3)], ['fc', tensor([4, 3], 4)], ['fcb', tensor([4], 5)]]),
+  initializers: new Map([
+    ['w', tensor([3, 2, 3, 3, 3], 2)],
+    ['b', tensor([3], 3)],
+    ['fc', tensor([4, 3], 4)],
+    ['fcb', tensor([4], 5)],
+  ]),
   opset: 17,
   source: 'video.onnx',
 };
@@ -47,13 +76,15 @@ function trilinear(v: Float64Array, [t, h, w]: number[], [T, H, W]: number[]): F
   const [tt, th, tw] = [taps(t, T), taps(h, H), taps(w, W)];
   const out = new Float64Array(T * H * W);
   const at = (a: number, b: number, c: number) => v[(a * h + b) * w + c];
-  for (let a = 0; a < T; a++) for (let b = 0; b < H; b++) for (let c = 0; c < W; c++) {
-    const plane = (z: number) => {
-      const row = (y: number) => at(z, y, tw[c][0]) * (1 - tw[c][2]) + at(z, y, tw[c][1]) * tw[c][2];
-      return row(th[b][0]) * (1 - th[b][2]) + row(th[b][1]) * th[b][2];
-    };
-    out[(a * H + b) * W + c] = plane(tt[a][0]) * (1 - tt[a][2]) + plane(tt[a][1]) * tt[a][2];
-  }
+  for (let a = 0; a < T; a++)
+    for (let b = 0; b < H; b++)
+      for (let c = 0; c < W; c++) {
+        const plane = (z: number) => {
+          const row = (y: number) => at(z, y, tw[c][0]) * (1 - tw[c][2]) + at(z, y, tw[c][1]) * tw[c][2];
+          return row(th[b][0]) * (1 - th[b][2]) + row(th[b][1]) * th[b][2];
+        };
+        out[(a * H + b) * W + c] = plane(tt[a][0]) * (1 - tt[a][2]) + plane(tt[a][1]) * tt[a][2];
+      }
   return out;
 }
 
@@ -84,7 +115,10 @@ describe('video layers', () => {
     const weights = Array.from({ length: C }, (_, c) => g.slice(c * n, (c + 1) * n).reduce((s, v) => s + v, 0) / n);
     const gradcam = Float64Array.from({ length: n }, (_, p) => weights.reduce((s, w, c) => s + w * a[c * n + p], 0));
     const hires = Float64Array.from({ length: n }, (_, p) => weights.reduce((s, _w, c) => s + g[c * n + p] * a[c * n + p], 0));
-    for (const [method, want] of [['gradcam', gradcam], ['hirescam', hires]] as const) {
+    for (const [method, want] of [
+      ['gradcam', gradcam],
+      ['hirescam', hires],
+    ] as const) {
       const stack = await computeCams(run, { method, target, layers: ['r'] });
       const [layer] = stack.layers;
       expect(layer.frames).toBe(T1);
@@ -104,8 +138,12 @@ describe('video layers', () => {
   it('methods that compute maps from the layer, and augmentation smoothing, are refused naming the layer or input', async () => {
     const model = await modelFromGraph(graph, { runtime: await testRuntime() });
     const run = await model.run(INPUT);
-    await expect(computeCams(run, { method: 'scorecam', target: { class: 0 }, layers: ['r'] })).rejects.toThrow(/CAM method 'scorecam' computes its maps from the layer itself, which video and volume layers/);
-    await expect(computeCams(run, { method: 'gradcam', target: { class: 0 }, layers: ['r'], augSmooth: true })).rejects.toThrow(/Augmentation smoothing is not supported for video and volume inputs \[1, 2, 4, 6, 6\]/);
+    await expect(computeCams(run, { method: 'scorecam', target: { class: 0 }, layers: ['r'] })).rejects.toThrow(
+      /CAM method 'scorecam' computes its maps from the layer itself, which video and volume layers/,
+    );
+    await expect(computeCams(run, { method: 'gradcam', target: { class: 0 }, layers: ['r'], augSmooth: true })).rejects.toThrow(
+      /Augmentation smoothing is not supported for video and volume inputs \[1, 2, 4, 6, 6\]/,
+    );
     run.dispose();
     model.dispose();
   });

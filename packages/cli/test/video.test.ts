@@ -77,12 +77,27 @@ describe('explain --video', () => {
     // 8 layers × 8 input frames, layer after layer, each playing the clip.
     const pngs = readdirSync(join(r.out, 'video', 'gradcam-frames')).sort();
     expect(pngs).toHaveLength(64);
-    expect([pngs[0], pngs[9], pngs[63]]).toEqual(['001-layer1_layer1.0_relu2_Relu_output_0-t1.png', '010-layer1_layer1.1_relu2_Relu_output_0-t2.png', '064-layer4_layer4.1_relu2_Relu_output_0-t8.png']);
+    expect([pngs[0], pngs[9], pngs[63]]).toEqual([
+      '001-layer1_layer1.0_relu2_Relu_output_0-t1.png',
+      '010-layer1_layer1.1_relu2_Relu_output_0-t2.png',
+      '064-layer4_layer4.1_relu2_Relu_output_0-t8.png',
+    ]);
   }, 300_000);
 
   it('decodes a video file with ffmpeg (lossless, so the same maps)', async () => {
     const clip = join(tmp, 'clip.mkv');
-    const ffmpeg = spawnSync('ffmpeg', ['-loglevel', 'error', '-y', '-framerate', '8', '-i', join(VIDEO, 'frame-%d.png'), '-c:v', 'ffv1', clip]);
+    const ffmpeg = spawnSync('ffmpeg', [
+      '-loglevel',
+      'error',
+      '-y',
+      '-framerate',
+      '8',
+      '-i',
+      join(VIDEO, 'frame-%d.png'),
+      '-c:v',
+      'ffv1',
+      clip,
+    ]);
     expect(ffmpeg.status, String(ffmpeg.stderr)).toBe(0);
     const r = await explain(['--video', clip, ...BLOCKS, '--format', 'bundle']);
     expect(r.code, r.err).toBe(0);
@@ -102,7 +117,9 @@ describe('explain --video', () => {
     expect(image.err).toContain('This model takes video: 8 frames [N, C, T, H, W]');
     expect(image.err).toContain('--video');
     const frames = await explain(['--video', VIDEO, '--frames', '16']);
-    expect(frames.err).toContain("--frames asks for 16 frames, but the model's input 'video' [batch, 3, 8, 112, 112] is fixed at 8");
+    expect(frames.err).toContain(
+      "--frames asks for 16 frames, but the model's input 'video' [batch, 3, 8, 112, 112] is fixed at 8",
+    );
     const short = await explain(['--video', join(VIDEO, 'frame-0.png')]);
     expect(short.err).toContain('The clip has 1 frame, but the model takes 8');
     const ybroad = await explain(['--video', VIDEO, '--ybroad']);

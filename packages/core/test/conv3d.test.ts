@@ -11,18 +11,50 @@ import { analyticVjp } from './vjp.ts';
 
 const cases: (ConvCase & { kernelShape?: boolean })[] = [
   { name: '3x3x3 pad 1 (an R3D block)', x: [1, 4, 4, 6, 6], w: [8, 4, 3, 3, 3], pads: [1, 1, 1, 1, 1, 1] },
-  { name: 'stem 3x7x7 stride 1x2x2 pad 1x3x3', x: [1, 3, 5, 12, 12], w: [6, 3, 3, 7, 7], strides: [1, 2, 2], pads: [1, 3, 3, 1, 3, 3] },
-  { name: 'stride 2 in time and space, odd sizes', x: [1, 3, 7, 9, 9], w: [5, 3, 3, 3, 3], strides: [2, 2, 2], pads: [1, 1, 1, 1, 1, 1] },
-  { name: 'dilations and asymmetric pads, no bias', x: [1, 2, 6, 7, 8], w: [4, 2, 2, 3, 3], dilations: [2, 1, 2], pads: [1, 0, 2, 0, 1, 1], bias: false },
+  {
+    name: 'stem 3x7x7 stride 1x2x2 pad 1x3x3',
+    x: [1, 3, 5, 12, 12],
+    w: [6, 3, 3, 7, 7],
+    strides: [1, 2, 2],
+    pads: [1, 3, 3, 1, 3, 3],
+  },
+  {
+    name: 'stride 2 in time and space, odd sizes',
+    x: [1, 3, 7, 9, 9],
+    w: [5, 3, 3, 3, 3],
+    strides: [2, 2, 2],
+    pads: [1, 1, 1, 1, 1, 1],
+  },
+  {
+    name: 'dilations and asymmetric pads, no bias',
+    x: [1, 2, 6, 7, 8],
+    w: [4, 2, 2, 3, 3],
+    dilations: [2, 1, 2],
+    pads: [1, 0, 2, 0, 1, 1],
+    bias: false,
+  },
   { name: 'groups 2', x: [1, 4, 4, 5, 5], w: [6, 2, 3, 3, 3], group: 2, pads: [1, 1, 1, 1, 1, 1] },
-  { name: 'depthwise 3x3x3 stride 2', x: [1, 4, 5, 6, 6], w: [4, 1, 3, 3, 3], group: 4, strides: [2, 2, 2], pads: [1, 1, 1, 1, 1, 1] },
+  {
+    name: 'depthwise 3x3x3 stride 2',
+    x: [1, 4, 5, 6, 6],
+    w: [4, 1, 3, 3, 3],
+    group: 4,
+    strides: [2, 2, 2],
+    pads: [1, 1, 1, 1, 1, 1],
+  },
   { name: 'temporal 3x1x1 (R(2+1)D)', x: [1, 4, 6, 5, 5], w: [4, 4, 3, 1, 1], pads: [1, 0, 0, 1, 0, 0] },
   { name: '1x1x1 (GEMM path), batch 2', x: [2, 6, 3, 4, 4], w: [8, 6, 1, 1, 1] },
   { name: '1x1x1 stride 2 (a downsample shortcut)', x: [1, 4, 5, 6, 6], w: [8, 4, 1, 1, 1], strides: [2, 2, 2] },
   { name: 'auto_pad SAME_UPPER stride 2', x: [1, 2, 5, 6, 7], w: [3, 2, 2, 3, 3], strides: [2, 2, 2], autoPad: 'SAME_UPPER' },
   { name: 'auto_pad SAME_LOWER', x: [1, 2, 4, 5, 5], w: [3, 2, 2, 2, 2], autoPad: 'SAME_LOWER' },
   { name: 'auto_pad VALID, kernel_shape given', x: [1, 2, 4, 6, 6], w: [4, 2, 3, 3, 3], autoPad: 'VALID', kernelShape: true },
-  { name: 'weights and bias as graph inputs, batch 2', x: [2, 3, 3, 5, 5], w: [5, 3, 2, 3, 3], pads: [0, 1, 1, 1, 1, 1], dynamic: true },
+  {
+    name: 'weights and bias as graph inputs, batch 2',
+    x: [2, 3, 3, 5, 5],
+    w: [5, 3, 2, 3, 3],
+    pads: [0, 1, 1, 1, 1, 1],
+    dynamic: true,
+  },
 ];
 
 const data = (t: (typeof cases)[number]) => convCaseData(t, 21, t.w[0], t.kernelShape ? { kernel_shape: t.w.slice(2) } : {});
@@ -44,27 +76,37 @@ function eachProduct(t: ConvCase, out: readonly number[], f: (yi: number, xi: nu
   const [co, cg] = [t.w[0], t.w[1]];
   const osp = out.slice(2);
   const index = (dims: readonly number[], at: readonly number[]) => at.reduce((acc, v, d) => acc * dims[d] + v, 0);
-  const points = (dims: readonly number[]) => Array.from({ length: size(dims) }, (_, i) => dims.reduceRight((acc, d) => [Math.floor(acc[0] / d), acc[0] % d, ...acc.slice(1)], [i]).slice(1));
+  const points = (dims: readonly number[]) =>
+    Array.from({ length: size(dims) }, (_, i) =>
+      dims.reduceRight((acc, d) => [Math.floor(acc[0] / d), acc[0] % d, ...acc.slice(1)], [i]).slice(1),
+    );
   const outPoints = points(osp);
   const taps = points(k);
-  for (let b = 0; b < t.x[0]; b++) for (let o = 0; o < co; o++) {
-    const grp = Math.floor(o / (co / group));
-    for (const op of outPoints) {
-      const yi = (b * co + o) * size(osp) + index(osp, op);
-      for (let c = 0; c < cg; c++) for (const tp of taps) {
-        const ip = op.map((v, d) => v * strides[d] - begin[d] + tp[d] * dil[d]);
-        if (ip.some((v, d) => v < 0 || v >= sp[d])) continue;
-        f(yi, (b * t.x[1] + grp * cg + c) * size(sp) + index(sp, ip), (o * cg + c) * size(k) + index(k, tp));
+  for (let b = 0; b < t.x[0]; b++)
+    for (let o = 0; o < co; o++) {
+      const grp = Math.floor(o / (co / group));
+      for (const op of outPoints) {
+        const yi = (b * co + o) * size(osp) + index(osp, op);
+        for (let c = 0; c < cg; c++)
+          for (const tp of taps) {
+            const ip = op.map((v, d) => v * strides[d] - begin[d] + tp[d] * dil[d]);
+            if (ip.some((v, d) => v < 0 || v >= sp[d])) continue;
+            f(yi, (b * t.x[1] + grp * cg + c) * size(sp) + index(sp, ip), (o * cg + c) * size(k) + index(k, tp));
+          }
       }
     }
-  }
 }
 
 describe('Conv 3-D matches onnxruntime', () => {
   for (const t of cases) {
     it(t.name, async () => {
       const { x, w, b, inputs, attrs } = data(t);
-      const ref = await ortNode('Conv', [{ shape: t.x, data: x }, { shape: t.w, data: w }, b ? { shape: [t.w[0]], data: b } : undefined], attrs as Record<string, OrtAttr>, 17);
+      const ref = await ortNode(
+        'Conv',
+        [{ shape: t.x, data: x }, { shape: t.w, data: w }, b ? { shape: [t.w[0]], data: b } : undefined],
+        attrs as Record<string, OrtAttr>,
+        17,
+      );
       const { model, feeds } = await singleOpModel('Conv', inputs, attrs);
       const run = await model.run(feeds);
       const y = await run.read('out0');

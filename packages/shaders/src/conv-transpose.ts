@@ -48,7 +48,7 @@ export function convTransposeKernels(profile: TileProfile, g: ConvGeometry, bias
   }
   const launches: ConvTransposeKernel[] = [];
   const phases = gradPhases(g);
-  const tiles = phases.map((p) => (p.spec.taps.length ? windowTile({ ...p.spec, bias, profile }) : undefined));
+  const tiles = phases.map((p) => (p.spec.taps.length ? windowTile({ ...p.spec, profile }) : undefined));
   // One padded channel count for every phase, so all phases share one packed weight (and bias)
   // constant: the largest channel tile any phase picked; smaller ones divide it (1, 4, 8, 16).
   let pad = 0;

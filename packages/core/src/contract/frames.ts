@@ -28,25 +28,57 @@ export function planeAxes(dims: readonly (number | string)[], layout: Layout | u
 }
 
 /** T of a video input (undefined for an image input), or a refusal saying what to pass. */
-export function resolveFrames(input: GraphValue, layout: Layout, picked: { value: number; from: string } | undefined, where: { file: string; tensor: string }): FrameAxis | undefined {
+export function resolveFrames(
+  input: GraphValue,
+  layout: Layout,
+  picked: { value: number; from: string } | undefined,
+  where: { file: string; tensor: string },
+): FrameAxis | undefined {
   const shape = `[${input.dims.join(', ')}]`;
   if (!isVideoInput(input)) {
-    if (picked) throw new CamanimError('bad-input', `${picked.from} gives ${picked.value} frames, but input '${input.name}' ${shape} is an image, not a video [N, C, T, H, W]`, where, 'Drop --frames for image models');
+    if (picked)
+      throw new CamanimError(
+        'bad-input',
+        `${picked.from} gives ${picked.value} frames, but input '${input.name}' ${shape} is an image, not a video [N, C, T, H, W]`,
+        where,
+        'Drop --frames for image models',
+      );
     return undefined;
   }
   if (layout !== 'NCHW') {
-    throw new CamanimError('bad-input', `Input '${input.name}' ${shape} is 5-D: camanim reads video inputs channels-first [N, C, T, H, W], not ${layout}`, where, 'Leave the layout to the model (no --layout), or export the model channels-first');
+    throw new CamanimError(
+      'bad-input',
+      `Input '${input.name}' ${shape} is 5-D: camanim reads video inputs channels-first [N, C, T, H, W], not ${layout}`,
+      where,
+      'Leave the layout to the model (no --layout), or export the model channels-first',
+    );
   }
   const fixed = typeof input.dims[2] === 'number' && (input.dims[2] as number) > 0 ? (input.dims[2] as number) : undefined;
   if (picked) {
-    if (!(Number.isInteger(picked.value) && picked.value > 0 && picked.value <= 4096)) throw new CamanimError('bad-input', `${picked.from}: ${picked.value} frames is not an integer in 1..4096`, where, FRAMES_HINT);
+    if (!(Number.isInteger(picked.value) && picked.value > 0 && picked.value <= 4096))
+      throw new CamanimError(
+        'bad-input',
+        `${picked.from}: ${picked.value} frames is not an integer in 1..4096`,
+        where,
+        FRAMES_HINT,
+      );
     if (fixed !== undefined && fixed !== picked.value) {
-      throw new CamanimError('bad-input', `${picked.from} asks for ${picked.value} frames, but the model's input '${input.name}' ${shape} is fixed at ${fixed}`, where, `Leave the frames to the model, or give --frames ${fixed}`);
+      throw new CamanimError(
+        'bad-input',
+        `${picked.from} asks for ${picked.value} frames, but the model's input '${input.name}' ${shape} is fixed at ${fixed}`,
+        where,
+        `Leave the frames to the model, or give --frames ${fixed}`,
+      );
     }
     return { count: picked.value, from: picked.from };
   }
   if (fixed !== undefined) return { count: fixed, from: 'model graph' };
-  throw new CamanimError('bad-input', `The model's input '${input.name}' ${shape} leaves its frame count '${input.dims[2]}' symbolic and nothing gives it`, where, FRAMES_HINT);
+  throw new CamanimError(
+    'bad-input',
+    `The model's input '${input.name}' ${shape} leaves its frame count '${input.dims[2]}' symbolic and nothing gives it`,
+    where,
+    FRAMES_HINT,
+  );
 }
 
 /** Per-frame tensors [C, H, W] (tensorize's output) as one [C, T, H, W] tensor. */
