@@ -1,5 +1,7 @@
 /**
- * Several methods side by side: grid.gif (one frame per layer, a panel per method) and
+ * Several methods side by side: grid.gif (one frame per layer, a panel per method, in one row
+ * in the explanations' order — the viewer's side-by-side panels, viewer/src/SidePanel.ts, use
+ * the same row) and
  * grid.png (a contact sheet: a row per method, a column per layer, up to 8 layers spread over
  * the depth). Uses the first normalization mode (global for `both`).
  */

@@ -7,23 +7,21 @@
 import { LinearSRGBColorSpace, NoToneMapping, WebGPURenderer } from 'three/webgpu';
 import { acquireDevice, type Device } from '@camanim/core';
 import type { Normalization } from '@camanim/cam-methods';
-import { AtlasLayout, type CamAtlas } from './AtlasLayout.ts';
 import { BrowserCompute } from './BrowserCompute.ts';
 import { BundleReader } from './BundleReader.ts';
 import { BundleSource } from './BundleSource.ts';
 import { CameraRig } from './CameraRig.ts';
-import type { CamSet } from './CamSet.ts';
+import { sharedRanges, type CamSet } from './CamSet.ts';
 import type { PaintStyle } from './Colormap.ts';
 import { ComputePanel, type ComputeRequest, type DefaultAssets } from './ComputePanel.ts';
 import { Controls } from './Controls.ts';
-import { CpuAtlas } from './CpuAtlas.ts';
 import { DropZone, type Dropped } from './DropZone.ts';
 import { FramePanel } from './FramePanel.ts';
-import { GpuAtlas } from './GpuAtlas.ts';
 import { Recorder } from './Recorder.ts';
-import { RoadChart } from './RoadChart.ts';
+import { MAX_PANELS, SidePanel } from './SidePanel.ts';
+import { MetricChart } from './MetricChart.ts';
 import { StackLayout } from './StackLayout.ts';
-import { StackScene } from './StackScene.ts';
+import { BACKGROUND } from './StackScene.ts';
 import { UrlState } from './UrlState.ts';
 import { ViewerError } from './ViewerError.ts';
 import { ViewerStatus, type ViewerApi } from './ViewerStatus.ts';
@@ -31,9 +29,8 @@ import { ViewerStatus, type ViewerApi } from './ViewerStatus.ts';
 export class App {
   private renderer!: WebGPURenderer;
   private device?: Device;
-  private set?: CamSet;
-  private atlas?: CamAtlas;
-  private stack?: StackScene;
+  /** One per explanation shown (side by side: 2–4); the first drives the frame, the chart and the controls. */
+  private panels: SidePanel[] = [];
   private rig?: CameraRig;
   private source?: BundleSource;
   private bundleUrl?: string;
@@ -46,7 +43,7 @@ export class App {
   private readonly status: ViewerStatus;
   private readonly controls: Controls;
   private readonly frame: FramePanel;
-  private readonly chart: RoadChart;
+  private readonly chart: MetricChart;
   private readonly compute: ComputePanel;
   private readonly recorder: Recorder;
   private readonly canvas: HTMLCanvasElement;
@@ -66,6 +63,10 @@ export class App {
       normalization: (m) => this.setNormalization(m),
       style: () => this.repaint(),
       explanation: (id) => void this.switchExplanation(id),
+      compare: () => {
+        const all = this.set?.info.alternatives.map((a) => a.id) ?? [];
+        void this.compare(this.panels.length > 1 ? [this.explanation ?? all[0]] : all);
+      },
       png: () => void this.exportPng(),
       webm: () => void this.exportWebm(),
     });
@@ -73,14 +74,14 @@ export class App {
     this.controls.setSpeed(url.speed ?? 2);
     this.controls.setLayers(0);
     this.frame = new FramePanel($('frame'));
-    this.chart = new RoadChart($('chart'));
+    this.chart = new MetricChart($('chart'));
     this.chart.onScrub = (k) => void this.goTo(k);
     this.compute = new ComputePanel($('compute'), {
       busy: (stage, done, total) => (stage ? this.status.loading(stage, done, total) : this.status.settle()),
       result: (set) => {
         this.source = undefined;
         this.explanation = undefined;
-        this.show(set, {});
+        this.show([set], {});
       },
       error: (e) => this.fail(e),
     });
@@ -101,6 +102,9 @@ export class App {
       await this.renderer.init();
       this.renderer.outputColorSpace = LinearSRGBColorSpace;
       this.renderer.toneMapping = NoToneMapping;
+      // Cleared once a frame, then each panel drawn into its column (a scene background would clear the others).
+      this.renderer.autoClear = false;
+      this.renderer.setClearColor(BACKGROUND);
       this.renderer.setPixelRatio(Math.min(2, devicePixelRatio));
       this.status.backend = this.device ? 'webgpu' : 'webgl';
       this.compute.setDevice(this.device ? new BrowserCompute(this.device) : undefined, why);
@@ -138,11 +142,30 @@ export class App {
     await this.nextFrame();
   }
 
+  private get set(): CamSet | undefined {
+    return this.panels[0]?.set;
+  }
+
+  /** Explanations of the open bundle side by side (ids as in ?method=; one id: back to one view). */
+  async compare(ids: readonly string[]): Promise<void> {
+    const src = this.source;
+    if (!src || !this.set) return;
+    try {
+      const wanted = [...new Set(ids)].slice(0, MAX_PANELS);
+      this.status.loading('reading the bundle');
+      const sets = await Promise.all(wanted.map((id) => new BundleReader(src).read({ method: id })));
+      this.explanation = wanted[0];
+      this.show(sets, { bundle: this.bundleUrl, keepLayer: true, ids: wanted });
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
   private async openBundle(source: BundleSource, url?: string): Promise<void> {
     this.status.loading('reading the bundle');
     const set = await new BundleReader(source).read({ method: this.explanation });
     this.source = source;
-    this.show(set, { bundle: url });
+    this.show([set], { bundle: url });
   }
 
   private async switchExplanation(id: string): Promise<void> {
@@ -151,7 +174,7 @@ export class App {
     try {
       this.status.loading('reading the bundle');
       const set = await new BundleReader(this.source).read({ method: id });
-      this.show(set, { bundle: this.bundleUrl, keepLayer: true });
+      this.show([set], { bundle: this.bundleUrl, keepLayer: true });
     } catch (e) {
       this.fail(e);
     }
@@ -173,17 +196,15 @@ export class App {
     }
   }
 
-  /** Replaces what is shown: a new atlas, stack and camera path; chart and frame follow. */
-  private show(set: CamSet, opts: { bundle?: string; keepLayer?: boolean }): void {
+  /** Replaces what is shown: per explanation an atlas, stack and labels, one camera path; chart and frame follow the first. */
+  private show(sets: readonly CamSet[], opts: { bundle?: string; keepLayer?: boolean; ids?: readonly string[] }): void {
     const keep = opts.keepLayer ? this.current : undefined;
     this.clearScene();
-    this.set = set;
+    const set = sets[0];
     this.bundleUrl = opts.bundle;
-    const maxDim = this.device?.gpu.limits.maxTextureDimension2D ?? 8192;
-    const layout = new AtlasLayout(set.layers.length, set.width, set.height, Math.min(8192, maxDim));
-    this.atlas = this.device ? new GpuAtlas(this.device.gpu, set, layout) : new CpuAtlas(set, layout);
     const stackLayout = new StackLayout({ inputW: set.width, inputH: set.height, mapShapes: set.layers.map((l) => l.mapShape), stages: set.stages() });
-    this.stack = new StackScene(set, this.atlas, stackLayout);
+    const stage = this.canvas.parentElement!;
+    this.panels = sets.map((s, i) => new SidePanel(s, opts.ids?.[i] ?? this.explanation ?? '', stackLayout, stage, this.device?.gpu, [i, sets.length]));
     this.rig = new CameraRig(stackLayout, this.canvas, this.aspect());
     this.rig.speed = Number((this.doc.querySelector('[data-role=speed]') as HTMLSelectElement).value) || 2;
     this.rig.onPlayingChange = (p) => this.controls.setPlaying(p);
@@ -191,35 +212,34 @@ export class App {
     this.chart.show(set);
     this.controls.setLayers(set.layers.length);
     this.controls.setExplanations(set.info.alternatives, this.explanation ?? set.info.alternatives[0]?.id ?? '');
+    this.controls.setComparing(sets.length > 1);
     const start = keep ?? UrlState.read().layer ?? 0;
     this.current = -1;
     this.rig.u = Math.min(set.layers.length - 1, start);
     void this.rig.flyTo(this.rig.u, 0.001);
     this.setCurrent(this.rig.layer);
-    this.status.ready(set, this.stack.planeCount);
+    this.status.ready(set, this.panels[0].stack.planeCount);
     this.writeUrl();
   }
 
   private clearScene(): void {
     this.rig?.dispose();
-    this.stack?.dispose();
-    this.atlas?.dispose();
+    this.panels.forEach((p) => p.dispose());
+    this.panels = [];
     this.rig = undefined;
-    this.stack = undefined;
-    this.atlas = undefined;
-    this.set = undefined;
     this.dirty = true;
   }
 
   private tick(time: number): void {
-    const dt = this.lastTime ? Math.min(0.25, (time - this.lastTime) / 1000) : 0;
+    // Slow frames (a software GPU) still fly in real time; only a pause longer than 1 s (a hidden tab) is cut short.
+    const dt = this.lastTime ? Math.min(1, (time - this.lastTime) / 1000) : 0;
     this.lastTime = time;
     const rig = this.rig;
     const moved = rig ? rig.update(dt) : false;
     if (rig && rig.layer !== this.current) this.setCurrent(rig.layer);
     if (!moved && !this.dirty) return;
     this.draw();
-    this.status.frame(time, rig?.busy ?? false, this.stack?.visibleCount() ?? 0);
+    this.status.frame(time, rig?.busy ?? false, this.panels[0]?.stack.visibleCount() ?? 0);
     const waiting = this.afterRender;
     this.afterRender = [];
     waiting.forEach((r) => r());
@@ -227,22 +247,24 @@ export class App {
 
   private draw(): void {
     this.dirty = false;
-    if (this.stack && this.rig) {
-      this.stack.setVisible(this.rig.u);
-      this.renderer.render(this.stack.scene, this.rig.camera);
-    } else {
-      this.renderer.clear();
-    }
+    const rig = this.rig;
+    const n = this.panels.length;
+    this.renderer.setScissorTest(n > 1);
+    this.renderer.clear();
+    const [w, h] = [this.canvas.clientWidth, this.canvas.clientHeight];
+    if (rig) this.panels.forEach((p, i) => p.draw(this.renderer, rig.camera, rig.u, this.current, i, n, w, h));
+    this.renderer.setViewport(0, 0, w, h);
+    this.renderer.setScissorTest(false);
   }
 
   private setCurrent(k: number): void {
     this.current = k;
     const set = this.set;
     if (!set) return;
-    this.stack?.setCurrent(k);
+    this.panels.forEach((p) => p.stack.setCurrent(k));
     this.chart.setCurrent(k);
     this.controls.setCurrent(k);
-    this.frame.show(set, k, set.ranges(this.norm), this.controls.style(), this.norm);
+    this.frame.show(set, k, this.ranges()[0], this.controls.style(), this.norm);
     this.status.current = k;
     this.dirty = true;
     clearTimeout(this.urlTimer);
@@ -264,13 +286,18 @@ export class App {
   /** Re-colours the atlas and the 2D frame (normalization, colormap, overlay). */
   private repaint(): void {
     const set = this.set;
-    if (!set || !this.atlas) return;
+    if (!set) return;
     const style: PaintStyle = this.controls.style();
-    const ranges = set.ranges(this.norm);
-    this.atlas.paint(ranges, style);
-    this.frame.show(set, Math.max(0, this.current), ranges, style, this.norm);
+    const ranges = this.ranges();
+    this.panels.forEach((p, i) => p.paint(ranges[i], style));
+    this.frame.show(set, Math.max(0, this.current), ranges[0], style, this.norm);
     this.status.normalization = this.norm;
     this.dirty = true;
+  }
+
+  /** Each panel's per-layer colour ranges (one scale for all under global normalization). */
+  private ranges(): (readonly { min: number; max: number }[])[] {
+    return sharedRanges(this.panels.map((p) => p.set), this.norm);
   }
 
   private writeUrl(): void {
@@ -289,7 +316,7 @@ export class App {
   }
 
   private async exportPng(): Promise<void> {
-    if (!this.stack || !this.rig) return;
+    if (!this.panels.length || !this.rig) return;
     try {
       const blob = await this.recorder.png(() => this.draw());
       Recorder.download(blob, `camanim-layer-${this.current + 1}.png`);
@@ -357,10 +384,10 @@ export class App {
 
   private aspect(): number {
     const box = this.canvas.parentElement!.getBoundingClientRect();
-    return box.width && box.height ? box.width / box.height : 16 / 9;
+    return box.width && box.height ? box.width / Math.max(1, this.panels.length) / box.height : 16 / 9;
   }
 
-  private apiHandlers(): Pick<ViewerApi, 'goTo' | 'seek' | 'open' | 'compute' | 'setNormalization' | 'play' | 'pause' | 'map' | 'snapshot' | 'predictionCard'> {
+  private apiHandlers(): Pick<ViewerApi, 'goTo' | 'seek' | 'open' | 'compute' | 'setNormalization' | 'play' | 'pause' | 'map' | 'snapshot' | 'predictionCard' | 'labelLayout' | 'compare' | 'panels'> {
     return {
       goTo: (i) => this.goTo(i),
       seek: async (u) => {
@@ -398,9 +425,12 @@ export class App {
         });
       },
       predictionCard: () => {
-        const canvas = this.stack?.predictionCard.image as HTMLCanvasElement | undefined;
+        const canvas = this.panels[0]?.stack.predictionCard.image as HTMLCanvasElement | undefined;
         return canvas ? canvas.toDataURL('image/png') : null;
       },
+      labelLayout: () => this.panels[0]?.labels.layoutNow() ?? null,
+      compare: (ids) => this.compare(ids),
+      panels: () => this.panels.map((p) => ({ explanation: p.id, method: p.set.info.method, current: p.stack.currentLayer, colorRange: p.painted[p.stack.currentLayer] ?? null })),
     };
   }
 }

@@ -8,7 +8,7 @@ import {
   CamanimError, classProbabilities, contractModel, describeContract, imageInputOf, loadGraph, modelFromGraph, resolveInputContract, symbolicSize,
   type ContractSource, type Device, type Graph, type Model, type Run, type Sidecar,
 } from '@camanim/core';
-import { CamSet, type Prediction, type YbRoadView } from './CamSet.ts';
+import { CamSet, ybroadView, type Prediction } from './CamSet.ts';
 import { preprocessInPage } from './Preprocessor.ts';
 import type { RgbImage } from './RgbImage.ts';
 
@@ -149,7 +149,7 @@ export class BrowserCompute {
     const last = this.lastStack;
     if (!last || !this.run) throw new CamanimError('bad-input', 'Nothing explained yet', {}, 'Explain first');
     const yb = await ybroad(this.run, last.stack, { onProgress: (done, total) => progress(`ybROAD ${done}/${total}`, done, total) });
-    const view: YbRoadView = { values: yb.series.map((s) => s.road), max: { layer: yb.max.layer, value: yb.max.value }, mean: yb.mean };
+    const view = ybroadView(yb);
     const s = last.set;
     const set = new CamSet({ ...s.info, ybroadNote: undefined }, s.layers, s.image, s.prediction, view);
     this.lastStack = { set, stack: last.stack };

@@ -4,8 +4,8 @@
  * at layer resolution and at input resolution, laid end to end) and the input image. Every
  * offset and length is checked against the shapes and the binaries' sizes before a map is read.
  */
-import { checkFileSizes, parseManifest, readMap, type BundleCam, type YbRoad } from '@camanim/cam-methods';
-import { CamSet, targetCaption, type CamLayerView, type YbRoadView } from './CamSet.ts';
+import { checkFileSizes, parseManifest, readMap, type BundleCam } from '@camanim/cam-methods';
+import { CamSet, targetCaption, ybroadView, type CamLayerView } from './CamSet.ts';
 import type { BundleSource } from './BundleSource.ts';
 import { RgbImage } from './RgbImage.ts';
 
@@ -53,6 +53,7 @@ export class BundleReader {
       picture,
       manifest.prediction,
       yb && ybroadView(yb),
+      cam.metrics,
     );
   }
 }
@@ -66,9 +67,4 @@ export function camId(cam: { method: string; target: { class: number } }, all: r
 function pickCam(cams: readonly BundleCam[], wanted?: string): BundleCam {
   if (!wanted) return cams[0];
   return cams.find((c) => camId(c, cams) === wanted) ?? cams.find((c) => c.method === wanted.split('@')[0]) ?? cams[0];
-}
-
-/** ROAD per layer, the best layer and the mean, as the chart shows them. */
-function ybroadView(y: YbRoad): YbRoadView {
-  return { values: y.series.map((s) => s.road), max: { layer: y.max.layer, value: y.series[y.max.layer].road }, mean: y.mean };
 }

@@ -3,7 +3,7 @@
  * (raw, before ReLU and normalization) at layer and at input resolution, the input image the
  * model saw, the prediction and, when present, the ybROAD series.
  */
-import { range, targetKindSuffix, type Normalization, type TargetKind } from '@camanim/cam-methods';
+import { range, targetKindSuffix, type BundleMetric, type Normalization, type TargetKind, type YbRoad } from '@camanim/cam-methods';
 import type { ModelContract } from './ModelContract.ts';
 import type { RgbImage } from './RgbImage.ts';
 
@@ -35,6 +35,33 @@ export interface YbRoadView {
   /** The best layer (stack index) and its ROAD. */
   readonly max: { readonly layer: number; readonly value: number };
   readonly mean: number;
+  /** Per layer, C(p) = score change with the most (MoRF) or least (LeRF) relevant pixels removed, at each percentile p. */
+  readonly percentiles: readonly number[];
+  readonly morf: readonly (readonly number[])[];
+  readonly lerf: readonly (readonly number[])[];
+}
+
+/** cam-methods' YbRoad as the chart shows it. */
+export function ybroadView(y: YbRoad): YbRoadView {
+  return {
+    values: y.series.map((s) => s.road),
+    max: { layer: y.max.layer, value: y.series[y.max.layer].road },
+    mean: y.mean,
+    percentiles: y.series[0]?.percentiles ?? [],
+    morf: y.series.map((s) => s.morf),
+    lerf: y.series.map((s) => s.lerf),
+  };
+}
+
+/** A per-layer metric the chart can show: ROAD (from ybROAD, with MoRF/LeRF per percentile) or one of the bundle's others. */
+export interface MetricView {
+  readonly id: string;
+  readonly title: string;
+  readonly better: 'higher' | 'lower';
+  readonly values: readonly number[];
+  /** The layer marked best: ybROAD's own max, else the best value. */
+  readonly best: number;
+  readonly road?: YbRoadView;
 }
 
 export interface CamTarget {
@@ -84,7 +111,23 @@ export class CamSet {
     readonly image: RgbImage,
     readonly prediction: readonly Prediction[],
     readonly ybroad?: YbRoadView,
+    /** The bundle's other per-layer metrics. */
+    readonly others: readonly BundleMetric[] = [],
   ) {}
+
+  /** Every metric to chart: ROAD first when there is a ybROAD, then the others in the bundle's order. */
+  get metrics(): MetricView[] {
+    const yb = this.ybroad;
+    const road: MetricView[] = yb ? [{ id: 'road', title: 'ybROAD · ROAD per layer', better: 'higher', values: yb.values, best: yb.max.layer, road: yb }] : [];
+    return [
+      ...road,
+      ...this.others.map((m) => {
+        const sign = m.better === 'higher' ? 1 : -1;
+        const best = m.values.reduce((b, v, k) => (sign * v > sign * m.values[b] ? k : b), 0);
+        return { id: m.id, title: m.title, better: m.better, values: m.values, best };
+      }),
+    ];
+  }
 
   get height(): number {
     return this.image.height;
@@ -125,4 +168,12 @@ export class CamSet {
     }
     return stages;
   }
+}
+
+/** Per explanation its ranges; under global normalization one range over all of them (side by side: one colour scale). */
+export function sharedRanges(sets: readonly CamSet[], mode: Normalization): (readonly { min: number; max: number }[])[] {
+  const own = sets.map((s) => s.ranges(mode));
+  if (mode === 'local' || sets.length < 2) return own;
+  const all = own.flat().reduce((a, x) => ({ min: Math.min(a.min, x.min), max: Math.max(a.max, x.max) }), { min: Infinity, max: -Infinity });
+  return own.map((r) => r.map(() => all));
 }

@@ -6,6 +6,7 @@
  */
 import { CatmullRomCurve3, PerspectiveCamera, Vector3 } from 'three/webgpu';
 import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
+import { playbackRate } from './Playback.ts';
 import type { StackLayout } from './StackLayout.ts';
 
 interface Flight {
@@ -24,7 +25,7 @@ export class CameraRig {
   /** Position along the path (station index, fractional while moving). */
   u = 0;
   playing = false;
-  /** Layers per second. */
+  /** Layers per second chosen (deep stacks fly faster: Playback.ts). */
   speed = 2;
   private readonly posCurve: CatmullRomCurve3;
   private readonly targetCurve: CatmullRomCurve3;
@@ -115,7 +116,7 @@ export class CameraRig {
       return true;
     }
     if (this.playing) {
-      this.u = Math.min(this.last, this.u + this.speed * dt);
+      this.u = Math.min(this.last, this.u + playbackRate(this.speed, this.last + 1) * dt);
       this.place(this.u);
       if (this.u >= this.last) this.setPlaying(false);
       return true;

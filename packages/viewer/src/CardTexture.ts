@@ -1,7 +1,7 @@
 /** Small canvas textures for the scene: stage titles, the input's caption, the prediction. */
 import { CanvasTexture, LinearMipmapLinearFilter } from 'three/webgpu';
 import { targetCaption, type CamTarget, type Prediction } from './CamSet.ts';
-import { fit } from './LabelAtlas.ts';
+import { fit } from './TextFit.ts';
 
 /** Where the probability bars start and how long a bar of 1 is, in card pixels (640 wide). */
 const BAR_X = 200;

@@ -6,6 +6,7 @@
 import type { Normalization } from '@camanim/cam-methods';
 import type { ColormapName } from '@camanim/shaders';
 import { Colormap, type PaintStyle } from './Colormap.ts';
+import { PASS_LAYERS } from './Playback.ts';
 
 export interface ControlEvents {
   toggle(): void;
@@ -15,6 +16,8 @@ export interface ControlEvents {
   normalization(mode: Normalization): void;
   style(style: PaintStyle): void;
   explanation(id: string): void;
+  /** Side by side: every explanation of the bundle (up to 4), or back to one. */
+  compare(): void;
   png(): void;
   webm(): void;
 }
@@ -37,7 +40,7 @@ export class Controls {
       <button data-role="last" title="Last layer (End)" aria-label="Last layer">»</button>
       <input data-role="scrub" type="range" min="0" max="0" value="0" step="1" aria-label="Layer">
       <span data-role="readout" class="readout">–</span>
-      <label>speed <select data-role="speed">${SPEEDS.map((s) => `<option value="${s}">${s}/s</option>`).join('')}</select></label>
+      <label title="layers per second; a stack deeper than ${PASS_LAYERS} layers flies faster, a whole pass taking ${PASS_LAYERS} s ÷ speed">speed <select data-role="speed">${SPEEDS.map((s) => `<option value="${s}">${s}/s</option>`).join('')}</select></label>
       <span class="seg" role="group" aria-label="Normalization">
         <button data-role="norm-global" data-norm="global" title="One range over all layers: layers compare with each other">global</button><button data-role="norm-local" data-norm="local" title="Each layer's own range">local</button>
       </span>
@@ -45,6 +48,7 @@ export class Controls {
       <input data-role="alpha" type="range" min="0" max="1" step="0.05" value="0.5" aria-label="Overlay alpha" title="Weight of the colour over the image">
       <select data-role="colormap" aria-label="Colormap">${Colormap.names.map((n) => `<option>${n}</option>`).join('')}</select>
       <select data-role="explanation" aria-label="Explanation" hidden></select>
+      <button data-role="compare" title="Explanations side by side: one camera, one layer, one colour scale under global normalization" hidden>side by side</button>
       <button data-role="png" title="Save the view as PNG">PNG</button>
       <button data-role="webm" title="Record the flythrough as WebM">WebM</button>`;
     this.q = <T extends HTMLElement>(role: string) => root.querySelector(`[data-role="${role}"]`) as T;
@@ -61,6 +65,7 @@ export class Controls {
     this.q<HTMLInputElement>('alpha').oninput = style;
     this.q<HTMLSelectElement>('colormap').onchange = style;
     this.q<HTMLSelectElement>('explanation').onchange = (e) => events.explanation((e.target as HTMLSelectElement).value);
+    this.q('compare').onclick = () => events.compare();
     this.q('png').onclick = () => events.png();
     this.q('webm').onclick = () => events.webm();
     // Buttons give focus back, so that space plays instead of pressing the last button again.
@@ -113,6 +118,11 @@ export class Controls {
     const s = this.q<HTMLSelectElement>('explanation');
     s.hidden = list.length < 2;
     s.replaceChildren(...list.map((x) => new Option(x.title, x.id, false, x.id === current)));
+    this.q('compare').hidden = list.length < 2;
+  }
+
+  setComparing(on: boolean): void {
+    this.q('compare').classList.toggle('on', on);
   }
 
   setRecording(on: boolean): void {

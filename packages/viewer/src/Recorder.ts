@@ -2,6 +2,8 @@
  * Sharing: a PNG of the 3D view, and a WebM of the flythrough (canvas.captureStream +
  * MediaRecorder) from the input to the prediction at the chosen speed.
  */
+const HOLD_MS = 600;
+
 export class Recorder {
   private recorder?: MediaRecorder;
 
@@ -33,6 +35,8 @@ export class Recorder {
     rec.start(250);
     try {
       await until;
+      // The last frame held a moment: a pass of a few frames (a short stack, a slow GPU) still makes a playable file.
+      await new Promise((r) => setTimeout(r, HOLD_MS));
     } finally {
       rec.stop();
       await stopped;

@@ -1,37 +1,39 @@
 /**
  * The 3D stack: one instanced mesh draws every layer's plane (shared geometry, one atlas
- * texture, per-instance tile rectangle and index), one more draws their captions; the input
- * image opens the stack, the prediction card closes it, stage titles hang above each stage.
- * The current layer gets a bright frame; planes far from the camera are thinned out.
+ * texture, per-instance tile rectangle and index); the input image opens the stack, the
+ * prediction card closes it, stage titles hang above each stage. The current layer gets a
+ * bright frame; planes far from the camera are thinned out. The planes' captions are DOM
+ * labels (PlaneLabels), laid out around `cards`.
  */
 import { CanvasTexture, Color, DoubleSide, InstancedBufferAttribute, InstancedMesh, Matrix4, Mesh, MeshBasicNodeMaterial, PlaneGeometry, Quaternion, Scene, Vector3, type Texture } from 'three/webgpu';
 import { attribute, float, min, select, texture, uniform, uv, vec2, vec3 } from 'three/tsl';
 import type { CamAtlas } from './AtlasLayout.ts';
 import { CardTexture } from './CardTexture.ts';
 import type { CamSet } from './CamSet.ts';
-import { LABEL_H, LABEL_W, LabelAtlas } from './LabelAtlas.ts';
-import type { StackLayout } from './StackLayout.ts';
+import type { PlaneSpot, StackLayout } from './StackLayout.ts';
 
-const BACKGROUND = new Color(0x0d0f13);
+/** The view's background: the renderer's clear colour (one clear for every side-by-side panel). */
+export const BACKGROUND = new Color(0x0d0f13);
 
 export class StackScene {
   readonly scene = new Scene();
   private readonly current = uniform(0);
   private readonly planes: InstancedMesh;
-  private readonly labels: InstancedMesh;
-  private readonly labelAtlas: LabelAtlas;
   /** The prediction card's texture (its canvas is read by tests). */
   readonly predictionCard: CanvasTexture;
   private readonly owned: { dispose(): void }[] = [];
   private readonly stageFirsts: Set<number>;
   private visibleKey = '';
+  /** The cards in the scene (input caption, prediction, stage titles): labels keep clear of them. */
+  readonly cards: PlaneSpot[] = [];
+  /** Which planes are drawn now (setVisible). */
+  drawn: readonly boolean[] = [];
 
   constructor(
     private readonly set: CamSet,
     atlas: CamAtlas,
     readonly layout: StackLayout,
   ) {
-    this.scene.background = BACKGROUND;
     const L = set.layers.length;
     this.stageFirsts = new Set(set.stages().map((s) => s.first));
 
@@ -60,19 +62,6 @@ export class StackScene {
     this.planes.frustumCulled = false;
     this.scene.add(this.planes);
 
-    // Captions under the planes, from one label atlas.
-    this.labelAtlas = this.own(new LabelAtlas(set.layers));
-    const labelQuad = this.own(new PlaneGeometry(1, 1));
-    labelQuad.setAttribute('tileRect', new InstancedBufferAttribute(Float32Array.from(set.layers.flatMap((_, k) => this.labelAtlas.rect(k))), 4));
-    const labelMat = this.own(new MeshBasicNodeMaterial({ side: DoubleSide }));
-    const lr = attribute('tileRect', 'vec4');
-    labelMat.colorNode = texture(this.labelAtlas.texture, vec2(lr.x.add(uv().x.mul(lr.z)), lr.y.add(uv().y.oneMinus().mul(lr.w)))).rgb;
-    // CanvasTexture uploads flip Y; the rectangle is measured from the top, so undo it here.
-    this.labelAtlas.texture.flipY = false;
-    this.labels = new InstancedMesh(labelQuad, labelMat, L);
-    this.labels.frustumCulled = false;
-    this.scene.add(this.labels);
-
     // The input image, the prediction and the stage titles.
     const input = layout.input;
     const imageTex = this.own(new CanvasTexture(set.image.toCanvas()));
@@ -81,6 +70,7 @@ export class StackScene {
     const pred = layout.prediction;
     this.predictionCard = this.own(CardTexture.prediction(set.prediction, set.info.target, set.info.score));
     this.addQuad(this.predictionCard, pred.center, pred.width, pred.height);
+    this.cards.push(pred);
     for (const s of set.stages()) {
       const [h, w] = s.mapShape;
       const title = `stage ${s.index + 1} · ${h}×${w}`;
@@ -96,13 +86,17 @@ export class StackScene {
     this.current.value = k;
   }
 
-  /** Draws every plane near station u, fewer further away (and their captions only nearby). */
+  get currentLayer(): number {
+    return this.current.value;
+  }
+
+  /** Draws every plane near station u, fewer further away. */
   setVisible(u: number): void {
     const show = this.layout.visible(u, this.stageFirsts);
-    const near = this.layout.planes.map((_, k) => Math.abs(k - u) <= 10);
-    const key = `${show.join()}|${near.join()}`;
+    const key = show.join();
     if (key === this.visibleKey) return;
     this.visibleKey = key;
+    this.drawn = show;
     const m = new Matrix4();
     const q = new Quaternion();
     const zero = new Vector3(0, 0, 0);
@@ -110,13 +104,8 @@ export class StackScene {
       const at = new Vector3(...p.center);
       m.compose(at, q, show[k] ? new Vector3(p.width, p.height, 1) : zero);
       this.planes.setMatrixAt(k, m);
-      const lw = Math.max(p.width, 1.6);
-      const lh = (lw * LABEL_H) / LABEL_W;
-      m.compose(new Vector3(p.center[0], p.center[1] - p.height / 2 - lh / 2 - 0.06, p.center[2]), q, show[k] && near[k] ? new Vector3(lw, lh, 1) : zero);
-      this.labels.setMatrixAt(k, m);
     });
     this.planes.instanceMatrix.needsUpdate = true;
-    this.labels.instanceMatrix.needsUpdate = true;
   }
 
   /** Planes in the stack (one instance per layer). */
@@ -126,13 +115,12 @@ export class StackScene {
 
   /** How many planes are drawn now (for tests and the frame-time report). */
   visibleCount(): number {
-    return this.visibleKey.split('|')[0].split(',').filter((s) => s === 'true').length;
+    return this.drawn.filter(Boolean).length;
   }
 
   dispose(): void {
     this.owned.forEach((o) => o.dispose());
     this.planes.dispose();
-    this.labels.dispose();
   }
 
   private addQuad(tex: Texture, center: readonly number[], w: number, h: number): void {
@@ -142,9 +130,11 @@ export class StackScene {
     this.scene.add(mesh);
   }
 
-  private addCard(tex: CanvasTexture, center: readonly number[], width: number): void {
+  private addCard(tex: CanvasTexture, center: readonly [number, number, number], width: number): void {
     this.own(tex);
-    this.addQuad(tex, center, width, (width * tex.image.height) / tex.image.width);
+    const height = (width * tex.image.height) / tex.image.width;
+    this.addQuad(tex, center, width, height);
+    this.cards.push({ center, width, height });
   }
 
   private own<T extends { dispose(): void }>(x: T): T {

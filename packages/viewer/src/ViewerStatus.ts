@@ -7,6 +7,8 @@ import type { Normalization } from '@camanim/cam-methods';
 import type { CamSet, CamTarget, YbRoadView } from './CamSet.ts';
 import type { ComputeRequest } from './ComputePanel.ts';
 import type { ViewerError } from './ViewerError.ts';
+import type { Rect } from './LabelPacking.ts';
+import type { ScreenLabel } from './PlaneLabels.ts';
 
 export type ViewerState = 'loading' | 'ready' | 'error';
 
@@ -45,6 +47,12 @@ export interface ViewerApi {
   snapshot(): Promise<string>;
   /** The prediction card's texture as a PNG data URL (null before a bundle is shown). */
   predictionCard(): string | null;
+  /** The plane labels shown and the cards' rectangles as last laid out, in view pixels (null before a bundle). */
+  labelLayout(): { labels: ScreenLabel[]; cards: Rect[] } | null;
+  /** Shows these explanations of the open bundle side by side (2–4; one: back to a single view). */
+  compare(ids: readonly string[]): Promise<void>;
+  /** The panels shown: explanation id, method title, the layer each frames and its colour range there. */
+  panels(): { explanation: string; method: string; current: number; colorRange: { min: number; max: number } | null }[];
 }
 
 declare global {
@@ -66,7 +74,7 @@ export class ViewerStatus {
   private lastFrame = 0;
   private visible = 0;
 
-  constructor(doc: Document, handlers: Pick<ViewerApi, 'goTo' | 'seek' | 'open' | 'compute' | 'setNormalization' | 'play' | 'pause' | 'map' | 'snapshot' | 'predictionCard'>) {
+  constructor(doc: Document, handlers: Pick<ViewerApi, 'goTo' | 'seek' | 'open' | 'compute' | 'setNormalization' | 'play' | 'pause' | 'map' | 'snapshot' | 'predictionCard' | 'labelLayout' | 'compare' | 'panels'>) {
     this.html = doc.documentElement;
     this.line = doc.getElementById('status-line')!;
     this.bar = doc.getElementById('status-bar') as HTMLProgressElement;

@@ -60,6 +60,27 @@ export function stridedNet(H: number, W: number): SynthLayer[] {
   return out;
 }
 
+/**
+ * `L` layers of a deep network at H×W (multiples of 16) with uneven stages: strides 2, 4, 8
+ * and 16 holding 10%, 20%, 50% and 20% of the layers (at least one each), the last layer at
+ * 1×(W/16); names as long as a real export's, so that labels must elide them.
+ */
+export function deepNet(H: number, W: number, L: number): SynthLayer[] {
+  const shares = [0.1, 0.2, 0.5];
+  const counts = shares.map((f) => Math.max(1, Math.round(f * L)));
+  counts.push(Math.max(1, L - 1 - counts.reduce((a, b) => a + b, 0)));
+  const ops = ['Conv', 'BatchNormalization', 'Relu', 'Add'];
+  const out: SynthLayer[] = [];
+  counts.forEach((n, s) => {
+    for (let j = 0; j < n && out.length < L - 1; j++) {
+      const op = ops[j % ops.length];
+      out.push({ name: `/model/backbone/stages.${s}/blocks.${Math.floor(j / 4)}/sublayer.${j % 4}/${op}_output_0`, opType: op, shape: [1, 16 * 2 ** s, H / 2 ** (s + 1), W / 2 ** (s + 1)] });
+    }
+  });
+  out.push({ name: '/model/head/global_pool/AveragePool_output_0', opType: 'AveragePool', shape: [1, 256, 1, W / 16] });
+  return out;
+}
+
 /** The contract the CLI records for a synthetic bundle: ImageNet preprocessing at H×W, logits out. */
 export function defaultContract(H: number, W: number): BundleContract {
   const preset = 'preset imagenet (--preset)';

@@ -1,0 +1,80 @@
+/**
+ * One explanation's view in the stage: its atlas, its 3D stack, its plane labels and its
+ * caption, drawn into its column of the canvas. Side by side (2–4 explanations of one
+ * bundle), panels sit in one row in the bundle's order — the CLI's grid.gif arrangement — and
+ * share the camera, the layer cursor and, under global normalization, one colour scale.
+ */
+import type { PerspectiveCamera, WebGPURenderer } from 'three/webgpu';
+import { AtlasLayout, type CamAtlas } from './AtlasLayout.ts';
+import { targetCaption, type CamSet } from './CamSet.ts';
+import type { PaintStyle } from './Colormap.ts';
+import { CpuAtlas } from './CpuAtlas.ts';
+import { GpuAtlas } from './GpuAtlas.ts';
+import { PlaneLabels } from './PlaneLabels.ts';
+import type { StackLayout } from './StackLayout.ts';
+import { StackScene } from './StackScene.ts';
+
+/** The most explanations shown side by side. */
+export const MAX_PANELS = 4;
+
+export class SidePanel {
+  readonly atlas: CamAtlas;
+  readonly stack: StackScene;
+  readonly labels: PlaneLabels;
+  /** The panel's box over the canvas: holds its caption and labels. */
+  readonly el: HTMLDivElement;
+
+  constructor(
+    readonly set: CamSet,
+    readonly id: string,
+    stackLayout: StackLayout,
+    stage: HTMLElement,
+    gpu: GPUDevice | undefined,
+    /** Its column and the number of columns. */
+    column: readonly [number, number],
+  ) {
+    const maxDim = gpu?.limits.maxTextureDimension2D ?? 8192;
+    const layout = new AtlasLayout(set.layers.length, set.width, set.height, Math.min(8192, maxDim));
+    this.atlas = gpu ? new GpuAtlas(gpu, set, layout) : new CpuAtlas(set, layout);
+    this.stack = new StackScene(set, this.atlas, stackLayout);
+    this.el = document.createElement('div');
+    this.el.className = 'side-panel';
+    this.el.dataset.explanation = id;
+    const [i, n] = column;
+    Object.assign(this.el.style, { left: `${(100 * i) / n}%`, width: `${100 / n}%` });
+    if (n > 1) {
+      const caption = document.createElement('div');
+      caption.className = 'side-caption';
+      caption.textContent = `${set.info.method} · ${targetCaption(set.info.target)}`;
+      this.el.append(caption);
+    }
+    stage.append(this.el);
+    this.labels = new PlaneLabels(this.el, set.layers, stackLayout.planes, this.stack.cards);
+  }
+
+  /** The colour range per layer of the last paint. */
+  painted: readonly { min: number; max: number }[] = [];
+
+  paint(ranges: readonly { min: number; max: number }[], style: PaintStyle): void {
+    this.painted = ranges;
+    this.atlas.paint(ranges, style);
+  }
+
+  /** Draws the stack from `camera` into column `i` of `n` of a w×h canvas (CSS pixels). */
+  draw(renderer: WebGPURenderer, camera: PerspectiveCamera, u: number, current: number, i: number, n: number, w: number, h: number): void {
+    const x0 = Math.round((i * w) / n);
+    const pw = Math.round(((i + 1) * w) / n) - x0;
+    this.stack.setVisible(u);
+    renderer.setViewport(x0, 0, pw, h);
+    renderer.setScissor(x0, 0, pw, h);
+    renderer.render(this.stack.scene, camera);
+    this.labels.update(camera, u, current, this.stack.drawn, pw, h);
+  }
+
+  dispose(): void {
+    this.labels.dispose();
+    this.el.remove();
+    this.stack.dispose();
+    this.atlas.dispose();
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Side by side (issue #16 item 2): 2–4 explanations of one bundle in one row of panels, the
+ * CLI grid's arrangement, with one camera, one layer cursor (every panel frames the same layer
+ * after goTo) and one colour scale under global normalization (each its own under local).
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { deepNet, writeBundle } from './helpers/bundle.ts';
+import { api, settled, shotStats, signatureDistance, startSession, type ViewerSession } from './helpers/harness.ts';
+
+const SHOTS = process.env.CAMANIM_SHOTS ?? join(tmpdir(), 'camanim-compare-shots');
+
+let root: string;
+let session: ViewerSession;
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'camanim-compare-'));
+  mkdirSync(SHOTS, { recursive: true });
+  writeBundle(join(root, 'three'), { width: 192, height: 48, layers: deepNet(48, 192, 24), methods: ['gradcam', 'hirescam', 'layercam'] });
+  session = await startSession(root);
+});
+
+afterAll(async () => {
+  await session?.close();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+type Panels = { explanation: string; method: string; current: number; colorRange: { min: number; max: number } | null }[];
+
+test('three explanations side by side: one layer cursor, one colour scale where global, a panel each', async () => {
+  const p = await session.page('?bundle=b/three/');
+  expect(await settled(p)).toBe('ready');
+  await api(p, "camanim.compare(['gradcam', 'hirescam', 'layercam'])");
+  expect(await settled(p)).toBe('ready');
+  const panels = await api<Panels>(p, 'camanim.panels()');
+  expect(panels.map((x) => x.method)).toEqual(['Grad-CAM', 'HiResCAM', 'LayerCAM']);
+  // One row in the bundle's order, as the CLI's grid.gif: equal columns left to right.
+  const boxes = await p.locator('.side-panel').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON() as DOMRect));
+  expect(boxes).toHaveLength(3);
+  for (let i = 1; i < 3; i++) {
+    expect(Math.abs(boxes[i].x - (boxes[i - 1].x + boxes[i - 1].width))).toBeLessThanOrEqual(1);
+    expect(Math.abs(boxes[i].width - boxes[0].width)).toBeLessThanOrEqual(1);
+  }
+  expect(await p.locator('.side-caption').allTextContents()).toEqual(['Grad-CAM · Bag (class 8)', 'HiResCAM · Bag (class 8)', 'LayerCAM · Bag (class 8)']);
+  for (const k of [3, 17, 0, 23]) {
+    await api(p, `camanim.goTo(${k})`);
+    const now = await api<Panels>(p, 'camanim.panels()');
+    expect(now.map((x) => x.current)).toEqual([k, k, k]);
+    expect(await api(p, 'camanim.current')).toBe(k);
+    // Global: the same range in every panel.
+    expect(new Set(now.map((x) => JSON.stringify(x.colorRange))).size).toBe(1);
+  }
+  await p.screenshot({ path: join(SHOTS, 'side-by-side-3-methods-48x192.png') });
+  // Each panel draws its own explanation: the columns of the view differ.
+  const view = (await p.locator('#view').boundingBox())!;
+  const cols = await Promise.all(boxes.map(async (b) => shotStats(p, await p.screenshot({ clip: { x: b.x + 2, y: view.y, width: b.width - 4, height: view.height } }))));
+  // Every column drawn (not left at the clear colour: a scene background once cleared all but the last panel).
+  for (const c of cols) expect(c.colours).toBeGreaterThan(40);
+  expect(signatureDistance(cols[0], cols[1])).toBeGreaterThan(0);
+  expect(signatureDistance(cols[0], cols[2])).toBeGreaterThan(0);
+  // Local: each explanation's own range at this layer.
+  await api(p, "camanim.setNormalization('local')");
+  const local = await api<Panels>(p, 'camanim.panels()');
+  expect(new Set(local.map((x) => JSON.stringify(x.colorRange))).size).toBe(3);
+  // Back to one view.
+  await api(p, "camanim.compare(['hirescam'])");
+  expect(await settled(p)).toBe('ready');
+  expect((await api<Panels>(p, 'camanim.panels()')).map((x) => x.method)).toEqual(['HiResCAM']);
+  expect(await p.locator('.side-caption').count()).toBe(0);
+  await p.close();
+});
