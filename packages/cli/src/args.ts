@@ -11,6 +11,7 @@ import { layers } from './commands/layers.ts';
 import { methods } from './commands/methods.ts';
 import { view } from './commands/view.ts';
 import { roadCommand, type RoadCommandOptions } from './commands/road.ts';
+import { evalCommand, type EvalOptions } from './commands/eval.ts';
 import { METRIC_IDS, parseMetricList } from './metrics.ts';
 import { addContractOptions, type ContractFlags } from './contract.ts';
 import { taskFlags } from './task-flags.ts';
@@ -149,7 +150,31 @@ export function buildProgram(io: Io): Command {
     .command('methods')
     .description('List the registered CAM methods and their references')
     .action(async () => methods(io));
+  addContractOptions(addRoadOptions(program
+    .command('eval')
+    .description('ybROAD of every image of a dataset into a resumable SQLite store; CSV, Parquet, aggregates and report.html (docs/eval.md)')
+    .argument('<model>', 'ONNX model file')
+    .argument('<dataset>', 'an ImageFolder (class subfolders), a CSV/JSONL list of path,label, or a quoted glob')
+    .option('--out <dir>', 'the store (eval.sqlite) and the exports; rerun with the same folder to resume', 'camanim-eval')
+    .option('--method <ids>', 'CAM methods, comma-separated (see `camanim methods`)', 'gradcam')
+    .option(...TARGET_KIND)
+    .option('--layers <which>', "'spatial', 'all', or a regex on ONNX name / op type", 'spatial')
+    .option('--every <k>', 'keep every k-th selected layer (the last always)')
+    .option('--batch <n>', 'at most n images per batch (the memory plan may choose fewer)', '16')
+    .option(...MAX_PIXELS)
+    .option('--labels <file>', 'class names, one per line')
+    .option('-q, --quiet', 'no progress lines and no timing summary'),
+  '--percentiles'),
+  ).action(async (model: string, dataset: string, raw: RawRoad & { batch: string; out: string }) => evalCommand(parseEval(model, dataset, raw), io));
   return program;
+}
+
+/** eval takes road's layer, target and ROAD flags, several methods and a batch cap. */
+function parseEval(model: string, dataset: string, raw: RawRoad & { batch: string; out: string }): EvalOptions {
+  const r = parseRoadCommand(raw);
+  const ids = [...new Set(list(raw.method).map((m) => m.toLowerCase()))];
+  if (ids.length === 0) throw cliError('--method is empty', {}, 'Give a method id such as gradcam (see `camanim methods`)');
+  return { model, dataset, out: raw.out, methods: ids, layers: r.layers, targetKind: r.targetKind, road: r.road, batch: int(raw.batch, '--batch', 1), maxPixels: r.maxPixels, labels: r.labels, quiet: r.quiet, contract: r.contract };
 }
 
 interface RawRoad extends ContractFlags, Omit<RawRoadFlags, 'roadPercentiles'> {

@@ -86,7 +86,7 @@ export function roadTargetKind(choice: RoadChoice, activation: OutputActivation)
 }
 
 /** ybROAD of one CAM stack, with a progress bar over its layers. */
-export async function scoreLayers(run: Run, stack: CamStack, classIndex: number, choice: RoadChoice, progress: Progress, activation: OutputActivation, label: string): Promise<YbRoad> {
+export async function scoreLayers(run: Run, stack: CamStack, classIndex: number, choice: RoadChoice, progress: Progress, activation: OutputActivation, label: string, item = 0): Promise<YbRoad> {
   const L = stack.layers.length;
   return progress.time(label, async (step) => {
     let shown = 0;
@@ -98,6 +98,7 @@ export async function scoreLayers(run: Run, stack: CamStack, classIndex: number,
       combine: choice.combine,
       map: choice.map,
       batch,
+      item,
       target: { class: classIndex, kind: roadTargetKind(choice, activation) },
       onProgress: (done, total) => {
         const layers = Math.floor((done / total) * L);

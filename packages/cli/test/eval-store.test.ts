@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { aggregate, meanCi, tQuantile } from '../src/eval/aggregates.ts';
 import { foldLabel, listDataset } from '../src/eval/dataset.ts';
 import { exportRows, toCsv, toParquet } from '../src/eval/export.ts';
+import { evalReportHtml } from '../src/eval/report.ts';
 import { EvalStore, type ImageRow, type ScoreRow } from '../src/eval/store.ts';
 import { scratch } from './helpers/cli.ts';
 
@@ -28,11 +29,21 @@ describe('eval datasets', () => {
     touch(join(root, 'dog', 'c.webp'));
     touch(join(root, 'dog', 'notes.txt'));
     const folder = listDataset(root);
-    expect(folder.items.map((i) => [i.path, i.label])).toEqual([['cat/a.png', 'cat'], ['cat/deep/b.jpg', 'cat'], ['dog/c.webp', 'dog']]);
+    expect(folder.items.map((i) => [i.path, i.label])).toEqual([
+      ['cat/a.png', 'cat'],
+      ['cat/deep/b.jpg', 'cat'],
+      ['dog/c.webp', 'dog'],
+    ]);
     writeFileSync(join(root, 'list.csv'), 'path,label\ncat/a.png,cat\n"dog/c.webp","big, dog"\n');
-    expect(listDataset(join(root, 'list.csv')).items.map((i) => [i.path, i.label])).toEqual([['cat/a.png', 'cat'], ['dog/c.webp', 'big, dog']]);
+    expect(listDataset(join(root, 'list.csv')).items.map((i) => [i.path, i.label])).toEqual([
+      ['cat/a.png', 'cat'],
+      ['dog/c.webp', 'big, dog'],
+    ]);
     writeFileSync(join(root, 'list.jsonl'), '{"path":"dog/c.webp","label":"dog"}\n{"path":"cat/a.png"}\n');
-    expect(listDataset(join(root, 'list.jsonl')).items.map((i) => [i.path, i.label])).toEqual([['dog/c.webp', 'dog'], ['cat/a.png', undefined]]);
+    expect(listDataset(join(root, 'list.jsonl')).items.map((i) => [i.path, i.label])).toEqual([
+      ['dog/c.webp', 'dog'],
+      ['cat/a.png', undefined],
+    ]);
     expect(listDataset(join(root, '**/*.png')).items.map((i) => i.path)).toEqual(['cat/a.png']);
     expect(listDataset(join(root, 'cat/**/*.jpg')).items.map((i) => i.path)).toEqual(['deep/b.jpg']);
   });
@@ -56,7 +67,14 @@ describe('eval datasets', () => {
 describe('eval aggregates', () => {
   it('t quantiles equal scipy.stats.t.ppf(0.975, df)', () => {
     // scipy 1.10: measured |error| ≤ 2.3e-13.
-    const scipy: [number, number][] = [[1, 12.706204736174694], [2, 4.302652729749462], [5, 2.5705818356363146], [11, 2.200985160091639], [59, 2.000995378088267], [1000, 1.9623390808264083]];
+    const scipy: [number, number][] = [
+      [1, 12.706204736174694],
+      [2, 4.302652729749462],
+      [5, 2.5705818356363146],
+      [11, 2.200985160091639],
+      [59, 2.000995378088267],
+      [1000, 1.9623390808264083],
+    ];
     for (const [df, t] of scipy) expect(Math.abs(tQuantile(0.975, df) - t)).toBeLessThan(1e-9);
   });
 
@@ -72,11 +90,29 @@ describe('eval aggregates', () => {
     const L = 4;
     const rnd = mulberry(7);
     const images: ImageRow[] = Array.from({ length: 13 }, (_, k) => ({
-      imageHash: `h${k}`, path: `c${k % 3}/${k}.png`, label: `c${k % 3}`, labelIndex: k % 3, predicted: k % 4 === 0 ? 9 : k % 3, status: 'ok', reason: null,
+      imageHash: `h${k}`,
+      path: `c${k % 3}/${k}.png`,
+      label: `c${k % 3}`,
+      labelIndex: k % 3,
+      predicted: k % 4 === 0 ? 9 : k % 3,
+      status: 'ok',
+      reason: null,
     }));
-    images.push({ imageHash: 'bad', path: 'c0/bad.png', label: 'c0', labelIndex: 0, predicted: null, status: 'failed', reason: 'corrupt' });
-    const value = new Map<string, number[]>(images.slice(0, 13).map((i) => [i.imageHash, Array.from({ length: L }, () => rnd() * 2 - 0.5)]));
-    const scores: ScoreRow[] = [...value].flatMap(([h, v]) => v.map((x, layer) => ({ imageHash: h, method: 'gradcam', layer, layerName: `l${layer}`, metric: 'road', value: x })));
+    images.push({
+      imageHash: 'bad',
+      path: 'c0/bad.png',
+      label: 'c0',
+      labelIndex: 0,
+      predicted: null,
+      status: 'failed',
+      reason: 'corrupt',
+    });
+    const value = new Map<string, number[]>(
+      images.slice(0, 13).map((i) => [i.imageHash, Array.from({ length: L }, () => rnd() * 2 - 0.5)]),
+    );
+    const scores: ScoreRow[] = [...value].flatMap(([h, v]) =>
+      v.map((x, layer) => ({ imageHash: h, method: 'gradcam', layer, layerName: `l${layer}`, metric: 'road', value: x })),
+    );
     const a = aggregate(images, scores);
     expect(a.images).toBe(13);
     expect(a.failed).toBe(1);
@@ -98,13 +134,32 @@ describe('eval aggregates', () => {
     expect(m.perClass.c1[2]).toBeCloseTo(c1.reduce((x, y) => x + y, 0) / c1.length, 12);
     const perImage = vs.map((v) => v.reduce((x, y) => x + y, 0) / L);
     expect(m.modelMean.mean).toBeCloseTo(perImage.reduce((x, y) => x + y, 0) / 13, 12);
+    // The report: the curve with its CI band, and one heat-map cell per (class, layer).
+    const html = evalReportHtml(a, 'test');
+    expect(html).toContain('data-role="band"');
+    expect(html.match(/data-role="cell"/g)).toHaveLength(3 * L);
   });
 });
 
 describe('eval store and exports', () => {
   const key = { modelHash: 'm', settingsHash: 's' };
-  const img = (h: string): ImageRow => ({ imageHash: h, path: `${h}.png`, label: 'cat', labelIndex: 1, predicted: 1, status: 'ok', reason: null });
-  const sc = (h: string, layer: number, value: number): ScoreRow => ({ imageHash: h, method: 'gradcam', layer, layerName: `conv,${layer}`, metric: 'road', value });
+  const img = (h: string): ImageRow => ({
+    imageHash: h,
+    path: `${h}.png`,
+    label: 'cat',
+    labelIndex: 1,
+    predicted: 1,
+    status: 'ok',
+    reason: null,
+  });
+  const sc = (h: string, layer: number, value: number): ScoreRow => ({
+    imageHash: h,
+    method: 'gradcam',
+    layer,
+    layerName: `conv,${layer}`,
+    metric: 'road',
+    value,
+  });
 
   it('writes a result once however often it is written, and a failed batch not at all', () => {
     const dir = scratch('camanim-store-');
@@ -131,7 +186,11 @@ describe('eval store and exports', () => {
     expect(csv[3]).toBe('b.png,b,"dog, ""big""",1,1,gradcam,0,"conv,0",road,1.5');
     const back = await parquetReadObjects({ file: toParquet(rows) });
     expect(back).toHaveLength(3);
-    expect(back.map((r) => [r.path, r.label, r.layer, r.layer_name, r.value])).toEqual([['a.png', 'cat', 0, 'conv,0', 0.5], ['a.png', 'cat', 1, 'conv,1', -0.125], ['b.png', 'dog, "big"', 0, 'conv,0', 1.5]]);
+    expect(back.map((r) => [r.path, r.label, r.layer, r.layer_name, r.value])).toEqual([
+      ['a.png', 'cat', 0, 'conv,0', 0.5],
+      ['a.png', 'cat', 1, 'conv,1', -0.125],
+      ['b.png', 'dog, "big"', 0, 'conv,0', 1.5],
+    ]);
   });
 });
 

@@ -92,7 +92,7 @@ export function meanCi(values: readonly number[]): MeanCi {
 
 function argmax(v: readonly number[]): number {
   let best = 0;
-  v.forEach((x, k) => x > v[best] && (best = k));
+  for (let k = 1; k < v.length; k++) if (v[k] > v[best]) best = k;
   return best;
 }
 
@@ -125,7 +125,10 @@ function incompleteBeta(x: number, a: number, b: number): number {
   d = 1 / (Math.abs(d) < tiny ? tiny : d);
   let f = d;
   for (let m = 1; m <= 300; m++) {
-    for (const num of [(m * (b - m) * x) / ((a + 2 * m - 1) * (a + 2 * m)), -((a + m) * (a + b + m) * x) / ((a + 2 * m) * (a + 2 * m + 1))]) {
+    for (const num of [
+      (m * (b - m) * x) / ((a + 2 * m - 1) * (a + 2 * m)),
+      -((a + m) * (a + b + m) * x) / ((a + 2 * m) * (a + 2 * m + 1)),
+    ]) {
       d = 1 + num * d;
       d = 1 / (Math.abs(d) < tiny ? tiny : d);
       c = 1 + num / c;
@@ -139,8 +142,10 @@ function incompleteBeta(x: number, a: number, b: number): number {
 
 /** Lanczos approximation (g = 7, 9 terms). */
 function logGamma(z: number): number {
-  const g = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  const g = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
+    -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
   if (z < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * z))) - logGamma(1 - z);
   const x = z - 1;
   let s = g[0];

@@ -62,18 +62,36 @@ export class EvalStore {
       db.pragma('synchronous = NORMAL');
       db.exec(SCHEMA);
     } catch (cause) {
-      throw cliError(`Cannot open the results store: ${(cause as Error).message}`, { file }, 'Choose another --out, or remove a store that is not camanim\'s', 'bad-input', cause);
+      throw cliError(
+        `Cannot open the results store: ${(cause as Error).message}`,
+        { file },
+        "Choose another --out, or remove a store that is not camanim's",
+        'bad-input',
+        cause,
+      );
     }
     return new EvalStore(db, file);
   }
 
   beginRun(key: RunKey, info: { model: string; dataset: string; settings: unknown }): void {
-    this.db.prepare('INSERT OR IGNORE INTO runs VALUES (?, ?, ?, ?, ?, ?)').run(key.modelHash, key.settingsHash, info.model, info.dataset, JSON.stringify(info.settings), new Date().toISOString());
+    this.db
+      .prepare('INSERT OR IGNORE INTO runs VALUES (?, ?, ?, ?, ?, ?)')
+      .run(key.modelHash, key.settingsHash, info.model, info.dataset, JSON.stringify(info.settings), new Date().toISOString());
+  }
+
+  /** The runs this store holds (one per model and settings). */
+  runs(): RunKey[] {
+    return (this.db.prepare('SELECT model_hash, settings_hash FROM runs ORDER BY created').all() as Record<string, string>[]).map(
+      (r) => ({ modelHash: r.model_hash, settingsHash: r.settings_hash }),
+    );
   }
 
   /** Image hashes that already have their row (done or failed) in this run. */
   done(key: RunKey): Set<string> {
-    const rows = this.db.prepare('SELECT image_hash FROM images WHERE model_hash = ? AND settings_hash = ?').pluck().all(key.modelHash, key.settingsHash) as string[];
+    const rows = this.db
+      .prepare('SELECT image_hash FROM images WHERE model_hash = ? AND settings_hash = ?')
+      .pluck()
+      .all(key.modelHash, key.settingsHash) as string[];
     return new Set(rows);
   }
 
@@ -82,24 +100,56 @@ export class EvalStore {
     const img = this.db.prepare('INSERT OR IGNORE INTO images VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
     const score = this.db.prepare('INSERT OR IGNORE INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     return this.db.transaction(() => {
-      for (const i of images) img.run(key.modelHash, key.settingsHash, i.imageHash, i.path, i.label, i.labelIndex, i.predicted, i.status, i.reason);
+      for (const i of images)
+        img.run(key.modelHash, key.settingsHash, i.imageHash, i.path, i.label, i.labelIndex, i.predicted, i.status, i.reason);
       let added = 0;
-      for (const s of scores) added += score.run(key.modelHash, s.imageHash, s.method, s.layer, s.layerName, s.metric, key.settingsHash, s.value).changes;
+      for (const s of scores)
+        added += score.run(
+          key.modelHash,
+          s.imageHash,
+          s.method,
+          s.layer,
+          s.layerName,
+          s.metric,
+          key.settingsHash,
+          s.value,
+        ).changes;
       return added;
     })();
   }
 
   images(key: RunKey): ImageRow[] {
-    return (this.db.prepare('SELECT image_hash, path, label, label_index, predicted, status, reason FROM images WHERE model_hash = ? AND settings_hash = ? ORDER BY path')
-      .all(key.modelHash, key.settingsHash) as Record<string, never>[]).map((r) => ({
-      imageHash: r.image_hash, path: r.path, label: r.label, labelIndex: r.label_index, predicted: r.predicted, status: r.status, reason: r.reason,
+    return (
+      this.db
+        .prepare(
+          'SELECT image_hash, path, label, label_index, predicted, status, reason FROM images WHERE model_hash = ? AND settings_hash = ? ORDER BY path',
+        )
+        .all(key.modelHash, key.settingsHash) as Record<string, never>[]
+    ).map((r) => ({
+      imageHash: r.image_hash,
+      path: r.path,
+      label: r.label,
+      labelIndex: r.label_index,
+      predicted: r.predicted,
+      status: r.status,
+      reason: r.reason,
     }));
   }
 
   scores(key: RunKey): ScoreRow[] {
-    return (this.db.prepare('SELECT image_hash, method, layer, layer_name, metric, value FROM scores WHERE model_hash = ? AND settings_hash = ? ORDER BY image_hash, method, metric, layer')
-      .all(key.modelHash, key.settingsHash) as Record<string, never>[]).map((r) => ({
-      imageHash: r.image_hash, method: r.method, layer: r.layer, layerName: r.layer_name, metric: r.metric, value: r.value ?? NaN,
+    return (
+      this.db
+        .prepare(
+          'SELECT image_hash, method, layer, layer_name, metric, value FROM scores WHERE model_hash = ? AND settings_hash = ? ORDER BY image_hash, method, metric, layer',
+        )
+        .all(key.modelHash, key.settingsHash) as Record<string, never>[]
+    ).map((r) => ({
+      imageHash: r.image_hash,
+      method: r.method,
+      layer: r.layer,
+      layerName: r.layer_name,
+      metric: r.metric,
+      value: r.value ?? NaN,
     }));
   }
 
