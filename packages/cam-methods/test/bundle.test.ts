@@ -5,17 +5,37 @@
  * field, the explanation and the layer.
  */
 import { describe, expect, it } from 'vitest';
-import { BundleError, checkFileSizes, packMaps, parseManifest, readMap, validateManifest, type BundleMetric, type BundleManifest, type Complete } from '../src/index.ts';
+import {
+  BundleError,
+  checkFileSizes,
+  packMaps,
+  parseManifest,
+  readMap,
+  validateManifest,
+  type BundleMetric,
+  type BundleManifest,
+  type Complete,
+} from '../src/index.ts';
 
 const H = 4;
 const W = 6;
-const maps = { layer: [new Float32Array([1, -2, 3, 4]), new Float32Array([0.5])], input: [new Float32Array(H * W).map((_, i) => i / 7), new Float32Array(H * W).fill(-1)] };
+const maps = {
+  layer: [new Float32Array([1, -2, 3, 4]), new Float32Array([0.5])],
+  input: [new Float32Array(H * W).map((_, i) => i / 7), new Float32Array(H * W).fill(-1)],
+};
 
 function manifest(): BundleManifest {
   const raw = packMaps(maps.layer);
   const up = packMaps(maps.input);
   const percentiles = [20, 80];
-  const score = (road: number) => ({ percentiles, morf: [-0.1, -0.3], lerf: [0.1, 0.2], combined: [road / 2, road / 2], road, removed: { morf: [0.8, 0.2], lerf: [0.8, 0.2] } });
+  const score = (road: number) => ({
+    percentiles,
+    morf: [-0.1, -0.3],
+    lerf: [0.1, 0.2],
+    combined: [road / 2, road / 2],
+    road,
+    removed: { morf: [0.8, 0.2], lerf: [0.8, 0.2] },
+  });
   const cam = {
     method: 'gradcam',
     title: 'Grad-CAM',
@@ -24,14 +44,44 @@ function manifest(): BundleManifest {
     probability: 0.7,
     files: { layer: 'gradcam.layer.bin', input: 'gradcam.input.bin' },
     layers: [
-      { index: 0, modelIndex: 3, name: 'a', opType: 'Conv', shape: [1, 8, 2, 2], mapShape: [2, 2] as const, min: -2, max: 4, layer: raw.ranges[0], input: up.ranges[0] },
-      { index: 1, modelIndex: 7, name: 'b', opType: 'Relu', shape: [1, 8, 1, 1], mapShape: [1, 1] as const, min: 0.5, max: 0.5, layer: raw.ranges[1], input: up.ranges[1] },
+      {
+        index: 0,
+        modelIndex: 3,
+        name: 'a',
+        opType: 'Conv',
+        shape: [1, 8, 2, 2],
+        mapShape: [2, 2] as const,
+        min: -2,
+        max: 4,
+        layer: raw.ranges[0],
+        input: up.ranges[0],
+      },
+      {
+        index: 1,
+        modelIndex: 7,
+        name: 'b',
+        opType: 'Relu',
+        shape: [1, 8, 1, 1],
+        mapShape: [1, 1] as const,
+        min: 0.5,
+        max: 0.5,
+        layer: raw.ranges[1],
+        input: up.ranges[1],
+      },
     ],
     ybroad: {
       series: [score(0.2), score(0.4)],
       max: { layer: 1, name: 'b', value: 0.4 },
       mean: 0.3,
-      settings: { ties: 'threshold' as const, percent: 'kept' as const, combine: 'sum' as const, percentiles, noise: 0, seed: 0, target: { class: 2 } },
+      settings: {
+        ties: 'threshold' as const,
+        percent: 'kept' as const,
+        combine: 'sum' as const,
+        percentiles,
+        noise: 0,
+        seed: 0,
+        target: { class: 2 },
+      },
     },
     metrics: [{ id: 'drop', title: 'Drop in confidence', better: 'lower' as const, values: [0.3, 0.1] }],
   };
@@ -40,12 +90,38 @@ function manifest(): BundleManifest {
     version: 1,
     generator: 'test',
     created: '1970-01-01T00:00:00.000Z',
-    model: { file: 'm.onnx', path: '/m.onnx', input: { name: 'x', shape: [1, 3, H, W] }, output: { name: 'y', shape: [1, 5] }, classes: 5 },
+    model: {
+      file: 'm.onnx',
+      path: '/m.onnx',
+      input: { name: 'x', shape: [1, 3, H, W] },
+      output: { name: 'y', shape: [1, 5] },
+      classes: 5,
+    },
     image: { source: 'i.png', file: 'input.png', width: W, height: H, original: { width: 60, height: 40 } },
     inputShape: [1, 3, H, W],
     contract: {
-      input: { size: [H, W], layout: 'NCHW', channels: 3, order: 'RGB', scale: 1, mean: [0.5], std: [0.25, 0.25, 0.25], resize: 'crop', cropFraction: 1, align: 'center', sources },
-      output: { name: 'y', shape: [1, 5], activation: 'softmax', explained: 'logits', classes: 5, task: 'classify', from: 'the only output' },
+      input: {
+        size: [H, W],
+        layout: 'NCHW',
+        channels: 3,
+        order: 'RGB',
+        scale: 1,
+        mean: [0.5],
+        std: [0.25, 0.25, 0.25],
+        resize: 'crop',
+        cropFraction: 1,
+        align: 'center',
+        sources,
+      },
+      output: {
+        name: 'y',
+        shape: [1, 5],
+        activation: 'softmax',
+        explained: 'logits',
+        classes: 5,
+        task: 'classify',
+        from: 'the only output',
+      },
       summary: 'one line',
     },
     prediction: [{ class: 2, label: 'two', logit: 3.5, probability: 0.7 }],
@@ -64,8 +140,11 @@ function manifest(): BundleManifest {
   };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a damage reaches into the manifest's JSON anywhere.
+type AnyJson = any;
+
 /** The manifest's JSON after `edit`, validated; the error it raises. */
-function refusal(edit: (m: any) => void): BundleError {
+function refusal(edit: (m: AnyJson) => void): BundleError {
   const m = JSON.parse(JSON.stringify(manifest()));
   edit(m);
   try {
@@ -105,17 +184,38 @@ describe('the bundle module', () => {
   });
 
   it('refuses each damage naming the field and what it must be', () => {
-    const cases: [(m: any) => void, RegExp][] = [
-      [(m) => (m.cams[0].layers[0].layer.byteLength = 12), /cams\[0\]\.layers\[0\]\.layer\.byteLength must be 16 \(4 float32 values for its 2×2 map\), got 12/],
-      [(m) => (m.cams[0].layers[1].input.byteLength = 4), /cams\[0\]\.layers\[1\]\.input\.byteLength must be 96 \(24 float32 values for the 4×6 input\)/],
+    const cases: [(m: AnyJson) => void, RegExp][] = [
+      [
+        (m) => (m.cams[0].layers[0].layer.byteLength = 12),
+        /cams\[0\]\.layers\[0\]\.layer\.byteLength must be 16 \(4 float32 values for its 2×2 map\), got 12/,
+      ],
+      [
+        (m) => (m.cams[0].layers[1].input.byteLength = 4),
+        /cams\[0\]\.layers\[1\]\.input\.byteLength must be 96 \(24 float32 values for the 4×6 input\)/,
+      ],
       [(m) => (m.cams[0].layers[1].layer.byteOffset = 18), /cams\[0\]\.layers\[1\]\.layer\.byteOffset must be a multiple of 4/],
-      [(m) => (m.cams[0].layers[1].layer.byteOffset = 12), /cams\[0\]\.layers\[1\]\.layer\.byteOffset must not fall inside layer 0's bytes \[0, 16\), got 12/],
-      [(m) => (m.cams[0].layers[0].input.byteOffset = -4), /cams\[0\]\.layers\[0\]\.input\.byteOffset must be an integer ≥ 0, got -4/],
-      [(m) => delete m.cams[0].layers[0].mapShape, /cams\[0\]\.layers\[0\]\.mapShape must be an array of 2 integers ≥ 1, got null/],
+      [
+        (m) => (m.cams[0].layers[1].layer.byteOffset = 12),
+        /cams\[0\]\.layers\[1\]\.layer\.byteOffset must not fall inside layer 0's bytes \[0, 16\), got 12/,
+      ],
+      [
+        (m) => (m.cams[0].layers[0].input.byteOffset = -4),
+        /cams\[0\]\.layers\[0\]\.input\.byteOffset must be an integer ≥ 0, got -4/,
+      ],
+      [
+        (m) => delete m.cams[0].layers[0].mapShape,
+        /cams\[0\]\.layers\[0\]\.mapShape must be an array of 2 integers ≥ 1, got null/,
+      ],
       [(m) => delete m.contract, /contract must be an object, got null/],
       [(m) => (m.contract.output.task = 'guess'), /contract\.output\.task must be one of 'classify'/],
-      [(m) => m.cams[0].ybroad.series.pop(), /cams\[0\]\.ybroad\.series must hold one ROAD score per layer \(2\), got "1 entries"/],
-      [(m) => (m.cams[0].ybroad.series[1].lerf = [0.1]), /cams\[0\]\.ybroad\.series\[1\]\.lerf must be an array of 2 finite numbers/],
+      [
+        (m) => m.cams[0].ybroad.series.pop(),
+        /cams\[0\]\.ybroad\.series must hold one ROAD score per layer \(2\), got "1 entries"/,
+      ],
+      [
+        (m) => (m.cams[0].ybroad.series[1].lerf = [0.1]),
+        /cams\[0\]\.ybroad\.series\[1\]\.lerf must be an array of 2 finite numbers/,
+      ],
       [(m) => (m.cams[0].metrics[0].values = [1]), /cams\[0\]\.metrics\[0\]\.values must be an array of 2 finite numbers/],
       [(m) => (m.cams = []), /cams must be a non-empty array/],
       [(m) => (m.cams[0].target.kind = 'odds'), /cams\[0\]\.target\.kind must be one of 'logit'/],
@@ -139,7 +239,9 @@ describe('the bundle module', () => {
 
   it('refuses a binary shorter than its ranges, naming the file, the layer and the bytes', () => {
     const cam = manifest().cams[0];
-    expect(() => checkFileSizes(cam, { layer: 20, input: 100 }, 'bundle x')).toThrow(/'gradcam.input.bin' is 100 bytes, shorter than the manifest says: layer 1 'b' needs bytes \[96, 192\)/);
+    expect(() => checkFileSizes(cam, { layer: 20, input: 100 }, 'bundle x')).toThrow(
+      /'gradcam.input.bin' is 100 bytes, shorter than the manifest says: layer 1 'b' needs bytes \[96, 192\)/,
+    );
     try {
       checkFileSizes(cam, { layer: 19, input: 192 }, 'bundle x');
     } catch (e) {

@@ -26,15 +26,26 @@ export function intersects(a: Rect, b: Rect): boolean {
 }
 
 export function inside(r: Rect, container: Rect): boolean {
-  return r.x >= container.x && r.y >= container.y && r.x + r.width <= container.x + container.width && r.y + r.height <= container.y + container.height;
+  return (
+    r.x >= container.x &&
+    r.y >= container.y &&
+    r.x + r.width <= container.x + container.width &&
+    r.y + r.height <= container.y + container.height
+  );
 }
 
 /** The box each shown label gets; labels left out are hidden. */
-export function packLabels<Id>(candidates: readonly LabelCandidate<Id>[], obstacles: readonly Rect[], container: Rect): Map<Id, Rect> {
+export function packLabels<Id>(
+  candidates: readonly LabelCandidate<Id>[],
+  obstacles: readonly Rect[],
+  container: Rect,
+): Map<Id, Rect> {
   const placed = new Map<Id, Rect>();
   const taken: Rect[] = [];
   for (const c of [...candidates].sort((a, b) => a.priority - b.priority)) {
-    const box = c.boxes.find((b) => inside(b, container) && !obstacles.some((o) => intersects(b, o)) && !taken.some((t) => intersects(b, t)));
+    const box = c.boxes.find(
+      (b) => inside(b, container) && !obstacles.some((o) => intersects(b, o)) && !taken.some((t) => intersects(b, t)),
+    );
     if (!box) continue;
     placed.set(c.id, box);
     taken.push(box);

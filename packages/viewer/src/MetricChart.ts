@@ -22,12 +22,10 @@ export class MetricChart {
 
   constructor(readonly root: HTMLElement) {}
 
-  private set?: CamSet;
   private chosen?: string;
   private current = 0;
 
   show(set: CamSet): void {
-    this.set = set;
     this.root.innerHTML = '';
     this.svg = undefined;
     this.count = set.layers.length;
@@ -77,29 +75,58 @@ export class MetricChart {
     const hi = ticks.values[ticks.values.length - 1];
     const x = (k: number) => PAD.left + (n <= 1 ? 0.5 : k / (n - 1)) * (W - PAD.left - PAD.right);
     const y = (v: number) => PAD.top + (1 - (v - lo) / (hi - lo)) * (H - PAD.top - PAD.bottom);
-    const svg = el('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img', 'aria-label': `${metric.title}`, 'data-metric': metric.id }) as SVGSVGElement;
+    const svg = el('svg', {
+      viewBox: `0 0 ${W} ${H}`,
+      class: 'chart',
+      role: 'img',
+      'aria-label': `${metric.title}`,
+      'data-metric': metric.id,
+    }) as SVGSVGElement;
     svg.append(el('line', { x1: PAD.left, x2: W - PAD.right, y1: y(0), y2: y(0), class: 'axis' }));
     svg.append(el('line', { x1: PAD.left, x2: PAD.left, y1: PAD.top, y2: H - PAD.bottom, class: 'axis' }));
     for (const v of ticks.values) svg.append(text(PAD.left - 6, y(v) + 4, v.toFixed(ticks.decimals), 'tick end y-tick'));
     svg.append(text(PAD.left, H - 8, '1', 'tick'));
     svg.append(text(W - PAD.right, H - 8, String(n), 'tick end'));
     svg.append(text((PAD.left + W - PAD.right) / 2, H - 8, 'layer', 'tick middle'));
-    const mean = el('line', { x1: PAD.left, x2: W - PAD.right, y1: y(yb.mean), y2: y(yb.mean), class: 'mean', 'data-role': 'mean' });
+    const mean = el('line', {
+      x1: PAD.left,
+      x2: W - PAD.right,
+      y1: y(yb.mean),
+      y2: y(yb.mean),
+      class: 'mean',
+      'data-role': 'mean',
+    });
     svg.append(mean, text(W - PAD.right, y(yb.mean) - 4, `mean ${yb.mean.toFixed(3)}`, 'mean-label end'));
     svg.append(el('polyline', { points: yb.values.map((v, k) => `${x(k)},${y(v)}`).join(' '), class: 'series' }));
     yb.values.forEach((v, k) => {
-      const c = el('circle', { cx: x(k), cy: y(v), r: n > 80 ? 1.6 : 3, class: k === yb.max.layer ? 'point max' : 'point', 'data-layer': k, 'data-value': v });
+      const c = el('circle', {
+        cx: x(k),
+        cy: y(v),
+        r: n > 80 ? 1.6 : 3,
+        class: k === yb.max.layer ? 'point max' : 'point',
+        'data-layer': k,
+        'data-value': v,
+      });
       const tip = document.createElementNS(NS, 'title');
       tip.textContent = pointTip(set, metric, k);
       c.append(tip);
       svg.append(c);
     });
     const best = yb.max.layer;
-    svg.append(el('circle', { cx: x(best), cy: y(yb.values[best]), r: 7, class: 'max-ring', 'data-role': 'max', 'data-layer': best }));
+    svg.append(
+      el('circle', { cx: x(best), cy: y(yb.values[best]), r: 7, class: 'max-ring', 'data-role': 'max', 'data-layer': best }),
+    );
     const label = `${metric.better === 'higher' ? 'max' : 'min'} ${yb.max.value.toFixed(3)} · layer ${best + 1} ${set.layers[best].opType}`;
     const right = x(best) < (PAD.left + W - PAD.right) / 2;
     svg.append(text(x(best) + (right ? 12 : -12), y(yb.values[best]) + 4, label, `max-label ${right ? '' : 'end'}`));
-    this.cursor = el('line', { x1: x(0), x2: x(0), y1: PAD.top, y2: H - PAD.bottom, class: 'cursor', 'data-role': 'cursor' }) as SVGLineElement;
+    this.cursor = el('line', {
+      x1: x(0),
+      x2: x(0),
+      y1: PAD.top,
+      y2: H - PAD.bottom,
+      class: 'cursor',
+      'data-role': 'cursor',
+    }) as SVGLineElement;
     svg.append(this.cursor);
     const pick = (ev: PointerEvent) => {
       const box = svg.getBoundingClientRect();
@@ -135,7 +162,9 @@ function pointTip(set: CamSet, metric: MetricView, k: number): string {
   const head = `layer ${k + 1} ${set.layers[k].name}: ${metric.road ? 'ROAD' : metric.title} ${metric.values[k].toFixed(4)}`;
   const r = metric.road;
   if (!r) return head;
-  return [head, ...r.percentiles.map((p, j) => `p ${p}: MoRF ${r.morf[k][j].toFixed(4)} · LeRF ${r.lerf[k][j].toFixed(4)}`)].join('\n');
+  return [head, ...r.percentiles.map((p, j) => `p ${p}: MoRF ${r.morf[k][j].toFixed(4)} · LeRF ${r.lerf[k][j].toFixed(4)}`)].join(
+    '\n',
+  );
 }
 
 function el(tag: string, attrs: Record<string, string | number>): SVGElement {

@@ -115,7 +115,12 @@ function screenRect(camera: PerspectiveCamera, spot: PlaneSpot, w: number, h: nu
   let x1 = -Infinity;
   let y1 = -Infinity;
   const p = new Vector3();
-  for (const [dx, dy] of [[-1, -1], [1, -1], [-1, 1], [1, 1]]) {
+  for (const [dx, dy] of [
+    [-1, -1],
+    [1, -1],
+    [-1, 1],
+    [1, 1],
+  ]) {
     p.set(cx + (dx * spot.width) / 2, cy + (dy * spot.height) / 2, cz).applyMatrix4(camera.matrixWorldInverse);
     if (p.z >= -camera.near) return undefined;
     p.applyMatrix4(camera.projectionMatrix);

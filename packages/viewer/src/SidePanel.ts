@@ -61,7 +61,16 @@ export class SidePanel {
   }
 
   /** Draws the stack from `camera` into column `i` of `n` of a w×h canvas (CSS pixels). */
-  draw(renderer: WebGPURenderer, camera: PerspectiveCamera, u: number, current: number, i: number, n: number, w: number, h: number): void {
+  draw(
+    renderer: WebGPURenderer,
+    camera: PerspectiveCamera,
+    u: number,
+    current: number,
+    i: number,
+    n: number,
+    w: number,
+    h: number,
+  ): void {
     const x0 = Math.round((i * w) / n);
     const pw = Math.round(((i + 1) * w) / n) - x0;
     this.stack.setVisible(u);

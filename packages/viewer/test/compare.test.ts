@@ -18,7 +18,12 @@ let session: ViewerSession;
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'camanim-compare-'));
   mkdirSync(SHOTS, { recursive: true });
-  writeBundle(join(root, 'three'), { width: 192, height: 48, layers: deepNet(48, 192, 24), methods: ['gradcam', 'hirescam', 'layercam'] });
+  writeBundle(join(root, 'three'), {
+    width: 192,
+    height: 48,
+    layers: deepNet(48, 192, 24),
+    methods: ['gradcam', 'hirescam', 'layercam'],
+  });
   session = await startSession(root);
 });
 
@@ -37,13 +42,19 @@ test('three explanations side by side: one layer cursor, one colour scale where 
   const panels = await api<Panels>(p, 'camanim.panels()');
   expect(panels.map((x) => x.method)).toEqual(['Grad-CAM', 'HiResCAM', 'LayerCAM']);
   // One row in the bundle's order, as the CLI's grid.gif: equal columns left to right.
-  const boxes = await p.locator('.side-panel').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON() as DOMRect));
+  const boxes = await p
+    .locator('.side-panel')
+    .evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON() as DOMRect));
   expect(boxes).toHaveLength(3);
   for (let i = 1; i < 3; i++) {
     expect(Math.abs(boxes[i].x - (boxes[i - 1].x + boxes[i - 1].width))).toBeLessThanOrEqual(1);
     expect(Math.abs(boxes[i].width - boxes[0].width)).toBeLessThanOrEqual(1);
   }
-  expect(await p.locator('.side-caption').allTextContents()).toEqual(['Grad-CAM · Bag (class 8)', 'HiResCAM · Bag (class 8)', 'LayerCAM · Bag (class 8)']);
+  expect(await p.locator('.side-caption').allTextContents()).toEqual([
+    'Grad-CAM · Bag (class 8)',
+    'HiResCAM · Bag (class 8)',
+    'LayerCAM · Bag (class 8)',
+  ]);
   for (const k of [3, 17, 0, 23]) {
     await api(p, `camanim.goTo(${k})`);
     const now = await api<Panels>(p, 'camanim.panels()');
@@ -55,7 +66,11 @@ test('three explanations side by side: one layer cursor, one colour scale where 
   await p.screenshot({ path: join(SHOTS, 'side-by-side-3-methods-48x192.png') });
   // Each panel draws its own explanation: the columns of the view differ.
   const view = (await p.locator('#view').boundingBox())!;
-  const cols = await Promise.all(boxes.map(async (b) => shotStats(p, await p.screenshot({ clip: { x: b.x + 2, y: view.y, width: b.width - 4, height: view.height } }))));
+  const cols = await Promise.all(
+    boxes.map(async (b) =>
+      shotStats(p, await p.screenshot({ clip: { x: b.x + 2, y: view.y, width: b.width - 4, height: view.height } })),
+    ),
+  );
   // Every column drawn (not left at the clear colour: a scene background once cleared all but the last panel).
   for (const c of cols) expect(c.colours).toBeGreaterThan(40);
   expect(signatureDistance(cols[0], cols[1])).toBeGreaterThan(0);

@@ -19,7 +19,11 @@ import { api, settled, startSession, type ViewerSession } from './helpers/harnes
 
 const SHOTS = process.env.CAMANIM_SHOTS ?? join(tmpdir(), 'camanim-label-shots');
 const DEPTHS = [10, 165, 500];
-const SIZES: [number, number][] = [[224, 224], [48, 192], [320, 96]];
+const SIZES: [number, number][] = [
+  [224, 224],
+  [48, 192],
+  [320, 96],
+];
 const CASES = DEPTHS.flatMap((L) => SIZES.map(([H, W]) => [L, H, W] as const));
 
 let root: string;
@@ -46,10 +50,21 @@ interface Measured {
 function measure(p: Page): Promise<Measured> {
   return p.evaluate(() => {
     const stage = document.getElementById('stage')!.getBoundingClientRect();
-    const labels = Array.from(document.querySelectorAll<HTMLElement>('.plane-label')).filter((e) => !e.hidden).map((e) => {
-      const r = e.getBoundingClientRect();
-      return { x: r.x - stage.x, y: r.y - stage.y, width: r.width, height: r.height, layer: Number(e.dataset.layer), head: e.children[0].textContent!, name: e.children[1].textContent!, title: e.title };
-    });
+    const labels = Array.from(document.querySelectorAll<HTMLElement>('.plane-label'))
+      .filter((e) => !e.hidden)
+      .map((e) => {
+        const r = e.getBoundingClientRect();
+        return {
+          x: r.x - stage.x,
+          y: r.y - stage.y,
+          width: r.width,
+          height: r.height,
+          layer: Number(e.dataset.layer),
+          head: e.children[0].textContent!,
+          name: e.children[1].textContent!,
+          title: e.title,
+        };
+      });
     return { view: { x: 0, y: 0, width: stage.width, height: stage.height }, labels, layout: window.camanim.labelLayout()! };
   }) as Promise<Measured>;
 }
@@ -73,8 +88,11 @@ describe('labels never overlap one another, the cards or the view edge', () => {
       for (const [i, a] of m.labels.entries()) {
         expect(inside(a, m.view), `station ${k}: label ${a.layer} leaves the view`).toBe(true);
         const own = m.layout.labels.find((l) => l.layer === a.layer)!.rect;
-        expect(Math.abs(own.x - a.x) + Math.abs(own.y - a.y) + Math.abs(own.width - a.width) + Math.abs(own.height - a.height)).toBeLessThan(2);
-        for (const b of m.labels.slice(i + 1)) expect(intersects(a, b), `station ${k}: labels ${a.layer} and ${b.layer} overlap`).toBe(false);
+        expect(
+          Math.abs(own.x - a.x) + Math.abs(own.y - a.y) + Math.abs(own.width - a.width) + Math.abs(own.height - a.height),
+        ).toBeLessThan(2);
+        for (const b of m.labels.slice(i + 1))
+          expect(intersects(a, b), `station ${k}: labels ${a.layer} and ${b.layer} overlap`).toBe(false);
         for (const c of m.layout.cards) expect(intersects(a, c), `station ${k}: label ${a.layer} covers a card`).toBe(false);
         // The full name on hover; a cut name keeps its start and its end.
         const full = layers[a.layer].name;
@@ -111,7 +129,9 @@ test('a 500-layer stack flies at the pass rate (a pass in PASS_LAYERS / speed s)
   await p.waitForTimeout(300);
   const rate = at / ((t1 - t0) / 1000);
   const want = playbackRate(2, L + 1);
-  console.log(`500 layers at speed 2: ${rate.toFixed(1)} layers/s (the rule: ${want.toFixed(1)}; a pass ${((L + 1) / want).toFixed(1)} s)`);
+  console.log(
+    `500 layers at speed 2: ${rate.toFixed(1)} layers/s (the rule: ${want.toFixed(1)}; a pass ${((L + 1) / want).toFixed(1)} s)`,
+  );
   // Real time even at SwiftShader's frame rate (the page steps at most 1 s a frame; it was 0.25 s: 9.9 layers/s here).
   expect(rate).toBeGreaterThan(0.6 * want);
   expect(rate).toBeLessThan(1.2 * want);

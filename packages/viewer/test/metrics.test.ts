@@ -50,7 +50,7 @@ test('ROAD and the other metric, selectable; best ringed; MoRF/LeRF per percenti
 
   await menu.selectOption('drop-confidence');
   expect(await p.getAttribute('#chart svg.chart', 'data-metric')).toBe('drop-confidence');
-  const values = (await p.locator('#chart .point').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-value')))));
+  const values = await p.locator('#chart .point').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-value'))));
   expect(values).toHaveLength(L);
   values.forEach((v, k) => expect(v).toBeCloseTo(drop[k], 12));
   const best = drop.indexOf(Math.min(...drop));

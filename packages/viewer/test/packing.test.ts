@@ -41,9 +41,16 @@ describe('packLabels', () => {
 
   test('random scenes: what is placed never overlaps', () => {
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
     for (let t = 0; t < 50; t++) {
-      const cands = Array.from({ length: 30 }, (_, k) => ({ id: k, priority: rnd(), boxes: [box(rnd() * 380 - 20, rnd() * 300 - 20), box(rnd() * 380, rnd() * 300)] }));
+      const cands = Array.from({ length: 30 }, (_, k) => ({
+        id: k,
+        priority: rnd(),
+        boxes: [box(rnd() * 380 - 20, rnd() * 300 - 20), box(rnd() * 380, rnd() * 300)],
+      }));
       const cards = [box(rnd() * 300, rnd() * 200, 120, 40)];
       const placed = [...packLabels(cands, cards, view).values()];
       expect(placed.length).toBeGreaterThan(0);

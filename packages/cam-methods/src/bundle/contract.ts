@@ -13,7 +13,8 @@ export function readContract(f: Fields, v: unknown): BundleContract {
   const out: Complete<BundleContract> = {
     input: readInput(f, c.input),
     output: readOutput(f, c.output),
-    adapter: c.adapter === undefined ? undefined : f.oneOf(c.adapter, 'contract.adapter', ['channels-last → channels-first'] as const),
+    adapter:
+      c.adapter === undefined ? undefined : f.oneOf(c.adapter, 'contract.adapter', ['channels-last → channels-first'] as const),
     summary: f.string(c.summary, 'contract.summary'),
   };
   return out;
@@ -42,7 +43,10 @@ function readInput(f: Fields, v: unknown): InputContract {
 
 function readFrames(f: Fields, v: unknown): FrameAxis {
   const t = f.object(v, 'contract.input.frames');
-  const out: Complete<FrameAxis> = { count: f.int(t.count, 'contract.input.frames.count', 1), from: f.string(t.from, 'contract.input.frames.from') };
+  const out: Complete<FrameAxis> = {
+    count: f.int(t.count, 'contract.input.frames.count', 1),
+    from: f.string(t.from, 'contract.input.frames.from'),
+  };
   return out;
 }
 

@@ -42,12 +42,14 @@ export class Fields {
   }
 
   oneOf<T extends string | number>(v: unknown, name: string, allowed: readonly T[]): T {
-    if (!allowed.includes(v as T)) this.fail(name, `must be one of ${allowed.map((a) => (typeof a === 'string' ? `'${a}'` : String(a))).join(', ')}`, v);
+    if (!allowed.includes(v as T))
+      this.fail(name, `must be one of ${allowed.map((a) => (typeof a === 'string' ? `'${a}'` : String(a))).join(', ')}`, v);
     return v as T;
   }
 
   ints(v: unknown, name: string, length: number | undefined, min: number): number[] {
-    const ok = Array.isArray(v) && (length === undefined || v.length === length) && v.every((d) => Number.isSafeInteger(d) && d >= min);
+    const ok =
+      Array.isArray(v) && (length === undefined || v.length === length) && v.every((d) => Number.isSafeInteger(d) && d >= min);
     if (!ok) this.fail(name, `must be an array of ${length ?? 'any number of'} integers ≥ ${min}`, v);
     return v as number[];
   }
@@ -55,8 +57,12 @@ export class Fields {
   /** `length` finite numbers (or one for all, with `orOne`); `positive` also > 0. */
   numbers(v: unknown, name: string, length?: number, opts: { positive?: boolean; orOne?: boolean } = {}): number[] {
     const sized = (n: number) => length === undefined || n === length || (opts.orOne === true && n === 1);
-    const ok = Array.isArray(v) && sized(v.length) && v.every((x) => typeof x === 'number' && Number.isFinite(x) && (!opts.positive || x > 0));
-    if (!ok) this.fail(name, `must be an array of ${length ?? 'any number of'} ${opts.positive ? 'positive ' : ''}finite numbers`, v);
+    const ok =
+      Array.isArray(v) &&
+      sized(v.length) &&
+      v.every((x) => typeof x === 'number' && Number.isFinite(x) && (!opts.positive || x > 0));
+    if (!ok)
+      this.fail(name, `must be an array of ${length ?? 'any number of'} ${opts.positive ? 'positive ' : ''}finite numbers`, v);
     return v as number[];
   }
 

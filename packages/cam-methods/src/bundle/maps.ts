@@ -19,7 +19,8 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** The map at `r` in `bytes` (a validated range): a view when aligned on a little-endian host, else a copy. */
 export function readMap(bytes: Uint8Array, r: ByteRange): Float32Array {
-  if (LITTLE_ENDIAN && (bytes.byteOffset + r.byteOffset) % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset + r.byteOffset, r.byteLength / 4);
+  if (LITTLE_ENDIAN && (bytes.byteOffset + r.byteOffset) % 4 === 0)
+    return new Float32Array(bytes.buffer, bytes.byteOffset + r.byteOffset, r.byteLength / 4);
   if (LITTLE_ENDIAN) return new Float32Array(bytes.slice(r.byteOffset, r.byteOffset + r.byteLength).buffer);
   const view = new DataView(bytes.buffer, bytes.byteOffset + r.byteOffset, r.byteLength);
   return Float32Array.from({ length: r.byteLength / 4 }, (_, i) => view.getFloat32(i * 4, true));

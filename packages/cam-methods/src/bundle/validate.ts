@@ -11,8 +11,18 @@ import type { RoadScore, RoadSettings, YbRoad } from '../metrics/road-score.ts';
 import { readContract } from './contract.ts';
 import { Fields } from './fields.ts';
 import {
-  BUNDLE_VERSION, BundleError, type BundleCam, type BundleImage, type BundleLayer, type BundleManifest, type BundleMetric,
-  type BundleModel, type BundlePrediction, type BundleTarget, type ByteRange, type Complete,
+  BUNDLE_VERSION,
+  BundleError,
+  type BundleCam,
+  type BundleImage,
+  type BundleLayer,
+  type BundleManifest,
+  type BundleMetric,
+  type BundleModel,
+  type BundlePrediction,
+  type BundleTarget,
+  type ByteRange,
+  type Complete,
 } from './manifest.ts';
 
 /** manifest.json's bytes (or text), parsed and validated; `where` names the bundle in messages. */
@@ -30,8 +40,12 @@ export function validateManifest(json: unknown, where: string): BundleManifest {
   const f = new Fields(where);
   const m = f.object(json, '(root)');
   if (m.version !== BUNDLE_VERSION) {
-    throw new BundleError('bad-version', `Unknown bundle manifest version ${JSON.stringify(m.version ?? null)}: this reader reads version ${BUNDLE_VERSION}`, where,
-      'Open it with a viewer from the same camanim release that wrote it, or write the bundle again');
+    throw new BundleError(
+      'bad-version',
+      `Unknown bundle manifest version ${JSON.stringify(m.version ?? null)}: this reader reads version ${BUNDLE_VERSION}`,
+      where,
+      'Open it with a viewer from the same camanim release that wrote it, or write the bundle again',
+    );
   }
   const image = readImage(f, m.image);
   const cams = f.array(m.cams, 'cams', true).map((c, k) => readCam(new Fields(`${where}, cams[${k}]`), c, `cams[${k}]`, image));
@@ -69,8 +83,12 @@ export function checkFileSizes(cam: BundleCam, sizes: { readonly layer: number; 
       const r = l[which];
       const end = r.byteOffset + r.byteLength;
       if (end > sizes[which]) {
-        throw new BundleError('short-file', `'${cam.files[which]}' is ${sizes[which]} bytes, shorter than the manifest says: layer ${l.index} '${l.name}' needs bytes [${r.byteOffset}, ${end})`,
-          where, 'The file is truncated (an interrupted copy or download?); copy the bundle again');
+        throw new BundleError(
+          'short-file',
+          `'${cam.files[which]}' is ${sizes[which]} bytes, shorter than the manifest says: layer ${l.index} '${l.name}' needs bytes [${r.byteOffset}, ${end})`,
+          where,
+          'The file is truncated (an interrupted copy or download?); copy the bundle again',
+        );
       }
     }
   }
@@ -100,8 +118,14 @@ function readImage(f: Fields, v: unknown): BundleImage {
     file: f.string(i.file, 'image.file', true),
     width: f.int(i.width, 'image.width', 1),
     height: f.int(i.height, 'image.height', 1),
-    original: { width: f.int(original.width, 'image.original.width', 1), height: f.int(original.height, 'image.original.height', 1) },
-    frames: i.frames === undefined ? undefined : f.array(i.frames, 'image.frames', true).map((x, k) => f.string(x, `image.frames[${k}]`, true)),
+    original: {
+      width: f.int(original.width, 'image.original.width', 1),
+      height: f.int(original.height, 'image.original.height', 1),
+    },
+    frames:
+      i.frames === undefined
+        ? undefined
+        : f.array(i.frames, 'image.frames', true).map((x, k) => f.string(x, `image.frames[${k}]`, true)),
   };
   return out;
 }
@@ -140,10 +164,16 @@ function readCam(f: Fields, v: unknown, name: string, image: BundleImage): Bundl
     target: readTarget(f, c.target, `${name}.target`),
     score: f.number(c.score, `${name}.score`),
     probability: f.number(c.probability, `${name}.probability`),
-    files: { layer: f.string(files.layer, `${name}.files.layer`, true), input: f.string(files.input, `${name}.files.input`, true) },
+    files: {
+      layer: f.string(files.layer, `${name}.files.layer`, true),
+      input: f.string(files.input, `${name}.files.input`, true),
+    },
     layers,
     ybroad: c.ybroad === undefined || c.ybroad === null ? undefined : readYbRoad(f, c.ybroad, `${name}.ybroad`, layers.length),
-    metrics: c.metrics === undefined ? undefined : f.array(c.metrics, `${name}.metrics`).map((x, k) => readMetric(f, x, `${name}.metrics[${k}]`, layers.length)),
+    metrics:
+      c.metrics === undefined
+        ? undefined
+        : f.array(c.metrics, `${name}.metrics`).map((x, k) => readMetric(f, x, `${name}.metrics[${k}]`, layers.length)),
   };
   return out;
 }
@@ -164,7 +194,13 @@ function readLayer(f: Fields, v: unknown, k: number, name: string, image: Bundle
     min: f.number(l.min, `${name}.min`),
     max: f.number(l.max, `${name}.max`),
     layer: readRange(f, l.layer, `${name}.layer`, t * h * w, `its ${t > 1 ? `${t} frames of ` : ''}${h}×${w} map`),
-    input: readRange(f, l.input, `${name}.input`, T * image.width * image.height, `the ${T > 1 ? `${T} frames of ` : ''}${image.height}×${image.width} input`),
+    input: readRange(
+      f,
+      l.input,
+      `${name}.input`,
+      T * image.width * image.height,
+      `the ${T > 1 ? `${T} frames of ` : ''}${image.height}×${image.width} input`,
+    ),
   };
   if (l.index !== undefined && l.index !== k) f.fail(`${name}.index`, `must be its position ${k}`, l.index);
   return out;
@@ -173,9 +209,13 @@ function readLayer(f: Fields, v: unknown, k: number, name: string, image: Bundle
 /** A range of `floats` float32 values, 4-byte aligned. */
 function readRange(f: Fields, v: unknown, name: string, floats: number, what: string): ByteRange {
   const r = f.object(v, name);
-  const out: Complete<ByteRange> = { byteOffset: f.int(r.byteOffset, `${name}.byteOffset`, 0), byteLength: f.int(r.byteLength, `${name}.byteLength`, 0) };
+  const out: Complete<ByteRange> = {
+    byteOffset: f.int(r.byteOffset, `${name}.byteOffset`, 0),
+    byteLength: f.int(r.byteLength, `${name}.byteLength`, 0),
+  };
   if (out.byteOffset % 4 !== 0) f.fail(`${name}.byteOffset`, 'must be a multiple of 4 (float32)', out.byteOffset);
-  if (out.byteLength !== floats * 4) f.fail(`${name}.byteLength`, `must be ${floats * 4} (${floats} float32 values for ${what})`, out.byteLength);
+  if (out.byteLength !== floats * 4)
+    f.fail(`${name}.byteLength`, `must be ${floats * 4} (${floats} float32 values for ${what})`, out.byteLength);
   return out;
 }
 
@@ -184,7 +224,11 @@ function checkNoOverlap(f: Fields, layers: readonly BundleLayer[], which: 'layer
   for (let k = 1; k < sorted.length; k++) {
     const [a, b] = [sorted[k - 1], sorted[k]];
     if (a[which].byteOffset + a[which].byteLength > b[which].byteOffset) {
-      f.fail(`${name}.layers[${b.index}].${which}.byteOffset`, `must not fall inside layer ${a.index}'s bytes [${a[which].byteOffset}, ${a[which].byteOffset + a[which].byteLength})`, b[which].byteOffset);
+      f.fail(
+        `${name}.layers[${b.index}].${which}.byteOffset`,
+        `must not fall inside layer ${a.index}'s bytes [${a[which].byteOffset}, ${a[which].byteOffset + a[which].byteLength})`,
+        b[which].byteOffset,
+      );
     }
   }
 }
@@ -192,11 +236,16 @@ function checkNoOverlap(f: Fields, layers: readonly BundleLayer[], which: 'layer
 function readYbRoad(f: Fields, v: unknown, name: string, layers: number): YbRoad {
   const y = f.object(v, name);
   const series = f.array(y.series, `${name}.series`);
-  if (series.length !== layers) f.fail(`${name}.series`, `must hold one ROAD score per layer (${layers})`, `${series.length} entries`);
+  if (series.length !== layers)
+    f.fail(`${name}.series`, `must hold one ROAD score per layer (${layers})`, `${series.length} entries`);
   const max = f.object(y.max, `${name}.max`);
   const out: Complete<YbRoad> = {
     series: series.map((s, k) => readRoadScore(f, s, `${name}.series[${k}]`)),
-    max: { layer: f.int(max.layer, `${name}.max.layer`, 0), name: f.string(max.name, `${name}.max.name`), value: f.finite(max.value, `${name}.max.value`) },
+    max: {
+      layer: f.int(max.layer, `${name}.max.layer`, 0),
+      name: f.string(max.name, `${name}.max.name`),
+      value: f.finite(max.value, `${name}.max.value`),
+    },
     mean: f.finite(y.mean, `${name}.mean`),
     // What ROAD ran with, recorded for people and passed on as written.
     settings: f.object(y.settings, `${name}.settings`) as unknown as RoadSettings,
@@ -216,7 +265,10 @@ function readRoadScore(f: Fields, v: unknown, name: string): RoadScore {
     lerf: f.numbers(s.lerf, `${name}.lerf`, n),
     combined: f.numbers(s.combined, `${name}.combined`, n),
     road: f.finite(s.road, `${name}.road`),
-    removed: { morf: f.numbers(removed.morf, `${name}.removed.morf`, n), lerf: f.numbers(removed.lerf, `${name}.removed.lerf`, n) },
+    removed: {
+      morf: f.numbers(removed.morf, `${name}.removed.morf`, n),
+      lerf: f.numbers(removed.lerf, `${name}.removed.lerf`, n),
+    },
   };
   return out;
 }
