@@ -142,8 +142,13 @@ function neededAtPlanTime(graph: Graph, name: string): boolean {
   return graph.nodes.some((n) => (defaultRegistry.get(n.opType)?.constInputs ?? []).some((k) => n.inputs[k] === name));
 }
 
-/** camanim computes in float32: cases whose inputs or outputs are other types are skipped. */
+/**
+ * camanim computes in float32: cases whose inputs or outputs are other types are skipped, but
+ * for integer inputs (they become constants) and int64 outputs that are indices computed on the
+ * GPU (ArgMax, TopK: OpDef.indexOutputs).
+ */
 function dtypeSkip(graph: Graph): string | undefined {
-  const outside = [...graph.inputs, ...graph.outputs].find((v) => v.dtype !== 'float32' && !(graph.inputs.includes(v) && /^int/.test(v.dtype)));
+  const indices = new Set(graph.nodes.flatMap((n) => (defaultRegistry.get(n.opType)?.indexOutputs ?? []).map((k) => n.outputs[k])));
+  const outside = [...graph.inputs, ...graph.outputs].find((v) => v.dtype !== 'float32' && !(graph.inputs.includes(v) && /^int/.test(v.dtype)) && !(v.dtype === 'int64' && indices.has(v.name)));
   return outside ? `tensor '${outside.name}' is ${outside.dtype}; camanim's runtime computes float32` : undefined;
 }

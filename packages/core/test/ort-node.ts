@@ -45,22 +45,28 @@ function tensor(x: OrtNodeInput): OrtTensor {
 
 /** Output 0 (of type `out`) of `op` over `inputs` in onnxruntime (omitted optional inputs as undefined). */
 export async function ortNode(op: string, inputs: readonly (OrtNodeInput | undefined)[], attrs: Record<string, OrtAttr>, opset: number, out: OrtType = 'float'): Promise<{ data: Float64Array; shape: number[] }> {
+  return (await ortNodeOutputs(op, inputs, attrs, opset, [out]))[0];
+}
+
+/** Every output of `op` (TopK's values and indices), of the types `outs`, in onnxruntime. */
+export async function ortNodeOutputs(op: string, inputs: readonly (OrtNodeInput | undefined)[], attrs: Record<string, OrtAttr>, opset: number, outs: readonly OrtType[]): Promise<{ data: Float64Array; shape: number[] }[]> {
   const names = inputs.map((x, k) => (x ? `in${k}` : ''));
+  const outNames = outs.map((_, k) => `y${k}`);
   const present = inputs.map((x, k) => [x, k] as const).filter(([x]) => x) as [OrtNodeInput, number][];
   const model = onnx.ModelProto.create({
     irVersion: 8,
     opsetImport: [{ domain: '', version: opset }],
     graph: {
       name: op,
-      node: [{ opType: op, input: names, output: ['y'], name: op, attribute: Object.entries(attrs).map(([a, v]) => attribute(a, v)) }],
+      node: [{ opType: op, input: names, output: outNames, name: op, attribute: Object.entries(attrs).map(([a, v]) => attribute(a, v)) }],
       input: present.map(([x, k]) => ({ name: names[k], type: { tensorType: { elemType: ELEM[x.type ?? 'float'], shape: { dim: x.shape.map((d) => ({ dimValue: d })) } } } })),
-      output: [{ name: 'y', type: { tensorType: { elemType: ELEM[out] } } }],
+      output: outs.map((t, k) => ({ name: outNames[k], type: { tensorType: { elemType: ELEM[t] } } })),
     },
   });
   const session = await ort.InferenceSession.create(onnx.ModelProto.encode(model).finish());
   try {
-    const y = (await session.run(Object.fromEntries(present.map(([x, k]) => [names[k], tensor(x)])))).y;
-    return { data: Float64Array.from(Array.from(y.data, Number)), shape: [...y.dims] };
+    const ys = await session.run(Object.fromEntries(present.map(([x, k]) => [names[k], tensor(x)])));
+    return outNames.map((n) => ({ data: Float64Array.from(Array.from(ys[n]!.data, Number)), shape: [...ys[n]!.dims] }));
   } finally {
     await session.release();
   }

@@ -7,9 +7,9 @@
 import type { AttrValue } from '../src/graph/ir.ts';
 import { singleOpModel, type OpInput } from './gpu.ts';
 
-export async function analyticVjp(opType: string, inputs: OpInput[], attrs: Record<string, AttrValue>, w: Float32Array, wrt: number[], opts: { opset?: number; weights?: boolean } = {}): Promise<Float32Array[]> {
+export async function analyticVjp(opType: string, inputs: OpInput[], attrs: Record<string, AttrValue>, w: Float32Array, wrt: number[], opts: { opset?: number; weights?: boolean; outputs?: number } = {}): Promise<Float32Array[]> {
   const named = inputs.map((x, k) => ({ ...x, name: x.name ?? `in${k}` }));
-  const { model, feeds } = await singleOpModel(opType, named, attrs, { opset: opts.opset });
+  const { model, feeds } = await singleOpModel(opType, named, attrs, { opset: opts.opset, outputs: opts.outputs });
   const run = await model.run(feeds);
   const y = await run.read('out0');
   const rows = y.shape.length ? y.shape[0] : 1;

@@ -24,3 +24,4 @@ export * from './space-depth.ts';
 export * from './index-gather.ts';
 export * from './cumsum.ts';
 export * from './index-scatter.ts';
+export * from './rank.ts';

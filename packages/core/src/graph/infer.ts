@@ -6,7 +6,7 @@
 import { CamanimError, isCamanimError } from '../errors.ts';
 import type { OpDef } from '../ops/op.ts';
 import type { OpRegistry } from '../ops/registry.ts';
-import { elementCount, type Graph, type HostTensor, type Node, type ValueInfo } from './ir.ts';
+import { elementCount, isFloat, type Graph, type HostTensor, type Node, type ValueInfo } from './ir.ts';
 
 export interface InferredNode {
   readonly node: Node;
@@ -63,7 +63,12 @@ export function inferGraph(graph: Graph, order: readonly Node[], registry: OpReg
       };
       for (const k of op.constInputs ?? []) {
         if (node.inputs[k] && !io.consts[k]) {
-          throw new CamanimError('bad-model', `Input ${k} ('${node.inputs[k]}') must be known before the run, but it is computed from the image`, where, 'camanim supports static shapes only; re-export with constant shape inputs');
+          // An integer computed from the image is an index output (ArgMax, ArgMin, TopK: OpDef.indexOutputs).
+          const index = io.inputs[k] && !isFloat(io.inputs[k]!.dtype) && io.inputs[k]!.dtype !== 'bool';
+          const hint = index
+            ? `'${node.inputs[k]}' holds indices computed from the image (ArgMax, ArgMin, TopK); ${node.opType} needs them before the run. Explain an output before this node, or run the model with onnxruntime`
+            : 'camanim supports static shapes only; re-export with constant shape inputs';
+          throw new CamanimError('bad-model', `Input ${k} ('${node.inputs[k]}') must be known before the run, but it is computed from the image`, where, hint);
         }
       }
       const outs = op.shape(io, attrs);

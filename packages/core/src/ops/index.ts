@@ -47,6 +47,8 @@ import { cumsum } from './cumsum.ts';
 import { einsum } from './einsum.ts';
 import { scatterND } from './scatter-nd.ts';
 import { scatter, scatterElements } from './scatter-elements.ts';
+import { argMax, argMin } from './arg-extreme.ts';
+import { topk } from './topk.ts';
 
 export const ops: readonly OpDef<any>[] = [
   ...unaryOps,
@@ -102,6 +104,9 @@ export const ops: readonly OpDef<any>[] = [
   scatterND,
   scatterElements,
   scatter,
+  argMax,
+  argMin,
+  topk,
 ];
 
 export const defaultRegistry = createOpRegistry(ops);

@@ -92,6 +92,13 @@ export interface OpDef<A = unknown> {
    * the input. The engine sums the VJP down to this shape.
    */
   broadcastAs?(io: VjpIO, attrs: A, i: number): readonly number[];
+  /**
+   * Outputs that are int64 indices computed on the GPU (ArgMax, TopK's indices) when the input
+   * is not a constant: float32 buffers holding the integers (exact below 2^24). Comparisons,
+   * Cast to float, reshapes and graph outputs read them as they are; ops that need indices
+   * before the run (Gather's) refuse them at plan time, naming the node.
+   */
+  readonly indexOutputs?: readonly number[];
   /** Inputs through which no gradient flows (shape tensors, indices). */
   readonly nonDifferentiable?: readonly number[];
 }

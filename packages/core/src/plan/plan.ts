@@ -68,10 +68,17 @@ export function buildPlan(inferred: Inferred, nodes: readonly InferredNode[], op
   const planNodes = nodes.map((n): PlanNode => {
     const io = kernelIO(inferred, n, opset, tiles);
     const where = { file: source, node: n.node.name, op: n.node.opType };
+    // Integer inputs computed on the GPU: indices of ArgMax/ArgMin/TopK (OpDef.indexOutputs) and their reshapes.
+    const gpuIndex = (k: number) => !!io.inputs[k] && !io.consts[k] && !isFloat(io.inputs[k]!.dtype) && io.inputs[k]!.dtype !== 'bool';
     io.outputs.forEach((o, k) => {
       // Optional outputs may be omitted with an empty name. Bools are 0/1 in float32 (compare.ts).
-      if (n.node.outputs[k] && !isFloat(o.dtype) && o.dtype !== 'bool') {
-        throw new CamanimError('bad-model', `Output '${n.node.outputs[k]}' is ${o.dtype} and not known before the run; camanim computes float32 tensors on the GPU only`, where, 'Integer tensors must come from shapes or constants');
+      const index = n.op.indexOutputs?.includes(k) || (n.op.alias && k === 0 && gpuIndex(0));
+      if (n.node.outputs[k] && !isFloat(o.dtype) && o.dtype !== 'bool' && !index) {
+        const from = io.inputs.findIndex((_, i) => gpuIndex(i));
+        const hint = from >= 0
+          ? `Its input '${n.node.inputs[from]}' holds indices computed on the GPU (ArgMax, ArgMin, TopK): camanim compares them, casts them to float, reshapes and returns them, but does no integer arithmetic on them. Explain an output before this node, or run the model with onnxruntime`
+          : 'Integer tensors must come from shapes or constants';
+        throw new CamanimError('bad-model', `Output '${n.node.outputs[k]}' is ${o.dtype} and not known before the run; camanim computes float32 tensors on the GPU only`, where, hint);
       }
     });
     if (n.op.alias) {
