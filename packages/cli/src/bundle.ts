@@ -7,7 +7,16 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  checkFileSizes, packMaps, parseManifest, range, readMap, type BundleCam, type BundleLayer, type BundleManifest, type CamStack, type YbRoad,
+  checkFileSizes,
+  packMaps,
+  parseManifest,
+  range,
+  readMap,
+  type BundleCam,
+  type BundleLayer,
+  type BundleManifest,
+  type CamStack,
+  type YbRoad,
 } from '@camanim/cam-methods';
 import type { ChosenTarget } from './target.ts';
 
@@ -22,7 +31,10 @@ export interface BundleExplanation {
 }
 
 /** The manifest entry and the two binaries of one explanation. */
-export function bundleCam(ex: BundleExplanation, modelLayers: ReadonlyMap<string, { index: number; shape: readonly number[] }>): { cam: BundleCam; layerBin: Uint8Array; inputBin: Uint8Array } {
+export function bundleCam(
+  ex: BundleExplanation,
+  modelLayers: ReadonlyMap<string, { index: number; shape: readonly number[] }>,
+): { cam: BundleCam; layerBin: Uint8Array; inputBin: Uint8Array } {
   const layers = ex.stack.layers;
   const raw = packMaps(layers.map((l) => l.raw));
   const up = packMaps(layers.map((l) => l.upsampled));
@@ -57,7 +69,12 @@ export function bundleCam(ex: BundleExplanation, modelLayers: ReadonlyMap<string
 }
 
 /** Reads a bundle back through the validator: the manifest and, per explanation, every layer's maps. */
-export async function readBundle(dir: string): Promise<{ manifest: BundleManifest; maps(cam: BundleCam, layer: BundleLayer, which: 'layer' | 'input'): Promise<Float32Array> }> {
+export async function readBundle(
+  dir: string,
+): Promise<{
+  manifest: BundleManifest;
+  maps(cam: BundleCam, layer: BundleLayer, which: 'layer' | 'input'): Promise<Float32Array>;
+}> {
   const manifest = parseManifest(await readFile(join(dir, 'manifest.json')), dir);
   const cache = new Map<string, Promise<Uint8Array>>();
   const file = (name: string) => cache.get(name) ?? cache.set(name, readFile(join(dir, name))).get(name)!;

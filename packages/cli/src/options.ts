@@ -10,7 +10,11 @@ import type { RoadChoice } from './road.ts';
 export const FORMATS = ['gif', 'mp4', 'webm', 'png', 'grid', 'bundle', 'html'] as const;
 export type Format = (typeof FORMATS)[number];
 export type NormalizationChoice = 'global' | 'local' | 'both';
-export type TargetChoice = { kind: 'predicted' } | { kind: 'class'; class: number } | { kind: 'classes'; classes: readonly number[] } | { kind: 'top-k'; k: number };
+export type TargetChoice =
+  | { kind: 'predicted' }
+  | { kind: 'class'; class: number }
+  | { kind: 'classes'; classes: readonly number[] }
+  | { kind: 'top-k'; k: number };
 
 export interface ExplainOptions {
   /** Undefined: the bundled model. */

@@ -3,7 +3,15 @@
  * colour and overlay on the GPU, compose labelled frames, and encode the requested formats
  * (GIF, MP4, WebM, PNG frames) into the staging folder.
  */
-import { normalizeMaps, range, targetKindSuffix, type CamStack, type GuidedGradient, type Normalization, type YbRoad } from '@camanim/cam-methods';
+import {
+  normalizeMaps,
+  range,
+  targetKindSuffix,
+  type CamStack,
+  type GuidedGradient,
+  type Normalization,
+  type YbRoad,
+} from '@camanim/cam-methods';
 import type { Runtime } from '@camanim/core';
 import type { ColormapName } from '@camanim/shaders';
 import type { Format, NormalizationChoice } from './options.ts';
@@ -61,7 +69,10 @@ export function modes(choice: NormalizationChoice): Normalization[] {
 
 /** ReLU'd maps normalized per mode, and the [0, max] range each panel caption shows. */
 export function normalized(stack: CamStack, mode: Normalization): { maps: Float32Array[]; captions: string[] } {
-  const maps = normalizeMaps(stack.layers.map((l) => l.upsampled), mode);
+  const maps = normalizeMaps(
+    stack.layers.map((l) => l.upsampled),
+    mode,
+  );
   const maxima = stack.layers.map((l) => Math.max(0, range(l.upsampled).max));
   const globalMax = Math.max(0, ...maxima);
   const captions = maxima.map((m) => `${mode} · 0 to ${fmt(mode === 'global' ? globalMax : m)}`);
@@ -95,32 +106,77 @@ export async function renderExplanation(ctx: RenderContext, ex: Explanation): Pr
   const perMode = modes(ctx.normalization).map((m) => ({ ...normalized(ex.stack, m) }));
   const layout = frameLayout(ctx.panelW, ctx.panelH, perMode.length);
   const frames: Buffer[] = [];
-  await ctx.progress.time(`frames ${ex.stem}`, async (step) => {
-    // Per mode and input frame t: every layer's map at t over that frame.
-    // Deep Feature Factorization's frames colour the concepts (concepts.ts), the same in every mode.
-    const overlays: Uint8Array[][][] = ex.stack.layers[0]?.concepts ? perMode.map(() => [conceptPanels(ctx, ex.stack)]) : await Promise.all(perMode.map((p) => Promise.all(displays.map((image, t) => {
-      const maps = p.maps.map((m) => m.subarray(t * H * W, (t + 1) * H * W));
-      return renderOverlays(ctx.rt, { maps, mapH: H, mapW: W, image, outH: ctx.panelH, outW: ctx.panelW, colormap: ctx.colormap, alpha: ctx.alpha });
-    }))));
-    for (let k = 0; k < L; k++) {
-      const text = frameText(ctx, ex.stack, k, `${ex.methodTitle} · ${targetText(ex.target)}`, ex.ybroad);
-      for (let t = 0; t < T; t++) {
-        const panels: Panel[] = perMode.map((p, j) => ({ rgba: overlays[j][t][k], caption: p.captions[k] }));
-        frames.push(await composeFrame(layout, panels, ctx.colorbar, T > 1 ? { ...text, title: `${text.title} · frame ${t + 1}/${T}` } : text));
-        step.tick();
+  await ctx.progress.time(
+    `frames ${ex.stem}`,
+    async (step) => {
+      // Per mode and input frame t: every layer's map at t over that frame.
+      // Deep Feature Factorization's frames colour the concepts (concepts.ts), the same in every mode.
+      const overlays: Uint8Array[][][] = ex.stack.layers[0]?.concepts
+        ? perMode.map(() => [conceptPanels(ctx, ex.stack)])
+        : await Promise.all(
+            perMode.map((p) =>
+              Promise.all(
+                displays.map((image, t) => {
+                  const maps = p.maps.map((m) => m.subarray(t * H * W, (t + 1) * H * W));
+                  return renderOverlays(ctx.rt, {
+                    maps,
+                    mapH: H,
+                    mapW: W,
+                    image,
+                    outH: ctx.panelH,
+                    outW: ctx.panelW,
+                    colormap: ctx.colormap,
+                    alpha: ctx.alpha,
+                  });
+                }),
+              ),
+            ),
+          );
+      for (let k = 0; k < L; k++) {
+        const text = frameText(ctx, ex.stack, k, `${ex.methodTitle} · ${targetText(ex.target)}`, ex.ybroad);
+        for (let t = 0; t < T; t++) {
+          const panels: Panel[] = perMode.map((p, j) => ({ rgba: overlays[j][t][k], caption: p.captions[k] }));
+          frames.push(
+            await composeFrame(
+              layout,
+              panels,
+              ctx.colorbar,
+              T > 1 ? { ...text, title: `${text.title} · frame ${t + 1}/${T}` } : text,
+            ),
+          );
+          step.tick();
+        }
       }
-    }
-  }, L * T);
+    },
+    L * T,
+  );
   await writeAnimation(ctx, ex.stem, frames, layout, ex.stack, ctx.formats, T);
 }
 
 /** GIF / MP4 / WebM / PNG frames of already composed frames, `perLayer` of them for each layer in order. */
-export async function writeAnimation(ctx: RenderContext, stem: string, frames: readonly Buffer[], layout: FrameLayout, stack: CamStack, formats = ctx.formats, perLayer = 1): Promise<void> {
+export async function writeAnimation(
+  ctx: RenderContext,
+  stem: string,
+  frames: readonly Buffer[],
+  layout: FrameLayout,
+  stack: CamStack,
+  formats = ctx.formats,
+  perLayer = 1,
+): Promise<void> {
   const { width, height } = layout;
   if (formats.has('gif')) {
-    await ctx.progress.time(`gif ${stem}`, async (step) => {
-      ctx.written.push(await ctx.staging.write([ctx.dir, `${stem}.gif`], encodeGif(frames, width, height, ctx.fps, () => step.tick())));
-    }, frames.length);
+    await ctx.progress.time(
+      `gif ${stem}`,
+      async (step) => {
+        ctx.written.push(
+          await ctx.staging.write(
+            [ctx.dir, `${stem}.gif`],
+            encodeGif(frames, width, height, ctx.fps, () => step.tick()),
+          ),
+        );
+      },
+      frames.length,
+    );
   }
   for (const format of ['mp4', 'webm'] as VideoFormat[]) {
     if (!formats.has(format) || !ctx.ffmpeg) continue;
@@ -133,14 +189,17 @@ export async function writeAnimation(ctx: RenderContext, stem: string, frames: r
   }
   if (formats.has('png')) {
     const digits = Math.max(3, String(frames.length).length);
-    await ctx.progress.time(`png ${stem}`, async (step) => {
-      for (const [k, f] of frames.entries()) {
-        const time = perLayer > 1 ? `-t${(k % perLayer) + 1}` : '';
-        const name = `${String(k + 1).padStart(digits, '0')}-${sanitizeName(stack.layers[Math.floor(k / perLayer)].name, 60)}${time}.png`;
-        ctx.written.push(await ctx.staging.write([ctx.dir, `${stem}-frames`, name], await encodePng(f, width, height, 4)));
-        step.tick();
-      }
-    }, frames.length);
+    await ctx.progress.time(
+      `png ${stem}`,
+      async (step) => {
+        for (const [k, f] of frames.entries()) {
+          const time = perLayer > 1 ? `-t${(k % perLayer) + 1}` : '';
+          const name = `${String(k + 1).padStart(digits, '0')}-${sanitizeName(stack.layers[Math.floor(k / perLayer)].name, 60)}${time}.png`;
+          ctx.written.push(await ctx.staging.write([ctx.dir, `${stem}-frames`, name], await encodePng(f, width, height, 4)));
+          step.tick();
+        }
+      },
+      frames.length,
+    );
   }
 }
-

@@ -6,7 +6,15 @@
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
-import { computeCams, guidedBackprop, defaultCamRegistry, eigenSmoothable, layersFor, smoothingSuffix, type CamMethod } from '@camanim/cam-methods';
+import {
+  computeCams,
+  guidedBackprop,
+  defaultCamRegistry,
+  eigenSmoothable,
+  layersFor,
+  smoothingSuffix,
+  type CamMethod,
+} from '@camanim/cam-methods';
 import { cropNotice, describeContract, type InputContract, type Model } from '@camanim/core';
 import type { ExplainOptions } from '../options.ts';
 import { bundledModel, defaultImage } from '../assets.ts';
@@ -40,7 +48,12 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
   // Cheap checks first: nothing heavy runs on a bad command line.
   const methods: CamMethod[] = opts.methods.map((id) => defaultCamRegistry.get(id));
   const unsmoothable = opts.eigenSmooth ? methods.filter((m) => !eigenSmoothable(m)) : [];
-  if (unsmoothable.length) throw cliError(`--eigen-smooth does not apply to ${unsmoothable.map((m) => m.id).join(', ')}: these methods compute each layer's map themselves`, {}, 'Drop --eigen-smooth, or explain those methods in a separate run');
+  if (unsmoothable.length)
+    throw cliError(
+      `--eigen-smooth does not apply to ${unsmoothable.map((m) => m.id).join(', ')}: these methods compute each layer's map themselves`,
+      {},
+      'Drop --eigen-smooth, or explain those methods in a separate run',
+    );
   const videos = (['mp4', 'webm'] as VideoFormat[]).filter((f) => opts.formats.has(f));
   const ffmpeg = videos.length ? requireFfmpeg(io.env, videos) : undefined;
   const modelPath = resolve(opts.model ?? bundledModel());
@@ -48,14 +61,19 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
   const clipOptions = { maxPixels: opts.maxPixels, env: io.env, onNotice: (m: string) => progress.notice(m) };
   // Video models: each clip's first frame until the contract says how many frames (clip.ts).
   let images: RgbImage[] = opts.videos.length
-    ? await progress.time('read clips', () => Promise.all(opts.videos.map((v) => readClip(v, 1, { ...clipOptions, onNotice: undefined }))))
-    : await progress.time('read images', () => Promise.all(imagePaths.map((f) => readImage(f, { maxPixels: opts.maxPixels, onNotice: (m) => progress.notice(m) }))));
+    ? await progress.time('read clips', () =>
+        Promise.all(opts.videos.map((v) => readClip(v, 1, { ...clipOptions, onNotice: undefined }))),
+      )
+    : await progress.time('read images', () =>
+        Promise.all(imagePaths.map((f) => readImage(f, { maxPixels: opts.maxPixels, onNotice: (m) => progress.notice(m) }))),
+      );
   const taskChoice = parseTaskChoice(opts.contract);
   checkTaskOptions(taskChoice.task, opts);
   const contracted = await readContract(modelPath, opts.contract, images[0], (m) => progress.notice(m));
   checkClipRun(contracted.input, opts, modelPath);
   const frames = contracted.input.frames?.count;
-  if (frames) images = await progress.time('read clips', () => Promise.all(opts.videos.map((v) => readClip(v, frames, clipOptions))));
+  if (frames)
+    images = await progress.time('read clips', () => Promise.all(opts.videos.map((v) => readClip(v, frames, clipOptions))));
   if (opts.formats.has('html') && !existsSync(join(VIEWER_DIST, 'index.html'))) {
     throw cliError('--format html needs the built viewer', { file: VIEWER_DIST }, 'Run pnpm --filter @camanim/viewer build');
   }
@@ -65,7 +83,10 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
   const written: string[] = [];
   const summaries: string[] = [];
   try {
-    session = await GpuSession.open((device) => progress.time('load model', () => openContracted(contracted, device)), { onNotice: (m) => progress.notice(m), env: io.env });
+    session = await GpuSession.open((device) => progress.time('load model', () => openContracted(contracted, device)), {
+      onNotice: (m) => progress.notice(m),
+      env: io.env,
+    });
     const gpu = session;
     // Names, shapes and the contract only: the same after a reload on a new device.
     const model = session.model;
@@ -77,8 +98,14 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
     const numClasses = contract.output.classes;
     checkClassRange(opts.target, numClasses, model.source);
     const labels = loadLabels(numClasses, opts.labels, contracted.sidecar?.labels);
-    const reference = taskChoice.reference === undefined ? undefined
-      : await gpu.step('embedding the reference', (m) => progress.time('embed --reference', () => referenceEmbedding(m, taskChoice.reference!, opts.maxPixels, (n) => progress.notice(n))));
+    const reference =
+      taskChoice.reference === undefined
+        ? undefined
+        : await gpu.step('embedding the reference', (m) =>
+            progress.time('embed --reference', () =>
+              referenceEmbedding(m, taskChoice.reference!, opts.maxPixels, (n) => progress.notice(n)),
+            ),
+          );
     const task = taskFor(contract.output, labels, taskChoice, reference);
     // Per method: the selection, or the method's own tensors (attention blocks), refused here if the model has none.
     const selected = new Map(methods.map((m) => [m.id, layersFor(model, m, opts.layers)]));
@@ -113,46 +140,114 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
             for (const method of methods) {
               const stem = sanitizeName(method.id) + (targets.length > 1 ? `-class${target.class}` : '');
               const layers = selected.get(method.id)!;
-              const stack = await progress.time(`${method.id}: backward + ${layers.length} CAMs`, (step) =>
-                computeCams(run, { method, eigenSmooth: opts.eigenSmooth, augSmooth: opts.augSmooth, options: opts.methodOptions, target: task.camTarget(target), layers, onProgress: () => step.tick() }), layers.length);
+              const stack = await progress.time(
+                `${method.id}: backward + ${layers.length} CAMs`,
+                (step) =>
+                  computeCams(run, {
+                    method,
+                    eigenSmooth: opts.eigenSmooth,
+                    augSmooth: opts.augSmooth,
+                    options: opts.methodOptions,
+                    target: task.camTarget(target),
+                    layers,
+                    onProgress: () => step.tick(),
+                  }),
+                layers.length,
+              );
               const saturated = saturationWarning(target, maxAbsCam(stack.layers));
               if (saturated) warnings.add(saturated);
-              const yb = opts.ybroad ? await scoreLayers(run, stack, target.class, opts.road, progress, contract.output.activation, `${method.id}: ybROAD over ${stack.layers.length} layers`) : undefined;
+              const yb = opts.ybroad
+                ? await scoreLayers(
+                    run,
+                    stack,
+                    target.class,
+                    opts.road,
+                    progress,
+                    contract.output.activation,
+                    `${method.id}: ybROAD over ${stack.layers.length} layers`,
+                  )
+                : undefined;
               const guided = method.id === 'guided-gradcam' ? await guidedBackprop(run, task.camTarget(target)) : undefined;
-              exs.push({ stem, methodId: method.id, methodTitle: method.title + smoothingSuffix(opts), target, stack, ybroad: yb, guided });
+              exs.push({
+                stem,
+                methodId: method.id,
+                methodTitle: method.title + smoothingSuffix(opts),
+                target,
+                stack,
+                ybroad: yb,
+                guided,
+              });
             }
           }
         } finally {
           run.dispose();
         }
         const ctx: RenderContext = {
-          rt: model.runtime, staging, dir, progress, formats: opts.formats, normalization: opts.normalization, colormap: opts.colormap,
-          alpha: opts.alpha, fps: opts.fps, ffmpeg, env: io.env, display: await displayImage(image, pre, panelW, panelH), panelW, panelH, colorbar,
+          rt: model.runtime,
+          staging,
+          dir,
+          progress,
+          formats: opts.formats,
+          normalization: opts.normalization,
+          colormap: opts.colormap,
+          alpha: opts.alpha,
+          fps: opts.fps,
+          ffmpeg,
+          env: io.env,
+          display: await displayImage(image, pre, panelW, panelH),
+          panelW,
+          panelH,
+          colorbar,
           ...(isClip(image) ? { frames: await displayFrames(image, pre, panelW, panelH) } : {}),
-          modelShapes: new Map([...modelLayers].map(([n, l]) => [n, l.shape])), written,
+          modelShapes: new Map([...modelLayers].map(([n, l]) => [n, l.shape])),
+          written,
         };
         if (['gif', 'mp4', 'webm', 'png'].some((f) => opts.formats.has(f as never))) {
           for (const ex of exs) await renderExplanation(ctx, ex);
         }
         for (const ex of exs) if (ex.guided) await writeGuidedImages(ctx, ex, ex.guided);
-        for (const ex of exs) if (ex.stack.layers[0]?.concepts) written.push(await staging.write([dir, `${ex.stem}-concepts.json`], conceptsJson(ex.stack, labels)));
+        for (const ex of exs)
+          if (ex.stack.layers[0]?.concepts)
+            written.push(await staging.write([dir, `${ex.stem}-concepts.json`], conceptsJson(ex.stack, labels)));
         if (opts.formats.has('grid')) {
           const classes = [...new Set(exs.map((e) => e.target.class))];
           for (const c of classes) {
-            await renderGrid(ctx, exs.filter((e) => e.target.class === c), classes.length > 1 ? `-class${c}` : '', image, pre);
+            await renderGrid(
+              ctx,
+              exs.filter((e) => e.target.class === c),
+              classes.length > 1 ? `-class${c}` : '',
+              image,
+              pre,
+            );
           }
         }
         for (const [k, ex] of exs.entries()) {
           if (!ex.ybroad) continue;
           const name = k === 0 ? 'ybroad' : `ybroad-${ex.stem}`;
-          const svg = roadChartSvg(ex.ybroad, `ybROAD · ${ex.methodTitle} · ${ex.target.label} (class ${ex.target.class}) · ${dir}`);
+          const svg = roadChartSvg(
+            ex.ybroad,
+            `ybROAD · ${ex.methodTitle} · ${ex.target.label} (class ${ex.target.class}) · ${dir}`,
+          );
           written.push(await staging.write([dir, `${name}.svg`], svg));
           written.push(await staging.write([dir, `${name}.png`], await roadChartPng(svg)));
           summaries.push(`${dir} · ${ex.stem}:\n${roadSummary(ex.ybroad).replace(/^/gm, '  ').trimEnd()}\n`);
         }
         if (opts.formats.has('bundle') || opts.formats.has('html')) {
           const from = written.length;
-          await progress.time(`bundle ${dir}`, () => writeBundle(ctx, exs, { model, modelPath, image, pre, crop: x.crop, frames: x.frames, shape: x.shape, top, normalization: opts.normalization, colormap: opts.colormap }));
+          await progress.time(`bundle ${dir}`, () =>
+            writeBundle(ctx, exs, {
+              model,
+              modelPath,
+              image,
+              pre,
+              crop: x.crop,
+              frames: x.frames,
+              shape: x.shape,
+              top,
+              normalization: opts.normalization,
+              colormap: opts.colormap,
+            }),
+          );
           if (opts.formats.has('html')) await progress.time(`html ${dir}`, () => writeReport(ctx, written.slice(from)));
         }
       });
@@ -212,7 +307,8 @@ async function writeReport(ctx: RenderContext, bundleFiles: readonly string[]): 
   const walk = async (rel: string[]): Promise<void> => {
     for (const e of await readdir(join(VIEWER_DIST, ...rel), { withFileTypes: true })) {
       if (e.isDirectory()) await walk([...rel, e.name]);
-      else if (e.isFile()) await ctx.staging.write([...report, 'viewer', ...rel, e.name], await readFile(join(VIEWER_DIST, ...rel, e.name)));
+      else if (e.isFile())
+        await ctx.staging.write([...report, 'viewer', ...rel, e.name], await readFile(join(VIEWER_DIST, ...rel, e.name)));
     }
   };
   await walk([]);
@@ -258,8 +354,21 @@ async function writeBundle(ctx: RenderContext, exs: readonly Explanation[], info
     version: 1,
     generator: 'camanim 0.1.0',
     created: new Date().toISOString(),
-    model: { file: basename(info.modelPath), path: info.modelPath, input: { name: input.name, shape: input.shape }, output: { name: contract.output.name, shape: contract.output.shape }, classes: contract.output.classes },
-    image: { source: resolve(info.image.file), file: 'input.png', width: W, height: H, original: { width: info.image.width, height: info.image.height }, ...(frames.length ? { frames } : {}) },
+    model: {
+      file: basename(info.modelPath),
+      path: info.modelPath,
+      input: { name: input.name, shape: input.shape },
+      output: { name: contract.output.name, shape: contract.output.shape },
+      classes: contract.output.classes,
+    },
+    image: {
+      source: resolve(info.image.file),
+      file: 'input.png',
+      width: W,
+      height: H,
+      original: { width: info.image.width, height: info.image.height },
+      ...(frames.length ? { frames } : {}),
+    },
     inputShape: info.shape,
     contract: { ...contract, summary: describeContract(contract) },
     prediction: info.top.map((t) => ({ class: t.class, label: t.label, logit: t.logit, probability: t.probability })),

@@ -6,7 +6,14 @@
  * ybroad.svg / .png / .json and <metric>.svg / .png / .json.
  */
 import { resolve } from 'node:path';
-import { computeCams, defaultCamRegistry, layersFor, targetKindName, type LayerSelection, type TargetKind } from '@camanim/cam-methods';
+import {
+  computeCams,
+  defaultCamRegistry,
+  layersFor,
+  targetKindName,
+  type LayerSelection,
+  type TargetKind,
+} from '@camanim/cam-methods';
 import { cropNotice, describeContract } from '@camanim/core';
 import type { TargetChoice } from '../options.ts';
 import { bundledModel, defaultImage } from '../assets.ts';
@@ -48,13 +55,26 @@ export async function roadCommand(opts: RoadCommandOptions, io: Io): Promise<voi
   const modelPath = resolve(opts.model ?? bundledModel());
   const image = await readImage(opts.image ?? defaultImage(), { maxPixels: opts.maxPixels, onNotice: (m) => progress.notice(m) });
   const contracted = await readContract(modelPath, opts.contract, image, (m) => progress.notice(m));
-  if (contracted.input.frames) throw cliError('camanim road does not score video models [N, C, T, H, W] yet: ROAD imputes 2-D images', { file: modelPath }, 'Explain it with camanim explain --video');
+  if (contracted.input.frames)
+    throw cliError(
+      'camanim road does not score video models [N, C, T, H, W] yet: ROAD imputes 2-D images',
+      { file: modelPath },
+      'Explain it with camanim explain --video',
+    );
   const kind = contracted.output.task ?? 'classify';
-  if (kind !== 'classify') throw cliError(`camanim road does not score --task ${kind} yet: ROAD measures a classifier's confidence`, {}, `Explain it with camanim explain --task ${kind}`);
+  if (kind !== 'classify')
+    throw cliError(
+      `camanim road does not score --task ${kind} yet: ROAD measures a classifier's confidence`,
+      {},
+      `Explain it with camanim explain --task ${kind}`,
+    );
   let session: GpuSession | undefined;
   let text = '';
   try {
-    session = await GpuSession.open((device) => progress.time('load model', () => openContracted(contracted, device)), { onNotice: (m) => progress.notice(m), env: io.env });
+    session = await GpuSession.open((device) => progress.time('load model', () => openContracted(contracted, device)), {
+      onNotice: (m) => progress.notice(m),
+      env: io.env,
+    });
     const gpu = session;
     const contract = gpu.model.contract!;
     progress.notice(contractLines(gpu.model).trimEnd());
@@ -76,11 +96,31 @@ export async function roadCommand(opts: RoadCommandOptions, io: Io): Promise<voi
         await gpu.faultPoint();
         const scores = task.scores((await run.read(explained)).data);
         progress.notice(`prediction: ${predictionLine(task.top(scores))}`);
-        const [target] = task.targets(scores, opts.target.kind === 'top-k' ? { kind: 'predicted' } : opts.target, opts.targetKind);
-        const stack = await progress.time(`${method.id}: backward + ${selected.length} CAMs`, (step) =>
-          computeCams(run, { method, target: task.camTarget(target), layers: selected, onProgress: () => step.tick() }), selected.length);
-        const yb = choice.ids.includes('road') ? await scoreLayers(run, stack, target.class, opts.road, progress, contract.output.activation, `ybROAD over ${stack.layers.length} layers`) : undefined;
-        const scored = await scoreMetrics({ run, stack, target: { class: target.class, kind: confidence }, cams: { method }, progress }, choice);
+        const [target] = task.targets(
+          scores,
+          opts.target.kind === 'top-k' ? { kind: 'predicted' } : opts.target,
+          opts.targetKind,
+        );
+        const stack = await progress.time(
+          `${method.id}: backward + ${selected.length} CAMs`,
+          (step) => computeCams(run, { method, target: task.camTarget(target), layers: selected, onProgress: () => step.tick() }),
+          selected.length,
+        );
+        const yb = choice.ids.includes('road')
+          ? await scoreLayers(
+              run,
+              stack,
+              target.class,
+              opts.road,
+              progress,
+              contract.output.activation,
+              `ybROAD over ${stack.layers.length} layers`,
+            )
+          : undefined;
+        const scored = await scoreMetrics(
+          { run, stack, target: { class: target.class, kind: confidence }, cams: { method }, progress },
+          choice,
+        );
         return { yb, scored, target, names: stack.layers.map((l) => l.name) };
       } finally {
         run.dispose();
@@ -91,14 +131,22 @@ export async function roadCommand(opts: RoadCommandOptions, io: Io): Promise<voi
     text += scored.map((m) => m.text).join('');
     if (opts.out) {
       const about = `${method.title} · ${target.label} (class ${target.class})`;
-      const envelope = { contract: { ...contract, summary: describeContract(contract) }, method: method.id, target: { class: target.class, label: target.label, kind: confidence }, camTarget: target.kind, layers: names };
+      const envelope = {
+        contract: { ...contract, summary: describeContract(contract) },
+        method: method.id,
+        target: { class: target.class, label: target.label, kind: confidence },
+        camTarget: target.kind,
+        layers: names,
+      };
       const roadSvg = yb && roadChartSvg(yb, `ybROAD · ${about}`);
       const outputs = [
-        ...(yb && roadSvg ? [
-          { name: 'ybroad.svg', data: roadSvg },
-          { name: 'ybroad.png', data: await roadChartPng(roadSvg) },
-          { name: 'ybroad.json', data: `${JSON.stringify({ ...envelope, ybroad: yb }, null, 2)}\n` },
-        ] : []),
+        ...(yb && roadSvg
+          ? [
+              { name: 'ybroad.svg', data: roadSvg },
+              { name: 'ybroad.png', data: await roadChartPng(roadSvg) },
+              { name: 'ybroad.json', data: `${JSON.stringify({ ...envelope, ybroad: yb }, null, 2)}\n` },
+            ]
+          : []),
         ...(await metricFiles(scored, envelope, (m) => `${m.title} · ${about}`)),
       ];
       const staging = await Staging.open(opts.out);
