@@ -69,15 +69,16 @@ def export_one(spec, out_dir, with_grads, size_limit, num_classes):
     meta = {
         "name": spec.name, "file": f"{spec.name}.onnx", "opset": spec.opset,
         "input": {"name": "input", "shape": [1, 3, spec.size, spec.size]},
-        "numClasses": num_classes, "bytes": size, "seed": seed,
+        "numClasses": spec.num_classes if num_classes == NUM_CLASSES else num_classes, "task": spec.task,
+        "bytes": size, "seed": seed,
         "ops": onnx_map.op_types(main),
     }
     if with_grads:
         mapping = onnx_map.map_module_outputs(model, main, spec)
-        result = grads.compute(model, spec.grad_modules, spec.size, seed)
+        result = grads.compute(model, spec.grad_modules, spec.size, seed, spec.task)
         bin_path = os.path.join(out_dir, f"{spec.name}.grads.bin")
         meta["grads"] = {"file": f"{spec.name}.grads.bin",
-                         **grads.write(bin_path, result, spec.grad_modules, mapping, seed)}
+                         **grads.write(bin_path, result, spec.grad_modules, mapping, seed, spec.task)}
     with open(os.path.join(out_dir, f"{spec.name}.json"), "w") as f:
         f.write(to_json(meta) + "\n")
     print(f"{spec.name:20s} {spec.size:4d}px opset {spec.opset:2d} {size / 1e6:7.2f} MB"

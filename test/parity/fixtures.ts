@@ -15,35 +15,42 @@ export interface GradTensor {
   readonly offset: number;
   readonly length: number;
   readonly activationOffset: number;
+  /** PyTorch's float32 gradient against its float64 one (scaled error; tools/fixtures/grads.py). */
+  readonly f32Error?: number;
 }
 
 export interface Fixture {
   readonly name: string;
   readonly file: string;
   readonly input: { name: string; shape: number[] };
+  /** What the gradients are of (tools/fixtures/grads.py): a class's logit, or a segmenter's SemanticSegmentationTarget. */
+  readonly task?: 'classify' | 'segment';
   readonly grads: {
     readonly class: number;
+    /** The target as the fixture describes it, "logits[0, class]" or "segment(class)" (older fixtures: the first). */
+    readonly target?: string;
     readonly inputOffset: number;
     readonly inputShape: number[];
     readonly logitsOffset: number;
     readonly logitsShape: number[];
     readonly inputGradOffset: number;
     readonly inputGradLength: number;
+    readonly inputGradF32Error?: number;
     readonly tensors: GradTensor[];
   };
   /** The whole .grads.bin as float32. */
   readonly bin: Float32Array;
 }
 
-export function listFixtures(): Fixture[] {
-  return readdirSync(FIXTURES)
+export function listFixtures(dir = FIXTURES): Fixture[] {
+  return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
     .map((f) => {
-      const meta = JSON.parse(readFileSync(join(FIXTURES, f), 'utf8'));
-      const buf = readFileSync(join(FIXTURES, meta.grads.file));
+      const meta = JSON.parse(readFileSync(join(dir, f), 'utf8'));
+      const buf = readFileSync(join(dir, meta.grads.file));
       const bin = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-      return { ...meta, file: join(FIXTURES, meta.file), bin };
+      return { ...meta, file: join(dir, meta.file), bin };
     });
 }
 

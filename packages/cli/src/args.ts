@@ -12,7 +12,7 @@ import { methods } from './commands/methods.ts';
 import { view } from './commands/view.ts';
 import { roadCommand, type RoadCommandOptions } from './commands/road.ts';
 import { evalCommand, type EvalOptions } from './commands/eval.ts';
-import { METRIC_IDS, parseMetricList } from './metrics.ts';
+import { METRIC_IDS, parseMetricList, type MetricsChoice } from './metrics.ts';
 import { addContractOptions, type ContractFlags } from './contract.ts';
 import { taskFlags } from './task-flags.ts';
 import { cliError } from './errors.ts';
@@ -21,7 +21,14 @@ import { DEFAULT_MAX_PIXELS } from './image.ts';
 import { parseRoad, type RawRoadFlags } from './road.ts';
 import { FORMATS, type ExplainOptions, type Format, type NormalizationChoice, type TargetChoice } from './options.ts';
 
-interface RawExplain extends ContractFlags, RawRoadFlags {
+/** --metrics, --causal-step, --mprt-seed (explain and metrics). */
+interface RawMetricFlags {
+  metrics?: string;
+  causalStep?: string;
+  mprtSeed?: string;
+}
+
+interface RawExplain extends ContractFlags, RawRoadFlags, RawMetricFlags {
   model?: string;
   image?: string[];
   video?: string[];
@@ -78,95 +85,101 @@ export function buildProgram(io: Io): Command {
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError('(run camanim --help for usage)');
   addContractOptions(
-    addRoadOptions(
-      program
-        .command('explain')
-        .description('Compute CAMs for every layer of a model on images and write animations, frames and a result bundle')
-        .option('--model <file>', 'ONNX model (default: the bundled fashion-canvas model)')
-        .option('--image <files...>', 'JPEG/PNG/WebP/GIF images (default: the bundled sample); animations: the first frame')
-        .option(
-          '--video <clips...>',
-          'video models [N, C, T, H, W]: video files (decoded with ffmpeg) or folders of frame images; the first T frames of each',
-        )
-        .option(...MAX_PIXELS)
-        .option('--method <ids>', 'CAM methods, comma-separated (see `camanim methods`)', 'gradcam')
-        .option(
-          '--eigen-smooth',
-          "each layer's CAM is the first principal component of its weighted channels, not their sum (pytorch-grad-cam's eigen_smooth)",
-        )
-        .option(
-          '--aug-smooth',
-          "average the CAMs of the image flipped × brightness 0.9/1/1.1, one batched pass (pytorch-grad-cam's aug_smooth)",
-        )
-        .addOption(
-          new Option('--kpca-kernel <name>', 'kpcacam: the kernel (default sigmoid)').choices([
-            'sigmoid',
-            'rbf',
-            'poly',
-            'linear',
-          ]),
-        )
-        .option('--kpca-gamma <g>', 'kpcacam: the kernel coefficient (default 1/channels)')
-        .option('--fem-k <k>', 'fem: the threshold is mean + k·std per channel (default 2)')
-        .option('--finer-alpha <a>', 'finercam: the weight of the compared classes (default 1)')
-        .addOption(
-          new Option('--fusion <how>', 'layercam-fusion: mean (pytorch-grad-cam) or max (the paper, tanh-scaled)').choices([
-            'mean',
-            'max',
-          ]),
-        )
-        .option('--dff-components <k>', 'dff: concepts per layer (default 5)')
-        .option('--dff-top <n>', 'dff: top classes per concept (default 2)')
-        .addOption(
-          new Option('--head-fusion <how>', 'attention-rollout: how the heads are fused (default mean)').choices([
-            'mean',
-            'max',
-            'min',
-          ]),
-        )
-        .option(
-          '--discard-ratio <r>',
-          "attention-rollout: share of the smallest fused attentions set to 0, vit-explain's discard_ratio (default 0)",
-        )
-        .addOption(
-          new Option(
-            '--renormalize <how>',
-            'attention-rollout: rows (the paper, default) or vit-explain (its a / a.sum(dim=-1) broadcast)',
-          ).choices(['rows', 'vit-explain']),
-        )
-        .option(
-          '--class <n>',
-          'explain this class index, or several (3,5: each explained, as for a multi-label model; default: the predicted class)',
-        )
-        .option('--top-k <k>', 'explain each of the k best-scoring classes')
-        .option(...TARGET_KIND)
-        .option(
-          '--layers <which>',
-          "'spatial' (4-D outputs), 'all' (also 2-D outputs as stripes), or a regex on ONNX name / op type",
-          'spatial',
-        )
-        .option('--every <k>', 'keep every k-th selected layer (the last always)')
-        .option('--token-grid <HxW>', "transformer token layers: the patch grid (default: the patch embedding's)")
-        .option(
-          '--prefix-tokens <k>',
-          'transformer token layers: tokens before the patches, dropped (default: what the grid leaves, at most 2)',
-        )
-        .option('--percentiles <list>', 'keep the layers at these percentiles of depth, e.g. 0,25,50,75,100')
-        .addOption(
-          new Option('--normalization <mode>', 'one min/max over all layers, per layer, or both side by side')
-            .choices(['global', 'local', 'both'])
-            .default('global'),
-        )
-        .addOption(new Option('--colormap <name>', 'colormap of the overlay').choices(colormapNames).default('jet'))
-        .option('--alpha <a>', 'weight of the colormap over the image, 0..1', '0.5')
-        .option('--fps <n>', 'frames per second of GIF and video', '4')
-        .option('--size <px>', 'width of each image panel in pixels', '448')
-        .option('--labels <file>', 'class names, one per line')
-        .option('--out <dir>', 'output folder', 'camanim-out')
-        .option('--format <list>', `outputs, comma-separated: ${FORMATS.join(', ')}`, 'gif,bundle')
-        .option('-q, --quiet', 'no progress bars and no timing summary')
-        .option('--ybroad', 'score every layer with ROAD (ybROAD): frame labels, bundle, ybroad.svg/png'),
-      '--road-percentiles',
+    addMetricOptions(
+      addRoadOptions(
+        program
+          .command('explain')
+          .description('Compute CAMs for every layer of a model on images and write animations, frames and a result bundle')
+          .option('--model <file>', 'ONNX model (default: the bundled fashion-canvas model)')
+          .option('--image <files...>', 'JPEG/PNG/WebP/GIF images (default: the bundled sample); animations: the first frame')
+          .option(
+            '--video <clips...>',
+            'video models [N, C, T, H, W]: video files (decoded with ffmpeg) or folders of frame images; the first T frames of each',
+          )
+          .option(...MAX_PIXELS)
+          .option('--method <ids>', 'CAM methods, comma-separated (see `camanim methods`)', 'gradcam')
+          .option(
+            '--eigen-smooth',
+            "each layer's CAM is the first principal component of its weighted channels, not their sum (pytorch-grad-cam's eigen_smooth)",
+          )
+          .option(
+            '--aug-smooth',
+            "average the CAMs of the image flipped × brightness 0.9/1/1.1, one batched pass (pytorch-grad-cam's aug_smooth)",
+          )
+          .addOption(
+            new Option('--kpca-kernel <name>', 'kpcacam: the kernel (default sigmoid)').choices([
+              'sigmoid',
+              'rbf',
+              'poly',
+              'linear',
+            ]),
+          )
+          .option('--kpca-gamma <g>', 'kpcacam: the kernel coefficient (default 1/channels)')
+          .option('--fem-k <k>', 'fem: the threshold is mean + k·std per channel (default 2)')
+          .option('--finer-alpha <a>', 'finercam: the weight of the compared classes (default 1)')
+          .addOption(
+            new Option('--fusion <how>', 'layercam-fusion: mean (pytorch-grad-cam) or max (the paper, tanh-scaled)').choices([
+              'mean',
+              'max',
+            ]),
+          )
+          .option('--dff-components <k>', 'dff: concepts per layer (default 5)')
+          .option('--dff-top <n>', 'dff: top classes per concept (default 2)')
+          .addOption(
+            new Option('--head-fusion <how>', 'attention-rollout: how the heads are fused (default mean)').choices([
+              'mean',
+              'max',
+              'min',
+            ]),
+          )
+          .option(
+            '--discard-ratio <r>',
+            "attention-rollout: share of the smallest fused attentions set to 0, vit-explain's discard_ratio (default 0)",
+          )
+          .addOption(
+            new Option(
+              '--renormalize <how>',
+              'attention-rollout: rows (the paper, default) or vit-explain (its a / a.sum(dim=-1) broadcast)',
+            ).choices(['rows', 'vit-explain']),
+          )
+          .option(
+            '--class <n>',
+            'explain this class index, or several (3,5: each explained, as for a multi-label model; default: the predicted class)',
+          )
+          .option('--top-k <k>', 'explain each of the k best-scoring classes')
+          .option(...TARGET_KIND)
+          .option(
+            '--layers <which>',
+            "'spatial' (4-D outputs), 'all' (also 2-D outputs as stripes), or a regex on ONNX name / op type",
+            'spatial',
+          )
+          .option('--every <k>', 'keep every k-th selected layer (the last always)')
+          .option('--token-grid <HxW>', "transformer token layers: the patch grid (default: the patch embedding's)")
+          .option(
+            '--prefix-tokens <k>',
+            'transformer token layers: tokens before the patches, dropped (default: what the grid leaves, at most 2)',
+          )
+          .option('--percentiles <list>', 'keep the layers at these percentiles of depth, e.g. 0,25,50,75,100')
+          .addOption(
+            new Option('--normalization <mode>', 'one min/max over all layers, per layer, or both side by side')
+              .choices(['global', 'local', 'both'])
+              .default('global'),
+          )
+          .addOption(new Option('--colormap <name>', 'colormap of the overlay').choices(colormapNames).default('jet'))
+          .option('--alpha <a>', 'weight of the colormap over the image, 0..1', '0.5')
+          .option('--fps <n>', 'frames per second of GIF and video', '4')
+          .option('--size <px>', 'width of each image panel in pixels', '448')
+          .option('--labels <file>', 'class names, one per line')
+          .option('--out <dir>', 'output folder', 'camanim-out')
+          .option('--format <list>', `outputs, comma-separated: ${FORMATS.join(', ')}`, 'gif,bundle')
+          .option('-q, --quiet', 'no progress bars and no timing summary')
+          .option(
+            '--ybroad',
+            'score every layer with ROAD (ybROAD): frame labels, bundle, ybroad.svg/png/json (= --metrics road)',
+          ),
+        '--road-percentiles',
+      ),
+      'score every layer with these metrics too: a table each on stderr, <id>.svg/png/json, the bundle charts them',
     ),
   ).action(async (raw: RawExplain) => explain(parseExplain(raw), io));
   for (const name of ['road', 'metrics'] as const) {
@@ -177,14 +190,15 @@ export function buildProgram(io: Io): Command {
             .description(
               "Score every layer's CAM with ROAD (ybROAD): a table, ybROAD_max and ybROAD_mean; the chart with --out (camanim metrics --metrics road)",
             )
-        : program
-            .command('metrics')
-            .description(
-              `Score every layer's CAM with metrics (${METRIC_IDS.join(', ')}): a table each; a chart and a JSON each with --out`,
-            )
-            .option('--metrics <list>', `comma-separated: ${METRIC_IDS.join(', ')}`, 'road')
-            .option('--causal-step <pixels>', "deletion / insertion: pixels moved per step (default: the input width, RISE's)")
-            .option('--mprt-seed <n>', "mprt: seed of the randomised weights (default 42, Quantus's)");
+        : addMetricOptions(
+            program
+              .command('metrics')
+              .description(
+                `Score every layer's CAM with metrics (${METRIC_IDS.join(', ')}): a table each; a chart and a JSON each with --out`,
+              ),
+            'the metrics',
+            'road',
+          );
     addContractOptions(
       addRoadOptions(
         cmd
@@ -278,7 +292,7 @@ function parseEval(model: string, dataset: string, raw: RawRoad & { batch: strin
   };
 }
 
-interface RawRoad extends ContractFlags, Omit<RawRoadFlags, 'roadPercentiles'> {
+interface RawRoad extends ContractFlags, Omit<RawRoadFlags, 'roadPercentiles'>, RawMetricFlags {
   model?: string;
   image?: string;
   maxPixels: string;
@@ -293,23 +307,12 @@ interface RawRoad extends ContractFlags, Omit<RawRoadFlags, 'roadPercentiles'> {
   labels?: string;
   out?: string;
   quiet?: boolean;
-  /** camanim metrics only. */
-  metrics?: string;
-  causalStep?: string;
-  mprtSeed?: string;
 }
 
 export function parseRoadCommand(raw: RawRoad): RoadCommandOptions {
   const which = raw.layers.trim();
   return {
-    metrics:
-      raw.metrics === undefined
-        ? undefined
-        : {
-            ids: parseMetricList(raw.metrics),
-            step: raw.causalStep === undefined ? undefined : int(raw.causalStep, '--causal-step', 1),
-            mprtSeed: raw.mprtSeed === undefined ? undefined : int(raw.mprtSeed, '--mprt-seed', 0),
-          },
+    metrics: metricsChoice(raw),
     model: raw.model,
     image: raw.image,
     maxPixels: int(raw.maxPixels, '--max-pixels', 1),
@@ -441,6 +444,7 @@ function addRoadOptions(cmd: Command, percentiles: '--road-percentiles' | '--per
         "ROAD: a library's conventions in one flag; pytorch-grad-cam = its ROADCombined (p 10..90 kept, threshold ties, mean, noise 0.01)",
       ).choices(['pytorch-grad-cam', 'camanim-rank']),
     )
+    metrics: metricsChoice(raw),
     .addOption(
       new Option(
         '--road-ties <rule>',
@@ -471,6 +475,33 @@ function targetKind(text = 'logit'): TargetKind {
 function list(text: string): string[] {
   return text
     .split(',')
+/** The metric options of explain and metrics (`what`: the --metrics help's subject; `ids`: its default). */
+function addMetricOptions(cmd: Command, what: string, ids?: string): Command {
+  return cmd
+    .option('--metrics <list>', `${what}, comma-separated: ${METRIC_IDS.join(', ')}`, ids)
+    .option('--causal-step <pixels>', "deletion / insertion: pixels moved per step (default: the input width, RISE's)")
+    .option('--mprt-seed <n>', "mprt: seed of the randomised weights (default 42, Quantus's)");
+}
+
+/** The metrics asked for; --causal-step / --mprt-seed without --metrics are refused (they would change nothing). */
+function metricsChoice(raw: RawMetricFlags): MetricsChoice | undefined {
+  if (raw.metrics === undefined) {
+    const stray = raw.causalStep !== undefined ? '--causal-step' : raw.mprtSeed !== undefined ? '--mprt-seed' : undefined;
+    if (stray)
+      throw cliError(
+        `${stray} is an option of --metrics, which is not given`,
+        {},
+        `Add --metrics ${stray === '--mprt-seed' ? 'mprt' : 'deletion,insertion'}, or drop ${stray}`,
+      );
+    return undefined;
+  }
+  return {
+    ids: parseMetricList(raw.metrics),
+    step: raw.causalStep === undefined ? undefined : int(raw.causalStep, '--causal-step', 1),
+    mprtSeed: raw.mprtSeed === undefined ? undefined : int(raw.mprtSeed, '--mprt-seed', 0),
+  };
+}
+
     .map((s) => s.trim())
     .filter(Boolean);
 }
