@@ -29,9 +29,13 @@ export interface LayerSelection {
 export function selectLayers(model: Model, sel: LayerSelection = {}): LayerInfo[] {
   const nhwc = channelsLastTensors(model);
   const tokenOf = tokenLayout(model, sel.tokens, nhwc);
-  const all = model.layers.filter((l) => l.shape.length === 4 || l.shape.length === 2 || tokenOf(l) || volumeLayer(l, 0));
+  // A 5-D tensor is a video layer [N, C, T', h, w] in a video model only: an image model's 5-D
+  // tensors are reshapes (ShuffleNet's channel shuffle [N, g, C/g, H, W]), not frames.
+  const video = model.inputs[0]?.shape.length === 5;
+  const volumeOf = (l: (typeof model.layers)[number], index: number) => (video ? volumeLayer(l, index) : undefined);
+  const all = model.layers.filter((l) => l.shape.length === 4 || l.shape.length === 2 || tokenOf(l) || volumeOf(l, 0));
   const asInfo = (l: (typeof all)[number], index: number): LayerInfo => {
-    const volume = volumeLayer(l, index);
+    const volume = volumeOf(l, index);
     if (volume) return volume;
     // Channels-last [N, H, W, C] is the memory of tokens [N, H·W, C] with no prefix (layouts.ts).
     if (nhwc.has(l.name)) return { index, name: l.name, opType: l.opType, shape: [l.shape[0], l.shape[3], l.shape[1], l.shape[2]], tokens: { count: l.shape[1] * l.shape[2], prefix: 0 } };
@@ -52,7 +56,7 @@ export function selectLayers(model: Model, sel: LayerSelection = {}): LayerInfo[
   let picked = all.filter((l) => (l.shape.length === 4 ? (nhwc.has(l.name) ? l.shape[1] * l.shape[2] : l.shape[2] * l.shape[3]) > 1 : l.shape.length === 3 || sel.kinds === 'all'));
   // And video layers with more than one position (a pooled [N, C, 1, 1, 1] is not a map).
   const maps = new Set(picked);
-  picked = all.filter((l) => maps.has(l) || (l.shape.length === 5 && l.shape.slice(2).some((d) => d > 1)));
+  picked = all.filter((l) => maps.has(l) || (video && l.shape.length === 5 && l.shape.slice(2).some((d) => d > 1)));
   if (sel.filter !== undefined) {
     const re = typeof sel.filter === 'string' ? safeRegex(sel.filter) : sel.filter;
     picked = picked.filter((l) => re.test(l.name) || re.test(l.opType));

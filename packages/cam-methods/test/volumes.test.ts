@@ -103,6 +103,32 @@ describe('video layers', () => {
     model.dispose();
   });
 
+  it("are not an image model's 5-D reshapes: ShuffleNet's channel shuffle [N, g, C/g, H, W] has no frames", async () => {
+    // image [1, 4, 3, 3] → Reshape [1, 2, 2, 3, 3] → Transpose (1 2) → Reshape back → Relu.
+    const shuffle: Graph = {
+      nodes: [
+        node('Reshape', ['image', 'split'], ['g']),
+        node('Transpose', ['g'], ['t'], [['perm', [0, 2, 1, 3, 4]]]),
+        node('Reshape', ['t', 'merge'], ['m']),
+        node('Relu', ['m'], ['y']),
+      ],
+      inputs: [{ name: 'image', dtype: 'float32', dims: [1, 4, 3, 3] }],
+      outputs: [{ name: 'y', dtype: 'float32', dims: [1, 4, 3, 3] }],
+      initializers: new Map([
+        ['split', { dtype: 'int64', shape: [5], data: Float64Array.of(1, 2, 2, 3, 3) }],
+        ['merge', { dtype: 'int64', shape: [4], data: Float64Array.of(1, 4, 3, 3) }],
+      ]),
+      opset: 17,
+      source: 'shuffle.onnx',
+    };
+    const model = await modelFromGraph(shuffle, { runtime: await testRuntime() });
+    expect(selectLayers(model).map((l) => [l.name, l.shape, l.frames])).toEqual([
+      ['m', [1, 4, 3, 3], undefined],
+      ['y', [1, 4, 3, 3], undefined],
+    ]);
+    model.dispose();
+  });
+
   it("Grad-CAM weighs channels over T'·h·w and HiResCAM sums per position, a map per frame, upsampled to [T, H, W]", async () => {
     const model = await modelFromGraph(graph, { runtime: await testRuntime() });
     const run = await model.run(INPUT);
