@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
-import { decodeModel, defaultRegistry, isCamanimError, isFloatType, modelFromGraph, tensorFromProto, type Graph, type HostTensor, type Runtime } from '@camanim/core';
+import { allNodes, decodeModel, defaultRegistry, isCamanimError, isFloatType, modelFromGraph, tensorFromProto, type Graph, type HostTensor, type Runtime } from '@camanim/core';
 import { EXCLUDED } from './exclusions.ts';
 
 export const DATA_ROOT = '/usr/share/libonnx-testdata/data';
@@ -30,9 +30,9 @@ export interface Undecodable {
 }
 
 /**
- * The applicable cases, how many are not (ops outside camanim's set, control flow included:
- * decode refuses If/Loop/Scan subgraphs as 'unsupported-op'), and the models that failed to
- * decode otherwise — those are failures, never "not applicable".
+ * The applicable cases, how many are not (ops outside camanim's set, in If branches too; decode
+ * refuses Loop/Scan bodies as 'unsupported-op'), and the models that failed to decode otherwise
+ * — those are failures, never "not applicable".
  */
 export function listCases(filter?: RegExp): { cases: Case[]; notApplicable: number; undecodable: Undecodable[] } {
   const cases: Case[] = [];
@@ -54,8 +54,9 @@ export function listCases(filter?: RegExp): { cases: Case[]; notApplicable: numb
         else undecodable.push({ suite, name, error: isCamanimError(e) ? e.message : String((e as Error).stack ?? e) });
         continue;
       }
-      const ops = [...new Set(graph.nodes.map((n) => n.opType))];
-      if (ops.some((op) => !defaultRegistry.get(op)) || graph.nodes.some((n) => n.domain && n.domain !== 'ai.onnx')) {
+      const nodes = allNodes(graph);
+      const ops = [...new Set(nodes.map((n) => n.opType))];
+      if (ops.some((op) => !defaultRegistry.get(op)) || nodes.some((n) => n.domain && n.domain !== 'ai.onnx')) {
         notApplicable++;
         continue;
       }

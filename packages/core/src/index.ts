@@ -38,6 +38,6 @@ export type { FileSource } from './onnx/external-data.ts';
 export { createOpRegistry, type OpRegistry } from './ops/registry.ts';
 export { defaultRegistry, ops } from './ops/index.ts';
 export type { OpDef, Step, Arg, OpIO, KernelIO, VjpIO } from './ops/op.ts';
-export { isFloat as isFloatType, type Graph, type Node, type HostTensor, type ValueInfo, type DType } from './graph/ir.ts';
+export { allNodes, isFloat as isFloatType, type Graph, type Node, type HostTensor, type ValueInfo, type DType } from './graph/ir.ts';
 export { decodeModel } from './onnx/decode.ts';
 export { tensorFromProto } from './onnx/tensor.ts';

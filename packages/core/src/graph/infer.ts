@@ -6,7 +6,9 @@
 import { CamanimError, isCamanimError } from '../errors.ts';
 import type { OpDef } from '../ops/op.ts';
 import type { OpRegistry } from '../ops/registry.ts';
-import { elementCount, isFloat, type Graph, type HostTensor, type Node, type ValueInfo } from './ir.ts';
+import { inlineBranch, type Taken } from './inline.ts';
+import { toposort } from './toposort.ts';
+import { allNodes, branches, elementCount, isFloat, type Graph, type HostTensor, type Node, type ValueInfo } from './ir.ts';
 
 export interface InferredNode {
   readonly node: Node;
@@ -50,7 +52,11 @@ export function inferGraph(graph: Graph, order: readonly Node[], registry: OpReg
     }
   }
   const nodes: InferredNode[] = [];
-  for (const node of order) {
+  // The taken branches of Ifs join the queue after their node (graph/inline.ts).
+  const queue = [...order];
+  let taken: Taken | undefined;
+  for (let q = 0; q < queue.length; q++) {
+    const node = queue[q];
     const op = registry.get(node.opType)!;
     const where = { file: graph.source, node: node.name, op: node.opType };
     try {
@@ -70,6 +76,19 @@ export function inferGraph(graph: Graph, order: readonly Node[], registry: OpReg
             : 'camanim supports static shapes only; re-export with constant shape inputs';
           throw new CamanimError('bad-model', `Input ${k} ('${node.inputs[k]}') must be known before the run, but it is computed from the image`, where, hint);
         }
+      }
+      const branch = op.inline?.(io, attrs);
+      if (branch) {
+        taken ??= namesInUse(graph);
+        const inlined = inlineBranch(node, branch, taken);
+        for (const [name, t] of inlined.initializers) {
+          consts.set(name, t);
+          values.set(name, { dtype: t.dtype, shape: t.shape });
+        }
+        // In dependency order, as the graph's own nodes (files from strangers may not sort branches).
+        const known = [...values.keys()].map((name) => ({ name, dtype: 'unknown' as const, dims: [] }));
+        queue.splice(q + 1, 0, ...toposort({ ...graph, nodes: inlined.nodes, inputs: known, initializers: new Map() }));
+        continue;
       }
       const outs = op.shape(io, attrs);
       // A named output the op does not produce would be "defined" for toposort but have no shape.
@@ -104,4 +123,10 @@ export function inferGraph(graph: Graph, order: readonly Node[], registry: OpReg
     }
   }
   return { values, consts, nodes };
+}
+
+function namesInUse(graph: Graph): Taken {
+  const all = allNodes(graph);
+  const values = [graph, ...branches(graph)].flatMap((g) => [...g.inputs.map((v) => v.name), ...g.initializers.keys()]);
+  return { values: new Set([...values, ...all.flatMap((n) => n.outputs)]), nodes: new Set(all.map((n) => n.name)) };
 }

@@ -66,3 +66,36 @@ export function hostTensor(dtype: DType, shape: readonly number[], data: ArrayLi
   const arr = dtype === 'float32' ? Float32Array.from(data) : Float64Array.from(data);
   return { dtype, shape: [...shape], data: arr };
 }
+
+function isGraph(v: AttrValue): v is Graph {
+  return typeof v === 'object' && 'nodes' in v;
+}
+
+/** The subgraphs a node holds as attributes (an If's branches). */
+export function subgraphs(node: Node): Graph[] {
+  return [...node.attributes.values()].filter(isGraph);
+}
+
+/** Every subgraph of the graph's nodes, nested ones included. */
+export function branches(graph: Graph): Graph[] {
+  return graph.nodes.flatMap(subgraphs).flatMap((g) => [g, ...branches(g)]);
+}
+
+/** Every node of the graph and of its subgraphs. */
+export function allNodes(graph: Graph): Node[] {
+  return [graph, ...branches(graph)].flatMap((g) => g.nodes);
+}
+
+/**
+ * Names a node's subgraphs read from enclosing scopes (ONNX: a branch sees every value defined
+ * before its node): dependencies of the node as much as its inputs.
+ */
+export function outerNames(node: Node): string[] {
+  const names = new Set<string>();
+  for (const g of subgraphs(node)) {
+    const local = new Set([...g.inputs.map((v) => v.name), ...g.initializers.keys(), ...g.nodes.flatMap((n) => n.outputs)]);
+    const read = [...g.nodes.flatMap((n) => [...n.inputs, ...outerNames(n)]), ...g.outputs.map((v) => v.name)];
+    for (const name of read) if (name && !local.has(name)) names.add(name);
+  }
+  return [...names];
+}

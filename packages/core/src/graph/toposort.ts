@@ -1,9 +1,10 @@
 /**
  * Topological order with graph sanity checks: every input defined exactly once, no cycles.
- * ONNX requires nodes to be sorted already, but files from strangers may not be.
+ * ONNX requires nodes to be sorted already, but files from strangers may not be. What an If's
+ * branches read from the enclosing graph counts as the If's inputs.
  */
 import { CamanimError } from '../errors.ts';
-import type { Graph, Node } from './ir.ts';
+import { outerNames, type Graph, type Node } from './ir.ts';
 
 export function toposort(graph: Graph): Node[] {
   const producer = new Map<string, Node>();
@@ -17,8 +18,9 @@ export function toposort(graph: Graph): Node[] {
       producer.set(out, node);
     }
   }
+  const deps = new Map(graph.nodes.map((n) => [n, [...n.inputs, ...outerNames(n)]]));
   for (const node of graph.nodes) {
-    for (const inp of node.inputs) {
+    for (const inp of deps.get(node)!) {
       if (inp && !producer.has(inp) && !available.has(inp)) {
         throw new CamanimError('bad-model', `Input '${inp}' of node is never defined`, { file: graph.source, node: node.name, op: node.opType, tensor: inp }, 'The model file is corrupt or incomplete');
       }
@@ -34,9 +36,10 @@ export function toposort(graph: Graph): Node[] {
     while (stack.length) {
       const top = stack[stack.length - 1];
       const [node, k] = top;
-      if (k < node.inputs.length) {
+      const inputs = deps.get(node)!;
+      if (k < inputs.length) {
         top[1]++;
-        const dep = producer.get(node.inputs[k]);
+        const dep = producer.get(inputs[k]);
         if (!dep) continue;
         const s = state.get(dep);
         if (s === 1) throw new CamanimError('bad-model', 'The graph has a cycle', { file: graph.source, node: dep.name, op: dep.opType }, 'The model file is corrupt');

@@ -9,7 +9,7 @@ import { dtypeOf, tensorFromProto, toNumber, type ExternalReader } from './tenso
 
 const { onnx } = onnxProto;
 
-export const LIMITS = { fileBytes: 2 ** 31 - 1, nodes: 200_000, nameLength: 4096, metadataValueLength: 1 << 20 };
+export const LIMITS = { fileBytes: 2 ** 31 - 1, nodes: 200_000, nameLength: 4096, metadataValueLength: 1 << 20, subgraphDepth: 16 };
 /** Newest default-domain opset whose operator semantics camanim implements. */
 export const MAX_OPSET = 21;
 export const MIN_OPSET = 7;
@@ -32,15 +32,29 @@ export function decodeModel(bytes: Uint8Array, source: string, readExternal?: Ex
     throw new CamanimError('resource-limit', `Graph has ${g.node.length} nodes, over the limit of ${LIMITS.nodes}`, { file: source });
   }
   const opset = defaultOpset(model, source);
+  return { ...decodeGraph(g, { source, opset, readExternal, depth: 0 }), metadata: metadataOf(model, source), producer: model.producerName || undefined };
+}
+
+interface Scope {
+  readonly source: string;
+  readonly opset: number;
+  readonly readExternal?: ExternalReader;
+  /** How many subgraphs (If branches) enclose this graph. */
+  readonly depth: number;
+}
+
+/** A GraphProto (the model's, or an If branch: a subgraph attribute) → Graph. */
+function decodeGraph(g: onnxProto.onnx.IGraphProto, scope: Scope): Graph {
+  const { source, opset, readExternal } = scope;
   const initializers = new Map<string, HostTensor>();
   for (const t of g.initializer ?? []) {
     const name = checkName(t.name, source, 'initializer');
     initializers.set(name, tensorFromProto(t, source, readExternal));
   }
-  const nodes = g.node.map((n, k) => decodeNode(n, k, source, readExternal));
+  const nodes = (g.node ?? []).map((n, k) => decodeNode(n, k, scope));
   const inputs = (g.input ?? []).map((v) => valueOf(v, source)).filter((v) => !initializers.has(v.name));
   const outputs = (g.output ?? []).map((v) => valueOf(v, source));
-  return { nodes, inputs, outputs, initializers, opset, source, metadata: metadataOf(model, source), producer: model.producerName || undefined };
+  return { nodes, inputs, outputs, initializers, opset, source };
 }
 
 /** metadata_props as a map; entries without a key, or over the name limit, are skipped. */
@@ -79,14 +93,16 @@ function valueOf(v: InstanceType<typeof onnx.ValueInfoProto> | onnxProto.onnx.IV
   return { name, dtype: dtypeOf(tt?.elemType), dims };
 }
 
-function decodeNode(n: onnxProto.onnx.INodeProto, index: number, source: string, readExternal?: ExternalReader): Node {
+function decodeNode(n: onnxProto.onnx.INodeProto, index: number, scope: Scope): Node {
+  const { source, readExternal } = scope;
   const opType = n.opType ?? '';
-  const name = n.name || `${opType}_${index}`;
+  // Inside a branch, the index alone would repeat the enclosing graph's fallback names.
+  const name = n.name || `${opType}_${scope.depth ? `d${scope.depth}_` : ''}${index}`;
   if (!opType) throw new CamanimError('bad-model', 'Node has no op type', { file: source, node: name });
   const attributes = new Map<string, AttrValue>();
   for (const a of n.attribute ?? []) {
     if (!a.name) continue;
-    attributes.set(a.name, attrValue(a, source, name, readExternal));
+    attributes.set(a.name, a.type === 5 ? subgraph(a, opType, name, scope) : attrValue(a, source, readExternal));
   }
   return {
     name,
@@ -100,7 +116,22 @@ function decodeNode(n: onnxProto.onnx.INodeProto, index: number, source: string,
 
 const utf8 = new TextDecoder();
 
-function attrValue(a: onnxProto.onnx.IAttributeProto, source: string, node: string, readExternal?: ExternalReader): AttrValue {
+/**
+ * An If branch (then_branch, else_branch): decoded, and inlined at plan time when the condition
+ * is known (ops/if.ts). Loop and Scan run a body a data-dependent number of times: refused.
+ */
+function subgraph(a: onnxProto.onnx.IAttributeProto, opType: string, node: string, scope: Scope): Graph {
+  const where = { file: scope.source, node, op: opType };
+  if (opType !== 'If' || !a.g) {
+    throw new CamanimError('unsupported-op', `Attribute '${a.name}' of ${opType} holds a subgraph (a loop body), which camanim does not run`, where, 'Export the model without Loop/Scan (unroll the loop, or trace it with fixed sizes)');
+  }
+  if (scope.depth >= LIMITS.subgraphDepth) {
+    throw new CamanimError('resource-limit', `If branches are nested more than ${LIMITS.subgraphDepth} deep`, where, 'The model file is corrupt or malicious');
+  }
+  return decodeGraph(a.g, { ...scope, depth: scope.depth + 1 });
+}
+
+function attrValue(a: onnxProto.onnx.IAttributeProto, source: string, readExternal?: ExternalReader): AttrValue {
   switch (a.type) {
     case 1: return a.f ?? 0;
     case 2: return toNumber(a.i);
@@ -109,8 +140,6 @@ function attrValue(a: onnxProto.onnx.IAttributeProto, source: string, node: stri
     case 6: return [...(a.floats ?? [])];
     case 7: return (a.ints ?? []).map(toNumber);
     case 8: return (a.strings ?? []).map((s) => utf8.decode(s));
-    case 5:
-      throw new CamanimError('unsupported-op', `Attribute '${a.name}' holds a subgraph (control flow), which camanim does not run`, { file: source, node }, 'Export the model without If/Loop/Scan');
     default:
       // Older exporters leave `type` unset: infer it from the field that is filled.
       if (a.ints?.length) return a.ints.map(toNumber);

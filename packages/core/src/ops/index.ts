@@ -49,6 +49,7 @@ import { scatterND } from './scatter-nd.ts';
 import { scatter, scatterElements } from './scatter-elements.ts';
 import { argMax, argMin } from './arg-extreme.ts';
 import { topk } from './topk.ts';
+import { ifOp } from './if.ts';
 
 export const ops: readonly OpDef<any>[] = [
   ...unaryOps,
@@ -107,6 +108,7 @@ export const ops: readonly OpDef<any>[] = [
   argMax,
   argMin,
   topk,
+  ifOp,
 ];
 
 export const defaultRegistry = createOpRegistry(ops);

@@ -64,6 +64,12 @@ export interface OpDef<A = unknown> {
    * missing and what to do, or undefined when the node is supported.
    */
   unsupported?(node: Node, graph: Graph): { readonly what: string; readonly hint: string } | undefined;
+  /**
+   * Control flow: the subgraph that replaces this node when it is known at plan time (an If
+   * whose condition folds: ops/if.ts), spliced in by inferGraph (graph/inline.ts); its outputs
+   * are the node's, in order. Undefined when it is not known: `shape` then runs (and refuses).
+   */
+  inline?(io: OpIO, attrs: A): Graph | undefined;
   /** Output infos from input infos (and the values of constant inputs where the rule needs them). */
   shape(io: OpIO, attrs: A): ValueInfo[];
   /** Host evaluation when the result is known at plan time; undefined when it is not. */

@@ -1,6 +1,6 @@
 /** The op registry: an explicit list of op modules keyed by ONNX op type. */
 import { CamanimError } from '../errors.ts';
-import type { Graph } from '../graph/ir.ts';
+import { allNodes, branches, type Graph } from '../graph/ir.ts';
 import type { OpDef } from './op.ts';
 
 export interface OpRegistry {
@@ -19,13 +19,17 @@ export function createOpRegistry(ops: readonly OpDef<any>[]): OpRegistry {
 
 /**
  * Fails at load time, naming every unsupported node, never at run time: ops camanim lacks, then
- * variants a registered op refuses (its `unsupported` check, e.g. Conv over 3-D volumes).
+ * variants a registered op refuses (its `unsupported` check, e.g. Conv over 3-D volumes). The
+ * nodes of If branches are checked as well.
  */
 export function checkSupported(graph: Graph, registry: OpRegistry): void {
-  const missing = graph.nodes.filter((n) => (n.domain && n.domain !== 'ai.onnx') || !registry.get(n.opType));
+  const nodes = allNodes(graph);
+  const missing = nodes.filter((n) => (n.domain && n.domain !== 'ai.onnx') || !registry.get(n.opType));
   if (missing.length === 0) {
-    for (const n of graph.nodes) {
-      const refusal = registry.get(n.opType)!.unsupported?.(n, graph);
+    // A branch's nodes read the enclosing graphs' initializers (names are unique across scopes).
+    const scope = { ...graph, initializers: new Map([graph, ...branches(graph)].flatMap((g) => [...g.initializers])) };
+    for (const n of nodes) {
+      const refusal = registry.get(n.opType)!.unsupported?.(n, scope);
       if (refusal) throw new CamanimError('unsupported-op', `${n.opType}: ${refusal.what}`, { file: graph.source, node: n.name, op: n.opType }, refusal.hint);
     }
     return;
