@@ -402,6 +402,7 @@ export function parseExplain(raw: RawExplain): ExplainOptions {
     formats: new Set(formats as Format[]),
     quiet: Boolean(raw.quiet),
     ybroad: Boolean(raw.ybroad),
+    metrics: metricsChoice(raw),
     contract: contractFlags(raw),
     road: parseRoad(raw),
   };
@@ -432,6 +433,33 @@ function contractFlags(raw: ContractFlags): ContractFlags {
   return { inputSize, frames, mean, std, scale, resize, bgr, layout, preset, output, ...taskFlags(raw) };
 }
 
+/** The metric options of explain and metrics (`what`: the --metrics help's subject; `ids`: its default). */
+function addMetricOptions(cmd: Command, what: string, ids?: string): Command {
+  return cmd
+    .option('--metrics <list>', `${what}, comma-separated: ${METRIC_IDS.join(', ')}`, ids)
+    .option('--causal-step <pixels>', "deletion / insertion: pixels moved per step (default: the input width, RISE's)")
+    .option('--mprt-seed <n>', "mprt: seed of the randomised weights (default 42, Quantus's)");
+}
+
+/** The metrics asked for; --causal-step / --mprt-seed without --metrics are refused (they would change nothing). */
+function metricsChoice(raw: RawMetricFlags): MetricsChoice | undefined {
+  if (raw.metrics === undefined) {
+    const stray = raw.causalStep !== undefined ? '--causal-step' : raw.mprtSeed !== undefined ? '--mprt-seed' : undefined;
+    if (stray)
+      throw cliError(
+        `${stray} is an option of --metrics, which is not given`,
+        {},
+        `Add --metrics ${stray === '--mprt-seed' ? 'mprt' : 'deletion,insertion'}, or drop ${stray}`,
+      );
+    return undefined;
+  }
+  return {
+    ids: parseMetricList(raw.metrics),
+    step: raw.causalStep === undefined ? undefined : int(raw.causalStep, '--causal-step', 1),
+    mprtSeed: raw.mprtSeed === undefined ? undefined : int(raw.mprtSeed, '--mprt-seed', 0),
+  };
+}
+
 /** The ROAD options of explain and road (`percentiles`: the flag naming p, as each command calls it). */
 function addRoadOptions(cmd: Command, percentiles: '--road-percentiles' | '--percentiles'): Command {
   return cmd
@@ -444,7 +472,6 @@ function addRoadOptions(cmd: Command, percentiles: '--road-percentiles' | '--per
         "ROAD: a library's conventions in one flag; pytorch-grad-cam = its ROADCombined (p 10..90 kept, threshold ties, mean, noise 0.01)",
       ).choices(['pytorch-grad-cam', 'camanim-rank']),
     )
-    metrics: metricsChoice(raw),
     .addOption(
       new Option(
         '--road-ties <rule>',
@@ -475,33 +502,6 @@ function targetKind(text = 'logit'): TargetKind {
 function list(text: string): string[] {
   return text
     .split(',')
-/** The metric options of explain and metrics (`what`: the --metrics help's subject; `ids`: its default). */
-function addMetricOptions(cmd: Command, what: string, ids?: string): Command {
-  return cmd
-    .option('--metrics <list>', `${what}, comma-separated: ${METRIC_IDS.join(', ')}`, ids)
-    .option('--causal-step <pixels>', "deletion / insertion: pixels moved per step (default: the input width, RISE's)")
-    .option('--mprt-seed <n>', "mprt: seed of the randomised weights (default 42, Quantus's)");
-}
-
-/** The metrics asked for; --causal-step / --mprt-seed without --metrics are refused (they would change nothing). */
-function metricsChoice(raw: RawMetricFlags): MetricsChoice | undefined {
-  if (raw.metrics === undefined) {
-    const stray = raw.causalStep !== undefined ? '--causal-step' : raw.mprtSeed !== undefined ? '--mprt-seed' : undefined;
-    if (stray)
-      throw cliError(
-        `${stray} is an option of --metrics, which is not given`,
-        {},
-        `Add --metrics ${stray === '--mprt-seed' ? 'mprt' : 'deletion,insertion'}, or drop ${stray}`,
-      );
-    return undefined;
-  }
-  return {
-    ids: parseMetricList(raw.metrics),
-    step: raw.causalStep === undefined ? undefined : int(raw.causalStep, '--causal-step', 1),
-    mprtSeed: raw.mprtSeed === undefined ? undefined : int(raw.mprtSeed, '--mprt-seed', 0),
-  };
-}
-
     .map((s) => s.trim())
     .filter(Boolean);
 }

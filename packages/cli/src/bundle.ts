@@ -18,6 +18,7 @@ import {
   type CamStack,
   type YbRoad,
 } from '@camanim/cam-methods';
+import { bundleMetrics, chartable, type ScoredMetric } from './metrics.ts';
 import type { ChosenTarget } from './target.ts';
 
 export { packMaps, type BundleCam, type BundleLayer, type BundleManifest };
@@ -28,6 +29,8 @@ export interface BundleExplanation {
   readonly target: ChosenTarget;
   readonly stack: CamStack;
   readonly ybroad?: YbRoad;
+  /** The metrics beside ROAD (explain --metrics); the bundle holds those with a value at every layer (the validator's rule). */
+  readonly metrics?: readonly ScoredMetric[];
 }
 
 /** The manifest entry and the two binaries of one explanation. */
@@ -64,6 +67,7 @@ export function bundleCam(
       };
     }),
     ...(ex.ybroad ? { ybroad: JSON.parse(JSON.stringify(ex.ybroad)) as YbRoad } : {}),
+    ...(ex.metrics?.some(chartable) ? { metrics: bundleMetrics(ex.metrics.filter(chartable)) } : {}),
   };
   return { cam, layerBin: raw.bytes, inputBin: up.bytes };
 }

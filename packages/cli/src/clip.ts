@@ -12,6 +12,7 @@ import { extname, join } from 'node:path';
 import { stackFrames, type InputContract } from '@camanim/core';
 import { cliError } from './errors.ts';
 import { readImage, type ReadImageOptions, type RgbImage } from './image.ts';
+import type { MetricsChoice } from './metrics.ts';
 import { displayImage, preprocess, type Preprocessed } from './preprocess.ts';
 
 /** A clip: its first frame as the image (for the contract, crop notices, names), and its frames. */
@@ -136,7 +137,13 @@ export function displayFrames(clip: Clip, c: InputContract, width: number, heigh
  */
 export function checkClipRun(
   pre: InputContract,
-  opts: { videos: readonly string[]; images: readonly string[]; ybroad?: boolean; formats: ReadonlySet<string> },
+  opts: {
+    videos: readonly string[];
+    images: readonly string[];
+    ybroad?: boolean;
+    metrics?: MetricsChoice;
+    formats: ReadonlySet<string>;
+  },
   model: string,
 ): void {
   const where = { file: model };
@@ -156,8 +163,13 @@ export function checkClipRun(
       'Pass a video file or a folder of frames with --video',
     );
   if (opts.images.length) throw cliError('--image and --video together: this video model explains clips', where, 'Drop --image');
-  if (opts.ybroad)
-    throw cliError('--ybroad is not supported for video models yet (ROAD imputes 2-D images)', where, 'Drop --ybroad');
+  const scoring = opts.ybroad ? '--ybroad' : opts.metrics ? '--metrics' : undefined;
+  if (scoring)
+    throw cliError(
+      `${scoring} is not supported for video models yet (${opts.ybroad ? 'ROAD imputes' : 'the metrics perturb'} 2-D images)`,
+      where,
+      `Drop ${scoring}`,
+    );
   for (const f of ['grid', 'html']) {
     if (opts.formats.has(f))
       throw cliError(`--format ${f} is not supported for video models yet`, where, 'Use gif, mp4, webm, png or bundle');

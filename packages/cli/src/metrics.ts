@@ -211,19 +211,26 @@ function method(ctx: MetricScoring): string {
   return typeof ctx.cams.method === 'string' ? ctx.cams.method : ctx.cams.method.id;
 }
 
-/** <id>.json (the envelope ybroad.json has, with the metric's result under its id), <id>.svg and <id>.png. */
+/** <id>.json (the envelope ybroad.json has, with the metric's result under its id), <id>.svg and <id>.png; `suffix` after each id. */
 export async function metricFiles(
   scored: readonly ScoredMetric[],
   envelope: Record<string, unknown>,
   title: (m: ScoredMetric) => string,
+  suffix = '',
 ): Promise<{ name: string; data: string | Buffer }[]> {
   const files: { name: string; data: string | Buffer }[] = [];
   for (const m of scored) {
     const svg = seriesChartSvg(m.chart, title(m));
-    files.push({ name: `${m.id}.json`, data: `${JSON.stringify({ ...envelope, metric: m.id, [m.id]: m.result }, null, 2)}\n` });
-    files.push({ name: `${m.id}.svg`, data: svg }, { name: `${m.id}.png`, data: await chartPng(svg) });
+    const name = `${m.id}${suffix}`;
+    files.push({ name: `${name}.json`, data: `${JSON.stringify({ ...envelope, metric: m.id, [m.id]: m.result }, null, 2)}\n` });
+    files.push({ name: `${name}.svg`, data: svg }, { name: `${name}.png`, data: await chartPng(svg) });
   }
   return files;
+}
+
+/** Whether the viewer can chart it: a value at every layer (MPRT's similarities are NaN on a constant map). */
+export function chartable(m: ScoredMetric): boolean {
+  return m.chart.values.every(Number.isFinite);
 }
 
 /** The bundle's form (cam-methods' BundleMetric, what the viewer charts): one value per layer and which way is better. */

@@ -5,6 +5,7 @@
 import type { LayerSelection, TargetKind } from '@camanim/cam-methods';
 import type { ColormapName } from '@camanim/shaders';
 import type { ContractFlags } from './contract.ts';
+import type { MetricsChoice } from './metrics.ts';
 import type { RoadChoice } from './road.ts';
 
 export const FORMATS = ['gif', 'mp4', 'webm', 'png', 'grid', 'bundle', 'html'] as const;
@@ -43,6 +44,8 @@ export interface ExplainOptions {
   readonly quiet: boolean;
   /** Score every layer with ROAD (ybROAD). */
   readonly ybroad: boolean;
+  /** --metrics: score every layer with these too (road among them is --ybroad, scored once). */
+  readonly metrics?: MetricsChoice;
   readonly road: RoadChoice;
   /** Largest image (width·height) decoded. */
   readonly maxPixels: number;

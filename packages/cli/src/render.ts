@@ -22,6 +22,7 @@ import { encodeGif } from './gif.ts';
 import { encodePng } from './image.ts';
 import { renderOverlays } from './overlay.ts';
 import type { Progress } from './progress.ts';
+import type { ScoredMetric } from './metrics.ts';
 import type { ChosenTarget } from './target.ts';
 import { encodeVideo, type VideoFormat } from './video.ts';
 
@@ -57,8 +58,10 @@ export interface Explanation {
   readonly methodTitle: string;
   readonly target: ChosenTarget;
   readonly stack: CamStack;
-  /** ybROAD of the stack (explain --ybroad). */
+  /** ybROAD of the stack (explain --ybroad, --metrics road). */
   readonly ybroad?: YbRoad;
+  /** The other metrics of the stack (explain --metrics). */
+  readonly metrics?: readonly ScoredMetric[];
   /** The guided input gradient (explain --method guided-gradcam), written as images. */
   readonly guided?: GuidedGradient;
 }

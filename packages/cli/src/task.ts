@@ -10,6 +10,7 @@ import type { TargetKind } from '@camanim/cam-methods';
 import { probabilityWarning, segmentationTarget, type OutputContract, type OutputTask } from '@camanim/core';
 import { cliError } from './errors.ts';
 import type { Labels } from './labels.ts';
+import type { MetricsChoice } from './metrics.ts';
 import type { TargetChoice } from './options.ts';
 import { chooseSegmentTargets, chooseTargets, topAreas, topClasses } from './target.ts';
 import type { TaskChoice } from './task-flags.ts';
@@ -60,13 +61,17 @@ const TARGET_OF: Partial<Record<OutputTask, string>> = {
 };
 
 /** The explain/road options a task does not take, refused before anything heavy runs. */
-export function checkTaskOptions(task: OutputTask, o: { ybroad?: boolean; targetKind: TargetKind; target: TargetChoice }): void {
+export function checkTaskOptions(
+  task: OutputTask,
+  o: { ybroad?: boolean; metrics?: MetricsChoice; targetKind: TargetKind; target: TargetChoice },
+): void {
   if (task === 'classify') return;
-  if (o.ybroad)
+  const scoring = o.ybroad ? '--ybroad' : o.metrics ? '--metrics' : undefined;
+  if (scoring)
     throw cliError(
-      `--ybroad does not apply to --task ${task} yet: ROAD scores a classifier's confidence`,
+      `${scoring} does not apply to --task ${task} yet: ${o.ybroad ? 'ROAD scores' : 'the metrics score'} a classifier's confidence`,
       {},
-      'Drop --ybroad, or explain a classifier',
+      `Drop ${scoring}, or explain a classifier`,
     );
   if (o.targetKind !== 'logit')
     throw cliError(

@@ -40,7 +40,9 @@ import { cliError } from '../errors.ts';
 import { escapeXml } from '../frames.ts';
 import { GpuSession } from '../gpu-session.ts';
 import { VIEWER_DIST } from './view.ts';
-import { roadChartPng, roadChartSvg, roadSummary, scoreLayers } from '../road.ts';
+import { scoreFiles, scoreStack } from '../layer-scores.ts';
+import { chartable } from '../metrics.ts';
+import { roadSummary, roadTargetKind } from '../road.ts';
 import { requireFfmpeg, type VideoFormat } from '../video.ts';
 
 export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
@@ -113,6 +115,13 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
     const panelW = opts.size;
     const panelH = Math.max(2, Math.round((panelW * H) / W / 2) * 2);
     const colorbar = await gpu.step('rendering the colorbar', (m) => renderColorbar(m.runtime, opts.colormap, panelH));
+    const bundled = opts.formats.has('bundle') || opts.formats.has('html');
+    // --ybroad and --metrics road are one ROAD, scored once.
+    const scoring = {
+      ...opts.metrics,
+      ids: [...new Set([...(opts.ybroad ? (['road'] as const) : []), ...(opts.metrics?.ids ?? [])])],
+    };
+    const confidence = roadTargetKind(opts.road, contract.output.activation);
     const dirs = new Set<string>();
     for (const image of images) {
       const dir = uniqueDir(dirs, image.file);
@@ -156,17 +165,20 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
               );
               const saturated = saturationWarning(target, maxAbsCam(stack.layers));
               if (saturated) warnings.add(saturated);
-              const yb = opts.ybroad
-                ? await scoreLayers(
-                    run,
-                    stack,
-                    target.class,
-                    opts.road,
-                    progress,
-                    contract.output.activation,
-                    `${method.id}: ybROAD over ${stack.layers.length} layers`,
-                  )
-                : undefined;
+              const cams = { method, eigenSmooth: opts.eigenSmooth, augSmooth: opts.augSmooth, options: opts.methodOptions };
+              const scores = await scoreStack(
+                {
+                  run,
+                  stack,
+                  classIndex: target.class,
+                  activation: contract.output.activation,
+                  road: opts.road,
+                  cams,
+                  progress,
+                  label: method.id,
+                },
+                scoring,
+              );
               const guided = method.id === 'guided-gradcam' ? await guidedBackprop(run, task.camTarget(target)) : undefined;
               exs.push({
                 stem,
@@ -174,7 +186,8 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
                 methodTitle: method.title + smoothingSuffix(opts),
                 target,
                 stack,
-                ybroad: yb,
+                ybroad: scores.ybroad,
+                metrics: scores.metrics,
                 guided,
               });
             }
@@ -222,17 +235,29 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
           }
         }
         for (const [k, ex] of exs.entries()) {
-          if (!ex.ybroad) continue;
-          const name = k === 0 ? 'ybroad' : `ybroad-${ex.stem}`;
-          const svg = roadChartSvg(
-            ex.ybroad,
-            `ybROAD · ${ex.methodTitle} · ${ex.target.label} (class ${ex.target.class}) · ${dir}`,
-          );
-          written.push(await staging.write([dir, `${name}.svg`], svg));
-          written.push(await staging.write([dir, `${name}.png`], await roadChartPng(svg)));
-          summaries.push(`${dir} · ${ex.stem}:\n${roadSummary(ex.ybroad).replace(/^/gm, '  ').trimEnd()}\n`);
+          const scores = { ybroad: ex.ybroad, metrics: ex.metrics ?? [] };
+          if (!scores.ybroad && !scores.metrics.length) continue;
+          const about = {
+            contract,
+            method: ex.methodId,
+            target: ex.target,
+            confidence,
+            layers: ex.stack.layers.map((l) => l.name),
+          };
+          const title = `${ex.methodTitle} · ${ex.target.label} (class ${ex.target.class}) · ${dir}`;
+          const suffix = k === 0 ? '' : `-${ex.stem}`;
+          for (const f of await scoreFiles(scores, about, title, suffix))
+            written.push(await staging.write([dir, f.name], f.data));
+          for (const m of bundled ? scores.metrics.filter((m) => !chartable(m)) : []) {
+            const l = m.chart.values.findIndex((v) => !Number.isFinite(v));
+            warnings.add(
+              `${dir} · ${ex.stem}: ${m.id} has no value at layer ${l + 1} (${about.layers[l]}: a constant map), so the bundle leaves it out; ${m.id}${suffix}.json has it`,
+            );
+          }
+          const text = (scores.ybroad ? roadSummary(scores.ybroad) : '') + scores.metrics.map((m) => m.text).join('');
+          summaries.push(`${dir} · ${ex.stem}:\n${text.replace(/^/gm, '  ').trimEnd()}\n`);
         }
-        if (opts.formats.has('bundle') || opts.formats.has('html')) {
+        if (bundled) {
           const from = written.length;
           await progress.time(`bundle ${dir}`, () =>
             writeBundle(ctx, exs, {
@@ -263,7 +288,7 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
     session?.dispose();
   }
   for (const f of written) io.out(`${staging.finalPath(f)}\n`);
-  // ybROAD is a result: printed (on stderr, stdout lists files) even with --quiet.
+  // ybROAD and the metrics are results: printed (on stderr, stdout lists files) even with --quiet.
   for (const s of summaries) io.err(s);
   progress.printSummary();
 }

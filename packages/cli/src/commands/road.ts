@@ -14,7 +14,7 @@ import {
   type LayerSelection,
   type TargetKind,
 } from '@camanim/cam-methods';
-import { cropNotice, describeContract } from '@camanim/core';
+import { cropNotice } from '@camanim/core';
 import type { TargetChoice } from '../options.ts';
 import { bundledModel, defaultImage } from '../assets.ts';
 import { Staging } from '../atomic.ts';
@@ -26,8 +26,9 @@ import { cliError } from '../errors.ts';
 import { preprocess } from '../preprocess.ts';
 import { GpuSession } from '../gpu-session.ts';
 import { Progress } from '../progress.ts';
-import { metricFiles, scoreMetrics, type MetricsChoice } from '../metrics.ts';
-import { roadChartPng, roadChartSvg, roadSummary, roadTable, roadTargetKind, scoreLayers, type RoadChoice } from '../road.ts';
+import { scoreFiles, scoreStack } from '../layer-scores.ts';
+import type { MetricsChoice } from '../metrics.ts';
+import { roadSummary, roadTable, roadTargetKind, type RoadChoice } from '../road.ts';
 import { checkClassRange, predictionLine } from '../target.ts';
 import { taskFor } from '../task.ts';
 
@@ -90,14 +91,14 @@ export async function roadCommand(opts: RoadCommandOptions, io: Io): Promise<voi
     // One step from the forward to the scores: after a device loss it runs again on the new device.
     const choice = opts.metrics ?? { ids: ['road'] };
     const confidence = roadTargetKind(opts.road, contract.output.activation);
-    const { yb, scored, target, names } = await gpu.step('scoring the layers', async (model) => {
+    const { scores, target, names } = await gpu.step('scoring the layers', async (model) => {
       const run = await progress.time('forward', () => model.run({ data: x.data, shape: x.shape }));
       try {
         await gpu.faultPoint();
-        const scores = task.scores((await run.read(explained)).data);
-        progress.notice(`prediction: ${predictionLine(task.top(scores))}`);
+        const classScores = task.scores((await run.read(explained)).data);
+        progress.notice(`prediction: ${predictionLine(task.top(classScores))}`);
         const [target] = task.targets(
-          scores,
+          classScores,
           opts.target.kind === 'top-k' ? { kind: 'predicted' } : opts.target,
           opts.targetKind,
         );
@@ -106,49 +107,33 @@ export async function roadCommand(opts: RoadCommandOptions, io: Io): Promise<voi
           (step) => computeCams(run, { method, target: task.camTarget(target), layers: selected, onProgress: () => step.tick() }),
           selected.length,
         );
-        const yb = choice.ids.includes('road')
-          ? await scoreLayers(
-              run,
-              stack,
-              target.class,
-              opts.road,
-              progress,
-              contract.output.activation,
-              `ybROAD over ${stack.layers.length} layers`,
-            )
-          : undefined;
-        const scored = await scoreMetrics(
-          { run, stack, target: { class: target.class, kind: confidence }, cams: { method }, progress },
+        const scores = await scoreStack(
+          {
+            run,
+            stack,
+            classIndex: target.class,
+            activation: contract.output.activation,
+            road: opts.road,
+            cams: { method },
+            progress,
+          },
           choice,
         );
-        return { yb, scored, target, names: stack.layers.map((l) => l.name) };
+        return { scores, target, names: stack.layers.map((l) => l.name) };
       } finally {
         run.dispose();
       }
     });
+    const yb = scores.ybroad;
     text = `${method.title} · ${target.label} (class ${target.class}) · CAM target: ${targetKindName(target.kind)} · ${yb ? 'ROAD' : 'metrics'} target: ${confidence}\n`;
     if (yb) text += roadTable(yb, names) + roadSummary(yb);
-    text += scored.map((m) => m.text).join('');
+    text += scores.metrics.map((m) => m.text).join('');
     if (opts.out) {
-      const about = `${method.title} · ${target.label} (class ${target.class})`;
-      const envelope = {
-        contract: { ...contract, summary: describeContract(contract) },
-        method: method.id,
-        target: { class: target.class, label: target.label, kind: confidence },
-        camTarget: target.kind,
-        layers: names,
-      };
-      const roadSvg = yb && roadChartSvg(yb, `ybROAD · ${about}`);
-      const outputs = [
-        ...(yb && roadSvg
-          ? [
-              { name: 'ybroad.svg', data: roadSvg },
-              { name: 'ybroad.png', data: await roadChartPng(roadSvg) },
-              { name: 'ybroad.json', data: `${JSON.stringify({ ...envelope, ybroad: yb }, null, 2)}\n` },
-            ]
-          : []),
-        ...(await metricFiles(scored, envelope, (m) => `${m.title} · ${about}`)),
-      ];
+      const outputs = await scoreFiles(
+        scores,
+        { contract, method: method.id, target, confidence, layers: names },
+        `${method.title} · ${target.label} (class ${target.class})`,
+      );
       const staging = await Staging.open(opts.out);
       try {
         const files = [];
