@@ -104,14 +104,15 @@ describe('indices computed on the GPU', () => {
   });
   const x = { data: Float32Array.from([0, 4, 1, 3, 2, 9, 8, 7, 6, 5]), shape: [2, 5] };
 
-  it('are compared and cast to float', async () => {
+  it('are compared and cast to int32 and float', async () => {
     const model = await graphModel(
       graph(
         [
           irNode('ArgMax', ['x'], ['i'], { axis: 1, keepdims: 0 }),
           irNode('Equal', ['i', 'two'], ['eq']),
           irNode('Cast', ['eq'], ['y'], { to: 1 }),
-          irNode('Cast', ['i'], ['f'], { to: 1 }),
+          irNode('Cast', ['i'], ['i32'], { to: 6 }),
+          irNode('Cast', ['i32'], ['f'], { to: 1 }),
         ],
         'y',
       ),

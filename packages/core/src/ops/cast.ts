@@ -1,7 +1,8 @@
 /**
  * Cast: to another element type. On the GPU every tensor is float32, so a float → float cast
  * is the identity (alias, no kernel); casts of constants (torch's int shape chains) fold on the
- * host. A cast to an integer type of a tensor computed at run time is refused at load time.
+ * host. A cast to an integer type of a tensor computed at run time is refused at load time, but
+ * for indices computed on the GPU cast to int32 or int64 (the identity).
  * https://onnx.ai/onnx/operators/onnx__Cast.html
  */
 import { CamanimError } from '../errors.ts';
@@ -32,7 +33,9 @@ export const cast = defineOp<{ to: DType }>({
     return { to };
   },
   shape: ({ node, inputs, consts }, { to }) => {
-    if (!consts[0] && !isFloat(to)) {
+    // Indices computed on the GPU (OpDef.indexOutputs) are integers already: int32/int64 keep them.
+    const index = !isFloat(inputs[0]!.dtype) && inputs[0]!.dtype !== 'bool' && (to === 'int64' || to === 'int32');
+    if (!consts[0] && !isFloat(to) && !index) {
       throw new CamanimError(
         'bad-model',
         `Cast of '${node.inputs[0]}' to ${to} at run time is not supported: camanim computes float32 on the GPU, and only shapes and constants may be cast to integer types`,

@@ -101,7 +101,7 @@ export interface OpDef<A = unknown> {
   /**
    * Outputs that are int64 indices computed on the GPU (ArgMax, TopK's indices) when the input
    * is not a constant: float32 buffers holding the integers (exact below 2^24). Comparisons,
-   * Cast to float, reshapes and graph outputs read them as they are; ops that need indices
+   * Cast (to float, int32, int64), reshapes and graph outputs read them as they are; ops that need indices
    * before the run (Gather's) refuse them at plan time, naming the node.
    */
   readonly indexOutputs?: readonly number[];

@@ -76,7 +76,7 @@ export function buildPlan(inferred: Inferred, nodes: readonly InferredNode[], op
       if (n.node.outputs[k] && !isFloat(o.dtype) && o.dtype !== 'bool' && !index) {
         const from = io.inputs.findIndex((_, i) => gpuIndex(i));
         const hint = from >= 0
-          ? `Its input '${n.node.inputs[from]}' holds indices computed on the GPU (ArgMax, ArgMin, TopK): camanim compares them, casts them to float, reshapes and returns them, but does no integer arithmetic on them. Explain an output before this node, or run the model with onnxruntime`
+          ? `Its input '${n.node.inputs[from]}' holds indices computed on the GPU (ArgMax, ArgMin, TopK): camanim compares them, casts them (to float, int32, int64), reshapes and returns them, but does no integer arithmetic on them. Explain an output before this node, or run the model with onnxruntime`
           : 'Integer tensors must come from shapes or constants';
         throw new CamanimError('bad-model', `Output '${n.node.outputs[k]}' is ${o.dtype} and not known before the run; camanim computes float32 tensors on the GPU only`, where, hint);
       }
