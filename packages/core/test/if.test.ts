@@ -9,6 +9,7 @@
 import onnxProto from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import { listCases, runCase } from '../../../test/conformance/cases.ts';
+import { withOutput } from '../src/graph/select-output.ts';
 import { modelFromGraph } from '../src/model.ts';
 import { decodeModel } from '../src/onnx/decode.ts';
 import { random, testRuntime } from './gpu.ts';
@@ -144,6 +145,11 @@ describe('If on a shape check inlines the branch the input size takes', () => {
     expect(y).toEqual(Array.from(x));
     run.dispose();
     model.dispose();
+  });
+
+  it('keeps what the branches read when the graph is cut down to one output', async () => {
+    const graph = withOutput(decodeModel(shapeCheck(), 'if.onnx'), 'out');
+    expect(graph.nodes.map((n) => n.name)).toEqual(['Shape_0', 'Gather_h', 'Equal_h', 'Gather_w', 'Equal_w', 'If_0', 'Out']);
   });
 
   it('6x4: else', async () => {

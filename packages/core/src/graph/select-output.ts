@@ -4,7 +4,7 @@
  * of several outputs.
  */
 import { CamanimError } from '../errors.ts';
-import type { Graph, Node } from './ir.ts';
+import { outerNames, type Graph, type Node } from './ir.ts';
 
 export function withOutput(graph: Graph, name: string): Graph {
   const producer = new Map<string, Node>();
@@ -18,7 +18,8 @@ export function withOutput(graph: Graph, name: string): Graph {
     const n = producer.get(stack.pop()!);
     if (!n || keep.has(n)) continue;
     keep.add(n);
-    stack.push(...n.inputs.filter(Boolean));
+    // What an If's branches read is as much its input as `inputs`.
+    stack.push(...n.inputs.filter(Boolean), ...outerNames(n));
   }
   const declared = graph.outputs.find((o) => o.name === name);
   return { ...graph, nodes: graph.nodes.filter((n) => keep.has(n)), outputs: [declared ?? { name, dtype: 'float32', dims: [] }] };
