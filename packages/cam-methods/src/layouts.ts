@@ -3,21 +3,41 @@
  * Swin permute to NHWC, run LayerNorm and Linear on the last axis, and permute back. Layouts are
  * tracked from the (channels-first) input: a Transpose (0, 2, 3, 1) of an NCHW tensor is NHWC,
  * (0, 3, 1, 2) of an NHWC one is NCHW; convolutions, pools and normalizations over channels make
- * NCHW; Reshape, Flatten and other transposes lose track (such tensors are read as NCHW, as
- * before); every other op keeps the layout of its first 4-D input.
+ * NCHW; Reshape, Flatten, Squeeze, Unsqueeze, Einsum and other transposes lose track (such
+ * tensors are read as NCHW, as before); ops that keep every axis where it is (Slice, Concat, Pad,
+ * Gather, element-wise: Swin's patch merging slices, concatenates and pads NHWC) keep the layout
+ * of their tracked 4-D inputs where those agree; only 4-D outputs are tracked.
  */
 import type { Model } from '@camanim/core';
 
 type Layout = 'NCHW' | 'NHWC' | 'unknown';
 
-const MAKES_NCHW = new Set(['Conv', 'ConvTranspose', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'BatchNormalization', 'InstanceNormalization', 'GroupNormalization', 'Resize', 'Upsample', 'DepthToSpace', 'SpaceToDepth']);
-const LOSES_TRACK = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Einsum', 'Gather', 'Slice', 'Split', 'Concat', 'Tile', 'Expand']);
+const MAKES_NCHW = new Set([
+  'Conv',
+  'ConvTranspose',
+  'MaxPool',
+  'AveragePool',
+  'GlobalAveragePool',
+  'GlobalMaxPool',
+  'BatchNormalization',
+  'InstanceNormalization',
+  'GroupNormalization',
+  'Resize',
+  'Upsample',
+  'DepthToSpace',
+  'SpaceToDepth',
+]);
+const LOSES_TRACK = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Einsum']);
 
 export function channelsLastTensors(model: Model): ReadonlySet<string> {
   const rank = new Map(model.layers.map((l) => [l.name, l.shape.length]));
   const layout = new Map<string, Layout>(model.graph.inputs.map((i) => [i.name, 'NCHW']));
   for (const node of model.order) {
-    const from = node.inputs.map((i) => layout.get(i)).find((l) => l !== undefined);
+    // The inputs' layout: NCHW or NHWC where the tracked ones say one (an untracked input, such
+    // as a Reshape's attention output added to a Swin block's residual, does not veto it).
+    const tracked = node.inputs.map((i) => layout.get(i)).filter((l) => l !== undefined);
+    const known = [...new Set(tracked.filter((l) => l !== 'unknown'))];
+    const from = known.length === 1 ? known[0] : tracked.length ? 'unknown' : undefined;
     let out: Layout | undefined;
     if (node.opType === 'Transpose') {
       const perm = (node.attributes.get('perm') as number[] | undefined)?.join(',');

@@ -5,7 +5,7 @@
  */
 import { CamanimError } from './errors.ts';
 import { inferGraph, type Inferred } from './graph/infer.ts';
-import type { Graph, HostTensor, Node, ValueInfo } from './graph/ir.ts';
+import { isFloat, type Graph, type HostTensor, type Node, type ValueInfo } from './graph/ir.ts';
 import { toposort } from './graph/toposort.ts';
 import type { ModelContract } from './contract/model-contract.ts';
 import { defaultRegistry } from './ops/index.ts';
@@ -79,7 +79,10 @@ export class Model {
     /** How images become its input and which scores are explained, when it was loaded with one. */
     readonly contract?: ModelContract,
   ) {
-    this.memory = { maxBinding: runtime.device.limits.maxStorageBufferBindingSize, budget: Math.min(memoryBudget, Number.MAX_SAFE_INTEGER) };
+    this.memory = {
+      maxBinding: runtime.device.limits.maxStorageBufferBindingSize,
+      budget: Math.min(memoryBudget, Number.MAX_SAFE_INTEGER),
+    };
     this.inputs = graph.inputs.map((input, k) => ({
       name: input.name,
       dtype: input.dtype,
@@ -98,7 +101,12 @@ export class Model {
     const images = this.inputs.filter((i) => i.dims.length === 4 || i.dims.length === 5);
     if (this.inputs.length !== 1 || images.length !== 1) {
       const list = this.inputs.map((i) => `${i.name} [${i.dims.join(', ')}]`).join('; ');
-      throw new CamanimError('bad-model', `camanim explains models with one image input [N, C, H, W] (or video [N, C, T, H, W]); this model has: ${list}`, { file: this.source }, 'Export the model with a single NCHW (or NCTHW) input');
+      throw new CamanimError(
+        'bad-model',
+        `camanim explains models with one image input [N, C, H, W] (or video [N, C, T, H, W]); this model has: ${list}`,
+        { file: this.source },
+        'Export the model with a single NCHW (or NCTHW) input',
+      );
     }
     return images[0];
   }
@@ -109,24 +117,45 @@ export class Model {
     return this.graph.outputs.map((o) => ({ name: o.name, shape: inferred.values.get(o.name)?.shape ?? [] }));
   }
 
-  /** Every node output computed on the GPU, in topological order, at the default input shape. */
+  /**
+   * Every float node output computed on the GPU that a graph output depends on, in topological
+   * order, at the default input shape. Masks and comparisons (bool), indices, and dead ends (an
+   * unread Dropout mask, an unused Split piece) carry no gradient from the outputs, so they are
+   * no layers to explain.
+   */
   get layers(): readonly Layer[] {
     if (!this.layerCache) {
       const { inferred } = this.planFor(this.defaultShapes());
-      this.layerCache = inferred.nodes.filter((n) => !this.graph.adapters?.has(n.node.name)).flatMap((n) =>
-        n.node.outputs.filter(Boolean).map((name) => ({ name, node: n.node.name, opType: n.node.opType, shape: inferred.values.get(name)!.shape })),
-      ).map((l, index) => ({ index, ...l }));
+      const live = new Set(this.graph.outputs.map((o) => o.name));
+      for (const n of [...inferred.nodes].reverse())
+        if (n.node.outputs.some((o) => live.has(o))) for (const i of n.node.inputs) live.add(i);
+      const layer = (name: string) => live.has(name) && isFloat(inferred.values.get(name)!.dtype);
+      this.layerCache = inferred.nodes
+        .filter((n) => !this.graph.adapters?.has(n.node.name))
+        .flatMap((n) =>
+          n.node.outputs
+            .filter((name) => name && layer(name))
+            .map((name) => ({ name, node: n.node.name, opType: n.node.opType, shape: inferred.values.get(name)!.shape })),
+        )
+        .map((l, index) => ({ index, ...l }));
     }
     return this.layerCache;
   }
 
   defaultShapes(): Map<string, readonly number[]> {
-    return new Map(this.inputs.map((i) => {
-      if (i.shape.some((d) => d < 0)) {
-        throw new CamanimError('bad-model', `Input '${i.name}' has symbolic dims [${i.dims.join(', ')}]`, { file: this.source, tensor: i.name }, 'Give the input size: camanim --input-size HxW, or loadModel(src, { input: { size: [H, W], … } })');
-      }
-      return [i.name, i.shape];
-    }));
+    return new Map(
+      this.inputs.map((i) => {
+        if (i.shape.some((d) => d < 0)) {
+          throw new CamanimError(
+            'bad-model',
+            `Input '${i.name}' has symbolic dims [${i.dims.join(', ')}]`,
+            { file: this.source, tensor: i.name },
+            'Give the input size: camanim --input-size HxW, or loadModel(src, { input: { size: [H, W], … } })',
+          );
+        }
+        return [i.name, i.shape];
+      }),
+    );
   }
 
   /** Shape inference, folding and kernels for one set of input shapes, cached. */
@@ -144,7 +173,10 @@ export class Model {
   }
 
   /** The nodes downstream of `overridden` tensors only, planned for `shapes`, cached. */
-  downstreamPlan(shapes: ReadonlyMap<string, readonly number[]>, overridden: readonly string[]): { inferred: Inferred; plan: Plan } {
+  downstreamPlan(
+    shapes: ReadonlyMap<string, readonly number[]>,
+    overridden: readonly string[],
+  ): { inferred: Inferred; plan: Plan } {
     const { inferred } = this.planFor(shapes);
     const key = `${[...shapes.values()].map((s) => s.join('x')).join(';')}|${[...overridden].sort().join('|')}`;
     let plan = this.subPlans.get(key);
@@ -167,14 +199,36 @@ export class Model {
     const feeds = isTensor(input) ? { [this.inputs[0]?.name ?? '']: input } : input;
     for (const expected of this.inputs) {
       const given = feeds[expected.name];
-      if (!given) throw new CamanimError('bad-input', `Missing input '${expected.name}'`, { file: this.source, tensor: expected.name }, `Give a tensor of shape [${expected.dims.join(', ')}]`);
+      if (!given)
+        throw new CamanimError(
+          'bad-input',
+          `Missing input '${expected.name}'`,
+          { file: this.source, tensor: expected.name },
+          `Give a tensor of shape [${expected.dims.join(', ')}]`,
+        );
       const shape = given.shape;
-      const fits = shape.length === expected.dims.length && shape.every((d, k) => d >= 0 && Number.isInteger(d) && (k === 0 || typeof expected.dims[k] !== 'number' || expected.dims[k] === d || (expected.dims[k] as number) <= 0));
+      const fits =
+        shape.length === expected.dims.length &&
+        shape.every(
+          (d, k) =>
+            d >= 0 &&
+            Number.isInteger(d) &&
+            (k === 0 || typeof expected.dims[k] !== 'number' || expected.dims[k] === d || (expected.dims[k] as number) <= 0),
+        );
       if (!fits) {
-        throw new CamanimError('bad-input', `Input has shape [${shape.join(', ')}] but the model expects [${expected.dims.join(', ')}]`, { file: this.source, tensor: expected.name }, 'Resize the image to the model input size (any batch size works)');
+        throw new CamanimError(
+          'bad-input',
+          `Input has shape [${shape.join(', ')}] but the model expects [${expected.dims.join(', ')}]`,
+          { file: this.source, tensor: expected.name },
+          'Resize the image to the model input size (any batch size works)',
+        );
       }
       if ('data' in given && given.data.length !== shape.reduce((a, b) => a * b, 1)) {
-        throw new CamanimError('bad-input', `Input data holds ${given.data.length} values but shape [${shape.join(', ')}] needs ${shape.reduce((a, b) => a * b, 1)}`, { tensor: expected.name });
+        throw new CamanimError(
+          'bad-input',
+          `Input data holds ${given.data.length} values but shape [${shape.join(', ')}] needs ${shape.reduce((a, b) => a * b, 1)}`,
+          { tensor: expected.name },
+        );
       }
     }
     return Run.start(this, feeds, opts);
@@ -190,9 +244,20 @@ export class Model {
     for (const [name, t] of replaced) {
       const old = this.graph.initializers.get(name);
       const where = { file: this.source, tensor: name };
-      if (!old) throw new CamanimError('bad-input', `'${name}' is not an initializer of this model`, where, 'Replace only initializers (weights) the graph has');
+      if (!old)
+        throw new CamanimError(
+          'bad-input',
+          `'${name}' is not an initializer of this model`,
+          where,
+          'Replace only initializers (weights) the graph has',
+        );
       if (old.shape.join() !== t.shape.join() || t.data.length !== old.data.length) {
-        throw new CamanimError('bad-input', `Initializer '${name}' is [${old.shape.join(', ')}]; its replacement is [${t.shape.join(', ')}]`, where, 'Give a tensor of the same shape');
+        throw new CamanimError(
+          'bad-input',
+          `Initializer '${name}' is [${old.shape.join(', ')}]; its replacement is [${t.shape.join(', ')}]`,
+          where,
+          'Give a tensor of the same shape',
+        );
       }
     }
     const graph = { ...this.graph, initializers: new Map([...this.graph.initializers, ...replaced]) };
