@@ -12,6 +12,7 @@ import { methods } from './commands/methods.ts';
 import { view } from './commands/view.ts';
 import { roadCommand, type RoadCommandOptions } from './commands/road.ts';
 import { evalCommand, type EvalOptions } from './commands/eval.ts';
+import { workerCommand, type WorkerOptions } from './commands/worker.ts';
 import { METRIC_IDS, parseMetricList, type MetricsChoice } from './metrics.ts';
 import { addContractOptions, type ContractFlags } from './contract.ts';
 import { taskFlags } from './task-flags.ts';
@@ -262,17 +263,35 @@ export function buildProgram(io: Io): Command {
         .option('--batch <n>', 'at most n images per batch (the memory plan may choose fewer)', '16')
         .option(...MAX_PIXELS)
         .option('--labels <file>', 'class names, one per line')
+        .option(
+          '--queue <redis-url>',
+          'score on `camanim worker`s through a BullMQ queue at this Redis, e.g. redis://127.0.0.1:6379; --batch images per job',
+        )
         .option('-q, --quiet', 'no progress lines and no timing summary'),
       '--percentiles',
     ),
-  ).action(async (model: string, dataset: string, raw: RawRoad & { batch: string; out: string }) =>
-    evalCommand(parseEval(model, dataset, raw), io),
-  );
+  ).action(async (model: string, dataset: string, raw: RawEval) => evalCommand(parseEval(model, dataset, raw), io));
+  program
+    .command('worker')
+    .description(
+      "Score the jobs of `camanim eval --queue` from Redis; reads the model and images at the coordinator's paths (docs/eval.md)",
+    )
+    .option('--queue <redis-url>', 'the Redis the coordinator uses, e.g. redis://127.0.0.1:6379')
+    .option(
+      '--lock-duration <ms>',
+      'a job whose worker gave no sign of life for this long is retried elsewhere (BullMQ lockDuration)',
+      '30000',
+    )
+    .option('--stalled-interval <ms>', 'how often to look for jobs whose worker died (BullMQ stalledInterval)', '30000')
+    .option('-q, --quiet', 'no progress lines')
+    .action(async (raw: RawWorker) => workerCommand(parseWorker(raw), io));
   return program;
 }
 
 /** eval takes road's layer, target and ROAD flags, several methods and a batch cap. */
-function parseEval(model: string, dataset: string, raw: RawRoad & { batch: string; out: string }): EvalOptions {
+type RawEval = RawRoad & { batch: string; out: string; queue?: string };
+
+function parseEval(model: string, dataset: string, raw: RawEval): EvalOptions {
   const r = parseRoadCommand(raw);
   const ids = [...new Set(list(raw.method).map((m) => m.toLowerCase()))];
   if (ids.length === 0) throw cliError('--method is empty', {}, 'Give a method id such as gradcam (see `camanim methods`)');
@@ -289,6 +308,29 @@ function parseEval(model: string, dataset: string, raw: RawRoad & { batch: strin
     labels: r.labels,
     quiet: r.quiet,
     contract: r.contract,
+    queue: raw.queue,
+  };
+}
+
+interface RawWorker {
+  queue?: string;
+  lockDuration: string;
+  stalledInterval: string;
+  quiet?: boolean;
+}
+
+function parseWorker(raw: RawWorker): WorkerOptions {
+  if (raw.queue === undefined)
+    throw cliError(
+      'camanim worker needs --queue',
+      {},
+      'Give the Redis of camanim eval --queue, e.g. --queue redis://127.0.0.1:6379',
+    );
+  return {
+    queue: raw.queue,
+    lockDuration: int(raw.lockDuration, '--lock-duration', 1),
+    stalledInterval: int(raw.stalledInterval, '--stalled-interval', 1),
+    quiet: Boolean(raw.quiet),
   };
 }
 
