@@ -5,7 +5,7 @@
  * times each layer's Grad-CAM map).
  */
 import { deprocessImage, pytorchGradCamMap, type GuidedGradient } from '@camanim/cam-methods';
-import { sanitizeName } from './atomic.ts';
+import { sanitizeName } from './staging.ts';
 import { encodePng } from './image.ts';
 import type { Explanation, RenderContext } from './render.ts';
 

@@ -15,7 +15,7 @@ import {
 import type { Runtime } from '@camanim/core';
 import type { ColormapName } from '@camanim/shaders';
 import type { Format, NormalizationChoice } from './options.ts';
-import { sanitizeName, type Staging } from './atomic.ts';
+import { sanitizeName, type Staging } from './staging.ts';
 import { conceptPanels } from './concepts.ts';
 import { composeFrame, fmt, frameLayout, type FrameLayout, type FrameText, type Panel } from './frames.ts';
 import { encodeGif } from './gif.ts';

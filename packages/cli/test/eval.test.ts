@@ -13,7 +13,7 @@ import { parquetReadObjects } from 'hyparquet';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLED_MODEL, bundledSamples } from '../src/assets.ts';
-import { sanitizeName } from '../src/atomic.ts';
+import { sanitizeName } from '../src/staging.ts';
 import { readBundle } from '../src/bundle.ts';
 import type { Aggregates } from '../src/eval/aggregates.ts';
 import { EvalStore, type RunKey } from '../src/eval/store.ts';

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sanitizeName } from '../src/atomic.ts';
+import { sanitizeName } from '../src/staging.ts';
 import { conceptColor } from '../src/concepts.ts';
 import { camanim, scratch, type CliResult } from './helpers/cli.ts';
 import { subject } from './helpers/subject.ts';

@@ -7,7 +7,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sanitizeName } from '../src/atomic.ts';
+import { sanitizeName } from '../src/staging.ts';
 import type { CamStack } from '@camanim/cam-methods';
 import { bundleCam, readBundle } from '../src/bundle.ts';
 import { METRIC_IDS, type ScoredMetric } from '../src/metrics.ts';

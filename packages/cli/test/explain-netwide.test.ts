@@ -6,7 +6,7 @@
  */
 import { basename, extname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sanitizeName } from '../src/atomic.ts';
+import { sanitizeName } from '../src/staging.ts';
 import { readBundle, type BundleCam } from '../src/bundle.ts';
 import { camanim, scratch, type CliResult } from './helpers/cli.ts';
 import { subject } from './helpers/subject.ts';

@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listCamMethods, range, selectLayers } from '@camanim/cam-methods';
 import { acquireDevice, loadModel, type Device, type Model } from '@camanim/core';
-import { sanitizeName } from '../src/atomic.ts';
+import { sanitizeName } from '../src/staging.ts';
 import { readBundle } from '../src/bundle.ts';
 import { frameLayout } from '../src/frames.ts';
 import { camanim, scratch, type CliResult } from './helpers/cli.ts';

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sanitizeName } from '../src/atomic.ts';
+import { sanitizeName } from '../src/staging.ts';
 import { VIEWER_DIST, startViewServer } from '../src/commands/view.ts';
 import { camanim, scratch, type CliResult } from './helpers/cli.ts';
 import { subject } from './helpers/subject.ts';

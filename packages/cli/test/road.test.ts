@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sanitizeName } from '../src/atomic.ts';
+import { sanitizeName } from '../src/staging.ts';
 import { readBundle } from '../src/bundle.ts';
 import { camanim, scratch, type CliResult } from './helpers/cli.ts';
 import { subject, type Subject } from './helpers/subject.ts';

@@ -6,7 +6,7 @@
 import { rmSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sanitizeName } from '../src/atomic.ts';
+import { sanitizeName } from '../src/staging.ts';
 import { readBundle } from '../src/bundle.ts';
 import { camanim, scratch } from './helpers/cli.ts';
 import { subject, type Subject } from './helpers/subject.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { parseExplain, parseRoadCommand } from '../src/args.ts';
-import { Staging, sanitizeName } from '../src/atomic.ts';
+import { Staging, sanitizeName } from '../src/staging.ts';
 import { packMaps } from '../src/bundle.ts';
 import { fit } from '../src/frames.ts';
 import { IMAGENET_LABELS } from '../src/imagenet-labels.ts';

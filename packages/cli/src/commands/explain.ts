@@ -18,7 +18,7 @@ import {
 import { cropNotice, describeContract, type InputContract, type Model } from '@camanim/core';
 import type { ExplainOptions } from '../options.ts';
 import { bundledModel, defaultImage } from '../assets.ts';
-import { Staging, sanitizeName } from '../atomic.ts';
+import { Staging, sanitizeName } from '../staging.ts';
 import { conceptsJson } from '../concepts.ts';
 import { writeGuidedImages } from '../guided-images.ts';
 import { bundleCam, type BundleCam, type BundleManifest } from '../bundle.ts';

@@ -17,7 +17,7 @@ import {
 import { cropNotice } from '@camanim/core';
 import type { TargetChoice } from '../options.ts';
 import { bundledModel, defaultImage } from '../assets.ts';
-import { Staging } from '../atomic.ts';
+import { Staging } from '../staging.ts';
 import { readImage } from '../image.ts';
 import type { Io } from '../io.ts';
 import { loadLabels } from '../labels.ts';
