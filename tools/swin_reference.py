@@ -9,7 +9,7 @@ definitions (fixtures/gradcam.py) with its Swin reshape_transform (tutorials: sw
 `tensor.reshape(B, H, W, C)` then channels first).
 
 Writes packages/cli/test/fixtures/contract/swin-tiny.onnx and swin-gradcam.json (image:
-image-32x32.png from vit_reference.py); packages/cli/test/swin.test.ts holds camanim to them.
+image-32x32.png from vit_reference.py); packages/cli/test/layouts.test.ts holds camanim to them.
 Regenerate: /usr/bin/python3 tools/swin_reference.py
 """
 import io
