@@ -16,9 +16,10 @@ import type { PaintStyle } from './Colormap.ts';
 import { ComputePanel, type ComputeRequest, type DefaultAssets } from './ComputePanel.ts';
 import { Controls } from './Controls.ts';
 import { DropZone, type Dropped } from './DropZone.ts';
+import { FrameGif } from './FrameGif.ts';
 import { FramePanel } from './FramePanel.ts';
-import { Recorder } from './Recorder.ts';
-import { MAX_PANELS, SidePanel } from './SidePanel.ts';
+import { centredBox, Recorder, type Box } from './Recorder.ts';
+import { column, MAX_PANELS, SidePanel } from './SidePanel.ts';
 import { MetricChart } from './MetricChart.ts';
 import { StackLayout } from './StackLayout.ts';
 import { BACKGROUND } from './StackScene.ts';
@@ -69,6 +70,7 @@ export class App {
       },
       png: () => void this.exportPng(),
       webm: () => void this.exportWebm(),
+      gif: () => void this.exportGif(),
     });
     this.controls.setNormalization(this.norm);
     this.controls.setSpeed(url.speed ?? 2);
@@ -98,7 +100,13 @@ export class App {
     this.status.loading('starting');
     try {
       const why = await this.initDevice();
-      this.renderer = new WebGPURenderer({ canvas: this.canvas, device: this.device?.gpu, forceWebGL: !this.device, antialias: !this.device?.onCpu, preserveDrawingBuffer: true } as never);
+      this.renderer = new WebGPURenderer({
+        canvas: this.canvas,
+        device: this.device?.gpu,
+        forceWebGL: !this.device,
+        antialias: !this.device?.onCpu,
+        preserveDrawingBuffer: true,
+      } as never);
       await this.renderer.init();
       this.renderer.outputColorSpace = LinearSRGBColorSpace;
       this.renderer.toneMapping = NoToneMapping;
@@ -108,7 +116,9 @@ export class App {
       this.renderer.setPixelRatio(Math.min(2, devicePixelRatio));
       this.status.backend = this.device ? 'webgpu' : 'webgl';
       this.compute.setDevice(this.device ? new BrowserCompute(this.device) : undefined, why);
-      this.doc.getElementById('gpu')!.textContent = this.device ? `WebGPU · ${this.device.adapterInfo}` : 'WebGL (no WebGPU: bundles only)';
+      this.doc.getElementById('gpu')!.textContent = this.device
+        ? `WebGPU · ${this.device.adapterInfo}`
+        : 'WebGL (no WebGPU: bundles only)';
       new ResizeObserver(() => this.resize()).observe(this.canvas.parentElement!);
       this.resize();
       this.renderer.setAnimationLoop((t) => this.tick(t));
@@ -202,9 +212,16 @@ export class App {
     this.clearScene();
     const set = sets[0];
     this.bundleUrl = opts.bundle;
-    const stackLayout = new StackLayout({ inputW: set.width, inputH: set.height, mapShapes: set.layers.map((l) => l.mapShape), stages: set.stages() });
+    const stackLayout = new StackLayout({
+      inputW: set.width,
+      inputH: set.height,
+      mapShapes: set.layers.map((l) => l.mapShape),
+      stages: set.stages(),
+    });
     const stage = this.canvas.parentElement!;
-    this.panels = sets.map((s, i) => new SidePanel(s, opts.ids?.[i] ?? this.explanation ?? '', stackLayout, stage, this.device?.gpu, [i, sets.length]));
+    this.panels = sets.map(
+      (s, i) => new SidePanel(s, opts.ids?.[i] ?? this.explanation ?? '', stackLayout, stage, this.device?.gpu, [i, sets.length]),
+    );
     this.rig = new CameraRig(stackLayout, this.canvas, this.aspect());
     this.rig.speed = Number((this.doc.querySelector('[data-role=speed]') as HTMLSelectElement).value) || 2;
     this.rig.onPlayingChange = (p) => this.controls.setPlaying(p);
@@ -239,6 +256,7 @@ export class App {
     if (rig && rig.layer !== this.current) this.setCurrent(rig.layer);
     if (!moved && !this.dirty) return;
     this.draw();
+    if (this.recorder.busy) this.recorder.frame(this.exportBoxes());
     this.status.frame(time, rig?.busy ?? false, this.panels[0]?.stack.visibleCount() ?? 0);
     const waiting = this.afterRender;
     this.afterRender = [];
@@ -297,7 +315,10 @@ export class App {
 
   /** Each panel's per-layer colour ranges (one scale for all under global normalization). */
   private ranges(): (readonly { min: number; max: number }[])[] {
-    return sharedRanges(this.panels.map((p) => p.set), this.norm);
+    return sharedRanges(
+      this.panels.map((p) => p.set),
+      this.norm,
+    );
   }
 
   private writeUrl(): void {
@@ -315,40 +336,98 @@ export class App {
     return new Promise((resolve) => this.afterRender.push(resolve));
   }
 
+  /**
+   * What the PNG and the WebM are of: per panel, the largest box of its column at the input's
+   * aspect, centred (device pixels, as three.js floors the viewport). Cropped, not drawn again:
+   * the export shows what the page does, undistorted, and the page is left as it is. Before
+   * a bundle: the whole canvas.
+   */
+  private exportBoxes(): Box[] {
+    const set = this.set;
+    if (!set) return [{ x: 0, y: 0, width: this.canvas.width, height: this.canvas.height }];
+    const r = this.renderer.getPixelRatio();
+    return this.panels.map((_, i, all) => {
+      const [x0, w] = column(i, all.length, this.canvas.clientWidth).map((v) => Math.floor(v * r));
+      const b = centredBox(w, this.canvas.height, set.width / set.height);
+      return { ...b, x: x0 + b.x };
+    });
+  }
+
+  /** The view as PNG: drawn, then its boxes copied within this task (a WebGPU canvas is read before it is presented). */
+  private viewPng(): Promise<Blob> {
+    this.draw();
+    return this.recorder.png(this.exportBoxes());
+  }
+
   private async exportPng(): Promise<void> {
     if (!this.panels.length || !this.rig) return;
     try {
-      const blob = await this.recorder.png(() => this.draw());
-      Recorder.download(blob, `camanim-layer-${this.current + 1}.png`);
+      Recorder.download(await this.viewPng(), `camanim-layer-${this.current + 1}.png`);
     } catch (e) {
-      this.fail(e);
+      this.exportFailed('PNG', e);
     }
   }
 
   private async exportWebm(): Promise<void> {
     const rig = this.rig;
-    if (!rig || this.recorder.recording) return;
+    if (!rig || this.recorder.busy) return;
     try {
       rig.u = -1;
       await rig.flyTo(-1, 0.001);
       const ended = rig.whenStopped();
       this.controls.setRecording(true);
-      const recording = this.recorder.webm(ended);
+      const recording = this.recorder.webm(this.exportBoxes(), ended);
       rig.setPlaying(true);
-      const blob = await recording;
-      Recorder.download(blob, 'camanim-flythrough.webm');
+      Recorder.download(await recording, 'camanim-flythrough.webm');
     } catch (e) {
-      this.fail(e);
+      this.exportFailed('WebM', e);
     } finally {
       this.controls.setRecording(false);
     }
+  }
+
+  /** The CLI's GIF of the 2D frame's explanation, every layer; downloaded only once whole. */
+  private async exportGif(): Promise<void> {
+    const set = this.set;
+    if (!set) return;
+    this.controls.setEncoding(true);
+    try {
+      const gif = new FrameGif(set, this.ranges()[0], this.controls.style(), this.norm);
+      const blob = await gif.encode((done, total) =>
+        this.status.loading(`encoding the ${gif.width}×${gif.height} GIF`, done, total),
+      );
+      this.status.settle();
+      Recorder.download(blob, 'camanim-layers.gif');
+    } catch (e) {
+      this.exportFailed('GIF', e);
+    } finally {
+      this.controls.setEncoding(false);
+    }
+  }
+
+  /** A failed export: the page says what went wrong, and nothing is downloaded. */
+  private exportFailed(kind: string, e: unknown): void {
+    const why = e instanceof Error ? e.message : String(e);
+    this.fail(
+      e instanceof ViewerError
+        ? e
+        : new ViewerError(
+            'export',
+            `The ${kind} export failed: ${why}`,
+            undefined,
+            'Try again; the other exports do not depend on this one',
+            { cause: e },
+          ),
+    );
   }
 
   private async initDevice(): Promise<string | undefined> {
     if (!('gpu' in navigator) || !navigator.gpu) return undefined;
     try {
       this.device = await acquireDevice();
-      this.device.lost.then((why) => this.fail(new ViewerError('no-webgpu', `The GPU device was lost: ${why}`, undefined, 'Reload the page')));
+      this.device.lost.then((why) =>
+        this.fail(new ViewerError('no-webgpu', `The GPU device was lost: ${why}`, undefined, 'Reload the page')),
+      );
       return undefined;
     } catch (e) {
       return `WebGPU is present but gave no device (${(e as Error).message}); computing CAMs in the page is off, bundles still open through WebGL.`;
@@ -357,10 +436,16 @@ export class App {
 
   private async loadAssets(): Promise<void> {
     const base = new URL('default/', location.href);
-    const list = await fetch(new URL('index.json', base)).then((r) => (r.ok ? (r.json() as Promise<DefaultAssets>) : undefined)).catch(() => undefined);
+    const list = await fetch(new URL('index.json', base))
+      .then((r) => (r.ok ? (r.json() as Promise<DefaultAssets>) : undefined))
+      .catch(() => undefined);
     if (!list) return;
     const abs = (p: string | null) => (p ? new URL(p, base).href : null);
-    await this.compute.setAssets({ model: abs(list.model), meta: abs(list.meta), samples: list.samples.map((s) => new URL(s, base).href) });
+    await this.compute.setAssets({
+      model: abs(list.model),
+      meta: abs(list.meta),
+      samples: list.samples.map((s) => new URL(s, base).href),
+    });
     // First use: the bundled model on its first sample, one click from the empty page.
     const tryIt = this.doc.getElementById('try-bundled')!;
     tryIt.hidden = !this.compute.canTryBundled;
@@ -387,7 +472,22 @@ export class App {
     return box.width && box.height ? box.width / Math.max(1, this.panels.length) / box.height : 16 / 9;
   }
 
-  private apiHandlers(): Pick<ViewerApi, 'goTo' | 'seek' | 'open' | 'compute' | 'setNormalization' | 'play' | 'pause' | 'map' | 'snapshot' | 'predictionCard' | 'labelLayout' | 'compare' | 'panels'> {
+  private apiHandlers(): Pick<
+    ViewerApi,
+    | 'goTo'
+    | 'seek'
+    | 'open'
+    | 'compute'
+    | 'setNormalization'
+    | 'play'
+    | 'pause'
+    | 'map'
+    | 'snapshot'
+    | 'predictionCard'
+    | 'labelLayout'
+    | 'compare'
+    | 'panels'
+  > {
     return {
       goTo: (i) => this.goTo(i),
       seek: async (u) => {
@@ -417,7 +517,7 @@ export class App {
         return l ? Array.from(which === 'input' ? l.upsampled : l.raw) : [];
       },
       snapshot: async () => {
-        const blob = await this.recorder.png(() => this.draw());
+        const blob = await this.viewPng();
         return new Promise<string>((resolve) => {
           const r = new FileReader();
           r.onload = () => resolve(String(r.result));
@@ -430,7 +530,13 @@ export class App {
       },
       labelLayout: () => this.panels[0]?.labels.layoutNow() ?? null,
       compare: (ids) => this.compare(ids),
-      panels: () => this.panels.map((p) => ({ explanation: p.id, method: p.set.info.method, current: p.stack.currentLayer, colorRange: p.painted[p.stack.currentLayer] ?? null })),
+      panels: () =>
+        this.panels.map((p) => ({
+          explanation: p.id,
+          method: p.set.info.method,
+          current: p.stack.currentLayer,
+          colorRange: p.painted[p.stack.currentLayer] ?? null,
+        })),
     };
   }
 }

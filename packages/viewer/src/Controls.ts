@@ -1,7 +1,7 @@
 /**
  * The transport bar and the keyboard: play/pause (space), step (←/→), first/last (Home/End),
  * scrub, speed, global/local normalization, overlay and alpha, colormap, which explanation of
- * the bundle, PNG and WebM export.
+ * the bundle, PNG, WebM and GIF export.
  */
 import type { Normalization } from '@camanim/cam-methods';
 import type { ColormapName } from '@camanim/shaders';
@@ -20,6 +20,7 @@ export interface ControlEvents {
   compare(): void;
   png(): void;
   webm(): void;
+  gif(): void;
 }
 
 const SPEEDS = [0.5, 1, 2, 4, 8, 16];
@@ -49,8 +50,9 @@ export class Controls {
       <select data-role="colormap" aria-label="Colormap">${Colormap.names.map((n) => `<option>${n}</option>`).join('')}</select>
       <select data-role="explanation" aria-label="Explanation" hidden></select>
       <button data-role="compare" title="Explanations side by side: one camera, one layer, one colour scale under global normalization" hidden>side by side</button>
-      <button data-role="png" title="Save the view as PNG">PNG</button>
-      <button data-role="webm" title="Record the flythrough as WebM">WebM</button>`;
+      <button data-role="png" title="Save the view as PNG, at the input's aspect">PNG</button>
+      <button data-role="webm" title="Record the flythrough as WebM, at the input's aspect">WebM</button>
+      <button data-role="gif" title="An animated GIF as the CLI makes: the 2D frame of every layer with its caption">GIF</button>`;
     this.q = <T extends HTMLElement>(role: string) => root.querySelector(`[data-role="${role}"]`) as T;
     this.q('first').onclick = () => events.seek(0);
     this.q('last').onclick = () => events.seek(this.count - 1);
@@ -59,7 +61,9 @@ export class Controls {
     this.q('play').onclick = () => events.toggle();
     this.q<HTMLInputElement>('scrub').oninput = (e) => events.seek(Number((e.target as HTMLInputElement).value));
     this.q<HTMLSelectElement>('speed').onchange = (e) => events.speed(Number((e.target as HTMLSelectElement).value));
-    root.querySelectorAll<HTMLButtonElement>('[data-norm]').forEach((b) => (b.onclick = () => events.normalization(b.dataset.norm as Normalization)));
+    root
+      .querySelectorAll<HTMLButtonElement>('[data-norm]')
+      .forEach((b) => (b.onclick = () => events.normalization(b.dataset.norm as Normalization)));
     const style = () => events.style(this.style());
     this.q<HTMLInputElement>('overlay').onchange = style;
     this.q<HTMLInputElement>('alpha').oninput = style;
@@ -68,6 +72,7 @@ export class Controls {
     this.q('compare').onclick = () => events.compare();
     this.q('png').onclick = () => events.png();
     this.q('webm').onclick = () => events.webm();
+    this.q('gif').onclick = () => events.gif();
     // Buttons give focus back, so that space plays instead of pressing the last button again.
     root.querySelectorAll('button').forEach((b) => b.addEventListener('click', () => b.blur()));
     document.addEventListener('keydown', (e) => this.key(e));
@@ -111,7 +116,9 @@ export class Controls {
   }
 
   setNormalization(mode: Normalization): void {
-    this.root.querySelectorAll<HTMLButtonElement>('[data-norm]').forEach((b) => b.classList.toggle('on', b.dataset.norm === mode));
+    this.root
+      .querySelectorAll<HTMLButtonElement>('[data-norm]')
+      .forEach((b) => b.classList.toggle('on', b.dataset.norm === mode));
   }
 
   setExplanations(list: readonly { id: string; title: string }[], current: string): void {
@@ -128,6 +135,13 @@ export class Controls {
   setRecording(on: boolean): void {
     this.q('webm').textContent = on ? '● rec' : 'WebM';
     this.q('webm').classList.toggle('on', on);
+  }
+
+  /** While the GIF is encoded (the status bar shows how far): its button is off. */
+  setEncoding(on: boolean): void {
+    const b = this.q<HTMLButtonElement>('gif');
+    b.disabled = on;
+    b.classList.toggle('on', on);
   }
 
   private key(e: KeyboardEvent): void {

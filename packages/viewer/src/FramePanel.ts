@@ -2,7 +2,7 @@
  * The 2D frame of the current layer, large, beside the stack: its CAM colormapped (over the
  * input or alone) with a colorbar and the normalization range, captioned like the CLI's frames
  * (position/count, op type, shape, ONNX name, method and target), and the model contract's
- * summary (the whole contract on hover).
+ * summary (the whole contract on hover). Its image and caption are also the page's GIF's.
  */
 import { Colormap, type PaintStyle } from './Colormap.ts';
 import { targetCaption, type CamSet } from './CamSet.ts';
@@ -36,8 +36,7 @@ export class FramePanel {
   }
 
   show(set: CamSet, k: number, ranges: readonly { min: number; max: number }[], style: PaintStyle, normalization: string): void {
-    const l = set.layers[k];
-    if (!l) return;
+    if (!set.layers[k]) return;
     const { width: W, height: H } = set;
     this.canvas.width = W;
     this.canvas.height = H;
@@ -47,25 +46,22 @@ export class FramePanel {
     this.canvas.style.width = `${cssW}px`;
     this.canvas.style.height = `${cssH}px`;
     this.bar.parentElement!.style.height = `${Math.max(cssH, MIN_BAR)}px`;
-    const ctx = this.canvas.getContext('2d')!;
-    const img = ctx.createImageData(W, H);
-    Colormap.paint(l.upsampled, W, H, ranges[k], style, set.image.rgba, W, H, img.data);
-    ctx.putImageData(img, 0, 0);
+    this.canvas.getContext('2d')!.putImageData(frameImage(set, k, ranges[k], style), 0, 0);
     this.bar.getContext('2d')!.putImageData(Colormap.bar(style.colormap, this.bar.width, this.bar.height), 0, 0);
     const r = ranges[k];
     this.ticks.innerHTML = `<span>${fmt(r.max)}</span><span>${fmt((r.min + r.max) / 2)}</span><span>${fmt(r.min)}</span>`;
+    const text = frameCaption(set, k, normalization);
     this.caption.innerHTML = '';
     const title = document.createElement('div');
     title.className = 'frame-title';
-    title.textContent = `layer ${k + 1}/${set.layers.length} · ${l.opType} · [${l.shape.join(', ')}] · map ${l.mapShape[0]}×${l.mapShape[1]}`;
+    title.textContent = text.title;
     const name = document.createElement('div');
     name.className = 'frame-name';
-    name.textContent = l.name;
-    name.title = l.name;
+    name.textContent = text.name;
+    name.title = text.name;
     const detail = document.createElement('div');
     detail.className = 'frame-detail';
-    const p = set.info.probability;
-    detail.textContent = `${set.info.method} · ${targetCaption(set.info.target)}${Number.isFinite(set.info.score) ? ` · score ${set.info.score.toFixed(3)}` : ''}${p !== undefined ? ` · p ${p.toFixed(3)}` : ''} · ${normalization} normalization`;
+    detail.textContent = text.detail;
     this.caption.append(title, name, detail);
     const contract = set.info.contract;
     if (contract) {
@@ -77,6 +73,34 @@ export class FramePanel {
       this.caption.append(line);
     }
   }
+}
+
+/** Layer k's caption, as the panel shows it above the map (and the page's GIF over it). */
+export interface FrameCaption {
+  /** Position/count, op type, shape, map size. */
+  readonly title: string;
+  /** The ONNX tensor name. */
+  readonly name: string;
+  /** Method, target, score, probability and normalization. */
+  readonly detail: string;
+}
+
+export function frameCaption(set: CamSet, k: number, normalization: string): FrameCaption {
+  const l = set.layers[k];
+  const p = set.info.probability;
+  return {
+    title: `layer ${k + 1}/${set.layers.length} · ${l.opType} · [${l.shape.join(', ')}] · map ${l.mapShape[0]}×${l.mapShape[1]}`,
+    name: l.name,
+    detail: `${set.info.method} · ${targetCaption(set.info.target)}${Number.isFinite(set.info.score) ? ` · score ${set.info.score.toFixed(3)}` : ''}${p !== undefined ? ` · p ${p.toFixed(3)}` : ''} · ${normalization} normalization`,
+  };
+}
+
+/** Layer k's map coloured in `range` (over the input when the style overlays), at the input's size. */
+export function frameImage(set: CamSet, k: number, range: { min: number; max: number }, style: PaintStyle): ImageData {
+  const { width: W, height: H } = set;
+  const img = new ImageData(W, H);
+  Colormap.paint(set.layers[k].upsampled, W, H, range, style, set.image.rgba, W, H, img.data);
+  return img;
 }
 
 /** W×H scaled to fit inside boxW×boxH, aspect kept (CSS pixels, fractional). */

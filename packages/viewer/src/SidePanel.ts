@@ -17,6 +17,12 @@ import { StackScene } from './StackScene.ts';
 /** The most explanations shown side by side. */
 export const MAX_PANELS = 4;
 
+/** Column `i` of `n` across `width` pixels: its left edge and width, in whole pixels. */
+export function column(i: number, n: number, width: number): [number, number] {
+  const x0 = Math.round((i * width) / n);
+  return [x0, Math.round(((i + 1) * width) / n) - x0];
+}
+
 export class SidePanel {
   readonly atlas: CamAtlas;
   readonly stack: StackScene;
@@ -71,8 +77,7 @@ export class SidePanel {
     w: number,
     h: number,
   ): void {
-    const x0 = Math.round((i * w) / n);
-    const pw = Math.round(((i + 1) * w) / n) - x0;
+    const [x0, pw] = column(i, n, w);
     this.stack.setVisible(u);
     renderer.setViewport(x0, 0, pw, h);
     renderer.setScissor(x0, 0, pw, h);

@@ -17,6 +17,7 @@ export type ViewerErrorCode =
   | 'no-webgpu'
   | 'fetch'
   | 'bad-request'
+  | 'export'
   | 'internal';
 
 export class ViewerError extends Error {

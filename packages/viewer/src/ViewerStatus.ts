@@ -33,7 +33,14 @@ export interface ViewerApi {
   backend: 'webgpu' | 'webgl' | null;
   ybroad: YbRoadView | null;
   /** `contract`: the model contract's summary, null when the bundle has none. */
-  explanation: { method: string; target: CamTarget; score: number; probability: number | null; source: string; contract: string | null } | null;
+  explanation: {
+    method: string;
+    target: CamTarget;
+    score: number;
+    probability: number | null;
+    source: string;
+    contract: string | null;
+  } | null;
   stats(reset?: boolean): FrameStats;
   goTo(i: number): Promise<void>;
   /** Places the camera at path position u (−1 input … L prediction, fractional between) and draws: a fixed frame for screenshots. */
@@ -44,6 +51,7 @@ export interface ViewerApi {
   play(): void;
   pause(): void;
   map(i: number, which: 'layer' | 'input'): number[];
+  /** The view at the input's aspect (the panels side by side, each at it), as the PNG button saves it: a PNG data URL. */
   snapshot(): Promise<string>;
   /** The prediction card's texture as a PNG data URL (null before a bundle is shown). */
   predictionCard(): string | null;
@@ -73,8 +81,28 @@ export class ViewerStatus {
   private intervals: number[] = [];
   private lastFrame = 0;
   private visible = 0;
+  /** The status line of the explanation shown. */
+  private shown = '';
 
-  constructor(doc: Document, handlers: Pick<ViewerApi, 'goTo' | 'seek' | 'open' | 'compute' | 'setNormalization' | 'play' | 'pause' | 'map' | 'snapshot' | 'predictionCard' | 'labelLayout' | 'compare' | 'panels'>) {
+  constructor(
+    doc: Document,
+    handlers: Pick<
+      ViewerApi,
+      | 'goTo'
+      | 'seek'
+      | 'open'
+      | 'compute'
+      | 'setNormalization'
+      | 'play'
+      | 'pause'
+      | 'map'
+      | 'snapshot'
+      | 'predictionCard'
+      | 'labelLayout'
+      | 'compare'
+      | 'panels'
+    >,
+  ) {
     this.html = doc.documentElement;
     this.line = doc.getElementById('status-line')!;
     this.bar = doc.getElementById('status-bar') as HTMLProgressElement;
@@ -124,10 +152,10 @@ export class ViewerStatus {
     }
   }
 
-  /** Work finished without a new view (e.g. a model loaded, waiting for an image). */
+  /** Work finished without a new view (e.g. a model loaded, waiting for an image; an export): the line is back to what is shown. */
   settle(): void {
     this.bar.hidden = true;
-    this.line.textContent = '';
+    this.line.textContent = this.api.layers.length ? this.shown : '';
     if (this.api.state !== 'error' || this.api.layers.length) this.setState('ready');
     this.welcome.hidden = this.api.layers.length > 0;
   }
@@ -136,14 +164,28 @@ export class ViewerStatus {
     this.api.planes = planes;
     this.api.error = null;
     this.api.errorCode = null;
-    this.api.layers = set.layers.map((l) => ({ index: l.index, name: l.name, opType: l.opType, shape: [...l.shape], mapShape: [...l.mapShape] }));
+    this.api.layers = set.layers.map((l) => ({
+      index: l.index,
+      name: l.name,
+      opType: l.opType,
+      shape: [...l.shape],
+      mapShape: [...l.mapShape],
+    }));
     this.api.ybroad = set.ybroad ?? null;
-    this.api.explanation = { method: set.info.method, target: set.info.target, score: set.info.score, probability: set.info.probability ?? null, source: set.info.source, contract: set.info.contract?.summary ?? null };
+    this.api.explanation = {
+      method: set.info.method,
+      target: set.info.target,
+      score: set.info.score,
+      probability: set.info.probability ?? null,
+      source: set.info.source,
+      contract: set.info.contract?.summary ?? null,
+    };
     this.message.hidden = true;
     this.welcome.hidden = true;
     for (const panel of this.panels) panel.hidden = false;
     this.bar.hidden = true;
-    this.line.textContent = `${set.info.source} · ${set.layers.length} layers · ${set.info.method}`;
+    this.shown = `${set.info.source} · ${set.layers.length} layers · ${set.info.method}`;
+    this.line.textContent = this.shown;
     this.setState('ready');
   }
 
@@ -204,5 +246,6 @@ const TITLES: Record<string, string> = {
   'no-webgpu': 'WebGPU is needed for this',
   fetch: 'Could not fetch the bundle',
   'bad-request': 'This cannot be computed',
+  export: 'The export failed',
   internal: 'Something went wrong',
 };

@@ -1,0 +1,173 @@
+/**
+ * The page's exports at the input's aspect (issue 16 item 5), in Debian's chromium: for inputs
+ * of 48×192 and 320×96 (H×W) the PNG of the view, the GIF (one captioned frame per layer, as
+ * the CLI's) and the WebM of the flythrough have the input's width/height within 2%, measured
+ * from the downloaded files (the PNG and the video decoded by the page, the GIF's blocks read
+ * here and its frames by the page's ImageDecoder); a GIF that fails says why and downloads
+ * nothing.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { centredBox } from '../src/Recorder.ts';
+import { stridedNet, writeBundle } from './helpers/bundle.ts';
+import { readGif } from './helpers/gif.ts';
+import { api, settled, shotStats, startSession, type ViewerSession } from './helpers/harness.ts';
+
+/** Where the exported files are kept for a person to look at, when set. */
+const SHOTS = process.env.CAMANIM_SHOTS;
+const SIZES: [number, number][] = [
+  [48, 192],
+  [320, 96],
+];
+
+let root: string;
+let session: ViewerSession;
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'camanim-exports-'));
+  for (const [H, W] of SIZES) writeBundle(join(root, `${H}x${W}`), { width: W, height: H, layers: stridedNet(H, W) });
+  session = await startSession(root);
+});
+
+afterAll(async () => {
+  await session?.close();
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+/** Clicks an export button; the downloaded file's name and bytes (kept in CAMANIM_SHOTS as export-<case>-<name> when set). */
+async function download(p: Page, role: string, label: string): Promise<{ name: string; bytes: Buffer }> {
+  const [d] = await Promise.all([p.waitForEvent('download', { timeout: 60_000 }), p.click(`[data-role=${role}]`)]);
+  const file = { name: d.suggestedFilename(), bytes: readFileSync((await d.path())!) };
+  if (SHOTS) {
+    mkdirSync(SHOTS, { recursive: true });
+    writeFileSync(join(SHOTS, `export-${label}-${file.name}`), file.bytes);
+  }
+  return file;
+}
+
+const off = (w: number, h: number, aspect: number) => Math.abs(w / h / aspect - 1);
+
+test('centredBox: the largest centred box of an aspect, even-sized', () => {
+  expect(centredBox(1000, 700, 4)).toEqual({ x: 0, y: 225, width: 1000, height: 250 });
+  expect(centredBox(1000, 700, 0.3)).toEqual({ x: 395, y: 0, width: 210, height: 700 });
+  expect(centredBox(820, 680, 4)).toEqual({ x: 2, y: 238, width: 816, height: 204 });
+  const b = centredBox(801, 633, 96 / 320);
+  expect([b.width % 2, b.height % 2]).toEqual([0, 0]);
+  expect(off(b.width, b.height, 96 / 320)).toBeLessThan(0.01);
+});
+
+describe.each(SIZES)('a %i×%i input', (H, W) => {
+  const aspect = W / H;
+  const L = stridedNet(H, W).length;
+  let p: Page;
+
+  beforeAll(async () => {
+    p = await session.page(`?bundle=b/${H}x${W}/`);
+    expect(await settled(p)).toBe('ready');
+    await api(p, 'camanim.goTo(4)');
+  });
+
+  afterAll(() => p?.close());
+
+  test('PNG of the view at the input aspect', async () => {
+    const { name, bytes } = await download(p, 'png', `${H}x${W}`);
+    expect(name).toBe('camanim-layer-5.png');
+    const stats = await shotStats(p, bytes);
+    console.log(
+      `PNG ${H}×${W}: ${stats.width}×${stats.height}, aspect ${(stats.width / stats.height).toFixed(4)} vs ${aspect.toFixed(4)}`,
+    );
+    expect(off(stats.width, stats.height, aspect)).toBeLessThan(0.02);
+    // The stack is drawn in it, not a flat box.
+    expect(stats.std).toBeGreaterThan(8);
+  });
+
+  test('GIF: one captioned frame per layer at the input aspect, as the CLI makes', async () => {
+    const { name, bytes } = await download(p, 'gif', `${H}x${W}`);
+    expect(name).toBe('camanim-layers.gif');
+    const gif = readGif(bytes);
+    console.log(
+      `GIF ${H}×${W}: ${gif.width}×${gif.height}, ${gif.frames.length} frames, aspect ${(gif.width / gif.height).toFixed(4)} vs ${aspect.toFixed(4)}`,
+    );
+    expect(gif.frames.length).toBe(L);
+    expect(off(gif.width, gif.height, aspect)).toBeLessThan(0.02);
+    expect(Math.min(gif.width, gif.height)).toBeGreaterThanOrEqual(240);
+    for (const f of gif.frames) expect([f.width, f.height, f.delayMs]).toEqual([gif.width, gif.height, 250]);
+    // The browser's own decoder agrees, and the last frame differs from the first (each layer's map and caption).
+    const decoded = await p.evaluate(async (b64) => {
+      const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const decoder = new ImageDecoder({ data, type: 'image/gif' });
+      await decoder.tracks.ready;
+      const count = decoder.tracks.selectedTrack!.frameCount;
+      const pixels = async (i: number) => {
+        const { image } = await decoder.decode({ frameIndex: i });
+        const c = new OffscreenCanvas(image.displayWidth, image.displayHeight);
+        const ctx = c.getContext('2d')!;
+        ctx.drawImage(image, 0, 0);
+        image.close();
+        return { w: c.width, h: c.height, d: ctx.getImageData(0, 0, c.width, c.height).data };
+      };
+      const a = await pixels(0);
+      const b = await pixels(count - 1);
+      let diff = 0;
+      for (let i = 0; i < a.d.length; i += 4) diff += Math.abs(a.d[i] - b.d[i]) + Math.abs(a.d[i + 1] - b.d[i + 1]);
+      return { count, width: a.w, height: a.h, meanDiff: diff / (a.d.length / 4) };
+    }, bytes.toString('base64'));
+    expect(decoded).toMatchObject({ count: L, width: gif.width, height: gif.height });
+    expect(decoded.meanDiff).toBeGreaterThan(5);
+    // Encoding showed its progress and is over: the page is ready, the status line back to the bundle.
+    expect(await api(p, 'camanim.state')).toBe('ready');
+    expect(await p.locator('#status-line').textContent()).toContain(`${L} layers`);
+    expect(await p.locator('[data-role=gif]').isDisabled()).toBe(false);
+  });
+
+  test('WebM of the flythrough at the input aspect', async () => {
+    await p.selectOption('[data-role=speed]', '16');
+    const { name, bytes } = await download(p, 'webm', `${H}x${W}`);
+    expect(name).toBe('camanim-flythrough.webm');
+    expect([...bytes.subarray(0, 4)]).toEqual([0x1a, 0x45, 0xdf, 0xa3]);
+    const video = await p.evaluate(async (b64) => {
+      const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const v = document.createElement('video');
+      v.muted = true;
+      v.src = URL.createObjectURL(new Blob([data], { type: 'video/webm' }));
+      await new Promise((resolve, reject) => {
+        v.onloadedmetadata = resolve;
+        v.onerror = () => reject(new Error(`the page cannot play the WebM: ${v.error?.message}`));
+      });
+      return { width: v.videoWidth, height: v.videoHeight };
+    }, bytes.toString('base64'));
+    console.log(
+      `WebM ${H}×${W}: ${video.width}×${video.height}, aspect ${(video.width / video.height).toFixed(4)} vs ${aspect.toFixed(4)}`,
+    );
+    expect(off(video.width, video.height, aspect)).toBeLessThan(0.02);
+  });
+});
+
+test('a GIF that cannot be encoded says why in the page and downloads nothing', async () => {
+  const p = await session.page('?bundle=b/48x192/');
+  expect(await settled(p)).toBe('ready');
+  let downloads = 0;
+  p.on('download', () => downloads++);
+  await p.evaluate(() => {
+    CanvasRenderingContext2D.prototype.getImageData = () => {
+      throw new Error('getImageData refused by the test');
+    };
+  });
+  await p.click('[data-role=gif]');
+  await p.waitForFunction(() => window.camanim.state === 'error');
+  expect(await api(p, 'camanim.errorCode')).toBe('export');
+  const text = await p.locator('[data-role=error-text]').textContent();
+  expect(text).toContain('The GIF export failed: getImageData refused by the test');
+  expect(text).toContain('Try again');
+  await p.waitForTimeout(300);
+  expect(downloads).toBe(0);
+  expect(await p.locator('[data-role=gif]').isDisabled()).toBe(false);
+  await p.close();
+});
+
+test('no console errors or uncaught exceptions on any page', () => {
+  expect(session.errors).toEqual([]);
+});
