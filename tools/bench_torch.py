@@ -7,6 +7,7 @@ Usage (Debian's /usr/bin/python3 with python3-torch, python3-torchvision, python
   /usr/bin/python3 tools/bench_torch.py layers --model resnet50
   /usr/bin/python3 tools/bench_torch.py cam  --model resnet50 [--layers N] [--mode lib|lean] [--input x.bin] [--device cuda]
   /usr/bin/python3 tools/bench_torch.py road --model resnet50 --subset 0,17,34 [--input x.bin] [--class K]
+  /usr/bin/python3 tools/bench_torch.py metrics --model resnet50 --subset 0,17 [--step 1792] [--batch 16] [--input x.bin]
 
 Prints ONE JSON object on stdout (progress on stderr). torch.set_num_threads(2) unless
 --threads says otherwise. cam runs on --device (cpu, or cuda on a machine with a GPU: every
@@ -43,6 +44,21 @@ noisy linear imputation (Rong et al. 2022: removed pixels = weighted mean of the
 scipy.sparse.linalg.spsolve for the 3 channels at once; noise 0) and one forward (batch 1,
 no_grad) for the softmax probability of the class. Pixels are ranked like camanim does
 (pre-ReLU CAM at input size, value descending, ties by index; exactly round(p*HW/100) removed).
+An --input holding N images is scored image by image, each on its own argmax class unless --class
+(`pnpm bench --only eval`); cam_ms is the time of the GradCAM passes.
+
+metrics: the per-layer metrics beside ROAD for the --subset layers' GradCAMs, on the map
+pytorch-grad-cam's metrics receive (ReLU, min-max, bilinear to 224, ReLU, min-max), each timed
+on its own, with the forwards camanim does (torch.no_grad, batches of --batch, no padding):
+  multconf  CamMultImageConfidenceChange / DropInConfidence / IncreaseInConfidence (one result):
+            one forward of x * cam per layer;
+  deletion, insertion  RISE's CausalMetric: --step pixels per iteration (default one row),
+            ceil(HW/step) + 1 images per layer, substrate zeros / blur (gkern(11, 5)), AUC by
+            the trapezoid;
+  mprt      Quantus's MPRT top down: Conv2d and Linear weights re-drawn one more at a time from
+            the output down (the ONNX export folds BN into the Conv: one node each), after each
+            step one forward + one backward for every subset layer's GradCAM, SSIM (7x7 uniform
+            window, skimage's) and Spearman against the original maps.
 """
 import argparse
 import json
@@ -90,9 +106,10 @@ def sync(device):
 
 
 def load_input(path):
+    """[N, 3, 224, 224]: the float32 LE file (N images back to back), or one seeded image."""
     if path:
         x = np.fromfile(path, dtype="<f4")
-        return torch.from_numpy(x.copy()).reshape(1, 3, SIZE, SIZE)
+        return torch.from_numpy(x.copy()).reshape(-1, 3, SIZE, SIZE)
     return torch.rand(1, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(1)) * 2 - 1
 
 
@@ -307,42 +324,79 @@ def removal(ranked, order, p):
     return m
 
 
-def run_road(args):
-    model = build(args.model)
-    for q in model.parameters():
-        q.requires_grad_(False)
-    x = load_input(args.input)
-    points = discover_points(model, x)
-    subset = [int(s) for s in args.subset.split(",")] if args.subset else list(range(len(points)))
-    percentiles = [float(p) for p in args.percentiles.split(",")]
-    with torch.no_grad():
-        logits = model(x)
-    cls = int(logits.argmax(1)) if args.cls is None else args.cls
-    base = float(torch.softmax(logits, 1)[0, cls])
-    # GradCAMs of the subset layers (not timed): one forward + backward hooking all of them
+def subset_gradcams(model, x, points, subset, cls):
+    """The --subset layers' GradCAMs before ReLU, (at the layer [1, 1, h, w], at input size
+    [1, 1, 224, 224]) each: one forward + one backward hooking all of them (parameters frozen)."""
     store, handles = {}, []
     for i in subset:
         def grab(t, i=i):
             store[i] = t
         handles.append(hook_point(points[i], grab))
-    out = model(x.clone().requires_grad_(True))
-    for h in handles:
-        h.remove()
+    try:
+        out = model(x.clone().requires_grad_(True))
+    finally:
+        for h in handles:
+            h.remove()
     acts = [store[i] for i in subset]
     grads = torch.autograd.grad(out[0, cls], acts, allow_unused=True)
-    cams = []
     with torch.no_grad():
-        for a, g in zip(acts, grads):
-            if g is None:
-                g = torch.zeros_like(a)
-            _, up = gradcam_from(a.detach(), g)
-            cams.append(up[0, 0].numpy().reshape(-1))
-    log(f"road: {len(subset)} of {len(points)} layers, class {cls}, base p={base:.4f}")
-    img = x[0].double().numpy()
-    t_impute = t_forward = 0.0
+        return [gradcam_from(a.detach(), torch.zeros_like(a) if g is None else g) for a, g in zip(acts, grads)]
+
+
+def frozen(name):
+    model = build(name)
+    for q in model.parameters():
+        q.requires_grad_(False)
+    return model
+
+
+def subset_of(args, points):
+    return [int(s) for s in args.subset.split(",")] if args.subset else list(range(len(points)))
+
+
+def run_road(args):
+    model = frozen(args.model)
+    images = load_input(args.input)
+    points = discover_points(model, images[:1])
+    subset = subset_of(args, points)
+    percentiles = [float(p) for p in args.percentiles.split(",")]
+    t_cam = t_impute = t_forward = 0.0
     impute_each, forward_each = [], []
     series = []
     t0 = time.perf_counter()
+    classes = []
+    for n in range(len(images)):
+        x = images[n:n + 1]
+        t = time.perf_counter()
+        with torch.no_grad():
+            logits = model(x)
+        cls = int(logits.argmax(1)) if args.cls is None else args.cls
+        base = float(torch.softmax(logits, 1)[0, cls])
+        cams = [up[0, 0].numpy().reshape(-1) for _, up in subset_gradcams(model, x, points, subset, cls)]
+        t_cam += time.perf_counter() - t
+        classes.append(cls)
+        log(f"road: image {n + 1}/{len(images)}, {len(subset)} of {len(points)} layers, class {cls}, base p={base:.4f}")
+        r = road_image(model, x, points, subset, cams, cls, base, percentiles, impute_each, forward_each, t0)
+        series += r["series"]
+        t_impute += r["impute_s"]
+        t_forward += r["forward_s"]
+    total = (time.perf_counter() - t0) * 1000 - t_cam * 1000
+    return {
+        "model": args.model, "threads": torch.get_num_threads(), "torch": torch.__version__,
+        "points": len(points), "subset": subset, "class": classes[0], "classes": classes, "images": len(images),
+        "percentiles": percentiles, "total_ms": total, "cam_ms": t_cam * 1000,
+        "impute_ms": t_impute * 1000, "forward_ms": t_forward * 1000,
+        "imputations": len(images) * len(subset) * len(percentiles) * 2, "series": series,
+        "impute_each_ms": impute_each, "forward_each_ms": forward_each,
+    }
+
+
+def road_image(model, x, points, subset, cams, cls, base, percentiles, impute_each, forward_each, t0):
+    """ROAD of one image at the subset layers: per layer, percentile and order one imputation and
+    one forward; the per-perturbation times are appended to impute_each / forward_each."""
+    img = x[0].double().numpy()
+    t_impute = t_forward = 0.0
+    series = []
     for j, (i, cam) in enumerate(zip(subset, cams)):
         ranked = rank(cam)
         scores = {"morf": [], "lerf": []}
@@ -363,13 +417,114 @@ def run_road(args):
                        "road": sum(combined)})
         log(f"road: layer {j + 1}/{len(subset)} ({points[i].label()}) road {sum(combined):+.4f}, "
             f"{time.perf_counter() - t0:.1f} s")
-    total = (time.perf_counter() - t0) * 1000
+    return {"series": series, "impute_s": t_impute, "forward_s": t_forward}
+
+
+# ------------------------------------------------------------------ metrics beside ROAD
+
+def grad_cam_maps(cams):
+    """The maps pytorch-grad-cam's metrics get (camanim's road-map.ts) [L, 1, 224, 224]: ReLU +
+    min-max at the layer, bilinear to the input, ReLU + min-max again."""
+    return torch.cat([scaled(F.interpolate(scaled(raw), size=(SIZE, SIZE), mode="bilinear", align_corners=False))
+                      for raw, _ in cams])
+
+
+def confidence(model, images, cls, batch):
+    """Softmax probability of cls on images [N, 3, H, W], in no_grad forwards of `batch`."""
+    with torch.no_grad():
+        return torch.cat([torch.softmax(model(images[k:k + batch]), 1)[:, cls] for k in range(0, len(images), batch)])
+
+
+def gkern(klen=11, nsig=5):
+    """RISE's gkern: a klen x klen delta through scipy.ndimage.gaussian_filter, one per channel."""
+    from scipy.ndimage import gaussian_filter
+    delta = np.zeros((klen, klen))
+    delta[klen // 2, klen // 2] = 1
+    k = torch.from_numpy(gaussian_filter(delta, nsig).astype(np.float32))
+    return k[None, None].repeat(3, 1, 1, 1)
+
+
+def causal(model, x, maps, cls, mode, step, batch):
+    """RISE's deletion / insertion AUC of each map [L, 1, H, W]: ceil(HW/step) + 1 images a map."""
+    _, c, h, w = x.shape
+    hw = h * w
+    other = torch.zeros_like(x) if mode == "deletion" else F.conv2d(x, gkern(), padding=5, groups=3)
+    start, finish = (x, other) if mode == "deletion" else (other, x)
+    n = -(-hw // step)
+    aucs = []
+    for cam in maps:
+        order = torch.from_numpy(rank(cam.reshape(-1).numpy()).copy())
+        images = start.reshape(1, c, hw).repeat(n + 1, 1, 1)
+        for k in range(1, n + 1):
+            moved = order[:min(hw, k * step)]
+            images[k:, :, moved] = finish.reshape(c, hw)[:, moved]
+        curve = confidence(model, images.reshape(n + 1, c, h, w), cls, batch)
+        aucs.append(float((curve.sum() - curve[0] / 2 - curve[-1] / 2) / n))
+    return aucs, len(maps) * (n + 1)
+
+
+def ssim(a, b):
+    """skimage.metrics.structural_similarity of two [H, W] maps: 7x7 uniform window, sample
+    covariances, data_range the pair's range (camanim's similarity.ts)."""
+    a, b = a.double()[None, None], b.double()[None, None]
+    r = float(torch.max(a.max(), b.max()) - torch.min(a.min(), b.min()))
+    c1, c2, norm = (0.01 * r) ** 2, (0.03 * r) ** 2, 49 / 48
+    mean = lambda t: F.avg_pool2d(t, 7, stride=1)  # noqa: E731
+    ma, mb = mean(a), mean(b)
+    va, vb, cov = norm * (mean(a * a) - ma * ma), norm * (mean(b * b) - mb * mb), norm * (mean(a * b) - ma * mb)
+    s = ((2 * ma * mb + c1) * (2 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2))
+    return float(s.mean())
+
+
+def mprt(model, x, points, subset, cls, maps, seed=42):
+    """Quantus's MPRT, top down: after each re-drawn Conv2d / Linear, the subset's GradCAMs again
+    (1 forward + 1 backward) and their SSIM / Spearman to the original maps."""
+    import copy
+    from scipy.stats import spearmanr
+    rmodel = copy.deepcopy(model)
+    rpoints = discover_points(rmodel, x)
+    steps = [m for m in rmodel.modules() if isinstance(m, (nn.Conv2d, nn.Linear))][::-1]
+    gen = torch.Generator().manual_seed(seed)
+    sims = []
+    for m in steps:
+        with torch.no_grad():
+            m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * m.weight.std())
+        rmaps = grad_cam_maps(subset_gradcams(rmodel, x, rpoints, subset, cls))
+        sims.append([(ssim(a[0], b[0]), float(spearmanr(a.reshape(-1), b.reshape(-1))[0])) for a, b in zip(maps, rmaps)])
+    return sims, len(steps)
+
+
+def run_metrics(args):
+    model = frozen(args.model)
+    x = load_input(args.input)[:1]
+    points = discover_points(model, x)
+    subset = subset_of(args, points)
+    with torch.no_grad():
+        logits = model(x)
+    cls = int(logits.argmax(1)) if args.cls is None else args.cls
+    base = float(torch.softmax(logits, 1)[0, cls])
+    maps = grad_cam_maps(subset_gradcams(model, x, points, subset, cls))
+    step = args.step or SIZE
+    confidence(model, x.repeat(min(args.batch, len(maps)), 1, 1, 1), cls, args.batch)  # warm-up forward
+    out = {}
+
+    def timed(name, fn):
+        t = time.perf_counter()
+        values, forwards = fn()
+        out[name] = {"ms": (time.perf_counter() - t) * 1000, "forwards": forwards, "values": values}
+        log(f"metrics {name}: {out[name]['ms'] / 1000:.1f} s, {forwards} forwards")
+
+    def multconf():
+        change = confidence(model, x * maps, cls, args.batch) - base
+        return [float(v) for v in change], len(maps)
+
+    timed("multconf", multconf)
+    timed("deletion", lambda: causal(model, x, maps, cls, "deletion", step, args.batch))
+    timed("insertion", lambda: causal(model, x, maps, cls, "insertion", step, args.batch))
+    timed("mprt", lambda: mprt(model, x, points, subset, cls, maps))
     return {
         "model": args.model, "threads": torch.get_num_threads(), "torch": torch.__version__,
-        "points": len(points), "subset": subset, "class": cls, "percentiles": percentiles,
-        "total_ms": total, "impute_ms": t_impute * 1000, "forward_ms": t_forward * 1000,
-        "imputations": len(subset) * len(percentiles) * 2, "series": series,
-        "impute_each_ms": impute_each, "forward_each_ms": forward_each,
+        "points": len(points), "subset": subset, "class": cls, "step": step, "batch": args.batch, "metrics": out,
     }
 
 
@@ -381,19 +536,21 @@ def run_layers(args):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("what", choices=["layers", "cam", "road"])
+    ap.add_argument("what", choices=["layers", "cam", "road", "metrics"])
     ap.add_argument("--model", default="resnet50")
     ap.add_argument("--input", default=None, help="float32 LE [1,3,224,224] (default: seeded uniform)")
     ap.add_argument("--class", dest="cls", type=int, default=None, help="target class (default: argmax)")
     ap.add_argument("--layers", type=int, default=None, help="cam: this many layers, spread evenly (default all)")
     ap.add_argument("--mode", choices=["lib", "lean"], default="lib")
-    ap.add_argument("--subset", default=None, help="road: comma-separated layer indices (default all)")
+    ap.add_argument("--subset", default=None, help="road, metrics: comma-separated layer indices (default all)")
+    ap.add_argument("--step", type=int, default=None, help="metrics: deletion/insertion pixels per step (default 224)")
+    ap.add_argument("--batch", type=int, default=16, help="metrics: images per forward")
     ap.add_argument("--percentiles", default="20,40,60,80")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu", help="cam: cpu or cuda")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    result = {"layers": run_layers, "cam": run_cam, "road": run_road}[args.what](args)
+    result = {"layers": run_layers, "cam": run_cam, "road": run_road, "metrics": run_metrics}[args.what](args)
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
 

@@ -12,12 +12,15 @@ import { benchTorch, withoutPyTorch } from './lib/env.ts';
 import { firstLine, fmtMs, fmtRatio, measure, median, progress } from './lib/measure.ts';
 import { table, type Table } from './lib/table.ts';
 
-interface TorchRoad {
+export interface TorchRoad {
   threads: number;
   torch: string;
   points: number;
   subset: number[];
   class: number;
+  images: number;
+  /** The GradCAM passes (one forward + one backward an image), not in total_ms. */
+  cam_ms: number;
   total_ms: number;
   impute_ms: number;
   forward_ms: number;
@@ -37,9 +40,19 @@ export function spread(n: number, k: number): number[] {
 export async function roadSection(ctx: Context, subsetSize?: number): Promise<Table> {
   const name = ctx.opts.quick ? 'resnet18' : 'resnet50';
   const k = subsetSize ?? 1;
-  const t = table(`4. ybROAD over every spatial layer of ${name} (GradCAM maps; 4 percentiles × MoRF/LeRF = 8 perturbed forwards a layer)`, [
-    'engine', 'imputation', 'layers measured', 'measured time', 'per layer', 'all layers (extrapolated)', 'torch / camanim', 'measured on',
-  ]);
+  const t = table(
+    `4. ybROAD over every spatial layer of ${name} (GradCAM maps; 4 percentiles × MoRF/LeRF = 8 perturbed forwards a layer)`,
+    [
+      'engine',
+      'imputation',
+      'layers measured',
+      'measured time',
+      'per layer',
+      'all layers (extrapolated)',
+      'torch / camanim',
+      'measured on',
+    ],
+  );
   const m = await ctx.model(name);
   if ('skip' in m) {
     t.notes.push(`${name}: ${m.skip}`);
@@ -58,14 +71,26 @@ export async function roadSection(ctx: Context, subsetSize?: number): Promise<Ta
       cls = argmax((await run.read(m.model.graph.outputs[0].name)).data);
       const stack = await computeCams(run, { method: 'gradcam', target: { class: cls }, layers: { names } });
       progress(`road ${name}: camanim ybROAD over ${idx.length} of ${all.length} layers (${idx.join(',')}), class ${cls}`);
-      const timing = await measure(async () => {
-        const yb = await ybroad(run, stack, { noise: 0, onProgress: (d, n) => progress(`  camanim ybROAD ${d}/${n} perturbations`) });
-        oursSeries = yb.series.map((s) => s.road);
-      }, { warmup: 0, reps: 1, minReps: 1, label: `camanim ybROAD ${name}` });
+      const timing = await measure(
+        async () => {
+          const yb = await ybroad(run, stack, {
+            noise: 0,
+            onProgress: (d, n) => progress(`  camanim ybROAD ${d}/${n} perturbations`),
+          });
+          oursSeries = yb.series.map((s) => s.road);
+        },
+        { warmup: 0, reps: 1, minReps: 1, label: `camanim ybROAD ${name}` },
+      );
       perLayerOurs = timing.median / idx.length;
       t.rows.push([
-        'camanim', 'GPU batched multigrid-preconditioned CG (noisy linear, noise 0); forwards in batches of ≤16', `${idx.length} of ${all.length}`, `${fmtMs(timing.median)} (n=${timing.reps})`,
-        fmtMs(perLayerOurs), fmtMs(perLayerOurs * all.length), '1×', `Dawn ${ctx.adapter}`,
+        'camanim',
+        'GPU batched multigrid-preconditioned CG (noisy linear, noise 0); forwards in batches of ≤16',
+        `${idx.length} of ${all.length}`,
+        `${fmtMs(timing.median)} (n=${timing.reps})`,
+        fmtMs(perLayerOurs),
+        fmtMs(perLayerOurs * all.length),
+        '1×',
+        `Dawn ${ctx.adapter}`,
       ]);
     } finally {
       run.dispose();
@@ -76,27 +101,52 @@ export async function roadSection(ctx: Context, subsetSize?: number): Promise<Ta
   if (withoutPyTorch(t)) return t;
   progress(`road ${name}: PyTorch CPU + SciPy spsolve over the same ${idx.length} layers`);
   try {
-    const r = await benchTorch<TorchRoad>(['road', '--model', name, '--input', inputFile(), '--class', String(cls), '--subset', idx.join(',')]);
-    if (r.points !== all.length) t.notes.push(`PyTorch found ${r.points} spatial layers, camanim ${all.length}: the subset indices may not name the same layers.`);
+    const r = await benchTorch<TorchRoad>([
+      'road',
+      '--model',
+      name,
+      '--input',
+      inputFile(),
+      '--class',
+      String(cls),
+      '--subset',
+      idx.join(','),
+    ]);
+    if (r.points !== all.length)
+      t.notes.push(
+        `PyTorch found ${r.points} spatial layers, camanim ${all.length}: the subset indices may not name the same layers.`,
+      );
     // robust to load spikes: per layer = 8 × (median imputation + median forward)
     const perturbations = r.imputations / idx.length;
     const per = perturbations * (median(r.impute_each_ms) + median(r.forward_each_ms));
     t.rows.push([
-      `PyTorch ${r.torch} CPU`, 'SciPy spsolve (exact, noise 0), forwards batch 1', `${idx.length} of ${r.points}`, `${fmtMs(per * idx.length)} (sum measured: ${fmtMs(r.total_ms)})`, fmtMs(per), fmtMs(per * all.length),
-      perLayerOurs ? fmtRatio(per / perLayerOurs) : 'n/a', `CPU, torch.set_num_threads(${r.threads})`,
+      `PyTorch ${r.torch} CPU`,
+      'SciPy spsolve (exact, noise 0), forwards batch 1',
+      `${idx.length} of ${r.points}`,
+      `${fmtMs(per * idx.length)} (sum measured: ${fmtMs(r.total_ms)})`,
+      fmtMs(per),
+      fmtMs(per * all.length),
+      perLayerOurs ? fmtRatio(per / perLayerOurs) : 'n/a',
+      `CPU, torch.set_num_threads(${r.threads})`,
     ]);
-    t.notes.push(`PyTorch per layer = ${perturbations} × (median imputation ${fmtMs(median(r.impute_each_ms))} + median forward ${fmtMs(median(r.forward_each_ms))}); single PyTorch timings swing 10-50× with the machine's load (2 OpenMP threads on 2 shared cores), so medians, not the sum.`);
-    t.notes.push(`PyTorch split: imputation ${fmtMs(r.impute_ms)} (${r.imputations} sparse solves), forwards ${fmtMs(r.forward_ms)}.`);
+    t.notes.push(
+      `PyTorch per layer = ${perturbations} × (median imputation ${fmtMs(median(r.impute_each_ms))} + median forward ${fmtMs(median(r.forward_each_ms))}); single PyTorch timings swing 10-50× with the machine's load (2 OpenMP threads on 2 shared cores), so medians, not the sum.`,
+    );
+    t.notes.push(
+      `PyTorch split: imputation ${fmtMs(r.impute_ms)} (${r.imputations} sparse solves), forwards ${fmtMs(r.forward_ms)}.`,
+    );
     if (oursSeries.length === r.series.length) {
       const diffs = r.series.map((s, j) => Math.abs(s.road - oursSeries[j]));
-      t.notes.push(`Check: per-layer ROAD, camanim vs PyTorch (same weights, input, class, masks rule): max |Δ| ${Math.max(...diffs).toExponential(2)} over ${diffs.length} layers (values ${oursSeries.map((v) => v.toFixed(3)).join(', ')}).`);
+      t.notes.push(
+        `Check: per-layer ROAD, camanim vs PyTorch (same weights, input, class, masks rule): max |Δ| ${Math.max(...diffs).toExponential(2)} over ${diffs.length} layers (values ${oursSeries.map((v) => v.toFixed(3)).join(', ')}).`,
+      );
     }
   } catch (e) {
     t.notes.push(`PyTorch failed: ${firstLine(e)}`);
   }
   t.notes.push(
     `Measured on a fixed subset of ${idx.length} layers spread evenly over the ${all.length} (indices ${idx.join(', ')}) for both engines; "all layers" = per-layer time × ${all.length} (linear extrapolation).`,
-    'camanim: one ybroad(run, stack, { noise: 0 }) call, NOT warmed up (a warm-up would double a cost of minutes; the time includes compiling the imputation kernels and the forward at the perturbation batch size, small next to the conjugate-gradient iterations); the GradCAM stack and the forward are computed before timing. PyTorch: tools/bench_torch.py road, the way pytorch-grad-cam\'s ROAD metrics do it (per percentile and order: impute, one forward, softmax), GradCAMs computed before timing.',
+    "camanim: one ybroad(run, stack, { noise: 0 }) call, NOT warmed up (a warm-up would double a cost of minutes; the time includes compiling the imputation kernels and the forward at the perturbation batch size, small next to the conjugate-gradient iterations); the GradCAM stack and the forward are computed before timing. PyTorch: tools/bench_torch.py road, the way pytorch-grad-cam's ROAD metrics do it (per percentile and order: impute, one forward, softmax), GradCAMs computed before timing.",
   );
   return t;
 }

@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--only forward,backward,cam,road,viewer-compute,flythrough] [--quick] [--no-browser] [--no-tfjs]
+ * `pnpm bench [--only forward,backward,cam,road,viewer-compute,flythrough,metrics,eval] [--quick] [--no-browser] [--no-tfjs]
  *  [--web-all] [--scale X] [--road-layers K]`
  *
  * camanim against onnxruntime-node, onnxruntime-web (WebGPU in headless Chromium), TensorFlow.js
@@ -11,6 +11,10 @@
  *   road      ybROAD of ResNet-50: camanim GPU imputation vs PyTorch + SciPy (subset, extrapolated)
  *   viewer-compute  the viewer's in-browser all-layer GradCAM (headless Chromium) vs the Node core
  *   flythrough      the viewer's frame time flying through a ResNet-50-shaped stack
+ *   metrics   per-layer cost of ROAD, drop/increase/multconf, deletion, insertion, MPRT on 2 layers of
+ *             ResNet-50: camanim vs PyTorch doing the same forwards (tools/bench_torch.py metrics, road)
+ *   eval      camanim eval images/s (ybROAD), 1 process and --queue with 1 and 2 workers on a
+ *             redis-server it starts: bundled model and ResNet-18, vs PyTorch + SciPy ROAD
  * --quick: ResNet-18 only and fewer repetitions. --scale multiplies repetitions and budgets.
  */
 import { execSync } from 'node:child_process';
@@ -18,15 +22,17 @@ import { acquireDevice, isCamanimError, Runtime } from '@camanim/core';
 import { backwardSection } from './backward.ts';
 import { camSection } from './cam.ts';
 import { flythroughSection } from './flythrough.ts';
+import { evalSection } from './eval.ts';
 import { forwardSection } from './forward.ts';
 import { Context } from './lib/context.ts';
 import { cpuSummary, loadAverage, REPO } from './lib/env.ts';
 import { progress } from './lib/measure.ts';
 import { print, type Table } from './lib/table.ts';
+import { metricsSection } from './metrics.ts';
 import { roadSection } from './road.ts';
 import { viewerComputeSection } from './viewer-compute.ts';
 
-const SECTIONS = ['forward', 'backward', 'cam', 'road', 'viewer-compute', 'flythrough'] as const;
+const SECTIONS = ['forward', 'backward', 'cam', 'road', 'viewer-compute', 'flythrough', 'metrics', 'eval'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const args = process.argv.slice(2);
@@ -36,10 +42,15 @@ const value = (flag: string) => {
   return args[i].includes('=') ? args[i].split('=')[1] : args[i + 1];
 };
 if (args.includes('--help') || args.includes('-h')) {
-  process.stdout.write(`usage: pnpm bench [--only ${SECTIONS.join(',')}] [--quick] [--no-browser] [--no-tfjs] [--web-all] [--scale X] [--road-layers K]\n`);
+  process.stdout.write(
+    `usage: pnpm bench [--only ${SECTIONS.join(',')}] [--quick] [--no-browser] [--no-tfjs] [--web-all] [--scale X] [--road-layers K]\n`,
+  );
   process.exit(0);
 }
-const only = (value('--only')?.split(',').map((s) => s.trim()).filter(Boolean) ?? [...SECTIONS]) as Section[];
+const only = (value('--only')
+  ?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean) ?? [...SECTIONS]) as Section[];
 const unknown = only.filter((s) => !SECTIONS.includes(s));
 if (unknown.length) {
   process.stderr.write(`unknown section(s) ${unknown.join(', ')}; known: ${SECTIONS.join(', ')}\n`);
@@ -47,13 +58,23 @@ if (unknown.length) {
 }
 const scale = Number(value('--scale') ?? 1);
 const roadLayers = value('--road-layers') ? Number(value('--road-layers')) : undefined;
-const opts = { quick: args.includes('--quick'), noBrowser: args.includes('--no-browser'), noTfjs: args.includes('--no-tfjs'), webAll: args.includes('--web-all'), scale: scale > 0 ? scale : 1 };
+const opts = {
+  quick: args.includes('--quick'),
+  noBrowser: args.includes('--no-browser'),
+  noTfjs: args.includes('--no-tfjs'),
+  webAll: args.includes('--web-all'),
+  scale: scale > 0 ? scale : 1,
+};
 
 const device = await acquireDevice({ onNotice: (m) => progress(m) });
 const ctx = new Context(opts, new Runtime(device));
 const started = new Date();
 process.stdout.write(`## camanim benchmarks${opts.quick ? ' (--quick)' : ''}\n\n`);
-process.stdout.write(header().map((l) => `- ${l}\n`).join('') + '\n');
+process.stdout.write(
+  header()
+    .map((l) => `- ${l}\n`)
+    .join('') + '\n',
+);
 
 let failed = false;
 try {
@@ -69,6 +90,8 @@ try {
       if (s === 'road') tables.push(await roadSection(ctx, roadLayers));
       if (s === 'viewer-compute') tables.push(await viewerComputeSection(ctx));
       if (s === 'flythrough') tables.push(await flythroughSection(ctx));
+      if (s === 'metrics') tables.push(await metricsSection(ctx));
+      if (s === 'eval') tables.push(await evalSection(ctx));
       const secs = ((performance.now() - t0) / 1000).toFixed(0);
       for (const t of tables) {
         t.notes.push(`Section took ${secs} s; load average (1/5/15 min) ${load0} before, ${loadAverage()} after.`);
@@ -90,7 +113,8 @@ function header(): string[] {
   let commit = 'unknown';
   try {
     commit = execSync('git rev-parse --short HEAD', { cwd: REPO, encoding: 'utf8' }).trim();
-    if (execSync('git status --porcelain -- packages', { cwd: REPO, encoding: 'utf8' }).trim()) commit += ' (packages/ has uncommitted changes)';
+    if (execSync('git status --porcelain -- packages', { cwd: REPO, encoding: 'utf8' }).trim())
+      commit += ' (packages/ has uncommitted changes)';
   } catch {
     // not a git checkout
   }
