@@ -180,11 +180,15 @@ async function layersOf(ctx: Context, file: string, count: number): Promise<Subj
   try {
     const all = selectLayers(model);
     const idx = spread(all.length, count);
-    const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    return { idx, count: all.length, regex: `^(${idx.map((i) => escape(all[i].name)).join('|')})$` };
+    return { idx, count: all.length, regex: namesRegex(idx.map((i) => all[i].name)) };
   } finally {
     model.dispose();
   }
+}
+
+/** A `--layers` regex that matches exactly these tensor names. */
+export function namesRegex(names: readonly string[]): string {
+  return `^(${names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`;
 }
 
 /** `count` seeded-noise 224×224 PNGs in `dir`, and the same pixels as the model input [count, 3, 224, 224] (pixels / 255, MEAN, STD). */

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { BENCH_DIR } from './lib/env.ts';
 import { fmtMs, fmtRatio, measure, measureReported, median, randomInput } from './lib/measure.ts';
 import { render, table } from './lib/table.ts';
+import { namesRegex } from './eval.ts';
 import { spread } from './road.ts';
 
 describe('bench harness', () => {
@@ -21,7 +22,12 @@ describe('bench harness', () => {
     expect(t.reps).toBe(5);
     expect(t.warmup).toHaveLength(2);
     calls = 0;
-    const slow = await measure(() => new Promise((r) => setTimeout(r, 5)).then(() => void calls++), { warmup: 0, reps: 10, minReps: 2, budgetMs: 1 });
+    const slow = await measure(() => new Promise((r) => setTimeout(r, 5)).then(() => void calls++), {
+      warmup: 0,
+      reps: 10,
+      minReps: 2,
+      budgetMs: 1,
+    });
     expect(slow.reps).toBe(2);
   });
 
@@ -37,6 +43,14 @@ describe('bench harness', () => {
     expect(spread(119, 4)).toEqual([0, 39, 79, 118]);
     expect(spread(46, 1)).toEqual([22]);
     expect(spread(3, 8)).toEqual([0, 1, 2]);
+  });
+
+  it('eval names its layers with a regex that matches exactly them', () => {
+    const names = ['/layer1/layer1.0/relu/Relu_output_0', '/conv1/Conv_output_0', 'a+b(c)[d]'];
+    const re = new RegExp(namesRegex(names));
+    for (const n of names) expect(re.test(n)).toBe(true);
+    for (const n of ['/layer1/layer1.0/relu/Relu_output_00', 'x/conv1/Conv_output_0', '/conv1/ConvXoutput_0', 'a+b(c)[d]e'])
+      expect(re.test(n)).toBe(false);
   });
 
   it('renders a markdown table with notes', () => {
