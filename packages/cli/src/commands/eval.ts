@@ -8,13 +8,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { LayerSelection, TargetKind } from '@camanim/cam-methods';
-import type { ContractFlags } from '../contract.ts';
 import { cliError } from '../errors.ts';
 import { readImage, type RgbImage } from '../image.ts';
 import type { Io } from '../io.ts';
 import { Progress } from '../progress.ts';
-import type { RoadChoice } from '../road.ts';
 import { aggregate } from '../eval/aggregates.ts';
 import { coordinate } from '../eval/coordinator.ts';
 import { listDataset, type DatasetItem } from '../eval/dataset.ts';
@@ -25,20 +22,12 @@ import { evalReportHtml } from '../eval/report.ts';
 import { Scorer, imageHash, type EvalSpec, type HashedItem } from '../eval/scorer.ts';
 import { EvalStore, type RunKey } from '../eval/store.ts';
 
-export interface EvalOptions {
-  readonly model: string;
+/** The run's settings as given (paths as typed: the spec takes them absolute), and where it goes. */
+export interface EvalOptions
+  extends Pick<EvalSpec, 'model' | 'methods' | 'layers' | 'targetKind' | 'road' | 'batch' | 'maxPixels' | 'labels' | 'contract'> {
   readonly dataset: string;
   readonly out: string;
-  readonly methods: readonly string[];
-  readonly layers: LayerSelection;
-  readonly targetKind: TargetKind;
-  readonly road: RoadChoice;
-  /** Most images per batch (per job with --queue); the memory plan may choose fewer. */
-  readonly batch: number;
-  readonly maxPixels: number;
-  readonly labels?: string;
   readonly quiet: boolean;
-  readonly contract: ContractFlags;
   /** redis://host:port: the work goes to `camanim worker`s through a BullMQ queue there. */
   readonly queue?: string;
 }
