@@ -25,7 +25,7 @@ import { StackLayout } from './StackLayout.ts';
 import { BACKGROUND } from './StackScene.ts';
 import { UrlState } from './UrlState.ts';
 import { ViewerError } from './ViewerError.ts';
-import { ViewerStatus, type ViewerApi } from './ViewerStatus.ts';
+import { ViewerStatus, type ViewerHandlers } from './ViewerStatus.ts';
 
 export class App {
   private renderer!: WebGPURenderer;
@@ -472,22 +472,7 @@ export class App {
     return box.width && box.height ? box.width / Math.max(1, this.panels.length) / box.height : 16 / 9;
   }
 
-  private apiHandlers(): Pick<
-    ViewerApi,
-    | 'goTo'
-    | 'seek'
-    | 'open'
-    | 'compute'
-    | 'setNormalization'
-    | 'play'
-    | 'pause'
-    | 'map'
-    | 'snapshot'
-    | 'predictionCard'
-    | 'labelLayout'
-    | 'compare'
-    | 'panels'
-  > {
+  private apiHandlers(): ViewerHandlers {
     return {
       goTo: (i) => this.goTo(i),
       seek: async (u) => {

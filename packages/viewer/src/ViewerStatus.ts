@@ -69,6 +69,24 @@ declare global {
   }
 }
 
+/** What the page's window.camanim API does, as App implements it (the rest is state this class keeps). */
+export type ViewerHandlers = Pick<
+  ViewerApi,
+  | 'goTo'
+  | 'seek'
+  | 'open'
+  | 'compute'
+  | 'setNormalization'
+  | 'play'
+  | 'pause'
+  | 'map'
+  | 'snapshot'
+  | 'predictionCard'
+  | 'labelLayout'
+  | 'compare'
+  | 'panels'
+>;
+
 export class ViewerStatus {
   readonly api: ViewerApi;
   private readonly html: HTMLElement;
@@ -84,25 +102,7 @@ export class ViewerStatus {
   /** The status line of the explanation shown. */
   private shown = '';
 
-  constructor(
-    doc: Document,
-    handlers: Pick<
-      ViewerApi,
-      | 'goTo'
-      | 'seek'
-      | 'open'
-      | 'compute'
-      | 'setNormalization'
-      | 'play'
-      | 'pause'
-      | 'map'
-      | 'snapshot'
-      | 'predictionCard'
-      | 'labelLayout'
-      | 'compare'
-      | 'panels'
-    >,
-  ) {
+  constructor(doc: Document, handlers: ViewerHandlers) {
     this.html = doc.documentElement;
     this.line = doc.getElementById('status-line')!;
     this.bar = doc.getElementById('status-bar') as HTMLProgressElement;
