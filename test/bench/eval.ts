@@ -8,13 +8,13 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { selectLayers } from '@camanim/cam-methods';
 import { loadModel } from '@camanim/core';
 import { BUNDLED_MODEL, bundledSamples } from '../../packages/cli/src/assets.ts';
 import { encodePng } from '../../packages/cli/src/image.ts';
+import { exited, startRedis } from '../../packages/cli/test/helpers/redis.ts';
 import type { Context } from './lib/context.ts';
 import { benchTorch, REPO, withoutPyTorch } from './lib/env.ts';
 import { firstLine, fmtMs, progress, randomInput } from './lib/measure.ts';
@@ -246,34 +246,4 @@ async function queued(
     for (const w of pool) started.delete(w.child);
     started.delete(coordinator.child);
   }
-}
-
-function exited(child: ChildProcess): Promise<{ code: number | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode });
-  return new Promise((done) => child.once('exit', (code) => done({ code })));
-}
-
-/** redis-server on 127.0.0.1 at a free port, in memory only; its URL once it accepts connections. */
-async function startRedis(started: Set<ChildProcess>): Promise<string> {
-  const port = await new Promise<number>((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-  const server = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  started.add(server);
-  await new Promise<void>((ready, fail) => {
-    let log = '';
-    server.stdout!.on('data', (d: Buffer) => {
-      log += d;
-      if (/Ready to accept connections/.test(log)) ready();
-    });
-    server.once('exit', (code) => fail(new Error(`redis-server exited ${code}: ${log}`)));
-  });
-  return `redis://127.0.0.1:${port}`;
 }

@@ -9,13 +9,13 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { basename, extname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLED_MODEL, bundledSamples } from '../src/assets.ts';
 import { connectRedis, openQueue, registerRun } from '../src/eval/queue.ts';
 import { EvalStore } from '../src/eval/store.ts';
 import { camanim, scratch } from './helpers/cli.ts';
+import { exited, startRedis } from './helpers/redis.ts';
 
 const BIN = resolve(import.meta.dirname, '../bin/camanim.js');
 const FLAGS = ['--layers', 'stages\\.3\\.0/relu2/Relu_output_0$', '--percentiles', '50', '--batch', '1'];
@@ -45,23 +45,6 @@ function start(args: readonly string[], onErr?: (text: string) => void): { child
   });
   child.stdout!.resume();
   return { child, err: () => err };
-}
-
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null)
-    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  return new Promise((done) => child.once('exit', (code, signal) => done({ code, signal })));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
 }
 
 /** The store's rows, keyed: a key seen twice fails the test. */
@@ -100,20 +83,7 @@ beforeAll(async () => {
     mkdirSync(join(root, cls), { recursive: true });
     copyFileSync(sample, join(root, cls, basename(sample)));
   }
-  const port = await freePort();
-  url = `redis://127.0.0.1:${port}`;
-  const server = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  started.add(server);
-  await new Promise<void>((ready, fail) => {
-    let log = '';
-    server.stdout!.on('data', (d: Buffer) => {
-      log += d;
-      if (/Ready to accept connections/.test(log)) ready();
-    });
-    server.once('exit', (code) => fail(new Error(`redis-server exited ${code}: ${log}`)));
-  });
+  url = await startRedis(started);
 }, 60_000);
 
 afterAll(async () => {
