@@ -7,14 +7,14 @@
  * metrics and road, CPU) does the same on the same layers and maps: torch.no_grad forwards in
  * batches of 16, the same images, the same number of forwards.
  */
-import { camMultLayers, causalLayers, computeCams, mprt, selectLayers, ybroad, type CamStack } from '@camanim/cam-methods';
+import { camMultLayers, causalLayers, computeCams, mprt, ybroad, type CamStack } from '@camanim/cam-methods';
 import type { Run } from '@camanim/core';
 import { inputFile } from './cam.ts';
 import { argmax, benchInput, type Context } from './lib/context.ts';
 import { benchTorch, withoutPyTorch } from './lib/env.ts';
 import { firstLine, fmtMs, fmtRatio, measure, progress } from './lib/measure.ts';
 import { table, type Table } from './lib/table.ts';
-import { spread, type TorchRoad } from './road.ts';
+import { spreadLayers, type TorchRoad } from './road.ts';
 
 /** Deletion / Insertion move this many rows of pixels per step (RISE's default is one: 225 forwards a layer at 224×224). */
 const ROWS_PER_STEP = 8;
@@ -57,9 +57,7 @@ export async function metricsSection(ctx: Context): Promise<Table> {
     t.notes.push(`${name}: ${m.skip}`);
     return t;
   }
-  const all = selectLayers(m.model);
-  const idx = spread(all.length, LAYERS);
-  const names = idx.map((i) => all[i].name);
+  const { all, idx, names } = spreadLayers(m.model, LAYERS);
   const step = ROWS_PER_STEP * 224;
   const metrics: Metric[] = [
     {

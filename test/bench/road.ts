@@ -5,7 +5,8 @@
  * sparse direct solve per perturbation, noise 0) and one forward per perturbation. Both run the
  * same fixed subset of layers; the all-layer time is extrapolated linearly.
  */
-import { computeCams, selectLayers, ybroad } from '@camanim/cam-methods';
+import { computeCams, selectLayers, ybroad, type LayerInfo } from '@camanim/cam-methods';
+import type { Model } from '@camanim/core';
 import { inputFile } from './cam.ts';
 import { argmax, benchInput, type Context } from './lib/context.ts';
 import { benchTorch, withoutPyTorch } from './lib/env.ts';
@@ -37,6 +38,13 @@ export function spread(n: number, k: number): number[] {
   return [...new Set(Array.from({ length: k }, (_, i) => Math.round((i * (n - 1)) / (k - 1))))];
 }
 
+/** k of the model's CAM layers spread evenly over its depth: all of them, the indices picked, their names. */
+export function spreadLayers(model: Model, k: number): { all: LayerInfo[]; idx: number[]; names: string[] } {
+  const all = selectLayers(model);
+  const idx = spread(all.length, k);
+  return { all, idx, names: idx.map((i) => all[i].name) };
+}
+
 export async function roadSection(ctx: Context, subsetSize?: number): Promise<Table> {
   const name = ctx.opts.quick ? 'resnet18' : 'resnet50';
   const k = subsetSize ?? 1;
@@ -58,9 +66,7 @@ export async function roadSection(ctx: Context, subsetSize?: number): Promise<Ta
     t.notes.push(`${name}: ${m.skip}`);
     return t;
   }
-  const all = selectLayers(m.model);
-  const idx = spread(all.length, k);
-  const names = idx.map((i) => all[i].name);
+  const { all, idx, names } = spreadLayers(m.model, k);
   const x = benchInput(1);
   let cls = 0;
   let perLayerOurs: number | undefined;
