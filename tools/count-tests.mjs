@@ -6,7 +6,8 @@ import { join } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const dirs = ['packages/shaders', 'packages/core', 'packages/cam-methods', 'packages/cli', 'packages/viewer', 'test'];
 // `--with DIR`: one more report to count (CI adds tools/pack-test, the packaging test).
-for (let i = process.argv.indexOf('--with'); i > 0 && process.argv[i + 1]; i = process.argv.indexOf('--with', i + 2)) dirs.push(process.argv[i + 1]);
+for (let i = process.argv.indexOf('--with'); i > 0 && process.argv[i + 1]; i = process.argv.indexOf('--with', i + 2))
+  dirs.push(process.argv[i + 1]);
 let passed = 0;
 let failed = 0;
 for (const dir of dirs) {

@@ -14,7 +14,13 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 
-export const CHECKED_PACKAGES: readonly string[] = ['packages/shaders', 'packages/core', 'packages/cam-methods', 'packages/cli', 'packages/viewer'];
+export const CHECKED_PACKAGES: readonly string[] = [
+  'packages/shaders',
+  'packages/core',
+  'packages/cam-methods',
+  'packages/cli',
+  'packages/viewer',
+];
 
 const root = resolve(import.meta.dirname, '..');
 
@@ -108,7 +114,13 @@ export function importCycles(packages: readonly string[] = CHECKED_PACKAGES): st
   return packages.flatMap((pkg) => {
     const src = join(root, pkg, 'src');
     return cyclesOf(importGraph(src)).map(({ path, files }) => {
-      const others = files.length + 1 > path.length ? ` (${files.length} files in the cycle: ${files.map((f) => relative(src, f)).sort().join(', ')})` : '';
+      const others =
+        files.length + 1 > path.length
+          ? ` (${files.length} files in the cycle: ${files
+              .map((f) => relative(src, f))
+              .sort()
+              .join(', ')})`
+          : '';
       return `${pkg}: ${path.map((f) => relative(src, f)).join(' → ')}${others}`;
     });
   });

@@ -39,7 +39,13 @@ export function inputFile(): string {
 export async function camSection(ctx: Context): Promise<Table> {
   const name = ctx.opts.quick ? 'resnet18' : 'resnet50';
   const t = table(`3. All-layer CAManim: GradCAM at every spatial layer of ${name} (batch 1, 224×224)`, [
-    'engine', 'how', 'layers', 'total', 'per layer', 'torch / camanim', 'measured on',
+    'engine',
+    'how',
+    'layers',
+    'total',
+    'per layer',
+    'torch / camanim',
+    'measured on',
   ]);
   const m = await ctx.model(name);
   if ('skip' in m) {
@@ -55,40 +61,73 @@ export async function camSection(ctx: Context): Promise<Table> {
     cls = argmax((await first.read(m.model.graph.outputs[0].name)).data);
     first.dispose();
     progress(`cam ${name}: camanim forward + backward + GradCAM at ${layers} layers (class ${cls})`);
-    const timing = await measure(async () => {
-      const run = await m.model.run(x);
-      const stack = await computeCams(run, { method: 'gradcam', target: { class: cls } });
-      if (stack.layers.length !== layers) throw new Error(`computeCams gave ${stack.layers.length} layers, expected ${layers}`);
-      run.dispose();
-    }, { reps: ctx.reps(3, 2), budgetMs: ctx.budget(30_000), label: `camanim cam ${name}` });
+    const timing = await measure(
+      async () => {
+        const run = await m.model.run(x);
+        const stack = await computeCams(run, { method: 'gradcam', target: { class: cls } });
+        if (stack.layers.length !== layers) throw new Error(`computeCams gave ${stack.layers.length} layers, expected ${layers}`);
+        run.dispose();
+      },
+      { reps: ctx.reps(3, 2), budgetMs: ctx.budget(30_000), label: `camanim cam ${name}` },
+    );
     ours = timing.median;
-    t.rows.push(['camanim', '1 fwd + 1 bwd + all CAMs on the GPU, maps read back', String(layers), `${fmtMs(timing.median)} (n=${timing.reps})`, fmtMs(timing.median / layers), '1×', `Dawn ${ctx.adapter}`]);
+    t.rows.push([
+      'camanim',
+      '1 fwd + 1 bwd + all CAMs on the GPU, maps read back',
+      String(layers),
+      `${fmtMs(timing.median)} (n=${timing.reps})`,
+      fmtMs(timing.median / layers),
+      '1×',
+      `Dawn ${ctx.adapter}`,
+    ]);
   } catch (e) {
     t.notes.push(`camanim failed: ${firstLine(e)}`);
   }
   if (withoutPyTorch(t)) return t;
   const input = inputFile();
   // lib (the pytorch-grad-cam way) over every layer; lean over an evenly spread subset, extrapolated
-  const runs = [{ mode: 'lib', subset: undefined }, { mode: 'lean', subset: ctx.opts.quick ? undefined : 24 }] as const;
+  const runs = [
+    { mode: 'lib', subset: undefined },
+    { mode: 'lean', subset: ctx.opts.quick ? undefined : 24 },
+  ] as const;
   for (const { mode, subset } of runs) {
     progress(`cam ${name}: PyTorch ${TORCH_DEVICE}, per-layer GradCAM (${mode}${subset ? `, ${subset} layers` : ''})`);
     try {
-      const r = await benchTorch<TorchCam>(['cam', '--model', name, '--input', input, '--class', String(cls), '--mode', mode, '--device', TORCH_DEVICE, ...(subset ? ['--layers', String(subset)] : [])]);
+      const r = await benchTorch<TorchCam>([
+        'cam',
+        '--model',
+        name,
+        '--input',
+        input,
+        '--class',
+        String(cls),
+        '--mode',
+        mode,
+        '--device',
+        TORCH_DEVICE,
+        ...(subset ? ['--layers', String(subset)] : []),
+      ]);
       if (r.points !== layers) t.notes.push(`PyTorch found ${r.points} spatial layers, camanim explains ${layers}.`);
       // Two OpenMP threads on two shared, busy cores make single PyTorch timings swing 10-50×
       // with the load: the estimate is the median per-layer time × the layer count.
       const per = median(r.per_layer_ms);
       const total = per * r.points;
-      const how = mode === 'lib'
-        ? 'pytorch-grad-cam way: per layer 1 fwd + 1 bwd (weight grads on) + its CAM'
-        : 'lean per-layer: params frozen, bwd stops at the layer';
+      const how =
+        mode === 'lib'
+          ? 'pytorch-grad-cam way: per layer 1 fwd + 1 bwd (weight grads on) + its CAM'
+          : 'lean per-layer: params frozen, bwd stops at the layer';
       t.rows.push([
-        `PyTorch ${r.torch} ${r.device} (${mode})`, how, r.layers === r.points ? String(r.layers) : `${r.layers} of ${r.points}`,
-        `${fmtMs(total)} (sum measured: ${fmtMs(r.total_ms)}${r.layers === r.points ? '' : ` for ${r.layers}`})`, fmtMs(per),
-        ours ? fmtRatio(total / ours) : 'n/a', r.device === 'CPU' ? `CPU, torch.set_num_threads(${r.threads})` : r.device,
+        `PyTorch ${r.torch} ${r.device} (${mode})`,
+        how,
+        r.layers === r.points ? String(r.layers) : `${r.layers} of ${r.points}`,
+        `${fmtMs(total)} (sum measured: ${fmtMs(r.total_ms)}${r.layers === r.points ? '' : ` for ${r.layers}`})`,
+        fmtMs(per),
+        ours ? fmtRatio(total / ours) : 'n/a',
+        r.device === 'CPU' ? `CPU, torch.set_num_threads(${r.threads})` : r.device,
       ]);
       if (mode === 'lib') t.notes.push(`PyTorch one plain forward+backward: ${fmtMs(r.fwd_bwd_ms)} (median of 3).`);
-      if (r.layers !== r.points) t.notes.push(`PyTorch (${mode}) measured ${r.layers} layers spread evenly over the ${r.points}.`);
+      if (r.layers !== r.points)
+        t.notes.push(`PyTorch (${mode}) measured ${r.layers} layers spread evenly over the ${r.points}.`);
     } catch (e) {
       t.notes.push(`PyTorch (${mode}) failed: ${firstLine(e)}`);
     }
@@ -96,7 +135,7 @@ export async function camSection(ctx: Context): Promise<Table> {
   t.notes.push(
     'camanim: model.run + computeCams(run, { method: "gradcam" }) over every spatial layer (backward keeps those layers\' gradients; weights, weighted sums and bilinear upsampling on the GPU; raw and 224×224 maps read back).',
     `PyTorch: tools/bench_torch.py cam, torchvision ${name} with the same weights and input as the ONNX model; hooks on the same layers (Conv(+folded BN) / ReLU / residual Add / MaxPool outputs); each layer: forward, zero_grad, backward of logit[${cls}], GradCAM (mean-gradient weights, ReLU, bilinear to 224, min-max); one run over all layers after one warm-up layer.`,
-    'PyTorch total = median per-layer time × layer count (the measured sum is in brackets): with 2 OpenMP threads on 2 shared cores, single PyTorch timings swing 10-50× with the load, and the median is the robust (and, for camanim, conservative) estimate. camanim\'s number is the median of its repetitions.',
+    "PyTorch total = median per-layer time × layer count (the measured sum is in brackets): with 2 OpenMP threads on 2 shared cores, single PyTorch timings swing 10-50× with the load, and the median is the robust (and, for camanim, conservative) estimate. camanim's number is the median of its repetitions.",
     'Target: torch (pytorch-grad-cam way) / camanim ≥ 5×.',
   );
   return t;

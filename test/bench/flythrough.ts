@@ -18,8 +18,17 @@ const VIEWPORT = { width: 1280, height: 760 };
 const SPEED = 8;
 
 export async function flythroughSection(ctx: Context): Promise<Table> {
-  const t = table('6. Flythrough frame time: the viewer flying through ResNet-50\'s stack (headless Chromium)', [
-    'stack', 'viewport', 'flight', 'frames', 'median frame', 'p95 frame', 'mean frame', 'fps (median)', 'fps (p95)', 'rendered by',
+  const t = table("6. Flythrough frame time: the viewer flying through ResNet-50's stack (headless Chromium)", [
+    'stack',
+    'viewport',
+    'flight',
+    'frames',
+    'median frame',
+    'p95 frame',
+    'mean frame',
+    'fps (median)',
+    'fps (p95)',
+    'rendered by',
   ]);
   const viewer = await ctx.viewer();
   if ('skip' in viewer) {
@@ -35,7 +44,13 @@ export async function flythroughSection(ctx: Context): Promise<Table> {
   return t;
 }
 
-async function flyOnce(viewer: ViewerSession, t: Table, name: string, what: string, layers: ReturnType<typeof resnet50Net>): Promise<void> {
+async function flyOnce(
+  viewer: ViewerSession,
+  t: Table,
+  name: string,
+  what: string,
+  layers: ReturnType<typeof resnet50Net>,
+): Promise<void> {
   writeBundle(join(viewer.root, name), { width: 224, height: 224, layers });
   const { page, errors } = await viewer.page(`bundle=b/${name}/&speed=${SPEED}`, VIEWPORT);
   try {
@@ -47,14 +62,21 @@ async function flyOnce(viewer: ViewerSession, t: Table, name: string, what: stri
     if (errors.length) throw new Error(`console errors: ${errors.join('; ').slice(0, 300)}`);
     const ms = (x: number) => `${x.toFixed(1)} ms`;
     t.rows.push([
-      `${what}: ${f.layers} planes, 224×224 input`, `${VIEWPORT.width}×${VIEWPORT.height}`,
-      `input → layer ${f.reached + 1} of ${f.layers} at ${rate.toFixed(1)} layers/s`, String(f.frames), ms(f.medianMs), ms(f.p95Ms), ms(f.meanMs),
-      (1000 / f.medianMs).toFixed(1), (1000 / f.p95Ms).toFixed(1), `three.js ${f.backend} backend, Chromium ${viewer.chromium} (SwiftShader)`,
+      `${what}: ${f.layers} planes, 224×224 input`,
+      `${VIEWPORT.width}×${VIEWPORT.height}`,
+      `input → layer ${f.reached + 1} of ${f.layers} at ${rate.toFixed(1)} layers/s`,
+      String(f.frames),
+      ms(f.medianMs),
+      ms(f.p95Ms),
+      ms(f.meanMs),
+      (1000 / f.medianMs).toFixed(1),
+      (1000 / f.p95Ms).toFixed(1),
+      `three.js ${f.backend} backend, Chromium ${viewer.chromium} (SwiftShader)`,
     ]);
     if (name !== 'resnet50') return;
     t.notes.push(
-      'Frame time: the interval between consecutive frames drawn while the camera moves (requestAnimationFrame timestamps, recorded by the viewer: window.camanim.stats), over one flight from the input to the prediction started by window.camanim.play(). The timestamps sit on Chromium\'s 60 Hz frame clock, so frame times are multiples of 16.7 ms (50 ms = every third tick).',
-      'Synthetic CAMs (packages/viewer/test/helpers/bundle.ts) in ResNet-50\'s layer structure (stem, 16 bottlenecks); the renderer draws the same planes and textures for real maps. Chromium runs with --use-angle=swiftshader --use-vulkan=swiftshader so the canvas is composited in headless mode: rendering is on the CPU.',
+      "Frame time: the interval between consecutive frames drawn while the camera moves (requestAnimationFrame timestamps, recorded by the viewer: window.camanim.stats), over one flight from the input to the prediction started by window.camanim.play(). The timestamps sit on Chromium's 60 Hz frame clock, so frame times are multiples of 16.7 ms (50 ms = every third tick).",
+      "Synthetic CAMs (packages/viewer/test/helpers/bundle.ts) in ResNet-50's layer structure (stem, 16 bottlenecks); the renderer draws the same planes and textures for real maps. Chromium runs with --use-angle=swiftshader --use-vulkan=swiftshader so the canvas is composited in headless mode: rendering is on the CPU.",
     );
   } finally {
     await page.close();

@@ -22,7 +22,15 @@ export async function forwardSection(ctx: Context): Promise<Table> {
   const models = ctx.opts.quick ? ['resnet18'] : ['resnet18', 'resnet50'];
   const batches = [1, 8];
   const t = table('1. Forward latency (224×224, logits read back; median of N after warm-up)', [
-    'model', 'batch', 'camanim', 'ort-node CPU', 'ort-web WebGPU', 'camanim / ort-node', 'camanim / ort-web', 'logits vs ort-node', 'measured on',
+    'model',
+    'batch',
+    'camanim',
+    'ort-node CPU',
+    'ort-web WebGPU',
+    'camanim / ort-node',
+    'camanim / ort-web',
+    'logits vs ort-node',
+    'measured on',
   ]);
   // Loaded here, not at module load: a machine without onnxruntime-node's binary (the GPU
   // machine) still runs the other sections and this one's camanim rows.
@@ -38,7 +46,11 @@ export async function forwardSection(ctx: Context): Promise<Table> {
     if ('skip' in m) t.notes.push(`${name}: ${m.skip}`);
     if (!m.file) continue;
     const model = 'model' in m ? m.model : undefined;
-    const session = await ort?.InferenceSession.create(m.file, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: ctx.threads });
+    const session = await ort?.InferenceSession.create(m.file, {
+      executionProviders: ['cpu'],
+      graphOptimizationLevel: 'all',
+      intraOpNumThreads: ctx.threads,
+    });
     try {
       for (const batch of batches) {
         const row: Row = { model: name, batch, checks: [], skipped: [] };
@@ -51,11 +63,14 @@ export async function forwardSection(ctx: Context): Promise<Table> {
           const outName = model.graph.outputs[0].name;
           progress(`forward ${name} b${batch}: camanim`);
           try {
-            row.camanim = await measure(async () => {
-              const run = await model.run(x);
-              ours = (await run.read(outName)).data;
-              run.dispose();
-            }, { reps, budgetMs: budget, label: `camanim ${name} b${batch}` });
+            row.camanim = await measure(
+              async () => {
+                const run = await model.run(x);
+                ours = (await run.read(outName)).data;
+                run.dispose();
+              },
+              { reps, budgetMs: budget, label: `camanim ${name} b${batch}` },
+            );
             ctx.results.set(`camanim-forward:${name}:${batch}`, row.camanim);
           } catch (e) {
             row.skipped.push(`camanim: ${firstLine(e)}`);
@@ -64,10 +79,13 @@ export async function forwardSection(ctx: Context): Promise<Table> {
         let ref: Float32Array | undefined;
         if (ort && session) {
           progress(`forward ${name} b${batch}: onnxruntime-node`);
-          row.ortNode = await measure(async () => {
-            const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x.data, x.shape) });
-            ref = out[session.outputNames[0]].data as Float32Array;
-          }, { reps, budgetMs: budget, label: `ort-node ${name} b${batch}` });
+          row.ortNode = await measure(
+            async () => {
+              const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x.data, x.shape) });
+              ref = out[session.outputNames[0]].data as Float32Array;
+            },
+            { reps, budgetMs: budget, label: `ort-node ${name} b${batch}` },
+          );
           if (ours) row.checks.push(`camanim ${scaledError(ours, ref!).toExponential(1)}`);
         }
         const webReps = ctx.reps(heavy > 4 ? 1 : 2, 1);
@@ -77,18 +95,32 @@ export async function forwardSection(ctx: Context): Promise<Table> {
         const estimate = perRun !== undefined ? perRun * (1 + webReps) : undefined;
         const webBudget = ctx.budget(300_000);
         if (!('skip' in browser) && estimate !== undefined && estimate > webBudget && !ctx.opts.webAll) {
-          row.skipped.push(`ort-web not measured: warm-up + ${webReps} run(s) would take about ${fmtMs(estimate)} here (batch-1 time × ${batch}), over the ${fmtMs(webBudget)} budget of a browser row; pnpm bench --web-all measures it`);
+          row.skipped.push(
+            `ort-web not measured: warm-up + ${webReps} run(s) would take about ${fmtMs(estimate)} here (batch-1 time × ${batch}), over the ${fmtMs(webBudget)} budget of a browser row; pnpm bench --web-all measures it`,
+          );
         } else if (!('skip' in browser)) {
-          progress(`forward ${name} b${batch}: onnxruntime-web WebGPU in Chromium${estimate ? ` (about ${fmtMs(estimate)})` : ''}`);
+          progress(
+            `forward ${name} b${batch}: onnxruntime-web WebGPU in Chromium${estimate ? ` (about ${fmtMs(estimate)})` : ''}`,
+          );
           try {
-            const web = await browser.call<{ warmup: number[]; samples: number[]; logits: number[]; adapter?: string }>('benchOrt', {
-              model: basename(m.file), batch, warmup: 1, reps: webReps, minReps: 1, budgetMs: ctx.budget(heavy > 4 ? 60_000 : 40_000),
-            });
+            const web = await browser.call<{ warmup: number[]; samples: number[]; logits: number[]; adapter?: string }>(
+              'benchOrt',
+              {
+                model: basename(m.file),
+                batch,
+                warmup: 1,
+                reps: webReps,
+                minReps: 1,
+                budgetMs: ctx.budget(heavy > 4 ? 60_000 : 40_000),
+              },
+            );
             if (batch === 1) webB1.set(name, summarize(web.samples).median);
             row.ortWeb = summarize(web.samples, web.warmup);
             row.webAdapter = web.adapter ?? browser.adapter;
             if (ref) row.checks.push(`ort-web ${scaledError(web.logits, ref.subarray(0, ref.length / batch)).toExponential(1)}`);
-            progress(`  ort-web ${name} b${batch}: ${web.samples.map(fmtMs).join(', ')} (warm-up ${web.warmup.map(fmtMs).join(', ')})`);
+            progress(
+              `  ort-web ${name} b${batch}: ${web.samples.map(fmtMs).join(', ')} (warm-up ${web.warmup.map(fmtMs).join(', ')})`,
+            );
           } catch (e) {
             row.skipped.push(`ort-web: ${firstLine(e)}`);
           }
@@ -113,12 +145,23 @@ function cell(x?: Timing): string {
 }
 
 function addRow(t: Table, r: Row, ctx: Context): void {
-  const where = [`camanim: Dawn ${ctx.adapter}`, `ort-node: CPU×${ctx.threads}`, r.ortWeb ? `ort-web: Chromium ${r.webAdapter}` : ''].filter(Boolean).join('; ');
+  const where = [
+    `camanim: Dawn ${ctx.adapter}`,
+    `ort-node: CPU×${ctx.threads}`,
+    r.ortWeb ? `ort-web: Chromium ${r.webAdapter}` : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
   t.rows.push([
-    r.model, String(r.batch), cell(r.camanim), cell(r.ortNode), cell(r.ortWeb),
+    r.model,
+    String(r.batch),
+    cell(r.camanim),
+    cell(r.ortNode),
+    cell(r.ortWeb),
     r.camanim && r.ortNode ? fmtRatio(r.camanim.median / r.ortNode.median) : 'n/a',
     r.camanim && r.ortWeb ? fmtRatio(r.camanim.median / r.ortWeb.median) : 'n/a',
-    r.checks.join(', ') || 'n/a', where,
+    r.checks.join(', ') || 'n/a',
+    where,
   ]);
   for (const s of r.skipped) t.notes.push(`${r.model} b${r.batch}: ${s}`);
 }

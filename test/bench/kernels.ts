@@ -8,7 +8,17 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { acquireDevice, Runtime } from '@camanim/core';
-import { convGradInputKernels, convKernel, gemmKernel, gemmTile, packConvBias, packConvWeights, type ConvGeometry, type KernelSpec, type WindowTile } from '@camanim/shaders';
+import {
+  convGradInputKernels,
+  convKernel,
+  gemmKernel,
+  gemmTile,
+  packConvBias,
+  packConvWeights,
+  type ConvGeometry,
+  type KernelSpec,
+  type WindowTile,
+} from '@camanim/shaders';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => {
@@ -30,7 +40,21 @@ interface Layer {
 function conv(name: string, count: number, cin: number, cout: number, size: number, k: number, stride = 1, group = 1): Layer {
   const pad = (k - 1) >> 1;
   const out = Math.floor((size + 2 * pad - k) / stride) + 1;
-  const g: ConvGeometry = { n: 1, cin, h: size, w: size, cout, group, kh: k, kw: k, strides: [stride, stride], dilations: [1, 1], pads: [pad, pad], oh: out, ow: out };
+  const g: ConvGeometry = {
+    n: 1,
+    cin,
+    h: size,
+    w: size,
+    cout,
+    group,
+    kh: k,
+    kw: k,
+    strides: [stride, stride],
+    dilations: [1, 1],
+    pads: [pad, pad],
+    oh: out,
+    ow: out,
+  };
   return { name, count, g };
 }
 
@@ -121,7 +145,9 @@ function gradRuns(l: Layer): Launch[] {
   const w = random(g.cout * (g.cin / g.group) * g.kh * g.kw);
   return convGradInputKernels(rt.tiles, g).map(({ kernel, pad, inputs }) => ({
     kernel,
-    inputs: inputs.map((k) => (k === 'x' ? random(g.n * g.cout * g.oh * g.ow) : k === 'wo' ? w : packConvWeights(w, g, pad, true))),
+    inputs: inputs.map((k) =>
+      k === 'x' ? random(g.n * g.cout * g.oh * g.ow) : k === 'wo' ? w : packConvWeights(w, g, pad, true),
+    ),
     out: g.n * g.cin * g.h * g.w,
   }));
 }
@@ -131,14 +157,27 @@ const rows: string[][] = [];
 let total = 0;
 let totalFlops = 0;
 let backTotal = 0;
-console.error(`${rt.device.adapterInfo}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} cores; ${reps} reps`);
+console.error(
+  `${rt.device.adapterInfo}; load average ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')} on ${cpus().length} cores; ${reps} reps`,
+);
 for (const l of layers.filter((x) => filter.test(x.name))) {
   const run = convRun(l);
   const t = await time([run]);
   const f = flops(l.g);
   total += t.wall * l.count;
   totalFlops += f * l.count;
-  rows.push([l.name, String(l.count), run.kernel.name.split(' tile ')[1], t.wall.toFixed(1), gf(f, t.wall), gf(f, t.cpu), gf(f, t.best.cpu), (t.wall * l.count).toFixed(0)]);
+  rows.push([
+    l.name,
+    String(l.count),
+    run.kernel.name.split(' tile ')[1],
+    t.wall.toFixed(1),
+    gf(f, t.wall),
+    gf(f, t.cpu),
+    gf(f, t.best.cpu),
+    (t.wall * l.count).toFixed(0),
+  ]);
   if (backward) {
     const grads = gradRuns(l);
     const tb = await time(grads);
@@ -148,29 +187,68 @@ for (const l of layers.filter((x) => filter.test(x.name))) {
   console.error(rows[rows.length - 1].join(' | '));
   if (sweep) {
     const tiles: (WindowTile | [number, number])[] = [
-      ...(l.g.kh === 1 && l.g.strides[0] === 1 ? (flag('--gemm-tiles') ?? '16x16,32x16,16x32,32x32,64x16').split(',').map((t) => t.split('x').map(Number) as [number, number]) : []),
-      ...(args.includes('--gemm-only') ? [] : [2, 4, 7, 8]).flatMap((h) => [4, 7, 8, 14].flatMap((w) => [4, 8, 16].filter((c) => h * w * c <= 512 && h * w * c >= 64).map((c) => ({ h, w, c })))),
+      ...(l.g.kh === 1 && l.g.strides[0] === 1
+        ? (flag('--gemm-tiles') ?? '16x16,32x16,16x32,32x32,64x16')
+            .split(',')
+            .map((t) => t.split('x').map(Number) as [number, number])
+        : []),
+      ...(args.includes('--gemm-only') ? [] : [2, 4, 7, 8]).flatMap((h) =>
+        [4, 7, 8, 14].flatMap((w) => [4, 8, 16].filter((c) => h * w * c <= 512 && h * w * c >= 64).map((c) => ({ h, w, c }))),
+      ),
     ];
     for (const tile of tiles) {
       const r = convRun(l, tile);
       const ts = await time([r]);
-      console.error(`    ${r.kernel.name.split(' tile ')[1].padEnd(10)} ${ts.best.wall.toFixed(1).padStart(8)} ms ${gf(f, ts.best.wall).padStart(6)} GFLOP/s wall ${gf(f, ts.best.cpu).padStart(6)} cpu (best of ${reps})`);
+      console.error(
+        `    ${r.kernel.name.split(' tile ')[1].padEnd(10)} ${ts.best.wall.toFixed(1).padStart(8)} ms ${gf(f, ts.best.wall).padStart(6)} GFLOP/s wall ${gf(f, ts.best.cpu).padStart(6)} cpu (best of ${reps})`,
+      );
     }
   }
 }
 if (filter.test('fc')) {
   // The classifier: Gemm [1, 2048] × [2048, 1000]ᵀ + bias, as the Gemm op runs it (transB).
   const [m, k, n] = [1, 2048, 1000];
-  const kernel = gemmKernel({ name: 'fc', m, n, k, a: { buffer: 'A', rowStride: k, colStride: 1 }, b: { buffer: 'B', rowStride: 1, colStride: k }, out: { rowStride: n, colStride: 1 }, tile: gemmTile(rt.tiles, m, n, k), profile: rt.tiles });
+  const kernel = gemmKernel({
+    name: 'fc',
+    m,
+    n,
+    k,
+    a: { buffer: 'A', rowStride: k, colStride: 1 },
+    b: { buffer: 'B', rowStride: 1, colStride: k },
+    out: { rowStride: n, colStride: 1 },
+    tile: gemmTile(rt.tiles, m, n, k),
+    profile: rt.tiles,
+  });
   const t = await time([{ kernel, inputs: [random(m * k), random(k * n)], out: m * n }]);
   total += t.wall;
   totalFlops += 2 * m * n * k;
-  rows.push(['fc 2048→1000 (Gemm)', '1', kernel.name.split(' tile ')[1], t.wall.toFixed(1), gf(2 * m * n * k, t.wall), gf(2 * m * n * k, t.cpu), gf(2 * m * n * k, t.best.cpu), t.wall.toFixed(0)]);
+  rows.push([
+    'fc 2048→1000 (Gemm)',
+    '1',
+    kernel.name.split(' tile ')[1],
+    t.wall.toFixed(1),
+    gf(2 * m * n * k, t.wall),
+    gf(2 * m * n * k, t.cpu),
+    gf(2 * m * n * k, t.best.cpu),
+    t.wall.toFixed(0),
+  ]);
 }
-const header = ['layer', 'count', 'tile', 'ms', 'GFLOP/s', 'GFLOP/s (cpu)', 'best (cpu)', 'ms × count', ...(backward ? ['dX ms', 'dX GFLOP/s (cpu)', 'dX tiles'] : [])];
+const header = [
+  'layer',
+  'count',
+  'tile',
+  'ms',
+  'GFLOP/s',
+  'GFLOP/s (cpu)',
+  'best (cpu)',
+  'ms × count',
+  ...(backward ? ['dX ms', 'dX GFLOP/s (cpu)', 'dX tiles'] : []),
+];
 const widths = header.map((h, k) => Math.max(h.length, ...rows.map((r) => (r[k] ?? '').length)));
 const line = (r: string[]) => `| ${header.map((_, k) => (r[k] ?? '').padEnd(widths[k])).join(' | ')} |`;
 console.log([line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n'));
 if (backward) console.log(`\nResNet-50 conv input gradients: ${backTotal.toFixed(0)} ms`);
-console.log(`\nResNet-50 conv + fc kernels: ${total.toFixed(0)} ms for ${(totalFlops / 1e9).toFixed(2)} GFLOP (${gf(totalFlops, total)} GFLOP/s); load average ${loadavg()[0].toFixed(1)}`);
+console.log(
+  `\nResNet-50 conv + fc kernels: ${total.toFixed(0)} ms for ${(totalFlops / 1e9).toFixed(2)} GFLOP (${gf(totalFlops, total)} GFLOP/s); load average ${loadavg()[0].toFixed(1)}`,
+);
 process.exit(0);

@@ -71,9 +71,9 @@ const ctx = new Context(opts, new Runtime(device));
 const started = new Date();
 process.stdout.write(`## camanim benchmarks${opts.quick ? ' (--quick)' : ''}\n\n`);
 process.stdout.write(
-  header()
+  `${header()
     .map((l) => `- ${l}\n`)
-    .join('') + '\n',
+    .join('')}\n`,
 );
 
 let failed = false;

@@ -5,7 +5,18 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
-import { allNodes, decodeModel, defaultRegistry, isCamanimError, isFloatType, modelFromGraph, tensorFromProto, type Graph, type HostTensor, type Runtime } from '@camanim/core';
+import {
+  allNodes,
+  decodeModel,
+  defaultRegistry,
+  isCamanimError,
+  isFloatType,
+  modelFromGraph,
+  tensorFromProto,
+  type Graph,
+  type HostTensor,
+  type Runtime,
+} from '@camanim/core';
 import { EXCLUDED } from './exclusions.ts';
 
 export const DATA_ROOT = '/usr/share/libonnx-testdata/data';
@@ -72,7 +83,10 @@ function readTensor(path: string): HostTensor & { name: string } {
 }
 
 function dataSets(dir: string): string[] {
-  return readdirSync(dir).filter((d) => d.startsWith('test_data_set_')).sort().map((d) => join(dir, d));
+  return readdirSync(dir)
+    .filter((d) => d.startsWith('test_data_set_'))
+    .sort()
+    .map((d) => join(dir, d));
 }
 
 function pbFiles(dir: string, prefix: string): string[] {
@@ -120,7 +134,8 @@ export async function runCase(c: Case, runtime: Runtime): Promise<CaseResult> {
         const out = c.graph.outputs[k];
         const want = expected[k];
         const got = await run.read(out.name);
-        if (got.shape.join() !== want.shape.join()) return { ok: false, detail: `output '${out.name}' shape [${got.shape}] != [${want.shape}]` };
+        if (got.shape.join() !== want.shape.join())
+          return { ok: false, detail: `output '${out.name}' shape [${got.shape}] != [${want.shape}]` };
         for (let i = 0; i < want.data.length; i++) {
           const w = want.data[i];
           const g = got.data[i];
@@ -149,7 +164,14 @@ function neededAtPlanTime(graph: Graph, name: string): boolean {
  * GPU (ArgMax, TopK: OpDef.indexOutputs).
  */
 function dtypeSkip(graph: Graph): string | undefined {
-  const indices = new Set(graph.nodes.flatMap((n) => (defaultRegistry.get(n.opType)?.indexOutputs ?? []).map((k) => n.outputs[k])));
-  const outside = [...graph.inputs, ...graph.outputs].find((v) => v.dtype !== 'float32' && !(graph.inputs.includes(v) && /^int/.test(v.dtype)) && !(v.dtype === 'int64' && indices.has(v.name)));
+  const indices = new Set(
+    graph.nodes.flatMap((n) => (defaultRegistry.get(n.opType)?.indexOutputs ?? []).map((k) => n.outputs[k])),
+  );
+  const outside = [...graph.inputs, ...graph.outputs].find(
+    (v) =>
+      v.dtype !== 'float32' &&
+      !(graph.inputs.includes(v) && /^int/.test(v.dtype)) &&
+      !(v.dtype === 'int64' && indices.has(v.name)),
+  );
   return outside ? `tensor '${outside.name}' is ${outside.dtype}; camanim's runtime computes float32` : undefined;
 }

@@ -50,11 +50,14 @@ for (const c of cases) {
     s[status]++;
     perOp.set(o, s);
   }
-  if (status !== 'passed' || verbose) console.log(`${status.toUpperCase().padEnd(7)} ${c.suite}/${c.name}${detail ? `: ${detail}` : ''}`);
+  if (status !== 'passed' || verbose)
+    console.log(`${status.toUpperCase().padEnd(7)} ${c.suite}/${c.name}${detail ? `: ${detail}` : ''}`);
 }
 console.log('\nop                        passed failed skipped');
 for (const [name, s] of [...perOp].sort(([a], [b]) => a.localeCompare(b))) {
-  console.log(`${name.padEnd(25)} ${String(s.passed).padStart(6)} ${String(s.failed).padStart(6)} ${String(s.skipped).padStart(7)}`);
+  console.log(
+    `${name.padEnd(25)} ${String(s.passed).padStart(6)} ${String(s.failed).padStart(6)} ${String(s.skipped).padStart(7)}`,
+  );
 }
 console.log(`(${notApplicable} cases use ops outside camanim's set and are not counted)`);
 console.log(`conformance: ${passed} passed, ${failed} failed, ${skipped} skipped`);

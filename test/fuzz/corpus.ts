@@ -77,14 +77,15 @@ function conformanceEntries(): CorpusEntry[] {
       const dir = join(root, name);
       const file = join(dir, 'model.onnx');
       if (!existsSync(file)) continue;
-      let model;
+      let model: onnxProto.onnx.ModelProto;
       try {
         model = onnx.ModelProto.decode(readFileSync(file));
       } catch {
         continue;
       }
       const nodes = model.graph?.node ?? [];
-      if (nodes.length === 0 || nodes.some((n) => (n.domain && n.domain !== 'ai.onnx') || !defaultRegistry.get(n.opType ?? ''))) continue;
+      if (nodes.length === 0 || nodes.some((n) => (n.domain && n.domain !== 'ai.onnx') || !defaultRegistry.get(n.opType ?? '')))
+        continue;
       out.push(lazy(`${suite}/${name}`, 'conformance', () => bakeConformance(dir)));
     }
   }
@@ -94,12 +95,16 @@ function conformanceEntries(): CorpusEntry[] {
 export function loadCorpus(opts: { fixtures?: readonly string[]; filter?: RegExp } = {}): Corpus {
   const keep = (e: CorpusEntry) => !opts.filter || opts.filter.test(e.name);
   const conformance = conformanceEntries().filter(keep);
-  const fixtures = (opts.fixtures ?? FIXTURES).map((f) => join(REPO, 'test', 'fixtures', 'models', `${f}.onnx`))
+  const fixtures = (opts.fixtures ?? FIXTURES)
+    .map((f) => join(REPO, 'test', 'fixtures', 'models', `${f}.onnx`))
     .filter((p) => existsSync(p))
     .map((p) => lazy(p.slice(REPO.length + 1), 'fixture', () => readFileSync(p)))
     .filter(keep);
-  const bundled = (existsSync(BUNDLED) ? [lazy('packages/cli/assets/fashion-canvas.onnx', 'bundled', () => readFileSync(BUNDLED))] : []).filter(keep);
-  if (conformance.length + fixtures.length + bundled.length === 0) throw new Error(`fuzz: no corpus model matches ${opts.filter}`);
+  const bundled = (
+    existsSync(BUNDLED) ? [lazy('packages/cli/assets/fashion-canvas.onnx', 'bundled', () => readFileSync(BUNDLED))] : []
+  ).filter(keep);
+  if (conformance.length + fixtures.length + bundled.length === 0)
+    throw new Error(`fuzz: no corpus model matches ${opts.filter}`);
   return { conformance, fixtures, bundled, all: [...conformance, ...fixtures, ...bundled] };
 }
 

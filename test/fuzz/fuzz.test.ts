@@ -23,24 +23,35 @@ export const CI_CASES = Number(process.env.FUZZ_CI_CASES ?? 800);
 function failures(s: Summary): string {
   return s.records
     .filter((r) => r.failure)
-    .map((r) => `${r.label} [${r.failure!.kind}] ${r.source}${r.saved ? ` (saved ${r.saved})` : ''}\n  ${r.mutations.join('\n  ')}\n  ${r.failure!.detail.split('\n').slice(0, 6).join('\n  ')}`)
+    .map(
+      (r) =>
+        `${r.label} [${r.failure!.kind}] ${r.source}${r.saved ? ` (saved ${r.saved})` : ''}\n  ${r.mutations.join('\n  ')}\n  ${r.failure!.detail.split('\n').slice(0, 6).join('\n  ')}`,
+    )
     .join('\n');
 }
 
 describe('fuzzing the ONNX loader, runner and backward pass', () => {
-  it(`seed ${CI_SEED}: ${CI_CASES} mutated models load, run and backpropagate, or fail with a CamanimError`, async () => {
-    const saveDir = mkdtempSync(join(tmpdir(), 'camanim-fuzz-failures-'));
-    const summary = await fuzz({ seed: CI_SEED, cases: CI_CASES, saveDir, timeoutMs: 120_000 });
-    console.log(formatSummary(summary));
-    expect(summary.records).toHaveLength(CI_CASES);
-    expect(failures(summary)).toBe('');
-  }, 15 * 60_000);
+  it(
+    `seed ${CI_SEED}: ${CI_CASES} mutated models load, run and backpropagate, or fail with a CamanimError`,
+    async () => {
+      const saveDir = mkdtempSync(join(tmpdir(), 'camanim-fuzz-failures-'));
+      const summary = await fuzz({ seed: CI_SEED, cases: CI_CASES, saveDir, timeoutMs: 120_000 });
+      console.log(formatSummary(summary));
+      expect(summary.records).toHaveLength(CI_CASES);
+      expect(failures(summary)).toBe('');
+    },
+    15 * 60_000,
+  );
 
-  it('every committed regression case now passes', async () => {
-    const paths = listSaved();
-    const summary = await replay(paths, { timeoutMs: 120_000 });
-    console.log(formatSummary(summary));
-    expect(summary.records).toHaveLength(paths.length);
-    expect(failures(summary)).toBe('');
-  }, 10 * 60_000);
+  it(
+    'every committed regression case now passes',
+    async () => {
+      const paths = listSaved();
+      const summary = await replay(paths, { timeoutMs: 120_000 });
+      console.log(formatSummary(summary));
+      expect(summary.records).toHaveLength(paths.length);
+      expect(failures(summary)).toBe('');
+    },
+    10 * 60_000,
+  );
 });

@@ -153,8 +153,12 @@ class Child {
     this.proc = undefined;
     if (!p) return;
     const tail = this.stderr.trim().split('\n').slice(-12).join('\n');
-    const oom = /heap out of memory|Allocation failed|Fatal process out of memory|Array buffer allocation failed/i.test(this.stderr);
-    p.resolve({ failure: { kind: oom ? 'heap-oom' : 'crash', detail: `child exited (code ${code}, signal ${signal})\n${tail}` } });
+    const oom = /heap out of memory|Allocation failed|Fatal process out of memory|Array buffer allocation failed/i.test(
+      this.stderr,
+    );
+    p.resolve({
+      failure: { kind: oom ? 'heap-oom' : 'crash', detail: `child exited (code ${code}, signal ${signal})\n${tail}` },
+    });
   }
 
   /**
@@ -184,7 +188,10 @@ class Child {
         },
         progress: () => {
           clearTimeout(timer);
-          timer = setTimeout(expire(`no progress for ${timeoutMs / 1000} s after ${Math.round((Date.now() - start) / 1000)} s of work`), timeoutMs);
+          timer = setTimeout(
+            expire(`no progress for ${timeoutMs / 1000} s after ${Math.round((Date.now() - start) / 1000)} s of work`),
+            timeoutMs,
+          );
         },
       };
       this.pending = pending;
@@ -201,7 +208,10 @@ class Child {
 
 // ---------------------------------------------------------------- cases
 
-function judge(r: { outcome?: Outcome; failure?: { kind: FailureKind; detail: string } }): { kind: FailureKind; detail: string } | undefined {
+function judge(r: {
+  outcome?: Outcome;
+  failure?: { kind: FailureKind; detail: string };
+}): { kind: FailureKind; detail: string } | undefined {
   if (r.failure) return r.failure;
   const o = r.outcome!;
   if (o.deviceLost) return { kind: 'device-lost', detail: `${o.deviceLost} (${o.phase}: ${o.message ?? 'no error'})` };
@@ -254,19 +264,32 @@ class Runner {
     this.child = new Child(opts);
   }
 
-  async runOne(label: string, source: string, mutations: readonly string[], caseDir: string, inputSeed: number, saveDir?: string): Promise<CaseRecord> {
+  async runOne(
+    label: string,
+    source: string,
+    mutations: readonly string[],
+    caseDir: string,
+    inputSeed: number,
+    saveDir?: string,
+  ): Promise<CaseRecord> {
     if (!this.child.alive) {
       this.child = new Child(this.opts);
       await this.child.start();
     }
     const t = Date.now();
-    const r = await this.child.run({ type: 'case', id: this.records.length, dir: caseDir, file: 'model.onnx', inputSeed, memoryBudget: MEMORY_BUDGET }, this.opts.timeoutMs ?? 120_000);
+    const r = await this.child.run(
+      { type: 'case', id: this.records.length, dir: caseDir, file: 'model.onnx', inputSeed, memoryBudget: MEMORY_BUDGET },
+      this.opts.timeoutMs ?? 120_000,
+    );
     const failure = judge(r);
     if (failure && (failure.kind === 'device-lost' || failure.kind === 'hang')) this.child.kill();
     const record: CaseRecord = { label, source, mutations, ms: Date.now() - t, outcome: r.outcome, failure };
     if (failure && saveDir) record.saved = saveCase(saveDir, label, caseDir, record);
     this.records.push(record);
-    if (failure) this.opts.log?.(`FAIL ${label} [${failure.kind}] ${source}: ${mutations.join('; ').slice(0, 300)}\n     ${failure.detail.split('\n').slice(0, 4).join('\n     ')}`);
+    if (failure)
+      this.opts.log?.(
+        `FAIL ${label} [${failure.kind}] ${source}: ${mutations.join('; ').slice(0, 300)}\n     ${failure.detail.split('\n').slice(0, 4).join('\n     ')}`,
+      );
     return record;
   }
 
@@ -296,7 +319,11 @@ export interface FuzzOptions extends HarnessOptions {
 }
 
 /** The mutated model of case (seed, index), reproducible. */
-export function makeCase(corpus: Corpus, seed: number, index: number): { source: string; bytes: Uint8Array; files: Files; log: readonly string[]; inputSeed: number } {
+export function makeCase(
+  corpus: Corpus,
+  seed: number,
+  index: number,
+): { source: string; bytes: Uint8Array; files: Files; log: readonly string[]; inputSeed: number } {
   const rng = new Rng(caseSeed(seed, index));
   const entry = pickEntry(corpus, rng.next(), rng.next());
   const other = () => pickEntry(corpus, rng.next(), rng.next()).bytes();
@@ -314,7 +341,9 @@ export async function fuzz(opts: FuzzOptions): Promise<Summary> {
   const cases = opts.cases ?? (opts.minutes ? Infinity : 200);
   const deadline = opts.minutes ? Date.now() + opts.minutes * 60_000 : Infinity;
   const saveDir = opts.saveDir ?? REGRESSIONS;
-  opts.log?.(`fuzz: seed ${opts.seed}, ${cases === Infinity ? 'unlimited' : cases} cases${opts.minutes ? `, ${opts.minutes} min` : ''}; corpus: ${corpus.conformance.length} conformance, ${corpus.fixtures.length} fixtures, ${corpus.bundled.length} bundled`);
+  opts.log?.(
+    `fuzz: seed ${opts.seed}, ${cases === Infinity ? 'unlimited' : cases} cases${opts.minutes ? `, ${opts.minutes} min` : ''}; corpus: ${corpus.conformance.length} conformance, ${corpus.fixtures.length} fixtures, ${corpus.bundled.length} bundled`,
+  );
   const t0 = Date.now();
   for (let index = 0; index < cases && Date.now() < deadline; index++) {
     const c = makeCase(corpus, opts.seed, index);
@@ -335,7 +364,10 @@ export async function fuzz(opts: FuzzOptions): Promise<Summary> {
 /** Every saved case in a folder (`*.onnx`, with `<name>.files/` beside it when it has any). */
 export function listSaved(dir = REGRESSIONS): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith('.onnx') && statSync(join(dir, f)).isFile()).sort().map((f) => join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.onnx') && statSync(join(dir, f)).isFile())
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 /** Replays saved cases (each in a fresh temp folder, with its extra files). */
@@ -363,7 +395,8 @@ function countBy<T>(xs: readonly T[], key: (x: T) => string): Map<string, number
   return m;
 }
 
-const corpusKind = (source: string) => (source.includes('fixtures/') ? 'fixture' : source.includes('assets/') ? 'bundled' : 'conformance');
+const corpusKind = (source: string) =>
+  source.includes('fixtures/') ? 'fixture' : source.includes('assets/') ? 'bundled' : 'conformance';
 
 /** The summary block; its last line is exactly `fuzz: N passed, M failed`. */
 export function formatSummary(s: Summary): string {
@@ -371,15 +404,34 @@ export function formatSummary(s: Summary): string {
   const ok = s.records.filter((r) => r.outcome?.status === 'ok' && !r.failure).length;
   const rejected = s.records.filter((r) => r.outcome?.status === 'rejected' && !r.failure);
   const byCode = new Map<string, number>();
-  for (const r of rejected) byCode.set(`${r.outcome!.code}@${r.outcome!.phase}`, (byCode.get(`${r.outcome!.code}@${r.outcome!.phase}`) ?? 0) + 1);
+  for (const r of rejected)
+    byCode.set(`${r.outcome!.code}@${r.outcome!.phase}`, (byCode.get(`${r.outcome!.code}@${r.outcome!.phase}`) ?? 0) + 1);
   const byKind = new Map<string, number>();
   for (const r of failed) byKind.set(r.failure!.kind, (byKind.get(r.failure!.kind) ?? 0) + 1);
   const wrapped = rejected.filter((r) => r.outcome!.wrapped);
   const lines = [
     '',
     `fuzz summary: ${s.records.length} cases in ${s.seconds.toFixed(1)} s on ${s.adapter || 'unknown adapter'}`,
-    `  worked (load, run, backward): ${ok}${ok ? ` (${[...countBy(s.records.filter((r) => r.outcome?.status === 'ok' && !r.failure), (r) => corpusKind(r.source))].map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}`,
-    `  refused with a CamanimError:  ${rejected.length}${byCode.size ? ` (${[...byCode].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}`,
+    `  worked (load, run, backward): ${ok}${
+      ok
+        ? ` (${[
+            ...countBy(
+              s.records.filter((r) => r.outcome?.status === 'ok' && !r.failure),
+              (r) => corpusKind(r.source),
+            ),
+          ]
+            .map(([k, n]) => `${k} ${n}`)
+            .join(', ')})`
+        : ''
+    }`,
+    `  refused with a CamanimError:  ${rejected.length}${
+      byCode.size
+        ? ` (${[...byCode]
+            .sort((a, b) => b[1] - a[1])
+            .map(([k, n]) => `${k} ${n}`)
+            .join(', ')})`
+        : ''
+    }`,
   ];
   if (wrapped.length) {
     lines.push(`  of which wrap a plain exception (inferGraph's catch-all): ${wrapped.length}`);
@@ -395,13 +447,22 @@ export function formatSummary(s: Summary): string {
   if (process.env.FUZZ_MESSAGES) {
     const msgs = new Map<string, number>();
     for (const r of rejected) {
-      const k = `${r.outcome!.code}: ${r.outcome!.message!.replace(/\d+/g, 'N').replace(/'[^']*'/g, "'_'").slice(0, 100)}`;
+      const k = `${r.outcome!.code}: ${r
+        .outcome!.message!.replace(/\d+/g, 'N')
+        .replace(/'[^']*'/g, "'_'")
+        .slice(0, 100)}`;
       msgs.set(k, (msgs.get(k) ?? 0) + 1);
     }
     for (const [k, n] of [...msgs].sort((a, b) => b[1] - a[1]).slice(0, 40)) lines.push(`      ${n} x ${k}`);
   }
-  const slow = [...s.records].sort((a, b) => b.ms - a.ms).slice(0, 5).filter((r) => r.ms > 5000);
-  if (slow.length) lines.push(`  slowest: ${slow.map((r) => `${r.label} ${(r.ms / 1000).toFixed(0)} s (${r.source.split('/').pop()})`).join(', ')}`);
+  const slow = [...s.records]
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 5)
+    .filter((r) => r.ms > 5000);
+  if (slow.length)
+    lines.push(
+      `  slowest: ${slow.map((r) => `${r.label} ${(r.ms / 1000).toFixed(0)} s (${r.source.split('/').pop()})`).join(', ')}`,
+    );
   lines.push(`fuzz: ${s.records.length - failed.length} passed, ${failed.length} failed`);
   return lines.join('\n');
 }

@@ -26,18 +26,100 @@ export interface Mutant {
   readonly log: readonly string[];
 }
 
-const EVIL_INTS = [0, -1, -2, 1, 2, 3, 7, 64, 65535, 65536, 2 ** 31 - 1, 2 ** 31, 2 ** 32 + 1, 1e9, 1e12, 2 ** 53, 2 ** 53 + 2, -1e12, -(2 ** 31)];
+const EVIL_INTS = [
+  0,
+  -1,
+  -2,
+  1,
+  2,
+  3,
+  7,
+  64,
+  65535,
+  65536,
+  2 ** 31 - 1,
+  2 ** 31,
+  2 ** 32 + 1,
+  1e9,
+  1e12,
+  2 ** 53,
+  2 ** 53 + 2,
+  -1e12,
+  -(2 ** 31),
+];
 const EVIL_FLOATS = [0, -0, NaN, Infinity, -Infinity, 3.4e38, -3.4e38, 1e-45, 0.5, -1, 1e9, 1e-30];
 const DTYPE_CODES = [0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 23, 99, -1];
 const ATTR_NAMES = [
-  'axis', 'axes', 'keepdims', 'kernel_shape', 'pads', 'strides', 'dilations', 'auto_pad', 'ceil_mode', 'count_include_pad', 'group',
-  'perm', 'split', 'num_outputs', 'starts', 'ends', 'to', 'mode', 'epsilon', 'alpha', 'beta', 'min', 'max', 'value', 'value_ints',
-  'value_floats', 'scales', 'coordinate_transformation_mode', 'nearest_mode', 'cubic_coeff_a', 'exclude_outside', 'allowzero',
-  'noop_with_empty_axes', 'training_mode', 'start', 'end', 'antialias', 'keep_aspect_ratio_policy', 'transA', 'transB', 'spatial',
-  'storage_order', 'extrapolation_value', 'momentum',
+  'axis',
+  'axes',
+  'keepdims',
+  'kernel_shape',
+  'pads',
+  'strides',
+  'dilations',
+  'auto_pad',
+  'ceil_mode',
+  'count_include_pad',
+  'group',
+  'perm',
+  'split',
+  'num_outputs',
+  'starts',
+  'ends',
+  'to',
+  'mode',
+  'epsilon',
+  'alpha',
+  'beta',
+  'min',
+  'max',
+  'value',
+  'value_ints',
+  'value_floats',
+  'scales',
+  'coordinate_transformation_mode',
+  'nearest_mode',
+  'cubic_coeff_a',
+  'exclude_outside',
+  'allowzero',
+  'noop_with_empty_axes',
+  'training_mode',
+  'start',
+  'end',
+  'antialias',
+  'keep_aspect_ratio_policy',
+  'transA',
+  'transB',
+  'spatial',
+  'storage_order',
+  'extrapolation_value',
+  'momentum',
 ];
-const STRINGS = ['', 'NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID', 'constant', 'reflect', 'edge', 'wrap', 'nearest', 'linear', 'cubic',
-  'half_pixel', 'align_corners', 'asymmetric', 'tf_crop_and_resize', 'floor', 'ceil', 'round_prefer_floor', 'not_larger', 'bogus', '\u0000', 'x'.repeat(300)];
+const STRINGS = [
+  '',
+  'NOTSET',
+  'SAME_UPPER',
+  'SAME_LOWER',
+  'VALID',
+  'constant',
+  'reflect',
+  'edge',
+  'wrap',
+  'nearest',
+  'linear',
+  'cubic',
+  'half_pixel',
+  'align_corners',
+  'asymmetric',
+  'tf_crop_and_resize',
+  'floor',
+  'ceil',
+  'round_prefer_floor',
+  'not_larger',
+  'bogus',
+  '\u0000',
+  'x'.repeat(300),
+];
 const OTHER_OPS = ['Conv', 'Gemm', 'MatMul', 'ConvTranspose', 'NotAnOp', 'If', 'Loop', ''];
 
 // ---------------------------------------------------------------- byte level
@@ -113,7 +195,7 @@ function num(v: unknown): number {
 function tensorValues(t: TensorProto): number[] {
   const code = t.dataType ?? 0;
   const raw = t.rawData;
-  if (raw && raw.length) {
+  if (raw?.length) {
     const w = WIDTH[code] ?? 4;
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const out: number[] = [];
@@ -126,7 +208,13 @@ function tensorValues(t: TensorProto): number[] {
     }
     return out;
   }
-  const typed = t.floatData?.length ? t.floatData : t.int64Data?.length ? t.int64Data : t.int32Data?.length ? t.int32Data : t.doubleData ?? [];
+  const typed = t.floatData?.length
+    ? t.floatData
+    : t.int64Data?.length
+      ? t.int64Data
+      : t.int32Data?.length
+        ? t.int32Data
+        : (t.doubleData ?? []);
   return Array.from(typed as ArrayLike<unknown>, num);
 }
 
@@ -156,12 +244,22 @@ function setValues(t: TensorProto, values: readonly number[]): void {
 function evilDims(dims: readonly number[], rng: Rng): number[] {
   const d = [...dims];
   switch (rng.int(6)) {
-    case 0: if (d.length) d[rng.int(d.length)] = rng.pick(EVIL_INTS); else d.push(rng.pick(EVIL_INTS)); return d;
-    case 1: d.splice(rng.int(d.length + 1), 0, rng.pick([0, 1, 2, 1e12])); return d;
-    case 2: d.splice(rng.int(Math.max(1, d.length)), 1); return d;
-    case 3: return [2 ** 27, 2 ** 27, 3];
-    case 4: return [];
-    default: return d.map(() => rng.pick([-1, 0, 2 ** 20, 3]));
+    case 0:
+      if (d.length) d[rng.int(d.length)] = rng.pick(EVIL_INTS);
+      else d.push(rng.pick(EVIL_INTS));
+      return d;
+    case 1:
+      d.splice(rng.int(d.length + 1), 0, rng.pick([0, 1, 2, 1e12]));
+      return d;
+    case 2:
+      d.splice(rng.int(Math.max(1, d.length)), 1);
+      return d;
+    case 3:
+      return [2 ** 27, 2 ** 27, 3];
+    case 4:
+      return [];
+    default:
+      return d.map(() => rng.pick([-1, 0, 2 ** 20, 3]));
   }
 }
 
@@ -197,7 +295,9 @@ function mutateTensor(t: TensorProto, rng: Rng, log: string[], files: Files): vo
         t.int32Data = [];
         t.doubleData = [];
       }
-      log.push(`tensor ${name}: raw_data ${raw.length} -> ${t.rawData.length} bytes (${['shorter', 'longer', 'empty', 'raw+typed'][how]})`);
+      log.push(
+        `tensor ${name}: raw_data ${raw.length} -> ${t.rawData.length} bytes (${['shorter', 'longer', 'empty', 'raw+typed'][how]})`,
+      );
       return;
     }
     case 3:
@@ -207,7 +307,8 @@ function mutateTensor(t: TensorProto, rng: Rng, log: string[], files: Files): vo
       const pool = float ? [...EVIL_FLOATS, ...EVIL_INTS] : EVIL_INTS;
       if (values.length === 0) values.push(rng.pick(pool));
       const all = rng.chance(0.3);
-      for (let k = 0; k < values.length; k++) if (all || k === 0 || rng.chance(1 / values.length)) values[all ? k : rng.int(values.length)] = rng.pick(pool);
+      for (let k = 0; k < values.length; k++)
+        if (all || k === 0 || rng.chance(1 / values.length)) values[all ? k : rng.int(values.length)] = rng.pick(pool);
       log.push(`tensor ${name}: values -> [${values.slice(0, 8).join(', ')}${values.length > 8 ? ', ...' : ''}]`);
       setValues(t, values);
       return;
@@ -219,9 +320,32 @@ function mutateTensor(t: TensorProto, rng: Rng, log: string[], files: Files): vo
 
 // ---------------------------------------------------------------- external data
 
-const LOCATIONS = ['w.bin', 'w.bin', './w.bin', 'sub/../w.bin', 'sub/w.bin', '../w.bin', '../../../../etc/passwd', '/etc/passwd', '/tmp/w.bin',
-  'missing.bin', '', 'w.bin\u0000.txt', 'C:\\w.bin', '..\\w.bin', 'sub', '.', 'sub/', 'w.bin/', 'x'.repeat(5000), '%2e%2e/w.bin',
-  'file:///etc/passwd', 'model.onnx', '~/w.bin', '\\\\server\\share\\w.bin'];
+const LOCATIONS = [
+  'w.bin',
+  'w.bin',
+  './w.bin',
+  'sub/../w.bin',
+  'sub/w.bin',
+  '../w.bin',
+  '../../../../etc/passwd',
+  '/etc/passwd',
+  '/tmp/w.bin',
+  'missing.bin',
+  '',
+  'w.bin\u0000.txt',
+  'C:\\w.bin',
+  '..\\w.bin',
+  'sub',
+  '.',
+  'sub/',
+  'w.bin/',
+  'x'.repeat(5000),
+  '%2e%2e/w.bin',
+  'file:///etc/passwd',
+  'model.onnx',
+  '~/w.bin',
+  '\\\\server\\share\\w.bin',
+];
 
 function mutateExternal(t: TensorProto, rng: Rng, log: string[], files: Files): void {
   const name = t.name || '(attribute tensor)';
@@ -239,8 +363,35 @@ function mutateExternal(t: TensorProto, rng: Rng, log: string[], files: Files): 
     files.set('sub/.keep', new Uint8Array(0)); // a folder that git can keep in a saved case
     if (rng.chance(0.5)) files.set('sub/w.bin', content);
   }
-  const offset = rng.pick([undefined, String(pad), String(pad), '0', '-1', '1e30', 'abc', '0x10', '', '9007199254740993', String(content.length), '3', ' 4', '4.5', 'Infinity']);
-  const length = rng.pick([undefined, String(data.length), String(data.length), String(Math.max(0, data.length - 1)), String(data.length + 4), '0', '-8', '1e30', 'NaN', '']);
+  const offset = rng.pick([
+    undefined,
+    String(pad),
+    String(pad),
+    '0',
+    '-1',
+    '1e30',
+    'abc',
+    '0x10',
+    '',
+    '9007199254740993',
+    String(content.length),
+    '3',
+    ' 4',
+    '4.5',
+    'Infinity',
+  ]);
+  const length = rng.pick([
+    undefined,
+    String(data.length),
+    String(data.length),
+    String(Math.max(0, data.length - 1)),
+    String(data.length + 4),
+    '0',
+    '-8',
+    '1e30',
+    'NaN',
+    '',
+  ]);
   const entries: { key: string; value: string }[] = [];
   if (!rng.chance(0.05)) entries.push({ key: 'location', value: location });
   if (offset !== undefined) entries.push({ key: 'offset', value: offset });
@@ -257,21 +408,35 @@ function mutateExternal(t: TensorProto, rng: Rng, log: string[], files: Files): 
     t.int32Data = [];
     t.doubleData = [];
   }
-  log.push(`tensor ${name}: external data_location=${t.dataLocation} ${JSON.stringify(entries.map((e) => [e.key, e.value.length > 40 ? `${e.value.slice(0, 20)}...(${e.value.length})` : e.value]))}, w.bin ${content.length} bytes (needs ${data.length} at ${pad})`);
+  log.push(
+    `tensor ${name}: external data_location=${t.dataLocation} ${JSON.stringify(entries.map((e) => [e.key, e.value.length > 40 ? `${e.value.slice(0, 20)}...(${e.value.length})` : e.value]))}, w.bin ${content.length} bytes (needs ${data.length} at ${pad})`,
+  );
 }
 
 // ---------------------------------------------------------------- attributes
 
 function randomAttr(name: string, rng: Rng): AttributeProto {
   switch (rng.int(8)) {
-    case 0: return { name, type: 2, i: rng.pick(EVIL_INTS) };
-    case 1: return { name, type: 7, ints: Array.from({ length: rng.range(0, 6) }, () => rng.pick(EVIL_INTS)) };
-    case 2: return { name, type: 1, f: rng.pick(EVIL_FLOATS) };
-    case 3: return { name, type: 6, floats: Array.from({ length: rng.range(0, 6) }, () => rng.pick(EVIL_FLOATS)) };
-    case 4: return { name, type: 3, s: new TextEncoder().encode(rng.pick(STRINGS)) };
-    case 5: return { name, type: 8, strings: [new TextEncoder().encode(rng.pick(STRINGS))] };
-    case 6: return { name, type: 4, t: { dims: [rng.range(0, 3)], dataType: rng.pick([1, 7, 6, 11, 99]), rawData: rng.bytes(rng.range(0, 24)) } };
-    default: return { name, type: rng.pick([0, 5, 9, 10, 11, 12, 13, 14, 99]) as onnxProto.onnx.AttributeProto.AttributeType };
+    case 0:
+      return { name, type: 2, i: rng.pick(EVIL_INTS) };
+    case 1:
+      return { name, type: 7, ints: Array.from({ length: rng.range(0, 6) }, () => rng.pick(EVIL_INTS)) };
+    case 2:
+      return { name, type: 1, f: rng.pick(EVIL_FLOATS) };
+    case 3:
+      return { name, type: 6, floats: Array.from({ length: rng.range(0, 6) }, () => rng.pick(EVIL_FLOATS)) };
+    case 4:
+      return { name, type: 3, s: new TextEncoder().encode(rng.pick(STRINGS)) };
+    case 5:
+      return { name, type: 8, strings: [new TextEncoder().encode(rng.pick(STRINGS))] };
+    case 6:
+      return {
+        name,
+        type: 4,
+        t: { dims: [rng.range(0, 3)], dataType: rng.pick([1, 7, 6, 11, 99]), rawData: rng.bytes(rng.range(0, 24)) },
+      };
+    default:
+      return { name, type: rng.pick([0, 5, 9, 10, 11, 12, 13, 14, 99]) as onnxProto.onnx.AttributeProto.AttributeType };
   }
 }
 
@@ -295,7 +460,8 @@ function mutateAttributes(node: NodeProto, rng: Rng, log: string[]): void {
     case 2:
     case 3: {
       // An absurd value of the same kind (kernel_shape 0 or 1e9, negative pads, strides 0...).
-      if (a.ints?.length || a.type === 7) a.ints = (a.ints?.length ? a.ints : [0]).map(() => (rng.chance(0.5) ? rng.pick(EVIL_INTS) : rng.pick([0, -1, 1e9])));
+      if (a.ints?.length || a.type === 7)
+        a.ints = (a.ints?.length ? a.ints : [0]).map(() => (rng.chance(0.5) ? rng.pick(EVIL_INTS) : rng.pick([0, -1, 1e9])));
       else if (a.floats?.length || a.type === 6) a.floats = (a.floats?.length ? a.floats : [0]).map(() => rng.pick(EVIL_FLOATS));
       else if (a.type === 2) a.i = rng.pick(EVIL_INTS);
       else if (a.type === 1) a.f = rng.pick(EVIL_FLOATS);
@@ -324,11 +490,13 @@ function mutateAttributes(node: NodeProto, rng: Rng, log: string[]): void {
 // ---------------------------------------------------------------- names and structure
 
 function tensorNames(g: GraphProto): string[] {
-  return [...new Set([
-    ...(g.input ?? []).map((v) => v.name ?? ''),
-    ...(g.initializer ?? []).map((t) => t.name ?? ''),
-    ...(g.node ?? []).flatMap((n) => n.output ?? []),
-  ])].filter(Boolean);
+  return [
+    ...new Set([
+      ...(g.input ?? []).map((v) => v.name ?? ''),
+      ...(g.initializer ?? []).map((t) => t.name ?? ''),
+      ...(g.node ?? []).flatMap((n) => n.output ?? []),
+    ]),
+  ].filter(Boolean);
 }
 
 function mutateNames(g: GraphProto, rng: Rng, log: string[]): void {
@@ -478,7 +646,10 @@ function mutateOpset(m: ModelProto, rng: Rng, log: string[]): void {
       log.push('no opset_import');
       return;
     case 1:
-      m.opsetImport = [{ domain: '', version: rng.pick([1, 6]) }, { domain: 'ai.onnx', version: rng.pick([13, 99]) }];
+      m.opsetImport = [
+        { domain: '', version: rng.pick([1, 6]) },
+        { domain: 'ai.onnx', version: rng.pick([13, 99]) },
+      ];
       log.push(`two default-domain opsets ${JSON.stringify(m.opsetImport.map((o) => o.version))}`);
       return;
     default: {
@@ -545,7 +716,14 @@ function mutateGraphIO(g: GraphProto, rng: Rng, log: string[]): void {
       const how = rng.int(4);
       if (how === 0) g.input = [];
       else if (how === 1 && g.input?.length) g.input = [...g.input, { ...g.input[0] }];
-      else if (how === 2) g.input = [...(g.input ?? []), { name: rng.pick([...names, 'extra']), type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }, { dimParam: 'n' }] } } } }];
+      else if (how === 2)
+        g.input = [
+          ...(g.input ?? []),
+          {
+            name: rng.pick([...names, 'extra']),
+            type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }, { dimParam: 'n' }] } } },
+          },
+        ];
       else g.input = (g.input ?? []).slice(1);
       log.push(`graph inputs: ${['all removed', 'first duplicated', 'extra input', 'first removed'][how]}`);
       return;
@@ -553,7 +731,11 @@ function mutateGraphIO(g: GraphProto, rng: Rng, log: string[]): void {
     case 4: {
       const how = rng.int(4);
       if (how === 0) g.output = [];
-      else if (how === 1) g.output = [{ name: rng.pick(['undefined_output', ...names]), type: { tensorType: { elemType: 1 } } }, ...(g.output ?? [])];
+      else if (how === 1)
+        g.output = [
+          { name: rng.pick(['undefined_output', ...names]), type: { tensorType: { elemType: 1 } } },
+          ...(g.output ?? []),
+        ];
       else if (how === 2 && g.output?.length) g.output = [...g.output, g.output[0]];
       else g.output = [{ name: (g.input ?? [])[0]?.name ?? 'x', type: { tensorType: { elemType: 1 } } }];
       log.push(`graph outputs: ${['all removed', 'first is another tensor', 'duplicated', 'the graph input'][how]}`);
@@ -567,7 +749,8 @@ function mutateGraphIO(g: GraphProto, rng: Rng, log: string[]): void {
 // ---------------------------------------------------------------- entry
 
 function fieldMutation(m: ModelProto, rng: Rng, log: string[], files: Files): void {
-  const g = (m.graph ??= { node: [] });
+  m.graph ??= { node: [] };
+  const g = m.graph;
   const tensors = allTensors(g);
   const nodes = g.node ?? [];
   const roll = rng.int(100);

@@ -37,4 +37,10 @@ export type WorkerMessage =
   | { readonly type: 'result'; readonly id: number; readonly outcome: Outcome }
   /** The case is still making progress (a kernel compiled). */
   | { readonly type: 'progress'; readonly id: number }
-  | { readonly type: 'fatal'; readonly id: number | undefined; readonly kind: 'unhandled-rejection' | 'uncaught-exception'; readonly message: string; readonly stack: string };
+  | {
+      readonly type: 'fatal';
+      readonly id: number | undefined;
+      readonly kind: 'unhandled-rejection' | 'uncaught-exception';
+      readonly message: string;
+      readonly stack: string;
+    };

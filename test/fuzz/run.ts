@@ -18,6 +18,14 @@ const common = { timeoutMs: (num('--timeout') ?? 120) * 1000, verbose: args.incl
 
 const summary = args.includes('--replay')
   ? await replay(listSaved(), common)
-  : await fuzz({ ...common, seed: num('--seed') ?? Math.floor(Math.random() * 1e6), cases: num('--cases'), minutes: num('--minutes'), saveDir: arg('--save'), fixtures: arg('--fixtures')?.split(',').filter(Boolean), filter: arg('--filter') ? new RegExp(arg('--filter')!) : undefined });
+  : await fuzz({
+      ...common,
+      seed: num('--seed') ?? Math.floor(Math.random() * 1e6),
+      cases: num('--cases'),
+      minutes: num('--minutes'),
+      saveDir: arg('--save'),
+      fixtures: arg('--fixtures')?.split(',').filter(Boolean),
+      filter: arg('--filter') ? new RegExp(arg('--filter')!) : undefined,
+    });
 console.log(formatSummary(summary));
 process.exit(summary.records.some((r) => r.failure) ? 1 : 0);

@@ -20,7 +20,13 @@ let uncaptured: string | undefined;
 
 function fatal(kind: 'unhandled-rejection' | 'uncaught-exception', e: unknown): void {
   const err = e as Error;
-  send({ type: 'fatal', id: current ?? lastCase, kind, message: `${err?.name ?? typeof e}: ${err?.message ?? String(e)}`, stack: String(err?.stack ?? '').slice(0, 4000) });
+  send({
+    type: 'fatal',
+    id: current ?? lastCase,
+    kind,
+    message: `${err?.name ?? typeof e}: ${err?.message ?? String(e)}`,
+    stack: String(err?.stack ?? '').slice(0, 4000),
+  });
   setTimeout(() => process.exit(1), 50);
 }
 process.on('unhandledRejection', (e) => fatal('unhandled-rejection', e));
@@ -66,7 +72,11 @@ function feedsFor(model: Model, rng: Rng): Record<string, { data: Float32Array; 
 /** A host allocation that failed somewhere in the cause chain (the child's memory is capped). */
 function allocationFailure(e: unknown): string | undefined {
   for (let c: unknown = e, depth = 0; c instanceof Error && depth < 8; c = c.cause, depth++) {
-    if (c instanceof RangeError && /allocation failed|Invalid array length|Invalid typed array length|invalid size/i.test(c.message)) return `${c.name}: ${c.message}`;
+    if (
+      c instanceof RangeError &&
+      /allocation failed|Invalid array length|Invalid typed array length|invalid size/i.test(c.message)
+    )
+      return `${c.name}: ${c.message}`;
   }
   return undefined;
 }
@@ -89,8 +99,18 @@ async function runCase(msg: CaseMessage): Promise<Outcome> {
     if (isCamanimError(e)) {
       const cause = e.cause;
       // inferGraph turns any plain exception of an op's attrs/shape/fold into 'Shape inference failed'.
-      const wrapped = /^Shape inference failed/.test(e.what) && cause instanceof Error && !isCamanimError(cause) ? `${cause.name}: ${cause.message}` : undefined;
-      return { status: 'rejected', phase, code: e.code, message: e.message.slice(0, 2000), wrapped, allocation: allocationFailure(e) };
+      const wrapped =
+        /^Shape inference failed/.test(e.what) && cause instanceof Error && !isCamanimError(cause)
+          ? `${cause.name}: ${cause.message}`
+          : undefined;
+      return {
+        status: 'rejected',
+        phase,
+        code: e.code,
+        message: e.message.slice(0, 2000),
+        wrapped,
+        allocation: allocationFailure(e),
+      };
     }
     const err = e as Error;
     return {

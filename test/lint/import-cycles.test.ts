@@ -14,11 +14,20 @@ const PENDING: Readonly<Record<string, string>> = {};
 it(`finds no import cycles in ${CHECKED_PACKAGES.join(', ')}`, () => {
   const cycles = importCycles();
   expect(cycles.filter((c) => !(c in PENDING))).toEqual([]);
-  expect(Object.keys(PENDING).filter((c) => !cycles.includes(c)), 'PENDING entries whose cycle is gone: delete them').toEqual([]);
+  expect(
+    Object.keys(PENDING).filter((c) => !cycles.includes(c)),
+    'PENDING entries whose cycle is gone: delete them',
+  ).toEqual([]);
 });
 
 it('reports a two-file cycle, a self-import and nothing for a file that only points into a cycle', () => {
-  const graph = new Map([['a', ['b']], ['b', ['c', 'a']], ['c', ['a']], ['d', ['d']], ['e', ['a']]]);
+  const graph = new Map([
+    ['a', ['b']],
+    ['b', ['c', 'a']],
+    ['c', ['a']],
+    ['d', ['d']],
+    ['e', ['a']],
+  ]);
   expect(cyclesOf(graph).map((c) => ({ ...c, files: c.files.sort() }))).toEqual([
     { files: ['a', 'b', 'c'], path: ['a', 'b', 'a'] },
     { files: ['d'], path: ['d', 'd'] },

@@ -16,14 +16,21 @@ const NETWIDE = join(FIXTURES, '..', 'cam-netwide');
 const TOL = 1e-4;
 let runtime: Runtime | undefined;
 
-async function saliencyCheck(f: CamFixture & { fullgradSaliency: { offset: number; length: number } }, rt: Runtime): Promise<CamCheck> {
+async function saliencyCheck(
+  f: CamFixture & { fullgradSaliency: { offset: number; length: number } },
+  rt: Runtime,
+): Promise<CamCheck> {
   const model = await loadModel(join(FIXTURES, '..', '..', '..', f.onnx), { runtime: rt });
   try {
     const run = await model.run({ data: f.bin.slice(f.inputOffset, f.inputOffset + f.inputLength), shape: f.inputShape });
     const got = await fullGradSaliency(run, { class: f.class });
     run.dispose();
     const { offset, length } = f.fullgradSaliency;
-    return { method: 'fullgrad', check: 'fullgrad saliency (input size)', error: scaledError(got, f.bin.subarray(offset, offset + length)) };
+    return {
+      method: 'fullgrad',
+      check: 'fullgrad saliency (input size)',
+      error: scaledError(got, f.bin.subarray(offset, offset + length)),
+    };
   } finally {
     model.dispose();
   }

@@ -70,11 +70,24 @@ export async function checkCams(f: CamFixture, runtime: Runtime): Promise<CamChe
     const methods = [...new Set(f.layers.flatMap((l) => Object.keys(l.methods)))];
     for (const method of methods) {
       const layers = f.layers.filter((l) => l.methods[method]);
-      const stack = await computeCams(run, { method, ...f.variants?.[method], target: { class: f.class, kind: f.targets?.[method] ?? 'logit' }, layers: { names: layers.map((l) => l.onnx) } });
+      const stack = await computeCams(run, {
+        method,
+        ...f.variants?.[method],
+        target: { class: f.class, kind: f.targets?.[method] ?? 'logit' },
+        layers: { names: layers.map((l) => l.onnx) },
+      });
       stack.layers.forEach((got, k) => {
         const ref = layers[k].methods[method];
-        out.push({ method, check: `${method} @ ${got.name} (layer resolution)`, error: scaledError(got.raw, f.bin.subarray(ref.rawOffset, ref.rawOffset + ref.rawLength)) });
-        out.push({ method, check: `${method} @ ${got.name} (upsampled)`, error: scaledError(got.upsampled, f.bin.subarray(ref.upOffset, ref.upOffset + ref.upLength)) });
+        out.push({
+          method,
+          check: `${method} @ ${got.name} (layer resolution)`,
+          error: scaledError(got.raw, f.bin.subarray(ref.rawOffset, ref.rawOffset + ref.rawLength)),
+        });
+        out.push({
+          method,
+          check: `${method} @ ${got.name} (upsampled)`,
+          error: scaledError(got.upsampled, f.bin.subarray(ref.upOffset, ref.upOffset + ref.upLength)),
+        });
       });
     }
     run.dispose();

@@ -9,7 +9,13 @@ import * as ort from 'onnxruntime-node';
 
 const { onnx } = onnxProto;
 
-export async function referenceActivations(file: string, inputName: string, input: Float32Array, shape: number[], names: readonly string[]): Promise<Map<string, Float32Array>> {
+export async function referenceActivations(
+  file: string,
+  inputName: string,
+  input: Float32Array,
+  shape: number[],
+  names: readonly string[],
+): Promise<Map<string, Float32Array>> {
   const model = onnx.ModelProto.decode(readFileSync(file));
   const graph = model.graph!;
   const existing = new Set((graph.output ?? []).map((o) => o.name));

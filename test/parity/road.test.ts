@@ -19,7 +19,9 @@ const present = existsSync(ROAD) ? readdirSync(ROAD).filter((f) => f.endsWith('.
 describe('ROAD matches tools/road_reference.py (exact sparse solve, noise 0)', () => {
   for (const model of EXPECTED.filter((m) => !present.includes(`${m}.json`))) {
     it(model, () => {
-      expect.fail(`test/fixtures/road/${model}.json is missing: regenerate it with \`/usr/bin/python3 tools/road_reference.py ${model}\` (after tools/cam_reference.py ${model} if its CAM fixture is missing too)`);
+      expect.fail(
+        `test/fixtures/road/${model}.json is missing: regenerate it with \`/usr/bin/python3 tools/road_reference.py ${model}\` (after tools/cam_reference.py ${model} if its CAM fixture is missing too)`,
+      );
     });
   }
   for (const file of present) {
@@ -30,13 +32,28 @@ describe('ROAD matches tools/road_reference.py (exact sparse solve, noise 0)', (
       const buf = readFileSync(join(ROOT, 'test', 'fixtures', 'cams', cams.bin));
       const bin = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
       const model = await loadModel(join(ROOT, ref.onnx), { runtime });
-      const run = await model.run({ data: bin.slice(cams.inputOffset, cams.inputOffset + cams.inputLength), shape: cams.inputShape });
+      const run = await model.run({
+        data: bin.slice(cams.inputOffset, cams.inputOffset + cams.inputLength),
+        shape: cams.inputShape,
+      });
       for (const layer of ref.layers) {
         const cam = bin.subarray(layer.camUpOffset, layer.camUpOffset + layer.camUpLength);
         // The fixture's convention (tools/road_reference.py): exact counts removed, ties by index.
-        const got = await road(run, cam, { target: { class: ref.class, kind: 'softmax' }, noise: 0, percentiles: ref.percentiles, tolerance: 1e-6, ties: 'rank', percent: 'removed', combine: 'sum' });
-        got.morf.forEach((v, k) => expect(Math.abs(v - layer.morf[k]), `${layer.onnx} MoRF ${ref.percentiles[k]}%`).toBeLessThan(TOL));
-        got.lerf.forEach((v, k) => expect(Math.abs(v - layer.lerf[k]), `${layer.onnx} LeRF ${ref.percentiles[k]}%`).toBeLessThan(TOL));
+        const got = await road(run, cam, {
+          target: { class: ref.class, kind: 'softmax' },
+          noise: 0,
+          percentiles: ref.percentiles,
+          tolerance: 1e-6,
+          ties: 'rank',
+          percent: 'removed',
+          combine: 'sum',
+        });
+        got.morf.forEach((v, k) =>
+          expect(Math.abs(v - layer.morf[k]), `${layer.onnx} MoRF ${ref.percentiles[k]}%`).toBeLessThan(TOL),
+        );
+        got.lerf.forEach((v, k) =>
+          expect(Math.abs(v - layer.lerf[k]), `${layer.onnx} LeRF ${ref.percentiles[k]}%`).toBeLessThan(TOL),
+        );
         expect(Math.abs(got.road - layer.road), `${layer.onnx} ROAD`).toBeLessThan(2 * TOL);
       }
       run.dispose();

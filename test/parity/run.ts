@@ -31,7 +31,10 @@ for (const f of listCamFixtures().filter((x) => only.length === 0 || only.includ
     for (const c of await checkCams(f, runtime)) {
       const ok = c.error <= camTol(c.method);
       ok ? passed++ : failed++;
-      if (!ok || process.argv.includes('--verbose')) console.log(`${ok ? 'ok  ' : 'FAIL'} ${f.model.padEnd(20)} CAM ${c.check}: error ${c.error.toExponential(2)} (tol ${camTol(c.method)})`);
+      if (!ok || process.argv.includes('--verbose'))
+        console.log(
+          `${ok ? 'ok  ' : 'FAIL'} ${f.model.padEnd(20)} CAM ${c.check}: error ${c.error.toExponential(2)} (tol ${camTol(c.method)})`,
+        );
     }
     console.log(`ok   ${f.model.padEnd(20)} CAMs checked against PyTorch references`);
   } catch (e) {

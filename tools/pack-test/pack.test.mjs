@@ -70,10 +70,15 @@ let nodeResult;
 beforeAll(async () => {
   await must('pnpm build', 'pnpm', ['build'], { cwd: root, env: process.env });
   mkdirSync(tarballs);
-  await must('pnpm -r pack', 'pnpm', ['-r', '--filter', './packages/*', 'pack', '--pack-destination', tarballs], { cwd: root, env: process.env });
+  await must('pnpm -r pack', 'pnpm', ['-r', '--filter', './packages/*', 'pack', '--pack-destination', tarballs], {
+    cwd: root,
+    env: process.env,
+  });
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'camanim-pack-test', private: true, type: 'module' }));
-  const files = readdirSync(tarballs).filter((f) => f.endsWith('.tgz')).map((f) => join(tarballs, f));
+  const files = readdirSync(tarballs)
+    .filter((f) => f.endsWith('.tgz'))
+    .map((f) => join(tarballs, f));
   for (const f of files) console.log(`${f.split('/').pop()}: ${(statSync(f).size / 1024).toFixed(0)} KiB`);
   await must('npm install', 'npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...files]);
 });
@@ -100,7 +105,9 @@ describe('the packed packages, installed with npm outside the repository', () =>
   // Errors in our .d.ts files fail; onnx-proto's own declarations use protobufjs's global Long
   // and do not check on their own, which is a project's skipLibCheck to decide.
   it('the types check in a TypeScript project of its own (nodenext, skipLibCheck off)', async () => {
-    writeFileSync(join(app, 'consumer.ts'), `
+    writeFileSync(
+      join(app, 'consumer.ts'),
+      `
 import { acquireDevice, loadModel, type Device } from '@camanim/core';
 import { computeCams, type CamStack } from '@camanim/cam-methods';
 import { BundleReader } from '@camanim/viewer';
@@ -111,13 +118,28 @@ export async function first(bytes: Uint8Array): Promise<number> {
   const stack: CamStack = await computeCams(run, { method: 'gradcam', target: { class: 7 } });
   return stack.layers.length + (typeof BundleReader === 'function' ? 0 : 1);
 }
-`);
-    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: { target: 'es2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: false, lib: ['es2023', 'esnext.disposable', 'dom'], types: [] },
-      files: ['consumer.ts'],
-    }));
+`,
+    );
+    writeFileSync(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'es2022',
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          lib: ['es2023', 'esnext.disposable', 'dom'],
+          types: [],
+        },
+        files: ['consumer.ts'],
+      }),
+    );
     const r = await exec(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
-    const ours = (r.stdout + r.stderr).split('\n').filter((l) => / error TS/.test(l) && !l.startsWith('node_modules/onnx-proto/'));
+    const ours = (r.stdout + r.stderr)
+      .split('\n')
+      .filter((l) => / error TS/.test(l) && !l.startsWith('node_modules/onnx-proto/'));
     expect(ours).toEqual([]);
   });
 
@@ -147,12 +169,15 @@ export async function first(bytes: Uint8Array): Promise<number> {
 
   it('plain node imports @camanim/core and runs the bundled model', async () => {
     writeFileSync(join(app, 'cam.mjs'), CAM_SCRIPT);
-    writeFileSync(join(app, 'node-cam.mjs'), `
+    writeFileSync(
+      join(app, 'node-cam.mjs'),
+      `
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cams } from './cam.mjs';
 writeFileSync('node-cam.json', JSON.stringify(await cams(new Uint8Array(readFileSync('node_modules/@camanim/cli/assets/fashion-canvas.onnx')))));
 process.exit(0); // Dawn keeps the event loop alive
-`);
+`,
+    );
     const r = await inApp('node', ['node-cam.mjs']);
     expect(r.status, r.stderr).toBe(0);
     nodeResult = JSON.parse(readFileSync(join(app, 'node-cam.json'), 'utf8'));
@@ -167,30 +192,49 @@ process.exit(0); // Dawn keeps the event loop alive
     mkdirSync(join(web, 'public'), { recursive: true });
     writeFileSync(join(web, 'cam.mjs'), CAM_SCRIPT);
     writeFileSync(join(web, 'index.html'), '<!doctype html><script type="module" src="./main.mjs"></script>');
-    writeFileSync(join(web, 'main.mjs'), `
+    writeFileSync(
+      join(web, 'main.mjs'),
+      `
 import { cams } from './cam.mjs';
 window.result = fetch('./fashion-canvas.onnx').then((r) => r.arrayBuffer()).then((b) => cams(new Uint8Array(b))).catch((e) => ({ error: String(e && e.stack || e) }));
-`);
-    writeFileSync(join(web, 'public/fashion-canvas.onnx'), readFileSync(join(app, 'node_modules/@camanim/cli/assets/fashion-canvas.onnx')));
+`,
+    );
+    writeFileSync(
+      join(web, 'public/fashion-canvas.onnx'),
+      readFileSync(join(app, 'node_modules/@camanim/cli/assets/fashion-canvas.onnx')),
+    );
     const vite = join(root, 'packages/viewer/node_modules/vite/bin/vite.js');
     const b = await must('vite build', process.execPath, [vite, 'build', '--base', './', '--outDir', 'dist'], { cwd: web });
     expect(b.stdout + b.stderr).not.toMatch(/externalized for browser compatibility|node:|webgpu\.node/);
     const site = join(web, 'dist');
-    const js = readdirSync(join(site, 'assets')).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(site, 'assets', f), 'utf8')).join('\n');
+    const js = readdirSync(join(site, 'assets'))
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => readFileSync(join(site, 'assets', f), 'utf8'))
+      .join('\n');
     expect(js).toContain('browser build of @camanim/core'); // dist/browser.js, not dist/index.js
     expect(js).not.toMatch(/from ?["']webgpu["']|import\(["']webgpu["']\)/);
     const server = createServer((req, res) => {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
       const file = join(site, path === '/' ? 'index.html' : path.slice(1));
       if (!file.startsWith(site) || !existsSync(file)) return void res.writeHead(404).end();
-      res.writeHead(200, { 'content-type': { '.html': 'text/html', '.js': 'text/javascript' }[extname(file)] ?? 'application/octet-stream' });
+      res.writeHead(200, {
+        'content-type': { '.html': 'text/html', '.js': 'text/javascript' }[extname(file)] ?? 'application/octet-stream',
+      });
       res.end(readFileSync(file));
     });
     await new Promise((r) => server.listen(0, '127.0.0.1', r));
     const { chromium } = await import(pathToFileURL(join(root, 'packages/viewer/node_modules/playwright-core/index.mjs')).href);
     const browser = await chromium.launch({
       executablePath: process.env.CAMANIM_CHROMIUM ?? '/usr/bin/chromium',
-      args: ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--use-angle=swiftshader', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--no-first-run'],
+      args: [
+        '--headless=new',
+        '--no-sandbox',
+        '--enable-unsafe-webgpu',
+        '--use-angle=swiftshader',
+        '--enable-features=Vulkan',
+        '--use-vulkan=swiftshader',
+        '--no-first-run',
+      ],
     });
     try {
       const page = await browser.newPage();

@@ -14,35 +14,41 @@ import { perCall } from './methods/per-call.ts';
 import { tokenLayout, type TokenOptions } from './tokens.ts';
 
 /** What the methods say when a model has no attention to explain. */
-const INSTEAD = 'For a convolutional network use a CAM method (gradcam, gradcam++, scorecam, … see `camanim methods`); '
-  + 'for a transformer, export its attention unfused (a Softmax, then a MatMul with V)';
+const INSTEAD =
+  'For a convolutional network use a CAM method (gradcam, gradcam++, scorecam, … see `camanim methods`); ' +
+  'for a transformer, export its attention unfused (a Softmax, then a MatMul with V)';
 
 /** Every block's attention probabilities as layers whose maps lie on the patch grid ([N, 1, h, w]). */
 export function attentionLayers(model: Model, method: string, tokens?: TokenOptions): LayerInfo[] {
   const shapes = new Map(model.layers.map((l) => [l.name, l.shape]));
   const timesV = new Set(model.order.filter((n) => n.opType === 'MatMul').map((n) => n.inputs[0]));
-  const softmaxes = model.order.filter((n) => n.opType === 'Softmax' && timesV.has(n.outputs[0])).flatMap((node) => {
-    const name = node.outputs[0];
-    const shape = shapes.get(name) ?? [];
-    const axis = Number(node.attributes.get('axis') ?? (model.graph.opset < 13 ? 1 : -1));
-    const square = (shape.length === 3 || shape.length === 4) && shape.at(-1) === shape.at(-2) && shape.at(-1)! > 1;
-    const last = axis === -1 || axis === shape.length - 1;
-    // At the default batch 1: [1, heads, T, T], or [heads, T, T] for [N·heads, T, T].
-    if (!square || !last || (shape.length === 4 && shape[0] !== 1)) return [];
-    return [{ node, name, shape, heads: shape.length === 4 ? shape[1] : shape[0], count: shape.at(-1)! }];
-  });
+  const softmaxes = model.order
+    .filter((n) => n.opType === 'Softmax' && timesV.has(n.outputs[0]))
+    .flatMap((node) => {
+      const name = node.outputs[0];
+      const shape = shapes.get(name) ?? [];
+      const axis = Number(node.attributes.get('axis') ?? (model.graph.opset < 13 ? 1 : -1));
+      const square = (shape.length === 3 || shape.length === 4) && shape.at(-1) === shape.at(-2) && shape.at(-1)! > 1;
+      const last = axis === -1 || axis === shape.length - 1;
+      // At the default batch 1: [1, heads, T, T], or [heads, T, T] for [N·heads, T, T].
+      if (!square || !last || (shape.length === 4 && shape[0] !== 1)) return [];
+      return [{ node, name, shape, heads: shape.length === 4 ? shape[1] : shape[0], count: shape.at(-1)! }];
+    });
   if (softmaxes.length === 0) {
-    const what = `CAM method '${method}' explains a transformer's attention, and this model has none: `
-      + 'no Softmax over the last axis of [N, heads, T, T] or [N·heads, T, T] that a MatMul multiplies with V';
+    const what =
+      `CAM method '${method}' explains a transformer's attention, and this model has none: ` +
+      'no Softmax over the last axis of [N, heads, T, T] or [N·heads, T, T] that a MatMul multiplies with V';
     throw new CamanimError('not-found', what, { file: model.source }, INSTEAD);
   }
   const tokenOf = tokenLayout(model, tokens);
   return softmaxes.map((s, block) => {
     const t = tokenOf({ index: -1, name: s.name, node: s.node.name, opType: 'Softmax', shape: [1, s.count, 1] });
     if (!t) {
-      const what = `Attention block ${block + 1} has ${s.count} tokens, which fit no patch grid of this model `
-        + 'with at most 2 tokens before the patches';
-      const fix = 'Give the grid and the tokens before the patches: --token-grid HxW --prefix-tokens k (tokens: { grid, prefix })';
+      const what =
+        `Attention block ${block + 1} has ${s.count} tokens, which fit no patch grid of this model ` +
+        'with at most 2 tokens before the patches';
+      const fix =
+        'Give the grid and the tokens before the patches: --token-grid HxW --prefix-tokens k (tokens: { grid, prefix })';
       throw new CamanimError('not-found', what, { file: model.source, tensor: s.name }, fix);
     }
     const [h, w] = t.grid;
@@ -70,8 +76,9 @@ export function relevanceChain(method: string, matrix: BlockMatrix): (ctx: CamCo
     }
     const state = await stateOf(ctx);
     if (att.block !== state.next) {
-      const what = `CAM method '${method}' accumulates over the blocks in order, `
-        + `and block ${att.block + 1} came where block ${state.next + 1} was due`;
+      const what =
+        `CAM method '${method}' accumulates over the blocks in order, ` +
+        `and block ${att.block + 1} came where block ${state.next + 1} was due`;
       const fix = 'Pass the attention blocks in order from the first: attentionLayers(model), or no layers';
       throw new CamanimError('bad-input', what, { layer: ctx.layer.name }, fix);
     }

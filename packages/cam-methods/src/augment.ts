@@ -23,7 +23,11 @@ interface AugmentedOptions {
   readonly augSmooth?: boolean;
 }
 
-export async function augmentedCams<O extends AugmentedOptions>(run: Run, opts: O, compute: (run: Run, opts: O) => Promise<CamStack>): Promise<CamStack> {
+export async function augmentedCams<O extends AugmentedOptions>(
+  run: Run,
+  opts: O,
+  compute: (run: Run, opts: O) => Promise<CamStack>,
+): Promise<CamStack> {
   const model = run.model;
   const input = await run.read(model.imageInput().name);
   const [n, ch, H, W] = input.shape;
@@ -35,7 +39,10 @@ export async function augmentedCams<O extends AugmentedOptions>(run: Run, opts: 
       flipInto(data, (b * T + t) * ch * H * W, src, ch * H, W, flip, factor);
     });
   }
-  const target = Array.from({ length: n * T }, (_, i): Target => (Array.isArray(opts.target) ? (opts.target as Target[])[Math.floor(i / T)] : (opts.target as Target)));
+  const target = Array.from(
+    { length: n * T },
+    (_, i): Target => (Array.isArray(opts.target) ? (opts.target as Target[])[Math.floor(i / T)] : (opts.target as Target)),
+  );
   const augRun = await model.run({ data, shape: [n * T, ch, H, W] });
   try {
     // computeCams gives each layer the batch of the run it is handed (n·T here).
@@ -70,7 +77,16 @@ function combine(layer: CamLayer, n: number, H: number, W: number): CamLayer {
 }
 
 /** dst[off + r·w + x] (+)= scale · src[r·w + x'] with x' = w − 1 − x when flipped, over `rows` rows. */
-function flipInto(dst: Float32Array, off: number, src: Float32Array, rows: number, w: number, flip: boolean, scale: number, add = false): void {
+function flipInto(
+  dst: Float32Array,
+  off: number,
+  src: Float32Array,
+  rows: number,
+  w: number,
+  flip: boolean,
+  scale: number,
+  add = false,
+): void {
   for (let r = 0; r < rows; r++) {
     for (let x = 0; x < w; x++) {
       const v = scale * src[r * w + (flip ? w - 1 - x : x)];

@@ -4,7 +4,15 @@
  * bilinear upsampling to the input size — recorded into one pass and read back once.
  * Custom methods (extra forwards, host PCA) supply weights or maps per layer.
  */
-import { channelReduceKernel, elementSumKernel, elementTermsKernel, tokenGridKernel, weightedSumKernel, weightedTermsKernel, type KernelSpec } from '@camanim/shaders';
+import {
+  channelReduceKernel,
+  elementSumKernel,
+  elementTermsKernel,
+  tokenGridKernel,
+  weightedSumKernel,
+  weightedTermsKernel,
+  type KernelSpec,
+} from '@camanim/shaders';
 import { CamanimError, seedGradient, type Dispatch, type Gradients, type GpuTensor, type Run, type Target } from '@camanim/core';
 import { augmentedCams } from './augment.ts';
 import { layersFor, type LayerSelection } from './layers.ts';
@@ -41,7 +49,11 @@ export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack>
   const method = typeof opts.method === 'string' ? (opts.registry ?? defaultCamRegistry).get(opts.method) : opts.method;
   const derive = method.derive;
   if (derive) {
-    const stack = await computeCams(run, { ...opts, method: derive.base, target: derive.target?.(opts.target, opts.options ?? {}) ?? opts.target });
+    const stack = await computeCams(run, {
+      ...opts,
+      method: derive.base,
+      target: derive.target?.(opts.target, opts.options ?? {}) ?? opts.target,
+    });
     return { ...(derive.finish?.(stack, opts.options ?? {}) ?? stack), method: method.id };
   }
   if (opts.eigenSmooth && !eigenSmoothable(method)) throw notEigenSmoothable(method);
@@ -61,7 +73,10 @@ export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack>
   try {
     let scores: number[];
     if (method.needs.gradients) {
-      grads = await run.backward(opts.target, { layers: layers.map((l) => l.name), mode: method.needs.guided ? 'guided' : 'standard' });
+      grads = await run.backward(opts.target, {
+        layers: layers.map((l) => l.name),
+        mode: method.needs.guided ? 'guided' : 'standard',
+      });
       scores = [...grads.scores];
     } else {
       const out = await run.read(model.graph.outputs[0].name);
@@ -86,7 +101,10 @@ export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack>
         if (!layer.tokens) return t;
         const grid = rt.createTensor([ln * c * h * w], 'cam:token-grid');
         temps.push(grid);
-        dispatches.push({ kernel: tokenGridKernel(ln, layer.tokens.count, c, layer.tokens.prefix, h, w), buffers: [t.buffer, grid.buffer] });
+        dispatches.push({
+          kernel: tokenGridKernel(ln, layer.tokens.count, c, layer.tokens.prefix, h, w),
+          buffers: [t.buffer, grid.buffer],
+        });
         return grid;
       };
       const a = asMap(run.tensor(layer.name));
@@ -96,29 +114,49 @@ export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack>
         if (!opts.eigenSmooth) return void dispatches.push({ kernel: sumKernel, buffers: [a.buffer, second.buffer, raw.buffer] });
         const terms = rt.createTensor([ln * c * positions(layer)], 'cam:terms');
         try {
-          await rt.run([...dispatches.splice(0), { kernel: termsKernel, buffers: [a.buffer, second.buffer, terms.buffer] }], `cam:${method.id}`);
+          await rt.run(
+            [...dispatches.splice(0), { kernel: termsKernel, buffers: [a.buffer, second.buffer, terms.buffer] }],
+            `cam:${method.id}`,
+          );
           rt.writeBuffer(raw.buffer, projectEach((await rt.read(terms, 'cam:terms')).data, flatShape(layer)), rawOffsets[k] * 4);
         } finally {
           rt.release(terms);
         }
       };
-      const weighted = () => combine(weightedSumKernel(d, rawOffsets[k], weightOffsets[k]), weightedTermsKernel(d, weightOffsets[k]), weights);
+      const weighted = () =>
+        combine(weightedSumKernel(d, rawOffsets[k], weightOffsets[k]), weightedTermsKernel(d, weightOffsets[k]), weights);
       if (method.kind === 'channel') {
         const sums = (method.sums ?? []).map((s) => {
           const t = rt.createTensor([ln * c], 'cam:sum');
           temps.push(t);
           return { spec: s, t };
         });
-        sums.forEach(({ spec, t }, j) => dispatches.push({ kernel: channelReduceKernel(d, spec.expr, spec.reduce, j), buffers: [a.buffer, g.buffer, ...sums.slice(0, j).map((x) => x.t.buffer), t.buffer] }));
-        dispatches.push({ kernel: channelReduceKernel(d, method.weights.expr, method.weights.reduce, sums.length, weightOffsets[k]), buffers: [a.buffer, g.buffer, ...sums.map((x) => x.t.buffer), weights.buffer] });
+        sums.forEach(({ spec, t }, j) =>
+          dispatches.push({
+            kernel: channelReduceKernel(d, spec.expr, spec.reduce, j),
+            buffers: [a.buffer, g.buffer, ...sums.slice(0, j).map((x) => x.t.buffer), t.buffer],
+          }),
+        );
+        dispatches.push({
+          kernel: channelReduceKernel(d, method.weights.expr, method.weights.reduce, sums.length, weightOffsets[k]),
+          buffers: [a.buffer, g.buffer, ...sums.map((x) => x.t.buffer), weights.buffer],
+        });
         await weighted();
         hasWeights.add(k);
       } else if (method.kind === 'element') {
         await combine(elementSumKernel(d, method.element, rawOffsets[k]), elementTermsKernel(d, method.element), g);
       } else {
-        if (layer.tokens) throw new CamanimError('bad-input', `CAM method '${method.id}' computes its maps from the layer itself (extra forwards or its own terms), which token layers do not support yet`, { layer: layer.name }, 'Use a gradient method (gradcam, hirescam, gradcam++, xgradcam, layercam, …) for transformer layers, or select only 4-D layers (--layers with a filter)');
+        if (layer.tokens)
+          throw new CamanimError(
+            'bad-input',
+            `CAM method '${method.id}' computes its maps from the layer itself (extra forwards or its own terms), which token layers do not support yet`,
+            { layer: layer.name },
+            'Use a gradient method (gradcam, hirescam, gradcam++, xgradcam, layercam, …) for transformer layers, or select only 4-D layers (--layers with a filter)',
+          );
         checkVolumeMethod(layer, method.id);
-        const result = await method.compute(contextFor(run, layer, layers, a, grads?.tensor(layer.name), opts, scores, inputName));
+        const result = await method.compute(
+          contextFor(run, layer, layers, a, grads?.tensor(layer.name), opts, scores, inputName),
+        );
         if ('weights' in result) {
           checkLength(result.weights, ln * c, method.id, layer, 'weights');
           rt.writeBuffer(weights.buffer, result.weights, weightOffsets[k] * 4);
@@ -135,7 +173,11 @@ export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack>
       dispatches.push(...upsampleDispatches(rt, layer, grid, raw, rawOffsets[k], up, k * n * upSize, temps));
     }
     await rt.run(dispatches, `cam:${method.id}`);
-    const [rawHost, upHost, weightHost] = await Promise.all([rt.read(raw, 'cam:raw'), rt.read(up, 'cam:upsampled'), rt.read(weights, 'cam:weights')]);
+    const [rawHost, upHost, weightHost] = await Promise.all([
+      rt.read(raw, 'cam:raw'),
+      rt.read(up, 'cam:upsampled'),
+      rt.read(weights, 'cam:weights'),
+    ]);
     return {
       method: method.id,
       target: opts.target,
@@ -161,15 +203,26 @@ export function eigenSmoothable(method: CamMethod): boolean {
 }
 
 function notEigenSmoothable(method: CamMethod, layer?: string): CamanimError {
-  return new CamanimError('bad-input', `Eigen smoothing does not apply to CAM method '${method.id}': it computes each layer's map itself, not a sum over channels`, layer ? { layer } : {}, 'Drop eigenSmooth (--eigen-smooth) for this method, or use a method that weighs channels or elements');
+  return new CamanimError(
+    'bad-input',
+    `Eigen smoothing does not apply to CAM method '${method.id}': it computes each layer's map itself, not a sum over channels`,
+    layer ? { layer } : {},
+    'Drop eigenSmooth (--eigen-smooth) for this method, or use a method that weighs channels or elements',
+  );
 }
 
 function layersOf(model: Run['model'], sel: CamOptions['layers'], method: CamMethod): LayerInfo[] {
   if (!Array.isArray(sel)) return layersFor(model, method, sel as LayerSelection | undefined);
   const list = sel as readonly (string | LayerInfo)[];
   if (list.every((l) => typeof l === 'string')) return layersFor(model, method, { names: list as string[] });
-  if (list.every((l) => typeof l === 'object' && l !== null && typeof l.name === 'string' && Array.isArray(l.shape))) return [...(list as LayerInfo[])];
-  throw new CamanimError('bad-input', 'computeCams: layers mixes names and other values', { file: model.source }, "Give layer names (['/layer4/layer4.1/relu_1/Relu_output_0', …]), selectLayers' LayerInfo, or a selection such as { kinds: 'spatial' }");
+  if (list.every((l) => typeof l === 'object' && l !== null && typeof l.name === 'string' && Array.isArray(l.shape)))
+    return [...(list as LayerInfo[])];
+  throw new CamanimError(
+    'bad-input',
+    'computeCams: layers mixes names and other values',
+    { file: model.source },
+    "Give layer names (['/layer4/layer4.1/relu_1/Relu_output_0', …]), selectLayers' LayerInfo, or a selection such as { kinds: 'spatial' }",
+  );
 }
 
 function withBatch(l: LayerInfo, n: number): LayerInfo {
@@ -177,8 +230,13 @@ function withBatch(l: LayerInfo, n: number): LayerInfo {
 }
 
 function offsets(sizes: readonly number[]): number[] {
+  const out: number[] = [];
   let acc = 0;
-  return sizes.map((s) => ((acc += s), acc - s));
+  for (const s of sizes) {
+    out.push(acc);
+    acc += s;
+  }
+  return out;
 }
 
 function sum(xs: readonly number[]): number {
@@ -186,17 +244,38 @@ function sum(xs: readonly number[]): number {
 }
 
 function checkLength(x: Float32Array, want: number, method: string, layer: LayerInfo, what: string): void {
-  if (x.length !== want) throw new CamanimError('bad-input', `CAM method '${method}' returned ${x.length} ${what} values, expected ${want}`, { layer: layer.name }, 'Fix the plugin');
+  if (x.length !== want)
+    throw new CamanimError(
+      'bad-input',
+      `CAM method '${method}' returned ${x.length} ${what} values, expected ${want}`,
+      { layer: layer.name },
+      'Fix the plugin',
+    );
 }
 
-function contextFor(run: Run, layer: LayerInfo, layers: readonly LayerInfo[], activation: GpuTensor, gradient: GpuTensor | undefined, opts: CamOptions, scores: number[], inputName: string): CamContext {
+function contextFor(
+  run: Run,
+  layer: LayerInfo,
+  layers: readonly LayerInfo[],
+  activation: GpuTensor,
+  gradient: GpuTensor | undefined,
+  opts: CamOptions,
+  scores: number[],
+  inputName: string,
+): CamContext {
   const model = run.model;
   const output = model.graph.outputs[0].name;
-  const targetFor = (item: number): Target => (Array.isArray(opts.target) ? (opts.target as Target[])[item] : (opts.target as Target));
+  const targetFor = (item: number): Target =>
+    Array.isArray(opts.target) ? (opts.target as Target[])[item] : (opts.target as Target);
   const scoreOf = async (r: Run, count: number, item: number) => {
     const out = await r.read(output);
     r.dispose();
-    return seedGradient(Array.from({ length: count }, () => targetFor(item)), out.data, out.shape, output).scores;
+    return seedGradient(
+      Array.from({ length: count }, () => targetFor(item)),
+      out.data,
+      out.shape,
+      output,
+    ).scores;
   };
   const layerShape = run.shape(layer.name);
   return {
@@ -210,11 +289,27 @@ function contextFor(run: Run, layer: LayerInfo, layers: readonly LayerInfo[], ac
     inputName,
     seed: opts.seed ?? 0,
     options: opts.options ?? {},
-    scoreLayerVariants: async (variants, count, item) => scoreOf(await run.runFrom({ [layer.name]: { data: variants, shape: [count, ...layerShape.slice(1)] } }, { retain: 'outputs' }), count, item),
-    scoreInputs: async (inputs, count, item) => scoreOf(await model.run({ data: inputs, shape: [count, ...run.shape(inputName).slice(1)] }, { retain: 'outputs' }), count, item),
+    scoreLayerVariants: async (variants, count, item) =>
+      scoreOf(
+        await run.runFrom({ [layer.name]: { data: variants, shape: [count, ...layerShape.slice(1)] } }, { retain: 'outputs' }),
+        count,
+        item,
+      ),
+    scoreInputs: async (inputs, count, item) =>
+      scoreOf(
+        await model.run({ data: inputs, shape: [count, ...run.shape(inputName).slice(1)] }, { retain: 'outputs' }),
+        count,
+        item,
+      ),
     readActivation: async () => (await model.runtime.read(activation, layer.name)).data,
     readGradient: async () => {
-      if (!gradient) throw new CamanimError('bad-input', 'This CAM method did not declare needs.gradients', { layer: layer.name }, 'Add needs: { gradients: true } to the plugin');
+      if (!gradient)
+        throw new CamanimError(
+          'bad-input',
+          'This CAM method did not declare needs.gradients',
+          { layer: layer.name },
+          'Add needs: { gradients: true } to the plugin',
+        );
       return (await model.runtime.read(gradient, layer.name)).data;
     },
   };

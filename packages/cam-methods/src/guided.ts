@@ -22,7 +22,8 @@ export async function guidedBackprop(run: Run, target: Target | readonly Target[
   try {
     const g = (await grads.read(input)).data;
     const data = new Float32Array(g.length);
-    for (let b = 0; b < n; b++) for (let q = 0; q < c; q++) for (let p = 0; p < H * W; p++) data[(b * H * W + p) * c + q] = g[(b * c + q) * H * W + p];
+    for (let b = 0; b < n; b++)
+      for (let q = 0; q < c; q++) for (let p = 0; p < H * W; p++) data[(b * H * W + p) * c + q] = g[(b * c + q) * H * W + p];
     return { data, shape: [n, H, W, c] };
   } finally {
     grads.dispose();

@@ -2,8 +2,19 @@
 export { methods, defaultCamRegistry, registerCamMethod, listCamMethods } from './methods/index.ts';
 export { createCamRegistry, type CamRegistry } from './registry.ts';
 export type {
-  CamMethod, CamContext, CamNeeds, CamResult, ChannelMethod, ElementMethod, CustomMethod, LayerInfo, ChannelReduction, CamLayer, CamStack,
-  DerivedFrom, LayerConcepts,
+  CamMethod,
+  CamContext,
+  CamNeeds,
+  CamResult,
+  ChannelMethod,
+  ElementMethod,
+  CustomMethod,
+  LayerInfo,
+  ChannelReduction,
+  CamLayer,
+  CamStack,
+  DerivedFrom,
+  LayerConcepts,
 } from './method.ts';
 export { layersFor, selectLayers, type LayerSelection } from './layers.ts';
 export { attentionLayers } from './attention.ts';
@@ -20,22 +31,64 @@ export { nmf, type NmfOptions, type NmfResult } from './nmf.ts';
 export { guidedBackprop, deprocessImage, type GuidedGradient } from './guided.ts';
 export { imputeBatch, type ImputeOptions, type ImputeResult } from './metrics/imputation.ts';
 export {
-  road, ybroad, DEFAULT_PERCENTILES, DEFAULT_ROAD_CONVENTIONS, ROAD_PRESETS,
-  type PercentReading, type RoadCombine, type RoadConventions, type RoadMap, type RoadOptions, type RoadPreset,
-  type RoadResult, type RoadScore, type RoadSettings, type TieRule, type YbRoad, type YbRoadOptions,
+  road,
+  ybroad,
+  DEFAULT_PERCENTILES,
+  DEFAULT_ROAD_CONVENTIONS,
+  ROAD_PRESETS,
+  type PercentReading,
+  type RoadCombine,
+  type RoadConventions,
+  type RoadMap,
+  type RoadOptions,
+  type RoadPreset,
+  type RoadResult,
+  type RoadScore,
+  type RoadSettings,
+  type TieRule,
+  type YbRoad,
+  type YbRoadOptions,
 } from './metrics/road-score.ts';
 export { pytorchGradCamMap, scaleCamImage } from './metrics/road-map.ts';
 export { percentileLinear, prepareCam, rankPixels, removalMask, type PreparedCam } from './metrics/masks.ts';
-export { camMult, camMultLayers, type CamMultLayers, type CamMultOptions, type CamMultScore, type CamMultSettings } from './metrics/cam-mult.ts';
-export { causal, causalLayers, riseAuc, type CausalLayers, type CausalMode, type CausalOptions, type CausalScore, type CausalSettings, type Substrate } from './metrics/causal.ts';
+export {
+  camMult,
+  camMultLayers,
+  type CamMultLayers,
+  type CamMultOptions,
+  type CamMultScore,
+  type CamMultSettings,
+} from './metrics/cam-mult.ts';
+export {
+  causal,
+  causalLayers,
+  riseAuc,
+  type CausalLayers,
+  type CausalMode,
+  type CausalOptions,
+  type CausalScore,
+  type CausalSettings,
+  type Substrate,
+} from './metrics/causal.ts';
 export { gkern1d, riseBlur } from './metrics/blur.ts';
 export { mprt, type MprtOptions, type MprtResult } from './metrics/mprt.ts';
 export { parameterNodes, randomised, type ParameterNode } from './metrics/randomise.ts';
 export { averageRanks, spearman, ssim } from './metrics/similarity.ts';
 export {
-  BUNDLE_VERSION, BundleError,
-  type BundleCam, type BundleContract, type BundleErrorCode, type BundleImage, type BundleLayer, type BundleManifest, type BundleMetric, type BundleModel,
-  type BundlePrediction, type BundleTarget, type ByteRange, type Complete,
+  BUNDLE_VERSION,
+  BundleError,
+  type BundleCam,
+  type BundleContract,
+  type BundleErrorCode,
+  type BundleImage,
+  type BundleLayer,
+  type BundleManifest,
+  type BundleMetric,
+  type BundleModel,
+  type BundlePrediction,
+  type BundleTarget,
+  type ByteRange,
+  type Complete,
 } from './bundle/manifest.ts';
 export { checkFileSizes, parseManifest, validateManifest } from './bundle/validate.ts';
 export { packMaps, readMap } from './bundle/maps.ts';

@@ -52,7 +52,12 @@ export function jacobiEigen(input: Float64Array, k: number): { values: number[];
   for (let sweep = 0; sweep < 100; sweep++) {
     let off = 0;
     let all = 0;
-    for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) (i === j ? (all += a[i * k + j] ** 2) : (off += a[i * k + j] ** 2));
+    for (let i = 0; i < k; i++) {
+      for (let j = 0; j < k; j++) {
+        if (i === j) all += a[i * k + j] ** 2;
+        else off += a[i * k + j] ** 2;
+      }
+    }
     if (off <= 1e-30 * (all + off)) break;
     for (let p = 0; p < k; p++) {
       for (let r = p + 1; r < k; r++) {

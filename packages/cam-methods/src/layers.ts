@@ -38,22 +38,50 @@ export function selectLayers(model: Model, sel: LayerSelection = {}): LayerInfo[
     const volume = volumeOf(l, index);
     if (volume) return volume;
     // Channels-last [N, H, W, C] is the memory of tokens [N, H·W, C] with no prefix (layouts.ts).
-    if (nhwc.has(l.name)) return { index, name: l.name, opType: l.opType, shape: [l.shape[0], l.shape[3], l.shape[1], l.shape[2]], tokens: { count: l.shape[1] * l.shape[2], prefix: 0 } };
+    if (nhwc.has(l.name))
+      return {
+        index,
+        name: l.name,
+        opType: l.opType,
+        shape: [l.shape[0], l.shape[3], l.shape[1], l.shape[2]],
+        tokens: { count: l.shape[1] * l.shape[2], prefix: 0 },
+      };
     const t = tokenOf(l);
-    if (t) return { index, name: l.name, opType: l.opType, shape: [l.shape[0], l.shape[2], t.grid[0], t.grid[1]], tokens: { count: l.shape[1], prefix: t.prefix } };
-    return { index, name: l.name, opType: l.opType, shape: l.shape.length === 4 ? [l.shape[0], l.shape[1], l.shape[2], l.shape[3]] : [l.shape[0], 1, 1, l.shape[1]] };
+    if (t)
+      return {
+        index,
+        name: l.name,
+        opType: l.opType,
+        shape: [l.shape[0], l.shape[2], t.grid[0], t.grid[1]],
+        tokens: { count: l.shape[1], prefix: t.prefix },
+      };
+    return {
+      index,
+      name: l.name,
+      opType: l.opType,
+      shape: l.shape.length === 4 ? [l.shape[0], l.shape[1], l.shape[2], l.shape[3]] : [l.shape[0], 1, 1, l.shape[1]],
+    };
   };
   if (sel.names?.length) {
     return sel.names.map((name, i) => {
       const l = all.find((x) => x.name === name);
       if (!l) {
         const exists = model.layers.some((x) => x.name === name);
-        throw new CamanimError('not-found', exists ? `Layer '${name}' is not 4-D or 2-D, so it has no CAM` : `Layer '${name}' does not exist in this model`, { file: model.source, layer: name }, 'List layers with `camanim layers <model>`');
+        throw new CamanimError(
+          'not-found',
+          exists ? `Layer '${name}' is not 4-D or 2-D, so it has no CAM` : `Layer '${name}' does not exist in this model`,
+          { file: model.source, layer: name },
+          'List layers with `camanim layers <model>`',
+        );
       }
       return asInfo(l, i);
     });
   }
-  let picked = all.filter((l) => (l.shape.length === 4 ? (nhwc.has(l.name) ? l.shape[1] * l.shape[2] : l.shape[2] * l.shape[3]) > 1 : l.shape.length === 3 || sel.kinds === 'all'));
+  let picked = all.filter((l) =>
+    l.shape.length === 4
+      ? (nhwc.has(l.name) ? l.shape[1] * l.shape[2] : l.shape[2] * l.shape[3]) > 1
+      : l.shape.length === 3 || sel.kinds === 'all',
+  );
   // And video layers with more than one position (a pooled [N, C, 1, 1, 1] is not a map).
   const maps = new Set(picked);
   picked = all.filter((l) => maps.has(l) || (video && l.shape.length === 5 && l.shape.slice(2).some((d) => d > 1)));
@@ -64,11 +92,18 @@ export function selectLayers(model: Model, sel: LayerSelection = {}): LayerInfo[
   if (sel.every && sel.every > 1) picked = picked.filter((_, i) => i % sel.every! === 0 || i === picked.length - 1);
   if (sel.percentiles?.length) {
     const n = picked.length;
-    const idx = [...new Set(sel.percentiles.map((p) => Math.min(n - 1, Math.max(0, Math.round((p / 100) * (n - 1))))))].sort((a, b) => a - b);
+    const idx = [...new Set(sel.percentiles.map((p) => Math.min(n - 1, Math.max(0, Math.round((p / 100) * (n - 1))))))].sort(
+      (a, b) => a - b,
+    );
     picked = idx.map((i) => picked[i]);
   }
   if (picked.length === 0) {
-    throw new CamanimError('not-found', 'No layer matches the selection', { file: model.source, layer: String(sel.filter ?? '') }, 'List layers with `camanim layers <model>`, or drop the filter');
+    throw new CamanimError(
+      'not-found',
+      'No layer matches the selection',
+      { file: model.source, layer: String(sel.filter ?? '') },
+      'List layers with `camanim layers <model>`, or drop the filter',
+    );
   }
   return picked.map(asInfo);
 }
@@ -80,12 +115,15 @@ export function selectLayers(model: Model, sel: LayerSelection = {}): LayerInfo[
 export function layersFor(model: Model, method: CamMethod, sel: LayerSelection = {}): LayerInfo[] {
   if (!method.ownLayers) return selectLayers(model, sel);
   const picks = [
-    sel.names?.length && 'names', sel.filter !== undefined && 'a filter',
-    sel.every && sel.every > 1 && 'every', sel.percentiles?.length && 'percentiles',
+    sel.names?.length && 'names',
+    sel.filter !== undefined && 'a filter',
+    sel.every && sel.every > 1 && 'every',
+    sel.percentiles?.length && 'percentiles',
   ].filter(Boolean);
   if (picks.length) {
-    const what = `CAM method '${method.id}' explains tensors of its own (every attention block, in order), `
-      + `so a layer selection (${picks.join(', ')}) does not apply`;
+    const what =
+      `CAM method '${method.id}' explains tensors of its own (every attention block, in order), ` +
+      `so a layer selection (${picks.join(', ')}) does not apply`;
     const fix = 'Drop --layers, --every and --percentiles (the layers option) for this method, or explain it in a separate run';
     throw new CamanimError('bad-input', what, { file: model.source }, fix);
   }

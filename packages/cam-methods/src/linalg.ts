@@ -76,11 +76,12 @@ export function gram(x: Float64Array, hw: number, c: number, which: 'cols' | 'ro
       }
     }
   } else {
-    for (let i = 0; i < hw; i++) for (let j = i; j < hw; j++) {
-      let acc = 0;
-      for (let k = 0; k < c; k++) acc += x[i * c + k] * x[j * c + k];
-      g[i * hw + j] = acc;
-    }
+    for (let i = 0; i < hw; i++)
+      for (let j = i; j < hw; j++) {
+        let acc = 0;
+        for (let k = 0; k < c; k++) acc += x[i * c + k] * x[j * c + k];
+        g[i * hw + j] = acc;
+      }
   }
   for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) g[i * n + j] = g[j * n + i];
   return g;

@@ -23,7 +23,13 @@ export interface NmfResult {
   readonly iterations: number;
 }
 
-export function nmf(x: Float64Array, m: number, n: number, k: number, { seed = 0, maxIter = 200, tol = 1e-4 }: NmfOptions = {}): NmfResult {
+export function nmf(
+  x: Float64Array,
+  m: number,
+  n: number,
+  k: number,
+  { seed = 0, maxIter = 200, tol = 1e-4 }: NmfOptions = {},
+): NmfResult {
   let mean = 0;
   for (const v of x) mean += v;
   const avg = Math.sqrt(mean / x.length / k);
@@ -50,7 +56,8 @@ export function nmf(x: Float64Array, m: number, n: number, k: number, { seed = 0
 /** One coordinate-descent pass over W [rows, K] with V [cols, K] fixed, X [rows, cols]; returns the violation. */
 function sweep(x: Float64Array, w: Float64Array, v: Float64Array, rows: number, cols: number, k: number): number {
   const vv = new Float64Array(k * k);
-  for (let j = 0; j < cols; j++) for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) vv[a * k + b] += v[j * k + a] * v[j * k + b];
+  for (let j = 0; j < cols; j++)
+    for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) vv[a * k + b] += v[j * k + a] * v[j * k + b];
   const xv = new Float64Array(rows * k);
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < cols; j++) {

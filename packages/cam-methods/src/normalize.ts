@@ -8,7 +8,10 @@ export type Normalization = 'global' | 'local';
 export function normalizeMaps(maps: readonly Float32Array[], mode: Normalization): Float32Array[] {
   const relu = maps.map((m) => m.map((v) => (v > 0 ? v : 0)));
   const ranges = relu.map(range);
-  const global = ranges.reduce((a, r) => ({ min: Math.min(a.min, r.min), max: Math.max(a.max, r.max) }), { min: Infinity, max: -Infinity });
+  const global = ranges.reduce((a, r) => ({ min: Math.min(a.min, r.min), max: Math.max(a.max, r.max) }), {
+    min: Infinity,
+    max: -Infinity,
+  });
   return relu.map((m, k) => {
     const { min, max } = mode === 'global' ? global : ranges[k];
     const scale = 1 / (max - min + 1e-7);

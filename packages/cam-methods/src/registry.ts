@@ -12,13 +12,15 @@ export function createCamRegistry(methods: readonly CamMethod[]): CamRegistry {
   const map = new Map<string, CamMethod>();
   const registry: CamRegistry = {
     register(m) {
-      if (!/^[a-z0-9+_-]+$/.test(m.id)) throw new CamanimError('bad-input', `CAM method id '${m.id}' must be lowercase letters, digits, +, _ or -`);
+      if (!/^[a-z0-9+_-]+$/.test(m.id))
+        throw new CamanimError('bad-input', `CAM method id '${m.id}' must be lowercase letters, digits, +, _ or -`);
       if (map.has(m.id)) throw new CamanimError('bad-input', `A CAM method with id '${m.id}' is already registered`);
       map.set(m.id, m);
     },
     get(id) {
       const m = map.get(id.toLowerCase());
-      if (!m) throw new CamanimError('not-found', `Unknown CAM method '${id}'`, {}, `Known methods: ${[...map.keys()].join(', ')}`);
+      if (!m)
+        throw new CamanimError('not-found', `Unknown CAM method '${id}'`, {}, `Known methods: ${[...map.keys()].join(', ')}`);
       return m;
     },
     list: () => [...map.values()],

@@ -6,16 +6,40 @@
 export function resizeAlignCorners(src: Float32Array, h: number, w: number, H: number, W: number): Float32Array {
   const sy = H > 1 ? (h - 1) / (H - 1) : 0;
   const sx = W > 1 ? (w - 1) / (W - 1) : 0;
-  return resize(src, h, w, H, W, (y) => y * sy, (x) => x * sx);
+  return resize(
+    src,
+    h,
+    w,
+    H,
+    W,
+    (y) => y * sy,
+    (x) => x * sx,
+  );
 }
 
 export function resizeHalfPixel(src: Float32Array, h: number, w: number, H: number, W: number): Float32Array {
   const at = (o: number, n: number, N: number) => Math.min(Math.max((o + 0.5) * (n / N) - 0.5, 0), n - 1);
-  return resize(src, h, w, H, W, (y) => at(y, h, H), (x) => at(x, w, W));
+  return resize(
+    src,
+    h,
+    w,
+    H,
+    W,
+    (y) => at(y, h, H),
+    (x) => at(x, w, W),
+  );
 }
 
 /** Bilinear resize of a [h, w] map, the source coordinate of each output row/column given. */
-function resize(src: Float32Array, h: number, w: number, H: number, W: number, srcY: (y: number) => number, srcX: (x: number) => number): Float32Array {
+function resize(
+  src: Float32Array,
+  h: number,
+  w: number,
+  H: number,
+  W: number,
+  srcY: (y: number) => number,
+  srcX: (x: number) => number,
+): Float32Array {
   const out = new Float32Array(H * W);
   for (let y = 0; y < H; y++) {
     const fy = srcY(y);

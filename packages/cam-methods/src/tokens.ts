@@ -18,13 +18,31 @@ export interface TokenOptions {
 export const MAX_PREFIX_TOKENS = 2;
 
 /** `channelsLast`: the 4-D tensors that are [N, H, W, C] (layouts.ts): their grid is H×W, as Swin's stages are. */
-export function tokenLayout(model: Model, opts: TokenOptions = {}, channelsLast: ReadonlySet<string> = new Set()): (l: Layer) => { grid: readonly [number, number]; prefix: number } | undefined {
-  const spatial = (l: Layer) => (channelsLast.has(l.name) ? [l.shape[1], l.shape[2]] as const : [l.shape[2], l.shape[3]] as const);
+export function tokenLayout(
+  model: Model,
+  opts: TokenOptions = {},
+  channelsLast: ReadonlySet<string> = new Set(),
+): (l: Layer) => { grid: readonly [number, number]; prefix: number } | undefined {
+  const spatial = (l: Layer) =>
+    channelsLast.has(l.name) ? ([l.shape[1], l.shape[2]] as const) : ([l.shape[2], l.shape[3]] as const);
   const grids: (readonly [number, number])[] = opts.grid
     ? [opts.grid]
-    : [...new Map(model.layers.filter((l) => l.shape.length === 4).map(spatial).filter(([h, w]) => h * w > 1).map((g) => [`${g[0]}x${g[1]}`, g] as const)).values()];
+    : [
+        ...new Map(
+          model.layers
+            .filter((l) => l.shape.length === 4)
+            .map(spatial)
+            .filter(([h, w]) => h * w > 1)
+            .map((g) => [`${g[0]}x${g[1]}`, g] as const),
+        ).values(),
+      ];
   if (opts.prefix !== undefined && !(Number.isInteger(opts.prefix) && opts.prefix >= 0)) {
-    throw new CamanimError('bad-input', `Token prefix ${opts.prefix} is not a count`, { file: model.source }, 'Give the number of tokens before the patches (ViT: 1)');
+    throw new CamanimError(
+      'bad-input',
+      `Token prefix ${opts.prefix} is not a count`,
+      { file: model.source },
+      'Give the number of tokens before the patches (ViT: 1)',
+    );
   }
   const cache = new Map<string, { grid: readonly [number, number]; prefix: number } | undefined>();
   return (l) => {

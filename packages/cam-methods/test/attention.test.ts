@@ -9,7 +9,15 @@ import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type Model, type Run } from '@camanim/core';
 import { encodeModel } from '../../core/test/onnx-builder.ts';
-import { attentionLayers, computeCams, defaultCamRegistry, layersFor, selectLayers, type CamStack, type LayerInfo } from '../src/index.ts';
+import {
+  attentionLayers,
+  computeCams,
+  defaultCamRegistry,
+  layersFor,
+  selectLayers,
+  type CamStack,
+  type LayerInfo,
+} from '../src/index.ts';
 import { testRuntime } from './gpu.ts';
 
 const FIXTURES = resolve(import.meta.dirname, '../../cli/test/fixtures/contract');
@@ -84,7 +92,8 @@ describe.each(ref.models)('attention methods on $name', (m) => {
   it('has references that tell the options apart (each option is tested)', () => {
     const apart = (a: string, b: string) =>
       Math.max(...m.rollout[a].flatMap((row, k) => row.map((v, p) => Math.abs(v - m.rollout[b][k][p]))));
-    for (const fusion of ['mean', 'max', 'min']) expect(apart(`${fusion}/0.9/rows`, `${fusion}/0.9/vit-explain`)).toBeGreaterThan(1e-3);
+    for (const fusion of ['mean', 'max', 'min'])
+      expect(apart(`${fusion}/0.9/rows`, `${fusion}/0.9/vit-explain`)).toBeGreaterThan(1e-3);
     expect(apart('mean/0.0/rows', 'max/0.0/rows')).toBeGreaterThan(1e-3);
     expect(apart('mean/0.0/rows', 'mean/0.9/rows')).toBeGreaterThan(1e-3);
   });
@@ -116,15 +125,18 @@ describe('attention methods refuse what they cannot explain', () => {
   const vit = () => loaded.get('vit-tiny.onnx')!;
 
   it('a model without attention, saying which methods apply', async () => {
-    const cnn = await loadModel(encodeModel({
-      nodes: [
-        { op: 'Conv', inputs: ['x', 'w'], outputs: ['a'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
-        { op: 'ReduceMean', inputs: ['a'], outputs: ['y'], attrs: { axes: [2, 3], keepdims: 0 } },
-      ],
-      inputs: [{ name: 'x', dims: [1, 3, 6, 6] }],
-      outputs: ['y'],
-      initializers: [{ name: 'w', dims: [2, 3, 3, 3], data: Array.from({ length: 54 }, (_, k) => (k % 7) - 3) }],
-    }), { runtime: await testRuntime() });
+    const cnn = await loadModel(
+      encodeModel({
+        nodes: [
+          { op: 'Conv', inputs: ['x', 'w'], outputs: ['a'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+          { op: 'ReduceMean', inputs: ['a'], outputs: ['y'], attrs: { axes: [2, 3], keepdims: 0 } },
+        ],
+        inputs: [{ name: 'x', dims: [1, 3, 6, 6] }],
+        outputs: ['y'],
+        initializers: [{ name: 'w', dims: [2, 3, 3, 3], data: Array.from({ length: 54 }, (_, k) => (k % 7) - 3) }],
+      }),
+      { runtime: await testRuntime() },
+    );
     const run = await cnn.run({ data: new Float32Array(108).fill(1), shape: [1, 3, 6, 6] });
     try {
       await expect(computeCams(run, { method: 'gradient-attention', target: { class: 0 } })).rejects.toThrow(
@@ -147,15 +159,20 @@ describe('attention methods refuse what they cannot explain', () => {
     const { model, run } = vit();
     const reversed = attentionLayers(model, 'attention-rollout').reverse();
     const rollout = (layers: LayerInfo[]) => computeCams(run, { method: 'attention-rollout', target: { class: 0 }, layers });
-    await expect(rollout(reversed)).rejects.toThrow(/accumulates over the blocks in order, and block 2 came where block 1 was due/);
+    await expect(rollout(reversed)).rejects.toThrow(
+      /accumulates over the blocks in order, and block 2 came where block 1 was due/,
+    );
     const patches = selectLayers(model, { filter: 'conv_proj' });
     await expect(rollout(patches)).rejects.toThrow(/explains attention blocks, and '\/conv_proj\/Conv_output_0' is not one/);
   });
 
   it('options outside their range, naming the flag', async () => {
     const { run } = vit();
-    const bad = (options: Record<string, unknown>) => computeCams(run, { method: 'attention-rollout', target: { class: 0 }, options });
-    await expect(bad({ headFusion: 'median' })).rejects.toThrow(/head fusion 'median' is not one of mean, max, min.*--head-fusion/s);
+    const bad = (options: Record<string, unknown>) =>
+      computeCams(run, { method: 'attention-rollout', target: { class: 0 }, options });
+    await expect(bad({ headFusion: 'median' })).rejects.toThrow(
+      /head fusion 'median' is not one of mean, max, min.*--head-fusion/s,
+    );
     await expect(bad({ discardRatio: 1 })).rejects.toThrow(/discard ratio must be within \[0, 1\), got 1.*--discard-ratio/s);
     await expect(bad({ renormalize: 'cols' })).rejects.toThrow(/renormalize 'cols' is not one of rows, vit-explain/);
   });

@@ -1,5 +1,14 @@
 /** The ROAD imputation system in float64, solved exactly by Gaussian elimination (small images). */
-const NB: [number, number, number][] = [[-1, -1, 1 / 12], [-1, 0, 1 / 6], [-1, 1, 1 / 12], [0, -1, 1 / 6], [0, 1, 1 / 6], [1, -1, 1 / 12], [1, 0, 1 / 6], [1, 1, 1 / 12]];
+const NB: [number, number, number][] = [
+  [-1, -1, 1 / 12],
+  [-1, 0, 1 / 6],
+  [-1, 1, 1 / 12],
+  [0, -1, 1 / 6],
+  [0, 1, 1 / 6],
+  [1, -1, 1 / 12],
+  [1, 0, 1 / 6],
+  [1, 1, 1 / 12],
+];
 
 /** The dense system A·x = b over the removed pixels (`missing`, in pixel order). */
 function imputeSystem(img: Float32Array, mask: Float32Array, h: number, w: number) {
@@ -68,4 +77,3 @@ export function exactImpute(img: Float32Array, mask: Float32Array, h: number, w:
   missing.forEach((p, k) => (out[p] = xs[k]));
   return out;
 }
-

@@ -17,7 +17,10 @@ const bytes = encodeModel({
   ],
   inputs: [{ name: 'x', dims: ['n', 2, 4, 4] }],
   outputs: ['y'],
-  initializers: [{ name: 'k', dims: [1, 2, 1, 1], data: scale }, { name: 'head', dims: [1, 2], data: head }],
+  initializers: [
+    { name: 'k', dims: [1, 2, 1, 1], data: scale },
+    { name: 'head', dims: [1, 2], data: head },
+  ],
 });
 const x = seeded(32, 21, -1, 2);
 
@@ -87,7 +90,11 @@ describe('methods with extra forwards', () => {
   it('randomcam repeats with a seed and differs across seeds', async () => {
     const model = await loadModel(bytes, { runtime: await testRuntime() });
     const run = await model.run({ data: x, shape: [1, 2, 4, 4] });
-    const w = async (seed: number) => Array.from((await computeCams(run, { method: 'randomcam', target: { class: 0 }, layers: { names: ['a'] }, seed })).layers[0].weights!);
+    const w = async (seed: number) =>
+      Array.from(
+        (await computeCams(run, { method: 'randomcam', target: { class: 0 }, layers: { names: ['a'] }, seed })).layers[0]
+          .weights!,
+      );
     const [w1, w2, w3] = [await w(1), await w(1), await w(2)];
     expect(w1).toEqual(w2);
     expect(w1).not.toEqual(w3);

@@ -52,7 +52,7 @@ describe('noisy linear imputation', () => {
     rt.release(images);
   });
 
-  it('a mask that removes everything gives the zero image (pytorch-grad-cam\'s spsolve does too)', async () => {
+  it("a mask that removes everything gives the zero image (pytorch-grad-cam's spsolve does too)", async () => {
     const rt = await testRuntime();
     const images = rt.upload(img.subarray(0, c * h * w), [1, c, h, w]);
     const r = await imputeBatch(rt, images, new Float32Array(h * w).fill(1));

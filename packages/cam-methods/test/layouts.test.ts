@@ -8,13 +8,24 @@ import { modelFromGraph, type Graph, type HostTensor } from '@camanim/core';
 import { selectLayers } from '../src/layers.ts';
 import { testRuntime } from './gpu.ts';
 
-const node = (opType: string, inputs: string[], outputs: string[], attributes: [string, number[]][] = []) => ({ name: `${opType}:${outputs[0]}`, opType, domain: '', inputs, outputs, attributes: new Map(attributes) });
+const node = (opType: string, inputs: string[], outputs: string[], attributes: [string, number[]][] = []) => ({
+  name: `${opType}:${outputs[0]}`,
+  opType,
+  domain: '',
+  inputs,
+  outputs,
+  attributes: new Map(attributes),
+});
 const shape: HostTensor = { dtype: 'int64', shape: [3], data: Float64Array.from([1, 32, 3]) };
 
 describe('layers by layout', () => {
   it('reads a channels-last tensor as [N, C, H, W] and lays its tokens on its H×W grid', async () => {
     const graph: Graph = {
-      nodes: [node('Transpose', ['x'], ['nhwc'], [['perm', [0, 2, 3, 1]]]), node('Reshape', ['nhwc', 'shape'], ['tokens']), node('Relu', ['tokens'], ['y'])],
+      nodes: [
+        node('Transpose', ['x'], ['nhwc'], [['perm', [0, 2, 3, 1]]]),
+        node('Reshape', ['nhwc', 'shape'], ['tokens']),
+        node('Relu', ['tokens'], ['y']),
+      ],
       inputs: [{ name: 'x', dtype: 'float32', dims: [1, 3, 8, 4] }],
       outputs: [{ name: 'y', dtype: 'float32', dims: [1, 32, 3] }],
       initializers: new Map([['shape', shape]]),

@@ -29,9 +29,10 @@ function knownComponents(c: number, hw: number): { data: Float32Array; want: num
   const h = SINGULAR.map((_, k) => hadamardRow(k + 1, hw));
   const g = SINGULAR.map((_, k) => hadamardRow(k, c).map((v, ch) => v * flip[ch]));
   const data = new Float32Array(c * hw);
-  for (let ch = 0; ch < c; ch++) for (let p = 0; p < hw; p++) {
-    data[ch * hw + p] = SINGULAR.reduce((acc, s, k) => acc + s * h[k][p] * g[k][ch], 0);
-  }
+  for (let ch = 0; ch < c; ch++)
+    for (let p = 0; p < hw; p++) {
+      data[ch * hw + p] = SINGULAR.reduce((acc, s, k) => acc + s * h[k][p] * g[k][ch], 0);
+    }
   const sign = Math.sign(g[0].reduce((a, b) => a + b, 0));
   expect(sign).not.toBe(0);
   return { data, want: h[0].map((v) => sign * SINGULAR[0] * Math.sqrt(c) * v) };

@@ -1,7 +1,15 @@
 import { describe, expect, it, vi } from 'vitest';
 import { loadModel } from '@camanim/core';
 import { encodeModel } from '../../core/test/onnx-builder.ts';
-import { computeCams, createCamRegistry, methods, normalizeMaps, listCamMethods, selectLayers, type CamMethod } from '../src/index.ts';
+import {
+  computeCams,
+  createCamRegistry,
+  methods,
+  normalizeMaps,
+  listCamMethods,
+  selectLayers,
+  type CamMethod,
+} from '../src/index.ts';
 import { seeded, testRuntime } from './gpu.ts';
 
 /** x [1,3,6,5] → Relu → Mul(per-channel) → a; a → GAP → Flatten → Gemm-free head: Mul(w) → ReduceSum → y [1, 2]. */
@@ -27,19 +35,24 @@ function smallNet(): Uint8Array {
 }
 
 type Host = (a: number[], g: number[], c: number, hw: number) => number[];
-const channelWeights = (f: (a: number[], g: number[]) => number): Host => (a, g, c, hw) => {
-  const cam = new Array(hw).fill(0);
-  for (let k = 0; k < c; k++) {
-    const w = f(a.slice(k * hw, (k + 1) * hw), g.slice(k * hw, (k + 1) * hw));
-    for (let p = 0; p < hw; p++) cam[p] += w * a[k * hw + p];
-  }
-  return cam;
-};
-const elementSum = (f: (a: number, g: number) => number): Host => (a, g, c, hw) => Array.from({ length: hw }, (_, p) => {
-  let s = 0;
-  for (let k = 0; k < c; k++) s += f(a[k * hw + p], g[k * hw + p]);
-  return s;
-});
+const channelWeights =
+  (f: (a: number[], g: number[]) => number): Host =>
+  (a, g, c, hw) => {
+    const cam = new Array(hw).fill(0);
+    for (let k = 0; k < c; k++) {
+      const w = f(a.slice(k * hw, (k + 1) * hw), g.slice(k * hw, (k + 1) * hw));
+      for (let p = 0; p < hw; p++) cam[p] += w * a[k * hw + p];
+    }
+    return cam;
+  };
+const elementSum =
+  (f: (a: number, g: number) => number): Host =>
+  (a, g, c, hw) =>
+    Array.from({ length: hw }, (_, p) => {
+      let s = 0;
+      for (let k = 0; k < c; k++) s += f(a[k * hw + p], g[k * hw + p]);
+      return s;
+    });
 const sum = (xs: number[]) => xs.reduce((x, y) => x + y, 0);
 
 // Host references written from the published formulas (docs/cam-conventions.md).
@@ -47,7 +60,9 @@ const REFERENCES: Record<string, Host> = {
   gradcam: channelWeights((_a, g) => sum(g) / g.length),
   hirescam: elementSum((a, g) => a * g),
   gradcamelementwise: elementSum((a, g) => Math.max(a * g, 0)),
-  'gradcam++': channelWeights((a, g) => sum(g.map((gi) => (gi === 0 ? 0 : (Math.max(gi, 0) * gi * gi) / (2 * gi * gi + sum(a) * gi ** 3 + 1e-7))))),
+  'gradcam++': channelWeights((a, g) =>
+    sum(g.map((gi) => (gi === 0 ? 0 : (Math.max(gi, 0) * gi * gi) / (2 * gi * gi + sum(a) * gi ** 3 + 1e-7)))),
+  ),
   xgradcam: channelWeights((a, g) => sum(g.map((gi, i) => (gi * a[i]) / (sum(a) + 1e-7)))),
   layercam: elementSum((a, g) => Math.max(g, 0) * a),
 };
@@ -79,13 +94,35 @@ describe('gradient CAM methods match host formulas on the same activations and g
 describe('registry and plugins', () => {
   it('lists every built-in method once, with pytorch-grad-cam ids', () => {
     const ids = listCamMethods().map((m) => m.id);
-    for (const id of ['gradcam', 'hirescam', 'gradcamelementwise', 'gradcam++', 'xgradcam', 'layercam', 'eigencam', 'eigengradcam', 'scorecam', 'ablationcam', 'fullgrad', 'shapleycam', 'randomcam']) expect(ids).toContain(id);
+    for (const id of [
+      'gradcam',
+      'hirescam',
+      'gradcamelementwise',
+      'gradcam++',
+      'xgradcam',
+      'layercam',
+      'eigencam',
+      'eigengradcam',
+      'scorecam',
+      'ablationcam',
+      'fullgrad',
+      'shapleycam',
+      'randomcam',
+    ])
+      expect(ids).toContain(id);
     expect(new Set(ids).size).toBe(ids.length);
   });
   it('an unknown method lists the known ones', () => {
     expect(() => createCamRegistry(methods).get('gradkam')).toThrow(/Unknown CAM method 'gradkam'.*Known methods: gradcam/);
   });
-  const plugin: CamMethod = { id: 'gradcam-abs', title: 'Grad-CAM on |g|', reference: 'w_c = mean |g|', needs: { gradients: true }, kind: 'channel', weights: { expr: 'abs(g)', reduce: 'mean' } };
+  const plugin: CamMethod = {
+    id: 'gradcam-abs',
+    title: 'Grad-CAM on |g|',
+    reference: 'w_c = mean |g|',
+    needs: { gradients: true },
+    kind: 'channel',
+    weights: { expr: 'abs(g)', reduce: 'mean' },
+  };
   it('a third-party plugin registers with one call and runs through the shared runner', async () => {
     // A registry of this test's own: the package's default one stays as every other test sees it.
     const registry = createCamRegistry(methods);

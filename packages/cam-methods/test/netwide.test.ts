@@ -44,7 +44,13 @@ function net(): Uint8Array {
 const LAYERS = ['c0', 'c1', 'p', 'c2', 'r2'];
 const images = [seeded(72, 7, -1, 1), seeded(72, 8, -1, 1)];
 
-async function maps(model: Model, data: Float32Array, n: number, method: string, target: Target): Promise<{ raw: Float32Array[]; saliency: Float32Array }> {
+async function maps(
+  model: Model,
+  data: Float32Array,
+  n: number,
+  method: string,
+  target: Target,
+): Promise<{ raw: Float32Array[]; saliency: Float32Array }> {
   const run = await model.run({ data, shape: [n, 2, 6, 6] });
   try {
     const stack = await computeCams(run, { method, target, layers: { names: LAYERS } });
@@ -55,7 +61,10 @@ async function maps(model: Model, data: Float32Array, n: number, method: string,
 }
 
 describe('FullGrad and ShapleyCAM', () => {
-  for (const [method, target] of [['fullgrad', { class: 2 }], ['shapleycam', { class: 2, kind: 'rest' }]] as const) {
+  for (const [method, target] of [
+    ['fullgrad', { class: 2 }],
+    ['shapleycam', { class: 2, kind: 'rest' }],
+  ] as const) {
     it(`${method}: a batch of two gives each image's own maps, and the GPU memory goes back`, async () => {
       const rt = await testRuntime();
       const before = rt.stats().liveBytes;
@@ -65,7 +74,9 @@ describe('FullGrad and ShapleyCAM', () => {
         const one = await maps(model, image, 1, method, target);
         one.raw.forEach((m, k) => {
           const scale = Math.max(...m.map(Math.abs)) || 1;
-          Array.from(both.raw[k].subarray(b * m.length, (b + 1) * m.length)).forEach((v, i) => expect(Math.abs(v - m[i]) / scale, LAYERS[k]).toBeLessThan(1e-5));
+          Array.from(both.raw[k].subarray(b * m.length, (b + 1) * m.length)).forEach((v, i) =>
+            expect(Math.abs(v - m[i]) / scale, LAYERS[k]).toBeLessThan(1e-5),
+          );
         });
         Array.from(both.saliency.subarray(b * 36, (b + 1) * 36)).forEach((v, i) => expect(v).toBeCloseTo(one.saliency[i], 4));
       }
@@ -74,7 +85,7 @@ describe('FullGrad and ShapleyCAM', () => {
     });
   }
 
-  it('fullgrad frames: the bias terms at the layer\'s resolution that feed it', async () => {
+  it("fullgrad frames: the bias terms at the layer's resolution that feed it", async () => {
     const model = await loadModel(net(), { runtime: await testRuntime(), inputShape: [1, 2, 6, 6] });
     const [c0, c1, p, c2, r2] = (await maps(model, images[0], 1, 'fullgrad', { class: 2 })).raw;
     const bn = c1.map((v, i) => v - c0[i]); // BN's own term: a sum of 3 maps scaled to [0, 1]

@@ -8,18 +8,47 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadModel, type Run } from '@camanim/core';
 import { encodeModel } from '../../core/test/onnx-builder.ts';
-import { prepareCam, pytorchGradCamMap, removalMask, road, ROAD_PRESETS, ybroad, type CamStack, type RoadScore } from '../src/index.ts';
+import {
+  prepareCam,
+  pytorchGradCamMap,
+  removalMask,
+  road,
+  ROAD_PRESETS,
+  ybroad,
+  type CamStack,
+  type RoadScore,
+} from '../src/index.ts';
 import { testRuntime } from './gpu.ts';
 
-interface Scores { morf: number[]; lerf: number[]; removedMorf: number[]; removedLerf: number[]; combined: number[]; sum: number; mean: number }
+interface Scores {
+  morf: number[];
+  lerf: number[];
+  removedMorf: number[];
+  removedLerf: number[];
+  combined: number[];
+  sum: number;
+  mean: number;
+}
 interface Fixture {
   shape: [number, number, number, number];
   percentiles: number[];
   x: number[];
   w: number[];
-  cams: { name: string; h: number; w: number; raw: number[]; map: number[]; threshold: Scores; rankRemoved: Scores; rankKept: Scores; pgc: Scores & { ROADCombined: number } }[];
+  cams: {
+    name: string;
+    h: number;
+    w: number;
+    raw: number[];
+    map: number[];
+    threshold: Scores;
+    rankRemoved: Scores;
+    rankKept: Scores;
+    pgc: Scores & { ROADCombined: number };
+  }[];
 }
-const fx = JSON.parse(readFileSync(new URL('../../../test/fixtures/road/pytorch-grad-cam.json', import.meta.url), 'utf8')) as Fixture;
+const fx = JSON.parse(
+  readFileSync(new URL('../../../test/fixtures/road/pytorch-grad-cam.json', import.meta.url), 'utf8'),
+) as Fixture;
 const [, C, H, W] = fx.shape;
 const target = { class: 0, kind: 'softmax' as const };
 const pgc = { ...ROAD_PRESETS['pytorch-grad-cam'], noise: 0 };
@@ -33,7 +62,10 @@ async function setup(): Promise<Run> {
     ],
     inputs: [{ name: 'x', dims: ['n', C, H, W] }],
     outputs: ['y'],
-    initializers: [{ name: 'w', dims: [1, C, H, W], data: fx.w }, { name: 'axes', dims: [2], data: [2, 3] }],
+    initializers: [
+      { name: 'w', dims: [1, C, H, W], data: fx.w },
+      { name: 'axes', dims: [2], data: [2, 3] },
+    ],
   });
   const model = await loadModel(bytes, { runtime: await testRuntime() });
   return model.run({ data: Float32Array.from(fx.x), shape: [1, C, H, W] });
@@ -42,7 +74,9 @@ async function setup(): Promise<Run> {
 /** Worst |camanim − reference| over every (map, order, p). */
 function worst(got: readonly RoadScore[], want: (k: number) => Scores): number {
   let e = 0;
-  got.forEach((s, k) => ['morf', 'lerf'].forEach((o) => s[o as 'morf'].forEach((v, j) => (e = Math.max(e, Math.abs(v - want(k)[o as 'morf'][j]))))));
+  got.forEach((s, k) =>
+    ['morf', 'lerf'].forEach((o) => s[o as 'morf'].forEach((v, j) => (e = Math.max(e, Math.abs(v - want(k)[o as 'morf'][j]))))),
+  );
   return e;
 }
 
@@ -59,13 +93,20 @@ describe('ROAD as pytorch-grad-cam computes it', () => {
   it('threshold masks remove exactly the pixels the library removes (shares, all ties together)', () => {
     for (const c of fx.cams) {
       const cam = prepareCam(c.map);
-      const share = (o: 'morf' | 'lerf', p: number) => removalMask(cam, o, p, 'threshold', 'kept').reduce((a, b) => a + b, 0) / (H * W);
-      expect(fx.percentiles.map((p) => share('morf', p)), c.name).toEqual(c.threshold.removedMorf);
-      expect(fx.percentiles.map((p) => share('lerf', p)), c.name).toEqual(c.threshold.removedLerf);
+      const share = (o: 'morf' | 'lerf', p: number) =>
+        removalMask(cam, o, p, 'threshold', 'kept').reduce((a, b) => a + b, 0) / (H * W);
+      expect(
+        fx.percentiles.map((p) => share('morf', p)),
+        c.name,
+      ).toEqual(c.threshold.removedMorf);
+      expect(
+        fx.percentiles.map((p) => share('lerf', p)),
+        c.name,
+      ).toEqual(c.threshold.removedLerf);
     }
   });
 
-  it('preset pytorch-grad-cam (noise 0): MoRF/LeRF per p and ROADCombined equal the library\'s', async () => {
+  it("preset pytorch-grad-cam (noise 0): MoRF/LeRF per p and ROADCombined equal the library's", async () => {
     const run = await setup();
     const got = await Promise.all(fx.cams.map((c) => road(run, c.map, { ...pgc, target, tolerance: 1e-6 })));
     const e = worst(got, (k) => fx.cams[k].pgc);
@@ -78,11 +119,17 @@ describe('ROAD as pytorch-grad-cam computes it', () => {
     expect(got[0].settings).toMatchObject({ ties: 'threshold', percent: 'kept', combine: 'mean', percentiles: fx.percentiles });
   }, 240_000);
 
-  it('ybroad from raw layer CAMs (the pytorch-grad-cam map built in camanim) gives the library\'s numbers', async () => {
+  it("ybroad from raw layer CAMs (the pytorch-grad-cam map built in camanim) gives the library's numbers", async () => {
     const run = await setup();
     const stack = {
-      inputShape: [1, C, H, W], target,
-      layers: fx.cams.map((c) => ({ name: c.name, shape: [1, 1, c.h, c.w], raw: Float32Array.from(c.raw), upsampled: new Float32Array(H * W) })),
+      inputShape: [1, C, H, W],
+      target,
+      layers: fx.cams.map((c) => ({
+        name: c.name,
+        shape: [1, 1, c.h, c.w],
+        raw: Float32Array.from(c.raw),
+        upsampled: new Float32Array(H * W),
+      })),
     } as unknown as CamStack;
     const yb = await ybroad(run, stack, { ...pgc, tolerance: 1e-6 });
     const e = worst(yb.series, (k) => fx.cams[k].pgc);
@@ -94,8 +141,23 @@ describe('ROAD as pytorch-grad-cam computes it', () => {
 
   it('rank ties (exact count) under both readings match the float64 reimplementation; they differ from the library on tied maps', async () => {
     const run = await setup();
-    for (const [percent, key] of [['removed', 'rankRemoved'], ['kept', 'rankKept']] as const) {
-      const got = await Promise.all(fx.cams.map((c) => road(run, c.map, { percentiles: fx.percentiles, ties: 'rank', percent, combine: 'sum', noise: 0, target, tolerance: 1e-6 })));
+    for (const [percent, key] of [
+      ['removed', 'rankRemoved'],
+      ['kept', 'rankKept'],
+    ] as const) {
+      const got = await Promise.all(
+        fx.cams.map((c) =>
+          road(run, c.map, {
+            percentiles: fx.percentiles,
+            ties: 'rank',
+            percent,
+            combine: 'sum',
+            noise: 0,
+            target,
+            tolerance: 1e-6,
+          }),
+        ),
+      );
       const e = worst(got, (k) => fx.cams[k][key]);
       console.log(`rank/${percent} vs float64 reference: worst |ΔC| ${e.toExponential(2)}`);
       expect(e).toBeLessThan(1e-5); // measured: 1.6e-6 (threshold vs the library), 3.3e-6 (rank vs float64)

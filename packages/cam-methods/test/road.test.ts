@@ -15,20 +15,27 @@ const bytes = encodeModel({
   ],
   inputs: [{ name: 'x', dims: ['n', 2, 5, 5] }],
   outputs: ['y'],
-  initializers: [{ name: 'w', dims: [1, 2, 5, 5], data: W }, { name: 'axes', dims: [2], data: [2, 3] }],
+  initializers: [
+    { name: 'w', dims: [1, 2, 5, 5], data: W },
+    { name: 'axes', dims: [2], data: [2, 3] },
+  ],
 });
 const x = seeded(50, 9, -1, 1);
 
-const hostForward = (img: ArrayLike<number>) => [0, 1].map((j) => {
-  let s = 0;
-  for (let p = 0; p < 25; p++) s += Math.max(img[j * 25 + p] * W[j * 25 + p], 0);
-  return s;
-});
+const hostForward = (img: ArrayLike<number>) =>
+  [0, 1].map((j) => {
+    let s = 0;
+    for (let p = 0; p < 25; p++) s += Math.max(img[j * 25 + p] * W[j * 25 + p], 0);
+    return s;
+  });
 const softmax0 = (y: number[]) => Math.exp(y[0]) / (Math.exp(y[0]) + Math.exp(y[1]));
 
 /** Host ROAD: rank by value (desc, index asc), impute exactly, score the softmax of class 0. */
 function hostRoad(cam: number[], percentiles: number[]) {
-  const order = cam.map((v, i) => [v, i]).sort((a, b) => b[0] - a[0] || a[1] - b[1]).map(([, i]) => i);
+  const order = cam
+    .map((v, i) => [v, i])
+    .sort((a, b) => b[0] - a[0] || a[1] - b[1])
+    .map(([, i]) => i);
   const base = softmax0(hostForward(x));
   const score = (removed: number[]) => {
     const mask = new Float32Array(25);
@@ -50,13 +57,32 @@ describe('ROAD', () => {
   it('rank ties, p removed, sum (camanim before the conventions): MoRF and LeRF match an exact host pipeline (noise 0)', async () => {
     const run = await setup();
     const cam = Array.from(seeded(25, 17, 0, 1));
-    const r = await road(run, cam, { target: { class: 0, kind: 'softmax' }, noise: 0, percentiles: [20, 40, 60, 80], tolerance: 1e-6, ties: 'rank', percent: 'removed', combine: 'sum' });
+    const r = await road(run, cam, {
+      target: { class: 0, kind: 'softmax' },
+      noise: 0,
+      percentiles: [20, 40, 60, 80],
+      tolerance: 1e-6,
+      ties: 'rank',
+      percent: 'removed',
+      combine: 'sum',
+    });
     const want = hostRoad(cam, [20, 40, 60, 80]);
     r.morf.forEach((v, k) => expect(v).toBeCloseTo(want.morf[k], 4));
     r.lerf.forEach((v, k) => expect(v).toBeCloseTo(want.lerf[k], 4));
     r.combined.forEach((v, k) => expect(v).toBeCloseTo((want.lerf[k] - want.morf[k]) / 2, 4));
-    expect(r.road).toBeCloseTo(r.combined.reduce((a, b) => a + b, 0), 6);
-    expect(r.settings).toEqual({ ties: 'rank', percent: 'removed', combine: 'sum', percentiles: [20, 40, 60, 80], noise: 0, seed: 0, target: { class: 0, kind: 'softmax' } });
+    expect(r.road).toBeCloseTo(
+      r.combined.reduce((a, b) => a + b, 0),
+      6,
+    );
+    expect(r.settings).toEqual({
+      ties: 'rank',
+      percent: 'removed',
+      combine: 'sum',
+      percentiles: [20, 40, 60, 80],
+      noise: 0,
+      seed: 0,
+      target: { class: 0, kind: 'softmax' },
+    });
     expect(r.removed.morf).toEqual([5, 10, 15, 20].map((k) => k / 25));
   });
 
@@ -70,7 +96,9 @@ describe('ROAD', () => {
     expect(r.removed.morf).toEqual([20, 15, 10, 5].map((k) => k / 25));
     const mean = await road(run, cam, { ...t, combine: 'mean' });
     expect(mean.road).toBeCloseTo(r.road / 4, 6);
-    await expect(road(run, cam, { ...t, ties: 'exact' as never })).rejects.toThrow(/ROAD ties 'exact' is not one of threshold, rank/);
+    await expect(road(run, cam, { ...t, ties: 'exact' as never })).rejects.toThrow(
+      /ROAD ties 'exact' is not one of threshold, rank/,
+    );
   });
 
   it('with noise, the same seed gives the same numbers', async () => {
@@ -94,9 +122,22 @@ describe('ROAD', () => {
   it('refuses percentiles outside (0, 100), a constant CAM, and outputs that are not class scores', async () => {
     const run = await setup();
     const t = { target: { class: 0, kind: 'softmax' as const } };
-    await expect(road(run, new Array(25).fill(0).map((_, i) => i), { ...t, percentiles: [0, 50] })).rejects.toThrow(/outside \(0, 100\)/);
+    await expect(
+      road(
+        run,
+        new Array(25).fill(0).map((_, i) => i),
+        { ...t, percentiles: [0, 50] },
+      ),
+    ).rejects.toThrow(/outside \(0, 100\)/);
     await expect(road(run, new Array(25).fill(0.3), t)).rejects.toThrow(/constant/);
-    const m2 = await loadModel(encodeModel({ nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }], inputs: [{ name: 'x', dims: [1, 2, 5, 5] }], outputs: ['y'] }), { runtime: await testRuntime() });
+    const m2 = await loadModel(
+      encodeModel({
+        nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }],
+        inputs: [{ name: 'x', dims: [1, 2, 5, 5] }],
+        outputs: ['y'],
+      }),
+      { runtime: await testRuntime() },
+    );
     const r2 = await m2.run({ data: x, shape: [1, 2, 5, 5] });
     await expect(road(r2, Array.from(seeded(25, 1)), t)).rejects.toThrow(/class scores/);
   });

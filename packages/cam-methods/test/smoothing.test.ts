@@ -23,12 +23,15 @@ async function tinyRun() {
 describe('eigen smoothing, augmentation smoothing and KPCA options', () => {
   it('eigen smoothing of a method that computes its own map is a clear error', async () => {
     const { model, run } = await tinyRun();
-    await expect(computeCams(run, { method: 'eigencam', eigenSmooth: true, target: { class: 0 }, layers: { names: ['a'] } })).rejects.toThrow(/Eigen smoothing does not apply to CAM method 'eigencam'/);
+    await expect(
+      computeCams(run, { method: 'eigencam', eigenSmooth: true, target: { class: 0 }, layers: { names: ['a'] } }),
+    ).rejects.toThrow(/Eigen smoothing does not apply to CAM method 'eigencam'/);
     model.dispose();
   });
   it('an unknown KPCA kernel or a bad gamma names the option', async () => {
     const { model, run } = await tinyRun();
-    const cams = (options: Record<string, unknown>) => computeCams(run, { method: 'kpcacam', options, target: { class: 0 }, layers: { names: ['a'] } });
+    const cams = (options: Record<string, unknown>) =>
+      computeCams(run, { method: 'kpcacam', options, target: { class: 0 }, layers: { names: ['a'] } });
     await expect(cams({ kernel: 'cosine' })).rejects.toThrow(/kernel 'cosine' is not one of sigmoid, poly, linear, rbf/);
     await expect(cams({ gamma: -1 })).rejects.toThrow(/gamma must be a positive number/);
     model.dispose();
@@ -45,9 +48,19 @@ describe('eigen smoothing, augmentation smoothing and KPCA options', () => {
   });
   it('augmentation smoothing takes layers as names or as LayerInfo, like any computeCams call', async () => {
     const { model, run } = await tinyRun();
-    const bySelection = await computeCams(run, { method: 'gradcam', augSmooth: true, target: { class: 1 }, layers: { names: ['a'] } });
+    const bySelection = await computeCams(run, {
+      method: 'gradcam',
+      augSmooth: true,
+      target: { class: 1 },
+      layers: { names: ['a'] },
+    });
     const byName = await computeCams(run, { method: 'gradcam', augSmooth: true, target: { class: 1 }, layers: ['a'] });
-    const byInfo = await computeCams(run, { method: 'gradcam', augSmooth: true, target: { class: 1 }, layers: bySelection.layers });
+    const byInfo = await computeCams(run, {
+      method: 'gradcam',
+      augSmooth: true,
+      target: { class: 1 },
+      layers: bySelection.layers,
+    });
     for (const stack of [byName, byInfo]) {
       expect(stack.layers[0].shape).toEqual([1, 3, 6, 5]);
       expect(stack.layers[0].upsampled).toEqual(bySelection.layers[0].upsampled);

@@ -9,7 +9,11 @@ describe('niceTicks', () => {
     expect(niceTicks(0, 0.9).step).toBe(0.25);
     expect(niceTicks(0, 0.9).decimals).toBe(2);
     expect(niceTicks(3, 3).values).toEqual([2, 2.5, 3, 3.5, 4]);
-    for (const [lo, hi] of [[0, 1e-5], [-3.7, 120], [0.1, 0.1001]]) {
+    for (const [lo, hi] of [
+      [0, 1e-5],
+      [-3.7, 120],
+      [0.1, 0.1001],
+    ]) {
       const t = niceTicks(lo, hi);
       expect(t.values[0]).toBeLessThanOrEqual(lo);
       expect(t.values.at(-1)).toBeGreaterThanOrEqual(hi);

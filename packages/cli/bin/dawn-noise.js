@@ -30,7 +30,10 @@ export function dawnNoise(write) {
     held = [];
     dropBlank = true;
     if (NOISE.test(head)) return;
-    const context = rest.map((l) => CONTEXT.exec(l)?.[1]).filter(Boolean).map((c) => c.replace(/^While /, 'while '));
+    const context = rest
+      .map((l) => CONTEXT.exec(l)?.[1])
+      .filter(Boolean)
+      .map((c) => c.replace(/^While /, 'while '));
     const text = `camanim: GPU driver warning: ${HEAD.exec(head)[1]}${context.length ? ` (${context.join('; ')})` : ''}\n`;
     if (!seen.has(text)) {
       seen.add(text);

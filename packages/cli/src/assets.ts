@@ -16,7 +16,12 @@ const IMAGE_EXT = /\.(png|jpe?g|webp)$/i;
 /** The bundled model's path (`file` is where it should be), or a clear error when it is missing. */
 export function bundledModel(file = BUNDLED_MODEL): string {
   if (!existsSync(file)) {
-    throw cliError('The bundled default model is missing', { file }, 'Pass a model with --model m.onnx (the bundled one is produced by tools/train_bundled.py)', 'not-found');
+    throw cliError(
+      'The bundled default model is missing',
+      { file },
+      'Pass a model with --model m.onnx (the bundled one is produced by tools/train_bundled.py)',
+      'not-found',
+    );
   }
   return file;
 }
@@ -24,7 +29,9 @@ export function bundledModel(file = BUNDLED_MODEL): string {
 /** Sample images in their listed order. */
 export function bundledSamples(): string[] {
   if (!existsSync(SAMPLES_DIR)) return [];
-  const files = readdirSync(SAMPLES_DIR).filter((f) => IMAGE_EXT.test(f)).sort();
+  const files = readdirSync(SAMPLES_DIR)
+    .filter((f) => IMAGE_EXT.test(f))
+    .sort();
   let listed: string[] = [];
   try {
     const boxes = JSON.parse(readFileSync(join(SAMPLES_DIR, 'boxes.json'), 'utf8')) as { samples?: { file?: unknown }[] };
@@ -37,6 +44,12 @@ export function bundledSamples(): string[] {
 
 export function defaultImage(): string {
   const [first] = bundledSamples();
-  if (!first) throw cliError('No image given and no bundled sample image found', { file: SAMPLES_DIR }, 'Pass one with --image photo.png', 'not-found');
+  if (!first)
+    throw cliError(
+      'No image given and no bundled sample image found',
+      { file: SAMPLES_DIR },
+      'Pass one with --image photo.png',
+      'not-found',
+    );
   return first;
 }

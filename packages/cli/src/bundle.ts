@@ -73,9 +73,7 @@ export function bundleCam(
 }
 
 /** Reads a bundle back through the validator: the manifest and, per explanation, every layer's maps. */
-export async function readBundle(
-  dir: string,
-): Promise<{
+export async function readBundle(dir: string): Promise<{
   manifest: BundleManifest;
   maps(cam: BundleCam, layer: BundleLayer, which: 'layer' | 'input'): Promise<Float32Array>;
 }> {

@@ -60,8 +60,12 @@ export function seriesChartSvg(y: ChartSeries, title: string, width = 720, heigh
   );
   text(left + pw - 4, Y(y.mean) - 4, `mean ${fmt(y.mean)}`, 11, 'end', '#666');
   if (y.band && n > 1) {
-    const edge = [...y.band.hi.map((v, k) => [k, v]), ...y.band.lo.map((v, k) => [k, v]).reverse()].filter(([, v]) => Number.isFinite(v));
-    el.push(`<polygon data-role="band" fill="#1f77b4" fill-opacity="0.18" stroke="none" points="${edge.map(([k, v]) => `${X(k).toFixed(1)},${Y(v).toFixed(1)}`).join(' ')}"/>`);
+    const edge = [...y.band.hi.map((v, k) => [k, v]), ...y.band.lo.map((v, k) => [k, v]).reverse()].filter(([, v]) =>
+      Number.isFinite(v),
+    );
+    el.push(
+      `<polygon data-role="band" fill="#1f77b4" fill-opacity="0.18" stroke="none" points="${edge.map(([k, v]) => `${X(k).toFixed(1)},${Y(v).toFixed(1)}`).join(' ')}"/>`,
+    );
   }
   // Series.
   if (n > 1)

@@ -9,7 +9,14 @@ import type { Labels } from './labels.ts';
 
 /** matplotlib's gist_rainbow segment data: (position, r, g, b). */
 const GIST_RAINBOW = [
-  [0, 1, 0, 0.16], [0.03, 1, 0, 0], [0.215, 1, 1, 0], [0.4, 0, 1, 0], [0.586, 0, 1, 1], [0.77, 0, 0, 1], [0.954, 1, 0, 1], [1, 1, 0, 0.75],
+  [0, 1, 0, 0.16],
+  [0.03, 1, 0, 0],
+  [0.215, 1, 1, 0],
+  [0.4, 0, 1, 0],
+  [0.586, 0, 1, 1],
+  [0.77, 0, 0, 1],
+  [0.954, 1, 0, 1],
+  [1, 1, 0, 0.75],
 ] as const;
 
 /** The colour of concept k of K, RGB in [0, 1] (the DFF authors' palette). */
@@ -46,7 +53,8 @@ export function conceptPanels(ctx: PanelBase, stack: CamStack): Uint8Array[] {
         let best = 0;
         for (let k = 1; k < count; k++) if (scaled[k][m] > scaled[best][m]) best = k;
         const p = y * W + x;
-        for (let c = 0; c < 3; c++) rgba[p * 4 + c] = Math.round(255 * ((1 - alpha) * display[p * 3 + c] + alpha * colors[best][c] * scaled[best][m]));
+        for (let c = 0; c < 3; c++)
+          rgba[p * 4 + c] = Math.round(255 * ((1 - alpha) * display[p * 3 + c] + alpha * colors[best][c] * scaled[best][m]));
         rgba[p * 4 + 3] = 255;
       }
     }
@@ -60,8 +68,18 @@ export function conceptsJson(stack: CamStack, labels: Labels): string {
     name: l.name,
     index: l.index,
     concepts: l.concepts!.classes.map((top, k) => ({
-      color: `#${conceptColor(k, l.concepts!.count).map((v) => Math.round(255 * v).toString(16).padStart(2, '0')).join('')}`,
-      classes: top.map((t) => ({ class: t.class, label: labels.name(t.class), probability: Number(t.probability.toPrecision(6)) })),
+      color: `#${conceptColor(k, l.concepts!.count)
+        .map((v) =>
+          Math.round(255 * v)
+            .toString(16)
+            .padStart(2, '0'),
+        )
+        .join('')}`,
+      classes: top.map((t) => ({
+        class: t.class,
+        label: labels.name(t.class),
+        probability: Number(t.probability.toPrecision(6)),
+      })),
     })),
   }));
   return `${JSON.stringify({ method: stack.method, components: stack.layers[0]?.concepts?.count, layers }, null, 2)}\n`;

@@ -8,8 +8,27 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Option, type Command } from 'commander';
 import {
-  PRESET_NAMES, RESIZE_POLICIES, adaptInput, contractModel, describeContract, describeSources, hfLabels, loadGraph, parseHfPreprocessor, parseNumbers, parseSidecar, parseSize, resolveInputContract,
-  type ContractSource, type Device, type Graph, type InputContract, type InputRequest, type Model, type OutputRequest, type Sidecar,
+  PRESET_NAMES,
+  RESIZE_POLICIES,
+  adaptInput,
+  contractModel,
+  describeContract,
+  describeSources,
+  hfLabels,
+  loadGraph,
+  parseHfPreprocessor,
+  parseNumbers,
+  parseSidecar,
+  parseSize,
+  resolveInputContract,
+  type ContractSource,
+  type Device,
+  type Graph,
+  type InputContract,
+  type InputRequest,
+  type Model,
+  type OutputRequest,
+  type Sidecar,
 } from '@camanim/core';
 import { cliError } from './errors.ts';
 import { addTaskOptions, taskRequest, type TaskFlags } from './task-flags.ts';
@@ -38,15 +57,36 @@ export interface ContractedModel {
 /** The contract options, the same on explain, road and layers. */
 export function addContractOptions(cmd: Command): Command {
   return addTaskOptions(cmd)
-    .option('--input-size <HxW>', "model input size, e.g. 48x192 (default: the model's fixed size, else the image's, rounded to the model's stride)")
-    .option('--frames <T>', "video models: the frames the model takes, where its input [N, C, T, H, W] leaves T symbolic (default: the model's fixed T)")
+    .option(
+      '--input-size <HxW>',
+      "model input size, e.g. 48x192 (default: the model's fixed size, else the image's, rounded to the model's stride)",
+    )
+    .option(
+      '--frames <T>',
+      "video models: the frames the model takes, where its input [N, C, T, H, W] leaves T symbolic (default: the model's fixed T)",
+    )
     .option('--mean <r,g,b>', 'per-channel mean, after --scale (default: the sidecar JSON, the model metadata, or --preset)')
     .option('--std <r,g,b>', 'per-channel std, after --scale')
-    .addOption(new Option('--scale <s>', 'pixel scale before mean/std: 1 (pixels / 255) or 255 (pixels as they are)').choices(['1', '255']))
-    .addOption(new Option('--resize <policy>', 'fit the image to the input: crop (centre crop), pad (letterbox) or stretch (default crop)').choices([...RESIZE_POLICIES]))
+    .addOption(
+      new Option('--scale <s>', 'pixel scale before mean/std: 1 (pixels / 255) or 255 (pixels as they are)').choices([
+        '1',
+        '255',
+      ]),
+    )
+    .addOption(
+      new Option(
+        '--resize <policy>',
+        'fit the image to the input: crop (centre crop), pad (letterbox) or stretch (default crop)',
+      ).choices([...RESIZE_POLICIES]),
+    )
     .option('--bgr', 'the model takes BGR channels (Caffe, OpenCV-trained models)')
     .addOption(new Option('--layout <layout>', "the input's layout, when the model's dims do not tell").choices(['nchw', 'nhwc']))
-    .addOption(new Option('--preset <name>', 'named preprocessing (fills what nothing else gives): imagenet (torchvision/timm), inception (timm/Keras [-1, 1]), paddle (PaddleOCR), caffe (BGR 0..255 − mean), clip (OpenAI CLIP), raw (0..255)').choices([...PRESET_NAMES]))
+    .addOption(
+      new Option(
+        '--preset <name>',
+        'named preprocessing (fills what nothing else gives): imagenet (torchvision/timm), inception (timm/Keras [-1, 1]), paddle (PaddleOCR), caffe (BGR 0..255 − mean), clip (OpenAI CLIP), raw (0..255)',
+      ).choices([...PRESET_NAMES]),
+    )
     .option('--output <name>', 'the output to explain, when the model has several');
 }
 
@@ -55,12 +95,18 @@ export function flagSources(f: ContractFlags): ContractSource[] {
   const add = (from: string, request: InputRequest) => sources.push({ from, request });
   if (f.inputSize !== undefined) {
     const size = parseSize(f.inputSize);
-    if (!size) throw cliError(`--input-size expects HxW, got '${f.inputSize}'`, {}, 'For example --input-size 48x192 (height × width), or --input-size 224');
+    if (!size)
+      throw cliError(
+        `--input-size expects HxW, got '${f.inputSize}'`,
+        {},
+        'For example --input-size 48x192 (height × width), or --input-size 224',
+      );
     add('--input-size', { size });
   }
   if (f.frames !== undefined) {
     const frames = Number(f.frames);
-    if (!Number.isInteger(frames) || frames < 1) throw cliError(`--frames expects a positive whole number, got '${f.frames}'`, {}, 'For example --frames 16');
+    if (!Number.isInteger(frames) || frames < 1)
+      throw cliError(`--frames expects a positive whole number, got '${f.frames}'`, {}, 'For example --frames 16');
     add('--frames', { frames });
   }
   if (f.mean !== undefined) add('--mean', { mean: parseNumbers(f.mean, '--mean') });
@@ -81,7 +127,7 @@ const MAX_SIDECAR_BYTES = 16 << 20;
  * preprocessor_config.json (and config.json's id2label) in the model's folder.
  */
 export function readSidecar(modelPath: string): Sidecar | undefined {
-  const file = modelPath.replace(/\.onnx$/i, '') + '.json';
+  const file = `${modelPath.replace(/\.onnx$/i, '')}.json`;
   const own = readSmall(file);
   if (own !== undefined) return parseSidecar(own, file);
   const hf = join(dirname(modelPath), 'preprocessor_config.json');
@@ -89,7 +135,11 @@ export function readSidecar(modelPath: string): Sidecar | undefined {
   if (processor === undefined) return undefined;
   const config = join(dirname(modelPath), 'config.json');
   const labels = readSmall(config);
-  return { file: hf, input: parseHfPreprocessor(processor, hf), labels: labels === undefined ? undefined : hfLabels(labels, config) };
+  return {
+    file: hf,
+    input: parseHfPreprocessor(processor, hf),
+    labels: labels === undefined ? undefined : hfLabels(labels, config),
+  };
 }
 
 /** A small text file's contents, undefined when it does not exist; a huge one is a wrong file. */
@@ -102,7 +152,12 @@ function readSmall(file: string): string | undefined {
   }
   try {
     const size = fstatSync(fd).size;
-    if (size > MAX_SIDECAR_BYTES) throw cliError(`${basename(file)} is ${size} bytes, more than a model's sidecar holds`, { file }, 'Check that it is the model\'s sidecar JSON (labels and preprocess), or remove it');
+    if (size > MAX_SIDECAR_BYTES)
+      throw cliError(
+        `${basename(file)} is ${size} bytes, more than a model's sidecar holds`,
+        { file },
+        "Check that it is the model's sidecar JSON (labels and preprocess), or remove it",
+      );
     const bytes = Buffer.alloc(size);
     readSync(fd, bytes, 0, size, 0);
     return bytes.toString('utf8');
@@ -112,12 +167,23 @@ function readSmall(file: string): string | undefined {
 }
 
 /** Reads the model and its contract; `image` gives the size where the model leaves it open. */
-export async function readContract(modelPath: string, flags: ContractFlags, image: { width: number; height: number } | undefined, onNotice: (m: string) => void, requireNormalization = true): Promise<ContractedModel> {
+export async function readContract(
+  modelPath: string,
+  flags: ContractFlags,
+  image: { width: number; height: number } | undefined,
+  onNotice: (m: string) => void,
+  requireNormalization = true,
+): Promise<ContractedModel> {
   const graph = await loadGraph(modelPath);
   const sidecar = readSidecar(modelPath);
   const sources = [...flagSources(flags), ...(sidecar ? [{ from: `model JSON ${sidecar.file}`, request: sidecar.input }] : [])];
   const input = resolveInputContract(graph, sources, { image, onNotice, requireNormalization });
-  const named = flags.output !== undefined ? { output: flags.output, from: '--output' } : sidecar?.output !== undefined ? { output: sidecar.output, from: `model JSON ${sidecar.file}` } : {};
+  const named =
+    flags.output !== undefined
+      ? { output: flags.output, from: '--output' }
+      : sidecar?.output !== undefined
+        ? { output: sidecar.output, from: `model JSON ${sidecar.file}` }
+        : {};
   const output: OutputRequest = { ...named, ...taskRequest(flags) };
   return { graph, input, output, sidecar };
 }
@@ -135,5 +201,7 @@ export function inputOnly(c: ContractedModel): { graph: Graph; shape: number[] }
 /** The lines every run prints: the contract, and where each input field came from. */
 export function contractLines(model: Model): string {
   const c = model.contract!;
-  return `contract: ${describeContract(c)}\n${describeSources(c.input).map((l) => `  ${l}`).join('\n')}\n`;
+  return `contract: ${describeContract(c)}\n${describeSources(c.input)
+    .map((l) => `  ${l}`)
+    .join('\n')}\n`;
 }

@@ -6,7 +6,13 @@
 import { CamanimError, isCamanimError, type ErrorCode, type ErrorWhere } from '@camanim/core';
 
 /** A CLI-level error in core's format. */
-export function cliError(what: string, where: ErrorWhere = {}, hint?: string, code: ErrorCode = 'bad-input', cause?: unknown): CamanimError {
+export function cliError(
+  what: string,
+  where: ErrorWhere = {},
+  hint?: string,
+  code: ErrorCode = 'bad-input',
+  cause?: unknown,
+): CamanimError {
   return new CamanimError(code, what, where, hint, cause === undefined ? undefined : { cause });
 }
 

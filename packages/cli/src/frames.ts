@@ -53,15 +53,32 @@ export function frameLayout(panelW: number, panelH: number, panels: number): Fra
 }
 
 /** RGBA bytes of the whole frame (layout.width × layout.height). */
-export async function composeFrame(layout: FrameLayout, panels: readonly Panel[], colorbar: Uint8Array, text: FrameText): Promise<Buffer> {
+export async function composeFrame(
+  layout: FrameLayout,
+  panels: readonly Panel[],
+  colorbar: Uint8Array,
+  text: FrameText,
+): Promise<Buffer> {
   const { pad, gap, captionH, panelW, panelH, fontSize, lineH } = layout;
   const top = pad + captionH;
-  const layers: OverlayOptions[] = panels.map((p, k) => ({ input: Buffer.from(p.rgba.buffer, p.rgba.byteOffset, p.rgba.byteLength), raw: { width: panelW, height: panelH, channels: 4 }, left: pad + k * (panelW + gap), top }));
+  const layers: OverlayOptions[] = panels.map((p, k) => ({
+    input: Buffer.from(p.rgba.buffer, p.rgba.byteOffset, p.rgba.byteLength),
+    raw: { width: panelW, height: panelH, channels: 4 },
+    left: pad + k * (panelW + gap),
+    top,
+  }));
   const cbLeft = pad + panels.length * panelW + (panels.length - 1) * gap + 10;
-  layers.push({ input: Buffer.from(colorbar.buffer, colorbar.byteOffset, colorbar.byteLength), raw: { width: COLORBAR_WIDTH, height: panelH, channels: 4 }, left: cbLeft, top });
+  layers.push({
+    input: Buffer.from(colorbar.buffer, colorbar.byteOffset, colorbar.byteLength),
+    raw: { width: COLORBAR_WIDTH, height: panelH, channels: 4 },
+    left: cbLeft,
+    top,
+  });
   const svg: string[] = [];
   const small = Math.round(fontSize * 0.85);
-  panels.forEach((p, k) => svg.push(textEl(pad + k * (panelW + gap), pad + fontSize, fontSize, fit(p.caption, panelW, fontSize), '#cfcfcf')));
+  panels.forEach((p, k) =>
+    svg.push(textEl(pad + k * (panelW + gap), pad + fontSize, fontSize, fit(p.caption, panelW, fontSize), '#cfcfcf')),
+  );
   const tickX = cbLeft + COLORBAR_WIDTH + 4;
   svg.push(textEl(tickX, top + small, small, '1.0', '#cfcfcf'));
   svg.push(textEl(tickX, top + panelH / 2 + small / 2, small, '0.5', '#cfcfcf'));
@@ -72,7 +89,10 @@ export async function composeFrame(layout: FrameLayout, panels: readonly Panel[]
   svg.push(textEl(pad, y0 + lineH + fontSize, fontSize, fit(text.name, textW, fontSize), '#9ad0ff'));
   svg.push(textEl(pad, y0 + 2 * lineH + fontSize, fontSize, fit(text.detail, textW, fontSize), '#ffe08a'));
   layers.push({ input: Buffer.from(svgDoc(layout.width, layout.height, svg)), left: 0, top: 0 });
-  return sharp({ create: { width: layout.width, height: layout.height, channels: 4, background: BACKGROUND } }).composite(layers).raw().toBuffer();
+  return sharp({ create: { width: layout.width, height: layout.height, channels: 4, background: BACKGROUND } })
+    .composite(layers)
+    .raw()
+    .toBuffer();
 }
 
 export function svgDoc(width: number, height: number, body: readonly string[]): string {
@@ -92,7 +112,9 @@ export function fit(text: string, width: number, size: number): string {
 }
 
 export function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+  return s
+    .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!)
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
 }
 
 function even(n: number): number {

@@ -6,7 +6,13 @@ import * as gifencModule from 'gifenc';
 const gifenc = 'GIFEncoder' in gifencModule ? (gifencModule as unknown as typeof gifencModule.default) : gifencModule.default;
 const { GIFEncoder, applyPalette, quantize } = gifenc;
 
-export function encodeGif(frames: readonly Uint8Array[], width: number, height: number, fps: number, onFrame?: () => void): Uint8Array {
+export function encodeGif(
+  frames: readonly Uint8Array[],
+  width: number,
+  height: number,
+  fps: number,
+  onFrame?: () => void,
+): Uint8Array {
   const gif = GIFEncoder();
   const delay = Math.round(1000 / fps);
   for (const rgba of frames) {

@@ -58,10 +58,18 @@ export class GpuSession {
       const reason = await this.lossReason();
       if (reason === undefined) throw e;
       if (this.recovered) {
-        throw new CamanimError('gpu', `The GPU device was lost again while ${name} (${reason}), after one recovery`, {}, 'Run again; if it repeats, update the GPU driver or use a smaller model or input', { cause: e });
+        throw new CamanimError(
+          'gpu',
+          `The GPU device was lost again while ${name} (${reason}), after one recovery`,
+          {},
+          'Run again; if it repeats, update the GPU driver or use a smaller model or input',
+          { cause: e },
+        );
       }
       this.recovered = true;
-      this.opts.onNotice(`The GPU device was lost while ${name} (${reason}): acquiring a new device, loading the model again and redoing that step`);
+      this.opts.onNotice(
+        `The GPU device was lost while ${name} (${reason}): acquiring a new device, loading the model again and redoing that step`,
+      );
       await this.reopen();
       return this.step(name, fn);
     }

@@ -16,7 +16,13 @@ import { frameText, modes, normalized, targetText, writeAnimation, type Explanat
 
 const SHEET_COLUMNS = 8;
 
-export async function renderGrid(ctx: RenderContext, exs: readonly Explanation[], suffix: string, image: RgbImage, pre: InputContract): Promise<void> {
+export async function renderGrid(
+  ctx: RenderContext,
+  exs: readonly Explanation[],
+  suffix: string,
+  image: RgbImage,
+  pre: InputContract,
+): Promise<void> {
   const mode = modes(ctx.normalization)[0];
   const norm = exs.map((ex) => normalized(ex.stack, mode));
   const first = exs[0].stack;
@@ -26,24 +32,59 @@ export async function renderGrid(ctx: RenderContext, exs: readonly Explanation[]
   if (ctx.formats.has('grid')) {
     const layout = frameLayout(ctx.panelW, ctx.panelH, exs.length);
     const frames: Buffer[] = [];
-    await ctx.progress.time(`frames ${stem}`, async (step) => {
-      for (let k = 0; k < L; k++) {
-        const overlays = await renderOverlays(ctx.rt, { maps: norm.map((n) => n.maps[k]), mapH: H, mapW: W, image: ctx.display, outH: ctx.panelH, outW: ctx.panelW, colormap: ctx.colormap, alpha: ctx.alpha });
-        const panels: Panel[] = exs.map((ex, j) => ({ rgba: overlays[j], caption: `${ex.methodTitle} · ${norm[j].captions[k]}` }));
-        frames.push(await composeFrame(layout, panels, ctx.colorbar, frameText(ctx, first, k, targetText(exs[0].target))));
-        step.tick();
-      }
-    }, L);
+    await ctx.progress.time(
+      `frames ${stem}`,
+      async (step) => {
+        for (let k = 0; k < L; k++) {
+          const overlays = await renderOverlays(ctx.rt, {
+            maps: norm.map((n) => n.maps[k]),
+            mapH: H,
+            mapW: W,
+            image: ctx.display,
+            outH: ctx.panelH,
+            outW: ctx.panelW,
+            colormap: ctx.colormap,
+            alpha: ctx.alpha,
+          });
+          const panels: Panel[] = exs.map((ex, j) => ({
+            rgba: overlays[j],
+            caption: `${ex.methodTitle} · ${norm[j].captions[k]}`,
+          }));
+          frames.push(await composeFrame(layout, panels, ctx.colorbar, frameText(ctx, first, k, targetText(exs[0].target))));
+          step.tick();
+        }
+      },
+      L,
+    );
     await writeAnimation(ctx, stem, frames, layout, first, new Set(['gif']));
-    await ctx.progress.time(`sheet ${stem}`, () => contactSheet(ctx, exs, norm.map((n) => n.maps), stem, image, pre));
+    await ctx.progress.time(`sheet ${stem}`, () =>
+      contactSheet(
+        ctx,
+        exs,
+        norm.map((n) => n.maps),
+        stem,
+        image,
+        pre,
+      ),
+    );
   }
 }
 
-async function contactSheet(ctx: RenderContext, exs: readonly Explanation[], maps: Float32Array[][], stem: string, image: RgbImage, pre: InputContract): Promise<void> {
+async function contactSheet(
+  ctx: RenderContext,
+  exs: readonly Explanation[],
+  maps: Float32Array[][],
+  stem: string,
+  image: RgbImage,
+  pre: InputContract,
+): Promise<void> {
   const first = exs[0].stack;
   const L = first.layers.length;
   const [, , H, W] = first.inputShape;
-  const cols = L <= SHEET_COLUMNS ? [...Array(L).keys()] : [...new Set(Array.from({ length: SHEET_COLUMNS }, (_, j) => Math.round((j * (L - 1)) / (SHEET_COLUMNS - 1))))];
+  const cols =
+    L <= SHEET_COLUMNS
+      ? [...Array(L).keys()]
+      : [...new Set(Array.from({ length: SHEET_COLUMNS }, (_, j) => Math.round((j * (L - 1)) / (SHEET_COLUMNS - 1))))];
   const cellW = Math.max(64, Math.round(ctx.panelW / 2.8 / 2) * 2);
   const cellH = Math.max(2, Math.round((cellW * H) / W / 2) * 2);
   const font = 11;
@@ -55,8 +96,22 @@ async function contactSheet(ctx: RenderContext, exs: readonly Explanation[], map
   const height = pad + headH + colLabelH + exs.length * (cellH + 4) + pad;
   const display = await displayImage(image, pre, cellW, cellH);
   const layers: OverlayOptions[] = [];
-  const svg: string[] = [textEl(pad, pad + font + 2, font + 1, fit(`${targetText(exs[0].target)}`, width - 2 * pad, font + 1), '#ffe08a', true)];
-  svg.push(textEl(pad, pad + 2 * (font + 6) - 2, font, fit(`${ctx.colormap} · ${modes(ctx.normalization)[0]} normalization · ${L} layers, ${cols.length} shown`, width - 2 * pad, font), '#cfcfcf'));
+  const svg: string[] = [
+    textEl(pad, pad + font + 2, font + 1, fit(`${targetText(exs[0].target)}`, width - 2 * pad, font + 1), '#ffe08a', true),
+  ];
+  svg.push(
+    textEl(
+      pad,
+      pad + 2 * (font + 6) - 2,
+      font,
+      fit(
+        `${ctx.colormap} · ${modes(ctx.normalization)[0]} normalization · ${L} layers, ${cols.length} shown`,
+        width - 2 * pad,
+        font,
+      ),
+      '#cfcfcf',
+    ),
+  );
   cols.forEach((k, j) => {
     const x = pad + rowLabelW + j * (cellW + 4);
     const l = first.layers[k];
@@ -66,10 +121,29 @@ async function contactSheet(ctx: RenderContext, exs: readonly Explanation[], map
   for (const [r, ex] of exs.entries()) {
     const y = pad + headH + colLabelH + r * (cellH + 4);
     svg.push(textEl(pad, y + cellH / 2, font + 1, fit(ex.methodTitle, rowLabelW - 6, font + 1), '#ffffff', true));
-    const cells = await renderOverlays(ctx.rt, { maps: cols.map((k) => maps[r][k]), mapH: H, mapW: W, image: display, outH: cellH, outW: cellW, colormap: ctx.colormap, alpha: ctx.alpha });
-    cells.forEach((c, j) => layers.push({ input: Buffer.from(c.buffer, c.byteOffset, c.byteLength), raw: { width: cellW, height: cellH, channels: 4 }, left: pad + rowLabelW + j * (cellW + 4), top: y }));
+    const cells = await renderOverlays(ctx.rt, {
+      maps: cols.map((k) => maps[r][k]),
+      mapH: H,
+      mapW: W,
+      image: display,
+      outH: cellH,
+      outW: cellW,
+      colormap: ctx.colormap,
+      alpha: ctx.alpha,
+    });
+    cells.forEach((c, j) =>
+      layers.push({
+        input: Buffer.from(c.buffer, c.byteOffset, c.byteLength),
+        raw: { width: cellW, height: cellH, channels: 4 },
+        left: pad + rowLabelW + j * (cellW + 4),
+        top: y,
+      }),
+    );
   }
   layers.push({ input: Buffer.from(svgDoc(width, height, svg)), left: 0, top: 0 });
-  const rgba = await sharp({ create: { width, height, channels: 4, background: { r: 17, g: 17, b: 17, alpha: 1 } } }).composite(layers).raw().toBuffer();
+  const rgba = await sharp({ create: { width, height, channels: 4, background: { r: 17, g: 17, b: 17, alpha: 1 } } })
+    .composite(layers)
+    .raw()
+    .toBuffer();
   ctx.written.push(await ctx.staging.write([ctx.dir, `${stem}.png`], await encodePng(rgba, width, height, 4)));
 }

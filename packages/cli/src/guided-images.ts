@@ -13,7 +13,13 @@ export async function writeGuidedImages(ctx: RenderContext, ex: Explanation, gui
   const [, H, W, c] = guided.shape;
   const gb = guided.data.subarray(0, H * W * c);
   // One channel (a grayscale model) is written grey; otherwise the first three as RGB.
-  const png = (v: Uint8Array) => encodePng(Uint8Array.from({ length: H * W * 3 }, (_, i) => v[Math.floor(i / 3) * c + (c === 1 ? 0 : i % 3)]), W, H, 3);
+  const png = (v: Uint8Array) =>
+    encodePng(
+      Uint8Array.from({ length: H * W * 3 }, (_, i) => v[Math.floor(i / 3) * c + (c === 1 ? 0 : i % 3)]),
+      W,
+      H,
+      3,
+    );
   ctx.written.push(await ctx.staging.write([ctx.dir, `${ex.stem}-guided-backprop.png`], await png(deprocessImage(gb, c))));
   const digits = Math.max(3, String(ex.stack.layers.length).length);
   for (const [k, l] of ex.stack.layers.entries()) {

@@ -54,14 +54,24 @@ export async function readImage(file: string, opts: ReadImageOptions = {}): Prom
       .raw()
       .toBuffer({ resolveWithObject: true });
     if (out.channels !== 3 || data.length !== out.width * out.height * 3) {
-      throw cliError(`Decoded the image to ${out.channels} channels (${data.length} bytes), expected 8-bit RGB`, { file }, FORMAT_HINT);
+      throw cliError(
+        `Decoded the image to ${out.channels} channels (${data.length} bytes), expected 8-bit RGB`,
+        { file },
+        FORMAT_HINT,
+      );
     }
     const frames = meta.pages ?? 1;
     if (frames > 1) opts.onNotice?.(`${file}: an animation of ${frames} frames; explaining its first frame`);
     return { file, width: out.width, height: out.height, rgb: data, frames };
   } catch (e) {
     if ((e as { name?: string }).name === 'CamanimError') throw e;
-    throw cliError(`Cannot decode the image, it is corrupt, truncated or not an image (${(e as Error).message})`, { file }, `${FORMAT_HINT}; if it was cut short, copy or download it again`, 'bad-input', e);
+    throw cliError(
+      `Cannot decode the image, it is corrupt, truncated or not an image (${(e as Error).message})`,
+      { file },
+      `${FORMAT_HINT}; if it was cut short, copy or download it again`,
+      'bad-input',
+      e,
+    );
   }
 }
 
@@ -79,5 +89,7 @@ function checkPixels(width: number | undefined, height: number | undefined, maxP
 
 /** RGB or RGBA bytes → PNG bytes. */
 export function encodePng(pixels: Buffer | Uint8Array, width: number, height: number, channels: 3 | 4): Promise<Buffer> {
-  return sharp(Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength), { raw: { width, height, channels } }).png({ compressionLevel: 6 }).toBuffer();
+  return sharp(Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength), { raw: { width, height, channels } })
+    .png({ compressionLevel: 6 })
+    .toBuffer();
 }

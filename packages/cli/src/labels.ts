@@ -20,13 +20,23 @@ export function loadLabels(numClasses: number, file?: string, fromModel?: readon
     try {
       text = readFileSync(file, 'utf8');
     } catch (cause) {
-      throw cliError('Cannot read the labels file', { file }, 'Check the --labels path (a text file, one class name per line)', 'not-found', cause);
+      throw cliError(
+        'Cannot read the labels file',
+        { file },
+        'Check the --labels path (a text file, one class name per line)',
+        'not-found',
+        cause,
+      );
     }
     names = text.split(/\r?\n/).map((l) => l.trim());
     while (names.length && names[names.length - 1] === '') names = names.slice(0, -1);
     source = file;
     if (names.length !== numClasses) {
-      throw cliError(`The labels file has ${names.length} lines but the model has ${numClasses} classes`, { file }, 'Give one class name per line, in class-index order');
+      throw cliError(
+        `The labels file has ${names.length} lines but the model has ${numClasses} classes`,
+        { file },
+        'Give one class name per line, in class-index order',
+      );
     }
   } else if (fromModel && fromModel.length === numClasses) {
     names = fromModel;

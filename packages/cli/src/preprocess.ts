@@ -39,7 +39,8 @@ export async function displayImage(image: RgbImage, c: InputContract, width: num
   const out = new Float32Array(width * height * 3);
   for (let i = 0; i < out.length; i++) out[i] = rgb[i] / 255;
   if (c.channels === 1) {
-    for (let q = 0; q < width * height; q++) out[q * 3] = out[q * 3 + 1] = out[q * 3 + 2] = 0.299 * out[q * 3] + 0.587 * out[q * 3 + 1] + 0.114 * out[q * 3 + 2];
+    for (let q = 0; q < width * height; q++)
+      out[q * 3] = out[q * 3 + 1] = out[q * 3 + 2] = 0.299 * out[q * 3] + 0.587 * out[q * 3 + 1] + 0.114 * out[q * 3 + 2];
   }
   return out;
 }

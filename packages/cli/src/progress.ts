@@ -28,7 +28,15 @@ export class Progress {
     const t0 = performance.now();
     let bar: SingleBar | undefined;
     if (this.bars) {
-      bar = new SingleBar({ format: `${label.padEnd(28).slice(0, 28)} [{bar}] {value}/{total} {duration_formatted}`, stream: this.io.errStream, hideCursor: true, barsize: 30 }, Presets.shades_classic);
+      bar = new SingleBar(
+        {
+          format: `${label.padEnd(28).slice(0, 28)} [{bar}] {value}/{total} {duration_formatted}`,
+          stream: this.io.errStream,
+          hideCursor: true,
+          barsize: 30,
+        },
+        Presets.shades_classic,
+      );
       bar.start(total, 0);
     }
     let closed = false;

@@ -3,7 +3,17 @@
  * and mean), option parsing shared by `explain --ybroad` and `camanim road`, the chart
  * (chart.ts) and the text table.
  */
-import { ROAD_PRESETS, ybroad, type CamStack, type PercentReading, type RoadCombine, type RoadMap, type RoadPreset, type TieRule, type YbRoad } from '@camanim/cam-methods';
+import {
+  ROAD_PRESETS,
+  ybroad,
+  type CamStack,
+  type PercentReading,
+  type RoadCombine,
+  type RoadMap,
+  type RoadPreset,
+  type TieRule,
+  type YbRoad,
+} from '@camanim/cam-methods';
 import type { OutputActivation, Run } from '@camanim/core';
 import { cliError } from './errors.ts';
 import { seriesChartSvg } from './chart.ts';
@@ -47,22 +57,33 @@ export const ROAD_FLAG_CHOICES = {
  * map; a flag given beside it wins. Range checks are cam-methods' (they throw its errors).
  */
 export function parseRoad(raw: RawRoadFlags): RoadChoice {
-  const percentiles = raw.roadPercentiles === undefined ? undefined : raw.roadPercentiles.split(',').map((s) => s.trim()).filter(Boolean).map((p) => {
-    const v = Number(p);
-    if (!Number.isFinite(v)) throw cliError(`--road-percentiles expects numbers, got '${p}'`, {}, 'For example --road-percentiles 20,40,60,80');
-    return v;
-  });
-  if (percentiles && percentiles.length === 0) throw cliError('--road-percentiles is empty', {}, 'For example --road-percentiles 20,40,60,80');
+  const percentiles =
+    raw.roadPercentiles === undefined
+      ? undefined
+      : raw.roadPercentiles
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+          .map((p) => {
+            const v = Number(p);
+            if (!Number.isFinite(v))
+              throw cliError(`--road-percentiles expects numbers, got '${p}'`, {}, 'For example --road-percentiles 20,40,60,80');
+            return v;
+          });
+  if (percentiles && percentiles.length === 0)
+    throw cliError('--road-percentiles is empty', {}, 'For example --road-percentiles 20,40,60,80');
   let noise: number | undefined;
   if (raw.roadNoise !== undefined) {
     noise = Number(raw.roadNoise);
-    if (raw.roadNoise.trim() === '' || !Number.isFinite(noise) || noise < 0) throw cliError(`--road-noise expects a number ≥ 0, got '${raw.roadNoise}'`, {}, 'For example --road-noise 0.01');
+    if (raw.roadNoise.trim() === '' || !Number.isFinite(noise) || noise < 0)
+      throw cliError(`--road-noise expects a number ≥ 0, got '${raw.roadNoise}'`, {}, 'For example --road-noise 0.01');
   }
   const target = (raw.roadTarget ?? 'softmax') as RoadChoice['target'];
   const pick = <K extends keyof typeof ROAD_FLAG_CHOICES>(flag: string, key: K, v: string | undefined) => {
     if (v === undefined) return undefined;
     const ok = ROAD_FLAG_CHOICES[key] as readonly string[];
-    if (!ok.includes(v)) throw cliError(`${flag} expects one of ${ok.join(', ')}, got '${v}'`, {}, `For example ${flag} ${ok[0]}`);
+    if (!ok.includes(v))
+      throw cliError(`${flag} expects one of ${ok.join(', ')}, got '${v}'`, {}, `For example ${flag} ${ok[0]}`);
     return v as (typeof ROAD_FLAG_CHOICES)[K][number];
   };
   const preset = pick('--road-preset', 'preset', raw.roadPreset) as RoadPreset | undefined;
@@ -86,28 +107,42 @@ export function roadTargetKind(choice: RoadChoice, activation: OutputActivation)
 }
 
 /** ybROAD of one CAM stack, with a progress bar over its layers. */
-export async function scoreLayers(run: Run, stack: CamStack, classIndex: number, choice: RoadChoice, progress: Progress, activation: OutputActivation, label: string, item = 0): Promise<YbRoad> {
+export async function scoreLayers(
+  run: Run,
+  stack: CamStack,
+  classIndex: number,
+  choice: RoadChoice,
+  progress: Progress,
+  activation: OutputActivation,
+  label: string,
+  item = 0,
+): Promise<YbRoad> {
   const L = stack.layers.length;
-  return progress.time(label, async (step) => {
-    let shown = 0;
-    const score = (batch?: number) => ybroad(run, stack, {
-      percentiles: choice.percentiles,
-      noise: choice.noise,
-      ties: choice.ties,
-      percent: choice.percent,
-      combine: choice.combine,
-      map: choice.map,
-      batch,
-      item,
-      target: { class: classIndex, kind: roadTargetKind(choice, activation) },
-      onProgress: (done, total) => {
-        const layers = Math.floor((done / total) * L);
-        if (layers > shown) step.tick(layers - shown);
-        shown = Math.max(shown, layers);
-      },
-    });
-    return withBatchFallback(progress, 'ROAD', score);
-  }, L);
+  return progress.time(
+    label,
+    async (step) => {
+      let shown = 0;
+      const score = (batch?: number) =>
+        ybroad(run, stack, {
+          percentiles: choice.percentiles,
+          noise: choice.noise,
+          ties: choice.ties,
+          percent: choice.percent,
+          combine: choice.combine,
+          map: choice.map,
+          batch,
+          item,
+          target: { class: classIndex, kind: roadTargetKind(choice, activation) },
+          onProgress: (done, total) => {
+            const layers = Math.floor((done / total) * L);
+            if (layers > shown) step.tick(layers - shown);
+            shown = Math.max(shown, layers);
+          },
+        });
+      return withBatchFallback(progress, 'ROAD', score);
+    },
+    L,
+  );
 }
 
 /** The manifest form: cam-methods' YbRoad as plain JSON (what the viewer reads). */
@@ -119,12 +154,21 @@ export function ybroadJson(y: YbRoad): YbRoad {
 export function roadTable(y: YbRoad, names: readonly string[]): string {
   const ps = y.series[0]?.percentiles ?? [];
   const header = ['layer', 'name', ...ps.map((p) => `MoRF${p}`), ...ps.map((p) => `LeRF${p}`), 'ROAD'];
-  const rows = y.series.map((s, k) => [String(k + 1), names[k] ?? '', ...s.morf.map(num), ...s.lerf.map(num), num(s.road) + (k === y.max.layer ? ' *' : '')]);
+  const rows = y.series.map((s, k) => [
+    String(k + 1),
+    names[k] ?? '',
+    ...s.morf.map(num),
+    ...s.lerf.map(num),
+    num(s.road) + (k === y.max.layer ? ' *' : ''),
+  ]);
   return table(header, rows, [0]);
 }
 
 export function roadSummary(y: YbRoad): string {
-  return `ybROAD_max: ${num(y.max.value)} at layer ${y.max.layer + 1} (${y.max.name})\nybROAD_mean: ${num(y.mean)}\n` + (y.settings ? `${roadSettingsLine(y)}\n` : '');
+  return (
+    `ybROAD_max: ${num(y.max.value)} at layer ${y.max.layer + 1} (${y.max.name})\nybROAD_mean: ${num(y.mean)}\n` +
+    (y.settings ? `${roadSettingsLine(y)}\n` : '')
+  );
 }
 
 /** One line naming the conventions a ybROAD used (docs/cam-conventions.md, ROAD). */
@@ -139,7 +183,17 @@ function num(x: number): string {
 
 /** The ybROAD chart: ROAD per layer, the best layer marked. */
 export function roadChartSvg(y: YbRoad, title: string, width = 720, height = 400): string {
-  return seriesChartSvg({ values: y.series.map((s) => s.road), mean: y.mean, mark: { layer: y.max.layer, name: y.max.name, word: 'max' }, axis: 'ROAD' }, title, width, height);
+  return seriesChartSvg(
+    {
+      values: y.series.map((s) => s.road),
+      mean: y.mean,
+      mark: { layer: y.max.layer, name: y.max.name, word: 'max' },
+      axis: 'ROAD',
+    },
+    title,
+    width,
+    height,
+  );
 }
 
 export { chartPng as roadChartPng } from './chart.ts';

@@ -11,7 +11,10 @@ import { cliError } from './errors.ts';
 
 /** A file-name-safe version of a model, layer or method name: no separators, no `..`. */
 export function sanitizeName(name: string, maxLength = 80): string {
-  let s = name.replace(/[^A-Za-z0-9._+-]+/g, '_').replace(/\.{2,}/g, '.').replace(/^[._]+|[._]+$/g, '');
+  let s = name
+    .replace(/[^A-Za-z0-9._+-]+/g, '_')
+    .replace(/\.{2,}/g, '.')
+    .replace(/^[._]+|[._]+$/g, '');
   if (s.length > maxLength) s = s.slice(0, maxLength).replace(/[._]+$/, '');
   return s || 'unnamed';
 }
@@ -29,7 +32,8 @@ export class Staging {
   static async open(outDir: string): Promise<Staging> {
     const out = resolve(outDir);
     const info = await stat(out).catch(() => undefined);
-    if (info && !info.isDirectory()) throw cliError('The output path exists and is not a folder', { file: out }, 'Choose another --out');
+    if (info && !info.isDirectory())
+      throw cliError('The output path exists and is not a folder', { file: out }, 'Choose another --out');
     const name = `.${basename(out)}.camanim-${process.pid}-${randomBytes(4).toString('hex')}`;
     const candidates = [join(dirname(out), name), ...(info ? [join(out, name)] : [])];
     let failure: unknown;
@@ -42,14 +46,21 @@ export class Staging {
         failure ??= e;
       }
     }
-    throw cliError(`Cannot write to the output folder (${(failure as NodeJS.ErrnoException).code ?? (failure as Error).message})`, { file: out }, 'Choose a writable folder with --out', 'bad-input', failure);
+    throw cliError(
+      `Cannot write to the output folder (${(failure as NodeJS.ErrnoException).code ?? (failure as Error).message})`,
+      { file: out },
+      'Choose a writable folder with --out',
+      'bad-input',
+      failure,
+    );
   }
 
   /** Absolute staging path of `parts` (each already sanitized); refuses anything escaping the folder. */
   path(...parts: string[]): string {
     const p = resolve(this.dir, ...parts);
     const rel = relative(this.dir, p);
-    if (rel === '' || rel.startsWith('..') || rel.split(sep).includes('..')) throw cliError(`Refusing to write outside the output folder: ${parts.join('/')}`, { file: this.outDir });
+    if (rel === '' || rel.startsWith('..') || rel.split(sep).includes('..'))
+      throw cliError(`Refusing to write outside the output folder: ${parts.join('/')}`, { file: this.outDir });
     return p;
   }
 

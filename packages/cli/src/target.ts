@@ -39,10 +39,20 @@ export function checkClassRange(choice: TargetChoice, numClasses: number, model:
   const given = choice.kind === 'class' ? [choice.class] : choice.kind === 'classes' ? choice.classes : [];
   const c = given.find((k) => k >= numClasses);
   if (c !== undefined) {
-    throw cliError(`Class ${c} is out of range: the model has ${numClasses} classes (0 to ${numClasses - 1})`, { file: model }, 'Pick a --class within range, or leave it out to explain the predicted class', 'bad-target');
+    throw cliError(
+      `Class ${c} is out of range: the model has ${numClasses} classes (0 to ${numClasses - 1})`,
+      { file: model },
+      'Pick a --class within range, or leave it out to explain the predicted class',
+      'bad-target',
+    );
   }
   if (choice.kind === 'top-k' && choice.k > numClasses) {
-    throw cliError(`--top-k ${choice.k} is more than the model's ${numClasses} classes`, { file: model }, `Use --top-k ${numClasses} or less`, 'bad-target');
+    throw cliError(
+      `--top-k ${choice.k} is more than the model's ${numClasses} classes`,
+      { file: model },
+      `Use --top-k ${numClasses} or less`,
+      'bad-target',
+    );
   }
 }
 
@@ -50,11 +60,24 @@ export function checkClassRange(choice: TargetChoice, numClasses: number, model:
  * `logits`: one batch item's explained scores; `activation`: what the model applies to them
  * (its probabilities are reported: a softmax of the scores when it applies none).
  */
-export function chooseTargets(logits: Float32Array, choice: TargetChoice, labels: Labels, kind: TargetKind, activation: OutputActivation = 'none'): ChosenTarget[] {
+export function chooseTargets(
+  logits: Float32Array,
+  choice: TargetChoice,
+  labels: Labels,
+  kind: TargetKind,
+  activation: OutputActivation = 'none',
+): ChosenTarget[] {
   const p = classProbabilities(logits, activation);
   const order = [...logits.keys()].sort((a, b) => logits[b] - logits[a] || a - b);
   const rankOf = new Map(order.map((c, r) => [c, r + 1]));
-  return pickedClasses(choice, order).map((c) => ({ class: c, label: labels.name(c), logit: logits[c], probability: p[c], rank: rankOf.get(c)!, kind }));
+  return pickedClasses(choice, order).map((c) => ({
+    class: c,
+    label: labels.name(c),
+    logit: logits[c],
+    probability: p[c],
+    rank: rankOf.get(c)!,
+    kind,
+  }));
 }
 
 /** The top `k` classes by logit, for the manifest and messages. */
@@ -64,7 +87,13 @@ export function topClasses(logits: Float32Array, labels: Labels, activation: Out
 
 /** "Sneaker 0.979 · Sandal 0.012 · …" (the model's probabilities; segmentation: "car 41.2% of pixels · …"). */
 export function predictionLine(top: readonly ChosenTarget[]): string {
-  return top.map((t) => t.caption ?? (t.segment ? `${t.label} ${(100 * t.probability).toFixed(1)}% of pixels` : `${t.label} ${t.probability.toFixed(3)}`)).join(' · ');
+  return top
+    .map(
+      (t) =>
+        t.caption ??
+        (t.segment ? `${t.label} ${(100 * t.probability).toFixed(1)}% of pixels` : `${t.label} ${t.probability.toFixed(3)}`),
+    )
+    .join(' · ');
 }
 
 /**
@@ -95,13 +124,30 @@ export function chooseSegmentTargets(row: Float32Array, classes: number, choice:
   const hw = row.length / classes;
   return picked.map((c) => {
     if (areas[c] === 0) {
-      const present = order.filter((k) => areas[k] > 0).slice(0, 5).map((k) => `${labels.name(k)} (class ${k}) ${(100 * areas[k]).toFixed(1)}%`).join(', ');
-      throw cliError(`No pixel is predicted as class ${c}: its mask is empty and every CAM would be 0`, {}, `Pick a --class that appears: ${present}`, 'bad-target');
+      const present = order
+        .filter((k) => areas[k] > 0)
+        .slice(0, 5)
+        .map((k) => `${labels.name(k)} (class ${k}) ${(100 * areas[k]).toFixed(1)}%`)
+        .join(', ');
+      throw cliError(
+        `No pixel is predicted as class ${c}: its mask is empty and every CAM would be 0`,
+        {},
+        `Pick a --class that appears: ${present}`,
+        'bad-target',
+      );
     }
     const mask = predictedMask(row, classes, c);
     let score = 0;
     for (let p = 0; p < hw; p++) score += row[c * hw + p] * mask[p];
-    return { class: c, label: labels.name(c), logit: score, probability: areas[c], rank: rankOf.get(c)!, kind: 'logit' as const, segment: true };
+    return {
+      class: c,
+      label: labels.name(c),
+      logit: score,
+      probability: areas[c],
+      rank: rankOf.get(c)!,
+      kind: 'logit' as const,
+      segment: true,
+    };
   });
 }
 

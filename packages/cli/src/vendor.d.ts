@@ -2,13 +2,22 @@
 declare module 'gifenc' {
   export type Palette = number[][];
   export interface GifEncoder {
-    writeFrame(index: Uint8Array, width: number, height: number, opts?: { palette?: Palette; delay?: number; repeat?: number; transparent?: boolean }): void;
+    writeFrame(
+      index: Uint8Array,
+      width: number,
+      height: number,
+      opts?: { palette?: Palette; delay?: number; repeat?: number; transparent?: boolean },
+    ): void;
     finish(): void;
     bytes(): Uint8Array;
   }
   const gifenc: {
     GIFEncoder(opts?: { auto?: boolean }): GifEncoder;
-    quantize(rgba: Uint8Array | Uint8ClampedArray, maxColors: number, opts?: { format?: 'rgb565' | 'rgb444' | 'rgba4444' }): Palette;
+    quantize(
+      rgba: Uint8Array | Uint8ClampedArray,
+      maxColors: number,
+      opts?: { format?: 'rgb565' | 'rgb444' | 'rgba4444' },
+    ): Palette;
     applyPalette(rgba: Uint8Array | Uint8ClampedArray, palette: Palette, format?: 'rgb565' | 'rgb444' | 'rgba4444'): Uint8Array;
   };
   export default gifenc;

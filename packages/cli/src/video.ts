@@ -27,16 +27,53 @@ const CODECS: Record<VideoFormat, string[]> = {
   webm: ['-c:v', 'libvpx-vp9', '-b:v', '0', '-crf', '30', '-pix_fmt', 'yuv420p'],
 };
 
-export function encodeVideo(ffmpeg: string, env: NodeJS.ProcessEnv, frames: readonly Uint8Array[], width: number, height: number, fps: number, format: VideoFormat, file: string): Promise<void> {
-  const args = ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgba', '-s', `${width}x${height}`, '-framerate', String(fps), '-i', '-', ...CODECS[format], '-f', format, file];
+export function encodeVideo(
+  ffmpeg: string,
+  env: NodeJS.ProcessEnv,
+  frames: readonly Uint8Array[],
+  width: number,
+  height: number,
+  fps: number,
+  format: VideoFormat,
+  file: string,
+): Promise<void> {
+  const args = [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgba',
+    '-s',
+    `${width}x${height}`,
+    '-framerate',
+    String(fps),
+    '-i',
+    '-',
+    ...CODECS[format],
+    '-f',
+    format,
+    file,
+  ];
   return new Promise((resolveDone, reject) => {
     const child = spawn(ffmpeg, args, { env, stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
-    child.on('error', (e) => reject(cliError(`Could not run ${ffmpeg}: ${e.message}`, { file }, 'Check the ffmpeg installation')));
+    child.on('error', (e) =>
+      reject(cliError(`Could not run ${ffmpeg}: ${e.message}`, { file }, 'Check the ffmpeg installation')),
+    );
     child.on('close', (code) => {
       if (code === 0) resolveDone();
-      else reject(cliError(`ffmpeg failed to write the ${format} (exit ${code}): ${stderr.trim().split('\n').slice(-2).join(' ')}`, { file }, `Check that your ffmpeg has the ${CODECS[format][1]} encoder, or drop ${format} from --format`));
+      else
+        reject(
+          cliError(
+            `ffmpeg failed to write the ${format} (exit ${code}): ${stderr.trim().split('\n').slice(-2).join(' ')}`,
+            { file },
+            `Check that your ffmpeg has the ${CODECS[format][1]} encoder, or drop ${format} from --format`,
+          ),
+        );
     });
     child.stdin.on('error', () => undefined); // reported through 'close'
     (async () => {

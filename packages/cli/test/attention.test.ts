@@ -13,8 +13,18 @@ import { FIXTURES, readReference } from './helpers/references.ts';
 
 const IMAGE = join(FIXTURES, 'image-32x32.png');
 /** explain's arguments for a fixture model on the fixture image at the imagenet preset. */
-const on = (model: string, out: string) =>
-  ['explain', '--model', join(FIXTURES, model), '--image', IMAGE, '--preset', 'imagenet', '--out', out, '--quiet'];
+const on = (model: string, out: string) => [
+  'explain',
+  '--model',
+  join(FIXTURES, model),
+  '--image',
+  IMAGE,
+  '--preset',
+  'imagenet',
+  '--out',
+  out,
+  '--quiet',
+];
 
 interface Reference {
   models: { model: string; category: number; blocks: string[]; rollout: Record<string, number[][]>; gradient: number[][] }[];
@@ -63,7 +73,8 @@ describe('camanim explain with the attention methods', () => {
     // rollout 1.9e-7, gradient-weighted 5.6e-7.
     expect(await worst(bundle, 'attention-rollout', m.rollout['mean/0.0/rows'])).toBeLessThan(1e-6);
     expect(await worst(bundle, 'gradient-attention', m.gradient)).toBeLessThan(2e-6);
-    for (const id of ['attention-rollout', 'gradient-attention']) expect(existsSync(join(out, 'image-32x32', `${id}.gif`)), id).toBe(true);
+    for (const id of ['attention-rollout', 'gradient-attention'])
+      expect(existsSync(join(out, 'image-32x32', `${id}.gif`)), id).toBe(true);
   });
 
   it("takes vit-explain's options from the command line (DeiT-style model: class and distillation tokens)", async () => {
@@ -79,10 +90,22 @@ describe('camanim explain with the attention methods', () => {
     expect(cnn.code).not.toBe(0);
     expect(cnn.err).toContain("CAM method 'attention-rollout' explains a transformer's attention, and this model has none");
     expect(cnn.err).toContain('use a CAM method (gradcam, gradcam++, scorecam');
-    const picked = await camanim([...on('vit-tiny.onnx', join(tmp, 'sel')), '--method', 'gradient-attention', '--layers', 'ln_1']);
+    const picked = await camanim([
+      ...on('vit-tiny.onnx', join(tmp, 'sel')),
+      '--method',
+      'gradient-attention',
+      '--layers',
+      'ln_1',
+    ]);
     expect(picked.code).not.toBe(0);
     expect(picked.err).toContain('a layer selection (a filter) does not apply');
-    const bad = await camanim([...on('vit-tiny.onnx', join(tmp, 'bad')), '--method', 'attention-rollout', '--discard-ratio', '1.5']);
+    const bad = await camanim([
+      ...on('vit-tiny.onnx', join(tmp, 'bad')),
+      '--method',
+      'attention-rollout',
+      '--discard-ratio',
+      '1.5',
+    ]);
     expect(bad.code).not.toBe(0);
     expect(bad.err).toContain('discard ratio must be within [0, 1), got 1.5');
   });

@@ -12,7 +12,18 @@ import { writeTinyModel } from './helpers/tiny-model.ts';
 let tmp: string;
 
 async function explain(model: string, out: string) {
-  const r = await camanim(['explain', '--model', model, '--image', join(tmp, 'image.png'), '--out', out, '--format', 'bundle', '--quiet']);
+  const r = await camanim([
+    'explain',
+    '--model',
+    model,
+    '--image',
+    join(tmp, 'image.png'),
+    '--out',
+    out,
+    '--format',
+    'bundle',
+    '--quiet',
+  ]);
   expect(r.err).toBe('');
   expect(r.code).toBe(0);
   return readBundle(join(out, 'image', 'bundle'));

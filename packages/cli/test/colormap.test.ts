@@ -61,15 +61,34 @@ describe('colormap + overlay kernel (GPU)', () => {
 
   it('draws every table entry with alpha 1', async () => {
     for (const name of colormapNames) {
-      const [px] = await renderOverlays(rt, { maps: [ramp], mapH: 1, mapW: 256, image: new Float32Array(256 * 3), outH: 1, outW: 256, colormap: name, alpha: 1 });
-      for (let k = 0; k < 256; k++) expect([...px.subarray(k * 4, k * 4 + 4)], `${name}[${k}]`).toEqual([...colormapRgb(name, k), 255]);
+      const [px] = await renderOverlays(rt, {
+        maps: [ramp],
+        mapH: 1,
+        mapW: 256,
+        image: new Float32Array(256 * 3),
+        outH: 1,
+        outW: 256,
+        colormap: name,
+        alpha: 1,
+      });
+      for (let k = 0; k < 256; k++)
+        expect([...px.subarray(k * 4, k * 4 + 4)], `${name}[${k}]`).toEqual([...colormapRgb(name, k), 255]);
     }
   });
 
   it('blends with the image: alpha·colour + (1 − alpha)·image, and clamps the map to 0..1', async () => {
     const image = new Float32Array(4 * 3).fill(0.2);
     const map = Float32Array.from([-1, 0, 1, 5]);
-    const [px] = await renderOverlays(rt, { maps: [map], mapH: 1, mapW: 4, image, outH: 1, outW: 4, colormap: 'jet', alpha: 0.25 });
+    const [px] = await renderOverlays(rt, {
+      maps: [map],
+      mapH: 1,
+      mapW: 4,
+      image,
+      outH: 1,
+      outW: 4,
+      colormap: 'jet',
+      alpha: 0.25,
+    });
     const expected = (k: number) => colormapRgb('jet', k).map((c) => Math.round(0.25 * c + 0.75 * 51));
     expect([...px.subarray(0, 3)]).toEqual(expected(0));
     expect([...px.subarray(4, 7)]).toEqual(expected(0));
@@ -79,20 +98,38 @@ describe('colormap + overlay kernel (GPU)', () => {
 
   it('samples the map bilinearly with half-pixel centres (cv2 INTER_LINEAR)', async () => {
     // A 1×2 map [0, 1] drawn 1×4: samples at x = -0.25, 0.25, 0.75, 1.25 → clamped 0, 0.25, 0.75, 1.
-    const [px] = await renderOverlays(rt, { maps: [Float32Array.from([0, 1])], mapH: 1, mapW: 2, image: new Float32Array(12), outH: 1, outW: 4, colormap: 'viridis', alpha: 1 });
+    const [px] = await renderOverlays(rt, {
+      maps: [Float32Array.from([0, 1])],
+      mapH: 1,
+      mapW: 2,
+      image: new Float32Array(12),
+      outH: 1,
+      outW: 4,
+      colormap: 'viridis',
+      alpha: 1,
+    });
     const idx = [0, 0.25, 0.75, 1].map((v) => Math.floor(v * 255));
     idx.forEach((k, x) => expect([...px.subarray(x * 4, x * 4 + 3)]).toEqual(colormapRgb('viridis', k)));
   });
 
   it('renders several frames per dispatch and a colorbar from 1 (top) to 0 (bottom)', async () => {
     const maps = [new Float32Array(4).fill(0), new Float32Array(4).fill(1)];
-    const frames = await renderOverlays(rt, { maps, mapH: 2, mapW: 2, image: new Float32Array(9 * 3), outH: 3, outW: 3, colormap: 'inferno', alpha: 1 });
+    const frames = await renderOverlays(rt, {
+      maps,
+      mapH: 2,
+      mapW: 2,
+      image: new Float32Array(9 * 3),
+      outH: 3,
+      outW: 3,
+      colormap: 'inferno',
+      alpha: 1,
+    });
     expect(frames.length).toBe(2);
     expect([...frames[0].subarray(0, 3)]).toEqual(colormapRgb('inferno', 0));
     expect([...frames[1].subarray(0, 3)]).toEqual(colormapRgb('inferno', 255));
     const bar = await renderColorbar(rt, 'jet', 256);
     expect(bar.length).toBe(COLORBAR_WIDTH * 256 * 4);
     expect([...bar.subarray(0, 3)]).toEqual(colormapRgb('jet', 255));
-    expect([...bar.subarray((255 * COLORBAR_WIDTH) * 4, (255 * COLORBAR_WIDTH) * 4 + 3)]).toEqual(colormapRgb('jet', 0));
+    expect([...bar.subarray(255 * COLORBAR_WIDTH * 4, 255 * COLORBAR_WIDTH * 4 + 3)]).toEqual(colormapRgb('jet', 0));
   });
 });

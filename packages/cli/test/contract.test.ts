@@ -21,7 +21,11 @@ import { camanim, scratch } from './helpers/cli.ts';
 const FIXTURES = resolve(import.meta.dirname, 'fixtures/contract');
 const REGENERATE = '/usr/bin/python3 tools/contract_models.py';
 
-interface Slot { offset: number; length: number; shape: number[] }
+interface Slot {
+  offset: number;
+  length: number;
+  shape: number[];
+}
 interface Entry {
   file: string;
   input: { name: string; dims: (number | string)[] };
@@ -54,7 +58,19 @@ beforeAll(() => {
 let runs = 0;
 async function explain(name: string, args: string[], opts: { quiet?: boolean } = {}) {
   const out = join(tmp, `out-${runs++}`);
-  const r = await camanim(['explain', '--model', model(name), '--image', image(name), '--out', out, '--format', 'bundle', ...(opts.quiet === false ? [] : ['--quiet']), ...args]);
+  const r = await camanim([
+    'explain',
+    '--model',
+    model(name),
+    '--image',
+    image(name),
+    '--out',
+    out,
+    '--format',
+    'bundle',
+    ...(opts.quiet === false ? [] : ['--quiet']),
+    ...args,
+  ]);
   return { ...r, out, bundle: () => readBundle(join(out, expected.models[name].image.replace(/\.png$/, ''), 'bundle')) };
 }
 
@@ -83,7 +99,8 @@ function expectProbabilities(b: Bundle, name: string, toProbability: (ort: Float
   const entry = expected.models[name];
   const ort = slot(entry.ortOutputs[b.manifest.contract.output.name]);
   expect(b.manifest.prediction.length).toBe(5);
-  for (const p of b.manifest.prediction) expect(Math.abs(p.probability - toProbability(ort, p.class))).toBeLessThan(PROBABILITY_TOL);
+  for (const p of b.manifest.prediction)
+    expect(Math.abs(p.probability - toProbability(ort, p.class))).toBeLessThan(PROBABILITY_TOL);
 }
 
 /** Measured: ≤ 6.0e-8 between camanim's and onnxruntime's probabilities on these models (sigmoid). */
@@ -134,7 +151,7 @@ describe('the model contract, on models as exporters make them', () => {
     }
   });
 
-  it('base-fixed: the prediction is onnxruntime\'s', () => {
+  it("base-fixed: the prediction is onnxruntime's", () => {
     const logits = slot(expected.models['base-fixed'].ortOutputs.logits);
     const max = Math.max(...logits);
     const sum = logits.reduce((a, v) => a + Math.exp(v - max), 0);
@@ -146,8 +163,12 @@ describe('the model contract, on models as exporters make them', () => {
   it('paddle2onnx, every dim symbolic and a final Softmax: the image sets the size (with a notice), the scores before the Softmax are explained', async () => {
     const r = await explain('paddle-symbolic', PADDLE_NORM, { quiet: false });
     expect(r.code).toBe(0);
-    expect(r.err).toContain("notice: the model leaves 'p2o.DynamicDimension.1' and 'p2o.DynamicDimension.2' symbolic: using 48×192, the image's own size, rounded to a multiple of the model's total stride 8×8");
-    expect(r.err).toMatch(/contract: input 48×192 NCHW RGB, x\/255, mean 0\.5,0\.5,0\.5 std 0\.5,0\.5,0\.5, centre crop; output 'save_infer_model\/scale_0\.tmp_1' \[1, 10\], 10 classes, softmax \(explaining '\/fc\/Gemm_output_0', the scores before it\)/);
+    expect(r.err).toContain(
+      "notice: the model leaves 'p2o.DynamicDimension.1' and 'p2o.DynamicDimension.2' symbolic: using 48×192, the image's own size, rounded to a multiple of the model's total stride 8×8",
+    );
+    expect(r.err).toMatch(
+      /contract: input 48×192 NCHW RGB, x\/255, mean 0\.5,0\.5,0\.5 std 0\.5,0\.5,0\.5, centre crop; output 'save_infer_model\/scale_0\.tmp_1' \[1, 10\], 10 classes, softmax \(explaining '\/fc\/Gemm_output_0', the scores before it\)/,
+    );
     expect(r.err).toContain('  mean: --mean');
     // The prediction on the console: top-5 labels with the model's probabilities.
     const b = await r.bundle();
@@ -162,7 +183,7 @@ describe('the model contract, on models as exporters make them', () => {
     expect(d.worst).toBeLessThan(CAM_TOL);
   });
 
-  it('a graph ending in Softmax, LogSoftmax or Sigmoid reports the model\'s own probability and explains the logits', async () => {
+  it("a graph ending in Softmax, LogSoftmax or Sigmoid reports the model's own probability and explains the logits", async () => {
     const cases: [string, (ort: Float32Array, k: number) => number][] = [
       ['softmax-fixed', (ort, k) => ort[k]],
       ['logsoftmax', (ort, k) => Math.exp(ort[k])],
@@ -181,7 +202,9 @@ describe('the model contract, on models as exporters make them', () => {
   it('two outputs: refused without --output, naming both; explained with it', async () => {
     const refused = await explain('two-outputs', PADDLE_NORM);
     expect(refused.code).not.toBe(0);
-    expect(refused.err).toContain("The model has 2 outputs ('features' [1, 16], 'logits' [1, 10]) and more than one could be a classifier [N, K]");
+    expect(refused.err).toContain(
+      "The model has 2 outputs ('features' [1, 16], 'logits' [1, 10]) and more than one could be a classifier [N, K]",
+    );
     expect(refused.err).toContain('Pick one with --output NAME');
     expect(existsSync(refused.out)).toBe(false);
     const wrong = await explain('two-outputs', [...PADDLE_NORM, '--output', 'probs']);
@@ -200,28 +223,44 @@ describe('the model contract, on models as exporters make them', () => {
     const r = await explain('tf2onnx-nhwc', PADDLE_NORM);
     expect(r.err).toBe('');
     const b = await r.bundle();
-    expect(b.manifest.contract).toMatchObject({ adapter: 'channels-last → channels-first', input: { layout: 'NHWC', size: [48, 192] } });
+    expect(b.manifest.contract).toMatchObject({
+      adapter: 'channels-last → channels-first',
+      input: { layout: 'NHWC', size: [48, 192] },
+    });
     expectProbabilities(b, 'tf2onnx-nhwc', (ort, k) => ort[k]);
     const d = await camDistance(b, base);
     expect(d.layers).toBeGreaterThan(0);
     expect(d.worst).toBeLessThan(CAM_TOL);
   });
 
-  it('Caffe BGR 0..255: --preset caffe gives what the explicit flags give, and onnxruntime\'s prediction', async () => {
+  it("Caffe BGR 0..255: --preset caffe gives what the explicit flags give, and onnxruntime's prediction", async () => {
     const preset = await (await explain('caffe-bgr', ['--preset', 'caffe', '--resize', 'stretch'])).bundle();
-    const explicit = await (await explain('caffe-bgr', ['--bgr', '--scale', '255', '--mean', '123.68,116.779,103.939', '--std', '1'])).bundle();
-    expect(preset.manifest.contract.input).toMatchObject({ order: 'BGR', scale: 255, mean: [123.68, 116.779, 103.939], std: [1, 1, 1] });
+    const explicit = await (
+      await explain('caffe-bgr', ['--bgr', '--scale', '255', '--mean', '123.68,116.779,103.939', '--std', '1'])
+    ).bundle();
+    expect(preset.manifest.contract.input).toMatchObject({
+      order: 'BGR',
+      scale: 255,
+      mean: [123.68, 116.779, 103.939],
+      std: [1, 1, 1],
+    });
     expect(preset.manifest.contract.input.sources.mean).toBe('preset caffe (--preset)');
     expect((await camDistance(preset, explicit)).worst).toBe(0);
     const ort = slot(expected.models['caffe-bgr'].ortOutputs.logits);
     for (const p of preset.manifest.prediction) expect(Math.abs(p.logit - ort[p.class])).toBeLessThan(LOGIT_TOL);
   });
 
-  it('the model\'s own metadata_props (Windows ML image metadata, Deepness standardization) are read without flags', async () => {
+  it("the model's own metadata_props (Windows ML image metadata, Deepness standardization) are read without flags", async () => {
     const winml = await explain('winml-metadata', []);
     expect(winml.err).toBe('');
     const w = await winml.bundle();
-    expect(w.manifest.contract.input).toMatchObject({ order: 'BGR', scale: 255, mean: [0, 0, 0], std: [1, 1, 1], size: [64, 64] });
+    expect(w.manifest.contract.input).toMatchObject({
+      order: 'BGR',
+      scale: 255,
+      mean: [0, 0, 0],
+      std: [1, 1, 1],
+      size: [64, 64],
+    });
     expect(w.manifest.contract.input.sources.order).toBe('model graph and metadata_props');
     const ort = slot(expected.models['winml-metadata'].ortOutputs.logits);
     for (const p of w.manifest.prediction) expect(Math.abs(p.logit - ort[p.class])).toBeLessThan(LOGIT_TOL);
@@ -237,18 +276,63 @@ describe('the model contract, on models as exporters make them', () => {
     mkdirSync(dir);
     copyFileSync(model('base-fixed'), join(dir, 'model.onnx'));
     // ViTImageProcessor's fields as optimum-cli export onnx leaves them.
-    writeFileSync(join(dir, 'preprocessor_config.json'), JSON.stringify({ do_resize: true, size: { height: 48, width: 192 }, resample: 2, do_rescale: true, rescale_factor: 0.00392156862745098, do_normalize: true, image_mean: [0.5, 0.5, 0.5], image_std: [0.5, 0.5, 0.5], image_processor_type: 'ViTImageProcessor' }));
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ id2label: Object.fromEntries(Array.from({ length: 10 }, (_, k) => [String(k), `label-${k}`])) }));
+    writeFileSync(
+      join(dir, 'preprocessor_config.json'),
+      JSON.stringify({
+        do_resize: true,
+        size: { height: 48, width: 192 },
+        resample: 2,
+        do_rescale: true,
+        rescale_factor: 0.00392156862745098,
+        do_normalize: true,
+        image_mean: [0.5, 0.5, 0.5],
+        image_std: [0.5, 0.5, 0.5],
+        image_processor_type: 'ViTImageProcessor',
+      }),
+    );
+    writeFileSync(
+      join(dir, 'config.json'),
+      JSON.stringify({ id2label: Object.fromEntries(Array.from({ length: 10 }, (_, k) => [String(k), `label-${k}`])) }),
+    );
     const out = join(tmp, 'hf-out');
-    const r = await camanim(['explain', '--model', join(dir, 'model.onnx'), '--image', image('base-fixed'), '--out', out, '--format', 'bundle', '--quiet']);
+    const r = await camanim([
+      'explain',
+      '--model',
+      join(dir, 'model.onnx'),
+      '--image',
+      image('base-fixed'),
+      '--out',
+      out,
+      '--format',
+      'bundle',
+      '--quiet',
+    ]);
     expect(r.err).toBe('');
     const b = await readBundle(join(out, 'image-48x192', 'bundle'));
-    expect(b.manifest.contract.input).toMatchObject({ size: [48, 192], scale: 1, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], resize: 'stretch' });
+    expect(b.manifest.contract.input).toMatchObject({
+      size: [48, 192],
+      scale: 1,
+      mean: [0.5, 0.5, 0.5],
+      std: [0.5, 0.5, 0.5],
+      resize: 'stretch',
+    });
     expect(b.manifest.contract.input.sources.mean).toBe(`model JSON ${join(dir, 'preprocessor_config.json')}`);
     expect(b.manifest.target.label).toBe(`label-${b.manifest.target.class}`);
     expect((await camDistance(b, base)).worst).toBeLessThan(CAM_TOL);
-    writeFileSync(join(dir, 'preprocessor_config.json'), JSON.stringify({ rescale_factor: 0.5, image_mean: [0.5], image_std: [0.5] }));
-    const odd = await camanim(['explain', '--model', join(dir, 'model.onnx'), '--image', image('base-fixed'), '--out', join(tmp, 'hf-odd'), '--quiet']);
+    writeFileSync(
+      join(dir, 'preprocessor_config.json'),
+      JSON.stringify({ rescale_factor: 0.5, image_mean: [0.5], image_std: [0.5] }),
+    );
+    const odd = await camanim([
+      'explain',
+      '--model',
+      join(dir, 'model.onnx'),
+      '--image',
+      image('base-fixed'),
+      '--out',
+      join(tmp, 'hf-odd'),
+      '--quiet',
+    ]);
     expect(odd.err).toContain("preprocessor_config.json has a malformed 'rescale_factor': expected 1/255");
   });
 
@@ -281,7 +365,9 @@ describe('the model contract, on models as exporters make them', () => {
   it('layers takes the same flags and lists every model explain accepts, at the size explain would use', async () => {
     const sized = await camanim(['layers', model('paddle-symbolic'), '--input-size', '48x192']);
     expect(sized.code).toBe(0);
-    expect(sized.out).toContain('input: 48×192 NCHW, normalization not stated (explain will need --preset or --mean/--std) (size: --input-size)');
+    expect(sized.out).toContain(
+      'input: 48×192 NCHW, normalization not stated (explain will need --preset or --mean/--std) (size: --input-size)',
+    );
     expect(sized.out).toContain("output: 'save_infer_model/scale_0.tmp_1' [1, 10], 10 classes, softmax");
     const fromImage = await camanim(['layers', model('paddle-symbolic'), '--image', image('paddle-symbolic')]);
     expect(fromImage.code).toBe(0);
@@ -302,9 +388,13 @@ describe('the model contract, on models as exporters make them', () => {
 
   it('warns when the explained score is saturated', async () => {
     // base-fixed fed 0..255 pixels: logits far apart, p ≈ 1 under a softmax target.
-    const r = await explain('base-fixed', ['--scale', '255', '--mean', '0', '--std', '1', '--target', 'softmax'], { quiet: false });
+    const r = await explain('base-fixed', ['--scale', '255', '--mean', '0', '--std', '1', '--target', 'softmax'], {
+      quiet: false,
+    });
     expect(r.code).toBe(0);
-    expect(r.err).toMatch(/warning: the softmax target of .* is saturated \(p 1\.000|warning: the softmax target of .* is saturated \(p 0\.9999/);
+    expect(r.err).toMatch(
+      /warning: the softmax target of .* is saturated \(p 1\.000|warning: the softmax target of .* is saturated \(p 0\.9999/,
+    );
     expect(r.err).toContain('--target logit');
   });
 
@@ -328,13 +418,19 @@ describe('the model contract, on models as exporters make them', () => {
           for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(layer.raw[i] - want[i]));
           expect(worst).toBeLessThan(CAM_TOL);
         }
-        await expect(computeCams(run, { method: 'gradcam', target: { class: 0 }, layers: ['nope'] })).rejects.toThrow(/Layer 'nope' does not exist/);
+        await expect(computeCams(run, { method: 'gradcam', target: { class: 0 }, layers: ['nope'] })).rejects.toThrow(
+          /Layer 'nope' does not exist/,
+        );
       } finally {
         run.dispose();
       }
       m.dispose();
-      await expect(loadModel(model('paddle-symbolic'), { device, input: {} })).rejects.toThrow(/leaves 'p2o.DynamicDimension.1' and 'p2o.DynamicDimension.2' symbolic and nothing gives the input size.*--input-size HxW \(library: input.size\)/);
-      await expect(loadModel(model('paddle-symbolic'), { device, input: { size: [48, 192] } })).rejects.toThrow(/Nothing says how 'x' is normalized/);
+      await expect(loadModel(model('paddle-symbolic'), { device, input: {} })).rejects.toThrow(
+        /leaves 'p2o.DynamicDimension.1' and 'p2o.DynamicDimension.2' symbolic and nothing gives the input size.*--input-size HxW \(library: input.size\)/,
+      );
+      await expect(loadModel(model('paddle-symbolic'), { device, input: { size: [48, 192] } })).rejects.toThrow(
+        /Nothing says how 'x' is normalized/,
+      );
       await expect(loadModel(model('sequence'), { device, input: { preset: 'paddle' } })).rejects.toThrow(/a sequence/);
     } finally {
       device.destroy();

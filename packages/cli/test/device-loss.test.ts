@@ -15,8 +15,26 @@ let tmp: string;
 let normal: CliResult;
 let recovered: CliResult;
 
-const explainInto = (out: string, env: NodeJS.ProcessEnv) => camanim(['explain', '--model', join(tmp, 'tiny.onnx'), '--image', join(tmp, 'image.png'), '--format', 'gif,bundle', '--out', join(tmp, out)], env);
-const files = (r: CliResult, out: string) => r.out.trim().split('\n').map((f) => relative(join(tmp, out), f));
+const explainInto = (out: string, env: NodeJS.ProcessEnv) =>
+  camanim(
+    [
+      'explain',
+      '--model',
+      join(tmp, 'tiny.onnx'),
+      '--image',
+      join(tmp, 'image.png'),
+      '--format',
+      'gif,bundle',
+      '--out',
+      join(tmp, out),
+    ],
+    env,
+  );
+const files = (r: CliResult, out: string) =>
+  r.out
+    .trim()
+    .split('\n')
+    .map((f) => relative(join(tmp, out), f));
 
 beforeAll(async () => {
   tmp = scratch();
@@ -31,7 +49,9 @@ describe('one device loss during explain', () => {
     expect(normal.code).toBe(0);
     expect(normal.err).not.toMatch(/lost/);
     expect(recovered.code).toBe(0);
-    expect(recovered.err).toMatch(/The GPU device was lost while explaining image \(destroyed: .*\): acquiring a new device, loading the model again and redoing that step/);
+    expect(recovered.err).toMatch(
+      /The GPU device was lost while explaining image \(destroyed: .*\): acquiring a new device, loading the model again and redoing that step/,
+    );
     expect(recovered.err).not.toMatch(/camanim: /);
   });
 
@@ -43,14 +63,21 @@ describe('one device loss during explain', () => {
     for (const f of listed.filter((name) => !name.endsWith('manifest.json'))) {
       expect(readFileSync(join(tmp, 'recovered', f)).equals(readFileSync(join(tmp, 'normal', f))), f).toBe(true);
     }
-    const manifest = (out: string) => ({ ...JSON.parse(readFileSync(join(tmp, out, 'image/bundle/manifest.json'), 'utf8')), created: undefined });
+    const manifest = (out: string) => ({
+      ...JSON.parse(readFileSync(join(tmp, out, 'image/bundle/manifest.json'), 'utf8')),
+      created: undefined,
+    });
     expect(manifest('recovered')).toEqual(manifest('normal'));
   });
 });
 
 describe('one device loss during road', () => {
   it('is recovered and prints the same table and scores', async () => {
-    const road = (env: NodeJS.ProcessEnv) => camanim(['road', '--model', join(tmp, 'tiny.onnx'), '--image', join(tmp, 'image.png'), '--percentiles', '50', '--every', '4'], env);
+    const road = (env: NodeJS.ProcessEnv) =>
+      camanim(
+        ['road', '--model', join(tmp, 'tiny.onnx'), '--image', join(tmp, 'image.png'), '--percentiles', '50', '--every', '4'],
+        env,
+      );
     const plain = await road(process.env);
     const lost = await road({ ...process.env, CAMANIM_TEST_DEVICE_LOSSES: '1' });
     expect([plain.code, lost.code]).toEqual([0, 0]);

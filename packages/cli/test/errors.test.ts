@@ -44,13 +44,22 @@ describe('bad inputs', () => {
 
   it('a decompression bomb, a truncated JPEG, an image over --max-pixels', async () => {
     const fixture = (name: string) => resolve(import.meta.dirname, 'fixtures/images', name);
-    await failing(['--image', fixture('bomb.png')], /The image declares 20000×20000 = 400,000,000 pixels.*bomb\.png.*--max-pixels/);
-    await failing(['--image', fixture('truncated.jpg')], /Cannot decode the image, it is corrupt, truncated or not an image .*truncated\.jpg/);
+    await failing(
+      ['--image', fixture('bomb.png')],
+      /The image declares 20000×20000 = 400,000,000 pixels.*bomb\.png.*--max-pixels/,
+    );
+    await failing(
+      ['--image', fixture('truncated.jpg')],
+      /Cannot decode the image, it is corrupt, truncated or not an image .*truncated\.jpg/,
+    );
     await failing(['--max-pixels', '19199'], /declares 160×120 = 19,200 pixels, more than the limit of 19,199 .*image\.png/);
   });
 
   it('a GPU device lost twice (simulated): one recovery, then a clear error', async () => {
-    await failing([], /The GPU device was lost again while explaining image \(destroyed: .*\), after one recovery.*Run again/, { ...process.env, CAMANIM_TEST_DEVICE_LOSSES: '2' });
+    await failing([], /The GPU device was lost again while explaining image \(destroyed: .*\), after one recovery.*Run again/, {
+      ...process.env,
+      CAMANIM_TEST_DEVICE_LOSSES: '2',
+    });
   });
 
   it('an image that does not exist', async () => {
@@ -109,7 +118,10 @@ describe('bad inputs', () => {
   });
 
   it('prints the stack only with CAMANIM_DEBUG=1', async () => {
-    const r = await camanim(['explain', '--model', model, '--image', join(tmp, 'missing.jpg'), '--out', join(tmp, 'dbg'), '--quiet'], { ...process.env, CAMANIM_DEBUG: '1' });
+    const r = await camanim(
+      ['explain', '--model', model, '--image', join(tmp, 'missing.jpg'), '--out', join(tmp, 'dbg'), '--quiet'],
+      { ...process.env, CAMANIM_DEBUG: '1' },
+    );
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/\n\s+at /);
   });

@@ -21,7 +21,20 @@ beforeAll(async () => {
   const tmp = scratch();
   const subj = await subject(tmp);
   const out = join(tmp, 'out');
-  result = await camanim(['explain', ...subj.args, '--method', 'dff,guided-gradcam', '--every', '4', '--size', '96', '--format', 'png', '--out', out]);
+  result = await camanim([
+    'explain',
+    ...subj.args,
+    '--method',
+    'dff,guided-gradcam',
+    '--every',
+    '4',
+    '--size',
+    '96',
+    '--format',
+    'png',
+    '--out',
+    out,
+  ]);
   dir = join(out, sanitizeName(basename(subj.image, extname(subj.image)), 60));
 }, 300_000);
 
@@ -31,7 +44,7 @@ async function pixels(file: string) {
 }
 
 describe('explain --method dff', () => {
-  it('writes every layer\'s concepts with their top classes, and one frame per layer', () => {
+  it("writes every layer's concepts with their top classes, and one frame per layer", () => {
     expect(result.code, result.err).toBe(0);
     const json = JSON.parse(readFileSync(join(dir, 'dff-concepts.json'), 'utf8'));
     expect(json.method).toBe('dff');
@@ -53,7 +66,7 @@ describe('explain --method dff', () => {
     }
   });
 
-  it('colours concepts with gist_rainbow at k/K (matplotlib\'s segment data)', () => {
+  it("colours concepts with gist_rainbow at k/K (matplotlib's segment data)", () => {
     expect(conceptColor(0, 5)).toEqual([1, 0, 0.16]);
     // 0.4 is a knot: pure green; 0.2 lies between 0.03 (red) and 0.215 (yellow).
     expect(conceptColor(2, 5).map((v) => +v.toFixed(6))).toEqual([0, 1, 0]);
@@ -94,11 +107,22 @@ describe('camanim methods', () => {
   it('lists FEM, FinerCAM, the LayerCAM fusion, DFF and Guided Grad-CAM', async () => {
     const r = await camanim(['methods']);
     expect(r.code).toBe(0);
-    for (const id of ['fem', 'finercam', 'layercam-fusion', 'dff', 'guided-gradcam']) expect(r.out).toMatch(new RegExp(`^${id}\\s`, 'm'));
+    for (const id of ['fem', 'finercam', 'layercam-fusion', 'dff', 'guided-gradcam'])
+      expect(r.out).toMatch(new RegExp(`^${id}\\s`, 'm'));
   });
 
   it('refuses FinerCAM with a non-logit target, naming the flag', async () => {
-    const r = await camanim(['explain', '--method', 'finercam', '--target', 'softmax', '--format', 'png', '--out', join(scratch(), 'x')]);
+    const r = await camanim([
+      'explain',
+      '--method',
+      'finercam',
+      '--target',
+      'softmax',
+      '--format',
+      'png',
+      '--out',
+      join(scratch(), 'x'),
+    ]);
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(/FinerCAM builds its own target/);
     expect(r.err).toMatch(/--target logit/);

@@ -22,21 +22,35 @@ beforeAll(async () => {
   const subj = await subject(tmp);
   const explain = async (out: string, args: string[]): Promise<[CliResult, Bundle]> => {
     const r = await camanim(['explain', ...subj.args, ...args, '--format', 'bundle', '--out', join(tmp, out)]);
-    return [r, r.code === 0 ? await readBundle(join(tmp, out, sanitizeName(basename(subj.image, extname(subj.image)), 60), 'bundle')) : (undefined as never)];
+    return [
+      r,
+      r.code === 0
+        ? await readBundle(join(tmp, out, sanitizeName(basename(subj.image, extname(subj.image)), 60), 'bundle'))
+        : (undefined as never),
+    ];
   };
   [result, bundle] = await explain('logit', ['--method', 'gradcam,fullgrad,shapleycam', '--every', '4']);
-  [restResult, rest] = await explain('rest', ['--method', 'gradcam,shapleycam', '--target', 'rest', '--percentiles', '60,80,100']);
+  [restResult, rest] = await explain('rest', [
+    '--method',
+    'gradcam,shapleycam',
+    '--target',
+    'rest',
+    '--percentiles',
+    '60,80,100',
+  ]);
 }, 300_000);
 
 /** Largest |a − b| over the map, relative to the largest |a|, at every layer of two explanations. */
 async function differences(b: Bundle, first: BundleCam, second: BundleCam): Promise<number[]> {
-  return Promise.all(second.layers.map(async (layer, k) => {
-    const want = await b.maps(first, first.layers[k], 'layer');
-    const got = await b.maps(second, layer, 'layer');
-    const scale = Math.max(...want.map(Math.abs));
-    expect(scale, layer.name).toBeGreaterThan(0);
-    return Math.max(...got.map((v, i) => Math.abs(v - want[i]))) / scale;
-  }));
+  return Promise.all(
+    second.layers.map(async (layer, k) => {
+      const want = await b.maps(first, first.layers[k], 'layer');
+      const got = await b.maps(second, layer, 'layer');
+      const scale = Math.max(...want.map(Math.abs));
+      expect(scale, layer.name).toBeGreaterThan(0);
+      return Math.max(...got.map((v, i) => Math.abs(v - want[i]))) / scale;
+    }),
+  );
 }
 
 describe('camanim explain --method fullgrad,shapleycam', () => {

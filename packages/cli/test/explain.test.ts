@@ -35,7 +35,20 @@ beforeAll(async () => {
   subj = await subject(tmp);
   out = join(tmp, 'out');
   const formats = ['gif', 'png', 'grid', 'bundle', ...(hasFfmpeg ? ['mp4', 'webm'] : [])].join(',');
-  result = await camanim(['explain', ...subj.args, '--method', 'gradcam,hirescam', '--normalization', 'both', '--size', String(SIZE), '--format', formats, '--out', out]);
+  result = await camanim([
+    'explain',
+    ...subj.args,
+    '--method',
+    'gradcam,hirescam',
+    '--normalization',
+    'both',
+    '--size',
+    String(SIZE),
+    '--format',
+    formats,
+    '--out',
+    out,
+  ]);
   device = await acquireDevice();
   model = await loadModel(subj.model, { device });
   layerCount = selectLayers(model).length;
@@ -67,7 +80,8 @@ describe(`camanim explain`, () => {
     expect(frames.length).toBe(layerCount);
     expect(frames[0]).toMatch(/^001-[A-Za-z0-9._+-]+\.png$/);
     const pixels = await Promise.all(frames.map((f) => rawPixels(join(dir, 'gradcam-frames', f))));
-    for (let k = 1; k < pixels.length; k++) expect(pixels[k].data.equals(pixels[k - 1].data), `frames ${k} and ${k + 1}`).toBe(false);
+    for (let k = 1; k < pixels.length; k++)
+      expect(pixels[k].data.equals(pixels[k - 1].data), `frames ${k} and ${k + 1}`).toBe(false);
   });
 
   it('labels each frame: the label strip carries text and changes from layer to layer', async () => {
@@ -109,7 +123,7 @@ describe(`camanim explain`, () => {
   });
 
   it.runIf(checkVideo)('writes MP4 and WebM through ffmpeg', () => {
-    expect(hasFfmpeg, 'ffmpeg is not installed: run tools/setup.sh (it installs Debian\'s ffmpeg)').toBe(true);
+    expect(hasFfmpeg, "ffmpeg is not installed: run tools/setup.sh (it installs Debian's ffmpeg)").toBe(true);
     const mp4 = readFileSync(join(dir, 'gradcam.mp4'));
     expect(mp4.subarray(4, 8).toString('latin1')).toBe('ftyp');
     expect(mp4.length).toBeGreaterThan(1000);

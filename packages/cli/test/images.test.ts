@@ -15,7 +15,9 @@ const DIR = resolve(import.meta.dirname, 'fixtures/images');
 const fixture = (name: string) => join(DIR, name);
 
 async function expected(name: string): Promise<{ data: Buffer; width: number; height: number }> {
-  const { data, info } = await sharp(fixture(name.replace(/\.\w+$/, '.expected.png'))).raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(fixture(name.replace(/\.\w+$/, '.expected.png')))
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   expect(info.channels).toBe(3);
   return { data, width: info.width, height: info.height };
 }
@@ -42,9 +44,12 @@ async function compare(name: string): Promise<{ max: number; mean: number }> {
 
 describe('decoding matches PIL', () => {
   // Alpha compositing rounds differently in libvips and PIL: at most 1 apart.
-  it.each(['rgb.png', 'rgba.png', 'gray.png', 'gray-alpha.png', 'palette.png', 'palette-trns.png', 'rgb16.png', 'gray16.png'])('%s', async (name) => {
-    expect((await compare(name)).max).toBeLessThanOrEqual(1);
-  });
+  it.each(['rgb.png', 'rgba.png', 'gray.png', 'gray-alpha.png', 'palette.png', 'palette-trns.png', 'rgb16.png', 'gray16.png'])(
+    '%s',
+    async (name) => {
+      expect((await compare(name)).max).toBeLessThanOrEqual(1);
+    },
+  );
 
   it('palette + tRNS: the transparent entry becomes white, the others keep their colour', async () => {
     const img = await readImage(fixture('palette-trns.png'));
@@ -85,7 +90,9 @@ describe('hostile images are refused before decoding', () => {
   it('a decompression bomb: 20000×20000 declared in a 138-byte PNG', async () => {
     const err = await readImage(fixture('bomb.png')).catch((e) => e);
     expect(err.code).toBe('resource-limit');
-    expect(err.message).toBe(`The image declares 20000×20000 = 400,000,000 pixels, more than the limit of 100,000,000 (file '${fixture('bomb.png')}'). Use a smaller image, or raise the limit with --max-pixels if you trust this file`);
+    expect(err.message).toBe(
+      `The image declares 20000×20000 = 400,000,000 pixels, more than the limit of 100,000,000 (file '${fixture('bomb.png')}'). Use a smaller image, or raise the limit with --max-pixels if you trust this file`,
+    );
     // Past the limit, the decoder still refuses its one-row pixel data (failOn), streaming.
     const raised = await readImage(fixture('bomb.png'), { maxPixels: 4e9 }).catch((e) => e);
     expect(raised.code).toBe('bad-input');
@@ -93,7 +100,9 @@ describe('hostile images are refused before decoding', () => {
 
   it('the limit is configurable and inclusive', async () => {
     expect((await readImage(fixture('rgb.png'), { maxPixels: 24 * 16 })).width).toBe(24);
-    await expect(readImage(fixture('rgb.png'), { maxPixels: 24 * 16 - 1 })).rejects.toThrow(/declares 24×16 = 384 pixels, more than the limit of 383 /);
+    await expect(readImage(fixture('rgb.png'), { maxPixels: 24 * 16 - 1 })).rejects.toThrow(
+      /declares 24×16 = 384 pixels, more than the limit of 383 /,
+    );
   });
 
   it.each(['truncated.png', 'truncated.jpg'])('%s fails instead of decoding to grey', async (name) => {
@@ -110,7 +119,17 @@ describe('camanim explain with an animated GIF', () => {
   it('explains its first frame and says so', async () => {
     const tmp = scratch();
     const model = writeTinyModel(join(tmp, 'tiny.onnx'));
-    const r = await camanim(['explain', '--model', model, '--image', fixture('animated.gif'), '--format', 'bundle', '--out', join(tmp, 'out')]);
+    const r = await camanim([
+      'explain',
+      '--model',
+      model,
+      '--image',
+      fixture('animated.gif'),
+      '--format',
+      'bundle',
+      '--out',
+      join(tmp, 'out'),
+    ]);
     expect(r.code).toBe(0);
     expect(r.err).toContain('animated.gif: an animation of 3 frames; explaining its first frame');
     expect(r.out).toMatch(/animated\/bundle\/manifest\.json/);

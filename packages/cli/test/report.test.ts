@@ -23,7 +23,19 @@ beforeAll(async () => {
   }
   const tmp = scratch();
   const subj = await subject(tmp);
-  result = await camanim(['explain', ...subj.args, '--every', '1000', '--size', '64', '--format', 'html', '--out', join(tmp, 'out'), '-q']);
+  result = await camanim([
+    'explain',
+    ...subj.args,
+    '--every',
+    '1000',
+    '--size',
+    '64',
+    '--format',
+    'html',
+    '--out',
+    join(tmp, 'out'),
+    '-q',
+  ]);
   report = join(tmp, 'out', sanitizeName(basename(subj.image, extname(subj.image)), 60), 'report');
 }, 300_000);
 
@@ -36,8 +48,11 @@ describe('camanim explain --format html', () => {
     const index = readFileSync(join(report, 'index.html'), 'utf8');
     expect(index).toContain('url=viewer/index.html?bundle=../bundle/');
     const manifest = JSON.parse(readFileSync(join(report, 'bundle', 'manifest.json'), 'utf8'));
-    expect(readFileSync(join(report, '..', 'bundle', 'manifest.json'), 'utf8')).toBe(readFileSync(join(report, 'bundle', 'manifest.json'), 'utf8'));
-    for (const f of Object.values(manifest.files as Record<string, string>)) expect(existsSync(join(report, 'bundle', f)), f).toBe(true);
+    expect(readFileSync(join(report, '..', 'bundle', 'manifest.json'), 'utf8')).toBe(
+      readFileSync(join(report, 'bundle', 'manifest.json'), 'utf8'),
+    );
+    for (const f of Object.values(manifest.files as Record<string, string>))
+      expect(existsSync(join(report, 'bundle', f)), f).toBe(true);
     // Served over HTTP, the viewer page and the bundle its ?bundle= names are both reachable.
     const s = await startViewServer(join(report, 'viewer'), join(report, 'bundle'));
     try {

@@ -22,12 +22,25 @@ let dir: string;
 beforeAll(async () => {
   tmp = scratch();
   subj = await subject(tmp);
-  explainResult = await camanim(['explain', ...subj.args, ...FEW, '--ybroad', '--road-percentiles', '50', '--size', '96', '--format', 'png,bundle', '--out', join(tmp, 'out')]);
+  explainResult = await camanim([
+    'explain',
+    ...subj.args,
+    ...FEW,
+    '--ybroad',
+    '--road-percentiles',
+    '50',
+    '--size',
+    '96',
+    '--format',
+    'png,bundle',
+    '--out',
+    join(tmp, 'out'),
+  ]);
   dir = join(tmp, 'out', sanitizeName(basename(subj.image, extname(subj.image)), 60));
 }, 300_000);
 
 describe('camanim explain --ybroad', () => {
-  it('writes ybROAD into the bundle as cam-methods\' YbRoad (per cam and top level)', async () => {
+  it("writes ybROAD into the bundle as cam-methods' YbRoad (per cam and top level)", async () => {
     expect(explainResult.err).not.toMatch(/camanim: /);
     expect(explainResult.code).toBe(0);
     const { manifest } = await readBundle(join(dir, 'bundle'));
@@ -46,7 +59,14 @@ describe('camanim explain --ybroad', () => {
     expect(yb.max.name).toBe(manifest.layers[yb.max.layer].name);
     expect(yb.mean).toBeCloseTo(values.reduce((a, b) => a + b, 0) / values.length, 12);
     // The defaults, recorded: pytorch-grad-cam's tie rule and reading, the paper's sum.
-    expect(yb.settings).toMatchObject({ ties: 'threshold', percent: 'kept', combine: 'sum', percentiles: [50], noise: 0, map: 'pytorch-grad-cam' });
+    expect(yb.settings).toMatchObject({
+      ties: 'threshold',
+      percent: 'kept',
+      combine: 'sum',
+      percentiles: [50],
+      noise: 0,
+      map: 'pytorch-grad-cam',
+    });
   });
 
   it('prints ybROAD_max and ybROAD_mean, writes the chart, and labels the frames', async () => {
@@ -70,7 +90,22 @@ describe('camanim explain --ybroad', () => {
 describe('camanim road', () => {
   it('prints a table per layer and the max/mean, and writes the chart into --out', async () => {
     const out = join(tmp, 'road-out');
-    const r = await camanim(['road', ...subj.args, ...FEW, '--percentiles', '50', '--target', 'softmax', '--road-preset', 'pytorch-grad-cam', '--road-noise', '0', '--out', out, '-q']);
+    const r = await camanim([
+      'road',
+      ...subj.args,
+      ...FEW,
+      '--percentiles',
+      '50',
+      '--target',
+      'softmax',
+      '--road-preset',
+      'pytorch-grad-cam',
+      '--road-noise',
+      '0',
+      '--out',
+      out,
+      '-q',
+    ]);
     expect(r.err).not.toMatch(/camanim: /);
     expect(r.code).toBe(0);
     const lines = r.out.split('\n');
@@ -79,7 +114,14 @@ describe('camanim road', () => {
     const json = JSON.parse(readFileSync(join(out, 'ybroad.json'), 'utf8'));
     expect(lines[0]).toMatch(/ · CAM target: softmax · ROAD target: softmax$/);
     expect(json.camTarget).toBe('softmax');
-    expect(json.ybroad.settings).toMatchObject({ ties: 'threshold', percent: 'kept', combine: 'mean', percentiles: [50], noise: 0, map: 'pytorch-grad-cam' });
+    expect(json.ybroad.settings).toMatchObject({
+      ties: 'threshold',
+      percent: 'kept',
+      combine: 'mean',
+      percentiles: [50],
+      noise: 0,
+      map: 'pytorch-grad-cam',
+    });
     expect(r.out).toContain('ROAD conventions: ties threshold · p kept · mean over p (50) · noise 0 · map pytorch-grad-cam');
     const L = json.ybroad.series.length;
     expect(L).toBeGreaterThanOrEqual(1);
@@ -97,10 +139,15 @@ describe('camanim road', () => {
     expect(readdirSync(out).sort()).toEqual(['ybroad.json', 'ybroad.png', 'ybroad.svg']);
   }, 300_000);
 
-  it('a percentile outside (0, 100) is cam-methods\' error on one line, exit 1', async () => {
+  it("a percentile outside (0, 100) is cam-methods' error on one line, exit 1", async () => {
     const r = await camanim(['road', ...subj.args, '--layers', 'spatial', ...FEW, '--percentiles', '20,100', '-q']);
     expect(r.code).toBe(1);
-    expect(r.err.trim().split('\n').filter((l) => l.startsWith('camanim: '))).toEqual([expect.stringMatching(/^camanim: ROAD percentile 100 is outside \(0, 100\)/)]);
+    expect(
+      r.err
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('camanim: ')),
+    ).toEqual([expect.stringMatching(/^camanim: ROAD percentile 100 is outside \(0, 100\)/)]);
     expect(r.out).toBe('');
   });
 });

@@ -28,7 +28,9 @@ let tmp: string;
 let runs = 0;
 const explain = (args: string[]) => {
   const out = join(tmp, `out-${runs++}`);
-  return camanim(['explain', '--model', MODEL, '--image', IMAGE, '--out', out, '--format', 'bundle', ...NORM, ...args]).then((r) => ({ ...r, out }));
+  return camanim(['explain', '--model', MODEL, '--image', IMAGE, '--out', out, '--format', 'bundle', ...NORM, ...args]).then(
+    (r) => ({ ...r, out }),
+  );
 };
 
 beforeAll(() => {
@@ -74,7 +76,18 @@ describe('--task segment', () => {
   it('is refused where it does not apply, saying what to do', async () => {
     const plain = await explain([]);
     expect(plain.err).toContain('Explain it as segmentation with --task segment');
-    const classifier = await camanim(['explain', '--model', join(FIXTURES, 'base-fixed.onnx'), '--image', IMAGE, '--out', join(tmp, 'c'), ...NORM, '--task', 'segment']);
+    const classifier = await camanim([
+      'explain',
+      '--model',
+      join(FIXTURES, 'base-fixed.onnx'),
+      '--image',
+      IMAGE,
+      '--out',
+      join(tmp, 'c'),
+      ...NORM,
+      '--task',
+      'segment',
+    ]);
     expect(classifier.err).toContain("--task segment needs an [N, K, H, W] map of class scores; output 'logits' is [1, 10]");
     const road = await explain(['--task', 'segment', '--ybroad']);
     expect(road.err).toContain('--ybroad does not apply to --task segment yet');

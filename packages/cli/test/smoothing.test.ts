@@ -24,7 +24,20 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 describe('camanim explain with smoothing', () => {
   it('--eigen-smooth --aug-smooth: smoothed CAMs in [0, 1], titled as such', async () => {
     const out = join(tmp, 'out');
-    const r = await camanim(['explain', ...subj.args, '--method', 'gradcam', '--eigen-smooth', '--aug-smooth', '--percentiles', '100', '--format', 'bundle', '--out', out]);
+    const r = await camanim([
+      'explain',
+      ...subj.args,
+      '--method',
+      'gradcam',
+      '--eigen-smooth',
+      '--aug-smooth',
+      '--percentiles',
+      '100',
+      '--format',
+      'bundle',
+      '--out',
+      out,
+    ]);
     expect(r.err).not.toMatch(/camanim: /);
     expect(r.code).toBe(0);
     const { manifest, maps } = await readBundle(join(out, sanitizeName(basename(subj.image, extname(subj.image)), 60), 'bundle'));
@@ -40,7 +53,15 @@ describe('camanim explain with smoothing', () => {
   }, 300_000);
 
   it('--eigen-smooth with kpcacam is refused before any GPU work', async () => {
-    const r = await camanim(['explain', ...subj.args, '--method', 'gradcam,kpcacam', '--eigen-smooth', '--out', join(tmp, 'refused')]);
+    const r = await camanim([
+      'explain',
+      ...subj.args,
+      '--method',
+      'gradcam,kpcacam',
+      '--eigen-smooth',
+      '--out',
+      join(tmp, 'refused'),
+    ]);
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(/--eigen-smooth does not apply to kpcacam/);
     expect(r.err).not.toMatch(/SwiftShader/);

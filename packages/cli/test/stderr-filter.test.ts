@@ -24,14 +24,22 @@ function filter(chunks: string[]): string {
 
 describe('the stderr filter', () => {
   it('drops the block whole or split across chunks, and keeps the rest in order', () => {
-    expect(filter([BLOCK + 'camanim: oops\n'])).toBe('camanim: oops\n');
+    expect(filter([`${BLOCK}camanim: oops\n`])).toBe('camanim: oops\n');
     const all = `a\n${BLOCK}b\n${BLOCK}`;
     for (const at of [1, 7, 40, 70, 130, 200]) expect(filter([all.slice(0, at), all.slice(at)])).toBe('a\nb\n');
   });
 
-  it("turns any other Dawn warning block into one camanim: line, once, and keeps a lone Warning: line", () => {
-    const other = ['Warning: Device lost the timestamp query feature.', ' - While creating a QuerySet', ' - While calling [Device].CreateQuerySet', '    at ValidateQuerySet (/dawn/src/dawn/native/QuerySet.cpp:41)', '', ''].join('\n');
-    const one = "camanim: GPU driver warning: Device lost the timestamp query feature. (while creating a QuerySet; while calling [Device].CreateQuerySet)\n";
+  it('turns any other Dawn warning block into one camanim: line, once, and keeps a lone Warning: line', () => {
+    const other = [
+      'Warning: Device lost the timestamp query feature.',
+      ' - While creating a QuerySet',
+      ' - While calling [Device].CreateQuerySet',
+      '    at ValidateQuerySet (/dawn/src/dawn/native/QuerySet.cpp:41)',
+      '',
+      '',
+    ].join('\n');
+    const one =
+      'camanim: GPU driver warning: Device lost the timestamp query feature. (while creating a QuerySet; while calling [Device].CreateQuerySet)\n';
     expect(filter([`x\n${other}${BLOCK}${other}y\n`])).toBe(`x\n${one}y\n`);
     for (const at of [3, 20, 60, 120]) expect(filter([other.slice(0, at), other.slice(at)])).toBe(one);
     expect(filter(['Warning: not a Dawn block\nnext\n'])).toBe('Warning: not a Dawn block\nnext\n');

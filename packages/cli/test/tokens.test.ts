@@ -53,7 +53,22 @@ describe('token layers of a vision transformer', () => {
   });
 
   it('refuses the methods that re-run the model from a token layer, saying which work', async () => {
-    const r = await camanim(['explain', '--model', MODEL, '--image', IMAGE, '--preset', 'imagenet', '--method', 'scorecam', '--layers', 'ln_1', '--out', join(tmp, 'score'), '--quiet']);
+    const r = await camanim([
+      'explain',
+      '--model',
+      MODEL,
+      '--image',
+      IMAGE,
+      '--preset',
+      'imagenet',
+      '--method',
+      'scorecam',
+      '--layers',
+      'ln_1',
+      '--out',
+      join(tmp, 'score'),
+      '--quiet',
+    ]);
     expect(r.code).not.toBe(0);
     expect(r.err).toContain("CAM method 'scorecam' computes its maps from the layer itself");
     expect(r.err).toContain('Use a gradient method');
@@ -61,13 +76,43 @@ describe('token layers of a vision transformer', () => {
 
   it('takes the grid and the prefix from the command line, as a reshape_transform would', async () => {
     const out = join(tmp, 'grid');
-    const r = await camanim(['explain', '--model', MODEL, '--image', IMAGE, '--preset', 'imagenet', '--token-grid', '2x8', '--prefix-tokens', '1', '--out', out, '--format', 'bundle', '--quiet']);
+    const r = await camanim([
+      'explain',
+      '--model',
+      MODEL,
+      '--image',
+      IMAGE,
+      '--preset',
+      'imagenet',
+      '--token-grid',
+      '2x8',
+      '--prefix-tokens',
+      '1',
+      '--out',
+      out,
+      '--format',
+      'bundle',
+      '--quiet',
+    ]);
     expect(r.err).toBe('');
     const { manifest } = await readBundle(join(out, 'image-32x32', 'bundle'));
     const tokens = manifest.cams[0].layers.filter((l) => l.name !== '/conv_proj/Conv_output_0');
     expect(tokens.length).toBeGreaterThan(20);
     expect(tokens.every((l) => l.mapShape[0] === 2 && l.mapShape[1] === 8)).toBe(true);
-    const bad = await camanim(['explain', '--model', MODEL, '--image', IMAGE, '--preset', 'imagenet', '--token-grid', 'wide', '--out', join(tmp, 'bad'), '--quiet']);
+    const bad = await camanim([
+      'explain',
+      '--model',
+      MODEL,
+      '--image',
+      IMAGE,
+      '--preset',
+      'imagenet',
+      '--token-grid',
+      'wide',
+      '--out',
+      join(tmp, 'bad'),
+      '--quiet',
+    ]);
     expect(bad.err).toContain("--token-grid expects HxW, got 'wide'");
   });
 });

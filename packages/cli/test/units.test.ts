@@ -16,7 +16,18 @@ import { preprocess } from '../src/preprocess.ts';
 import { targetText } from '../src/render.ts';
 import { scratch } from './helpers/cli.ts';
 
-const defaults = { method: 'gradcam', layers: 'spatial', normalization: 'global', colormap: 'jet', alpha: '0.5', fps: '4', size: '448', out: 'camanim-out', format: 'gif,bundle', maxPixels: '100000000' };
+const defaults = {
+  method: 'gradcam',
+  layers: 'spatial',
+  normalization: 'global',
+  colormap: 'jet',
+  alpha: '0.5',
+  fps: '4',
+  size: '448',
+  out: 'camanim-out',
+  format: 'gif,bundle',
+  maxPixels: '100000000',
+};
 
 describe('file names', () => {
   it('sanitizes model and layer names: no separators, no ..', () => {
@@ -57,7 +68,15 @@ describe('file names', () => {
 
 describe('arguments', () => {
   it('parses lists, layer selections and targets', () => {
-    const o = parseExplain({ ...defaults, method: 'GradCAM, hirescam,gradcam', layers: 'Conv', every: '2', percentiles: '0,50,100', topK: '3', format: 'gif,mp4,bundle' });
+    const o = parseExplain({
+      ...defaults,
+      method: 'GradCAM, hirescam,gradcam',
+      layers: 'Conv',
+      every: '2',
+      percentiles: '0,50,100',
+      topK: '3',
+      format: 'gif,mp4,bundle',
+    });
     expect(o.methods).toEqual(['gradcam', 'hirescam']);
     expect(o.layers).toEqual({ kinds: 'spatial', filter: 'Conv', every: 2, percentiles: [0, 50, 100] });
     expect(o.target).toEqual({ kind: 'top-k', k: 3 });
@@ -74,7 +93,9 @@ describe('arguments', () => {
     expect(parseRoadCommand({ ...defaults, target: 'rest' }).targetKind).toBe('rest');
     expect(parseRoadCommand(defaults).targetKind).toBe('logit');
     for (const parse of [parseExplain, parseRoadCommand]) {
-      expect(() => parse({ ...defaults, target: 'probability' })).toThrow(/Unknown --target 'probability'\. Known targets: logit, softmax, rest/);
+      expect(() => parse({ ...defaults, target: 'probability' })).toThrow(
+        /Unknown --target 'probability'\. Known targets: logit, softmax, rest/,
+      );
     }
   });
 
@@ -97,29 +118,66 @@ describe('arguments', () => {
 /** A contract as resolve would give it (the fields preprocessing reads). */
 function contract(over: Partial<InputContract>): InputContract {
   return {
-    size: [4, 4], layout: 'NCHW', channels: 3, order: 'RGB', scale: 1, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], resize: 'crop', cropFraction: 1, align: 'center',
-    sources: { size: 't', layout: 't', order: 't', scale: 't', mean: 't', std: 't', resize: 't' }, ...over,
+    size: [4, 4],
+    layout: 'NCHW',
+    channels: 3,
+    order: 'RGB',
+    scale: 1,
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
+    resize: 'crop',
+    cropFraction: 1,
+    align: 'center',
+    sources: { size: 't', layout: 't', order: 't', scale: 't', mean: 't', std: 't', resize: 't' },
+    ...over,
   };
 }
 
 describe('preprocessing', () => {
   it('resizes the shorter side and centre-crops (torchvision Resize + CenterCrop)', () => {
-    expect(placement({ width: 640, height: 480 }, contract({ size: [224, 224], cropFraction: 224 / 256 }))).toEqual({ width: 341, height: 256, x: -59, y: -16 });
+    expect(placement({ width: 640, height: 480 }, contract({ size: [224, 224], cropFraction: 224 / 256 }))).toEqual({
+      width: 341,
+      height: 256,
+      x: -59,
+      y: -16,
+    });
     expect(placement({ width: 96, height: 96 }, contract({ size: [96, 96] }))).toEqual({ width: 96, height: 96, x: 0, y: 0 });
     // A non-square input: the image covers 48×192 and is cropped to it.
-    expect(placement({ width: 100, height: 50 }, contract({ size: [48, 192] }))).toEqual({ width: 192, height: 96, x: 0, y: -24 });
+    expect(placement({ width: 100, height: 50 }, contract({ size: [48, 192] }))).toEqual({
+      width: 192,
+      height: 96,
+      x: 0,
+      y: -24,
+    });
   });
 
   it('pads (letterbox, centred or at the start) and stretches', () => {
-    expect(placement({ width: 100, height: 50 }, contract({ size: [48, 192], resize: 'pad' }))).toEqual({ width: 96, height: 48, x: 48, y: 0 });
-    expect(placement({ width: 100, height: 50 }, contract({ size: [48, 192], resize: 'pad', align: 'start' }))).toEqual({ width: 96, height: 48, x: 0, y: 0 });
-    expect(placement({ width: 100, height: 50 }, contract({ size: [48, 192], resize: 'stretch' }))).toEqual({ width: 192, height: 48, x: 0, y: 0 });
+    expect(placement({ width: 100, height: 50 }, contract({ size: [48, 192], resize: 'pad' }))).toEqual({
+      width: 96,
+      height: 48,
+      x: 48,
+      y: 0,
+    });
+    expect(placement({ width: 100, height: 50 }, contract({ size: [48, 192], resize: 'pad', align: 'start' }))).toEqual({
+      width: 96,
+      height: 48,
+      x: 0,
+      y: 0,
+    });
+    expect(placement({ width: 100, height: 50 }, contract({ size: [48, 192], resize: 'stretch' }))).toEqual({
+      width: 192,
+      height: 48,
+      x: 0,
+      y: 0,
+    });
   });
 
   it('normalizes with mean/std, scale and channel order, grayscale by luma', async () => {
     const dir = scratch();
     const file = join(dir, 'flat.png');
-    await sharp({ create: { width: 8, height: 6, channels: 3, background: { r: 255, g: 0, b: 51 } } }).png().toFile(file);
+    await sharp({ create: { width: 8, height: 6, channels: 3, background: { r: 255, g: 0, b: 51 } } })
+      .png()
+      .toFile(file);
     const img = await readImage(file);
     expect([img.width, img.height]).toEqual([8, 6]);
     const x = await preprocess(img, contract({}));
@@ -129,7 +187,9 @@ describe('preprocessing', () => {
     expect(x.data[32]).toBeCloseTo((0.2 - 0.406) / 0.225, 4);
     // Caffe: BGR, 0..255, minus the mean given in R, G, B order.
     const caffe = await preprocess(img, contract({ order: 'BGR', scale: 255, mean: [123.68, 116.779, 103.939], std: [1, 1, 1] }));
-    expect([caffe.data[0], caffe.data[16], caffe.data[32]].map((v) => +v.toFixed(3))).toEqual([51 - 103.939, 0 - 116.779, 255 - 123.68].map((v) => +v.toFixed(3)));
+    expect([caffe.data[0], caffe.data[16], caffe.data[32]].map((v) => +v.toFixed(3))).toEqual(
+      [51 - 103.939, 0 - 116.779, 255 - 123.68].map((v) => +v.toFixed(3)),
+    );
     const gray = await preprocess(img, contract({ channels: 1, mean: [0], std: [1] }));
     expect(gray.shape).toEqual([1, 1, 4, 4]);
     expect(gray.data[0]).toBeCloseTo(0.299 + 0.114 * 0.2, 4);
@@ -164,18 +224,40 @@ describe('model JSON', () => {
     const dir = scratch();
     const model = join(dir, 'fashion-canvas.onnx');
     writeFileSync(model, '');
-    writeFileSync(join(dir, 'fashion-canvas.json'), JSON.stringify({
-      labels: ['T-shirt/top', 'Trouser'],
-      input: { name: 'input', shape: [1, 3, 96, 96] },
-      preprocess: { mean: [0.3, 0.31, 0.32], std: [0.2, 0.21, 0.22], resize: 96, layout: 'NCHW', channels: 'RGB', scale: 'pixel / 255, then (x - mean) / std' },
-      testAccuracy: 0.9,
-    }));
+    writeFileSync(
+      join(dir, 'fashion-canvas.json'),
+      JSON.stringify({
+        labels: ['T-shirt/top', 'Trouser'],
+        input: { name: 'input', shape: [1, 3, 96, 96] },
+        preprocess: {
+          mean: [0.3, 0.31, 0.32],
+          std: [0.2, 0.21, 0.22],
+          resize: 96,
+          layout: 'NCHW',
+          channels: 'RGB',
+          scale: 'pixel / 255, then (x - mean) / std',
+        },
+        testAccuracy: 0.9,
+      }),
+    );
     const meta = readSidecar(model)!;
     expect(meta.labels).toEqual(['T-shirt/top', 'Trouser']);
-    expect(meta.input).toEqual({ mean: [0.3, 0.31, 0.32], std: [0.2, 0.21, 0.22], shorterSide: 96, layout: 'NCHW', order: 'RGB', scale: 1 });
+    expect(meta.input).toEqual({
+      mean: [0.3, 0.31, 0.32],
+      std: [0.2, 0.21, 0.22],
+      shorterSide: 96,
+      layout: 'NCHW',
+      order: 'RGB',
+      scale: 1,
+    });
     // Fixture JSONs without these fields give nothing; a broken one is an error naming the file.
     writeFileSync(join(dir, 'fashion-canvas.json'), JSON.stringify({ name: 'resnet18', numClasses: 100 }));
-    expect(readSidecar(model)).toEqual({ file: join(dir, 'fashion-canvas.json'), labels: undefined, output: undefined, input: {} });
+    expect(readSidecar(model)).toEqual({
+      file: join(dir, 'fashion-canvas.json'),
+      labels: undefined,
+      output: undefined,
+      input: {},
+    });
     writeFileSync(join(dir, 'fashion-canvas.json'), '{ nope');
     expect(() => readSidecar(model)).toThrow(/model's JSON is not valid.*fashion-canvas\.json/);
     writeFileSync(join(dir, 'fashion-canvas.json'), JSON.stringify({ preprocess: { std: [0.2, 'x', 0.2] } }));
@@ -189,7 +271,10 @@ describe('model JSON', () => {
 describe('bundle binaries and text', () => {
   it('packs maps as little-endian float32 end to end', () => {
     const { bytes, ranges } = packMaps([Float32Array.from([1, -2]), Float32Array.from([0.5])]);
-    expect(ranges).toEqual([{ byteOffset: 0, byteLength: 8 }, { byteOffset: 8, byteLength: 4 }]);
+    expect(ranges).toEqual([
+      { byteOffset: 0, byteLength: 8 },
+      { byteOffset: 8, byteLength: 4 },
+    ]);
     const view = new DataView(bytes.buffer);
     expect([view.getFloat32(0, true), view.getFloat32(4, true), view.getFloat32(8, true)]).toEqual([1, -2, 0.5]);
   });

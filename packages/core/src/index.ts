@@ -7,9 +7,38 @@ export type { GpuTensor, TensorData } from './runtime/tensor.ts';
 export type { PoolStats } from './runtime/buffer-pool.ts';
 export { modelFromGraph, Model, type GraphModelOptions, type Layer, type ModelInput, type RunInput } from './model.ts';
 export { loadGraph, loadModel, type LoadOptions, type ModelSource } from './load-model.ts';
-export { resolveInputContract, imageInputOf, symbolicSize, RESIZE_POLICIES, MAX_AUTO_SIDE, type InputContract, type InputRequest, type ContractSource, type ContractField, type Layout, type ChannelOrder, type PixelScale, type ResizePolicy, type PadAlign } from './contract/input-contract.ts';
-export { resolveOutputContract, classProbabilities, probabilityWarning, type OutputContract, type OutputActivation, type OutputRequest, type OutputTask } from './contract/output-contract.ts';
-export { describeContract, describeInput, describeOutput, describeSources, type ModelContract } from './contract/model-contract.ts';
+export {
+  resolveInputContract,
+  imageInputOf,
+  symbolicSize,
+  RESIZE_POLICIES,
+  MAX_AUTO_SIDE,
+  type InputContract,
+  type InputRequest,
+  type ContractSource,
+  type ContractField,
+  type Layout,
+  type ChannelOrder,
+  type PixelScale,
+  type ResizePolicy,
+  type PadAlign,
+} from './contract/input-contract.ts';
+export {
+  resolveOutputContract,
+  classProbabilities,
+  probabilityWarning,
+  type OutputContract,
+  type OutputActivation,
+  type OutputRequest,
+  type OutputTask,
+} from './contract/output-contract.ts';
+export {
+  describeContract,
+  describeInput,
+  describeOutput,
+  describeSources,
+  type ModelContract,
+} from './contract/model-contract.ts';
 export { adaptInput, contractModel } from './contract/apply.ts';
 export { PRESETS, PRESET_NAMES, isPresetName, type PresetName } from './contract/presets.ts';
 export { parseSidecar, type Sidecar } from './contract/sidecar.ts';
@@ -30,7 +59,15 @@ export { seedGradient, softmax, type Target, type ClassTarget, type CustomTarget
 export { segmentationTarget, predictedMask, classAreas } from './autodiff/segmentation-target.ts';
 export { stepTarget, ctcTarget, greedyDecode, type SequenceGeometry } from './autodiff/sequence-target.ts';
 export { similarityTarget } from './autodiff/similarity-target.ts';
-export { detect, decodeBoxes, candidates, iou, type Detection, type DetectGeometry, type NmsOptions } from './autodiff/detections.ts';
+export {
+  detect,
+  decodeBoxes,
+  candidates,
+  iou,
+  type Detection,
+  type DetectGeometry,
+  type NmsOptions,
+} from './autodiff/detections.ts';
 export { boxScoreTarget } from './autodiff/box-score-target.ts';
 export type { SequenceLayout, DetectFormat, SequenceAxes, DetectAxes } from './contract/task-layout.ts';
 export { targetHessian, type HessianTerm } from './autodiff/target-hessian.ts';
@@ -38,6 +75,14 @@ export type { FileSource } from './onnx/external-data.ts';
 export { createOpRegistry, type OpRegistry } from './ops/registry.ts';
 export { defaultRegistry, ops } from './ops/index.ts';
 export type { OpDef, Step, Arg, OpIO, KernelIO, VjpIO } from './ops/op.ts';
-export { allNodes, isFloat as isFloatType, type Graph, type Node, type HostTensor, type ValueInfo, type DType } from './graph/ir.ts';
+export {
+  allNodes,
+  isFloat as isFloatType,
+  type Graph,
+  type Node,
+  type HostTensor,
+  type ValueInfo,
+  type DType,
+} from './graph/ir.ts';
 export { decodeModel } from './onnx/decode.ts';
 export { tensorFromProto } from './onnx/tensor.ts';

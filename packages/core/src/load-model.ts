@@ -30,7 +30,12 @@ export type ModelSource = string | URL | Uint8Array | ArrayBuffer;
 export async function loadModel(source: ModelSource, opts: LoadOptions = {}): Promise<Model> {
   const graph = await loadGraph(source, opts);
   if (opts.output !== undefined && opts.input === undefined) {
-    throw new CamanimError('bad-input', 'loadModel was given an output but no input contract', { file: graph.source }, 'Give input: { preset } or { mean, std, … } too');
+    throw new CamanimError(
+      'bad-input',
+      'loadModel was given an output but no input contract',
+      { file: graph.source },
+      'Give input: { preset } or { mean, std, … } too',
+    );
   }
   if (opts.input === undefined) return modelFromGraph(graph, opts);
   const input = resolveInputContract(graph, [{ from: 'loadModel options', request: opts.input }], { onNotice: opts.onNotice });
@@ -43,7 +48,10 @@ export async function loadGraph(source: ModelSource, opts: Pick<LoadOptions, 'na
   return decodeModel(bytes, name, externalReader(files, name));
 }
 
-async function readSource(source: string | URL | Uint8Array | ArrayBuffer, opts: Pick<LoadOptions, 'name' | 'files'>): Promise<{ bytes: Uint8Array; name: string; files?: FileSource }> {
+async function readSource(
+  source: string | URL | Uint8Array | ArrayBuffer,
+  opts: Pick<LoadOptions, 'name' | 'files'>,
+): Promise<{ bytes: Uint8Array; name: string; files?: FileSource }> {
   if (source instanceof Uint8Array) return { bytes: source, name: opts.name ?? 'model.onnx', files: opts.files };
   if (source instanceof ArrayBuffer) return { bytes: new Uint8Array(source), name: opts.name ?? 'model.onnx', files: opts.files };
   const isHttp = source instanceof URL ? /^https?:$/.test(source.protocol) : /^https?:\/\//.test(source);
@@ -57,7 +65,8 @@ async function readSource(source: string | URL | Uint8Array | ArrayBuffer, opts:
   const { fileURLToPath } = await import('node:url');
   const path = resolve(source instanceof URL ? fileURLToPath(source) : source);
   const info = await stat(path).catch(() => undefined);
-  if (!info?.isFile()) throw new CamanimError('not-found', 'Model file not found', { file: path }, 'Check the path to the .onnx file');
+  if (!info?.isFile())
+    throw new CamanimError('not-found', 'Model file not found', { file: path }, 'Check the path to the .onnx file');
   const { folderSource } = await import('./onnx/node-files.ts');
   return { bytes: new Uint8Array(await readFile(path)), name: path, files: opts.files ?? folderSource(dirname(path)) };
 }

@@ -31,7 +31,10 @@ export interface RunModel {
   readonly consts: ConstCache;
   readonly memory: MemoryLimits;
   planFor(shapes: ReadonlyMap<string, readonly number[]>): { inferred: Inferred; full: Plan; bytes: number };
-  downstreamPlan(shapes: ReadonlyMap<string, readonly number[]>, overridden: readonly string[]): { inferred: Inferred; plan: Plan };
+  downstreamPlan(
+    shapes: ReadonlyMap<string, readonly number[]>,
+    overridden: readonly string[],
+  ): { inferred: Inferred; plan: Plan };
   checkAlive(): void;
 }
 
@@ -91,7 +94,15 @@ export class Run<M extends RunModel = RunModel> {
       throw e;
     });
     for (const [n, t] of result.values) env.set(n, t);
-    return new Run(model, full, model.inputs.map((i) => i.name), inferred, env, [...owned, ...result.owned], model.inputs.length ? shapes.get(model.inputs[0].name)![0] : 1);
+    return new Run(
+      model,
+      full,
+      model.inputs.map((i) => i.name),
+      inferred,
+      env,
+      [...owned, ...result.owned],
+      model.inputs.length ? shapes.get(model.inputs[0].name)![0] : 1,
+    );
   }
 
   /** True when the tensor was computed (and retained) or is a constant of the model. */
@@ -106,12 +117,23 @@ export class Run<M extends RunModel = RunModel> {
     if (t) return t;
     const c = this.inferred.consts.get(name);
     if (c) return this.model.consts.value(name, c);
-    throw new CamanimError('not-found', `No tensor named '${name}' in this run`, { file: this.model.source, tensor: name }, this.inferred.values.has(name) ? 'It was not retained: run with retain: "all"' : 'List tensor names with model.layers');
+    throw new CamanimError(
+      'not-found',
+      `No tensor named '${name}' in this run`,
+      { file: this.model.source, tensor: name },
+      this.inferred.values.has(name) ? 'It was not retained: run with retain: "all"' : 'List tensor names with model.layers',
+    );
   }
 
   shape(name: string): readonly number[] {
     const info = this.inferred.values.get(name);
-    if (!info) throw new CamanimError('not-found', `No tensor named '${name}' in this model`, { file: this.model.source, tensor: name }, 'List tensor names with model.layers');
+    if (!info)
+      throw new CamanimError(
+        'not-found',
+        `No tensor named '${name}' in this model`,
+        { file: this.model.source, tensor: name },
+        'List tensor names with model.layers',
+      );
     return info.shape;
   }
 
@@ -136,7 +158,13 @@ export class Run<M extends RunModel = RunModel> {
     if (names.length === 0) throw new CamanimError('bad-input', 'runFrom needs at least one tensor to override');
     const n = overrides[names[0]].shape[0];
     for (const name of names) {
-      if (!this.inferred.values.has(name)) throw new CamanimError('not-found', `runFrom: no tensor named '${name}'`, { file: this.model.source, tensor: name }, 'List tensor names with model.layers');
+      if (!this.inferred.values.has(name))
+        throw new CamanimError(
+          'not-found',
+          `runFrom: no tensor named '${name}'`,
+          { file: this.model.source, tensor: name },
+          'List tensor names with model.layers',
+        );
     }
     const shapes = new Map(this.model.inputs.map((i) => [i.name, [n, ...this.shape(i.name).slice(1)]]));
     const { inferred, plan } = this.model.downstreamPlan(shapes, names);
@@ -149,7 +177,9 @@ export class Run<M extends RunModel = RunModel> {
         const want = inferred.values.get(name)!.shape;
         const given = overrides[name];
         if (given.shape.join() !== want.join()) {
-          throw new CamanimError('bad-input', `Override has shape [${given.shape.join(', ')}], expected [${want.join(', ')}]`, { tensor: name });
+          throw new CamanimError('bad-input', `Override has shape [${given.shape.join(', ')}], expected [${want.join(', ')}]`, {
+            tensor: name,
+          });
         }
         if ('buffer' in given) env.set(name, given);
         else {
@@ -161,7 +191,13 @@ export class Run<M extends RunModel = RunModel> {
       const tiles = [];
       for (const pn of plan.nodes) {
         for (const input of pn.node.node.inputs) {
-          if (!input || env.has(input) || inferred.consts.has(input) || plan.nodes.some((p) => p.node.node.outputs.includes(input))) continue;
+          if (
+            !input ||
+            env.has(input) ||
+            inferred.consts.has(input) ||
+            plan.nodes.some((p) => p.node.node.outputs.includes(input))
+          )
+            continue;
           const parent = this.tensor(input);
           const want = inferred.values.get(input)!.shape;
           if (parent.shape.join() === want.join()) env.set(input, parent);
@@ -191,11 +227,21 @@ export class Run<M extends RunModel = RunModel> {
     this.checkAlive();
     const output = opts.output ?? this.model.graph.outputs[0]?.name;
     if (!output || !this.values.has(output)) {
-      throw new CamanimError('not-found', `Output '${output}' was not computed in this run`, { file: this.model.source, tensor: output }, 'Name one of the model outputs');
+      throw new CamanimError(
+        'not-found',
+        `Output '${output}' was not computed in this run`,
+        { file: this.model.source, tensor: output },
+        'Name one of the model outputs',
+      );
     }
     for (const name of opts.layers ?? []) {
       if (!this.inferred.values.has(name)) {
-        throw new CamanimError('not-found', `Layer '${name}' does not exist in this model`, { file: this.model.source, layer: name }, 'List layers with model.layers or `camanim layers`');
+        throw new CamanimError(
+          'not-found',
+          `Layer '${name}' does not exist in this model`,
+          { file: this.model.source, layer: name },
+          'List layers with model.layers or `camanim layers`',
+        );
       }
     }
     const out = await this.read(output);
@@ -205,10 +251,22 @@ export class Run<M extends RunModel = RunModel> {
     backwardPlans.set(this.plan, cache);
     let plan = cache.get(key);
     if (!plan) {
-      plan = buildBackwardPlan(this.plan, this.sources, { target: output, keep: opts.layers, weights: !!opts.weights, mode: opts.mode ?? 'standard' }, this.model.graph.opset, this.model.source);
+      plan = buildBackwardPlan(
+        this.plan,
+        this.sources,
+        { target: output, keep: opts.layers, weights: !!opts.weights, mode: opts.mode ?? 'standard' },
+        this.model.graph.opset,
+        this.model.source,
+      );
       cache.set(key, plan);
     }
-    checkBudget(plan.slots.reduce((a, n, s) => a + (plan.transient.has(s) ? 0 : n * 4), 0), this.model.runtime.stats().liveBytes, this.model.memory, 'This backward pass', this.model.source);
+    checkBudget(
+      plan.slots.reduce((a, n, s) => a + (plan.transient.has(s) ? 0 : n * 4), 0),
+      this.model.runtime.stats().liveBytes,
+      this.model.memory,
+      'This backward pass',
+      this.model.source,
+    );
     return Gradients.execute(this, plan, seed.grad, seed.scores);
   }
 

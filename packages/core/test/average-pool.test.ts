@@ -15,16 +15,68 @@ interface Case {
 
 const one = { strides: [1, 1], dilations: [1, 1], padsBegin: [0, 0], padsEnd: [0, 0] };
 const cases: Case[] = [
-  { name: '2-D default', input: [2, 3, 6, 5], attrs: { kernel_shape: [2, 2] }, ref: { ...one, kernel: [2, 2], output: [2, 3, 5, 4] } },
-  { name: '2-D pads, excluding pad', input: [1, 2, 6, 7], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }, ref: { ...one, kernel: [3, 3], strides: [2, 2], padsBegin: [1, 1], padsEnd: [1, 1], output: [1, 2, 3, 4] } },
-  { name: '2-D pads, count_include_pad', input: [1, 2, 6, 7], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 2, 1, 0], count_include_pad: 1 }, ref: { ...one, kernel: [3, 3], strides: [2, 2], padsBegin: [1, 2], padsEnd: [1, 0], output: [1, 2, 3, 4] } },
+  {
+    name: '2-D default',
+    input: [2, 3, 6, 5],
+    attrs: { kernel_shape: [2, 2] },
+    ref: { ...one, kernel: [2, 2], output: [2, 3, 5, 4] },
+  },
+  {
+    name: '2-D pads, excluding pad',
+    input: [1, 2, 6, 7],
+    attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] },
+    ref: { ...one, kernel: [3, 3], strides: [2, 2], padsBegin: [1, 1], padsEnd: [1, 1], output: [1, 2, 3, 4] },
+  },
+  {
+    name: '2-D pads, count_include_pad',
+    input: [1, 2, 6, 7],
+    attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 2, 1, 0], count_include_pad: 1 },
+    ref: { ...one, kernel: [3, 3], strides: [2, 2], padsBegin: [1, 2], padsEnd: [1, 0], output: [1, 2, 3, 4] },
+  },
   // The ceil_mode window past the padded input counts only the taps inside the padded input.
-  { name: '2-D ceil_mode, count_include_pad', input: [1, 2, 6, 6], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceil_mode: 1, count_include_pad: 1 }, ref: { ...one, kernel: [3, 3], strides: [2, 2], padsBegin: [1, 1], padsEnd: [1, 1], output: [1, 2, 4, 4] } },
-  { name: '2-D SAME_UPPER s2', input: [1, 2, 7, 6], attrs: { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'SAME_UPPER' }, ref: { ...one, kernel: [3, 3], strides: [2, 2], padsBegin: [1, 0], padsEnd: [1, 1], output: [1, 2, 4, 3] } },
-  { name: '2-D SAME_LOWER, count_include_pad', input: [1, 2, 5, 5], attrs: { kernel_shape: [2, 2], auto_pad: 'SAME_LOWER', count_include_pad: 1 }, ref: { ...one, kernel: [2, 2], padsBegin: [1, 1], padsEnd: [0, 0], output: [1, 2, 5, 5] } },
-  { name: '2-D dilations (opset 19)', input: [1, 2, 7, 7], attrs: { kernel_shape: [2, 2], dilations: [2, 3] }, ref: { ...one, kernel: [2, 2], dilations: [2, 3], output: [1, 2, 5, 4] } },
-  { name: '1-D', input: [2, 3, 9], attrs: { kernel_shape: [4], strides: [3], pads: [2, 1] }, ref: { kernel: [4], strides: [3], dilations: [1], padsBegin: [2], padsEnd: [1], output: [2, 3, 3] } },
-  { name: '3-D', input: [1, 2, 4, 5, 3], attrs: { kernel_shape: [2, 3, 2], strides: [2, 2, 1], pads: [0, 1, 1, 0, 1, 0] }, ref: { kernel: [2, 3, 2], strides: [2, 2, 1], dilations: [1, 1, 1], padsBegin: [0, 1, 1], padsEnd: [0, 1, 0], output: [1, 2, 2, 3, 3] } },
+  {
+    name: '2-D ceil_mode, count_include_pad',
+    input: [1, 2, 6, 6],
+    attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], ceil_mode: 1, count_include_pad: 1 },
+    ref: { ...one, kernel: [3, 3], strides: [2, 2], padsBegin: [1, 1], padsEnd: [1, 1], output: [1, 2, 4, 4] },
+  },
+  {
+    name: '2-D SAME_UPPER s2',
+    input: [1, 2, 7, 6],
+    attrs: { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'SAME_UPPER' },
+    ref: { ...one, kernel: [3, 3], strides: [2, 2], padsBegin: [1, 0], padsEnd: [1, 1], output: [1, 2, 4, 3] },
+  },
+  {
+    name: '2-D SAME_LOWER, count_include_pad',
+    input: [1, 2, 5, 5],
+    attrs: { kernel_shape: [2, 2], auto_pad: 'SAME_LOWER', count_include_pad: 1 },
+    ref: { ...one, kernel: [2, 2], padsBegin: [1, 1], padsEnd: [0, 0], output: [1, 2, 5, 5] },
+  },
+  {
+    name: '2-D dilations (opset 19)',
+    input: [1, 2, 7, 7],
+    attrs: { kernel_shape: [2, 2], dilations: [2, 3] },
+    ref: { ...one, kernel: [2, 2], dilations: [2, 3], output: [1, 2, 5, 4] },
+  },
+  {
+    name: '1-D',
+    input: [2, 3, 9],
+    attrs: { kernel_shape: [4], strides: [3], pads: [2, 1] },
+    ref: { kernel: [4], strides: [3], dilations: [1], padsBegin: [2], padsEnd: [1], output: [2, 3, 3] },
+  },
+  {
+    name: '3-D',
+    input: [1, 2, 4, 5, 3],
+    attrs: { kernel_shape: [2, 3, 2], strides: [2, 2, 1], pads: [0, 1, 1, 0, 1, 0] },
+    ref: {
+      kernel: [2, 3, 2],
+      strides: [2, 2, 1],
+      dilations: [1, 1, 1],
+      padsBegin: [0, 1, 1],
+      padsEnd: [0, 1, 0],
+      output: [1, 2, 2, 3, 3],
+    },
+  },
 ];
 
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
@@ -41,7 +93,9 @@ function hostAveragePool(x: ArrayLike<number>, c: Case): number[] {
 
 function hostAveragePoolGrad(w: ArrayLike<number>, c: Case): number[] {
   const dx = new Array(size(c.input)).fill(0);
-  forEachWindow(c.input, c.ref, (o, taps, padded) => taps.forEach((t) => (dx[t] += w[o] / (includePad(c) ? padded : taps.length))));
+  forEachWindow(c.input, c.ref, (o, taps, padded) =>
+    taps.forEach((t) => (dx[t] += w[o] / (includePad(c) ? padded : taps.length))),
+  );
   return dx;
 }
 
@@ -57,7 +111,9 @@ describe('AveragePool matches float64 references', () => {
     });
     it(`${c.name}: VJP`, async () => {
       const w = random(size(c.ref.output), 8);
-      const [dx] = await analyticVjp('AveragePool', [{ shape: c.input, data: random(size(c.input), 5) }], c.attrs, w, [0], { opset: 19 });
+      const [dx] = await analyticVjp('AveragePool', [{ shape: c.input, data: random(size(c.input), 5) }], c.attrs, w, [0], {
+        opset: 19,
+      });
       expect(maxRelError(dx, hostAveragePoolGrad(w, c))).toBeLessThan(1e-6);
     });
   }

@@ -13,7 +13,10 @@ const save = (name: string, bytes: Uint8Array) => {
   return p;
 };
 
-async function loadError(source: string | Uint8Array, opts: Record<string, unknown> = {}): Promise<{ code: string; message: string }> {
+async function loadError(
+  source: string | Uint8Array,
+  opts: Record<string, unknown> = {},
+): Promise<{ code: string; message: string }> {
   const runtime = await testRuntime();
   try {
     await loadModel(source, { runtime, ...opts });
@@ -74,7 +77,10 @@ describe('bad model files fail at load with a clear error', () => {
 });
 
 describe('external data stays inside the model folder', () => {
-  const model = (location: string) => encodeModel(tinyCnn({ initializers: [{ name: 'scale', dims: [1, 2, 1, 1], external: { location, offset: '0', length: '8' } }] }));
+  const model = (location: string) =>
+    encodeModel(
+      tinyCnn({ initializers: [{ name: 'scale', dims: [1, 2, 1, 1], external: { location, offset: '0', length: '8' } }] }),
+    );
   const folder = mkdtempSync(join(tmpdir(), 'camanim-ext-'));
   const secret = join(mkdtempSync(join(tmpdir(), 'camanim-secret-')), 'secret.bin');
   writeFileSync(secret, new Uint8Array(Float32Array.from([5, 6]).buffer));
@@ -89,7 +95,10 @@ describe('external data stays inside the model folder', () => {
     expect(y.data[0]).toBeCloseTo(2 * 4, 5);
     expect(y.data[1]).toBeCloseTo(-1 * 13, 5);
   });
-  for (const [what, location] of [['a .. escape (CVE-2022-25882)', '../secret.bin'], ['an absolute path (CVE-2024-27318)', secret]] as const) {
+  for (const [what, location] of [
+    ['a .. escape (CVE-2022-25882)', '../secret.bin'],
+    ['an absolute path (CVE-2024-27318)', secret],
+  ] as const) {
     it(`refuses ${what} before opening anything`, async () => {
       const path = join(folder, `esc-${what.length}.onnx`);
       writeFileSync(path, model(location));
@@ -108,7 +117,14 @@ describe('external data stays inside the model folder', () => {
   });
   it('refuses offsets and lengths past the end of the file', async () => {
     const path = join(folder, 'long.onnx');
-    writeFileSync(path, encodeModel(tinyCnn({ initializers: [{ name: 'scale', dims: [1, 2, 1, 1], external: { location: 'weights.bin', offset: '4', length: '8' } }] })));
+    writeFileSync(
+      path,
+      encodeModel(
+        tinyCnn({
+          initializers: [{ name: 'scale', dims: [1, 2, 1, 1], external: { location: 'weights.bin', offset: '4', length: '8' } }],
+        }),
+      ),
+    );
     const e = await loadError(path);
     expect(e.message).toMatch(/runs past the end/);
   });
@@ -150,6 +166,8 @@ describe('a node missing a required input', () => {
     const spec = tinyCnn();
     spec.nodes[1] = { op: 'Mul', inputs: ['r', ''], outputs: ['m'], name: 'half_mul' };
     const model = await loadModel(encodeModel(spec), { runtime: await testRuntime() });
-    expect(() => model.layers).toThrow(/inputs do not fit Mul: it has 2 input\(s\) \['r', ''\], input\(s\) 1 empty.*node 'half_mul'/);
+    expect(() => model.layers).toThrow(
+      /inputs do not fit Mul: it has 2 input\(s\) \['r', ''\], input\(s\) 1 empty.*node 'half_mul'/,
+    );
   });
 });

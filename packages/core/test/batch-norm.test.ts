@@ -26,7 +26,12 @@ function hostBatchNorm(inputs: OpInput[], epsilon: number): number[] {
 }
 
 describe('BatchNormalization (inference) matches a float64 reference', () => {
-  for (const [shape, epsilon] of [[[3, 4], 1e-5], [[2, 3, 7], 1e-3], [[2, 3, 5, 4], 1e-5], [[1, 2, 3, 4, 2], 0.1]] as const) {
+  for (const [shape, epsilon] of [
+    [[3, 4], 1e-5],
+    [[2, 3, 7], 1e-3],
+    [[2, 3, 5, 4], 1e-5],
+    [[1, 2, 3, 4, 2], 0.1],
+  ] as const) {
     it(`[${shape}] epsilon ${epsilon}`, async () => {
       const inputs = bnInputs([...shape], 3);
       const { model, feeds } = await singleOpModel('BatchNormalization', inputs, { epsilon });
@@ -38,7 +43,12 @@ describe('BatchNormalization (inference) matches a float64 reference', () => {
   }
   it('opset 6 (is_test, momentum) reads the same', async () => {
     const inputs = bnInputs([2, 3, 4, 4], 5);
-    const { model, feeds } = await singleOpModel('BatchNormalization', inputs, { epsilon: 1e-5, is_test: 1, momentum: 0.9 }, { opset: 6 });
+    const { model, feeds } = await singleOpModel(
+      'BatchNormalization',
+      inputs,
+      { epsilon: 1e-5, is_test: 1, momentum: 0.9 },
+      { opset: 6 },
+    );
     const y = await (await model.run(feeds)).read('out0');
     expect(maxRelError(y.data, hostBatchNorm(inputs, 1e-5))).toBeLessThan(2e-6);
     model.dispose();
@@ -47,7 +57,12 @@ describe('BatchNormalization (inference) matches a float64 reference', () => {
 
 describe('BatchNormalization VJPs match finite differences', () => {
   it('dX, dScale, dBias', async () => {
-    await gradCheck('BatchNormalization', bnInputs([2, 3, 4, 5], 7), { epsilon: 1e-5 }, { wrt: [0, 1, 2], weights: true, eps: 1e-3 });
+    await gradCheck(
+      'BatchNormalization',
+      bnInputs([2, 3, 4, 5], 7),
+      { epsilon: 1e-5 },
+      { wrt: [0, 1, 2], weights: true, eps: 1e-3 },
+    );
   });
   it('dX of a rank-2 input', async () => {
     await gradCheck('BatchNormalization', bnInputs([4, 6], 9), {}, { eps: 1e-3 });
@@ -56,7 +71,12 @@ describe('BatchNormalization VJPs match finite differences', () => {
 
 describe('BatchNormalization refusals name the node', () => {
   it('training_mode=1', async () => {
-    const { model, feeds } = await singleOpModel('BatchNormalization', bnInputs([2, 3, 2, 2], 1), { training_mode: 1 }, { opset: 15 });
+    const { model, feeds } = await singleOpModel(
+      'BatchNormalization',
+      bnInputs([2, 3, 2, 2], 1),
+      { training_mode: 1 },
+      { opset: 15 },
+    );
     await expect(model.run(feeds)).rejects.toThrow(/training_mode=1 is not supported.*BatchNormalization_node/);
     model.dispose();
   });

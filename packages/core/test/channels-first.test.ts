@@ -29,11 +29,15 @@ describe('channelsFirst', () => {
     expect(input.dims).toEqual([1, 3, 2, 3]);
     expect(model.layers.map((l) => l.name)).toEqual(['r', 'y']);
     // NCHW value v[c][h][w] = 100c + 10h + w - 50; the model sees x[h][w][c] = v[c][h][w]
-    const data = Float32Array.from({ length: 18 }, (_, i) => 100 * Math.floor(i / 6) + 10 * Math.floor((i % 6) / 3) + (i % 3) - 50);
+    const data = Float32Array.from(
+      { length: 18 },
+      (_, i) => 100 * Math.floor(i / 6) + 10 * Math.floor((i % 6) / 3) + (i % 3) - 50,
+    );
     const run = await model.run({ data, shape: [1, 3, 2, 3] });
     const y = (await run.read('y')).data;
     const expected = [];
-    for (let h = 0; h < 2; h++) for (let w = 0; w < 3; w++) for (let c = 0; c < 3; c++) expected.push(-Math.max(0, 100 * c + 10 * h + w - 50));
+    for (let h = 0; h < 2; h++)
+      for (let w = 0; w < 3; w++) for (let c = 0; c < 3; c++) expected.push(-Math.max(0, 100 * c + 10 * h + w - 50));
     expect([...y]).toEqual(expected);
     run.dispose();
   });

@@ -26,8 +26,16 @@ const b = Float32Array.from([-1, 0, 2]);
 describe('comparisons broadcast [2,3,4] against [3,1] on the GPU', () => {
   for (const [op, f] of Object.entries(SPEC)) {
     it(op, async () => {
-      const { model, feeds } = await singleOpModel(op, [{ shape: [2, 3, 4], data: a }, { shape: [3, 1], data: b }]);
-      const { inferred } = model.planFor(new Map([['in0', [2, 3, 4]], ['in1', [3, 1]]]));
+      const { model, feeds } = await singleOpModel(op, [
+        { shape: [2, 3, 4], data: a },
+        { shape: [3, 1], data: b },
+      ]);
+      const { inferred } = model.planFor(
+        new Map([
+          ['in0', [2, 3, 4]],
+          ['in1', [3, 1]],
+        ]),
+      );
       expect(inferred.values.get('out0')!.dtype).toBe('bool');
       const run = await model.run(feeds);
       const y = await run.read('out0');
@@ -69,7 +77,16 @@ describe('comparisons of constants fold on the host', () => {
 describe('comparison VJPs are zero (a step function is flat almost everywhere)', () => {
   it('GreaterOrEqual: zeros for both inputs, each at its own shape', async () => {
     const w = Float32Array.from({ length: 24 }, (_, i) => i + 1);
-    const [da, db] = await analyticVjp('GreaterOrEqual', [{ shape: [2, 3, 4], data: a }, { shape: [3, 1], data: b }], {}, w, [0, 1]);
+    const [da, db] = await analyticVjp(
+      'GreaterOrEqual',
+      [
+        { shape: [2, 3, 4], data: a },
+        { shape: [3, 1], data: b },
+      ],
+      {},
+      w,
+      [0, 1],
+    );
     expect(Array.from(da)).toEqual(new Array(24).fill(0));
     expect(Array.from(db)).toEqual([0, 0, 0]);
   });
@@ -78,7 +95,11 @@ describe('comparison VJPs are zero (a step function is flat almost everywhere)',
 describe('a run-time mask cast to float passes gradient through the product only', () => {
   it('y = Cast(Less(x, 0)) * x: dy/dx = mask · w (the comparison adds zero)', async () => {
     const graph: Graph = {
-      nodes: [irNode('Less', ['x', 'zero'], ['neg']), irNode('Cast', ['neg'], ['mask'], { to: 1 }), irNode('Mul', ['mask', 'x'], ['y'])],
+      nodes: [
+        irNode('Less', ['x', 'zero'], ['neg']),
+        irNode('Cast', ['neg'], ['mask'], { to: 1 }),
+        irNode('Mul', ['mask', 'x'], ['y']),
+      ],
       inputs: [{ name: 'x', dtype: 'float32', dims: [1, 8] }],
       outputs: [{ name: 'y', dtype: 'float32', dims: [] }],
       initializers: new Map([['zero', hostTensor('float32', [], [0])]]),

@@ -15,7 +15,9 @@ describe('ConstantOfShape folds on the host', () => {
   });
 
   it('value attribute sets the dtype and fill; an empty shape gives a scalar', async () => {
-    const { model } = await singleOpModel('ConstantOfShape', [{ shape: [0], data: [], constant: true, dtype: 'int64' }], { value: hostTensor('int64', [1], [7]) });
+    const { model } = await singleOpModel('ConstantOfShape', [{ shape: [0], data: [], constant: true, dtype: 'int64' }], {
+      value: hostTensor('int64', [1], [7]),
+    });
     const t = model.planFor(new Map()).inferred.consts.get('out0')!;
     expect(t.dtype).toBe('int64');
     expect(t.shape).toEqual([]);

@@ -35,7 +35,9 @@ describe('input layout', () => {
   });
 
   it('refuses a layout the dims contradict, naming the flag', () => {
-    expect(() => resolveInputContract(graph(['n', 3, 8, 8]), [{ from: '--layout', request: { layout: 'NHWC' } }])).toThrow(/--layout says NHWC, but input 'x' \[n, 3, 8, 8\] has 8 channels on that axis/);
+    expect(() => resolveInputContract(graph(['n', 3, 8, 8]), [{ from: '--layout', request: { layout: 'NHWC' } }])).toThrow(
+      /--layout says NHWC, but input 'x' \[n, 3, 8, 8\] has 8 channels on that axis/,
+    );
   });
 });
 
@@ -53,22 +55,37 @@ describe('video input contract', () => {
 
   it('refuses a symbolic T without --frames, naming the flag, and takes it from --frames', () => {
     const g = graph(['n', 3, 't', 112, 112]);
-    expect(() => resolveInputContract(g, [norm])).toThrow(/input 'x' \[n, 3, t, 112, 112\] leaves its frame count 't' symbolic and nothing gives it/);
-    expect(() => resolveInputContract(g, [norm])).toThrow(expect.objectContaining({ hint: expect.stringContaining('--frames T') }));
+    expect(() => resolveInputContract(g, [norm])).toThrow(
+      /input 'x' \[n, 3, t, 112, 112\] leaves its frame count 't' symbolic and nothing gives it/,
+    );
+    expect(() => resolveInputContract(g, [norm])).toThrow(
+      expect.objectContaining({ hint: expect.stringContaining('--frames T') }),
+    );
     expect(resolveInputContract(g, [frames(16), norm]).frames).toEqual({ count: 16, from: '--frames' });
     const sidecar = parseSidecar('{"preprocess": {"frames": 32, "mean": [0.45], "std": [0.225]}}', 'r3d.json');
-    expect(resolveInputContract(g, [{ from: 'model JSON r3d.json', request: sidecar.input }]).frames).toEqual({ count: 32, from: 'model JSON r3d.json' });
+    expect(resolveInputContract(g, [{ from: 'model JSON r3d.json', request: sidecar.input }]).frames).toEqual({
+      count: 32,
+      from: 'model JSON r3d.json',
+    });
     expect(() => parseSidecar('{"preprocess": {"frames": "8"}}', 'r3d.json')).toThrow(/preprocess\.frames/);
     expect(symbolicSize(g)).toBe(false);
     expect(symbolicSize(graph([1, 3, 8, 'h', 'w']))).toBe(true);
   });
 
   it('refuses --frames against a fixed T, on an image model, or not a count; and a channels-last video', () => {
-    expect(() => resolveInputContract(graph([1, 3, 8, 112, 112]), [frames(16), norm])).toThrow(/--frames asks for 16 frames, but the model's input 'x' \[1, 3, 8, 112, 112\] is fixed at 8/);
-    expect(() => resolveInputContract(graph([1, 3, 32, 32]), [frames(8), norm])).toThrow(/--frames gives 8 frames, but input 'x' \[1, 3, 32, 32\] is an image/);
-    expect(() => resolveInputContract(graph([1, 3, 't', 8, 8]), [frames(0), norm])).toThrow(/--frames: frames 0 is not an integer in 1..4096/);
+    expect(() => resolveInputContract(graph([1, 3, 8, 112, 112]), [frames(16), norm])).toThrow(
+      /--frames asks for 16 frames, but the model's input 'x' \[1, 3, 8, 112, 112\] is fixed at 8/,
+    );
+    expect(() => resolveInputContract(graph([1, 3, 32, 32]), [frames(8), norm])).toThrow(
+      /--frames gives 8 frames, but input 'x' \[1, 3, 32, 32\] is an image/,
+    );
+    expect(() => resolveInputContract(graph([1, 3, 't', 8, 8]), [frames(0), norm])).toThrow(
+      /--frames: frames 0 is not an integer in 1..4096/,
+    );
     expect(() => resolveInputContract(graph([1, 8, 112, 112, 3]), [norm])).toThrow(/has no channel axis of size 1 or 3/);
-    expect(() => resolveInputContract(graph([1, 3, 8, 3, 8]), [{ from: '--layout', request: { layout: 'NHWC' } }, norm])).toThrow(/camanim reads video inputs channels-first \[N, C, T, H, W\], not NHWC/);
+    expect(() => resolveInputContract(graph([1, 3, 8, 3, 8]), [{ from: '--layout', request: { layout: 'NHWC' } }, norm])).toThrow(
+      /camanim reads video inputs channels-first \[N, C, T, H, W\], not NHWC/,
+    );
   });
 
   it('stacks per-frame [C, H, W] tensors into [C, T, H, W]', () => {

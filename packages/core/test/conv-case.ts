@@ -28,7 +28,10 @@ export function convCaseData(t: ConvCase, seed: number, biasSize: number, extra:
   const x = random(size(t.x), seed);
   const w = random(size(t.w), seed + 1);
   const b = t.bias === false ? undefined : random(biasSize, seed + 2);
-  const inputs: OpInput[] = [{ shape: t.x, data: x }, { shape: t.w, data: w, constant: !t.dynamic }];
+  const inputs: OpInput[] = [
+    { shape: t.x, data: x },
+    { shape: t.w, data: w, constant: !t.dynamic },
+  ];
   if (b) inputs.push({ shape: [biasSize], data: b, constant: !t.dynamic });
   const attrs: ConvAttrs = { group: t.group ?? 1 };
   if (t.strides) attrs.strides = t.strides;

@@ -16,28 +16,99 @@ interface Case extends ConvCase {
 
 const cases: Case[] = [
   { name: 'U-Net up: 2x2 stride 2', x: [1, 8, 5, 6], w: [8, 4, 2, 2], strides: [2, 2] },
-  { name: '3x3 stride 2 pad 1 output_padding 1', x: [1, 6, 5, 5], w: [6, 5, 3, 3], strides: [2, 2], pads: [1, 1, 1, 1], outputPadding: [1, 1] },
-  { name: '4x4 stride 2 pad 1, 16 output channels, no bias', x: [1, 4, 4, 5], w: [4, 16, 4, 4], strides: [2, 2], pads: [1, 1, 1, 1], bias: false },
-  { name: 'groups 2, dilation 2, asymmetric pads', x: [1, 4, 6, 5], w: [4, 3, 3, 3], group: 2, dilations: [2, 2], pads: [1, 0, 2, 1] },
-  { name: 'depthwise stride 2', x: [1, 6, 4, 4], w: [6, 1, 3, 3], group: 6, strides: [2, 2], pads: [1, 1, 1, 1], outputPadding: [1, 1] },
+  {
+    name: '3x3 stride 2 pad 1 output_padding 1',
+    x: [1, 6, 5, 5],
+    w: [6, 5, 3, 3],
+    strides: [2, 2],
+    pads: [1, 1, 1, 1],
+    outputPadding: [1, 1],
+  },
+  {
+    name: '4x4 stride 2 pad 1, 16 output channels, no bias',
+    x: [1, 4, 4, 5],
+    w: [4, 16, 4, 4],
+    strides: [2, 2],
+    pads: [1, 1, 1, 1],
+    bias: false,
+  },
+  {
+    name: 'groups 2, dilation 2, asymmetric pads',
+    x: [1, 4, 6, 5],
+    w: [4, 3, 3, 3],
+    group: 2,
+    dilations: [2, 2],
+    pads: [1, 0, 2, 1],
+  },
+  {
+    name: 'depthwise stride 2',
+    x: [1, 6, 4, 4],
+    w: [6, 1, 3, 3],
+    group: 6,
+    strides: [2, 2],
+    pads: [1, 1, 1, 1],
+    outputPadding: [1, 1],
+  },
   { name: 'stride 3 past a 2x2 kernel (phases with no tap)', x: [1, 3, 4, 3], w: [3, 5, 2, 2], strides: [3, 3] },
   { name: 'stride 3 past the kernel, no bias', x: [1, 2, 3, 3], w: [2, 2, 1, 2], strides: [3, 2], bias: false },
   { name: 'auto_pad SAME_UPPER stride 2', x: [1, 3, 4, 5], w: [3, 4, 3, 3], strides: [2, 2], autoPad: 'SAME_UPPER' },
   { name: 'auto_pad SAME_LOWER stride 2', x: [1, 3, 4, 4], w: [3, 4, 3, 3], strides: [2, 2], autoPad: 'SAME_LOWER' },
   { name: 'auto_pad VALID', x: [1, 2, 4, 4], w: [2, 3, 3, 3], strides: [2, 1], autoPad: 'VALID' },
   { name: 'output_shape', x: [1, 3, 4, 4], w: [3, 2, 3, 3], strides: [3, 2], outputShape: [10, 8] },
-  { name: 'SAME_UPPER with a stride past the kernel', x: [1, 2, 3, 3], w: [2, 3, 1, 1], strides: [2, 2], autoPad: 'SAME_UPPER', ortDiffers: 'onnxruntime keeps the natural 5x5, the spec asks for in·s = 6x6' },
-  { name: 'output_shape 2 past the last window (negative begin pad)', x: [1, 2, 3, 3], w: [2, 2, 3, 3], strides: [2, 2], outputShape: [9, 10], ortDiffers: 'onnxruntime refuses output_shape past the natural size' },
+  {
+    name: 'SAME_UPPER with a stride past the kernel',
+    x: [1, 2, 3, 3],
+    w: [2, 3, 1, 1],
+    strides: [2, 2],
+    autoPad: 'SAME_UPPER',
+    ortDiffers: 'onnxruntime keeps the natural 5x5, the spec asks for in·s = 6x6',
+  },
+  {
+    name: 'output_shape 2 past the last window (negative begin pad)',
+    x: [1, 2, 3, 3],
+    w: [2, 2, 3, 3],
+    strides: [2, 2],
+    outputShape: [9, 10],
+    ortDiffers: 'onnxruntime refuses output_shape past the natural size',
+  },
   { name: '1x1 (GEMM path), batch 2, groups 2', x: [2, 6, 3, 5], w: [6, 4, 1, 1], group: 2 },
   { name: '1x1 stride 2', x: [1, 4, 3, 3], w: [4, 4, 1, 1], strides: [2, 2] },
   { name: 'rectangular kernel and strides, batch 2', x: [2, 3, 3, 4], w: [3, 4, 2, 3], strides: [1, 2], pads: [0, 1, 1, 0] },
-  { name: 'weights and bias as graph inputs', x: [1, 4, 4, 4], w: [4, 6, 3, 3], strides: [2, 2], pads: [1, 1, 1, 1], dynamic: true },
+  {
+    name: 'weights and bias as graph inputs',
+    x: [1, 4, 4, 4],
+    w: [4, 6, 3, 3],
+    strides: [2, 2],
+    pads: [1, 1, 1, 1],
+    dynamic: true,
+  },
   { name: '1-D', x: [2, 3, 7], w: [3, 4, 4], strides: [2], pads: [1, 2], outputPadding: [1] },
   { name: '3-D 2x2x2 stride 2 (a 3-D U-Net up)', x: [1, 4, 3, 4, 3], w: [4, 6, 2, 2, 2], strides: [2, 2, 2] },
-  { name: '3-D 3x3x3 stride 2 pad 1 output_padding 1, groups 2', x: [1, 4, 3, 3, 4], w: [4, 3, 3, 3, 3], group: 2, strides: [2, 2, 2], pads: [1, 1, 1, 1, 1, 1], outputPadding: [1, 1, 1] },
-  { name: '3-D stride 3 in time past a 1-frame kernel (phases with no tap), no bias', x: [1, 2, 3, 3, 3], w: [2, 3, 1, 2, 2], strides: [3, 2, 1], bias: false },
+  {
+    name: '3-D 3x3x3 stride 2 pad 1 output_padding 1, groups 2',
+    x: [1, 4, 3, 3, 4],
+    w: [4, 3, 3, 3, 3],
+    group: 2,
+    strides: [2, 2, 2],
+    pads: [1, 1, 1, 1, 1, 1],
+    outputPadding: [1, 1, 1],
+  },
+  {
+    name: '3-D stride 3 in time past a 1-frame kernel (phases with no tap), no bias',
+    x: [1, 2, 3, 3, 3],
+    w: [2, 3, 1, 2, 2],
+    strides: [3, 2, 1],
+    bias: false,
+  },
   { name: '3-D 1x1x1 (GEMM path), batch 2', x: [2, 4, 2, 3, 3], w: [4, 5, 1, 1, 1] },
-  { name: '3-D weights and bias as graph inputs, dilation 2 in time', x: [1, 3, 3, 4, 4], w: [3, 4, 2, 3, 3], dilations: [2, 1, 1], pads: [1, 1, 1, 0, 1, 1], dynamic: true },
+  {
+    name: '3-D weights and bias as graph inputs, dilation 2 in time',
+    x: [1, 3, 3, 4, 4],
+    w: [3, 4, 2, 3, 3],
+    dilations: [2, 1, 1],
+    pads: [1, 1, 1, 0, 1, 1],
+    dynamic: true,
+  },
 ];
 
 function data(t: Case) {
@@ -102,9 +173,16 @@ describe('ConvTranspose matches onnxruntime and its definition', () => {
       const host = new Float64Array(size(yShape));
       eachProduct(t, (yi, xi, wi) => (host[yi] += x[xi] * w[wi]));
       if (b) host.forEach((v, i) => (host[i] = v + b[Math.floor(i / size(yShape.slice(2))) % co]));
-      const ref = t.ortDiffers ? { data: host, shape: yShape } : await ortNode('ConvTranspose', [{ shape: t.x, data: x }, { shape: t.w, data: w }, b ? { shape: [co], data: b } : undefined], attrs as Record<string, OrtAttr>, 17);
+      const ref = t.ortDiffers
+        ? { data: host, shape: yShape }
+        : await ortNode(
+            'ConvTranspose',
+            [{ shape: t.x, data: x }, { shape: t.w, data: w }, b ? { shape: [co], data: b } : undefined],
+            attrs as Record<string, OrtAttr>,
+            17,
+          );
       expect(yShape).toEqual(ref.shape);
-      expect(maxRelError(host, ref.data), 'the test\'s definition vs onnxruntime').toBeLessThan(1e-5);
+      expect(maxRelError(host, ref.data), "the test's definition vs onnxruntime").toBeLessThan(1e-5);
       const { model, feeds } = await singleOpModel('ConvTranspose', inputs, attrs);
       const run = await model.run(feeds);
       const y = await run.read('out0');
@@ -120,8 +198,25 @@ describe('ConvTranspose matches onnxruntime and its definition', () => {
   it('folds on the host when every input is constant', async () => {
     const t = cases[1];
     const { x, w, b, co, attrs } = data(t);
-    const ref = await ortNode('ConvTranspose', [{ shape: t.x, data: x }, { shape: t.w, data: w }, { shape: [co], data: b! }], attrs as Record<string, OrtAttr>, 17);
-    const { model, feeds } = await singleOpModel('ConvTranspose', [{ shape: t.x, data: x, constant: true }, { shape: t.w, data: w, constant: true }, { shape: [co], data: b!, constant: true }], attrs);
+    const ref = await ortNode(
+      'ConvTranspose',
+      [
+        { shape: t.x, data: x },
+        { shape: t.w, data: w },
+        { shape: [co], data: b! },
+      ],
+      attrs as Record<string, OrtAttr>,
+      17,
+    );
+    const { model, feeds } = await singleOpModel(
+      'ConvTranspose',
+      [
+        { shape: t.x, data: x, constant: true },
+        { shape: t.w, data: w, constant: true },
+        { shape: [co], data: b!, constant: true },
+      ],
+      attrs,
+    );
     const run = await model.run(feeds);
     const y = await run.read('out0');
     expect(maxRelError(y.data, ref.data)).toBeLessThan(1e-5);
@@ -130,13 +225,15 @@ describe('ConvTranspose matches onnxruntime and its definition', () => {
   });
 
   it('refuses four spatial axes, naming the node', async () => {
-    const { model, feeds } = await singleOpModel('ConvTranspose', [{ shape: [1, 2, 2, 2, 2, 2], data: random(32) }, { shape: [2, 2, 1, 1, 1, 1], data: random(4), constant: true }]);
+    const { model, feeds } = await singleOpModel('ConvTranspose', [
+      { shape: [1, 2, 2, 2, 2, 2], data: random(32) },
+      { shape: [2, 2, 1, 1, 1, 1], data: random(4), constant: true },
+    ]);
     const err = await model.run(feeds).catch((e) => e);
     expect(isCamanimError(err)).toBe(true);
     expect(String(err.message)).toMatch(/Only 1-D, 2-D and 3-D transposed convolutions are supported.*ConvTranspose_node/s);
     model.dispose();
   });
-
 });
 
 describe('ConvTranspose VJP: dX, dW, dB against the adjoint of the definition', () => {

@@ -10,8 +10,23 @@ interface Case extends ConvCase {
 }
 
 interface Geo {
-  n: number; c: number; h: number; w: number; co: number; cg: number; kh: number; kw: number;
-  sh: number; sw: number; dh: number; dw: number; pt: number; pl: number; oh: number; ow: number; group: number;
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  co: number;
+  cg: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  pt: number;
+  pl: number;
+  oh: number;
+  ow: number;
+  group: number;
 }
 
 /** Geometry from the ONNX definition (auto_pad per the spec's formulas), 1-D as height 1. */
@@ -39,16 +54,21 @@ function geo(t: Case): Geo {
 /** Visits every (output, input, weight) triple of the convolution's definition. */
 function eachProduct(g: Geo, f: (yi: number, xi: number, wi: number) => void): void {
   const cog = g.co / g.group;
-  for (let b = 0; b < g.n; b++) for (let o = 0; o < g.co; o++) for (let oy = 0; oy < g.oh; oy++) for (let ox = 0; ox < g.ow; ox++) {
-    const yi = ((b * g.co + o) * g.oh + oy) * g.ow + ox;
-    const grp = Math.floor(o / cog);
-    for (let c = 0; c < g.cg; c++) for (let ky = 0; ky < g.kh; ky++) for (let kx = 0; kx < g.kw; kx++) {
-      const iy = oy * g.sh - g.pt + ky * g.dh;
-      const ix = ox * g.sw - g.pl + kx * g.dw;
-      if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
-      f(yi, ((b * g.c + grp * g.cg + c) * g.h + iy) * g.w + ix, ((o * g.cg + c) * g.kh + ky) * g.kw + kx);
-    }
-  }
+  for (let b = 0; b < g.n; b++)
+    for (let o = 0; o < g.co; o++)
+      for (let oy = 0; oy < g.oh; oy++)
+        for (let ox = 0; ox < g.ow; ox++) {
+          const yi = ((b * g.co + o) * g.oh + oy) * g.ow + ox;
+          const grp = Math.floor(o / cog);
+          for (let c = 0; c < g.cg; c++)
+            for (let ky = 0; ky < g.kh; ky++)
+              for (let kx = 0; kx < g.kw; kx++) {
+                const iy = oy * g.sh - g.pt + ky * g.dh;
+                const ix = ox * g.sw - g.pl + kx * g.dw;
+                if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
+                f(yi, ((b * g.c + grp * g.cg + c) * g.h + iy) * g.w + ix, ((o * g.cg + c) * g.kh + ky) * g.kw + kx);
+              }
+        }
 }
 
 function convRef(g: Geo, x: Float32Array, w: Float32Array, bias?: Float32Array): Float64Array {
@@ -62,11 +82,32 @@ const data = (t: Case) => convCaseData(t, 11, t.w[0], t.kernelShape ? { kernel_s
 
 const cases: Case[] = [
   { name: '3x3 stride 2 pad 1, odd size, 16 channels', x: [1, 5, 11, 11], w: [16, 5, 3, 3], strides: [2, 2], pads: [1, 1, 1, 1] },
-  { name: 'dilation 2, asymmetric pads, no bias', x: [1, 4, 10, 9], w: [12, 4, 3, 3], dilations: [2, 2], pads: [1, 0, 2, 1], bias: false },
+  {
+    name: 'dilation 2, asymmetric pads, no bias',
+    x: [1, 4, 10, 9],
+    w: [12, 4, 3, 3],
+    dilations: [2, 2],
+    pads: [1, 0, 2, 1],
+    bias: false,
+  },
   { name: 'rectangular kernel and strides', x: [1, 3, 12, 10], w: [4, 3, 2, 5], strides: [3, 1], pads: [0, 2, 1, 2] },
   { name: 'groups 2 with 3 outputs per group', x: [1, 4, 7, 7], w: [6, 2, 3, 3], group: 2, pads: [1, 1, 1, 1] },
-  { name: 'groups 3 with 6 outputs per group (padded vec4 channels)', x: [1, 6, 6, 6], w: [18, 2, 3, 3], group: 3, strides: [1, 2], pads: [1, 1, 1, 1] },
-  { name: 'stride 2 with dilation 2', x: [1, 3, 11, 10], w: [4, 3, 3, 3], strides: [2, 2], dilations: [2, 2], pads: [2, 1, 2, 1] },
+  {
+    name: 'groups 3 with 6 outputs per group (padded vec4 channels)',
+    x: [1, 6, 6, 6],
+    w: [18, 2, 3, 3],
+    group: 3,
+    strides: [1, 2],
+    pads: [1, 1, 1, 1],
+  },
+  {
+    name: 'stride 2 with dilation 2',
+    x: [1, 3, 11, 10],
+    w: [4, 3, 3, 3],
+    strides: [2, 2],
+    dilations: [2, 2],
+    pads: [2, 1, 2, 1],
+  },
   { name: 'depthwise 3x3', x: [1, 8, 10, 10], w: [8, 1, 3, 3], group: 8, pads: [1, 1, 1, 1] },
   { name: 'depthwise stride 2, multiplier 2', x: [1, 4, 9, 9], w: [8, 1, 3, 3], group: 4, strides: [2, 2], pads: [1, 1, 1, 1] },
   { name: 'auto_pad SAME_UPPER stride 2', x: [1, 3, 8, 8], w: [4, 3, 3, 3], strides: [2, 2], autoPad: 'SAME_UPPER' },
@@ -97,10 +138,15 @@ describe('Conv matches its definition', () => {
   }
 
   it('refuses 4-D (four spatial axes) convolution naming the node', async () => {
-    const { model, feeds } = await singleOpModel('Conv', [{ shape: [1, 2, 2, 2, 2, 2], data: random(32) }, { shape: [2, 2, 1, 1, 1, 1], data: random(4), constant: true }]);
+    const { model, feeds } = await singleOpModel('Conv', [
+      { shape: [1, 2, 2, 2, 2, 2], data: random(32) },
+      { shape: [2, 2, 1, 1, 1, 1], data: random(4), constant: true },
+    ]);
     const err = await model.run(feeds).catch((e) => e);
     expect(isCamanimError(err)).toBe(true);
-    expect(String(err.message)).toMatch(/Only 1-D, 2-D and 3-D convolutions are supported; input is \[1, 2, 2, 2, 2, 2\].*Conv_node/s);
+    expect(String(err.message)).toMatch(
+      /Only 1-D, 2-D and 3-D convolutions are supported; input is \[1, 2, 2, 2, 2, 2\].*Conv_node/s,
+    );
     model.dispose();
   });
 });

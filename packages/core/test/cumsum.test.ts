@@ -7,7 +7,9 @@ import { analyticVjp } from './vjp.ts';
 
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 const shape = [2, 5, 3];
-const variants = [0, -1, 1].flatMap((axis) => [0, 1].flatMap((exclusive) => [0, 1].map((reverse) => ({ axis, exclusive, reverse }))));
+const variants = [0, -1, 1].flatMap((axis) =>
+  [0, 1].flatMap((exclusive) => [0, 1].map((reverse) => ({ axis, exclusive, reverse }))),
+);
 const label = (v: (typeof variants)[number]) => `axis ${v.axis}${v.exclusive ? ' exclusive' : ''}${v.reverse ? ' reverse' : ''}`;
 
 describe('CumSum matches onnxruntime', () => {
@@ -15,9 +17,25 @@ describe('CumSum matches onnxruntime', () => {
     it(label(v), async () => {
       const x = random(size(shape), 71);
       const attrs = { exclusive: v.exclusive, reverse: v.reverse };
-      const ref = await ortNode('CumSum', [{ shape, data: x }, { shape: [], data: [v.axis], type: 'int64' }], attrs, 14);
+      const ref = await ortNode(
+        'CumSum',
+        [
+          { shape, data: x },
+          { shape: [], data: [v.axis], type: 'int64' },
+        ],
+        attrs,
+        14,
+      );
       for (const constant of [false, true]) {
-        const { model, feeds } = await singleOpModel('CumSum', [{ shape, data: x, constant }, { shape: [], data: [v.axis], constant: true, dtype: 'int64' }], attrs, { opset: 14 });
+        const { model, feeds } = await singleOpModel(
+          'CumSum',
+          [
+            { shape, data: x, constant },
+            { shape: [], data: [v.axis], constant: true, dtype: 'int64' },
+          ],
+          attrs,
+          { opset: 14 },
+        );
         const run = await model.run(feeds);
         const y = await run.read('out0');
         expect(y.shape).toEqual(ref.shape);
@@ -31,7 +49,15 @@ describe('CumSum matches onnxruntime', () => {
   }
 
   it('folds int64 index arithmetic exactly', async () => {
-    const { model, feeds } = await singleOpModel('CumSum', [{ shape: [4], data: [3, 1, 4, 1], constant: true, dtype: 'int64' }, { shape: [], data: [0], constant: true, dtype: 'int64' }], {}, { opset: 14 });
+    const { model, feeds } = await singleOpModel(
+      'CumSum',
+      [
+        { shape: [4], data: [3, 1, 4, 1], constant: true, dtype: 'int64' },
+        { shape: [], data: [0], constant: true, dtype: 'int64' },
+      ],
+      {},
+      { opset: 14 },
+    );
     const run = await model.run(feeds);
     expect(Array.from((await run.read('out0')).data)).toEqual([3, 4, 8, 9]);
     run.dispose();
@@ -44,7 +70,10 @@ describe('CumSum VJP is the cumulative sum the other way', () => {
     it(label(v), async () => {
       const gy = random(size(shape), 72);
       const attrs = { exclusive: v.exclusive, reverse: v.reverse };
-      const inputs = [{ shape, data: random(size(shape), 71) }, { shape: [], data: [v.axis], constant: true, dtype: 'int64' as const }];
+      const inputs = [
+        { shape, data: random(size(shape), 71) },
+        { shape: [], data: [v.axis], constant: true, dtype: 'int64' as const },
+      ];
       const [dx] = await analyticVjp('CumSum', inputs, attrs, gy, [0], { opset: 14 });
       // The definition: dx_j = Σ over outputs i that include x_j of gy_i.
       const a = v.axis < 0 ? v.axis + shape.length : v.axis;
@@ -65,7 +94,15 @@ describe('CumSum VJP is the cumulative sum the other way', () => {
   }
 
   it('agrees with finite differences', async () => {
-    const worst = await gradCheck('CumSum', [{ shape, data: random(size(shape), 71) }, { shape: [], data: [1], constant: true, dtype: 'int64' }], { exclusive: 1 }, { opset: 14, tol: 2e-5 });
+    const worst = await gradCheck(
+      'CumSum',
+      [
+        { shape, data: random(size(shape), 71) },
+        { shape: [], data: [1], constant: true, dtype: 'int64' },
+      ],
+      { exclusive: 1 },
+      { opset: 14, tol: 2e-5 },
+    );
     if (process.env.CAMANIM_REPORT) console.log(`fd: ${worst}`);
     expect(worst).toBeLessThan(2e-5);
   });

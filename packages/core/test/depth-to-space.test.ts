@@ -30,7 +30,12 @@ describe('DepthToSpace and SpaceToDepth match onnxruntime', () => {
   }
 
   it('refuses a channel count that does not split into blocks, naming the node', async () => {
-    const { model, feeds } = await singleOpModel('DepthToSpace', [{ shape: [1, 6, 2, 2], data: random(24) }], { blocksize: 2 }, { opset: 13 });
+    const { model, feeds } = await singleOpModel(
+      'DepthToSpace',
+      [{ shape: [1, 6, 2, 2], data: random(24) }],
+      { blocksize: 2 },
+      { opset: 13 },
+    );
     await expect(model.run(feeds)).rejects.toThrow(/6 channels do not split into blocks of 2×2.*DepthToSpace_node/s);
     model.dispose();
   });

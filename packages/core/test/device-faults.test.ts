@@ -10,7 +10,9 @@ describe('device faults surface as errors, never hangs', () => {
     const t = rt.upload(new Float32Array(16), [16]);
     rt.device.destroy();
     await rt.device.lost;
-    const err = await rt.run([{ kernel: unaryKernel('relu', [16], 'max(x, 0.0)'), buffers: [t.buffer, t.buffer] }], 'step-x').catch((e) => e);
+    const err = await rt
+      .run([{ kernel: unaryKernel('relu', [16], 'max(x, 0.0)'), buffers: [t.buffer, t.buffer] }], 'step-x')
+      .catch((e) => e);
     expect(isCamanimError(err)).toBe(true);
     expect(String(err.message)).toMatch(/lost/);
   });
@@ -20,10 +22,18 @@ describe('device faults surface as errors, never hangs', () => {
     const n = 1 << 20;
     const a = rt.upload(new Float32Array(n).fill(1), [n]);
     const b = rt.createTensor([n]);
-    const pending = rt.run(Array.from({ length: 50 }, () => ({ kernel: unaryKernel('exp', [n], 'exp(x)'), buffers: [a.buffer, b.buffer] })), 'busy');
+    const pending = rt.run(
+      Array.from({ length: 50 }, () => ({ kernel: unaryKernel('exp', [n], 'exp(x)'), buffers: [a.buffer, b.buffer] })),
+      'busy',
+    );
     rt.device.destroy();
     const outcome = await Promise.race([
-      pending.then(() => rt.read(b)).then(() => 'resolved', (e) => (isCamanimError(e) ? 'camanim-error' : `other: ${e}`)),
+      pending
+        .then(() => rt.read(b))
+        .then(
+          () => 'resolved',
+          (e) => (isCamanimError(e) ? 'camanim-error' : `other: ${e}`),
+        ),
       new Promise((r) => setTimeout(() => r('hang'), 20_000)),
     ]);
     expect(outcome).toBe('camanim-error');
@@ -31,7 +41,8 @@ describe('device faults surface as errors, never hangs', () => {
 });
 
 /** What Dawn reported on an H200 that ran out of memory (Vulkan, driver 580). */
-const DAWN_OOM = 'vkAllocateMemory failed with VK_ERROR_OUT_OF_DEVICE_MEMORY\n - While calling [Device].CreateBuffer([BufferDescriptor ""big-17""]).\n    at CheckVkOOMThenSuccessImpl (/dawn/src/dawn/native/vulkan/VulkanError.cpp:119)\n';
+const DAWN_OOM =
+  'vkAllocateMemory failed with VK_ERROR_OUT_OF_DEVICE_MEMORY\n - While calling [Device].CreateBuffer([BufferDescriptor ""big-17""]).\n    at CheckVkOOMThenSuccessImpl (/dawn/src/dawn/native/vulkan/VulkanError.cpp:119)\n';
 
 /**
  * The device as seen through a GPUDevice whose allocation of buffers labelled `label` runs out
@@ -70,10 +81,14 @@ describe('out of memory and compile failures name what failed', () => {
       const rt = new Runtime(outOfMemoryFor(device, '/layer1/conv/Conv_output_0'));
       const x = rt.upload(new Float32Array(16).fill(1), [16], 'input');
       const y = rt.createTensor([16], '/layer1/conv/Conv_output_0');
-      const err = await rt.run([{ kernel: unaryKernel('relu', [16], 'max(x, 0.0)'), buffers: [x.buffer, y.buffer] }], 'forward').catch((e) => e);
+      const err = await rt
+        .run([{ kernel: unaryKernel('relu', [16], 'max(x, 0.0)'), buffers: [x.buffer, y.buffer] }], 'forward')
+        .catch((e) => e);
       expect(isCamanimError(err)).toBe(true);
       expect(err.code).toBe('resource-limit');
-      expect(err.message).toBe("Out of GPU memory creating a buffer of 256 bytes (vkAllocateMemory failed with VK_ERROR_OUT_OF_DEVICE_MEMORY) (tensor '/layer1/conv/Conv_output_0', kernel 'forward'). Use a smaller batch or input, fewer layers at once, or a GPU with more memory");
+      expect(err.message).toBe(
+        "Out of GPU memory creating a buffer of 256 bytes (vkAllocateMemory failed with VK_ERROR_OUT_OF_DEVICE_MEMORY) (tensor '/layer1/conv/Conv_output_0', kernel 'forward'). Use a smaller batch or input, fewer layers at once, or a GPU with more memory",
+      );
       // Reported once; the pool is usable afterwards.
       const z = rt.createTensor([16], 'next');
       await rt.run([{ kernel: unaryKernel('relu', [16], 'max(x, 0.0)'), buffers: [x.buffer, z.buffer] }], 'forward');
@@ -92,7 +107,9 @@ describe('out of memory and compile failures name what failed', () => {
       const err = await rt.run([{ kernel: broken, buffers: [t.buffer, t.buffer] }], 'step-z').catch((e) => e);
       expect(isCamanimError(err)).toBe(true);
       expect(err.code).toBe('gpu');
-      expect(err.message).toMatch(/^Kernel failed to compile: line \d+: .*undefined_symbol.* \(kernel 'relu_broken'\)\. This is a camanim bug/);
+      expect(err.message).toMatch(
+        /^Kernel failed to compile: line \d+: .*undefined_symbol.* \(kernel 'relu_broken'\)\. This is a camanim bug/,
+      );
     } finally {
       device.destroy();
     }

@@ -25,7 +25,9 @@ describe('Dropout', () => {
   ] as const) {
     it(`is refused in training mode with ${what}, naming the node and model.eval()`, async () => {
       const { model } = await singleOpModel('Dropout', [x, ratio, scalar(1, 'bool')]);
-      expect(() => model.planFor(new Map([['in0', x.shape]]))).toThrow(/training mode with ratio 0\.5[\s\S]*node 'Dropout_node'[\s\S]*model\.eval\(\)/);
+      expect(() => model.planFor(new Map([['in0', x.shape]]))).toThrow(
+        /training mode with ratio 0\.5[\s\S]*node 'Dropout_node'[\s\S]*model\.eval\(\)/,
+      );
       model.dispose();
     });
   }

@@ -28,9 +28,25 @@ describe('Einsum matches onnxruntime', () => {
     it(t.eq, async () => {
       const a = random(size(t.a), 81);
       const b = random(size(t.b), 82);
-      const ref = await ortNode('Einsum', [{ shape: t.a, data: a }, { shape: t.b, data: b }], { equation: t.eq }, 12);
+      const ref = await ortNode(
+        'Einsum',
+        [
+          { shape: t.a, data: a },
+          { shape: t.b, data: b },
+        ],
+        { equation: t.eq },
+        12,
+      );
       for (const constant of [false, true]) {
-        const { model, feeds } = await singleOpModel('Einsum', [{ shape: t.a, data: a, constant }, { shape: t.b, data: b, constant }], { equation: t.eq }, { opset: 12 });
+        const { model, feeds } = await singleOpModel(
+          'Einsum',
+          [
+            { shape: t.a, data: a, constant },
+            { shape: t.b, data: b, constant },
+          ],
+          { equation: t.eq },
+          { opset: 12 },
+        );
         const run = await model.run(feeds);
         const y = await run.read('out0');
         expect(y.shape).toEqual(ref.shape);
@@ -46,21 +62,31 @@ describe('Einsum matches onnxruntime', () => {
 
   for (const [eq, why] of [
     ['ii->i', '1 operand: only two-operand contractions run'],
-    ['bij,bjk->bk', "summed away in one operand alone"],
+    ['bij,bjk->bk', 'summed away in one operand alone'],
     ['...ij,...jk->...ik', 'broadcasting with \\.\\.\\.'],
     ['bii,bij->bij', 'repeats a letter'],
     ['bijk,bkj->bi', 'not adjacent in the same order'],
   ] as const) {
     it(`refuses '${eq}' at load time, naming the equation and the node`, async () => {
       const bytes = encodeModel({
-        nodes: [{ op: 'Einsum', inputs: eq === 'ii->i' ? ['x'] : ['x', 'x'], outputs: ['y'], name: 'attention_scores', attrs: { equation: eq } }],
+        nodes: [
+          {
+            op: 'Einsum',
+            inputs: eq === 'ii->i' ? ['x'] : ['x', 'x'],
+            outputs: ['y'],
+            name: 'attention_scores',
+            attrs: { equation: eq },
+          },
+        ],
         inputs: [{ name: 'x', dims: [2, 2, 2] }],
         outputs: ['y'],
         opset: 12,
       });
       const err = await loadModel(bytes, { runtime: await testRuntime() }).catch((e) => e);
       expect(isCamanimError(err), String(err)).toBe(true);
-      expect(String(err.message)).toMatch(new RegExp(`Einsum.*equation '${eq.replace(/\./g, '\\.')}'.*${why}.*attention_scores`, 's'));
+      expect(String(err.message)).toMatch(
+        new RegExp(`Einsum.*equation '${eq.replace(/\./g, '\\.')}'.*${why}.*attention_scores`, 's'),
+      );
     });
   }
 });
@@ -68,7 +94,15 @@ describe('Einsum matches onnxruntime', () => {
 describe('Einsum VJPs agree with finite differences', () => {
   for (const t of cases.slice(0, 8)) {
     it(t.eq, async () => {
-      const worst = await gradCheck('Einsum', [{ shape: t.a, data: random(size(t.a), 81) }, { shape: t.b, data: random(size(t.b), 82) }], { equation: t.eq }, { opset: 12, tol: 2e-5, samples: 24 });
+      const worst = await gradCheck(
+        'Einsum',
+        [
+          { shape: t.a, data: random(size(t.a), 81) },
+          { shape: t.b, data: random(size(t.b), 82) },
+        ],
+        { equation: t.eq },
+        { opset: 12, tol: 2e-5, samples: 24 },
+      );
       report(`vjp ${t.eq}`, worst);
       // Measured worst 6.6e-6 (central differences at ε = 1e-2 over float32 forwards).
     });

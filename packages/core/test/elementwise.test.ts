@@ -12,7 +12,8 @@ describe('unary ops match their host definitions', () => {
       const { model, feeds } = await singleOpModel(row.type, [{ shape, data: x }]);
       const run = await model.run(feeds);
       const y = await run.read('out0');
-      const p = row.params?.({ name: 'n', opType: row.type, domain: '', inputs: [], outputs: [], attributes: new Map() }, 17) ?? {};
+      const p =
+        row.params?.({ name: 'n', opType: row.type, domain: '', inputs: [], outputs: [], attributes: new Map() }, 17) ?? {};
       const want = Array.from(x, (v) => row.host(v, p));
       expect(y.shape).toEqual(shape);
       expect(maxRelError(y.data, want)).toBeLessThan(2e-6);
@@ -27,7 +28,10 @@ describe('binary ops broadcast like numpy', () => {
     it(row.type, async () => {
       const a = random(2 * 3 * 4, 3, 0.5, 2);
       const b = random(3 * 1, 5, 0.5, 2);
-      const { model, feeds } = await singleOpModel(row.type, [{ shape: [2, 3, 4], data: a }, { shape: [3, 1], data: b }]);
+      const { model, feeds } = await singleOpModel(row.type, [
+        { shape: [2, 3, 4], data: a },
+        { shape: [3, 1], data: b },
+      ]);
       const run = await model.run(feeds);
       const y = await run.read('out0');
       const want = Array.from({ length: 24 }, (_, i) => row.host(a[i], b[Math.floor(i / 4) % 3]));

@@ -14,5 +14,10 @@ describe('Expand: broadcast forward, VJP summed over the broadcast dims by autod
       reference: (x) => [take(x, [1, 3, 1], [[0, 0], iota(3), [0, 0, 0, 0]])],
     }));
   it('shape smaller than the input keeps the input dims', () =>
-    checkLinearOp({ name: 'keep', opType: 'Expand', inputs: [{ shape: [2, 1, 3], data: random(6, 3) }, ints([4, 1])], reference: (x) => [take(x, [2, 1, 3], [iota(2), [0, 0, 0, 0], iota(3)])] }));
+    checkLinearOp({
+      name: 'keep',
+      opType: 'Expand',
+      inputs: [{ shape: [2, 1, 3], data: random(6, 3) }, ints([4, 1])],
+      reference: (x) => [take(x, [2, 1, 3], [iota(2), [0, 0, 0, 0], iota(3)])],
+    }));
 });

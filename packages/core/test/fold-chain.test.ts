@@ -32,8 +32,13 @@ describe('torch shape chains fold to constants (opset 11)', () => {
       irNode('Mul', ['first', 'ones'], ['scaled']),
     ];
     const initializers = new Map<string, HostTensor>([
-      ['zero', int64Tensor([0], [])], ['one', int64Tensor([1], [])], ['two', int64Tensor([2], [])], ['three', int64Tensor([3], [])],
-      ['minus1', int64Tensor([-1])], ['start0', int64Tensor([0])], ['axis1', int64Tensor([1])],
+      ['zero', int64Tensor([0], [])],
+      ['one', int64Tensor([1], [])],
+      ['two', int64Tensor([2], [])],
+      ['three', int64Tensor([3], [])],
+      ['minus1', int64Tensor([-1])],
+      ['start0', int64Tensor([0])],
+      ['axis1', int64Tensor([1])],
     ]);
     const graph: Graph = {
       nodes,

@@ -31,7 +31,10 @@ describe('Gather: float data on the GPU, VJP (scatter-add as a gather), fold', (
   }
 
   it('int data folds on the host (Shape → Gather)', async () => {
-    const { model } = await singleOpModel('Gather', [{ shape: [4], data: [1, 3, 224, 224], constant: true, dtype: 'int64' }, { shape: [], data: [-2], constant: true, dtype: 'int64' }]);
+    const { model } = await singleOpModel('Gather', [
+      { shape: [4], data: [1, 3, 224, 224], constant: true, dtype: 'int64' },
+      { shape: [], data: [-2], constant: true, dtype: 'int64' },
+    ]);
     const t = model.planFor(new Map()).inferred.consts.get('out0')!;
     expect(t.dtype).toBe('int64');
     expect(t.shape).toEqual([]);

@@ -33,7 +33,12 @@ function gemmRef(t: Case, a: ArrayLike<number>, b: ArrayLike<number>, c?: ArrayL
 function inputs(t: Case, constB = false): { list: OpInput[]; a: Float32Array; b: Float32Array; c?: Float32Array } {
   const a = random(t.m * t.k, 2);
   const b = random(t.k * t.n, 3);
-  const c = t.c ? random(t.c.reduce((x, y) => x * y, 1), 4) : undefined;
+  const c = t.c
+    ? random(
+        t.c.reduce((x, y) => x * y, 1),
+        4,
+      )
+    : undefined;
   const list: OpInput[] = [
     { shape: t.transA ? [t.k, t.m] : [t.m, t.k], data: a },
     { shape: t.transB ? [t.n, t.k] : [t.k, t.n], data: b, constant: constB },
@@ -82,7 +87,9 @@ describe('Gemm VJP', () => {
         const want = new Float64Array(x[i]!.length);
         for (let e = 0; e < want.length; e++) {
           // y is linear in A and in B (without C) and affine in C (zero A drops the product term).
-          const unit = x.map((v, j) => (j === i ? Float64Array.from(v!, (_, q) => (q === e ? 1 : 0)) : j === 0 && i === 2 ? new Float64Array(v!.length) : v));
+          const unit = x.map((v, j) =>
+            j === i ? Float64Array.from(v!, (_, q) => (q === e ? 1 : 0)) : j === 0 && i === 2 ? new Float64Array(v!.length) : v,
+          );
           const y1 = gemmRef(t, unit[0]!, unit[1]!, i === 2 ? unit[2] : undefined);
           for (let o = 0; o < y1.length; o++) want[e] += w[o] * y1[o];
         }

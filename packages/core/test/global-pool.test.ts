@@ -9,25 +9,49 @@ function perPlane(x: ArrayLike<number>, p: number, f: (plane: number[]) => numbe
 }
 
 describe('global pools over 1-D, 2-D and 3-D planes', () => {
-  for (const shape of [[2, 3, 10], [2, 5, 7, 6], [1, 2, 3, 4, 5]]) {
+  for (const shape of [
+    [2, 3, 10],
+    [2, 5, 7, 6],
+    [1, 2, 3, 4, 5],
+  ]) {
     const p = shape.slice(2).reduce((a, b) => a * b, 1);
     const outShape = [...shape.slice(0, 2), ...shape.slice(2).map(() => 1)];
-    const x = random(shape.reduce((a, b) => a * b, 1), 4, -2, 2);
+    const x = random(
+      shape.reduce((a, b) => a * b, 1),
+      4,
+      -2,
+      2,
+    );
     it(`GlobalAveragePool [${shape}]`, async () => {
       const { model, feeds } = await singleOpModel('GlobalAveragePool', [{ shape, data: x }]);
       const y = await (await model.run(feeds)).read('out0');
       expect(y.shape).toEqual(outShape);
-      expect(maxRelError(y.data, perPlane(x, p, (v) => v.reduce((a, b) => a + b, 0) / p))).toBeLessThan(1e-6);
+      expect(
+        maxRelError(
+          y.data,
+          perPlane(x, p, (v) => v.reduce((a, b) => a + b, 0) / p),
+        ),
+      ).toBeLessThan(1e-6);
       model.dispose();
       const w = random(y.data.length, 9);
       const [dx] = await analyticVjp('GlobalAveragePool', [{ shape, data: x }], {}, w, [0]);
-      expect(maxRelError(dx, Array.from(x, (_, i) => w[Math.floor(i / p)] / p))).toBeLessThan(1e-6);
+      expect(
+        maxRelError(
+          dx,
+          Array.from(x, (_, i) => w[Math.floor(i / p)] / p),
+        ),
+      ).toBeLessThan(1e-6);
     });
     it(`GlobalMaxPool [${shape}]`, async () => {
       const { model, feeds } = await singleOpModel('GlobalMaxPool', [{ shape, data: x }]);
       const y = await (await model.run(feeds)).read('out0');
       expect(y.shape).toEqual(outShape);
-      expect(maxRelError(y.data, perPlane(x, p, (v) => Math.max(...v)))).toBe(0);
+      expect(
+        maxRelError(
+          y.data,
+          perPlane(x, p, (v) => Math.max(...v)),
+        ),
+      ).toBe(0);
       model.dispose();
     });
   }

@@ -48,7 +48,12 @@ function weightedSumTargets(w: Float32Array, rows: number): CustomTarget[] {
 }
 
 /** The worst |analytic − numeric| / S over the checked inputs (S as above). */
-export async function gradCheck(opType: string, inputs: OpInput[], attrs: Record<string, AttrValue> = {}, opts: GradCheckOptions = {}): Promise<number> {
+export async function gradCheck(
+  opType: string,
+  inputs: OpInput[],
+  attrs: Record<string, AttrValue> = {},
+  opts: GradCheckOptions = {},
+): Promise<number> {
   const eps = opts.eps ?? 1e-2;
   const tol = opts.tol ?? 5e-3;
   const atol = opts.atol ?? 1e-6;
@@ -65,7 +70,12 @@ export async function gradCheck(opType: string, inputs: OpInput[], attrs: Record
     for (let i = 0; i < data.length; i++) v += w[i] * data[i];
     return v;
   };
-  const grads = await base.backward(targets, { output: 'out0', layers: wrt.map((k) => named[k].name), weights: opts.weights, mode: opts.mode });
+  const grads = await base.backward(targets, {
+    output: 'out0',
+    layers: wrt.map((k) => named[k].name),
+    weights: opts.weights,
+    mode: opts.mode,
+  });
   let worst = 0;
   for (const k of wrt) {
     const name = named[k].name;
@@ -80,7 +90,12 @@ export async function gradCheck(opType: string, inputs: OpInput[], attrs: Record
         const data = Float32Array.from(named[k].data);
         data[idx] += delta;
         if (named[k].constant) {
-          const m = await singleOpModel(opType, named.map((x, j) => (j === k ? { ...x, data } : x)), attrs, { opset: opts.opset, outputs: opts.outputs });
+          const m = await singleOpModel(
+            opType,
+            named.map((x, j) => (j === k ? { ...x, data } : x)),
+            attrs,
+            { opset: opts.opset, outputs: opts.outputs },
+          );
           const r = await m.model.run(m.feeds);
           const v = loss((await r.read('out0')).data);
           m.model.dispose();
@@ -98,7 +113,10 @@ export async function gradCheck(opType: string, inputs: OpInput[], attrs: Record
     picked.forEach((idx, s) => {
       const diff = Math.abs(analytic[idx] - numeric[s]);
       worst = Math.max(worst, diff / Math.max(scale, atol));
-      expect(diff, `${opType} d/d${name}[${idx}]: analytic ${analytic[idx]} vs numeric ${numeric[s]} (gradient scale ${scale})`).toBeLessThanOrEqual(atol + tol * scale);
+      expect(
+        diff,
+        `${opType} d/d${name}[${idx}]: analytic ${analytic[idx]} vs numeric ${numeric[s]} (gradient scale ${scale})`,
+      ).toBeLessThanOrEqual(atol + tol * scale);
     });
   }
   grads.dispose();

@@ -60,8 +60,16 @@ describe('LayerNormalization matches a float64 reference', () => {
       const x = random(prod(c.shape), 3, -3, 3);
       const scale = { shape: c.scale, data: random(prod(c.scale), 4, 0.5, 1.5) };
       const bias = c.bias && { shape: c.bias, data: random(prod(c.bias), 5) };
-      const attrs = { ...(c.axis !== undefined ? { axis: c.axis } : {}), ...(c.epsilon !== undefined ? { epsilon: c.epsilon } : {}) };
-      const { model, feeds } = await singleOpModel('LayerNormalization', [{ shape: c.shape, data: x }, scale, ...(bias ? [bias] : [])], attrs, { outputs: 3 });
+      const attrs = {
+        ...(c.axis !== undefined ? { axis: c.axis } : {}),
+        ...(c.epsilon !== undefined ? { epsilon: c.epsilon } : {}),
+      };
+      const { model, feeds } = await singleOpModel(
+        'LayerNormalization',
+        [{ shape: c.shape, data: x }, scale, ...(bias ? [bias] : [])],
+        attrs,
+        { outputs: 3 },
+      );
       const run = await model.run(feeds);
       const axis = c.axis === undefined ? c.shape.length - 1 : (c.axis + c.shape.length) % c.shape.length;
       const want = hostLayerNorm(x, c.shape, axis, c.epsilon ?? 1e-5, scale, bias);

@@ -24,11 +24,13 @@ describe('no leaks', () => {
     expect(after100.live).toBe(after1.live);
     expect(after100.liveBytes).toBe(after1.liveBytes);
     expect(after100.pooled + after100.live).toBe(after1.pooled + after1.live);
-    expect(global.gc, "run with --expose-gc (vitest.shared.ts)").toBeTypeOf("function");
+    expect(global.gc, 'run with --expose-gc (vitest.shared.ts)').toBeTypeOf('function');
     global.gc!();
     const heapGrowth = process.memoryUsage().heapUsed - heap1;
     // Allow for JIT and caches warming; a leak of one run (or model) per cycle would exceed this.
     expect(heapGrowth).toBeLessThan(8 * 2 ** 20);
-    console.log(`leak test: live ${after100.live} buffers (${after100.liveBytes} B), pooled ${after100.pooled}; heap growth ${(heapGrowth / 2 ** 20).toFixed(1)} MiB over 99 cycles`);
+    console.log(
+      `leak test: live ${after100.live} buffers (${after100.liveBytes} B), pooled ${after100.pooled}; heap growth ${(heapGrowth / 2 ** 20).toFixed(1)} MiB over 99 cycles`,
+    );
   });
 });

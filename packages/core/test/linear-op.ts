@@ -85,7 +85,10 @@ export async function checkLinearOp(c: LinearCase): Promise<void> {
       const w = random(want[k].data.length, 11 + k);
       const rows = want[k].shape[0] ?? 1;
       const per = w.length / rows;
-      const targets = Array.from({ length: rows }, (_, b) => ({ describe: 'w·y', score: () => ({ value: 0, grad: w.slice(b * per, (b + 1) * per) }) }));
+      const targets = Array.from({ length: rows }, (_, b) => ({
+        describe: 'w·y',
+        score: () => ({ value: 0, grad: w.slice(b * per, (b + 1) * per) }),
+      }));
       const grads = await run.backward(targets, { output: `out${k}`, layers: ['in0'] });
       const got = await grads.read('in0');
       const ref = linearVjp((e) => c.reference(e)[k].data, data.length, w);

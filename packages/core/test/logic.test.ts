@@ -20,7 +20,10 @@ const q = [0, 1, 1];
 describe('binary logic broadcasts [2,3] against [3] on the GPU', () => {
   for (const [op, f] of Object.entries(SPEC)) {
     it(op, async () => {
-      const { model, feeds } = await singleOpModel(op, [{ shape: [2, 3], data: p }, { shape: [3], data: q }]);
+      const { model, feeds } = await singleOpModel(op, [
+        { shape: [2, 3], data: p },
+        { shape: [3], data: q },
+      ]);
       const run = await model.run(feeds);
       const y = await run.read('out0');
       expect(Array.from(y.data)).toEqual(p.map((v, i) => (f(v !== 0, q[i % 3] !== 0) ? 1 : 0)));

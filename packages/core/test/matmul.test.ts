@@ -3,7 +3,12 @@ import { maxRelError, random, singleOpModel } from './gpu.ts';
 import { analyticVjp } from './vjp.ts';
 
 /** numpy matmul in float64: batch dims broadcast, 1-D operands promoted and their unit dim dropped. */
-export function matmulRef(a: ArrayLike<number>, as: number[], b: ArrayLike<number>, bs: number[]): { data: Float64Array; shape: number[] } {
+export function matmulRef(
+  a: ArrayLike<number>,
+  as: number[],
+  b: ArrayLike<number>,
+  bs: number[],
+): { data: Float64Array; shape: number[] } {
   const a2 = as.length === 1 ? [1, as[0]] : as;
   const b2 = bs.length === 1 ? [bs[0], 1] : bs;
   const [m, k] = a2.slice(-2);
@@ -53,10 +58,19 @@ const cases: [string, number[], number[]][] = [
 describe('MatMul matches numpy matmul', () => {
   for (const [name, as, bs] of cases) {
     it(name, async () => {
-      const a = random(as.reduce((x, y) => x * y, 1), 3);
-      const b = random(bs.reduce((x, y) => x * y, 1), 5);
+      const a = random(
+        as.reduce((x, y) => x * y, 1),
+        3,
+      );
+      const b = random(
+        bs.reduce((x, y) => x * y, 1),
+        5,
+      );
       const want = matmulRef(a, as, b, bs);
-      const { model, feeds } = await singleOpModel('MatMul', [{ shape: as, data: a }, { shape: bs, data: b }]);
+      const { model, feeds } = await singleOpModel('MatMul', [
+        { shape: as, data: a },
+        { shape: bs, data: b },
+      ]);
       const run = await model.run(feeds);
       const y = await run.read('out0');
       expect(y.shape).toEqual(want.shape);
@@ -69,7 +83,7 @@ describe('MatMul matches numpy matmul', () => {
 
 /** dA = Σ_batch dY·Bᵀ, dB = Σ_batch Aᵀ·dY by their definition: d/dA_i of Σ w ⊙ matmul(A, B). */
 function vjpRef(a: Float32Array, as: number[], b: Float32Array, bs: number[], w: Float32Array): [Float64Array, Float64Array] {
-  const grad = (x: Float32Array, xs: number[], f: (e: Float64Array) => Float64Array) => {
+  const grad = (x: Float32Array, _xs: number[], f: (e: Float64Array) => Float64Array) => {
     const g = new Float64Array(x.length);
     const e = new Float64Array(x.length);
     for (let i = 0; i < x.length; i++) {
@@ -86,11 +100,26 @@ function vjpRef(a: Float32Array, as: number[], b: Float32Array, bs: number[], w:
 describe('MatMul VJP', () => {
   for (const [name, as, bs] of cases.filter(([n]) => !n.startsWith('wide'))) {
     it(name, async () => {
-      const a = random(as.reduce((x, y) => x * y, 1), 7);
-      const b = random(bs.reduce((x, y) => x * y, 1), 8);
+      const a = random(
+        as.reduce((x, y) => x * y, 1),
+        7,
+      );
+      const b = random(
+        bs.reduce((x, y) => x * y, 1),
+        8,
+      );
       const want = matmulRef(a, as, b, bs);
       const w = random(want.data.length, 9);
-      const [da, db] = await analyticVjp('MatMul', [{ shape: as, data: a }, { shape: bs, data: b }], {}, w, [0, 1]);
+      const [da, db] = await analyticVjp(
+        'MatMul',
+        [
+          { shape: as, data: a },
+          { shape: bs, data: b },
+        ],
+        {},
+        w,
+        [0, 1],
+      );
       const [ra, rb] = vjpRef(a, as, b, bs, w);
       expect(maxRelError(da, ra)).toBeLessThan(1e-5);
       expect(maxRelError(db, rb)).toBeLessThan(1e-5);

@@ -14,17 +14,74 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: '2-D default', input: [2, 3, 7, 6], attrs: { kernel_shape: [2, 2] }, ref: { kernel: [2, 2], strides: [1, 1], dilations: [1, 1], padsBegin: [0, 0], padsEnd: [0, 0], output: [2, 3, 6, 5] } },
-  { name: '2-D 3x3 s2 p1 (ResNet stem)', input: [1, 2, 9, 8], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }, ref: { kernel: [3, 3], strides: [2, 2], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], output: [1, 2, 5, 4] } },
-  { name: '2-D dilations, asymmetric pads', input: [1, 2, 7, 7], attrs: { kernel_shape: [2, 3], dilations: [2, 2], pads: [1, 0, 1, 2] }, ref: { kernel: [2, 3], strides: [1, 1], dilations: [2, 2], padsBegin: [1, 0], padsEnd: [1, 2], output: [1, 2, 7, 5] } },
-  { name: '2-D ceil_mode', input: [1, 2, 8, 7], attrs: { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 }, ref: { kernel: [3, 3], strides: [2, 2], dilations: [1, 1], padsBegin: [0, 0], padsEnd: [0, 0], output: [1, 2, 4, 3] } },
+  {
+    name: '2-D default',
+    input: [2, 3, 7, 6],
+    attrs: { kernel_shape: [2, 2] },
+    ref: { kernel: [2, 2], strides: [1, 1], dilations: [1, 1], padsBegin: [0, 0], padsEnd: [0, 0], output: [2, 3, 6, 5] },
+  },
+  {
+    name: '2-D 3x3 s2 p1 (ResNet stem)',
+    input: [1, 2, 9, 8],
+    attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] },
+    ref: { kernel: [3, 3], strides: [2, 2], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [1, 1], output: [1, 2, 5, 4] },
+  },
+  {
+    name: '2-D dilations, asymmetric pads',
+    input: [1, 2, 7, 7],
+    attrs: { kernel_shape: [2, 3], dilations: [2, 2], pads: [1, 0, 1, 2] },
+    ref: { kernel: [2, 3], strides: [1, 1], dilations: [2, 2], padsBegin: [1, 0], padsEnd: [1, 2], output: [1, 2, 7, 5] },
+  },
+  {
+    name: '2-D ceil_mode',
+    input: [1, 2, 8, 7],
+    attrs: { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 },
+    ref: { kernel: [3, 3], strides: [2, 2], dilations: [1, 1], padsBegin: [0, 0], padsEnd: [0, 0], output: [1, 2, 4, 3] },
+  },
   // ceil would give 3 windows per dim; the third would start in the end padding (PyTorch drops it).
-  { name: '2-D ceil_mode drops a window starting in the padding', input: [1, 1, 4, 4], attrs: { kernel_shape: [2, 2], strides: [2, 2], pads: [0, 0, 1, 1], ceil_mode: 1 }, ref: { kernel: [2, 2], strides: [2, 2], dilations: [1, 1], padsBegin: [0, 0], padsEnd: [1, 1], output: [1, 1, 2, 2] } },
-  { name: '2-D SAME_UPPER s2', input: [1, 2, 7, 6], attrs: { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'SAME_UPPER' }, ref: { kernel: [3, 3], strides: [2, 2], dilations: [1, 1], padsBegin: [1, 0], padsEnd: [1, 1], output: [1, 2, 4, 3] } },
-  { name: '2-D SAME_LOWER', input: [1, 2, 5, 5], attrs: { kernel_shape: [2, 2], auto_pad: 'SAME_LOWER' }, ref: { kernel: [2, 2], strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [0, 0], output: [1, 2, 5, 5] } },
-  { name: '2-D VALID', input: [1, 2, 7, 6], attrs: { kernel_shape: [3, 2], strides: [2, 2], auto_pad: 'VALID' }, ref: { kernel: [3, 2], strides: [2, 2], dilations: [1, 1], padsBegin: [0, 0], padsEnd: [0, 0], output: [1, 2, 3, 3] } },
-  { name: '1-D', input: [2, 3, 11], attrs: { kernel_shape: [3], strides: [2], pads: [1, 0] }, ref: { kernel: [3], strides: [2], dilations: [1], padsBegin: [1], padsEnd: [0], output: [2, 3, 5] } },
-  { name: '3-D', input: [1, 2, 5, 4, 6], attrs: { kernel_shape: [2, 2, 3], strides: [2, 1, 2], pads: [1, 0, 1, 0, 1, 1] }, ref: { kernel: [2, 2, 3], strides: [2, 1, 2], dilations: [1, 1, 1], padsBegin: [1, 0, 1], padsEnd: [0, 1, 1], output: [1, 2, 3, 4, 3] } },
+  {
+    name: '2-D ceil_mode drops a window starting in the padding',
+    input: [1, 1, 4, 4],
+    attrs: { kernel_shape: [2, 2], strides: [2, 2], pads: [0, 0, 1, 1], ceil_mode: 1 },
+    ref: { kernel: [2, 2], strides: [2, 2], dilations: [1, 1], padsBegin: [0, 0], padsEnd: [1, 1], output: [1, 1, 2, 2] },
+  },
+  {
+    name: '2-D SAME_UPPER s2',
+    input: [1, 2, 7, 6],
+    attrs: { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'SAME_UPPER' },
+    ref: { kernel: [3, 3], strides: [2, 2], dilations: [1, 1], padsBegin: [1, 0], padsEnd: [1, 1], output: [1, 2, 4, 3] },
+  },
+  {
+    name: '2-D SAME_LOWER',
+    input: [1, 2, 5, 5],
+    attrs: { kernel_shape: [2, 2], auto_pad: 'SAME_LOWER' },
+    ref: { kernel: [2, 2], strides: [1, 1], dilations: [1, 1], padsBegin: [1, 1], padsEnd: [0, 0], output: [1, 2, 5, 5] },
+  },
+  {
+    name: '2-D VALID',
+    input: [1, 2, 7, 6],
+    attrs: { kernel_shape: [3, 2], strides: [2, 2], auto_pad: 'VALID' },
+    ref: { kernel: [3, 2], strides: [2, 2], dilations: [1, 1], padsBegin: [0, 0], padsEnd: [0, 0], output: [1, 2, 3, 3] },
+  },
+  {
+    name: '1-D',
+    input: [2, 3, 11],
+    attrs: { kernel_shape: [3], strides: [2], pads: [1, 0] },
+    ref: { kernel: [3], strides: [2], dilations: [1], padsBegin: [1], padsEnd: [0], output: [2, 3, 5] },
+  },
+  {
+    name: '3-D',
+    input: [1, 2, 5, 4, 6],
+    attrs: { kernel_shape: [2, 2, 3], strides: [2, 1, 2], pads: [1, 0, 1, 0, 1, 1] },
+    ref: {
+      kernel: [2, 2, 3],
+      strides: [2, 1, 2],
+      dilations: [1, 1, 1],
+      padsBegin: [1, 0, 1],
+      padsEnd: [0, 1, 1],
+      output: [1, 2, 3, 4, 3],
+    },
+  },
 ];
 
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
@@ -86,7 +143,12 @@ describe('MaxPool VJP routes each window to its first maximum', () => {
 
 describe('MaxPool refusals name the node', () => {
   it('the Indices output', async () => {
-    const { model, feeds } = await singleOpModel('MaxPool', [{ shape: [1, 1, 4, 4], data: random(16) }], { kernel_shape: [2, 2] }, { outputs: 2 });
+    const { model, feeds } = await singleOpModel(
+      'MaxPool',
+      [{ shape: [1, 1, 4, 4], data: random(16) }],
+      { kernel_shape: [2, 2] },
+      { outputs: 2 },
+    );
     await expect(model.run(feeds)).rejects.toThrow(/Indices output is not supported.*MaxPool_node/);
     model.dispose();
   });

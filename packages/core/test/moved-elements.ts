@@ -16,10 +16,21 @@ export interface IndexInput {
 type Attrs = Record<string, number | string>;
 
 /** `op` over X and `indices` equals onnxruntime's output exactly, with X fed at run time and folded on the host. */
-export async function expectSameMoves(op: string, x: { shape: number[]; data: ArrayLike<number> }, indices: readonly IndexInput[], attrs: Attrs, opset: number): Promise<void> {
+export async function expectSameMoves(
+  op: string,
+  x: { shape: number[]; data: ArrayLike<number> },
+  indices: readonly IndexInput[],
+  attrs: Attrs,
+  opset: number,
+): Promise<void> {
   const ref = await ortNode(op, [x, ...indices.map((i) => ({ ...i, type: 'int64' as const }))], attrs, opset);
   for (const constant of [false, true]) {
-    const { model, feeds } = await singleOpModel(op, [{ ...x, constant }, ...indices.map((i) => ({ ...i, constant: true, dtype: 'int64' as const }))], attrs, { opset });
+    const { model, feeds } = await singleOpModel(
+      op,
+      [{ ...x, constant }, ...indices.map((i) => ({ ...i, constant: true, dtype: 'int64' as const }))],
+      attrs,
+      { opset },
+    );
     const run = await model.run(feeds);
     const y = await run.read('out0');
     expect(y.shape).toEqual(ref.shape);
@@ -30,7 +41,15 @@ export async function expectSameMoves(op: string, x: { shape: number[]; data: Ar
 }
 
 /** For each output element of `op`, the flat index of the element of X (of shape `xShape`) it came from. */
-export async function sourceIndices(op: string, xShape: number[], indices: readonly IndexInput[], attrs: Attrs, opset: number): Promise<Float64Array> {
+export async function sourceIndices(
+  op: string,
+  xShape: number[],
+  indices: readonly IndexInput[],
+  attrs: Attrs,
+  opset: number,
+): Promise<Float64Array> {
   const iota = Float32Array.from({ length: xShape.reduce((a, b) => a * b, 1) }, (_, i) => i);
-  return (await ortNode(op, [{ shape: xShape, data: iota }, ...indices.map((i) => ({ ...i, type: 'int64' as const }))], attrs, opset)).data;
+  return (
+    await ortNode(op, [{ shape: xShape, data: iota }, ...indices.map((i) => ({ ...i, type: 'int64' as const }))], attrs, opset)
+  ).data;
 }

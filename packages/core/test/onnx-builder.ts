@@ -39,12 +39,32 @@ export function encodeModel(spec: ModelSpec): Uint8Array {
     opsetImport: [{ domain: '', version: spec.opset ?? 13 }],
     graph: {
       name: 'test',
-      node: spec.nodes.map((n, k) => ({ opType: n.op, input: n.inputs, output: n.outputs, name: n.name ?? `${n.op}_${k}`, attribute: Object.entries(n.attrs ?? {}).map(([a, v]) => attribute(a, v)) })),
-      input: spec.inputs.map((i) => ({ name: i.name, type: { tensorType: { elemType: i.type ?? 1, shape: { dim: i.dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } } })),
+      node: spec.nodes.map((n, k) => ({
+        opType: n.op,
+        input: n.inputs,
+        output: n.outputs,
+        name: n.name ?? `${n.op}_${k}`,
+        attribute: Object.entries(n.attrs ?? {}).map(([a, v]) => attribute(a, v)),
+      })),
+      input: spec.inputs.map((i) => ({
+        name: i.name,
+        type: {
+          tensorType: {
+            elemType: i.type ?? 1,
+            shape: { dim: i.dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+          },
+        },
+      })),
       output: spec.outputs.map((name) => ({ name, type: { tensorType: { elemType: 1 } } })),
       initializer: (spec.initializers ?? []).map((t) =>
         t.external
-          ? { name: t.name, dims: t.dims, dataType: 1, dataLocation: 1, externalData: Object.entries(t.external).map(([key, value]) => ({ key, value })) }
+          ? {
+              name: t.name,
+              dims: t.dims,
+              dataType: 1,
+              dataLocation: 1,
+              externalData: Object.entries(t.external).map(([key, value]) => ({ key, value })),
+            }
           : { name: t.name, dims: t.dims, dataType: 1, rawData: new Uint8Array(Float32Array.from(t.data ?? []).buffer) },
       ),
     },

@@ -15,7 +15,11 @@ interface OrtTensor {
 }
 interface Ort {
   Tensor: new (type: string, data: unknown, dims: readonly number[]) => OrtTensor;
-  InferenceSession: { create(bytes: Uint8Array): Promise<{ run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>; release(): Promise<void> }> };
+  InferenceSession: {
+    create(
+      bytes: Uint8Array,
+    ): Promise<{ run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>; release(): Promise<void> }>;
+  };
 }
 const ort = createRequire(new URL('../../../test/package.json', import.meta.url))('onnxruntime-node') as Ort;
 
@@ -38,18 +42,35 @@ function attribute(name: string, v: OrtAttr) {
 }
 
 function tensor(x: OrtNodeInput): OrtTensor {
-  if (x.type === 'bool') return new ort.Tensor('bool', Uint8Array.from(x.data, (v) => (v ? 1 : 0)), x.shape);
+  if (x.type === 'bool')
+    return new ort.Tensor(
+      'bool',
+      Uint8Array.from(x.data, (v) => (v ? 1 : 0)),
+      x.shape,
+    );
   if (x.type === 'int64') return new ort.Tensor('int64', BigInt64Array.from(Array.from(x.data, (v) => BigInt(v))), x.shape);
   return new ort.Tensor('float32', Float32Array.from(x.data), x.shape);
 }
 
 /** Output 0 (of type `out`) of `op` over `inputs` in onnxruntime (omitted optional inputs as undefined). */
-export async function ortNode(op: string, inputs: readonly (OrtNodeInput | undefined)[], attrs: Record<string, OrtAttr>, opset: number, out: OrtType = 'float'): Promise<{ data: Float64Array; shape: number[] }> {
+export async function ortNode(
+  op: string,
+  inputs: readonly (OrtNodeInput | undefined)[],
+  attrs: Record<string, OrtAttr>,
+  opset: number,
+  out: OrtType = 'float',
+): Promise<{ data: Float64Array; shape: number[] }> {
   return (await ortNodeOutputs(op, inputs, attrs, opset, [out]))[0];
 }
 
 /** Every output of `op` (TopK's values and indices), of the types `outs`, in onnxruntime. */
-export async function ortNodeOutputs(op: string, inputs: readonly (OrtNodeInput | undefined)[], attrs: Record<string, OrtAttr>, opset: number, outs: readonly OrtType[]): Promise<{ data: Float64Array; shape: number[] }[]> {
+export async function ortNodeOutputs(
+  op: string,
+  inputs: readonly (OrtNodeInput | undefined)[],
+  attrs: Record<string, OrtAttr>,
+  opset: number,
+  outs: readonly OrtType[],
+): Promise<{ data: Float64Array; shape: number[] }[]> {
   const names = inputs.map((x, k) => (x ? `in${k}` : ''));
   const outNames = outs.map((_, k) => `y${k}`);
   const present = inputs.map((x, k) => [x, k] as const).filter(([x]) => x) as [OrtNodeInput, number][];
@@ -58,8 +79,19 @@ export async function ortNodeOutputs(op: string, inputs: readonly (OrtNodeInput 
     opsetImport: [{ domain: '', version: opset }],
     graph: {
       name: op,
-      node: [{ opType: op, input: names, output: outNames, name: op, attribute: Object.entries(attrs).map(([a, v]) => attribute(a, v)) }],
-      input: present.map(([x, k]) => ({ name: names[k], type: { tensorType: { elemType: ELEM[x.type ?? 'float'], shape: { dim: x.shape.map((d) => ({ dimValue: d })) } } } })),
+      node: [
+        {
+          opType: op,
+          input: names,
+          output: outNames,
+          name: op,
+          attribute: Object.entries(attrs).map(([a, v]) => attribute(a, v)),
+        },
+      ],
+      input: present.map(([x, k]) => ({
+        name: names[k],
+        type: { tensorType: { elemType: ELEM[x.type ?? 'float'], shape: { dim: x.shape.map((d) => ({ dimValue: d })) } } },
+      })),
       output: outs.map((t, k) => ({ name: outNames[k], type: { tensorType: { elemType: ELEM[t] } } })),
     },
   });

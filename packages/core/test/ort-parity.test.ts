@@ -31,23 +31,42 @@ const divisors = Float32Array.from(random(4, 6, 0.01, 3), (v, k) => (k % 2 ? -v 
 const x = random(24, 11, -2, 2);
 
 const cases: Case[] = [
-  ...['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual'].map((op): Case => ({ op, inputs: [f([2, 3, 4], ties), f([3, 1], [-1, 0, 2])], out: 'bool', tol: 0 })),
+  ...['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual'].map(
+    (op): Case => ({ op, inputs: [f([2, 3, 4], ties), f([3, 1], [-1, 0, 2])], out: 'bool', tol: 0 }),
+  ),
   { op: 'Not', inputs: [bool([2, 3], [0, 1, 1, 0, 0, 1])], out: 'bool', tol: 0 },
-  ...['And', 'Or', 'Xor'].map((op): Case => ({ op, inputs: [bool([2, 1, 4], [0, 1, 1, 0, 1, 1, 0, 0]), bool([3, 1], [1, 0, 1])], out: 'bool', tol: 0 })),
+  ...['And', 'Or', 'Xor'].map(
+    (op): Case => ({ op, inputs: [bool([2, 1, 4], [0, 1, 1, 0, 1, 1, 0, 0]), bool([3, 1], [1, 0, 1])], out: 'bool', tol: 0 }),
+  ),
   { op: 'Where', inputs: [bool([2, 3], [1, 0, 0, 1, 1, 0]), f([4, 1, 2, 3], x), f([3], [5, 6, 7])], out: 'float', tol: 0 },
   ...['Floor', 'Ceil', 'Round', 'Sign'].map((op): Case => ({ op, inputs: [f([4, 6], halves)], out: 'float', tol: 0 })),
   { op: 'Mod', inputs: [f([6, 4], big), f([4], divisors)], attrs: { fmod: 1 }, out: 'float', tol: 0 },
-  ...['Max', 'Min', 'Mean', 'Sum'].map((op): Case => ({ op, inputs: [f([2, 3, 4], x), f([3, 1], random(3, 57, -2, 2)), f([4], random(4, 203, -2, 2))], out: 'float', tol: op === 'Mean' || op === 'Sum' ? 3e-7 : 0 })),
+  ...['Max', 'Min', 'Mean', 'Sum'].map(
+    (op): Case => ({
+      op,
+      inputs: [f([2, 3, 4], x), f([3, 1], random(3, 57, -2, 2)), f([4], random(4, 203, -2, 2))],
+      out: 'float',
+      tol: op === 'Mean' || op === 'Sum' ? 3e-7 : 0,
+    }),
+  ),
   { op: 'Tile', inputs: [f([2, 3], x.subarray(0, 6)), i64([3, 2])], out: 'float', tol: 0 },
-  ...['ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceSumSquare', 'ReduceLogSumExp'].map((op): Case => ({ op, inputs: [f([2, 3, 4], x), i64([0, -1])], attrs: { keepdims: 0 }, out: 'float', opset: 18, tol: 3e-7 })),
+  ...['ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceSumSquare', 'ReduceLogSumExp'].map(
+    (op): Case => ({ op, inputs: [f([2, 3, 4], x), i64([0, -1])], attrs: { keepdims: 0 }, out: 'float', opset: 18, tol: 3e-7 }),
+  ),
   { op: 'ReduceLogSum', inputs: [f([2, 3, 4], random(24, 7, 0.5, 2)), i64([1])], out: 'float', opset: 18, tol: 3e-7 },
 ];
 
 /** camanim's inputs: floats and bools fed at run time (0/1 in float32), or all as constants; int64 always constant. */
 const ours = (inputs: readonly OrtInput[], constant: boolean): OpInput[] =>
-  inputs.map((t) => ({ shape: [...t.shape], data: t.data, constant: constant || t.type === 'int64', dtype: t.type === 'float' ? 'float32' : t.type }));
+  inputs.map((t) => ({
+    shape: [...t.shape],
+    data: t.data,
+    constant: constant || t.type === 'int64',
+    dtype: t.type === 'float' ? 'float32' : t.type,
+  }));
 
-const relErr = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(0, ...Array.from(a, (v, i) => Math.abs(v - b[i]) / Math.max(1, Math.abs(b[i]))));
+const relErr = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+  Math.max(0, ...Array.from(a, (v, i) => Math.abs(v - b[i]) / Math.max(1, Math.abs(b[i]))));
 
 describe('against onnxruntime-node', () => {
   for (const c of cases) {

@@ -17,7 +17,14 @@ const modes: Record<string, (j: number, n: number) => number> = {
 
 function padRef(shape: number[], pads: number[], mode: string, value = 0) {
   const r = shape.length;
-  return (x: Float64Array) => [take(x, shape, shape.map((n, k) => iota(n + pads[k] + pads[k + r]).map((o) => modes[mode](o - pads[k], n))), value)];
+  return (x: Float64Array) => [
+    take(
+      x,
+      shape,
+      shape.map((n, k) => iota(n + pads[k] + pads[k + r]).map((o) => modes[mode](o - pads[k], n))),
+      value,
+    ),
+  ];
 }
 
 describe('Pad: forward, VJP (crop / summed mirror contributions) and fold', () => {
@@ -25,10 +32,46 @@ describe('Pad: forward, VJP (crop / summed mirror contributions) and fold', () =
   const x = { shape, data: random(24, 12) };
   const pads = [0, 0, 2, 1, 0, 0, 1, 2];
   for (const mode of ['constant', 'edge', 'reflect']) {
-    it(`${mode} (opset 13 inputs)`, () => checkLinearOp({ name: mode, opType: 'Pad', inputs: [x, ints(pads), { shape: [], data: [0.5], constant: true }], attrs: { mode }, reference: padRef(shape, pads, mode, mode === 'constant' ? 0.5 : 0) }));
+    it(`${mode} (opset 13 inputs)`, () =>
+      checkLinearOp({
+        name: mode,
+        opType: 'Pad',
+        inputs: [x, ints(pads), { shape: [], data: [0.5], constant: true }],
+        attrs: { mode },
+        reference: padRef(shape, pads, mode, mode === 'constant' ? 0.5 : 0),
+      }));
   }
-  it('reflect wider than the axis', () => checkLinearOp({ name: 'reflect wide', opType: 'Pad', inputs: [{ shape: [2, 3], data: random(6, 4) }, ints([0, 5, 0, 4])], attrs: { mode: 'reflect' }, reference: padRef([2, 3], [0, 5, 0, 4], 'reflect') }));
-  it('negative pads crop', () => checkLinearOp({ name: 'crop', opType: 'Pad', inputs: [x, ints([0, -1, 1, 0, 0, 0, -2, 1])], reference: padRef(shape, [0, -1, 1, 0, 0, 0, -2, 1], 'constant') }));
-  it('pads and value attributes (opset 2)', () => checkLinearOp({ name: 'opset 2', opType: 'Pad', inputs: [x], attrs: { pads, value: -1.5 }, opset: 2, reference: padRef(shape, pads, 'constant', -1.5) }));
-  it('axes input (opset 18)', () => checkLinearOp({ name: 'axes', opType: 'Pad', inputs: [x, ints([1, 2, 0, 1]), { shape: [0], data: [], constant: true, name: '' }, ints([-1, 2])], attrs: { mode: 'edge' }, opset: 18, reference: padRef(shape, [0, 0, 2, 1, 0, 0, 1, 0], 'edge') }));
+  it('reflect wider than the axis', () =>
+    checkLinearOp({
+      name: 'reflect wide',
+      opType: 'Pad',
+      inputs: [{ shape: [2, 3], data: random(6, 4) }, ints([0, 5, 0, 4])],
+      attrs: { mode: 'reflect' },
+      reference: padRef([2, 3], [0, 5, 0, 4], 'reflect'),
+    }));
+  it('negative pads crop', () =>
+    checkLinearOp({
+      name: 'crop',
+      opType: 'Pad',
+      inputs: [x, ints([0, -1, 1, 0, 0, 0, -2, 1])],
+      reference: padRef(shape, [0, -1, 1, 0, 0, 0, -2, 1], 'constant'),
+    }));
+  it('pads and value attributes (opset 2)', () =>
+    checkLinearOp({
+      name: 'opset 2',
+      opType: 'Pad',
+      inputs: [x],
+      attrs: { pads, value: -1.5 },
+      opset: 2,
+      reference: padRef(shape, pads, 'constant', -1.5),
+    }));
+  it('axes input (opset 18)', () =>
+    checkLinearOp({
+      name: 'axes',
+      opType: 'Pad',
+      inputs: [x, ints([1, 2, 0, 1]), { shape: [0], data: [], constant: true, name: '' }, ints([-1, 2])],
+      attrs: { mode: 'edge' },
+      opset: 18,
+      reference: padRef(shape, [0, 0, 2, 1, 0, 0, 1, 0], 'edge'),
+    }));
 });

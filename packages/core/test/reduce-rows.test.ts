@@ -23,7 +23,10 @@ const SPEC: Record<string, (v: number[]) => number> = {
 
 const shape = [2, 3, 4];
 // Positive for LogSum; near 1 so that products stay O(1); large for LogSumExp's overflow check.
-const dataFor = (op: string) => (op === 'ReduceLogSumExp' ? random(24, 7, 80, 100) : random(24, 7, 0.6, 1.5).map((v, i) => (op === 'ReduceLogSum' || i % 3 ? v : -v)));
+const dataFor = (op: string) =>
+  op === 'ReduceLogSumExp'
+    ? random(24, 7, 80, 100)
+    : random(24, 7, 0.6, 1.5).map((v, i) => (op === 'ReduceLogSum' || i % 3 ? v : -v));
 
 /** Groups of flat indices of [2,3,4] per output element when reducing `axes`. */
 function groups(axes: number[]): number[][] {
@@ -49,7 +52,12 @@ describe('reductions over axes [0, 2] (opset 18: axes as an input)', () => {
       // float32 accumulation over 8 terms: measured worst 1.4e-7 (ReduceProd); LogSumExp near 100 stays finite.
       expect(maxRelError(y.data, want)).toBeLessThan(3e-7);
       gpu.model.dispose();
-      const folded = await singleOpModel(op, [{ shape, data: x, constant: true }, axesInput([0, 2])], { keepdims: 0 }, { opset: 18 });
+      const folded = await singleOpModel(
+        op,
+        [{ shape, data: x, constant: true }, axesInput([0, 2])],
+        { keepdims: 0 },
+        { opset: 18 },
+      );
       const c = folded.model.planFor(new Map()).inferred.consts.get('out0')!;
       // Float64 on the host, rounded once to float32: measured worst 5.8e-8.
       expect(maxRelError(c.data, want)).toBeLessThan(1.2e-7);
@@ -62,12 +70,21 @@ describe('reductions over axes [0, 2] (opset 18: axes as an input)', () => {
     const y = await (await model.run(feeds)).read('out0');
     expect(y.shape).toEqual([2, 3, 1]);
     // measured 5.9e-8.
-    expect(maxRelError(y.data, groups([2]).map((g) => SPEC.ReduceL2(g.map((i) => x[i]))))).toBeLessThan(3e-7);
+    expect(
+      maxRelError(
+        y.data,
+        groups([2]).map((g) => SPEC.ReduceL2(g.map((i) => x[i]))),
+      ),
+    ).toBeLessThan(3e-7);
     model.dispose();
   });
   it('noop_with_empty_axes reduces each element alone: |x| for L1, x² for SumSquare, x for Min', async () => {
     const x = dataFor('ReduceL1');
-    for (const [op, f] of [['ReduceL1', Math.abs], ['ReduceSumSquare', (v: number) => v * v], ['ReduceMin', (v: number) => v]] as const) {
+    for (const [op, f] of [
+      ['ReduceL1', Math.abs],
+      ['ReduceSumSquare', (v: number) => v * v],
+      ['ReduceMin', (v: number) => v],
+    ] as const) {
       const { model, feeds } = await singleOpModel(op, [{ shape, data: x }], { noop_with_empty_axes: 1 }, { opset: 18 });
       const y = await (await model.run(feeds)).read('out0');
       expect(y.shape, op).toEqual(shape);
@@ -81,7 +98,12 @@ describe('reductions over axes [0, 2] (opset 18: axes as an input)', () => {
 describe('VJPs', () => {
   for (const op of Object.keys(SPEC)) {
     it(`${op} against finite differences`, async () => {
-      const worst = await gradCheck(op, [{ shape, data: dataFor(op) }, axesInput([1])], {}, { opset: 18, eps: 1e-3, samples: 24 });
+      const worst = await gradCheck(
+        op,
+        [{ shape, data: dataFor(op) }, axesInput([1])],
+        {},
+        { opset: 18, eps: 1e-3, samples: 24 },
+      );
       // float32 forwards with eps 1e-3: measured worst 8.1e-5 (ReduceL2); ReduceLogSumExp 1.7e-3, its
       // outputs near 100 carrying 4e-6 of float32 rounding into every difference quotient.
       expect(worst).toBeLessThan(op === 'ReduceLogSumExp' ? 4e-3 : 2e-4);
@@ -91,9 +113,13 @@ describe('VJPs', () => {
     const w = Float32Array.from([1, 10, 100]);
     // Rows of [3, 4] reduced over axis 1.
     const x = [2, 1, 1, 3, /* one zero */ 2, 0, 3, 0.5, /* two zeros */ 0, 4, 0, 1];
-    const [dMin] = await analyticVjp('ReduceMin', [{ shape: [3, 4], data: x }, axesInput([1])], { keepdims: 0 }, w, [0], { opset: 18 });
+    const [dMin] = await analyticVjp('ReduceMin', [{ shape: [3, 4], data: x }, axesInput([1])], { keepdims: 0 }, w, [0], {
+      opset: 18,
+    });
     expect(Array.from(dMin)).toEqual([0, 0.5, 0.5, 0, 0, 10, 0, 0, 50, 0, 50, 0]);
-    const [dProd] = await analyticVjp('ReduceProd', [{ shape: [3, 4], data: x }, axesInput([1])], { keepdims: 0 }, w, [0], { opset: 18 });
+    const [dProd] = await analyticVjp('ReduceProd', [{ shape: [3, 4], data: x }, axesInput([1])], { keepdims: 0 }, w, [0], {
+      opset: 18,
+    });
     expect(Array.from(dProd)).toEqual([3, 6, 6, 2, 0, 30, 0, 0, 0, 0, 0, 0]);
   });
 });

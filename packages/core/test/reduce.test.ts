@@ -32,7 +32,8 @@ function hostGrad(type: string, x: ArrayLike<number>, w: ArrayLike<number>, axes
   groupsOf(axes).forEach((g, o) => {
     const m = Math.max(...g.map((i) => x[i]));
     const ties = g.filter((i) => x[i] === m).length;
-    for (const i of g) dx[i] = type === 'ReduceSum' ? w[o] : type === 'ReduceMean' ? w[o] / g.length : x[i] === m ? w[o] / ties : 0;
+    for (const i of g)
+      dx[i] = type === 'ReduceSum' ? w[o] : type === 'ReduceMean' ? w[o] / g.length : x[i] === m ? w[o] / ties : 0;
   });
   return dx;
 }
@@ -57,7 +58,12 @@ const variants: Variant[] = [
 ];
 
 /** Inputs and attributes for opset `opset`: axes as attribute before `since`, as a constant input from it. */
-function build(v: Variant, opset: number, since: number, x: Float32Array): { inputs: OpInput[]; attrs: Record<string, AttrValue> } {
+function build(
+  v: Variant,
+  opset: number,
+  since: number,
+  x: Float32Array,
+): { inputs: OpInput[]; attrs: Record<string, AttrValue> } {
   const attrs: Record<string, AttrValue> = {};
   if (v.keepdims !== undefined) attrs.keepdims = v.keepdims;
   if (v.noop !== undefined) attrs.noop_with_empty_axes = v.noop;
@@ -102,8 +108,18 @@ for (const [type, since, opsets] of rows) {
 }
 
 describe('reductions fold int constants on the host', () => {
-  const node = (type: string): Node => ({ name: 'n', opType: type, domain: '', inputs: ['x', 'axes'], outputs: ['y'], attributes: new Map([['keepdims', 0]]) });
-  for (const [type, want] of [['ReduceSum', [5, 7, 9]], ['ReduceMax', [4, 5, 6]]] as const) {
+  const node = (type: string): Node => ({
+    name: 'n',
+    opType: type,
+    domain: '',
+    inputs: ['x', 'axes'],
+    outputs: ['y'],
+    attributes: new Map([['keepdims', 0]]),
+  });
+  for (const [type, want] of [
+    ['ReduceSum', [5, 7, 9]],
+    ['ReduceMax', [4, 5, 6]],
+  ] as const) {
     it(type, () => {
       const op = reduceOps.find((o) => o.type === type)!;
       const x = { dtype: 'int64' as const, shape: [2, 3], data: Float64Array.from([1, 2, 3, 4, 5, 6]) };

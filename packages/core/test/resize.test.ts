@@ -27,7 +27,10 @@ function axisTaps(n: number, m: number, scale: number, mode: string, coord: stri
     const c = Math.max(src, 0);
     const i0 = Math.floor(c);
     const l = c - i0;
-    return [[clamp(i0), 1 - l], [clamp(i0 + 1), l]];
+    return [
+      [clamp(i0), 1 - l],
+      [clamp(i0 + 1), l],
+    ];
   });
 }
 
@@ -37,7 +40,8 @@ function interpolate(x: ArrayLike<number>, shape: number[], taps: Taps[][]) {
   const st = strides(shape);
   const data = new Float64Array(out.reduce((a, b) => a * b, 1));
   const c = out.map(() => 0);
-  const sum = (k: number, off: number, w: number): number => (k === shape.length ? w * x[off] : taps[k][c[k]].reduce((s, [i, wi]) => s + sum(k + 1, off + i * st[k], w * wi), 0));
+  const sum = (k: number, off: number, w: number): number =>
+    k === shape.length ? w * x[off] : taps[k][c[k]].reduce((s, [i, wi]) => s + sum(k + 1, off + i * st[k], w * wi), 0);
   for (let i = 0; i < data.length; i++) {
     data[i] = sum(0, 0, 1);
     for (let k = out.length - 1; k >= 0 && ++c[k] >= out[k]; k--) c[k] = 0;
@@ -45,8 +49,21 @@ function interpolate(x: ArrayLike<number>, shape: number[], taps: Taps[][]) {
   return { data, shape: out };
 }
 
-function resizeRef(shape: number[], out: number[], scales: number[], mode: string, coord: string, nearest = 'round_prefer_floor') {
-  return (x: Float64Array) => [interpolate(x, shape, shape.map((n, k) => axisTaps(n, out[k], scales[k], mode, coord, nearest)))];
+function resizeRef(
+  shape: number[],
+  out: number[],
+  scales: number[],
+  mode: string,
+  coord: string,
+  nearest = 'round_prefer_floor',
+) {
+  return (x: Float64Array) => [
+    interpolate(
+      x,
+      shape,
+      shape.map((n, k) => axisTaps(n, out[k], scales[k], mode, coord, nearest)),
+    ),
+  ];
 }
 
 const floats = (data: number[]) => ({ shape: [data.length], data, constant: true });
@@ -67,7 +84,13 @@ describe('Resize: forward, VJP (transposed interpolation) and fold', () => {
     it(`${c.mode} ${c.coord} scales [${c.scales}] ${c.nearest ?? ''}`, () => {
       const out = shape.map((d, k) => Math.floor(d * c.scales[k]));
       const attrs = { mode: c.mode, coordinate_transformation_mode: c.coord, ...(c.nearest ? { nearest_mode: c.nearest } : {}) };
-      return checkLinearOp({ name: `${c.mode} ${c.coord}`, opType: 'Resize', inputs: [x, none, floats(c.scales)], attrs, reference: resizeRef(shape, out, c.scales, c.mode, c.coord, c.nearest) });
+      return checkLinearOp({
+        name: `${c.mode} ${c.coord}`,
+        opType: 'Resize',
+        inputs: [x, none, floats(c.scales)],
+        attrs,
+        reference: resizeRef(shape, out, c.scales, c.mode, c.coord, c.nearest),
+      });
     });
   }
   const sized = [
@@ -81,17 +104,44 @@ describe('Resize: forward, VJP (transposed interpolation) and fold', () => {
     it(`${c.mode} ${c.coord} sizes [${c.sizes}] ${c.nearest ?? ''}`, () => {
       const attrs = { mode: c.mode, coordinate_transformation_mode: c.coord, ...(c.nearest ? { nearest_mode: c.nearest } : {}) };
       const scales = c.sizes.map((m, k) => m / shape[k]);
-      return checkLinearOp({ name: `${c.mode} ${c.coord}`, opType: 'Resize', inputs: [x, none, none, ints(c.sizes)], attrs, reference: resizeRef(shape, c.sizes, scales, c.mode, c.coord, c.nearest) });
+      return checkLinearOp({
+        name: `${c.mode} ${c.coord}`,
+        opType: 'Resize',
+        inputs: [x, none, none, ints(c.sizes)],
+        attrs,
+        reference: resizeRef(shape, c.sizes, scales, c.mode, c.coord, c.nearest),
+      });
     });
   }
   it('opset 10: scales input, asymmetric, nearest rounds down when upsampling', () =>
-    checkLinearOp({ name: 'opset 10', opType: 'Resize', inputs: [x, floats([1, 1, 2, 3])], opset: 10, reference: resizeRef(shape, [1, 2, 6, 12], [1, 1, 2, 3], 'nearest', 'asymmetric', 'floor') }));
+    checkLinearOp({
+      name: 'opset 10',
+      opType: 'Resize',
+      inputs: [x, floats([1, 1, 2, 3])],
+      opset: 10,
+      reference: resizeRef(shape, [1, 2, 6, 12], [1, 1, 2, 3], 'nearest', 'asymmetric', 'floor'),
+    }));
   it('Upsample (opset 9) bilinear', () =>
-    checkLinearOp({ name: 'upsample', opType: 'Upsample', inputs: [x, floats([1, 1, 2, 2])], attrs: { mode: 'linear' }, opset: 9, reference: resizeRef(shape, [1, 2, 6, 8], [1, 1, 2, 2], 'linear', 'asymmetric') }));
+    checkLinearOp({
+      name: 'upsample',
+      opType: 'Upsample',
+      inputs: [x, floats([1, 1, 2, 2])],
+      attrs: { mode: 'linear' },
+      opset: 9,
+      reference: resizeRef(shape, [1, 2, 6, 8], [1, 1, 2, 2], 'linear', 'asymmetric'),
+    }));
   it('Upsample (opset 7) scales attribute', () =>
-    checkLinearOp({ name: 'upsample 7', opType: 'Upsample', inputs: [x], attrs: { scales: [1, 1, 2, 2] }, opset: 7, reference: resizeRef(shape, [1, 2, 6, 8], [1, 1, 2, 2], 'nearest', 'asymmetric', 'floor') }));
+    checkLinearOp({
+      name: 'upsample 7',
+      opType: 'Upsample',
+      inputs: [x],
+      attrs: { scales: [1, 1, 2, 2] },
+      opset: 7,
+      reference: resizeRef(shape, [1, 2, 6, 8], [1, 1, 2, 2], 'nearest', 'asymmetric', 'floor'),
+    }));
 
-  it('cubic VJP agrees with finite differences', () => gradCheck('Resize', [x, none, floats([1, 1, 1.5, 0.75])], { mode: 'cubic' }, { samples: 8 }));
+  it('cubic VJP agrees with finite differences', () =>
+    gradCheck('Resize', [x, none, floats([1, 1, 1.5, 0.75])], { mode: 'cubic' }, { samples: 8 }));
 
   it('refuses an unknown mode, naming the node', async () => {
     const { model } = await singleOpModel('Resize', [x, none, floats([1, 1, 2, 2])], { mode: 'area' });

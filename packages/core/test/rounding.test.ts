@@ -54,8 +54,15 @@ describe('Mod', () => {
   // Quotients up to ~1e5, where a / b in float32 rounds across integers unless corrected.
   const a = Float32Array.from(random(64, 5, -1000, 1000));
   const b = Float32Array.from(random(8, 6, 0.01, 3), (v, k) => (k % 2 ? -v : v));
-  it('fmod=1: the dividend\'s sign, [8,8] broadcast against [8]', async () => {
-    const { model, feeds } = await singleOpModel('Mod', [{ shape: [8, 8], data: a }, { shape: [8], data: b }], { fmod: 1 });
+  it("fmod=1: the dividend's sign, [8,8] broadcast against [8]", async () => {
+    const { model, feeds } = await singleOpModel(
+      'Mod',
+      [
+        { shape: [8, 8], data: a },
+        { shape: [8], data: b },
+      ],
+      { fmod: 1 },
+    );
     const y = await (await model.run(feeds)).read('out0');
     let worst = 0;
     y.data.forEach((v, i) => {
@@ -67,7 +74,7 @@ describe('Mod', () => {
     expect(worst).toBe(0);
     model.dispose();
   });
-  it('fmod=0 on int64 constants: the divisor\'s sign (the spec example), folded', async () => {
+  it("fmod=0 on int64 constants: the divisor's sign (the spec example), folded", async () => {
     const { model } = await singleOpModel('Mod', [
       { shape: [6], data: [-4, 7, 5, 4, -7, 8], constant: true, dtype: 'int64' },
       { shape: [6], data: [2, -3, 8, -2, 3, 5], constant: true, dtype: 'int64' },
@@ -78,7 +85,10 @@ describe('Mod', () => {
     model.dispose();
   });
   it('fmod=0 on float tensors is refused at load time, as the spec requires', async () => {
-    const { model, feeds } = await singleOpModel('Mod', [{ shape: [2], data: [1, 2] }, { shape: [2], data: [3, 4] }]);
+    const { model, feeds } = await singleOpModel('Mod', [
+      { shape: [2], data: [1, 2] },
+      { shape: [2], data: [3, 4] },
+    ]);
     await expect(model.run(feeds)).rejects.toThrow(/node 'Mod_node', op 'Mod'.*fmod=1/s);
     model.dispose();
   });
@@ -86,11 +96,28 @@ describe('Mod', () => {
     // Away from the jumps at multiples of B, where finite differences are undefined.
     const aa = Float32Array.from({ length: 12 }, (_, i) => (i % 2 ? -1 : 1) * (1.3 + i * 0.77));
     const bb = Float32Array.from([0.9, -1.7, 2.3]);
-    const worst = await gradCheck('Mod', [{ shape: [4, 3], data: aa }, { shape: [3], data: bb }], { fmod: 1 }, { eps: 1e-3, samples: 12 });
+    const worst = await gradCheck(
+      'Mod',
+      [
+        { shape: [4, 3], data: aa },
+        { shape: [3], data: bb },
+      ],
+      { fmod: 1 },
+      { eps: 1e-3, samples: 12 },
+    );
     // Float32 forwards with eps 1e-3: measured worst 3.3e-4.
     expect(worst).toBeLessThan(1e-3);
     const w = random(12, 8);
-    const [da, db] = await analyticVjp('Mod', [{ shape: [4, 3], data: aa }, { shape: [3], data: bb }], { fmod: 1 }, w, [0, 1]);
+    const [da, db] = await analyticVjp(
+      'Mod',
+      [
+        { shape: [4, 3], data: aa },
+        { shape: [3], data: bb },
+      ],
+      { fmod: 1 },
+      w,
+      [0, 1],
+    );
     expect(Array.from(da)).toEqual(Array.from(w));
     const wantDb = [0, 0, 0];
     aa.forEach((v, i) => (wantDb[i % 3] -= Math.trunc(v / bb[i % 3]) * w[i]));

@@ -20,10 +20,36 @@ const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
 const cases: Case[] = [
   // Two tuples address the same slice: duplicates for the reductions ('none' is checked without them below).
-  { name: 'ScatterND m = 1, slices of [4, 3, 2], a repeated slice', op: 'ScatterND', x: [4, 3, 2], indices: { shape: [3, 1], data: [2, -1, 2] }, updates: [3, 3, 2] },
-  { name: 'ScatterND m = 2, elements of [3, 4], a repeated one', op: 'ScatterND', x: [3, 4], indices: { shape: [2, 2, 2], data: [0, 1, 2, 3, 0, 1, 1, -4] }, updates: [2, 2] },
-  { name: 'ScatterElements axis 1, negative and repeated indices', op: 'ScatterElements', x: [2, 5, 3], indices: { shape: [2, 3, 2], data: [0, 4, -1, 2, 0, 4, 1, 1, 3, -5, 2, 2] }, updates: [2, 3, 2], axis: 1 },
-  { name: 'ScatterElements axis -1', op: 'ScatterElements', x: [3, 4], indices: { shape: [3, 2], data: [3, 0, 1, 1, 2, -1] }, updates: [3, 2], axis: -1 },
+  {
+    name: 'ScatterND m = 1, slices of [4, 3, 2], a repeated slice',
+    op: 'ScatterND',
+    x: [4, 3, 2],
+    indices: { shape: [3, 1], data: [2, -1, 2] },
+    updates: [3, 3, 2],
+  },
+  {
+    name: 'ScatterND m = 2, elements of [3, 4], a repeated one',
+    op: 'ScatterND',
+    x: [3, 4],
+    indices: { shape: [2, 2, 2], data: [0, 1, 2, 3, 0, 1, 1, -4] },
+    updates: [2, 2],
+  },
+  {
+    name: 'ScatterElements axis 1, negative and repeated indices',
+    op: 'ScatterElements',
+    x: [2, 5, 3],
+    indices: { shape: [2, 3, 2], data: [0, 4, -1, 2, 0, 4, 1, 1, 3, -5, 2, 2] },
+    updates: [2, 3, 2],
+    axis: 1,
+  },
+  {
+    name: 'ScatterElements axis -1',
+    op: 'ScatterElements',
+    x: [3, 4],
+    indices: { shape: [3, 2], data: [3, 0, 1, 1, 2, -1] },
+    updates: [3, 2],
+    axis: -1,
+  },
 ];
 
 /** Case inputs: data, int64 indices (a plan-time constant), updates; `constant` makes data and updates initializers. */
@@ -43,13 +69,19 @@ describe('ScatterND and ScatterElements match onnxruntime (opset 18), on the GPU
     for (const reduction of ['add', 'mul', 'max', 'min'] as const) {
       it(`${t.name}, reduction ${reduction}`, async () => {
         const ins = inputs(t);
-        const ref = await ortNode(t.op, ins.map((x, k) => ({ ...x, type: k === 1 ? ('int64' as const) : undefined })), attrsOf(t, reduction), 18);
+        const ref = await ortNode(
+          t.op,
+          ins.map((x, k) => ({ ...x, type: k === 1 ? ('int64' as const) : undefined })),
+          attrsOf(t, reduction),
+          18,
+        );
         for (const constant of [false, true]) {
           const { model, feeds } = await singleOpModel(t.op, inputs(t, constant), attrsOf(t, reduction), { opset: 18 });
           const run = await model.run(feeds);
           const y = await run.read('out0');
           expect(y.shape).toEqual(ref.shape);
-          if (process.env.CAMANIM_REPORT) console.log(`forward ${t.name} ${reduction} ${constant}: ${maxRelError(y.data, ref.data)}`);
+          if (process.env.CAMANIM_REPORT)
+            console.log(`forward ${t.name} ${reduction} ${constant}: ${maxRelError(y.data, ref.data)}`);
           // Measured worst 0, on the GPU and folded (float64 host folds of float32 values, stored in float32).
           expect(maxRelError(y.data, ref.data)).toBeLessThan(1e-6);
           run.dispose();
@@ -62,7 +94,9 @@ describe('ScatterND and ScatterElements match onnxruntime (opset 18), on the GPU
   it('refuses a reduction the opset does not define, naming the node', async () => {
     const t = cases[0];
     const { model, feeds } = await singleOpModel(t.op, inputs(t), { reduction: 'max' }, { opset: 16 });
-    await expect(model.run(feeds)).rejects.toThrow(/reduction 'max' is not one of ScatterND's at opset 16 \(none, add, mul\).*ScatterND_node/s);
+    await expect(model.run(feeds)).rejects.toThrow(
+      /reduction 'max' is not one of ScatterND's at opset 16 \(none, add, mul\).*ScatterND_node/s,
+    );
     model.dispose();
   });
 
@@ -80,13 +114,22 @@ describe('ScatterND and ScatterElements match onnxruntime (opset 18), on the GPU
  * update; 'add' gathers w; 'mul' multiplies by the other factors; 'max'/'min' share w evenly among
  * every factor equal to the result (torch's scatter_reduce_backward).
  */
-function reference(x: Float32Array, u: Float32Array, tgt: readonly number[], w: Float32Array, r: Reduction): [Float64Array, Float64Array] {
+function reference(
+  x: Float32Array,
+  u: Float32Array,
+  tgt: readonly number[],
+  w: Float32Array,
+  r: Reduction,
+): [Float64Array, Float64Array] {
   const lists = Array.from(x, () => [] as number[]);
   tgt.forEach((j, i) => lists[j].push(i));
   const dx = new Float64Array(x.length);
   const du = new Float64Array(u.length);
   lists.forEach((l, j) => {
-    const y = l.reduce((acc, i) => ({ none: u[i], add: acc + u[i], mul: acc * u[i], max: Math.max(acc, u[i]), min: Math.min(acc, u[i]) })[r], x[j]);
+    const y = l.reduce(
+      (acc, i) => ({ none: u[i], add: acc + u[i], mul: acc * u[i], max: Math.max(acc, u[i]), min: Math.min(acc, u[i]) })[r],
+      x[j],
+    );
     const prod = (skip: number) => l.reduce((p, i) => (i === skip ? p : p * u[i]), 1);
     if (r === 'none') {
       dx[j] = l.length ? 0 : w[j];
@@ -145,8 +188,17 @@ async function targetsOf(t: Case): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     const oneHot = Float32Array.from({ length: n }, (_, k) => (k === i ? 1 : 0));
-    const y = await ortNode(t.op, [{ shape: t.x, data: new Float32Array(size(t.x)) }, { ...t.indices, type: 'int64' }, { shape: t.updates, data: oneHot }], attrsOf(t, 'add'), 18);
-    out.push(y.data.findIndex((v) => v === 1));
+    const y = await ortNode(
+      t.op,
+      [
+        { shape: t.x, data: new Float32Array(size(t.x)) },
+        { ...t.indices, type: 'int64' },
+        { shape: t.updates, data: oneHot },
+      ],
+      attrsOf(t, 'add'),
+      18,
+    );
+    out.push(y.data.indexOf(1));
   }
   return out;
 }

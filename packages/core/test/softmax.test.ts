@@ -32,7 +32,10 @@ const variants: [Record<string, number>, number, number, number][] = [
   [{ axis: -1 }, 1, 5, 1],
 ];
 
-for (const [type, log] of [['Softmax', false], ['LogSoftmax', true]] as const) {
+for (const [type, log] of [
+  ['Softmax', false],
+  ['LogSoftmax', true],
+] as const) {
   describe(`${type} matches a float64 reference`, () => {
     for (const [attrs, opset, len, inner] of variants) {
       it(`${JSON.stringify(attrs)} opset ${opset}`, async () => {

@@ -10,10 +10,14 @@ function hostValue(t: Target, y: number[]): number {
   if ('classes' in t) return t.classes.reduce((s, c) => s + c.weight * y[c.class], 0);
   if ('score' in t) return t.score(Float32Array.from(y)).value;
   switch (t.kind ?? 'logit') {
-    case 'logit': return y[t.class];
-    case 'softmax': return Math.exp(y[t.class] - lse);
-    case 'rest': return y[t.class] - (lse - y[t.class]); // logit − cross_entropy(logits, class)
-    default: return (t.class === 1 ? 1 : -1) * y[0];
+    case 'logit':
+      return y[t.class];
+    case 'softmax':
+      return Math.exp(y[t.class] - lse);
+    case 'rest':
+      return y[t.class] - (lse - y[t.class]); // logit − cross_entropy(logits, class)
+    default:
+      return (t.class === 1 ? 1 : -1) * y[0];
   }
 }
 
@@ -22,7 +26,12 @@ describe('targets', () => {
     { class: 1 },
     { class: 0, kind: 'softmax' },
     { class: 1, kind: 'rest' },
-    { classes: [{ class: 0, weight: 0.3 }, { class: 1, weight: -2 }] },
+    {
+      classes: [
+        { class: 0, weight: 0.3 },
+        { class: 1, weight: -2 },
+      ],
+    },
   ];
   for (const t of targets) {
     it(`${JSON.stringify(t)}: score and seed gradient match the host definition (finite differences)`, async () => {
@@ -46,7 +55,11 @@ describe('targets', () => {
     });
   }
   it('binary target: the single output score, sign flipped for class 0', async () => {
-    const bytes = encodeModel({ ...tinyCnn(), nodes: [...tinyCnn().nodes, { op: 'ReduceSum', inputs: ['y'], outputs: ['z'], attrs: { axes: [1], keepdims: 1 } }], outputs: ['z'] });
+    const bytes = encodeModel({
+      ...tinyCnn(),
+      nodes: [...tinyCnn().nodes, { op: 'ReduceSum', inputs: ['y'], outputs: ['z'], attrs: { axes: [1], keepdims: 1 } }],
+      outputs: ['z'],
+    });
     const model = await loadModel(bytes, { runtime: await testRuntime() });
     const run = await model.run({ data: random(18, 5), shape: [1, 2, 3, 3] });
     const z = (await run.read('z')).data[0];

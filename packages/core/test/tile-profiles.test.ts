@@ -27,7 +27,8 @@ const bytes = encodeModel({
   opset: 13,
 });
 
-const kernelsOf = (model: Awaited<ReturnType<typeof loadModel>>) => model.planFor(new Map([['x', [1, 16, 14, 14]]])).full.nodes.flatMap((n) => n.steps.map((s) => s.kernel));
+const kernelsOf = (model: Awaited<ReturnType<typeof loadModel>>) =>
+  model.planFor(new Map([['x', [1, 16, 14, 14]]])).full.nodes.flatMap((n) => n.steps.map((s) => s.kernel));
 const workgroupSizes = (wgsl: readonly string[]) => wgsl.map((w) => /@workgroup_size\((\d+)/.exec(w)?.[1]);
 
 describe('tile profiles per runtime', () => {
@@ -56,7 +57,10 @@ describe('tile profiles per runtime', () => {
     const [yc, yg] = [await cpuRun.read('y'), await gpuRun.read('y')];
     yc.data.forEach((v, i) => expect(yg.data[i]).toBeCloseTo(v, 4));
     // The backward plans follow their forward plan's profile.
-    const [gc, gg] = [await cpuRun.backward({ class: 3 }, { layers: ['x', 'c'] }), await gpuRun.backward({ class: 3 }, { layers: ['x', 'c'] })];
+    const [gc, gg] = [
+      await cpuRun.backward({ class: 3 }, { layers: ['x', 'c'] }),
+      await gpuRun.backward({ class: 3 }, { layers: ['x', 'c'] }),
+    ];
     const [dc, dg] = [await gc.read('x'), await gg.read('x')];
     dc.data.forEach((v, i) => expect(dg.data[i]).toBeCloseTo(v, 4));
     for (const m of [cpu, gpu]) m.dispose();

@@ -21,8 +21,20 @@ function transposeRef(shape: number[], perm: number[]) {
 describe('Transpose: forward, VJP (inverse permutation) and fold', () => {
   const shape = [2, 3, 4, 5];
   const x = { shape, data: random(120, 2) };
-  for (const perm of [[0, 2, 3, 1], [3, 1, 0, 2], [0, 1, 2, 3]]) {
-    it(`perm ${perm}`, () => checkLinearOp({ name: `perm ${perm}`, opType: 'Transpose', inputs: [x], attrs: { perm }, reference: transposeRef(shape, perm) }));
+  for (const perm of [
+    [0, 2, 3, 1],
+    [3, 1, 0, 2],
+    [0, 1, 2, 3],
+  ]) {
+    it(`perm ${perm}`, () =>
+      checkLinearOp({
+        name: `perm ${perm}`,
+        opType: 'Transpose',
+        inputs: [x],
+        attrs: { perm },
+        reference: transposeRef(shape, perm),
+      }));
   }
-  it('default reverses the axes', () => checkLinearOp({ name: 'default', opType: 'Transpose', inputs: [x], reference: transposeRef(shape, [3, 2, 1, 0]) }));
+  it('default reverses the axes', () =>
+    checkLinearOp({ name: 'default', opType: 'Transpose', inputs: [x], reference: transposeRef(shape, [3, 2, 1, 0]) }));
 });

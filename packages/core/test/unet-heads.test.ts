@@ -13,7 +13,11 @@ import { encodeModel, type ModelSpec } from './onnx-builder.ts';
 
 const ort = createRequire(new URL('../../../test/package.json', import.meta.url))('onnxruntime-node');
 const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-const init = (name: string, dims: number[], seed: number, lo = -0.5, hi = 0.5) => ({ name, dims, data: Array.from(random(size(dims), seed, lo, hi)) });
+const init = (name: string, dims: number[], seed: number, lo = -0.5, hi = 0.5) => ({
+  name,
+  dims,
+  data: Array.from(random(size(dims), seed, lo, hi)),
+});
 
 const unet: ModelSpec = {
   nodes: [
@@ -24,15 +28,28 @@ const unet: ModelSpec = {
     { op: 'ConvTranspose', inputs: ['e2', 'wt', 'bt'], outputs: ['u1'], attrs: { strides: [2, 2] } },
     { op: 'Concat', inputs: ['u1', 'e1'], outputs: ['cat'], attrs: { axis: 1 } },
     { op: 'InstanceNormalization', inputs: ['cat', 'gamma', 'beta'], outputs: ['norm'] },
-    { op: 'ConvTranspose', inputs: ['norm', 'wt2'], outputs: ['u2'], attrs: { strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1], group: 2 } },
+    {
+      op: 'ConvTranspose',
+      inputs: ['norm', 'wt2'],
+      outputs: ['u2'],
+      attrs: { strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1], group: 2 },
+    },
     { op: 'Conv', inputs: ['u2', 'w3', 'b3'], outputs: ['y'] },
   ],
   inputs: [{ name: 'x', dims: [1, 3, 16, 16] }],
   outputs: ['y', 'e1', 'e2', 'u1', 'norm', 'u2'],
   initializers: [
-    init('w1', [8, 3, 3, 3], 1), init('b1', [8], 2), init('w2', [16, 8, 3, 3], 3), init('b2', [16], 4),
-    init('wt', [16, 8, 2, 2], 5), init('bt', [8], 6), init('gamma', [16], 7, 0.5, 1.5), init('beta', [16], 8),
-    init('wt2', [16, 4, 3, 3], 9), init('w3', [2, 8, 1, 1], 10), init('b3', [2], 11),
+    init('w1', [8, 3, 3, 3], 1),
+    init('b1', [8], 2),
+    init('w2', [16, 8, 3, 3], 3),
+    init('b2', [16], 4),
+    init('wt', [16, 8, 2, 2], 5),
+    init('bt', [8], 6),
+    init('gamma', [16], 7, 0.5, 1.5),
+    init('beta', [16], 8),
+    init('wt2', [16, 4, 3, 3], 9),
+    init('w3', [2, 8, 1, 1], 10),
+    init('b3', [2], 11),
   ],
   opset: 17,
 };
@@ -51,11 +68,21 @@ const yolo: ModelSpec = {
   ],
   inputs: [{ name: 'x', dims: [1, 3, 16, 16] }],
   outputs: ['y', 's2d', 'silu', 'up', 'head'],
-  initializers: [init('w1', [16, 12, 3, 3], 21), init('b1', [16], 22), init('w2', [16, 16, 1, 1], 23), init('b2', [16], 24), init('w3', [6, 7, 1, 1], 25), init('b3', [6], 26)],
+  initializers: [
+    init('w1', [16, 12, 3, 3], 21),
+    init('b1', [16], 22),
+    init('w2', [16, 16, 1, 1], 23),
+    init('b2', [16], 24),
+    init('w3', [6, 7, 1, 1], 25),
+    init('b3', [6], 26),
+  ],
   opset: 13,
 };
 
-for (const [name, spec] of [['U-Net with ConvTranspose and InstanceNormalization', unet], ['YOLO-style head with SpaceToDepth and DepthToSpace', yolo]] as const) {
+for (const [name, spec] of [
+  ['U-Net with ConvTranspose and InstanceNormalization', unet],
+  ['YOLO-style head with SpaceToDepth and DepthToSpace', yolo],
+] as const) {
   describe(name, () => {
     it('matches onnxruntime at every tensor, and its input gradient matches a directional difference', async () => {
       const bytes = encodeModel(spec);
@@ -75,7 +102,10 @@ for (const [name, spec] of [['U-Net with ConvTranspose and InstanceNormalization
       }
       const w = random(size(ref.y.dims), 32);
       const loss = (y: Float32Array) => y.reduce((s, v, i) => s + v * w[i], 0);
-      const grads = await run.backward([{ describe: 'Σ w·y', score: (row: Float32Array) => ({ value: loss(row), grad: Float32Array.from(w) }) }], { output: 'y', layers: ['x'] });
+      const grads = await run.backward(
+        [{ describe: 'Σ w·y', score: (row: Float32Array) => ({ value: loss(row), grad: Float32Array.from(w) }) }],
+        { output: 'y', layers: ['x'] },
+      );
       const g = (await grads.read('x')).data;
       const v = random(x.length, 33);
       const eps = 1e-2;

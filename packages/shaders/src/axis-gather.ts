@@ -77,7 +77,13 @@ function encode(spec: AxisSpec, outSize: number, table: number[]): Encoded {
  * `Y` (outShape) gathered from `X` (inShape) with one AxisSpec per axis; elements with no tap
  * on some axis are `fill`. Returns the kernel and its table (bind it after X), if any.
  */
-export function axisGatherKernel(name: string, outShape: readonly number[], inShape: readonly number[], axes: readonly AxisSpec[], fill = 0): { kernel: KernelSpec; table?: Float32Array } {
+export function axisGatherKernel(
+  name: string,
+  outShape: readonly number[],
+  inShape: readonly number[],
+  axes: readonly AxisSpec[],
+  fill = 0,
+): { kernel: KernelSpec; table?: Float32Array } {
   if (axes.length !== outShape.length || inShape.length !== outShape.length) throw new Error(`${name}: rank mismatch`);
   const table: number[] = [];
   const enc = axes.map((a, k) => encode(a, outShape[k], table));
@@ -97,11 +103,16 @@ export function axisGatherKernel(name: string, outShape: readonly number[], inSh
     } else {
       lines.push(`  let p${k} = u32(${T(`${e.ptr}u + ${c}`)});`, `  let q${k} = u32(${T(`${e.ptr + 1}u + ${c}`)});`);
       if (fill !== 0) outside.push(`p${k} == q${k}`);
-      loops.push(`for (var k${k} = p${k}; k${k} < q${k}; k${k}++) { let s${k} = u32(${T(`${e.entries}u + 2u * k${k}`)}); let w${k} = ${T(`${e.entries + 1}u + 2u * k${k}`)};`);
+      loops.push(
+        `for (var k${k} = p${k}; k${k} < q${k}; k${k}++) { let s${k} = u32(${T(`${e.entries}u + 2u * k${k}`)}); let w${k} = ${T(`${e.entries + 1}u + 2u * k${k}`)};`,
+      );
       weights.push(`w${k}`);
     }
   });
-  const src = `X[${linearIndex(outShape.map((_, k) => `s${k}`), inShape)}]`;
+  const src = `X[${linearIndex(
+    outShape.map((_, k) => `s${k}`),
+    inShape,
+  )}]`;
   const guard = outside.length ? `  if (${outside.join(' || ')}) { Y[i] = ${f32Lit(fill)}; return; }\n` : '';
   const body = loops.length
     ? `  var acc = 0.0;\n  ${loops.join('\n  ')}\n    acc += ${weights.join(' * ')} * ${src};\n  ${loops.map(() => '}').join('')}\n  Y[i] = acc;`

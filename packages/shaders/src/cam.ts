@@ -17,7 +17,13 @@ export interface LayerDims {
  * `s0`, `s1`... (earlier reductions, bound in order after A and G). `mean` divides by HW.
  * Bindings: A, G, then each per-channel input, then out.
  */
-export function channelReduceKernel(d: LayerDims, expr: string, reduce: 'sum' | 'mean', perChannel = 0, outOffset = 0): KernelSpec {
+export function channelReduceKernel(
+  d: LayerDims,
+  expr: string,
+  reduce: 'sum' | 'mean',
+  perChannel = 0,
+  outOffset = 0,
+): KernelSpec {
   const extra = Array.from({ length: perChannel }, (_, k) => ({ name: `S${k}` }));
   const loads = extra.map((_, k) => `  let s${k} = S${k}[i];`).join('\n');
   return elementKernel({

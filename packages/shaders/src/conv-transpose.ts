@@ -8,7 +8,7 @@
  * pointwise geometries. Its VJPs are the convolution's forward (dX) and weight gradient (dW).
  */
 import { windowKernel } from './conv-window.ts';
-import { depthOf, gradPhases, isPointwise, volume, windowTile, type ConvGeometry, type ConvKernel } from './conv.ts';
+import { depthOf, gradPhases, isPointwise, volume, windowTile, type ConvGeometry } from './conv.ts';
 import { elementKernel, type KernelSpec } from './kernel.ts';
 import { gemmKernel } from './matmul.ts';
 import { cdiv, gemmTile, roundUp, u } from './matmul-tile.ts';
@@ -21,8 +21,8 @@ export interface ConvTransposeKernel {
   readonly inputs: readonly ('x' | 'wt' | 'wo' | 'b' | 'bo')[];
 }
 
-const label = (g: ConvGeometry) => `${g.depth ? `${g.depth.kd}x` : ''}${g.kh}x${g.kw} s${g.strides.join('x')} ${g.cout}→${g.cin}${g.group > 1 ? ` g${g.group}` : ''} @${g.depth ? `${g.depth.od}x` : ''}${g.oh}x${g.ow}`;
-
+const label = (g: ConvGeometry) =>
+  `${g.depth ? `${g.depth.kd}x` : ''}${g.kh}x${g.kw} s${g.strides.join('x')} ${g.cout}→${g.cin}${g.group > 1 ? ` g${g.group}` : ''} @${g.depth ? `${g.depth.od}x` : ''}${g.oh}x${g.ow}`;
 
 /** Y = ConvTranspose(X, W) (+ bias) for the convolution geometry `g` described above. */
 export function convTransposeKernels(profile: TileProfile, g: ConvGeometry, bias: boolean): ConvTransposeKernel[] {
@@ -59,7 +59,14 @@ export function convTransposeKernels(profile: TileProfile, g: ConvGeometry, bias
       launches.push({ kernel: phaseFillKernel(g, p.phase, bias), pad, inputs: bias ? ['bo'] : [] });
       return;
     }
-    const kernel = windowKernel({ ...p.spec, bias, profile, name: `conv_transpose[${label(g)} phase ${p.phase.join(',')}] tile ${tile.h}x${tile.w}x${tile.c}`, tile, coPad: pad });
+    const kernel = windowKernel({
+      ...p.spec,
+      bias,
+      profile,
+      name: `conv_transpose[${label(g)} phase ${p.phase.join(',')}] tile ${tile.h}x${tile.w}x${tile.c}`,
+      tile,
+      coPad: pad,
+    });
     launches.push({ kernel, pad, inputs: bias ? ['x', 'wt', 'b'] : ['x', 'wt'] });
   });
   return launches;

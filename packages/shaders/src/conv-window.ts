@@ -84,7 +84,9 @@ export interface WindowSpec {
 
 /** Distinct input offsets along one axis, and whether any can fall outside the input. */
 function axisOffsets(spec: WindowSpec, axis: 0 | 1, count: number, taps: readonly number[]): { offs: number[]; masked: boolean } {
-  const offs = [...new Set(Array.from({ length: count }, (_, p) => taps.map((d) => p * spec.iStride[axis] + d)).flat())].sort((a, b) => a - b);
+  const offs = [...new Set(Array.from({ length: count }, (_, p) => taps.map((d) => p * spec.iStride[axis] + d)).flat())].sort(
+    (a, b) => a - b,
+  );
   const size = axis === 0 ? spec.inH : spec.inW;
   const lo = spec.iOff[axis] + Math.min(...taps);
   const hi = (spec.grid[axis] - 1) * spec.iStride[axis] + spec.iOff[axis] + Math.max(...taps);
@@ -108,7 +110,13 @@ function offsetSetup(spec: WindowSpec, axis: 0 | 1, offs: readonly number[], mas
 }
 
 /** The reduction over one channel `c`: lazy input loads, per tap row the weights and the updates. */
-function channelBody(spec: WindowSpec, taps: readonly Tap[], rows: ReturnType<typeof axisOffsets>, cols: ReturnType<typeof axisOffsets>, xb: string): string {
+function channelBody(
+  spec: WindowSpec,
+  taps: readonly Tap[],
+  rows: ReturnType<typeof axisOffsets>,
+  cols: ReturnType<typeof axisOffsets>,
+  xb: string,
+): string {
   const { h: TH, w: TW, c: TC } = spec.tile;
   const vec = TC % 4 === 0;
   const groups = vec ? TC / 4 : 1;
@@ -135,7 +143,13 @@ function channelBody(spec: WindowSpec, taps: readonly Tap[], rows: ReturnType<ty
     for (let y = 0; y < TH; y++) {
       for (let x = 0; x < TW; x++) {
         const xs = row.map((t) => input(y * spec.iStride[0] + t.dy, x * spec.iStride[1] + t.dx));
-        for (let j = 0; j < groups; j++) lines.push(fma(`acc${y * TW + x}_${j}`, row.map((t, k) => [xs[k], `w${t.index}_${j}`] as const)));
+        for (let j = 0; j < groups; j++)
+          lines.push(
+            fma(
+              `acc${y * TW + x}_${j}`,
+              row.map((t, k) => [xs[k], `w${t.index}_${j}`] as const),
+            ),
+          );
       }
     }
   }
@@ -154,7 +168,9 @@ function store(spec: WindowSpec): string {
   const vol = plane * (d?.outD ?? 1);
   const slice = d ? ` + (${u(d.oOff)} + z * ${u(d.oStride)}) * ${u(plane)}` : '';
   const lines = [`  let yb = (n * ${u(spec.groups * spec.co)} + g * ${u(spec.co)} + o0) * ${u(vol)}${slice};`];
-  if (spec.bias) for (let j = 0; j < (vec ? TC / 4 : 1); j++) lines.push(`  let bias${j} = B[g * ${u(vec ? spec.coPad / 4 : spec.coPad)} + o0${vec ? ' / 4u' : ''} + ${u(j)}];`);
+  if (spec.bias)
+    for (let j = 0; j < (vec ? TC / 4 : 1); j++)
+      lines.push(`  let bias${j} = B[g * ${u(vec ? spec.coPad / 4 : spec.coPad)} + o0${vec ? ' / 4u' : ''} + ${u(j)}];`);
   const points: [number, number][] = [];
   for (let y = 0; y < TH; y++) {
     for (let x = 0; x < TW; x++) {
@@ -170,7 +186,9 @@ function store(spec: WindowSpec): string {
     return `Y[yb + ${u(o * vol)} + p${y}_${x}] = ${v}${vec ? `.${LANE[o & 3]}` : ''};`;
   };
   const inGrid = ([y, x]: [number, number]) =>
-    [spec.grid[0] % TH ? `gy0 + ${u(y)} < ${u(spec.grid[0])}` : '', spec.grid[1] % TW ? `gx0 + ${u(x)} < ${u(spec.grid[1])}` : ''].filter(Boolean).join(' && ');
+    [spec.grid[0] % TH ? `gy0 + ${u(y)} < ${u(spec.grid[0])}` : '', spec.grid[1] % TW ? `gx0 + ${u(x)} < ${u(spec.grid[1])}` : '']
+      .filter(Boolean)
+      .join(' && ');
   const channels = Array.from({ length: TC }, (_, o) => o);
   if (spec.co % TC) {
     // Channels past co (padding of the last channel tile) are skipped as a block each.
@@ -204,7 +222,10 @@ function depthGroups(spec: WindowSpec): { setup: string; groups: { taps: Tap[]; 
     if (!masked) return `  let zo${k} = u32(${at}) * ${plane};`;
     return `  let za${k} = ${at};\n  let zv${k} = za${k} >= 0 && za${k} < ${d.inD};\n  let zo${k} = u32(clamp(za${k}, 0, ${d.inD - 1})) * ${plane};`;
   });
-  return { setup: setup.join('\n'), groups: dzs.map((dz, k) => ({ taps: byDepth.get(dz)!, base: `xb + zo${k}`, guard: masked ? `zv${k}` : undefined })) };
+  return {
+    setup: setup.join('\n'),
+    groups: dzs.map((dz, k) => ({ taps: byDepth.get(dz)!, base: `xb + zo${k}`, guard: masked ? `zv${k}` : undefined })),
+  };
 }
 
 export function windowKernel(spec: WindowSpec): KernelSpec {
@@ -215,12 +236,29 @@ export function windowKernel(spec: WindowSpec): KernelSpec {
   const zt = spec.depth?.grid ?? 1;
   const launch = tileLaunch(spec.profile, ct * xt * yt * zt * spec.groups * spec.batch);
   const plane = spec.inH * spec.inW * (spec.depth?.inD ?? 1);
-  const rows = axisOffsets(spec, 0, TH, spec.taps.map((t) => t.dy));
-  const cols = axisOffsets(spec, 1, TW, spec.taps.map((t) => t.dx));
+  const rows = axisOffsets(
+    spec,
+    0,
+    TH,
+    spec.taps.map((t) => t.dy),
+  );
+  const cols = axisOffsets(
+    spec,
+    1,
+    TW,
+    spec.taps.map((t) => t.dx),
+  );
   const wPerChannel = (spec.ntaps * spec.coPad) / (vec ? 4 : 1);
   const body = [
     launch.prelude,
-    splitIndex('t', [['ot', ct], ['xt', xt], ['yt', yt], ...(spec.depth ? [['z', zt] as const] : []), ['g', spec.groups], ['n', spec.batch]]),
+    splitIndex('t', [
+      ['ot', ct],
+      ['xt', xt],
+      ['yt', yt],
+      ...(spec.depth ? [['z', zt] as const] : []),
+      ['g', spec.groups],
+      ['n', spec.batch],
+    ]),
     `  let o0 = ot * ${u(TC)};`,
     `  let gy0 = yt * ${u(TH)};`,
     `  let gx0 = xt * ${u(TW)};`,

@@ -13,7 +13,7 @@ import type { KernelSpec } from './kernel.ts';
 import { gemmKernel } from './matmul.ts';
 import { cdiv, cheapestTile, gemmTile, roundUp, u, type Candidate } from './matmul-tile.ts';
 import type { TileProfile } from './tile-profile.ts';
-import { windowKernel, type Tap, type WindowDepth, type WindowSpec, type WindowTile } from './conv-window.ts';
+import { windowKernel, type Tap, type WindowSpec, type WindowTile } from './conv-window.ts';
 
 export type { Tap as WindowTap, WindowDepth, WindowSpec, WindowTile } from './conv-window.ts';
 
@@ -87,7 +87,7 @@ function phaseTap(phase: number, pad: number, dilation: number, stride: number, 
  */
 export function packConvWeights(w: ArrayLike<number>, g: ConvGeometry, pad: number, transposed = false): Float32Array {
   const [ci, co, taps] = [cinG(g), coutG(g), tapsOf(g)];
-  const [rows, cols] = transposed ? [co, ci] : [ci, co];
+  const rows = transposed ? co : ci;
   const out = new Float32Array(g.group * rows * taps * pad);
   for (let grp = 0; grp < g.group; grp++) {
     for (let o = 0; o < co; o++) {
@@ -109,7 +109,8 @@ export function packConvBias(b: ArrayLike<number>, g: ConvGeometry, pad: number)
 }
 
 /** Distinct input positions per axis that `count` points at `stride` with these tap offsets read. */
-const span = (count: number, stride: number, offsets: readonly number[]) => new Set(Array.from({ length: count }, (_, p) => offsets.map((d) => p * stride + d)).flat()).size;
+const span = (count: number, stride: number, offsets: readonly number[]) =>
+  new Set(Array.from({ length: count }, (_, p) => offsets.map((d) => p * stride + d)).flat()).size;
 
 /** The window tile with the least modeled cost; one channel per invocation when there are fewer than 4. */
 export function windowTile(s: Omit<WindowSpec, 'tile' | 'name' | 'coPad' | 'bias'>): WindowTile {
@@ -131,7 +132,12 @@ export function windowTile(s: Omit<WindowSpec, 'tile' | 'name' | 'coPad' | 'bias
   }
   const batch = s.batch * (s.depth?.grid ?? 1);
   const work = batch * s.groups * s.co * s.grid[0] * s.grid[1] * s.cr * ntaps;
-  const [h, w, c] = cheapestTile(s.profile, candidates, ([h, w, c]) => batch * s.groups * cdiv(s.co, c) * cdiv(s.grid[0], h) * cdiv(s.grid[1], w), work);
+  const [h, w, c] = cheapestTile(
+    s.profile,
+    candidates,
+    ([h, w, c]) => batch * s.groups * cdiv(s.co, c) * cdiv(s.grid[0], h) * cdiv(s.grid[1], w),
+    work,
+  );
   return { h, w, c };
 }
 
@@ -147,14 +153,29 @@ function windowLaunch(name: string, base: Omit<WindowSpec, 'tile' | 'name' | 'co
 export function isPointwise(g: ConvGeometry): boolean {
   const d = depthOf(g);
   const flatDepth = d.kd === 1 && d.stride === 1 && d.pad === 0 && d.od === d.d;
-  return flatDepth && g.kh === 1 && g.kw === 1 && g.strides[0] === 1 && g.strides[1] === 1 && g.pads[0] === 0 && g.pads[1] === 0 && g.oh === g.h && g.ow === g.w;
+  return (
+    flatDepth &&
+    g.kh === 1 &&
+    g.kw === 1 &&
+    g.strides[0] === 1 &&
+    g.strides[1] === 1 &&
+    g.pads[0] === 0 &&
+    g.pads[1] === 0 &&
+    g.oh === g.h &&
+    g.ow === g.w
+  );
 }
 
 /**
  * The forward launch: Y = conv(X, W) (+ bias), with the packed weights' channel padding. `tile`
  * overrides the heuristic choice (benchmarks): [rows, cols] for a pointwise GEMM, else a window tile.
  */
-export function convKernel(profile: TileProfile, g: ConvGeometry, bias: boolean, tile?: WindowTile | readonly [number, number]): ConvKernel {
+export function convKernel(
+  profile: TileProfile,
+  g: ConvGeometry,
+  bias: boolean,
+  tile?: WindowTile | readonly [number, number],
+): ConvKernel {
   const [ci, co, hw] = [cinG(g), coutG(g), volume(g)];
   if (isPointwise(g) && (!tile || Array.isArray(tile))) {
     // Yᵀ = Wᵀ·X per image and group: output channels are rows, pixels vec4 columns, so X
@@ -180,30 +201,40 @@ export function convKernel(profile: TileProfile, g: ConvGeometry, bias: boolean,
   const dp = depthOf(g);
   for (let kd = 0; kd < dp.kd; kd++) {
     for (let kh = 0; kh < g.kh; kh++) {
-      for (let kw = 0; kw < g.kw; kw++) taps.push({ dy: kh * g.dilations[0], dx: kw * g.dilations[1], dz: kd * dp.dilation, index: (kd * g.kh + kh) * g.kw + kw });
+      for (let kw = 0; kw < g.kw; kw++)
+        taps.push({
+          dy: kh * g.dilations[0],
+          dx: kw * g.dilations[1],
+          dz: kd * dp.dilation,
+          index: (kd * g.kh + kh) * g.kw + kw,
+        });
     }
   }
   const depth = g.depth && { inD: dp.d, outD: dp.od, grid: dp.od, oOff: 0, oStride: 1, iOff: -dp.pad, iStride: dp.stride };
-  return windowLaunch(`conv[${label(g)}]`, {
-    batch: g.n,
-    groups: g.group,
-    cr: ci,
-    co,
-    inH: g.h,
-    inW: g.w,
-    outH: g.oh,
-    outW: g.ow,
-    grid: [g.oh, g.ow],
-    oOff: [0, 0],
-    oStride: [1, 1],
-    iOff: [-g.pads[0], -g.pads[1]],
-    iStride: g.strides,
-    taps,
-    depth,
-    ntaps: tapsOf(g),
-    bias,
-    profile,
-  }, Array.isArray(tile) ? undefined : (tile as WindowTile | undefined));
+  return windowLaunch(
+    `conv[${label(g)}]`,
+    {
+      batch: g.n,
+      groups: g.group,
+      cr: ci,
+      co,
+      inH: g.h,
+      inW: g.w,
+      outH: g.oh,
+      outW: g.ow,
+      grid: [g.oh, g.ow],
+      oOff: [0, 0],
+      oStride: [1, 1],
+      iOff: [-g.pads[0], -g.pads[1]],
+      iStride: g.strides,
+      taps,
+      depth,
+      ntaps: tapsOf(g),
+      bias,
+      profile,
+    },
+    Array.isArray(tile) ? undefined : (tile as WindowTile | undefined),
+  );
 }
 
 /**
@@ -215,7 +246,9 @@ export function convKernel(profile: TileProfile, g: ConvGeometry, bias: boolean,
  */
 export function convGradInputKernels(profile: TileProfile, g: ConvGeometry): ConvKernel[] {
   if (isPointwise(g)) return [pointwiseGradInput(profile, g)];
-  return gradPhases(g).map((p) => windowLaunch(`conv_grad_x[${label(g)} phase ${p.phase.join(',')}]`, { ...p.spec, bias: false, profile }));
+  return gradPhases(g).map((p) =>
+    windowLaunch(`conv_grad_x[${label(g)} phase ${p.phase.join(',')}]`, { ...p.spec, bias: false, profile }),
+  );
 }
 
 /** One stride phase of dX (or of a transposed convolution): the window launch over dY without its tile, name and bias. */
@@ -242,15 +275,37 @@ export function gradPhases(g: ConvGeometry): GradPhase[] {
           for (let kh = 0; kh < g.kh; kh++) {
             for (let kw = 0; kw < g.kw; kw++) {
               const [dy, dx] = [phaseTap(ph, g.pads[0], g.dilations[0], sh, kh), phaseTap(pw, g.pads[1], g.dilations[1], sw, kw)];
-              if (dz !== undefined && dy !== undefined && dx !== undefined) taps.push({ dy, dx, dz, index: (kd * g.kh + kh) * g.kw + kw });
+              if (dz !== undefined && dy !== undefined && dx !== undefined)
+                taps.push({ dy, dx, dz, index: (kd * g.kh + kh) * g.kw + kw });
             }
           }
         }
-        const depth = g.depth && { inD: dp.od, outD: dp.d, grid: cdiv(dp.d - pd, dp.stride), oOff: pd, oStride: dp.stride, iOff: 0, iStride: 1 };
+        const depth = g.depth && {
+          inD: dp.od,
+          outD: dp.d,
+          grid: cdiv(dp.d - pd, dp.stride),
+          oOff: pd,
+          oStride: dp.stride,
+          iOff: 0,
+          iStride: 1,
+        };
         const spec = {
-          batch: g.n, groups: g.group, cr: coutG(g), co: cinG(g), inH: g.oh, inW: g.ow, outH: g.h, outW: g.w,
-          grid: [cdiv(g.h - ph, sh), cdiv(g.w - pw, sw)] as const, oOff: [ph, pw] as const, oStride: [sh, sw] as const,
-          iOff: [0, 0] as const, iStride: [1, 1] as const, taps, depth, ntaps: tapsOf(g),
+          batch: g.n,
+          groups: g.group,
+          cr: coutG(g),
+          co: cinG(g),
+          inH: g.oh,
+          inW: g.ow,
+          outH: g.h,
+          outW: g.w,
+          grid: [cdiv(g.h - ph, sh), cdiv(g.w - pw, sw)] as const,
+          oOff: [ph, pw] as const,
+          oStride: [sh, sw] as const,
+          iOff: [0, 0] as const,
+          iStride: [1, 1] as const,
+          taps,
+          depth,
+          ntaps: tapsOf(g),
         };
         phases.push({ phase: g.depth ? [pd, ph, pw] : [ph, pw], spec });
       }
@@ -281,21 +336,34 @@ function pointwiseGradInput(profile: TileProfile, g: ConvGeometry): ConvKernel {
 export function packWeightsKernel(g: ConvGeometry, pad: number, transposed = false): KernelSpec {
   const [ci, co, taps] = [cinG(g), coutG(g), tapsOf(g)];
   const [o, c] = transposed ? ['c1', 'c3'] : ['c3', 'c1'];
-  return indexMapKernel(`conv_pack_w[${label(g)}${transposed ? ' T' : ''}]`, [g.group, transposed ? co : ci, taps, pad], `  let inside = c3 < ${u(transposed ? ci : co)};
-  let src = ((c0 * ${u(co)} + min(${o}, ${u(co - 1)})) * ${u(ci)} + min(${c}, ${u(ci - 1)})) * ${u(taps)} + c2;`, { guarded: true });
+  return indexMapKernel(
+    `conv_pack_w[${label(g)}${transposed ? ' T' : ''}]`,
+    [g.group, transposed ? co : ci, taps, pad],
+    `  let inside = c3 < ${u(transposed ? ci : co)};
+  let src = ((c0 * ${u(co)} + min(${o}, ${u(co - 1)})) * ${u(ci)} + min(${c}, ${u(ci - 1)})) * ${u(taps)} + c2;`,
+    { guarded: true },
+  );
 }
 
 /** Packs a non-constant bias on the GPU into the layout of `packConvBias`. */
 export function packBiasKernel(g: ConvGeometry, pad: number): KernelSpec {
-  return indexMapKernel(`conv_pack_b[${label(g)}]`, [g.group, pad], `  let inside = c1 < ${u(coutG(g))};
-  let src = c0 * ${u(coutG(g))} + min(c1, ${u(coutG(g) - 1)});`, { guarded: true });
+  return indexMapKernel(
+    `conv_pack_b[${label(g)}]`,
+    [g.group, pad],
+    `  let inside = c1 < ${u(coutG(g))};
+  let src = c0 * ${u(coutG(g))} + min(c1, ${u(coutG(g) - 1)});`,
+    { guarded: true },
+  );
 }
 
 /**
  * dW: `im2col` copies X into `cols` elements of scratch, `dyT` (with several images) copies dY
  * so each group's gradient is one [cout/group, images·pixels] matrix, and `gemm` multiplies them.
  */
-export function convGradWeightKernels(profile: TileProfile, g: ConvGeometry): { cols: number; im2col: KernelSpec; dyT?: { kernel: KernelSpec; elements: number }; gemm: KernelSpec } {
+export function convGradWeightKernels(
+  profile: TileProfile,
+  g: ConvGeometry,
+): { cols: number; im2col: KernelSpec; dyT?: { kernel: KernelSpec; elements: number }; gemm: KernelSpec } {
   const [ci, co, taps, ohw] = [cinG(g), coutG(g), tapsOf(g), outVolume(g)];
   const k = g.n * ohw;
   const cols = g.group * ci * taps * k;
@@ -309,18 +377,31 @@ export function convGradWeightKernels(profile: TileProfile, g: ConvGeometry): { 
     : '';
   const [inside, slice] = g.depth ? [` && id >= 0 && id < ${dp.d}`, ` * ${u(dp.d)} + u32(clamp(id, 0, ${dp.d - 1}))`] : ['', ''];
   // cols[grp][c·taps + t][n·ohw + p]: the input under tap t of output point p, zero in the padding.
-  const im2col = indexMapKernel(`conv_im2col[${label(g)}]`, [g.group, ci * taps, k], `  let c = c1 / ${u(taps)};${depth}
+  const im2col = indexMapKernel(
+    `conv_im2col[${label(g)}]`,
+    [g.group, ci * taps, k],
+    `  let c = c1 / ${u(taps)};${depth}
   let kh = (c1 % ${u(g.kh * g.kw)}) / ${u(g.kw)};
   let kw = c1 % ${u(g.kw)};
   let b = c2 / ${u(ohw)};
   let ih = i32((c2 % ${u(plane)}) / ${u(g.ow)} * ${u(g.strides[0])} + kh * ${u(g.dilations[0])}) - ${g.pads[0]};
   let iw = i32((c2 % ${u(g.ow)}) * ${u(g.strides[1])} + kw * ${u(g.dilations[1])}) - ${g.pads[1]};
   let inside = ih >= 0 && ih < ${g.h} && iw >= 0 && iw < ${g.w}${inside};
-  let src = (((b * ${u(g.cin)} + c0 * ${u(ci)} + c)${slice}) * ${u(g.h)} + u32(clamp(ih, 0, ${g.h - 1}))) * ${u(g.w)} + u32(clamp(iw, 0, ${g.w - 1}));`, { guarded: true });
+  let src = (((b * ${u(g.cin)} + c0 * ${u(ci)} + c)${slice}) * ${u(g.h)} + u32(clamp(ih, 0, ${g.h - 1}))) * ${u(g.w)} + u32(clamp(iw, 0, ${g.w - 1}));`,
+    { guarded: true },
+  );
   // dY as [grp][o][n·ohw]: a view when there is one image, a copy otherwise.
-  const dyT = g.n > 1
-    ? { kernel: indexMapKernel(`conv_grad_dy_t[${label(g)}]`, [g.group, co, k], `  let src = ((c2 / ${u(ohw)}) * ${u(g.cout)} + c0 * ${u(co)} + c1) * ${u(ohw)} + c2 % ${u(ohw)};`), elements: g.n * g.cout * ohw }
-    : undefined;
+  const dyT =
+    g.n > 1
+      ? {
+          kernel: indexMapKernel(
+            `conv_grad_dy_t[${label(g)}]`,
+            [g.group, co, k],
+            `  let src = ((c2 / ${u(ohw)}) * ${u(g.cout)} + c0 * ${u(co)} + c1) * ${u(ohw)} + c2 % ${u(ohw)};`,
+          ),
+          elements: g.n * g.cout * ohw,
+        }
+      : undefined;
   const gemm = gemmKernel({
     name: `conv_grad_w[${label(g)}]`,
     m: co,

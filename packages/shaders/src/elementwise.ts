@@ -14,7 +14,13 @@ export interface ZipVar {
 }
 
 /** Bindings: one input per variable in the given order, then the output. */
-export function zipKernel(name: string, outShape: readonly number[], vars: readonly ZipVar[], expr: string, header = ''): KernelSpec {
+export function zipKernel(
+  name: string,
+  outShape: readonly number[],
+  vars: readonly ZipVar[],
+  expr: string,
+  header = '',
+): KernelSpec {
   const loads = vars.map((v) => `  let ${v.name} = in_${v.name}[${broadcastIndex('i', outShape, v.shape)}];`);
   return elementKernel({
     name,
@@ -32,8 +38,24 @@ export function unaryKernel(name: string, shape: readonly number[], expr: string
 }
 
 /** `expr` uses `a` and `b`; inputs broadcast to `outShape`. */
-export function binaryKernel(name: string, outShape: readonly number[], aShape: readonly number[], bShape: readonly number[], expr: string, header = ''): KernelSpec {
-  return zipKernel(name, outShape, [{ name: 'a', shape: aShape }, { name: 'b', shape: bShape }], expr, header);
+export function binaryKernel(
+  name: string,
+  outShape: readonly number[],
+  aShape: readonly number[],
+  bShape: readonly number[],
+  expr: string,
+  header = '',
+): KernelSpec {
+  return zipKernel(
+    name,
+    outShape,
+    [
+      { name: 'a', shape: aShape },
+      { name: 'b', shape: bShape },
+    ],
+    expr,
+    header,
+  );
 }
 
 /** True when the WGSL expression (or header) reads variable `name`. */

@@ -16,9 +16,17 @@ export interface ExpandInput {
  * One invocation per element of `shape`: `Y[i] = expr`, where each input is loaded into a
  * variable of its lowercased name, reduced inputs read at the element's output position.
  */
-export function expandKernel(name: string, shape: readonly number[], axes: readonly number[], inputs: readonly ExpandInput[], expr: string): KernelSpec {
+export function expandKernel(
+  name: string,
+  shape: readonly number[],
+  axes: readonly number[],
+  inputs: readonly ExpandInput[],
+  expr: string,
+): KernelSpec {
   const keep = shape.map((d, k) => (axes.includes(k) ? 1 : d));
-  const loads = inputs.map((x) => `  let ${x.name.toLowerCase()} = ${x.name}[${x.full ? 'i' : broadcastIndex('i', shape, keep)}];`);
+  const loads = inputs.map(
+    (x) => `  let ${x.name.toLowerCase()} = ${x.name}[${x.full ? 'i' : broadcastIndex('i', shape, keep)}];`,
+  );
   return elementKernel({
     name,
     inputs: inputs.map((x) => ({ name: x.name })),

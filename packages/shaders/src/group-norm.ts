@@ -23,36 +23,68 @@ export interface GroupNormShape {
 const view = (s: GroupNormShape) => [s.n, s.groups, s.cpg, s.spatial];
 const label = (s: GroupNormShape) => `${view(s).join('x')}${s.param === 'group' ? ' per group' : ''}`;
 /** Index of the parameter of reduced element `r` of row `i`. */
-const paramAt = (s: GroupNormShape) => (s.param === 'group' ? `(i % ${s.groups}u)` : `((i % ${s.groups}u) * ${s.cpg}u + r / ${s.spatial}u)`);
+const paramAt = (s: GroupNormShape) =>
+  s.param === 'group' ? `(i % ${s.groups}u)` : `((i % ${s.groups}u) * ${s.cpg}u + r / ${s.spatial}u)`;
 
 /** WGSL computing `mu` and `rs` = 1/sqrt(var + eps) of row `i`, two-pass for accuracy. */
 const rowStats = (each: (s: string) => string, s: GroupNormShape) => rowMeanRstd(each, s.cpg * s.spatial, s.epsilon);
 
-const rows = (s: GroupNormShape, name: string, inputs: string[], outputs: string[], body: (each: (x: string) => string) => string): KernelSpec =>
-  reduceKernel({ name: `${name}[${label(s)}]`, shape: view(s), axes: [2, 3], inputs: inputs.map((n) => ({ name: n })), outputs: outputs.map((n) => ({ name: n })), body });
+const rows = (
+  s: GroupNormShape,
+  name: string,
+  inputs: string[],
+  outputs: string[],
+  body: (each: (x: string) => string) => string,
+): KernelSpec =>
+  reduceKernel({
+    name: `${name}[${label(s)}]`,
+    shape: view(s),
+    axes: [2, 3],
+    inputs: inputs.map((n) => ({ name: n })),
+    outputs: outputs.map((n) => ({ name: n })),
+    body,
+  });
 
 /** Y = (x − mean) · rs · SCALE + BIAS. */
 export function groupNormKernel(s: GroupNormShape): KernelSpec {
-  return rows(s, 'group_norm', ['X', 'SCALE', 'BIAS'], ['Y'], (each) => `${rowStats(each, s)}
-  ${each(`    let p = ${paramAt(s)};\n    Y[off] = (X[off] - mu) * rs * SCALE[p] + BIAS[p];`)}`);
+  return rows(
+    s,
+    'group_norm',
+    ['X', 'SCALE', 'BIAS'],
+    ['Y'],
+    (each) => `${rowStats(each, s)}
+  ${each(`    let p = ${paramAt(s)};\n    Y[off] = (X[off] - mu) * rs * SCALE[p] + BIAS[p];`)}`,
+  );
 }
 
 /** Mean and 1/std of each row into STATS[2·row], STATS[2·row + 1]. */
 export function groupNormStatsKernel(s: GroupNormShape): KernelSpec {
-  return rows(s, 'group_norm_stats', ['X'], ['STATS'], (each) => `${rowStats(each, s)}\n  STATS[2u * i] = mu;\n  STATS[2u * i + 1u] = rs;`);
+  return rows(
+    s,
+    'group_norm_stats',
+    ['X'],
+    ['STATS'],
+    (each) => `${rowStats(each, s)}\n  STATS[2u * i] = mu;\n  STATS[2u * i + 1u] = rs;`,
+  );
 }
 
 /** dx = rs (ĝ − mean(ĝ) − x̂ mean(ĝ x̂)) with x̂ = (x − mu) rs and ĝ = g · scale. */
 export function groupNormGradKernel(s: GroupNormShape): KernelSpec {
   const inv = f32Lit(1 / (s.cpg * s.spatial));
   const gh = `G[off] * SCALE[${paramAt(s)}]`;
-  return rows(s, 'group_norm_grad', ['X', 'SCALE', 'G'], ['DX'], (each) => `${rowStats(each, s)}
+  return rows(
+    s,
+    'group_norm_grad',
+    ['X', 'SCALE', 'G'],
+    ['DX'],
+    (each) => `${rowStats(each, s)}
   var a = 0.0;
   var b = 0.0;
   ${each(`    let gh = ${gh};\n    a += gh;\n    b += gh * (X[off] - mu) * rs;`)}
   a = a * ${inv};
   b = b * ${inv};
-  ${each(`    DX[off] = rs * (${gh} - a - (X[off] - mu) * rs * b);`)}`);
+  ${each(`    DX[off] = rs * (${gh} - a - (X[off] - mu) * rs * b);`)}`,
+  );
 }
 
 /**

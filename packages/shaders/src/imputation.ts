@@ -17,14 +17,20 @@ export interface ImputeDims {
 }
 
 const NEIGHBOURS: readonly [number, number, number][] = [
-  [-1, -1, 1 / 12], [-1, 0, 1 / 6], [-1, 1, 1 / 12],
-  [0, -1, 1 / 6], [0, 1, 1 / 6],
-  [1, -1, 1 / 12], [1, 0, 1 / 6], [1, 1, 1 / 12],
+  [-1, -1, 1 / 12],
+  [-1, 0, 1 / 6],
+  [-1, 1, 1 / 12],
+  [0, -1, 1 / 6],
+  [0, 1, 1 / 6],
+  [1, -1, 1 / 12],
+  [1, 0, 1 / 6],
+  [1, 1, 1 / 12],
 ];
 
 /** WGSL that visits each in-image neighbour (ny, nx, q = its pixel index, wt = its weight). */
 export function eachNeighbour(d: ImputeDims, body: string): string {
-  return NEIGHBOURS.map(([dy, dx, wt]) => `  {
+  return NEIGHBOURS.map(
+    ([dy, dx, wt]) => `  {
     let ny = i32(py) + ${dy};
     let nx = i32(px) + ${dx};
     if (ny >= 0 && ny < ${d.h} && nx >= 0 && nx < ${d.w}) {
@@ -32,7 +38,8 @@ export function eachNeighbour(d: ImputeDims, body: string): string {
       let wt = ${f32Lit(wt)};
 ${body}
     }
-  }`).join('\n');
+  }`,
+  ).join('\n');
 }
 
 /** WGSL locals of element i: s (system), pix, img, py, px, mbase (mask offset), vbase. */

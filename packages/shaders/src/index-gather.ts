@@ -9,7 +9,13 @@ import { elementKernel, type KernelSpec } from './kernel.ts';
 
 /** Y[i] = X[IDX[i]] for `total` outputs. */
 export function indexGatherKernel(name: string, total: number): KernelSpec {
-  return elementKernel({ name, inputs: [{ name: 'X' }, { name: 'IDX' }], outputs: [{ name: 'Y' }], total, body: '  Y[i] = X[u32(IDX[i])];' });
+  return elementKernel({
+    name,
+    inputs: [{ name: 'X' }, { name: 'IDX' }],
+    outputs: [{ name: 'Y' }],
+    total,
+    body: '  Y[i] = X[u32(IDX[i])];',
+  });
 }
 
 /** DX[j] = Σ G[LIST[k]] over k in [OFF[j], OFF[j + 1]) for `total` input elements. */

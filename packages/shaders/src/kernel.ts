@@ -73,7 +73,9 @@ export const WG = 64;
  * A kernel with one invocation per output element (or per `total` work item). The body sees
  * `i: u32`, the linear index, and must not run past `total` (the guard is emitted here).
  */
-export function elementKernel(src: Omit<KernelSource, 'workgroupSize' | 'dispatch' | 'body'> & { total: number; body: string }): KernelSpec {
+export function elementKernel(
+  src: Omit<KernelSource, 'workgroupSize' | 'dispatch' | 'body'> & { total: number; body: string },
+): KernelSpec {
   const groups = Math.ceil(src.total / WG);
   const dispatch = foldDispatch(groups);
   return buildKernel({

@@ -95,7 +95,12 @@ export type Candidate<T> = readonly [tile: T, loads: number, products: number];
  * work, among those whose unrolled step fits the compile budget for `work` multiply-adds (the
  * smallest step when none does).
  */
-export function cheapestTile<T>(profile: TileProfile, candidates: readonly Candidate<T>[], count: (t: T) => number, work: number): T {
+export function cheapestTile<T>(
+  profile: TileProfile,
+  candidates: readonly Candidate<T>[],
+  count: (t: T) => number,
+  work: number,
+): T {
   const { minTiles, load, step } = profile;
   const budget = Math.min(MAX_UNROLLED_PRODUCTS, work / WORK_PER_UNROLLED_PRODUCT);
   const smallest = Math.min(...candidates.map((c) => c[2]));

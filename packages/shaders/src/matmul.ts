@@ -77,15 +77,30 @@ interface View {
 
 function view(op: GemmOperand, isA: boolean, extent: number, tile: number, k: number): View {
   const prefix = isA ? 'a' : 'b';
-  if ('load' in op) return { prefix, mode: 'f', buffer: op.buffer, extent, tile, tileStride: 0, kStride: 0, offset: '0u', lastVec: 0, load: op.load, isA };
+  if ('load' in op)
+    return {
+      prefix,
+      mode: 'f',
+      buffer: op.buffer,
+      extent,
+      tile,
+      tileStride: 0,
+      kStride: 0,
+      offset: '0u',
+      lastVec: 0,
+      load: op.load,
+      isA,
+    };
   const [tileStride, kStride] = isA ? [op.rowStride, op.colStride] : [op.colStride, op.rowStride];
   const bs = op.batch?.stride ?? 0;
   const offset = op.batch ? `(${op.batch.index}) * ${u(bs)}` : '0u';
   const aligned = (s: number) => s % 4 === 0 && bs % 4 === 0;
   const mode: Mode =
-    tileStride === 1 && aligned(kStride) && (extent % 4 === 0 || op.padded) && tile % 4 === 0 ? 't'
-    : kStride === 1 && aligned(tileStride) && k % 4 === 0 ? 'k'
-    : 's';
+    tileStride === 1 && aligned(kStride) && (extent % 4 === 0 || op.padded) && tile % 4 === 0
+      ? 't'
+      : kStride === 1 && aligned(tileStride) && k % 4 === 0
+        ? 'k'
+        : 's';
   return { prefix, mode, buffer: op.buffer, extent, tile, tileStride, kStride, offset, lastVec: cdiv(extent, 4) - 1, isA };
 }
 
@@ -96,7 +111,8 @@ function setup(v: View, t0: string): string {
   const p = v.prefix;
   const lines = [`  let ${p}off = ${v.offset};`];
   if (v.mode === 't') {
-    for (let i = 0; i < v.tile / 4; i++) lines.push(`  let ${p}b${i} = ${p}off / 4u + min(${t0} / 4u + ${u(i)}, ${u(v.lastVec)});`);
+    for (let i = 0; i < v.tile / 4; i++)
+      lines.push(`  let ${p}b${i} = ${p}off / 4u + min(${t0} / 4u + ${u(i)}, ${u(v.lastVec)});`);
     return lines.join('\n');
   }
   for (let i = 0; i < v.tile; i++) {
@@ -120,7 +136,8 @@ function step(v: View, k: string, count: number): { loads: string[]; at: (i: num
       return { loads, at: (i, kk) => `${p}${i}.${LANE[kk]}` };
     case 't':
       for (let kk = 0; kk < count; kk++) {
-        for (let i = 0; i < v.tile / 4; i++) loads.push(`    let ${p}${kk}_${i} = ${B}[${p}b${i} + (${kAt(kk)}) * ${u(v.kStride / 4)}];`);
+        for (let i = 0; i < v.tile / 4; i++)
+          loads.push(`    let ${p}${kk}_${i} = ${B}[${p}b${i} + (${kAt(kk)}) * ${u(v.kStride / 4)}];`);
       }
       return { loads, at: (i, kk) => `${p}${kk}_${i >> 2}.${LANE[i & 3]}` };
     case 's':
@@ -148,12 +165,18 @@ function kStep(a: View, b: View, k: string, count: number, tm: number, tn4: numb
   const bVec = (kk: number, c: number) => (b.mode === 't' ? `${b.prefix}${kk}_${c}` : `${b.prefix}v${kk}_${c}`);
   if (b.mode !== 't') {
     for (let kk = 0; kk < count; kk++) {
-      for (let c = 0; c < tn4; c++) lines.push(`    let ${bVec(kk, c)} = vec4<f32>(${[0, 1, 2, 3].map((j) => sb.at(4 * c + j, kk)).join(', ')});`);
+      for (let c = 0; c < tn4; c++)
+        lines.push(`    let ${bVec(kk, c)} = vec4<f32>(${[0, 1, 2, 3].map((j) => sb.at(4 * c + j, kk)).join(', ')});`);
     }
   }
   for (let r = 0; r < tm; r++) {
     for (let c = 0; c < tn4; c++) {
-      lines.push(fma(`acc${r}_${c}`, Array.from({ length: count }, (_, kk) => [sa.at(r, kk), bVec(kk, c)] as const)));
+      lines.push(
+        fma(
+          `acc${r}_${c}`,
+          Array.from({ length: count }, (_, kk) => [sa.at(r, kk), bVec(kk, c)] as const),
+        ),
+      );
     }
   }
   return lines.join('\n');
@@ -164,8 +187,12 @@ function loadBias(spec: GemmSpec, tm: number, tn4: number): string {
   const b = spec.bias;
   if (!b) return '';
   const at = (i: string, extent: number) => `${b.buffer}[${b.offset ? `${b.offset} + ` : ''}min(${i}, ${u(extent - 1)})]`;
-  if (b.along === 'rows') return Array.from({ length: tm }, (_, r) => `  let bias${r} = ${at(`m0 + ${u(r)}`, spec.m)};`).join('\n');
-  return Array.from({ length: tn4 }, (_, c) => `  let bias${c} = vec4<f32>(${[0, 1, 2, 3].map((j) => at(`n0 + ${u(4 * c + j)}`, spec.n)).join(', ')});`).join('\n');
+  if (b.along === 'rows')
+    return Array.from({ length: tm }, (_, r) => `  let bias${r} = ${at(`m0 + ${u(r)}`, spec.m)};`).join('\n');
+  return Array.from(
+    { length: tn4 },
+    (_, c) => `  let bias${c} = vec4<f32>(${[0, 1, 2, 3].map((j) => at(`n0 + ${u(4 * c + j)}`, spec.n)).join(', ')});`,
+  ).join('\n');
 }
 
 /**
@@ -195,15 +222,20 @@ function store(spec: GemmSpec, tm: number, tn4: number): string {
   const lines = [`  let yoff = ${out.batch ? `(${out.batch.index}) * ${u(bs)}` : '0u'};`, loadBias(spec, tm, tn4)];
   const rows = Array.from({ length: tm }, (_, r) => r);
   if (guardM && !guardN) {
-    for (const r of rows) lines.push(`  if (${mAt(r)} < ${u(M)}) {
+    for (const r of rows)
+      lines.push(`  if (${mAt(r)} < ${u(M)}) {
 ${cols.map((n) => `    ${st(r, n)}`).join('\n')}
   }`);
   } else {
     for (const n of cols) {
       const body = rows.map((r) => `    ${guardM ? `if (${mAt(r)} < ${u(M)}) { ${st(r, n)} }` : st(r, n)}`).join('\n');
-      lines.push(guardN ? `  if (${nAt(n)} < ${u(N)}) {
+      lines.push(
+        guardN
+          ? `  if (${nAt(n)} < ${u(N)}) {
 ${body}
-  }` : body);
+  }`
+          : body,
+      );
     }
   }
   return lines.filter(Boolean).join('\n');
@@ -220,11 +252,16 @@ export function gemmKernel(spec: GemmSpec): KernelSpec {
   const nt = cdiv(N, tn);
   const launch = tileLaunch(spec.profile, (spec.batch ?? 1) * mt * nt);
   const kMain = K - (K % 4);
-  const outVec = spec.out.colStride === 1 && spec.out.rowStride % 4 === 0 && (spec.out.batch?.stride ?? 0) % 4 === 0 && N % 4 === 0;
+  const outVec =
+    spec.out.colStride === 1 && spec.out.rowStride % 4 === 0 && (spec.out.batch?.stride ?? 0) % 4 === 0 && N % 4 === 0;
   const decl = (v: View) => ({ name: v.buffer, type: vectorized(v) ? 'vec4<f32>' : 'f32' });
   const body = [
     launch.prelude,
-    splitIndex('t', [['nt', nt], ['mt', mt], ['bt', spec.batch ?? 1]]),
+    splitIndex('t', [
+      ['nt', nt],
+      ['mt', mt],
+      ['bt', spec.batch ?? 1],
+    ]),
     `  let m0 = mt * ${u(tm)};`,
     `  let n0 = nt * ${u(tn)};`,
     setup(a, 'm0'),

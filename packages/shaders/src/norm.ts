@@ -36,7 +36,8 @@ export function rowMeanRstd(each: (s: string) => string, count: number, epsilon:
 }
 
 /** WGSL computing `mu` and `rs` (1/sqrt(var + eps), biased variance) of the row, two-pass for accuracy. */
-const rowStats = (each: (s: string) => string, l: LayerNormShape) => rowMeanRstd(each, reducedCount(l.shape, normAxes(l)), l.epsilon);
+const rowStats = (each: (s: string) => string, l: LayerNormShape) =>
+  rowMeanRstd(each, reducedCount(l.shape, normAxes(l)), l.epsilon);
 
 /** Y = (x − mean) / sqrt(var + eps) · scale + bias per row; optionally Mean and InvStdDev per row. */
 export function layerNormKernel(l: LayerNormShape, stats: boolean): KernelSpec {
@@ -127,6 +128,7 @@ export function channelGradKernel(shape: readonly number[], which: 'scale' | 'bi
     axes,
     inputs: which === 'scale' ? [{ name: 'X' }, { name: 'M' }, { name: 'R' }, { name: 'G' }] : [{ name: 'G' }],
     outputs: [{ name: 'D' }],
-    body: (each) => `  var acc = 0.0;\n  ${each(`    acc += ${which === 'scale' ? 'G[off] * (X[off] - M[i]) * R[i]' : 'G[off]'};`)}\n  D[i] = acc;`,
+    body: (each) =>
+      `  var acc = 0.0;\n  ${each(`    acc += ${which === 'scale' ? 'G[off] * (X[off] - M[i]) * R[i]' : 'G[off]'};`)}\n  D[i] = acc;`,
   });
 }

@@ -45,12 +45,16 @@ function windowCount(g: PoolGeometry, includePad: boolean): string {
 /** Loops over the taps of the window of output element `i`; `q` is a tap's position in its plane. */
 function eachTap(g: PoolGeometry, stmts: string): string {
   const inS = stridesOf(spatial(g.input));
-  const open = spatial(g.input).map((_, d) => `for (var k${d} = lo${d}; k${d} < hi${d}; k${d}++) {`).join(' ');
+  const open = spatial(g.input)
+    .map((_, d) => `for (var k${d} = lo${d}; k${d} < hi${d}; k${d}++) {`)
+    .join(' ');
   const q = inS.map((s, d) => `u32(b${d} + k${d} * ${g.dilations[d]}) * ${s}u`).join(' + ');
   return `  ${open}
     let q = ${q};
 ${stmts}
-  ${spatial(g.input).map(() => '}').join('')}`;
+  ${spatial(g.input)
+    .map(() => '}')
+    .join('')}`;
 }
 
 /** Shared prelude of the per-output kernels: plane offset and window bounds of element `i`. */
@@ -59,7 +63,9 @@ function outputPrelude(g: PoolGeometry): string {
   return `  let plane = (i / ${outSp}u) * ${sizeOf(spatial(g.input))}u;
   let j = i % ${outSp}u;
 ${coordsOf(spatial(g.output), 'j', 'o')}
-${spatial(g.input).map((_, d) => windowBounds(g, d, `i32(o${d})`)).join('\n')}`;
+${spatial(g.input)
+  .map((_, d) => windowBounds(g, d, `i32(o${d})`))
+  .join('\n')}`;
 }
 
 export function maxPoolKernel(g: PoolGeometry): KernelSpec {
@@ -101,7 +107,7 @@ export function maxPoolArgmaxKernel(g: PoolGeometry): KernelSpec {
     body: `${outputPrelude(g)}
   var m = 0.0;
   var a = ${NONE};
-${eachTap(g, '    let v = X[plane + q];\n    if (a == ' + NONE + ' || v > m) { m = v; a = q; }')}
+${eachTap(g, `    let v = X[plane + q];\n    if (a == ${NONE} || v > m) { m = v; a = q; }`)}
   ARG[i] = a;`,
   });
 }

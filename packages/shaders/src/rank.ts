@@ -80,5 +80,13 @@ export function topkKernel(view: Axis3, k: number, largest: boolean): KernelSpec
 /** DX: the values' gradient G [outer, k, inner] at each selected element, 0 elsewhere. */
 export function topkGradKernel(view: Axis3, k: number, largest: boolean): KernelSpec {
   const tail = `  DX[i] = select(0.0, G[min(${slot(k, view[2])}, ${view[0] * k * view[2] - 1}u)], rank < ${k}u);`;
-  return rankKernel(`topk_grad${largest ? '' : '_smallest'}[${view.join('x')} k${k}]`, view, k, largest, ['DX'], ['X', 'G'], tail);
+  return rankKernel(
+    `topk_grad${largest ? '' : '_smallest'}[${view.join('x')} k${k}]`,
+    view,
+    k,
+    largest,
+    ['DX'],
+    ['X', 'G'],
+    tail,
+  );
 }

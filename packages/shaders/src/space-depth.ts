@@ -12,7 +12,12 @@ export type BlockMode = 'DCR' | 'CRD';
  * `toSpace`: X [N, C·b², H, W] → Y [N, C, H·b, W·b] (DepthToSpace); else X [N, C, H, W] →
  * Y [N, C·b², H/b, W/b] (SpaceToDepth, and `mode` says how the channel packs the block).
  */
-export function spaceDepthKernel(toSpace: boolean, mode: BlockMode, input: readonly [number, number, number, number], b: number): KernelSpec {
+export function spaceDepthKernel(
+  toSpace: boolean,
+  mode: BlockMode,
+  input: readonly [number, number, number, number],
+  b: number,
+): KernelSpec {
   const [n, cin, h, w] = input;
   const bb = b * b;
   const out = toSpace ? [n, cin / bb, h * b, w * b] : [n, cin * bb, h / b, w / b];

@@ -4,7 +4,10 @@ import { broadcastIndex, f32Lit, foldDispatch, stridesOf, unaryKernel } from '..
 /** Evaluates a generated WGSL u32 index expression in JS (it only uses + * / % and parens). */
 function evalIndex(expr: string, i: number): number {
   const js = expr.replace(/(\d+)u/g, '$1').replace(/\//g, '/');
-  return Function('i', `"use strict"; const d = (a, b) => Math.floor(a / b); return ${js.replace(/\(([^()]*?) \/ (\d+)\)/g, 'd($1, $2)')};`)(i);
+  return Function(
+    'i',
+    `"use strict"; const d = (a, b) => Math.floor(a / b); return ${js.replace(/\(([^()]*?) \/ (\d+)\)/g, 'd($1, $2)')};`,
+  )(i);
 }
 
 describe('strides and broadcasting', () => {

@@ -4,7 +4,14 @@ import { tileLaunch } from '../src/matmul-tile.ts';
 
 /** ResNet-50's 3×3 convolution of stage 2: 128 → 128 channels on a 28×28 grid. */
 const conv3x3 = {
-  batch: 1, groups: 1, co: 128, cr: 128, grid: [28, 28] as [number, number], inH: 28, inW: 28, iStride: [1, 1] as [number, number],
+  batch: 1,
+  groups: 1,
+  co: 128,
+  cr: 128,
+  grid: [28, 28] as [number, number],
+  inH: 28,
+  inW: 28,
+  iStride: [1, 1] as [number, number],
   taps: [-1, 0, 1].flatMap((dy) => [-1, 0, 1].map((dx) => ({ dy, dx }))),
 };
 
@@ -29,8 +36,15 @@ describe('tile profiles', () => {
 
   it('kernels of one shape built for the two profiles differ, each with its own workgroup size', () => {
     const spec = (profile: typeof CPU_TILES) => ({
-      name: 'fc', m: 2048, n: 49, k: 512, a: { buffer: 'A', rowStride: 512, colStride: 1 }, b: { buffer: 'B', rowStride: 1, colStride: 512 },
-      out: { rowStride: 49, colStride: 1 }, tile: gemmTile(profile, 2048, 49, 512), profile,
+      name: 'fc',
+      m: 2048,
+      n: 49,
+      k: 512,
+      a: { buffer: 'A', rowStride: 512, colStride: 1 },
+      b: { buffer: 'B', rowStride: 1, colStride: 512 },
+      out: { rowStride: 49, colStride: 1 },
+      tile: gemmTile(profile, 2048, 49, 512),
+      profile,
     });
     const [cpu, gpu] = [gemmKernel(spec(CPU_TILES)), gemmKernel(spec(GPU_TILES))];
     expect(cpu.wgsl).not.toBe(gpu.wgsl);

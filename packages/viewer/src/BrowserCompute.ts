@@ -3,10 +3,33 @@
  * GPUDevice (the one three.js renders with), @camanim/cam-methods computes every layer's CAM
  * and, on request, ybROAD. Nothing leaves the page.
  */
-import { computeCams, defaultCamRegistry, eigenSmoothable, layersFor, listCamMethods, smoothingSuffix, ybroad, type LayerSelection, type TargetKind } from '@camanim/cam-methods';
 import {
-  CamanimError, classProbabilities, contractModel, describeContract, imageInputOf, loadGraph, modelFromGraph, resolveInputContract, symbolicSize,
-  type ContractSource, type Device, type Graph, type Model, type Run, type Sidecar,
+  computeCams,
+  defaultCamRegistry,
+  eigenSmoothable,
+  layersFor,
+  listCamMethods,
+  smoothingSuffix,
+  ybroad,
+  type LayerSelection,
+  type TargetKind,
+} from '@camanim/cam-methods';
+import {
+  CamanimError,
+  classProbabilities,
+  contractModel,
+  describeContract,
+  imageInputOf,
+  loadGraph,
+  modelFromGraph,
+  resolveInputContract,
+  symbolicSize,
+  type ContractSource,
+  type Device,
+  type Graph,
+  type Model,
+  type Run,
+  type Sidecar,
 } from '@camanim/core';
 import { CamSet, ybroadView, type Prediction } from './CamSet.ts';
 import { preprocessInPage } from './Preprocessor.ts';
@@ -108,16 +131,29 @@ export class BrowserCompute {
   async explain(req: ExplainRequest, progress: Progress = () => {}): Promise<CamSet> {
     const model = this.need();
     const run = this.run;
-    if (!run || !this.logits || !this.crop) throw new CamanimError('bad-input', 'No image has been run yet', {}, 'Pick an image first');
+    if (!run || !this.logits || !this.crop)
+      throw new CamanimError('bad-input', 'No image has been run yet', {}, 'Pick an image first');
     const method = defaultCamRegistry.get(req.method);
     const cls = req.class ?? this.top(1)[0].class;
     if (!Number.isInteger(cls) || cls < 0 || cls >= this.logits.length) {
-      throw new CamanimError('bad-target', `Class ${cls} is out of range: the model has ${this.logits.length} classes`, { file: this.name }, 'Pick one of the listed classes');
+      throw new CamanimError(
+        'bad-target',
+        `Class ${cls} is out of range: the model has ${this.logits.length} classes`,
+        { file: this.name },
+        'Pick one of the listed classes',
+      );
     }
     const layers = layersFor(model, method, req.layers);
     progress(`${method.title}: ${layers.length} layers`, 0, layers.length);
     const kind = req.kind ?? 'logit';
-    const stack = await computeCams(run, { method, target: { class: cls, kind }, eigenSmooth: req.eigenSmooth, augSmooth: req.augSmooth, layers, onProgress: (done, total) => progress(`${method.title}: layer ${done}/${total}`, done, total) });
+    const stack = await computeCams(run, {
+      method,
+      target: { class: cls, kind },
+      eigenSmooth: req.eigenSmooth,
+      augSmooth: req.augSmooth,
+      layers,
+      onProgress: (done, total) => progress(`${method.title}: layer ${done}/${total}`, done, total),
+    });
     const shapes = new Map(model.layers.map((l) => [l.name, l.shape]));
     const [, , H, W] = stack.inputShape;
     const p = classProbabilities(this.logits, model.contract!.output.activation);
@@ -135,7 +171,15 @@ export class BrowserCompute {
       },
       stack.layers.map((l, k) => {
         const [, , h, w] = l.shape;
-        return { index: k, name: l.name, opType: l.opType, shape: shapes.get(l.name) ?? l.shape, mapShape: [h, w] as const, raw: l.raw.slice(0, h * w), upsampled: l.upsampled.slice(0, H * W) };
+        return {
+          index: k,
+          name: l.name,
+          opType: l.opType,
+          shape: shapes.get(l.name) ?? l.shape,
+          mapShape: [h, w] as const,
+          raw: l.raw.slice(0, h * w),
+          upsampled: l.upsampled.slice(0, H * W),
+        };
       }),
       this.crop,
       this.top(5),
@@ -148,7 +192,9 @@ export class BrowserCompute {
   async scoreYbroad(progress: Progress = () => {}): Promise<CamSet> {
     const last = this.lastStack;
     if (!last || !this.run) throw new CamanimError('bad-input', 'Nothing explained yet', {}, 'Explain first');
-    const yb = await ybroad(this.run, last.stack, { onProgress: (done, total) => progress(`ybROAD ${done}/${total}`, done, total) });
+    const yb = await ybroad(this.run, last.stack, {
+      onProgress: (done, total) => progress(`ybROAD ${done}/${total}`, done, total),
+    });
     const view = ybroadView(yb);
     const s = last.set;
     const set = new CamSet({ ...s.info, ybroadNote: undefined }, s.layers, s.image, s.prediction, view);
@@ -182,7 +228,8 @@ export class BrowserCompute {
     const input = resolveInputContract(this.graph, this.sources(), { image });
     const key = JSON.stringify(input);
     if (this.model && key === this.contractKey) return this.model;
-    const output = this.sidecar?.output !== undefined ? { output: this.sidecar.output, from: `model JSON ${this.sidecar.file}` } : {};
+    const output =
+      this.sidecar?.output !== undefined ? { output: this.sidecar.output, from: `model JSON ${this.sidecar.file}` } : {};
     const model = await contractModel(this.graph, input, output, { device: this.device });
     this.model?.dispose();
     this.model = model;

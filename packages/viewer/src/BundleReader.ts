@@ -23,10 +23,16 @@ export class BundleReader {
     const cams = manifest.cams;
     const cam = pickCam(cams, choice.method);
     const { width, height, file: imageFile } = manifest.image;
-    const [layerBin, inputBin] = await Promise.all([src.require(cam.files.layer, 'layer-resolution CAM file'), src.require(cam.files.input, 'input-resolution CAM file')]);
+    const [layerBin, inputBin] = await Promise.all([
+      src.require(cam.files.layer, 'layer-resolution CAM file'),
+      src.require(cam.files.input, 'input-resolution CAM file'),
+    ]);
     checkFileSizes(cam, { layer: layerBin.byteLength, input: inputBin.byteLength }, src.description);
     const decoded = await RgbImage.decode(await src.require(imageFile, 'input image'), imageFile);
-    const picture = decoded.width === width && decoded.height === height ? decoded : decoded.placed({ width, height, x: 0, y: 0 }, width, height, [0, 0, 0]);
+    const picture =
+      decoded.width === width && decoded.height === height
+        ? decoded
+        : decoded.placed({ width, height, x: 0, y: 0 }, width, height, [0, 0, 0]);
     const layers: CamLayerView[] = cam.layers.map((l) => ({
       index: l.index,
       name: l.name,
@@ -59,7 +65,10 @@ export class BundleReader {
 }
 
 /** The id used in ?method=: the method, plus @class when a bundle explains several classes. */
-export function camId(cam: { method: string; target: { class: number } }, all: readonly { method: string; target: { class: number } }[]): string {
+export function camId(
+  cam: { method: string; target: { class: number } },
+  all: readonly { method: string; target: { class: number } }[],
+): string {
   const classes = new Set(all.map((c) => c.target.class));
   return classes.size > 1 ? `${cam.method}@${cam.target.class}` : cam.method;
 }

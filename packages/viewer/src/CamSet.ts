@@ -3,7 +3,14 @@
  * (raw, before ReLU and normalization) at layer and at input resolution, the input image the
  * model saw, the prediction and, when present, the ybROAD series.
  */
-import { range, targetKindSuffix, type BundleMetric, type Normalization, type TargetKind, type YbRoad } from '@camanim/cam-methods';
+import {
+  range,
+  targetKindSuffix,
+  type BundleMetric,
+  type Normalization,
+  type TargetKind,
+  type YbRoad,
+} from '@camanim/cam-methods';
 import type { ModelContract } from './ModelContract.ts';
 import type { RgbImage } from './RgbImage.ts';
 
@@ -118,7 +125,9 @@ export class CamSet {
   /** Every metric to chart: ROAD first when there is a ybROAD, then the others in the bundle's order. */
   get metrics(): MetricView[] {
     const yb = this.ybroad;
-    const road: MetricView[] = yb ? [{ id: 'road', title: 'ybROAD · ROAD per layer', better: 'higher', values: yb.values, best: yb.max.layer, road: yb }] : [];
+    const road: MetricView[] = yb
+      ? [{ id: 'road', title: 'ybROAD · ROAD per layer', better: 'higher', values: yb.values, best: yb.max.layer, road: yb }]
+      : [];
     return [
       ...road,
       ...this.others.map((m) => {
@@ -148,7 +157,10 @@ export class CamSet {
         const { min, max } = range(l.upsampled);
         return { min: Math.max(0, min), max: Math.max(0, max) };
       });
-      const all = local.reduce((a, x) => ({ min: Math.min(a.min, x.min), max: Math.max(a.max, x.max) }), { min: Infinity, max: -Infinity });
+      const all = local.reduce((a, x) => ({ min: Math.min(a.min, x.min), max: Math.max(a.max, x.max) }), {
+        min: Infinity,
+        max: -Infinity,
+      });
       r = mode === 'local' ? local : local.map(() => all);
       this.rangeCache.set(mode, r);
     }
@@ -174,6 +186,8 @@ export class CamSet {
 export function sharedRanges(sets: readonly CamSet[], mode: Normalization): (readonly { min: number; max: number }[])[] {
   const own = sets.map((s) => s.ranges(mode));
   if (mode === 'local' || sets.length < 2) return own;
-  const all = own.flat().reduce((a, x) => ({ min: Math.min(a.min, x.min), max: Math.max(a.max, x.max) }), { min: Infinity, max: -Infinity });
+  const all = own
+    .flat()
+    .reduce((a, x) => ({ min: Math.min(a.min, x.min), max: Math.max(a.max, x.max) }), { min: Infinity, max: -Infinity });
   return own.map((r) => r.map(() => all));
 }

@@ -42,8 +42,16 @@ export class CameraRig {
   ) {
     this.camera = new PerspectiveCamera(50, aspect, 0.05, 2000);
     const stations = Array.from({ length: layout.count + 2 }, (_, i) => layout.station(i - 1));
-    this.posCurve = new CatmullRomCurve3(stations.map((s) => new Vector3(...s.position)), false, 'centripetal');
-    this.targetCurve = new CatmullRomCurve3(stations.map((s) => new Vector3(...s.target)), false, 'centripetal');
+    this.posCurve = new CatmullRomCurve3(
+      stations.map((s) => new Vector3(...s.position)),
+      false,
+      'centripetal',
+    );
+    this.targetCurve = new CatmullRomCurve3(
+      stations.map((s) => new Vector3(...s.target)),
+      false,
+      'centripetal',
+    );
     this.controls = new OrbitControls(this.camera, dom);
     this.controls.enableDamping = false;
     this.controls.addEventListener('start', () => {
@@ -95,7 +103,15 @@ export class CameraRig {
     const target = Math.min(this.last, Math.max(-1, to));
     const d = duration ?? Math.min(1.2, 0.35 + 0.12 * Math.sqrt(Math.abs(target - this.u)));
     const done: (() => void)[] = this.flight ? this.flight.done : [];
-    this.flight = { from: this.u, to: target, fromPos: this.camera.position.clone(), fromTarget: this.controls.target.clone(), t: 0, duration: Math.max(1e-3, d), done };
+    this.flight = {
+      from: this.u,
+      to: target,
+      fromPos: this.camera.position.clone(),
+      fromTarget: this.controls.target.clone(),
+      t: 0,
+      duration: Math.max(1e-3, d),
+      done,
+    };
     this.moved = true;
     return new Promise((resolve) => done.push(resolve));
   }

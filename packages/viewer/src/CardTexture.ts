@@ -30,7 +30,11 @@ export class CardTexture {
     ctx.fillText('prediction', 28, 58);
     ctx.font = '26px "DejaVu Sans", sans-serif';
     ctx.fillStyle = '#a9b4c6';
-    ctx.fillText(fit(ctx, `explaining ${targetCaption(target)}${Number.isFinite(score) ? ` · score ${score.toFixed(3)}` : ''}`, 590), 28, 100);
+    ctx.fillText(
+      fit(ctx, `explaining ${targetCaption(target)}${Number.isFinite(score) ? ` · score ${score.toFixed(3)}` : ''}`, 590),
+      28,
+      100,
+    );
     const rows = top.slice(0, 5);
     rows.forEach((p, k) => {
       const y = 140 + k * 64;

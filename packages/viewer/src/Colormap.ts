@@ -31,7 +31,20 @@ export class Colormap {
    * Paints a [srcH·srcW] map (bilinear, half-pixel centres, clamped edges) at dstW×dstH into
    * `out` (rgba), over `image` (rgba at dstW×dstH) when the style overlays.
    */
-  static paint(map: Float32Array, srcW: number, srcH: number, r: { min: number; max: number }, style: PaintStyle, image: Uint8ClampedArray | undefined, dstW: number, dstH: number, out: Uint8ClampedArray, outStride = dstW, outX = 0, outY = 0): void {
+  static paint(
+    map: Float32Array,
+    srcW: number,
+    srcH: number,
+    r: { min: number; max: number },
+    style: PaintStyle,
+    image: Uint8ClampedArray | undefined,
+    dstW: number,
+    dstH: number,
+    out: Uint8ClampedArray,
+    outStride = dstW,
+    outX = 0,
+    outY = 0,
+  ): void {
     const lut = COLORMAP_LUTS[style.colormap] ?? COLORMAP_LUTS.jet;
     const scale = 1 / (r.max - r.min + 1e-7);
     const alpha = style.overlay && image ? style.alpha : 1;

@@ -80,13 +80,18 @@ export class ComputePanel {
     this.q = <T extends HTMLElement>(role: string) => root.querySelector(`[data-role="${role}"]`) as T;
     this.q<HTMLSelectElement>('method').replaceChildren(...BrowserCompute.methods().map((m) => new Option(m.title, m.id)));
     this.q<HTMLSelectElement>('method').onchange = () => this.syncEigen();
-    this.q<HTMLSelectElement>('preset').replaceChildren(new Option("the model's own (JSON, metadata)", ''), ...PRESET_NAMES.map((p) => new Option(`preset ${p}`, p)));
-    this.q<HTMLSelectElement>('preset').onchange = (e) => this.guard(() => this.setPreset((e.target as HTMLSelectElement).value || undefined));
+    this.q<HTMLSelectElement>('preset').replaceChildren(
+      new Option("the model's own (JSON, metadata)", ''),
+      ...PRESET_NAMES.map((p) => new Option(`preset ${p}`, p)),
+    );
+    this.q<HTMLSelectElement>('preset').onchange = (e) =>
+      this.guard(() => this.setPreset((e.target as HTMLSelectElement).value || undefined));
     this.q<HTMLSelectElement>('kind').replaceChildren(...TARGET_KINDS.map((k) => new Option(targetKindName(k), k)));
     this.q<HTMLInputElement>('model-file').onchange = (e) => this.fromInput(e.target as HTMLInputElement);
     this.q<HTMLInputElement>('image-file').onchange = (e) => this.fromInput(e.target as HTMLInputElement);
     this.q('default-model').onclick = () => this.guard(() => this.loadModel('default'));
-    this.q<HTMLSelectElement>('samples').onchange = (e) => this.guard(() => this.loadImage(`sample:${(e.target as HTMLSelectElement).value}`));
+    this.q<HTMLSelectElement>('samples').onchange = (e) =>
+      this.guard(() => this.loadImage(`sample:${(e.target as HTMLSelectElement).value}`));
     this.q('explain').onclick = () => this.guard(() => this.explain({}));
     this.q('ybroad').onclick = () => this.guard(() => this.ybroad());
   }
@@ -95,8 +100,12 @@ export class ComputePanel {
   setDevice(compute: BrowserCompute | undefined, why?: string): void {
     this.compute = compute;
     this.root.classList.toggle('disabled', !compute);
-    this.q('gpu-note').textContent = compute ? `WebGPU: ${compute.device.adapterInfo}. Nothing is uploaded: the model runs in this page.` : (why ?? 'Computing CAMs in the page needs WebGPU, which this browser does not offer. Result bundles still open.');
-    this.root.querySelectorAll<HTMLInputElement | HTMLButtonElement | HTMLSelectElement>('input, button, select').forEach((el) => (el.disabled = !compute || el.dataset.role === 'explain' || el.dataset.role === 'ybroad'));
+    this.q('gpu-note').textContent = compute
+      ? `WebGPU: ${compute.device.adapterInfo}. Nothing is uploaded: the model runs in this page.`
+      : (why ?? 'Computing CAMs in the page needs WebGPU, which this browser does not offer. Result bundles still open.');
+    this.root
+      .querySelectorAll<HTMLInputElement | HTMLButtonElement | HTMLSelectElement>('input, button, select')
+      .forEach((el) => (el.disabled = !compute || el.dataset.role === 'explain' || el.dataset.role === 'ybroad'));
     this.syncEigen();
   }
 
@@ -118,7 +127,13 @@ export class ComputePanel {
     this.needDevice();
     if (files.model) await this.loadModel(files.model, files.meta?.text, files.meta?.name);
     if (files.image) await this.loadImage(files.image);
-    if (!files.model && !files.image && files.meta) throw new ViewerError('bad-bundle', `'${files.meta.name}' alone is neither a bundle nor a model`, undefined, 'Drop a bundle folder (with manifest.json), or the .json together with its .onnx model');
+    if (!files.model && !files.image && files.meta)
+      throw new ViewerError(
+        'bad-bundle',
+        `'${files.meta.name}' alone is neither a bundle nor a model`,
+        undefined,
+        'Drop a bundle folder (with manifest.json), or the .json together with its .onnx model',
+      );
   }
 
   /** The whole chain in one call (window.camanim.compute, tools, tests). */
@@ -139,12 +154,21 @@ export class ComputePanel {
     let sidecar: Sidecar | undefined;
     if (typeof model === 'string') {
       const url = model === 'default' ? this.assets.model : model;
-      if (!url) throw new ViewerError('missing-file', 'This build of the viewer has no bundled model', undefined, 'packages/cli/assets/fashion-canvas.onnx was missing when it was built; drop an .onnx model instead');
+      if (!url)
+        throw new ViewerError(
+          'missing-file',
+          'This build of the viewer has no bundled model',
+          undefined,
+          'packages/cli/assets/fashion-canvas.onnx was missing when it was built; drop an .onnx model instead',
+        );
       this.hooks.busy('downloading the model');
       bytes = await fetchBytes(url);
       name = url.split('/').pop() ?? url;
       const metaUrl = model === 'default' ? this.assets.meta : url.replace(/\.onnx$/i, '.json');
-      if (metaText === undefined && metaUrl) metaText = await fetch(metaUrl).then((r) => (r.ok ? r.text() : undefined)).catch(() => undefined);
+      if (metaText === undefined && metaUrl)
+        metaText = await fetch(metaUrl)
+          .then((r) => (r.ok ? r.text() : undefined))
+          .catch(() => undefined);
     } else {
       bytes = model.bytes;
       name = model.name;
@@ -177,7 +201,7 @@ export class ComputePanel {
       const sample = /^sample:(\d+)$/.exec(image);
       const url = sample ? this.assets.samples[Number(sample[1])] : image;
       if (!url) throw new ViewerError('missing-file', `No bundled sample image '${image}'`, undefined, 'Drop an image instead');
-      blob = new Blob([await fetchBytes(url) as BlobPart]);
+      blob = new Blob([(await fetchBytes(url)) as BlobPart]);
       name = url.split('/').pop() ?? url;
     } else {
       blob = image.blob;
@@ -201,7 +225,8 @@ export class ComputePanel {
 
   private async explain(req: ComputeRequest): Promise<void> {
     const compute = this.needDevice();
-    if (!compute.loaded) throw new ViewerError('bad-model', 'No model loaded', undefined, 'Drop an .onnx file or pick the bundled one first');
+    if (!compute.loaded)
+      throw new ViewerError('bad-model', 'No model loaded', undefined, 'Drop an .onnx file or pick the bundled one first');
     if (!this.image) throw new ViewerError('bad-image', 'No image chosen', undefined, 'Drop an image or pick a sample first');
     const method = req.method ?? this.q<HTMLSelectElement>('method').value;
     this.q<HTMLSelectElement>('method').value = method;
@@ -214,11 +239,17 @@ export class ComputePanel {
     this.q<HTMLInputElement>('aug-smooth').checked = augSmooth;
     const checked = this.root.querySelector<HTMLInputElement>('input[name=target]:checked');
     const cls = req.class ?? (checked ? Number(checked.value) : undefined);
-    if (req.class !== undefined) this.root.querySelectorAll<HTMLInputElement>('input[name=target]').forEach((r) => (r.checked = Number(r.value) === req.class));
+    if (req.class !== undefined)
+      this.root
+        .querySelectorAll<HTMLInputElement>('input[name=target]')
+        .forEach((r) => (r.checked = Number(r.value) === req.class));
     const kinds = req.layers ?? (this.q<HTMLSelectElement>('layers').value as 'spatial' | 'all');
     const filter = req.filter ?? (this.q<HTMLInputElement>('filter').value.trim() || undefined);
     this.hooks.busy('computing CAMs');
-    const set = await compute.explain({ method, class: cls, kind, eigenSmooth, augSmooth, layers: { kinds, filter, percentiles: req.percentiles } }, (stage, done, total) => this.hooks.busy(stage, done, total));
+    const set = await compute.explain(
+      { method, class: cls, kind, eigenSmooth, augSmooth, layers: { kinds, filter, percentiles: req.percentiles } },
+      (stage, done, total) => this.hooks.busy(stage, done, total),
+    );
     this.q<HTMLButtonElement>('ybroad').disabled = false;
     this.hooks.result(set);
   }
@@ -279,7 +310,13 @@ export class ComputePanel {
   }
 
   private needDevice(): BrowserCompute {
-    if (!this.compute) throw new ViewerError('no-webgpu', 'Computing CAMs in the page needs WebGPU, which this browser does not offer', undefined, 'Open a result bundle from `camanim explain --format bundle` instead, or use a browser with WebGPU');
+    if (!this.compute)
+      throw new ViewerError(
+        'no-webgpu',
+        'Computing CAMs in the page needs WebGPU, which this browser does not offer',
+        undefined,
+        'Open a result bundle from `camanim explain --format bundle` instead, or use a browser with WebGPU',
+      );
     return this.compute;
   }
 }

@@ -21,14 +21,30 @@ export class CpuAtlas implements CamAtlas {
     this.texture.minFilter = LinearFilter;
     this.texture.magFilter = LinearFilter;
     this.texture.generateMipmaps = false;
-    this.scaledImage = layout.tileW === set.width && layout.tileH === set.height ? set.image.rgba : set.image.placed({ width: layout.tileW, height: layout.tileH, x: 0, y: 0 }, layout.tileW, layout.tileH, [0, 0, 0]).rgba;
+    this.scaledImage =
+      layout.tileW === set.width && layout.tileH === set.height
+        ? set.image.rgba
+        : set.image.placed({ width: layout.tileW, height: layout.tileH, x: 0, y: 0 }, layout.tileW, layout.tileH, [0, 0, 0]).rgba;
   }
 
   paint(ranges: readonly { min: number; max: number }[], style: PaintStyle): void {
     const { layout, set } = this;
     set.layers.forEach((l, k) => {
       const [x, y] = layout.origin(k);
-      Colormap.paint(l.upsampled, set.width, set.height, ranges[k], style, this.scaledImage, layout.tileW, layout.tileH, this.pixels, layout.width, x, y);
+      Colormap.paint(
+        l.upsampled,
+        set.width,
+        set.height,
+        ranges[k],
+        style,
+        this.scaledImage,
+        layout.tileW,
+        layout.tileH,
+        this.pixels,
+        layout.width,
+        x,
+        y,
+      );
     });
     this.texture.needsUpdate = true;
   }

@@ -50,14 +50,18 @@ export class DropZone {
       return { kind: 'bundle', source: BundleSource.fromFiles(named, `the dropped folder '${top}'`) };
     }
     if (files.length === 1 && /\.zip$/i.test(files[0].file.name)) {
-      return { kind: 'bundle', source: BundleSource.fromZip(new Uint8Array(await files[0].file.arrayBuffer()), files[0].file.name) };
+      return {
+        kind: 'bundle',
+        source: BundleSource.fromZip(new Uint8Array(await files[0].file.arrayBuffer()), files[0].file.name),
+      };
     }
     let model: ComputeFiles['model'];
     let meta: ComputeFiles['meta'];
     let image: ComputeFiles['image'];
     for (const { file } of files) {
       if (/\.json$/i.test(file.name)) meta = { text: await file.text(), name: file.name };
-      else if (IMAGE.test(file.name) || (file.type.startsWith('image/') && !/\.onnx$/i.test(file.name))) image = { blob: file, name: file.name };
+      else if (IMAGE.test(file.name) || (file.type.startsWith('image/') && !/\.onnx$/i.test(file.name)))
+        image = { blob: file, name: file.name };
       // Anything else is offered to the ONNX decoder, which says clearly when it is not a model.
       else if (!model) model = { bytes: new Uint8Array(await file.arrayBuffer()), name: file.name };
     }
@@ -65,7 +69,9 @@ export class DropZone {
   }
 
   private static async fromTransfer(dt: DataTransfer): Promise<PathFile[]> {
-    const entries = Array.from(dt.items).map((i) => i.webkitGetAsEntry?.()).filter((e): e is FileSystemEntry => !!e);
+    const entries = Array.from(dt.items)
+      .map((i) => i.webkitGetAsEntry?.())
+      .filter((e): e is FileSystemEntry => !!e);
     if (!entries.length) return Array.from(dt.files).map((file) => ({ path: file.name, file }));
     const out: PathFile[] = [];
     for (const entry of entries) await walk(entry, '', out);

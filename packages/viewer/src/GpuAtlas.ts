@@ -101,11 +101,15 @@ export class GpuAtlas implements CamAtlas {
     for (let first = 0; first < L; first += per) {
       const count = Math.min(per, L - first);
       const maps = this.buffer(count * W * H * 4, GPUBufferUsage.STORAGE, `maps ${first}+${count}`);
-      set.layers.slice(first, first + count).forEach((l, j) => device.queue.writeBuffer(maps, j * W * H * 4, l.upsampled as Float32Array<ArrayBuffer>));
+      set.layers
+        .slice(first, first + count)
+        .forEach((l, j) => device.queue.writeBuffer(maps, j * W * H * 4, l.upsampled as Float32Array<ArrayBuffer>));
       const params = this.buffer(32, GPUBufferUsage.UNIFORM, 'params');
       const group = device.createBindGroup({
         layout: this.pipeline.getBindGroupLayout(0),
-        entries: [maps, this.ranges, this.image, this.lut, params].map((buffer, binding) => ({ binding, resource: { buffer } })).concat([{ binding: 5, resource: this.gpuTexture.createView() as never }]),
+        entries: [maps, this.ranges, this.image, this.lut, params]
+          .map((buffer, binding) => ({ binding, resource: { buffer } }))
+          .concat([{ binding: 5, resource: this.gpuTexture.createView() as never }]),
       });
       this.chunks.push({ first, count, maps, params, group });
     }
@@ -119,7 +123,15 @@ export class GpuAtlas implements CamAtlas {
     const encoder = this.device.createCommandEncoder({ label: 'camanim:atlas' });
     for (const c of this.chunks) {
       const params = new ArrayBuffer(32);
-      new Uint32Array(params, 0, 7).set([this.set.height, this.set.width, layout.tileW, layout.tileH, layout.cols, c.first, style.overlay ? 1 : 0]);
+      new Uint32Array(params, 0, 7).set([
+        this.set.height,
+        this.set.width,
+        layout.tileW,
+        layout.tileH,
+        layout.cols,
+        c.first,
+        style.overlay ? 1 : 0,
+      ]);
       new Float32Array(params, 28, 1)[0] = style.alpha;
       q.writeBuffer(c.params, 0, params);
       const pass = encoder.beginComputePass();
@@ -151,7 +163,11 @@ export class GpuAtlas implements CamAtlas {
   }
 
   private buffer(size: number, usage: number, label: string): GPUBuffer {
-    const b = this.device.createBuffer({ label: `camanim:atlas ${label}`, size: Math.ceil(size / 4) * 4, usage: usage | GPUBufferUsage.COPY_DST });
+    const b = this.device.createBuffer({
+      label: `camanim:atlas ${label}`,
+      size: Math.ceil(size / 4) * 4,
+      usage: usage | GPUBufferUsage.COPY_DST,
+    });
     this.buffers.push(b);
     return b;
   }

@@ -6,7 +6,7 @@
  * the browser's resampling stands in for sharp's.
  */
 import { meanColor, placement, tensorize, type InputContract } from '@camanim/core';
-import { RgbImage } from './RgbImage.ts';
+import type { RgbImage } from './RgbImage.ts';
 
 /** What the model sees (H×W, padding in the mean colour) and the input [1, C, H, W]. */
 export function preprocessInPage(image: RgbImage, c: InputContract): { crop: RgbImage; data: Float32Array } {

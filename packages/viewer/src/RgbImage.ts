@@ -23,7 +23,12 @@ export class RgbImage {
     const declared = await headerSize(blob, name);
     if (declared.width * declared.height > maxPixels) {
       const count = (n: number) => n.toLocaleString('en-US');
-      throw new ViewerError('bad-image', `The image '${name}' declares ${declared.width}×${declared.height} = ${count(declared.width * declared.height)} pixels, more than the limit of ${count(maxPixels)}`, undefined, 'Use a smaller image');
+      throw new ViewerError(
+        'bad-image',
+        `The image '${name}' declares ${declared.width}×${declared.height} = ${count(declared.width * declared.height)} pixels, more than the limit of ${count(maxPixels)}`,
+        undefined,
+        'Use a smaller image',
+      );
     }
     let bitmap: ImageBitmap;
     try {
@@ -32,7 +37,8 @@ export class RgbImage {
       throw new ViewerError('bad-image', `Cannot decode the image '${name}'`, undefined, FORMAT_HINT, { cause });
     }
     const { width, height } = bitmap;
-    if (!width || !height) throw new ViewerError('bad-image', `The image '${name}' is empty (${width}×${height})`, undefined, 'Use another image');
+    if (!width || !height)
+      throw new ViewerError('bad-image', `The image '${name}' is empty (${width}×${height})`, undefined, 'Use another image');
     const ctx = canvas2d(width, height);
     ctx.fillStyle = '#ffffff';
     ctx.fillRect(0, 0, width, height);
@@ -45,7 +51,12 @@ export class RgbImage {
    * This image resampled to `p.width`×`p.height` and put at (`p.x`, `p.y`) of a `width`×`height`
    * frame filled with `fill` (core's Placement); pixels are copied when no resampling is needed.
    */
-  placed(p: { width: number; height: number; x: number; y: number }, width: number, height: number, fill: readonly number[]): RgbImage {
+  placed(
+    p: { width: number; height: number; x: number; y: number },
+    width: number,
+    height: number,
+    fill: readonly number[],
+  ): RgbImage {
     const dst = canvas2d(width, height);
     dst.fillStyle = `rgb(${fill[0]}, ${fill[1]}, ${fill[2]})`;
     dst.fillRect(0, 0, width, height);

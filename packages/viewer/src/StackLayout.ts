@@ -62,7 +62,11 @@ export class StackLayout {
     const pw = BASE_WIDTH * 0.8;
     const last = this.planes[this.planes.length - 1];
     const eye = last ? eyeHeight(last) : 0;
-    this.prediction = { center: [0, Math.min(0, eye - (pw * 0.75) / 2 - 0.1), z - GAP * pw - STAGE_GAP], width: pw, height: pw * 0.75 };
+    this.prediction = {
+      center: [0, Math.min(0, eye - (pw * 0.75) / 2 - 0.1), z - GAP * pw - STAGE_GAP],
+      width: pw,
+      height: pw * 0.75,
+    };
   }
 
   get count(): number {

@@ -5,7 +5,21 @@
  * bright frame; planes far from the camera are thinned out. The planes' captions are DOM
  * labels (PlaneLabels), laid out around `cards`.
  */
-import { CanvasTexture, Color, DoubleSide, InstancedBufferAttribute, InstancedMesh, Matrix4, Mesh, MeshBasicNodeMaterial, PlaneGeometry, Quaternion, Scene, Vector3, type Texture } from 'three/webgpu';
+import {
+  CanvasTexture,
+  Color,
+  DoubleSide,
+  InstancedBufferAttribute,
+  InstancedMesh,
+  Matrix4,
+  Mesh,
+  MeshBasicNodeMaterial,
+  PlaneGeometry,
+  Quaternion,
+  Scene,
+  Vector3,
+  type Texture,
+} from 'three/webgpu';
 import { attribute, float, min, select, texture, uniform, uv, vec2, vec3 } from 'three/tsl';
 import type { CamAtlas } from './AtlasLayout.ts';
 import { CardTexture } from './CardTexture.ts';
@@ -54,10 +68,17 @@ export class StackScene {
     // Distance to the nearest edge in units of the plane's shorter side, so the frame is as
     // wide on every side of a non-square plane.
     const short = Math.min(set.width, set.height);
-    const edge = min(min(uv().x, uv().x.oneMinus()).mul(set.width / short), min(uv().y, uv().y.oneMinus()).mul(set.height / short));
+    const edge = min(
+      min(uv().x, uv().x.oneMinus()).mul(set.width / short),
+      min(uv().y, uv().y.oneMinus()).mul(set.height / short),
+    );
     const frame = select(isCurrent, vec3(1.0, 0.82, 0.25), vec3(0.32, 0.35, 0.4));
     const width = select(isCurrent, float(0.035), float(0.012));
-    planeMat.colorNode = select(edge.lessThan(width), frame, texture(atlas.texture, st).rgb.mul(select(isCurrent, float(1), float(0.8))));
+    planeMat.colorNode = select(
+      edge.lessThan(width),
+      frame,
+      texture(atlas.texture, st).rgb.mul(select(isCurrent, float(1), float(0.8))),
+    );
     this.planes = new InstancedMesh(quad, planeMat, L);
     this.planes.frustumCulled = false;
     this.scene.add(this.planes);
@@ -66,7 +87,11 @@ export class StackScene {
     const input = layout.input;
     const imageTex = this.own(new CanvasTexture(set.image.toCanvas()));
     this.addQuad(imageTex, input.center, input.width, input.height);
-    this.addCard(CardTexture.text('input', `${set.height}×${set.width} · ${set.info.model}`, '#8fd3ff'), [input.center[0], input.center[1] - input.height / 2 - 0.45, 0], 2.6);
+    this.addCard(
+      CardTexture.text('input', `${set.height}×${set.width} · ${set.info.model}`, '#8fd3ff'),
+      [input.center[0], input.center[1] - input.height / 2 - 0.45, 0],
+      2.6,
+    );
     const pred = layout.prediction;
     this.predictionCard = this.own(CardTexture.prediction(set.prediction, set.info.target, set.info.score));
     this.addQuad(this.predictionCard, pred.center, pred.width, pred.height);

@@ -35,7 +35,14 @@ describe('AtlasLayout', () => {
 });
 
 describe('StackLayout', () => {
-  const shapes: [number, number][] = [[48, 48], [48, 48], [24, 24], [24, 24], [12, 12], [6, 6]];
+  const shapes: [number, number][] = [
+    [48, 48],
+    [48, 48],
+    [24, 24],
+    [24, 24],
+    [12, 12],
+    [6, 6],
+  ];
   const stages = [
     { index: 0, first: 0, last: 1, mapShape: [48, 48] as const },
     { index: 1, first: 2, last: 3, mapShape: [24, 24] as const },
@@ -71,41 +78,96 @@ describe('StackLayout', () => {
     [256, 32],
     [32, 256],
   ])('%i×%i (W×H): the input and every plane at the input aspect, the longer side in view', (W, H) => {
-    const maps: [number, number][] = [[H / 2, W / 2], [H / 4, W / 4], [H / 16, W / 16]];
-    const l = new StackLayout({ inputW: W, inputH: H, mapShapes: maps, stages: maps.map((m, k) => ({ index: k, first: k, last: k, mapShape: m })) });
+    const maps: [number, number][] = [
+      [H / 2, W / 2],
+      [H / 4, W / 4],
+      [H / 16, W / 16],
+    ];
+    const l = new StackLayout({
+      inputW: W,
+      inputH: H,
+      mapShapes: maps,
+      stages: maps.map((m, k) => ({ index: k, first: k, last: k, mapShape: m })),
+    });
     for (const p of [l.input, ...l.planes]) {
       expect(p.width / p.height).toBeCloseTo(W / H, 9);
       expect(Math.max(p.width, p.height)).toBeLessThanOrEqual(4);
     }
     // The camera stands back by the longer side: a tall plane fits the view as a wide one does.
     const tall = new StackLayout({ inputW: H, inputH: W, mapShapes: maps.map(([h, w]) => [w, h]), stages: [] });
-    expect(l.station(0).position[2] - l.planes[0].center[2]).toBeCloseTo(tall.station(0).position[2] - tall.planes[0].center[2], 9);
+    expect(l.station(0).position[2] - l.planes[0].center[2]).toBeCloseTo(
+      tall.station(0).position[2] - tall.planes[0].center[2],
+      9,
+    );
   });
 
   // Issue #16: at the last layer the "stage 6 · 1×48" banner covered the prediction card's title.
   test.each([
-    ['a one-layer last stage at 1×48 of a 48×192 input', 192, 48, [[24, 96], [12, 48], [1, 48]]],
-    ['a one-layer last stage at 7×7 of 224×224', 224, 224, [[56, 56], [28, 28], [7, 7]]],
-    ['a large last stage', 96, 96, [[96, 96], [96, 96]]],
-    ['a tall input', 48, 192, [[96, 24], [48, 12], [48, 1]]],
-  ] as [string, number, number, [number, number][]][])('from the last layer no stage title covers the prediction title: %s', (_, W, H, maps) => {
-    const stages = maps.map((m, k) => ({ index: k, first: k, last: k, mapShape: m }));
-    const l = new StackLayout({ inputW: W, inputH: H, mapShapes: maps, stages });
-    const eye = l.station(maps.length - 1).position;
-    const card = l.prediction;
-    const cardTop = card.center[1] + card.height / 2;
-    for (const s of stages) {
-      const b = l.banner(s.first);
-      // The banner's bottom edge, seen from the eye, meets the card's plane at this height.
-      const bottom = b.center[1] - b.height / 2;
-      const t = (eye[2] - card.center[2]) / (eye[2] - b.center[2]);
-      if (b.center[2] >= eye[2]) continue; // behind the camera
-      expect(eye[1] + (bottom - eye[1]) * t).toBeGreaterThan(cardTop);
-    }
-  });
+    [
+      'a one-layer last stage at 1×48 of a 48×192 input',
+      192,
+      48,
+      [
+        [24, 96],
+        [12, 48],
+        [1, 48],
+      ],
+    ],
+    [
+      'a one-layer last stage at 7×7 of 224×224',
+      224,
+      224,
+      [
+        [56, 56],
+        [28, 28],
+        [7, 7],
+      ],
+    ],
+    [
+      'a large last stage',
+      96,
+      96,
+      [
+        [96, 96],
+        [96, 96],
+      ],
+    ],
+    [
+      'a tall input',
+      48,
+      192,
+      [
+        [96, 24],
+        [48, 12],
+        [48, 1],
+      ],
+    ],
+  ] as [string, number, number, [number, number][]][])(
+    'from the last layer no stage title covers the prediction title: %s',
+    (_, W, H, maps) => {
+      const stages = maps.map((m, k) => ({ index: k, first: k, last: k, mapShape: m }));
+      const l = new StackLayout({ inputW: W, inputH: H, mapShapes: maps, stages });
+      const eye = l.station(maps.length - 1).position;
+      const card = l.prediction;
+      const cardTop = card.center[1] + card.height / 2;
+      for (const s of stages) {
+        const b = l.banner(s.first);
+        // The banner's bottom edge, seen from the eye, meets the card's plane at this height.
+        const bottom = b.center[1] - b.height / 2;
+        const t = (eye[2] - card.center[2]) / (eye[2] - b.center[2]);
+        if (b.center[2] >= eye[2]) continue; // behind the camera
+        expect(eye[1] + (bottom - eye[1]) * t).toBeGreaterThan(cardTop);
+      }
+    },
+  );
 
   test('far planes are thinned, near ones and stage starts kept', () => {
-    const many = new StackLayout({ inputW: 224, inputH: 224, mapShapes: Array.from({ length: 300 }, () => [14, 14] as [number, number]), stages: [{ index: 0, first: 0, last: 299, mapShape: [14, 14] }] });
+    const many = new StackLayout({
+      inputW: 224,
+      inputH: 224,
+      mapShapes: Array.from({ length: 300 }, () => [14, 14] as [number, number]),
+      stages: [{ index: 0, first: 0, last: 299, mapShape: [14, 14] }],
+    });
     const vis = many.visible(0, new Set([0]));
     expect(vis.slice(0, 25).every(Boolean)).toBe(true);
     expect(vis.filter(Boolean).length).toBeLessThan(120);

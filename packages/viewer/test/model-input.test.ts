@@ -41,13 +41,31 @@ beforeAll(async () => {
   writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), contract: undefined }));
   // Deliberately off the schema: what a damaged manifest holds.
   const damaged = (edit: (c: { input: Record<string, unknown>; output: Record<string, unknown> }) => void): BundleContract => {
-    const c = structuredClone(defaultContract(96, 96)) as unknown as { input: Record<string, unknown>; output: Record<string, unknown> };
+    const c = structuredClone(defaultContract(96, 96)) as unknown as {
+      input: Record<string, unknown>;
+      output: Record<string, unknown>;
+    };
     edit(c);
     return c as unknown as BundleContract;
   };
-  writeBundle(join(root, 'bad-layout'), { width: 96, height: 96, layers: smallNet().slice(0, 3), contract: damaged((c) => (c.input.layout = 'NCWH')) });
-  writeBundle(join(root, 'bad-mean'), { width: 96, height: 96, layers: smallNet().slice(0, 3), contract: damaged((c) => (c.input.mean = '0.5')) });
-  writeBundle(join(root, 'bad-activation'), { width: 96, height: 96, layers: smallNet().slice(0, 3), contract: damaged((c) => (c.output.activation = 'tanh')) });
+  writeBundle(join(root, 'bad-layout'), {
+    width: 96,
+    height: 96,
+    layers: smallNet().slice(0, 3),
+    contract: damaged((c) => (c.input.layout = 'NCWH')),
+  });
+  writeBundle(join(root, 'bad-mean'), {
+    width: 96,
+    height: 96,
+    layers: smallNet().slice(0, 3),
+    contract: damaged((c) => (c.input.mean = '0.5')),
+  });
+  writeBundle(join(root, 'bad-activation'), {
+    width: 96,
+    height: 96,
+    layers: smallNet().slice(0, 3),
+    contract: damaged((c) => (c.output.activation = 'tanh')),
+  });
   session = await startSession(root);
 });
 
@@ -73,7 +91,9 @@ describe('the 2D frame is drawn at the input aspect', () => {
     await p.screenshot({ path: join(SHOTS, `${name}-page.png`) });
     const drawn = await drawnBox(p, shot, PANEL);
     const pixelError = Math.abs(drawn.width / drawn.height / want - 1);
-    console.log(`${name}: box ${box.width.toFixed(1)}×${box.height.toFixed(1)} (error ${(boxError * 100).toFixed(2)}%), pixels ${drawn.width}×${drawn.height} (error ${(pixelError * 100).toFixed(2)}%)`);
+    console.log(
+      `${name}: box ${box.width.toFixed(1)}×${box.height.toFixed(1)} (error ${(boxError * 100).toFixed(2)}%), pixels ${drawn.width}×${drawn.height} (error ${(pixelError * 100).toFixed(2)}%)`,
+    );
     expect(boxError).toBeLessThan(0.02);
     // One pixel of rounding on a 45-pixel side is 2.2%: allow it where the short side is that small.
     expect(pixelError).toBeLessThan(Math.max(0.02, 1.5 / Math.min(drawn.width, drawn.height)));
@@ -98,7 +118,18 @@ describe('the model contract', () => {
     expect(await el.isVisible()).toBe(true);
     expect(await el.textContent()).toBe(summary);
     const detail = (await el.getAttribute('title'))!;
-    for (const part of ['48×192', 'NCHW', 'RGB', 'mean 0.485, 0.456, 0.406', 'std 0.229, 0.224, 0.225', 'crop', 'mean: preset imagenet (--preset)', "output 'logits' [1, 10]", 'explained: logits']) expect(detail).toContain(part);
+    for (const part of [
+      '48×192',
+      'NCHW',
+      'RGB',
+      'mean 0.485, 0.456, 0.406',
+      'std 0.229, 0.224, 0.225',
+      'crop',
+      'mean: preset imagenet (--preset)',
+      "output 'logits' [1, 10]",
+      'explained: logits',
+    ])
+      expect(detail).toContain(part);
     expect(await api(p, 'camanim.explanation.contract')).toBe(summary);
     await p.close();
   });
@@ -150,7 +181,8 @@ test('the prediction card: every probability after its bar, on the dark card, it
         let light = false;
         for (let y = 0; y < 40; y++) {
           const [r, g, b] = at(x, y);
-          if ((r > 200 && g > 160 && b < 120) || (Math.abs(r - 0x4f) < 8 && Math.abs(g - 0x6d) < 8 && Math.abs(b - 0x9a) < 8)) bar = true;
+          if ((r > 200 && g > 160 && b < 120) || (Math.abs(r - 0x4f) < 8 && Math.abs(g - 0x6d) < 8 && Math.abs(b - 0x9a) < 8))
+            bar = true;
           if (r > 150 && g > 150 && b > 150) light = true;
         }
         if (bar) barEnd = x;

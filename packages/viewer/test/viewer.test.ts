@@ -22,7 +22,8 @@ let small: WrittenBundle;
 /** The bundle folder as a zip, after `edit` changes its files (name → bytes, undefined removes). */
 function zipBundle(name: string, dir: string, edit: (files: Record<string, Uint8Array>) => void): void {
   const files: Record<string, Uint8Array> = {};
-  for (const f of ['manifest.json', 'input.png', 'gradcam.layer.bin', 'gradcam.input.bin']) files[`bundle/${f}`] = readFileSync(join(dir, f));
+  for (const f of ['manifest.json', 'input.png', 'gradcam.layer.bin', 'gradcam.input.bin'])
+    files[`bundle/${f}`] = readFileSync(join(dir, f));
   edit(files);
   writeFileSync(join(root, name), zipSync(files));
 }
@@ -35,13 +36,31 @@ beforeAll(async () => {
   writeBundle(join(root, 'no-ybroad'), { width: 96, height: 96, layers: smallNet(), ybroad: null });
   writeBundle(join(root, 'nested/bag-0/bundle'), { width: 96, height: 96, layers: smallNet() });
   writeBundle(join(root, 'two'), { width: 64, height: 48, layers: smallNet().slice(0, 6), methods: ['gradcam', 'hirescam'] });
-  writeBundle(join(root, 'rest'), { width: 64, height: 48, layers: smallNet().slice(0, 3), methods: ['gradcam', 'hirescam'], targetKind: 'rest' });
+  writeBundle(join(root, 'rest'), {
+    width: 64,
+    height: 48,
+    layers: smallNet().slice(0, 3),
+    methods: ['gradcam', 'hirescam'],
+    targetKind: 'rest',
+  });
   writeBundle(join(root, 'no-kind'), { width: 64, height: 48, layers: smallNet().slice(0, 3), targetKind: null });
   const dir = small.dir;
   zipBundle('good.zip', dir, () => {});
   zipBundle('missing.zip', dir, (f) => delete f['bundle/gradcam.input.bin']);
-  zipBundle('short.zip', dir, (f) => (f['bundle/gradcam.layer.bin'] = f['bundle/gradcam.layer.bin'].subarray(0, f['bundle/gradcam.layer.bin'].length - 100)));
-  zipBundle('version.zip', dir, (f) => (f['bundle/manifest.json'] = new TextEncoder().encode(JSON.stringify({ ...JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')), version: 2 }))));
+  zipBundle(
+    'short.zip',
+    dir,
+    (f) =>
+      (f['bundle/gradcam.layer.bin'] = f['bundle/gradcam.layer.bin'].subarray(0, f['bundle/gradcam.layer.bin'].length - 100)),
+  );
+  zipBundle(
+    'version.zip',
+    dir,
+    (f) =>
+      (f['bundle/manifest.json'] = new TextEncoder().encode(
+        JSON.stringify({ ...JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')), version: 2 }),
+      )),
+  );
   zipBundle('bad-image.zip', dir, (f) => (f['bundle/input.png'] = new TextEncoder().encode('this is not a PNG')));
   zipBundle('bad-offset.zip', dir, (f) => {
     const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
@@ -68,7 +87,10 @@ describe('a result bundle', () => {
   afterAll(() => p?.close());
 
   test('one plane per manifest layer, in manifest order, on WebGPU', async () => {
-    const state = await api<{ layers: { name: string; opType: string; shape: number[] }[]; planes: number; backend: string }>(p, '({ layers: camanim.layers, planes: camanim.planes, backend: camanim.backend })');
+    const state = await api<{ layers: { name: string; opType: string; shape: number[] }[]; planes: number; backend: string }>(
+      p,
+      '({ layers: camanim.layers, planes: camanim.planes, backend: camanim.backend })',
+    );
     expect(state.backend).toBe('webgpu');
     expect(state.planes).toBe(small.manifest.layers.length);
     expect(state.layers.map((l) => l.name)).toEqual(small.manifest.layers.map((l) => l.name));
@@ -214,8 +236,13 @@ test('the target kind: a ReST bundle names it in the frame and the explanation l
   const rest = await page('?bundle=b/rest/');
   expect(await settled(rest)).toBe('ready');
   expect(await api(rest, 'camanim.explanation.target')).toEqual({ class: 8, label: 'Bag', kind: 'rest' });
-  expect(await rest.textContent('.frame-detail')).toMatch(/^Grad-CAM · Bag \(class 8\) · ReST target · score 7\.250 · p 0\.910 · /);
-  expect(await rest.locator('[data-role=explanation] option').allTextContents()).toEqual(['Grad-CAM · Bag (class 8) · ReST target', 'HiResCAM · Bag (class 8) · ReST target']);
+  expect(await rest.textContent('.frame-detail')).toMatch(
+    /^Grad-CAM · Bag \(class 8\) · ReST target · score 7\.250 · p 0\.910 · /,
+  );
+  expect(await rest.locator('[data-role=explanation] option').allTextContents()).toEqual([
+    'Grad-CAM · Bag (class 8) · ReST target',
+    'HiResCAM · Bag (class 8) · ReST target',
+  ]);
   await rest.close();
   const old = await page('?bundle=b/no-kind/');
   expect(await settled(old)).toBe('ready');
@@ -272,9 +299,27 @@ describe('bad input ends in a clear message', () => {
   });
 
   const files: [string, string, Buffer, string, RegExp][] = [
-    ['a file that is not ONNX', 'notes.onnx', Buffer.from('just some text, not a protobuf'), 'bad-model', /Not a valid ONNX file.*notes\.onnx/],
-    ['an image that cannot be decoded', 'broken.png', Buffer.from('\x89PNG but not really'), 'bad-image', /Cannot decode the image 'broken\.png'/],
-    ['a decompression bomb, refused from its header', 'bomb.png', cliImage('bomb.png'), 'bad-image', /The image 'bomb\.png' declares 20000×20000 = 400,000,000 pixels, more than the limit of 100,000,000/],
+    [
+      'a file that is not ONNX',
+      'notes.onnx',
+      Buffer.from('just some text, not a protobuf'),
+      'bad-model',
+      /Not a valid ONNX file.*notes\.onnx/,
+    ],
+    [
+      'an image that cannot be decoded',
+      'broken.png',
+      Buffer.from('\x89PNG but not really'),
+      'bad-image',
+      /Cannot decode the image 'broken\.png'/,
+    ],
+    [
+      'a decompression bomb, refused from its header',
+      'bomb.png',
+      cliImage('bomb.png'),
+      'bad-image',
+      /The image 'bomb\.png' declares 20000×20000 = 400,000,000 pixels, more than the limit of 100,000,000/,
+    ],
     ['a truncated JPEG', 'truncated.jpg', cliImage('truncated.jpg'), 'bad-image', /Cannot decode the image 'truncated\.jpg'/],
     ['an unsupported op in a model', 'det.onnx', Buffer.from(unsupportedOpBytes()), 'unsupported-op', /Unsupported op 'Det'/],
   ];

@@ -89,7 +89,7 @@ export async function openBrowser(): Promise<BrowserSession | { skip: string }> 
       await cleanup();
       return { skip: `headless Chromium has no WebGPU adapter: ${info.reason}` };
     }
-    const version = context.browser()?.version() ?? (await page.evaluate('navigator.userAgent')) as string;
+    const version = context.browser()?.version() ?? ((await page.evaluate('navigator.userAgent')) as string);
     progress(`chromium ${version}: WebGPU adapter ${info.adapter}; crossOriginIsolated=${info.isolated}`);
     return { page, adapter: info.adapter!, chromium: String(version), call, close: cleanup };
   } catch (e) {

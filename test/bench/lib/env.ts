@@ -24,9 +24,13 @@ let pythonCheck: string | undefined | null = null;
 /** Undefined when PYTHON has torch, torchvision and scipy; otherwise why not. */
 export function pythonProblem(): string | undefined {
   if (pythonCheck !== null) return pythonCheck;
-  if (!existsSync(PYTHON)) return (pythonCheck = `${PYTHON} is absent`);
+  if (!existsSync(PYTHON)) {
+    pythonCheck = `${PYTHON} is absent`;
+    return pythonCheck;
+  }
   const r = spawnSync(PYTHON, ['-c', 'import torch, torchvision, scipy, onnx; print(torch.__version__)'], { encoding: 'utf8' });
-  pythonCheck = r.status === 0 ? undefined : `${PYTHON} lacks torch/torchvision/scipy/onnx (${(r.stderr || '').trim().split('\n').pop()})`;
+  pythonCheck =
+    r.status === 0 ? undefined : `${PYTHON} lacks torch/torchvision/scipy/onnx (${(r.stderr || '').trim().split('\n').pop()})`;
   return pythonCheck;
 }
 
@@ -44,8 +48,11 @@ export async function benchModel(name: string): Promise<{ file: string } | { ski
   const problem = pythonProblem();
   if (problem) return { skip: `bench-models/${name}.onnx is missing and cannot be exported: ${problem}` };
   progress(`exporting full-width ${name} (224x224, random init) to bench-models/ with tools/export_models.py --full`);
-  const r = await runProcess(PYTHON, [join(REPO, 'tools', 'export_models.py'), '--full', name, '--out', MODELS_DIR], { cwd: REPO });
-  if (r.code !== 0 || !existsSync(file)) return { skip: `exporting ${name} failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')}` };
+  const r = await runProcess(PYTHON, [join(REPO, 'tools', 'export_models.py'), '--full', name, '--out', MODELS_DIR], {
+    cwd: REPO,
+  });
+  if (r.code !== 0 || !existsSync(file))
+    return { skip: `exporting ${name} failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')}` };
   return { file };
 }
 
@@ -56,7 +63,11 @@ export interface ProcessResult {
 }
 
 /** Runs a child process; its stderr lines are forwarded as progress. */
-export function runProcess(cmd: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ProcessResult> {
+export function runProcess(
+  cmd: string,
+  args: readonly string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd ?? REPO, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -79,13 +90,18 @@ export function runProcess(cmd: string, args: readonly string[], opts: { cwd?: s
 export async function benchTorch<T>(args: readonly string[]): Promise<T> {
   const r = await runProcess(PYTHON, [join(REPO, 'tools', 'bench_torch.py'), ...args]);
   const line = r.stdout.trim().split('\n').pop() ?? '';
-  if (r.code !== 0 || !line.startsWith('{')) throw new Error(`tools/bench_torch.py ${args.join(' ')} failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-4).join(' / ')}`);
+  if (r.code !== 0 || !line.startsWith('{'))
+    throw new Error(
+      `tools/bench_torch.py ${args.join(' ')} failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(-4).join(' / ')}`,
+    );
   return JSON.parse(line) as T;
 }
 
 /** 1, 5 and 15 minute load averages (the machine is shared: numbers under load are noisy). */
 export function loadAverage(): string {
-  return loadavg().map((x) => x.toFixed(2)).join(' ');
+  return loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 }
 
 export function cpuSummary(): string {

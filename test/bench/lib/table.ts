@@ -21,9 +21,9 @@ export function render(t: Table): string {
     out.push('(no rows)');
   }
   if (t.notes.length) out.push('', ...t.notes.map((n) => `- ${n}`));
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 export function print(t: Table): void {
-  process.stdout.write(render(t) + '\n');
+  process.stdout.write(`${render(t)}\n`);
 }

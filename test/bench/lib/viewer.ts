@@ -46,7 +46,8 @@ export async function openViewer(): Promise<ViewerSession | { skip: string }> {
     const page = async (query: string, viewport: { width: number; height: number }) => {
       const opened = await open(ctx!, `${url}?${query}`);
       await opened.page.setViewportSize(viewport);
-      if ((await settled(opened.page, 300_000)) === 'error') throw new Error(`the viewer did not open ?${query}: ${await opened.page.evaluate('camanim.error')}`);
+      if ((await settled(opened.page, 300_000)) === 'error')
+        throw new Error(`the viewer did not open ?${query}: ${await opened.page.evaluate('camanim.error')}`);
       return opened;
     };
     return { root, chromium: version, page, close };

@@ -46,7 +46,10 @@ window.benchOrt = async ({ model, batch, size = 224, warmup, reps, minReps, budg
   ort.env.wasm.wasmPaths = '/ort/';
   ort.env.logLevel = 'error';
   const t0 = performance.now();
-  const session = await ort.InferenceSession.create(`/models/${model}`, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' });
+  const session = await ort.InferenceSession.create(`/models/${model}`, {
+    executionProviders: ['webgpu'],
+    graphOptimizationLevel: 'all',
+  });
   const loadMs = performance.now() - t0;
   const inName = session.inputNames[0];
   const outName = session.outputNames[0];
@@ -79,7 +82,12 @@ function resnet18(tf, classes = 1000) {
   });
   const net = { stem: conv(7, 3, 64), blocks: [], fc: null };
   let cin = 64;
-  for (const [cout, stride] of [[64, 1], [128, 2], [256, 2], [512, 2]]) {
+  for (const [cout, stride] of [
+    [64, 1],
+    [128, 2],
+    [256, 2],
+    [512, 2],
+  ]) {
     for (let b = 0; b < 2; b++) {
       const s = b === 0 ? stride : 1;
       net.blocks.push({
@@ -99,12 +107,43 @@ function resnet18(tf, classes = 1000) {
 function forward(tf, net, x, tap) {
   const conv = (t, c, stride) => {
     const k = c.w.shape[0];
-    const pad = k === 7 ? [[0, 0], [3, 3], [3, 3], [0, 0]] : k === 3 ? [[0, 0], [1, 1], [1, 1], [0, 0]] : 'valid';
+    const pad =
+      k === 7
+        ? [
+            [0, 0],
+            [3, 3],
+            [3, 3],
+            [0, 0],
+          ]
+        : k === 3
+          ? [
+              [0, 0],
+              [1, 1],
+              [1, 1],
+              [0, 0],
+            ]
+          : 'valid';
     return tap(tf.add(tf.conv2d(t, c.w, stride, pad), c.b));
   };
   let t = conv(x, net.stem, 2);
   t = tap(tf.relu(t));
-  t = tap(tf.maxPool(tf.pad(t, [[0, 0], [1, 1], [1, 1], [0, 0]], -1e30), 3, 2, 'valid'));
+  t = tap(
+    tf.maxPool(
+      tf.pad(
+        t,
+        [
+          [0, 0],
+          [1, 1],
+          [1, 1],
+          [0, 0],
+        ],
+        -1e30,
+      ),
+      3,
+      2,
+      'valid',
+    ),
+  );
   for (const blk of net.blocks) {
     let y = conv(t, blk.c1, blk.stride);
     y = tap(tf.relu(y));
@@ -131,7 +170,10 @@ window.benchTfjsGrad = async ({ batch = 1, size = 224, cls = 0, warmup, reps, mi
   const data = randomInput(batch * size * size * 3);
   const shapes = [];
   tf.tidy(() => {
-    forward(tf, net, tf.tensor4d(data, [batch, size, size, 3]), (t) => (shapes.push(t.shape), t));
+    forward(tf, net, tf.tensor4d(data, [batch, size, size, 3]), (t) => {
+      shapes.push(t.shape);
+      return t;
+    });
   });
   const probes = shapes.map((s) => tf.zeros(s));
   const gradFn = tf.grads((...ps) => {

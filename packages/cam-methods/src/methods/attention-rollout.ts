@@ -22,8 +22,9 @@ const ID = 'attention-rollout';
 export const attentionRollout: CustomMethod = {
   id: ID,
   title: 'Attention rollout',
-  reference: 'Abnar & Zuidema 2020 (vit-explain): R = prod_b (fuse_h A_b + I)/2 rows renormalised; map = R[cls, patches] per block '
-    + '(options headFusion: mean|max|min, discardRatio: 0, renormalize: rows|vit-explain)',
+  reference:
+    'Abnar & Zuidema 2020 (vit-explain): R = prod_b (fuse_h A_b + I)/2 rows renormalised; map = R[cls, patches] per block ' +
+    '(options headFusion: mean|max|min, discardRatio: 0, renormalize: rows|vit-explain)',
   needs: {},
   kind: 'custom',
   returns: 'map',
@@ -62,7 +63,8 @@ function discard(fused: Float64Array, count: number): void {
 
 function rolloutOptions(ctx: CamContext): { fusion: Fusion; ratio: number; renormalize: (typeof RENORMALIZE)[number] } {
   const { headFusion = 'mean', discardRatio = 0, renormalize = 'rows' } = ctx.options;
-  const bad = (what: string, fix: string) => new CamanimError('bad-input', `Attention rollout: ${what}`, { layer: ctx.layer.name }, fix);
+  const bad = (what: string, fix: string) =>
+    new CamanimError('bad-input', `Attention rollout: ${what}`, { layer: ctx.layer.name }, fix);
   if (!FUSIONS.includes(headFusion as Fusion)) {
     const fix = 'Pass options.headFusion as one of those (CLI: --head-fusion)';
     throw bad(`head fusion '${String(headFusion)}' is not one of ${FUSIONS.join(', ')}`, fix);
@@ -72,7 +74,8 @@ function rolloutOptions(ctx: CamContext): { fusion: Fusion; ratio: number; renor
     throw bad(`discard ratio must be within [0, 1), got ${String(discardRatio)}`, fix);
   }
   if (!RENORMALIZE.includes(renormalize as never)) {
-    const fix = "Pass options.renormalize as 'rows' (the paper) or 'vit-explain' (the released code's broadcast); CLI: --renormalize";
+    const fix =
+      "Pass options.renormalize as 'rows' (the paper) or 'vit-explain' (the released code's broadcast); CLI: --renormalize";
     throw bad(`renormalize '${String(renormalize)}' is not one of ${RENORMALIZE.join(', ')}`, fix);
   }
   return { fusion: headFusion as Fusion, ratio: discardRatio, renormalize: renormalize as (typeof RENORMALIZE)[number] };

@@ -65,7 +65,10 @@ export async function fullGradTerms(run: Run, target: Target | readonly Target[]
     const bias = new Map<string, Float32Array>();
     for (const l of layers) {
       const [, c, h, w] = l.shape;
-      bias.set(l.output, channelTerms((await grads.read(l.output)).data, l.shape, (i) => l.bias[Math.floor(i / (h * w)) % c]));
+      bias.set(
+        l.output,
+        channelTerms((await grads.read(l.output)).data, l.shape, (i) => l.bias[Math.floor(i / (h * w)) % c]),
+      );
     }
     return { input, bias };
   } finally {

@@ -16,14 +16,21 @@ import { nmf } from '../nmf.ts';
 
 function positiveInt(options: Readonly<Record<string, unknown>>, key: string, fallback: number, flag: string): number {
   const v = options[key] ?? fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new CamanimError('bad-input', `Deep Feature Factorization's ${key} must be a positive integer, got ${String(v)}`, {}, `Pass options.${key} (CLI: ${flag})`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+    throw new CamanimError(
+      'bad-input',
+      `Deep Feature Factorization's ${key} must be a positive integer, got ${String(v)}`,
+      {},
+      `Pass options.${key} (CLI: ${flag})`,
+    );
   return v;
 }
 
 export const dff: CustomMethod = {
   id: 'dff',
   title: 'Deep Feature Factorization',
-  reference: 'Collins et al. 2018: NMF of A [C x N*h*w] (min-shifted) into K = 5 concepts; map = H_k, classes = head(W_k + shift)',
+  reference:
+    'Collins et al. 2018: NMF of A [C x N*h*w] (min-shifted) into K = 5 concepts; map = H_k, classes = head(W_k + shift)',
   needs: { extraForwards: true },
   kind: 'custom',
   returns: 'map',
@@ -37,7 +44,9 @@ export const dff: CustomMethod = {
     const x = new Float64Array(c * cols);
     const shift = new Float64Array(c);
     for (let ch = 0; ch < c; ch++) {
-      for (let b = 0; b < n; b++) for (let p = 0; p < hw; p++) x[ch * cols + b * hw + p] = Number.isNaN(a[(b * c + ch) * hw + p]) ? 0 : a[(b * c + ch) * hw + p];
+      for (let b = 0; b < n; b++)
+        for (let p = 0; p < hw; p++)
+          x[ch * cols + b * hw + p] = Number.isNaN(a[(b * c + ch) * hw + p]) ? 0 : a[(b * c + ch) * hw + p];
       let lo = Infinity;
       for (let j = 0; j < cols; j++) lo = Math.min(lo, x[ch * cols + j]);
       shift[ch] = lo;
@@ -61,20 +70,29 @@ export const dff: CustomMethod = {
 };
 
 /** Each concept's top classes: the layer filled with its embedding, the model re-run from there, softmaxed. */
-async function conceptClasses(ctx: CamContext, embeddings: Float32Array, k: number, top: number): Promise<LayerConcepts['classes']> {
+async function conceptClasses(
+  ctx: CamContext,
+  embeddings: Float32Array,
+  k: number,
+  top: number,
+): Promise<LayerConcepts['classes']> {
   const shape = ctx.run.shape(ctx.layer.name);
   const c = ctx.layer.shape[1];
   const size = shape.slice(1).reduce((s, d) => s * d, 1);
   const per = size / c;
   const data = new Float32Array(k * size);
-  for (let q = 0; q < k; q++) for (let ch = 0; ch < c; ch++) data.fill(embeddings[q * c + ch], q * size + ch * per, q * size + (ch + 1) * per);
+  for (let q = 0; q < k; q++)
+    for (let ch = 0; ch < c; ch++) data.fill(embeddings[q * c + ch], q * size + ch * per, q * size + (ch + 1) * per);
   const rerun = await ctx.run.runFrom({ [ctx.layer.name]: { data, shape: [k, ...shape.slice(1)] } }, { retain: 'outputs' });
   try {
     const out = await rerun.read(ctx.run.model.graph.outputs[0].name);
     const classes = out.data.length / k;
     return Array.from({ length: k }, (_, q) => {
       const p = softmax(out.data.subarray(q * classes, (q + 1) * classes));
-      return [...p.keys()].sort((i, j) => p[j] - p[i] || i - j).slice(0, top).map((cl) => ({ class: cl, probability: p[cl] }));
+      return [...p.keys()]
+        .sort((i, j) => p[j] - p[i] || i - j)
+        .slice(0, top)
+        .map((cl) => ({ class: cl, probability: p[cl] }));
     });
   } finally {
     rerun.dispose();

@@ -15,6 +15,11 @@ export const eigengradcam: CustomMethod = {
   compute: async (ctx) => {
     const a = await ctx.readActivation();
     const g = await ctx.readGradient();
-    return { map: projectEach(a.map((v, i) => v * g[i]), ctx.layer.shape) };
+    return {
+      map: projectEach(
+        a.map((v, i) => v * g[i]),
+        ctx.layer.shape,
+      ),
+    };
   },
 };

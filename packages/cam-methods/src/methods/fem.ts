@@ -18,7 +18,12 @@ export const fem: CustomMethod = {
     const [n, c, h, w] = ctx.layer.shape;
     const k = ctx.options.k ?? 2;
     if (typeof k !== 'number' || !Number.isFinite(k)) {
-      throw new CamanimError('bad-input', `FEM's k must be a number, got ${String(k)}`, { layer: ctx.layer.name }, 'Pass options.k as a number (the threshold is mean + k·std; CLI: --fem-k)');
+      throw new CamanimError(
+        'bad-input',
+        `FEM's k must be a number, got ${String(k)}`,
+        { layer: ctx.layer.name },
+        'Pass options.k as a number (the threshold is mean + k·std; CLI: --fem-k)',
+      );
     }
     const a = await ctx.readActivation();
     const hw = h * w;

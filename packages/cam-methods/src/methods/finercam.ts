@@ -22,7 +22,13 @@ export function finerTarget(m: number, { alpha = 1, comparison = [1, 2, 3] }: Fi
       const z = Array.from(row);
       const byNearness = z.map((_, j) => j).sort((i, j) => Math.abs(z[i] - z[m]) - Math.abs(z[j] - z[m]) || i - j);
       const ks = comparison.map((r) => byNearness[r]);
-      if (ks.some((k) => k === undefined)) throw new CamanimError('bad-target', `FinerCAM compares with ranks ${comparison.join(', ')} but the model has ${z.length} classes`, {}, 'Pass comparison ranks below the class count');
+      if (ks.some((k) => k === undefined))
+        throw new CamanimError(
+          'bad-target',
+          `FinerCAM compares with ranks ${comparison.join(', ')} but the model has ${z.length} classes`,
+          {},
+          'Pass comparison ranks below the class count',
+        );
       const p = softmax(row);
       let num = 0;
       let den = 0;
@@ -53,7 +59,12 @@ export function finerTarget(m: number, { alpha = 1, comparison = [1, 2, 3] }: Fi
 function finerTargets(t: Target | readonly Target[], options: Readonly<Record<string, unknown>>): Target | readonly Target[] {
   const one = (x: Target): Target => {
     if (!('class' in x) || (x.kind ?? 'logit') !== 'logit') {
-      throw new CamanimError('bad-target', 'FinerCAM builds its own target from a class: give it a class logit target', {}, 'Pass { class } (CLI: --class, with --target logit)');
+      throw new CamanimError(
+        'bad-target',
+        'FinerCAM builds its own target from a class: give it a class logit target',
+        {},
+        'Pass { class } (CLI: --class, with --target logit)',
+      );
     }
     return finerTarget(x.class, options as FinerOptions);
   };
@@ -64,6 +75,7 @@ export const finercam: ChannelMethod = {
   ...gradcam,
   id: 'finercam',
   title: 'FinerCAM',
-  reference: 'Zhang et al. 2025: Grad-CAM of sum_k p_k (z_c - alpha z_k) / sum_k p_k over the classes nearest to c (ranks 1..3, alpha 1)',
+  reference:
+    'Zhang et al. 2025: Grad-CAM of sum_k p_k (z_c - alpha z_k) / sum_k p_k over the classes nearest to c (ranks 1..3, alpha 1)',
   derive: { base: gradcam, target: finerTargets },
 };

@@ -24,7 +24,8 @@ const termsOfCall = perCall((ctx) => fullGradTerms(ctx.run, ctx.target));
 export const fullgrad: CustomMethod = {
   id: 'fullgrad',
   title: 'FullGrad',
-  reference: 'Srinivas & Fleuret 2019: S = sum_c psi(|dy/dx * x|) + sum_l sum_c psi(|dy/dz_l * b_l|); frame = the terms of the bias layers at its resolution that feed it',
+  reference:
+    'Srinivas & Fleuret 2019: S = sum_c psi(|dy/dx * x|) + sum_l sum_c psi(|dy/dz_l * b_l|); frame = the terms of the bias layers at its resolution that feed it',
   needs: { gradients: true },
   kind: 'custom',
   returns: 'map',

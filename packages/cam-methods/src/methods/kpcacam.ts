@@ -26,7 +26,8 @@ export type KpcaKernel = keyof typeof KERNELS;
 export const kpcacam: CustomMethod = {
   id: 'kpcacam',
   title: 'KPCA-CAM',
-  reference: 'Karmani et al. 2024: CAM = sqrt(l1)·u1, u1 the top eigenvector of the centred kernel matrix of A [HW x C] (options kernel: sigmoid|rbf|poly|linear, gamma: 1/C)',
+  reference:
+    'Karmani et al. 2024: CAM = sqrt(l1)·u1, u1 the top eigenvector of the centred kernel matrix of A [HW x C] (options kernel: sigmoid|rbf|poly|linear, gamma: 1/C)',
   needs: {},
   kind: 'custom',
   returns: 'map',
@@ -66,11 +67,21 @@ export function kernelProjection(data: Float32Array, c: number, hw: number, kern
 function kernelOptions(ctx: CamContext, c: number): { kernel: KpcaKernel; gamma: number } {
   const kernel = ctx.options.kernel ?? 'sigmoid';
   if (typeof kernel !== 'string' || !(kernel in KERNELS)) {
-    throw new CamanimError('bad-input', `KPCA-CAM kernel '${String(kernel)}' is not one of ${Object.keys(KERNELS).join(', ')}`, { layer: ctx.layer.name }, 'Pass options.kernel as one of those (CLI: --kpca-kernel)');
+    throw new CamanimError(
+      'bad-input',
+      `KPCA-CAM kernel '${String(kernel)}' is not one of ${Object.keys(KERNELS).join(', ')}`,
+      { layer: ctx.layer.name },
+      'Pass options.kernel as one of those (CLI: --kpca-kernel)',
+    );
   }
   const gamma = ctx.options.gamma ?? 1 / c;
   if (typeof gamma !== 'number' || !(gamma > 0) || !Number.isFinite(gamma)) {
-    throw new CamanimError('bad-input', `KPCA-CAM gamma must be a positive number, got ${String(gamma)}`, { layer: ctx.layer.name }, 'Pass options.gamma > 0, or leave it out for 1/C (CLI: --kpca-gamma)');
+    throw new CamanimError(
+      'bad-input',
+      `KPCA-CAM gamma must be a positive number, got ${String(gamma)}`,
+      { layer: ctx.layer.name },
+      'Pass options.gamma > 0, or leave it out for 1/C (CLI: --kpca-gamma)',
+    );
   }
   return { kernel: kernel as KpcaKernel, gamma };
 }

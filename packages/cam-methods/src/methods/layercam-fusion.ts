@@ -28,7 +28,8 @@ export function fuseStack(stack: CamStack, fusion: Fusion = 'mean'): CamStack {
     for (let b = 0; b < n; b++) {
       const scaled = scaleCamImage(l.raw.slice(b * h * w, (b + 1) * h * w).map((v) => Math.max(v, 0)));
       const up = resizeHalfPixel(fusion === 'max' ? scaled.map((v) => Math.tanh(2 * v)) : scaled, h, w, H, W);
-      for (let p = 0; p < HW; p++) acc[b * HW + p] = fusion === 'max' ? Math.max(acc[b * HW + p], up[p]) : acc[b * HW + p] + up[p];
+      for (let p = 0; p < HW; p++)
+        acc[b * HW + p] = fusion === 'max' ? Math.max(acc[b * HW + p], up[p]) : acc[b * HW + p] + up[p];
       const frame = Float32Array.from(acc.subarray(b * HW, (b + 1) * HW), (v) => (fusion === 'max' ? v : v / (k + 1)));
       fused.set(fusion === 'max' ? frame : scaleCamImage(frame), b * HW);
     }
@@ -39,7 +40,13 @@ export function fuseStack(stack: CamStack, fusion: Fusion = 'mean'): CamStack {
 
 function fusionOf(options: Readonly<Record<string, unknown>>): Fusion {
   const f = options.fusion ?? 'mean';
-  if (!FUSIONS.includes(f as Fusion)) throw new CamanimError('bad-input', `Unknown layer fusion '${String(f)}'`, {}, `Pass options.fusion as one of ${FUSIONS.join(', ')} (CLI: --fusion)`);
+  if (!FUSIONS.includes(f as Fusion))
+    throw new CamanimError(
+      'bad-input',
+      `Unknown layer fusion '${String(f)}'`,
+      {},
+      `Pass options.fusion as one of ${FUSIONS.join(', ')} (CLI: --fusion)`,
+    );
   return f as Fusion;
 }
 
@@ -47,6 +54,7 @@ export const layercamFusion: ElementMethod = {
   ...layercam,
   id: 'layercam-fusion',
   title: 'LayerCAM fusion',
-  reference: 'Jiang et al. 2021: frame L = scale(mean_l<=L up(scale(relu(LayerCAM_l)))) (pytorch-grad-cam); --fusion max: max_l up(tanh(2 scale(.)))',
+  reference:
+    'Jiang et al. 2021: frame L = scale(mean_l<=L up(scale(relu(LayerCAM_l)))) (pytorch-grad-cam); --fusion max: max_l up(tanh(2 scale(.)))',
   derive: { base: layercam, finish: (stack, options) => fuseStack(stack, fusionOf(options)) },
 };

@@ -28,8 +28,11 @@ export const scorecam: CustomMethod = {
         const count = Math.min(BATCH, c - start);
         const batch = new Float32Array(count * ch * H * W);
         for (let k = 0; k < count; k++) {
-          const mask = normalized(resizeAlignCorners(a.subarray((b * c + start + k) * h * w, (b * c + start + k + 1) * h * w), h, w, H, W));
-          for (let q = 0; q < ch; q++) for (let p = 0; p < H * W; p++) batch[(k * ch + q) * H * W + p] = image[q * H * W + p] * mask[p];
+          const mask = normalized(
+            resizeAlignCorners(a.subarray((b * c + start + k) * h * w, (b * c + start + k + 1) * h * w), h, w, H, W),
+          );
+          for (let q = 0; q < ch; q++)
+            for (let p = 0; p < H * W; p++) batch[(k * ch + q) * H * W + p] = image[q * H * W + p] * mask[p];
         }
         scores.push(...(await ctx.scoreInputs(batch, count, b)));
       }

@@ -63,7 +63,9 @@ const hessianTimesActivations = perCall(async (ctx): Promise<Map<string, Float64
   const acts = await Promise.all(names.map(async (name) => (await run.read(name)).data));
   const hva = acts.map((a) => new Float64Array(a.length));
   for (let i = 0; i < Math.max(...terms.map((t) => t.length)); i++) {
-    const targets = terms.map((t) => ({ classes: t[i] ? Array.from(t[i].direction, (weight, cls) => ({ class: cls, weight })) : [] }));
+    const targets = terms.map((t) => ({
+      classes: t[i] ? Array.from(t[i].direction, (weight, cls) => ({ class: cls, weight })) : [],
+    }));
     const grads = await run.backward(targets, { layers: names });
     try {
       for (const [l, name] of names.entries()) {
@@ -89,6 +91,10 @@ function leadingTerms(terms: HessianTerm[]): HessianTerm[] {
   const total = sorted.reduce((s, t) => s + Math.abs(t.weight), 0);
   let tail = 0;
   let keep = sorted.length;
-  while (keep > 0 && (tail += Math.abs(sorted[keep - 1].weight)) <= TAIL * total) keep--;
+  while (keep > 0) {
+    tail += Math.abs(sorted[keep - 1].weight);
+    if (tail > TAIL * total) break;
+    keep--;
+  }
   return sorted.slice(0, keep);
 }

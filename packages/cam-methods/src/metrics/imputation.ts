@@ -5,8 +5,15 @@
  * system as long as each image keeps at least one pixel; with none kept, b = 0 and x = 0.
  */
 import {
-  chunkDotKernel, cgDirectionKernel, cgStepKernel, DOT_CHUNK, imputeComposeKernel, imputeInitKernel,
-  imputeMatvecKernel, sumChunksKernel, type ImputeDims,
+  chunkDotKernel,
+  cgDirectionKernel,
+  cgStepKernel,
+  DOT_CHUNK,
+  imputeComposeKernel,
+  imputeInitKernel,
+  imputeMatvecKernel,
+  sumChunksKernel,
+  type ImputeDims,
 } from '@camanim/shaders';
 import type { Dispatch, GpuTensor, Runtime } from '@camanim/core';
 import { vcycle } from './multigrid.ts';
@@ -32,7 +39,12 @@ export interface ImputeResult {
 const CHECK_EVERY = 4;
 
 /** images: [B, C, H, W] on the GPU; masks: [B, H·W] with 1 where a pixel is removed. */
-export async function imputeBatch(rt: Runtime, images: GpuTensor, masks: Float32Array, opts: ImputeOptions = {}): Promise<ImputeResult> {
+export async function imputeBatch(
+  rt: Runtime,
+  images: GpuTensor,
+  masks: Float32Array,
+  opts: ImputeOptions = {},
+): Promise<ImputeResult> {
   const [b, c, h, w] = images.shape;
   const d: ImputeDims = { b, c, h, w };
   const tol = opts.tolerance ?? 1e-5;
@@ -55,7 +67,16 @@ export async function imputeBatch(rt: Runtime, images: GpuTensor, masks: Float32
   try {
     // x0 = 0, r = b, p = 0, then z = M·r and p = z.
     const init = { kernel: imputeInitKernel(d), buffers: [images.buffer, mask.buffer, r.buffer, p.buffer, x.buffer] };
-    await rt.run([init, ...dot(r, r, rr0), ...precond.apply, ...dot(r, z, rzA), { kernel: cgDirectionKernel(d), buffers: [z.buffer, rzA.buffer, rr0.buffer, p.buffer] }], 'impute:init');
+    await rt.run(
+      [
+        init,
+        ...dot(r, r, rr0),
+        ...precond.apply,
+        ...dot(r, z, rzA),
+        { kernel: cgDirectionKernel(d), buffers: [z.buffer, rzA.buffer, rr0.buffer, p.buffer] },
+      ],
+      'impute:init',
+    );
     const initial = (await rt.read(rr0)).data;
     let iterations = 0;
     let residual = 0;
@@ -64,7 +85,11 @@ export async function imputeBatch(rt: Runtime, images: GpuTensor, masks: Float32
       const step: Dispatch[] = [];
       for (let k = 0; k < CHECK_EVERY; k++) {
         step.push({ kernel: imputeMatvecKernel(d), buffers: [mask.buffer, p.buffer, ap.buffer] }, ...dot(p, ap, pap));
-        step.push({ kernel: cgStepKernel(d), buffers: [p.buffer, ap.buffer, rz.buffer, pap.buffer, x.buffer, r.buffer] }, ...precond.apply, ...dot(r, z, rzNew));
+        step.push(
+          { kernel: cgStepKernel(d), buffers: [p.buffer, ap.buffer, rz.buffer, pap.buffer, x.buffer, r.buffer] },
+          ...precond.apply,
+          ...dot(r, z, rzNew),
+        );
         step.push({ kernel: cgDirectionKernel(d), buffers: [z.buffer, rzNew.buffer, rz.buffer, p.buffer] });
         [rz, rzNew] = [rzNew, rz];
       }
@@ -75,7 +100,15 @@ export async function imputeBatch(rt: Runtime, images: GpuTensor, masks: Float32
       if (residual <= tol) break;
     }
     const out = rt.createTensor(images.shape, 'imputed');
-    await rt.run([{ kernel: imputeComposeKernel(d, opts.noise ?? 0, opts.seed ?? 0), buffers: [images.buffer, mask.buffer, x.buffer, out.buffer] }], 'impute:compose');
+    await rt.run(
+      [
+        {
+          kernel: imputeComposeKernel(d, opts.noise ?? 0, opts.seed ?? 0),
+          buffers: [images.buffer, mask.buffer, x.buffer, out.buffer],
+        },
+      ],
+      'impute:compose',
+    );
     return { image: out, iterations, residual };
   } finally {
     precond.release();

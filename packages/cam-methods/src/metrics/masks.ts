@@ -22,7 +22,13 @@ export type PercentReading = 'kept' | 'removed';
 
 export function checkPercentiles(percentiles: readonly number[]): void {
   for (const p of percentiles) {
-    if (!(p > 0 && p < 100)) throw new CamanimError('bad-input', `ROAD percentile ${p} is outside (0, 100)`, {}, 'Use percentages strictly between 0 and 100, e.g. 20,40,60,80');
+    if (!(p > 0 && p < 100))
+      throw new CamanimError(
+        'bad-input',
+        `ROAD percentile ${p} is outside (0, 100)`,
+        {},
+        'Use percentages strictly between 0 and 100, e.g. 20,40,60,80',
+      );
   }
 }
 
@@ -46,10 +52,21 @@ export function prepareCam(cam: ArrayLike<number>, layer = ''): PreparedCam {
     hi = Math.max(hi, v);
   }
   if (!(hi > lo)) {
-    throw new CamanimError('bad-input', 'The CAM is constant, so no pixel is more relevant than another and ROAD is undefined', { layer }, 'Pick another layer or method');
+    throw new CamanimError(
+      'bad-input',
+      'The CAM is constant, so no pixel is more relevant than another and ROAD is undefined',
+      { layer },
+      'Pick another layer or method',
+    );
   }
   const flipped = values.map((v) => 1 - v);
-  return { values, ranked: rankPixels(values), flipped, sortedValues: values.slice().sort(), sortedFlipped: flipped.slice().sort() };
+  return {
+    values,
+    ranked: rankPixels(values),
+    flipped,
+    sortedValues: values.slice().sort(),
+    sortedFlipped: flipped.slice().sort(),
+  };
 }
 
 /** Pixel indices ranked most relevant first (value descending, then index ascending). */
@@ -75,7 +92,13 @@ export function percentileLinear(sorted: ArrayLike<number>, q: number): number {
 }
 
 /** A [HW] mask with 1 on the removed pixels. */
-export function removalMask(cam: PreparedCam, order: Order, percentile: number, ties: TieRule = 'threshold', percent: PercentReading = 'kept'): Float32Array {
+export function removalMask(
+  cam: PreparedCam,
+  order: Order,
+  percentile: number,
+  ties: TieRule = 'threshold',
+  percent: PercentReading = 'kept',
+): Float32Array {
   const n = cam.values.length;
   const removed = percent === 'removed' ? percentile : 100 - percentile;
   const kept = percent === 'kept' ? percentile : 100 - percentile;

@@ -28,7 +28,14 @@ export interface Preconditioner {
 }
 
 /** masks: [B, H·W] (1 = removed), mask0 its GPU copy; r and z: [B·C·H·W]. */
-export function vcycle(rt: Runtime, d0: ImputeDims, masks: Float32Array, mask0: GpuTensor, r: GpuTensor, z: GpuTensor): Preconditioner {
+export function vcycle(
+  rt: Runtime,
+  d0: ImputeDims,
+  masks: Float32Array,
+  mask0: GpuTensor,
+  r: GpuTensor,
+  z: GpuTensor,
+): Preconditioner {
   const levels: Level[] = [{ d: d0, mask: mask0, r, x: rt.createTensor(r.shape, 'mg:x0'), y: z }];
   let host = masks;
   // Coarsen while both sides exceed 2: a 1×1 grid has no neighbours, so a zero diagonal.
@@ -38,7 +45,13 @@ export function vcycle(rt: Runtime, d0: ImputeDims, masks: Float32Array, mask0: 
     host = coarseMask(host, f, d);
     const l = levels.length;
     const size = [d.b * d.c * d.h * d.w];
-    levels.push({ d, mask: rt.upload(host, [d.b, d.h * d.w], `mg:mask${l}`), r: rt.createTensor(size, `mg:r${l}`), x: rt.createTensor(size, `mg:x${l}`), y: rt.createTensor(size, `mg:y${l}`) });
+    levels.push({
+      d,
+      mask: rt.upload(host, [d.b, d.h * d.w], `mg:mask${l}`),
+      r: rt.createTensor(size, `mg:r${l}`),
+      x: rt.createTensor(size, `mg:x${l}`),
+      y: rt.createTensor(size, `mg:y${l}`),
+    });
   }
   const apply: Dispatch[] = [];
   levels.forEach((l, k) => {
@@ -62,7 +75,8 @@ export function vcycle(rt: Runtime, d0: ImputeDims, masks: Float32Array, mask0: 
 function coarseMask(fine: Float32Array, f: ImputeDims, c: ImputeDims): Float32Array {
   const out = new Float32Array(c.b * c.h * c.w);
   for (let b = 0; b < c.b; b++) {
-    for (let y = 0; y < c.h; y++) for (let x = 0; x < c.w; x++) out[(b * c.h + y) * c.w + x] = fine[(b * f.h + 2 * y) * f.w + 2 * x];
+    for (let y = 0; y < c.h; y++)
+      for (let x = 0; x < c.w; x++) out[(b * c.h + y) * c.w + x] = fine[(b * f.h + 2 * y) * f.w + 2 * x];
   }
   return out;
 }

@@ -13,7 +13,15 @@ import { CamanimError, seedGradient, type Run, type Target } from '@camanim/core
 import type { CamStack } from '../method.ts';
 import { confidenceOf, layerMaps, stackTarget, type RoadMap } from './confidence.ts';
 import { imputeBatch, type ImputeOptions } from './imputation.ts';
-import { checkPercentiles, prepareCam, removalMask, removedShare, type Order, type PercentReading, type TieRule } from './masks.ts';
+import {
+  checkPercentiles,
+  prepareCam,
+  removalMask,
+  removedShare,
+  type Order,
+  type PercentReading,
+  type TieRule,
+} from './masks.ts';
 
 export type { PercentReading, TieRule } from './masks.ts';
 export type { RoadMap } from './confidence.ts';
@@ -96,7 +104,14 @@ export const DEFAULT_ROAD_CONVENTIONS: RoadConventions = { ties: 'threshold', pe
  * only noise 0 repeats its numbers exactly). `camanim-rank`: camanim before these options.
  */
 export const ROAD_PRESETS = {
-  'pytorch-grad-cam': { ties: 'threshold', percent: 'kept', combine: 'mean', percentiles: [10, 20, 30, 40, 50, 60, 70, 80, 90], noise: 0.01, map: 'pytorch-grad-cam' },
+  'pytorch-grad-cam': {
+    ties: 'threshold',
+    percent: 'kept',
+    combine: 'mean',
+    percentiles: [10, 20, 30, 40, 50, 60, 70, 80, 90],
+    noise: 0.01,
+    map: 'pytorch-grad-cam',
+  },
   'camanim-rank': { ties: 'rank', percent: 'removed', combine: 'sum', percentiles: [20, 40, 60, 80], noise: 0, map: 'upsampled' },
 } as const satisfies Record<string, RoadConventions & { percentiles: readonly number[]; noise: number; map: RoadMap }>;
 export type RoadPreset = keyof typeof ROAD_PRESETS;
@@ -118,7 +133,9 @@ export async function ybroad(run: Run, stack: CamStack, opts: YbRoadOptions = {}
   const target = opts.target ?? stackTarget(stack.target, item, 'ROAD');
   const { scores: series, settings } = await roadMany(run, layerMaps(stack, item, map), { ...opts, target });
   let best = 0;
-  series.forEach((s, k) => s.road > series[best].road && (best = k));
+  series.forEach((s, k) => {
+    if (s.road > series[best].road) best = k;
+  });
   return {
     series,
     max: { layer: best, name: stack.layers[best]?.name ?? '', value: series[best]?.road ?? NaN },
@@ -127,21 +144,39 @@ export async function ybroad(run: Run, stack: CamStack, opts: YbRoadOptions = {}
   };
 }
 
-async function roadMany(run: Run, maps: readonly { cam: ArrayLike<number>; name: string }[], opts: RoadOptions): Promise<{ scores: RoadScore[]; settings: RoadSettings }> {
+async function roadMany(
+  run: Run,
+  maps: readonly { cam: ArrayLike<number>; name: string }[],
+  opts: RoadOptions,
+): Promise<{ scores: RoadScore[]; settings: RoadSettings }> {
   const percentiles = opts.percentiles ?? DEFAULT_PERCENTILES;
-  const { ties, percent, combine } = { ...DEFAULT_ROAD_CONVENTIONS, ...definedOnly({ ties: opts.ties, percent: opts.percent, combine: opts.combine }) };
+  const { ties, percent, combine } = {
+    ...DEFAULT_ROAD_CONVENTIONS,
+    ...definedOnly({ ties: opts.ties, percent: opts.percent, combine: opts.combine }),
+  };
   checkConventions(ties, percent, combine);
   checkPercentiles(percentiles);
   const model = run.model;
   const rt = model.runtime;
   const item = opts.item ?? 0;
-  const { inputName, output, image: [c, H, W], baseline, target } = await confidenceOf(run, opts.target, item, 'ROAD');
+  const {
+    inputName,
+    output,
+    image: [c, H, W],
+    baseline,
+    target,
+  } = await confidenceOf(run, opts.target, item, 'ROAD');
   const jobs: { map: number; order: Order; p: number }[] = [];
   const ranked = maps.map((m) => {
-    if (m.cam.length !== H * W) throw new CamanimError('bad-input', `ROAD needs the CAM at input resolution (${H}x${W}), got ${m.cam.length} values`, { layer: m.name });
+    if (m.cam.length !== H * W)
+      throw new CamanimError('bad-input', `ROAD needs the CAM at input resolution (${H}x${W}), got ${m.cam.length} values`, {
+        layer: m.name,
+      });
     return prepareCam(m.cam, m.name);
   });
-  maps.forEach((_, map) => percentiles.forEach((p) => (['morf', 'lerf'] as const).forEach((order) => jobs.push({ map, order, p }))));
+  maps.forEach((_, map) =>
+    percentiles.forEach((p) => (['morf', 'lerf'] as const).forEach((order) => jobs.push({ map, order, p }))),
+  );
   const scores = new Float64Array(jobs.length);
   const shares = new Float64Array(jobs.length);
   const batch = opts.batch ?? 16;
@@ -160,13 +195,21 @@ async function roadMany(run: Run, maps: readonly { cam: ArrayLike<number>; name:
     });
     const tiled = rt.createTensor([chunk.length, c, H, W], 'road:images');
     try {
-      await rt.run([{ kernel: broadcastToKernel([chunk.length, c, H, W], [1, c, H, W], offset), buffers: [image.buffer, tiled.buffer] }], 'road:tile');
+      await rt.run(
+        [{ kernel: broadcastToKernel([chunk.length, c, H, W], [1, c, H, W], offset), buffers: [image.buffer, tiled.buffer] }],
+        'road:tile',
+      );
       const imputed = await imputeBatch(rt, tiled, masks, { ...opts, seed: (opts.seed ?? 0) + start });
       try {
         const r = await model.run(imputed.image, { retain: 'outputs' });
         const out = await r.read(output);
         r.dispose();
-        const s = seedGradient(chunk.map(() => target), out.data, out.shape, output).scores;
+        const s = seedGradient(
+          chunk.map(() => target),
+          out.data,
+          out.shape,
+          output,
+        ).scores;
         s.slice(0, real.length).forEach((v, k) => (scores[start + k] = v - baseline));
       } finally {
         rt.release(imputed.image);
@@ -184,12 +227,18 @@ async function roadMany(run: Run, maps: readonly { cam: ArrayLike<number>; name:
     const combined = percentiles.map((_, k) => (lerf[k] - morf[k]) / 2);
     const sum = combined.reduce((a, b) => a + b, 0);
     return {
-      percentiles: [...percentiles], morf, lerf, combined,
+      percentiles: [...percentiles],
+      morf,
+      lerf,
+      combined,
       road: combine === 'mean' ? sum / combined.length : sum,
       removed: { morf: pick(shares, 'morf'), lerf: pick(shares, 'lerf') },
     };
   });
-  return { scores: result, settings: { ties, percent, combine, percentiles: [...percentiles], noise: opts.noise ?? 0, seed: opts.seed ?? 0, target } };
+  return {
+    scores: result,
+    settings: { ties, percent, combine, percentiles: [...percentiles], noise: opts.noise ?? 0, seed: opts.seed ?? 0, target },
+  };
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {
@@ -198,7 +247,13 @@ function definedOnly<T extends object>(o: T): Partial<T> {
 
 function checkConventions(ties: string, percent: string, combine: string): void {
   const bad = (what: string, v: string, ok: string[]) => {
-    if (!ok.includes(v)) throw new CamanimError('bad-input', `ROAD ${what} '${v}' is not one of ${ok.join(', ')}`, {}, `Pass ${what}: ${ok.map((o) => `'${o}'`).join(' or ')}`);
+    if (!ok.includes(v))
+      throw new CamanimError(
+        'bad-input',
+        `ROAD ${what} '${v}' is not one of ${ok.join(', ')}`,
+        {},
+        `Pass ${what}: ${ok.map((o) => `'${o}'`).join(' or ')}`,
+      );
   };
   bad('ties', ties, ['threshold', 'rank']);
   bad('percent', percent, ['kept', 'removed']);

@@ -5,7 +5,14 @@
  */
 import { resolve } from 'node:path';
 import { selectLayers, type LayerInfo } from '@camanim/cam-methods';
-import { acquireDevice, describeInput, describeOutput, isCamanimError, modelFromGraph, resolveOutputContract } from '@camanim/core';
+import {
+  acquireDevice,
+  describeInput,
+  describeOutput,
+  isCamanimError,
+  modelFromGraph,
+  resolveOutputContract,
+} from '@camanim/core';
 import { defaultImage } from '../assets.ts';
 import { inputOnly, readContract, type ContractFlags } from '../contract.ts';
 import { readImage } from '../image.ts';
@@ -21,7 +28,10 @@ export interface LayersOptions {
 
 export async function layers(modelPath: string, opts: LayersOptions, io: Io): Promise<void> {
   const notice = (m: string) => io.err(`${m}\n`);
-  const image = opts.contract.inputSize === undefined ? await readImage(opts.image ?? defaultImage(), { maxPixels: opts.maxPixels, onNotice: notice }) : undefined;
+  const image =
+    opts.contract.inputSize === undefined
+      ? await readImage(opts.image ?? defaultImage(), { maxPixels: opts.maxPixels, onNotice: notice })
+      : undefined;
   const contracted = await readContract(resolve(modelPath), opts.contract, image, notice, false);
   const { graph, shape } = inputOnly(contracted);
   const device = await acquireDevice({ onNotice: notice });
@@ -36,16 +46,30 @@ export async function layers(modelPath: string, opts: LayersOptions, io: Io): Pr
         if (!l) return all.has(name) ? 'stripe' : '';
         if (l.frames) return `video, ${l.frames} frame${l.frames > 1 ? 's' : ''}`;
         if (!l.tokens) return 'spatial';
-        return rank === 4 ? 'spatial, NHWC' : `tokens ${l.shape[2]}×${l.shape[3]}${l.tokens.prefix ? `, ${l.tokens.prefix} dropped` : ''}`;
+        return rank === 4
+          ? 'spatial, NHWC'
+          : `tokens ${l.shape[2]}×${l.shape[3]}${l.tokens.prefix ? `, ${l.tokens.prefix} dropped` : ''}`;
       };
-      const rows = model.layers.map((l) => [String(l.index), l.name, l.opType, `[${l.shape.join(', ')}]`, kind(l.name, l.shape.length)]);
+      const rows = model.layers.map((l) => [
+        String(l.index),
+        l.name,
+        l.opType,
+        `[${l.shape.join(', ')}]`,
+        kind(l.name, l.shape.length),
+      ]);
       io.out(table(['index', 'name', 'op', 'shape', 'cam'], rows, [0]));
-      io.out(`${model.layers.length} layers; ${spatial.size} spatial (CAM by default), ${all.size - spatial.size} more with --layers all\n`);
+      io.out(
+        `${model.layers.length} layers; ${spatial.size} spatial (CAM by default), ${all.size - spatial.size} more with --layers all\n`,
+      );
       const i = contracted.input;
       const stated = !i.sources.mean.startsWith('not needed');
-      io.out(`input: ${stated ? describeInput(i) : `${i.size[0]}×${i.size[1]} ${i.layout}, normalization not stated (explain will need --preset or --mean/--std)`} (size: ${i.sources.size})\n`);
+      io.out(
+        `input: ${stated ? describeInput(i) : `${i.size[0]}×${i.size[1]} ${i.layout}, normalization not stated (explain will need --preset or --mean/--std)`} (size: ${i.sources.size})\n`,
+      );
       const values = model.planFor(model.defaultShapes()).inferred.values;
-      io.out(`output: ${outputLine(() => describeOutput(resolveOutputContract(graph, (t) => values.get(t)?.shape, contracted.output)))}\n`);
+      io.out(
+        `output: ${outputLine(() => describeOutput(resolveOutputContract(graph, (t) => values.get(t)?.shape, contracted.output)))}\n`,
+      );
     } finally {
       model.dispose();
     }

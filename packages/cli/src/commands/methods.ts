@@ -5,7 +5,11 @@ import { table } from '../table.ts';
 
 export async function methods(io: Io): Promise<void> {
   const rows = listCamMethods().map((m) => {
-    const needs = Object.entries(m.needs).filter(([, v]) => v).map(([k]) => k).join(', ') || '-';
+    const needs =
+      Object.entries(m.needs)
+        .filter(([, v]) => v)
+        .map(([k]) => k)
+        .join(', ') || '-';
     return [m.id, m.title, needs, m.reference];
   });
   io.out(table(['id', 'title', 'needs', 'reference'], rows));

@@ -33,7 +33,11 @@ export function findBundle(dir: string): string {
   const d = resolve(dir);
   if (existsSync(join(d, 'manifest.json'))) return d;
   if (existsSync(join(d, 'bundle', 'manifest.json'))) return join(d, 'bundle');
-  throw cliError('No bundle here: the folder has no manifest.json (nor bundle/manifest.json)', { file: d }, 'Pass a bundle folder written by camanim explain --format bundle');
+  throw cliError(
+    'No bundle here: the folder has no manifest.json (nor bundle/manifest.json)',
+    { file: d },
+    'Pass a bundle folder written by camanim explain --format bundle',
+  );
 }
 
 /** The file a request path names inside `root`, or an HTTP status refusing it. */
@@ -79,9 +83,14 @@ export async function startViewServer(viewerDir: string, bundleDir: string, port
     const inBundle = raw === '/bundle' || raw.startsWith('/bundle/');
     const target = inBundle ? resolveInside(bundleDir, raw.slice('/bundle'.length) || '/') : resolveInside(viewerDir, raw);
     if (typeof target === 'number') return send(target, target === 404 ? 'not found' : 'refused');
-    res.writeHead(200, { 'content-type': TYPES[extname(target).toLowerCase()] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    res.writeHead(200, {
+      'content-type': TYPES[extname(target).toLowerCase()] ?? 'application/octet-stream',
+      'cache-control': 'no-store',
+    });
     if (req.method === 'HEAD') return res.end();
-    createReadStream(target).on('error', () => res.destroy()).pipe(res);
+    createReadStream(target)
+      .on('error', () => res.destroy())
+      .pipe(res);
   });
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);

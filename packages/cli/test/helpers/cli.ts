@@ -15,7 +15,17 @@ export interface CliResult {
 export async function camanim(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
   let out = '';
   let err = '';
-  const code = await main(args, { out: (t) => void (out += t), err: (t) => void (err += t), errStream: new PassThrough(), tty: false, env });
+  const code = await main(args, {
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
+    errStream: new PassThrough(),
+    tty: false,
+    env,
+  });
   return { code, out, err };
 }
 
@@ -42,6 +52,8 @@ export async function writeTestImage(file: string): Promise<string> {
       rgb[i + 2] = disc ? 40 : 90;
     }
   }
-  await sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).png().toFile(file);
+  await sharp(rgb, { raw: { width: w, height: h, channels: 3 } })
+    .png()
+    .toFile(file);
   return file;
 }

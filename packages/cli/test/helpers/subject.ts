@@ -36,7 +36,8 @@ export async function subject(dir: string): Promise<Subject> {
     return { kind: 'bundled', model: BUNDLED_MODEL, image: samples[0], args: [] };
   }
   const image = await writeTestImage(join(dir, 'test-image.png'));
-  if (process.env.CAMANIM_TEST_MODEL !== 'tiny' && supported(RESNET18)) return { kind: 'resnet18', model: RESNET18, image, args: ['--model', RESNET18, '--image', image, '--preset', 'imagenet'] };
+  if (process.env.CAMANIM_TEST_MODEL !== 'tiny' && supported(RESNET18))
+    return { kind: 'resnet18', model: RESNET18, image, args: ['--model', RESNET18, '--image', image, '--preset', 'imagenet'] };
   const model = writeTinyModel(join(dir, 'tiny.onnx'));
   return { kind: 'tiny', model, image, args: ['--model', model, '--image', image] };
 }

@@ -12,7 +12,11 @@ const { onnx } = onnxProto;
 function random(n: number, seed: number, lo = -1, hi = 1): number[] {
   let s = seed >>> 0 || 1;
   return Array.from({ length: n }, () => {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
     return lo + (s / 4294967296) * (hi - lo);
   });
 }
@@ -21,8 +25,10 @@ function random(n: number, seed: number, lo = -1, hi = 1): number[] {
 export function tinyModelBytes(size = 32, nhwc = false): Uint8Array {
   const inits: InstanceType<typeof onnx.TensorProto>[] = [];
   const nodes: InstanceType<typeof onnx.NodeProto>[] = [];
-  const f32 = (name: string, dims: number[], data: number[]) => inits.push(onnx.TensorProto.create({ name, dims, dataType: 1, floatData: data }));
-  const i64 = (name: string, data: number[]) => inits.push(onnx.TensorProto.create({ name, dims: [data.length], dataType: 7, int64Data: data }));
+  const f32 = (name: string, dims: number[], data: number[]) =>
+    inits.push(onnx.TensorProto.create({ name, dims, dataType: 1, floatData: data }));
+  const i64 = (name: string, data: number[]) =>
+    inits.push(onnx.TensorProto.create({ name, dims: [data.length], dataType: 7, int64Data: data }));
   const node = (opType: string, inputs: string[], output: string, attribute: object[] = []) =>
     nodes.push(onnx.NodeProto.create({ opType, input: inputs, output: [output], name: `/${output}/${opType}`, attribute }));
   const ints = (name: string, v: number[]) => ({ name, type: 7, ints: v });
@@ -52,12 +58,23 @@ export function tinyModelBytes(size = 32, nhwc = false): Uint8Array {
   node('GlobalAveragePool', [x], 'gap');
   node('Flatten', ['gap'], 'logits', [int('axis', 1)]);
   const valueInfo = (name: string, dims: (number | string)[]) =>
-    onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: 1, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } } });
+    onnx.ValueInfoProto.create({
+      name,
+      type: {
+        tensorType: { elemType: 1, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } },
+      },
+    });
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: 'camanim-cli-tests',
     opsetImport: [{ domain: '', version: 17 }],
-    graph: { name: 'tiny', node: nodes, initializer: inits, input: [valueInfo('input', nhwc ? ['N', size, size, 3] : ['N', 3, size, size])], output: [valueInfo('logits', ['N', 8])] },
+    graph: {
+      name: 'tiny',
+      node: nodes,
+      initializer: inits,
+      input: [valueInfo('input', nhwc ? ['N', size, size, 3] : ['N', 3, size, size])],
+      output: [valueInfo('logits', ['N', 8])],
+    },
   });
   return onnx.ModelProto.encode(model).finish();
 }
@@ -65,6 +82,6 @@ export function tinyModelBytes(size = 32, nhwc = false): Uint8Array {
 /** Also writes its sidecar JSON (`preprocess.preset` imagenet), as a user's model ships with one. */
 export function writeTinyModel(file: string, size = 32, nhwc = false): string {
   writeFileSync(file, tinyModelBytes(size, nhwc));
-  writeFileSync(file.replace(/\.onnx$/, '') + '.json', JSON.stringify({ preprocess: { preset: 'imagenet' } }));
+  writeFileSync(`${file.replace(/\.onnx$/, '')}.json`, JSON.stringify({ preprocess: { preset: 'imagenet' } }));
   return file;
 }

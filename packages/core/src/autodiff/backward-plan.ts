@@ -8,7 +8,7 @@
 import { fillKernel, sumToShapeKernel, zipKernel, type KernelSpec } from '@camanim/shaders';
 import { CamanimError } from '../errors.ts';
 import { elementCount, isFloat } from '../graph/ir.ts';
-import type { VjpIO } from '../ops/op.ts';
+import type { Step, VjpIO } from '../ops/op.ts';
 import { kernelIO, resolveArg, type BufferRef, type Plan, type PlanNode } from '../plan/plan.ts';
 
 /** Where a backward step reads or writes: forward values, gradient slots or plan-time data. */
@@ -42,7 +42,13 @@ export interface BackwardRequest {
   readonly mode: 'standard' | 'guided';
 }
 
-export function buildBackwardPlan(plan: Plan, graphInputs: readonly string[], req: BackwardRequest, opset: number, source: string): BackwardPlan {
+export function buildBackwardPlan(
+  plan: Plan,
+  graphInputs: readonly string[],
+  req: BackwardRequest,
+  opset: number,
+  source: string,
+): BackwardPlan {
   const { inferred } = plan;
   const nodes = plan.nodes;
   const shapeOf = (name: string) => inferred.values.get(name)!.shape;
@@ -50,13 +56,21 @@ export function buildBackwardPlan(plan: Plan, graphInputs: readonly string[], re
   // Tensors that carry gradient: downstream of the image (or of the earliest kept tensor).
   const sources = new Set<string>(req.keep ? earliestSources(nodes, req.keep, graphInputs) : graphInputs);
   const carries = new Set<string>(sources);
-  const isWeight = (n: PlanNode, i: number) => req.weights && inferred.consts.has(n.node.node.inputs[i]) && isFloat(inferred.values.get(n.node.node.inputs[i])?.dtype ?? 'unknown');
+  const isWeight = (n: PlanNode, i: number) =>
+    req.weights &&
+    inferred.consts.has(n.node.node.inputs[i]) &&
+    isFloat(inferred.values.get(n.node.node.inputs[i])?.dtype ?? 'unknown');
   for (const pn of nodes) {
     const { node } = pn.node;
     if (node.inputs.some((x, i) => carries.has(x) || isWeight(pn, i))) node.outputs.forEach((o) => o && carries.add(o));
   }
   if (!carries.has(req.target)) {
-    throw new CamanimError('not-differentiable', `The target '${req.target}' does not depend on the requested tensors`, { file: source, tensor: req.target }, 'Pick layers upstream of the model output');
+    throw new CamanimError(
+      'not-differentiable',
+      `The target '${req.target}' does not depend on the requested tensors`,
+      { file: source, tensor: req.target },
+      'Pick layers upstream of the model output',
+    );
   }
 
   const slots: number[] = [];
@@ -72,7 +86,23 @@ export function buildBackwardPlan(plan: Plan, graphInputs: readonly string[], re
     if (prev === undefined) return grad.set(name, slot);
     const shape = shapeOf(name);
     const sum = newSlot(shape);
-    steps.push({ kernel: zipKernel('grad_accumulate', shape, [{ name: 'a', shape }, { name: 'b', shape }], 'a + b'), buffers: [{ kind: 'grad', slot: prev }, { kind: 'grad', slot }, { kind: 'grad', slot: sum }], group: -1 });
+    steps.push({
+      kernel: zipKernel(
+        'grad_accumulate',
+        shape,
+        [
+          { name: 'a', shape },
+          { name: 'b', shape },
+        ],
+        'a + b',
+      ),
+      buffers: [
+        { kind: 'grad', slot: prev },
+        { kind: 'grad', slot },
+        { kind: 'grad', slot: sum },
+      ],
+      group: -1,
+    });
     grad.set(name, sum);
   };
 
@@ -80,7 +110,13 @@ export function buildBackwardPlan(plan: Plan, graphInputs: readonly string[], re
     const pn = nodes[k];
     const { node, op, attrs } = pn.node;
     if (!node.outputs.some((o) => grad.has(o))) continue;
-    const wanted = node.inputs.map((x, i) => !!x && (carries.has(x) || isWeight(pn, i)) && !(op.nonDifferentiable ?? []).includes(i) && isFloat(inferred.values.get(x)?.dtype ?? 'unknown'));
+    const wanted = node.inputs.map(
+      (x, i) =>
+        !!x &&
+        (carries.has(x) || isWeight(pn, i)) &&
+        !(op.nonDifferentiable ?? []).includes(i) &&
+        isFloat(inferred.values.get(x)?.dtype ?? 'unknown'),
+    );
     if (!wanted.some(Boolean)) continue;
     const where = { file: source, node: node.name, op: node.opType };
     if (pn.alias) {
@@ -89,7 +125,12 @@ export function buildBackwardPlan(plan: Plan, graphInputs: readonly string[], re
       continue;
     }
     if (!op.vjp) {
-      throw new CamanimError('not-differentiable', `Op '${node.opType}' has no gradient, but the gradient must flow through it`, where, 'Request layers downstream of this node, or use a method that needs no gradients');
+      throw new CamanimError(
+        'not-differentiable',
+        `Op '${node.opType}' has no gradient, but the gradient must flow through it`,
+        where,
+        'Request layers downstream of this node, or use a method that needs no gradients',
+      );
     }
     // Outputs nobody differentiates get a zero gradient.
     node.outputs.forEach((o) => {
@@ -107,12 +148,23 @@ export function buildBackwardPlan(plan: Plan, graphInputs: readonly string[], re
     const empty = node.outputs.every((o) => !o || elementCount(shapeOf(o)) === 0);
     const writeShape = (i: number) => (empty ? undefined : op.vjpShape?.(io, attrs, i)) ?? shapeOf(node.inputs[i]);
     wanted.forEach((w, i) => w && written.set(i, newSlot(writeShape(i))));
-    let vjpSteps;
+    let vjpSteps: Step[];
     try {
-      vjpSteps = empty ? [...written].map(([i, slot]) => ({ kernel: fillKernel(slots[slot], 0), args: [{ kind: 'gradInput' as const, index: i }] })) : op.vjp(io, attrs);
+      vjpSteps = empty
+        ? [...written].map(([i, slot]) => ({
+            kernel: fillKernel(slots[slot], 0),
+            args: [{ kind: 'gradInput' as const, index: i }],
+          }))
+        : op.vjp(io, attrs);
     } catch (e) {
       if (e instanceof CamanimError) throw e;
-      throw new CamanimError('not-differentiable', `Could not build the gradient kernels: ${(e as Error).message}`, where, undefined, { cause: e });
+      throw new CamanimError(
+        'not-differentiable',
+        `Could not build the gradient kernels: ${(e as Error).message}`,
+        where,
+        undefined,
+        { cause: e },
+      );
     }
     for (const s of vjpSteps) {
       steps.push({
@@ -122,7 +174,12 @@ export function buildBackwardPlan(plan: Plan, graphInputs: readonly string[], re
           if (a.kind === 'gradOutput') {
             const slot = grad.get(node.outputs[a.index]);
             if (slot === undefined) {
-              throw new CamanimError('not-differentiable', `The gradient of this node needs its output ${a.index}, which has no name`, where, 'Only optional outputs may be omitted; the model file is corrupt');
+              throw new CamanimError(
+                'not-differentiable',
+                `The gradient of this node needs its output ${a.index}, which has no name`,
+                where,
+                'Only optional outputs may be omitted; the model file is corrupt',
+              );
             }
             return { kind: 'grad', slot };
           }
@@ -130,10 +187,15 @@ export function buildBackwardPlan(plan: Plan, graphInputs: readonly string[], re
             // A VJP may write the gradient of an input nobody wants (a bool, an extra input a
             // model from a stranger gives): into a slot of its own that goes nowhere.
             let slot = written.get(a.index) ?? discarded.get(a.index);
-            if (slot === undefined) discarded.set(a.index, (slot = newSlot(node.inputs[a.index] ? writeShape(a.index) : shapeOf(node.outputs[0]))));
+            if (slot === undefined) {
+              slot = newSlot(node.inputs[a.index] ? writeShape(a.index) : shapeOf(node.outputs[0]));
+              discarded.set(a.index, slot);
+            }
             return { kind: 'grad', slot };
           }
-          return resolveArg(a, pn.node, (x) => (x.kind === 'input' ? node.inputs[x.index] : x.kind === 'output' ? node.outputs[x.index] : undefined));
+          return resolveArg(a, pn.node, (x) =>
+            x.kind === 'input' ? node.inputs[x.index] : x.kind === 'output' ? node.outputs[x.index] : undefined,
+          );
         }),
       });
     }
@@ -144,7 +206,14 @@ export function buildBackwardPlan(plan: Plan, graphInputs: readonly string[], re
       else {
         // The one place broadcast gradients are summed back (ops only declare vjpShape).
         const reduced = newSlot(to);
-        steps.push({ kernel: sumToShapeKernel(from, op.broadcastAs?.(io, attrs, i) ?? to), buffers: [{ kind: 'grad', slot }, { kind: 'grad', slot: reduced }], group: -1 });
+        steps.push({
+          kernel: sumToShapeKernel(from, op.broadcastAs?.(io, attrs, i) ?? to),
+          buffers: [
+            { kind: 'grad', slot },
+            { kind: 'grad', slot: reduced },
+          ],
+          group: -1,
+        });
         accumulate(node.inputs[i], reduced);
       }
     }
@@ -155,7 +224,12 @@ export function buildBackwardPlan(plan: Plan, graphInputs: readonly string[], re
   for (const name of keepNames) {
     const slot = grad.get(name);
     if (slot === undefined) {
-      throw new CamanimError('not-found', `No gradient reaches tensor '${name}'`, { file: source, tensor: name }, inferred.values.has(name) ? 'It does not lie between the image and the target' : 'List tensor names with model.layers');
+      throw new CamanimError(
+        'not-found',
+        `No gradient reaches tensor '${name}'`,
+        { file: source, tensor: name },
+        inferred.values.has(name) ? 'It does not lie between the image and the target' : 'List tensor names with model.layers',
+      );
     }
     result.set(name, slot);
   }

@@ -35,7 +35,10 @@ export class Gradients {
     plan.steps.forEach((s, k) => s.buffers.forEach((b) => b.kind === 'grad' && last.set(b.slot, k)));
     const acquire = (slot: number) => {
       let b = slots.get(slot);
-      if (!b) slots.set(slot, (b = rt.pool.acquire(plan.slots[slot] * 4, `grad${slot}`)));
+      if (!b) {
+        b = rt.pool.acquire(plan.slots[slot] * 4, `grad${slot}`);
+        slots.set(slot, b);
+      }
       return b;
     };
     const released = new Set<number>();
@@ -49,11 +52,19 @@ export class Gradients {
           for (const t of scratch.values()) rt.release(t);
           scratch.clear();
         }
-        const buffers = step.buffers.map((b) => (b.kind === 'grad' ? acquire(b.slot) : bufferOf(b, lookup, run.model.consts, scratch, rt)));
+        const buffers = step.buffers.map((b) =>
+          b.kind === 'grad' ? acquire(b.slot) : bufferOf(b, lookup, run.model.consts, scratch, rt),
+        );
         dispatches.push({ kernel: step.kernel, buffers });
         for (const b of step.buffers) {
           // The seed came from the upload pool: it may only go back after the submit.
-          if (b.kind === 'grad' && b.slot !== plan.seedSlot && last.get(b.slot) === k && plan.transient.has(b.slot) && !released.has(b.slot)) {
+          if (
+            b.kind === 'grad' &&
+            b.slot !== plan.seedSlot &&
+            last.get(b.slot) === k &&
+            plan.transient.has(b.slot) &&
+            !released.has(b.slot)
+          ) {
             released.add(b.slot);
             rt.releaseBuffer(slots.get(b.slot)!);
           }
@@ -88,7 +99,13 @@ export class Gradients {
   tensor(name: string): GpuTensor {
     if (this.disposed) throw new CamanimError('disposed', 'These gradients were disposed', { tensor: name });
     const t = this.tensors.get(name);
-    if (!t) throw new CamanimError('not-found', `No gradient for tensor '${name}'`, { file: this.run.model.source, tensor: name }, 'Ask backward() for this layer, or check the name with model.layers');
+    if (!t)
+      throw new CamanimError(
+        'not-found',
+        `No gradient for tensor '${name}'`,
+        { file: this.run.model.source, tensor: name },
+        'Ask backward() for this layer, or check the name with model.layers',
+      );
     return t;
   }
 

@@ -9,14 +9,31 @@ import type { CustomTarget } from './targets.ts';
 
 export function segmentationTarget(category: number, classes: number, mask?: ArrayLike<number>): CustomTarget {
   if (!(Number.isInteger(category) && category >= 0 && category < classes)) {
-    throw new CamanimError('bad-target', `Class ${category} is out of range: the segmentation output has ${classes} classes (0 to ${classes - 1})`, {}, 'Pick a class within range');
+    throw new CamanimError(
+      'bad-target',
+      `Class ${category} is out of range: the segmentation output has ${classes} classes (0 to ${classes - 1})`,
+      {},
+      'Pick a class within range',
+    );
   }
   return {
     describe: `SemanticSegmentationTarget(${category})`,
     score(row: Float32Array) {
       const hw = row.length / classes;
-      if (!Number.isInteger(hw)) throw new CamanimError('bad-target', `A segmentation output row of ${row.length} values does not split into ${classes} classes`, {}, 'Explain an [N, K, H, W] output');
-      if (mask && mask.length !== hw) throw new CamanimError('bad-target', `The segmentation mask has ${mask.length} values for a ${hw}-pixel output`, {}, 'Give one mask value per output pixel');
+      if (!Number.isInteger(hw))
+        throw new CamanimError(
+          'bad-target',
+          `A segmentation output row of ${row.length} values does not split into ${classes} classes`,
+          {},
+          'Explain an [N, K, H, W] output',
+        );
+      if (mask && mask.length !== hw)
+        throw new CamanimError(
+          'bad-target',
+          `The segmentation mask has ${mask.length} values for a ${hw}-pixel output`,
+          {},
+          'Give one mask value per output pixel',
+        );
       const m = mask ?? predictedMask(row, classes, category);
       const grad = new Float32Array(row.length);
       let value = 0;

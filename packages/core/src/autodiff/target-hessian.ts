@@ -18,7 +18,12 @@ export interface HessianTerm {
 
 export function targetHessian(target: Target, row: Float32Array, tensor: string): HessianTerm[] {
   if ('score' in target) {
-    throw new CamanimError('bad-target', `The second derivatives of custom target '${target.describe}' are unknown (it gives only a gradient)`, { tensor }, "Use a class target { class, kind: 'logit' | 'softmax' | 'rest' }");
+    throw new CamanimError(
+      'bad-target',
+      `The second derivatives of custom target '${target.describe}' are unknown (it gives only a gradient)`,
+      { tensor },
+      "Use a class target { class, kind: 'logit' | 'softmax' | 'rest' }",
+    );
   }
   if ('classes' in target) return [];
   const kind = target.kind ?? 'logit';

@@ -30,12 +30,22 @@ export interface Seed {
  * `targets` is one target for every item or one per batch item; `output` is [N, K] (or [N, ...]
  * flattened per item).
  */
-export function seedGradient(targets: Target | readonly Target[], output: Float32Array, shape: readonly number[], tensor: string): Seed {
+export function seedGradient(
+  targets: Target | readonly Target[],
+  output: Float32Array,
+  shape: readonly number[],
+  tensor: string,
+): Seed {
   const n = shape[0] ?? 1;
   const k = output.length / n;
   const list = Array.isArray(targets) ? targets : Array.from({ length: n }, () => targets as Target);
   if (list.length !== n) {
-    throw new CamanimError('bad-target', `${list.length} targets given for a batch of ${n}`, { tensor }, 'Give one target, or one per image');
+    throw new CamanimError(
+      'bad-target',
+      `${list.length} targets given for a batch of ${n}`,
+      { tensor },
+      'Give one target, or one per image',
+    );
   }
   const grad = new Float32Array(output.length);
   const scores = list.map((t, b) => {
@@ -50,7 +60,12 @@ export function seedGradient(targets: Target | readonly Target[], output: Float3
 function scoreOne(t: Target, row: Float32Array, tensor: string): { value: number; grad: Float32Array } {
   if ('score' in t) {
     const r = t.score(row);
-    if (r.grad.length !== row.length) throw new CamanimError('bad-target', `Custom target '${t.describe}' returned a gradient of ${r.grad.length} values for an output of ${row.length}`, { tensor });
+    if (r.grad.length !== row.length)
+      throw new CamanimError(
+        'bad-target',
+        `Custom target '${t.describe}' returned a gradient of ${r.grad.length} values for an output of ${row.length}`,
+        { tensor },
+      );
     return r;
   }
   const grad = new Float32Array(row.length);
@@ -67,7 +82,13 @@ function scoreOne(t: Target, row: Float32Array, tensor: string): { value: number
   const kind = t.kind ?? 'logit';
   if (kind === 'binary') {
     // BinaryClassifierOutputTarget: the single output, its sign flipped for class 0.
-    if (row.length !== 1) throw new CamanimError('bad-target', `A binary target needs a model with one output score, this one has ${row.length}`, { tensor }, "Use { class, kind: 'logit' }");
+    if (row.length !== 1)
+      throw new CamanimError(
+        'bad-target',
+        `A binary target needs a model with one output score, this one has ${row.length}`,
+        { tensor },
+        "Use { class, kind: 'logit' }",
+      );
     if (c !== 0 && c !== 1) throw new CamanimError('bad-target', `Binary target class must be 0 or 1, got ${c}`, { tensor });
     const sign = c === 1 ? 1 : -1;
     grad[0] = sign;
@@ -97,7 +118,12 @@ function scoreOne(t: Target, row: Float32Array, tensor: string): { value: number
 
 export function checkClass(c: number, classes: number, tensor: string): void {
   if (!Number.isInteger(c) || c < 0 || c >= classes) {
-    throw new CamanimError('bad-target', `Target class ${c} is out of range: the model has ${classes} classes (0 to ${classes - 1})`, { tensor }, 'Pick a class index within range');
+    throw new CamanimError(
+      'bad-target',
+      `Target class ${c} is out of range: the model has ${classes} classes (0 to ${classes - 1})`,
+      { tensor },
+      'Pick a class index within range',
+    );
   }
 }
 

@@ -14,12 +14,19 @@ type Json = Record<string, unknown>;
 
 export function parseHfPreprocessor(text: string, file: string): InputRequest {
   const j = parseObject(text, file);
-  const bad = (field: string, expected: string) => new CamanimError('bad-input', `${file} has a malformed '${field}': expected ${expected}`, { file }, 'Fix the field, or pass the preprocessing with flags');
+  const bad = (field: string, expected: string) =>
+    new CamanimError(
+      'bad-input',
+      `${file} has a malformed '${field}': expected ${expected}`,
+      { file },
+      'Fix the field, or pass the preprocessing with flags',
+    );
   const numbers = (k: string) => {
     const x = j[k];
     if (x === undefined) return undefined;
     const xs = typeof x === 'number' ? [x] : x;
-    if (!(Array.isArray(xs) && xs.length > 0 && xs.every((v) => typeof v === 'number' && Number.isFinite(v)))) throw bad(k, 'a number or a list of numbers');
+    if (!(Array.isArray(xs) && xs.length > 0 && xs.every((v) => typeof v === 'number' && Number.isFinite(v))))
+      throw bad(k, 'a number or a list of numbers');
     return xs as number[];
   };
   const hw = (k: string): { size?: [number, number]; shortest?: number } | undefined => {
@@ -32,14 +39,27 @@ export function parseHfPreprocessor(text: string, file: string): InputRequest {
     if (typeof o.shortest_edge === 'number') return { shortest: o.shortest_edge };
     throw bad(k, '{ height, width } or { shortest_edge }');
   };
-  const rescale = j.do_rescale === false ? undefined : typeof j.rescale_factor === 'number' ? j.rescale_factor : j.do_rescale === true ? 1 / 255 : undefined;
-  if (rescale !== undefined && Math.abs(rescale * 255 - 1) > 1e-6) throw bad('rescale_factor', '1/255 (camanim feeds 0..1 or 0..255 pixels)');
+  const rescale =
+    j.do_rescale === false
+      ? undefined
+      : typeof j.rescale_factor === 'number'
+        ? j.rescale_factor
+        : j.do_rescale === true
+          ? 1 / 255
+          : undefined;
+  if (rescale !== undefined && Math.abs(rescale * 255 - 1) > 1e-6)
+    throw bad('rescale_factor', '1/255 (camanim feeds 0..1 or 0..255 pixels)');
   const normalize = j.do_normalize !== false;
   const size = hw('size');
   const crop = j.do_center_crop === true ? hw('crop_size') : undefined;
   const request: InputRequest = {
     ...(j.do_rescale === false ? { scale: 255 as const } : rescale !== undefined ? { scale: 1 as const } : {}),
-    ...(normalize ? { ...(numbers('image_mean') ? { mean: numbers('image_mean') } : {}), ...(numbers('image_std') ? { std: numbers('image_std') } : {}) } : { mean: [0], std: [1] }),
+    ...(normalize
+      ? {
+          ...(numbers('image_mean') ? { mean: numbers('image_mean') } : {}),
+          ...(numbers('image_std') ? { std: numbers('image_std') } : {}),
+        }
+      : { mean: [0], std: [1] }),
     ...(crop?.size
       ? { size: crop.size, resize: 'crop' as const, ...(size?.shortest ? { shorterSide: size.shortest } : {}) }
       : size?.shortest && typeof j.crop_pct === 'number'
@@ -72,8 +92,15 @@ function parseObject(text: string, file: string): Json {
   try {
     j = JSON.parse(text);
   } catch (cause) {
-    throw new CamanimError('bad-input', `${file} is not valid JSON: ${(cause as Error).message}`, { file }, 'Fix or remove the file', { cause });
+    throw new CamanimError(
+      'bad-input',
+      `${file} is not valid JSON: ${(cause as Error).message}`,
+      { file },
+      'Fix or remove the file',
+      { cause },
+    );
   }
-  if (typeof j !== 'object' || j === null || Array.isArray(j)) throw new CamanimError('bad-input', `${file} is not a JSON object`, { file }, 'Fix or remove the file');
+  if (typeof j !== 'object' || j === null || Array.isArray(j))
+    throw new CamanimError('bad-input', `${file} is not a JSON object`, { file }, 'Fix or remove the file');
   return j as Json;
 }

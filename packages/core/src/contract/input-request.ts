@@ -29,4 +29,3 @@ export interface InputRequest {
   /** pad: where the image sits (PaddleOCR pads on the right: 'start'). */
   readonly align?: PadAlign;
 }
-

@@ -14,7 +14,12 @@ const fmt = (xs: readonly number[]) => xs.map((x) => String(Number(x.toPrecision
 export function describeInput(c: InputContract): string {
   const [H, W] = c.size;
   const pixels = c.scale === 255 ? '0..255' : 'x/255';
-  const resize = c.resize === 'crop' ? `centre crop${c.cropFraction < 1 ? ` ${Number(c.cropFraction.toFixed(4))}` : ''}` : c.resize === 'pad' ? `pad${c.align === 'start' ? ' (at the start)' : ''}` : 'stretch';
+  const resize =
+    c.resize === 'crop'
+      ? `centre crop${c.cropFraction < 1 ? ` ${Number(c.cropFraction.toFixed(4))}` : ''}`
+      : c.resize === 'pad'
+        ? `pad${c.align === 'start' ? ' (at the start)' : ''}`
+        : 'stretch';
   const frames = c.frames ? `${c.frames.count} frames of ` : '';
   return `${frames}${H}×${W} ${c.frames ? 'NCTHW' : c.layout} ${c.channels === 1 ? 'gray' : c.order}, ${pixels}, mean ${fmt(c.mean)} std ${fmt(c.std)}, ${resize}`;
 }
@@ -28,7 +33,8 @@ export function describeOutput(o: OutputContract): string {
 /** "10 classes", "10 classes per pixel (segmentation)", "24 steps × 37 classes (sequence NTC: …)", … */
 function describeTask(o: OutputContract): string {
   if (o.sequence) return `${o.sequence.steps} steps × ${o.classes} classes (sequence ${o.sequence.layout}: ${o.sequence.from})`;
-  if (o.detect) return `${o.detect.boxes} boxes × ${o.classes} classes (detection, ${o.detect.format} head before NMS: ${o.detect.from})`;
+  if (o.detect)
+    return `${o.detect.boxes} boxes × ${o.classes} classes (detection, ${o.detect.format} head before NMS: ${o.detect.from})`;
   if (o.task === 'regress') return `${o.classes} score${o.classes > 1 ? 's' : ''} (regression)`;
   if (o.task === 'embed') return `a ${o.classes}-value embedding`;
   return `${o.classes} classes${o.task === 'segment' ? ' per pixel (segmentation)' : ''}`;

@@ -24,12 +24,29 @@ export function metadataRequest(graph: Graph): InputRequest | undefined {
   const standardization = deepness(graph, props);
   if (standardization) return standardization;
   if (format === undefined && range === undefined) return undefined;
-  const order = format === undefined ? undefined : format.startsWith('bgr') ? 'BGR' : format.startsWith('rgb') || format === 'gray8' ? 'RGB' : undefined;
+  const order =
+    format === undefined
+      ? undefined
+      : format.startsWith('bgr')
+        ? 'BGR'
+        : format.startsWith('rgb') || format === 'gray8'
+          ? 'RGB'
+          : undefined;
   if (format !== undefined && order === undefined) {
-    throw new CamanimError('bad-model', `The model's metadata_props Image.BitmapPixelFormat is '${format}', which camanim does not know`, { file: graph.source }, 'Expected Gray8, Rgb8, Bgr8, Rgba8 or Bgra8; pass --bgr or leave it out to override');
+    throw new CamanimError(
+      'bad-model',
+      `The model's metadata_props Image.BitmapPixelFormat is '${format}', which camanim does not know`,
+      { file: graph.source },
+      'Expected Gray8, Rgb8, Bgr8, Rgba8 or Bgra8; pass --bgr or leave it out to override',
+    );
   }
   if (range !== undefined && !RANGES[range]) {
-    throw new CamanimError('bad-model', `The model's metadata_props Image.NominalPixelRange is '${range}', which camanim cannot produce`, { file: graph.source }, 'camanim feeds 0..255, 0..1 or -1..1 pixels; pass --scale, --mean and --std to state the model\'s input yourself');
+    throw new CamanimError(
+      'bad-model',
+      `The model's metadata_props Image.NominalPixelRange is '${range}', which camanim cannot produce`,
+      { file: graph.source },
+      "camanim feeds 0..255, 0..1 or -1..1 pixels; pass --scale, --mean and --std to state the model's input yourself",
+    );
   }
   return { ...(order ? { order } : {}), ...(range ? RANGES[range] : {}) } as InputRequest;
 }
@@ -45,7 +62,12 @@ function deepness(graph: Graph, props: ReadonlyMap<string, string>): InputReques
       xs = undefined;
     }
     if (!(Array.isArray(xs) && xs.length > 0 && xs.every((v) => typeof v === 'number' && Number.isFinite(v)))) {
-      throw new CamanimError('bad-model', `The model's metadata_props ${key} is '${text}', not a JSON list of numbers`, { file: graph.source }, 'Pass --mean and --std to state the normalization yourself');
+      throw new CamanimError(
+        'bad-model',
+        `The model's metadata_props ${key} is '${text}', not a JSON list of numbers`,
+        { file: graph.source },
+        'Pass --mean and --std to state the normalization yourself',
+      );
     }
     return xs as number[];
   };

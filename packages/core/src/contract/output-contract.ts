@@ -7,7 +7,14 @@
  */
 import { CamanimError } from '../errors.ts';
 import type { Graph, Node } from '../graph/ir.ts';
-import { detectAxes, sequenceAxes, type DetectAxes, type DetectFormat, type SequenceAxes, type SequenceLayout } from './task-layout.ts';
+import {
+  detectAxes,
+  sequenceAxes,
+  type DetectAxes,
+  type DetectFormat,
+  type SequenceAxes,
+  type SequenceLayout,
+} from './task-layout.ts';
 
 export type OutputActivation = 'softmax' | 'logsoftmax' | 'sigmoid' | 'none';
 /**
@@ -49,7 +56,11 @@ export interface OutputRequest {
 
 const ACTIVATIONS: Record<string, OutputActivation> = { Softmax: 'softmax', LogSoftmax: 'logsoftmax', Sigmoid: 'sigmoid' };
 
-export function resolveOutputContract(graph: Graph, shapeOf: (tensor: string) => readonly number[] | undefined, request: OutputRequest = {}): OutputContract {
+export function resolveOutputContract(
+  graph: Graph,
+  shapeOf: (tensor: string) => readonly number[] | undefined,
+  request: OutputRequest = {},
+): OutputContract {
   const outputs = graph.outputs.map((o) => ({ name: o.name, shape: shapeOf(o.name) ?? [] }));
   const list = outputs.map((o) => `'${o.name}' [${o.shape.join(', ')}]`).join(', ');
   const task = request.task ?? 'classify';
@@ -57,29 +68,65 @@ export function resolveOutputContract(graph: Graph, shapeOf: (tensor: string) =>
   let from: string;
   if (request.output !== undefined) {
     const found = outputs.find((o) => o.name === request.output);
-    if (!found) throw new CamanimError('not-found', `${request.from ?? '--output'} names '${request.output}', which is not an output of the model`, { file: graph.source, tensor: request.output }, `The model's outputs: ${list}`);
+    if (!found)
+      throw new CamanimError(
+        'not-found',
+        `${request.from ?? '--output'} names '${request.output}', which is not an output of the model`,
+        { file: graph.source, tensor: request.output },
+        `The model's outputs: ${list}`,
+      );
     [chosen, from] = [found, request.from ?? '--output'];
   } else if (outputs.length === 1) {
     [chosen, from] = [outputs[0], 'the only output'];
   } else {
     const rank3 = task === 'sequence' || task === 'detect';
-    const fits = outputs.filter((o) => (task === 'segment' ? isMapShape(o.shape) : rank3 ? o.shape.length === 3 : isClassifierShape(o.shape)));
+    const fits = outputs.filter((o) =>
+      task === 'segment' ? isMapShape(o.shape) : rank3 ? o.shape.length === 3 : isClassifierShape(o.shape),
+    );
     const kind = task === 'segment' ? 'map [N, K, H, W]' : rank3 ? `${task} output of rank 3` : 'classifier [N, K]';
     if (fits.length !== 1) {
-      throw new CamanimError('bad-model', `The model has ${outputs.length} outputs (${list}) and ${fits.length === 0 ? 'none is' : 'more than one could be'} a ${kind}`, { file: graph.source }, 'Pick one with --output NAME (library: output)');
+      throw new CamanimError(
+        'bad-model',
+        `The model has ${outputs.length} outputs (${list}) and ${fits.length === 0 ? 'none is' : 'more than one could be'} a ${kind}`,
+        { file: graph.source },
+        'Pick one with --output NAME (library: output)',
+      );
     }
     [chosen, from] = [fits[0], `the only ${kind} output of ${outputs.length}`];
   }
   if (task === 'segment' && !isMapShape(chosen.shape)) {
-    throw new CamanimError('bad-model', `--task segment needs an [N, K, H, W] map of class scores; output '${chosen.name}' is [${chosen.shape.join(', ')}]`, { file: graph.source, tensor: chosen.name }, 'Pick the segmentation output with --output NAME, or explain a classifier with --task classify');
+    throw new CamanimError(
+      'bad-model',
+      `--task segment needs an [N, K, H, W] map of class scores; output '${chosen.name}' is [${chosen.shape.join(', ')}]`,
+      { file: graph.source, tensor: chosen.name },
+      'Pick the segmentation output with --output NAME, or explain a classifier with --task classify',
+    );
   }
-  if ((task === 'classify' || task === 'regress' || task === 'embed') && !isClassifierShape(chosen.shape)) throw notAClassifier(graph, chosen);
+  if ((task === 'classify' || task === 'regress' || task === 'embed') && !isClassifierShape(chosen.shape))
+    throw notAClassifier(graph, chosen);
   const sequence = task === 'sequence' ? sequenceAxes(graph, chosen, request.sequenceLayout) : undefined;
   const detect = task === 'detect' ? detectAxes(graph, chosen, request.detectFormat) : undefined;
   // An embedding is compared as it is, and a detection head's scores are its own (sigmoids inside the decode).
-  const end = task === 'embed' || detect ? { activation: 'none' as const, explained: chosen.name } : finalActivation(graph, chosen.name, chosen.shape, shapeOf, sequence ? 2 : 1);
-  const classes = sequence ? chosen.shape[2] : detect ? chosen.shape[detect.format === 'yolov5' ? 2 : 1] - (detect.format === 'yolov5' ? 5 : 4) : chosen.shape[1] ?? 1;
-  return { name: chosen.name, shape: chosen.shape, activation: end.activation, explained: end.explained, classes, task, from, ...(sequence ? { sequence } : {}), ...(detect ? { detect } : {}) };
+  const end =
+    task === 'embed' || detect
+      ? { activation: 'none' as const, explained: chosen.name }
+      : finalActivation(graph, chosen.name, chosen.shape, shapeOf, sequence ? 2 : 1);
+  const classes = sequence
+    ? chosen.shape[2]
+    : detect
+      ? chosen.shape[detect.format === 'yolov5' ? 2 : 1] - (detect.format === 'yolov5' ? 5 : 4)
+      : (chosen.shape[1] ?? 1);
+  return {
+    name: chosen.name,
+    shape: chosen.shape,
+    activation: end.activation,
+    explained: end.explained,
+    classes,
+    task,
+    from,
+    ...(sequence ? { sequence } : {}),
+    ...(detect ? { detect } : {}),
+  };
 }
 
 /** [N, K, H, W] with more than one pixel. */
@@ -95,22 +142,30 @@ function isClassifierShape(shape: readonly number[]): boolean {
 function notAClassifier(graph: Graph, o: { name: string; shape: readonly number[] }): CamanimError {
   const shape = `[${o.shape.join(', ')}]`;
   const what =
-    o.shape.length === 3 ? `a sequence (${o.shape[1]} steps of ${o.shape[2]} scores, as text recognisers and transformers output)` :
-    o.shape.length === 4 ? `a map (${o.shape[1]} channels at ${o.shape[2]}×${o.shape[3]}, as segmenters and detector heads output)` :
-    `not one score per class`;
+    o.shape.length === 3
+      ? `a sequence (${o.shape[1]} steps of ${o.shape[2]} scores, as text recognisers and transformers output)`
+      : o.shape.length === 4
+        ? `a map (${o.shape[1]} channels at ${o.shape[2]}×${o.shape[3]}, as segmenters and detector heads output)`
+        : `not one score per class`;
   return new CamanimError(
     'bad-model',
     `Output '${o.name}' is ${shape}: ${what}, not a classifier's [N, K]; camanim explains classifier outputs, and would read this one as ${o.shape.slice(1).reduce((a, b) => a * b, 1)} meaningless "classes"`,
     { file: graph.source, tensor: o.name },
     o.shape.length === 4
-      ? 'Explain it as segmentation with --task segment (pytorch-grad-cam\'s SemanticSegmentationTarget), or pick a classifier output with --output NAME'
+      ? "Explain it as segmentation with --task segment (pytorch-grad-cam's SemanticSegmentationTarget), or pick a classifier output with --output NAME"
       : o.shape.length === 3
         ? 'Explain a text recogniser with --task sequence, a pre-NMS detection head with --task detect, or pick a classifier output with --output NAME'
         : 'If the model has a classifier output, pick it with --output NAME',
   );
 }
 
-function finalActivation(graph: Graph, output: string, shape: readonly number[], shapeOf: (t: string) => readonly number[] | undefined, classAxis: number): { activation: OutputActivation; explained: string } {
+function finalActivation(
+  graph: Graph,
+  output: string,
+  shape: readonly number[],
+  shapeOf: (t: string) => readonly number[] | undefined,
+  classAxis: number,
+): { activation: OutputActivation; explained: string } {
   const producer = new Map<string, Node>();
   for (const n of graph.nodes) for (const o of n.outputs) if (o) producer.set(o, n);
   let node = producer.get(output);
@@ -120,7 +175,8 @@ function finalActivation(graph: Graph, output: string, shape: readonly number[],
   const before = node.inputs[0];
   const count = (s: readonly number[] | undefined) => s?.reduce((a, b) => a * b, 1);
   if (count(shapeOf(before)) !== count(shape)) return { activation: 'none', explained: output };
-  if (activation !== 'sigmoid' && !overClasses(node, shapeOf(before)!, graph.opset, classAxis)) return { activation: 'none', explained: output };
+  if (activation !== 'sigmoid' && !overClasses(node, shapeOf(before)!, graph.opset, classAxis))
+    return { activation: 'none', explained: output };
   return { activation, explained: before };
 }
 

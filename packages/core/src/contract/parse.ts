@@ -15,7 +15,12 @@ export function parseNumbers(text: string, flag: string): number[] {
   const parts = text.split(',').map((s) => s.trim());
   const xs = parts.map(Number);
   if (parts.some((s) => s === '') || xs.some((v) => !Number.isFinite(v)) || !(xs.length === 1 || xs.length === 3)) {
-    throw new CamanimError('bad-input', `${flag} expects 1 or 3 comma-separated numbers (r,g,b), got '${text}'`, {}, `For example ${flag} 0.485,0.456,0.406`);
+    throw new CamanimError(
+      'bad-input',
+      `${flag} expects 1 or 3 comma-separated numbers (r,g,b), got '${text}'`,
+      {},
+      `For example ${flag} 0.485,0.456,0.406`,
+    );
   }
   return xs;
 }

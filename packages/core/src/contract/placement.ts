@@ -27,7 +27,9 @@ export function placement(image: { readonly width: number; readonly height: numb
     const s = Math.min(H / image.height, W / image.width) * zoom;
     const width = Math.min(fw, Math.max(1, Math.round(image.width * s)));
     const height = Math.min(fh, Math.max(1, Math.round(image.height * s)));
-    return c.align === 'start' ? { width, height, x: 0, y: 0 } : { width, height, x: Math.round((fw - width) / 2), y: Math.round((fh - height) / 2) };
+    return c.align === 'start'
+      ? { width, height, x: 0, y: 0 }
+      : { width, height, x: Math.round((fw - width) / 2), y: Math.round((fh - height) / 2) };
   }
   const shorter = Math.round(Math.min(H, W) / c.cropFraction);
   const s = Math.max(shorter / Math.min(image.width, image.height), H / image.height, W / image.width) * zoom;
@@ -37,7 +39,11 @@ export function placement(image: { readonly width: number; readonly height: numb
 }
 
 /** A notice when a defaulted centre crop cuts away more than 2% of the image's aspect. */
-export function cropNotice(image: { readonly width: number; readonly height: number }, c: InputContract, name: string): string | undefined {
+export function cropNotice(
+  image: { readonly width: number; readonly height: number },
+  c: InputContract,
+  name: string,
+): string | undefined {
   if (c.resize !== 'crop' || !c.sources.resize.startsWith('default')) return undefined;
   const [H, W] = c.size;
   const ratio = image.width / image.height / (W / H);

@@ -11,7 +11,14 @@ export const PRESETS = {
    * (resize_size 256, crop_size 224, mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225));
    * timm's IMAGENET_DEFAULT_MEAN/STD (timm/data/constants.py) are the same numbers.
    */
-  imagenet: { order: 'RGB', scale: 1, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], resize: 'crop', cropFraction: 224 / 256 },
+  imagenet: {
+    order: 'RGB',
+    scale: 1,
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
+    resize: 'crop',
+    cropFraction: 224 / 256,
+  },
   /**
    * Inception-style [-1, 1] inputs: timm's IMAGENET_INCEPTION_MEAN/STD = 0.5 (timm/data/constants.py,
    * crop_pct 0.875 for inception_v3), Keras `imagenet_utils.preprocess_input(mode='tf')` (x/127.5 − 1).
@@ -34,7 +41,14 @@ export const PRESETS = {
    * OpenAI CLIP image encoders: clip/clip.py `_transform` (Resize(n_px, bicubic), CenterCrop(n_px),
    * mean (0.48145466, 0.4578275, 0.40821073), std (0.26862954, 0.26130258, 0.27577711)).
    */
-  clip: { order: 'RGB', scale: 1, mean: [0.48145466, 0.4578275, 0.40821073], std: [0.26862954, 0.26130258, 0.27577711], resize: 'crop', cropFraction: 1 },
+  clip: {
+    order: 'RGB',
+    scale: 1,
+    mean: [0.48145466, 0.4578275, 0.40821073],
+    std: [0.26862954, 0.26130258, 0.27577711],
+    resize: 'crop',
+    cropFraction: 1,
+  },
   /**
    * The pixels as they are, 0..255, for models that normalize inside the graph (Keras
    * applications with a Rescaling/Normalization layer, such as EfficientNet).

@@ -16,7 +16,8 @@ export function tensorize(pixels: ArrayLike<number>, bytesPerPixel: 3 | 4, c: Te
   const data = new Float32Array(C * H * W);
   // mean/std are in R, G, B order; BGR models get channel 0 from blue.
   const rgbIndex = (ch: number) => (C === 3 && c.order === 'BGR' ? 2 - ch : ch);
-  const inside = (x: number, y: number) => !content || (x >= content.x && x < content.x + content.width && y >= content.y && y < content.y + content.height);
+  const inside = (x: number, y: number) =>
+    !content || (x >= content.x && x < content.x + content.width && y >= content.y && y < content.y + content.height);
   for (let y = 0; y < H; y++) {
     for (let x = 0; x < W; x++) {
       const p = y * W + x;

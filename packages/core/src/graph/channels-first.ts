@@ -17,7 +17,12 @@ export function isChannelsLast(graph: Graph): boolean {
 export function channelsFirst(graph: Graph): Graph {
   if (!isChannelsLast(graph)) {
     const list = graph.inputs.map((i) => `${i.name} [${i.dims.join(', ')}]`).join('; ');
-    throw new CamanimError('bad-model', `channelsFirst needs one [N, H, W, 1 or 3] input, the model has ${list}`, { file: graph.source }, 'Call it only when isChannelsLast(graph) is true');
+    throw new CamanimError(
+      'bad-model',
+      `channelsFirst needs one [N, H, W, 1 or 3] input, the model has ${list}`,
+      { file: graph.source },
+      'Call it only when isChannelsLast(graph) is true',
+    );
   }
   return adaptChannelsLast(graph);
 }

@@ -31,18 +31,35 @@ export interface Inferred {
  */
 export const MAX_FOLD_GROWTH = 2 ** 24;
 
-function checkFoldSize(io: { node: Node; consts: readonly (HostTensor | undefined)[] }, outs: readonly ValueInfo[], where: { file: string; node: string; op: string }): void {
+function checkFoldSize(
+  io: { node: Node; consts: readonly (HostTensor | undefined)[] },
+  outs: readonly ValueInfo[],
+  where: { file: string; node: string; op: string },
+): void {
   // A fold happens only when every input is known before the run.
   if (io.node.inputs.some((n, k) => n && !io.consts[k])) return;
   const made = outs.reduce((a, o) => a + elementCount(o.shape), 0);
-  const tensors = [...io.consts, ...[...io.node.attributes.values()].filter((v): v is HostTensor => typeof v === 'object' && !Array.isArray(v) && 'data' in v)];
+  const tensors = [
+    ...io.consts,
+    ...[...io.node.attributes.values()].filter((v): v is HostTensor => typeof v === 'object' && !Array.isArray(v) && 'data' in v),
+  ];
   const given = tensors.reduce((a, c) => a + (c?.data.length ?? 0), 0);
   if (made > Math.max(MAX_FOLD_GROWTH, given)) {
-    throw new CamanimError('resource-limit', `This node would build a constant of ${made} values from ${given} on the host, more than camanim allows (${MAX_FOLD_GROWTH})`, where, 'The model asks for an unreasonably large constant; it may be corrupt or malicious');
+    throw new CamanimError(
+      'resource-limit',
+      `This node would build a constant of ${made} values from ${given} on the host, more than camanim allows (${MAX_FOLD_GROWTH})`,
+      where,
+      'The model asks for an unreasonably large constant; it may be corrupt or malicious',
+    );
   }
 }
 
-export function inferGraph(graph: Graph, order: readonly Node[], registry: OpRegistry, inputs: ReadonlyMap<string, ValueInfo>): Inferred {
+export function inferGraph(
+  graph: Graph,
+  order: readonly Node[],
+  registry: OpRegistry,
+  inputs: ReadonlyMap<string, ValueInfo>,
+): Inferred {
   const values = new Map<string, ValueInfo>(inputs);
   const consts = new Map<string, HostTensor>();
   for (const [name, t] of graph.initializers) {
@@ -74,7 +91,12 @@ export function inferGraph(graph: Graph, order: readonly Node[], registry: OpReg
           const hint = index
             ? `'${node.inputs[k]}' holds indices computed from the image (ArgMax, ArgMin, TopK); ${node.opType} needs them before the run. Explain an output before this node, or run the model with onnxruntime`
             : 'camanim supports static shapes only; re-export with constant shape inputs';
-          throw new CamanimError('bad-model', `Input ${k} ('${node.inputs[k]}') must be known before the run, but it is computed from the image`, where, hint);
+          throw new CamanimError(
+            'bad-model',
+            `Input ${k} ('${node.inputs[k]}') must be known before the run, but it is computed from the image`,
+            where,
+            hint,
+          );
         }
       }
       const branch = op.inline?.(io, attrs);
@@ -94,11 +116,21 @@ export function inferGraph(graph: Graph, order: readonly Node[], registry: OpReg
       // A named output the op does not produce would be "defined" for toposort but have no shape.
       const extra = node.outputs.findIndex((o, k) => o && k >= outs.length);
       if (extra >= 0) {
-        throw new CamanimError('bad-model', `${node.opType} produces ${outs.length} output(s) here, but the node names output ${extra} ('${node.outputs[extra]}')`, { ...where, tensor: node.outputs[extra] }, 'The model file is corrupt, or uses a variant of this op that camanim does not support');
+        throw new CamanimError(
+          'bad-model',
+          `${node.opType} produces ${outs.length} output(s) here, but the node names output ${extra} ('${node.outputs[extra]}')`,
+          { ...where, tensor: node.outputs[extra] },
+          'The model file is corrupt, or uses a variant of this op that camanim does not support',
+        );
       }
       outs.forEach((info, k) => {
         if (info.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
-          throw new CamanimError('bad-shape', `Output '${node.outputs[k]}' would have shape [${info.shape.join(', ')}]`, where, 'The input shape does not fit this model');
+          throw new CamanimError(
+            'bad-shape',
+            `Output '${node.outputs[k]}' would have shape [${info.shape.join(', ')}]`,
+            where,
+            'The input shape does not fit this model',
+          );
         }
         if (node.outputs[k]) values.set(node.outputs[k], info);
       });
@@ -111,15 +143,23 @@ export function inferGraph(graph: Graph, order: readonly Node[], registry: OpReg
       }
     } catch (e) {
       if (isCamanimError(e)) {
-        if (!e.where.node || !e.where.file) throw new CamanimError(e.code, e.what, { ...where, ...e.where }, e.hint, { cause: e });
+        if (!e.where.node || !e.where.file)
+          throw new CamanimError(e.code, e.what, { ...where, ...e.where }, e.hint, { cause: e });
         throw e;
       }
       // A TypeError here almost always means an input the op needs is absent: name them.
       const empty = node.inputs.flatMap((n, k) => (n ? [] : [k]));
-      const what = e instanceof TypeError
-        ? `The node's inputs do not fit ${node.opType}: it has ${node.inputs.length} input(s) [${node.inputs.map((n) => `'${n}'`).join(', ')}]${empty.length ? `, input(s) ${empty.join(', ')} empty` : ''}`
-        : `Shape inference failed: ${(e as Error).message}`;
-      throw new CamanimError('bad-model', what, where, `Check the ${node.opType} spec for its required inputs; the model may be corrupt or exported incorrectly`, { cause: e });
+      const what =
+        e instanceof TypeError
+          ? `The node's inputs do not fit ${node.opType}: it has ${node.inputs.length} input(s) [${node.inputs.map((n) => `'${n}'`).join(', ')}]${empty.length ? `, input(s) ${empty.join(', ')} empty` : ''}`
+          : `Shape inference failed: ${(e as Error).message}`;
+      throw new CamanimError(
+        'bad-model',
+        what,
+        where,
+        `Check the ${node.opType} spec for its required inputs; the model may be corrupt or exported incorrectly`,
+        { cause: e },
+      );
     }
   }
   return { values, consts, nodes };

@@ -3,7 +3,18 @@
  * value infos. Integer tensors live on the host as Float64Array (exact below 2^53, enough for
  * shapes and indices); only float32 tensors go to the GPU.
  */
-export type DType = 'float32' | 'float64' | 'float16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool' | 'string' | 'unknown';
+export type DType =
+  | 'float32'
+  | 'float64'
+  | 'float16'
+  | 'int64'
+  | 'int32'
+  | 'int16'
+  | 'int8'
+  | 'uint8'
+  | 'bool'
+  | 'string'
+  | 'unknown';
 
 export interface HostTensor {
   readonly dtype: DType;

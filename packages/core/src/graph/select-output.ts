@@ -10,7 +10,12 @@ export function withOutput(graph: Graph, name: string): Graph {
   const producer = new Map<string, Node>();
   for (const n of graph.nodes) for (const o of n.outputs) if (o) producer.set(o, n);
   if (!producer.has(name) && !graph.inputs.some((i) => i.name === name)) {
-    throw new CamanimError('not-found', `Tensor '${name}' is not computed by the graph`, { file: graph.source, tensor: name }, 'Name a node output (camanim layers lists them)');
+    throw new CamanimError(
+      'not-found',
+      `Tensor '${name}' is not computed by the graph`,
+      { file: graph.source, tensor: name },
+      'Name a node output (camanim layers lists them)',
+    );
   }
   const keep = new Set<Node>();
   const stack = [name];

@@ -13,7 +13,12 @@ export function toposort(graph: Graph): Node[] {
     for (const out of node.outputs) {
       if (!out) continue;
       if (producer.has(out) || available.has(out)) {
-        throw new CamanimError('bad-model', `Tensor '${out}' is produced more than once`, { file: graph.source, node: node.name, tensor: out }, 'The graph is not valid SSA; re-export the model');
+        throw new CamanimError(
+          'bad-model',
+          `Tensor '${out}' is produced more than once`,
+          { file: graph.source, node: node.name, tensor: out },
+          'The graph is not valid SSA; re-export the model',
+        );
       }
       producer.set(out, node);
     }
@@ -22,7 +27,12 @@ export function toposort(graph: Graph): Node[] {
   for (const node of graph.nodes) {
     for (const inp of deps.get(node)!) {
       if (inp && !producer.has(inp) && !available.has(inp)) {
-        throw new CamanimError('bad-model', `Input '${inp}' of node is never defined`, { file: graph.source, node: node.name, op: node.opType, tensor: inp }, 'The model file is corrupt or incomplete');
+        throw new CamanimError(
+          'bad-model',
+          `Input '${inp}' of node is never defined`,
+          { file: graph.source, node: node.name, op: node.opType, tensor: inp },
+          'The model file is corrupt or incomplete',
+        );
       }
     }
   }
@@ -42,7 +52,13 @@ export function toposort(graph: Graph): Node[] {
         const dep = producer.get(inputs[k]);
         if (!dep) continue;
         const s = state.get(dep);
-        if (s === 1) throw new CamanimError('bad-model', 'The graph has a cycle', { file: graph.source, node: dep.name, op: dep.opType }, 'The model file is corrupt');
+        if (s === 1)
+          throw new CamanimError(
+            'bad-model',
+            'The graph has a cycle',
+            { file: graph.source, node: dep.name, op: dep.opType },
+            'The model file is corrupt',
+          );
         if (s === undefined) {
           state.set(dep, 1);
           stack.push([dep, 0]);

@@ -9,30 +9,58 @@ import { dtypeOf, tensorFromProto, toNumber, type ExternalReader } from './tenso
 
 const { onnx } = onnxProto;
 
-export const LIMITS = { fileBytes: 2 ** 31 - 1, nodes: 200_000, nameLength: 4096, metadataValueLength: 1 << 20, subgraphDepth: 16 };
+export const LIMITS = {
+  fileBytes: 2 ** 31 - 1,
+  nodes: 200_000,
+  nameLength: 4096,
+  metadataValueLength: 1 << 20,
+  subgraphDepth: 16,
+};
 /** Newest default-domain opset whose operator semantics camanim implements. */
 export const MAX_OPSET = 21;
 export const MIN_OPSET = 7;
 
 export function decodeModel(bytes: Uint8Array, source: string, readExternal?: ExternalReader): Graph {
   if (bytes.length > LIMITS.fileBytes) {
-    throw new CamanimError('resource-limit', `Model file is ${bytes.length} bytes, over the 2 GiB protobuf limit`, { file: source }, 'Save large weights as external data');
+    throw new CamanimError(
+      'resource-limit',
+      `Model file is ${bytes.length} bytes, over the 2 GiB protobuf limit`,
+      { file: source },
+      'Save large weights as external data',
+    );
   }
   let model: InstanceType<typeof onnx.ModelProto>;
   try {
     model = onnx.ModelProto.decode(bytes);
   } catch (cause) {
-    throw new CamanimError('bad-model', `Not a valid ONNX file: ${(cause as Error).message}`, { file: source }, 'Check that the file is a complete .onnx model (it may be truncated or another format)', { cause });
+    throw new CamanimError(
+      'bad-model',
+      `Not a valid ONNX file: ${(cause as Error).message}`,
+      { file: source },
+      'Check that the file is a complete .onnx model (it may be truncated or another format)',
+      { cause },
+    );
   }
   const g = model.graph;
-  if (!g || !g.node || g.node.length === 0) {
-    throw new CamanimError('bad-model', 'The file decodes but holds no graph nodes', { file: source }, 'Check that the file is an ONNX model exported from a framework');
+  if (!g?.node || g.node.length === 0) {
+    throw new CamanimError(
+      'bad-model',
+      'The file decodes but holds no graph nodes',
+      { file: source },
+      'Check that the file is an ONNX model exported from a framework',
+    );
   }
   if (g.node.length > LIMITS.nodes) {
-    throw new CamanimError('resource-limit', `Graph has ${g.node.length} nodes, over the limit of ${LIMITS.nodes}`, { file: source });
+    throw new CamanimError('resource-limit', `Graph has ${g.node.length} nodes, over the limit of ${LIMITS.nodes}`, {
+      file: source,
+    });
   }
   const opset = defaultOpset(model, source);
-  return { ...decodeGraph(g, { source, opset, readExternal, depth: 0 }), metadata: metadataOf(model, source), producer: model.producerName || undefined };
+  return {
+    ...decodeGraph(g, { source, opset, readExternal, depth: 0 }),
+    metadata: metadataOf(model, source),
+    producer: model.producerName || undefined,
+  };
 }
 
 interface Scope {
@@ -52,8 +80,8 @@ function decodeGraph(g: onnxProto.onnx.IGraphProto, scope: Scope): Graph {
     initializers.set(name, tensorFromProto(t, source, readExternal));
   }
   const nodes = (g.node ?? []).map((n, k) => decodeNode(n, k, scope));
-  const inputs = (g.input ?? []).map((v) => valueOf(v, source)).filter((v) => !initializers.has(v.name));
-  const outputs = (g.output ?? []).map((v) => valueOf(v, source));
+  const inputs = (g.input ?? []).map((v) => graphValue(v, source)).filter((v) => !initializers.has(v.name));
+  const outputs = (g.output ?? []).map((v) => graphValue(v, source));
   return { nodes, inputs, outputs, initializers, opset, source };
 }
 
@@ -64,7 +92,12 @@ function metadataOf(model: InstanceType<typeof onnx.ModelProto>, source: string)
     if (!p.key || p.key.length > LIMITS.nameLength) continue;
     const value = p.value ?? '';
     if (value.length > LIMITS.metadataValueLength) {
-      throw new CamanimError('resource-limit', `metadata_props '${p.key}' is ${value.length} characters long`, { file: source }, 'The model file is corrupt, or its metadata holds data that belongs elsewhere');
+      throw new CamanimError(
+        'resource-limit',
+        `metadata_props '${p.key}' is ${value.length} characters long`,
+        { file: source },
+        'The model file is corrupt, or its metadata holds data that belongs elsewhere',
+      );
     }
     map.set(p.key, value);
   }
@@ -75,18 +108,24 @@ function defaultOpset(model: InstanceType<typeof onnx.ModelProto>, source: strin
   const entry = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
   const opset = entry ? toNumber(entry.version) : MIN_OPSET;
   if (opset > MAX_OPSET) {
-    throw new CamanimError('bad-model', `Model uses ONNX opset ${opset}; camanim supports opsets ${MIN_OPSET} to ${MAX_OPSET}`, { file: source }, `Re-export with opset_version=${Math.min(17, MAX_OPSET)}`);
+    throw new CamanimError(
+      'bad-model',
+      `Model uses ONNX opset ${opset}; camanim supports opsets ${MIN_OPSET} to ${MAX_OPSET}`,
+      { file: source },
+      `Re-export with opset_version=${Math.min(17, MAX_OPSET)}`,
+    );
   }
   return Math.max(opset, 1);
 }
 
 function checkName(name: string | null | undefined, source: string, what: string): string {
   if (!name) throw new CamanimError('bad-model', `An ${what} has no name`, { file: source }, 'The model file is corrupt');
-  if (name.length > LIMITS.nameLength) throw new CamanimError('resource-limit', `An ${what} name is ${name.length} characters long`, { file: source });
+  if (name.length > LIMITS.nameLength)
+    throw new CamanimError('resource-limit', `An ${what} name is ${name.length} characters long`, { file: source });
   return name;
 }
 
-function valueOf(v: InstanceType<typeof onnx.ValueInfoProto> | onnxProto.onnx.IValueInfoProto, source: string): GraphValue {
+function graphValue(v: InstanceType<typeof onnx.ValueInfoProto> | onnxProto.onnx.IValueInfoProto, source: string): GraphValue {
   const name = checkName(v.name, source, 'graph input or output');
   const tt = v.type?.tensorType;
   const dims = (tt?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : d.dimValue != null ? toNumber(d.dimValue) : -1));
@@ -123,23 +162,40 @@ const utf8 = new TextDecoder();
 function subgraph(a: onnxProto.onnx.IAttributeProto, opType: string, node: string, scope: Scope): Graph {
   const where = { file: scope.source, node, op: opType };
   if (opType !== 'If' || !a.g) {
-    throw new CamanimError('unsupported-op', `Attribute '${a.name}' of ${opType} holds a subgraph (a loop body), which camanim does not run`, where, 'Export the model without Loop/Scan (unroll the loop, or trace it with fixed sizes)');
+    throw new CamanimError(
+      'unsupported-op',
+      `Attribute '${a.name}' of ${opType} holds a subgraph (a loop body), which camanim does not run`,
+      where,
+      'Export the model without Loop/Scan (unroll the loop, or trace it with fixed sizes)',
+    );
   }
   if (scope.depth >= LIMITS.subgraphDepth) {
-    throw new CamanimError('resource-limit', `If branches are nested more than ${LIMITS.subgraphDepth} deep`, where, 'The model file is corrupt or malicious');
+    throw new CamanimError(
+      'resource-limit',
+      `If branches are nested more than ${LIMITS.subgraphDepth} deep`,
+      where,
+      'The model file is corrupt or malicious',
+    );
   }
   return decodeGraph(a.g, { ...scope, depth: scope.depth + 1 });
 }
 
 function attrValue(a: onnxProto.onnx.IAttributeProto, source: string, readExternal?: ExternalReader): AttrValue {
   switch (a.type) {
-    case 1: return a.f ?? 0;
-    case 2: return toNumber(a.i);
-    case 3: return utf8.decode(a.s ?? new Uint8Array());
-    case 4: return tensorFromProto(a.t ?? {}, source, readExternal);
-    case 6: return [...(a.floats ?? [])];
-    case 7: return (a.ints ?? []).map(toNumber);
-    case 8: return (a.strings ?? []).map((s) => utf8.decode(s));
+    case 1:
+      return a.f ?? 0;
+    case 2:
+      return toNumber(a.i);
+    case 3:
+      return utf8.decode(a.s ?? new Uint8Array());
+    case 4:
+      return tensorFromProto(a.t ?? {}, source, readExternal);
+    case 6:
+      return [...(a.floats ?? [])];
+    case 7:
+      return (a.ints ?? []).map(toNumber);
+    case 8:
+      return (a.strings ?? []).map((s) => utf8.decode(s));
     default:
       // Older exporters leave `type` unset: infer it from the field that is filled.
       if (a.ints?.length) return a.ints.map(toNumber);

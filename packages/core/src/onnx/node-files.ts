@@ -18,12 +18,22 @@ export function folderSource(dir: string): FileSource {
       return undefined;
     }
     if (!real.startsWith(root + sep)) {
-      throw new CamanimError('external-data', `External data '${relative}' resolves to '${real}', outside the model folder '${root}'`, { file: relative }, 'Refusing to follow a link out of the model folder; copy the data file next to the model');
+      throw new CamanimError(
+        'external-data',
+        `External data '${relative}' resolves to '${real}', outside the model folder '${root}'`,
+        { file: relative },
+        'Refusing to follow a link out of the model folder; copy the data file next to the model',
+      );
     }
     if (statSync(real).nlink > 1 && statSync(real).isFile()) {
       // A hard link is indistinguishable from its target; refuse it so a crafted model cannot
       // read a file that was hard-linked into its folder from elsewhere.
-      throw new CamanimError('external-data', `External data '${relative}' is a hard link`, { file: relative }, 'Copy the data file instead of linking it');
+      throw new CamanimError(
+        'external-data',
+        `External data '${relative}' is a hard link`,
+        { file: relative },
+        'Copy the data file instead of linking it',
+      );
     }
     return real;
   };
@@ -34,7 +44,12 @@ export function folderSource(dir: string): FileSource {
       if (p === undefined) return undefined;
       const info = statSync(p);
       if (!info.isFile()) {
-        throw new CamanimError('external-data', `External data '${relative}' is not a regular file`, { file: relative }, 'The location must name a data file inside the model folder, not a folder');
+        throw new CamanimError(
+          'external-data',
+          `External data '${relative}' is not a regular file`,
+          { file: relative },
+          'The location must name a data file inside the model folder, not a folder',
+        );
       }
       return info.size;
     },
@@ -42,7 +57,8 @@ export function folderSource(dir: string): FileSource {
       const p = resolve(relative)!;
       const fd = openSync(p, 'r');
       try {
-        if (offset + length > fstatSync(fd).size) throw new CamanimError('external-data', `External data '${relative}' changed size while reading`, { file: relative });
+        if (offset + length > fstatSync(fd).size)
+          throw new CamanimError('external-data', `External data '${relative}' changed size while reading`, { file: relative });
         const buf = new Uint8Array(length);
         let done = 0;
         while (done < length) {

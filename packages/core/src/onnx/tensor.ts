@@ -8,10 +8,27 @@ import { CamanimError } from '../errors.ts';
 import type { DType, HostTensor } from '../graph/ir.ts';
 
 const DTYPES: Record<number, DType> = {
-  1: 'float32', 2: 'uint8', 3: 'int8', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool', 10: 'float16', 11: 'float64',
+  1: 'float32',
+  2: 'uint8',
+  3: 'int8',
+  5: 'int16',
+  6: 'int32',
+  7: 'int64',
+  8: 'string',
+  9: 'bool',
+  10: 'float16',
+  11: 'float64',
 };
 const BYTES: Partial<Record<DType, number>> = {
-  float32: 4, uint8: 1, int8: 1, int16: 2, int32: 4, int64: 8, bool: 1, float16: 2, float64: 8,
+  float32: 4,
+  uint8: 1,
+  int8: 1,
+  int16: 2,
+  int32: 4,
+  int64: 8,
+  bool: 1,
+  float16: 2,
+  float64: 8,
 };
 
 export function dtypeOf(code: number | null | undefined): DType {
@@ -39,19 +56,39 @@ export function tensorFromProto(t: onnx.ITensorProto, source: string, readExtern
   const dtype = dtypeOf(t.dataType);
   const shape = (t.dims ?? []).map(toNumber);
   if (shape.some((d) => !Number.isSafeInteger(d) || d < 0)) {
-    throw new CamanimError('bad-model', `Tensor has invalid dims [${shape.join(', ')}]`, { file: source, tensor: name }, 'The model file is corrupt');
+    throw new CamanimError(
+      'bad-model',
+      `Tensor has invalid dims [${shape.join(', ')}]`,
+      { file: source, tensor: name },
+      'The model file is corrupt',
+    );
   }
   const count = shape.reduce((a, b) => a * b, 1);
   if (count > MAX_TENSOR_ELEMENTS) {
-    throw new CamanimError('resource-limit', `Tensor has ${count} elements, more than camanim supports (${MAX_TENSOR_ELEMENTS})`, { file: source, tensor: name });
+    throw new CamanimError(
+      'resource-limit',
+      `Tensor has ${count} elements, more than camanim supports (${MAX_TENSOR_ELEMENTS})`,
+      { file: source, tensor: name },
+    );
   }
   const width = bytesPerElement(dtype);
   if (width === undefined) {
-    throw new CamanimError('bad-model', `Tensor type ${dtype} (code ${t.dataType}) is not supported`, { file: source, tensor: name }, 'Export the model with float32 weights');
+    throw new CamanimError(
+      'bad-model',
+      `Tensor type ${dtype} (code ${t.dataType}) is not supported`,
+      { file: source, tensor: name },
+      'Export the model with float32 weights',
+    );
   }
-  let raw: Uint8Array | undefined = t.rawData && t.rawData.length ? t.rawData : undefined;
+  let raw: Uint8Array | undefined = t.rawData?.length ? t.rawData : undefined;
   if (t.dataLocation === 1) {
-    if (!readExternal) throw new CamanimError('external-data', 'Tensor stores its data in an external file, but the model was given as bytes', { file: source, tensor: name }, 'Load the model from its path, or pass the external files');
+    if (!readExternal)
+      throw new CamanimError(
+        'external-data',
+        'Tensor stores its data in an external file, but the model was given as bytes',
+        { file: source, tensor: name },
+        'Load the model from its path, or pass the external files',
+      );
     const entries = new Map((t.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
     raw = readExternal(name, entries, count * width);
   }
@@ -59,7 +96,12 @@ export function tensorFromProto(t: onnx.ITensorProto, source: string, readExtern
   // bytes of dims could otherwise ask for gigabytes.
   if (raw) {
     if (raw.length !== count * width) {
-      throw new CamanimError('bad-model', `Tensor data holds ${raw.length} bytes but its shape [${shape.join(', ')}] of ${dtype} needs ${count * width}`, { file: source, tensor: name }, 'The model file is corrupt or truncated');
+      throw new CamanimError(
+        'bad-model',
+        `Tensor data holds ${raw.length} bytes but its shape [${shape.join(', ')}] of ${dtype} needs ${count * width}`,
+        { file: source, tensor: name },
+        'The model file is corrupt or truncated',
+      );
     }
     const out = allocate(dtype, count, source, name);
     decodeRaw(raw, dtype, out);
@@ -67,7 +109,12 @@ export function tensorFromProto(t: onnx.ITensorProto, source: string, readExtern
   }
   const typed = typedField(t, dtype);
   if (typed.length !== count) {
-    throw new CamanimError('bad-model', `Tensor holds ${typed.length} values but its shape [${shape.join(', ')}] needs ${count}`, { file: source, tensor: name }, 'The model file is corrupt');
+    throw new CamanimError(
+      'bad-model',
+      `Tensor holds ${typed.length} values but its shape [${shape.join(', ')}] needs ${count}`,
+      { file: source, tensor: name },
+      'The model file is corrupt',
+    );
   }
   const out = allocate(dtype, count, source, name);
   for (let k = 0; k < count; k++) out[k] = dtype === 'float16' ? halfToFloat(toNumber(typed[k])) : toNumber(typed[k]);
@@ -78,16 +125,26 @@ function allocate(dtype: DType, count: number, source: string, tensor: string): 
   try {
     return dtype === 'float32' ? new Float32Array(count) : new Float64Array(count);
   } catch (cause) {
-    throw new CamanimError('resource-limit', `Not enough memory for the ${count} values of this ${dtype} tensor`, { file: source, tensor }, 'Close other programs or use a smaller model', { cause });
+    throw new CamanimError(
+      'resource-limit',
+      `Not enough memory for the ${count} values of this ${dtype} tensor`,
+      { file: source, tensor },
+      'Close other programs or use a smaller model',
+      { cause },
+    );
   }
 }
 
 function typedField(t: onnx.ITensorProto, dtype: DType): ArrayLike<unknown> {
   switch (dtype) {
-    case 'float32': return t.floatData ?? [];
-    case 'float64': return t.doubleData ?? [];
-    case 'int64': return t.int64Data ?? [];
-    default: return t.int32Data ?? [];
+    case 'float32':
+      return t.floatData ?? [];
+    case 'float64':
+      return t.doubleData ?? [];
+    case 'int64':
+      return t.int64Data ?? [];
+    default:
+      return t.int32Data ?? [];
   }
 }
 
@@ -95,14 +152,30 @@ function decodeRaw(raw: Uint8Array, dtype: DType, out: Float32Array | Float64Arr
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const n = out.length;
   switch (dtype) {
-    case 'float32': for (let k = 0; k < n; k++) out[k] = view.getFloat32(k * 4, true); break;
-    case 'float64': for (let k = 0; k < n; k++) out[k] = view.getFloat64(k * 8, true); break;
-    case 'float16': for (let k = 0; k < n; k++) out[k] = halfToFloat(view.getUint16(k * 2, true)); break;
-    case 'int64': for (let k = 0; k < n; k++) out[k] = Number(view.getBigInt64(k * 8, true)); break;
-    case 'int32': for (let k = 0; k < n; k++) out[k] = view.getInt32(k * 4, true); break;
-    case 'int16': for (let k = 0; k < n; k++) out[k] = view.getInt16(k * 2, true); break;
-    case 'int8': for (let k = 0; k < n; k++) out[k] = view.getInt8(k); break;
-    default: for (let k = 0; k < n; k++) out[k] = view.getUint8(k); break;
+    case 'float32':
+      for (let k = 0; k < n; k++) out[k] = view.getFloat32(k * 4, true);
+      break;
+    case 'float64':
+      for (let k = 0; k < n; k++) out[k] = view.getFloat64(k * 8, true);
+      break;
+    case 'float16':
+      for (let k = 0; k < n; k++) out[k] = halfToFloat(view.getUint16(k * 2, true));
+      break;
+    case 'int64':
+      for (let k = 0; k < n; k++) out[k] = Number(view.getBigInt64(k * 8, true));
+      break;
+    case 'int32':
+      for (let k = 0; k < n; k++) out[k] = view.getInt32(k * 4, true);
+      break;
+    case 'int16':
+      for (let k = 0; k < n; k++) out[k] = view.getInt16(k * 2, true);
+      break;
+    case 'int8':
+      for (let k = 0; k < n; k++) out[k] = view.getInt8(k);
+      break;
+    default:
+      for (let k = 0; k < n; k++) out[k] = view.getUint8(k);
+      break;
   }
 }
 

@@ -17,8 +17,13 @@ export const averagePool = defineOp<Attrs>({
   type: 'AveragePool',
   attrs: (node) => ({ ...poolAttrs(node), countIncludePad: intAttr(node, 'count_include_pad', 0) === 1 }),
   shape: ({ node, inputs }, a) => [{ dtype: inputs[0]!.dtype, shape: poolGeometry(node, a, inputs[0]!.shape).output }],
-  forward: ({ node, inputs }, a) => [{ kernel: averagePoolKernel(poolGeometry(node, a, inputs[0]!.shape), a.countIncludePad), args: [input(0), output(0)] }],
+  forward: ({ node, inputs }, a) => [
+    { kernel: averagePoolKernel(poolGeometry(node, a, inputs[0]!.shape), a.countIncludePad), args: [input(0), output(0)] },
+  ],
   vjp: ({ node, inputs }, a) => [
-    { kernel: averagePoolGradKernel(poolGeometry(node, a, inputs[0]!.shape), a.countIncludePad), args: [gradOutput(0), gradInput(0)] },
+    {
+      kernel: averagePoolGradKernel(poolGeometry(node, a, inputs[0]!.shape), a.countIncludePad),
+      args: [gradOutput(0), gradInput(0)],
+    },
   ],
 });

@@ -12,15 +12,37 @@ import type { Arg, OpIO, Step } from './op.ts';
  * The kernel step gathering `from` (inShape) into `to` (outShape), none when the output is
  * empty; its table is plan-time data keyed by its content.
  */
-export function gatherStep(name: string, outShape: readonly number[], inShape: readonly number[], axes: readonly AxisSpec[], from: Arg, to: Arg, fill = 0): Step[] {
+export function gatherStep(
+  name: string,
+  outShape: readonly number[],
+  inShape: readonly number[],
+  axes: readonly AxisSpec[],
+  from: Arg,
+  to: Arg,
+  fill = 0,
+): Step[] {
   if (elementCount(outShape) === 0) return [];
   const { kernel, table } = axisGatherKernel(name, outShape, inShape, axes, fill);
   return [{ kernel, args: table ? [from, { kind: 'data', key: `taps:${contentKey(table)}`, data: table }, to] : [from, to] }];
 }
 
 /** The VJP of `gatherStep`: dX[j] = Σ over outputs o reading j of w · dY[o] (a gather, every element written). */
-export function gatherVjpStep(name: string, outShape: readonly number[], inShape: readonly number[], axes: readonly AxisSpec[], from: Arg, to: Arg): Step[] {
-  return gatherStep(`${name}_vjp`, inShape, outShape, axes.map((a, k) => transposeAxis(a, outShape[k], inShape[k])), from, to);
+export function gatherVjpStep(
+  name: string,
+  outShape: readonly number[],
+  inShape: readonly number[],
+  axes: readonly AxisSpec[],
+  from: Arg,
+  to: Arg,
+): Step[] {
+  return gatherStep(
+    `${name}_vjp`,
+    inShape,
+    outShape,
+    axes.map((a, k) => transposeAxis(a, outShape[k], inShape[k])),
+    from,
+    to,
+  );
 }
 
 /** The same gather on the host (constant folding of int and float tensors). */

@@ -16,7 +16,12 @@ import { floatAttr, intAttr } from './attrs.ts';
 import { defineOp, gradInput, gradOutput, input, output, type Arg, type KernelIO } from './op.ts';
 
 function refuse(node: Node, what: string): never {
-  throw new CamanimError('unsupported-op', `BatchNormalization ${what} is not supported`, { node: node.name, op: node.opType }, 'camanim runs models in inference mode; export the model with model.eval()');
+  throw new CamanimError(
+    'unsupported-op',
+    `BatchNormalization ${what} is not supported`,
+    { node: node.name, op: node.opType },
+    'camanim runs models in inference mode; export the model with model.eval()',
+  );
 }
 
 /** Per-channel constants from the plan-time scale, bias, mean and variance. */
@@ -51,7 +56,11 @@ export const batchNormalization = defineOp<{ epsilon: number }>({
     const x = inputs[0]!;
     if (x.shape.length < 2) throw shapeError(node, `Input must be [N, C, ...], got [${x.shape.join(', ')}]`);
     inputs.slice(1).forEach((p, k) => {
-      if (p && p.shape.reduce((s, d) => s * d, 1) !== x.shape[1]) throw shapeError(node, `Input ${k + 1} has shape [${p.shape.join(', ')}], expected [${x.shape[1]}] (one value per channel)`);
+      if (p && p.shape.reduce((s, d) => s * d, 1) !== x.shape[1])
+        throw shapeError(
+          node,
+          `Input ${k + 1} has shape [${p.shape.join(', ')}], expected [${x.shape[1]}] (one value per channel)`,
+        );
     });
     return [{ dtype: x.dtype, shape: x.shape }];
   },
@@ -63,8 +72,12 @@ export const batchNormalization = defineOp<{ epsilon: number }>({
     const shape = io.inputs[0]!.shape;
     const p = channelParams(io, epsilon);
     return [
-      ...(io.wanted[0] ? [{ kernel: channelAffineKernel(shape, false, 'batch_norm_dx'), args: [gradOutput(0), p.a, gradInput(0)] }] : []),
-      ...(io.wanted[1] ? [{ kernel: channelGradKernel(shape, 'scale'), args: [input(0), p.mean, p.invStd, gradOutput(0), gradInput(1)] }] : []),
+      ...(io.wanted[0]
+        ? [{ kernel: channelAffineKernel(shape, false, 'batch_norm_dx'), args: [gradOutput(0), p.a, gradInput(0)] }]
+        : []),
+      ...(io.wanted[1]
+        ? [{ kernel: channelGradKernel(shape, 'scale'), args: [input(0), p.mean, p.invStd, gradOutput(0), gradInput(1)] }]
+        : []),
       ...(io.wanted[2] ? [{ kernel: channelGradKernel(shape, 'bias'), args: [gradOutput(0), gradInput(2)] }] : []),
     ];
   },

@@ -26,14 +26,21 @@ export const binaryRows: readonly BinaryRow[] = [
   { type: 'Mul', wgsl: 'a * b', host: (a, b) => a * b, grad: ['g * b', 'g * a'] },
   { type: 'Div', wgsl: 'a / b', host: (a, b) => a / b, grad: ['g / b', '-g * a / (b * b)'] },
   // pow(a, b) in WGSL is undefined for a < 0; ONNX allows integer exponents of negatives.
-  { type: 'Pow', wgsl: 'pow_any(a, b)', host: (a, b) => a ** b, grad: ['g * b * pow_any(a, b - 1.0)', 'g * y * log(a)'], header: POW_HEADER() },
+  {
+    type: 'Pow',
+    wgsl: 'pow_any(a, b)',
+    host: (a, b) => a ** b,
+    grad: ['g * b * pow_any(a, b - 1.0)', 'g * y * log(a)'],
+    header: POW_HEADER(),
+  },
   {
     type: 'PRelu',
     wgsl: 'select(a * b, a, a >= 0.0)',
     host: (a, b) => (a >= 0 ? a : a * b),
     grad: ['select(g * b, g, a >= 0.0)', 'select(g * a, 0.0, a >= 0.0)'],
     // Exporters of older opsets give a [C] slope for an [N, C, ...] input: one slope per channel.
-    alignB: (a, b) => (b.length === 1 && a.length > 2 && b[0] === a[1] && b[0] !== a[a.length - 1] ? [b[0], ...a.slice(2).map(() => 1)] : b),
+    alignB: (a, b) =>
+      b.length === 1 && a.length > 2 && b[0] === a[1] && b[0] !== a[a.length - 1] ? [b[0], ...a.slice(2).map(() => 1)] : b,
   },
 ];
 
@@ -62,10 +69,22 @@ export function binaryOp(row: BinaryRow): OpDef<null> {
       const int = !isFloat(a.dtype);
       const f = int && row.type === 'Div' ? (x: number, y: number) => Math.trunc(x / y) : row.host;
       const bb = { ...b, shape: bShape(row, a.shape, b.shape) };
-      return [{ dtype: a.dtype, shape: outputs[0].shape, data: broadcastHost(outputs[0].shape, [a, bb], f, a.dtype === 'float32') }];
+      return [
+        { dtype: a.dtype, shape: outputs[0].shape, data: broadcastHost(outputs[0].shape, [a, bb], f, a.dtype === 'float32') },
+      ];
     },
     forward: ({ node, inputs, outputs }) => [
-      { kernel: binaryKernel(node.opType, outputs[0].shape, inputs[0]!.shape, bShape(row, inputs[0]!.shape, inputs[1]!.shape), row.wgsl, row.header), args: [input(0), input(1), output(0)] },
+      {
+        kernel: binaryKernel(
+          node.opType,
+          outputs[0].shape,
+          inputs[0]!.shape,
+          bShape(row, inputs[0]!.shape, inputs[1]!.shape),
+          row.wgsl,
+          row.header,
+        ),
+        args: [input(0), input(1), output(0)],
+      },
     ],
     vjp: (io) => [0, 1].filter((i) => io.wanted[i]).map((i) => binaryVjp(row, io, i)),
     // Each VJP is written at the output's shape; the engine sums it down to the input's
@@ -80,10 +99,21 @@ function binaryVjp(row: BinaryRow, io: VjpIO, i: number): Step {
   const out = io.outputs[0].shape;
   const aShape = io.inputs[0]!.shape;
   const shapes = [aShape, bShape(row, aShape, io.inputs[1]!.shape), out, out];
-  const sources: [string, Arg][] = [['a', input(0)], ['b', input(1)], ['y', output(0)], ['g', gradOutput(0)]];
+  const sources: [string, Arg][] = [
+    ['a', input(0)],
+    ['b', input(1)],
+    ['y', output(0)],
+    ['g', gradOutput(0)],
+  ];
   const expr = row.grad[i];
   const used = sources.map((s, k) => [...s, shapes[k]] as const).filter(([v]) => usesVar(expr, v));
-  const kernel = zipKernel(`${row.type}_vjp${i}`, out, used.map(([name, , shape]) => ({ name, shape })), expr, row.header);
+  const kernel = zipKernel(
+    `${row.type}_vjp${i}`,
+    out,
+    used.map(([name, , shape]) => ({ name, shape })),
+    expr,
+    row.header,
+  );
   return { kernel, args: [...used.map(([, a]) => a), gradInput(i)] };
 }
 

@@ -11,7 +11,10 @@ export function broadcastShapes(node: Node, shapes: readonly (readonly number[])
       const v = s[s.length - rank + k] ?? 1;
       if (v === 1) continue;
       if (d !== 1 && d !== v) {
-        throw new CamanimError('bad-shape', `Shapes ${shapes.map((x) => `[${x.join(', ')}]`).join(' and ')} do not broadcast`, { node: node.name, op: node.opType });
+        throw new CamanimError('bad-shape', `Shapes ${shapes.map((x) => `[${x.join(', ')}]`).join(' and ')} do not broadcast`, {
+          node: node.name,
+          op: node.opType,
+        });
       }
       d = v;
     }
@@ -21,7 +24,12 @@ export function broadcastShapes(node: Node, shapes: readonly (readonly number[])
 }
 
 /** Host evaluation of an element-wise function under broadcasting (constant folding). */
-export function broadcastHost(outShape: readonly number[], inputs: readonly HostTensor[], f: (...xs: number[]) => number, asFloat32: boolean): Float32Array | Float64Array {
+export function broadcastHost(
+  outShape: readonly number[],
+  inputs: readonly HostTensor[],
+  f: (...xs: number[]) => number,
+  asFloat32: boolean,
+): Float32Array | Float64Array {
   const n = outShape.reduce((a, b) => a * b, 1);
   const out = asFloat32 ? new Float32Array(n) : new Float64Array(n);
   const rank = outShape.length;

@@ -29,7 +29,8 @@ export const cast = defineOp<{ to: DType }>({
   alias: true,
   attrs: (node) => {
     const to = dtypeOf(intAttr(node, 'to'));
-    if (to === 'string' || to === 'unknown') throw new CamanimError('bad-attribute', `Cast to ${to} is not supported`, { node: node.name, op: 'Cast' });
+    if (to === 'string' || to === 'unknown')
+      throw new CamanimError('bad-attribute', `Cast to ${to} is not supported`, { node: node.name, op: 'Cast' });
     return { to };
   },
   shape: ({ node, inputs, consts }, { to }) => {

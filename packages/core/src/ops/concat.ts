@@ -54,7 +54,11 @@ export const concat = defineOp<{ axis: number }>({
   },
   forward: (io, { axis }) => {
     const l = layout(io, axis);
-    return io.inputs.flatMap((x, k) => (elementCount(x!.shape) ? [{ kernel: copyIntoKernel(l.shape, x!.shape, l.axis, l.offsets[k]), args: [input(k), output(0)] }] : []));
+    return io.inputs.flatMap((x, k) =>
+      elementCount(x!.shape)
+        ? [{ kernel: copyIntoKernel(l.shape, x!.shape, l.axis, l.offsets[k]), args: [input(k), output(0)] }]
+        : [],
+    );
   },
   vjp: (io, { axis }) => {
     const l = layout(io, axis);

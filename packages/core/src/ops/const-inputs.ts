@@ -7,11 +7,22 @@ import type { OpIO } from './op.ts';
 export function constInts(io: OpIO, k: number): number[] | undefined {
   if (!io.node.inputs[k]) return undefined;
   const c = io.consts[k];
-  if (!c) throw new CamanimError('bad-model', `Input ${k} ('${io.node.inputs[k]}') must be a constant`, { node: io.node.name, op: io.node.opType }, 'camanim needs shapes and axes known before the run');
+  if (!c)
+    throw new CamanimError(
+      'bad-model',
+      `Input ${k} ('${io.node.inputs[k]}') must be a constant`,
+      { node: io.node.name, op: io.node.opType },
+      'camanim needs shapes and axes known before the run',
+    );
   const values = Array.from(c.data, (v) => Number(v));
   const bad = values.find((v) => !Number.isInteger(v));
   if (bad !== undefined) {
-    throw new CamanimError('bad-model', `Input ${k} ('${io.node.inputs[k]}') must hold integers, got ${bad} (a ${c.dtype} tensor)`, { node: io.node.name, op: io.node.opType, tensor: io.node.inputs[k] }, 'Shapes, axes and indices must be int64 tensors; the model file is corrupt');
+    throw new CamanimError(
+      'bad-model',
+      `Input ${k} ('${io.node.inputs[k]}') must hold integers, got ${bad} (a ${c.dtype} tensor)`,
+      { node: io.node.name, op: io.node.opType, tensor: io.node.inputs[k] },
+      'Shapes, axes and indices must be int64 tensors; the model file is corrupt',
+    );
   }
   return values;
 }

@@ -57,7 +57,12 @@ export function refuseSpatialRanks(what: string): NonNullable<OpDef['unsupported
     const x = graph.inputs.find((v) => v.name === node.inputs[0])?.dims.length;
     const spatial = intsAttr(node, 'kernel_shape')?.length ?? (w ?? x ?? 4) - 2;
     if (spatial <= 3) return undefined;
-    const of = w !== undefined ? `weights '${node.inputs[1]}' are ${w}-D` : x !== undefined ? `input '${node.inputs[0]}' is ${x}-D` : `kernel_shape has ${spatial} dims`;
+    const of =
+      w !== undefined
+        ? `weights '${node.inputs[1]}' are ${w}-D`
+        : x !== undefined
+          ? `input '${node.inputs[0]}' is ${x}-D`
+          : `kernel_shape has ${spatial} dims`;
     return { what: `a ${spatial}-D ${what} (${of}) is not supported: only ${ranksText(what)} run`, hint: SPATIAL_HINT };
   };
 }
@@ -65,28 +70,52 @@ export function refuseSpatialRanks(what: string): NonNullable<OpDef['unsupported
 /** The same refusal at shape time, for an input whose rank was not known at load. */
 export function checkSpatialRank(node: Node, what: string, x: readonly number[]): void {
   if (x.length >= 3 && x.length <= 5) return;
-  throw new CamanimError('unsupported-op', `Only ${ranksText(what)} are supported; input is [${x.join(', ')}]`, { node: node.name, op: node.opType }, SPATIAL_HINT);
+  throw new CamanimError(
+    'unsupported-op',
+    `Only ${ranksText(what)} are supported; input is [${x.join(', ')}]`,
+    { node: node.name, op: node.opType },
+    SPATIAL_HINT,
+  );
 }
 
 /** The last one or two spatial values as two: a 1-D op is a 2-D one over a single row of `fill`. */
-export const plane2d = (v: readonly number[], fill: number) => (v.length === 1 ? [fill, v[0]] : [v[v.length - 2], v[v.length - 1]]) as [number, number];
+export const plane2d = (v: readonly number[], fill: number) =>
+  (v.length === 1 ? [fill, v[0]] : [v[v.length - 2], v[v.length - 1]]) as [number, number];
 
 /** The 2-D geometry of a node and its output shape. */
-export type ConvGeometryOf<A> = (node: Node, a: A, x: readonly number[], w: readonly number[]) => { g: ConvGeometry; out: number[] };
+export type ConvGeometryOf<A> = (
+  node: Node,
+  a: A,
+  x: readonly number[],
+  w: readonly number[],
+) => { g: ConvGeometry; out: number[] };
 
 /** `geometry` applied to the node's X and W. */
-export const geometryOfIO = <A>(geometry: ConvGeometryOf<A>, { node, inputs }: Pick<KernelIO, 'node' | 'inputs'>, a: A) => geometry(node, a, inputs[0]!.shape, inputs[1]!.shape);
+export const geometryOfIO = <A>(geometry: ConvGeometryOf<A>, { node, inputs }: Pick<KernelIO, 'node' | 'inputs'>, a: A) =>
+  geometry(node, a, inputs[0]!.shape, inputs[1]!.shape);
 
 /**
  * The weights (or bias) in a window launch's layout expecting `pad` channels: host-packed
  * constants, else a pack step into scratch. `bias` is the geometry whose `cout` counts the
  * bias values (ConvTranspose's bias has one per input channel of the convolution it inverts).
  */
-export function packedConvArg(io: KernelIO, g: ConvGeometry, which: 'w' | 'wt' | 'b', pad: number, pre: Step[], bias: ConvGeometry = g): Arg {
+export function packedConvArg(
+  io: KernelIO,
+  g: ConvGeometry,
+  which: 'w' | 'wt' | 'b',
+  pad: number,
+  pre: Step[],
+  bias: ConvGeometry = g,
+): Arg {
   const index = which === 'b' ? 2 : 1;
   const c = io.consts[index];
   const key = `${which}${pad}`;
-  if (c) return { kind: 'data', key, data: which === 'b' ? packConvBias(c.data, bias, pad) : packConvWeights(c.data, g, pad, which === 'wt') };
+  if (c)
+    return {
+      kind: 'data',
+      key,
+      data: which === 'b' ? packConvBias(c.data, bias, pad) : packConvWeights(c.data, g, pad, which === 'wt'),
+    };
   const kernel = which === 'b' ? packBiasKernel(bias, pad) : packWeightsKernel(g, pad, which === 'wt');
   const per = which === 'b' ? 1 : (which === 'w' ? g.cin / g.group : g.cout / g.group) * tapsOf(g);
   const target = scratch(100 + pre.length, g.group * pad * per);

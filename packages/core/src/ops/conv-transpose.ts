@@ -18,7 +18,17 @@ import { convKernel, convTransposeKernels, type ConvGeometry } from '@camanim/sh
 import { shapeError } from '../errors.ts';
 import type { HostTensor, Node } from '../graph/ir.ts';
 import { intsAttr } from './attrs.ts';
-import { biasGradStep, checkSpatialRank, convAttrs, convWeightGradSteps, geometryOfIO, packedConvArg, plane2d, refuseSpatialRanks, type ConvAttrs } from './conv-attrs.ts';
+import {
+  biasGradStep,
+  checkSpatialRank,
+  convAttrs,
+  convWeightGradSteps,
+  geometryOfIO,
+  packedConvArg,
+  plane2d,
+  refuseSpatialRanks,
+  type ConvAttrs,
+} from './conv-attrs.ts';
 import { defineOp, gradInput, gradOutput, input, output, type Arg, type KernelIO, type Step } from './op.ts';
 
 interface Attrs extends ConvAttrs {
@@ -36,11 +46,21 @@ function geometry(node: Node, a: Attrs, x: readonly number[], w: readonly number
   checkSpatialRank(node, WHAT, x);
   const nsp = x.length - 2;
   const kernel = a.kernel ?? w.slice(2);
-  if (w.length !== x.length || kernel.length !== nsp || kernel.some((k, d) => k !== w[d + 2])) throw shapeError(node, `Weights [${w.join(', ')}] do not match the input [${x.join(', ')}] and kernel_shape [${kernel.join(', ')}]`);
-  if (x[1] !== w[0] || w[0] % a.group) throw shapeError(node, `Input channels ${x[1]} and weights [${w.join(', ')}] (the first dim is the input channels) do not fit group ${a.group}`);
+  if (w.length !== x.length || kernel.length !== nsp || kernel.some((k, d) => k !== w[d + 2]))
+    throw shapeError(
+      node,
+      `Weights [${w.join(', ')}] do not match the input [${x.join(', ')}] and kernel_shape [${kernel.join(', ')}]`,
+    );
+  if (x[1] !== w[0] || w[0] % a.group)
+    throw shapeError(
+      node,
+      `Input channels ${x[1]} and weights [${w.join(', ')}] (the first dim is the input channels) do not fit group ${a.group}`,
+    );
   const list = (name: string, v: readonly number[] | undefined, len: number, fill: number) => {
-    if (v && v.length !== len) throw shapeError(node, `'${name}' has ${v.length} values, expected ${len} for a ${nsp}-D transposed convolution`);
-    if (v && v.some((e) => !(e >= 0 && e < 2 ** 31))) throw shapeError(node, `'${name}' is [${v.join(', ')}]; values must be non-negative`);
+    if (v && v.length !== len)
+      throw shapeError(node, `'${name}' has ${v.length} values, expected ${len} for a ${nsp}-D transposed convolution`);
+    if (v?.some((e) => !(e >= 0 && e < 2 ** 31)))
+      throw shapeError(node, `'${name}' is [${v.join(', ')}]; values must be non-negative`);
     return v ?? Array<number>(len).fill(fill);
   };
   const strides = list('strides', a.strides, nsp, 1);
@@ -49,9 +69,12 @@ function geometry(node: Node, a: Attrs, x: readonly number[], w: readonly number
   const outPad = list('output_padding', a.outputPadding, nsp, 0);
   // output_shape may list the spatial dims only or the whole shape.
   const asked = a.outputShape?.slice(-nsp);
-  if (a.outputShape && a.outputShape.length !== nsp && a.outputShape.length !== nsp + 2) throw shapeError(node, `'output_shape' [${a.outputShape.join(', ')}] must have ${nsp} (or ${nsp + 2}) values`);
-  if (!['NOTSET', 'VALID', 'SAME_UPPER', 'SAME_LOWER'].includes(a.autoPad)) throw shapeError(node, `auto_pad '${a.autoPad}' is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER`);
-  if ([...strides, ...dilations].some((v) => v < 1)) throw shapeError(node, `strides [${strides.join(', ')}] and dilations [${dilations.join(', ')}] must be at least 1`);
+  if (a.outputShape && a.outputShape.length !== nsp && a.outputShape.length !== nsp + 2)
+    throw shapeError(node, `'output_shape' [${a.outputShape.join(', ')}] must have ${nsp} (or ${nsp + 2}) values`);
+  if (!['NOTSET', 'VALID', 'SAME_UPPER', 'SAME_LOWER'].includes(a.autoPad))
+    throw shapeError(node, `auto_pad '${a.autoPad}' is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER`);
+  if ([...strides, ...dilations].some((v) => v < 1))
+    throw shapeError(node, `strides [${strides.join(', ')}] and dilations [${dilations.join(', ')}] must be at least 1`);
   const begin: number[] = [];
   const out = x.slice(2).map((size, d) => {
     const natural = strides[d] * (size - 1) + outPad[d] + (kernel[d] - 1) * dilations[d] + 1;
@@ -68,39 +91,64 @@ function geometry(node: Node, a: Attrs, x: readonly number[], w: readonly number
       o = natural - pads[d] - pads[d + nsp];
       begin.push(pads[d]);
     }
-    if (!(o >= 1)) throw shapeError(node, `The output would have ${o} elements along spatial axis ${d} (input [${x.join(', ')}], kernel [${kernel.join(', ')}], pads [${pads.join(', ')}])`, 'Check the model\'s pads and output_shape');
+    if (!(o >= 1))
+      throw shapeError(
+        node,
+        `The output would have ${o} elements along spatial axis ${d} (input [${x.join(', ')}], kernel [${kernel.join(', ')}], pads [${pads.join(', ')}])`,
+        "Check the model's pads and output_shape",
+      );
     return o;
   });
   const [h, wd] = plane2d(out, 1);
   const [ih, iw] = plane2d(x.slice(2), 1);
   const [kh, kw] = plane2d(kernel, 1);
   // 3-D: the convolution from Y to X has Y's depth as its input depth and X's as its output's.
-  const depth = nsp === 3 ? { d: out[0], kd: kernel[0], od: x[2], stride: strides[0], dilation: dilations[0], pad: begin[0] } : undefined;
+  const depth =
+    nsp === 3 ? { d: out[0], kd: kernel[0], od: x[2], stride: strides[0], dilation: dilations[0], pad: begin[0] } : undefined;
   const g: ConvGeometry = {
-    n: x[0], cin: w[1] * a.group, h, w: wd, cout: w[0], group: a.group, kh, kw, oh: ih, ow: iw,
-    strides: plane2d(strides, 1), dilations: plane2d(dilations, 1), pads: plane2d(begin, 0), depth,
+    n: x[0],
+    cin: w[1] * a.group,
+    h,
+    w: wd,
+    cout: w[0],
+    group: a.group,
+    kh,
+    kw,
+    oh: ih,
+    ow: iw,
+    strides: plane2d(strides, 1),
+    dilations: plane2d(dilations, 1),
+    pads: plane2d(begin, 0),
+    depth,
   };
   return { g, out: [x[0], w[1] * a.group, ...out] };
 }
 
 /** The weights (or bias) in a window launch's layout; the bias has one value per output channel of ours: the convolution's input channels. */
-const packed = (io: KernelIO, g: ConvGeometry, which: 'w' | 'wt' | 'b', pad: number, pre: Step[]) => packedConvArg(io, g, which, pad, pre, { ...g, cout: g.cin });
+const packed = (io: KernelIO, g: ConvGeometry, which: 'w' | 'wt' | 'b', pad: number, pre: Step[]) =>
+  packedConvArg(io, g, which, pad, pre, { ...g, cout: g.cin });
 
 /** Host evaluation (all inputs constant), float64, straight from the definition. */
 function hostConvTranspose(g: ConvGeometry, x: HostTensor, w: HostTensor, b: HostTensor | undefined): Float32Array {
   const [ci, co] = [g.cin / g.group, g.cout / g.group];
   const plane = g.h * g.w;
   const y = new Float64Array(g.n * g.cin * plane);
-  for (let n = 0; n < g.n; n++) for (let c = 0; c < g.cout; c++) for (let iy = 0; iy < g.oh; iy++) for (let ix = 0; ix < g.ow; ix++) {
-    const v = Number(x.data[((n * g.cout + c) * g.oh + iy) * g.ow + ix]);
-    const grp = Math.floor(c / co);
-    for (let m = 0; m < ci; m++) for (let ky = 0; ky < g.kh; ky++) for (let kx = 0; kx < g.kw; kx++) {
-      const oy = iy * g.strides[0] - g.pads[0] + ky * g.dilations[0];
-      const ox = ix * g.strides[1] - g.pads[1] + kx * g.dilations[1];
-      if (oy < 0 || oy >= g.h || ox < 0 || ox >= g.w) continue;
-      y[((n * g.cin + grp * ci + m) * g.h + oy) * g.w + ox] += v * Number(w.data[((c * ci + m) * g.kh + ky) * g.kw + kx]);
-    }
-  }
+  for (let n = 0; n < g.n; n++)
+    for (let c = 0; c < g.cout; c++)
+      for (let iy = 0; iy < g.oh; iy++)
+        for (let ix = 0; ix < g.ow; ix++) {
+          const v = Number(x.data[((n * g.cout + c) * g.oh + iy) * g.ow + ix]);
+          const grp = Math.floor(c / co);
+          for (let m = 0; m < ci; m++)
+            for (let ky = 0; ky < g.kh; ky++)
+              for (let kx = 0; kx < g.kw; kx++) {
+                const oy = iy * g.strides[0] - g.pads[0] + ky * g.dilations[0];
+                const ox = ix * g.strides[1] - g.pads[1] + kx * g.dilations[1];
+                if (oy < 0 || oy >= g.h || ox < 0 || ox >= g.w) continue;
+                y[((n * g.cin + grp * ci + m) * g.h + oy) * g.w + ox] +=
+                  v * Number(w.data[((c * ci + m) * g.kh + ky) * g.kw + kx]);
+              }
+        }
   if (b) y.forEach((v, i) => (y[i] = v + Number(b.data[Math.floor(i / plane) % g.cin])));
   return Float32Array.from(y);
 }
@@ -125,9 +173,11 @@ export const convTranspose = defineOp<Attrs>({
     const pre: Step[] = [];
     // Every phase shares one padded layout: pack (or upload) it once.
     const memo = new Map<string, Arg>();
-    const once = (k: 'wt' | 'b', pad: number) => memo.get(`${k}${pad}`) ?? memo.set(`${k}${pad}`, packed(io, g, k, pad, pre)).get(`${k}${pad}`)!;
+    const once = (k: 'wt' | 'b', pad: number) =>
+      memo.get(`${k}${pad}`) ?? memo.set(`${k}${pad}`, packed(io, g, k, pad, pre)).get(`${k}${pad}`)!;
     const steps = convTransposeKernels(io.tiles, g, Boolean(io.node.inputs[2])).map(({ kernel, pad, inputs }) => {
-      const arg = (k: (typeof inputs)[number]): Arg => (k === 'x' ? input(0) : k === 'wo' ? input(1) : k === 'bo' ? input(2) : once(k, pad));
+      const arg = (k: (typeof inputs)[number]): Arg =>
+        k === 'x' ? input(0) : k === 'wo' ? input(1) : k === 'bo' ? input(2) : once(k, pad);
       return { kernel, args: [...inputs.map(arg), output(0)] };
     });
     return [...pre, ...steps];
@@ -138,7 +188,8 @@ export const convTranspose = defineOp<Attrs>({
     if (io.wanted[0]) {
       // dX = the convolution's forward over dY.
       const { kernel, pad, inputs } = convKernel(io.tiles, g, false);
-      const arg = (k: (typeof inputs)[number]) => (k === 'x' ? gradOutput(0) : k === 'wo' ? input(1) : packed(io, g, k === 'w' ? 'w' : 'b', pad, steps));
+      const arg = (k: (typeof inputs)[number]) =>
+        k === 'x' ? gradOutput(0) : k === 'wo' ? input(1) : packed(io, g, k === 'w' ? 'w' : 'b', pad, steps);
       steps.push({ kernel, args: [...inputs.map(arg), gradInput(0)] });
     }
     // dW = the convolution's weight gradient, its input dY and its output gradient X.

@@ -13,7 +13,17 @@
 import { convGradInputKernels, convKernel, type ConvGeometry } from '@camanim/shaders';
 import { shapeError } from '../errors.ts';
 import type { Node } from '../graph/ir.ts';
-import { biasGradStep, checkSpatialRank, convAttrs, convWeightGradSteps, geometryOfIO, packedConvArg, plane2d, refuseSpatialRanks, type ConvAttrs } from './conv-attrs.ts';
+import {
+  biasGradStep,
+  checkSpatialRank,
+  convAttrs,
+  convWeightGradSteps,
+  geometryOfIO,
+  packedConvArg,
+  plane2d,
+  refuseSpatialRanks,
+  type ConvAttrs,
+} from './conv-attrs.ts';
 import { defineOp, gradInput, gradOutput, input, output, type Step } from './op.ts';
 import { poolGeometry } from './pool-attrs.ts';
 
@@ -26,20 +36,42 @@ const WHAT = 'convolution';
 function geometry(node: Node, a: ConvAttrs, x: readonly number[], w: readonly number[]): { g: ConvGeometry; out: number[] } {
   checkSpatialRank(node, WHAT, x);
   const kernel = a.kernel ?? w.slice(2);
-  if (w.length !== x.length || kernel.some((k, d) => k !== w[d + 2])) throw shapeError(node, `Weights [${w.join(', ')}] do not match the input [${x.join(', ')}] and kernel_shape [${kernel.join(', ')}]`);
-  if (x[1] !== w[1] * a.group || w[0] % a.group) throw shapeError(node, `Input channels ${x[1]} and weights [${w.join(', ')}] do not fit group ${a.group}`);
-  const pool = poolGeometry(node, { autoPad: a.autoPad, kernel, strides: a.strides, pads: a.pads, dilations: a.dilations, ceil: false }, x);
+  if (w.length !== x.length || kernel.some((k, d) => k !== w[d + 2]))
+    throw shapeError(
+      node,
+      `Weights [${w.join(', ')}] do not match the input [${x.join(', ')}] and kernel_shape [${kernel.join(', ')}]`,
+    );
+  if (x[1] !== w[1] * a.group || w[0] % a.group)
+    throw shapeError(node, `Input channels ${x[1]} and weights [${w.join(', ')}] do not fit group ${a.group}`);
+  const pool = poolGeometry(
+    node,
+    { autoPad: a.autoPad, kernel, strides: a.strides, pads: a.pads, dilations: a.dilations, ceil: false },
+    x,
+  );
   const out = [x[0], w[0], ...pool.output.slice(2)];
   // 1-D: prepend a unit row (kernel 1, stride 1, no padding).
   const [h, wd] = plane2d(x.slice(2), 1);
   const [oh, ow] = plane2d(out.slice(2), 1);
   const [kh, kw] = plane2d(kernel, 1);
-  const depth = x.length === 5
-    ? { d: x[2], kd: kernel[0], od: out[2], stride: pool.strides[0], dilation: pool.dilations[0], pad: pool.padsBegin[0] }
-    : undefined;
+  const depth =
+    x.length === 5
+      ? { d: x[2], kd: kernel[0], od: out[2], stride: pool.strides[0], dilation: pool.dilations[0], pad: pool.padsBegin[0] }
+      : undefined;
   const g: ConvGeometry = {
-    n: x[0], cin: x[1], h, w: wd, cout: w[0], group: a.group, kh, kw, oh, ow,
-    strides: plane2d(pool.strides, 1), dilations: plane2d(pool.dilations, 1), pads: plane2d(pool.padsBegin, 0), depth,
+    n: x[0],
+    cin: x[1],
+    h,
+    w: wd,
+    cout: w[0],
+    group: a.group,
+    kh,
+    kw,
+    oh,
+    ow,
+    strides: plane2d(pool.strides, 1),
+    dilations: plane2d(pool.dilations, 1),
+    pads: plane2d(pool.padsBegin, 0),
+    depth,
   };
   return { g, out };
 }
@@ -54,7 +86,8 @@ export const conv = defineOp<ConvAttrs>({
     const bias = Boolean(io.node.inputs[2]);
     const { kernel, pad, inputs } = convKernel(io.tiles, g, bias);
     const pre: Step[] = [];
-    const arg = (k: (typeof inputs)[number]) => (k === 'x' ? input(0) : k === 'wo' ? input(1) : packedConvArg(io, g, k, pad, pre));
+    const arg = (k: (typeof inputs)[number]) =>
+      k === 'x' ? input(0) : k === 'wo' ? input(1) : packedConvArg(io, g, k, pad, pre);
     const args = [...inputs.map(arg), output(0)];
     return [...pre, { kernel, args }];
   },
@@ -63,7 +96,8 @@ export const conv = defineOp<ConvAttrs>({
     const steps: Step[] = [];
     if (io.wanted[0]) {
       for (const { kernel, pad, inputs } of convGradInputKernels(io.tiles, g)) {
-        const arg = (k: (typeof inputs)[number]) => (k === 'x' ? gradOutput(0) : k === 'wo' ? input(1) : packedConvArg(io, g, k === 'w' ? 'wt' : 'b', pad, steps));
+        const arg = (k: (typeof inputs)[number]) =>
+          k === 'x' ? gradOutput(0) : k === 'wo' ? input(1) : packedConvArg(io, g, k === 'w' ? 'wt' : 'b', pad, steps);
         steps.push({ kernel, args: [...inputs.map(arg), gradInput(0)] });
       }
     }

@@ -21,22 +21,23 @@ interface Attrs {
 function view(io: OpIO): [number, number, number] {
   const x = io.inputs[0]!.shape;
   const axis = constInts(io, 1);
-  if (!axis || axis.length !== 1) throw shapeError(io.node, `The axis input must be one integer, got [${axis?.join(', ') ?? ''}]`);
+  if (axis?.length !== 1) throw shapeError(io.node, `The axis input must be one integer, got [${axis?.join(', ') ?? ''}]`);
   const a = normAxis(io.node, axis[0], x.length);
   return [elementCount(x.slice(0, a)), x[a], elementCount(x.slice(a + 1))];
 }
 
 function hostCumsum(x: HostTensor, [outer, n, inner]: [number, number, number], a: Attrs): HostTensor {
   const data = x.dtype === 'float32' ? new Float32Array(x.data.length) : new Float64Array(x.data.length);
-  for (let o = 0; o < outer; o++) for (let j = 0; j < inner; j++) {
-    let acc = 0;
-    for (let k = 0; k < n; k++) {
-      const off = (o * n + (a.reverse ? n - 1 - k : k)) * inner + j;
-      if (a.exclusive) data[off] = acc;
-      acc += Number(x.data[off]);
-      if (!a.exclusive) data[off] = acc;
+  for (let o = 0; o < outer; o++)
+    for (let j = 0; j < inner; j++) {
+      let acc = 0;
+      for (let k = 0; k < n; k++) {
+        const off = (o * n + (a.reverse ? n - 1 - k : k)) * inner + j;
+        if (a.exclusive) data[off] = acc;
+        acc += Number(x.data[off]);
+        if (!a.exclusive) data[off] = acc;
+      }
     }
-  }
   return { dtype: x.dtype, shape: [...x.shape], data };
 }
 

@@ -70,9 +70,13 @@ export function blockOp(type: 'DepthToSpace' | 'SpaceToDepth'): OpDef<Attrs> {
       const s = checked(io, a, toSpace);
       return [hostMap(toSpace, a.mode, x, s.x, s.y, a.b)];
     },
-    forward: (io, a) => [{ kernel: spaceDepthKernel(toSpace, a.mode, checked(io, a, toSpace).x, a.b), args: [input(0), output(0)] }],
+    forward: (io, a) => [
+      { kernel: spaceDepthKernel(toSpace, a.mode, checked(io, a, toSpace).x, a.b), args: [input(0), output(0)] },
+    ],
     // The inverse permutation: DepthToSpace(mode)⁻¹ = SpaceToDepth(mode) and SpaceToDepth⁻¹ = DepthToSpace DCR.
-    vjp: (io, a) => [{ kernel: spaceDepthKernel(!toSpace, a.mode, checked(io, a, toSpace).y, a.b), args: [gradOutput(0), gradInput(0)] }],
+    vjp: (io, a) => [
+      { kernel: spaceDepthKernel(!toSpace, a.mode, checked(io, a, toSpace).y, a.b), args: [gradOutput(0), gradInput(0)] },
+    ],
   });
 }
 

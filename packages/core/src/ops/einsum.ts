@@ -27,7 +27,8 @@ interface Equation {
   readonly inner: string;
 }
 
-const HINT = "camanim runs two-operand Einsum contractions (batched matrix products such as 'bhid,bhjd->bhij'); export the model with torch.matmul, or run it with onnxruntime";
+const HINT =
+  "camanim runs two-operand Einsum contractions (batched matrix products such as 'bhid,bhjd->bhij'); export the model with torch.matmul, or run it with onnxruntime";
 
 /** The equation's letter roles, or the reason it is not one camanim runs. */
 function parse(text: string): Equation | string {
@@ -35,12 +36,19 @@ function parse(text: string): Equation | string {
   const [lhs, explicit] = eq.split('->');
   const operands = lhs.split(',');
   if (eq.includes('.')) return 'broadcasting with ... is not supported';
-  if (operands.length !== 2) return `${operands.length} operand${operands.length === 1 ? '' : 's'}: only two-operand contractions run`;
+  if (operands.length !== 2)
+    return `${operands.length} operand${operands.length === 1 ? '' : 's'}: only two-operand contractions run`;
   const [a, b] = operands;
   if (![a, b, explicit ?? ''].every((s) => /^[a-zA-Z]*$/.test(s))) return 'letters must be a-z or A-Z';
   const counts = new Map<string, number>();
   for (const c of a + b) counts.set(c, (counts.get(c) ?? 0) + 1);
-  const out = explicit ?? [...counts].filter(([, n]) => n === 1).map(([c]) => c).sort().join('');
+  const out =
+    explicit ??
+    [...counts]
+      .filter(([, n]) => n === 1)
+      .map(([c]) => c)
+      .sort()
+      .join('');
   for (const s of [a, b, out]) if (new Set(s).size !== s.length) return `'${s}' repeats a letter (a diagonal)`;
   const lone = [...a, ...b].find((c) => !out.includes(c) && !(a.includes(c) && b.includes(c)));
   if (lone) return `letter '${lone}' is summed away in one operand alone`;
@@ -52,7 +60,11 @@ function parse(text: string): Equation | string {
   const inner = [...a].filter((c) => b.includes(c) && !out.includes(c)).join('');
   // Grouped letters become one strided dim: they must be adjacent, in one order, everywhere.
   const fits = (group: string, s: string) => group.length < 2 || s.includes(group) || ![...group].some((c) => s.includes(c));
-  for (const [group, where] of [[rows, [a, out]], [cols, [b, out]], [inner, [a, b]]] as const) {
+  for (const [group, where] of [
+    [rows, [a, out]],
+    [cols, [b, out]],
+    [inner, [a, b]],
+  ] as const) {
     const bad = where.find((s) => !fits(group, s));
     if (bad !== undefined) return `letters '${group}' are not adjacent in the same order in '${bad}'`;
   }
@@ -62,17 +74,26 @@ function parse(text: string): Equation | string {
 function equationOf(node: Node): Equation {
   const text = stringAttr(node, 'equation', '');
   const e = parse(text);
-  if (typeof e === 'string') throw new CamanimError('unsupported-op', `Einsum '${text}': ${e}`, { node: node.name, op: node.opType }, HINT);
+  if (typeof e === 'string')
+    throw new CamanimError('unsupported-op', `Einsum '${text}': ${e}`, { node: node.name, op: node.opType }, HINT);
   return e;
 }
 
 /** Dims of every letter (checked to agree) and the strides of each tensor's letters. */
 function layout(node: Node, e: Equation, aShape: readonly number[], bShape: readonly number[]) {
   const dims = new Map<string, number>();
-  for (const [s, shape] of [[e.a, aShape], [e.b, bShape]] as const) {
-    if (s.length !== shape.length) throw shapeError(node, `Einsum operand '${s}' has rank ${s.length}, got a tensor [${shape.join(', ')}]`);
+  for (const [s, shape] of [
+    [e.a, aShape],
+    [e.b, bShape],
+  ] as const) {
+    if (s.length !== shape.length)
+      throw shapeError(node, `Einsum operand '${s}' has rank ${s.length}, got a tensor [${shape.join(', ')}]`);
     [...s].forEach((c, k) => {
-      if (dims.has(c) && dims.get(c) !== shape[k]) throw shapeError(node, `Einsum letter '${c}' is ${dims.get(c)} in one operand and ${shape[k]} in the other (broadcasting is not supported)`);
+      if (dims.has(c) && dims.get(c) !== shape[k])
+        throw shapeError(
+          node,
+          `Einsum letter '${c}' is ${dims.get(c)} in one operand and ${shape[k]} in the other (broadcasting is not supported)`,
+        );
       dims.set(c, shape[k]);
     });
   }
@@ -100,11 +121,28 @@ function batchView(e: Equation, l: Layout, strides: Map<string, number>): BatchV
 /** A group's one stride in a tensor (its last letter's), 1 for an empty group. */
 const strideOf = (group: string, strides: Map<string, number>) => (group ? strides.get(group[group.length - 1])! : 1);
 
-function product(tiles: TileProfile, name: string, e: Equation, l: Layout, dims: [number, number, number], a: GemmOperand, b: GemmOperand, out: Map<string, number>, groups: [string, string], args: Arg[]): Step {
+function product(
+  tiles: TileProfile,
+  name: string,
+  e: Equation,
+  l: Layout,
+  dims: [number, number, number],
+  a: GemmOperand,
+  b: GemmOperand,
+  out: Map<string, number>,
+  groups: [string, string],
+  args: Arg[],
+): Step {
   const [m, n, k] = dims;
   const batch = l.size(e.batch);
   const kernel = gemmKernel({
-    name, m, n, k, batch, a, b,
+    name,
+    m,
+    n,
+    k,
+    batch,
+    a,
+    b,
     out: { rowStride: strideOf(groups[0], out), colStride: strideOf(groups[1], out), batch: batchView(e, l, out) },
     tile: gemmTile(tiles, m, n, k, batch),
     profile: tiles,
@@ -112,8 +150,18 @@ function product(tiles: TileProfile, name: string, e: Equation, l: Layout, dims:
   return { kernel, args };
 }
 
-const operand = (buffer: string, e: Equation, l: Layout, strides: Map<string, number>, rowGroup: string, colGroup: string): GemmOperand => ({
-  buffer, rowStride: strideOf(rowGroup, strides), colStride: strideOf(colGroup, strides), batch: batchView(e, l, strides),
+const operand = (
+  buffer: string,
+  e: Equation,
+  l: Layout,
+  strides: Map<string, number>,
+  rowGroup: string,
+  colGroup: string,
+): GemmOperand => ({
+  buffer,
+  rowStride: strideOf(rowGroup, strides),
+  colStride: strideOf(colGroup, strides),
+  batch: batchView(e, l, strides),
 });
 
 /** Host evaluation (both operands constant), float64. */
@@ -122,11 +170,16 @@ function hostEinsum(e: Equation, l: Layout, a: HostTensor, b: HostTensor): Float
   const y = new Float32Array(bs * ms * ns);
   const off = (strides: Map<string, number>, group: string, i: number) =>
     [...group].reduce((acc, c, k) => acc + (Math.floor(i / l.size(group.slice(k + 1))) % l.dim(c)) * strides.get(c)!, 0);
-  for (let t = 0; t < bs; t++) for (let i = 0; i < ms; i++) for (let j = 0; j < ns; j++) {
-    let s = 0;
-    for (let p = 0; p < ks; p++) s += Number(a.data[off(l.a, e.batch, t) + off(l.a, e.rows, i) + off(l.a, e.inner, p)]) * Number(b.data[off(l.b, e.batch, t) + off(l.b, e.cols, j) + off(l.b, e.inner, p)]);
-    y[off(l.out, e.batch, t) + off(l.out, e.rows, i) + off(l.out, e.cols, j)] = s;
-  }
+  for (let t = 0; t < bs; t++)
+    for (let i = 0; i < ms; i++)
+      for (let j = 0; j < ns; j++) {
+        let s = 0;
+        for (let p = 0; p < ks; p++)
+          s +=
+            Number(a.data[off(l.a, e.batch, t) + off(l.a, e.rows, i) + off(l.a, e.inner, p)]) *
+            Number(b.data[off(l.b, e.batch, t) + off(l.b, e.cols, j) + off(l.b, e.inner, p)]);
+        y[off(l.out, e.batch, t) + off(l.out, e.rows, i) + off(l.out, e.cols, j)] = s;
+      }
   return y;
 }
 
@@ -159,7 +212,20 @@ export const einsum = defineOp<null>({
     const [m, n, k] = [e.rows, e.cols, e.inner].map(l.size);
     const a = operand('A', e, l, l.a, e.rows, e.inner);
     const b = operand('B', e, l, l.b, e.inner, e.cols);
-    return [product(io.tiles, `einsum[${e.a},${e.b}->${e.out}]`, e, l, [m, n, k], a, b, l.out, [e.rows, e.cols], [input(0), input(1), output(0)])];
+    return [
+      product(
+        io.tiles,
+        `einsum[${e.a},${e.b}->${e.out}]`,
+        e,
+        l,
+        [m, n, k],
+        a,
+        b,
+        l.out,
+        [e.rows, e.cols],
+        [input(0), input(1), output(0)],
+      ),
+    ];
   },
   vjp: (io) => {
     const { e, l } = setup(io);
@@ -169,13 +235,39 @@ export const einsum = defineOp<null>({
       // dA[rows, inner] = dY[rows, cols] · B[inner, cols]ᵀ, stored in A's layout.
       const dy = operand('G', e, l, l.out, e.rows, e.cols);
       const bT = operand('B', e, l, l.b, e.cols, e.inner);
-      steps.push(product(io.tiles, `einsum_grad_a[${e.a},${e.b}->${e.out}]`, e, l, [m, k, n], dy, bT, l.a, [e.rows, e.inner], [gradOutput(0), input(1), gradInput(0)]));
+      steps.push(
+        product(
+          io.tiles,
+          `einsum_grad_a[${e.a},${e.b}->${e.out}]`,
+          e,
+          l,
+          [m, k, n],
+          dy,
+          bT,
+          l.a,
+          [e.rows, e.inner],
+          [gradOutput(0), input(1), gradInput(0)],
+        ),
+      );
     }
     if (io.wanted[1]) {
       // dB[inner, cols] = A[rows, inner]ᵀ · dY[rows, cols], stored in B's layout.
       const aT = operand('A', e, l, l.a, e.inner, e.rows);
       const dy = operand('G', e, l, l.out, e.rows, e.cols);
-      steps.push(product(io.tiles, `einsum_grad_b[${e.a},${e.b}->${e.out}]`, e, l, [k, n, m], aT, dy, l.b, [e.inner, e.cols], [input(0), gradOutput(0), gradInput(1)]));
+      steps.push(
+        product(
+          io.tiles,
+          `einsum_grad_b[${e.a},${e.b}->${e.out}]`,
+          e,
+          l,
+          [k, n, m],
+          aT,
+          dy,
+          l.b,
+          [e.inner, e.cols],
+          [input(0), gradOutput(0), gradInput(1)],
+        ),
+      );
     }
     return steps;
   },

@@ -16,9 +16,13 @@ export const expand = defineOp<null>({
   shape: (io) => [{ dtype: io.inputs[0]!.dtype, shape: broadcastShapes(io.node, [io.inputs[0]!.shape, constInts(io, 1)!]) }],
   fold: ({ consts }, _a, outs) => {
     const x = consts[0];
-    return x ? [{ dtype: x.dtype, shape: outs[0].shape, data: broadcastHost(outs[0].shape, [x], (v) => v, x.dtype === 'float32') }] : undefined;
+    return x
+      ? [{ dtype: x.dtype, shape: outs[0].shape, data: broadcastHost(outs[0].shape, [x], (v) => v, x.dtype === 'float32') }]
+      : undefined;
   },
-  forward: ({ inputs, outputs }) => [{ kernel: broadcastToKernel(outputs[0].shape, inputs[0]!.shape), args: [input(0), output(0)] }],
+  forward: ({ inputs, outputs }) => [
+    { kernel: broadcastToKernel(outputs[0].shape, inputs[0]!.shape), args: [input(0), output(0)] },
+  ],
   vjpShape: ({ outputs }) => outputs[0].shape,
   vjp: ({ outputs }) => [{ kernel: unaryKernel('expand_vjp', outputs[0].shape, 'x'), args: [gradOutput(0), gradInput(0)] }],
 });

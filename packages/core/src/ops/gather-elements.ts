@@ -16,7 +16,11 @@ export function sources(io: OpIO, { axis }: { axis: number }): { src: Int32Array
   const x = io.inputs[0]!.shape;
   const shape = io.inputs[1]!.shape;
   const a = normAxis(io.node, axis, x.length);
-  if (shape.length !== x.length || shape.some((d, k) => k !== a && d > x[k])) throw shapeError(io.node, `indices [${shape.join(', ')}] must have the rank of data [${x.join(', ')}] and no larger dims off axis ${a}`);
+  if (shape.length !== x.length || shape.some((d, k) => k !== a && d > x[k]))
+    throw shapeError(
+      io.node,
+      `indices [${shape.join(', ')}] must have the rank of data [${x.join(', ')}] and no larger dims off axis ${a}`,
+    );
   const idx = constInts(io, 1)!;
   const xs = stridesOf(x);
   const is = stridesOf(shape);

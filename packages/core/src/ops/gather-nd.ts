@@ -19,7 +19,14 @@ export function sources(io: OpIO, { batchDims: b }: { batchDims: number }): { sr
   const ishape = io.inputs[1]!.shape;
   const q = ishape.length;
   const m = ishape[q - 1];
-  if (q < 1 || b < 0 || b >= Math.min(q, x.length) || m === undefined || b + m > x.length || ishape.slice(0, b).some((d, k) => d !== x[k])) {
+  if (
+    q < 1 ||
+    b < 0 ||
+    b >= Math.min(q, x.length) ||
+    m === undefined ||
+    b + m > x.length ||
+    ishape.slice(0, b).some((d, k) => d !== x[k])
+  ) {
     throw shapeError(io.node, `indices [${ishape.join(', ')}] do not address data [${x.join(', ')}] with batch_dims ${b}`);
   }
   const inner = x.slice(b + m);

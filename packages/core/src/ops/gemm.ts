@@ -21,10 +21,16 @@ interface Attrs {
 
 function dims({ node, inputs }: Pick<KernelIO, 'node' | 'inputs'>, a: Attrs): { m: number; k: number; n: number } {
   const [as, bs] = [inputs[0]!.shape, inputs[1]!.shape];
-  if (as.length !== 2 || bs.length !== 2) throw shapeError(node, `Gemm needs 2-D A and B, got [${as.join(', ')}] and [${bs.join(', ')}]`);
+  if (as.length !== 2 || bs.length !== 2)
+    throw shapeError(node, `Gemm needs 2-D A and B, got [${as.join(', ')}] and [${bs.join(', ')}]`);
   const [m, k] = a.transA ? [as[1], as[0]] : as;
   const [kb, n] = a.transB ? [bs[1], bs[0]] : bs;
-  if (k !== kb) throw shapeError(node, `Gemm inner dims differ: A' is ${m}×${k}, B' is ${kb}×${n}`, 'Check transA/transB and the input shapes');
+  if (k !== kb)
+    throw shapeError(
+      node,
+      `Gemm inner dims differ: A' is ${m}×${k}, B' is ${kb}×${n}`,
+      'Check transA/transB and the input shapes',
+    );
   const c = inputs[2]?.shape;
   if (c && (c.length > 2 || c.some((d, i) => d !== 1 && d !== [m, n][i + 2 - c.length]))) {
     throw shapeError(node, `Gemm's C [${c.join(', ')}] does not broadcast to [${m}, ${n}]`);
@@ -36,9 +42,24 @@ function dims({ node, inputs }: Pick<KernelIO, 'node' | 'inputs'>, a: Attrs): { 
 const matrix = (buffer: string, cols: number, transposed: boolean): GemmOperand =>
   transposed ? { buffer, rowStride: 1, colStride: cols } : { buffer, rowStride: cols, colStride: 1 };
 
-function product(tiles: TileProfile, name: string, m: number, n: number, k: number, a: GemmOperand, b: GemmOperand, outT: boolean, args: Arg[], epilogue: (v: string, m: string, n: string) => string, extras?: string[]): Step {
+function product(
+  tiles: TileProfile,
+  name: string,
+  m: number,
+  n: number,
+  k: number,
+  a: GemmOperand,
+  b: GemmOperand,
+  outT: boolean,
+  args: Arg[],
+  epilogue: (v: string, m: string, n: string) => string,
+  extras?: string[],
+): Step {
   const out = outT ? { rowStride: 1, colStride: m } : { rowStride: n, colStride: 1 };
-  return { kernel: gemmKernel({ name, m, n, k, a, b, out, extras, epilogue, tile: gemmTile(tiles, m, n, k), profile: tiles }), args };
+  return {
+    kernel: gemmKernel({ name, m, n, k, a, b, out, extras, epilogue, tile: gemmTile(tiles, m, n, k), profile: tiles }),
+    args,
+  };
 }
 
 const scaled = (s: number) => (v: string) => (s === 1 ? v : `${f32Lit(s)} * ${v}`);
@@ -62,9 +83,11 @@ export const gemm = defineOp<Attrs>({
     const b = matrix('B', bs[1], at.transB);
     const c = io.inputs[2]?.shape;
     const name = `gemm[${m}x${k}x${n}${at.transA ? ' tA' : ''}${at.transB ? ' tB' : ''}]`;
-    if (!c || at.beta === 0) return [product(io.tiles, name, m, n, k, a, b, false, [input(0), input(1), output(0)], scaled(at.alpha))];
+    if (!c || at.beta === 0)
+      return [product(io.tiles, name, m, n, k, a, b, false, [input(0), input(1), output(0)], scaled(at.alpha))];
     const [cm, cn] = c.length === 2 ? c : [1, c[0] ?? 1];
-    const cIndex = (mi: string, ni: string) => [cm === 1 ? '' : `${mi} * ${cn}u`, cn === 1 ? '' : ni].filter(Boolean).join(' + ') || '0u';
+    const cIndex = (mi: string, ni: string) =>
+      [cm === 1 ? '' : `${mi} * ${cn}u`, cn === 1 ? '' : ni].filter(Boolean).join(' + ') || '0u';
     const epilogue = (v: string, mi: string, ni: string) => `${scaled(at.alpha)(v)} + ${scaled(at.beta)(`C[${cIndex(mi, ni)}]`)}`;
     return [product(io.tiles, name, m, n, k, a, b, false, [input(0), input(1), input(2), output(0)], epilogue, ['C'])];
   },
@@ -75,13 +98,40 @@ export const gemm = defineOp<Attrs>({
     if (io.wanted[0]) {
       // dA' [M, K] = alpha · dY · B'ᵀ, where B'ᵀ is B read with the opposite transposition.
       const bT = matrix('B', io.inputs[1]!.shape[1], !at.transB);
-      steps.push(product(io.tiles, `gemm_grad_a[${m}x${n}x${k}]`, m, k, n, dy, bT, at.transA, [gradOutput(0), input(1), gradInput(0)], scaled(at.alpha)));
+      steps.push(
+        product(
+          io.tiles,
+          `gemm_grad_a[${m}x${n}x${k}]`,
+          m,
+          k,
+          n,
+          dy,
+          bT,
+          at.transA,
+          [gradOutput(0), input(1), gradInput(0)],
+          scaled(at.alpha),
+        ),
+      );
     }
     if (io.wanted[1]) {
       const aT = matrix('A', io.inputs[0]!.shape[1], !at.transA);
-      steps.push(product(io.tiles, `gemm_grad_b[${k}x${m}x${n}]`, k, n, m, aT, dy, at.transB, [input(0), gradOutput(0), gradInput(1)], scaled(at.alpha)));
+      steps.push(
+        product(
+          io.tiles,
+          `gemm_grad_b[${k}x${m}x${n}]`,
+          k,
+          n,
+          m,
+          aT,
+          dy,
+          at.transB,
+          [input(0), gradOutput(0), gradInput(1)],
+          scaled(at.alpha),
+        ),
+      );
     }
-    if (io.wanted[2]) steps.push({ kernel: unaryKernel('gemm_grad_c', [m, n], scaled(at.beta)('x')), args: [gradOutput(0), gradInput(2)] });
+    if (io.wanted[2])
+      steps.push({ kernel: unaryKernel('gemm_grad_c', [m, n], scaled(at.beta)('x')), args: [gradOutput(0), gradInput(2)] });
     return steps;
   },
   vjpShape: (io, at, i) => (i === 2 ? [dims(io, at).m, dims(io, at).n] : io.inputs[i]!.shape),

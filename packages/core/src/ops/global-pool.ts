@@ -19,13 +19,23 @@ export const globalAveragePool = defineOp<null>({
   shape: ({ node, inputs }) => [{ dtype: inputs[0]!.dtype, shape: globalGeometry(node, inputs[0]!.shape).output }],
   forward: ({ inputs }) => {
     const shape = inputs[0]!.shape;
-    return [{ kernel: foldKernel(`global_average_pool[${shape.join('x')}]`, shape, spatialAxes(shape), FOLDS.mean), args: [input(0), output(0)] }];
+    return [
+      {
+        kernel: foldKernel(`global_average_pool[${shape.join('x')}]`, shape, spatialAxes(shape), FOLDS.mean),
+        args: [input(0), output(0)],
+      },
+    ];
   },
   vjp: ({ inputs }) => {
     const shape = inputs[0]!.shape;
     const axes = spatialAxes(shape);
     const grad = `g * ${f32Lit(1 / reducedCount(shape, axes))}`;
-    return [{ kernel: expandKernel(`global_average_pool_grad[${shape.join('x')}]`, shape, axes, [{ name: 'G', full: false }], grad), args: [gradOutput(0), gradInput(0)] }];
+    return [
+      {
+        kernel: expandKernel(`global_average_pool_grad[${shape.join('x')}]`, shape, axes, [{ name: 'G', full: false }], grad),
+        args: [gradOutput(0), gradInput(0)],
+      },
+    ];
   },
 });
 
@@ -35,7 +45,12 @@ export const globalMaxPool = defineOp<null>({
   shape: ({ node, inputs }) => [{ dtype: inputs[0]!.dtype, shape: globalGeometry(node, inputs[0]!.shape).output }],
   forward: ({ inputs }) => {
     const shape = inputs[0]!.shape;
-    return [{ kernel: foldKernel(`global_max_pool[${shape.join('x')}]`, shape, spatialAxes(shape), FOLDS.max), args: [input(0), output(0)] }];
+    return [
+      {
+        kernel: foldKernel(`global_max_pool[${shape.join('x')}]`, shape, spatialAxes(shape), FOLDS.max),
+        args: [input(0), output(0)],
+      },
+    ];
   },
   vjp: ({ node, inputs }) => maxPoolGradSteps(globalGeometry(node, inputs[0]!.shape)),
 });

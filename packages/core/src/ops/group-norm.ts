@@ -9,7 +9,13 @@
  * export of GroupNorm (Reshape → InstanceNormalization → Reshape → Mul → Add) runs through it.
  * VJP: dX through both statistics; dScale = Σ g·x̂ and dBias = Σ g per parameter.
  */
-import { groupNormGradKernel, groupNormKernel, groupNormParamGradKernel, groupNormStatsKernel, type GroupNormShape } from '@camanim/shaders';
+import {
+  groupNormGradKernel,
+  groupNormKernel,
+  groupNormParamGradKernel,
+  groupNormStatsKernel,
+  type GroupNormShape,
+} from '@camanim/shaders';
 import { shapeError } from '../errors.ts';
 import { elementCount, type HostTensor } from '../graph/ir.ts';
 import { floatAttr, intAttr } from './attrs.ts';
@@ -25,17 +31,23 @@ export interface NormAttrs {
 export function normShape({ node, inputs }: OpIO, a: NormAttrs): GroupNormShape {
   const x = inputs[0]!.shape;
   const instance = a.groups === undefined;
-  if (x.length < (instance ? 3 : 2)) throw shapeError(node, `Input must be [N, C${instance ? ', D1, ...' : ', ...'}], got [${x.join(', ')}]`);
+  if (x.length < (instance ? 3 : 2))
+    throw shapeError(node, `Input must be [N, C${instance ? ', D1, ...' : ', ...'}], got [${x.join(', ')}]`);
   const c = x[1];
   const groups = a.groups ?? c;
-  if (!(groups >= 1) || c % groups) throw shapeError(node, `num_groups ${groups} must divide the ${c} channels of [${x.join(', ')}]`);
+  if (!(groups >= 1) || c % groups)
+    throw shapeError(node, `num_groups ${groups} must divide the ${c} channels of [${x.join(', ')}]`);
   const counts = [1, 2].map((k) => {
     const p = inputs[k];
     if (!p) throw shapeError(node, `Input ${k} (${k === 1 ? 'scale' : 'bias'}) is required`);
     return elementCount(p.shape);
   });
   const param = counts.every((n) => n === c) ? 'channel' : counts.every((n) => n === groups) ? 'group' : undefined;
-  if (!param) throw shapeError(node, `scale [${inputs[1]!.shape.join(', ')}] and bias [${inputs[2]!.shape.join(', ')}] must both hold one value per channel (${c})${instance ? '' : ` or per group (${groups})`}`);
+  if (!param)
+    throw shapeError(
+      node,
+      `scale [${inputs[1]!.shape.join(', ')}] and bias [${inputs[2]!.shape.join(', ')}] must both hold one value per channel (${c})${instance ? '' : ` or per group (${groups})`}`,
+    );
   return { n: x[0], groups, cpg: c / groups, spatial: elementCount(x.slice(2)), epsilon: a.epsilon, param };
 }
 
@@ -88,4 +100,7 @@ export function normOp(type: string, attrs: OpDef<NormAttrs>['attrs']): OpDef<No
   });
 }
 
-export const groupNormalization = normOp('GroupNormalization', (node) => ({ groups: intAttr(node, 'num_groups'), epsilon: floatAttr(node, 'epsilon', 1e-5) }));
+export const groupNormalization = normOp('GroupNormalization', (node) => ({
+  groups: intAttr(node, 'num_groups'),
+  epsilon: floatAttr(node, 'epsilon', 1e-5),
+}));

@@ -12,13 +12,23 @@ import { defineOp, gradInput, gradOutput, input, output, type OpDef, type OpIO, 
 const F32_EXACT = 2 ** 24;
 
 function table(node: Node, n: number): void {
-  if (n >= F32_EXACT) throw shapeError(node, `${n} elements are too many for this gather's index table (under 2^24)`, 'Run a smaller input, or this model with onnxruntime');
+  if (n >= F32_EXACT)
+    throw shapeError(
+      node,
+      `${n} elements are too many for this gather's index table (under 2^24)`,
+      'Run a smaller input, or this model with onnxruntime',
+    );
 }
 
 export function gatherSteps(node: Node, src: Int32Array): Step[] {
   table(node, src.length);
   const name = `${node.opType.toLowerCase()}[${src.length}]`;
-  return [{ kernel: indexGatherKernel(name, src.length), args: [input(0), { kind: 'data', key: 'src', data: Float32Array.from(src) }, output(0)] }];
+  return [
+    {
+      kernel: indexGatherKernel(name, src.length),
+      args: [input(0), { kind: 'data', key: 'src', data: Float32Array.from(src) }, output(0)],
+    },
+  ];
 }
 
 /** For each of `inputSize` elements, the positions i with src[i] = it, in order: offsets and list (CSR). */
@@ -36,7 +46,12 @@ export function csrLists(node: Node, src: Int32Array, inputSize: number): { off:
 export function scatterAddSteps(node: Node, src: Int32Array, inputSize: number): Step[] {
   const { off, list } = csrLists(node, src, inputSize);
   const name = `${node.opType.toLowerCase()}_grad[${inputSize}]`;
-  return [{ kernel: indexScatterAddKernel(name, inputSize), args: [gradOutput(0), { kind: 'data', key: 'off', data: off }, { kind: 'data', key: 'list', data: list }, gradInput(0)] }];
+  return [
+    {
+      kernel: indexScatterAddKernel(name, inputSize),
+      args: [gradOutput(0), { kind: 'data', key: 'off', data: off }, { kind: 'data', key: 'list', data: list }, gradInput(0)],
+    },
+  ];
 }
 
 export function hostGatherIndexed(x: HostTensor, src: Int32Array, shape: readonly number[]): HostTensor {

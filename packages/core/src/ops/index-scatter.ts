@@ -8,7 +8,13 @@
  * times the updates' product ('mul'), dY shared among the ties of the result ('max'/'min',
  * as torch's scatter_reduce); dUpdates is dY gathered at the target, with the same rules.
  */
-import { scatterDataGradKernel, scatterKernel, scatterUpdatesGradKernel, type ScatterKernel, type ScatterReduction } from '@camanim/shaders';
+import {
+  scatterDataGradKernel,
+  scatterKernel,
+  scatterUpdatesGradKernel,
+  type ScatterKernel,
+  type ScatterReduction,
+} from '@camanim/shaders';
 import { CamanimError } from '../errors.ts';
 import { elementCount, type HostTensor, type Node } from '../graph/ir.ts';
 import { shapeError } from '../errors.ts';
@@ -31,8 +37,15 @@ export function reductionAttr(node: Node, opset: number): ScatterReduction {
   const r = stringAttr(node, 'reduction', 'none') as ScatterReduction;
   const since = REDUCTIONS[r];
   if (since === undefined || opset < since) {
-    const known = Object.entries(REDUCTIONS).filter(([, v]) => v <= opset).map(([k]) => k);
-    throw new CamanimError('bad-attribute', `reduction '${r}' is not one of ${node.opType}'s at opset ${opset} (${known.join(', ')})`, { node: node.name, op: node.opType }, 'Re-export the model at an opset that defines this reduction (max/min: 18)');
+    const known = Object.entries(REDUCTIONS)
+      .filter(([, v]) => v <= opset)
+      .map(([k]) => k);
+    throw new CamanimError(
+      'bad-attribute',
+      `reduction '${r}' is not one of ${node.opType}'s at opset ${opset} (${known.join(', ')})`,
+      { node: node.name, op: node.opType },
+      'Re-export the model at an opset that defines this reduction (max/min: 18)',
+    );
   }
   return r;
 }
@@ -41,7 +54,11 @@ export function reductionAttr(node: Node, opset: number): ScatterReduction {
 function targets<A>(io: OpIO, a: A, rule: Sources<A>): Int32Array {
   const { src, shape } = rule(io, a);
   const u = io.inputs[2]!.shape;
-  if (u.join() !== shape.join()) throw shapeError(io.node, `updates [${u.join(', ')}] must be [${shape.join(', ')}], the shape the indices address in data [${io.inputs[0]!.shape.join(', ')}]`);
+  if (u.join() !== shape.join())
+    throw shapeError(
+      io.node,
+      `updates [${u.join(', ')}] must be [${shape.join(', ')}], the shape the indices address in data [${io.inputs[0]!.shape.join(', ')}]`,
+    );
   return src;
 }
 
@@ -55,7 +72,11 @@ function bind(k: ScatterKernel, args: Readonly<Record<string, Arg>>, out: Arg): 
   return { kernel: k.kernel, args: [...k.reads.map((n) => args[n]), out] };
 }
 
-export function defineIndexScatterOp<A extends { reduction: ScatterReduction }>(type: string, attrs: (node: Node, opset: number) => A, rule: Sources<NoInfer<A>>): OpDef<A> {
+export function defineIndexScatterOp<A extends { reduction: ScatterReduction }>(
+  type: string,
+  attrs: (node: Node, opset: number) => A,
+  rule: Sources<NoInfer<A>>,
+): OpDef<A> {
   const tables = (io: OpIO, a: A) => {
     const tgt = targets(io, a, rule);
     const { off, list } = csrLists(io.node, tgt, elementCount(io.inputs[0]!.shape));

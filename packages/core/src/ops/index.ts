@@ -51,7 +51,7 @@ import { argMax, argMin } from './arg-extreme.ts';
 import { topk } from './topk.ts';
 import { ifOp } from './if.ts';
 
-export const ops: readonly OpDef<any>[] = [
+export const ops: readonly OpDef[] = [
   ...unaryOps,
   clipOp,
   ...binaryOps,

@@ -8,7 +8,13 @@
  * (vjpShape), which the engine sums to a broadcast parameter's shape. Gradients arriving at
  * Mean / InvStdDev are not propagated: they are training-time side outputs.
  */
-import { layerNormGradKernel, layerNormKernel, layerNormParamGradKernel, layerNormStatsKernel, type LayerNormShape } from '@camanim/shaders';
+import {
+  layerNormGradKernel,
+  layerNormKernel,
+  layerNormParamGradKernel,
+  layerNormStatsKernel,
+  type LayerNormShape,
+} from '@camanim/shaders';
 import { shapeError } from '../errors.ts';
 import type { ValueInfo } from '../graph/ir.ts';
 import { floatAttr, intAttr, normAxis } from './attrs.ts';
@@ -28,8 +34,13 @@ function geometry({ node, inputs }: OpIO, a: Attrs): LayerNormShape {
     if (!p) return undefined;
     const extra = Math.max(0, p.shape.length - block.length);
     const s = p.shape.slice(extra);
-    const fits = p.shape.slice(0, extra).every((d) => d === 1) && s.every((d, k) => d === 1 || d === block[block.length - s.length + k]);
-    if (!fits) throw shapeError(node, `${name} of shape [${p.shape.join(', ')}] does not broadcast to the normalized block [${block.join(', ')}]`);
+    const fits =
+      p.shape.slice(0, extra).every((d) => d === 1) && s.every((d, k) => d === 1 || d === block[block.length - s.length + k]);
+    if (!fits)
+      throw shapeError(
+        node,
+        `${name} of shape [${p.shape.join(', ')}] does not broadcast to the normalized block [${block.join(', ')}]`,
+      );
     return s;
   };
   const scale = param(inputs[1], 'Scale');

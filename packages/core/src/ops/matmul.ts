@@ -23,12 +23,18 @@ export interface MatMulGeometry {
 }
 
 export function matmulGeometry(node: Node, a: readonly number[], b: readonly number[]): MatMulGeometry {
-  if (!a.length || !b.length) throw shapeError(node, `MatMul needs operands of rank 1 or more, got [${a.join(', ')}] and [${b.join(', ')}]`);
+  if (!a.length || !b.length)
+    throw shapeError(node, `MatMul needs operands of rank 1 or more, got [${a.join(', ')}] and [${b.join(', ')}]`);
   const a2 = a.length === 1 ? [1, a[0]] : a;
   const b2 = b.length === 1 ? [b[0], 1] : b;
   const [m, k] = a2.slice(-2);
   const [kb, n] = b2.slice(-2);
-  if (k !== kb) throw shapeError(node, `MatMul inner dims differ: [${a.join(', ')}] × [${b.join(', ')}]`, 'Check the input shapes the model expects');
+  if (k !== kb)
+    throw shapeError(
+      node,
+      `MatMul inner dims differ: [${a.join(', ')}] × [${b.join(', ')}]`,
+      'Check the input shapes the model expects',
+    );
   const aBatch = a2.slice(0, -2);
   const bBatch = b2.slice(0, -2);
   const batch = broadcastShapes(node, [aBatch, bBatch]);
@@ -42,7 +48,17 @@ function batchOf(g: MatMulGeometry, own: readonly number[], size: number) {
 }
 
 /** One GEMM over the output batch: Y[bt] (rows × cols, row-major) = A'[bt] · B'[bt]. */
-function product(tiles: TileProfile, name: string, g: MatMulGeometry, rows: number, cols: number, inner: number, a: GemmOperand, b: GemmOperand, args: Arg[]): Step {
+function product(
+  tiles: TileProfile,
+  name: string,
+  g: MatMulGeometry,
+  rows: number,
+  cols: number,
+  inner: number,
+  a: GemmOperand,
+  b: GemmOperand,
+  args: Arg[],
+): Step {
   const batch = sizeOf(g.batch);
   const kernel = gemmKernel({
     name,
@@ -71,22 +87,40 @@ export const matmul = defineOp<null>({
   },
   vjp: ({ node, inputs, wanted, tiles }) => {
     const g = matmulGeometry(node, inputs[0]!.shape, inputs[1]!.shape);
-    const dy = (rowStride: number, colStride: number) => ({ buffer: 'G', rowStride, colStride, batch: batchOf(g, g.batch, g.m * g.n) });
+    const dy = (rowStride: number, colStride: number) => ({
+      buffer: 'G',
+      rowStride,
+      colStride,
+      batch: batchOf(g, g.batch, g.m * g.n),
+    });
     const steps: Step[] = [];
     if (wanted[0]) {
       const bT = { buffer: 'B', rowStride: 1, colStride: g.n, batch: batchOf(g, g.bBatch, g.k * g.n) };
-      steps.push(product(tiles, `matmul_grad_a[${g.m}x${g.n}x${g.k}]`, g, g.m, g.k, g.n, dy(g.n, 1), bT, [gradOutput(0), input(1), gradInput(0)]));
+      steps.push(
+        product(tiles, `matmul_grad_a[${g.m}x${g.n}x${g.k}]`, g, g.m, g.k, g.n, dy(g.n, 1), bT, [
+          gradOutput(0),
+          input(1),
+          gradInput(0),
+        ]),
+      );
     }
     if (wanted[1]) {
       const aT = { buffer: 'A', rowStride: 1, colStride: g.k, batch: batchOf(g, g.aBatch, g.m * g.k) };
-      steps.push(product(tiles, `matmul_grad_b[${g.k}x${g.m}x${g.n}]`, g, g.k, g.n, g.m, aT, dy(g.n, 1), [input(0), gradOutput(0), gradInput(1)]));
+      steps.push(
+        product(tiles, `matmul_grad_b[${g.k}x${g.m}x${g.n}]`, g, g.k, g.n, g.m, aT, dy(g.n, 1), [
+          input(0),
+          gradOutput(0),
+          gradInput(1),
+        ]),
+      );
     }
     return steps;
   },
   // Gradients are written in the output's batch shape (unit dims of 1-D operands dropped).
   vjpShape: ({ node, inputs }, _a, i) => {
     const g = matmulGeometry(node, inputs[0]!.shape, inputs[1]!.shape);
-    const own = i === 0 ? (inputs[0]!.shape.length === 1 ? [g.k] : [g.m, g.k]) : inputs[1]!.shape.length === 1 ? [g.k] : [g.k, g.n];
+    const own =
+      i === 0 ? (inputs[0]!.shape.length === 1 ? [g.k] : [g.m, g.k]) : inputs[1]!.shape.length === 1 ? [g.k] : [g.k, g.n];
     return [...g.batch, ...own];
   },
 });

@@ -16,12 +16,19 @@ export const maxPool = defineOp<PoolAttrs>({
   type: 'MaxPool',
   attrs: (node) => {
     if (node.outputs[1]) {
-      throw new CamanimError('unsupported-op', "MaxPool's optional Indices output is not supported", { node: node.name, op: node.opType }, 'Re-export the model without return_indices, or drop the second output');
+      throw new CamanimError(
+        'unsupported-op',
+        "MaxPool's optional Indices output is not supported",
+        { node: node.name, op: node.opType },
+        'Re-export the model without return_indices, or drop the second output',
+      );
     }
     return poolAttrs(node);
   },
   shape: ({ node, inputs }, a) => [{ dtype: inputs[0]!.dtype, shape: poolGeometry(node, a, inputs[0]!.shape).output }],
-  forward: ({ node, inputs }, a) => [{ kernel: maxPoolKernel(poolGeometry(node, a, inputs[0]!.shape)), args: [input(0), output(0)] }],
+  forward: ({ node, inputs }, a) => [
+    { kernel: maxPoolKernel(poolGeometry(node, a, inputs[0]!.shape)), args: [input(0), output(0)] },
+  ],
   vjp: ({ node, inputs }, a) => maxPoolGradSteps(poolGeometry(node, a, inputs[0]!.shape)),
 });
 

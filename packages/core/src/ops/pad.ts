@@ -38,7 +38,8 @@ function plan(io: OpIO, a: PadAttrs, taps = true): { shape: number[]; axes: Axis
   const x = io.inputs[0]!.shape;
   const given = intsSince(io, 11, a.pads, 1);
   const axes = (io.opset >= 18 ? constInts(io, 3) : undefined)?.map((v) => normAxis(io.node, v, x.length)) ?? x.map((_, k) => k);
-  if (!given || given.length !== 2 * axes.length) throw shapeError(io.node, `Pad needs ${2 * axes.length} pads, got [${given?.join(', ') ?? ''}]`);
+  if (!given || given.length !== 2 * axes.length)
+    throw shapeError(io.node, `Pad needs ${2 * axes.length} pads, got [${given?.join(', ') ?? ''}]`);
   const begin = x.map(() => 0);
   const end = x.map(() => 0);
   axes.forEach((d, k) => {
@@ -47,16 +48,25 @@ function plan(io: OpIO, a: PadAttrs, taps = true): { shape: number[]; axes: Axis
   });
   const shape = x.map((n, d) => n + begin[d] + end[d]);
   const source = SOURCE[a.mode];
-  if (!source) throw new CamanimError('bad-attribute', `Pad mode '${a.mode}' is not supported`, { node: io.node.name, op: 'Pad' }, 'Use constant, reflect, edge or wrap');
-  if (a.mode !== 'constant' && x.some((n, d) => n === 0 && shape[d] > 0)) throw shapeError(io.node, `Pad mode '${a.mode}' cannot pad an empty axis`);
+  if (!source)
+    throw new CamanimError(
+      'bad-attribute',
+      `Pad mode '${a.mode}' is not supported`,
+      { node: io.node.name, op: 'Pad' },
+      'Use constant, reflect, edge or wrap',
+    );
+  if (a.mode !== 'constant' && x.some((n, d) => n === 0 && shape[d] > 0))
+    throw shapeError(io.node, `Pad mode '${a.mode}' cannot pad an empty axis`);
   // The shape rule asks for no taps: they are one entry per output coordinate, so a huge pad
   // would hang or exhaust the heap here before the output shape reaches the size checks.
   if (!taps) return { shape, axes: [], fill: 0 };
   const specs = shape.map((m, d) =>
-    tapsAxis(Array.from({ length: m }, (_, o) => {
-      const src = source(o - begin[d], x[d]);
-      return src < 0 ? [] : [{ src, w: 1 }];
-    })),
+    tapsAxis(
+      Array.from({ length: m }, (_, o) => {
+        const src = source(o - begin[d], x[d]);
+        return src < 0 ? [] : [{ src, w: 1 }];
+      }),
+    ),
   );
   const value = io.opset >= 11 ? (io.consts[2]?.data[0] ?? 0) : a.value;
   return { shape, axes: specs, fill: a.mode === 'constant' ? value : 0 };
@@ -81,5 +91,6 @@ export const pad = defineOp<PadAttrs>({
     const p = plan(io, a);
     return gatherStep(`pad[${a.mode}]`, p.shape, io.inputs[0]!.shape, p.axes, input(0), output(0), p.fill);
   },
-  vjp: (io, a) => gatherVjpStep(`pad[${a.mode}]`, io.outputs[0].shape, io.inputs[0]!.shape, plan(io, a).axes, gradOutput(0), gradInput(0)),
+  vjp: (io, a) =>
+    gatherVjpStep(`pad[${a.mode}]`, io.outputs[0].shape, io.inputs[0]!.shape, plan(io, a).axes, gradOutput(0), gradInput(0)),
 });

@@ -12,7 +12,17 @@
  * torch.amax / amin do; the product's from the product of the non-zero elements and the zero
  * count, exact at zeros (y / x is not), as torch.prod's gradient is.
  */
-import { expandKernel, f32Lit, FOLDS, foldKernel, reducedCount, sizeOf, tieCountKernel, usesVar, type Fold } from '@camanim/shaders';
+import {
+  expandKernel,
+  f32Lit,
+  FOLDS,
+  foldKernel,
+  reducedCount,
+  sizeOf,
+  tieCountKernel,
+  usesVar,
+  type Fold,
+} from '@camanim/shaders';
 import type { HostTensor } from '../graph/ir.ts';
 import { intAttr, intsAttr, normAxis } from './attrs.ts';
 import { constInts } from './const-inputs.ts';
@@ -44,11 +54,28 @@ const sum = (v: number[]) => v.reduce((a, b) => a + b, 0);
 
 export const reduceRows: readonly ReduceRow[] = [
   { type: 'ReduceSum', axesInputSince: 13, fold: FOLDS.sum, host: (v) => v.reduce((a, b) => a + b, 0), grad: () => 'g' },
-  { type: 'ReduceMean', axesInputSince: 18, fold: FOLDS.mean, host: (v) => v.reduce((a, b) => a + b, 0) / v.length, grad: (n) => `g * ${f32Lit(1 / n)}` },
+  {
+    type: 'ReduceMean',
+    axesInputSince: 18,
+    fold: FOLDS.mean,
+    host: (v) => v.reduce((a, b) => a + b, 0) / v.length,
+    grad: (n) => `g * ${f32Lit(1 / n)}`,
+  },
   { type: 'ReduceMax', axesInputSince: 18, fold: FOLDS.max, host: (v) => Math.max(...v) },
   // log(Σ x); dX = g / Σ x = g / exp(y).
-  { type: 'ReduceLogSum', axesInputSince: 18, fold: { init: '0.0', step: 'acc + v', result: () => 'log(acc)' }, host: (v) => Math.log(sum(v)), grad: () => 'g * exp(-y)' },
-  { type: 'ReduceMin', axesInputSince: 18, fold: { init: MAX_F32, step: 'min(acc, v)', result: () => 'acc' }, host: (v) => Math.min(...v) },
+  {
+    type: 'ReduceLogSum',
+    axesInputSince: 18,
+    fold: { init: '0.0', step: 'acc + v', result: () => 'log(acc)' },
+    host: (v) => Math.log(sum(v)),
+    grad: () => 'g * exp(-y)',
+  },
+  {
+    type: 'ReduceMin',
+    axesInputSince: 18,
+    fold: { init: MAX_F32, step: 'min(acc, v)', result: () => 'acc' },
+    host: (v) => Math.min(...v),
+  },
   {
     type: 'ReduceProd',
     axesInputSince: 18,
@@ -61,10 +88,28 @@ export const reduceRows: readonly ReduceRow[] = [
     // The product of the others: y / x with no zero, the non-zero product at the only zero, else 0.
     grad: () => 'g * select(select(0.0, p / x, z == 0.0), select(0.0, p, z == 1.0), x == 0.0)',
   },
-  { type: 'ReduceL1', axesInputSince: 18, fold: { init: '0.0', step: 'acc + abs(v)', result: () => 'acc' }, host: (v) => sum(v.map(Math.abs)), grad: () => 'g * sign(x)' },
+  {
+    type: 'ReduceL1',
+    axesInputSince: 18,
+    fold: { init: '0.0', step: 'acc + abs(v)', result: () => 'acc' },
+    host: (v) => sum(v.map(Math.abs)),
+    grad: () => 'g * sign(x)',
+  },
   // torch.linalg.norm's gradient at a zero norm is 0 (x / y would be NaN).
-  { type: 'ReduceL2', axesInputSince: 18, fold: { init: '0.0', step: 'acc + v * v', result: () => 'sqrt(acc)' }, host: (v) => Math.sqrt(sum(v.map((x) => x * x))), grad: () => 'select(0.0, g * x / y, y > 0.0)' },
-  { type: 'ReduceSumSquare', axesInputSince: 18, fold: { init: '0.0', step: 'acc + v * v', result: () => 'acc' }, host: (v) => sum(v.map((x) => x * x)), grad: () => 'g * 2.0 * x' },
+  {
+    type: 'ReduceL2',
+    axesInputSince: 18,
+    fold: { init: '0.0', step: 'acc + v * v', result: () => 'sqrt(acc)' },
+    host: (v) => Math.sqrt(sum(v.map((x) => x * x))),
+    grad: () => 'select(0.0, g * x / y, y > 0.0)',
+  },
+  {
+    type: 'ReduceSumSquare',
+    axesInputSince: 18,
+    fold: { init: '0.0', step: 'acc + v * v', result: () => 'acc' },
+    host: (v) => sum(v.map((x) => x * x)),
+    grad: () => 'g * 2.0 * x',
+  },
   {
     type: 'ReduceLogSumExp',
     axesInputSince: 18,
@@ -138,7 +183,12 @@ export function reduceOp(row: ReduceRow) {
     forward: (io, a) => {
       const shape = io.inputs[0]!.shape;
       const axes = reducedAxes(io, a, row);
-      return [{ kernel: foldKernel(`${row.type}[${shape.join('x')} over ${axes.join(',')}]`, shape, axes, row.fold), args: [input(0), output(0)] }];
+      return [
+        {
+          kernel: foldKernel(`${row.type}[${shape.join('x')} over ${axes.join(',')}]`, shape, axes, row.fold),
+          args: [input(0), output(0)],
+        },
+      ];
     },
     vjp: (io, a): Step[] => {
       const shape = io.inputs[0]!.shape;
@@ -156,15 +206,35 @@ export function reduceOp(row: ReduceRow) {
         ];
         const used = sources.filter(([v]) => usesVar(expr, v.name.toLowerCase()));
         return [
-          ...folds.map((f) => ({ kernel: foldKernel(`${row.type}_grad_${f.name}[${shape.join('x')} over ${axes.join(',')}]`, shape, axes, f.fold), args: [input(0), f.arg] })),
-          { kernel: expandKernel(name, shape, axes, used.map(([v]) => v), expr), args: [...used.map(([, a]) => a), gradInput(0)] },
+          ...folds.map((f) => ({
+            kernel: foldKernel(`${row.type}_grad_${f.name}[${shape.join('x')} over ${axes.join(',')}]`, shape, axes, f.fold),
+            args: [input(0), f.arg],
+          })),
+          {
+            kernel: expandKernel(
+              name,
+              shape,
+              axes,
+              used.map(([v]) => v),
+              expr,
+            ),
+            args: [...used.map(([, a]) => a), gradInput(0)],
+          },
         ];
       }
       const ties = scratch(0, sizeOf(io.outputs[0].shape));
-      const inputs = [{ name: 'X', full: true }, { name: 'Y', full: false }, { name: 'G', full: false }, { name: 'CNT', full: false }];
+      const inputs = [
+        { name: 'X', full: true },
+        { name: 'Y', full: false },
+        { name: 'G', full: false },
+        { name: 'CNT', full: false },
+      ];
       return [
         { kernel: tieCountKernel(shape, axes), args: [input(0), output(0), ties] },
-        { kernel: expandKernel(name, shape, axes, inputs, 'select(0.0, g / cnt, x == y)'), args: [input(0), output(0), gradOutput(0), ties, gradInput(0)] },
+        {
+          kernel: expandKernel(name, shape, axes, inputs, 'select(0.0, g / cnt, x == y)'),
+          args: [input(0), output(0), gradOutput(0), ties, gradInput(0)],
+        },
       ];
     },
   });

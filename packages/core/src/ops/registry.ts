@@ -8,7 +8,7 @@ export interface OpRegistry {
   types(): string[];
 }
 
-export function createOpRegistry(ops: readonly OpDef<any>[]): OpRegistry {
+export function createOpRegistry(ops: readonly OpDef[]): OpRegistry {
   const map = new Map<string, OpDef>();
   for (const op of ops) {
     if (map.has(op.type)) throw new Error(`Op '${op.type}' is registered twice`);
@@ -30,12 +30,21 @@ export function checkSupported(graph: Graph, registry: OpRegistry): void {
     const scope = { ...graph, initializers: new Map([graph, ...branches(graph)].flatMap((g) => [...g.initializers])) };
     for (const n of nodes) {
       const refusal = registry.get(n.opType)!.unsupported?.(n, scope);
-      if (refusal) throw new CamanimError('unsupported-op', `${n.opType}: ${refusal.what}`, { file: graph.source, node: n.name, op: n.opType }, refusal.hint);
+      if (refusal)
+        throw new CamanimError(
+          'unsupported-op',
+          `${n.opType}: ${refusal.what}`,
+          { file: graph.source, node: n.name, op: n.opType },
+          refusal.hint,
+        );
     }
     return;
   }
   const first = missing[0];
-  const others = missing.length > 1 ? ` and ${missing.length - 1} more node(s) of type(s) ${[...new Set(missing.slice(1).map((n) => n.opType))].join(', ')}` : '';
+  const others =
+    missing.length > 1
+      ? ` and ${missing.length - 1} more node(s) of type(s) ${[...new Set(missing.slice(1).map((n) => n.opType))].join(', ')}`
+      : '';
   throw new CamanimError(
     'unsupported-op',
     `Unsupported op '${first.domain ? `${first.domain}.` : ''}${first.opType}'${others}`,

@@ -26,7 +26,8 @@ interface ResizeAttrs extends InterpolationAttrs {
   readonly scalesInput: number;
 }
 
-const floatsOf = (io: OpIO, k: number) => (io.node.inputs[k] && io.consts[k]?.data.length ? Array.from(io.consts[k]!.data) : undefined);
+const floatsOf = (io: OpIO, k: number) =>
+  io.node.inputs[k] && io.consts[k]?.data.length ? Array.from(io.consts[k]!.data) : undefined;
 
 function plan(io: OpIO, a: ResizeAttrs, taps = true): { shape: number[]; axes: AxisSpec[] } {
   const x = io.inputs[0]!.shape;
@@ -62,7 +63,13 @@ function plan(io: OpIO, a: ResizeAttrs, taps = true): { shape: number[]; axes: A
 }
 
 function check(node: OpIO['node'], a: ResizeAttrs): ResizeAttrs {
-  const refuse = (what: string) => new CamanimError('bad-attribute', what, { node: node.name, op: node.opType }, 'Re-export the model with mode nearest, linear or cubic');
+  const refuse = (what: string) =>
+    new CamanimError(
+      'bad-attribute',
+      what,
+      { node: node.name, op: node.opType },
+      'Re-export the model with mode nearest, linear or cubic',
+    );
   if (!['nearest', 'linear', 'cubic'].includes(a.mode)) throw refuse(`${node.opType} mode '${a.mode}' is not supported`);
   if (!TRANSFORMS[a.coord]) throw refuse(`coordinate_transformation_mode '${a.coord}' is not supported`);
   if (intAttr(node, 'antialias', 0)) throw refuse('Resize with antialias=1 is not supported');
@@ -80,7 +87,8 @@ const kernels: Pick<OpDef<ResizeAttrs>, 'shape' | 'fold' | 'forward' | 'vjp'> = 
     const p = plan(io, a);
     return gatherStep(`resize[${a.mode}]`, p.shape, io.inputs[0]!.shape, p.axes, input(0), output(0), a.extrapolation);
   },
-  vjp: (io, a) => gatherVjpStep(`resize[${a.mode}]`, io.outputs[0].shape, io.inputs[0]!.shape, plan(io, a).axes, gradOutput(0), gradInput(0)),
+  vjp: (io, a) =>
+    gatherVjpStep(`resize[${a.mode}]`, io.outputs[0].shape, io.inputs[0]!.shape, plan(io, a).axes, gradOutput(0), gradInput(0)),
 };
 
 export const resize = defineOp<ResizeAttrs>({
@@ -108,8 +116,20 @@ export const upsample = defineOp<ResizeAttrs>({
   nonDifferentiable: [1],
   attrs: (node, opset) => {
     const mode = stringAttr(node, 'mode', 'nearest');
-    const base = { coord: 'asymmetric', nearest: 'simple', cubicA: -0.75, excludeOutside: false, extrapolation: 0, policy: 'stretch', scalesInput: 1 };
-    return check(node, { ...base, mode: mode === 'bilinear' ? 'linear' : mode, scales: opset < 9 ? floatsAttr(node, 'scales') : undefined });
+    const base = {
+      coord: 'asymmetric',
+      nearest: 'simple',
+      cubicA: -0.75,
+      excludeOutside: false,
+      extrapolation: 0,
+      policy: 'stretch',
+      scalesInput: 1,
+    };
+    return check(node, {
+      ...base,
+      mode: mode === 'bilinear' ? 'linear' : mode,
+      scales: opset < 9 ? floatsAttr(node, 'scales') : undefined,
+    });
   },
   ...kernels,
 });

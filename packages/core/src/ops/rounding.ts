@@ -39,7 +39,13 @@ const FMOD_WGSL = `fn fmod_f(a: f32, b: f32) -> f32 {
   return select(r, -r, a < 0.0);
 }`;
 
-const stepRow = (type: string, wgsl: string, host: (x: number) => number): ZipRow => ({ type, vars: ['x'], wgsl: () => wgsl, host: ([x]) => host(x), grad: 'zero' });
+const stepRow = (type: string, wgsl: string, host: (x: number) => number): ZipRow => ({
+  type,
+  vars: ['x'],
+  wgsl: () => wgsl,
+  host: ([x]) => host(x),
+  grad: 'zero',
+});
 
 export const roundingRows: readonly ZipRow[] = [
   stepRow('Floor', 'floor(x)', Math.floor),
@@ -53,7 +59,12 @@ export const roundingRows: readonly ZipRow[] = [
     check: ({ node, inputs }, p) => {
       const float = inputs.find((x) => isFloat(x!.dtype));
       if (!p.fmod && float) {
-        throw new CamanimError('bad-attribute', `Mod of ${float.dtype} tensors needs fmod=1 (the ONNX spec allows integer Mod, fmod=0, only on integer types)`, { node: node.name, op: 'Mod' }, 'Re-export the model with fmod=1 for float inputs');
+        throw new CamanimError(
+          'bad-attribute',
+          `Mod of ${float.dtype} tensors needs fmod=1 (the ONNX spec allows integer Mod, fmod=0, only on integer types)`,
+          { node: node.name, op: 'Mod' },
+          'Re-export the model with fmod=1 for float inputs',
+        );
       }
     },
     // Run-time tensors are float (integers live on the host), so only fmod=1 reaches the GPU.

@@ -25,17 +25,20 @@ function window(io: OpIO, a: SliceAttrs): { shape: number[]; axes: AxisSpec[] } 
   const x = io.inputs[0]!.shape;
   const starts = intsSince(io, 10, a.starts, 1);
   const ends = intsSince(io, 10, a.ends, 2);
-  if (!starts || !ends || starts.length !== ends.length) throw shapeError(io.node, 'Slice needs starts and ends of the same length');
+  if (!starts || !ends || starts.length !== ends.length)
+    throw shapeError(io.node, 'Slice needs starts and ends of the same length');
   const axes = intsSince(io, 10, a.axes, 3) ?? starts.map((_, k) => k);
   const steps = (io.opset >= 10 ? constInts(io, 4) : undefined) ?? starts.map(() => 1);
-  if (axes.length !== starts.length || steps.length !== starts.length) throw shapeError(io.node, 'Slice axes and steps must match starts in length');
+  if (axes.length !== starts.length || steps.length !== starts.length)
+    throw shapeError(io.node, 'Slice axes and steps must match starts in length');
   const shape = [...x];
   const specs = x.map(() => affineAxis(0));
   const seen = new Set<number>();
   axes.forEach((axis, k) => {
     const d = normAxis(io.node, axis, x.length);
     const step = steps[k];
-    if (step === 0 || seen.has(d)) throw shapeError(io.node, step === 0 ? 'Slice step cannot be 0' : `Slice axis ${axis} is repeated`);
+    if (step === 0 || seen.has(d))
+      throw shapeError(io.node, step === 0 ? 'Slice step cannot be 0' : `Slice axis ${axis} is repeated`);
     seen.add(d);
     const dim = x[d];
     const s0 = starts[k] < 0 ? starts[k] + dim : starts[k];
@@ -54,9 +57,11 @@ export const slice = defineOp<SliceAttrs>({
   type: 'Slice',
   constInputs: [1, 2, 3, 4],
   nonDifferentiable: [1, 2, 3, 4],
-  attrs: (node, opset) => (opset < 10 ? { starts: intsAttr(node, 'starts'), ends: intsAttr(node, 'ends'), axes: intsAttr(node, 'axes') } : {}),
+  attrs: (node, opset) =>
+    opset < 10 ? { starts: intsAttr(node, 'starts'), ends: intsAttr(node, 'ends'), axes: intsAttr(node, 'axes') } : {},
   shape: (io, a) => [{ dtype: io.inputs[0]!.dtype, shape: window(io, a).shape }],
   fold: (io, a, outs) => (io.consts[0] ? [hostGather(io.consts[0], outs[0].shape, window(io, a).axes)] : undefined),
   forward: (io, a) => gatherStep('slice', io.outputs[0].shape, io.inputs[0]!.shape, window(io, a).axes, input(0), output(0)),
-  vjp: (io, a) => gatherVjpStep('slice', io.outputs[0].shape, io.inputs[0]!.shape, window(io, a).axes, gradOutput(0), gradInput(0)),
+  vjp: (io, a) =>
+    gatherVjpStep('slice', io.outputs[0].shape, io.inputs[0]!.shape, window(io, a).axes, gradOutput(0), gradInput(0)),
 });

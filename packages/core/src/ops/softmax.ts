@@ -21,8 +21,12 @@ function softmaxOp(type: string, log: boolean) {
     type,
     attrs: (node, opset) => ({ axis: intAttr(node, 'axis', opset < 13 ? 1 : -1) }),
     shape: ({ inputs }) => [{ dtype: inputs[0]!.dtype, shape: inputs[0]!.shape }],
-    forward: (io, { axis }) => [{ kernel: softmaxKernel(io.inputs[0]!.shape, rowAxes(io, axis), log), args: [input(0), output(0)] }],
-    vjp: (io, { axis }) => [{ kernel: softmaxGradKernel(io.inputs[0]!.shape, rowAxes(io, axis), log), args: [output(0), gradOutput(0), gradInput(0)] }],
+    forward: (io, { axis }) => [
+      { kernel: softmaxKernel(io.inputs[0]!.shape, rowAxes(io, axis), log), args: [input(0), output(0)] },
+    ],
+    vjp: (io, { axis }) => [
+      { kernel: softmaxGradKernel(io.inputs[0]!.shape, rowAxes(io, axis), log), args: [output(0), gradOutput(0), gradInput(0)] },
+    ],
   });
 }
 

@@ -55,7 +55,14 @@ export const split = defineOp<SplitAttrs>({
   }),
   shape: (io, a) => pieces(io, a).map((p) => ({ dtype: io.inputs[0]!.dtype, shape: p.shape })),
   fold: (io, a) => (io.consts[0] ? pieces(io, a).map((p) => hostGather(io.consts[0]!, p.shape, p.axes)) : undefined),
-  forward: (io, a) => pieces(io, a).flatMap((p, k) => (io.node.outputs[k] ? gatherStep('split', p.shape, io.inputs[0]!.shape, p.axes, input(0), output(k)) : [])),
+  forward: (io, a) =>
+    pieces(io, a).flatMap((p, k) =>
+      io.node.outputs[k] ? gatherStep('split', p.shape, io.inputs[0]!.shape, p.axes, input(0), output(k)) : [],
+    ),
   vjp: (io, a) =>
-    pieces(io, a).flatMap((p, k) => (elementCount(p.shape) ? [{ kernel: copyIntoKernel(io.inputs[0]!.shape, p.shape, p.axis, p.start), args: [gradOutput(k), gradInput(0)] }] : [])),
+    pieces(io, a).flatMap((p, k) =>
+      elementCount(p.shape)
+        ? [{ kernel: copyIntoKernel(io.inputs[0]!.shape, p.shape, p.axis, p.start), args: [gradOutput(k), gradInput(0)] }]
+        : [],
+    ),
 });

@@ -18,7 +18,8 @@ function squeezed(io: OpIO, a: AxesAttrs): number[] {
   const x = io.inputs[0]!.shape;
   const given = intsSince(io, 13, a.axes, 1);
   const axes = new Set(given ? given.map((v) => normAxis(io.node, v, x.length)) : x.flatMap((d, k) => (d === 1 ? [k] : [])));
-  for (const k of axes) if (x[k] !== 1) throw shapeError(io.node, `Cannot squeeze axis ${k} of size ${x[k]} in [${x.join(', ')}]`);
+  for (const k of axes)
+    if (x[k] !== 1) throw shapeError(io.node, `Cannot squeeze axis ${k} of size ${x[k]} in [${x.join(', ')}]`);
   return x.filter((_, k) => !axes.has(k));
 }
 

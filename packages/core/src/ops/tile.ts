@@ -18,14 +18,24 @@ function tiling(io: OpIO): { shape: number[]; axes: AxisSpec[] } {
   const x = io.inputs[0]!.shape;
   const repeats = constInts(io, 1);
   if (!repeats || repeats.length !== x.length || repeats.some((r) => r < 0)) {
-    throw shapeError(io.node, `Tile repeats [${repeats?.join(', ') ?? ''}] must hold ${x.length} non-negative values, one per axis of the input [${x.join(', ')}]`, 'The model file is corrupt or was exported incorrectly');
+    throw shapeError(
+      io.node,
+      `Tile repeats [${repeats?.join(', ') ?? ''}] must hold ${x.length} non-negative values, one per axis of the input [${x.join(', ')}]`,
+      'The model file is corrupt or was exported incorrectly',
+    );
   }
   const shape = x.map((d, k) => d * repeats[k]);
   const too = shape.findIndex((d) => !(Number.isSafeInteger(d) && d <= MAX_TILED_AXIS));
   if (too >= 0) {
-    throw shapeError(io.node, `Tile repeats [${repeats.join(', ')}] make axis ${too} of the input [${x.join(', ')}] ${shape[too]} long, more than camanim allows (${MAX_TILED_AXIS})`, 'The model file is corrupt or was exported incorrectly');
+    throw shapeError(
+      io.node,
+      `Tile repeats [${repeats.join(', ')}] make axis ${too} of the input [${x.join(', ')}] ${shape[too]} long, more than camanim allows (${MAX_TILED_AXIS})`,
+      'The model file is corrupt or was exported incorrectly',
+    );
   }
-  const axes = x.map((d, k) => (repeats[k] === 1 ? affineAxis(0) : tapsAxis(Array.from({ length: shape[k] }, (_, o) => [{ src: o % d, w: 1 }]))));
+  const axes = x.map((d, k) =>
+    repeats[k] === 1 ? affineAxis(0) : tapsAxis(Array.from({ length: shape[k] }, (_, o) => [{ src: o % d, w: 1 }])),
+  );
   return { shape, axes };
 }
 

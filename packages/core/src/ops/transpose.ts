@@ -23,7 +23,10 @@ function transposeStep(inShape: readonly number[], perm: readonly number[], from
   const outShape = perm.map((p) => inShape[p]);
   const coords: string[] = [];
   perm.forEach((p, k) => (coords[p] = `c${k}`));
-  return { kernel: indexMapKernel(`transpose[${perm.join(',')}]`, outShape, `  let src = ${linearIndex(coords, inShape)};`), args: [from, to] };
+  return {
+    kernel: indexMapKernel(`transpose[${perm.join(',')}]`, outShape, `  let src = ${linearIndex(coords, inShape)};`),
+    args: [from, to],
+  };
 }
 
 function hostTranspose(x: HostTensor, perm: readonly number[]): HostTensor {

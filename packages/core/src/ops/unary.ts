@@ -45,7 +45,13 @@ const L = f32Lit;
 
 export const unaryRows: readonly UnaryRow[] = [
   // Guided backprop (Springenberg et al. 2015): ReLU passes g only where both x > 0 and g > 0.
-  { type: 'Relu', wgsl: () => 'max(x, 0.0)', host: (x) => Math.max(x, 0), grad: () => 'select(0.0, g, x > 0.0)', guided: () => 'select(0.0, max(g, 0.0), x > 0.0)' },
+  {
+    type: 'Relu',
+    wgsl: () => 'max(x, 0.0)',
+    host: (x) => Math.max(x, 0),
+    grad: () => 'select(0.0, g, x > 0.0)',
+    guided: () => 'select(0.0, max(g, 0.0), x > 0.0)',
+  },
   {
     type: 'LeakyRelu',
     params: (n) => ({ alpha: floatAttr(n, 'alpha', 0.01) }),
@@ -59,7 +65,8 @@ export const unaryRows: readonly UnaryRow[] = [
     params: (n) => ({ alpha: floatAttr(n, 'alpha', 0.2), beta: floatAttr(n, 'beta', 0.5) }),
     wgsl: (p) => `clamp(${L(p.alpha)} * x + ${L(p.beta)}, 0.0, 1.0)`,
     host: (x, p) => Math.min(1, Math.max(0, p.alpha * x + p.beta)),
-    grad: (p) => `select(0.0, g * ${L(p.alpha)}, ${L(p.alpha)} * x + ${L(p.beta)} > 0.0 && ${L(p.alpha)} * x + ${L(p.beta)} < 1.0)`,
+    grad: (p) =>
+      `select(0.0, g * ${L(p.alpha)}, ${L(p.alpha)} * x + ${L(p.beta)} > 0.0 && ${L(p.alpha)} * x + ${L(p.beta)} < 1.0)`,
   },
   {
     type: 'HardSwish',
@@ -67,13 +74,23 @@ export const unaryRows: readonly UnaryRow[] = [
     host: (x) => x * Math.min(1, Math.max(0, x / 6 + 0.5)),
     grad: () => 'select(select(g * (x / 3.0 + 0.5), g, x >= 3.0), 0.0, x <= -3.0)',
   },
-  { type: 'Tanh', wgsl: () => 'tanh_f(x)', host: Math.tanh, grad: () => 'g * (1.0 - y * y)', header: 'fn tanh_f(v: f32) -> f32 { let e = exp(-2.0 * abs(v)); return sign(v) * (1.0 - e) / (1.0 + e); }' },
+  {
+    type: 'Tanh',
+    wgsl: () => 'tanh_f(x)',
+    host: Math.tanh,
+    grad: () => 'g * (1.0 - y * y)',
+    header: 'fn tanh_f(v: f32) -> f32 { let e = exp(-2.0 * abs(v)); return sign(v) * (1.0 - e) / (1.0 + e); }',
+  },
   { type: 'Erf', wgsl: () => 'erf_f(x)', host: hostErf, grad: () => 'g * 1.1283791670955126 * exp(-x * x)', header: ERF },
   {
     type: 'Gelu',
     params: (n) => ({ tanh: stringAttr(n, 'approximate', 'none') === 'tanh' ? 1 : 0 }),
-    wgsl: (p) => (p.tanh ? '0.5 * x * (1.0 + tanh_f(0.7978845608 * (x + 0.044715 * x * x * x)))' : `0.5 * x * (1.0 + erf_f(x * ${L(SQRT1_2)}))`),
-    host: (x, p) => (p.tanh ? 0.5 * x * (1 + Math.tanh(0.7978845608 * (x + 0.044715 * x ** 3))) : 0.5 * x * (1 + hostErf(x * SQRT1_2))),
+    wgsl: (p) =>
+      p.tanh
+        ? '0.5 * x * (1.0 + tanh_f(0.7978845608 * (x + 0.044715 * x * x * x)))'
+        : `0.5 * x * (1.0 + erf_f(x * ${L(SQRT1_2)}))`,
+    host: (x, p) =>
+      p.tanh ? 0.5 * x * (1 + Math.tanh(0.7978845608 * (x + 0.044715 * x ** 3))) : 0.5 * x * (1 + hostErf(x * SQRT1_2)),
     grad: (p) =>
       p.tanh
         ? 'g * (0.5 * (1.0 + tanh_f(0.7978845608 * (x + 0.044715 * x * x * x))) + 0.5 * x * (1.0 - pow(tanh_f(0.7978845608 * (x + 0.044715 * x * x * x)), 2.0)) * 0.7978845608 * (1.0 + 0.134145 * x * x))'
@@ -86,7 +103,12 @@ export const unaryRows: readonly UnaryRow[] = [
   { type: 'Exp', wgsl: () => 'exp(x)', host: Math.exp, grad: () => 'g * y' },
   { type: 'Log', wgsl: () => 'log(x)', host: Math.log, grad: () => 'g / x' },
   { type: 'Reciprocal', wgsl: () => '1.0 / x', host: (x) => 1 / x, grad: () => '-g * y * y' },
-  { type: 'Softplus', wgsl: () => 'max(x, 0.0) + log(1.0 + exp(-abs(x)))', host: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))), grad: () => 'g / (1.0 + exp(-x))' },
+  {
+    type: 'Softplus',
+    wgsl: () => 'max(x, 0.0) + log(1.0 + exp(-abs(x)))',
+    host: (x) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))),
+    grad: () => 'g / (1.0 + exp(-x))',
+  },
 ];
 
 export function unaryOp(row: UnaryRow): OpDef<Params> {
@@ -101,7 +123,9 @@ export function unaryOp(row: UnaryRow): OpDef<Params> {
       x.data.forEach((v, k) => (data[k] = row.host(v, p)));
       return [{ dtype: x.dtype, shape: x.shape, data }];
     },
-    forward: ({ node, outputs }, p) => [{ kernel: unaryKernel(node.opType, outputs[0].shape, row.wgsl(p), row.header), args: [input(0), output(0)] }],
+    forward: ({ node, outputs }, p) => [
+      { kernel: unaryKernel(node.opType, outputs[0].shape, row.wgsl(p), row.header), args: [input(0), output(0)] },
+    ],
     vjp: (io, p) => [unaryVjp(row, io, p)],
   });
 }
@@ -110,10 +134,20 @@ export function unaryOp(row: UnaryRow): OpDef<Params> {
 function unaryVjp(row: UnaryRow, io: VjpIO, p: Params) {
   const expr = io.mode === 'guided' && row.guided ? row.guided(p) : row.grad(p);
   const shape = io.inputs[0]!.shape;
-  const sources: [string, Arg][] = [['x', input(0)], ['y', output(0)], ['g', gradOutput(0)]];
+  const sources: [string, Arg][] = [
+    ['x', input(0)],
+    ['y', output(0)],
+    ['g', gradOutput(0)],
+  ];
   const used = sources.filter(([v]) => usesVar(expr, v));
   return {
-    kernel: zipKernel(`${io.node.opType}_vjp`, shape, used.map(([name]) => ({ name, shape })), expr, row.header),
+    kernel: zipKernel(
+      `${io.node.opType}_vjp`,
+      shape,
+      used.map(([name]) => ({ name, shape })),
+      expr,
+      row.header,
+    ),
     args: [...used.map(([, a]) => a), gradInput(0)],
   };
 }

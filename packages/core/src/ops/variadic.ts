@@ -19,7 +19,12 @@ const extremeGrad = (i: number, vars: readonly string[]) => {
 export const variadicRows: readonly ZipRow[] = [
   { type: 'Max', wgsl: (v) => nest('max', v), host: (xs) => Math.max(...xs), grad: extremeGrad },
   { type: 'Min', wgsl: (v) => nest('min', v), host: (xs) => Math.min(...xs), grad: extremeGrad },
-  { type: 'Mean', wgsl: (v) => `(${v.join(' + ')}) * ${f32Lit(1 / v.length)}`, host: (xs) => xs.reduce((a, b) => a + b, 0) / xs.length, grad: (_i, v) => `g * ${f32Lit(1 / v.length)}` },
+  {
+    type: 'Mean',
+    wgsl: (v) => `(${v.join(' + ')}) * ${f32Lit(1 / v.length)}`,
+    host: (xs) => xs.reduce((a, b) => a + b, 0) / xs.length,
+    grad: (_i, v) => `g * ${f32Lit(1 / v.length)}`,
+  },
   { type: 'Sum', wgsl: (v) => v.join(' + '), host: (xs) => xs.reduce((a, b) => a + b, 0), grad: () => 'g' },
 ];
 

@@ -50,7 +50,12 @@ function checkArity(row: ZipRow, io: OpIO): void {
   const missing = io.inputs.findIndex((x) => !x);
   const want = row.vars ? `${row.vars.length}` : 'at least 1';
   if ((row.vars ? n !== row.vars.length : n < 1) || missing >= 0) {
-    throw new CamanimError('bad-model', `${row.type} takes ${want} input(s), got ${n}${missing >= 0 ? ` (input ${missing} is empty)` : ''}`, { node: io.node.name, op: io.node.opType }, `Check the ${row.type} spec; the model file is corrupt or exported incorrectly`);
+    throw new CamanimError(
+      'bad-model',
+      `${row.type} takes ${want} input(s), got ${n}${missing >= 0 ? ` (input ${missing} is empty)` : ''}`,
+      { node: io.node.name, op: io.node.opType },
+      `Check the ${row.type} spec; the model file is corrupt or exported incorrectly`,
+    );
   }
 }
 
@@ -64,17 +69,41 @@ export function zipOp(row: ZipRow): OpDef<Params> {
       checkArity(row, io);
       row.check?.(io, p);
       const dtypes = io.inputs.map((x) => x!.dtype);
-      return [{ dtype: row.dtype?.(dtypes) ?? dtypes[0], shape: broadcastShapes(io.node, io.inputs.map((x) => x!.shape)) }];
+      return [
+        {
+          dtype: row.dtype?.(dtypes) ?? dtypes[0],
+          shape: broadcastShapes(
+            io.node,
+            io.inputs.map((x) => x!.shape),
+          ),
+        },
+      ];
     },
     fold: ({ consts }, p, outputs) => {
       if (consts.some((c) => !c)) return undefined;
       const out = outputs[0];
-      return [{ dtype: out.dtype, shape: out.shape, data: broadcastHost(out.shape, consts.map((c) => c!), (...xs) => row.host(xs, p), out.dtype === 'float32') }];
+      return [
+        {
+          dtype: out.dtype,
+          shape: out.shape,
+          data: broadcastHost(
+            out.shape,
+            consts.map((c) => c!),
+            (...xs) => row.host(xs, p),
+            out.dtype === 'float32',
+          ),
+        },
+      ];
     },
     forward: ({ node, inputs, outputs }, p) => {
       const vars = varsOf(row, inputs.length);
       const zip = vars.map((name, k) => ({ name, shape: inputs[k]!.shape }));
-      return [{ kernel: zipKernel(node.opType, outputs[0].shape, zip, row.wgsl(vars, p), row.header), args: [...inputs.map((_, k) => input(k)), output(0)] }];
+      return [
+        {
+          kernel: zipKernel(node.opType, outputs[0].shape, zip, row.wgsl(vars, p), row.header),
+          args: [...inputs.map((_, k) => input(k)), output(0)],
+        },
+      ];
     },
   };
   if (!grad) return defineOp(def);
@@ -86,11 +115,35 @@ export function zipOp(row: ZipRow): OpDef<Params> {
       const out = io.outputs[0].shape;
       return io.wanted.flatMap((w, i) => {
         if (!w) return [];
-        if (grad === 'zero') return [{ kernel: fillKernel(io.inputs[i]!.shape.reduce((a, b) => a * b, 1), 0), args: [gradInput(i)] }];
+        if (grad === 'zero')
+          return [
+            {
+              kernel: fillKernel(
+                io.inputs[i]!.shape.reduce((a, b) => a * b, 1),
+                0,
+              ),
+              args: [gradInput(i)],
+            },
+          ];
         const expr = grad(i, vars, p);
-        const sources: [string, readonly number[], Arg][] = [...vars.map((v, k): [string, readonly number[], Arg] => [v, io.inputs[k]!.shape, input(k)]), ['y', out, output(0)], ['g', out, gradOutput(0)]];
+        const sources: [string, readonly number[], Arg][] = [
+          ...vars.map((v, k): [string, readonly number[], Arg] => [v, io.inputs[k]!.shape, input(k)]),
+          ['y', out, output(0)],
+          ['g', out, gradOutput(0)],
+        ];
         const used = sources.filter(([v]) => usesVar(expr, v));
-        return [{ kernel: zipKernel(`${row.type}_vjp${i}`, out, used.map(([name, shape]) => ({ name, shape })), expr, row.header), args: [...used.map(([, , a]) => a), gradInput(i)] }];
+        return [
+          {
+            kernel: zipKernel(
+              `${row.type}_vjp${i}`,
+              out,
+              used.map(([name, shape]) => ({ name, shape })),
+              expr,
+              row.header,
+            ),
+            args: [...used.map(([, , a]) => a), gradInput(i)],
+          },
+        ];
       });
     },
   });

@@ -34,7 +34,12 @@ export function forwardBytes(inferred: Inferred, source: string, limits: MemoryL
 
 export function checkTensor(bytes: number, limits: MemoryLimits, where: Record<string, string>): void {
   if (!(bytes <= limits.maxBinding)) {
-    throw new CamanimError('resource-limit', `Tensor needs ${formatBytes(bytes)}, more than one GPU buffer binding allows (${formatBytes(limits.maxBinding)})`, where, 'Use a smaller input size or batch');
+    throw new CamanimError(
+      'resource-limit',
+      `Tensor needs ${formatBytes(bytes)}, more than one GPU buffer binding allows (${formatBytes(limits.maxBinding)})`,
+      where,
+      'Use a smaller input size or batch',
+    );
   }
 }
 

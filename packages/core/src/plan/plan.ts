@@ -51,61 +51,103 @@ export function kernelIO(inferred: Inferred, n: InferredNode, opset: number, til
 /** Resolves an op-level Arg to a plan-level buffer reference. */
 export function resolveArg(a: Arg, n: InferredNode, valueFor: (a: Arg) => string | undefined): BufferRef {
   switch (a.kind) {
-    case 'data': return { kind: 'data', key: `${n.node.name}:${a.key}`, data: a.data };
-    case 'scratch': return { kind: 'scratch', id: a.id, elements: a.elements };
+    case 'data':
+      return { kind: 'data', key: `${n.node.name}:${a.key}`, data: a.data };
+    case 'scratch':
+      return { kind: 'scratch', id: a.id, elements: a.elements };
     default: {
       const name = valueFor(a);
-      if (!name) throw new CamanimError('bad-model', `Kernel of this node needs ${a.kind} ${a.index}, which the node does not have`, { node: n.node.name, op: n.node.opType });
+      if (!name)
+        throw new CamanimError('bad-model', `Kernel of this node needs ${a.kind} ${a.index}, which the node does not have`, {
+          node: n.node.name,
+          op: n.node.opType,
+        });
       return { kind: 'value', name };
     }
   }
 }
 
 /** Kernel steps for `nodes`, built for the runtime's tile profile `tiles` (Runtime.tiles). */
-export function buildPlan(inferred: Inferred, nodes: readonly InferredNode[], opset: number, source: string, tiles: TileProfile): Plan {
+export function buildPlan(
+  inferred: Inferred,
+  nodes: readonly InferredNode[],
+  opset: number,
+  source: string,
+  tiles: TileProfile,
+): Plan {
   const root = new Map<string, string>();
   const rootOf = (name: string) => root.get(name) ?? name;
   const planNodes = nodes.map((n): PlanNode => {
     const io = kernelIO(inferred, n, opset, tiles);
     const where = { file: source, node: n.node.name, op: n.node.opType };
     // Integer inputs computed on the GPU: indices of ArgMax/ArgMin/TopK (OpDef.indexOutputs) and their reshapes.
-    const gpuIndex = (k: number) => !!io.inputs[k] && !io.consts[k] && !isFloat(io.inputs[k]!.dtype) && io.inputs[k]!.dtype !== 'bool';
+    const gpuIndex = (k: number) =>
+      !!io.inputs[k] && !io.consts[k] && !isFloat(io.inputs[k]!.dtype) && io.inputs[k]!.dtype !== 'bool';
     io.outputs.forEach((o, k) => {
       // Optional outputs may be omitted with an empty name. Bools are 0/1 in float32 (compare.ts).
       const index = n.op.indexOutputs?.includes(k) || (n.op.alias && k === 0 && gpuIndex(0));
       if (n.node.outputs[k] && !isFloat(o.dtype) && o.dtype !== 'bool' && !index) {
         const from = io.inputs.findIndex((_, i) => gpuIndex(i));
-        const hint = from >= 0
-          ? `Its input '${n.node.inputs[from]}' holds indices computed on the GPU (ArgMax, ArgMin, TopK): camanim compares them, casts them (to float, int32, int64), reshapes and returns them, but does no integer arithmetic on them. Explain an output before this node, or run the model with onnxruntime`
-          : 'Integer tensors must come from shapes or constants';
-        throw new CamanimError('bad-model', `Output '${n.node.outputs[k]}' is ${o.dtype} and not known before the run; camanim computes float32 tensors on the GPU only`, where, hint);
+        const hint =
+          from >= 0
+            ? `Its input '${n.node.inputs[from]}' holds indices computed on the GPU (ArgMax, ArgMin, TopK): camanim compares them, casts them (to float, int32, int64), reshapes and returns them, but does no integer arithmetic on them. Explain an output before this node, or run the model with onnxruntime`
+            : 'Integer tensors must come from shapes or constants';
+        throw new CamanimError(
+          'bad-model',
+          `Output '${n.node.outputs[k]}' is ${o.dtype} and not known before the run; camanim computes float32 tensors on the GPU only`,
+          where,
+          hint,
+        );
       }
     });
     if (n.op.alias) {
       // Output 0 shares input 0's buffer, so it must have a name (only optional outputs may be empty).
       if (!n.node.outputs[0]) {
-        throw new CamanimError('bad-model', `${n.node.opType} has an empty name for its output 0`, where, 'Only optional outputs may be omitted; the model file is corrupt');
+        throw new CamanimError(
+          'bad-model',
+          `${n.node.opType} has an empty name for its output 0`,
+          where,
+          'Only optional outputs may be omitted; the model file is corrupt',
+        );
       }
       root.set(n.node.outputs[0], rootOf(n.node.inputs[0]));
       return { node: n, steps: [], alias: true };
     }
     // Outputs with no elements need nothing written (and kernels over them would divide by 0);
     // kernels that read an empty tensor into a non-empty one are not supported.
-    if (io.outputs.every((o, k) => !n.node.outputs[k] || elementCount(o.shape) === 0)) return { node: n, steps: [], alias: false };
-    const empty = io.inputs.findIndex((x, k) => x && n.node.inputs[k] && !inferred.consts.has(n.node.inputs[k]) && elementCount(x.shape) === 0);
+    if (io.outputs.every((o, k) => !n.node.outputs[k] || elementCount(o.shape) === 0))
+      return { node: n, steps: [], alias: false };
+    const empty = io.inputs.findIndex(
+      (x, k) => x && n.node.inputs[k] && !inferred.consts.has(n.node.inputs[k]) && elementCount(x.shape) === 0,
+    );
     if (empty >= 0) {
-      throw new CamanimError('bad-shape', `Input '${n.node.inputs[empty]}' is empty ([${io.inputs[empty]!.shape.join(', ')}]) but this node's output is not; camanim does not run kernels over empty tensors`, { ...where, tensor: n.node.inputs[empty] }, 'Check the input size the model expects, or remove the empty branch from the model');
+      throw new CamanimError(
+        'bad-shape',
+        `Input '${n.node.inputs[empty]}' is empty ([${io.inputs[empty]!.shape.join(', ')}]) but this node's output is not; camanim does not run kernels over empty tensors`,
+        { ...where, tensor: n.node.inputs[empty] },
+        'Check the input size the model expects, or remove the empty branch from the model',
+      );
     }
     try {
       const steps = n.op.forward!(io, n.attrs).map((s) => ({
         node: n,
         kernel: s.kernel,
-        buffers: s.args.map((a) => resolveArg(a, n, (x) => (x.kind === 'input' ? n.node.inputs[x.index] : x.kind === 'output' ? n.node.outputs[x.index] : undefined))),
+        buffers: s.args.map((a) =>
+          resolveArg(a, n, (x) =>
+            x.kind === 'input' ? n.node.inputs[x.index] : x.kind === 'output' ? n.node.outputs[x.index] : undefined,
+          ),
+        ),
       }));
       return { node: n, steps, alias: false };
     } catch (e) {
       if (isCamanimError(e)) throw e;
-      throw new CamanimError('bad-model', `Could not build the kernels: ${(e as Error).message}`, where, 'This op variant may be unsupported', { cause: e });
+      throw new CamanimError(
+        'bad-model',
+        `Could not build the kernels: ${(e as Error).message}`,
+        where,
+        'This op variant may be unsupported',
+        { cause: e },
+      );
     }
   });
   return { inferred, nodes: planNodes, root, tiles };

@@ -36,12 +36,21 @@ export class BufferPool {
    * With `poison`, new buffers start filled with NaN instead of WebGPU's zeros, so a kernel
    * that fails to write an element it owns shows up in tests.
    */
-  constructor(private readonly device: GPUDevice, private readonly maxBufferSize: number, private readonly poison = false) {}
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly maxBufferSize: number,
+    private readonly poison = false,
+  ) {}
 
   acquire(bytes: number, label = ''): GPUBuffer {
     const size = Math.max(256, Math.ceil(bytes / 256) * 256);
     if (size > this.maxBufferSize) {
-      throw new CamanimError('resource-limit', `A buffer of ${size} bytes is larger than this device allows (${this.maxBufferSize})`, { tensor: label }, 'Use a smaller batch or input size');
+      throw new CamanimError(
+        'resource-limit',
+        `A buffer of ${size} bytes is larger than this device allows (${this.maxBufferSize})`,
+        { tensor: label },
+        'Use a smaller batch or input size',
+      );
     }
     const list = this.free.get(size);
     let buf = list?.pop();
@@ -52,7 +61,11 @@ export class BufferPool {
       this.device.pushErrorScope('out-of-memory');
       buf = this.device.createBuffer({ size, usage: USAGE, label });
       // Dawn's message goes on with the call and its own source location: the first line says it.
-      this.pending.push(this.device.popErrorScope().then((err) => (err ? { label, size, message: err.message.split('\n')[0].trim() } : undefined)));
+      this.pending.push(
+        this.device
+          .popErrorScope()
+          .then((err) => (err ? { label, size, message: err.message.split('\n')[0].trim() } : undefined)),
+      );
       // Recycled buffers keep stale contents, garbage enough for the same purpose.
       if (this.poison) this.device.queue.writeBuffer(buf, 0, new Float32Array(size / 4).fill(NaN));
     }
@@ -80,7 +93,10 @@ export class BufferPool {
     this.sizes.delete(buf);
     this.liveBytes -= size;
     let list = this.free.get(size);
-    if (!list) this.free.set(size, (list = []));
+    if (!list) {
+      list = [];
+      this.free.set(size, list);
+    }
     list.push(buf);
     this.pooledCount++;
     this.pooledBytes += size;

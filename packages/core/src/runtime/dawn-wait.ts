@@ -7,7 +7,11 @@
  * (Atomics.wait on the main thread, which Node allows) with Dawn's polling until `p` settles:
  * at most ~1 ms later, with the cores left to the work.
  */
-const canNap = typeof process !== 'undefined' && !!process.versions?.node && typeof SharedArrayBuffer !== 'undefined' && typeof setImmediate === 'function';
+const canNap =
+  typeof process !== 'undefined' &&
+  !!process.versions?.node &&
+  typeof SharedArrayBuffer !== 'undefined' &&
+  typeof setImmediate === 'function';
 const cell = canNap ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
 
 export async function calmly<T>(p: Promise<T>): Promise<T> {

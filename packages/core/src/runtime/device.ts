@@ -42,14 +42,25 @@ export async function acquireDevice(opts: AcquireOptions = {}): Promise<Device> 
 async function browserAdapter(opts: AcquireOptions): Promise<GPUAdapter> {
   const adapter = await navigator.gpu.requestAdapter({ powerPreference: opts.powerPreference });
   if (!adapter) {
-    throw new CamanimError('no-gpu', 'This browser exposes WebGPU but gave no adapter', {}, 'Enable WebGPU (chrome://flags/#enable-unsafe-webgpu) or use a browser with WebGPU support');
+    throw new CamanimError(
+      'no-gpu',
+      'This browser exposes WebGPU but gave no adapter',
+      {},
+      'Enable WebGPU (chrome://flags/#enable-unsafe-webgpu) or use a browser with WebGPU support',
+    );
   }
   return adapter;
 }
 
 async function nodeAdapter(opts: AcquireOptions): Promise<GPUAdapter> {
   const webgpu = await import('webgpu').catch((cause) => {
-    throw new CamanimError('no-gpu', "The 'webgpu' package (Dawn for Node) failed to load", {}, 'Run pnpm install, and check that your platform has a prebuilt Dawn binary', { cause });
+    throw new CamanimError(
+      'no-gpu',
+      "The 'webgpu' package (Dawn for Node) failed to load",
+      {},
+      'Run pnpm install, and check that your platform has a prebuilt Dawn binary',
+      { cause },
+    );
   });
   Object.assign(globalThis, webgpu.globals);
   await quietWayland();
@@ -70,9 +81,16 @@ async function nodeAdapter(opts: AcquireOptions): Promise<GPUAdapter> {
   nodeGpu = webgpu.create([]);
   adapter = await nodeGpu.requestAdapter({ powerPreference: opts.powerPreference });
   if (!adapter) {
-    throw new CamanimError('no-gpu', `No WebGPU adapter, even with the SwiftShader driver at ${icd}`, {}, 'Check that libvulkan1 is installed (apt-get install libvulkan1)');
+    throw new CamanimError(
+      'no-gpu',
+      `No WebGPU adapter, even with the SwiftShader driver at ${icd}`,
+      {},
+      'Check that libvulkan1 is installed (apt-get install libvulkan1)',
+    );
   }
-  opts.onNotice?.(`No GPU adapter found: running on the CPU through SwiftShader (${icd}); expect it to be 30-100x slower than a GPU.`);
+  opts.onNotice?.(
+    `No GPU adapter found: running on the CPU through SwiftShader (${icd}); expect it to be 30-100x slower than a GPU.`,
+  );
   return adapter;
 }
 
@@ -85,7 +103,11 @@ async function nodeAdapter(opts: AcquireOptions): Promise<GPUAdapter> {
  */
 async function quietWayland(): Promise<void> {
   if (process.platform !== 'linux' || process.env.XDG_RUNTIME_DIR || !process.getuid) return;
-  const [{ lstatSync, mkdirSync }, { tmpdir }, { join }] = await Promise.all([import('node:fs'), import('node:os'), import('node:path')]);
+  const [{ lstatSync, mkdirSync }, { tmpdir }, { join }] = await Promise.all([
+    import('node:fs'),
+    import('node:os'),
+    import('node:path'),
+  ]);
   const dir = join(tmpdir(), `camanim-xdg-${process.getuid()}`);
   try {
     mkdirSync(dir, { mode: 0o700 });
@@ -109,7 +131,8 @@ async function openDevice(adapter: GPUAdapter): Promise<Device> {
     },
   });
   const info = adapter.info;
-  const adapterInfo = [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' ') || 'unknown adapter';
+  const adapterInfo =
+    [info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean).join(' ') || 'unknown adapter';
   const onCpu = /swiftshader|llvmpipe|lavapipe|cpu/i.test(adapterInfo);
   let lostReason: string | undefined;
   const lost = gpu.lost.then((i) => (lostReason = `${i.reason}: ${i.message}`));

@@ -78,13 +78,24 @@ export async function executePlan(
  * data the plan baked in, or a scratch buffer made on first use within the node (the caller
  * releases `scratch`). The backward executor uses it for everything but its gradient slots.
  */
-export function bufferOf(b: BufferRef, lookup: (name: string) => GpuTensor, consts: ConstCache, scratch: Map<number, GpuTensor>, rt: Runtime): GPUBuffer {
+export function bufferOf(
+  b: BufferRef,
+  lookup: (name: string) => GpuTensor,
+  consts: ConstCache,
+  scratch: Map<number, GpuTensor>,
+  rt: Runtime,
+): GPUBuffer {
   switch (b.kind) {
-    case 'value': return lookup(b.name).buffer;
-    case 'data': return consts.data(b.key, b.data).buffer;
+    case 'value':
+      return lookup(b.name).buffer;
+    case 'data':
+      return consts.data(b.key, b.data).buffer;
     case 'scratch': {
       let t = scratch.get(b.id);
-      if (!t) scratch.set(b.id, (t = rt.createTensor([b.elements], 'scratch')));
+      if (!t) {
+        t = rt.createTensor([b.elements], 'scratch');
+        scratch.set(b.id, t);
+      }
       return t.buffer;
     }
   }

@@ -53,13 +53,21 @@ export class Runtime {
     let p = this.pipelines.get(kernel.wgsl);
     if (!p) {
       const module = this.gpu.createShaderModule({ code: kernel.wgsl, label: kernel.name });
-      p = this.gpu.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: kernel.name }).catch(async (cause) => {
-        this.pipelines.delete(kernel.wgsl);
-        const info = await module.getCompilationInfo().catch(() => undefined);
-        const first = info?.messages.find((m) => m.type === 'error');
-        const detail = first ? `line ${first.lineNum}: ${first.message}` : (cause as Error).message;
-        throw new CamanimError('gpu', `Kernel failed to compile: ${detail}`, { kernel: kernel.name }, 'This is a camanim bug; please report it with the model', { cause });
-      });
+      p = this.gpu
+        .createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: kernel.name })
+        .catch(async (cause) => {
+          this.pipelines.delete(kernel.wgsl);
+          const info = await module.getCompilationInfo().catch(() => undefined);
+          const first = info?.messages.find((m) => m.type === 'error');
+          const detail = first ? `line ${first.lineNum}: ${first.message}` : (cause as Error).message;
+          throw new CamanimError(
+            'gpu',
+            `Kernel failed to compile: ${detail}`,
+            { kernel: kernel.name },
+            'This is a camanim bug; please report it with the model',
+            { cause },
+          );
+        });
       this.pipelines.set(kernel.wgsl, p);
     }
     return p;
@@ -101,7 +109,12 @@ export class Runtime {
   stats(): PoolStats {
     const a = this.pool.stats();
     const b = this.uploads.stats();
-    return { live: a.live + b.live, liveBytes: a.liveBytes + b.liveBytes, pooled: a.pooled + b.pooled, pooledBytes: a.pooledBytes + b.pooledBytes };
+    return {
+      live: a.live + b.live,
+      liveBytes: a.liveBytes + b.liveBytes,
+      pooled: a.pooled + b.pooled,
+      pooledBytes: a.pooledBytes + b.pooledBytes,
+    };
   }
 
   /** Records every dispatch into one compute pass and submits it; no CPU round trips between kernels. */
@@ -129,7 +142,12 @@ export class Runtime {
     const err = validation ?? oom;
     if (err) {
       const kernel = dispatches.find((d) => err.message.includes(d.kernel.name))?.kernel.name ?? label;
-      throw new CamanimError(oom ? 'resource-limit' : 'gpu', `GPU ${oom ? 'out of memory' : 'validation error'}: ${err.message.split('\n')[0].trim()}`, { kernel }, oom ? 'Use a smaller batch or input' : 'This is a camanim bug; please report it with the model');
+      throw new CamanimError(
+        oom ? 'resource-limit' : 'gpu',
+        `GPU ${oom ? 'out of memory' : 'validation error'}: ${err.message.split('\n')[0].trim()}`,
+        { kernel },
+        oom ? 'Use a smaller batch or input' : 'This is a camanim bug; please report it with the model',
+      );
     }
   }
 
@@ -139,17 +157,27 @@ export class Runtime {
     await this.checkAllocations(label);
     const elements = t.shape.reduce((a, b) => a * b, 1);
     const bytes = Math.max(4, elements * 4);
-    const staging = this.gpu.createBuffer({ size: Math.ceil(bytes / 4) * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const staging = this.gpu.createBuffer({
+      size: Math.ceil(bytes / 4) * 4,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
     try {
       const encoder = this.gpu.createCommandEncoder();
       encoder.copyBufferToBuffer(t.buffer, 0, staging, 0, staging.size);
       this.gpu.queue.submit([encoder.finish()]);
-      await this.wait(Promise.race([
-        staging.mapAsync(GPUMapMode.READ),
-        this.device.lost.then((r) => {
-          throw new CamanimError('gpu', `GPU device lost while reading results: ${r}`, { tensor: label }, 'Run again; if it repeats, use a smaller model, batch or input');
-        }),
-      ]));
+      await this.wait(
+        Promise.race([
+          staging.mapAsync(GPUMapMode.READ),
+          this.device.lost.then((r) => {
+            throw new CamanimError(
+              'gpu',
+              `GPU device lost while reading results: ${r}`,
+              { tensor: label },
+              'Run again; if it repeats, use a smaller model, batch or input',
+            );
+          }),
+        ]),
+      );
       const data = new Float32Array(staging.getMappedRange().slice(0, elements * 4));
       staging.unmap();
       return { data, shape: [...t.shape] };

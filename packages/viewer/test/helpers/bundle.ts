@@ -7,7 +7,16 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUNDLE_VERSION, packMaps, type BundleCam, type BundleContract, type BundleManifest, type BundleMetric, type RoadScore, type YbRoad } from '@camanim/cam-methods';
+import {
+  BUNDLE_VERSION,
+  packMaps,
+  type BundleCam,
+  type BundleContract,
+  type BundleManifest,
+  type BundleMetric,
+  type RoadScore,
+  type YbRoad,
+} from '@camanim/cam-methods';
 import { encodePng } from './png.ts';
 
 export interface SynthLayer {
@@ -39,9 +48,15 @@ export interface WrittenBundle {
 /** Layers with the stage structure of a small CNN at 96×96 (12 layers, 4 stages). */
 export function smallNet(): SynthLayer[] {
   const out: SynthLayer[] = [];
-  const stages: [number, number][] = [[16, 48], [32, 24], [64, 12], [128, 6]];
+  const stages: [number, number][] = [
+    [16, 48],
+    [32, 24],
+    [64, 12],
+    [128, 6],
+  ];
   stages.forEach(([c, s], k) => {
-    for (const op of ['Conv', 'Relu', 'Add']) out.push({ name: `/stages.${k}/block/${op.toLowerCase()}_output_0`, opType: op, shape: [1, c, s, s] });
+    for (const op of ['Conv', 'Relu', 'Add'])
+      out.push({ name: `/stages.${k}/block/${op.toLowerCase()}_output_0`, opType: op, shape: [1, c, s, s] });
   });
   return out;
 }
@@ -54,7 +69,8 @@ export function smallNet(): SynthLayer[] {
 export function stridedNet(H: number, W: number): SynthLayer[] {
   const out: SynthLayer[] = [];
   [2, 4, 8, 16].forEach((s, k) => {
-    for (const op of ['Conv', 'Relu', 'Add']) out.push({ name: `/stages.${k}/block/${op.toLowerCase()}_output_0`, opType: op, shape: [1, 16 << k, H / s, W / s] });
+    for (const op of ['Conv', 'Relu', 'Add'])
+      out.push({ name: `/stages.${k}/block/${op.toLowerCase()}_output_0`, opType: op, shape: [1, 16 << k, H / s, W / s] });
   });
   out.push({ name: '/neck/pool/AveragePool_output_0', opType: 'AveragePool', shape: [1, 256, 1, W / 16] });
   return out;
@@ -74,7 +90,11 @@ export function deepNet(H: number, W: number, L: number): SynthLayer[] {
   counts.forEach((n, s) => {
     for (let j = 0; j < n && out.length < L - 1; j++) {
       const op = ops[j % ops.length];
-      out.push({ name: `/model/backbone/stages.${s}/blocks.${Math.floor(j / 4)}/sublayer.${j % 4}/${op}_output_0`, opType: op, shape: [1, 16 * 2 ** s, H / 2 ** (s + 1), W / 2 ** (s + 1)] });
+      out.push({
+        name: `/model/backbone/stages.${s}/blocks.${Math.floor(j / 4)}/sublayer.${j % 4}/${op}_output_0`,
+        opType: op,
+        shape: [1, 16 * 2 ** s, H / 2 ** (s + 1), W / 2 ** (s + 1)],
+      });
     }
   });
   out.push({ name: '/model/head/global_pool/AveragePool_output_0', opType: 'AveragePool', shape: [1, 256, 1, W / 16] });
@@ -96,9 +116,25 @@ export function defaultContract(H: number, W: number): BundleContract {
       resize: 'crop',
       cropFraction: 1,
       align: 'center',
-      sources: { size: 'model graph', layout: 'model graph', order: preset, scale: preset, mean: preset, std: preset, resize: preset },
+      sources: {
+        size: 'model graph',
+        layout: 'model graph',
+        order: preset,
+        scale: preset,
+        mean: preset,
+        std: preset,
+        resize: preset,
+      },
     },
-    output: { name: 'logits', shape: [1, 10], activation: 'none', explained: 'logits', classes: 10, task: 'classify', from: 'the only output' },
+    output: {
+      name: 'logits',
+      shape: [1, 10],
+      activation: 'none',
+      explained: 'logits',
+      classes: 10,
+      task: 'classify',
+      from: 'the only output',
+    },
     summary: `${H}×${W} NCHW RGB · x/255, ImageNet mean/std · centre crop · logits [1, 10]`,
   };
 }
@@ -110,7 +146,12 @@ export function resnet50Net(): SynthLayer[] {
   add('/conv1/Conv_output_0', 'Conv', 64, 112);
   add('/relu/Relu_output_0', 'Relu', 64, 112);
   add('/maxpool/MaxPool_output_0', 'MaxPool', 64, 56);
-  const stages: [number, number, number][] = [[3, 256, 56], [4, 512, 28], [6, 1024, 14], [3, 2048, 7]];
+  const stages: [number, number, number][] = [
+    [3, 256, 56],
+    [4, 512, 28],
+    [6, 1024, 14],
+    [3, 2048, 7],
+  ];
   stages.forEach(([blocks, c, s], k) => {
     for (let b = 0; b < blocks; b++) {
       const p = `/layer${k + 1}/layer${k + 1}.${b}`;
@@ -186,7 +227,10 @@ export function writeBundle(dir: string, opts: SynthOptions): WrittenBundle {
         for (let x = 0; x < w; x++) {
           const u = (x + 0.5) / w;
           const v = (y + 0.5) / h;
-          raw[y * w + x] = Math.fround(amp * Math.exp(-((u - cx) ** 2 + (v - cy) ** 2) / (2 * sigma * sigma)) - 0.3 * Math.exp(-((u - 0.85) ** 2 + (v - 0.85) ** 2) / 0.02));
+          raw[y * w + x] = Math.fround(
+            amp * Math.exp(-((u - cx) ** 2 + (v - cy) ** 2) / (2 * sigma * sigma)) -
+              0.3 * Math.exp(-((u - 0.85) ** 2 + (v - 0.85) ** 2) / 0.02),
+          );
         }
       }
       raws.push(raw);
@@ -204,11 +248,32 @@ export function writeBundle(dir: string, opts: SynthOptions): WrittenBundle {
         min = Math.min(min, v);
         max = Math.max(max, v);
       }
-      return { index: k, modelIndex: k * 2, name: l.name, opType: l.opType, shape: l.shape, mapShape: [l.shape[2], l.shape[3]] as const, min, max, layer: raw.ranges[k], input: up.ranges[k] };
+      return {
+        index: k,
+        modelIndex: k * 2,
+        name: l.name,
+        opType: l.opType,
+        shape: l.shape,
+        mapShape: [l.shape[2], l.shape[3]] as const,
+        min,
+        max,
+        layer: raw.ranges[k],
+        input: up.ranges[k],
+      };
     });
     const ybroad = yb && m === 0 ? ybroadOf(yb, opts.layers) : undefined;
     const metrics = opts.metrics && m === 0 ? { metrics: opts.metrics } : {};
-    return { method, title: TITLES[method] ?? method, target, score: 7.25, probability: 0.91, files, layers, ...(ybroad ? { ybroad } : {}), ...metrics };
+    return {
+      method,
+      title: TITLES[method] ?? method,
+      target,
+      score: 7.25,
+      probability: 0.91,
+      files,
+      layers,
+      ...(ybroad ? { ybroad } : {}),
+      ...metrics,
+    };
   });
   writeFileSync(join(dir, 'input.png'), encodePng(inputImage(W, H), W, H));
   const cam = cams[0];
@@ -216,7 +281,13 @@ export function writeBundle(dir: string, opts: SynthOptions): WrittenBundle {
     version: BUNDLE_VERSION,
     generator: 'viewer test',
     created: new Date(0).toISOString(),
-    model: { file: 'synthetic.onnx', path: '/synthetic.onnx', input: { name: 'input', shape: [1, 3, H, W] }, output: { name: 'logits', shape: [1, 10] }, classes: 10 },
+    model: {
+      file: 'synthetic.onnx',
+      path: '/synthetic.onnx',
+      input: { name: 'input', shape: [1, 3, H, W] },
+      output: { name: 'logits', shape: [1, 10] },
+      classes: 10,
+    },
     image: { source: 'synthetic.png', file: 'input.png', width: W, height: H, original: { width: W, height: H } },
     inputShape: [1, 3, H, W],
     prediction: [
@@ -257,17 +328,35 @@ function ybroadOf(yb: { values: number[]; best: number }, layers: readonly Synth
   const series = yb.values.map((road): RoadScore => {
     const combined = percentiles.map(() => road / percentiles.length);
     const morf = percentiles.map((p) => -0.5 * (p / 100) - road / 8);
-    return { percentiles, morf, lerf: morf.map((v, j) => v + 2 * combined[j]), combined, road, removed: { morf: percentiles.map((p) => 1 - p / 100), lerf: percentiles.map((p) => 1 - p / 100) } };
+    return {
+      percentiles,
+      morf,
+      lerf: morf.map((v, j) => v + 2 * combined[j]),
+      combined,
+      road,
+      removed: { morf: percentiles.map((p) => 1 - p / 100), lerf: percentiles.map((p) => 1 - p / 100) },
+    };
   });
   const mean = yb.values.reduce((a, b) => a + b, 0) / yb.values.length;
-  const settings = { ties: 'threshold', percent: 'kept', combine: 'sum', percentiles, noise: 0, seed: 0, target: { class: 8 } } as const;
+  const settings = {
+    ties: 'threshold',
+    percent: 'kept',
+    combine: 'sum',
+    percentiles,
+    noise: 0,
+    seed: 0,
+    target: { class: 8 },
+  } as const;
   return { series, max: { layer: yb.best, name: layers[yb.best].name, value: yb.values[yb.best] }, mean, settings };
 }
 
 /** A hump-shaped ROAD series peaking two thirds of the way in. */
 function defaultYbroad(L: number): { values: number[]; best: number } {
   const best = Math.round((L - 1) * 0.66);
-  const values = Array.from({ length: L }, (_, k) => 0.05 + 0.3 * Math.exp(-(((k - best) / Math.max(1, L / 5)) ** 2)) + 0.01 * Math.sin(k));
+  const values = Array.from(
+    { length: L },
+    (_, k) => 0.05 + 0.3 * Math.exp(-(((k - best) / Math.max(1, L / 5)) ** 2)) + 0.01 * Math.sin(k),
+  );
   values[best] += 0.05;
   return { values, best };
 }

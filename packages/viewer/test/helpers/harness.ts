@@ -16,11 +16,23 @@ export const VIEWER = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DIST = join(VIEWER, 'dist');
 export const CHROMIUM = process.env.CAMANIM_CHROMIUM ?? '/usr/bin/chromium';
 
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.png': 'image/png', '.map': 'application/json', '.zip': 'application/zip' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.json': 'application/json',
+  '.png': 'image/png',
+  '.map': 'application/json',
+  '.zip': 'application/zip',
+};
 
 /** vite build into dist/, or into `outDir` (a private copy that other builds cannot empty mid-run). */
 export function buildViewer(outDir = DIST): void {
-  execFileSync(process.execPath, [join(VIEWER, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn', '--outDir', outDir], { cwd: VIEWER, stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [join(VIEWER, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn', '--outDir', outDir],
+    { cwd: VIEWER, stdio: 'inherit' },
+  );
 }
 
 /** Serves the built page (dist/ unless `site`) at / and `bundles` at /b/. */
@@ -47,7 +59,17 @@ export async function launch(): Promise<BrowserContext> {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 760 },
-    args: ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--use-angle=swiftshader', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    args: [
+      '--headless=new',
+      '--no-sandbox',
+      '--enable-unsafe-webgpu',
+      '--use-angle=swiftshader',
+      '--enable-features=Vulkan',
+      '--use-vulkan=swiftshader',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
   });
   // Chromium's helper processes may still write into the profile as the context closes: retry,
   // and never let a leftover temp folder fail a test.
@@ -73,7 +95,10 @@ export async function open(ctx: BrowserContext, url: string, opts: { noWebGPU?: 
   page.on('console', (m) => m.type() === 'error' && errors.push(`console: ${m.text()}`));
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   // A string, not a function: the test runner's transpiler may wrap functions in helpers the page lacks.
-  if (opts.noWebGPU) await page.addInitScript({ content: "Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });" });
+  if (opts.noWebGPU)
+    await page.addInitScript({
+      content: "Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined, configurable: true });",
+    });
   await page.goto(url);
   return { page, errors };
 }
@@ -199,11 +224,18 @@ export function signatureDistance(a: ShotStats, b: ShotStats): number {
  * left) holding any pixel further than `tolerance` from `background`, and the rows of that
  * run holding such a pixel. Used to measure a map's drawn aspect from its pixels.
  */
-export async function drawnBox(page: Page, png: Buffer, background: [number, number, number], tolerance = 24): Promise<{ x: number; y: number; width: number; height: number }> {
+export async function drawnBox(
+  page: Page,
+  png: Buffer,
+  background: [number, number, number],
+  tolerance = 24,
+): Promise<{ x: number; y: number; width: number; height: number }> {
   const { width, height, data: d } = await decodedInPage(page, png);
   const drawn = (x: number, y: number) => {
     const o = (y * width + x) * 4;
-    return Math.max(Math.abs(d[o] - background[0]), Math.abs(d[o + 1] - background[1]), Math.abs(d[o + 2] - background[2])) > tolerance;
+    return (
+      Math.max(Math.abs(d[o] - background[0]), Math.abs(d[o + 1] - background[1]), Math.abs(d[o + 2] - background[2])) > tolerance
+    );
   };
   const column = (x: number) => {
     for (let y = 0; y < height; y++) if (drawn(x, y)) return true;

@@ -20,21 +20,36 @@ function random(n: number, seed: number, scale: number): number[] {
   });
 }
 
-const valueInfo = (name: string, dims: (number | string)[]) => ({ name, type: { tensorType: { elemType: 1, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } } });
+const valueInfo = (name: string, dims: (number | string)[]) => ({
+  name,
+  type: {
+    tensorType: { elemType: 1, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } },
+  },
+});
 
 /** [1, 3, size, size] → 3× (Conv 3×3 → Relu), strides 1, 2, 2 → GlobalAveragePool → Flatten → Gemm → [1, classes]. */
 export function tinyCnnBytes(size = 32, classes = 5): Uint8Array {
   const inits: object[] = [];
   const nodes: object[] = [];
-  const f32 = (name: string, dims: number[], data: number[]) => inits.push({ name, dims, dataType: 1, rawData: new Uint8Array(Float32Array.from(data).buffer) });
-  const node = (opType: string, input: string[], output: string, attribute: object[] = []) => nodes.push({ opType, input, output: [output], name: `/${output}`, attribute });
+  const f32 = (name: string, dims: number[], data: number[]) =>
+    inits.push({ name, dims, dataType: 1, rawData: new Uint8Array(Float32Array.from(data).buffer) });
+  const node = (opType: string, input: string[], output: string, attribute: object[] = []) =>
+    nodes.push({ opType, input, output: [output], name: `/${output}`, attribute });
   const ints = (name: string, v: number[]) => ({ name, type: 7, ints: v });
   let x = 'input';
   let cin = 3;
-  [[8, 1], [12, 2], [16, 2]].forEach(([cout, stride], k) => {
+  [
+    [8, 1],
+    [12, 2],
+    [16, 2],
+  ].forEach(([cout, stride], k) => {
     f32(`conv${k}.w`, [cout, cin, 3, 3], random(cout * cin * 9, 11 + k, Math.sqrt(2 / (cin * 9))));
     f32(`conv${k}.b`, [cout], random(cout, 31 + k, 0.05));
-    node('Conv', [x, `conv${k}.w`, `conv${k}.b`], `block${k}/conv`, [ints('kernel_shape', [3, 3]), ints('pads', [1, 1, 1, 1]), ints('strides', [stride, stride])]);
+    node('Conv', [x, `conv${k}.w`, `conv${k}.b`], `block${k}/conv`, [
+      ints('kernel_shape', [3, 3]),
+      ints('pads', [1, 1, 1, 1]),
+      ints('strides', [stride, stride]),
+    ]);
     node('Relu', [`block${k}/conv`], `block${k}/relu`);
     x = `block${k}/relu`;
     cin = cout;
@@ -48,7 +63,13 @@ export function tinyCnnBytes(size = 32, classes = 5): Uint8Array {
     irVersion: 8,
     producerName: 'camanim-viewer-tests',
     opsetImport: [{ domain: '', version: 17 }],
-    graph: { name: 'tiny', node: nodes, initializer: inits, input: [valueInfo('input', [1, 3, size, size])], output: [valueInfo('logits', [1, classes])] },
+    graph: {
+      name: 'tiny',
+      node: nodes,
+      initializer: inits,
+      input: [valueInfo('input', [1, 3, size, size])],
+      output: [valueInfo('logits', [1, classes])],
+    },
   } as never);
   return onnx.ModelProto.encode(model).finish();
 }
