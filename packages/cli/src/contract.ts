@@ -22,7 +22,6 @@ import {
   parseSize,
   resolveInputContract,
   type ContractSource,
-  type Device,
   type Graph,
   type InputContract,
   type InputRequest,
@@ -31,6 +30,8 @@ import {
   type Sidecar,
 } from '@camanim/core';
 import { cliError } from './errors.ts';
+import { GpuSession } from './gpu-session.ts';
+import type { Progress } from './progress.ts';
 import { addTaskOptions, taskRequest, type TaskFlags } from './task-flags.ts';
 
 export interface ContractFlags extends TaskFlags {
@@ -188,9 +189,17 @@ export async function readContract(
   return { graph, input, output, sidecar };
 }
 
-/** The model on `device` under its contract (the GpuSession's loader). */
-export function openContracted(c: ContractedModel, device: Device): Promise<Model> {
-  return contractModel(c.graph, c.input, c.output, { device });
+/**
+ * The model under its contract on a GPU session (gpu-session.ts: loaded again on a new device
+ * after a device loss), the contract's lines printed once.
+ */
+export async function openSession(c: ContractedModel, progress: Progress, env: NodeJS.ProcessEnv): Promise<GpuSession> {
+  const session = await GpuSession.open(
+    (device) => progress.time('load model', () => contractModel(c.graph, c.input, c.output, { device })),
+    { onNotice: (m) => progress.notice(m), env },
+  );
+  progress.notice(contractLines(session.model).trimEnd());
+  return session;
 }
 
 /** The graph with the contract's input (adapter, size), any output: for listing layers. */
@@ -199,7 +208,7 @@ export function inputOnly(c: ContractedModel): { graph: Graph; shape: number[] }
 }
 
 /** The lines every run prints: the contract, and where each input field came from. */
-export function contractLines(model: Model): string {
+function contractLines(model: Model): string {
   const c = model.contract!;
   return `contract: ${describeContract(c)}\n${describeSources(c.input)
     .map((l) => `  ${l}`)

@@ -6,14 +6,7 @@
  * ybroad.svg / .png / .json and <metric>.svg / .png / .json.
  */
 import { resolve } from 'node:path';
-import {
-  computeCams,
-  defaultCamRegistry,
-  layersFor,
-  targetKindName,
-  type LayerSelection,
-  type TargetKind,
-} from '@camanim/cam-methods';
+import { defaultCamRegistry, layersFor, targetKindName, type LayerSelection, type TargetKind } from '@camanim/cam-methods';
 import { cropNotice } from '@camanim/core';
 import type { TargetChoice } from '../options.ts';
 import { bundledModel, defaultImage } from '../assets.ts';
@@ -21,12 +14,13 @@ import { Staging } from '../staging.ts';
 import { readImage } from '../image.ts';
 import type { Io } from '../io.ts';
 import { loadLabels } from '../labels.ts';
-import { contractLines, openContracted, readContract, type ContractFlags } from '../contract.ts';
+import { openSession, readContract, type ContractFlags } from '../contract.ts';
 import { cliError } from '../errors.ts';
 import { preprocess } from '../preprocess.ts';
-import { GpuSession } from '../gpu-session.ts';
+import { explainTargets } from '../explain/explanations.ts';
+import type { GpuSession } from '../gpu-session.ts';
 import { Progress } from '../progress.ts';
-import { scoreFiles, scoreStack } from '../layer-scores.ts';
+import { scoreFiles } from '../layer-scores.ts';
 import type { MetricsChoice } from '../metrics.ts';
 import { roadSummary, roadTable, roadTargetKind, type RoadChoice } from '../road.ts';
 import { checkClassRange, predictionLine } from '../target.ts';
@@ -72,54 +66,45 @@ export async function roadCommand(opts: RoadCommandOptions, io: Io): Promise<voi
   let session: GpuSession | undefined;
   let text = '';
   try {
-    session = await GpuSession.open((device) => progress.time('load model', () => openContracted(contracted, device)), {
-      onNotice: (m) => progress.notice(m),
-      env: io.env,
-    });
+    session = await openSession(contracted, progress, io.env);
     const gpu = session;
     const contract = gpu.model.contract!;
-    progress.notice(contractLines(gpu.model).trimEnd());
     const explained = gpu.model.graph.outputs[0].name;
     const numClasses = contract.output.classes;
     checkClassRange(opts.target, numClasses, gpu.model.source);
     const labels = loadLabels(numClasses, opts.labels, contracted.sidecar?.labels);
     const task = taskFor(contract.output, labels);
-    const selected = layersFor(gpu.model, method, opts.layers);
+    const settings = {
+      methods: [method],
+      layers: new Map([[method.id, layersFor(gpu.model, method, opts.layers)]]),
+      task,
+      activation: contract.output.activation,
+      road: opts.road,
+      scoring: opts.metrics ?? { ids: ['road' as const] },
+      progress,
+    };
     const cropped = cropNotice(image, contract.input, 'the image');
     if (cropped) progress.notice(cropped);
     const x = await preprocess(image, contract.input);
-    // One step from the forward to the scores: after a device loss it runs again on the new device.
-    const choice = opts.metrics ?? { ids: ['road'] };
     const confidence = roadTargetKind(opts.road, contract.output.activation);
+    // One step from the forward to the scores: after a device loss it runs again on the new device.
     const { scores, target, names } = await gpu.step('scoring the layers', async (model) => {
       const run = await progress.time('forward', () => model.run({ data: x.data, shape: x.shape }));
       try {
         await gpu.faultPoint();
         const classScores = task.scores((await run.read(explained)).data);
         progress.notice(`prediction: ${predictionLine(task.top(classScores))}`);
-        const [target] = task.targets(
+        const targets = task.targets(
           classScores,
           opts.target.kind === 'top-k' ? { kind: 'predicted' } : opts.target,
           opts.targetKind,
         );
-        const stack = await progress.time(
-          `${method.id}: backward + ${selected.length} CAMs`,
-          (step) => computeCams(run, { method, target: task.camTarget(target), layers: selected, onProgress: () => step.tick() }),
-          selected.length,
-        );
-        const scores = await scoreStack(
-          {
-            run,
-            stack,
-            classIndex: target.class,
-            activation: contract.output.activation,
-            road: opts.road,
-            cams: { method },
-            progress,
-          },
-          choice,
-        );
-        return { scores, target, names: stack.layers.map((l) => l.name) };
+        const [ex] = (await explainTargets(run, targets.slice(0, 1), settings)).explanations;
+        return {
+          scores: { ybroad: ex.ybroad, metrics: ex.metrics ?? [] },
+          target: ex.target,
+          names: ex.stack.layers.map((l) => l.name),
+        };
       } finally {
         run.dispose();
       }

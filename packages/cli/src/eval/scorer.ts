@@ -9,9 +9,9 @@
 import { readFileSync } from 'node:fs';
 import { defaultCamRegistry, layersFor, type LayerInfo, type LayerSelection, type TargetKind } from '@camanim/cam-methods';
 import { describeContract, type InputContract } from '@camanim/core';
-import { contractLines, openContracted, readContract, type ContractFlags } from '../contract.ts';
+import { openSession, readContract, type ContractFlags } from '../contract.ts';
 import { cliError } from '../errors.ts';
-import { GpuSession } from '../gpu-session.ts';
+import type { GpuSession } from '../gpu-session.ts';
 import { readImage } from '../image.ts';
 import { loadLabels, type Labels } from '../labels.ts';
 import { withBatchFallback } from '../metrics.ts';
@@ -84,14 +84,10 @@ export class Scorer {
         { file: spec.model },
         'Evaluate a classifier',
       );
-    const session = await GpuSession.open((device) => progress.time('load model', () => openContracted(contracted, device)), {
-      onNotice: (m) => progress.notice(m),
-      env,
-    });
+    const session = await openSession(contracted, progress, env);
     try {
       const model = session.model;
       const contract = model.contract!;
-      progress.notice(contractLines(model).trimEnd());
       const labels = loadLabels(contract.output.classes, spec.labels, contracted.sidecar?.labels);
       const layers = new Map<string, readonly LayerInfo[]>(methods.map((m) => [m.id, layersFor(model, m, spec.layers)]));
       const settings = {
