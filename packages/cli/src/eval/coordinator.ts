@@ -3,9 +3,9 @@
  * BullMQ queue as jobs (a batch of images, every method), waits for the workers' results
  * (QueueEvents) and alone writes them to the store. A job's id comes from its images' keys, so a
  * restarted coordinator finds the jobs it queued before: those still queued or running are not
- * added again, those completed meanwhile are collected, those that failed are retried. A job whose
- * worker died is put back in the queue by BullMQ's stalled-job check (run by the other workers).
- * When every result is stored the queue is removed from Redis. docs/eval.md.
+ * added again, those completed meanwhile are collected, those that failed are retried, with their
+ * tries anew. A job whose worker died is put back in the queue by BullMQ's stalled-job check (run
+ * by the other workers). When every result is stored the queue is removed from Redis. docs/eval.md.
  */
 import { QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -94,7 +94,8 @@ export async function coordinate(run: QueuedRun, write: (result: JobResult) => v
           if (state === 'completed') collect(id, job!.returnvalue);
           else if (state === 'failed') {
             progress.notice(`eval: job ${id} failed before (${job!.failedReason}): retrying it`);
-            await job!.retry('failed');
+            // With its tries anew: BullMQ keeps attemptsMade otherwise, and one more failure would stop the run again.
+            await job!.retry('failed', { resetAttemptsMade: true });
           }
         }
       })().catch(reject);

@@ -13,7 +13,7 @@ import { sha256, type RunKey } from './store.ts';
 /** BullMQ's key prefix for every queue of camanim (BullMQ's own default is `bull`). */
 export const PREFIX = 'camanim';
 /** Sorted set of the runs that have a queue: member the queue name, score when it was registered. */
-const RUNS = `${PREFIX}:eval-runs`;
+export const RUNS = `${PREFIX}:eval-runs`;
 
 /** A job: some images of a run, scored for every method of the run. */
 export interface JobData {
@@ -91,7 +91,8 @@ export async function runWithWork(redis: Redis): Promise<string | undefined> {
 }
 
 export async function hasWork(redis: Redis, name: string): Promise<boolean> {
-  const queue = new Queue(name, { connection: redis, prefix: PREFIX });
+  // skipMetasUpdate: a Queue writes its meta key otherwise, which would outlive the run's queue when the coordinator removed it.
+  const queue = new Queue(name, { connection: redis, prefix: PREFIX, skipMetasUpdate: true });
   try {
     const counts = await queue.getJobCounts('wait', 'active', 'delayed', 'prioritized');
     return Object.values(counts).some((n) => n > 0);
