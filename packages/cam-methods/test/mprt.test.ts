@@ -8,7 +8,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Run } from '@camanim/core';
-import { computeCams, mprt, parameterNodes, type MprtResult } from '../src/index.ts';
+import { computeCams, mprt, parameterNodes, ssim, type MprtResult } from '../src/index.ts';
+import { layerMaps } from '../src/metrics/confidence.ts';
 import { fashionRun, metricsFixture } from './metrics-fixture.ts';
 
 const { fx, cams } = metricsFixture();
@@ -16,10 +17,32 @@ let run: Run | undefined;
 const setup = async () => (run ??= await fashionRun(fx, cams));
 const layers = fx.layers.map((l) => l.onnx);
 
-async function cascade(method: string): Promise<MprtResult> {
+/** The cascade, and the randomised maps it hands out per layer (onDownstreamMap) with the originals. */
+async function cascade(method: string): Promise<MprtResult & { kept: Map<number, Float32Array>; originals: Float32Array[] }> {
   const r = await setup();
   const stack = await computeCams(r, { method, target: { class: fx.class }, layers, seed: 3 });
-  return mprt(r, stack, { method, seed: 3 });
+  const kept = new Map<number, Float32Array>();
+  const originals = layerMaps(stack, 0, 'pytorch-grad-cam').map((m) => m.cam);
+  const res = await mprt(r, stack, {
+    method,
+    seed: 3,
+    onDownstreamMap: (l, m, original) => {
+      expect(kept.has(l), `layer ${l} handed out twice`).toBe(false);
+      kept.set(l, m);
+      expect(original).toEqual(originals[l]);
+    },
+  });
+  return { ...res, kept, originals };
+}
+
+/** The maps handed out are the ones `downstream` measured: one per layer with a step before its weights. */
+function checkKept(got: Awaited<ReturnType<typeof cascade>>): void {
+  const [, , H, W] = fx.inputShape;
+  got.front.forEach((f, l) => {
+    expect(got.kept.has(l), layers[l]).toBe(f > 0);
+    const m = got.kept.get(l);
+    if (m) expect(ssim(got.originals[l], m, H, W), layers[l]).toBe(got.downstream.ssim[l]);
+  });
 }
 
 function worst(got: readonly (readonly number[])[], want: readonly (readonly number[])[]): number {
@@ -59,6 +82,7 @@ describe('MPRT', () => {
     });
     // Grad-CAM reads the gradient, so randomising only what lies above a layer already changes it.
     got.downstream.ssim.forEach((v, l) => expect(v, layers[l]).toBeLessThan(0.9));
+    checkKept(got);
     expect(got.settings).toMatchObject({ method: 'gradcam', randomSeed: 42, order: 'top-down', map: 'pytorch-grad-cam' });
   }, 600_000);
 
@@ -73,5 +97,8 @@ describe('MPRT', () => {
       expect(got.ssim[f][l], `${layers[l]} at its own weights`).toBeLessThan(0.99);
     });
     got.downstream.ssim.forEach((v) => expect(v).toBe(1));
+    checkKept(got);
+    // Random-CAM's map ignores what lies after its layer: the randomised map is the original.
+    for (const [l, m] of got.kept) expect(Array.from(m), layers[l]).toEqual(Array.from(got.originals[l]));
   }, 600_000);
 });

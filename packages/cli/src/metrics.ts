@@ -59,6 +59,11 @@ export interface MetricScoring {
   readonly progress: Progress;
 }
 
+export interface MapPair {
+  readonly original: Float32Array;
+  readonly randomised: Float32Array;
+}
+
 export interface ScoredMetric {
   readonly id: LayerMetricId;
   readonly title: string;
@@ -66,6 +71,12 @@ export interface ScoredMetric {
   readonly result: CamMultLayers | CausalLayers | MprtResult;
   readonly chart: ChartSeries;
   readonly text: string;
+  /**
+   * MPRT: per layer, the original map and the randomised one its chart value compares it with
+   * (cam-methods' onDownstreamMap; undefined for a layer after every parameterised node), for
+   * mprt-frames.ts' animation. Not part of <id>.json.
+   */
+  readonly mapPairs?: readonly (MapPair | undefined)[];
 }
 
 const TITLES: Record<LayerMetricId, { title: string; axis: string }> = {
@@ -186,9 +197,18 @@ export async function scoreMetrics(ctx: MetricScoring, choice: MetricsChoice): P
       });
     } else {
       const steps = parameterNodes(ctx.run.model).length;
+      const mapPairs: (MapPair | undefined)[] = names.map(() => undefined);
       const res = await ctx.progress.time(
         `MPRT: ${method(ctx)} after each of ${steps} randomised layers`,
-        (step) => mprt(ctx.run, ctx.stack, { ...ctx.cams, randomSeed: choice.mprtSeed, onProgress: () => step.tick() }),
+        (step) =>
+          mprt(ctx.run, ctx.stack, {
+            ...ctx.cams,
+            randomSeed: choice.mprtSeed,
+            onProgress: () => step.tick(),
+            onDownstreamMap: (l, randomised, original) => {
+              mapPairs[l] = { original, randomised };
+            },
+          }),
         steps,
       );
       const chart = series(id, res.downstream.ssim, names, true);
@@ -201,6 +221,7 @@ export async function scoreMetrics(ctx: MetricScoring, choice: MetricsChoice): P
         result: res,
         chart,
         text: textOf(id, chart, names, { ssim: res.downstream.ssim, spearman: res.downstream.spearman, ssimAll: last }, note),
+        mapPairs,
       });
     }
   }

@@ -10,6 +10,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { sanitizeName } from '../src/staging.ts';
 import type { CamStack } from '@camanim/cam-methods';
 import { bundleCam, readBundle } from '../src/bundle.ts';
+import sharp from 'sharp';
+import { frameLayout } from '../src/frames.ts';
 import { METRIC_IDS, type ScoredMetric } from '../src/metrics.ts';
 import type { ChosenTarget } from '../src/target.ts';
 import { camanim, scratch, type CliResult } from './helpers/cli.ts';
@@ -19,6 +21,8 @@ import { subject, type Subject } from './helpers/subject.ts';
 const FEW = ['--every', '1000'];
 const ALL = METRIC_IDS.join(',');
 const OTHERS = METRIC_IDS.filter((id) => id !== 'road');
+/** Least mean |Δ| (of 255) between MPRT's two panels for Grad-CAM: measured 58.7 and 61.7 (SwiftShader), half of that. */
+const MPRT_PANEL_DIFF = 30;
 
 let subj: Subject;
 let tmp: string;
@@ -60,7 +64,7 @@ describe('camanim explain --metrics', () => {
       '--size',
       '64',
       '--format',
-      'bundle',
+      'bundle,gif',
       '--out',
       join(tmp, 'out'),
     ]);
@@ -123,6 +127,33 @@ describe('camanim explain --metrics', () => {
     }
     const deletion = json(dir, 'deletion.json').deletion.series.map((s: { auc: number }) => s.auc);
     expect(cam.metrics?.find((m) => m.id === 'deletion')?.values).toEqual(deletion);
+  });
+
+  it("writes MPRT's animation beside CAManim's: per layer, the trained model's map and the randomised one", async () => {
+    expect(readdirSync(dir)).toEqual(expect.arrayContaining(['gradcam.gif', 'gradcam-mprt.gif']));
+    const mprt = json(dir, 'mprt.json');
+    const [H, W] = mprt.contract.input.size;
+    const layout = frameLayout(64, Math.max(2, Math.round((64 * H) / W / 2) * 2), 2);
+    const gif = sharp(join(dir, 'gradcam-mprt.gif'), { pages: -1 });
+    const meta = await gif.metadata();
+    expect([meta.pages, meta.width, meta.pageHeight]).toEqual([mprt.layers.length, layout.width, layout.height]);
+    const { data } = await gif.ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    const top = layout.pad + layout.captionH;
+    // Grad-CAM reads the gradient, so its map changes once the model after the layer is randomised
+    // (mprt.test.ts: SSIM < 0.9 at every layer): the two panels differ in every frame.
+    for (let k = 0; k < mprt.layers.length; k++) {
+      let diff = 0;
+      for (let y = 0; y < layout.panelH; y++) {
+        for (let x = 0; x < layout.panelW; x++) {
+          const at = (px: number) => ((k * layout.height + top + y) * layout.width + px) * 4;
+          const [a, b] = [at(layout.pad + x), at(layout.pad + layout.panelW + layout.gap + x)];
+          for (let c = 0; c < 3; c++) diff += Math.abs(data[a + c] - data[b + c]);
+        }
+      }
+      const mean = diff / (3 * layout.panelW * layout.panelH);
+      console.log(`MPRT frame ${k + 1}: mean |trained − randomised| ${mean.toFixed(1)} of 255`);
+      expect(mean, mprt.layers[k]).toBeGreaterThan(MPRT_PANEL_DIFF);
+    }
   });
 
   it('names a second explanation of the image by its stem', async () => {

@@ -27,6 +27,13 @@ export interface MprtOptions extends Omit<CamOptions, 'layers' | 'target' | 'onP
   /** Default `pytorch-grad-cam`. */
   readonly map?: RoadMap;
   readonly onProgress?: BatchOptions['onProgress'];
+  /**
+   * Per layer, the randomised map `downstream` compares with the original (the step before the
+   * cascade reaches the layer's own weights; never called where that step does not exist), as
+   * soon as it is computed, with that original: for an animation of both. H·W values in [0, 1]
+   * (the maps ROAD scores), at the input size.
+   */
+  readonly onDownstreamMap?: (layer: number, randomised: Float32Array, original: Float32Array) => void;
 }
 
 export interface MprtResult {
@@ -94,6 +101,9 @@ export async function mprt(run: Run, stack: CamStack, opts: MprtOptions): Promis
         const rstack = await computeCams(rrun, { ...opts, target: stack.target, layers: names, onProgress: undefined });
         const maps = layerMaps(rstack, item, map).map((m) => m.cam);
         sims.ssim.push(maps.map((m, l) => ssim(original[l], m, H, W)));
+        front.forEach((f, l) => {
+          if (f === s + 1) opts.onDownstreamMap?.(l, maps[l], original[l]);
+        });
         sims.spearman.push(maps.map((m, l) => spearman(original[l], m)));
       } finally {
         rrun.dispose();

@@ -1,6 +1,6 @@
 /**
  * One image's files, from its explanations, into the staging folder: the animations and PNG
- * frames (render.ts), the guided images, DFF's concepts, the grid, each stack's score files and
+ * frames (render.ts; MPRT's beside them, mprt-frames.ts), the guided images, DFF's concepts, the grid, each stack's score files and
  * summary, the bundle and the HTML report.
  */
 import type { Model, ModelContract } from '@camanim/core';
@@ -13,6 +13,7 @@ import type { Labels } from '../labels.ts';
 import { scoreFiles } from '../layer-scores.ts';
 import type { Format } from '../options.ts';
 import type { Preprocessed } from '../preprocess.ts';
+import { renderMprt } from '../mprt-frames.ts';
 import { renderExplanation, type Explanation, type RenderContext } from '../render.ts';
 import { roadSummary } from '../road.ts';
 import type { ChosenTarget } from '../target.ts';
@@ -84,7 +85,10 @@ async function writeRenders(
   img: ExplainedImage,
 ): Promise<void> {
   if (['gif', 'mp4', 'webm', 'png'].some((f) => run.formats.has(f as Format))) {
-    for (const ex of exs) await renderExplanation(ctx, ex);
+    for (const ex of exs) {
+      await renderExplanation(ctx, ex);
+      await renderMprt(ctx, ex);
+    }
   }
   for (const ex of exs) if (ex.guided) await writeGuidedImages(ctx, ex, ex.guided);
   for (const ex of exs)

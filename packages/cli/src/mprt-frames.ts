@@ -1,0 +1,53 @@
+/**
+ * MPRT's animation beside CAManim (`explain --metrics mprt` with an animation format): per layer,
+ * the trained model's map and the map once every parameterised node after the layer is randomised
+ * (the pair the MPRT chart's SSIM compares, at ROAD's [0, 1] scale), side by side over the input,
+ * into <stem>-mprt.gif / .mp4 / .webm / -mprt-frames/. A method that passes shows the right panel
+ * falling apart as the cascade comes down; one that fails shows two equal maps. A layer after every
+ * parameterised node has no randomised map: both its panels show the input alone.
+ */
+import { fmt, composeFrame, frameLayout } from './frames.ts';
+import { renderOverlays } from './overlay.ts';
+import { frameText, targetText, writeAnimation, type Explanation, type RenderContext } from './render.ts';
+
+/** Writes the animation when the explanation has MPRT's maps (not for video models: MPRT scores 2-D maps). */
+export async function renderMprt(ctx: RenderContext, ex: Explanation): Promise<void> {
+  const mprt = ex.metrics?.find((m) => m.id === 'mprt');
+  const pairs = mprt?.mapPairs;
+  if (!mprt || !pairs || ctx.frames) return;
+  const [H, W] = ex.stack.inputShape.slice(-2);
+  const blank = new Float32Array(H * W);
+  const overlay = (maps: Float32Array[]) =>
+    renderOverlays(ctx.rt, {
+      maps,
+      mapH: H,
+      mapW: W,
+      image: ctx.display,
+      outH: ctx.panelH,
+      outW: ctx.panelW,
+      colormap: ctx.colormap,
+      alpha: ctx.alpha,
+    });
+  const stem = `${ex.stem}-mprt`;
+  const layout = frameLayout(ctx.panelW, ctx.panelH, 2);
+  const frames: Buffer[] = [];
+  await ctx.progress.time(
+    `frames ${stem}`,
+    async (step) => {
+      const original = await overlay(pairs.map((p) => p?.original ?? blank));
+      const randomised = await overlay(pairs.map((p) => p?.randomised ?? blank));
+      for (const [k, p] of pairs.entries()) {
+        const ssim = mprt.chart.values[k];
+        const panels = [
+          { rgba: original[k], caption: p ? 'trained model' : 'no randomised map' },
+          { rgba: randomised[k], caption: p ? `randomised after the layer · SSIM ${fmt(ssim)}` : 'after every weight' },
+        ];
+        const text = frameText(ctx, ex.stack, k, `MPRT · ${ex.methodTitle} · ${targetText(ex.target)}`, ex.ybroad);
+        frames.push(await composeFrame(layout, panels, ctx.colorbar, text));
+        step.tick();
+      }
+    },
+    pairs.length,
+  );
+  await writeAnimation(ctx, stem, frames, layout, ex.stack);
+}
