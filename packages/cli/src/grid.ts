@@ -12,7 +12,16 @@ import { encodePng } from './image.ts';
 import type { InputContract } from '@camanim/core';
 import { displayImage } from './preprocess.ts';
 import type { RgbImage } from './image.ts';
-import { frameText, modes, normalized, targetText, writeAnimation, type Explanation, type RenderContext } from './render.ts';
+import {
+  frameText,
+  modes,
+  normalized,
+  overlayPanels,
+  targetText,
+  writeAnimation,
+  type Explanation,
+  type RenderContext,
+} from './render.ts';
 
 const SHEET_COLUMNS = 8;
 
@@ -36,16 +45,12 @@ export async function renderGrid(
       `frames ${stem}`,
       async (step) => {
         for (let k = 0; k < L; k++) {
-          const overlays = await renderOverlays(ctx.rt, {
-            maps: norm.map((n) => n.maps[k]),
-            mapH: H,
-            mapW: W,
-            image: ctx.display,
-            outH: ctx.panelH,
-            outW: ctx.panelW,
-            colormap: ctx.colormap,
-            alpha: ctx.alpha,
-          });
+          const overlays = await overlayPanels(
+            ctx,
+            norm.map((n) => n.maps[k]),
+            H,
+            W,
+          );
           const panels: Panel[] = exs.map((ex, j) => ({
             rgba: overlays[j],
             caption: `${ex.methodTitle} · ${norm[j].captions[k]}`,

@@ -7,8 +7,7 @@
  * parameterised node has no randomised map: both its panels show the input alone.
  */
 import { fmt, composeFrame, frameLayout } from './frames.ts';
-import { renderOverlays } from './overlay.ts';
-import { frameText, targetText, writeAnimation, type Explanation, type RenderContext } from './render.ts';
+import { frameText, overlayPanels, targetText, writeAnimation, type Explanation, type RenderContext } from './render.ts';
 
 /** Writes the animation when the explanation has MPRT's maps (not for video models: MPRT scores 2-D maps). */
 export async function renderMprt(ctx: RenderContext, ex: Explanation): Promise<void> {
@@ -17,25 +16,24 @@ export async function renderMprt(ctx: RenderContext, ex: Explanation): Promise<v
   if (!mprt || !pairs || ctx.frames) return;
   const [H, W] = ex.stack.inputShape.slice(-2);
   const blank = new Float32Array(H * W);
-  const overlay = (maps: Float32Array[]) =>
-    renderOverlays(ctx.rt, {
-      maps,
-      mapH: H,
-      mapW: W,
-      image: ctx.display,
-      outH: ctx.panelH,
-      outW: ctx.panelW,
-      colormap: ctx.colormap,
-      alpha: ctx.alpha,
-    });
   const stem = `${ex.stem}-mprt`;
   const layout = frameLayout(ctx.panelW, ctx.panelH, 2);
   const frames: Buffer[] = [];
   await ctx.progress.time(
     `frames ${stem}`,
     async (step) => {
-      const original = await overlay(pairs.map((p) => p?.original ?? blank));
-      const randomised = await overlay(pairs.map((p) => p?.randomised ?? blank));
+      const original = await overlayPanels(
+        ctx,
+        pairs.map((p) => p?.original ?? blank),
+        H,
+        W,
+      );
+      const randomised = await overlayPanels(
+        ctx,
+        pairs.map((p) => p?.randomised ?? blank),
+        H,
+        W,
+      );
       for (const [k, p] of pairs.entries()) {
         const ssim = mprt.chart.values[k];
         const panels = [

@@ -97,6 +97,18 @@ export function targetText(t: ChosenTarget): string {
   return `${name}${targetKindSuffix(t.kind)} · logit ${fmt(t.logit)} · p ${t.probability.toFixed(3)}`;
 }
 
+/** Maps (each mapH × mapW, in [0, 1]) coloured over `image` at the panel size: one RGBA panel per map. */
+export function overlayPanels(
+  ctx: RenderContext,
+  maps: Float32Array[],
+  mapH: number,
+  mapW: number,
+  image = ctx.display,
+): Promise<Uint8Array[]> {
+  const { panelH: outH, panelW: outW, colormap, alpha } = ctx;
+  return renderOverlays(ctx.rt, { maps, mapH, mapW, image, outH, outW, colormap, alpha });
+}
+
 /**
  * Writes the animation formats of one explanation: a frame per layer, or for a video model a
  * frame per (layer, input frame), layer after layer, each layer playing the clip through time.
@@ -119,19 +131,15 @@ export async function renderExplanation(ctx: RenderContext, ex: Explanation): Pr
         : await Promise.all(
             perMode.map((p) =>
               Promise.all(
-                displays.map((image, t) => {
-                  const maps = p.maps.map((m) => m.subarray(t * H * W, (t + 1) * H * W));
-                  return renderOverlays(ctx.rt, {
-                    maps,
-                    mapH: H,
-                    mapW: W,
+                displays.map((image, t) =>
+                  overlayPanels(
+                    ctx,
+                    p.maps.map((m) => m.subarray(t * H * W, (t + 1) * H * W)),
+                    H,
+                    W,
                     image,
-                    outH: ctx.panelH,
-                    outW: ctx.panelW,
-                    colormap: ctx.colormap,
-                    alpha: ctx.alpha,
-                  });
-                }),
+                  ),
+                ),
               ),
             ),
           );
