@@ -62,6 +62,7 @@ export { similarityTarget } from './autodiff/similarity-target.ts';
 export {
   detect,
   decodeBoxes,
+  boxChannels,
   candidates,
   iou,
   type Detection,
@@ -69,7 +70,7 @@ export {
   type NmsOptions,
 } from './autodiff/detections.ts';
 export { boxScoreTarget } from './autodiff/box-score-target.ts';
-export type { SequenceLayout, DetectFormat, SequenceAxes, DetectAxes } from './contract/task-layout.ts';
+export type { SequenceLayout, DetectFormat, SequenceAxes, DetectAxes, Postprocess } from './contract/task-layout.ts';
 export { targetHessian, type HessianTerm } from './autodiff/target-hessian.ts';
 export type { FileSource } from './onnx/external-data.ts';
 export { createOpRegistry, type OpRegistry } from './ops/registry.ts';

@@ -2,7 +2,7 @@
  * manifest.contract: core's ModelContract, every field read and checked (validate.ts's rule:
  * a field core adds to the contract fails to compile here until it is read).
  */
-import type { DetectAxes, FrameAxis, InputContract, OutputContract, SequenceAxes } from '@camanim/core';
+import type { DetectAxes, FrameAxis, InputContract, OutputContract, Postprocess, SequenceAxes } from '@camanim/core';
 import type { Fields } from './fields.ts';
 import type { BundleContract, Complete } from './manifest.ts';
 
@@ -79,9 +79,25 @@ function readSequence(f: Fields, v: unknown): SequenceAxes {
 function readDetect(f: Fields, v: unknown): DetectAxes {
   const d = f.object(v, 'contract.output.detect');
   const out: Complete<DetectAxes> = {
-    format: f.oneOf(d.format, 'contract.output.detect.format', ['yolov5', 'yolov8'] as const),
+    format: f.oneOf(d.format, 'contract.output.detect.format', ['yolov5', 'yolov8', 'boxes-scores'] as const),
     boxes: f.int(d.boxes, 'contract.output.detect.boxes', 1),
     from: f.string(d.from, 'contract.output.detect.from'),
+    postprocess: d.postprocess === undefined ? undefined : readPostprocess(f, d.postprocess),
+  };
+  return out;
+}
+
+function readPostprocess(f: Fields, v: unknown): Postprocess {
+  const p = f.object(v, 'contract.output.detect.postprocess');
+  const at = (k: string) => `contract.output.detect.postprocess.${k}`;
+  const out: Complete<Postprocess> = {
+    boxes: f.string(p.boxes, at('boxes')),
+    scores: f.string(p.scores, at('scores')),
+    classes: f.ints(p.classes, at('classes'), undefined, 0),
+    scoreThreshold: f.finite(p.scoreThreshold, at('scoreThreshold')),
+    iou: f.finite(p.iou, at('iou')),
+    topK: p.topK === undefined ? undefined : f.int(p.topK, at('topK'), 1),
+    maxDetections: p.maxDetections === undefined ? undefined : f.int(p.maxDetections, at('maxDetections'), 1),
   };
   return out;
 }

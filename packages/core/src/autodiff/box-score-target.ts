@@ -2,13 +2,14 @@
  * The score of one detection, pytorch-grad-cam's FasterRCNNBoxScoreTarget idea on a pre-NMS
  * head: that library takes the best-IoU output box of the chosen box's label (IoU + score,
  * after the detector's NMS); here, where every pre-NMS box is an output row, the target is the
- * sum of the class scores of the candidate boxes (score ≥ the confidence threshold) whose best
- * class is the detection's and whose IoU with its box is above `iouThreshold` (0.5, the
- * library's default). The matching is read from the output and held constant; the gradient
- * flows from the scores: d(obj · cls) = cls d obj + obj d cls (YOLOv5), d cls (YOLOv8).
+ * sum of the class scores of the candidate boxes (YOLO: score ≥ the confidence threshold, the
+ * box's best class the detection's; boxes-scores: the graph's post-processing's candidates of
+ * the detection's class) whose IoU with its box is above `iouThreshold` (0.5, the library's
+ * default). The matching is read from the output and held constant; the gradient flows from
+ * the scores: d(obj · cls) = cls d obj + obj d cls (YOLOv5), d cls (YOLOv8, boxes-scores).
  */
 import { CamanimError } from '../errors.ts';
-import { boxClassScore, candidates, channelIndex, iou, type DetectGeometry, type Detection } from './detections.ts';
+import { boxChannels, boxClassScore, candidates, channelIndex, iou, type DetectGeometry, type Detection } from './detections.ts';
 import type { CustomTarget } from './targets.ts';
 
 export function boxScoreTarget(
@@ -20,7 +21,7 @@ export function boxScoreTarget(
   return {
     describe: `BoxScoreTarget(class ${detection.class}, [${detection.box.map((v) => v.toFixed(1)).join(', ')}])`,
     score(row) {
-      const per = g.format === 'yolov5' ? 5 + g.classes : 4 + g.classes;
+      const per = boxChannels(g);
       if (row.length !== per * g.boxes) {
         throw new CamanimError(
           'bad-target',

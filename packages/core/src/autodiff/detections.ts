@@ -1,17 +1,22 @@
 /**
- * A YOLO-style pre-NMS head's detections, decoded on the host: each box's centre, size and class
- * scores read at the head's layout (task-layout.ts), the box score objectness × class score
- * (YOLOv5) or the class score (YOLOv8), candidates at or above a confidence threshold, then
- * class-aware greedy NMS (torchvision's batched_nms: a box suppresses the lower-scored boxes of
- * its class that overlap it by more than the IoU threshold). Defaults: YOLOv5's detect.py
- * (conf 0.25, IoU 0.45, 300 detections).
+ * A pre-NMS head's detections, decoded on the host. YOLO-style heads: each box's centre, size
+ * and class scores read at the head's layout (task-layout.ts), the box score objectness × class
+ * score (YOLOv5) or the class score (YOLOv8), a candidate per box (its best class) at or above a
+ * confidence threshold; defaults YOLOv5's detect.py (conf 0.25, IoU 0.45, 300 detections).
+ * boxes-scores (a graph's own post-processing, torchvision's postprocess_detections): corners as
+ * they are, a candidate per (box, class) of the post-processing's classes whose score is above
+ * its threshold, the top k per class; its IoU and detection count. Then class-aware greedy NMS
+ * (torchvision's batched_nms: a box suppresses the lower-scored boxes of its class that overlap
+ * it by more than the IoU threshold).
  */
-import type { DetectFormat } from '../contract/task-layout.ts';
+import type { DetectFormat, Postprocess } from '../contract/task-layout.ts';
 
 export interface DetectGeometry {
   readonly format: DetectFormat;
   readonly boxes: number;
   readonly classes: number;
+  /** boxes-scores: the graph's post-processing. */
+  readonly postprocess?: Postprocess;
 }
 
 export interface Detection {
@@ -29,9 +34,14 @@ export interface NmsOptions {
   readonly maxDetections?: number;
 }
 
+/** Channels per box: 4 + 1 + K (YOLOv5), 4 + K. */
+export function boxChannels(g: DetectGeometry): number {
+  return g.classes + (g.format === 'yolov5' ? 5 : 4);
+}
+
 /** Index of channel `c` of box `b` in one item's flattened output. */
 export function channelIndex(g: DetectGeometry, b: number, c: number): number {
-  return g.format === 'yolov5' ? b * (5 + g.classes) + c : c * g.boxes + b;
+  return g.format === 'yolov8' ? c * g.boxes + b : b * boxChannels(g) + c;
 }
 
 /** The box's score for class `k` and the head channels it is the product of. */
@@ -42,7 +52,7 @@ export function boxClassScore(
   k: number,
 ): { score: number; obj?: number; cls: number } {
   const at = (c: number) => row[channelIndex(g, b, c)];
-  if (g.format === 'yolov8') return { score: at(4 + k), cls: at(4 + k) };
+  if (g.format !== 'yolov5') return { score: at(4 + k), cls: at(4 + k) };
   const [obj, cls] = [at(4), at(5 + k)];
   return { score: obj * cls, obj, cls };
 }
@@ -57,10 +67,29 @@ export function decodeBoxes(row: Float32Array, g: DetectGeometry): Detection[] {
       const s = boxClassScore(row, g, b, k).score;
       if (s > score) [best, score] = [k, s];
     }
-    const [cx, cy, w, h] = [0, 1, 2, 3].map((c) => row[channelIndex(g, b, c)]);
-    out.push({ row: b, class: best, score, box: [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2] });
+    out.push({ row: b, class: best, score, box: corners(row, g, b) });
   }
   return out;
+}
+
+/** Box `b`'s x1, y1, x2, y2. */
+function corners(row: Float32Array, g: DetectGeometry, b: number): Detection['box'] {
+  const [p, q, r, s] = [0, 1, 2, 3].map((c) => row[channelIndex(g, b, c)]);
+  return g.format === 'boxes-scores' ? [p, q, r, s] : [p - r / 2, q - s / 2, p + r / 2, q + s / 2];
+}
+
+const bestFirst = (a: Detection, b: Detection) => b.score - a.score || a.row - b.row;
+
+/** The post-processing's candidates: per class in its order, scores above its threshold, its top k of them. */
+function postprocessCandidates(row: Float32Array, g: DetectGeometry, p: Postprocess): Detection[] {
+  return p.classes.flatMap((k) => {
+    const of: Detection[] = [];
+    for (let b = 0; b < g.boxes; b++) {
+      const score = boxClassScore(row, g, b, k).score;
+      if (score > p.scoreThreshold) of.push({ row: b, class: k, score, box: corners(row, g, b) });
+    }
+    return of.sort(bestFirst).slice(0, p.topK);
+  });
 }
 
 export function iou(a: readonly number[], b: readonly number[]): number {
@@ -71,19 +100,25 @@ export function iou(a: readonly number[], b: readonly number[]): number {
   return union > 0 ? inter / union : 0;
 }
 
-/** The candidates at or above the confidence threshold, best first (ties: the lower row). */
+/**
+ * The candidates, best first (ties: the lower row): at or above the confidence threshold (YOLO),
+ * or the graph's post-processing's (boxes-scores, which ignores `confidence`).
+ */
 export function candidates(row: Float32Array, g: DetectGeometry, confidence = 0.25): Detection[] {
+  if (g.postprocess) return postprocessCandidates(row, g, g.postprocess).sort(bestFirst);
   return decodeBoxes(row, g)
     .filter((d) => d.score >= confidence)
-    .sort((a, b) => b.score - a.score || a.row - b.row);
+    .sort(bestFirst);
 }
 
-/** The detections after class-aware NMS, best first. */
+/** The detections after class-aware NMS, best first (boxes-scores: at the post-processing's IoU and count). */
 export function detect(row: Float32Array, g: DetectGeometry, opts: NmsOptions = {}): Detection[] {
+  const p = g.postprocess;
+  const [threshold, max] = p ? [p.iou, p.maxDetections ?? Infinity] : [opts.iou ?? 0.45, opts.maxDetections ?? 300];
   const kept: Detection[] = [];
   for (const d of candidates(row, g, opts.confidence)) {
-    if (kept.length >= (opts.maxDetections ?? 300)) break;
-    if (!kept.some((k) => k.class === d.class && iou(k.box, d.box) > (opts.iou ?? 0.45))) kept.push(d);
+    if (kept.length >= max) break;
+    if (!kept.some((k) => k.class === d.class && iou(k.box, d.box) > threshold)) kept.push(d);
   }
   return kept;
 }

@@ -7,6 +7,7 @@
  * resize policy, RGB order) or a refusal that says what to pass.
  */
 import { CamanimError } from '../errors.ts';
+import { isUnbatchedImage } from '../graph/batch-axis.ts';
 import type { Graph, GraphValue } from '../graph/ir.ts';
 import type { ChannelOrder, InputRequest, Layout, PadAlign, PixelScale, ResizePolicy } from './input-request.ts';
 import { RESIZE_POLICIES } from './input-request.ts';
@@ -117,13 +118,17 @@ export function resolveInputContract(graph: Graph, given: readonly ContractSourc
   };
 }
 
-/** The one 4-D image input (or 5-D video input [N, C, T, H, W]), or a refusal that says what camanim explains. */
+/**
+ * The one 4-D image input (or 5-D video input [N, C, T, H, W]; an unbatched [C, H, W] one as
+ * [1, C, H, W], the batch axis adapter's: graph/batch-axis.ts), or a refusal that says what camanim explains.
+ */
 export function imageInputOf(graph: Graph): GraphValue {
+  if (isUnbatchedImage(graph)) return { ...graph.inputs[0], dims: [1, ...graph.inputs[0].dims] };
   const list = graph.inputs.map((i) => `${i.name} [${i.dims.join(', ')}]`).join('; ');
   if (graph.inputs.length !== 1 || graph.inputs[0].dims.length < 4 || graph.inputs[0].dims.length > 5) {
     throw new CamanimError(
       'bad-model',
-      `camanim explains models with one image input ([N, C, H, W] or [N, H, W, C]) or video input ([N, C, T, H, W]); this model has: ${list || 'no inputs'}`,
+      `camanim explains models with one image input ([N, C, H, W], [N, H, W, C] or [C, H, W]) or video input ([N, C, T, H, W]); this model has: ${list || 'no inputs'}`,
       { file: graph.source },
       'Export the model with a single image or video input',
     );

@@ -33,6 +33,9 @@ export function describeOutput(o: OutputContract): string {
 /** "10 classes", "10 classes per pixel (segmentation)", "24 steps × 37 classes (sequence NTC: …)", … */
 function describeTask(o: OutputContract): string {
   if (o.sequence) return `${o.sequence.steps} steps × ${o.classes} classes (sequence ${o.sequence.layout}: ${o.sequence.from})`;
+  const p = o.detect?.postprocess;
+  if (p)
+    return `${o.detect!.boxes} boxes × ${o.classes} classes (detection: the boxes and scores the graph's post-processing reads, from ${o.detect!.from}; run on the host: classes ${p.classes.join(',')}, score > ${fmt([p.scoreThreshold])}, top ${p.topK ?? 'all'} per class, NMS IoU ${fmt([p.iou])}, ${p.maxDetections ?? 'all'} kept)`;
   if (o.detect)
     return `${o.detect.boxes} boxes × ${o.classes} classes (detection, ${o.detect.format} head before NMS: ${o.detect.from})`;
   if (o.task === 'regress') return `${o.classes} score${o.classes > 1 ? 's' : ''} (regression)`;

@@ -9,6 +9,7 @@ import { CamanimError } from '../errors.ts';
 import type { Graph, Node } from '../graph/ir.ts';
 import {
   detectAxes,
+  detectClasses,
   sequenceAxes,
   type DetectAxes,
   type DetectFormat,
@@ -51,7 +52,10 @@ export interface OutputRequest {
   /** --task sequence: which axis is time, where the model does not say. */
   readonly sequenceLayout?: SequenceLayout;
   /** --task detect: the head's layout (never read from the shape). */
-  readonly detectFormat?: DetectFormat;
+  readonly detectFormat?: Exclude<DetectFormat, 'boxes-scores'>;
+  /** --task detect on a graph with its post-processing: the pre-NMS boxes and scores it reads, where the graph does not tell (prenms-head.ts). */
+  readonly detectBoxes?: string;
+  readonly detectScores?: string;
 }
 
 const ACTIVATIONS: Record<string, OutputActivation> = { Softmax: 'softmax', LogSoftmax: 'logsoftmax', Sigmoid: 'sigmoid' };
@@ -111,11 +115,7 @@ export function resolveOutputContract(
     task === 'embed' || detect
       ? { activation: 'none' as const, explained: chosen.name }
       : finalActivation(graph, chosen.name, chosen.shape, shapeOf, sequence ? 2 : 1);
-  const classes = sequence
-    ? chosen.shape[2]
-    : detect
-      ? chosen.shape[detect.format === 'yolov5' ? 2 : 1] - (detect.format === 'yolov5' ? 5 : 4)
-      : (chosen.shape[1] ?? 1);
+  const classes = sequence ? chosen.shape[2] : detect ? detectClasses(detect.format, chosen.shape) : (chosen.shape[1] ?? 1);
   return {
     name: chosen.name,
     shape: chosen.shape,

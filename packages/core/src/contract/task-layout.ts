@@ -8,8 +8,33 @@ import { CamanimError } from '../errors.ts';
 import type { Graph } from '../graph/ir.ts';
 
 export type SequenceLayout = 'TNC' | 'NTC';
-/** yolov5: [N, boxes, cx cy w h, objectness, K scores]; yolov8: [N, cx cy w h + K scores, boxes]. */
-export type DetectFormat = 'yolov5' | 'yolov8';
+/**
+ * yolov5: [N, boxes, cx cy w h, objectness, K scores]; yolov8: [N, cx cy w h + K scores, boxes];
+ * boxes-scores: [N, boxes, x1 y1 x2 y2 + K scores], camanim's Concat of the decoded boxes and the
+ * scores a graph's own post-processing reads (torchvision's detectors: prenms-head.ts).
+ */
+export type DetectFormat = 'yolov5' | 'yolov8' | 'boxes-scores';
+
+/**
+ * What a graph's own post-processing does with its pre-NMS boxes and scores, read from its nodes
+ * (torchvision's postprocess_detections: per class, scores above the threshold, the top k of
+ * them, batched NMS at the IoU, the first detections kept).
+ */
+export interface Postprocess {
+  /** The tensors it reads: boxes [A, 4] (x1, y1, x2, y2) and scores [A, K] (or with a batch axis of 1). */
+  readonly boxes: string;
+  readonly scores: string;
+  /** The classes it thresholds, in its order (torchvision: 1..K-1, class 0 the background). */
+  readonly classes: readonly number[];
+  /** A candidate's score is above this (strictly). */
+  readonly scoreThreshold: number;
+  /** NMS suppresses a box of the same class overlapping a better one by more than this. */
+  readonly iou: number;
+  /** The candidates kept per class, best first; absent: all. */
+  readonly topK?: number;
+  /** The detections kept after NMS; absent: all. */
+  readonly maxDetections?: number;
+}
 
 export interface SequenceAxes {
   readonly layout: SequenceLayout;
@@ -22,6 +47,8 @@ export interface DetectAxes {
   readonly format: DetectFormat;
   readonly boxes: number;
   readonly from: string;
+  /** boxes-scores: the graph's post-processing, which camanim runs on the host. */
+  readonly postprocess?: Postprocess;
 }
 
 type Output = { readonly name: string; readonly shape: readonly number[] };
@@ -67,12 +94,22 @@ export function sequenceAxes(
   );
 }
 
+/** K of a detection head's output [N, boxes, 4+1+K], [N, 4+K, boxes] or [N, boxes, 4+K]. */
+export function detectClasses(format: DetectFormat, shape: readonly number[]): number {
+  return format === 'yolov5' ? shape[2] - 5 : format === 'yolov8' ? shape[1] - 4 : shape[2] - 4;
+}
+
 /**
  * The head's layout from `--detect-format`, else from an Ultralytics export's metadata_props
  * (author 'Ultralytics', task 'detect': its YOLOv8-family head [N, 4+K, boxes]), checked
  * against the output's shape.
  */
-export function detectAxes(graph: Graph, o: Output, flag: DetectFormat | undefined, flagName = '--detect-format'): DetectAxes {
+export function detectAxes(
+  graph: Graph,
+  o: Output,
+  flag: Exclude<DetectFormat, 'boxes-scores'> | undefined,
+  flagName = '--detect-format',
+): DetectAxes {
   const shape = `[${o.shape.join(', ')}]`;
   const where = { file: graph.source, tensor: o.name };
   const ultralytics = graph.metadata?.get('author') === 'Ultralytics' && graph.metadata.get('task') === 'detect';
