@@ -23,6 +23,8 @@ export interface TaskFlags {
   readonly blank?: string;
   readonly reference?: string;
   readonly detectFormat?: string;
+  readonly detectBoxes?: string;
+  readonly detectScores?: string;
   readonly box?: string;
 }
 
@@ -55,6 +57,8 @@ const OWNER: Record<Exclude<keyof TaskFlags, 'task'>, [flag: string, task: Outpu
   blank: ['--blank', 'sequence'],
   reference: ['--reference', 'embed'],
   detectFormat: ['--detect-format', 'detect'],
+  detectBoxes: ['--detect-boxes', 'detect'],
+  detectScores: ['--detect-scores', 'detect'],
   box: ['--box', 'detect'],
 };
 
@@ -65,7 +69,7 @@ export function addTaskOptions(cmd: Command): Command {
         '--task <task>',
         "classify: an [N, K] output; segment: an [N, K, H, W] map (pytorch-grad-cam's SemanticSegmentationTarget); " +
           "regress: a score up or down; embed: cosine similarity to --reference's embedding; " +
-          "sequence: a text recogniser's CTC or per-step target; detect: a box score of a pre-NMS YOLO-style head",
+          "sequence: a text recogniser's CTC or per-step target; detect: a box score of a pre-NMS YOLO-style head, or of a detector exported with its post-processing (torchvision)",
       )
         .choices([...TASKS])
         .default('classify'),
@@ -98,22 +102,46 @@ export function addTaskOptions(cmd: Command): Command {
         "detect: the pre-NMS head's layout: yolov5 ([N, boxes, 4+1+K]) or yolov8 ([N, 4+K, boxes])",
       ).choices(['yolov5', 'yolov8']),
     )
+    .option(
+      '--detect-boxes <tensor>',
+      "detect, on a graph with its own post-processing (torchvision's detectors): the decoded boxes [A, 4] it reads, where camanim cannot find them",
+    )
+    .option('--detect-scores <tensor>', 'detect, with --detect-boxes: the class scores [1, A, K] the post-processing reads')
     .option('--box <i>', 'detect: explain the i-th detection after NMS, best first (default 0)');
 }
 
 /** Only the task's flags (commander gives every option in one object). */
 export function taskFlags(raw: TaskFlags): TaskFlags {
   const { task, outputIndex, direction, sequenceLayout, step, text, charset, blank, reference, detectFormat, box } = raw;
-  return { task, outputIndex, direction, sequenceLayout, step, text, charset, blank, reference, detectFormat, box };
+  const { detectBoxes, detectScores } = raw;
+  return {
+    task,
+    outputIndex,
+    direction,
+    sequenceLayout,
+    step,
+    text,
+    charset,
+    blank,
+    reference,
+    detectFormat,
+    detectBoxes,
+    detectScores,
+    box,
+  };
 }
 
 /** The output contract's part: the task and the layouts it reads. */
-export function taskRequest(f: TaskFlags): Pick<OutputRequest, 'task' | 'sequenceLayout' | 'detectFormat'> {
+export function taskRequest(
+  f: TaskFlags,
+): Pick<OutputRequest, 'task' | 'sequenceLayout' | 'detectFormat' | 'detectBoxes' | 'detectScores'> {
   const task = (TASKS.includes(f.task as OutputTask) ? f.task : 'classify') as OutputTask;
   return {
     task,
     ...(f.sequenceLayout ? { sequenceLayout: f.sequenceLayout.toUpperCase() as SequenceLayout } : {}),
-    ...(f.detectFormat ? { detectFormat: f.detectFormat as DetectFormat } : {}),
+    ...(f.detectFormat ? { detectFormat: f.detectFormat as Exclude<DetectFormat, 'boxes-scores'> } : {}),
+    ...(f.detectBoxes ? { detectBoxes: f.detectBoxes } : {}),
+    ...(f.detectScores ? { detectScores: f.detectScores } : {}),
   };
 }
 
