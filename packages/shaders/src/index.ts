@@ -25,3 +25,4 @@ export * from './index-gather.ts';
 export * from './cumsum.ts';
 export * from './index-scatter.ts';
 export * from './rank.ts';
+export * from './channel-taps.ts';

@@ -46,6 +46,7 @@ import { gatherND } from './gather-nd.ts';
 import { cumsum } from './cumsum.ts';
 import { einsum } from './einsum.ts';
 import { scatterND } from './scatter-nd.ts';
+import { roiAlign } from './roi-align.ts';
 import { scatter, scatterElements } from './scatter-elements.ts';
 import { argMax, argMin } from './arg-extreme.ts';
 import { topk } from './topk.ts';
@@ -103,6 +104,7 @@ export const ops: readonly OpDef[] = [
   cumsum,
   einsum,
   scatterND,
+  roiAlign,
   scatterElements,
   scatter,
   argMax,
