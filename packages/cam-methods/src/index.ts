@@ -92,3 +92,28 @@ export {
 } from './bundle/manifest.ts';
 export { checkFileSizes, parseManifest, validateManifest } from './bundle/validate.ts';
 export { packMaps, readMap } from './bundle/maps.ts';
+export {
+  AGGREGATES_FILE,
+  GALLERY_FILE,
+  GALLERY_VERSION,
+  type Aggregates,
+  type GalleryImage,
+  type GalleryIndex,
+  type LayerAggregate,
+  type MeanCi,
+  type MethodAggregate,
+  type GallerySize,
+} from './eval-folder/schema.ts';
+export { checkGalleryAgainst, parseAggregates, parseGalleryIndex } from './eval-folder/validate.ts';
+export {
+  encodeGalleryItem,
+  galleryHeaderEnd,
+  readGalleryHeader,
+  readGalleryItem,
+  GALLERY_ITEM_MAGIC,
+  GALLERY_ITEM_PREFIX,
+  ITEM_HINT,
+  type GalleryItem,
+  type GalleryItemHeader,
+  type GalleryMapEntry,
+} from './eval-folder/item.ts';

@@ -8,6 +8,7 @@ import { isCamanimError, type ErrorCode } from '@camanim/core';
 
 export type ViewerErrorCode =
   | 'bad-bundle'
+  | 'bad-eval'
   | 'missing-file'
   | 'short-file'
   | 'bad-version'

@@ -1,13 +1,27 @@
 /**
- * Reads a manifest's JSON one field at a time: every refusal names the field (its path from
- * the manifest's root, "cams[1].layers[3].input.byteOffset"), what it must be and what it got.
+ * Reads a manifest's JSON (or another file camanim writes for the viewer: an eval folder's
+ * aggregates.json, gallery.json) one field at a time: every refusal names the file and the field
+ * (its path from the root, "cams[1].layers[3].input.byteOffset"), what it must be and what it got.
  */
-import { BundleError } from './manifest.ts';
+import { BundleError, DAMAGED, type BundleErrorCode } from './manifest.ts';
 
 export type Json = Record<string, unknown>;
 
+/** Whose fields these are, for the refusals: "The manifest's" (a bundle's, the default), "aggregates.json's". */
+export interface FieldsOf {
+  readonly subject: string;
+  readonly code: BundleErrorCode;
+  /** What to do about a damaged file. */
+  readonly hint: string;
+}
+
+const MANIFEST: FieldsOf = { subject: "The manifest's", code: 'bad-bundle', hint: DAMAGED };
+
 export class Fields {
-  constructor(readonly where: string) {}
+  constructor(
+    readonly where: string,
+    readonly of: FieldsOf = MANIFEST,
+  ) {}
 
   object(v: unknown, name: string): Json {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(name, 'must be an object', v);
@@ -73,7 +87,7 @@ export class Fields {
   }
 
   fail(name: string, what: string, got: unknown): never {
-    throw new BundleError('bad-bundle', `The manifest's ${name} ${what}, got ${short(got)}`, this.where);
+    throw new BundleError(this.of.code, `${this.of.subject} ${name} ${what}, got ${short(got)}`, this.where, this.of.hint);
   }
 }
 

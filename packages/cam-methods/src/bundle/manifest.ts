@@ -148,7 +148,8 @@ export interface BundleManifest {
 /** Every key of T required (optional ones may hold undefined): the validator's literals, so a new field must be read. */
 export type Complete<T> = { [K in keyof Required<T>]: T[K] | (undefined extends T[K] ? undefined : never) };
 
-export type BundleErrorCode = 'bad-bundle' | 'bad-version' | 'short-file';
+/** 'bad-eval': an eval folder's file (cam-methods' eval-folder/). */
+export type BundleErrorCode = 'bad-bundle' | 'bad-version' | 'short-file' | 'bad-eval';
 
 /** A bundle refused: what is wrong, where (the bundle, the explanation, the layer, the field) and what to do. */
 export class BundleError extends Error {

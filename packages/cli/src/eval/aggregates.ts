@@ -4,36 +4,11 @@
  * distribution of each image's best layer, per-class means (the layer × class heat map), the
  * model's ybROAD_mean (the mean over layers, per image) with its t-interval, and accuracy.
  */
+import type { Aggregates, MeanCi } from '@camanim/cam-methods';
 import type { ImageRow, ScoreRow } from './store.ts';
 
-export interface MeanCi {
-  readonly n: number;
-  readonly mean: number;
-  readonly sd: number;
-  /** The 95% t-interval; NaN bounds with fewer than 2 values. */
-  readonly lo: number;
-  readonly hi: number;
-}
-
-export interface MethodAggregate {
-  readonly method: string;
-  readonly metric: string;
-  readonly layers: readonly { readonly layer: number; readonly name: string; readonly stats: MeanCi }[];
-  /** How many images had their best (largest) value at each layer. */
-  readonly bestLayer: readonly number[];
-  /** Per class label: the mean per layer. */
-  readonly perClass: Readonly<Record<string, readonly number[]>>;
-  /** Per image the mean over layers, then its mean and CI over images. */
-  readonly modelMean: MeanCi;
-}
-
-export interface Aggregates {
-  readonly images: number;
-  readonly failed: number;
-  /** Share of the labelled images predicted right (null: no label names a model class). */
-  readonly accuracy: { readonly labelled: number; readonly correct: number; readonly value: number | null };
-  readonly methods: readonly MethodAggregate[];
-}
+/** aggregates.json's schema is cam-methods' (eval-folder/schema.ts), which the viewer reads too. */
+export type { Aggregates, MeanCi, MethodAggregate } from '@camanim/cam-methods';
 
 export function aggregate(images: readonly ImageRow[], scores: readonly ScoreRow[]): Aggregates {
   const ok = images.filter((i) => i.status === 'ok');
