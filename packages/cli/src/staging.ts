@@ -1,10 +1,11 @@
 /**
  * Outputs are written into a hidden staging folder beside --out and moved into place only when
  * everything succeeded, so a failure leaves --out as it was. Relative paths are built from
- * sanitized names and checked to stay inside the staging folder.
+ * sanitized names and checked to stay inside the staging folder. A single file rewritten in place
+ * (camanim eval's exports and gallery items) goes through `writeFileAtomic`: whole or not at all.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { cliError } from './errors.ts';
@@ -111,5 +112,56 @@ export class Staging {
 
   async abort(): Promise<void> {
     await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** writeFileAtomic's temporary files: `.tmp-<pid>-<random>-<name>`. */
+const TEMP = /^\.tmp-(\d+)-[0-9a-f]+-/;
+
+/**
+ * Writes `file` whole or not at all: a temporary file beside it, flushed to disk, then renamed over
+ * it, so that a reader (or a run after a crash) sees the old file or the new one, never half of one.
+ * The folder is not flushed here (`flushFolder`, once after many).
+ */
+export function writeFileAtomic(file: string, data: Uint8Array | string): void {
+  const temp = join(dirname(file), `.tmp-${process.pid}-${randomBytes(4).toString('hex')}-${basename(file)}`);
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  const fd = openSync(temp, 'w');
+  try {
+    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, file);
+}
+
+/** Makes the renames in `dir` durable (where a folder can be opened for fsync; elsewhere the OS flushes it in time). */
+export function flushFolder(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    /* not supported on this platform */
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Removes writeFileAtomic's temporary files in `dir` left by processes that died (a live one's are kept). */
+export function removeStaleTemps(dir: string): void {
+  for (const name of existsSync(dir) ? readdirSync(dir) : []) {
+    const pid = TEMP.exec(name)?.[1];
+    if (pid !== undefined && !alive(Number(pid))) rmSync(join(dir, name), { force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -7,10 +7,9 @@
  * once, equal to the uninterrupted run. One layer, one percentile, one method: minutes on 2 cores.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { parquetReadObjects } from 'hyparquet';
-import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLED_MODEL, bundledSamples } from '../src/assets.ts';
 import { sanitizeName } from '../src/staging.ts';
@@ -18,6 +17,7 @@ import { readBundle } from '../src/bundle.ts';
 import type { Aggregates } from '../src/eval/aggregates.ts';
 import { EvalStore, type RunKey } from '../src/eval/store.ts';
 import { camanim, scratch, type CliResult } from './helpers/cli.ts';
+import { imageFolder } from './helpers/image-folder.ts';
 
 const BIN = resolve(import.meta.dirname, '../bin/camanim.js');
 const LAYER = ['--layers', 'stages\\.3\\.0/relu2/Relu_output_0$'];
@@ -28,25 +28,6 @@ let root: string;
 let out: string;
 let first: CliResult;
 let files: string[];
-
-/** The bundled samples in class folders, each in VARIANTS versions (flips, rotations, brightness). */
-async function imageFolder(dir: string): Promise<string[]> {
-  const written: string[] = [];
-  for (const sample of bundledSamples()) {
-    const cls = basename(sample, extname(sample)).replace(/-\d+$/, '');
-    mkdirSync(join(dir, cls), { recursive: true });
-    for (let v = 0; v < VARIANTS; v++) {
-      const file = join(dir, cls, `${cls}-${v}.png`);
-      let img = sharp(sample).rotate(90 * (v % 4));
-      if (v & 4) img = img.flop();
-      if (v >= 8) img = img.modulate({ brightness: 0.8 });
-      await img.png().toFile(file);
-      written.push(file);
-    }
-  }
-  writeFileSync(join(dir, 'bag', 'corrupt.png'), 'not a png');
-  return written;
-}
 
 function runKey(dir: string): { store: EvalStore; key: RunKey } {
   const store = EvalStore.open(join(dir, 'eval.sqlite'));
@@ -71,7 +52,7 @@ function contents(dir: string): Map<string, number> {
 beforeAll(async () => {
   const tmp = scratch('camanim-eval-');
   root = join(tmp, 'dataset');
-  files = await imageFolder(root);
+  files = await imageFolder(root, VARIANTS, { corrupt: true });
   out = join(tmp, 'out');
   first = await camanim(['eval', BUNDLED_MODEL, root, '--out', out, ...EVAL_FLAGS]);
 }, 600_000);

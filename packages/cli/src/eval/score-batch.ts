@@ -2,11 +2,13 @@
  * One batch of `camanim eval`: the images stacked into one [B, C, H, W] input, one forward, per
  * method one backward for every image and layer (computeCams with a target per image), then
  * each image's ybROAD (road.ts' scoreLayers at its batch item: the same numbers as
- * `camanim explain --ybroad` on that image). The batch size comes from the memory plan.
+ * `camanim explain --ybroad` on that image), and each image's maps as the gallery keeps them
+ * (gallery-item.ts). The batch size comes from the memory plan.
  */
 import { computeCams, type CamMethod, type LayerInfo } from '@camanim/cam-methods';
 import { isCamanimError, type Model } from '@camanim/core';
 import type { GpuSession } from '../gpu-session.ts';
+import { galleryMap, type GalleryMap } from './gallery-item.ts';
 import type { Preprocessed } from '../preprocess.ts';
 import type { Progress } from '../progress.ts';
 import { scoreLayers, type RoadChoice } from '../road.ts';
@@ -27,6 +29,8 @@ export interface ImageResult {
   readonly predicted: number;
   /** Per method, ROAD per selected layer. */
   readonly road: ReadonlyMap<string, readonly { readonly name: string; readonly value: number }[]>;
+  /** Per method and layer (0-based among the method's), the CAM as the gallery keeps it. */
+  readonly maps: { readonly method: string; readonly layer: number; readonly map: GalleryMap }[];
   /** Why this image could not be scored (a constant CAM has no ROAD): recorded as a failed item. */
   failure?: string;
 }
@@ -48,7 +52,9 @@ export async function scoreBatch(ctx: BatchContext, xs: readonly Preprocessed[])
       const results: ImageResult[] = targets.map((t) => ({
         predicted: t.class,
         road: new Map<string, { name: string; value: number }[]>(),
+        maps: [],
       }));
+      const [H, W] = shape.slice(-2);
       for (const method of ctx.methods) {
         const layers = ctx.layers.get(method.id)!;
         const stack = await computeCams(run, { method, target: targets.map((t) => ctx.task.camTarget(t)), layers });
@@ -69,6 +75,15 @@ export async function scoreBatch(ctx: BatchContext, xs: readonly Preprocessed[])
               method.id,
               yb.series.map((s, k) => ({ name: stack.layers[k].name, value: s.road })),
             );
+            for (const [k, l] of stack.layers.entries()) {
+              // Item b's map (the first frame of a video input, whose frames follow one another).
+              const at = b * (l.upsampled.length / xs.length);
+              results[b].maps.push({
+                method: method.id,
+                layer: k,
+                map: galleryMap(l.upsampled.subarray(at, at + H * W), { width: W, height: H }),
+              });
+            }
           } catch (e) {
             // The image's own fault (bad-input: a constant CAM); a GPU failure goes up to the session.
             if (!isCamanimError(e) || e.code !== 'bad-input') throw e;

@@ -1,10 +1,10 @@
 /**
  * What scores the images of `camanim eval`, the same code in the single-process run and in a queue
  * worker (`camanim worker`): the model loaded under its contract, the layers per method, the run's
- * key (model hash, settings hash), and `score(items)`: the image rows and score rows of some images,
- * scored in batches of the memory plan's size (score-batch.ts). A spec is plain data, so that a
- * coordinator can send it to workers in a job; a worker checks that its model file and settings
- * give the coordinator's key before scoring anything.
+ * key (model hash, settings hash), and `score(items)`: the image rows, score rows and gallery items
+ * (gallery-item.ts) of some images, scored in batches of the memory plan's size (score-batch.ts). A
+ * spec is plain data, so that a coordinator can send it to workers in a job; a worker checks that
+ * its model file and settings give the coordinator's key before scoring anything.
  */
 import { readFileSync } from 'node:fs';
 import { defaultCamRegistry, layersFor, type LayerInfo, type LayerSelection, type TargetKind } from '@camanim/cam-methods';
@@ -20,6 +20,8 @@ import type { Progress } from '../progress.ts';
 import type { RoadChoice } from '../road.ts';
 import { taskFor } from '../task.ts';
 import { foldLabel, type DatasetItem } from './dataset.ts';
+import type { GalleryRow } from './gallery-folder.ts';
+import { galleryItem } from './gallery-item.ts';
 import { planBatch, scoreBatch, type BatchContext } from './score-batch.ts';
 import { sha256, type ImageRow, type RunKey, type ScoreRow } from './store.ts';
 
@@ -49,6 +51,8 @@ export interface HashedItem extends DatasetItem {
 export interface Scored {
   readonly images: ImageRow[];
   readonly scores: ScoreRow[];
+  /** The gallery item of each image scored ok. */
+  readonly gallery: GalleryRow[];
 }
 
 export class Scorer {
@@ -120,6 +124,22 @@ export class Scorer {
     }
   }
 
+  /** The model's class names, by index. */
+  get classes(): string[] {
+    return Array.from({ length: this.session.model.contract!.output.classes }, (_, k) => this.labels.name(k));
+  }
+
+  /** The model input's size: what every gallery map covers. */
+  get inputSize(): { width: number; height: number } {
+    const [height, width] = this.input.size;
+    return { width, height };
+  }
+
+  /** Maps in each gallery item: every layer of every method. */
+  get mapsPerImage(): number {
+    return [...this.ctx.layers.values()].reduce((n, ls) => n + ls.length, 0);
+  }
+
   /** GPU memory in use, for the progress lines. */
   liveBytes(): number {
     return this.session.model.runtime.stats().liveBytes;
@@ -127,17 +147,17 @@ export class Scorer {
 
   /** The rows of `items`, scored in batches of `batch`: an image that cannot be read or scored is a failed row. */
   async score(items: readonly HashedItem[]): Promise<Scored> {
-    const images: ImageRow[] = [];
-    const scores: ScoreRow[] = [];
+    const out: Scored = { images: [], scores: [], gallery: [] };
     // `batch` may drop to 1 during a chunk (a model fixed at batch 1): step by what was scored.
     for (let at = 0; at < items.length; ) {
       const chunk = items.slice(at, at + this.batch);
       const part = await this.scoreBatch(chunk);
-      images.push(...part.images);
-      scores.push(...part.scores);
+      out.images.push(...part.images);
+      out.scores.push(...part.scores);
+      out.gallery.push(...part.gallery);
       at += chunk.length;
     }
-    return { images, scores };
+    return out;
   }
 
   dispose(): void {
@@ -172,7 +192,16 @@ export class Scorer {
         series.map((s, layer) => ({ imageHash: g.it.hash, method, layer, layerName: s.name, metric: 'road', value: s.value })),
       ),
     );
-    return { images, scores };
+    const ok = good.filter((_, k) => !results[k].failure);
+    const gallery: GalleryRow[] = await Promise.all(
+      ok.map(async (g) => ({
+        imageHash: g.it.hash,
+        item: Buffer.from(await galleryItem(g.it.hash, g.x.crop, this.inputSize, results[good.indexOf(g)].maps)).toString(
+          'base64',
+        ),
+      })),
+    );
+    return { images, scores, gallery };
   }
 }
 

@@ -37,6 +37,11 @@ export interface RunKey {
   readonly settingsHash: string;
 }
 
+/** A run's short name in files (the gallery's folder): 16 hex digits of each hash. */
+export function runId(key: RunKey): string {
+  return `${key.modelHash.slice(0, 16)}-${key.settingsHash.slice(0, 16)}`;
+}
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS runs (model_hash TEXT NOT NULL, settings_hash TEXT NOT NULL, model TEXT NOT NULL, dataset TEXT NOT NULL,
   settings TEXT NOT NULL, created TEXT NOT NULL, PRIMARY KEY (model_hash, settings_hash));
