@@ -225,8 +225,11 @@ export function buildProgram(io: Io): Command {
   }
   program
     .command('view')
-    .description('Serve the viewer (packages/viewer/dist) and a bundle on 127.0.0.1 and print the URL')
-    .argument('<bundle-dir>', 'a bundle folder (with manifest.json), or an image folder holding bundle/')
+    .description('Serve the viewer (packages/viewer/dist) and a bundle or an eval folder on 127.0.0.1 and print the URL')
+    .argument(
+      '<folder>',
+      'a bundle folder (with manifest.json), an image folder holding bundle/, or the --out folder of camanim eval',
+    )
     .option('--port <n>', 'port (default: a free one)')
     .action(async (dir: string, o: { port?: string }) => view(dir, o, io));
   addContractOptions(

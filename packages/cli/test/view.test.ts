@@ -6,7 +6,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findBundle, startViewServer, type ViewServer } from '../src/commands/view.ts';
+import { findViewable, startViewServer, type ViewServer } from '../src/commands/view.ts';
 import { camanim, scratch } from './helpers/cli.ts';
 
 let tmp: string;
@@ -38,7 +38,7 @@ beforeAll(async () => {
   writeFileSync(join(bundle, 'manifest.json'), '{"version":1}');
   writeFileSync(join(tmp, 'secret.txt'), 'secret');
   symlinkSync(join(tmp, 'secret.txt'), join(bundle, 'link.txt'));
-  server = await startViewServer(viewer, findBundle(join(tmp, 'img')));
+  server = await startViewServer(viewer, findViewable(join(tmp, 'img')).dir);
 });
 
 afterAll(async () => {
@@ -72,6 +72,25 @@ describe('camanim view server', () => {
     const link = await get('/bundle/link.txt');
     expect(link.status).toBe(403);
     expect(link.body).not.toContain('secret');
+  });
+
+  it('serves an eval folder (aggregates.json) at /eval/ and names the viewer URL with ?eval=', async () => {
+    const dir = join(tmp, 'eval-out');
+    mkdirSync(join(dir, 'gallery'), { recursive: true });
+    writeFileSync(join(dir, 'aggregates.json'), '{"images":0}');
+    writeFileSync(join(dir, 'gallery', 'x.bin'), 'item');
+    const found = findViewable(dir);
+    expect(found).toEqual({ kind: 'eval', dir });
+    const s = await startViewServer(join(tmp, 'viewer'), found.dir, 0, found.kind);
+    try {
+      expect(s.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?eval=eval\/$/);
+      const base = s.url.split('?')[0];
+      expect(await (await fetch(`${base}eval/aggregates.json`)).text()).toBe('{"images":0}');
+      expect(await (await fetch(`${base}eval/gallery/x.bin`)).text()).toBe('item');
+      expect((await fetch(`${base}bundle/aggregates.json`)).status).toBe(404);
+    } finally {
+      await s.close();
+    }
   });
 
   it('`camanim view` on a folder without a bundle is one clear error', async () => {

@@ -2,20 +2,23 @@
  * The page: one renderer (three.js WebGPURenderer on the core's GPUDevice, or its WebGL
  * backend where the browser has no WebGPU), the 3D stack with its camera, the 2D frame and
  * the ybROAD chart kept in sync, the controls, the ways in (bundle by drop/pick/URL, compute
- * in the page), and window.camanim / <html data-state> for scripts and tests.
+ * in the page, an eval folder by drop/pick/URL shown as its curve and gallery: EvalView), and
+ * window.camanim / <html data-state> for scripts and tests.
  */
 import { LinearSRGBColorSpace, NoToneMapping, WebGPURenderer } from 'three/webgpu';
 import { acquireDevice, type Device } from '@camanim/core';
 import type { Normalization } from '@camanim/cam-methods';
 import { BrowserCompute } from './BrowserCompute.ts';
 import { BundleReader } from './BundleReader.ts';
-import { BundleSource } from './BundleSource.ts';
+import { BundleSource, EVAL_FOLDER } from './BundleSource.ts';
 import { CameraRig } from './CameraRig.ts';
 import { sharedRanges, type CamSet } from './CamSet.ts';
 import type { PaintStyle } from './Colormap.ts';
 import { ComputePanel, type ComputeRequest, type DefaultAssets } from './ComputePanel.ts';
 import { Controls } from './Controls.ts';
 import { DropZone, type Dropped } from './DropZone.ts';
+import { EvalFolder } from './EvalFolder.ts';
+import { EvalView } from './EvalView.ts';
 import { FrameGif } from './FrameGif.ts';
 import { FramePanel } from './FramePanel.ts';
 import { centredBox, Recorder, type Box } from './Recorder.ts';
@@ -35,6 +38,9 @@ export class App {
   private rig?: CameraRig;
   private source?: BundleSource;
   private bundleUrl?: string;
+  /** The eval folder shown instead of a stack, and its URL. */
+  private evalView?: EvalView;
+  private evalUrl?: string;
   private explanation?: string;
   private norm: Normalization;
   private current = 0;
@@ -48,17 +54,21 @@ export class App {
   private readonly compute: ComputePanel;
   private readonly recorder: Recorder;
   private readonly canvas: HTMLCanvasElement;
+  private readonly evalRoot: HTMLElement;
+  private readonly chartRoot: HTMLElement;
   private urlTimer = 0;
 
   constructor(private readonly doc: Document) {
     const $ = (id: string) => doc.getElementById(id)!;
     this.canvas = $('view') as HTMLCanvasElement;
+    this.evalRoot = $('eval');
+    this.chartRoot = $('chart');
     this.status = new ViewerStatus(doc, this.apiHandlers());
     const url = UrlState.read();
     this.norm = url.norm ?? 'global';
     this.controls = new Controls($('controls'), {
       toggle: () => this.rig?.setPlaying(!this.rig.playing),
-      step: (d) => void this.goTo(this.current + d),
+      step: (d) => void this.goTo((this.evalView?.layer ?? this.current) + d),
       seek: (k) => void this.goTo(k),
       speed: (v) => this.setSpeed(v),
       normalization: (m) => this.setNormalization(m),
@@ -76,7 +86,7 @@ export class App {
     this.controls.setSpeed(url.speed ?? 2);
     this.controls.setLayers(0);
     this.frame = new FramePanel($('frame'));
-    this.chart = new MetricChart($('chart'));
+    this.chart = new MetricChart(this.chartRoot);
     this.chart.onScrub = (k) => void this.goTo(k);
     this.compute = new ComputePanel($('compute'), {
       busy: (stage, done, total) => (stage ? this.status.loading(stage, done, total) : this.status.settle()),
@@ -129,6 +139,7 @@ export class App {
     }
     const url = UrlState.read();
     if (url.bundle) await this.openUrl(url.bundle);
+    else if (url.eval) await this.openEvalUrl(url.eval);
     else this.status.settle();
   }
 
@@ -143,7 +154,18 @@ export class App {
     }
   }
 
+  /** Opens an eval folder from a URL (?eval=, window.camanim.openEval). */
+  async openEvalUrl(url: string): Promise<void> {
+    this.status.loading('fetching the eval folder');
+    try {
+      await this.openEval(await BundleSource.fromUrl(url, location.href, EVAL_FOLDER), url);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
   async goTo(k: number): Promise<void> {
+    if (this.evalView) return this.evalView.setLayer(k);
     const rig = this.rig;
     if (!rig || !this.set) return;
     const target = Math.min(this.set.layers.length - 1, Math.max(0, Math.round(k)));
@@ -178,6 +200,50 @@ export class App {
     this.show([set], { bundle: url });
   }
 
+  /** Shows an eval folder (its curve and the gallery of a layer) in place of the stack. */
+  private async openEval(source: BundleSource, url?: string): Promise<void> {
+    this.status.loading('reading the eval folder');
+    const folder = await EvalFolder.read(source);
+    const wanted = UrlState.read();
+    this.closeEval();
+    this.clearScene();
+    this.source = undefined;
+    this.bundleUrl = undefined;
+    this.canvas.hidden = true;
+    const view = new EvalView(
+      folder,
+      this.evalRoot,
+      this.chartRoot,
+      {
+        style: () => this.controls.style(),
+        progress: (done, total) => this.status.loading('reading the gallery', done, total),
+        settled: () => this.status.settle(),
+        changed: () => {
+          this.controls.setCurrent(view.layer);
+          this.writeUrl();
+        },
+      },
+      { curve: wanted.method, layer: wanted.layer },
+    );
+    this.evalView = view;
+    this.evalUrl = url;
+    this.controls.setLayers(view.layerCount);
+    this.controls.setCurrent(view.layer);
+    this.controls.setExplanations([], '');
+    const a = folder.aggregates;
+    this.status.readyEval(`eval folder ${source.description} · ${a.images} images · ${view.layerCount} layers`);
+    this.writeUrl();
+    await view.start();
+    if (folder.galleryError) this.fail(folder.galleryError);
+  }
+
+  private closeEval(): void {
+    this.evalView?.dispose();
+    this.evalView = undefined;
+    this.evalUrl = undefined;
+    this.canvas.hidden = false;
+  }
+
   private async switchExplanation(id: string): Promise<void> {
     if (!this.source) return;
     this.explanation = id;
@@ -197,6 +263,8 @@ export class App {
       if (what.kind === 'bundle') {
         this.explanation = undefined;
         await this.openBundle(what.source);
+      } else if (what.kind === 'eval') {
+        await this.openEval(what.source);
       } else {
         await this.compute.take(what.files);
         this.status.settle();
@@ -209,6 +277,7 @@ export class App {
   /** Replaces what is shown: per explanation an atlas, stack and labels, one camera path; chart and frame follow the first. */
   private show(sets: readonly CamSet[], opts: { bundle?: string; keepLayer?: boolean; ids?: readonly string[] }): void {
     const keep = opts.keepLayer ? this.current : undefined;
+    this.closeEval();
     this.clearScene();
     const set = sets[0];
     this.bundleUrl = opts.bundle;
@@ -303,6 +372,7 @@ export class App {
 
   /** Re-colours the atlas and the 2D frame (normalization, colormap, overlay). */
   private repaint(): void {
+    this.evalView?.repaint(this.controls.style());
     const set = this.set;
     if (!set) return;
     const style: PaintStyle = this.controls.style();
@@ -322,10 +392,12 @@ export class App {
   }
 
   private writeUrl(): void {
+    const ev = this.evalView;
     UrlState.write({
       bundle: this.bundleUrl,
-      layer: this.set ? this.current : undefined,
-      method: this.set ? this.explanation : undefined,
+      eval: this.evalUrl,
+      layer: ev ? ev.layer : this.set ? this.current : undefined,
+      method: ev ? ev.curveId : this.set ? this.explanation : undefined,
       norm: this.norm,
       speed: this.rig && this.rig.speed !== 2 ? this.rig.speed : undefined,
     });
@@ -484,6 +556,9 @@ export class App {
         await this.nextFrame();
       },
       open: (url) => this.openUrl(url),
+      openEval: (url) => this.openEvalUrl(url),
+      gallery: () => this.evalView?.tiles() ?? [],
+      evalState: () => this.evalView?.state() ?? null,
       compute: async (req: ComputeRequest) => {
         try {
           await this.compute.run(req);

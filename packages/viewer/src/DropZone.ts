@@ -1,9 +1,10 @@
 /**
  * Files in: drag-and-drop anywhere on the page (folders included) and the file pickers. A
- * drop is a bundle when it holds a manifest.json (a folder, loose files, or one .zip); else
- * its .onnx (with an optional .json beside it) and image go to the in-page computation.
+ * drop is a bundle when it holds a manifest.json, an eval folder when it holds an
+ * aggregates.json (whichever lies shallower; a folder, loose files, or one .zip); else its
+ * .onnx (with an optional .json beside it) and image go to the in-page computation.
  */
-import { BundleSource, type NamedFile } from './BundleSource.ts';
+import { BundleSource, EVAL_FOLDER, folderKindOf, type NamedFile } from './BundleSource.ts';
 
 export interface ComputeFiles {
   readonly model?: { bytes: Uint8Array; name: string };
@@ -11,7 +12,10 @@ export interface ComputeFiles {
   readonly image?: { blob: Blob; name: string };
 }
 
-export type Dropped = { kind: 'bundle'; source: BundleSource } | { kind: 'compute'; files: ComputeFiles };
+export type Dropped =
+  | { kind: 'bundle'; source: BundleSource }
+  | { kind: 'eval'; source: BundleSource }
+  | { kind: 'compute'; files: ComputeFiles };
 
 const IMAGE = /\.(png|jpe?g|webp|gif|bmp|avif)$/i;
 
@@ -45,16 +49,13 @@ export class DropZone {
   static async classify(files: PathFile[]): Promise<Dropped> {
     if (files.length === 0) throw new Error('Nothing was dropped');
     const named: NamedFile[] = files.map((f) => ({ path: f.path, read: async () => new Uint8Array(await f.file.arrayBuffer()) }));
-    if (files.some((f) => f.path === 'manifest.json' || f.path.endsWith('/manifest.json'))) {
+    const folder = folderKindOf(files.map((f) => f.path));
+    if (folder) {
       const top = files[0].path.split('/')[0];
-      return { kind: 'bundle', source: BundleSource.fromFiles(named, `the dropped folder '${top}'`) };
+      return opened(BundleSource.fromFiles(named, `the dropped folder '${top}'`, folder));
     }
-    if (files.length === 1 && /\.zip$/i.test(files[0].file.name)) {
-      return {
-        kind: 'bundle',
-        source: BundleSource.fromZip(new Uint8Array(await files[0].file.arrayBuffer()), files[0].file.name),
-      };
-    }
+    if (files.length === 1 && /\.zip$/i.test(files[0].file.name))
+      return opened(BundleSource.fromZip(new Uint8Array(await files[0].file.arrayBuffer()), files[0].file.name));
     let model: ComputeFiles['model'];
     let meta: ComputeFiles['meta'];
     let image: ComputeFiles['image'];
@@ -77,6 +78,10 @@ export class DropZone {
     for (const entry of entries) await walk(entry, '', out);
     return out;
   }
+}
+
+function opened(source: BundleSource): Dropped {
+  return source.kind === EVAL_FOLDER ? { kind: 'eval', source } : { kind: 'bundle', source };
 }
 
 async function walk(entry: FileSystemEntry, prefix: string, out: PathFile[]): Promise<void> {

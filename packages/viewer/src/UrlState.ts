@@ -1,12 +1,14 @@
 /**
  * What the address bar keeps: ?bundle=<url>&layer=<1-based, as in the captions>&method=<id>&norm=global|local
- * (and &speed=<layers per second>). Written with replaceState, so sharing the address reopens
- * the same view.
+ * (and &speed=<layers per second>), or for an eval folder ?eval=<url>&layer=…&method=<curve id>.
+ * Written with replaceState, so sharing the address reopens the same view.
  */
 import type { Normalization } from '@camanim/cam-methods';
 
 export interface ViewState {
   bundle?: string;
+  /** An eval folder (camanim eval's --out). */
+  eval?: string;
   /** 0-based layer index. */
   layer?: number;
   method?: string;
@@ -22,6 +24,7 @@ export class UrlState {
     const norm = q.get('norm');
     return {
       bundle: q.get('bundle') ?? undefined,
+      eval: q.get('eval') ?? undefined,
       layer: Number.isInteger(layer) && layer >= 1 ? layer - 1 : undefined,
       method: q.get('method') ?? undefined,
       norm: norm === 'local' || norm === 'global' ? norm : undefined,
@@ -33,6 +36,7 @@ export class UrlState {
     const q = new URLSearchParams(location.search);
     const set = (k: string, v: string | undefined) => (v === undefined ? q.delete(k) : q.set(k, v));
     set('bundle', state.bundle);
+    set('eval', state.eval);
     set('layer', state.layer === undefined ? undefined : String(state.layer + 1));
     set('method', state.method);
     set('norm', state.norm);

@@ -6,6 +6,8 @@
 import type { Normalization } from '@camanim/cam-methods';
 import type { CamSet, CamTarget, YbRoadView } from './CamSet.ts';
 import type { ComputeRequest } from './ComputePanel.ts';
+import type { GalleryTile } from './EvalGallery.ts';
+import type { EvalState } from './EvalView.ts';
 import type { ViewerError } from './ViewerError.ts';
 import type { Rect } from './LabelPacking.ts';
 import type { ScreenLabel } from './PlaneLabels.ts';
@@ -61,6 +63,12 @@ export interface ViewerApi {
   compare(ids: readonly string[]): Promise<void>;
   /** The panels shown: explanation id, method title, the layer each frames and its colour range there. */
   panels(): { explanation: string; method: string; current: number; colorRange: { min: number; max: number } | null }[];
+  /** An eval folder shown (?eval=, a dropped one): its curve, layer and gallery; null otherwise. */
+  readonly eval: EvalState | null;
+  /** Opens an eval folder from a URL (as ?eval=). */
+  openEval(url: string): Promise<void>;
+  /** The eval gallery's tiles at the current layer: label, prediction, value and the map drawn. */
+  gallery(): GalleryTile[];
 }
 
 declare global {
@@ -85,7 +93,12 @@ export type ViewerHandlers = Pick<
   | 'labelLayout'
   | 'compare'
   | 'panels'
->;
+  | 'openEval'
+  | 'gallery'
+> & {
+  /** What `eval` reads. */
+  evalState(): EvalState | null;
+};
 
 export class ViewerStatus {
   readonly api: ViewerApi;
@@ -99,10 +112,11 @@ export class ViewerStatus {
   private intervals: number[] = [];
   private lastFrame = 0;
   private visible = 0;
-  /** The status line of the explanation shown. */
+  /** The status line of what is shown (an explanation, an eval folder). */
   private shown = '';
+  private showing = false;
 
-  constructor(doc: Document, handlers: ViewerHandlers) {
+  constructor(doc: Document, { evalState, ...handlers }: ViewerHandlers) {
     this.html = doc.documentElement;
     this.line = doc.getElementById('status-line')!;
     this.bar = doc.getElementById('status-bar') as HTMLProgressElement;
@@ -122,6 +136,9 @@ export class ViewerStatus {
       explanation: null,
       stats: (reset) => this.stats(reset),
       ...handlers,
+      get eval() {
+        return evalState();
+      },
     };
     window.camanim = this.api;
     this.setState('loading');
@@ -155,15 +172,13 @@ export class ViewerStatus {
   /** Work finished without a new view (e.g. a model loaded, waiting for an image; an export): the line is back to what is shown. */
   settle(): void {
     this.bar.hidden = true;
-    this.line.textContent = this.api.layers.length ? this.shown : '';
-    if (this.api.state !== 'error' || this.api.layers.length) this.setState('ready');
-    this.welcome.hidden = this.api.layers.length > 0;
+    this.line.textContent = this.showing ? this.shown : '';
+    if (this.api.state !== 'error' || this.showing) this.setState('ready');
+    this.welcome.hidden = this.showing;
   }
 
   ready(set: CamSet, planes: number): void {
     this.api.planes = planes;
-    this.api.error = null;
-    this.api.errorCode = null;
     this.api.layers = set.layers.map((l) => ({
       index: l.index,
       name: l.name,
@@ -180,12 +195,31 @@ export class ViewerStatus {
       source: set.info.source,
       contract: set.info.contract?.summary ?? null,
     };
+    this.showReady(`${set.info.source} · ${set.layers.length} layers · ${set.info.method}`, true);
+  }
+
+  /** An eval folder is shown: the chart panel (its curve) without the 2D frame; `line` for the status line. */
+  readyEval(line: string): void {
+    this.api.planes = 0;
+    this.api.layers = [];
+    this.api.ybroad = null;
+    this.api.explanation = null;
+    this.showReady(line, false);
+  }
+
+  /** Something is shown (with the 2D frame panel or not): no error, no welcome, `line` in the status line. */
+  private showReady(line: string, frame: boolean): void {
+    this.api.error = null;
+    this.api.errorCode = null;
     this.message.hidden = true;
     this.welcome.hidden = true;
-    for (const panel of this.panels) panel.hidden = false;
     this.bar.hidden = true;
-    this.shown = `${set.info.source} · ${set.layers.length} layers · ${set.info.method}`;
-    this.line.textContent = this.shown;
+    const [framePanel, chartPanel] = this.panels;
+    framePanel.hidden = !frame;
+    chartPanel.hidden = false;
+    this.showing = true;
+    this.shown = line;
+    this.line.textContent = line;
     this.setState('ready');
   }
 
@@ -237,14 +271,15 @@ export class ViewerStatus {
 
 const TITLES: Record<string, string> = {
   'bad-bundle': 'This bundle cannot be read',
-  'missing-file': 'A file of the bundle is missing',
+  'bad-eval': 'This eval folder cannot be read',
+  'missing-file': 'A file is missing',
   'short-file': 'A file of the bundle is too short',
   'bad-version': 'Unknown bundle version',
   'bad-image': 'The image cannot be decoded',
   'bad-model': 'This is not a model camanim can read',
   'unsupported-op': 'The model uses an operator camanim does not support',
   'no-webgpu': 'WebGPU is needed for this',
-  fetch: 'Could not fetch the bundle',
+  fetch: 'Could not fetch a file',
   'bad-request': 'This cannot be computed',
   export: 'The export failed',
   internal: 'Something went wrong',

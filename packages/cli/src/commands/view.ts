@@ -1,13 +1,15 @@
 /**
- * `camanim view <bundle-dir>`: serves the built viewer (packages/viewer/dist) at / and the
- * bundle at /bundle/ on 127.0.0.1 (a free port), and prints the URL that opens the viewer on
- * the bundle. Only files inside those two folders are served: `..` segments, encoded dots or
- * slashes, backslashes and NULs are refused with 400, and symlinks leading out with 403.
+ * `camanim view <folder>`: serves the built viewer (packages/viewer/dist) at / and a result
+ * bundle at /bundle/ (or the --out folder of `camanim eval` at /eval/) on 127.0.0.1 (a free
+ * port), and prints the URL that opens the viewer on it (?bundle=bundle/, ?eval=eval/). Only files
+ * inside those two folders are served: `..` segments, encoded dots or slashes, backslashes and
+ * NULs are refused with 400, and symlinks leading out with 403.
  */
 import { createReadStream, existsSync, realpathSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, resolve, sep } from 'node:path';
+import { AGGREGATES_FILE } from '@camanim/cam-methods';
 import { cliError } from '../errors.ts';
 import type { Io } from '../io.ts';
 
@@ -28,15 +30,22 @@ const TYPES: Record<string, string> = {
   '.zip': 'application/zip',
 };
 
-/** The folder holding manifest.json: the given one, or its bundle/ subfolder. */
-export function findBundle(dir: string): string {
+/** What `camanim view` serves: a result bundle or an eval folder. */
+export interface Viewable {
+  readonly kind: 'bundle' | 'eval';
+  readonly dir: string;
+}
+
+/** The folder holding manifest.json (the given one, or its bundle/ subfolder), or an eval folder (aggregates.json). */
+export function findViewable(dir: string): Viewable {
   const d = resolve(dir);
-  if (existsSync(join(d, 'manifest.json'))) return d;
-  if (existsSync(join(d, 'bundle', 'manifest.json'))) return join(d, 'bundle');
+  if (existsSync(join(d, 'manifest.json'))) return { kind: 'bundle', dir: d };
+  if (existsSync(join(d, 'bundle', 'manifest.json'))) return { kind: 'bundle', dir: join(d, 'bundle') };
+  if (existsSync(join(d, AGGREGATES_FILE))) return { kind: 'eval', dir: d };
   throw cliError(
-    'No bundle here: the folder has no manifest.json (nor bundle/manifest.json)',
+    `No bundle here: the folder has no manifest.json (nor bundle/manifest.json), nor the ${AGGREGATES_FILE} of an eval folder`,
     { file: d },
-    'Pass a bundle folder written by camanim explain --format bundle',
+    'Pass a bundle folder written by camanim explain --format bundle, or the --out folder of camanim eval',
   );
 }
 
@@ -70,8 +79,14 @@ export interface ViewServer {
   close(): Promise<void>;
 }
 
-/** Serves `viewerDir` at / and `bundleDir` at /bundle/ on 127.0.0.1. */
-export async function startViewServer(viewerDir: string, bundleDir: string, port = 0): Promise<ViewServer> {
+/** Serves `viewerDir` at / and `bundleDir` at /bundle/ (with kind 'eval', an eval folder at /eval/) on 127.0.0.1. */
+export async function startViewServer(
+  viewerDir: string,
+  bundleDir: string,
+  port = 0,
+  kind: Viewable['kind'] = 'bundle',
+): Promise<ViewServer> {
+  const mount = `/${kind}`;
   const server = createServer((req, res) => {
     const send = (status: number, text: string) => {
       res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
@@ -80,8 +95,8 @@ export async function startViewServer(viewerDir: string, bundleDir: string, port
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed');
     const raw = (req.url ?? '/').split('?')[0].split('#')[0];
     if (!raw.startsWith('/')) return send(400, 'bad path');
-    const inBundle = raw === '/bundle' || raw.startsWith('/bundle/');
-    const target = inBundle ? resolveInside(bundleDir, raw.slice('/bundle'.length) || '/') : resolveInside(viewerDir, raw);
+    const inBundle = raw === mount || raw.startsWith(`${mount}/`);
+    const target = inBundle ? resolveInside(bundleDir, raw.slice(mount.length) || '/') : resolveInside(viewerDir, raw);
     if (typeof target === 'number') return send(target, target === 404 ? 'not found' : 'refused');
     res.writeHead(200, {
       'content-type': TYPES[extname(target).toLowerCase()] ?? 'application/octet-stream',
@@ -98,22 +113,22 @@ export async function startViewServer(viewerDir: string, bundleDir: string, port
   });
   const { port: p } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${p}/?bundle=bundle/`,
+    url: `http://127.0.0.1:${p}/?${kind}=${kind}/`,
     server,
     close: () => new Promise<void>((ok) => server.close(() => ok())),
   };
 }
 
 export async function view(dir: string, opts: { port?: string }, io: Io): Promise<void> {
-  const bundle = findBundle(dir);
+  const what = findViewable(dir);
   if (!existsSync(join(VIEWER_DIST, 'index.html'))) {
     throw cliError('The viewer is not built', { file: VIEWER_DIST }, 'Run pnpm --filter @camanim/viewer build');
   }
   const port = opts.port === undefined ? 0 : Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw cliError(`--port expects 0..65535, got '${opts.port}'`);
-  const s = await startViewServer(VIEWER_DIST, bundle, port);
+  const s = await startViewServer(VIEWER_DIST, what.dir, port, what.kind);
   io.out(`${s.url}\n`);
-  io.err('serving the viewer and the bundle on 127.0.0.1; Ctrl-C stops\n');
+  io.err(`serving the viewer and the ${what.kind === 'eval' ? 'eval folder' : 'bundle'} on 127.0.0.1; Ctrl-C stops\n`);
   await new Promise<void>((done) => {
     const stop = () => {
       process.off('SIGINT', stop);

@@ -175,7 +175,7 @@ export interface ShotStats {
 }
 
 /** A PNG decoded by the page's own decoder (as the browser draws it): RGBA bytes, row by row. */
-async function decodedInPage(page: Page, png: Buffer): Promise<{ width: number; height: number; data: Uint8Array }> {
+export async function decodedInPage(page: Page, png: Buffer): Promise<{ width: number; height: number; data: Uint8Array }> {
   const { width, height, rgba } = await page.evaluate(async (b64) => {
     const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
     const bmp = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
