@@ -78,7 +78,7 @@ function corners(row: Float32Array, g: DetectGeometry, b: number): Detection['bo
   return g.format === 'boxes-scores' ? [p, q, r, s] : [p - r / 2, q - s / 2, p + r / 2, q + s / 2];
 }
 
-const bestFirst = (a: Detection, b: Detection) => b.score - a.score || a.row - b.row;
+export const bestFirst = (a: Detection, b: Detection) => b.score - a.score || a.row - b.row;
 
 /** The post-processing's candidates: per class in its order, scores above its threshold, its top k of them. */
 function postprocessCandidates(row: Float32Array, g: DetectGeometry, p: Postprocess): Detection[] {
@@ -115,8 +115,16 @@ export function candidates(row: Float32Array, g: DetectGeometry, confidence = 0.
 export function detect(row: Float32Array, g: DetectGeometry, opts: NmsOptions = {}): Detection[] {
   const p = g.postprocess;
   const [threshold, max] = p ? [p.iou, p.maxDetections ?? Infinity] : [opts.iou ?? 0.45, opts.maxDetections ?? 300];
+  return batchedNms(candidates(row, g, opts.confidence), threshold, max);
+}
+
+/**
+ * torchvision's batched_nms on candidates sorted best first: each suppresses the later ones of
+ * its class overlapping it by more than `threshold`; the first `max` kept.
+ */
+export function batchedNms(sorted: readonly Detection[], threshold: number, max = Infinity): Detection[] {
   const kept: Detection[] = [];
-  for (const d of candidates(row, g, opts.confidence)) {
+  for (const d of sorted) {
     if (kept.length >= max) break;
     if (!kept.some((k) => k.class === d.class && iou(k.box, d.box) > threshold)) kept.push(d);
   }

@@ -167,7 +167,7 @@ function ancestors(graph: Graph, names: readonly string[]): Set<string> {
   return seen;
 }
 
-function describeRegion(cut: PostprocessCut): string {
+export function describeRegion(cut: PostprocessCut): string {
   const first = cut.nodes.find((n) =>
     allNodes({ ...emptyGraph, nodes: [n] }).some((m) => m.opType === 'NonZero' || m.opType === 'NonMaxSuppression'),
   );
@@ -230,7 +230,7 @@ function joinBoxesScores(graph: Graph, boxes: Found, scores: Found): Graph {
 }
 
 /** A tensor's constant value: folded by inference, an initializer, or a Constant node of a branch. */
-function constantValue(graph: Graph, inferred: Inferred, name: string): HostTensor | undefined {
+export function constantValue(graph: Graph, inferred: Inferred, name: string): HostTensor | undefined {
   const folded = inferred.consts.get(name) ?? graph.initializers.get(name);
   if (folded) return folded;
   const node = allNodes(graph).find((n) => n.opType === 'Constant' && n.outputs[0] === name);
@@ -325,7 +325,7 @@ function readTopK(
 }
 
 /** The detections kept: a Slice from 0 of what NonMaxSuppression (or the If holding it) gives. */
-function readMaxDetections(graph: Graph, inferred: Inferred, region: readonly Node[]): number | undefined {
+export function readMaxDetections(graph: Graph, inferred: Inferred, region: readonly Node[]): number | undefined {
   const holdsNms = (n: Node) => allNodes({ ...emptyGraph, nodes: [n] }).some((m) => m.opType === 'NonMaxSuppression');
   const fromNms = new Set(region.filter(holdsNms).flatMap((n) => n.outputs));
   for (const n of region) {
