@@ -8,6 +8,7 @@ Usage (Debian's /usr/bin/python3 with python3-torch, python3-torchvision, python
   /usr/bin/python3 tools/bench_torch.py cam  --model resnet50 [--layers N] [--mode lib|lean] [--input x.bin] [--device cuda]
   /usr/bin/python3 tools/bench_torch.py road --model resnet50 --subset 0,17,34 [--input x.bin] [--class K]
   /usr/bin/python3 tools/bench_torch.py metrics --model resnet50 --subset 0,17 [--step 1792] [--batch 16] [--input x.bin]
+  /usr/bin/python3 tools/bench_torch.py cold --model resnet50 --weights w.pt [--save]
 
 Prints ONE JSON object on stdout (progress on stderr). torch.set_num_threads(2) unless
 --threads says otherwise. cam runs on --device (cpu, or cuda on a machine with a GPU: every
@@ -67,10 +68,12 @@ import sys
 import time
 import zlib
 
-import numpy as np
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+START = time.perf_counter()  # before torch is imported: cold's import_ms
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+import torchvision  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fixtures.models import full_spec  # noqa: E402
@@ -184,6 +187,55 @@ def hook_point(p, fn):
             return (r,) if r is not None else None
         return None
     return p.module.register_forward_pre_hook(pre)
+
+
+# ------------------------------------------------------------------ cold start
+
+def run_cold(args):
+    """cold: what a fresh process pays to explain every layer the camanim way in PyTorch. With
+    --save, builds the bench model and saves its state_dict to --weights (untimed preparation).
+    Otherwise: torchvision's architecture, the state_dict loaded from --weights, a hook on every
+    Conv2d/BatchNorm2d/ReLU/MaxPool2d output keeping it and its gradient, one forward, one
+    backward of the argmax logit (parameters frozen), and GradCAM of every kept 4-D output
+    upsampled to 224 and min-max scaled. The caller times the whole process; the JSON says
+    where its time went (import_ms: from the interpreter's start to torch imported)."""
+    if args.save:
+        torch.save(build(args.model).state_dict(), args.weights)
+        return {"saved": args.weights}
+    t0 = time.perf_counter()
+    model = getattr(torchvision.models, args.model)(weights=None)
+    model.load_state_dict(torch.load(args.weights))
+    model.eval()
+    for q in model.parameters():
+        q.requires_grad_(False)
+    for m in model.modules():
+        if hasattr(m, "inplace") and isinstance(m.inplace, bool):
+            m.inplace = False
+    t_load = time.perf_counter()
+    kept = []
+
+    def keep(_m, _inputs, out):
+        if out.dim() == 4 and out.requires_grad:
+            entry = {"a": out}
+            out.register_hook(lambda g, e=entry: e.__setitem__("g", g))
+            kept.append(entry)
+
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.BatchNorm2d, nn.ReLU, nn.MaxPool2d)):
+            m.register_forward_hook(keep)
+    x = load_input(args.input).requires_grad_(True)
+    out = model(x)
+    cls = int(out.argmax(1))
+    out[:, cls].sum().backward()
+    t_bwd = time.perf_counter()
+    with torch.no_grad():
+        cams = [scaled(gradcam_from(e["a"], e["g"])[1]) for e in kept]
+    t_end = time.perf_counter()
+    return {
+        "model": args.model, "torch": torch.__version__, "threads": torch.get_num_threads(), "layers": len(cams),
+        "import_ms": (t0 - START) * 1000, "load_ms": (t_load - t0) * 1000, "fwd_bwd_ms": (t_bwd - t_load) * 1000,
+        "cams_ms": (t_end - t_bwd) * 1000,
+    }
 
 
 # ------------------------------------------------------------------ GradCAM
@@ -536,7 +588,7 @@ def run_layers(args):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("what", choices=["layers", "cam", "road", "metrics"])
+    ap.add_argument("what", choices=["layers", "cam", "road", "metrics", "cold"])
     ap.add_argument("--model", default="resnet50")
     ap.add_argument("--input", default=None, help="float32 LE [1,3,224,224] (default: seeded uniform)")
     ap.add_argument("--class", dest="cls", type=int, default=None, help="target class (default: argmax)")
@@ -548,9 +600,12 @@ def main(argv=None):
     ap.add_argument("--percentiles", default="20,40,60,80")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu", help="cam: cpu or cuda")
+    ap.add_argument("--weights", default=None, help="cold: the state_dict file (written with --save)")
+    ap.add_argument("--save", action="store_true", help="cold: build the bench model and save its state_dict to --weights")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    result = {"layers": run_layers, "cam": run_cam, "road": run_road, "metrics": run_metrics}[args.what](args)
+    runs = {"layers": run_layers, "cam": run_cam, "road": run_road, "metrics": run_metrics, "cold": run_cold}
+    result = runs[args.what](args)
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
 

@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--only forward,backward,cam,road,viewer-compute,flythrough,metrics,eval] [--quick] [--no-browser] [--no-tfjs]
+ * `pnpm bench [--only forward,backward,cam,road,viewer-compute,flythrough,metrics,eval,cold] [--quick] [--no-browser] [--no-tfjs]
  *  [--web-all] [--scale X] [--road-layers K]`
  *
  * camanim against onnxruntime-node, onnxruntime-web (WebGPU in headless Chromium), TensorFlow.js
@@ -15,12 +15,15 @@
  *             ResNet-50: camanim vs PyTorch doing the same forwards (tools/bench_torch.py metrics, road)
  *   eval      camanim eval images/s (ybROAD), 1 process and --queue with 1 and 2 workers on a
  *             redis-server it starts: bundled model and ResNet-18, vs PyTorch + SciPy ROAD
+ *   cold      a fresh `camanim explain` process on ResNet-50 (--quick: ResNet-18), startup vs
+ *             throughput tiles, vs a fresh PyTorch process (tools/bench_torch.py cold)
  * --quick: ResNet-18 only and fewer repetitions. --scale multiplies repetitions and budgets.
  */
 import { execSync } from 'node:child_process';
 import { acquireDevice, isCamanimError, Runtime } from '@camanim/core';
 import { backwardSection } from './backward.ts';
 import { camSection } from './cam.ts';
+import { coldSection } from './cold.ts';
 import { flythroughSection } from './flythrough.ts';
 import { evalSection } from './eval.ts';
 import { forwardSection } from './forward.ts';
@@ -32,7 +35,7 @@ import { metricsSection } from './metrics.ts';
 import { roadSection } from './road.ts';
 import { viewerComputeSection } from './viewer-compute.ts';
 
-const SECTIONS = ['forward', 'backward', 'cam', 'road', 'viewer-compute', 'flythrough', 'metrics', 'eval'] as const;
+const SECTIONS = ['forward', 'backward', 'cam', 'road', 'viewer-compute', 'flythrough', 'metrics', 'eval', 'cold'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const args = process.argv.slice(2);
@@ -92,6 +95,7 @@ try {
       if (s === 'flythrough') tables.push(await flythroughSection(ctx));
       if (s === 'metrics') tables.push(await metricsSection(ctx));
       if (s === 'eval') tables.push(await evalSection(ctx));
+      if (s === 'cold') tables.push(await coldSection(ctx));
       const secs = ((performance.now() - t0) / 1000).toFixed(0);
       for (const t of tables) {
         t.notes.push(`Section took ${secs} s; load average (1/5/15 min) ${load0} before, ${loadAverage()} after.`);

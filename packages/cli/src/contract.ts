@@ -21,12 +21,14 @@ import {
   parseSidecar,
   parseSize,
   resolveInputContract,
+  Runtime,
   type ContractSource,
   type Graph,
   type InputContract,
   type InputRequest,
   type Model,
   type OutputRequest,
+  type RuntimeOptions,
   type Sidecar,
 } from '@camanim/core';
 import { cliError } from './errors.ts';
@@ -191,11 +193,18 @@ export async function readContract(
 
 /**
  * The model under its contract on a GPU session (gpu-session.ts: loaded again on a new device
- * after a device loss), the contract's lines printed once.
+ * after a device loss), the contract's lines printed once. `runtime`: how the device's runtime
+ * builds its kernels (e.g. `unroll: 'startup'` for a command that runs the model once or twice).
  */
-export async function openSession(c: ContractedModel, progress: Progress, env: NodeJS.ProcessEnv): Promise<GpuSession> {
+export async function openSession(
+  c: ContractedModel,
+  progress: Progress,
+  env: NodeJS.ProcessEnv,
+  runtime: RuntimeOptions = {},
+): Promise<GpuSession> {
   const session = await GpuSession.open(
-    (device) => progress.time('load model', () => contractModel(c.graph, c.input, c.output, { device })),
+    (device) =>
+      progress.time('load model', () => contractModel(c.graph, c.input, c.output, { runtime: new Runtime(device, runtime) })),
     { onNotice: (m) => progress.notice(m), env },
   );
   progress.notice(contractLines(session.model).trimEnd());

@@ -1,7 +1,8 @@
 /**
  * The tile profile belongs to a Runtime, not to the process: two runtimes of different profile
  * kinds plan their own kernels side by side (built in one order, run in the other), and agree
- * on the numbers. CAMANIM_KERNEL_PROFILE still overrides the adapter's kind.
+ * on the numbers. CAMANIM_KERNEL_PROFILE still overrides the adapter's kind. The unroll budget
+ * for a quick start picks other (smaller) tiles with the same results bit for bit.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadModel } from '../src/load-model.ts';
@@ -30,6 +31,28 @@ const bytes = encodeModel({
 const kernelsOf = (model: Awaited<ReturnType<typeof loadModel>>) =>
   model.planFor(new Map([['x', [1, 16, 14, 14]]])).full.nodes.flatMap((n) => n.steps.map((s) => s.kernel));
 const workgroupSizes = (wgsl: readonly string[]) => wgsl.map((w) => /@workgroup_size\((\d+)/.exec(w)?.[1]);
+
+/**
+ * x [1, 32, 28, 28] → 3×3 Conv (32 → 64) → Relu → 3×3 Conv stride 2 (64 → 64) → Flatten →
+ * Gemm [12544] × [12544, 64]: layers big enough that the two unroll budgets choose other tiles.
+ */
+const wide = encodeModel({
+  nodes: [
+    { op: 'Conv', inputs: ['x', 'w1'], outputs: ['c1'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+    { op: 'Relu', inputs: ['c1'], outputs: ['r'] },
+    { op: 'Conv', inputs: ['r', 'w2'], outputs: ['c2'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [2, 2] } },
+    { op: 'Flatten', inputs: ['c2'], outputs: ['f'] },
+    { op: 'Gemm', inputs: ['f', 'm'], outputs: ['y'] },
+  ],
+  inputs: [{ name: 'x', dims: [1, 32, 28, 28] }],
+  outputs: ['y'],
+  initializers: [
+    { name: 'w1', dims: [64, 32, 3, 3], data: Array.from(random(64 * 32 * 9, 4, -0.1, 0.1)) },
+    { name: 'w2', dims: [64, 64, 3, 3], data: Array.from(random(64 * 64 * 9, 5, -0.1, 0.1)) },
+    { name: 'm', dims: [64 * 14 * 14, 64], data: Array.from(random(64 * 14 * 14 * 64, 6, -0.02, 0.02)) },
+  ],
+  opset: 13,
+});
 
 describe('tile profiles per runtime', () => {
   const saved = process.env.CAMANIM_KERNEL_PROFILE;
@@ -64,6 +87,55 @@ describe('tile profiles per runtime', () => {
     const [dc, dg] = [await gc.read('x'), await gg.read('x')];
     dc.data.forEach((v, i) => expect(dg.data[i]).toBeCloseTo(v, 4));
     for (const m of [cpu, gpu]) m.dispose();
+  });
+
+  it("the startup unroll budget picks smaller tiles whose forward and backward equal throughput's bit for bit", async () => {
+    const device = await acquireDevice();
+    const shapes = new Map([['x', [1, 32, 28, 28]]]);
+    const models = await Promise.all(
+      (['throughput', 'startup'] as const).map((unroll) =>
+        loadModel(wide, { runtime: new Runtime(device, { tiles: 'cpu', unroll }) }),
+      ),
+    );
+    const [fast, quick] = models;
+    expect(quick.runtime.tiles.unroll.maxProducts).toBeLessThan(fast.runtime.tiles.unroll.maxProducts);
+    const names = (m: (typeof models)[number]) =>
+      m
+        .planFor(shapes)
+        .full.nodes.flatMap((n) => n.steps.map((s) => s.kernel.name))
+        .filter((k) => / tile /.test(k));
+    // Both convolutions get another tile.
+    const differ = names(fast).filter((k, i) => k !== names(quick)[i]);
+    expect(differ.filter((k) => k.startsWith('conv[')).length).toBe(2);
+
+    const x = { data: random(32 * 28 * 28, 7, -1, 1), shape: [1, 32, 28, 28] };
+    const runs = await Promise.all(models.map((m) => m.run(x)));
+    const grads = await Promise.all(runs.map((r) => r.backward({ class: 5 }, { layers: ['x', 'r', 'c1'] })));
+    for (const name of ['c1', 'c2', 'y']) {
+      const [a, b] = await Promise.all(runs.map((r) => r.read(name)));
+      expect(b.data).toEqual(a.data);
+    }
+    for (const name of ['x', 'r', 'c1']) {
+      const [a, b] = await Promise.all(grads.map((g) => g.read(name)));
+      expect(b.data).toEqual(a.data);
+    }
+    for (const m of models) m.dispose();
+  });
+
+  it('CAMANIM_UNROLL picks the unroll budget unless the runtime is given one', async () => {
+    const device = await acquireDevice();
+    const saved = process.env.CAMANIM_UNROLL;
+    try {
+      process.env.CAMANIM_UNROLL = 'startup';
+      const startup = new Runtime(device).tiles.unroll;
+      expect(new Runtime(device, { unroll: 'throughput' }).tiles.unroll).not.toEqual(startup);
+      delete process.env.CAMANIM_UNROLL;
+      expect(new Runtime(device).tiles.unroll).toEqual(new Runtime(device, { unroll: 'throughput' }).tiles.unroll);
+      expect(new Runtime(device, { unroll: 'startup' }).tiles.unroll).toEqual(startup);
+    } finally {
+      if (saved === undefined) delete process.env.CAMANIM_UNROLL;
+      else process.env.CAMANIM_UNROLL = saved;
+    }
   });
 
   it('CAMANIM_KERNEL_PROFILE overrides the adapter, and an explicit profile overrides both', async () => {

@@ -77,14 +77,6 @@ export function fma(acc: string, terms: readonly (readonly [string, string])[]):
 /** WGSL literal of an unsigned constant. */
 export const u = (n: number): string => `${n}u`;
 
-/**
- * SwiftShader compiles unrolled code at roughly 2 ms per multiply-add line, once per pipeline:
- * a launch may unroll one product per this many multiply-adds it performs in all, so small
- * problems (tests, tiny models) get small kernels and big layers the big tiles they run fastest.
- */
-const WORK_PER_UNROLLED_PRODUCT = 10000;
-const MAX_UNROLLED_PRODUCTS = 4800;
-
 /** A candidate tile: its shape, scalar loads and multiply-adds per reduction step. */
 export type Candidate<T> = readonly [tile: T, loads: number, products: number];
 
@@ -92,8 +84,8 @@ export type Candidate<T> = readonly [tile: T, loads: number, products: number];
  * The tile among `candidates` with the least modeled time over `count(tile)` tiles (per
  * reduction step, a tile costs the profile's `load` multiply-adds per loaded scalar, its
  * products and a fixed `step`; fewer than `minTiles` tiles leave cores idle), counting padded
- * work, among those whose unrolled step fits the compile budget for `work` multiply-adds (the
- * smallest step when none does).
+ * work, among those whose unrolled step fits the profile's compile budget for `work` multiply-adds
+ * (`unroll`; the smallest step when none does).
  */
 export function cheapestTile<T>(
   profile: TileProfile,
@@ -102,7 +94,7 @@ export function cheapestTile<T>(
   work: number,
 ): T {
   const { minTiles, load, step } = profile;
-  const budget = Math.min(MAX_UNROLLED_PRODUCTS, work / WORK_PER_UNROLLED_PRODUCT);
+  const budget = Math.min(profile.unroll.maxProducts, work / profile.unroll.workPerProduct);
   const smallest = Math.min(...candidates.map((c) => c[2]));
   let best = candidates[0][0];
   let bestCost = Infinity;

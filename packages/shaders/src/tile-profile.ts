@@ -22,6 +22,39 @@ export interface TileProfile {
   readonly step: number;
   /** Invocations per workgroup for `total` tiles. */
   workgroupSize(total: number): number;
+  /** How much unrolled code a kernel may have: its compile time against its run time (matmul-tile.ts' cheapestTile). */
+  readonly unroll: UnrollBudget;
+}
+
+/**
+ * A launch may unroll one product of its reduction step per `workPerProduct` multiply-adds it
+ * performs in all, and at most `maxProducts`: small problems get small kernels, big layers the
+ * big tiles they run fastest, as far as the compile time pays for itself over the runs.
+ */
+export interface UnrollBudget {
+  readonly workPerProduct: number;
+  readonly maxProducts: number;
+}
+
+/**
+ * Tiles for throughput: a model run many times in one process (the bench, `camanim eval`,
+ * ROAD's perturbed forwards). SwiftShader compiles about 0.5 ms of CPU per unrolled product,
+ * once per pipeline.
+ */
+const THROUGHPUT_UNROLL: UnrollBudget = { workPerProduct: 10000, maxProducts: 4800 };
+
+/**
+ * Tiles for a cold start, a model run once or twice in a new process (`camanim explain`): on
+ * SwiftShader ResNet-50's 3×3 64→64 layer compiled in 2.6 s of CPU at 8×8×8 (4608 products)
+ * and 0.41 s at 2×4×8 (576), and ran 44 and 63 ms a core: the compile time of the big tile
+ * pays off after ~60 runs. Results are the same bit for bit: each output's sum runs in the
+ * same order whatever the tile (per channel, per row of taps; per k-step of 4 in a GEMM).
+ */
+const STARTUP_UNROLL: UnrollBudget = { workPerProduct: 100000, maxProducts: 576 };
+
+/** The profile with its unroll budget for `use`: 'startup' (few runs per process) or 'throughput'. */
+export function withUnroll(profile: TileProfile, use: 'startup' | 'throughput'): TileProfile {
+  return { ...profile, unroll: use === 'startup' ? STARTUP_UNROLL : THROUGHPUT_UNROLL };
 }
 
 /**
@@ -37,6 +70,7 @@ export const CPU_TILES: TileProfile = {
   load: 7,
   step: 8,
   workgroupSize: (total) => (total >= 512 ? 16 : total >= 128 ? 8 : 4),
+  unroll: THROUGHPUT_UNROLL,
 };
 
 /**
@@ -52,4 +86,5 @@ export const GPU_TILES: TileProfile = {
   load: 1,
   step: 4,
   workgroupSize: () => 64,
+  unroll: THROUGHPUT_UNROLL,
 };

@@ -36,7 +36,12 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
   const written: string[] = [];
   const summaries: string[] = [];
   try {
-    session = await openSession(inputs.contracted, progress, io.env);
+    // One forward and one backward per image: on a CPU adapter compiling the pipelines is most of
+    // the time, so the kernels are sized for a quick start unless metrics re-run the model many
+    // times (or CAMANIM_UNROLL says otherwise). The outputs are the same bit for bit.
+    const rerunning = opts.ybroad || (opts.metrics?.ids.length ?? 0) > 0;
+    const unroll = io.env.CAMANIM_UNROLL || rerunning ? undefined : 'startup';
+    session = await openSession(inputs.contracted, progress, io.env, { unroll });
     const gpu = session;
     // Names, shapes and the contract only: the same after a reload on a new device.
     const model = session.model;
@@ -143,6 +148,8 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
       for (const w of warnings) progress.notice(w);
     }
     await staging.commit();
+    const rt = session.model.runtime;
+    progress.notice(`pipelines: ${rt.pipelineCount} compiled; the steps waited ${(rt.compileWait / 1000).toFixed(2)} s for them`);
   } catch (e) {
     await staging.abort();
     throw e;

@@ -2,7 +2,7 @@
  * The runtime: one device, its buffer pool and pipeline cache, and the few primitives
  * everything else uses: upload, read back, and dispatch a list of kernels in one pass.
  */
-import { CPU_TILES, GPU_TILES, type KernelSpec, type TileProfile } from '@camanim/shaders';
+import { CPU_TILES, GPU_TILES, withUnroll, type KernelSpec, type TileProfile } from '@camanim/shaders';
 import { CamanimError } from '../errors.ts';
 import { BufferPool, type PoolStats } from './buffer-pool.ts';
 import { calmly } from './dawn-wait.ts';
@@ -18,6 +18,13 @@ export interface Dispatch {
 export interface RuntimeOptions {
   /** The tile profile (default: CAMANIM_KERNEL_PROFILE=cpu|gpu, else the adapter's kind). */
   readonly tiles?: TileProfile | TileProfile['name'];
+  /**
+   * What the kernels' unrolled code is sized for (else CAMANIM_UNROLL=startup|throughput, else
+   * throughput): 'startup' for a process that runs its model a few times (`camanim
+   * explain`), where compiling the pipelines is most of the time on a CPU adapter; the outputs
+   * are the same bit for bit. A given `tiles` object keeps its own.
+   */
+  readonly unroll?: 'startup' | 'throughput';
 }
 
 export class Runtime {
@@ -30,6 +37,7 @@ export class Runtime {
    */
   readonly uploads: BufferPool;
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  private compileWaitMs = 0;
 
   /** The register-tile profile every plan on this runtime builds its kernels for. */
   readonly tiles: TileProfile;
@@ -38,7 +46,7 @@ export class Runtime {
     readonly device: Device,
     opts: RuntimeOptions = {},
   ) {
-    this.tiles = tilesFor(device, opts.tiles);
+    this.tiles = tilesFor(device, opts);
     const poison = typeof process !== 'undefined' && process.env?.CAMANIM_POISON_BUFFERS === '1';
     this.pool = new BufferPool(device.gpu, device.limits.maxBufferSize, poison);
     this.uploads = new BufferPool(device.gpu, device.limits.maxBufferSize, poison);
@@ -75,6 +83,11 @@ export class Runtime {
 
   get pipelineCount(): number {
     return this.pipelines.size;
+  }
+
+  /** Milliseconds `run` has waited for pipelines to compile (on SwiftShader, most of a cold start). */
+  get compileWait(): number {
+    return this.compileWaitMs;
   }
 
   createTensor(shape: readonly number[], label = ''): GpuTensor {
@@ -120,7 +133,9 @@ export class Runtime {
   /** Records every dispatch into one compute pass and submits it; no CPU round trips between kernels. */
   async run(dispatches: readonly Dispatch[], label = 'run'): Promise<void> {
     this.checkAlive(label);
+    const waitFrom = performance.now();
     const pipelines = await this.wait(Promise.all(dispatches.map((d) => this.pipeline(d.kernel))));
+    this.compileWaitMs += performance.now() - waitFrom;
     await this.checkAllocations(label);
     this.gpu.pushErrorScope('validation');
     this.gpu.pushErrorScope('out-of-memory');
@@ -208,11 +223,15 @@ export class Runtime {
 
 /**
  * The kernels' register-tile profile: the one asked for, else CAMANIM_KERNEL_PROFILE=cpu|gpu,
- * else the adapter's kind (SwiftShader: cpu).
+ * else the adapter's kind (SwiftShader: cpu); with its unroll budget (RuntimeOptions.unroll).
  */
-function tilesFor(device: Device, asked: RuntimeOptions['tiles']): TileProfile {
+function tilesFor(device: Device, opts: RuntimeOptions): TileProfile {
+  const asked = opts.tiles;
   if (typeof asked === 'object') return asked;
-  const forced = typeof process !== 'undefined' ? process.env?.CAMANIM_KERNEL_PROFILE : undefined;
+  const env = typeof process !== 'undefined' ? process.env : undefined;
+  const forced = env?.CAMANIM_KERNEL_PROFILE;
   const name = asked ?? (forced === 'cpu' || forced === 'gpu' ? forced : undefined) ?? (device.onCpu ? 'cpu' : 'gpu');
-  return name === 'cpu' ? CPU_TILES : GPU_TILES;
+  const wanted = env?.CAMANIM_UNROLL;
+  const unroll = opts.unroll ?? (wanted === 'startup' || wanted === 'throughput' ? wanted : 'throughput');
+  return withUnroll(name === 'cpu' ? CPU_TILES : GPU_TILES, unroll);
 }
