@@ -18,7 +18,15 @@ references of its two stages (issue #13, detection):
   prediction_layers, box_coder.decode), float64, checked against onnxruntime-node on the export
   (the tensors the RPN's per-level TopK and Gathers read);
 - the proposals of torchvision's own filter_proposals (float64), the host's reference;
-- stage 2: the box head's class logits [P, K] and box regression [P, 4K] on those proposals.
+- stage 2: the box head's class logits [P, K] and box regression [P, 4K] on those proposals;
+- the detections of torchvision's own postprocess_detections (float32 and float64: the same);
+- Grad-CAM (pytorch_grad_cam/grad_cam.py, tools/fixtures/gradcam.py) at five layers for
+  detections 0 and 1 under FasterRCNNBoxScoreTarget's idea on the box head's pre-NMS rows: the
+  score of the box's label summed over postprocess_detections' candidates of that label (a row
+  per proposal and class >= 1: score > box_score_thresh, sides >= 1e-2 after clipping) whose
+  decoded box has box_iou > 0.5 with it; the proposals are constants (torchvision detaches
+  them), the matching is held constant, the gradient flows from the softmax scores through the
+  box head and MultiScaleRoIAlign into the backbone.
 
 Writes packages/cli/test/fixtures/detect/ (fasterrcnn.onnx, image-160x160.png, fasterrcnn-reference.json);
 packages/cli/test/detect-fasterrcnn.test.ts holds camanim to them.
@@ -33,16 +41,19 @@ import numpy as np
 import onnx
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from PIL import Image
 from torchvision.models import mobilenet_v3_large
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.backbone_utils import BackboneWithFPN
 from torchvision.models.detection.faster_rcnn import FasterRCNN, FastRCNNPredictor, TwoMLPHead
 from torchvision.models.detection.rpn import concat_box_prediction_layers
+from torchvision.ops import box_iou, boxes as box_ops
 from torchvision.ops.feature_pyramid_network import LastLevelMaxPool
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import contract_models as cm  # noqa: E402
+from fixtures.gradcam import gradcam_maps  # noqa: E402
 from fixtures.jsonfmt import write_compact  # noqa: E402
 from fixtures.prepare import _randomize_parameters, _recalibrate_bn  # noqa: E402
 from fixtures.verify_ort import run_node_jobs, with_outputs  # noqa: E402
@@ -53,6 +64,14 @@ IMAGE = "image-160x160.png"
 # The RPN's outputs and the box head's, as torch.onnx names them in this export.
 OBJECTNESS, PROPOSALS = "/rpn/Reshape_16_output_0", "/rpn/Reshape_15_output_0"
 LOGITS = "/roi_heads/box_predictor/cls_score/Gemm_output_0"
+# The layers whose maps are checked: module -> the ONNX tensor it outputs (the last node of its scope).
+LAYERS = {
+    "backbone/body/body.0": lambda m: m.backbone.body["0"],
+    "backbone/body/body.4": lambda m: m.backbone.body["4"],
+    "backbone/body/body.10": lambda m: m.backbone.body["10"],
+    "backbone/body/body.16": lambda m: m.backbone.body["16"],
+    "backbone/fpn/layer_blocks.0": lambda m: m.backbone.fpn.layer_blocks[0],
+}
 
 
 def build():
@@ -113,6 +132,30 @@ def stages(m, x):
             "rpnScores": scores[0], "logits": logits, "regression": regression}
 
 
+class BoxRows(nn.Module):
+    """postprocess_detections' rows for fixed proposals: decoded, clipped boxes [P, K-1, 4] and softmax scores [P, K-1]."""
+
+    def __init__(self, m, proposals):
+        super().__init__()
+        self.m, self.proposals = m, proposals
+
+    def forward(self, x):
+        images, _ = self.m.transform([x])
+        features = self.m.backbone(images.tensors)
+        rh = self.m.roi_heads
+        pooled = rh.box_roi_pool(features, [self.proposals], images.image_sizes)
+        logits, regression = rh.box_predictor(rh.box_head(pooled))
+        boxes = rh.box_coder.decode(regression, [self.proposals])
+        boxes = box_ops.clip_boxes_to_image(boxes, images.image_sizes[0])
+        return boxes[:, 1:], F.softmax(logits, -1)[:, 1:]
+
+
+def detections(m, x):
+    with torch.no_grad():
+        d = m([x])[0]
+    return [{"label": int(l), "score": float(s), "box": [float(v) for v in b]} for b, l, s in zip(d["boxes"], d["labels"], d["scores"])]
+
+
 def export(m, x32, opset):
     buf = io.BytesIO()
     with torch.no_grad():
@@ -165,6 +208,35 @@ def main():
     same = r32["rpnBoxes"].shape == r["rpnBoxes"].shape and float((r32["rpnBoxes"] - r["rpnBoxes"].float()).abs().max()) < 1e-3
     if not same:
         raise SystemExit("float32 and float64 proposals disagree")
+    nodes = model.graph.node
+    layer_names = {key: [n.output[0] for n in nodes if n.name.startswith(f"/{key}/") and n.op_type != "Constant"][-1] for key in LAYERS}
+    out32 = detections(m, x32)
+    m64 = m.double()
+    x = x32.double()
+    out64 = detections(m64, x)
+    for a, b in zip(out32[:5], out64[:5]):
+        if a["label"] != b["label"] or max(abs(u - v) for u, v in zip(a["box"], b["box"])) > 1e-3:
+            raise SystemExit(f"float32 and float64 postprocess disagree: {a} vs {b}")
+    rows = BoxRows(m64, r["rpnBoxes"])
+    with torch.no_grad():
+        boxes, scores = rows(x)
+    rh = m64.roi_heads
+    refs = []
+    for k in (0, 1):
+        d = out64[k]
+        label = d["label"]
+        box = torch.tensor([d["box"]], dtype=torch.float64)
+        b, sc = boxes[:, label - 1], scores[:, label - 1]
+        side = torch.minimum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
+        cand = ((sc > rh.score_thresh) & (side >= 1e-2)).nonzero().flatten()
+        match = cand[box_iou(box, b[cand])[0] > 0.5]
+        target = lambda out, match=match, label=label: out[1][match, label - 1].sum()  # noqa: E731
+        layers = {layer_names[key]: f(m64) for key, f in LAYERS.items()}
+        _, maps = gradcam_maps(rows, x, layers, target)
+        refs.append({"box": k, "label": label, "score": d["score"], "xyxy": d["box"], "matched": sorted(int(i) for i in match),
+                     "value": float(sc[match].sum()),
+                     "layers": [dict(mp, raw=[float(f"{v:.9g}") for v in mp["raw"]]) for mp in maps]})
+    gap = min(out64[k]["score"] - out64[k + 1]["score"] for k in range(3))
     flat = lambda t: [float(f"{v:.9g}") for v in t.flatten().tolist()]  # noqa: E731
     ref = {
         "description": "torchvision Faster R-CNN (reduced): RPN outputs, torchvision's proposals and the box head on them, "
@@ -182,11 +254,17 @@ def main():
         "rpnScores": flat(r["rpnScores"]),
         "logits": flat(r["logits"]),
         "regression": flat(r["regression"]),
+        "postprocess": {"scoreThreshold": rh.score_thresh, "nmsIou": rh.nms_thresh, "detections": rh.detections_per_img,
+                        "minSize": 1e-2},
+        "detections": out64[:10],
+        "count": len(out64),
+        "targets": refs,
     }
     write_compact(os.path.join(OUT, "fasterrcnn-reference.json"), ref)
     print(f"{OUT}: {r['objectness'].numel()} anchors {r['counts']}, {r['rpnBoxes'].shape[0]} proposals; "
           f"ORT vs torch: objectness {obj_err:.2g}, proposals {prop_err:.2g}, logits {logits_err[15]:.2g} "
-          f"(opset 17: {logits_err[17]})")
+          f"(opset 17: {logits_err[17]}); {len(out64)} detections (top-4 score gap {gap:.3g}), boxes matched "
+          f"{[len(t['matched']) for t in refs]}, layers {list(layer_names.values())}")
 
 
 if __name__ == "__main__":

@@ -3,26 +3,35 @@
  * opset 15: at 16–17 torchvision's RoiAlign export is half_pixel, not torch's, the script
  * measures it). Stage 1: camanim cuts the graph at the RPN's objectness and decoded proposals
  * (core's rpnHead), reads filter_proposals' settings from the graph, runs the backbone, FPN and
- * RPN head on the GPU, and chooses the proposals on the host (rpnProposals). Held to float64
- * torch: the RPN outputs (the script checks onnxruntime-node against torch too) and torchvision's
- * own proposals.
+ * RPN head on the GPU, and chooses the proposals on the host (rpnProposals). Stage 2
+ * (twoStageDetector's second): the graph with those proposals as a constant, RoiAlign and the box
+ * head on the GPU, explained at the rows the box post-processing reads; the host runs
+ * torchvision's postprocess_detections, and the box-score target's Grad-CAM flows through the box
+ * head and RoiAlign into the backbone. Held to float64 torch: the RPN outputs (the script checks
+ * onnxruntime-node against torch too), torchvision's own proposals, the box head's logits, its
+ * detections, and the maps at five layers for detections 0 and 1.
  */
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { computeCams } from '@camanim/cam-methods';
 import {
   adaptInput,
+  boxScoreTarget,
   defaultRegistry,
+  detect,
   isTwoStage,
   loadGraph,
   modelFromGraph,
   resolveInputContract,
   rpnHead,
   rpnProposals,
+  twoStageDetector,
+  type DetectGeometry,
   type Model,
   type RpnHead,
 } from '@camanim/core';
-import { FIXTURES, readReference } from './helpers/references.ts';
+import { FIXTURES, mapError, readReference, type ReferenceMap } from './helpers/references.ts';
 
 const DETECT = join(FIXTURES, '..', 'detect');
 const MODEL = join(DETECT, 'fasterrcnn.onnx');
@@ -30,12 +39,18 @@ const IMAGE = join(DETECT, 'image-160x160.png');
 
 interface Reference {
   size: number;
+  classes: number;
   rpn: { preNmsTopN: number; postNmsTopN: number; nmsThresh: number; minSize: number; scoreThresh: number; levels: number[] };
   tensors: { objectness: string; proposals: string };
   objectness: number[];
   proposals: number[];
   rpnBoxes: number[];
   rpnScores: number[];
+  logits: number[];
+  postprocess: { scoreThreshold: number; nmsIou: number; detections: number; minSize: number };
+  detections: { label: number; score: number; box: number[] }[];
+  count: number;
+  targets: { box: number; label: number; score: number; value: number; matched: number[]; layers: ReferenceMap[] }[];
 }
 
 // float32 on SwiftShader against float64 torch, measured: objectness ≤ 4.2e-7, the 885 decoded
@@ -51,6 +66,7 @@ let head: RpnHead;
 let model: Model;
 let objectness: Float32Array;
 let proposals: Float32Array;
+let x: Float32Array;
 
 beforeAll(async () => {
   ref = readReference<Reference>(
@@ -66,7 +82,7 @@ beforeAll(async () => {
   model = await modelFromGraph(head.graph, { inputShape: shape });
   const { data } = await sharp(IMAGE).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const S = ref.size;
-  const x = new Float32Array(3 * S * S);
+  x = new Float32Array(3 * S * S);
   for (let i = 0; i < S * S; i++) for (let c = 0; c < 3; c++) x[c * S * S + i] = data[3 * i + c] / 255;
   using run = await model.run({ data: x, shape: [1, 3, S, S] });
   objectness = (await run.read(head.objectness)).data.slice();
@@ -113,4 +129,66 @@ describe("Faster R-CNN's first stage (torchvision, exported with its post-proces
     expect(b).toBeLessThan(BOX_TOL);
     expect(s).toBeLessThan(SCORE_TOL);
   });
+});
+
+// Stage 2, float32 on SwiftShader against float64 torch, measured: the box head's logits ≤ 4.4e-5;
+// the 89 detections torchvision's (labels, order), the first 10's scores ≤ 6.0e-6, corners ≤ 4.0e-5
+// px; the targets' values ≤ 2.2e-6 relative; the maps ≤ 6.1e-5 of their largest |value| (box 0 at
+// body.0, whose gradient is small: 4.7e-4 at most), ≤ 2.1e-5 elsewhere.
+const LOGIT_TOL = 4e-4;
+const DET_SCORE_TOL = 5e-5;
+const DET_BOX_TOL = 1e-3;
+const VALUE_TOL = 2e-5;
+const MAP_TOL = 5e-4;
+
+describe("Faster R-CNN's second stage on the host's proposals", () => {
+  it('runs RoiAlign and the box head as torch does, and detects what torchvision does; Grad-CAM of the box-score target per layer', async () => {
+    const graph = await loadGraph(MODEL);
+    const input = resolveInputContract(graph, [{ from: 'test', request: { mean: [0], std: [1] } }]);
+    using detector = await twoStageDetector(graph, input, { task: 'detect' });
+    const S = ref.size;
+    const chosen = await detector.proposals({ data: x, shape: [1, 3, S, S] });
+    expect(chosen.length).toBe(ref.rpnScores.length);
+    using second = await detector.second(chosen);
+    const o = second.contract!.output;
+    const d = o.detect!;
+    const p = d.postprocess!;
+    expect([p.scoreThreshold, p.iou, p.minSize ?? Number.NaN].map(Math.fround)).toEqual(
+      [ref.postprocess.scoreThreshold, ref.postprocess.nmsIou, ref.postprocess.minSize].map(Math.fround),
+    );
+    expect(p.maxDetections).toBe(ref.postprocess.detections);
+    const K = ref.classes;
+    expect(o.shape).toEqual([1, chosen.length * (K - 1), 5]);
+    expect(p.labels!.slice(0, K - 1)).toEqual([1, 2, 3, 4]);
+    using run = await second.run({ data: x, shape: [1, 3, S, S] }, { retain: 'all' });
+    const logits = (await run.read('/roi_heads/box_predictor/cls_score/Gemm_output_0')).data;
+    let logitErr = 0;
+    for (let i = 0; i < ref.logits.length; i++) logitErr = Math.max(logitErr, Math.abs(logits[i] - ref.logits[i]));
+    expect(logitErr).toBeLessThan(LOGIT_TOL);
+    const row = (await run.read(o.name)).data;
+    const g: DetectGeometry = { format: d.format, boxes: d.boxes, classes: o.classes, postprocess: p };
+    const dets = detect(row, g);
+    expect(dets.length).toBe(ref.count);
+    let [se, be] = [0, 0];
+    for (const [i, want] of ref.detections.entries()) {
+      expect(dets[i].class, `detection ${i}`).toBe(want.label);
+      se = Math.max(se, Math.abs(dets[i].score - want.score));
+      for (let c = 0; c < 4; c++) be = Math.max(be, Math.abs(dets[i].box[c] - want.box[c]));
+    }
+    expect(se).toBeLessThan(DET_SCORE_TOL);
+    expect(be).toBeLessThan(DET_BOX_TOL);
+    for (const want of ref.targets) {
+      const target = boxScoreTarget(dets[want.box], g);
+      const value = target.score(row).value;
+      expect(Math.abs(value - want.value) / want.value).toBeLessThan(VALUE_TOL);
+      const stack = await computeCams(run, { method: 'gradcam', target, layers: want.layers.map((l) => l.name) });
+      for (const w of want.layers) {
+        const layer = stack.layers.find((l) => l.name === w.name)!;
+        expect(layer, w.name).toBeDefined();
+        const e = mapError(layer.raw, w);
+        if (e.scale === 0) expect(e.worst, w.name).toBe(0);
+        else expect(e.worst / e.scale, w.name).toBeLessThan(MAP_TOL);
+      }
+    }
+  }, 300_000);
 });

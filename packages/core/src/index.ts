@@ -72,6 +72,8 @@ export {
 export { boxScoreTarget } from './autodiff/box-score-target.ts';
 export { rpnProposals } from './autodiff/rpn-proposals.ts';
 export { isTwoStage, rpnHead, type RpnHead, type RpnSettings } from './contract/rpn-head.ts';
+export { keptProposals, secondStage, type ChosenProposals } from './contract/second-stage.ts';
+export { twoStageDetector, type TwoStageDetector } from './contract/two-stage.ts';
 export type { SequenceLayout, DetectFormat, SequenceAxes, DetectAxes, Postprocess } from './contract/task-layout.ts';
 export { targetHessian, type HessianTerm } from './autodiff/target-hessian.ts';
 export type { FileSource } from './onnx/external-data.ts';

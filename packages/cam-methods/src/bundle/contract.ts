@@ -98,6 +98,8 @@ function readPostprocess(f: Fields, v: unknown): Postprocess {
     iou: f.finite(p.iou, at('iou')),
     topK: p.topK === undefined ? undefined : f.int(p.topK, at('topK'), 1),
     maxDetections: p.maxDetections === undefined ? undefined : f.int(p.maxDetections, at('maxDetections'), 1),
+    labels: p.labels === undefined ? undefined : f.ints(p.labels, at('labels'), undefined, 0),
+    minSize: p.minSize === undefined ? undefined : f.finite(p.minSize, at('minSize')),
   };
   return out;
 }

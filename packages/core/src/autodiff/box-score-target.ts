@@ -9,7 +9,16 @@
  * the scores: d(obj · cls) = cls d obj + obj d cls (YOLOv5), d cls (YOLOv8, boxes-scores).
  */
 import { CamanimError } from '../errors.ts';
-import { boxChannels, boxClassScore, candidates, channelIndex, iou, type DetectGeometry, type Detection } from './detections.ts';
+import {
+  boxChannels,
+  boxClassScore,
+  candidates,
+  channelIndex,
+  iou,
+  scoreColumn,
+  type DetectGeometry,
+  type Detection,
+} from './detections.ts';
 import type { CustomTarget } from './targets.ts';
 
 export function boxScoreTarget(
@@ -34,9 +43,9 @@ export function boxScoreTarget(
       let value = 0;
       for (const d of candidates(row, g, opts.confidence)) {
         if (d.class !== detection.class || iou(d.box, detection.box) <= threshold) continue;
-        const s = boxClassScore(row, g, d.row, d.class);
+        const s = boxClassScore(row, g, d.row, scoreColumn(g, d));
         value += s.score;
-        if (s.obj === undefined) grad[channelIndex(g, d.row, 4 + d.class)] += 1;
+        if (s.obj === undefined) grad[channelIndex(g, d.row, 4 + scoreColumn(g, d))] += 1;
         else {
           grad[channelIndex(g, d.row, 4)] += s.cls;
           grad[channelIndex(g, d.row, 5 + d.class)] += s.obj;

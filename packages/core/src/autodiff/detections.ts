@@ -80,16 +80,28 @@ function corners(row: Float32Array, g: DetectGeometry, b: number): Detection['bo
 
 export const bestFirst = (a: Detection, b: Detection) => b.score - a.score || a.row - b.row;
 
-/** The post-processing's candidates: per class in its order, scores above its threshold, its top k of them. */
+/**
+ * The post-processing's candidates: per class in its order, scores above its threshold, boxes
+ * with sides of at least its minimum, its top k of them. Labelled rows (a two-stage box head):
+ * the one score column, each row of its own class.
+ */
 function postprocessCandidates(row: Float32Array, g: DetectGeometry, p: Postprocess): Detection[] {
+  const big = (box: Detection['box']) =>
+    p.minSize === undefined || (box[2] - box[0] >= p.minSize && box[3] - box[1] >= p.minSize);
   return p.classes.flatMap((k) => {
     const of: Detection[] = [];
     for (let b = 0; b < g.boxes; b++) {
       const score = boxClassScore(row, g, b, k).score;
-      if (score > p.scoreThreshold) of.push({ row: b, class: k, score, box: corners(row, g, b) });
+      const box = corners(row, g, b);
+      if (score > p.scoreThreshold && big(box)) of.push({ row: b, class: p.labels ? p.labels[b] : k, score, box });
     }
     return of.sort(bestFirst).slice(0, p.topK);
   });
+}
+
+/** The score channel (after the 4 corners, or the 5 of YOLOv5) a detection's class is read from. */
+export function scoreColumn(g: DetectGeometry, d: Detection): number {
+  return g.postprocess?.labels ? 0 : d.class;
 }
 
 export function iou(a: readonly number[], b: readonly number[]): number {

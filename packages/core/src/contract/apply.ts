@@ -20,6 +20,7 @@ import type { InputContract } from './input-contract.ts';
 import type { ModelContract } from './model-contract.ts';
 import { resolveOutputContract, type OutputRequest } from './output-contract.ts';
 import { preNmsHead } from './prenms-head.ts';
+import { isTwoStage } from './rpn-head.ts';
 
 /** The graph as the CAM runner sees its input (channels-first) and the input shape [1, C, H, W] (video: [1, C, T, H, W]). */
 export function adaptInput(source: Graph, input: InputContract): { graph: Graph; shape: number[] } {
@@ -45,6 +46,7 @@ export async function contractModel(
     // A detector's own post-processing after its head (data-dependent shapes): explained at its inputs.
     const registry = opts.registry ?? defaultRegistry;
     if (request.task !== 'detect' || request.detectFormat !== undefined) throw postprocessRefusal(adapted, request);
+    if (isTwoStage(adapted)) throw twoStageRefusal(adapted);
     const head = preNmsHead(adapted, shape, registry, request);
     return modelFromGraph(head.graph, { ...opts, inputShape: shape, contract: { input, output: head.output, ...adapter } });
   }
@@ -58,6 +60,17 @@ export async function contractModel(
   const graph = output.sequence?.layout === 'TNC' ? timeMajorToBatchFirst(cut) : cut;
   const contract: ModelContract = { input, output, ...adapter };
   return modelFromGraph(graph, { ...opts, inputShape: shape, contract });
+}
+
+/** A two-stage detector's second stage depends on the image's proposals: one model per image (two-stage.ts). */
+function twoStageRefusal(graph: Graph): CamanimError {
+  const node = allNodes(graph).find((n) => n.opType === 'RoiAlign')!;
+  return new CamanimError(
+    'bad-model',
+    "A two-stage detector (a RoiAlign on its RPN's proposals, as Faster R-CNN): its second stage depends on each image's proposals, so it is no single model",
+    { file: graph.source, node: node.name, op: node.opType },
+    "Load it with core's twoStageDetector (its proposals per image, then the second stage on them)",
+  );
 }
 
 function postprocessRefusal(graph: Graph, request: OutputRequest): CamanimError {

@@ -50,9 +50,13 @@ export function preNmsHead(
   const where = { file: graph.source };
   const boxes = findBoxes(cut, inferred, request.detectBoxes, where);
   const A = boxes.shape[boxes.shape.length - 2];
-  const scores = findScores(cut, inferred, A, request.detectScores, where);
-  const K = scores.shape[scores.shape.length - 1];
-  const postprocess = readPostprocess(graph, cut, inferred, boxes.name, scores.name, K);
+  // torchvision's two-stage box head: a row per (proposal, class), its score and constant label.
+  const rows = request.detectScores === undefined ? labelledRows(cut, inferred, A) : undefined;
+  const scores = rows?.scores ?? findScores(cut, inferred, A, request.detectScores, where);
+  const K = rows ? 1 : scores.shape[scores.shape.length - 1];
+  const postprocess = rows
+    ? readLabelledPostprocess(graph, cut, inferred, boxes.name, rows)
+    : readPostprocess(graph, cut, inferred, boxes.name, scores.name, K);
   const joined = joinBoxesScores(withOutputs(cut.graph, [boxes.name, scores.name]), boxes, scores);
   const name = joined.outputs[0].name;
   const from = `the inputs of the graph's post-processing: boxes '${boxes.name}', scores '${scores.name}'`;
@@ -193,9 +197,11 @@ function joinBoxesScores(graph: Graph, boxes: Found, scores: Found): Graph {
   const adapters: Node[] = [];
   const batched = (t: Found): string => {
     if (t.shape.length === 3) return t.name;
+    // [A, 4] or [A, K] gain the batch axis; a score per row [A] also its column.
+    const added = t.shape.length === 1 ? [0, 2] : [0];
     const axes = fresh('camanim_box_axis', taken);
     taken.add(axes);
-    initializers.set(axes, hostTensor('int64', [1], [0]));
+    initializers.set(axes, hostTensor('int64', [added.length], added));
     const out = fresh(`${t.name}_batched`, taken);
     taken.add(out);
     const name = fresh('camanim_box_batch', taken);
@@ -206,7 +212,7 @@ function joinBoxesScores(graph: Graph, boxes: Found, scores: Found): Graph {
       domain: '',
       inputs: graph.opset >= 13 ? [t.name, axes] : [t.name],
       outputs: [out],
-      attributes: new Map(graph.opset >= 13 ? [] : [['axes', [0]]]),
+      attributes: new Map(graph.opset >= 13 ? [] : [['axes', added]]),
     });
     return out;
   };
@@ -290,6 +296,89 @@ function readPostprocess(
     scoreThreshold: thresholds[0],
     iou: ious[0],
     ...(topK !== undefined ? { topK } : {}),
+    ...(maxDetections !== undefined ? { maxDetections } : {}),
+  };
+}
+
+interface LabelledRows {
+  readonly scores: Found;
+  /** Each row's class, a constant of the graph. */
+  readonly labels: readonly number[];
+}
+
+/**
+ * torchvision's RoIHeads.postprocess_detections reads, per (proposal, class ≥ 1) row, the
+ * decoded box [A, 4], the softmax score [A] and the label [A] (a constant): the one float [A]
+ * tensor it reads that a Softmax/Sigmoid computes, and the one constant integer [A] tensor.
+ */
+function labelledRows(cut: PostprocessCut, inferred: Inferred, A: number): LabelledRows | undefined {
+  const softmaxed = new Set(
+    cut.graph.nodes.filter((n) => n.opType === 'Softmax' || n.opType === 'Sigmoid').map((n) => n.outputs[0]),
+  );
+  const isRow = (t: string) => shapeOf(inferred, t)?.join() === `${A}`;
+  const scores = cut.frontier.filter(
+    (t) =>
+      isRow(t) &&
+      isFloat(inferred.values.get(t)?.dtype ?? 'unknown') &&
+      !inferred.consts.has(t) &&
+      [...ancestors(cut.graph, [t])].some((a) => softmaxed.has(a)),
+  );
+  const labels = cut.frontier.filter((t) => isRow(t) && inferred.consts.get(t)?.dtype === 'int64');
+  if (scores.length !== 1 || labels.length !== 1) return undefined;
+  return { scores: { name: scores[0], shape: [A] }, labels: Array.from(inferred.consts.get(labels[0])!.data, Number) };
+}
+
+/** The minimum box side of an And of two GreaterOrEqual (width, height) with one constant: torchvision's remove_small_boxes. */
+export function minSideOf(and: Node | undefined, producer: ReadonlyMap<string, Node>, scalar: (t: string) => number | undefined) {
+  if (and?.opType !== 'And') return undefined;
+  const sides = and.inputs.map((t) => {
+    const n = producer.get(t);
+    return n?.opType === 'GreaterOrEqual' ? scalar(n.inputs[1]) : undefined;
+  });
+  return sides.length === 2 && sides[0] !== undefined && sides[0] === sides[1] ? sides[0] : undefined;
+}
+
+/** torchvision's postprocess_detections on labelled rows: score > threshold, min box side, batched NMS, the first n. */
+function readLabelledPostprocess(
+  graph: Graph,
+  cut: PostprocessCut,
+  inferred: Inferred,
+  boxes: string,
+  rows: LabelledRows,
+): Postprocess {
+  const nodes = allNodes(graph);
+  const producer = new Map<string, Node>();
+  for (const n of nodes) for (const o of n.outputs) if (o) producer.set(o, n);
+  const scalar = (t: string) => {
+    const v = constantValue(graph, inferred, t);
+    return v && v.data.length === 1 ? Number(v.data[0]) : undefined;
+  };
+  const refuse = (what: string, node?: Node) =>
+    new CamanimError(
+      'bad-model',
+      `The graph's post-processing (${describeRegion(cut)}) reads scores '${rows.scores.name}' and labels per row: its ${what} cannot be read from its nodes`,
+      node ? { file: graph.source, node: node.name, op: node.opType } : { file: graph.source },
+      "camanim reads torchvision's RoIHeads post-processing (Greater threshold → NonZero → remove_small_boxes → NonMaxSuppression); report the pattern",
+    );
+  const greater = nodes.find((n) => n.opType === 'Greater' && n.inputs[0] === rows.scores.name);
+  const scoreThreshold = greater ? scalar(greater.inputs[1]) : undefined;
+  if (scoreThreshold === undefined) throw refuse('score threshold (a Greater of the scores and one constant)', greater);
+  const ands = nodes.filter((n) => n.opType === 'And');
+  const minSize = ands.map((n) => minSideOf(n, producer, scalar)).find((v) => v !== undefined);
+  if (minSize === undefined) throw refuse('minimum box size (an And of two GreaterOrEqual with one constant)', ands[0]);
+  const nms = nodes.filter((n) => n.opType === 'NonMaxSuppression');
+  const ious = [...new Set(nms.map((n) => (n.inputs[3] ? scalar(n.inputs[3]) : 0)))];
+  if (nms.length === 0 || ious.length !== 1 || ious[0] === undefined)
+    throw refuse('NMS IoU threshold (NonMaxSuppression with a constant iou_threshold)', nms[0]);
+  const maxDetections = readMaxDetections(graph, inferred, cut.nodes);
+  return {
+    boxes,
+    scores: rows.scores.name,
+    classes: [0],
+    labels: rows.labels,
+    scoreThreshold,
+    minSize,
+    iou: ious[0],
     ...(maxDetections !== undefined ? { maxDetections } : {}),
   };
 }

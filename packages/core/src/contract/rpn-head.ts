@@ -15,12 +15,13 @@
  * not found is refused, naming it. The host then chooses the proposals (autodiff/rpn-proposals.ts).
  */
 import { CamanimError } from '../errors.ts';
+import { ancestorsOf } from '../graph/ancestors.ts';
 import { inferGraph, type Inferred } from '../graph/infer.ts';
-import { allNodes, outerNames, type Graph, type Node } from '../graph/ir.ts';
+import { allNodes, type Graph, type Node } from '../graph/ir.ts';
 import { postprocessCut } from '../graph/postprocess-cut.ts';
 import { toposort } from '../graph/toposort.ts';
 import { checkSupported, type OpRegistry } from '../ops/registry.ts';
-import { constantValue, describeRegion, readMaxDetections } from './prenms-head.ts';
+import { constantValue, describeRegion, minSideOf, readMaxDetections } from './prenms-head.ts';
 
 export interface RpnSettings {
   /** Anchors per feature level, in the objectness' order. */
@@ -99,7 +100,7 @@ export function rpnHead(graph: Graph, inputShape: readonly number[], registry: O
   if (proposals.length !== 1) throw refuse(`decoded proposals (a [1, ${A}, 4] tensor gathered at its top-k indices)`);
   const settings = readSettings(graph, inferred, cut.nodes, topks, fromTopK, refuse, shape);
   const outputs = [objectness[0], proposals[0]];
-  const needed = ancestors(stage.nodes, outputs);
+  const needed = ancestorsOf(stage.nodes, outputs);
   const out: Graph = {
     ...stage,
     nodes: stage.nodes.filter((n) => n.outputs.some((o) => needed.has(o))),
@@ -107,14 +108,6 @@ export function rpnHead(graph: Graph, inputShape: readonly number[], registry: O
   };
   checkSupported(out, registry);
   return { graph: out, objectness: objectness[0], proposals: proposals[0], settings };
-}
-
-/** The tensors `names` are computed from by `nodes` (in order), `names` included. */
-function ancestors(nodes: readonly Node[], names: readonly string[]): Set<string> {
-  const seen = new Set(names);
-  for (const n of [...nodes].reverse())
-    if (n.outputs.some((o) => seen.has(o))) for (const t of [...n.inputs, ...outerNames(n)]) if (t) seen.add(t);
-  return seen;
 }
 
 /** The tensors computed from `names` by `nodes` (in order), `names` included. */
@@ -158,9 +151,8 @@ function readSettings(
   if (nmsAt < 0) throw refuse('NMS (NonMaxSuppression)');
   const before = region.slice(0, nmsAt).filter((n) => n.opType === 'NonZero');
   const thresholdOf = (n: Node | undefined) => (n?.opType === 'GreaterOrEqual' ? scalar(n.inputs[1]) : undefined);
-  const and = producer.get(before[0]?.inputs[0]);
-  const sides = and?.opType === 'And' ? and.inputs.map((t) => thresholdOf(producer.get(t))) : [];
-  if (sides.length !== 2 || sides[0] === undefined || sides[0] !== sides[1])
+  const minSize = minSideOf(producer.get(before[0]?.inputs[0]), producer, scalar);
+  if (minSize === undefined)
     throw refuse('minimum box size (an And of two GreaterOrEqual with one constant before a NonZero)', before[0]);
   const scoreThreshold = thresholdOf(producer.get(before[1]?.inputs[0]));
   if (scoreThreshold === undefined)
@@ -170,5 +162,5 @@ function readSettings(
   if (iou === undefined) throw refuse('NMS IoU threshold (NonMaxSuppression with a constant iou_threshold)', nms);
   const keep = readMaxDetections(graph, inferred, region.slice(nmsAt));
   if (keep === undefined) throw refuse("proposals kept (a Slice from 0 of the NMS' result)", region[nmsAt]);
-  return { levels, topK, width: bounds[0], height: bounds[1], minSize: sides[0], scoreThreshold, iou, keep };
+  return { levels, topK, width: bounds[0], height: bounds[1], minSize, scoreThreshold, iou, keep };
 }

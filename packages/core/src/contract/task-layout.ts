@@ -34,6 +34,13 @@ export interface Postprocess {
   readonly topK?: number;
   /** The detections kept after NMS; absent: all. */
   readonly maxDetections?: number;
+  /**
+   * Rows of one score each with their own class (torchvision's two-stage box head: a row per
+   * proposal and class): `classes` is [0], the score column, and this each row's class.
+   */
+  readonly labels?: readonly number[];
+  /** A candidate's box sides are at least this (remove_small_boxes); absent: no minimum. */
+  readonly minSize?: number;
 }
 
 export interface SequenceAxes {

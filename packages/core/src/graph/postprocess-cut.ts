@@ -25,14 +25,24 @@ export function hasPostprocess(graph: Graph): boolean {
   return allNodes(graph).some((n) => DATA_DEPENDENT.has(n.opType));
 }
 
+/** Ops whose output is known from the input's shape alone (the image's shape is fixed). */
+const SHAPE_ONLY = new Set(['Shape', 'Size']);
+
 export function postprocessCut(graph: Graph): PostprocessCut {
   const tainted = new Set<string>();
   const region = new Set<Node>();
+  // Tensors computed from the image's values; a data-dependent op on anything else (a two-stage
+  // detector's level mapping of proposals given as constants) folds on the host.
+  const image = new Set(graph.inputs.map((i) => i.name));
   // ONNX nodes are sorted; a node is post-processing if it is data-dependent (itself or in a
-  // branch) or reads a post-processing tensor.
+  // branch) on the image's values, or reads a post-processing tensor.
   for (const n of graph.nodes) {
     const reads = [...n.inputs, ...outerNames(n)];
-    const own = DATA_DEPENDENT.has(n.opType) || allNodes({ ...graph, nodes: [n] }).some((m) => DATA_DEPENDENT.has(m.opType));
+    const fromImage = reads.some((t) => image.has(t));
+    if (fromImage && !SHAPE_ONLY.has(n.opType)) for (const o of n.outputs) if (o) image.add(o);
+    const dataDependent =
+      DATA_DEPENDENT.has(n.opType) || allNodes({ ...graph, nodes: [n] }).some((m) => DATA_DEPENDENT.has(m.opType));
+    const own = dataDependent && fromImage;
     if (own || reads.some((t) => tainted.has(t))) {
       region.add(n);
       for (const o of n.outputs) if (o) tainted.add(o);

@@ -47,6 +47,7 @@ import { cumsum } from './cumsum.ts';
 import { einsum } from './einsum.ts';
 import { scatterND } from './scatter-nd.ts';
 import { roiAlign } from './roi-align.ts';
+import { nonZeroOp } from './non-zero.ts';
 import { scatter, scatterElements } from './scatter-elements.ts';
 import { argMax, argMin } from './arg-extreme.ts';
 import { topk } from './topk.ts';
@@ -105,6 +106,7 @@ export const ops: readonly OpDef[] = [
   einsum,
   scatterND,
   roiAlign,
+  nonZeroOp,
   scatterElements,
   scatter,
   argMax,
