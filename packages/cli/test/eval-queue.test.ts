@@ -16,14 +16,15 @@
  * Every process a test starts is killed at its end, also on failure; the tests bound their own time.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLED_MODEL, bundledSamples } from '../src/assets.ts';
 import { PREFIX, RUNS, connectRedis, openQueue, queueName, registerRun } from '../src/eval/queue.ts';
-import { EvalStore, sha256, type RunKey } from '../src/eval/store.ts';
+import { GALLERY_DIR } from '../src/eval/gallery-folder.ts';
+import { EvalStore, runId, sha256, type RunKey } from '../src/eval/store.ts';
 import { camanim, scratch } from './helpers/cli.ts';
 import { exited, startRedis } from './helpers/redis.ts';
 
@@ -115,6 +116,8 @@ const jobsStarted = (w: Proc) => [...w.err().matchAll(/^worker: job (\S+) of /gm
 interface Rows {
   images: Map<string, unknown>;
   scores: Map<string, number>;
+  /** The run's gallery items (the maps the coordinator writes), by image hash: their bytes' SHA-256. */
+  gallery: Map<string, string>;
 }
 
 /** `read` on the store in `dir` and its run. */
@@ -143,7 +146,11 @@ function rows(dir: string): Rows {
       expect(scores.has(k), `score ${k} twice`).toBe(false);
       scores.set(k, s.value);
     }
-    return { images, scores };
+    const folder = join(dir, GALLERY_DIR, runId(key));
+    const gallery = new Map(
+      readdirSync(folder).map((f) => [basename(f, '.bin'), sha256(readFileSync(join(folder, f)))] as const),
+    );
+    return { images, scores, gallery };
   });
 }
 
@@ -257,6 +264,8 @@ describe('camanim eval --queue', () => {
     expect(queued.images).toEqual(expected.images);
     expect(queued.scores.size).toBe(IMAGES);
     expect(queued.scores).toEqual(expected.scores);
+    // The maps came back with the scores, and the coordinator wrote the same gallery items.
+    expect(queued.gallery).toEqual(expected.gallery);
     const s = (a: number, b: number) => `${((b - a) / 1000).toFixed(1)} s`;
     console.log(`eval: ${IMAGES} images in one process ${s(t0, t1)}; on the queue, 3 + 1 workers, one killed: ${s(t1, t2)}`);
   }, 240_000);
@@ -349,6 +358,7 @@ describe('restarting camanim eval --queue', () => {
         const restarted = rows(out);
         expect(restarted.images).toEqual(expected.images);
         expect(restarted.scores).toEqual(expected.scores);
+        expect(restarted.gallery).toEqual(expected.gallery);
         // SIGTERM: an idle worker stops at once, cleanly.
         worker.child.kill('SIGTERM');
         expect(await within(STEP_MS, 'the worker stopping', logs, exited(worker.child))).toEqual({ code: 0, signal: null });
@@ -428,6 +438,7 @@ describe('restarting camanim eval --queue', () => {
         const restarted = rows(out);
         expect(restarted.images).toEqual(new Map([[hash, expected.images.get(hash)]]));
         expect(restarted.scores).toEqual(new Map([...expected.scores].filter(([k]) => k.startsWith(`${hash}|`))));
+        expect(restarted.gallery).toEqual(new Map([[hash, expected.gallery.get(hash)]]));
         good.child.kill('SIGTERM');
         expect(await within(STEP_MS, 'the worker stopping', logs, exited(good.child))).toEqual({ code: 0, signal: null });
         await expectRemoved(redis, key);
