@@ -168,6 +168,13 @@ describe('the bundle module', () => {
       expect(readMap(layerBin, l.layer)).toEqual(maps.layer[k]);
       expect(readMap(inputBin, l.input)).toEqual(maps.input[k]);
     });
+    // A metric without a value at a layer (MPRT on a constant map) holds null there.
+    const gap = JSON.parse(JSON.stringify(written));
+    gap.cams[0].metrics[0].values = [null, 0.1];
+    expect(parseManifest(new TextEncoder().encode(JSON.stringify(gap)), 'bundle x').cams[0].metrics?.[0].values).toEqual([
+      null,
+      0.1,
+    ]);
     // An unaligned copy of the file (a zip entry at an odd offset) reads the same values.
     const odd = new Uint8Array(layerBin.byteLength + 1).subarray(1);
     odd.set(layerBin);
@@ -216,7 +223,14 @@ describe('the bundle module', () => {
         (m) => (m.cams[0].ybroad.series[1].lerf = [0.1]),
         /cams\[0\]\.ybroad\.series\[1\]\.lerf must be an array of 2 finite numbers/,
       ],
-      [(m) => (m.cams[0].metrics[0].values = [1]), /cams\[0\]\.metrics\[0\]\.values must be an array of 2 finite numbers/],
+      [
+        (m) => (m.cams[0].metrics[0].values = [1]),
+        /cams\[0\]\.metrics\[0\]\.values must be an array of 2 finite numbers or nulls/,
+      ],
+      [
+        (m) => (m.cams[0].metrics[0].values = [0.3, 'NaN']),
+        /cams\[0\]\.metrics\[0\]\.values must be an array of 2 finite numbers or nulls/,
+      ],
       [(m) => (m.cams = []), /cams must be a non-empty array/],
       [(m) => (m.cams[0].target.kind = 'odds'), /cams\[0\]\.target\.kind must be one of 'logit'/],
     ];

@@ -18,7 +18,7 @@ import {
   type CamStack,
   type YbRoad,
 } from '@camanim/cam-methods';
-import { bundleMetrics, chartable, type ScoredMetric } from './metrics.ts';
+import { bundleMetrics, type ScoredMetric } from './metrics.ts';
 import type { ChosenTarget } from './target.ts';
 
 export { packMaps, type BundleCam, type BundleLayer, type BundleManifest };
@@ -67,7 +67,7 @@ export function bundleCam(
       };
     }),
     ...(ex.ybroad ? { ybroad: JSON.parse(JSON.stringify(ex.ybroad)) as YbRoad } : {}),
-    ...(ex.metrics?.some(chartable) ? { metrics: bundleMetrics(ex.metrics.filter(chartable)) } : {}),
+    ...(ex.metrics?.length ? { metrics: bundleMetrics(ex.metrics) } : {}),
   };
   return { cam, layerBin: raw.bytes, inputBin: up.bytes };
 }

@@ -249,17 +249,15 @@ export async function metricFiles(
   return files;
 }
 
-/** Whether the viewer can chart it: a value at every layer (MPRT's similarities are NaN on a constant map). */
-export function chartable(m: ScoredMetric): boolean {
-  return m.chart.values.every(Number.isFinite);
-}
-
-/** The bundle's form (cam-methods' BundleMetric, what the viewer charts): one value per layer and which way is better. */
+/**
+ * The bundle's form (cam-methods' BundleMetric, what the viewer charts): one value per layer, null
+ * where there is none (MPRT's similarities on a constant map: the chart leaves a gap), and which way is better.
+ */
 export function bundleMetrics(scored: readonly ScoredMetric[]): BundleMetric[] {
   return scored.map((m) => ({
     id: m.id,
     title: m.title,
     better: m.chart.mark.word === 'min' ? 'lower' : 'higher',
-    values: [...m.chart.values],
+    values: m.chart.values.map((v) => (Number.isFinite(v) ? v : null)),
   }));
 }

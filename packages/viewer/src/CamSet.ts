@@ -65,8 +65,9 @@ export interface MetricView {
   readonly id: string;
   readonly title: string;
   readonly better: 'higher' | 'lower';
-  readonly values: readonly number[];
-  /** The layer marked best: ybROAD's own max, else the best value. */
+  /** Per layer; null where the layer has no value (MPRT on a constant map: a gap in the chart). */
+  readonly values: readonly (number | null)[];
+  /** The layer marked best: ybROAD's own max, else the best value (-1 when no layer has one). */
   readonly best: number;
   readonly road?: YbRoadView;
 }
@@ -132,7 +133,7 @@ export class CamSet {
       ...road,
       ...this.others.map((m) => {
         const sign = m.better === 'higher' ? 1 : -1;
-        const best = m.values.reduce((b, v, k) => (sign * v > sign * m.values[b] ? k : b), 0);
+        const best = m.values.reduce<number>((b, v, k) => (v !== null && (b < 0 || sign * v > sign * m.values[b]!) ? k : b), -1);
         return { id: m.id, title: m.title, better: m.better, values: m.values, best };
       }),
     ];

@@ -58,19 +58,30 @@ export class MetricChart {
 
   private draw(set: CamSet, metric: MetricView): void {
     const values = metric.values;
-    const mean = metric.road?.mean ?? values.reduce((a, b) => a + b, 0) / values.length;
+    const present = values.filter((v): v is number => v !== null);
     const best = metric.best;
     const n = values.length;
-    const chart = new LayerChart(n, [...values, mean], { 'aria-label': metric.title, 'data-metric': metric.id }, (k) =>
-      this.onScrub?.(k),
-    );
+    if (!present.length) {
+      const note = document.createElement('div');
+      note.className = 'chart-note';
+      note.dataset.role = 'no-values';
+      note.textContent = `${metric.title}: no layer has a value (constant maps)`;
+      this.root.append(note);
+      return;
+    }
+    const chart = new LayerChart(n, present, { 'aria-label': metric.title, 'data-metric': metric.id }, (k) => this.onScrub?.(k));
     const { svg, x, y } = chart;
+    // The mean over the layers with a value; a layer without one is a gap in the line.
+    const mean = metric.road?.mean ?? present.reduce((a, b) => a + b, 0) / present.length;
     svg.append(
       svgEl('line', { x1: chart.left, x2: chart.right, y1: y(mean), y2: y(mean), class: 'mean', 'data-role': 'mean' }),
       svgText(chart.right, y(mean) - 4, `mean ${mean.toFixed(3)}`, 'mean-label end'),
-      svgEl('polyline', { points: values.map((v, k) => `${x(k)},${y(v)}`).join(' '), class: 'series' }),
+      ...runs(values).map((run) =>
+        svgEl('polyline', { points: run.map((k) => `${x(k)},${y(values[k]!)}`).join(' '), class: 'series' }),
+      ),
     );
     values.forEach((v, k) => {
+      if (v === null) return;
       const c = svgEl('circle', {
         cx: x(k),
         cy: y(v),
@@ -81,11 +92,10 @@ export class MetricChart {
       });
       svg.append(svgTip(c, pointTip(set, metric, k)));
     });
-    svg.append(
-      svgEl('circle', { cx: x(best), cy: y(values[best]), r: 7, class: 'max-ring', 'data-role': 'max', 'data-layer': best }),
-    );
-    const label = `${metric.better === 'higher' ? 'max' : 'min'} ${values[best].toFixed(3)} · layer ${best + 1} ${set.layers[best].opType}`;
-    svg.append(chart.sideLabel(best, values[best], label, 'max-label'));
+    const top = values[best]!;
+    svg.append(svgEl('circle', { cx: x(best), cy: y(top), r: 7, class: 'max-ring', 'data-role': 'max', 'data-layer': best }));
+    const label = `${metric.better === 'higher' ? 'max' : 'min'} ${top.toFixed(3)} · layer ${best + 1} ${set.layers[best].opType}`;
+    svg.append(chart.sideLabel(best, top, label, 'max-label'));
     chart.addCursor();
     this.root.append(svg);
     this.chart = chart;
@@ -98,9 +108,20 @@ export class MetricChart {
   }
 }
 
+/** The layers in runs of consecutive values, split at each layer without one. */
+function runs(values: readonly (number | null)[]): number[][] {
+  const out: number[][] = [];
+  values.forEach((v, k) => {
+    if (v === null) return;
+    if (k > 0 && values[k - 1] !== null) out[out.length - 1].push(k);
+    else out.push([k]);
+  });
+  return out;
+}
+
 /** "layer 12 /stages.1/…: ROAD 0.3120" and, for ROAD, MoRF and LeRF at each percentile. */
 function pointTip(set: CamSet, metric: MetricView, k: number): string {
-  const head = `layer ${k + 1} ${set.layers[k].name}: ${metric.road ? 'ROAD' : metric.title} ${metric.values[k].toFixed(4)}`;
+  const head = `layer ${k + 1} ${set.layers[k].name}: ${metric.road ? 'ROAD' : metric.title} ${metric.values[k]?.toFixed(4)}`;
   const r = metric.road;
   if (!r) return head;
   return [head, ...r.percentiles.map((p, j) => `p ${p}: MoRF ${r.morf[k][j].toFixed(4)} · LeRF ${r.lerf[k][j].toFixed(4)}`)].join(

@@ -18,6 +18,9 @@ let session: ViewerSession;
 let bundle: WrittenBundle;
 const L = smallNet().length;
 const drop = Array.from({ length: L }, (_, k) => 0.6 - 0.04 * k + 0.03 * Math.cos(k));
+/** MPRT-like: no value at layer 3 (a constant map), so the line breaks there. */
+const GAP = 3;
+const mprt = drop.map((v, k) => (k === GAP ? null : 1 - v));
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'camanim-metrics-'));
@@ -26,7 +29,10 @@ beforeAll(async () => {
     width: 96,
     height: 96,
     layers: smallNet(),
-    metrics: [{ id: 'drop-confidence', title: 'Drop in confidence', better: 'lower', values: drop }],
+    metrics: [
+      { id: 'drop-confidence', title: 'Drop in confidence', better: 'lower', values: drop },
+      { id: 'mprt', title: 'MPRT', better: 'lower', values: mprt },
+    ],
   });
   session = await startSession(root);
 });
@@ -40,7 +46,7 @@ test('ROAD and the other metric, selectable; best ringed; MoRF/LeRF per percenti
   const p = await session.page('?bundle=b/metrics/');
   expect(await settled(p)).toBe('ready');
   const menu = p.locator('#chart [data-role=metric]');
-  expect(await menu.locator('option').allTextContents()).toEqual(['ybROAD · ROAD per layer', 'Drop in confidence']);
+  expect(await menu.locator('option').allTextContents()).toEqual(['ybROAD · ROAD per layer', 'Drop in confidence', 'MPRT']);
   expect(await p.getAttribute('#chart svg.chart', 'data-metric')).toBe('road');
   const road = bundle.manifest.cams[0].ybroad!;
   const tip = await p.locator('#chart .point[data-layer="4"] title').textContent();
@@ -61,5 +67,20 @@ test('ROAD and the other metric, selectable; best ringed; MoRF/LeRF per percenti
   await p.evaluate('camanim.goTo(5)');
   expect(await p.getAttribute('#chart [data-role=cursor]', 'data-layer')).toBe('5');
   expect(await p.getAttribute('#chart svg.chart', 'data-metric')).toBe('drop-confidence');
+  await p.close();
+});
+
+test('a layer without a value (null in the bundle) is a gap: no point, the line broken, the best among the rest', async () => {
+  const p = await session.page('?bundle=b/metrics/');
+  expect(await settled(p)).toBe('ready');
+  await p.locator('#chart [data-role=metric]').selectOption('mprt');
+  const layers = await p.locator('#chart .point').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-layer'))));
+  expect(layers).toEqual(Array.from({ length: L }, (_, k) => k).filter((k) => k !== GAP));
+  expect(await p.locator('#chart polyline.series').count()).toBe(2);
+  const present = mprt.filter((v): v is number => v !== null);
+  const best = mprt.indexOf(Math.min(...present));
+  expect(await p.getAttribute('#chart [data-role=max]', 'data-layer')).toBe(String(best));
+  const mean = present.reduce((a, b) => a + b, 0) / present.length;
+  expect(await p.textContent('#chart .mean-label')).toBe(`mean ${mean.toFixed(3)}`);
   await p.close();
 });

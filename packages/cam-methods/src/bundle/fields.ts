@@ -80,6 +80,14 @@ export class Fields {
     return v as number[];
   }
 
+  /** `length` values, each a finite number or null (no value there). */
+  numbersOrNull(v: unknown, name: string, length: number): (number | null)[] {
+    const ok =
+      Array.isArray(v) && v.length === length && v.every((x) => x === null || (typeof x === 'number' && Number.isFinite(x)));
+    if (!ok) this.fail(name, `must be an array of ${length} finite numbers or nulls`, v);
+    return v as (number | null)[];
+  }
+
   strings(v: unknown, name: string): Record<string, string> {
     const o = this.object(v, name);
     for (const [k, s] of Object.entries(o)) if (typeof s !== 'string') this.fail(`${name}.${k}`, 'must be a string', s);

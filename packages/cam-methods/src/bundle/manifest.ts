@@ -65,8 +65,8 @@ export interface BundleMetric {
   readonly title: string;
   /** Which way is better, for the chart's best-layer mark. */
   readonly better: 'higher' | 'lower';
-  /** One value per layer, in stack order. */
-  readonly values: readonly number[];
+  /** One value per layer, in stack order; null where the layer has none (MPRT's similarities on a constant map). */
+  readonly values: readonly (number | null)[];
 }
 
 export interface BundleCam {

@@ -279,7 +279,7 @@ function readMetric(f: Fields, v: unknown, name: string, layers: number): Bundle
     id: f.string(m.id, `${name}.id`, true),
     title: f.string(m.title, `${name}.title`, true),
     better: f.oneOf(m.better, `${name}.better`, ['higher', 'lower'] as const),
-    values: f.numbers(m.values, `${name}.values`, layers),
+    values: f.numbersOrNull(m.values, `${name}.values`, layers),
   };
   return out;
 }

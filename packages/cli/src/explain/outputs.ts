@@ -4,7 +4,6 @@
  * summary, the bundle and the HTML report.
  */
 import type { Model, ModelContract } from '@camanim/core';
-import { chartable } from '../metrics.ts';
 import { conceptsJson } from '../concepts.ts';
 import { renderGrid } from '../grid.ts';
 import { writeGuidedImages } from '../guided-images.ts';
@@ -55,7 +54,7 @@ export async function writeImageFiles(
 ): Promise<ImageNotes> {
   await writeRenders(ctx, exs, run, img);
   const bundled = run.formats.has('bundle') || run.formats.has('html');
-  const notes = await writeScores(ctx, exs, run, bundled);
+  const notes = await writeScores(ctx, exs, run);
   if (bundled) {
     const from = ctx.written.length;
     await ctx.progress.time(`bundle ${ctx.dir}`, () =>
@@ -104,14 +103,9 @@ async function writeRenders(
 
 /**
  * Each scored explanation's files (layer-scores.ts: the first one's unsuffixed, the others'
- * -<stem>) and its summary; a metric the bundle cannot chart (a layer without a value) is named.
+ * -<stem>) and its summary; a metric without a value at some layer is named.
  */
-async function writeScores(
-  ctx: RenderContext,
-  exs: readonly Explanation[],
-  run: OutputSettings,
-  bundled: boolean,
-): Promise<ImageNotes> {
+async function writeScores(ctx: RenderContext, exs: readonly Explanation[], run: OutputSettings): Promise<ImageNotes> {
   const summaries: string[] = [];
   const warnings: string[] = [];
   for (const [k, ex] of exs.entries()) {
@@ -123,11 +117,12 @@ async function writeScores(
     const suffix = k === 0 ? '' : `-${ex.stem}`;
     for (const f of await scoreFiles(scores, about, title, suffix))
       ctx.written.push(await ctx.staging.write([ctx.dir, f.name], f.data));
-    for (const m of bundled ? scores.metrics.filter((m) => !chartable(m)) : []) {
+    for (const m of scores.metrics) {
       const l = m.chart.values.findIndex((v) => !Number.isFinite(v));
-      warnings.push(
-        `${ctx.dir} · ${ex.stem}: ${m.id} has no value at layer ${l + 1} (${layers[l]}: a constant map), so the bundle leaves it out; ${m.id}${suffix}.json has it`,
-      );
+      if (l >= 0)
+        warnings.push(
+          `${ctx.dir} · ${ex.stem}: ${m.id} has no value at layer ${l + 1} (${layers[l]}: a constant map), null in ${m.id}${suffix}.json and the bundle, a gap in the charts`,
+        );
     }
     const text = (scores.ybroad ? roadSummary(scores.ybroad) : '') + scores.metrics.map((m) => m.text).join('');
     summaries.push(`${ctx.dir} · ${ex.stem}:\n${text.replace(/^/gm, '  ').trimEnd()}\n`);
