@@ -15,6 +15,7 @@ import {
   describeContract,
   describeSources,
   hfLabels,
+  isTwoStage,
   loadGraph,
   parseHfPreprocessor,
   parseNumbers,
@@ -22,6 +23,7 @@ import {
   parseSize,
   resolveInputContract,
   Runtime,
+  twoStageDetector,
   type ContractSource,
   type Graph,
   type InputContract,
@@ -30,6 +32,7 @@ import {
   type OutputRequest,
   type RuntimeOptions,
   type Sidecar,
+  type TensorData,
 } from '@camanim/core';
 import { cliError } from './errors.ts';
 import { GpuSession } from './gpu-session.ts';
@@ -201,14 +204,40 @@ export async function openSession(
   progress: Progress,
   env: NodeJS.ProcessEnv,
   runtime: RuntimeOptions = {},
+  proposalsOf?: TensorData,
 ): Promise<GpuSession> {
   const session = await GpuSession.open(
     (device) =>
-      progress.time('load model', () => contractModel(c.graph, c.input, c.output, { runtime: new Runtime(device, runtime) })),
+      progress.time('load model', () =>
+        proposalsOf
+          ? secondStageModel(c, proposalsOf, new Runtime(device, runtime), progress)
+          : contractModel(c.graph, c.input, c.output, { runtime: new Runtime(device, runtime) }),
+      ),
     { onNotice: (m) => progress.notice(m), env },
   );
   progress.notice(contractLines(session.model).trimEnd());
   return session;
+}
+
+/**
+ * A two-stage detector (Faster R-CNN): its first stage on `image` (the preprocessed input), the
+ * proposals chosen on the host as torchvision's RPN does, and the second stage on them, the model
+ * explained for that image (core's twoStageDetector).
+ */
+async function secondStageModel(c: ContractedModel, image: TensorData, runtime: Runtime, progress: Progress): Promise<Model> {
+  using detector = await twoStageDetector(c.graph, c.input, c.output, { runtime });
+  const proposals = await detector.proposals(image);
+  const s = detector.rpn.settings;
+  const f = (v: number) => Number(v.toPrecision(6));
+  progress.notice(
+    `proposals: ${proposals.length}, chosen on the host as the graph's RPN does (top ${s.topK.join('/')} per level, sigmoid ≥ ${f(s.scoreThreshold)}, sides ≥ ${f(s.minSize)}, NMS IoU ${f(s.iou)} per level, ${s.keep} kept)`,
+  );
+  return detector.second(proposals);
+}
+
+/** Whether explaining the model needs each image's proposals first (a two-stage detector, with --task detect). */
+export function needsProposals(c: ContractedModel): boolean {
+  return c.output.task === 'detect' && isTwoStage(c.graph);
 }
 
 /** The graph with the contract's input (adapter, size), any output: for listing layers. */

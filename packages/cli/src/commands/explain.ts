@@ -7,10 +7,11 @@
  */
 import { basename, extname } from 'node:path';
 import { layersFor } from '@camanim/cam-methods';
-import { cropNotice } from '@camanim/core';
+import { cropNotice, type InputContract, type TensorData } from '@camanim/core';
 import { displayFrames, isClip, preprocessClip } from '../clip.ts';
+import { cliError } from '../errors.ts';
 import { renderColorbar } from '../colorbar.ts';
-import { openSession } from '../contract.ts';
+import { needsProposals, openSession } from '../contract.ts';
 import { explainTargets, type ExplainSettings } from '../explain/explanations.ts';
 import { readExplainInputs } from '../explain/inputs.ts';
 import { writeImageFiles, type OutputSettings } from '../explain/outputs.ts';
@@ -41,7 +42,9 @@ export async function explain(opts: ExplainOptions, io: Io): Promise<void> {
     // times (or CAMANIM_UNROLL says otherwise). The outputs are the same bit for bit.
     const rerunning = opts.ybroad || (opts.metrics?.ids.length ?? 0) > 0;
     const unroll = io.env.CAMANIM_UNROLL || rerunning ? undefined : 'startup';
-    session = await openSession(inputs.contracted, progress, io.env, { unroll });
+    // A two-stage detector's model is its second stage on one image's proposals.
+    const proposalsOf = needsProposals(inputs.contracted) ? await oneImage(inputs.images, inputs.contracted.input) : undefined;
+    session = await openSession(inputs.contracted, progress, io.env, { unroll }, proposalsOf);
     const gpu = session;
     // Names, shapes and the contract only: the same after a reload on a new device.
     const model = session.model;
@@ -169,4 +172,15 @@ function uniqueDir(used: Set<string>, file: string): string {
   for (let k = 2; used.has(name); k++) name = `${base}-${k}`;
   used.add(name);
   return name;
+}
+
+/** The one still image a two-stage detector's second stage is built on, preprocessed. */
+async function oneImage(images: readonly Parameters<typeof preprocess>[0][], pre: InputContract): Promise<TensorData> {
+  if (images.length !== 1 || isClip(images[0]))
+    throw cliError(
+      `A two-stage detector (Faster R-CNN) is explained one still image per command: its second stage is built on that image's proposals (${images.length} inputs given)`,
+      {},
+      'Run camanim explain once per image',
+    );
+  return preprocess(images[0], pre);
 }

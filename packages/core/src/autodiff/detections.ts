@@ -34,8 +34,9 @@ export interface NmsOptions {
   readonly maxDetections?: number;
 }
 
-/** Channels per box: 4 + 1 + K (YOLOv5), 4 + K. */
+/** Channels per box: 4 + 1 + K (YOLOv5), 4 + K; labelled rows 4 + 1 (their one score). */
 export function boxChannels(g: DetectGeometry): number {
+  if (g.postprocess?.labels) return 5;
   return g.classes + (g.format === 'yolov5' ? 5 : 4);
 }
 

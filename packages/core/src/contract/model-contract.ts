@@ -34,6 +34,8 @@ export function describeOutput(o: OutputContract): string {
 function describeTask(o: OutputContract): string {
   if (o.sequence) return `${o.sequence.steps} steps × ${o.classes} classes (sequence ${o.sequence.layout}: ${o.sequence.from})`;
   const p = o.detect?.postprocess;
+  if (p?.labels)
+    return `${o.detect!.boxes} rows, a box and score per proposal and class of ${o.classes} (detection, second stage: the boxes, scores and labels the graph's post-processing reads, from ${o.detect!.from}; run on the host: classes ${[...new Set(p.labels)].join(',')}, score > ${fmt([p.scoreThreshold])}, sides ≥ ${fmt([p.minSize ?? 0])}, NMS IoU ${fmt([p.iou])}, ${p.maxDetections ?? 'all'} kept)`;
   if (p)
     return `${o.detect!.boxes} boxes × ${o.classes} classes (detection: the boxes and scores the graph's post-processing reads, from ${o.detect!.from}; run on the host: classes ${p.classes.join(',')}, score > ${fmt([p.scoreThreshold])}, top ${p.topK ?? 'all'} per class, NMS IoU ${fmt([p.iou])}, ${p.maxDetections ?? 'all'} kept)`;
   if (o.detect)

@@ -67,7 +67,8 @@ export function preNmsHead(
       shape: [1, A, 4 + K],
       activation: 'none',
       explained: name,
-      classes: K,
+      // Labelled rows: the model's classes (background 0 and the labels), one score column.
+      classes: rows ? Math.max(...rows.labels) + 1 : K,
       task: 'detect',
       from,
       detect: {

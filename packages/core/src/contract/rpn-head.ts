@@ -15,7 +15,7 @@
  * not found is refused, naming it. The host then chooses the proposals (autodiff/rpn-proposals.ts).
  */
 import { CamanimError } from '../errors.ts';
-import { ancestorsOf } from '../graph/ancestors.ts';
+import { ancestorsOf, descendantsOf } from '../graph/ancestors.ts';
 import { inferGraph, type Inferred } from '../graph/infer.ts';
 import { allNodes, type Graph, type Node } from '../graph/ir.ts';
 import { postprocessCut } from '../graph/postprocess-cut.ts';
@@ -72,7 +72,7 @@ export function rpnHead(graph: Graph, inputShape: readonly number[], registry: O
   const objectness = [...new Set(topks.map((n) => producer.get(n.inputs[0])!.inputs[0]))];
   if (objectness.length !== 1) throw refuse('objectness (the tensor its per-level TopKs slice)', topks[0]);
   // Inferred up to the TopKs' gathers (which cannot plan): the constants read below all fold before them.
-  const fromTopK = descendants(
+  const fromTopK = descendantsOf(
     graph.nodes,
     topks.map((n) => n.outputs[1]),
   );
@@ -108,13 +108,6 @@ export function rpnHead(graph: Graph, inputShape: readonly number[], registry: O
   };
   checkSupported(out, registry);
   return { graph: out, objectness: objectness[0], proposals: proposals[0], settings };
-}
-
-/** The tensors computed from `names` by `nodes` (in order), `names` included. */
-function descendants(nodes: readonly Node[], names: readonly string[]): Set<string> {
-  const seen = new Set(names);
-  for (const n of nodes) if (n.inputs.some((t) => seen.has(t))) for (const o of n.outputs) if (o) seen.add(o);
-  return seen;
 }
 
 function readSettings(

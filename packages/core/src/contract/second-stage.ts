@@ -8,10 +8,11 @@
  * RoiAlign sampling, box head and the box post-processing's inputs run on the GPU, and the
  * gradient flows from the box head through RoiAlign into the backbone (the proposals are
  * constants, as torchvision detaches them). The box post-processing is then read as one
- * detector's post-processing (prenms-head.ts).
+ * detector's post-processing (prenms-head.ts). The nodes from RoiAlign on compute per-proposal
+ * tensors ([P, …]): they are marked as adapters (graph/ir.ts), not layers, so no CAM reads them as maps.
  */
 import { CamanimError } from '../errors.ts';
-import { ancestorsOf } from '../graph/ancestors.ts';
+import { ancestorsOf, descendantsOf } from '../graph/ancestors.ts';
 import { inferGraph } from '../graph/infer.ts';
 import { allNodes, elementCount, hostTensor, type Graph, type Node } from '../graph/ir.ts';
 import { postprocessCut } from '../graph/postprocess-cut.ts';
@@ -85,8 +86,17 @@ export function secondStage(
     new Map([[graph.inputs[0].name, { dtype: 'float32', shape: [...inputShape] }]]),
   );
   const empty = (t: string) => elementCount(inferred.values.get(t)?.shape ?? [1]) === 0;
+  // From RoiAlign on, tensors are per proposal ([P, …]), no maps of the image: not layers.
+  const perProposal = descendantsOf(
+    pruned.nodes,
+    pruned.nodes.filter((n) => n.opType === 'RoiAlign').flatMap((n) => n.outputs),
+  );
   return {
     ...pruned,
+    adapters: new Set([
+      ...(pruned.adapters ?? []),
+      ...pruned.nodes.filter((n) => n.outputs.some((o) => perProposal.has(o))).map((n) => n.name),
+    ]),
     nodes: pruned.nodes.map((n) =>
       SCATTERS.has(n.opType) && empty(n.inputs[2])
         ? { ...n, opType: 'Identity', inputs: [n.inputs[0]], attributes: new Map() }
