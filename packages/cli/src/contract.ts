@@ -237,7 +237,7 @@ async function secondStageModel(c: ContractedModel, image: TensorData, runtime: 
 
 /** Whether explaining the model needs each image's proposals first (a two-stage detector, with --task detect). */
 export function needsProposals(c: ContractedModel): boolean {
-  return c.output.task === 'detect' && isTwoStage(c.graph);
+  return c.output.task === 'detect' && c.output.detectFormat === undefined && isTwoStage(c.graph);
 }
 
 /** The graph with the contract's input (adapter, size), any output: for listing layers. */

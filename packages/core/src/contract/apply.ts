@@ -73,7 +73,7 @@ function twoStageRefusal(graph: Graph): CamanimError {
   );
 }
 
-function postprocessRefusal(graph: Graph, request: OutputRequest): CamanimError {
+export function postprocessRefusal(graph: Graph, request: OutputRequest): CamanimError {
   const node = allNodes(graph).find((n) => DATA_DEPENDENT.has(n.opType))!;
   const shapes = 'whose shapes depend on the data (score thresholds, NMS)';
   return request.task === 'detect'

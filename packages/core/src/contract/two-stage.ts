@@ -12,7 +12,7 @@ import { rpnProposals } from '../autodiff/rpn-proposals.ts';
 import type { Graph } from '../graph/ir.ts';
 import { modelFromGraph, type GraphModelOptions, type Model, type RunInput } from '../model.ts';
 import { defaultRegistry } from '../ops/index.ts';
-import { adaptInput } from './apply.ts';
+import { adaptInput, postprocessRefusal } from './apply.ts';
 import type { InputContract } from './input-contract.ts';
 import type { OutputRequest } from './output-contract.ts';
 import { preNmsHead } from './prenms-head.ts';
@@ -34,10 +34,12 @@ export interface TwoStageDetector {
 export async function twoStageDetector(
   source: Graph,
   input: InputContract,
-  request: OutputRequest = {},
+  request: OutputRequest = { task: 'detect' },
   opts: Omit<GraphModelOptions, 'contract' | 'inputShape'> = {},
 ): Promise<TwoStageDetector> {
   const { graph, shape } = adaptInput(source, input);
+  // --detect-format names a bare head; another task is no detection (contractModel's refusals).
+  if (request.task !== 'detect' || request.detectFormat !== undefined) throw postprocessRefusal(graph, request);
   const registry = opts.registry ?? defaultRegistry;
   const rpn = rpnHead(graph, shape, registry);
   const kept = keptProposals(graph, rpn);
