@@ -1,7 +1,8 @@
 /**
  * The page: one renderer (three.js WebGPURenderer on the core's GPUDevice, or its WebGL
  * backend where the browser has no WebGPU), the 3D stack with its camera, the 2D frame and
- * the ybROAD chart kept in sync, the controls, the ways in (bundle by drop/pick/URL, compute
+ * the ybROAD chart kept in sync (a video's at one input frame: the time bar, its clip playing at a
+ * layer or through the flythrough), the controls, the ways in (bundle by drop/pick/URL, compute
  * in the page, an eval folder by drop/pick/URL shown as its curve and gallery: EvalView), and
  * window.camanim / <html data-state> for scripts and tests.
  */
@@ -12,6 +13,7 @@ import { BrowserCompute } from './BrowserCompute.ts';
 import { BundleReader } from './BundleReader.ts';
 import { BundleSource, EVAL_FOLDER } from './BundleSource.ts';
 import { CameraRig } from './CameraRig.ts';
+import { ClipClock } from './ClipClock.ts';
 import { sharedRanges, type CamSet } from './CamSet.ts';
 import type { PaintStyle } from './Colormap.ts';
 import { ComputePanel, type ComputeRequest, type DefaultAssets } from './ComputePanel.ts';
@@ -24,8 +26,10 @@ import { FramePanel } from './FramePanel.ts';
 import { centredBox, Recorder, type Box } from './Recorder.ts';
 import { column, MAX_PANELS, SidePanel } from './SidePanel.ts';
 import { MetricChart } from './MetricChart.ts';
+import { clipFps, clipFrameAt } from './Playback.ts';
 import { StackLayout } from './StackLayout.ts';
 import { BACKGROUND } from './StackScene.ts';
+import { TimeControl } from './TimeControl.ts';
 import { UrlState } from './UrlState.ts';
 import { ViewerError } from './ViewerError.ts';
 import { ViewerStatus, type ViewerHandlers } from './ViewerStatus.ts';
@@ -44,11 +48,15 @@ export class App {
   private explanation?: string;
   private norm: Normalization;
   private current = 0;
+  /** A video's input frame shown (0 for an image). */
+  private frameIndex = 0;
+  private readonly clip = new ClipClock();
   private dirty = true;
   private lastTime = 0;
   private afterRender: (() => void)[] = [];
   private readonly status: ViewerStatus;
   private readonly controls: Controls;
+  private readonly time: TimeControl;
   private readonly frame: FramePanel;
   private readonly chart: MetricChart;
   private readonly compute: ComputePanel;
@@ -67,7 +75,7 @@ export class App {
     const url = UrlState.read();
     this.norm = url.norm ?? 'global';
     this.controls = new Controls($('controls'), {
-      toggle: () => this.rig?.setPlaying(!this.rig.playing),
+      toggle: () => this.setFlying(!this.rig?.playing),
       step: (d) => void this.goTo((this.evalView?.layer ?? this.current) + d),
       seek: (k) => void this.goTo(k),
       speed: (v) => this.setSpeed(v),
@@ -81,6 +89,12 @@ export class App {
       png: () => void this.exportPng(),
       webm: () => void this.exportWebm(),
       gif: () => void this.exportGif(),
+    });
+    this.time = new TimeControl($('time'), {
+      seek: (t) => void this.goToFrame(t),
+      step: (d) => void this.goToFrame(this.frameIndex + d),
+      toggle: () => this.setClipPlaying(!this.clip.playing),
+      clipFlythrough: (on) => this.setClipFlythrough(on),
     });
     this.controls.setNormalization(this.norm);
     this.controls.setSpeed(url.speed ?? 2);
@@ -172,6 +186,36 @@ export class App {
     rig.setPlaying(false);
     await rig.flyTo(target);
     await this.nextFrame();
+  }
+
+  /** A video: shows input frame t at the current layer (the clip paused). */
+  async goToFrame(t: number): Promise<void> {
+    const set = this.set;
+    if (!set || set.frames < 2) return;
+    this.setClipPlaying(false);
+    this.rig?.setPlaying(false);
+    this.setFrame(Math.min(set.frames - 1, Math.max(0, Math.round(t))));
+    await this.nextFrame();
+  }
+
+  /** Plays or stops the flythrough; playing it stops the clip. */
+  private setFlying(on: boolean): void {
+    if (on) this.setClipPlaying(false);
+    this.rig?.setPlaying(on);
+  }
+
+  /** Plays or stops the clip at the current layer (a video); playing it stops the flythrough. */
+  private setClipPlaying(on: boolean): void {
+    const playing = on && (this.set?.frames ?? 1) > 1;
+    if (playing) this.rig?.setPlaying(false);
+    this.clip.setPlaying(playing);
+    this.time.setPlaying(playing);
+  }
+
+  /** Whether the flythrough plays each layer's clip as it passes (the CLI's animation). */
+  private setClipFlythrough(on: boolean): void {
+    this.time.setClipFlythrough(on);
+    if (this.rig) this.rig.clipFrames = on ? (this.set?.frames ?? 1) : 1;
   }
 
   private get set(): CamSet | undefined {
@@ -277,6 +321,7 @@ export class App {
   /** Replaces what is shown: per explanation an atlas, stack and labels, one camera path; chart and frame follow the first. */
   private show(sets: readonly CamSet[], opts: { bundle?: string; keepLayer?: boolean; ids?: readonly string[] }): void {
     const keep = opts.keepLayer ? this.current : undefined;
+    const keepFrame = opts.keepLayer ? this.frameIndex : undefined;
     this.closeEval();
     this.clearScene();
     const set = sets[0];
@@ -294,6 +339,11 @@ export class App {
     this.rig = new CameraRig(stackLayout, this.canvas, this.aspect());
     this.rig.speed = Number((this.doc.querySelector('[data-role=speed]') as HTMLSelectElement).value) || 2;
     this.rig.onPlayingChange = (p) => this.controls.setPlaying(p);
+    this.time.setFrames(set.frames);
+    this.frameIndex = Math.min(set.frames - 1, keepFrame ?? UrlState.read().frame ?? 0);
+    this.time.setCurrent(this.frameIndex);
+    this.status.inputFrame = this.frameIndex;
+    this.setClipFlythrough(this.time.clipFlythrough);
     this.repaint();
     this.chart.show(set);
     this.controls.setLayers(set.layers.length);
@@ -313,6 +363,8 @@ export class App {
     this.panels.forEach((p) => p.dispose());
     this.panels = [];
     this.rig = undefined;
+    this.setClipPlaying(false);
+    this.time.setFrames(1);
     this.dirty = true;
   }
 
@@ -323,6 +375,7 @@ export class App {
     const rig = this.rig;
     const moved = rig ? rig.update(dt) : false;
     if (rig && rig.layer !== this.current) this.setCurrent(rig.layer);
+    this.tickTime(dt);
     if (!moved && !this.dirty) return;
     this.draw();
     if (this.recorder.busy) this.recorder.frame(this.exportBoxes());
@@ -330,6 +383,19 @@ export class App {
     const waiting = this.afterRender;
     this.afterRender = [];
     waiting.forEach((r) => r());
+  }
+
+  /** A video's time: the clip playing at the current layer, or each layer's clip as the flythrough passes it. */
+  private tickTime(dt: number): void {
+    const rig = this.rig;
+    const T = this.set?.frames ?? 1;
+    if (T < 2 || !rig) return;
+    // The flythrough's clip runs at the layers' stations only: the first frame towards the first layer, the last past the last.
+    const t =
+      rig.playing && rig.clipFrames > 1
+        ? clipFrameAt(Math.max(-0.5, Math.min(rig.u, rig.last - 0.501)), T)
+        : (this.frameIndex + this.clip.advance(dt, clipFps(rig.speed))) % T;
+    if (t !== this.frameIndex) this.setFrame(t);
   }
 
   private draw(): void {
@@ -351,9 +417,22 @@ export class App {
     this.panels.forEach((p) => p.stack.setCurrent(k));
     this.chart.setCurrent(k);
     this.controls.setCurrent(k);
-    this.frame.show(set, k, this.ranges()[0], this.controls.style(), this.norm);
+    this.frame.show(set, k, this.frameIndex, this.ranges()[0], this.controls.style(), this.norm);
     this.status.current = k;
     this.dirty = true;
+    this.writeUrlSoon();
+  }
+
+  /** A video's input frame t: the tiles, the input plane and the 2D frame repainted at t. */
+  private setFrame(t: number): void {
+    this.frameIndex = t;
+    this.time.setCurrent(t);
+    this.status.inputFrame = t;
+    this.repaint();
+    this.writeUrlSoon();
+  }
+
+  private writeUrlSoon(): void {
     clearTimeout(this.urlTimer);
     this.urlTimer = window.setTimeout(() => this.writeUrl(), 300);
   }
@@ -377,8 +456,8 @@ export class App {
     if (!set) return;
     const style: PaintStyle = this.controls.style();
     const ranges = this.ranges();
-    this.panels.forEach((p, i) => p.paint(ranges[i], style));
-    this.frame.show(set, Math.max(0, this.current), ranges[0], style, this.norm);
+    this.panels.forEach((p, i) => p.paint(ranges[i], style, this.frameIndex));
+    this.frame.show(set, Math.max(0, this.current), this.frameIndex, ranges[0], style, this.norm);
     this.status.normalization = this.norm;
     this.dirty = true;
   }
@@ -397,6 +476,7 @@ export class App {
       bundle: this.bundleUrl,
       eval: this.evalUrl,
       layer: ev ? ev.layer : this.set ? this.current : undefined,
+      frame: !ev && this.set && this.set.frames > 1 ? this.frameIndex : undefined,
       method: ev ? ev.curveId : this.set ? this.explanation : undefined,
       norm: this.norm,
       speed: this.rig && this.rig.speed !== 2 ? this.rig.speed : undefined,
@@ -434,7 +514,8 @@ export class App {
   private async exportPng(): Promise<void> {
     if (!this.panels.length || !this.rig) return;
     try {
-      Recorder.download(await this.viewPng(), `camanim-layer-${this.current + 1}.png`);
+      const frame = (this.set?.frames ?? 1) > 1 ? `-frame-${this.frameIndex + 1}` : '';
+      Recorder.download(await this.viewPng(), `camanim-layer-${this.current + 1}${frame}.png`);
     } catch (e) {
       this.exportFailed('PNG', e);
     }
@@ -449,7 +530,7 @@ export class App {
       const ended = rig.whenStopped();
       this.controls.setRecording(true);
       const recording = this.recorder.webm(this.exportBoxes(), ended);
-      rig.setPlaying(true);
+      this.setFlying(true);
       Recorder.download(await recording, 'camanim-flythrough.webm');
     } catch (e) {
       this.exportFailed('WebM', e);
@@ -547,6 +628,9 @@ export class App {
   private apiHandlers(): ViewerHandlers {
     return {
       goTo: (i) => this.goTo(i),
+      goToFrame: (t) => this.goToFrame(t),
+      playClip: () => this.setClipPlaying(true),
+      setClipFlythrough: (on) => this.setClipFlythrough(on),
       seek: async (u) => {
         const rig = this.rig;
         if (!rig) return;
@@ -570,8 +654,11 @@ export class App {
         this.setNormalization(m);
         await this.nextFrame();
       },
-      play: () => this.rig?.setPlaying(true),
-      pause: () => this.rig?.setPlaying(false),
+      play: () => this.setFlying(true),
+      pause: () => {
+        this.setFlying(false);
+        this.setClipPlaying(false);
+      },
       map: (i, which) => {
         const l = this.set?.layers[i];
         return l ? Array.from(which === 'input' ? l.upsampled : l.raw) : [];
@@ -583,6 +670,16 @@ export class App {
           r.onload = () => resolve(String(r.result));
           r.readAsDataURL(blob);
         });
+      },
+      tile: async (i) => {
+        const atlas = this.panels[0]?.atlas;
+        if (!atlas || !this.set?.layers[i]) return null;
+        const px = await atlas.read(i);
+        return { width: px.width, height: px.height, rgba: Array.from(px.rgba) };
+      },
+      inputPlane: () => {
+        const canvas = this.panels[0]?.stack.inputImage.image as HTMLCanvasElement | undefined;
+        return canvas ? canvas.toDataURL('image/png') : null;
       },
       predictionCard: () => {
         const canvas = this.panels[0]?.stack.predictionCard.image as HTMLCanvasElement | undefined;

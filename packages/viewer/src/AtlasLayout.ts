@@ -53,12 +53,21 @@ export class AtlasLayout {
   }
 }
 
+/** A tile's pixels as painted: tileW×tileH, RGBA row by row. */
+export interface TilePixels {
+  readonly width: number;
+  readonly height: number;
+  readonly rgba: Uint8Array;
+}
+
 /** The texture every plane of the stack samples: each layer's CAM colormapped in its tile. */
 export interface CamAtlas {
   readonly layout: AtlasLayout;
   /** A three.js texture (ExternalTexture over our GPUTexture, or a DataTexture). */
   readonly texture: import('three/webgpu').Texture;
-  /** Re-colours every tile: normalization ranges per layer, colormap, overlay. */
-  paint(ranges: readonly { min: number; max: number }[], style: import('./Colormap.ts').PaintStyle): void;
+  /** Re-colours every tile: normalization ranges per layer, colormap, overlay, and for a video the input frame shown (0-based). */
+  paint(ranges: readonly { min: number; max: number }[], style: import('./Colormap.ts').PaintStyle, frame?: number): void;
+  /** Layer k's tile as last painted (for tests and scripts: window.camanim.tile). */
+  read(k: number): Promise<TilePixels>;
   dispose(): void;
 }

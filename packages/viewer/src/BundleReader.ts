@@ -3,6 +3,8 @@
  * validator): manifest.json, per explanation two little-endian float32 files (every layer's CAM
  * at layer resolution and at input resolution, laid end to end) and the input image. Every
  * offset and length is checked against the shapes and the binaries' sizes before a map is read.
+ * A video bundle's input frames (image.frames) are read too: each layer's input-resolution map
+ * holds one map per frame.
  */
 import { checkFileSizes, parseManifest, readMap, type BundleCam } from '@camanim/cam-methods';
 import { CamSet, targetCaption, ybroadView, type CamLayerView } from './CamSet.ts';
@@ -28,11 +30,18 @@ export class BundleReader {
       src.require(cam.files.input, 'input-resolution CAM file'),
     ]);
     checkFileSizes(cam, { layer: layerBin.byteLength, input: inputBin.byteLength }, src.description);
-    const decoded = await RgbImage.decode(await src.require(imageFile, 'input image'), imageFile);
-    const picture =
-      decoded.width === width && decoded.height === height
-        ? decoded
-        : decoded.placed({ width, height, x: 0, y: 0 }, width, height, [0, 0, 0]);
+    const frameFiles = manifest.image.frames ?? [imageFile];
+    const pictures = await Promise.all(
+      frameFiles.map(async (file, t) => {
+        const decoded = await RgbImage.decode(
+          await src.require(file, frameFiles.length > 1 ? `input frame ${t + 1}` : 'input image'),
+          file,
+        );
+        return decoded.width === width && decoded.height === height
+          ? decoded
+          : decoded.placed({ width, height, x: 0, y: 0 }, width, height, [0, 0, 0]);
+      }),
+    );
     const layers: CamLayerView[] = cam.layers.map((l) => ({
       index: l.index,
       name: l.name,
@@ -56,10 +65,11 @@ export class BundleReader {
         contract: manifest.contract,
       },
       layers,
-      picture,
+      pictures[0],
       manifest.prediction,
       yb && ybroadView(yb),
       cam.metrics,
+      pictures,
     );
   }
 }

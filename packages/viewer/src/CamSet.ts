@@ -1,7 +1,8 @@
 /**
  * What the viewer shows, from a bundle or from a computation in the page: every layer's CAM
  * (raw, before ReLU and normalization) at layer and at input resolution, the input image the
- * model saw, the prediction and, when present, the ybROAD series.
+ * model saw (a video's frames, each layer then holding a map per frame), the prediction and,
+ * when present, the ybROAD series.
  */
 import {
   range,
@@ -23,9 +24,9 @@ export interface CamLayerView {
   readonly shape: readonly number[];
   /** [h, w] of the map at layer resolution. */
   readonly mapShape: readonly [number, number];
-  /** [h·w] raw CAM at layer resolution. */
+  /** [h·w] raw CAM at layer resolution ([T'·h·w] for a video or volume layer: a map per frame, frame after frame). */
   readonly raw: Float32Array;
-  /** [H·W] raw CAM bilinearly upsampled to the input size. */
+  /** [H·W] raw CAM bilinearly upsampled to the input size ([T·H·W] for a video: a map per input frame, frame after frame). */
   readonly upsampled: Float32Array;
 }
 
@@ -121,7 +122,20 @@ export class CamSet {
     readonly ybroad?: YbRoadView,
     /** The bundle's other per-layer metrics. */
     readonly others: readonly BundleMetric[] = [],
+    /** A video's T input frames as the model saw them (`image` is the first); one for an image. */
+    readonly images: readonly RgbImage[] = [image],
   ) {}
+
+  /** Input frames: T for a video or volume (every layer's map has one per frame), 1 for an image. */
+  get frames(): number {
+    return this.images.length;
+  }
+
+  /** Layer k's map at input resolution in input frame t (H·W, a view into `upsampled`). */
+  inputMap(k: number, t: number): Float32Array {
+    const n = this.width * this.height;
+    return this.layers[k].upsampled.subarray(t * n, (t + 1) * n);
+  }
 
   /** Every metric to chart: ROAD first when there is a ybROAD, then the others in the bundle's order. */
   get metrics(): MetricView[] {
@@ -149,7 +163,7 @@ export class CamSet {
 
   /**
    * Per layer, the range that maps onto [0, 1] after ReLU (CAManim's normalization, as
-   * cam-methods' normalizeMaps): the layer's own, or one over all layers.
+   * cam-methods' normalizeMaps): the layer's own, or one over all layers (a video's over all its frames).
    */
   ranges(mode: Normalization): readonly { min: number; max: number }[] {
     let r = this.rangeCache.get(mode);

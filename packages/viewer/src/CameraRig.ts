@@ -6,7 +6,7 @@
  */
 import { CatmullRomCurve3, PerspectiveCamera, Vector3 } from 'three/webgpu';
 import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
-import { playbackRate } from './Playback.ts';
+import { clipFlythroughRate, playbackRate } from './Playback.ts';
 import type { StackLayout } from './StackLayout.ts';
 
 interface Flight {
@@ -27,6 +27,8 @@ export class CameraRig {
   playing = false;
   /** Layers per second chosen (deep stacks fly faster: Playback.ts). */
   speed = 2;
+  /** A video's input frames when playback plays each layer's clip as it passes (Playback's clipFlythroughRate); 1 flies at `speed`. */
+  clipFrames = 1;
   private readonly posCurve: CatmullRomCurve3;
   private readonly targetCurve: CatmullRomCurve3;
   private flight?: Flight;
@@ -132,7 +134,11 @@ export class CameraRig {
       return true;
     }
     if (this.playing) {
-      this.u = Math.min(this.last, this.u + playbackRate(this.speed, this.last + 1) * dt);
+      const rate =
+        this.clipFrames > 1
+          ? clipFlythroughRate(this.speed, this.last + 1, this.clipFrames)
+          : playbackRate(this.speed, this.last + 1);
+      this.u = Math.min(this.last, this.u + rate * dt);
       this.place(this.u);
       if (this.u >= this.last) this.setPlaying(false);
       return true;

@@ -1,5 +1,6 @@
 /**
  * The transport bar and the keyboard: play/pause (space), step (←/→), first/last (Home/End),
+ * (a video's time has its own bar and keys: TimeControl),
  * scrub, speed, global/local normalization, overlay and alpha, colormap, which explanation of
  * the bundle, PNG, WebM and GIF export.
  */
@@ -145,10 +146,8 @@ export class Controls {
   }
 
   private key(e: KeyboardEvent): void {
-    const t = e.target as HTMLElement;
-    if (this.count === 0 || e.ctrlKey || e.metaKey || e.altKey) return;
-    // Form fields keep their keys (the scrub slider's arrows agree with ours anyway).
-    if (t.closest('textarea, select') || (t instanceof HTMLInputElement && t.type !== 'range')) return;
+    // Shift with an arrow or space is the time bar's (TimeControl).
+    if (this.count === 0 || e.shiftKey || !transportKey(e)) return;
     const act: Record<string, () => void> = {
       ' ': () => this.events.toggle(),
       ArrowRight: () => this.events.step(1),
@@ -161,4 +160,11 @@ export class Controls {
     e.preventDefault();
     f();
   }
+}
+
+/** Whether a key press is for the page's transport: no Ctrl/Meta/Alt, and not typed into a form field (the sliders' arrows agree with ours anyway). */
+export function transportKey(e: KeyboardEvent): boolean {
+  const t = e.target as HTMLElement;
+  if (e.ctrlKey || e.metaKey || e.altKey) return false;
+  return !(t.closest('textarea, select') || (t instanceof HTMLInputElement && t.type !== 'range'));
 }

@@ -1,5 +1,5 @@
 /**
- * The CLI's animated GIF, made in the page: one frame per layer, each the 2D frame's map
+ * The CLI's animated GIF, made in the page: one frame per layer (a video's: per layer and input frame), each the 2D frame's map
  * (FramePanel's colours, over the input or alone) with its caption, encoded with gifenc (a
  * 256-colour palette per frame, looping, at the CLI's default 4 frames a second). The frame
  * has the input's aspect, so the caption lies on a dark band over the map's bottom edge
@@ -38,22 +38,27 @@ export class FrameGif {
     this.height = Math.max(1, Math.round(H * s));
   }
 
-  /** Encodes every layer's frame; `progress` after each. The bytes exist only once all frames are in. */
+  /**
+   * Encodes every layer's frame (a video's: every layer through every input frame, layer after
+   * layer, as the CLI's animation); `progress` after each. The bytes exist only once all frames are in.
+   */
   async encode(progress: (done: number, total: number) => void): Promise<Blob> {
     const { set, width, height } = this;
     const L = set.layers.length;
+    const T = set.frames;
     const frame = exportCanvas(width, height, { willReadFrequently: true });
     const map = exportCanvas(set.width, set.height);
     frame.imageSmoothingQuality = 'high';
     const gif = GIFEncoder();
-    for (let k = 0; k < L; k++) {
-      map.putImageData(frameImage(set, k, this.ranges[k], this.style), 0, 0);
+    for (let i = 0; i < L * T; i++) {
+      const [k, t] = [Math.floor(i / T), i % T];
+      map.putImageData(frameImage(set, k, t, this.ranges[k], this.style), 0, 0);
       frame.drawImage(map.canvas, 0, 0, width, height);
-      this.caption(frame, frameCaption(set, k, this.normalization));
+      this.caption(frame, frameCaption(set, k, t, this.normalization));
       const rgba = frame.getImageData(0, 0, width, height).data;
       const palette = quantize(rgba, 256);
       gif.writeFrame(applyPalette(rgba, palette), width, height, { palette, delay: 1000 / FPS, repeat: 0 });
-      progress(k + 1, L);
+      progress(i + 1, L * T);
       // Back to the event loop between frames, so that the progress shows and the page stays responsive.
       await new Promise((r) => setTimeout(r, 0));
     }

@@ -2,7 +2,8 @@
  * The 2D frame of the current layer, large, beside the stack: its CAM colormapped (over the
  * input or alone) with a colorbar and the normalization range, captioned like the CLI's frames
  * (position/count, op type, shape, ONNX name, method and target), and the model contract's
- * summary (the whole contract on hover). Its image and caption are also the page's GIF's.
+ * summary (the whole contract on hover). Its image and caption are also the page's GIF's. A
+ * video's frame is of one input frame: its map at that frame over it.
  */
 import { Colormap, type PaintStyle } from './Colormap.ts';
 import { targetCaption, type CamSet } from './CamSet.ts';
@@ -35,7 +36,15 @@ export class FramePanel {
     this.ticks = root.querySelector('[data-role=ticks]')!;
   }
 
-  show(set: CamSet, k: number, ranges: readonly { min: number; max: number }[], style: PaintStyle, normalization: string): void {
+  /** Layer k's frame; for a video, at input frame t (0-based). */
+  show(
+    set: CamSet,
+    k: number,
+    t: number,
+    ranges: readonly { min: number; max: number }[],
+    style: PaintStyle,
+    normalization: string,
+  ): void {
     if (!set.layers[k]) return;
     const { width: W, height: H } = set;
     this.canvas.width = W;
@@ -46,11 +55,11 @@ export class FramePanel {
     this.canvas.style.width = `${cssW}px`;
     this.canvas.style.height = `${cssH}px`;
     this.bar.parentElement!.style.height = `${Math.max(cssH, MIN_BAR)}px`;
-    this.canvas.getContext('2d')!.putImageData(frameImage(set, k, ranges[k], style), 0, 0);
+    this.canvas.getContext('2d')!.putImageData(frameImage(set, k, t, ranges[k], style), 0, 0);
     this.bar.getContext('2d')!.putImageData(Colormap.bar(style.colormap, this.bar.width, this.bar.height), 0, 0);
     const r = ranges[k];
     this.ticks.innerHTML = `<span>${fmt(r.max)}</span><span>${fmt((r.min + r.max) / 2)}</span><span>${fmt(r.min)}</span>`;
-    const text = frameCaption(set, k, normalization);
+    const text = frameCaption(set, k, t, normalization);
     this.caption.innerHTML = '';
     const title = document.createElement('div');
     title.className = 'frame-title';
@@ -77,7 +86,7 @@ export class FramePanel {
 
 /** Layer k's caption, as the panel shows it above the map (and the page's GIF over it). */
 export interface FrameCaption {
-  /** Position/count, op type, shape, map size. */
+  /** Position/count, op type, shape, map size (and for a video the input frame, as the CLI's frames say it). */
   readonly title: string;
   /** The ONNX tensor name. */
   readonly name: string;
@@ -85,21 +94,22 @@ export interface FrameCaption {
   readonly detail: string;
 }
 
-export function frameCaption(set: CamSet, k: number, normalization: string): FrameCaption {
+export function frameCaption(set: CamSet, k: number, t: number, normalization: string): FrameCaption {
   const l = set.layers[k];
   const p = set.info.probability;
+  const T = set.frames;
   return {
-    title: `layer ${k + 1}/${set.layers.length} · ${l.opType} · [${l.shape.join(', ')}] · map ${l.mapShape[0]}×${l.mapShape[1]}`,
+    title: `layer ${k + 1}/${set.layers.length} · ${l.opType} · [${l.shape.join(', ')}] · map ${l.mapShape[0]}×${l.mapShape[1]}${T > 1 ? ` · frame ${t + 1}/${T}` : ''}`,
     name: l.name,
     detail: `${set.info.method} · ${targetCaption(set.info.target)}${Number.isFinite(set.info.score) ? ` · score ${set.info.score.toFixed(3)}` : ''}${p !== undefined ? ` · p ${p.toFixed(3)}` : ''} · ${normalization} normalization`,
   };
 }
 
-/** Layer k's map coloured in `range` (over the input when the style overlays), at the input's size. */
-export function frameImage(set: CamSet, k: number, range: { min: number; max: number }, style: PaintStyle): ImageData {
+/** Layer k's map at input frame t coloured in `range` (over that frame when the style overlays), at the input's size. */
+export function frameImage(set: CamSet, k: number, t: number, range: { min: number; max: number }, style: PaintStyle): ImageData {
   const { width: W, height: H } = set;
   const img = new ImageData(W, H);
-  Colormap.paint(set.layers[k].upsampled, W, H, range, style, set.image.rgba, W, H, img.data);
+  Colormap.paint(set.inputMap(k, t), W, H, range, style, set.images[t].rgba, W, H, img.data);
   return img;
 }
 

@@ -4,6 +4,7 @@
  * an rgba8unorm storage texture that three.js samples through an ExternalTexture. Switching
  * normalization, colormap or overlay re-runs the kernel; nothing comes back to the CPU.
  * (rgba8unorm because three samples it with a filtering sampler; rgba32float is not filterable.)
+ * A video's maps and input frames are all uploaded; the tiles show one frame, chosen at paint.
  * The colour tables are @camanim/shaders' (the CLI's); its colormapOverlayKernel is not reused
  * because it takes maps already normalized on the host and writes packed pixels to a buffer,
  * frame after frame, whose rows (W·4 bytes) cannot be copied into atlas tiles unless W·4 is a
@@ -11,11 +12,12 @@
  */
 import { ExternalTexture } from 'three/webgpu';
 import { Colormap, type PaintStyle } from './Colormap.ts';
-import type { AtlasLayout, CamAtlas } from './AtlasLayout.ts';
+import type { AtlasLayout, CamAtlas, TilePixels } from './AtlasLayout.ts';
 import type { CamSet } from './CamSet.ts';
 
 const WGSL = /* wgsl */ `
-struct Params { H: u32, W: u32, tileW: u32, tileH: u32, cols: u32, first: u32, overlay: u32, alpha: f32 }
+// stride: floats per layer (T·H·W); at: the shown frame's first float (t·H·W), in maps and image alike.
+struct Params { H: u32, W: u32, tileW: u32, tileH: u32, cols: u32, first: u32, overlay: u32, alpha: f32, stride: u32, at: u32 }
 @group(0) @binding(0) var<storage, read> maps: array<f32>;
 @group(0) @binding(1) var<storage, read> ranges: array<vec2<f32>>;
 @group(0) @binding(2) var<storage, read> image: array<u32>;
@@ -44,7 +46,7 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
   let y1 = u32(cy.y) * p.W;
   let x0 = u32(cx.x);
   let x1 = u32(cx.y);
-  let base = g.z * p.H * p.W;
+  let base = g.z * p.stride + p.at;
   let top = mix(maps[base + y0 + x0], maps[base + y0 + x1], cx.z);
   let bottom = mix(maps[base + y1 + x0], maps[base + y1 + x1], cx.z);
   let v = mix(top, bottom, cy.z);
@@ -52,13 +54,17 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
   let n = (max(v, 0.0) - r.x) / (r.y - r.x + 1e-7);
   var rgb = pixel(lut[min(u32(clamp(n, 0.0, 1.0) * 255.0), 255u)]);
   if (p.overlay != 0u) {
-    let im = mix(mix(pixel(image[y0 + x0]), pixel(image[y0 + x1]), cx.z), mix(pixel(image[y1 + x0]), pixel(image[y1 + x1]), cx.z), cy.z);
+    let i = p.at;
+    let im = mix(mix(pixel(image[i + y0 + x0]), pixel(image[i + y0 + x1]), cx.z), mix(pixel(image[i + y1 + x0]), pixel(image[i + y1 + x1]), cx.z), cy.z);
     rgb = round(p.alpha * rgb + (1.0 - p.alpha) * im);
   }
   let at = vec2<i32>(i32((k % p.cols) * p.tileW + g.x), i32((k / p.cols) * p.tileH + g.y));
   textureStore(out, at, vec4<f32>(rgb / 255.0, 1.0));
 }
 `;
+
+/** The kernel's Params, padded to 16 bytes. */
+const PARAMS_BYTES = 48;
 
 /** Layers per storage buffer: keeps each binding well under maxStorageBufferBindingSize. */
 function chunkLayers(device: GPUDevice, floatsPerLayer: number): number {
@@ -94,17 +100,21 @@ export class GpuAtlas implements CamAtlas {
     this.pipeline = GpuAtlas.pipelineFor(device);
     this.lut = this.buffer(256 * 4, GPUBufferUsage.STORAGE, 'lut');
     this.ranges = this.buffer(Math.max(1, L) * 8, GPUBufferUsage.STORAGE, 'ranges');
-    const packed = new Uint32Array(set.image.rgba.slice().buffer, 0, W * H);
-    this.image = this.buffer(W * H * 4, GPUBufferUsage.STORAGE, 'image');
-    device.queue.writeBuffer(this.image, 0, packed);
-    const per = chunkLayers(device, W * H);
+    // Every input frame (one for an image), frame after frame, as every layer's maps are.
+    const frame = W * H;
+    const stride = frame * set.frames;
+    this.image = this.buffer(stride * 4, GPUBufferUsage.STORAGE, 'image');
+    set.images.forEach((im, t) =>
+      device.queue.writeBuffer(this.image, t * frame * 4, new Uint32Array(im.rgba.slice().buffer, 0, frame)),
+    );
+    const per = chunkLayers(device, stride);
     for (let first = 0; first < L; first += per) {
       const count = Math.min(per, L - first);
-      const maps = this.buffer(count * W * H * 4, GPUBufferUsage.STORAGE, `maps ${first}+${count}`);
+      const maps = this.buffer(count * stride * 4, GPUBufferUsage.STORAGE, `maps ${first}+${count}`);
       set.layers
         .slice(first, first + count)
-        .forEach((l, j) => device.queue.writeBuffer(maps, j * W * H * 4, l.upsampled as Float32Array<ArrayBuffer>));
-      const params = this.buffer(32, GPUBufferUsage.UNIFORM, 'params');
+        .forEach((l, j) => device.queue.writeBuffer(maps, j * stride * 4, l.upsampled as Float32Array<ArrayBuffer>));
+      const params = this.buffer(PARAMS_BYTES, GPUBufferUsage.UNIFORM, 'params');
       const group = device.createBindGroup({
         layout: this.pipeline.getBindGroupLayout(0),
         entries: [maps, this.ranges, this.image, this.lut, params]
@@ -115,14 +125,16 @@ export class GpuAtlas implements CamAtlas {
     }
   }
 
-  paint(ranges: readonly { min: number; max: number }[], style: PaintStyle): void {
+  paint(ranges: readonly { min: number; max: number }[], style: PaintStyle, frame = 0): void {
     const q = this.device.queue;
     q.writeBuffer(this.lut, 0, Colormap.lut(style.colormap) as Uint32Array<ArrayBuffer>);
     q.writeBuffer(this.ranges, 0, Float32Array.from(ranges.flatMap((r) => [r.min, r.max])));
     const { layout } = this;
     const encoder = this.device.createCommandEncoder({ label: 'camanim:atlas' });
+    const n = this.set.width * this.set.height;
     for (const c of this.chunks) {
-      const params = new ArrayBuffer(32);
+      const params = new ArrayBuffer(PARAMS_BYTES);
+      new Uint32Array(params, 32, 2).set([n * this.set.frames, n * frame]);
       new Uint32Array(params, 0, 7).set([
         this.set.height,
         this.set.width,
@@ -141,6 +153,25 @@ export class GpuAtlas implements CamAtlas {
       pass.end();
     }
     q.submit([encoder.finish()]);
+  }
+
+  async read(k: number): Promise<TilePixels> {
+    const { layout } = this;
+    const [x, y] = layout.origin(k);
+    const row = Math.ceil((layout.tileW * 4) / 256) * 256;
+    const buf = this.device.createBuffer({ size: row * layout.tileH, usage: GPUBufferUsage.COPY_DST | GPUBufferUsage.MAP_READ });
+    const encoder = this.device.createCommandEncoder({ label: 'camanim:atlas read' });
+    encoder.copyTextureToBuffer({ texture: this.gpuTexture, origin: [x, y] }, { buffer: buf, bytesPerRow: row }, [
+      layout.tileW,
+      layout.tileH,
+    ]);
+    this.device.queue.submit([encoder.finish()]);
+    await buf.mapAsync(GPUMapMode.READ);
+    const padded = new Uint8Array(buf.getMappedRange());
+    const rgba = new Uint8Array(layout.tileW * layout.tileH * 4);
+    for (let r = 0; r < layout.tileH; r++) rgba.set(padded.subarray(r * row, r * row + layout.tileW * 4), r * layout.tileW * 4);
+    buf.destroy();
+    return { width: layout.tileW, height: layout.tileH, rgba };
   }
 
   /** One pipeline per device, compiled once (SwiftShader compiles slowly). */

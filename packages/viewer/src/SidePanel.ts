@@ -61,9 +61,11 @@ export class SidePanel {
   /** The colour range per layer of the last paint. */
   painted: readonly { min: number; max: number }[] = [];
 
-  paint(ranges: readonly { min: number; max: number }[], style: PaintStyle): void {
+  /** Colours the tiles in `ranges` and `style`; a video's tiles and input plane at input frame `frame`. */
+  paint(ranges: readonly { min: number; max: number }[], style: PaintStyle, frame = 0): void {
     this.painted = ranges;
-    this.atlas.paint(ranges, style);
+    this.atlas.paint(ranges, style, frame);
+    this.stack.showFrame(frame);
   }
 
   /** Draws the stack from `camera` into column `i` of `n` of a w×h canvas (CSS pixels). */

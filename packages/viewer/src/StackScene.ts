@@ -1,7 +1,8 @@
 /**
  * The 3D stack: one instanced mesh draws every layer's plane (shared geometry, one atlas
  * texture, per-instance tile rectangle and index); the input image opens the stack, the
- * prediction card closes it, stage titles hang above each stage. The current layer gets a
+ * prediction card closes it, stage titles hang above each stage. For a video the input plane
+ * shows the frame the tiles do. The current layer gets a
  * bright frame; planes far from the camera are thinned out. The planes' captions are DOM
  * labels (PlaneLabels), laid out around `cards`.
  */
@@ -35,6 +36,9 @@ export class StackScene {
   private readonly planes: InstancedMesh;
   /** The prediction card's texture (its canvas is read by tests). */
   readonly predictionCard: CanvasTexture;
+  /** The input plane's texture: the input image, or the video frame shown (its canvas is read by tests). */
+  readonly inputImage: CanvasTexture;
+  private shownFrame = 0;
   private readonly owned: { dispose(): void }[] = [];
   private readonly stageFirsts: Set<number>;
   private visibleKey = '';
@@ -85,8 +89,8 @@ export class StackScene {
 
     // The input image, the prediction and the stage titles.
     const input = layout.input;
-    const imageTex = this.own(new CanvasTexture(set.image.toCanvas()));
-    this.addQuad(imageTex, input.center, input.width, input.height);
+    this.inputImage = this.own(new CanvasTexture(set.image.toCanvas()));
+    this.addQuad(this.inputImage, input.center, input.width, input.height);
     this.addCard(
       CardTexture.text('input', `${set.height}×${set.width} · ${set.info.model}`, '#8fd3ff'),
       [input.center[0], input.center[1] - input.height / 2 - 0.45, 0],
@@ -109,6 +113,15 @@ export class StackScene {
   /** Frames the current layer. */
   setCurrent(k: number): void {
     this.current.value = k;
+  }
+
+  /** Shows input frame t on the input plane (a video; the planes' tiles are the atlas's, painted at t). */
+  showFrame(t: number): void {
+    if (t === this.shownFrame || !this.set.images[t]) return;
+    this.shownFrame = t;
+    const canvas = this.inputImage.image as HTMLCanvasElement;
+    canvas.getContext('2d')!.putImageData(this.set.images[t].toImageData(), 0, 0);
+    this.inputImage.needsUpdate = true;
   }
 
   get currentLayer(): number {

@@ -1,7 +1,7 @@
 /**
  * The page's state for people and for scripts: the progress line, the error box, the welcome
  * text, and `window.camanim` = { state: 'loading' | 'ready' | 'error', layers, current,
- * goTo(i), error, … } with <html data-state> mirroring `state`. Frame times are kept here too.
+ * goTo(i), frame, frames, goToFrame(t), error, … } with <html data-state> mirroring `state`. Frame times are kept here too.
  */
 import type { Normalization } from '@camanim/cam-methods';
 import type { CamSet, CamTarget, YbRoadView } from './CamSet.ts';
@@ -27,6 +27,9 @@ export interface ViewerApi {
   state: ViewerState;
   layers: { index: number; name: string; opType: string; shape: readonly number[]; mapShape: readonly number[] }[];
   current: number;
+  /** The input frame shown (0-based; 0 for an image), and how many the input has (a video's T, 1 for an image). */
+  frame: number;
+  frames: number;
   /** Planes in the 3D stack (one per layer). */
   planes: number;
   error: string | null;
@@ -45,16 +48,27 @@ export interface ViewerApi {
   } | null;
   stats(reset?: boolean): FrameStats;
   goTo(i: number): Promise<void>;
+  /** A video: shows input frame t (0-based) at the current layer, the clip paused, and draws. */
+  goToFrame(t: number): Promise<void>;
+  /** A video: plays the clip at the current layer (looping; pause() stops it). */
+  playClip(): void;
+  /** A video: whether play() plays each layer's clip as the camera passes it (the CLI's animation). */
+  setClipFlythrough(on: boolean): void;
   /** Places the camera at path position u (−1 input … L prediction, fractional between) and draws: a fixed frame for screenshots. */
   seek(u: number): Promise<void>;
   open(url: string): Promise<void>;
   compute(req: ComputeRequest): Promise<void>;
   setNormalization(mode: Normalization): Promise<void>;
   play(): void;
+  /** Stops the flythrough and the clip. */
   pause(): void;
   map(i: number, which: 'layer' | 'input'): number[];
   /** The view at the input's aspect (the panels side by side, each at it), as the PNG button saves it: a PNG data URL. */
   snapshot(): Promise<string>;
+  /** Layer i's tile of the planes' texture as last painted (the first panel's): RGBA row by row. */
+  tile(i: number): Promise<{ width: number; height: number; rgba: number[] } | null>;
+  /** The input plane's texture (the image, or the video frame shown) as a PNG data URL (null before a bundle is shown). */
+  inputPlane(): string | null;
   /** The prediction card's texture as a PNG data URL (null before a bundle is shown). */
   predictionCard(): string | null;
   /** The plane labels shown and the cards' rectangles as last laid out, in view pixels (null before a bundle). */
@@ -81,6 +95,9 @@ declare global {
 export type ViewerHandlers = Pick<
   ViewerApi,
   | 'goTo'
+  | 'goToFrame'
+  | 'playClip'
+  | 'setClipFlythrough'
   | 'seek'
   | 'open'
   | 'compute'
@@ -90,6 +107,8 @@ export type ViewerHandlers = Pick<
   | 'map'
   | 'snapshot'
   | 'predictionCard'
+  | 'tile'
+  | 'inputPlane'
   | 'labelLayout'
   | 'compare'
   | 'panels'
@@ -127,6 +146,8 @@ export class ViewerStatus {
       state: 'loading',
       layers: [],
       current: 0,
+      frame: 0,
+      frames: 1,
       planes: 0,
       error: null,
       errorCode: null,
@@ -146,6 +167,10 @@ export class ViewerStatus {
 
   set current(k: number) {
     this.api.current = k;
+  }
+
+  set inputFrame(t: number) {
+    this.api.frame = t;
   }
 
   set normalization(m: Normalization) {
@@ -179,6 +204,7 @@ export class ViewerStatus {
 
   ready(set: CamSet, planes: number): void {
     this.api.planes = planes;
+    this.api.frames = set.frames;
     this.api.layers = set.layers.map((l) => ({
       index: l.index,
       name: l.name,
@@ -195,12 +221,14 @@ export class ViewerStatus {
       source: set.info.source,
       contract: set.info.contract?.summary ?? null,
     };
-    this.showReady(`${set.info.source} · ${set.layers.length} layers · ${set.info.method}`, true);
+    const frames = set.frames > 1 ? ` · ${set.frames} frames` : '';
+    this.showReady(`${set.info.source} · ${set.layers.length} layers${frames} · ${set.info.method}`, true);
   }
 
   /** An eval folder is shown: the chart panel (its curve) without the 2D frame; `line` for the status line. */
   readyEval(line: string): void {
     this.api.planes = 0;
+    this.api.frames = 1;
     this.api.layers = [];
     this.api.ybroad = null;
     this.api.explanation = null;

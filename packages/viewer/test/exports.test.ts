@@ -6,7 +6,7 @@
  * here and its frames by the page's ImageDecoder); a GIF that fails says why and downloads
  * nothing.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { centredBox } from '../src/Recorder.ts';
 import { stridedNet, writeBundle } from './helpers/bundle.ts';
 import { readGif } from './helpers/gif.ts';
-import { api, settled, shotStats, startSession, type ViewerSession } from './helpers/harness.ts';
+import { api, clickDownload, settled, shotStats, startSession, type ViewerSession } from './helpers/harness.ts';
 
 /** Where the exported files are kept for a person to look at, when set. */
 const SHOTS = process.env.CAMANIM_SHOTS;
@@ -37,16 +37,8 @@ afterAll(async () => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-/** Clicks an export button; the downloaded file's name and bytes (kept in CAMANIM_SHOTS as export-<case>-<name> when set). */
-async function download(p: Page, role: string, label: string): Promise<{ name: string; bytes: Buffer }> {
-  const [d] = await Promise.all([p.waitForEvent('download', { timeout: 60_000 }), p.click(`[data-role=${role}]`)]);
-  const file = { name: d.suggestedFilename(), bytes: readFileSync((await d.path())!) };
-  if (SHOTS) {
-    mkdirSync(SHOTS, { recursive: true });
-    writeFileSync(join(SHOTS, `export-${label}-${file.name}`), file.bytes);
-  }
-  return file;
-}
+/** Clicks an export button; the downloaded file (kept in CAMANIM_SHOTS as export-<case>-<name> when set). */
+const download = (p: Page, role: string, label: string) => clickDownload(p, role, SHOTS && join(SHOTS, `export-${label}-`));
 
 const off = (w: number, h: number, aspect: number) => Math.abs(w / h / aspect - 1);
 

@@ -38,6 +38,12 @@ export interface SynthOptions {
   contract?: BundleContract;
   /** Per-layer metrics besides ROAD of the first explanation (cams[0].metrics). */
   metrics?: BundleMetric[];
+  /**
+   * A video bundle of this many input frames (layers shaped [1, C, T, h, w], image.frames):
+   * every layer's map at frame t is one bright spot at videoSpot(t, k), and input frame t is
+   * videoFrame(W, H, t).
+   */
+  frames?: number;
 }
 
 export interface WrittenBundle {
@@ -214,7 +220,13 @@ export function writeBundle(dir: string, opts: SynthOptions): WrittenBundle {
     const raws: Float32Array[] = [];
     const ups: Float32Array[] = [];
     opts.layers.forEach((l, k) => {
-      const [, , h, w] = l.shape;
+      const [h, w] = l.shape.slice(-2);
+      if (opts.frames) {
+        const maps = Array.from({ length: opts.frames }, (_, t) => videoMap(h, w, videoSpot(t, k, opts.frames!, L)));
+        raws.push(concat(maps));
+        ups.push(concat(maps.map((m) => bilinear(m, h, w, H, W))));
+        return;
+      }
       const t = L > 1 ? k / (L - 1) : 0;
       // The blob starts spread out at the top left and sharpens onto the disc; a negative dip
       // keeps ReLU and min/max honest.
@@ -254,7 +266,8 @@ export function writeBundle(dir: string, opts: SynthOptions): WrittenBundle {
         name: l.name,
         opType: l.opType,
         shape: l.shape,
-        mapShape: [l.shape[2], l.shape[3]] as const,
+        mapShape: l.shape.slice(-2) as [number, number],
+        ...(opts.frames ? { frames: opts.frames } : {}),
         min,
         max,
         layer: raw.ranges[k],
@@ -275,7 +288,10 @@ export function writeBundle(dir: string, opts: SynthOptions): WrittenBundle {
       ...metrics,
     };
   });
-  writeFileSync(join(dir, 'input.png'), encodePng(inputImage(W, H), W, H));
+  writeFileSync(join(dir, 'input.png'), encodePng(opts.frames ? videoFrame(W, H, 0) : inputImage(W, H), W, H));
+  const frameFiles = Array.from({ length: opts.frames ?? 0 }, (_, t) => `input-${t}.png`);
+  frameFiles.forEach((f, t) => writeFileSync(join(dir, f), encodePng(videoFrame(W, H, t), W, H)));
+  const inputShape = opts.frames ? [1, 3, opts.frames, H, W] : [1, 3, H, W];
   const cam = cams[0];
   const manifest: BundleManifest = {
     version: BUNDLE_VERSION,
@@ -284,12 +300,19 @@ export function writeBundle(dir: string, opts: SynthOptions): WrittenBundle {
     model: {
       file: 'synthetic.onnx',
       path: '/synthetic.onnx',
-      input: { name: 'input', shape: [1, 3, H, W] },
+      input: { name: 'input', shape: inputShape },
       output: { name: 'logits', shape: [1, 10] },
       classes: 10,
     },
-    image: { source: 'synthetic.png', file: 'input.png', width: W, height: H, original: { width: W, height: H } },
-    inputShape: [1, 3, H, W],
+    image: {
+      source: 'synthetic.png',
+      file: 'input.png',
+      width: W,
+      height: H,
+      original: { width: W, height: H },
+      ...(opts.frames ? { frames: frameFiles } : {}),
+    },
+    inputShape,
     prediction: [
       { class: 8, label: 'Bag', logit: 7.25, probability: 0.91 },
       { class: 0, label: 'T-shirt/top', logit: 4.1, probability: 0.05 },
@@ -309,12 +332,64 @@ export function writeBundle(dir: string, opts: SynthOptions): WrittenBundle {
     layers: cam.layers,
     cams,
     ...(cam.ybroad ? { ybroad: cam.ybroad } : {}),
-    contract,
+    contract: opts.frames
+      ? { ...contract, input: { ...contract.input, frames: { count: opts.frames, from: 'model graph' } } }
+      : contract,
   };
   // Bundles from before target.kind: the field left out of every target.
   const json = JSON.stringify(manifest, (key, value) => (kind === null && key === 'kind' ? undefined : value), 2);
   writeFileSync(join(dir, 'manifest.json'), `${json}\n`);
   return { dir, manifest };
+}
+
+/** Layers of a small 3-D CNN on a T-frame clip at H×W (multiples of 8): two stages, [1, C, T, h, w]. */
+export function videoNet(H: number, W: number, T: number): SynthLayer[] {
+  return [2, 2, 4, 4].map((s, k) => ({
+    name: `/video/stages.${k >> 1}/conv${k & 1}/Relu_output_0`,
+    opType: 'Relu',
+    shape: [1, 16 << (k >> 1), T, H / s, W / s],
+  }));
+}
+
+/** Where a video bundle's spot is at input frame t of layer k of L ([0, 1] of the width and height): it moves left to right through the clip. */
+export function videoSpot(t: number, k: number, T: number, L: number): { x: number; y: number; amp: number } {
+  return { x: 0.15 + (0.7 * t) / Math.max(1, T - 1), y: 0.35 + (0.3 * k) / Math.max(1, L - 1), amp: 1 + k / L };
+}
+
+/** One spot (σ = 0.08 of the side) on zero at h×w. */
+function videoMap(h: number, w: number, spot: { x: number; y: number; amp: number }): Float32Array {
+  const m = new Float32Array(h * w);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      m[y * w + x] = Math.fround(
+        spot.amp * Math.exp(-(((x + 0.5) / w - spot.x) ** 2 + ((y + 0.5) / h - spot.y) ** 2) / (2 * 0.08 ** 2)),
+      );
+  return m;
+}
+
+/** Input frame t of a video bundle: a gradient whose red rises with t and a white bar at rows 2t, 2t + 1 (above every spot). */
+export function videoFrame(W: number, H: number, t: number): Uint8Array {
+  const rgb = new Uint8Array(W * H * 3);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const o = (y * W + x) * 3;
+      const bar = y >= 2 * t && y < 2 * t + 2;
+      rgb[o] = bar ? 255 : 20 + 25 * t;
+      rgb[o + 1] = bar ? 255 : 40 + ((y * 3) % 100);
+      rgb[o + 2] = bar ? 255 : 90;
+    }
+  }
+  return rgb;
+}
+
+function concat(maps: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(maps.reduce((n, m) => n + m.length, 0));
+  let at = 0;
+  for (const m of maps) {
+    out.set(m, at);
+    at += m.length;
+  }
+  return out;
 }
 
 const TITLES: Record<string, string> = { gradcam: 'Grad-CAM', hirescam: 'HiResCAM', layercam: 'LayerCAM' };

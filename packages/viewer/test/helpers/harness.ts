@@ -4,7 +4,7 @@
  * playwright-core with WebGPU on SwiftShader, collect console errors, and measure screenshots.
  */
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize, resolve } from 'node:path';
@@ -133,6 +133,17 @@ export async function startSession(bundles: string): Promise<ViewerSession> {
       await server.close();
     },
   };
+}
+
+/** Clicks the button `role` and returns the file it downloads: its name and bytes (also written at `keep` + name when given). */
+export async function clickDownload(p: Page, role: string, keep?: string): Promise<{ name: string; bytes: Buffer }> {
+  const [d] = await Promise.all([p.waitForEvent('download', { timeout: 60_000 }), p.click(`[data-role=${role}]`)]);
+  const file = { name: d.suggestedFilename(), bytes: readFileSync((await d.path())!) };
+  if (keep) {
+    mkdirSync(dirname(keep), { recursive: true });
+    writeFileSync(`${keep}${file.name}`, file.bytes);
+  }
+  return file;
 }
 
 /** An expression evaluated in the page (window.camanim is the viewer's test API). */
