@@ -12,7 +12,6 @@
  * detections, and the maps at five layers for detections 0 and 1.
  */
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeCams } from '@camanim/cam-methods';
 import {
@@ -34,15 +33,14 @@ import {
 } from '@camanim/core';
 import { readBundle } from '../src/bundle.ts';
 import { camanim, scratch } from './helpers/cli.ts';
-import { FIXTURES, mapError, readReference, type ReferenceMap } from './helpers/references.ts';
+import { bundleMap, detectionErrors, detectorInput, expectLayerMaps, type DetectionReference } from './helpers/detection.ts';
+import { FIXTURES, readReference } from './helpers/references.ts';
 
 const DETECT = join(FIXTURES, '..', 'detect');
 const MODEL = join(DETECT, 'fasterrcnn.onnx');
 const IMAGE = join(DETECT, 'image-160x160.png');
 
-interface Reference {
-  size: number;
-  classes: number;
+interface Reference extends DetectionReference {
   rpn: { preNmsTopN: number; postNmsTopN: number; nmsThresh: number; minSize: number; scoreThresh: number; levels: number[] };
   tensors: { objectness: string; proposals: string };
   objectness: number[];
@@ -51,9 +49,6 @@ interface Reference {
   rpnScores: number[];
   logits: number[];
   postprocess: { scoreThreshold: number; nmsIou: number; detections: number; minSize: number };
-  detections: { label: number; score: number; box: number[] }[];
-  count: number;
-  targets: { box: number; label: number; score: number; value: number; matched: number[]; layers: ReferenceMap[] }[];
 }
 
 // float32 on SwiftShader against float64 torch, measured: objectness ≤ 4.2e-7, the 885 decoded
@@ -83,10 +78,8 @@ beforeAll(async () => {
   expect(isTwoStage(adapted)).toBe(true);
   head = rpnHead(adapted, shape, defaultRegistry);
   model = await modelFromGraph(head.graph, { inputShape: shape });
-  const { data } = await sharp(IMAGE).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const S = ref.size;
-  x = new Float32Array(3 * S * S);
-  for (let i = 0; i < S * S; i++) for (let c = 0; c < 3; c++) x[c * S * S + i] = data[3 * i + c] / 255;
+  x = await detectorInput(IMAGE);
   using run = await model.run({ data: x, shape: [1, 3, S, S] });
   objectness = (await run.read(head.objectness)).data.slice();
   proposals = (await run.read(head.proposals)).data.slice();
@@ -171,28 +164,16 @@ describe("Faster R-CNN's second stage on the host's proposals", () => {
     const row = (await run.read(o.name)).data;
     const g: DetectGeometry = { format: d.format, boxes: d.boxes, classes: o.classes, postprocess: p };
     const dets = detect(row, g);
-    expect(dets.length).toBe(ref.count);
-    let [se, be] = [0, 0];
-    for (const [i, want] of ref.detections.entries()) {
-      expect(dets[i].class, `detection ${i}`).toBe(want.label);
-      se = Math.max(se, Math.abs(dets[i].score - want.score));
-      for (let c = 0; c < 4; c++) be = Math.max(be, Math.abs(dets[i].box[c] - want.box[c]));
-    }
-    expect(se).toBeLessThan(DET_SCORE_TOL);
-    expect(be).toBeLessThan(DET_BOX_TOL);
+    const e = detectionErrors(dets, ref);
+    expect(e.score).toBeLessThan(DET_SCORE_TOL);
+    expect(e.box).toBeLessThan(DET_BOX_TOL);
     // Box 0 here through the library, box 1 through the CLI below.
     for (const want of ref.targets.slice(0, 1)) {
       const target = boxScoreTarget(dets[want.box], g);
       const value = target.score(row).value;
       expect(Math.abs(value - want.value) / want.value).toBeLessThan(VALUE_TOL);
       const stack = await computeCams(run, { method: 'gradcam', target, layers: want.layers.map((l) => l.name) });
-      for (const w of want.layers) {
-        const layer = stack.layers.find((l) => l.name === w.name)!;
-        expect(layer, w.name).toBeDefined();
-        const e = mapError(layer.raw, w);
-        if (e.scale === 0) expect(e.worst, w.name).toBe(0);
-        else expect(e.worst / e.scale, w.name).toBeLessThan(MAP_TOL);
-      }
+      await expectLayerMaps(want.layers, async (w) => stack.layers.find((l) => l.name === w.name)?.raw, MAP_TOL);
     }
   }, 300_000);
 });
@@ -231,14 +212,7 @@ describe('camanim explain --task detect on Faster R-CNN', () => {
     expect(Math.abs(cam.score - want.value) / want.value).toBeLessThan(VALUE_TOL);
     // The layers end where RoiAlign reads them: the box head's tensors are per proposal, no maps.
     expect(cam.layers.at(-1)!.name).toBe('/backbone/fpn/layer_blocks.0/layer_blocks.0.0/Conv_output_0');
-    for (const w of want.layers) {
-      const layer = cam.layers.find((l) => l.name === w.name);
-      expect(layer, w.name).toBeDefined();
-      expect(layer!.mapShape).toEqual(w.shape);
-      const e = mapError(await b.maps(cam, layer!, 'layer'), w);
-      if (e.scale === 0) expect(e.worst, w.name).toBe(0);
-      else expect(e.worst / e.scale, w.name).toBeLessThan(MAP_TOL);
-    }
+    await expectLayerMaps(want.layers, bundleMap(b, cam), MAP_TOL);
   }, 120_000);
 
   it('refuses more than one image, and the graph as a single model', async () => {
