@@ -33,6 +33,7 @@ export { imputeBatch, type ImputeOptions, type ImputeResult } from './metrics/im
 export {
   road,
   ybroad,
+  ybroadImages,
   DEFAULT_PERCENTILES,
   DEFAULT_ROAD_CONVENTIONS,
   ROAD_PRESETS,
@@ -47,6 +48,7 @@ export {
   type RoadSettings,
   type TieRule,
   type YbRoad,
+  type YbRoadImage,
   type YbRoadOptions,
 } from './metrics/road-score.ts';
 export { pytorchGradCamMap, scaleCamImage } from './metrics/road-map.ts';

@@ -5,7 +5,7 @@
  */
 import {
   ROAD_PRESETS,
-  ybroad,
+  ybroadImages,
   type CamStack,
   type PercentReading,
   type RoadCombine,
@@ -14,7 +14,7 @@ import {
   type TieRule,
   type YbRoad,
 } from '@camanim/cam-methods';
-import type { OutputActivation, Run } from '@camanim/core';
+import type { CamanimError, OutputActivation, Run } from '@camanim/core';
 import { cliError } from './errors.ts';
 import { seriesChartSvg } from './chart.ts';
 import { withBatchFallback } from './metrics.ts';
@@ -106,7 +106,7 @@ export function roadTargetKind(choice: RoadChoice, activation: OutputActivation)
   return choice.target === 'softmax' && activation === 'sigmoid' ? 'sigmoid' : choice.target;
 }
 
-/** ybROAD of one CAM stack, with a progress bar over its layers. */
+/** ybROAD of one CAM stack, with a progress bar over its layers: the one-image case of scoreImagesLayers. */
 export async function scoreLayers(
   run: Run,
   stack: CamStack,
@@ -117,28 +117,49 @@ export async function scoreLayers(
   label: string,
   item = 0,
 ): Promise<YbRoad> {
-  const L = stack.layers.length;
+  const [one] = await scoreImagesLayers(run, [{ stack, classIndex, item }], choice, progress, activation, label);
+  if (one instanceof Error) throw one;
+  return one;
+}
+
+/**
+ * ybROAD of several images' CAM stacks (batch items of one run) in the same perturbed forwards
+ * (cam-methods' ybroadImages), with one progress bar over all their layers. An image whose CAM is
+ * constant gets its bad-input error in its place.
+ */
+export async function scoreImagesLayers(
+  run: Run,
+  images: readonly { readonly stack: CamStack; readonly classIndex: number; readonly item: number }[],
+  choice: RoadChoice,
+  progress: Progress,
+  activation: OutputActivation,
+  label: string,
+): Promise<(YbRoad | CamanimError)[]> {
+  const L = images.reduce((a, im) => a + im.stack.layers.length, 0);
+  const kind = roadTargetKind(choice, activation);
   return progress.time(
     label,
     async (step) => {
       let shown = 0;
       const score = (batch?: number) =>
-        ybroad(run, stack, {
-          percentiles: choice.percentiles,
-          noise: choice.noise,
-          ties: choice.ties,
-          percent: choice.percent,
-          combine: choice.combine,
-          map: choice.map,
-          batch,
-          item,
-          target: { class: classIndex, kind: roadTargetKind(choice, activation) },
-          onProgress: (done, total) => {
-            const layers = Math.floor((done / total) * L);
-            if (layers > shown) step.tick(layers - shown);
-            shown = Math.max(shown, layers);
+        ybroadImages(
+          run,
+          images.map((im) => ({ stack: im.stack, item: im.item, target: { class: im.classIndex, kind } })),
+          {
+            percentiles: choice.percentiles,
+            noise: choice.noise,
+            ties: choice.ties,
+            percent: choice.percent,
+            combine: choice.combine,
+            map: choice.map,
+            batch,
+            onProgress: (done, total) => {
+              const layers = Math.floor((done / total) * L);
+              if (layers > shown) step.tick(layers - shown);
+              shown = Math.max(shown, layers);
+            },
           },
-        });
+        );
       return withBatchFallback(progress, 'ROAD', score);
     },
     L,

@@ -131,19 +131,21 @@ export function sumChunksKernel(d: ImputeDims): KernelSpec {
 }
 
 /**
- * x += α·p, r −= α·Ap with α = rr/pAp per system (0 once a system has converged to rr = 0).
- * Bindings: p, ap, rr, pap, then x, r.
+ * x += α·p, r −= α·Ap with α = rr/pAp per system (0 once a system has converged to rr = 0, and
+ * 0 for a system whose `live` is 0: one that reached its tolerance stays as it was, so its
+ * solution does not depend on the other systems of the batch). Bindings: p, ap, rr, pap, live,
+ * then x, r.
  */
 export function cgStepKernel(d: ImputeDims): KernelSpec {
   const p = d.h * d.w;
   return elementKernel({
     name: `impute_cg_step[${d.b * d.c}x${p}]`,
-    inputs: [{ name: 'p' }, { name: 'ap' }, { name: 'rr' }, { name: 'pap' }],
+    inputs: [{ name: 'p' }, { name: 'ap' }, { name: 'rr' }, { name: 'pap' }, { name: 'live' }],
     outputs: [{ name: 'x' }, { name: 'r' }],
     total: d.b * d.c * p,
     body: `  let s = i / ${p}u;
   let denom = pap[s];
-  let alpha = select(0.0, rr[s] / denom, denom > 0.0);
+  let alpha = select(0.0, rr[s] / denom, denom > 0.0 && live[s] > 0.5);
   x[i] += alpha * p[i];
   r[i] -= alpha * ap[i];`,
   });
@@ -166,13 +168,15 @@ export function cgDirectionKernel(d: ImputeDims): KernelSpec {
 
 /**
  * The imputed image: kept pixels unchanged, removed pixels the solution plus Gaussian noise of
- * standard deviation `noise` (Box–Muller over a PCG hash of seed and index, so a seed repeats).
- * Bindings: image, mask, x, then out.
+ * standard deviation `noise` (Box–Muller over a PCG hash of the image's seed and the element's
+ * index in its image, so a seed repeats wherever the image sits in the batch). `seeds` [B] holds
+ * each image's seed, an integer below 2^24 (exact in f32); without noise there is no `seeds`.
+ * Bindings: image, mask, x, seeds (with noise), then out.
  */
-export function imputeComposeKernel(d: ImputeDims, noise: number, seed: number): KernelSpec {
+export function imputeComposeKernel(d: ImputeDims, noise: number): KernelSpec {
   return elementKernel({
     name: `impute_compose[${d.b}x${d.c}x${d.h}x${d.w}]`,
-    inputs: [{ name: 'image' }, { name: 'mask' }, { name: 'x' }],
+    inputs: [{ name: 'image' }, { name: 'mask' }, { name: 'x' }, ...(noise ? [{ name: 'seeds' }] : [])],
     outputs: [{ name: 'out' }],
     total: d.b * d.c * d.h * d.w,
     header: `fn pcg(v: u32) -> u32 {
@@ -180,14 +184,14 @@ export function imputeComposeKernel(d: ImputeDims, noise: number, seed: number):
   let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
   return (word >> 22u) ^ word;
 }
-fn gauss(i: u32) -> f32 {
-  let u1 = (f32(pcg(i * 2u + ${seed >>> 0}u) >> 8u) + 1.0) / 16777217.0;
-  let u2 = f32(pcg(i * 2u + 1u + ${(seed * 2654435761) >>> 0}u) >> 8u) / 16777216.0;
+fn gauss(e: u32, seed: u32) -> f32 {
+  let u1 = (f32(pcg(e * 2u + seed) >> 8u) + 1.0) / 16777217.0;
+  let u2 = f32(pcg(e * 2u + 1u + seed * 2654435761u) >> 8u) / 16777216.0;
   return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }`,
     body: `${pixelPrelude(d)}
   if (mask[mbase + pix] > 0.5) {
-    out[i] = x[i]${noise ? ` + ${f32Lit(noise)} * gauss(i)` : ''};
+    out[i] = x[i]${noise ? ` + ${f32Lit(noise)} * gauss(i - img * ${d.c * d.h * d.w}u, pcg(u32(seeds[img])))` : ''};
   } else {
     out[i] = image[i];
   }`,

@@ -21,7 +21,10 @@ import { vcycle } from './multigrid.ts';
 export interface ImputeOptions {
   /** Standard deviation of the Gaussian noise added to imputed pixels (default 0; pytorch-grad-cam's NoisyLinearImputer uses 0.01). */
   readonly noise?: number;
+  /** The batch's noise seed: image k gets noiseSeed(seed, k) unless `seeds` gives each image its own. */
   readonly seed?: number;
+  /** Per image of the batch its noise seed (noiseSeed's range, below 2^24), whatever its position. */
+  readonly seeds?: readonly number[];
   /** Relative residual ‖r‖/‖b‖ every system must reach. */
   readonly tolerance?: number;
   readonly maxIterations?: number;
@@ -38,7 +41,20 @@ export interface ImputeResult {
 
 const CHECK_EVERY = 4;
 
-/** images: [B, C, H, W] on the GPU; masks: [B, H·W] with 1 where a pixel is removed. */
+/** The noise seed of image `k` under `seed`: a 24-bit mix of both (exact in f32, as the compose kernel reads it). */
+export function noiseSeed(seed: number, k: number): number {
+  let h = Math.imul((seed >>> 0) ^ Math.imul(k + 1, 0x9e3779b9), 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) & 0xffffff;
+}
+
+/**
+ * images: [B, C, H, W] on the GPU; masks: [B, H·W] with 1 where a pixel is removed. Each system
+ * stops where its own residual reaches the tolerance (checked every CHECK_EVERY iterations), and
+ * each image's noise comes from its own seed: an image's result is the same in any batch.
+ */
 export async function imputeBatch(
   rt: Runtime,
   images: GpuTensor,
@@ -58,7 +74,9 @@ export async function imputeBatch(
   const [r, z, p, x, ap] = ['r', 'z', 'p', 'x', 'ap'].map((n) => rt.createTensor(size, `impute:${n}`));
   const partial = rt.createTensor([systems * Math.ceil((h * w) / DOT_CHUNK)], 'impute:partial');
   const [rr0, rr, rzA, rzB, pap] = ['rr0', 'rr', 'rzA', 'rzB', 'pap'].map((n) => rt.createTensor([systems], `impute:${n}`));
-  const temps = [mask, r, z, p, x, ap, partial, rr0, rr, rzA, rzB, pap];
+  const live = new Float32Array(systems).fill(1);
+  const liveGpu = rt.upload(live, [systems], 'impute:live');
+  const temps = [mask, r, z, p, x, ap, partial, rr0, rr, rzA, rzB, pap, liveGpu];
   const precond = vcycle(rt, d, masks, mask, r, z);
   const dot = (u: GpuTensor, v: GpuTensor, out: GpuTensor): Dispatch[] => [
     { kernel: chunkDotKernel(d), buffers: [u.buffer, v.buffer, partial.buffer] },
@@ -86,7 +104,10 @@ export async function imputeBatch(
       for (let k = 0; k < CHECK_EVERY; k++) {
         step.push({ kernel: imputeMatvecKernel(d), buffers: [mask.buffer, p.buffer, ap.buffer] }, ...dot(p, ap, pap));
         step.push(
-          { kernel: cgStepKernel(d), buffers: [p.buffer, ap.buffer, rz.buffer, pap.buffer, x.buffer, r.buffer] },
+          {
+            kernel: cgStepKernel(d),
+            buffers: [p.buffer, ap.buffer, rz.buffer, pap.buffer, liveGpu.buffer, x.buffer, r.buffer],
+          },
           ...precond.apply,
           ...dot(r, z, rzNew),
         );
@@ -98,13 +119,31 @@ export async function imputeBatch(
       const now = (await rt.read(rr)).data;
       residual = worstResidual(now, initial);
       if (residual <= tol) break;
+      // Freeze the systems that have converged, so that their x is what they reach alone.
+      let changed = false;
+      for (let s = 0; s < systems; s++) {
+        if (live[s] && systemResidual(now[s], initial[s]) <= tol) {
+          live[s] = 0;
+          changed = true;
+        }
+      }
+      if (changed) rt.writeBuffer(liveGpu.buffer, live);
     }
     const out = rt.createTensor(images.shape, 'imputed');
+    const noise = opts.noise ?? 0;
+    const seeds = noise
+      ? rt.upload(
+          Float32Array.from({ length: b }, (_, k) => opts.seeds?.[k] ?? noiseSeed(opts.seed ?? 0, k)),
+          [b],
+          'impute:seeds',
+        )
+      : undefined;
+    if (seeds) temps.push(seeds);
     await rt.run(
       [
         {
-          kernel: imputeComposeKernel(d, opts.noise ?? 0, opts.seed ?? 0),
-          buffers: [images.buffer, mask.buffer, x.buffer, out.buffer],
+          kernel: imputeComposeKernel(d, noise),
+          buffers: [images.buffer, mask.buffer, x.buffer, ...(seeds ? [seeds.buffer] : []), out.buffer],
         },
       ],
       'impute:compose',
@@ -116,8 +155,13 @@ export async function imputeBatch(
   }
 }
 
+/** ‖r‖/‖b‖ of one system (0 for b = 0: nothing to solve). */
+function systemResidual(rr: number, rr0: number): number {
+  return rr0 > 0 ? Math.sqrt(Math.max(rr, 0) / rr0) : 0;
+}
+
 function worstResidual(rr: Float32Array, rr0: Float32Array): number {
   let worst = 0;
-  for (let s = 0; s < rr.length; s++) if (rr0[s] > 0) worst = Math.max(worst, Math.sqrt(Math.max(rr[s], 0) / rr0[s]));
+  for (let s = 0; s < rr.length; s++) worst = Math.max(worst, systemResidual(rr[s], rr0[s]));
   return worst;
 }

@@ -4,19 +4,19 @@
  * target's confidence, C(p) = score(perturbed) − score(original). Per percentile the combined
  * score is (C_LeRF(p) − C_MoRF(p))/2; a layer's ROAD is their sum (the CAManim paper, DESIGN.md)
  * or mean (pytorch-grad-cam's ROADCombined) over p, and ybROAD is that series over layers with its
- * max (best layer) and mean. Perturbed images of all layers are imputed and scored in batches on
- * the GPU. The conventions (tie rule, percentile reading, combination, map) are options, and every
+ * max (best layer) and mean. Perturbed images of all layers, and of all images with
+ * ybroadImages, are imputed and scored in full fixed-size batches on the GPU. The conventions (tie rule, percentile reading, combination, map) are options, and every
  * result records the ones it used in `settings`; docs/cam-conventions.md explains each.
  */
-import { broadcastToKernel } from '@camanim/shaders';
-import { CamanimError, seedGradient, type Run, type Target } from '@camanim/core';
+import { CamanimError, isCamanimError, seedGradient, type Run, type Target } from '@camanim/core';
 import type { CamStack } from '../method.ts';
-import { confidenceOf, layerMaps, stackTarget, type RoadMap } from './confidence.ts';
-import { imputeBatch, type ImputeOptions } from './imputation.ts';
+import { confidenceOf, layerMaps, stackTarget, type Confidence, type RoadMap } from './confidence.ts';
+import { imputeBatch, noiseSeed, type ImputeOptions } from './imputation.ts';
 import {
   checkPercentiles,
   prepareCam,
   removalMask,
+  type PreparedCam,
   removedShare,
   type Order,
   type PercentReading,
@@ -118,37 +118,98 @@ export type RoadPreset = keyof typeof ROAD_PRESETS;
 
 /** ROAD of one CAM given at input resolution [H·W]. */
 export async function road(run: Run, cam: ArrayLike<number>, opts: RoadOptions): Promise<RoadResult> {
-  const { scores, settings } = await roadMany(run, [{ cam, name: '' }], opts);
+  const [one] = await roadMany(run, [{ item: opts.item ?? 0, target: opts.target, maps: [{ cam, name: '' }] }], opts);
+  const { scores, settings } = orThrow(one);
   return { ...scores[0], settings };
+}
+
+/** One image of a multi-image ybROAD: its CAM stack, the batch item and the confidence target (default: stackTarget). */
+export interface YbRoadImage {
+  readonly stack: CamStack;
+  readonly item?: number;
+  readonly target?: Target;
 }
 
 /**
  * ybROAD over every layer of a CAM stack: each layer's map is pytorch-grad-cam's (from `raw`,
  * road-map.ts) unless `map: 'upsampled'` (camanim's upsampled CAM, before ReLU). With augSmooth the
  * stack's raw is already ReLU'd and scaled per variant; the map is then built from that mean.
+ * The one-image case of ybroadImages.
  */
 export async function ybroad(run: Run, stack: CamStack, opts: YbRoadOptions = {}): Promise<YbRoad> {
-  const item = opts.item ?? 0;
-  const map = opts.map ?? 'pytorch-grad-cam';
-  const target = opts.target ?? stackTarget(stack.target, item, 'ROAD');
-  const { scores: series, settings } = await roadMany(run, layerMaps(stack, item, map), { ...opts, target });
-  let best = 0;
-  series.forEach((s, k) => {
-    if (s.road > series[best].road) best = k;
-  });
-  return {
-    series,
-    max: { layer: best, name: stack.layers[best]?.name ?? '', value: series[best]?.road ?? NaN },
-    mean: series.reduce((a, s) => a + s.road, 0) / Math.max(1, series.length),
-    settings: { ...settings, map },
-  };
+  const [one] = await ybroadImages(run, [{ stack, item: opts.item, target: opts.target }], opts);
+  return orThrow(one);
 }
 
+/**
+ * ybROAD of several images at once (batch items of one run, each with its stack and target): the
+ * perturbed images of all their layers go through the same full fixed-size forwards, each with its
+ * own image and target, and each image's numbers are what ybroad gives it alone. An image whose
+ * map cannot be scored (a constant CAM: bad-input) gets that error in its place; the others are
+ * scored.
+ */
+export async function ybroadImages(
+  run: Run,
+  images: readonly YbRoadImage[],
+  opts: Omit<YbRoadOptions, 'item' | 'target'> = {},
+): Promise<(YbRoad | CamanimError)[]> {
+  const map = opts.map ?? 'pytorch-grad-cam';
+  const inputs = images.map((im) => {
+    const item = im.item ?? 0;
+    return { item, target: im.target ?? stackTarget(im.stack.target, item, 'ROAD'), maps: layerMaps(im.stack, item, map) };
+  });
+  const outcomes = await roadMany(run, inputs, opts);
+  return outcomes.map((o, i) => {
+    if (o instanceof CamanimError) return o;
+    const { scores: series, settings } = o;
+    let best = 0;
+    series.forEach((s, k) => {
+      if (s.road > series[best].road) best = k;
+    });
+    return {
+      series,
+      max: { layer: best, name: images[i].stack.layers[best]?.name ?? '', value: series[best]?.road ?? NaN },
+      mean: series.reduce((a, s) => a + s.road, 0) / Math.max(1, series.length),
+      settings: { ...settings, map },
+    };
+  });
+}
+
+interface RoadImage {
+  readonly item: number;
+  readonly target: Target | undefined;
+  readonly maps: readonly { readonly cam: ArrayLike<number>; readonly name: string }[];
+}
+
+type RoadOutcome = { readonly scores: RoadScore[]; readonly settings: RoadSettings } | CamanimError;
+
+/** A one-image call's result, or its image's error thrown. */
+function orThrow<T>(o: T | CamanimError): T {
+  if (o instanceof CamanimError) throw o;
+  return o;
+}
+
+/** One perturbed image: its image, map, order and percentile, and its noise seed (from its index among its image's). */
+interface Job {
+  readonly image: number;
+  readonly map: number;
+  readonly order: Order;
+  readonly p: number;
+  readonly seed: number;
+}
+
+/**
+ * ROAD of every map of every image. Jobs are laid out image by image, then map, percentile and
+ * order; they are cut into chunks of `batch` across images, each perturbed image tiled from its own
+ * batch item and scored against its own target and baseline. A job's numbers do not depend on its
+ * chunk: its noise seed is its index among its image's jobs, and the imputation solves each system
+ * to its own tolerance (imputation.ts). `onProgress` is called once per batched forward.
+ */
 async function roadMany(
   run: Run,
-  maps: readonly { cam: ArrayLike<number>; name: string }[],
-  opts: RoadOptions,
-): Promise<{ scores: RoadScore[]; settings: RoadSettings }> {
+  images: readonly RoadImage[],
+  opts: Omit<RoadOptions, 'item' | 'target'>,
+): Promise<RoadOutcome[]> {
   const percentiles = opts.percentiles ?? DEFAULT_PERCENTILES;
   const { ties, percent, combine } = {
     ...DEFAULT_ROAD_CONVENTIONS,
@@ -158,59 +219,76 @@ async function roadMany(
   checkPercentiles(percentiles);
   const model = run.model;
   const rt = model.runtime;
-  const item = opts.item ?? 0;
+  if (!images.length) return [];
+  const confs: Confidence[] = [];
+  for (const im of images) confs.push(await confidenceOf(run, im.target, im.item, 'ROAD'));
   const {
     inputName,
     output,
     image: [c, H, W],
-    baseline,
-    target,
-  } = await confidenceOf(run, opts.target, item, 'ROAD');
-  const jobs: { map: number; order: Order; p: number }[] = [];
-  const ranked = maps.map((m) => {
-    if (m.cam.length !== H * W)
-      throw new CamanimError('bad-input', `ROAD needs the CAM at input resolution (${H}x${W}), got ${m.cam.length} values`, {
-        layer: m.name,
+  } = confs[0];
+  const ranked = images.map((im) => {
+    try {
+      return im.maps.map((m) => {
+        if (m.cam.length !== H * W)
+          throw new CamanimError('bad-input', `ROAD needs the CAM at input resolution (${H}x${W}), got ${m.cam.length} values`, {
+            layer: m.name,
+          });
+        return prepareCam(m.cam, m.name);
       });
-    return prepareCam(m.cam, m.name);
+    } catch (e) {
+      // This image's own fault; the others are still scored.
+      if (isCamanimError(e) && e.code === 'bad-input') return e;
+      throw e;
+    }
   });
-  maps.forEach((_, map) =>
-    percentiles.forEach((p) => (['morf', 'lerf'] as const).forEach((order) => jobs.push({ map, order, p }))),
-  );
+  const jobs: Job[] = [];
+  const first: number[] = [];
+  ranked.forEach((r, image) => {
+    first.push(jobs.length);
+    if (r instanceof CamanimError) return;
+    let index = 0;
+    r.forEach((_, map) =>
+      percentiles.forEach((p) =>
+        (['morf', 'lerf'] as const).forEach((order) =>
+          jobs.push({ image, map, order, p, seed: noiseSeed(opts.seed ?? 0, index++) }),
+        ),
+      ),
+    );
+  });
   const scores = new Float64Array(jobs.length);
   const shares = new Float64Array(jobs.length);
   const batch = opts.batch ?? 16;
-  const image = { buffer: run.tensor(inputName).buffer, shape: [1, c, H, W] };
-  const offset = item * c * H * W;
+  const size = c * H * W;
+  const input = jobs.length ? (await run.read(inputName)).data : new Float32Array(0);
   for (let start = 0; start < jobs.length; start += batch) {
     // Every chunk has the same batch size (the last one padded with repeats), so the forward and
     // imputation kernels, whose shapes are baked in, compile once.
     const real = jobs.slice(start, start + batch);
     const chunk = jobs.length > batch ? [...real, ...Array(batch - real.length).fill(real[real.length - 1])] : real;
     const masks = new Float32Array(chunk.length * H * W);
+    const data = new Float32Array(chunk.length * size);
     chunk.forEach((j, k) => {
-      const m = removalMask(ranked[j.map], j.order, j.p, ties, percent);
+      const m = removalMask((ranked[j.image] as PreparedCam[])[j.map], j.order, j.p, ties, percent);
       if (k < real.length) shares[start + k] = removedShare(m);
       masks.set(m, k * H * W);
+      const item = images[j.image].item;
+      data.set(input.subarray(item * size, (item + 1) * size), k * size);
     });
-    const tiled = rt.createTensor([chunk.length, c, H, W], 'road:images');
+    const tiled = rt.upload(data, [chunk.length, c, H, W], 'road:images');
     try {
-      await rt.run(
-        [{ kernel: broadcastToKernel([chunk.length, c, H, W], [1, c, H, W], offset), buffers: [image.buffer, tiled.buffer] }],
-        'road:tile',
-      );
-      const imputed = await imputeBatch(rt, tiled, masks, { ...opts, seed: (opts.seed ?? 0) + start });
+      const imputed = await imputeBatch(rt, tiled, masks, { ...opts, seeds: chunk.map((j) => j.seed) });
       try {
         const r = await model.run(imputed.image, { retain: 'outputs' });
         const out = await r.read(output);
         r.dispose();
         const s = seedGradient(
-          chunk.map(() => target),
+          chunk.map((j) => confs[j.image].target),
           out.data,
           out.shape,
           output,
         ).scores;
-        s.slice(0, real.length).forEach((v, k) => (scores[start + k] = v - baseline));
+        s.slice(0, real.length).forEach((v, k) => (scores[start + k] = v - confs[real[k].image].baseline));
       } finally {
         rt.release(imputed.image);
       }
@@ -219,26 +297,38 @@ async function roadMany(
     }
     opts.onProgress?.(Math.min(jobs.length, start + batch), jobs.length);
   }
-  const at = (map: number, order: Order, p: number) => jobs.findIndex((j) => j.map === map && j.order === order && j.p === p);
-  const result = maps.map((_, map) => {
-    const pick = (from: Float64Array, order: Order) => percentiles.map((p) => from[at(map, order, p)]);
-    const morf = pick(scores, 'morf');
-    const lerf = pick(scores, 'lerf');
-    const combined = percentiles.map((_, k) => (lerf[k] - morf[k]) / 2);
-    const sum = combined.reduce((a, b) => a + b, 0);
+  return ranked.map((r, image) => {
+    if (r instanceof CamanimError) return r;
+    // Job (map, percentile k, order) of this image sits at first + (map·P + k)·2 + (0 MoRF, 1 LeRF).
+    const at = (from: Float64Array, map: number, o: number) =>
+      percentiles.map((_, k) => from[first[image] + (map * percentiles.length + k) * 2 + o]);
+    const result = r.map((_, map) => {
+      const morf = at(scores, map, 0);
+      const lerf = at(scores, map, 1);
+      const combined = percentiles.map((_, k) => (lerf[k] - morf[k]) / 2);
+      const sum = combined.reduce((a, b) => a + b, 0);
+      return {
+        percentiles: [...percentiles],
+        morf,
+        lerf,
+        combined,
+        road: combine === 'mean' ? sum / combined.length : sum,
+        removed: { morf: at(shares, map, 0), lerf: at(shares, map, 1) },
+      };
+    });
     return {
-      percentiles: [...percentiles],
-      morf,
-      lerf,
-      combined,
-      road: combine === 'mean' ? sum / combined.length : sum,
-      removed: { morf: pick(shares, 'morf'), lerf: pick(shares, 'lerf') },
+      scores: result,
+      settings: {
+        ties,
+        percent,
+        combine,
+        percentiles: [...percentiles],
+        noise: opts.noise ?? 0,
+        seed: opts.seed ?? 0,
+        target: confs[image].target,
+      },
     };
   });
-  return {
-    scores: result,
-    settings: { ties, percent, combine, percentiles: [...percentiles], noise: opts.noise ?? 0, seed: opts.seed ?? 0, target },
-  };
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

@@ -1,8 +1,8 @@
 /**
  * One batch of `camanim eval`: the images stacked into one [B, C, H, W] input, one forward, per
  * method one backward for every image and layer (computeCams with a target per image), then
- * each image's ybROAD (road.ts' scoreLayers at its batch item: the same numbers as
- * `camanim explain --ybroad` on that image), and each image's maps as the gallery keeps them
+ * the ybROAD of all its images at once (road.ts' scoreImagesLayers: every image's perturbed images
+ * in the same full forwards, the same numbers as `camanim explain --ybroad` on each image), and each image's maps as the gallery keeps them
  * (gallery-item.ts). The batch size comes from the memory plan.
  */
 import { computeCams, type CamMethod, type LayerInfo } from '@camanim/cam-methods';
@@ -11,7 +11,7 @@ import type { GpuSession } from '../gpu-session.ts';
 import { galleryMap, type GalleryMap } from './gallery-item.ts';
 import type { Preprocessed } from '../preprocess.ts';
 import type { Progress } from '../progress.ts';
-import { scoreLayers, type RoadChoice } from '../road.ts';
+import { scoreImagesLayers, type RoadChoice } from '../road.ts';
 import type { TargetKind } from '@camanim/cam-methods';
 import type { Task } from '../task.ts';
 
@@ -58,36 +58,35 @@ export async function scoreBatch(ctx: BatchContext, xs: readonly Preprocessed[])
       for (const method of ctx.methods) {
         const layers = ctx.layers.get(method.id)!;
         const stack = await computeCams(run, { method, target: targets.map((t) => ctx.task.camTarget(t)), layers });
-        for (const [b, t] of targets.entries()) {
-          if (results[b].failure) continue;
-          try {
-            const yb = await scoreLayers(
-              run,
-              stack,
-              t.class,
-              ctx.road,
-              ctx.progress,
-              model.contract!.output.activation,
-              `ybROAD ${method.id}`,
-              b,
-            );
-            (results[b].road as Map<string, unknown>).set(
-              method.id,
-              yb.series.map((s, k) => ({ name: stack.layers[k].name, value: s.road })),
-            );
-            for (const [k, l] of stack.layers.entries()) {
-              // Item b's map (the first frame of a video input, whose frames follow one another).
-              const at = b * (l.upsampled.length / xs.length);
-              results[b].maps.push({
-                method: method.id,
-                layer: k,
-                map: galleryMap(l.upsampled.subarray(at, at + H * W), { width: W, height: H }),
-              });
-            }
-          } catch (e) {
-            // The image's own fault (bad-input: a constant CAM); a GPU failure goes up to the session.
-            if (!isCamanimError(e) || e.code !== 'bad-input') throw e;
-            results[b].failure = `${method.id}: ${e.message}`;
+        // Every image still in the running, scored in the same perturbed forwards.
+        const scored = targets.flatMap((t, b) => (results[b].failure ? [] : [{ stack, classIndex: t.class, item: b }]));
+        const ybs = await scoreImagesLayers(
+          run,
+          scored,
+          ctx.road,
+          ctx.progress,
+          model.contract!.output.activation,
+          `ybROAD ${method.id}`,
+        );
+        for (const [n, { item: b }] of scored.entries()) {
+          const yb = ybs[n];
+          // The image's own fault (bad-input: a constant CAM); a GPU failure went up to the session.
+          if (isCamanimError(yb)) {
+            results[b].failure = `${method.id}: ${yb.message}`;
+            continue;
+          }
+          (results[b].road as Map<string, unknown>).set(
+            method.id,
+            yb.series.map((s, k) => ({ name: stack.layers[k].name, value: s.road })),
+          );
+          for (const [k, l] of stack.layers.entries()) {
+            // Item b's map (the first frame of a video input, whose frames follow one another).
+            const at = b * (l.upsampled.length / xs.length);
+            results[b].maps.push({
+              method: method.id,
+              layer: k,
+              map: galleryMap(l.upsampled.subarray(at, at + H * W), { width: W, height: H }),
+            });
           }
         }
       }
