@@ -178,31 +178,14 @@ describe("Faster R-CNN's second stage on the host's proposals", () => {
   }, 300_000);
 });
 
+/** explain on the fixture as torchvision's detectors take it (pixels / 255, normalised in the graph), task detect. */
+const EXPLAIN = ['explain', '--model', MODEL, '--image', IMAGE, '--mean', '0', '--std', '1', '--task', 'detect'];
+
 describe('camanim explain --task detect on Faster R-CNN', () => {
   it('explains box 1 with the box-score target, per layer as the float64 reference', async () => {
     const want = ref.targets[1];
     const out = join(scratch('camanim-fasterrcnn-'), 'box-1');
-    const r = await camanim([
-      'explain',
-      '--model',
-      MODEL,
-      '--image',
-      IMAGE,
-      '--mean',
-      '0',
-      '--std',
-      '1',
-      '--task',
-      'detect',
-      '--box',
-      '1',
-      '--layers',
-      'all',
-      '--out',
-      out,
-      '--format',
-      'bundle',
-    ]);
+    const r = await camanim([...EXPLAIN, '--box', '1', '--layers', 'all', '--out', out, '--format', 'bundle']);
     expect(r.code, r.err).toBe(0);
     expect(r.err).toContain("proposals: 150, chosen on the host as the graph's RPN does (top 150/150/135 per level");
     expect(r.err).toContain('classes 1,2,3,4, score > 0.05, sides ≥ 0.01, NMS IoU 0.5, 100 kept');
@@ -216,21 +199,7 @@ describe('camanim explain --task detect on Faster R-CNN', () => {
   }, 120_000);
 
   it('refuses more than one image, and the graph as a single model', async () => {
-    const two = await camanim([
-      'explain',
-      '--model',
-      MODEL,
-      '--image',
-      IMAGE,
-      '--image',
-      IMAGE,
-      '--mean',
-      '0',
-      '--std',
-      '1',
-      '--task',
-      'detect',
-    ]);
+    const two = await camanim([...EXPLAIN, '--image', IMAGE]);
     expect(two.code).not.toBe(0);
     expect(two.err).toContain('is explained one still image per command');
     const graph = await loadGraph(MODEL);
