@@ -23,7 +23,7 @@ import { EvalFolder } from './EvalFolder.ts';
 import { EvalView } from './EvalView.ts';
 import { FrameGif } from './FrameGif.ts';
 import { FramePanel } from './FramePanel.ts';
-import { centredBox, Recorder, type Box } from './Recorder.ts';
+import { centredBox, exportCrop, Recorder, type Box } from './Recorder.ts';
 import { column, MAX_PANELS, SidePanel } from './SidePanel.ts';
 import { MetricChart } from './MetricChart.ts';
 import { clipFps, clipFrameAt } from './Playback.ts';
@@ -398,15 +398,33 @@ export class App {
     if (t !== this.frameIndex) this.setFrame(t);
   }
 
-  private draw(): void {
+  /**
+   * Draws every panel into its column of the canvas; while exporting (the PNG's one frame, a
+   * WebM's recording) into the box that is exported, centred in the column at the input's
+   * aspect, framed around the current plane (exportCrop): a crop of the column's view cut the
+   * current plane of a 4:1 input.
+   */
+  private draw(framed = this.recorder.busy): void {
     this.dirty = false;
     const rig = this.rig;
     const n = this.panels.length;
-    this.renderer.setScissorTest(n > 1);
+    this.renderer.setScissorTest(n > 1 || framed);
     this.renderer.clear();
-    const [w, h] = [this.canvas.clientWidth, this.canvas.clientHeight];
-    if (rig) this.panels.forEach((p, i) => p.draw(this.renderer, rig.camera, rig.u, this.current, i, n, w, h));
-    this.renderer.setViewport(0, 0, w, h);
+    if (rig) {
+      const r = this.renderer.getPixelRatio();
+      const css = (b: Box) => ({ x: b.x / r, y: b.y / r, width: b.width / r, height: b.height / r });
+      const columns = this.columns().map(css);
+      const boxes = framed ? this.exportBoxes().map(css) : columns;
+      this.panels.forEach((p, i) => {
+        const { width: w, height: h } = columns[i];
+        const b = boxes[i];
+        const framing = framed
+          ? { full: [w, h] as const, crop: exportCrop(w, h, b.width / b.height, p.planeRect(rig.camera, this.current, w, h)) }
+          : undefined;
+        p.draw(this.renderer, rig.camera, rig.u, this.current, b, framing);
+      });
+    }
+    this.renderer.setViewport(0, 0, this.canvas.clientWidth, this.canvas.clientHeight);
     this.renderer.setScissorTest(false);
   }
 
@@ -497,18 +515,27 @@ export class App {
   private exportBoxes(): Box[] {
     const set = this.set;
     if (!set) return [{ x: 0, y: 0, width: this.canvas.width, height: this.canvas.height }];
+    return this.columns().map((c) => {
+      const b = centredBox(c.width, c.height, set.width / set.height);
+      return { ...b, x: c.x + b.x };
+    });
+  }
+
+  /** Each panel's column of the canvas, in device pixels. */
+  private columns(): Box[] {
     const r = this.renderer.getPixelRatio();
     return this.panels.map((_, i, all) => {
       const [x0, w] = column(i, all.length, this.canvas.clientWidth).map((v) => Math.floor(v * r));
-      const b = centredBox(w, this.canvas.height, set.width / set.height);
-      return { ...b, x: x0 + b.x };
+      return { x: x0, y: 0, width: w, height: this.canvas.height };
     });
   }
 
   /** The view as PNG: drawn, then its boxes copied within this task (a WebGPU canvas is read before it is presented). */
   private viewPng(): Promise<Blob> {
-    this.draw();
-    return this.recorder.png(this.exportBoxes());
+    this.draw(true);
+    const png = this.recorder.png(this.exportBoxes());
+    this.dirty = true;
+    return png;
   }
 
   private async exportPng(): Promise<void> {
@@ -539,13 +566,18 @@ export class App {
     }
   }
 
-  /** The CLI's GIF of the 2D frame's explanation, every layer; downloaded only once whole. */
+  /** The CLI's GIF of the 2D frame's explanation (side by side: its grid.gif of every panel), every layer; downloaded only once whole. */
   private async exportGif(): Promise<void> {
     const set = this.set;
     if (!set) return;
     this.controls.setEncoding(true);
     try {
-      const gif = new FrameGif(set, this.ranges()[0], this.controls.style(), this.norm);
+      const ranges = this.ranges();
+      const gif = new FrameGif(
+        this.panels.map((p, i) => ({ set: p.set, ranges: ranges[i] })),
+        this.controls.style(),
+        this.norm,
+      );
       const blob = await gif.encode((done, total) =>
         this.status.loading(`encoding the ${gif.width}×${gif.height} GIF`, done, total),
       );

@@ -90,18 +90,19 @@ export interface FrameCaption {
   readonly title: string;
   /** The ONNX tensor name. */
   readonly name: string;
-  /** Method, target, score, probability and normalization. */
+  /** Method (unless left to the panels' own labels), target, score, probability and normalization. */
   readonly detail: string;
 }
 
-export function frameCaption(set: CamSet, k: number, t: number, normalization: string): FrameCaption {
+/** Layer k's caption at input frame t; without the method where each side-by-side panel names its own. */
+export function frameCaption(set: CamSet, k: number, t: number, normalization: string, withMethod = true): FrameCaption {
   const l = set.layers[k];
   const p = set.info.probability;
   const T = set.frames;
   return {
     title: `layer ${k + 1}/${set.layers.length} · ${l.opType} · [${l.shape.join(', ')}] · map ${l.mapShape[0]}×${l.mapShape[1]}${T > 1 ? ` · frame ${t + 1}/${T}` : ''}`,
     name: l.name,
-    detail: `${set.info.method} · ${targetCaption(set.info.target)}${Number.isFinite(set.info.score) ? ` · score ${set.info.score.toFixed(3)}` : ''}${p !== undefined ? ` · p ${p.toFixed(3)}` : ''} · ${normalization} normalization`,
+    detail: `${withMethod ? `${set.info.method} · ` : ''}${targetCaption(set.info.target)}${Number.isFinite(set.info.score) ? ` · score ${set.info.score.toFixed(3)}` : ''}${p !== undefined ? ` · p ${p.toFixed(3)}` : ''} · ${normalization} normalization`,
   };
 }
 

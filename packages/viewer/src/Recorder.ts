@@ -4,6 +4,7 @@
  * image's aspect (one per panel, side by side in the file), copied into a canvas of their own,
  * so that the file has the input's shape whatever the page's.
  */
+import type { Rect } from './LabelPacking.ts';
 import { BACKGROUND } from './StackScene.ts';
 import { ViewerError } from './ViewerError.ts';
 
@@ -27,6 +28,29 @@ export function centredBox(w: number, h: number, aspect: number): Box {
   const width = even(Math.min(w, even(Math.min(h, w / aspect)) * aspect));
   const height = even(Math.min(h, width / aspect));
   return { x: Math.floor((w - width) / 2), y: Math.floor((h - height) / 2), width, height };
+}
+
+/**
+ * The part of a w×h view an export shows: the centred box of `aspect` (what a crop of the view
+ * gives), grown around its centre while it cannot hold the plane `focus` with `margin` around
+ * it, then moved the least that brings the plane in. Fractional view pixels; it may reach past
+ * the view, whose projection goes on there (the camera's setViewOffset draws it).
+ */
+export function exportCrop(w: number, h: number, aspect: number, focus: Rect | undefined, margin = 8): Rect {
+  let width = Math.min(w, h * aspect);
+  let height = width / aspect;
+  let x = (w - width) / 2;
+  let y = (h - height) / 2;
+  if (!focus) return { x, y, width, height };
+  const grow = Math.max(1, (focus.width + 2 * margin) / width, (focus.height + 2 * margin) / height);
+  [x, y, width, height] = [x - ((grow - 1) * width) / 2, y - ((grow - 1) * height) / 2, width * grow, height * grow];
+  const shift = (at: number, size: number, lo: number, hi: number) => Math.min(Math.max(at, hi + margin - size), lo - margin);
+  return {
+    x: shift(x, width, focus.x, focus.x + focus.width),
+    y: shift(y, height, focus.y, focus.y + focus.height),
+    width,
+    height,
+  };
 }
 
 export class Recorder {

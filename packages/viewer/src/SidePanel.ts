@@ -10,8 +10,9 @@ import { targetCaption, type CamSet } from './CamSet.ts';
 import type { PaintStyle } from './Colormap.ts';
 import { CpuAtlas } from './CpuAtlas.ts';
 import { GpuAtlas } from './GpuAtlas.ts';
-import { PlaneLabels } from './PlaneLabels.ts';
-import type { StackLayout } from './StackLayout.ts';
+import type { Rect } from './LabelPacking.ts';
+import { PlaneLabels, screenRect } from './PlaneLabels.ts';
+import type { PlaneSpot, StackLayout } from './StackLayout.ts';
 import { StackScene } from './StackScene.ts';
 
 /** The most explanations shown side by side. */
@@ -29,6 +30,7 @@ export class SidePanel {
   readonly labels: PlaneLabels;
   /** The panel's box over the canvas: holds its caption and labels. */
   readonly el: HTMLDivElement;
+  private readonly planes: readonly PlaneSpot[];
 
   constructor(
     readonly set: CamSet,
@@ -55,6 +57,7 @@ export class SidePanel {
       this.el.append(caption);
     }
     stage.append(this.el);
+    this.planes = stackLayout.planes;
     this.labels = new PlaneLabels(this.el, set.layers, stackLayout.planes, this.stack.cards);
   }
 
@@ -68,23 +71,33 @@ export class SidePanel {
     this.stack.showFrame(frame);
   }
 
-  /** Draws the stack from `camera` into column `i` of `n` of a w×h canvas (CSS pixels). */
+  /**
+   * Draws the stack from `camera` into `box` of the canvas (CSS pixels) and places its labels.
+   * An export's framing instead: `crop` of the camera's full×full view (exportCrop, around the
+   * current plane) drawn into `box`, without the DOM labels, which no export holds.
+   */
   draw(
     renderer: WebGPURenderer,
     camera: PerspectiveCamera,
     u: number,
     current: number,
-    i: number,
-    n: number,
-    w: number,
-    h: number,
+    box: Rect,
+    framing?: { full: readonly [number, number]; crop: Rect },
   ): void {
-    const [x0, pw] = column(i, n, w);
     this.stack.setVisible(u);
-    renderer.setViewport(x0, 0, pw, h);
-    renderer.setScissor(x0, 0, pw, h);
+    renderer.setViewport(box.x, box.y, box.width, box.height);
+    renderer.setScissor(box.x, box.y, box.width, box.height);
+    if (framing) camera.setViewOffset(...framing.full, framing.crop.x, framing.crop.y, framing.crop.width, framing.crop.height);
     renderer.render(this.stack.scene, camera);
-    this.labels.update(camera, u, current, this.stack.drawn, pw, h);
+    if (framing) camera.clearViewOffset();
+    this.el.style.visibility = framing ? 'hidden' : '';
+    if (!framing) this.labels.update(camera, u, current, this.stack.drawn, box.width, box.height);
+  }
+
+  /** Layer k's plane as `camera` sees it in a w×h view. */
+  planeRect(camera: PerspectiveCamera, k: number, w: number, h: number): Rect | undefined {
+    camera.updateMatrixWorld();
+    return screenRect(camera, this.planes[k], w, h);
   }
 
   dispose(): void {

@@ -1,14 +1,24 @@
 /**
  * Side by side (issue #16 item 2): 2–4 explanations of one bundle in one row of panels, the
  * CLI grid's arrangement, with one camera, one layer cursor (every panel frames the same layer
- * after goTo) and one colour scale under global normalization (each its own under local).
+ * after goTo) and one colour scale under global normalization (each its own under local); the
+ * page's GIF has the same row of panels.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { deepNet, writeBundle } from './helpers/bundle.ts';
-import { api, settled, shotStats, signatureDistance, startSession, type ViewerSession } from './helpers/harness.ts';
+import { decodeGif, readGif } from './helpers/gif.ts';
+import {
+  api,
+  clickDownload,
+  settled,
+  shotStats,
+  signatureDistance,
+  startSession,
+  type ViewerSession,
+} from './helpers/harness.ts';
 
 const SHOTS = process.env.CAMANIM_SHOTS ?? join(tmpdir(), 'camanim-compare-shots');
 
@@ -75,6 +85,39 @@ test('three explanations side by side: one layer cursor, one colour scale where 
   for (const c of cols) expect(c.colours).toBeGreaterThan(40);
   expect(signatureDistance(cols[0], cols[1])).toBeGreaterThan(0);
   expect(signatureDistance(cols[0], cols[2])).toBeGreaterThan(0);
+  // The page's GIF is the CLI's grid.gif: a panel per explanation in the same row, each at the input's aspect with the
+  // layer's caption below the row (over the maps it would hide half of a row this wide), every layer.
+  const { name, bytes } = await clickDownload(p, 'gif', join(SHOTS, 'side-by-side-'));
+  expect(name).toBe('camanim-layers.gif');
+  const gif = readGif(bytes);
+  expect(gif.frames).toHaveLength(24);
+  const pw = gif.width / 3;
+  const mapH = Math.round((pw * 48) / 192);
+  const [frame] = (await decodeGif(p, bytes, [12])).frames;
+  const mean = (i: number, y0: number, y1: number, j?: number) => {
+    let sum = 0;
+    let n = 0;
+    for (let y = Math.floor(y0); y < y1; y++)
+      for (let x = 0; x < pw; x++, n++)
+        for (let c = 0; c < 3; c++) {
+          const a = frame[4 * (y * gif.width + i * pw + x) + c];
+          sum += j === undefined ? a : Math.abs(a - frame[4 * (y * gif.width + j * pw + x) + c]);
+        }
+    return sum / (3 * n);
+  };
+  // Three lines of caption below the maps, on the dark band; the maps' last rows are drawn, not the band.
+  expect(gif.height - mapH).toBeGreaterThanOrEqual(40);
+  for (const i of [0, 1, 2]) {
+    expect(mean(i, mapH + 2, gif.height)).toBeLessThan(40);
+    expect(mean(i, mapH - 4, mapH)).toBeGreaterThan(40);
+  }
+  // Mean |difference| between panels over the maps' middle rows (clear of the method bands).
+  const gaps = [mean(0, mapH * 0.4, mapH * 0.9, 1), mean(0, mapH * 0.4, mapH * 0.9, 2), mean(1, mapH * 0.4, mapH * 0.9, 2)];
+  console.log(
+    `side-by-side GIF ${gif.width}×${gif.height}, maps ${pw}×${mapH}: panel differences ${gaps.map((g) => g.toFixed(1)).join(', ')}`,
+  );
+  // The same explanation in every panel gives 0.
+  for (const g of gaps) expect(g).toBeGreaterThan(10);
   // Local: each explanation's own range at this layer.
   await api(p, "camanim.setNormalization('local')");
   const local = await api<Panels>(p, 'camanim.panels()');

@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { centredBox } from '../src/Recorder.ts';
+import { centredBox, exportCrop } from '../src/Recorder.ts';
 import { stridedNet, writeBundle } from './helpers/bundle.ts';
-import { readGif } from './helpers/gif.ts';
-import { api, clickDownload, settled, shotStats, startSession, type ViewerSession } from './helpers/harness.ts';
+import { decodeGif, readGif } from './helpers/gif.ts';
+import { api, clickDownload, decodedInPage, settled, shotStats, startSession, type ViewerSession } from './helpers/harness.ts';
 
 /** Where the exported files are kept for a person to look at, when set. */
 const SHOTS = process.env.CAMANIM_SHOTS;
@@ -51,6 +51,22 @@ test('centredBox: the largest centred box of an aspect, even-sized', () => {
   expect(off(b.width, b.height, 96 / 320)).toBeLessThan(0.01);
 });
 
+test('exportCrop: the centred crop, grown and moved the least to hold the focus plane', () => {
+  // Nothing to hold: the centred box of the aspect.
+  expect(exportCrop(800, 600, 4, undefined)).toEqual({ x: 0, y: 200, width: 800, height: 200 });
+  // A plane inside it changes nothing.
+  expect(exportCrop(800, 600, 4, { x: 100, y: 250, width: 300, height: 80 })).toEqual({ x: 0, y: 200, width: 800, height: 200 });
+  // A plane reaching below: moved down by what it lacks, plus the margin.
+  expect(exportCrop(800, 600, 4, { x: 100, y: 300, width: 300, height: 150 })).toEqual({ x: 0, y: 258, width: 800, height: 200 });
+  // A plane taller than the box: grown around the centre to hold it with the margin, then moved onto it.
+  const c = exportCrop(800, 600, 4, { x: 60, y: 180, width: 360, height: 300 });
+  expect(c.width / c.height).toBeCloseTo(4, 12);
+  expect(c.height).toBeCloseTo(316, 12);
+  expect(c.y).toBeCloseTo(172, 12);
+  expect(c.x).toBeLessThanOrEqual(52);
+  expect(c.x + c.width).toBeGreaterThanOrEqual(428);
+});
+
 describe.each(SIZES)('a %i×%i input', (H, W) => {
   const aspect = W / H;
   const L = stridedNet(H, W).length;
@@ -74,6 +90,25 @@ describe.each(SIZES)('a %i×%i input', (H, W) => {
     expect(off(stats.width, stats.height, aspect)).toBeLessThan(0.02);
     // The stack is drawn in it, not a flat box.
     expect(stats.std).toBeGreaterThan(8);
+    // The current plane's bright frame (StackScene: rgb 1, 0.82, 0.25) is whole inside the export, clear of its edges:
+    // a crop of the on-screen view cut it, or left it out (320×96).
+    const { width, height, data } = await decodedInPage(p, bytes);
+    const box = { x0: width, y0: height, x1: -1, y1: -1, n: 0 };
+    for (let y = 0; y < height; y++)
+      for (let x = 0; x < width; x++) {
+        const o = 4 * (y * width + x);
+        if (Math.abs(data[o] - 255) > 40 || Math.abs(data[o + 1] - 209) > 40 || Math.abs(data[o + 2] - 64) > 60) continue;
+        Object.assign(box, {
+          x0: Math.min(box.x0, x),
+          y0: Math.min(box.y0, y),
+          x1: Math.max(box.x1, x),
+          y1: Math.max(box.y1, y),
+          n: box.n + 1,
+        });
+      }
+    console.log(`PNG ${H}×${W}: current plane's frame at x ${box.x0}..${box.x1}, y ${box.y0}..${box.y1} (${box.n} pixels)`);
+    expect(box.n).toBeGreaterThan(width + height);
+    expect(Math.min(box.x0, box.y0, width - 1 - box.x1, height - 1 - box.y1)).toBeGreaterThanOrEqual(2);
   });
 
   test('GIF: one captioned frame per layer at the input aspect, as the CLI makes', async () => {
@@ -88,27 +123,13 @@ describe.each(SIZES)('a %i×%i input', (H, W) => {
     expect(Math.min(gif.width, gif.height)).toBeGreaterThanOrEqual(240);
     for (const f of gif.frames) expect([f.width, f.height, f.delayMs]).toEqual([gif.width, gif.height, 250]);
     // The browser's own decoder agrees, and the last frame differs from the first (each layer's map and caption).
-    const decoded = await p.evaluate(async (b64) => {
-      const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-      const decoder = new ImageDecoder({ data, type: 'image/gif' });
-      await decoder.tracks.ready;
-      const count = decoder.tracks.selectedTrack!.frameCount;
-      const pixels = async (i: number) => {
-        const { image } = await decoder.decode({ frameIndex: i });
-        const c = new OffscreenCanvas(image.displayWidth, image.displayHeight);
-        const ctx = c.getContext('2d')!;
-        ctx.drawImage(image, 0, 0);
-        image.close();
-        return { w: c.width, h: c.height, d: ctx.getImageData(0, 0, c.width, c.height).data };
-      };
-      const a = await pixels(0);
-      const b = await pixels(count - 1);
-      let diff = 0;
-      for (let i = 0; i < a.d.length; i += 4) diff += Math.abs(a.d[i] - b.d[i]) + Math.abs(a.d[i + 1] - b.d[i + 1]);
-      return { count, width: a.w, height: a.h, meanDiff: diff / (a.d.length / 4) };
-    }, bytes.toString('base64'));
+    const decoded = await decodeGif(p, bytes, [0, -1]);
+    const [a, b] = decoded.frames;
+    let diff = 0;
+    for (let i = 0; i < a.length; i += 4) diff += Math.abs(a[i] - b[i]) + Math.abs(a[i + 1] - b[i + 1]);
+    const meanDiff = diff / (a.length / 4);
     expect(decoded).toMatchObject({ count: L, width: gif.width, height: gif.height });
-    expect(decoded.meanDiff).toBeGreaterThan(5);
+    expect(meanDiff).toBeGreaterThan(5);
     // Encoding showed its progress and is over: the page is ready, the status line back to the bundle.
     expect(await api(p, 'camanim.state')).toBe('ready');
     expect(await p.locator('#status-line').textContent()).toContain(`${L} layers`);
