@@ -63,6 +63,7 @@ on its own, with the forwards camanim does (torch.no_grad, batches of --batch, n
 """
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -515,6 +516,17 @@ def causal(model, x, maps, cls, mode, step, batch):
     return aucs, len(maps) * (n + 1)
 
 
+def finite(v):
+    """`v` with every non-finite float replaced by None, through lists and dicts."""
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, dict):
+        return {k: finite(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [finite(x) for x in v]
+    return v
+
+
 def ssim(a, b):
     """skimage.metrics.structural_similarity of two [H, W] maps: 7x7 uniform window, sample
     covariances, data_range the pair's range (camanim's similarity.ts)."""
@@ -606,7 +618,8 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     runs = {"layers": run_layers, "cam": run_cam, "road": run_road, "metrics": run_metrics, "cold": run_cold}
     result = runs[args.what](args)
-    json.dump(result, sys.stdout)
+    # NaN (a constant map's Spearman correlation) is not JSON: null, as camanim's bundle writes it.
+    json.dump(finite(result), sys.stdout, allow_nan=False)
     sys.stdout.write("\n")
 
 

@@ -7,7 +7,7 @@
  * metrics and road, CPU) does the same on the same layers and maps: torch.no_grad forwards in
  * batches of 16, the same images, the same number of forwards.
  */
-import { camMultLayers, causalLayers, computeCams, mprt, ybroad, type CamStack } from '@camanim/cam-methods';
+import { camMultLayers, causalLayers, computeCams, mprt, ROAD_PRESETS, ybroad, type CamStack } from '@camanim/cam-methods';
 import type { Run } from '@camanim/core';
 import { inputFile } from './cam.ts';
 import { argmax, benchInput, type Context } from './lib/context.ts';
@@ -88,7 +88,8 @@ export async function metricsSection(ctx: Context): Promise<Table> {
       id: 'road',
       what: 'ROAD (ybROAD: 20-80 %, MoRF + LeRF, noise 0)',
       score: async (run, stack) => {
-        const r = await ybroad(run, stack, { noise: 0 });
+        // tools/bench_torch.py ranks pixels as camanim's rank rule does (exact count removed, ties by index): the same masks.
+        const r = await ybroad(run, stack, ROAD_PRESETS['camanim-rank']);
         return { values: r.series.map((s) => s.road), forwards: '8 + 8 imputations' };
       },
     },
@@ -170,7 +171,7 @@ export async function metricsSection(ctx: Context): Promise<Table> {
   }
   t.notes.push(
     `Layers: ${idx.length} of the ${all.length} spatial layers, spread evenly (indices ${idx.join(', ')}), class ${cls} (argmax), the softmax probability as the score; per layer = the metric's time over those layers / ${idx.length}. MPRT's cost is per randomised node (all layers' maps come from one backward), so its per-layer figure falls as layers are added.`,
-    `camanim: one call of each cam-methods function as packages/cli/src/metrics.ts makes it (camMultLayers, causalLayers, mprt with method gradcam, ybroad with noise 0), each timed once, not warmed up (the GradCAM stack and the forward before timing; the first, drop, compiles the batch-16 forward the next ones reuse). Deletion/Insertion at ${step} pixels a step (${ROWS_PER_STEP} rows; RISE's 1 row is ${ROWS_PER_STEP}× the forwards).`,
+    `camanim: one call of each cam-methods function as packages/cli/src/metrics.ts makes it (camMultLayers, causalLayers, mprt with method gradcam, ybroad with the camanim-rank ROAD preset: noise 0, exact counts removed, ties by index, as tools/bench_torch.py ranks), each timed once, not warmed up (the GradCAM stack and the forward before timing; the first, drop, compiles the batch-16 forward the next ones reuse). Deletion/Insertion at ${step} pixels a step (${ROWS_PER_STEP} rows; RISE's 1 row is ${ROWS_PER_STEP}× the forwards).`,
     "PyTorch: tools/bench_torch.py metrics (the same maps: ReLU, min-max, bilinear, ReLU, min-max; the same images; torch.no_grad forwards in batches of 16, unpadded; MPRT re-draws Conv2d/Linear weights top down and recomputes the GradCAMs with one forward + backward per step, SSIM 7×7 and Spearman) and tools/bench_torch.py road (the road section's SciPy spsolve imputation, forwards at batch 1); each timed once, after one warm-up forward.",
     'Two OpenMP threads on 2 shared cores: single PyTorch timings swing with the load.',
   );

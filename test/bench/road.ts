@@ -5,7 +5,7 @@
  * sparse direct solve per perturbation, noise 0) and one forward per perturbation. Both run the
  * same fixed subset of layers; the all-layer time is extrapolated linearly.
  */
-import { computeCams, selectLayers, ybroad, type LayerInfo } from '@camanim/cam-methods';
+import { computeCams, ROAD_PRESETS, selectLayers, ybroad, type LayerInfo } from '@camanim/cam-methods';
 import type { Model } from '@camanim/core';
 import { inputFile } from './cam.ts';
 import { argmax, benchInput, type Context } from './lib/context.ts';
@@ -79,8 +79,9 @@ export async function roadSection(ctx: Context, subsetSize?: number): Promise<Ta
       progress(`road ${name}: camanim ybROAD over ${idx.length} of ${all.length} layers (${idx.join(',')}), class ${cls}`);
       const timing = await measure(
         async () => {
+          // tools/bench_torch.py ranks pixels as camanim's rank rule does (exact count removed, ties by index): the same masks.
           const yb = await ybroad(run, stack, {
-            noise: 0,
+            ...ROAD_PRESETS['camanim-rank'],
             onProgress: (d, n) => progress(`  camanim ybROAD ${d}/${n} perturbations`),
           });
           oursSeries = yb.series.map((s) => s.road);
@@ -152,7 +153,7 @@ export async function roadSection(ctx: Context, subsetSize?: number): Promise<Ta
   }
   t.notes.push(
     `Measured on a fixed subset of ${idx.length} layers spread evenly over the ${all.length} (indices ${idx.join(', ')}) for both engines; "all layers" = per-layer time × ${all.length} (linear extrapolation).`,
-    "camanim: one ybroad(run, stack, { noise: 0 }) call, NOT warmed up (a warm-up would double a cost of minutes; the time includes compiling the imputation kernels and the forward at the perturbation batch size, small next to the conjugate-gradient iterations); the GradCAM stack and the forward are computed before timing. PyTorch: tools/bench_torch.py road, the way pytorch-grad-cam's ROAD metrics do it (per percentile and order: impute, one forward, softmax), GradCAMs computed before timing.",
+    "camanim: one ybroad(run, stack, ROAD_PRESETS['camanim-rank']) call (noise 0, exact counts removed, ties by index, as tools/bench_torch.py ranks), NOT warmed up (a warm-up would double a cost of minutes; the time includes compiling the imputation kernels and the forward at the perturbation batch size, small next to the conjugate-gradient iterations); the GradCAM stack and the forward are computed before timing. PyTorch: tools/bench_torch.py road, the way pytorch-grad-cam's ROAD metrics do it (per percentile and order: impute, one forward, softmax), GradCAMs computed before timing.",
   );
   return t;
 }
