@@ -20,6 +20,7 @@ import {
 } from '@camanim/cam-methods';
 import { bundleMetrics, type ScoredMetric } from './metrics.ts';
 import type { ChosenTarget } from './target.ts';
+import { targetText } from './render.ts';
 
 export { packMaps, type BundleCam, type BundleLayer, type BundleManifest };
 
@@ -45,7 +46,12 @@ export function bundleCam(
   const cam: BundleCam = {
     method: ex.stack.method,
     title: ex.methodTitle,
-    target: { class: ex.target.class, label: ex.target.label, kind: ex.target.kind },
+    target: {
+      class: ex.target.class,
+      label: ex.target.label,
+      kind: ex.target.kind,
+      ...(ex.target.caption || ex.target.segment ? { caption: targetText(ex.target) } : {}),
+    },
     score: ex.stack.scores[0],
     probability: ex.target.probability,
     files,

@@ -122,6 +122,8 @@ describe('camanim explain --task detect on SSDlite', () => {
       const b = await readBundle(join(out, 'image-128x128', 'bundle'));
       const cam = b.manifest.cams[0];
       expect(cam.target.class).toBe(want.label);
+      // Which box, in the bundle as in the frames (the viewer's caption).
+      expect(cam.target.caption).toMatch(new RegExp(`^box #${box} .* ${want.score.toFixed(3)} · Σ scores `));
       expect(Math.abs(cam.score - want.value) / want.value).toBeLessThan(VALUE_TOL);
       await expectLayerMaps(want.layers, bundleMap(b, cam), MAP_TOL);
     },

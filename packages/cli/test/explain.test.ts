@@ -88,6 +88,8 @@ describe(`camanim explain`, () => {
     const frames = readdirSync(join(dir, 'gradcam-frames')).sort();
     const first = await rawPixels(join(dir, 'gradcam-frames', frames[0]));
     const { manifest } = await readBundle(join(dir, 'bundle'));
+    // A class needs no caption of its own in the bundle: the viewer words it from the label.
+    expect(manifest.cams[0].target.caption).toBeUndefined();
     const [, , H, W] = manifest.inputShape;
     const panelH = Math.round((SIZE * H) / W / 2) * 2;
     const layout = frameLayout(SIZE, panelH, 2);

@@ -48,6 +48,8 @@ describe('--task segment', () => {
     const { manifest, maps } = await readBundle(join(r.out, 'image-48x192', 'bundle'));
     expect(manifest.contract.output.task).toBe('segment');
     expect(manifest.target.class).toBe(ref.category);
+    // The viewer's wording of the target is the frames': the class's share of the pixels.
+    expect(manifest.cams[0].target.caption).toMatch(new RegExp(`^class ${ref.category} · ${share}% of pixels · Σ score `));
     // The target's value: float32 scores summed against float64, measured 3.2e-8 relative.
     expect(Math.abs(manifest.score - ref.score) / ref.score).toBeLessThan(1e-7);
     const cam = manifest.cams[0];

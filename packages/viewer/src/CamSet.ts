@@ -77,10 +77,13 @@ export interface CamTarget {
   readonly class: number;
   readonly label: string;
   readonly kind: TargetKind;
+  /** A task's own wording (the bundle's target.caption: "box #0 person 0.912 · Σ scores 0.912"). */
+  readonly caption?: string;
 }
 
-/** "Bag (class 8)", and " · ReST target" unless the logit is explained (the CLI's frame wording). */
+/** "Bag (class 8)", and " · ReST target" unless the logit is explained (the CLI's frame wording); a task's target as the CLI says it. */
 export function targetCaption(t: CamTarget): string {
+  if (t.caption) return t.caption;
   return `${t.label} (class ${t.class})${targetKindSuffix(t.kind)}`;
 }
 

@@ -44,6 +44,12 @@ beforeAll(async () => {
     targetKind: 'rest',
   });
   writeBundle(join(root, 'no-kind'), { width: 64, height: 48, layers: smallNet().slice(0, 3), targetKind: null });
+  writeBundle(join(root, 'detect'), {
+    width: 64,
+    height: 48,
+    layers: smallNet().slice(0, 3),
+    targetCaption: 'box #2 person 0.912 · Σ scores 0.912',
+  });
   const dir = small.dir;
   zipBundle('good.zip', dir, () => {});
   zipBundle('missing.zip', dir, (f) => delete f['bundle/gradcam.input.bin']);
@@ -249,6 +255,11 @@ test('the target kind: a ReST bundle names it in the frame and the explanation l
   expect(await api(old, 'camanim.explanation.target.kind')).toBe('logit');
   expect(await old.textContent('.frame-detail')).toMatch(/^Grad-CAM · Bag \(class 8\) · score 7\.250 · p 0\.910 · /);
   await old.close();
+  // A task's target in its own words (a detection: which box), as the CLI's frames say it.
+  const box = await page('?bundle=b/detect/');
+  expect(await settled(box)).toBe('ready');
+  expect(await box.textContent('.frame-detail')).toMatch(/^Grad-CAM · box #2 person 0\.912 · Σ scores 0\.912 · score 7\.250 · /);
+  await box.close();
 });
 
 test('a .zip dropped on the page opens', async () => {

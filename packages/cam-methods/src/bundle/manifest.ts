@@ -52,6 +52,11 @@ export interface BundleTarget {
   readonly label: string;
   /** The score explained (--target); 'logit' in bundles from before it. */
   readonly kind: TargetKind;
+  /**
+   * What the target is, for a task other than classification, as the CLI's frames say it (a
+   * detection's box and score, a sequence's decoding, a segment's share of pixels); absent for classes.
+   */
+  readonly caption?: string;
 }
 
 /**

@@ -148,6 +148,7 @@ function readTarget(f: Fields, v: unknown, name: string): BundleTarget {
     label: f.string(t.label, `${name}.label`),
     // Bundles from before --target explain the logit.
     kind: t.kind === undefined ? 'logit' : f.oneOf(t.kind, `${name}.kind`, TARGET_KINDS),
+    caption: t.caption === undefined ? undefined : f.string(t.caption, `${name}.caption`),
   };
   return out;
 }

@@ -34,6 +34,8 @@ export interface SynthOptions {
   methods?: string[];
   /** The score explained (manifest target.kind); null leaves the field out, as bundles from before it did. Default 'logit'. */
   targetKind?: 'logit' | 'softmax' | 'rest' | null;
+  /** manifest target.caption: a task's wording of its target (the CLI writes one for detections, sequences, segments…). */
+  targetCaption?: string;
   /** manifest.contract (the model's input/output contract). Default: the one the CLI writes for this input. */
   contract?: BundleContract;
   /** Per-layer metrics besides ROAD of the first explanation (cams[0].metrics). */
@@ -214,7 +216,12 @@ export function writeBundle(dir: string, opts: SynthOptions): WrittenBundle {
   const methods = opts.methods ?? ['gradcam'];
   const yb = opts.ybroad === null ? undefined : (opts.ybroad ?? defaultYbroad(L));
   const kind = opts.targetKind === undefined ? 'logit' : opts.targetKind;
-  const target = { class: 8, label: 'Bag', kind: kind ?? 'logit' };
+  const target = {
+    class: 8,
+    label: 'Bag',
+    kind: kind ?? 'logit',
+    ...(opts.targetCaption ? { caption: opts.targetCaption } : {}),
+  };
   const contract = opts.contract ?? defaultContract(H, W);
   const cams = methods.map((method, m): BundleCam => {
     const raws: Float32Array[] = [];
