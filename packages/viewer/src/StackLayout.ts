@@ -22,7 +22,7 @@ export interface LayoutInput {
 }
 
 export const BASE_WIDTH = 4;
-/** A stage title's width, and its card's height over width (CardTexture.text is 640×110). */
+/** A stage title's widest, and its card's height over width (CardTexture.text is 640×110). */
 export const BANNER_WIDTH = 2.4;
 export const BANNER_ASPECT = 110 / 640;
 /** Camera distance in front of a plane, in plane widths (sees the plane and its caption). */
@@ -30,6 +30,8 @@ const VIEW = 1.45;
 /** Gap before a plane, in its widths: more than VIEW, so the plane before is behind the camera. */
 const GAP = 1.75;
 const STAGE_GAP = 1.5;
+/** A stage title stands this far behind its first plane, in the plane's view widths (< GAP). */
+const BANNER_BACK = 0.6;
 const MIN_SCALE = 0.22;
 /** Planes narrower than this are viewed as if they were this wide (context stays in view). */
 const MIN_VIEW_WIDTH = 1.6;
@@ -96,14 +98,20 @@ export class StackLayout {
   }
 
   /**
-   * The title card of the stage starting at plane k: above the plane, its bottom above the
-   * camera's eye at the stage's stations, so seen from there it covers nothing further on.
+   * The title card of the stage starting at plane k: above the plane and a little behind it,
+   * its bottom above the camera's eye at the stage's stations, so seen from there it covers
+   * nothing further on; no wider than the plane is viewed (a small plane's station is close: a
+   * wider card ran off the view's left edge).
    */
   banner(k: number): PlaneSpot {
     const p = this.planes[k];
-    const height = BANNER_WIDTH * BANNER_ASPECT;
+    const view = viewWidth(Math.max(p.width, p.height));
+    const width = Math.min(BANNER_WIDTH, view);
+    const height = width * BANNER_ASPECT;
     const bottom = Math.max(p.center[1] + Math.max(p.height, 1) / 2 + 0.3, eyeHeight(p) + 0.1);
-    return { center: [p.center[0], bottom + height / 2, p.center[2]], width: BANNER_WIDTH, height };
+    // Set back behind the plane (less than the gap to the next one), so that from the stage's
+    // first station, close by, its top stays in the view.
+    return { center: [p.center[0], bottom + height / 2, p.center[2] - BANNER_BACK * view], width, height };
   }
 
   /** Which planes to draw from station u: all near ones, every 2nd/4th/8th further away. */
