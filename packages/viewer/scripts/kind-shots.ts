@@ -118,9 +118,13 @@ const { values: args } = parseArgs({
 const from = (p: string) => resolve(process.env.INIT_CWD ?? process.cwd(), p);
 const out = from(args.out!);
 const names = args.only ? args.only.split(',') : Object.keys(KINDS);
-for (const n of names) if (!KINDS[n]) throw new Error(`--only: no kind '${n}' (kinds: ${Object.keys(KINDS).join(', ')})`);
-for (const n of names)
-  if (!existsSync(KINDS[n].model)) throw new Error(`${KINDS[n].model} is missing: make it with ${KINDS[n].make}`);
+/** A message and exit 1, no stack: the user's mistake or a fixture to make. */
+const refuse = (message: string): never => {
+  console.error(`kind-shots: ${message}`);
+  process.exit(1);
+};
+for (const n of names) if (!KINDS[n]) refuse(`--only: no kind '${n}' (kinds: ${Object.keys(KINDS).join(', ')})`);
+for (const n of names) if (!existsSync(KINDS[n].model)) refuse(`${KINDS[n].model} is missing: make it with ${KINDS[n].make}`);
 
 const work = mkdtempSync(join(tmpdir(), 'camanim-kinds-'));
 try {

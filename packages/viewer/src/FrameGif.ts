@@ -33,8 +33,8 @@ const PAGE = 'rgb(13, 15, 19)';
 
 /** One explanation of the GIF: its maps and their colour range per layer. */
 export interface GifPanel {
-  set: CamSet;
-  ranges: readonly { min: number; max: number }[];
+  readonly set: CamSet;
+  readonly ranges: readonly { min: number; max: number }[];
 }
 
 type Line = { text: string; font: string; colour: string };

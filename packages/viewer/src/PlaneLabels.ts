@@ -107,7 +107,6 @@ export class PlaneLabels {
   }
 }
 
-/** The screen rectangle around a quad facing +z, or undefined when any corner is behind the camera. */
 /** A plane's bounding rectangle as `camera` sees it in a w×h view; undefined when it reaches behind the camera. */
 export function screenRect(camera: PerspectiveCamera, spot: PlaneSpot, w: number, h: number): Rect | undefined {
   const [cx, cy, cz] = spot.center;
