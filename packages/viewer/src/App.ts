@@ -23,7 +23,8 @@ import { EvalFolder } from './EvalFolder.ts';
 import { EvalView } from './EvalView.ts';
 import { FrameGif } from './FrameGif.ts';
 import { FramePanel } from './FramePanel.ts';
-import { centredBox, exportCrop, Recorder, type Box } from './Recorder.ts';
+import { blendBox, centredBox, exportCrop, Recorder, type Box } from './Recorder.ts';
+import { screenRect } from './PlaneLabels.ts';
 import { column, MAX_PANELS, SidePanel } from './SidePanel.ts';
 import { MetricChart } from './MetricChart.ts';
 import { clipFps, clipFrameAt } from './Playback.ts';
@@ -401,8 +402,8 @@ export class App {
   /**
    * Draws every panel into its column of the canvas; while exporting (the PNG's one frame, a
    * WebM's recording) into the box that is exported, centred in the column at the input's
-   * aspect, framed around the current plane (exportCrop): a crop of the column's view cut the
-   * current plane of a 4:1 input.
+   * aspect, framed around where the camera looks (exportCrop around SidePanel.focusRect): a
+   * crop of the column's view cut the current plane of a 4:1 input.
    */
   private draw(framed = this.recorder.busy): void {
     this.dirty = false;
@@ -411,21 +412,45 @@ export class App {
     this.renderer.setScissorTest(n > 1 || framed);
     this.renderer.clear();
     if (rig) {
-      const r = this.renderer.getPixelRatio();
-      const css = (b: Box) => ({ x: b.x / r, y: b.y / r, width: b.width / r, height: b.height / r });
-      const columns = this.columns().map(css);
-      const boxes = framed ? this.exportBoxes().map(css) : columns;
-      this.panels.forEach((p, i) => {
-        const { width: w, height: h } = columns[i];
-        const b = boxes[i];
-        const framing = framed
-          ? { full: [w, h] as const, crop: exportCrop(w, h, b.width / b.height, p.planeRect(rig.camera, this.current, w, h)) }
-          : undefined;
-        p.draw(this.renderer, rig.camera, rig.u, this.current, b, framing);
-      });
+      const columns = this.columns().map((c) => this.css(c));
+      const exported = framed ? this.framings(this.recorder.busy) : undefined;
+      this.panels.forEach((p, i) =>
+        p.draw(this.renderer, rig.camera, rig.u, this.current, exported?.[i].box ?? columns[i], exported?.[i].framing),
+      );
     }
     this.renderer.setViewport(0, 0, this.canvas.clientWidth, this.canvas.clientHeight);
     this.renderer.setScissorTest(false);
+  }
+
+  /** Device pixels as CSS pixels. */
+  private css(b: Box): Box {
+    const r = this.renderer.getPixelRatio();
+    return { x: b.x / r, y: b.y / r, width: b.width / r, height: b.height / r };
+  }
+
+  /**
+   * Per panel, the exported box (CSS pixels) and the part of its column's view drawn there:
+   * for a still (`flight` off) exportCrop around the current plane as the camera sees it now
+   * (orbited or not); for a recorded flight each station's own framing, blended between the two
+   * stations the camera is between, so that it glides (around the current plane it jumped where
+   * the current layer changed, and grew as the camera passed through a plane).
+   */
+  private framings(flight: boolean): { box: Box; framing: { full: readonly [number, number]; crop: Box } }[] {
+    const rig = this.rig!;
+    const columns = this.columns().map((c) => this.css(c));
+    return this.exportBoxes().map((e, i) => {
+      const box = this.css(e);
+      const { width: w, height: h } = columns[i];
+      const aspect = box.width / box.height;
+      const at = (j: number) => exportCrop(w, h, aspect, screenRect(rig.stationCamera(j), rig.layout.spot(j), w, h));
+      let crop: Box;
+      if (!flight) crop = exportCrop(w, h, aspect, this.panels[i].planeRect(rig.camera, this.current, w, h));
+      else {
+        const j = Math.min(rig.last, Math.floor(rig.u));
+        crop = j < rig.last ? blendBox(at(j), at(j + 1), rig.u - j) : at(j);
+      }
+      return { box, framing: { full: [w, h] as const, crop } };
+    });
   }
 
   private setCurrent(k: number): void {
@@ -718,6 +743,7 @@ export class App {
         return canvas ? canvas.toDataURL('image/png') : null;
       },
       labelLayout: () => this.panels[0]?.labels.layoutNow() ?? null,
+      exportCrops: (flight = false) => (this.rig && this.panels.length ? this.framings(flight).map((f) => f.framing.crop) : []),
       compare: (ids) => this.compare(ids),
       panels: () =>
         this.panels.map((p) => ({

@@ -38,7 +38,7 @@ export class CameraRig {
   onPlayingChange?: (playing: boolean) => void;
 
   constructor(
-    private readonly layout: StackLayout,
+    readonly layout: StackLayout,
     dom: HTMLElement,
     aspect: number,
   ) {
@@ -146,6 +146,16 @@ export class CameraRig {
     const moved = this.moved;
     this.moved = false;
     return moved;
+  }
+
+  /** A camera with this one's lens, posed as the flythrough's at station j (−1 input … L prediction). */
+  stationCamera(j: number): PerspectiveCamera {
+    const cam = this.camera.clone();
+    const s = this.layout.station(j);
+    cam.position.set(...s.position);
+    cam.lookAt(...s.target);
+    cam.updateMatrixWorld();
+    return cam;
   }
 
   resize(aspect: number): void {

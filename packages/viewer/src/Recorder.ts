@@ -53,6 +53,12 @@ export function exportCrop(w: number, h: number, aspect: number, focus: Rect | u
   };
 }
 
+/** a + (b − a)·f, side by side. */
+export function blendBox(a: Box, b: Box, f: number): Box {
+  const mix = (x: number, y: number) => x + (y - x) * f;
+  return { x: mix(a.x, b.x), y: mix(a.y, b.y), width: mix(a.width, b.width), height: mix(a.height, b.height) };
+}
+
 export class Recorder {
   private recording?: CanvasRenderingContext2D;
 

@@ -73,6 +73,8 @@ export interface ViewerApi {
   predictionCard(): string | null;
   /** The plane labels shown and the cards' rectangles as last laid out, in view pixels (null before a bundle). */
   labelLayout(): { labels: ScreenLabel[]; cards: Rect[] } | null;
+  /** Per panel, the part of its column's view (CSS pixels) a PNG would show now, or with `flight` a WebM at this point of its flight. */
+  exportCrops(flight?: boolean): Rect[];
   /** Shows these explanations of the open bundle side by side (2–4; one: back to a single view). */
   compare(ids: readonly string[]): Promise<void>;
   /** The panels shown: explanation id, method title, the layer each frames and its colour range there. */
@@ -110,6 +112,7 @@ export type ViewerHandlers = Pick<
   | 'tile'
   | 'inputPlane'
   | 'labelLayout'
+  | 'exportCrops'
   | 'compare'
   | 'panels'
   | 'openEval'

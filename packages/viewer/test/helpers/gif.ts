@@ -1,9 +1,7 @@
-import type { Page } from 'playwright-core';
-
 /**
  * A GIF's structure without decoding its pixels (GIF89a spec, sections 17–27): the logical
  * screen's size, and per image its size and the delay of the graphic control block before it.
- * Its pixels: decodeGif, in the page.
+ * Its pixels: harness.ts's decodeFrames, in the page.
  */
 export interface GifInfo {
   width: number;
@@ -39,37 +37,4 @@ export function readGif(b: Uint8Array): GifInfo {
     }
   }
   throw new Error('GIF: no trailer (0x3b): the file is cut short');
-}
-
-/** Frames of a GIF decoded by the page's own ImageDecoder: the frame count and the RGBA pixels of the frames asked for. */
-export async function decodeGif(
-  p: Page,
-  bytes: Buffer,
-  indices: readonly number[],
-): Promise<{ count: number; width: number; height: number; frames: Buffer[] }> {
-  const r = await p.evaluate(
-    async ({ b64, indices }) => {
-      const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-      const decoder = new ImageDecoder({ data, type: 'image/gif' });
-      await decoder.tracks.ready;
-      const count = decoder.tracks.selectedTrack!.frameCount;
-      let [width, height] = [0, 0];
-      const frames: string[] = [];
-      for (const i of indices) {
-        const { image } = await decoder.decode({ frameIndex: i < 0 ? count + i : i });
-        const c = new OffscreenCanvas(image.displayWidth, image.displayHeight);
-        const ctx = c.getContext('2d')!;
-        ctx.drawImage(image, 0, 0);
-        image.close();
-        [width, height] = [c.width, c.height];
-        const px = ctx.getImageData(0, 0, c.width, c.height).data;
-        let s = '';
-        for (let o = 0; o < px.length; o += 0x8000) s += String.fromCharCode(...px.subarray(o, o + 0x8000));
-        frames.push(btoa(s));
-      }
-      return { count, width, height, frames };
-    },
-    { b64: bytes.toString('base64'), indices },
-  );
-  return { ...r, frames: r.frames.map((f) => Buffer.from(f, 'base64')) };
 }

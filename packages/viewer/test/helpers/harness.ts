@@ -185,23 +185,47 @@ export interface ShotStats {
   signature: number[];
 }
 
-/** A PNG decoded by the page's own decoder (as the browser draws it): RGBA bytes, row by row. */
+/**
+ * An image file's frames decoded by the page's own ImageDecoder (as the browser draws them):
+ * the frame count and the RGBA bytes, row by row, of the frames asked for (negative: from the end).
+ */
+export async function decodeFrames(
+  page: Page,
+  bytes: Buffer,
+  type: string,
+  indices: readonly number[],
+): Promise<{ count: number; width: number; height: number; frames: Uint8Array[] }> {
+  const r = await page.evaluate(
+    async ({ b64, type, indices }) => {
+      const decoder = new ImageDecoder({ data: Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)), type });
+      await decoder.tracks.ready;
+      const count = decoder.tracks.selectedTrack!.frameCount;
+      let [width, height] = [0, 0];
+      const frames: string[] = [];
+      for (const i of indices) {
+        const { image } = await decoder.decode({ frameIndex: i < 0 ? count + i : i });
+        const c = new OffscreenCanvas(image.displayWidth, image.displayHeight);
+        const ctx = c.getContext('2d')!;
+        ctx.drawImage(image, 0, 0);
+        image.close();
+        [width, height] = [c.width, c.height];
+        const d = ctx.getImageData(0, 0, c.width, c.height).data;
+        // Back as base64: a plain array of numbers would be several times larger.
+        let bin = '';
+        for (let o = 0; o < d.length; o += 0x8000) bin += String.fromCharCode(...d.subarray(o, o + 0x8000));
+        frames.push(btoa(bin));
+      }
+      return { count, width, height, frames };
+    },
+    { b64: bytes.toString('base64'), type, indices },
+  );
+  return { ...r, frames: r.frames.map((f) => new Uint8Array(Buffer.from(f, 'base64'))) };
+}
+
+/** A PNG decoded by the page's own decoder: RGBA bytes, row by row. */
 export async function decodedInPage(page: Page, png: Buffer): Promise<{ width: number; height: number; data: Uint8Array }> {
-  const { width, height, rgba } = await page.evaluate(async (b64) => {
-    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    const bmp = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
-    const c = document.createElement('canvas');
-    c.width = bmp.width;
-    c.height = bmp.height;
-    const ctx = c.getContext('2d')!;
-    ctx.drawImage(bmp, 0, 0);
-    const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    // Back as base64: a plain array of numbers would be several times larger.
-    let bin = '';
-    for (let i = 0; i < d.length; i += 0x8000) bin += String.fromCharCode.apply(null, Array.from(d.subarray(i, i + 0x8000)));
-    return { width: c.width, height: c.height, rgba: btoa(bin) };
-  }, png.toString('base64'));
-  return { width, height, data: new Uint8Array(Buffer.from(rgba, 'base64')) };
+  const { width, height, frames } = await decodeFrames(page, png, 'image/png', [0]);
+  return { width, height, data: frames[0] };
 }
 
 /** Decodes a PNG screenshot in the page and measures it. */
