@@ -52,8 +52,9 @@ const download = (p: Page, role: string, label: string) => clickDownload(p, role
 /**
  * The camera's step along the flight, in layers, and the export framing's largest change in one,
  * over the crop's height. Measured 25% (48×192) and 18% (320×96), where neighbouring stations
- * frame planes of other sizes; framed around the current plane instead, it jumped 290% in one
- * 0.05 step where the current layer changed.
+ * frame planes of other sizes. Framed around the current plane as the live camera sees it (the
+ * still's framing, what a recording used before), the same sweep jumps 529% and 337%, and this
+ * test fails.
  */
 const STEP = 0.1;
 const WORST_GLIDE = 0.5;
