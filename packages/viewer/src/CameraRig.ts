@@ -35,6 +35,7 @@ export class CameraRig {
   private orbited = false;
   private moved = true;
   private stopWaiters: (() => void)[] = [];
+  private readonly scratch = new PerspectiveCamera();
   onPlayingChange?: (playing: boolean) => void;
 
   constructor(
@@ -148,9 +149,12 @@ export class CameraRig {
     return moved;
   }
 
-  /** A camera with this one's lens, posed as the flythrough's at station j (−1 input … L prediction). */
+  /**
+   * A camera with this one's lens, posed as the flythrough's at station j (−1 input … L
+   * prediction): one scratch camera, posed anew each call (a recording asks twice a frame).
+   */
   stationCamera(j: number): PerspectiveCamera {
-    const cam = this.camera.clone();
+    const cam = this.scratch.copy(this.camera);
     const s = this.layout.station(j);
     cam.position.set(...s.position);
     cam.lookAt(...s.target);
