@@ -84,11 +84,18 @@ export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack>
     }
     const sizes = layers.map((l) => l.shape[0] * positions(l));
     const channels = layers.map((l) => l.shape[0] * l.shape[1]);
-    const rawOffsets = offsets(sizes);
-    const weightOffsets = offsets(channels);
-    const raw = rt.createTensor([sum(sizes)], 'cam:raw');
-    const up = rt.createTensor([layers.length * n * upSize], 'cam:upsampled');
-    const weights = rt.createTensor([sum(channels)], 'cam:weights');
+    // Each layer's slice of the three shared buffers starts on a binding boundary (its
+    // kernels bind it at that offset).
+    const align = rt.bindingAlignment / 4;
+    const [rawOffsets, rawSize] = offsets(sizes, align);
+    const [weightOffsets, weightSize] = offsets(channels, align);
+    const [upOffsets, upTotal] = offsets(
+      layers.map(() => n * upSize),
+      align,
+    );
+    const raw = rt.createTensor([rawSize], 'cam:raw');
+    const up = rt.createTensor([upTotal], 'cam:upsampled');
+    const weights = rt.createTensor([weightSize], 'cam:weights');
     temps.push(raw, up, weights);
     const dispatches: Dispatch[] = [];
     const hasWeights = new Set<number>();
@@ -110,12 +117,21 @@ export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack>
       const a = asMap(run.tensor(layer.name));
       const g = grads ? asMap(grads.tensor(layer.name)) : a;
       // The channel sum, or with eigen smoothing the terms' first-component projection.
-      const combine = async (sumKernel: KernelSpec, termsKernel: KernelSpec, second: GpuTensor) => {
-        if (!opts.eigenSmooth) return void dispatches.push({ kernel: sumKernel, buffers: [a.buffer, second.buffer, raw.buffer] });
+      // The second binding: the gradient, or the layer's slice of the weights.
+      const combine = async (sumKernel: KernelSpec, termsKernel: KernelSpec, second: GpuTensor, secondOffset = 0) => {
+        if (!opts.eigenSmooth)
+          return void dispatches.push({
+            kernel: sumKernel,
+            buffers: [a.buffer, second.buffer, raw.buffer],
+            offsets: [0, secondOffset * 4, rawOffsets[k] * 4],
+          });
         const terms = rt.createTensor([ln * c * positions(layer)], 'cam:terms');
         try {
           await rt.run(
-            [...dispatches.splice(0), { kernel: termsKernel, buffers: [a.buffer, second.buffer, terms.buffer] }],
+            [
+              ...dispatches.splice(0),
+              { kernel: termsKernel, buffers: [a.buffer, second.buffer, terms.buffer], offsets: [0, secondOffset * 4, 0] },
+            ],
             `cam:${method.id}`,
           );
           rt.writeBuffer(raw.buffer, projectEach((await rt.read(terms, 'cam:terms')).data, flatShape(layer)), rawOffsets[k] * 4);
@@ -123,8 +139,7 @@ export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack>
           rt.release(terms);
         }
       };
-      const weighted = () =>
-        combine(weightedSumKernel(d, rawOffsets[k], weightOffsets[k]), weightedTermsKernel(d, weightOffsets[k]), weights);
+      const weighted = () => combine(weightedSumKernel(d), weightedTermsKernel(d), weights, weightOffsets[k]);
       if (method.kind === 'channel') {
         const sums = (method.sums ?? []).map((s) => {
           const t = rt.createTensor([ln * c], 'cam:sum');
@@ -138,13 +153,14 @@ export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack>
           }),
         );
         dispatches.push({
-          kernel: channelReduceKernel(d, method.weights.expr, method.weights.reduce, sums.length, weightOffsets[k]),
+          kernel: channelReduceKernel(d, method.weights.expr, method.weights.reduce, sums.length),
           buffers: [a.buffer, g.buffer, ...sums.map((x) => x.t.buffer), weights.buffer],
+          offsets: [0, 0, ...sums.map(() => 0), weightOffsets[k] * 4],
         });
         await weighted();
         hasWeights.add(k);
       } else if (method.kind === 'element') {
-        await combine(elementSumKernel(d, method.element, rawOffsets[k]), elementTermsKernel(d, method.element), g);
+        await combine(elementSumKernel(d, method.element), elementTermsKernel(d, method.element), g);
       } else {
         if (layer.tokens)
           throw new CamanimError(
@@ -170,7 +186,7 @@ export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack>
         }
         opts.onProgress?.(k + 1, layers.length, layer);
       }
-      dispatches.push(...upsampleDispatches(rt, layer, grid, raw, rawOffsets[k], up, k * n * upSize, temps));
+      dispatches.push(...upsampleDispatches(rt, layer, grid, raw, rawOffsets[k], up, upOffsets[k], temps));
     }
     await rt.run(dispatches, `cam:${method.id}`);
     const [rawHost, upHost, weightHost] = await Promise.all([
@@ -186,7 +202,7 @@ export async function computeCams(run: Run, opts: CamOptions): Promise<CamStack>
       layers: layers.map((l, k) => ({
         ...l,
         raw: rawHost.data.slice(rawOffsets[k], rawOffsets[k] + sizes[k]),
-        upsampled: upHost.data.slice(k * n * upSize, (k + 1) * n * upSize),
+        upsampled: upHost.data.slice(upOffsets[k], upOffsets[k] + n * upSize),
         weights: hasWeights.has(k) ? weightHost.data.slice(weightOffsets[k], weightOffsets[k] + channels[k]) : undefined,
         ...(concepts.has(k) ? { concepts: concepts.get(k) } : {}),
       })),
@@ -229,18 +245,15 @@ function withBatch(l: LayerInfo, n: number): LayerInfo {
   return { ...l, shape: [n, l.shape[1], l.shape[2], l.shape[3]] };
 }
 
-function offsets(sizes: readonly number[]): number[] {
+/** Where each of `sizes` starts when laid end to end, each start a multiple of `align`; and the total. */
+function offsets(sizes: readonly number[], align: number): [number[], number] {
   const out: number[] = [];
   let acc = 0;
   for (const s of sizes) {
     out.push(acc);
-    acc += s;
+    acc += Math.ceil(s / align) * align;
   }
-  return out;
-}
-
-function sum(xs: readonly number[]): number {
-  return xs.reduce((a, b) => a + b, 0);
+  return [out, Math.max(acc, 1)];
 }
 
 function checkLength(x: Float32Array, want: number, method: string, layer: LayerInfo, what: string): void {

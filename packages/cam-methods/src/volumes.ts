@@ -61,7 +61,8 @@ export function checkVolumeInput(inputShape: readonly number[], augSmooth: boole
 
 /**
  * The dispatches that resize the layer's raw maps (at `rawOffset` in `raw`) to the input's
- * [T, H, W] (at `upOffset` in `up`): bilinear per frame, then, for a video, linear in time
+ * [T, H, W] (at `upOffset` in `up`; both in elements, multiples of the runtime's binding
+ * alignment): bilinear per frame, then, for a video, linear in time
  * (the same kernel over [T', H·W] maps, whose columns it copies exactly). `scratch` is where the
  * per-frame planes go; its tensor is pushed to `temps` for the caller to release.
  */
@@ -79,12 +80,13 @@ export function upsampleDispatches(
   const [T, H, W] = grid;
   // A layer without frames in a video model (after its time axis is pooled) holds for every frame.
   const t = layer.frames ?? 1;
+  const [from, to] = [rawOffset * 4, upOffset * 4];
   if (t === 1 && T === 1)
-    return [{ kernel: bilinearKernel(n, h, w, H, W, rawOffset, upOffset), buffers: [raw.buffer, up.buffer] }];
+    return [{ kernel: bilinearKernel(n, h, w, H, W), buffers: [raw.buffer, up.buffer], offsets: [from, to] }];
   const planes = rt.createTensor([n * t * H * W], 'cam:frames');
   temps.push(planes);
   return [
-    { kernel: bilinearKernel(n * t, h, w, H, W, rawOffset, 0), buffers: [raw.buffer, planes.buffer] },
-    { kernel: bilinearKernel(n, t, H * W, T, H * W, 0, upOffset), buffers: [planes.buffer, up.buffer] },
+    { kernel: bilinearKernel(n * t, h, w, H, W), buffers: [raw.buffer, planes.buffer], offsets: [from, 0] },
+    { kernel: bilinearKernel(n, t, H * W, T, H * W), buffers: [planes.buffer, up.buffer], offsets: [0, to] },
   ];
 }

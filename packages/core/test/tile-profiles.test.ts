@@ -33,15 +33,19 @@ const kernelsOf = (model: Awaited<ReturnType<typeof loadModel>>) =>
 const workgroupSizes = (wgsl: readonly string[]) => wgsl.map((w) => /@workgroup_size\((\d+)/.exec(w)?.[1]);
 
 /**
- * x [1, 32, 28, 28] → 3×3 Conv (32 → 64) → Relu → 3×3 Conv stride 2 (64 → 64) → Flatten →
- * Gemm [12544] × [12544, 64]: layers big enough that the two unroll budgets choose other tiles.
+ * x [1, 32, 28, 28] → 3×3 Conv (32 → 64) → Relu → 3×3 Conv stride 2 (64 → 64) + 1×1 Conv
+ * stride 2 (64 → 64, a residual downsample: three of its input gradient's four stride phases
+ * are zeros) → Flatten → Gemm [12544] × [12544, 64]: layers big enough that the two unroll
+ * budgets choose other tiles.
  */
 const wide = encodeModel({
   nodes: [
     { op: 'Conv', inputs: ['x', 'w1'], outputs: ['c1'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
     { op: 'Relu', inputs: ['c1'], outputs: ['r'] },
     { op: 'Conv', inputs: ['r', 'w2'], outputs: ['c2'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [2, 2] } },
-    { op: 'Flatten', inputs: ['c2'], outputs: ['f'] },
+    { op: 'Conv', inputs: ['r', 'w3'], outputs: ['d'], attrs: { kernel_shape: [1, 1], strides: [2, 2] } },
+    { op: 'Add', inputs: ['c2', 'd'], outputs: ['s'] },
+    { op: 'Flatten', inputs: ['s'], outputs: ['f'] },
     { op: 'Gemm', inputs: ['f', 'm'], outputs: ['y'] },
   ],
   inputs: [{ name: 'x', dims: [1, 32, 28, 28] }],
@@ -49,6 +53,7 @@ const wide = encodeModel({
   initializers: [
     { name: 'w1', dims: [64, 32, 3, 3], data: Array.from(random(64 * 32 * 9, 4, -0.1, 0.1)) },
     { name: 'w2', dims: [64, 64, 3, 3], data: Array.from(random(64 * 64 * 9, 5, -0.1, 0.1)) },
+    { name: 'w3', dims: [64, 64, 1, 1], data: Array.from(random(64 * 64, 8, -0.2, 0.2)) },
     { name: 'm', dims: [64 * 14 * 14, 64], data: Array.from(random(64 * 14 * 14 * 64, 6, -0.02, 0.02)) },
   ],
   opset: 13,
@@ -104,14 +109,18 @@ describe('tile profiles per runtime', () => {
         .planFor(shapes)
         .full.nodes.flatMap((n) => n.steps.map((s) => s.kernel.name))
         .filter((k) => / tile /.test(k));
-    // Both convolutions get another tile.
+    // Every convolution gets another tile, the startup ones within its accumulator budget.
     const differ = names(fast).filter((k, i) => k !== names(quick)[i]);
-    expect(differ.filter((k) => k.startsWith('conv[')).length).toBe(2);
+    expect(differ.filter((k) => k.startsWith('conv[')).length).toBe(3);
+    expect(quick.runtime.tiles.maxAccumulators).toBeLessThan(fast.runtime.tiles.maxAccumulators);
+    const accumulators = (k: string) => (/ tile ([\dx]+)$/.exec(k)?.[1] ?? '').split('x').reduce((a, b) => a * Number(b), 1);
+    expect(Math.max(...names(quick).map(accumulators))).toBeLessThanOrEqual(quick.runtime.tiles.maxAccumulators);
+    expect(Math.max(...names(fast).map(accumulators))).toBeGreaterThan(quick.runtime.tiles.maxAccumulators);
 
     const x = { data: random(32 * 28 * 28, 7, -1, 1), shape: [1, 32, 28, 28] };
     const runs = await Promise.all(models.map((m) => m.run(x)));
     const grads = await Promise.all(runs.map((r) => r.backward({ class: 5 }, { layers: ['x', 'r', 'c1'] })));
-    for (const name of ['c1', 'c2', 'y']) {
+    for (const name of ['c1', 'c2', 'd', 'y']) {
       const [a, b] = await Promise.all(runs.map((r) => r.read(name)));
       expect(b.data).toEqual(a.data);
     }

@@ -15,15 +15,11 @@ export interface LayerDims {
 /**
  * out[n·C + c] = reduce over hw of `expr`, where expr reads `a`, `g` and per-channel scalars
  * `s0`, `s1`... (earlier reductions, bound in order after A and G). `mean` divides by HW.
- * Bindings: A, G, then each per-channel input, then out.
+ * Bindings: A, G, then each per-channel input, then out. No kernel here bakes a buffer offset:
+ * a layer's slice of a shared buffer is bound at its offset (core's Dispatch.offsets), so
+ * layers of one shape share one pipeline.
  */
-export function channelReduceKernel(
-  d: LayerDims,
-  expr: string,
-  reduce: 'sum' | 'mean',
-  perChannel = 0,
-  outOffset = 0,
-): KernelSpec {
+export function channelReduceKernel(d: LayerDims, expr: string, reduce: 'sum' | 'mean', perChannel = 0): KernelSpec {
   const extra = Array.from({ length: perChannel }, (_, k) => ({ name: `S${k}` }));
   const loads = extra.map((_, k) => `  let s${k} = S${k}[i];`).join('\n');
   return elementKernel({
@@ -39,26 +35,26 @@ export function channelReduceKernel(
     let g = G[base + p];
     acc += ${expr};
   }
-  out[i + ${outOffset}u] = acc${reduce === 'mean' ? ` / ${d.hw}.0` : ''};`,
+  out[i] = acc${reduce === 'mean' ? ` / ${d.hw}.0` : ''};`,
   });
 }
 
-/** cam[n, hw] = Σ_c w[n, c] · A[n, c, hw], w read at `wOffset`. Bindings: A, W, out. */
-export function weightedSumKernel(d: LayerDims, offset = 0, wOffset = 0): KernelSpec {
-  return channelSumKernel('cam_weighted_sum', d, 'W', weightedTerm(d, wOffset), offset);
+/** cam[n, hw] = Σ_c w[n, c] · A[n, c, hw]. Bindings: A, W, out. */
+export function weightedSumKernel(d: LayerDims): KernelSpec {
+  return channelSumKernel('cam_weighted_sum', d, 'W', weightedTerm(d));
 }
 
 /** cam[n, hw] = Σ_c expr(a, g) per element (HiResCAM, LayerCAM...). Bindings: A, G, out. */
-export function elementSumKernel(d: LayerDims, expr: string, offset = 0): KernelSpec {
-  return channelSumKernel('cam_element_sum', d, 'G', expr, offset);
+export function elementSumKernel(d: LayerDims, expr: string): KernelSpec {
+  return channelSumKernel('cam_element_sum', d, 'G', expr);
 }
 
 /**
  * The terms those two sums add up, unsummed, [n, c, hw]: for eigen smoothing, which projects
  * them on their first principal component instead. Bindings: A, W, out.
  */
-export function weightedTermsKernel(d: LayerDims, wOffset = 0): KernelSpec {
-  return termsKernel(d, 'W', weightedTerm(d, wOffset));
+export function weightedTermsKernel(d: LayerDims): KernelSpec {
+  return termsKernel(d, 'W', weightedTerm(d));
 }
 
 /** The element-wise terms expr(a, g), unsummed, [n, c, hw]. Bindings: A, G, out. */
@@ -79,15 +75,15 @@ function termsKernel(d: LayerDims, second: 'W' | 'G', term: string): KernelSpec 
   });
 }
 
-function weightedTerm(d: LayerDims, wOffset: number): string {
-  return `W[${wOffset}u + n * ${d.c}u + c] * a`;
+function weightedTerm(d: LayerDims): string {
+  return `W[n * ${d.c}u + c] * a`;
 }
 
 /**
  * The channel sum both share: one invocation per (n, hw), `term` summed over c with `a` (and,
  * when the second binding is the gradient G, `g`) loaded at the element.
  */
-function channelSumKernel(name: string, d: LayerDims, second: 'W' | 'G', term: string, offset: number): KernelSpec {
+function channelSumKernel(name: string, d: LayerDims, second: 'W' | 'G', term: string): KernelSpec {
   return elementKernel({
     name: `${name}[${d.n}x${d.c}x${d.hw}]`,
     inputs: [{ name: 'A' }, { name: second }],
@@ -101,7 +97,7 @@ function channelSumKernel(name: string, d: LayerDims, second: 'W' | 'G', term: s
     let a = A[k];${second === 'G' ? '\n    let g = G[k];' : ''}
     acc += ${term};
   }
-  out[i + ${offset}u] = acc;`,
+  out[i] = acc;`,
   });
 }
 
@@ -124,9 +120,9 @@ export function bilinearSample(buffer: string, base: string, h: number, w: numbe
 
 /**
  * Bilinear resize of [n, h, w] maps to [n, H, W], half-pixel centres, edges clamped
- * (cv2.INTER_LINEAR). Reads `src` at `inOffset`, writes `out` at `outOffset`.
+ * (cv2.INTER_LINEAR). Bindings: src, out.
  */
-export function bilinearKernel(n: number, h: number, w: number, H: number, W: number, inOffset = 0, outOffset = 0): KernelSpec {
+export function bilinearKernel(n: number, h: number, w: number, H: number, W: number): KernelSpec {
   return elementKernel({
     name: `cam_bilinear[${n}x${h}x${w}→${H}x${W}]`,
     inputs: [{ name: 'src' }],
@@ -135,7 +131,7 @@ export function bilinearKernel(n: number, h: number, w: number, H: number, W: nu
     body: `  let b = i / ${H * W}u;
   let oy = (i / ${W}u) % ${H}u;
   let ox = i % ${W}u;
-${bilinearSample('src', `${inOffset}u + b * ${h * w}u`, h, w, H, W, 'v')}
-  out[${outOffset}u + i] = v;`,
+${bilinearSample('src', `b * ${h * w}u`, h, w, H, W, 'v')}
+  out[i] = v;`,
   });
 }

@@ -8,10 +8,10 @@
  * pointwise geometries. Its VJPs are the convolution's forward (dX) and weight gradient (dW).
  */
 import { windowKernel } from './conv-window.ts';
-import { depthOf, gradPhases, isPointwise, volume, windowTile, type ConvGeometry } from './conv.ts';
-import { elementKernel, type KernelSpec } from './kernel.ts';
+import { gradPhases, isPointwise, phaseFillKernel, volume, windowTile, type ConvGeometry } from './conv.ts';
+import type { KernelSpec } from './kernel.ts';
 import { gemmKernel } from './matmul.ts';
-import { cdiv, gemmTile, roundUp, u } from './matmul-tile.ts';
+import { gemmTile, roundUp, u } from './matmul-tile.ts';
 import type { TileProfile } from './tile-profile.ts';
 
 /** A launch of the transposed convolution; `bo` is the bias in ONNX layout [C_out]. */
@@ -56,7 +56,11 @@ export function convTransposeKernels(profile: TileProfile, g: ConvGeometry, bias
   phases.forEach((p, k) => {
     const tile = tiles[k];
     if (!tile) {
-      launches.push({ kernel: phaseFillKernel(g, p.phase, bias), pad, inputs: bias ? ['bo'] : [] });
+      launches.push({
+        kernel: phaseFillKernel(`conv_transpose_fill[${label(g)} phase ${p.phase.join(',')}]`, g, p.phase, bias),
+        pad,
+        inputs: bias ? ['bo'] : [],
+      });
       return;
     }
     const kernel = windowKernel({
@@ -70,22 +74,4 @@ export function convTransposeKernels(profile: TileProfile, g: ConvGeometry, bias
     launches.push({ kernel, pad, inputs: bias ? ['x', 'wt', 'b'] : ['x', 'wt'] });
   });
   return launches;
-}
-
-/** A stride phase that no tap reaches (stride past the dilated kernel): the bias, or zeros. */
-function phaseFillKernel(g: ConvGeometry, phase: readonly number[], bias: boolean): KernelSpec {
-  const dp = depthOf(g);
-  const [pd, ph, pw] = phase.length === 3 ? phase : [0, ...phase];
-  const [gd, gh, gw] = [cdiv(dp.d - pd, dp.stride), cdiv(g.h - ph, g.strides[0]), cdiv(g.w - pw, g.strides[1])];
-  return elementKernel({
-    name: `conv_transpose_fill[${label(g)} phase ${phase.join(',')}]`,
-    inputs: bias ? [{ name: 'BIAS' }] : [],
-    outputs: [{ name: 'Y' }],
-    total: g.n * g.cin * gd * gh * gw,
-    body: `  let x = i % ${u(gw)};
-  let y = (i / ${u(gw)}) % ${u(gh)};
-  let z = (i / ${u(gw * gh)}) % ${u(gd)};
-  let nc = i / ${u(gw * gh * gd)};
-  Y[((nc * ${u(dp.d)} + ${u(pd)} + z * ${u(dp.stride)}) * ${u(g.h)} + ${u(ph)} + y * ${u(g.strides[0])}) * ${u(g.w)} + ${u(pw)} + x * ${u(g.strides[1])}] = ${bias ? `BIAS[nc % ${u(g.cin)}]` : '0.0'};`,
-  });
 }

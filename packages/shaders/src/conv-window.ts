@@ -67,6 +67,7 @@ export interface WindowSpec {
   readonly oStride: readonly [number, number];
   readonly iOff: readonly [number, number];
   readonly iStride: readonly [number, number];
+  /** At least one (a stride phase no tap reaches is a fill kernel, conv.ts' phaseFillKernel). */
   readonly taps: readonly Tap[];
   /** 3-D launches only. */
   readonly depth?: WindowDepth;
@@ -264,32 +265,29 @@ export function windowKernel(spec: WindowSpec): KernelSpec {
     `  let gx0 = xt * ${u(TW)};`,
     declareAcc(TH * TW, vec ? TC / 4 : 1, vec ? 4 : 1),
   ];
-  if (spec.taps.length) {
-    const depth = depthGroups(spec);
-    // One group (2-D) reads in place; depth groups are blocks, so their lazy loads do not clash.
-    const channel = depth.groups.map(({ taps, base, guard }) => {
-      const code = channelBody(spec, taps, rows, cols, base);
-      return spec.depth ? `    ${guard ? `if (${guard}) ` : ''}{\n${code}\n    }` : code;
-    });
-    body.push(
-      offsetSetup(spec, 0, rows.offs, rows.masked, 'gy0'),
-      offsetSetup(spec, 1, cols.offs, cols.masked, 'gx0'),
-      ...(depth.setup ? [depth.setup] : []),
-      `  let xbase = (n * ${u(spec.groups * spec.cr)} + g * ${u(spec.cr)}) * ${u(plane)};`,
-      `  let wbase = g * ${u(spec.cr * wPerChannel)} + o0${vec ? ' / 4u' : ''};`,
-      `  for (var c = 0u; c < ${u(spec.cr)}; c++) {`,
-      `    let xb = xbase + c * ${u(plane)};`,
-      `    let wb = wbase + c * ${u(wPerChannel)};`,
-      ...channel,
-      '  }',
-    );
-  }
-  body.push(store(spec));
+  const depth = depthGroups(spec);
+  // One group (2-D) reads in place; depth groups are blocks, so their lazy loads do not clash.
+  const channel = depth.groups.map(({ taps, base, guard }) => {
+    const code = channelBody(spec, taps, rows, cols, base);
+    return spec.depth ? `    ${guard ? `if (${guard}) ` : ''}{\n${code}\n    }` : code;
+  });
+  body.push(
+    offsetSetup(spec, 0, rows.offs, rows.masked, 'gy0'),
+    offsetSetup(spec, 1, cols.offs, cols.masked, 'gx0'),
+    ...(depth.setup ? [depth.setup] : []),
+    `  let xbase = (n * ${u(spec.groups * spec.cr)} + g * ${u(spec.cr)}) * ${u(plane)};`,
+    `  let wbase = g * ${u(spec.cr * wPerChannel)} + o0${vec ? ' / 4u' : ''};`,
+    `  for (var c = 0u; c < ${u(spec.cr)}; c++) {`,
+    `    let xb = xbase + c * ${u(plane)};`,
+    `    let wb = wbase + c * ${u(wPerChannel)};`,
+    ...channel,
+    '  }',
+    store(spec),
+  );
   const type = vec ? 'vec4<f32>' : 'f32';
   return buildKernel({
     name: spec.name,
-    // Without taps (a stride phase no tap reaches) the launch only stores zeros and binds Y alone.
-    inputs: spec.taps.length ? [{ name: 'X' }, { name: 'W', type }, ...(spec.bias ? [{ name: 'B', type }] : [])] : [],
+    inputs: [{ name: 'X' }, { name: 'W', type }, ...(spec.bias ? [{ name: 'B', type }] : [])],
     outputs: [{ name: 'Y' }],
     workgroupSize: launch.workgroupSize,
     dispatch: launch.dispatch,

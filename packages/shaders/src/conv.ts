@@ -9,7 +9,7 @@
  * output slice per invocation, stride phases over depth too.
  */
 import { indexMapKernel } from './index-map.ts';
-import type { KernelSpec } from './kernel.ts';
+import { elementKernel, type KernelSpec } from './kernel.ts';
 import { gemmKernel } from './matmul.ts';
 import { cdiv, cheapestTile, gemmTile, roundUp, u, type Candidate } from './matmul-tile.ts';
 import type { TileProfile } from './tile-profile.ts';
@@ -114,7 +114,7 @@ const span = (count: number, stride: number, offsets: readonly number[]) =>
 
 /** The window tile with the least modeled cost; one channel per invocation when there are fewer than 4. */
 export function windowTile(s: Omit<WindowSpec, 'tile' | 'name' | 'coPad' | 'bias'>): WindowTile {
-  const ntaps = s.taps.length || 1;
+  const ntaps = s.taps.length;
   const dys = s.taps.map((t) => t.dy);
   const dxs = s.taps.map((t) => t.dx);
   const { maxAccumulators } = s.profile;
@@ -125,7 +125,7 @@ export function windowTile(s: Omit<WindowSpec, 'tile' | 'name' | 'coPad' | 'bias
       for (const w of [1, 2, 4, 7, 8, 14, 16]) {
         // At most the profile's accumulators, and no tile past the grid.
         if (h * w * c > maxAccumulators || (h > s.grid[0] && h > 1) || (w > s.grid[1] && w > 1)) continue;
-        const loads = span(h, s.iStride[0], dys.length ? dys : [0]) * span(w, s.iStride[1], dxs.length ? dxs : [0]) + ntaps * c;
+        const loads = span(h, s.iStride[0], dys) * span(w, s.iStride[1], dxs) + ntaps * c;
         candidates.push([[h, w, c], loads, h * w * ntaps * c]);
       }
     }
@@ -146,7 +146,7 @@ function windowLaunch(name: string, base: Omit<WindowSpec, 'tile' | 'name' | 'co
   const tile = given ?? windowTile(base);
   const pad = roundUp(base.co, tile.c);
   const kernel = windowKernel({ ...base, name: `${name} tile ${tile.h}x${tile.w}x${tile.c}`, tile, coPad: pad });
-  return { kernel, pad, inputs: !base.taps.length ? [] : base.bias ? ['x', 'w', 'b'] : ['x', 'w'] };
+  return { kernel, pad, inputs: base.bias ? ['x', 'w', 'b'] : ['x', 'w'] };
 }
 
 /** 1×1, stride 1, no padding: a GEMM per image and group, pixels × input channels times the packed weights. */
@@ -246,9 +246,13 @@ export function convKernel(
  */
 export function convGradInputKernels(profile: TileProfile, g: ConvGeometry): ConvKernel[] {
   if (isPointwise(g)) return [pointwiseGradInput(profile, g)];
-  return gradPhases(g).map((p) =>
-    windowLaunch(`conv_grad_x[${label(g)} phase ${p.phase.join(',')}]`, { ...p.spec, bias: false, profile }),
-  );
+  return gradPhases(g).map((p) => {
+    const name = `[${label(g)} phase ${p.phase.join(',')}]`;
+    // A phase without taps (three of a 1×1 stride-2 layer's four) only stores zeros: a plain
+    // fill kernel, not a tiled window (ResNet-50's compiled for 0.2 s each on SwiftShader).
+    if (!p.spec.taps.length) return { kernel: phaseFillKernel(`conv_grad_x_zero${name}`, g, p.phase, false), pad: 0, inputs: [] };
+    return windowLaunch(`conv_grad_x${name}`, { ...p.spec, bias: false, profile });
+  });
 }
 
 /** One stride phase of dX (or of a transposed convolution): the window launch over dY without its tile, name and bias. */
@@ -415,4 +419,25 @@ export function convGradWeightKernels(
     profile,
   });
   return { cols, im2col, dyT, gemm };
+}
+
+/**
+ * A stride phase of dX (or of a transposed convolution's Y, [n, g.cin, d, h, w]) that no tap
+ * reaches, the stride past the dilated kernel: zeros, or the bias (ONNX layout, `BIAS`).
+ */
+export function phaseFillKernel(name: string, g: ConvGeometry, phase: readonly number[], bias: boolean): KernelSpec {
+  const dp = depthOf(g);
+  const [pd, ph, pw] = phase.length === 3 ? phase : [0, ...phase];
+  const [gd, gh, gw] = [cdiv(dp.d - pd, dp.stride), cdiv(g.h - ph, g.strides[0]), cdiv(g.w - pw, g.strides[1])];
+  return elementKernel({
+    name,
+    inputs: bias ? [{ name: 'BIAS' }] : [],
+    outputs: [{ name: 'Y' }],
+    total: g.n * g.cin * gd * gh * gw,
+    body: `  let x = i % ${u(gw)};
+  let y = (i / ${u(gw)}) % ${u(gh)};
+  let z = (i / ${u(gw * gh)}) % ${u(gd)};
+  let nc = i / ${u(gw * gh * gd)};
+  Y[((nc * ${u(dp.d)} + ${u(pd)} + z * ${u(dp.stride)}) * ${u(g.h)} + ${u(ph)} + y * ${u(g.strides[0])}) * ${u(g.w)} + ${u(pw)} + x * ${u(g.strides[1])}] = ${bias ? `BIAS[nc % ${u(g.cin)}]` : '0.0'};`,
+  });
 }

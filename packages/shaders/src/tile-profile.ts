@@ -34,6 +34,8 @@ export interface TileProfile {
 export interface UnrollBudget {
   readonly workPerProduct: number;
   readonly maxProducts: number;
+  /** At most this many accumulators an invocation, below the profile's own limit. */
+  readonly maxAccumulators: number;
 }
 
 /**
@@ -41,20 +43,26 @@ export interface UnrollBudget {
  * ROAD's perturbed forwards). SwiftShader compiles about 0.5 ms of CPU per unrolled product,
  * once per pipeline.
  */
-const THROUGHPUT_UNROLL: UnrollBudget = { workPerProduct: 10000, maxProducts: 4800 };
+const THROUGHPUT_UNROLL: UnrollBudget = { workPerProduct: 10000, maxProducts: 4800, maxAccumulators: Infinity };
 
 /**
  * Tiles for a cold start, a model run once or twice in a new process (`camanim explain`): on
  * SwiftShader ResNet-50's 3×3 64→64 layer compiled in 2.6 s of CPU at 8×8×8 (4608 products)
  * and 0.41 s at 2×4×8 (576), and ran 44 and 63 ms a core: the compile time of the big tile
- * pays off after ~60 runs. Results are the same bit for bit: each output's sum runs in the
- * same order whatever the tile (per channel, per row of taps; per k-step of 4 in a GEMM).
+ * pays off after ~60 runs. Accumulators cost more to compile than products: its 1×1 stride-2
+ * layers took 0.6 s each at 4×7×16 (448 of both), its 3×3 ones 0.13 s at 4×4×4 (576
+ * products, 64 accumulators); with at most 32 accumulators all 447 pipelines of a ResNet-50
+ * explain compiled in 4.9 s instead of 13.1 s, and the cold explain took 14.7 s instead of
+ * 24.8 s (test/bench/results/swiftshader.md). Results are the same bit for bit: each output's
+ * sum runs in the same order whatever the tile (per channel, per row of taps; per k-step of 4
+ * in a GEMM).
  */
-const STARTUP_UNROLL: UnrollBudget = { workPerProduct: 100000, maxProducts: 576 };
+const STARTUP_UNROLL: UnrollBudget = { workPerProduct: 100000, maxProducts: 576, maxAccumulators: 32 };
 
 /** The profile with its unroll budget for `use`: 'startup' (few runs per process) or 'throughput'. */
 export function withUnroll(profile: TileProfile, use: 'startup' | 'throughput'): TileProfile {
-  return { ...profile, unroll: use === 'startup' ? STARTUP_UNROLL : THROUGHPUT_UNROLL };
+  const unroll = use === 'startup' ? STARTUP_UNROLL : THROUGHPUT_UNROLL;
+  return { ...profile, maxAccumulators: Math.min(profile.maxAccumulators, unroll.maxAccumulators), unroll };
 }
 
 /**

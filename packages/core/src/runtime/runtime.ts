@@ -13,6 +13,12 @@ export interface Dispatch {
   readonly kernel: KernelSpec;
   /** Buffers in binding order (inputs, then outputs). */
   readonly buffers: readonly GPUBuffer[];
+  /**
+   * Where each binding starts in its buffer, in bytes (0 where absent): multiples of
+   * `Runtime.bindingAlignment`. Kernels that read or write a slice of a shared buffer take it
+   * here rather than baking the offset into their code, so one pipeline serves every slice.
+   */
+  readonly offsets?: readonly number[];
 }
 
 export interface RuntimeOptions {
@@ -81,6 +87,11 @@ export class Runtime {
     return p;
   }
 
+  /** The byte multiple a binding's offset must be (Dispatch.offsets): the device's minStorageBufferOffsetAlignment. */
+  get bindingAlignment(): number {
+    return this.device.limits.minStorageBufferOffsetAlignment;
+  }
+
   get pipelineCount(): number {
     return this.pipelines.size;
   }
@@ -145,7 +156,7 @@ export class Runtime {
       const pipeline = pipelines[k];
       const bindGroup = this.gpu.createBindGroup({
         layout: pipeline.getBindGroupLayout(0),
-        entries: d.buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+        entries: d.buffers.map((buffer, binding) => ({ binding, resource: { buffer, offset: d.offsets?.[binding] ?? 0 } })),
       });
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, bindGroup);
