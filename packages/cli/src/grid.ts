@@ -7,7 +7,7 @@
  */
 import sharp, { type OverlayOptions } from 'sharp';
 import { renderOverlays } from './overlay.ts';
-import { composeFrame, fit, frameLayout, svgDoc, textEl, type Panel } from './frames.ts';
+import { composeFrames, fit, frameLayout, svgDoc, textEl } from './frames.ts';
 import { encodePng } from './image.ts';
 import type { InputContract } from '@camanim/core';
 import { displayImage } from './preprocess.ts';
@@ -40,24 +40,21 @@ export async function renderGrid(
   const stem = `grid${suffix}`;
   if (ctx.formats.has('grid')) {
     const layout = frameLayout(ctx.panelW, ctx.panelH, exs.length);
-    const frames: Buffer[] = [];
-    await ctx.progress.time(
+    const frames = await ctx.progress.time(
       `frames ${stem}`,
       async (step) => {
-        for (let k = 0; k < L; k++) {
-          const overlays = await overlayPanels(
-            ctx,
-            norm.map((n) => n.maps[k]),
-            H,
-            W,
-          );
-          const panels: Panel[] = exs.map((ex, j) => ({
-            rgba: overlays[j],
-            caption: `${ex.methodTitle} · ${norm[j].captions[k]}`,
-          }));
-          frames.push(await composeFrame(layout, panels, ctx.colorbar, frameText(ctx, first, k, targetText(exs[0].target))));
-          step.tick();
-        }
+        // Every layer's overlay per method, then one frame per layer with the methods side by side.
+        const overlays = await Promise.all(norm.map((n) => overlayPanels(ctx, n.maps, H, W)));
+        return composeFrames(
+          layout,
+          ctx.colorbar,
+          L,
+          (k) => ({
+            panels: exs.map((ex, j) => ({ rgba: overlays[j][k], caption: `${ex.methodTitle} · ${norm[j].captions[k]}` })),
+            text: frameText(ctx, first, k, targetText(exs[0].target)),
+          }),
+          () => step.tick(),
+        );
       },
       L,
     );

@@ -6,7 +6,7 @@
  * falling apart as the cascade comes down; one that fails shows two equal maps. A layer after every
  * parameterised node has no randomised map: both its panels show the input alone.
  */
-import { fmt, composeFrame, frameLayout } from './frames.ts';
+import { composeFrames, fmt, frameLayout } from './frames.ts';
 import { frameText, overlayPanels, targetText, writeAnimation, type Explanation, type RenderContext } from './render.ts';
 
 /** Writes the animation when the explanation has MPRT's maps (not for video models: MPRT scores 2-D maps). */
@@ -18,8 +18,7 @@ export async function renderMprt(ctx: RenderContext, ex: Explanation): Promise<v
   const blank = new Float32Array(H * W);
   const stem = `${ex.stem}-mprt`;
   const layout = frameLayout(ctx.panelW, ctx.panelH, 2);
-  const frames: Buffer[] = [];
-  await ctx.progress.time(
+  const frames = await ctx.progress.time(
     `frames ${stem}`,
     async (step) => {
       const original = await overlayPanels(
@@ -34,16 +33,25 @@ export async function renderMprt(ctx: RenderContext, ex: Explanation): Promise<v
         H,
         W,
       );
-      for (const [k, p] of pairs.entries()) {
-        const ssim = mprt.chart.values[k];
-        const panels = [
-          { rgba: original[k], caption: p ? 'trained model' : 'no randomised map' },
-          { rgba: randomised[k], caption: p ? `randomised after the layer · SSIM ${fmt(ssim)}` : 'after every weight' },
-        ];
-        const text = frameText(ctx, ex.stack, k, `MPRT · ${ex.methodTitle} · ${targetText(ex.target)}`, ex.ybroad);
-        frames.push(await composeFrame(layout, panels, ctx.colorbar, text));
-        step.tick();
-      }
+      return composeFrames(
+        layout,
+        ctx.colorbar,
+        pairs.length,
+        (k) => {
+          const p = pairs[k];
+          return {
+            panels: [
+              { rgba: original[k], caption: p ? 'trained model' : 'no randomised map' },
+              {
+                rgba: randomised[k],
+                caption: p ? `randomised after the layer · SSIM ${fmt(mprt.chart.values[k])}` : 'after every weight',
+              },
+            ],
+            text: frameText(ctx, ex.stack, k, `MPRT · ${ex.methodTitle} · ${targetText(ex.target)}`, ex.ybroad),
+          };
+        },
+        () => step.tick(),
+      );
     },
     pairs.length,
   );

@@ -17,7 +17,7 @@ import type { ColormapName } from '@camanim/shaders';
 import type { Format, NormalizationChoice } from './options.ts';
 import { sanitizeName, type Staging } from './staging.ts';
 import { conceptPanels } from './concepts.ts';
-import { composeFrame, fmt, frameLayout, type FrameLayout, type FrameText, type Panel } from './frames.ts';
+import { composeFrames, fmt, frameLayout, type FrameLayout, type FrameText } from './frames.ts';
 import { encodeGif } from './gif.ts';
 import { encodePng } from './image.ts';
 import { renderOverlays } from './overlay.ts';
@@ -120,7 +120,7 @@ export async function renderExplanation(ctx: RenderContext, ex: Explanation): Pr
   const T = displays.length;
   const perMode = modes(ctx.normalization).map((m) => ({ ...normalized(ex.stack, m) }));
   const layout = frameLayout(ctx.panelW, ctx.panelH, perMode.length);
-  const frames: Buffer[] = [];
+  let frames: Buffer[] = [];
   await ctx.progress.time(
     `frames ${ex.stem}`,
     async (step) => {
@@ -143,21 +143,22 @@ export async function renderExplanation(ctx: RenderContext, ex: Explanation): Pr
               ),
             ),
           );
-      for (let k = 0; k < L; k++) {
-        const text = frameText(ctx, ex.stack, k, `${ex.methodTitle} · ${targetText(ex.target)}`, ex.ybroad);
-        for (let t = 0; t < T; t++) {
-          const panels: Panel[] = perMode.map((p, j) => ({ rgba: overlays[j][t][k], caption: p.captions[k] }));
-          frames.push(
-            await composeFrame(
-              layout,
-              panels,
-              ctx.colorbar,
-              T > 1 ? { ...text, title: `${text.title} · frame ${t + 1}/${T}` } : text,
-            ),
-          );
-          step.tick();
-        }
-      }
+      // Frame i: layer k = ⌊i / T⌋ at input frame t = i mod T.
+      const detail = `${ex.methodTitle} · ${targetText(ex.target)}`;
+      frames = await composeFrames(
+        layout,
+        ctx.colorbar,
+        L * T,
+        (i) => {
+          const [k, t] = [Math.floor(i / T), i % T];
+          const text = frameText(ctx, ex.stack, k, detail, ex.ybroad);
+          return {
+            panels: perMode.map((p, j) => ({ rgba: overlays[j][t][k], caption: p.captions[k] })),
+            text: T > 1 ? { ...text, title: `${text.title} · frame ${t + 1}/${T}` } : text,
+          };
+        },
+        () => step.tick(),
+      );
     },
     L * T,
   );

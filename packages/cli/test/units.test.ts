@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { parseExplain, parseRoadCommand } from '../src/args.ts';
 import { Staging, sanitizeName } from '../src/staging.ts';
 import { packMaps } from '../src/bundle.ts';
-import { fit } from '../src/frames.ts';
+import { composeFrame, composeFrames, fit, frameLayout } from '../src/frames.ts';
+import { COLORBAR_WIDTH } from '../src/colorbar.ts';
 import { IMAGENET_LABELS } from '../src/imagenet-labels.ts';
 import { readImage } from '../src/image.ts';
 import { loadLabels } from '../src/labels.ts';
@@ -286,5 +287,23 @@ describe('bundle binaries and text', () => {
     expect(short.startsWith('/stages')).toBe(true);
     expect(short.endsWith('output_0')).toBe(true);
     expect(fit('short', 200, 14)).toBe('short');
+  });
+
+  it('composes frames several at a time, each the frame composed alone and in its place', async () => {
+    const layout = frameLayout(64, 48, 2);
+    const colorbar = new Uint8Array(COLORBAR_WIDTH * 48 * 4).fill(200);
+    // Frames that differ in their panels and text, and take unequal times to compose.
+    const frame = (i: number) => ({
+      panels: [0, 1].map((j) => ({ rgba: new Uint8Array(64 * 48 * 4).fill((37 * i + 91 * j) % 256), caption: `p${j}` })),
+      text: { title: `layer ${i + 1}/9`, name: 'x'.repeat(1 + 7 * (i % 3)), detail: `frame ${i}` },
+    });
+    let ticks = 0;
+    const frames = await composeFrames(layout, colorbar, 9, frame, () => ticks++);
+    expect(ticks).toBe(9);
+    for (const [i, f] of frames.entries()) {
+      const { panels, text } = frame(i);
+      expect(f.equals(await composeFrame(layout, panels, colorbar, text))).toBe(true);
+    }
+    expect(frames[0].equals(frames[1])).toBe(false);
   });
 });
