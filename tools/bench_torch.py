@@ -5,7 +5,7 @@ per-layer way, and ybROAD with the reference (sparse direct solve) imputation.
 Usage (Debian's /usr/bin/python3 with python3-torch, python3-torchvision, python3-scipy):
 
   /usr/bin/python3 tools/bench_torch.py layers --model resnet50
-  /usr/bin/python3 tools/bench_torch.py cam  --model resnet50 [--layers N] [--mode lib|lean] [--input x.bin] [--device cuda]
+  /usr/bin/python3 tools/bench_torch.py cam  --model resnet50 [--layers N] [--mode lib|lean|hooked] [--input x.bin] [--device cuda]
   /usr/bin/python3 tools/bench_torch.py road --model resnet50 --subset 0,17,34 [--input x.bin] [--class K]
   /usr/bin/python3 tools/bench_torch.py metrics --model resnet50 --subset 0,17 [--step 1792] [--batch 16] [--input x.bin]
   /usr/bin/python3 tools/bench_torch.py cold --model resnet50 --weights w.pt [--save]
@@ -35,6 +35,8 @@ pytorch-grad-cam (and so CAManim's pytorch-grad-cam-anim) does it:
               the activation and registers a tensor hook for its gradient.
   --mode lean the cheapest per-layer variant: parameters frozen, the hooked output is detached
               and made to require grad, so each backward stops at the layer.
+  --mode hooked not per layer: the camanim way in PyTorch, hooks on every layer, one forward and
+              one backward for all of them, every GradCAM (--reps timed passes, each reported).
 The GradCAM itself: w = mean_ij(dA), cam = ReLU(sum_c w_c A_c), bilinear to 224, min-max scaled.
 
 road: for each layer of --subset (indices into the point list): its GradCAM (not timed, one
@@ -283,6 +285,8 @@ def run_cam(args):
     x = load_input(args.input).to(device)
     points = discover_points(model, x)
     log(f"{args.model}: {len(points)} spatial layers (module outputs)")
+    if args.mode == "hooked":
+        return run_cam_hooked(args, model, x, points, device)
     if args.mode == "lean":
         for q in model.parameters():
             q.requires_grad_(False)
@@ -316,6 +320,35 @@ def run_cam(args):
         "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU",
         "points": len(points), "layers": len(use), "class": cls,
         "total_ms": total, "per_layer_ms": per, "fwd_bwd_ms": sorted(fb)[1],
+    }
+
+
+def run_cam_hooked(args, model, x, points, device):
+    """cam --mode hooked: the camanim way in PyTorch, the strongest a PyTorch user can do it:
+    parameters frozen, a hook on every layer, one forward, one backward for all of them at once
+    (torch.autograd.grad), every layer's GradCAM; --reps passes after one warm-up pass."""
+    for q in model.parameters():
+        q.requires_grad_(False)
+    with torch.no_grad():
+        cls = int(model(x).argmax(1)) if args.cls is None else args.cls
+    every = range(len(points))
+
+    def one_pass():
+        cams = [scaled(up) for _raw, up in subset_gradcams(model, x, points, every, cls)]
+        sync(device)
+        return cams
+
+    one_pass()
+    passes = []
+    for i in range(args.reps):
+        t = time.perf_counter()
+        one_pass()
+        passes.append((time.perf_counter() - t) * 1000)
+        log(f"cam hooked: pass {i + 1}/{args.reps}, {passes[-1]:.0f} ms")
+    return {
+        "mode": "hooked", "model": args.model, "threads": torch.get_num_threads(), "torch": torch.__version__,
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU",
+        "points": len(points), "layers": len(points), "class": cls, "pass_ms": passes,
     }
 
 
@@ -605,7 +638,8 @@ def main(argv=None):
     ap.add_argument("--input", default=None, help="float32 LE [1,3,224,224] (default: seeded uniform)")
     ap.add_argument("--class", dest="cls", type=int, default=None, help="target class (default: argmax)")
     ap.add_argument("--layers", type=int, default=None, help="cam: this many layers, spread evenly (default all)")
-    ap.add_argument("--mode", choices=["lib", "lean"], default="lib")
+    ap.add_argument("--mode", choices=["lib", "lean", "hooked"], default="lib")
+    ap.add_argument("--reps", type=int, default=5, help="cam --mode hooked: timed passes (after one warm-up)")
     ap.add_argument("--subset", default=None, help="road, metrics: comma-separated layer indices (default all)")
     ap.add_argument("--step", type=int, default=None, help="metrics: deletion/insertion pixels per step (default 224)")
     ap.add_argument("--batch", type=int, default=16, help="metrics: images per forward")
