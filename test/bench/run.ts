@@ -1,6 +1,6 @@
 /**
- * `pnpm bench [--only forward,backward,cam,road,viewer-compute,flythrough,metrics,eval,cold] [--quick] [--no-browser] [--no-tfjs]
- *  [--web-all] [--scale X] [--road-layers K]`
+ * `pnpm bench [--only forward,backward,cam,road,viewer-compute,flythrough,metrics,eval,cold,profile] [--profile] [--quick]
+ *  [--no-browser] [--no-tfjs] [--web-all] [--scale X] [--road-layers K]`
  *
  * camanim against onnxruntime-node, onnxruntime-web (WebGPU in headless Chromium), TensorFlow.js
  * and PyTorch, each number measured in this one run on this machine. Tables (markdown) on
@@ -17,6 +17,8 @@
  *             redis-server it starts: bundled model and ResNet-18, vs PyTorch + SciPy ROAD
  *   cold      a fresh `camanim explain` process on ResNet-50 (--quick: ResNet-18), startup vs
  *             throughput tiles, vs a fresh PyTorch process (tools/bench_torch.py cold)
+ *   profile   (only with --profile or --only profile) GPU time per kernel kind of ResNet-50's forward +
+ *             backward + every CAM, from timestamp queries: the top 10
  * --quick: ResNet-18 only and fewer repetitions. --scale multiplies repetitions and budgets.
  */
 import { execSync } from 'node:child_process';
@@ -32,10 +34,24 @@ import { cpuSummary, loadAverage, REPO } from './lib/env.ts';
 import { progress } from './lib/measure.ts';
 import { print, type Table } from './lib/table.ts';
 import { metricsSection } from './metrics.ts';
+import { profileSection } from './profile.ts';
 import { roadSection } from './road.ts';
 import { viewerComputeSection } from './viewer-compute.ts';
 
-const SECTIONS = ['forward', 'backward', 'cam', 'road', 'viewer-compute', 'flythrough', 'metrics', 'eval', 'cold'] as const;
+const SECTIONS = [
+  'forward',
+  'backward',
+  'cam',
+  'road',
+  'viewer-compute',
+  'flythrough',
+  'metrics',
+  'eval',
+  'cold',
+  'profile',
+] as const;
+/** Sections that run only when asked for. */
+const ON_REQUEST: readonly Section[] = ['profile'];
 type Section = (typeof SECTIONS)[number];
 
 const args = process.argv.slice(2);
@@ -46,14 +62,17 @@ const value = (flag: string) => {
 };
 if (args.includes('--help') || args.includes('-h')) {
   process.stdout.write(
-    `usage: pnpm bench [--only ${SECTIONS.join(',')}] [--quick] [--no-browser] [--no-tfjs] [--web-all] [--scale X] [--road-layers K]\n`,
+    `usage: pnpm bench [--only ${SECTIONS.join(',')}] [--profile] [--quick] [--no-browser] [--no-tfjs] [--web-all] [--scale X] [--road-layers K]\n`,
   );
   process.exit(0);
 }
-const only = (value('--only')
-  ?.split(',')
-  .map((s) => s.trim())
-  .filter(Boolean) ?? [...SECTIONS]) as Section[];
+const only = [
+  ...((value('--only')
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean) ?? SECTIONS.filter((s) => !ON_REQUEST.includes(s))) as Section[]),
+  ...(args.includes('--profile') ? (['profile'] as const) : []),
+];
 const unknown = only.filter((s) => !SECTIONS.includes(s));
 if (unknown.length) {
   process.stderr.write(`unknown section(s) ${unknown.join(', ')}; known: ${SECTIONS.join(', ')}\n`);
@@ -96,6 +115,7 @@ try {
       if (s === 'metrics') tables.push(await metricsSection(ctx));
       if (s === 'eval') tables.push(await evalSection(ctx));
       if (s === 'cold') tables.push(await coldSection(ctx));
+      if (s === 'profile') tables.push(await profileSection(ctx));
       const secs = ((performance.now() - t0) / 1000).toFixed(0);
       for (const t of tables) {
         t.notes.push(`Section took ${secs} s; load average (1/5/15 min) ${load0} before, ${loadAverage()} after.`);

@@ -3,6 +3,7 @@ import type { Run as RunOf } from './run.ts';
 export { CamanimError, isCamanimError, type ErrorCode, type ErrorWhere } from './errors.ts';
 export { acquireDevice, type Device, type AcquireOptions } from './runtime/device.ts';
 export { Runtime, type Dispatch, type RuntimeOptions } from './runtime/runtime.ts';
+export type { KernelTime } from './runtime/profiler.ts';
 export type { GpuTensor, TensorData } from './runtime/tensor.ts';
 export type { PoolStats } from './runtime/buffer-pool.ts';
 export { modelFromGraph, Model, type GraphModelOptions, type Layer, type ModelInput, type RunInput } from './model.ts';

@@ -121,6 +121,8 @@ async function quietWayland(): Promise<void> {
 async function openDevice(adapter: GPUAdapter): Promise<Device> {
   const l = adapter.limits;
   const gpu = await adapter.requestDevice({
+    // Timestamps for the kernel profiler (runtime/profiler.ts), where the adapter has them.
+    requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [],
     requiredLimits: {
       maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
       maxBufferSize: l.maxBufferSize,

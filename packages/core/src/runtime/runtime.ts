@@ -7,6 +7,7 @@ import { CamanimError } from '../errors.ts';
 import { BufferPool, type PoolStats } from './buffer-pool.ts';
 import { calmly } from './dawn-wait.ts';
 import type { Device } from './device.ts';
+import { KernelProfiler, type KernelTime } from './profiler.ts';
 import type { GpuTensor, TensorData } from './tensor.ts';
 
 export interface Dispatch {
@@ -44,6 +45,7 @@ export class Runtime {
   readonly uploads: BufferPool;
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
   private compileWaitMs = 0;
+  private profiler?: KernelProfiler;
 
   /** The register-tile profile every plan on this runtime builds its kernels for. */
   readonly tiles: TileProfile;
@@ -85,6 +87,22 @@ export class Runtime {
       this.pipelines.set(kernel.wgsl, p);
     }
     return p;
+  }
+
+  /**
+   * Times every dispatch of `run` from now on, each in its own pass (profiler.ts: slower runs,
+   * the split between kernels), until `stopProfile` returns the GPU time per kernel. Refused on
+   * an adapter without timestamp queries.
+   */
+  startProfile(): void {
+    this.profiler = new KernelProfiler(this.gpu);
+  }
+
+  /** The kernels timed since `startProfile`, the most GPU time first; profiling stops. */
+  stopProfile(): KernelTime[] {
+    const times = this.profiler?.times() ?? [];
+    this.profiler = undefined;
+    return times;
   }
 
   /** The byte multiple a binding's offset must be (Dispatch.offsets): the device's minStorageBufferOffsetAlignment. */
@@ -150,10 +168,8 @@ export class Runtime {
     await this.checkAllocations(label);
     this.gpu.pushErrorScope('validation');
     this.gpu.pushErrorScope('out-of-memory');
-    const encoder = this.gpu.createCommandEncoder({ label });
-    const pass = encoder.beginComputePass({ label });
-    dispatches.forEach((d, k) => {
-      const pipeline = pipelines[k];
+    const record = (pass: GPUComputePassEncoder, k: number) => {
+      const [d, pipeline] = [dispatches[k], pipelines[k]];
       const bindGroup = this.gpu.createBindGroup({
         layout: pipeline.getBindGroupLayout(0),
         entries: d.buffers.map((buffer, binding) => ({ binding, resource: { buffer, offset: d.offsets?.[binding] ?? 0 } })),
@@ -161,9 +177,16 @@ export class Runtime {
       pass.setPipeline(pipeline);
       pass.setBindGroup(0, bindGroup);
       pass.dispatchWorkgroups(...d.kernel.dispatch);
-    });
-    pass.end();
-    this.gpu.queue.submit([encoder.finish()]);
+    };
+    if (this.profiler) {
+      await this.wait(this.profiler.record(dispatches.length, (k) => dispatches[k].kernel.name, record, label));
+    } else {
+      const encoder = this.gpu.createCommandEncoder({ label });
+      const pass = encoder.beginComputePass({ label });
+      dispatches.forEach((_, k) => record(pass, k));
+      pass.end();
+      this.gpu.queue.submit([encoder.finish()]);
+    }
     const [oom, validation] = await this.wait(Promise.all([this.gpu.popErrorScope(), this.gpu.popErrorScope()]));
     const err = validation ?? oom;
     if (err) {
