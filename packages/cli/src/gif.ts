@@ -6,20 +6,33 @@ import * as gifencModule from 'gifenc';
 const gifenc = 'GIFEncoder' in gifencModule ? (gifencModule as unknown as typeof gifencModule.default) : gifencModule.default;
 const { GIFEncoder, applyPalette, quantize } = gifenc;
 
-export function encodeGif(
-  frames: readonly Uint8Array[],
-  width: number,
-  height: number,
-  fps: number,
-  onFrame?: () => void,
-): Uint8Array {
-  const gif = GIFEncoder();
-  const delay = Math.round(1000 / fps);
-  for (const rgba of frames) {
-    const palette = quantize(rgba, 256);
-    gif.writeFrame(applyPalette(rgba, palette), width, height, { palette, delay, repeat: 0 });
-    onFrame?.();
+/** A GIF encoded frame by frame, as the frames come (see composeFrames). */
+export class GifStream {
+  private readonly gif = GIFEncoder();
+  private readonly delay: number;
+  private frameCount = 0;
+
+  constructor(
+    private readonly width: number,
+    private readonly height: number,
+    fps: number,
+  ) {
+    this.delay = Math.round(1000 / fps);
   }
-  gif.finish();
-  return gif.bytes();
+
+  add(rgba: Uint8Array): void {
+    const palette = quantize(rgba, 256);
+    this.gif.writeFrame(applyPalette(rgba, palette), this.width, this.height, { palette, delay: this.delay, repeat: 0 });
+    this.frameCount++;
+  }
+
+  get frames(): number {
+    return this.frameCount;
+  }
+
+  /** The file's bytes; nothing can be added after. */
+  finish(): Uint8Array {
+    this.gif.finish();
+    return this.gif.bytes();
+  }
 }

@@ -14,6 +14,7 @@ import { displayImage } from './preprocess.ts';
 import type { RgbImage } from './image.ts';
 import {
   frameText,
+  gifStream,
   modes,
   normalized,
   overlayPanels,
@@ -40,6 +41,8 @@ export async function renderGrid(
   const stem = `grid${suffix}`;
   if (ctx.formats.has('grid')) {
     const layout = frameLayout(ctx.panelW, ctx.panelH, exs.length);
+    const formats = new Set(['gif'] as const);
+    const gif = gifStream(ctx, layout, formats);
     const frames = await ctx.progress.time(
       `frames ${stem}`,
       async (step) => {
@@ -53,12 +56,15 @@ export async function renderGrid(
             panels: exs.map((ex, j) => ({ rgba: overlays[j][k], caption: `${ex.methodTitle} · ${norm[j].captions[k]}` })),
             text: frameText(ctx, first, k, targetText(exs[0].target)),
           }),
-          () => step.tick(),
+          (f) => {
+            gif?.add(f);
+            step.tick();
+          },
         );
       },
       L,
     );
-    await writeAnimation(ctx, stem, frames, layout, first, new Set(['gif']));
+    await writeAnimation(ctx, stem, frames, layout, first, formats, 1, gif);
     await ctx.progress.time(`sheet ${stem}`, () =>
       contactSheet(
         ctx,

@@ -7,7 +7,15 @@
  * parameterised node has no randomised map: both its panels show the input alone.
  */
 import { composeFrames, fmt, frameLayout } from './frames.ts';
-import { frameText, overlayPanels, targetText, writeAnimation, type Explanation, type RenderContext } from './render.ts';
+import {
+  frameText,
+  gifStream,
+  overlayPanels,
+  targetText,
+  writeAnimation,
+  type Explanation,
+  type RenderContext,
+} from './render.ts';
 
 /** Writes the animation when the explanation has MPRT's maps (not for video models: MPRT scores 2-D maps). */
 export async function renderMprt(ctx: RenderContext, ex: Explanation): Promise<void> {
@@ -18,6 +26,7 @@ export async function renderMprt(ctx: RenderContext, ex: Explanation): Promise<v
   const blank = new Float32Array(H * W);
   const stem = `${ex.stem}-mprt`;
   const layout = frameLayout(ctx.panelW, ctx.panelH, 2);
+  const gif = gifStream(ctx, layout);
   const frames = await ctx.progress.time(
     `frames ${stem}`,
     async (step) => {
@@ -50,10 +59,13 @@ export async function renderMprt(ctx: RenderContext, ex: Explanation): Promise<v
             text: frameText(ctx, ex.stack, k, `MPRT · ${ex.methodTitle} · ${targetText(ex.target)}`, ex.ybroad),
           };
         },
-        () => step.tick(),
+        (f) => {
+          gif?.add(f);
+          step.tick();
+        },
       );
     },
     pairs.length,
   );
-  await writeAnimation(ctx, stem, frames, layout, ex.stack);
+  await writeAnimation(ctx, stem, frames, layout, ex.stack, ctx.formats, 1, gif);
 }

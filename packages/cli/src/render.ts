@@ -18,7 +18,7 @@ import type { Format, NormalizationChoice } from './options.ts';
 import { sanitizeName, type Staging } from './staging.ts';
 import { conceptPanels } from './concepts.ts';
 import { composeFrames, fmt, frameLayout, type FrameLayout, type FrameText } from './frames.ts';
-import { encodeGif } from './gif.ts';
+import { GifStream } from './gif.ts';
 import { encodePng } from './image.ts';
 import { renderOverlays } from './overlay.ts';
 import type { Progress } from './progress.ts';
@@ -120,6 +120,7 @@ export async function renderExplanation(ctx: RenderContext, ex: Explanation): Pr
   const T = displays.length;
   const perMode = modes(ctx.normalization).map((m) => ({ ...normalized(ex.stack, m) }));
   const layout = frameLayout(ctx.panelW, ctx.panelH, perMode.length);
+  const gif = gifStream(ctx, layout);
   let frames: Buffer[] = [];
   await ctx.progress.time(
     `frames ${ex.stem}`,
@@ -143,7 +144,7 @@ export async function renderExplanation(ctx: RenderContext, ex: Explanation): Pr
               ),
             ),
           );
-      // Frame i: layer k = ⌊i / T⌋ at input frame t = i mod T.
+      // Frame i: layer k = ⌊i / T⌋ at input frame t = i mod T; the GIF encoded as they come.
       const detail = `${ex.methodTitle} · ${targetText(ex.target)}`;
       frames = await composeFrames(
         layout,
@@ -157,15 +158,29 @@ export async function renderExplanation(ctx: RenderContext, ex: Explanation): Pr
             text: T > 1 ? { ...text, title: `${text.title} · frame ${t + 1}/${T}` } : text,
           };
         },
-        () => step.tick(),
+        (f) => {
+          gif?.add(f);
+          step.tick();
+        },
       );
     },
     L * T,
   );
-  await writeAnimation(ctx, ex.stem, frames, layout, ex.stack, ctx.formats, T);
+  await writeAnimation(ctx, ex.stem, frames, layout, ex.stack, ctx.formats, T, gif);
 }
 
-/** GIF / MP4 / WebM / PNG frames of already composed frames, `perLayer` of them for each layer in order. */
+/**
+ * The GIF of an animation in `formats`, to feed its frames as composeFrames delivers them
+ * (writeAnimation then only finishes it); undefined without 'gif'.
+ */
+export function gifStream(ctx: RenderContext, layout: FrameLayout, formats = ctx.formats): GifStream | undefined {
+  return formats.has('gif') ? new GifStream(layout.width, layout.height, ctx.fps) : undefined;
+}
+
+/**
+ * GIF / MP4 / WebM / PNG frames of already composed frames, `perLayer` of them for each layer in
+ * order. `gif` holds the GIF's first frames already encoded (gifStream), if any.
+ */
 export async function writeAnimation(
   ctx: RenderContext,
   stem: string,
@@ -174,20 +189,22 @@ export async function writeAnimation(
   stack: CamStack,
   formats = ctx.formats,
   perLayer = 1,
+  gif?: GifStream,
 ): Promise<void> {
   const { width, height } = layout;
   if (formats.has('gif')) {
+    const stream = gif ?? new GifStream(width, height, ctx.fps);
+    const rest = frames.slice(stream.frames);
     await ctx.progress.time(
       `gif ${stem}`,
       async (step) => {
-        ctx.written.push(
-          await ctx.staging.write(
-            [ctx.dir, `${stem}.gif`],
-            encodeGif(frames, width, height, ctx.fps, () => step.tick()),
-          ),
-        );
+        for (const f of rest) {
+          stream.add(f);
+          step.tick();
+        }
+        ctx.written.push(await ctx.staging.write([ctx.dir, `${stem}.gif`], stream.finish()));
       },
-      frames.length,
+      Math.max(1, rest.length),
     );
   }
   for (const format of ['mp4', 'webm'] as VideoFormat[]) {

@@ -289,7 +289,7 @@ describe('bundle binaries and text', () => {
     expect(fit('short', 200, 14)).toBe('short');
   });
 
-  it('composes frames several at a time, each the frame composed alone and in its place', async () => {
+  it('composes frames several at a time, each the frame composed alone, in its place and handed over in order', async () => {
     const layout = frameLayout(64, 48, 2);
     const colorbar = new Uint8Array(COLORBAR_WIDTH * 48 * 4).fill(200);
     // Frames that differ in their panels and text, and take unequal times to compose.
@@ -297,9 +297,11 @@ describe('bundle binaries and text', () => {
       panels: [0, 1].map((j) => ({ rgba: new Uint8Array(64 * 48 * 4).fill((37 * i + 91 * j) % 256), caption: `p${j}` })),
       text: { title: `layer ${i + 1}/9`, name: 'x'.repeat(1 + 7 * (i % 3)), detail: `frame ${i}` },
     });
-    let ticks = 0;
-    const frames = await composeFrames(layout, colorbar, 9, frame, () => ticks++);
-    expect(ticks).toBe(9);
+    const delivered: [Buffer, number][] = [];
+    const frames = await composeFrames(layout, colorbar, 9, frame, (f, i) => delivered.push([f, i]));
+    // Handed over in order, each once, as the ones it returns.
+    expect(delivered.map(([, i]) => i)).toEqual([...frames.keys()]);
+    delivered.forEach(([f, i]) => expect(f).toBe(frames[i]));
     for (const [i, f] of frames.entries()) {
       const { panels, text } = frame(i);
       expect(f.equals(await composeFrame(layout, panels, colorbar, text))).toBe(true);
