@@ -14,6 +14,7 @@ import { displayImage } from './preprocess.ts';
 import type { RgbImage } from './image.ts';
 import {
   frameText,
+  framesTo,
   gifStream,
   modes,
   normalized,
@@ -56,10 +57,7 @@ export async function renderGrid(
             panels: exs.map((ex, j) => ({ rgba: overlays[j][k], caption: `${ex.methodTitle} · ${norm[j].captions[k]}` })),
             text: frameText(ctx, first, k, targetText(exs[0].target)),
           }),
-          (f) => {
-            gif?.add(f);
-            step.tick();
-          },
+          framesTo(step, gif),
         );
       },
       L,

@@ -9,6 +9,7 @@
 import { composeFrames, fmt, frameLayout } from './frames.ts';
 import {
   frameText,
+  framesTo,
   gifStream,
   overlayPanels,
   targetText,
@@ -59,10 +60,7 @@ export async function renderMprt(ctx: RenderContext, ex: Explanation): Promise<v
             text: frameText(ctx, ex.stack, k, `MPRT · ${ex.methodTitle} · ${targetText(ex.target)}`, ex.ybroad),
           };
         },
-        (f) => {
-          gif?.add(f);
-          step.tick();
-        },
+        framesTo(step, gif),
       );
     },
     pairs.length,

@@ -21,7 +21,7 @@ import { composeFrames, fmt, frameLayout, type FrameLayout, type FrameText } fro
 import { GifStream } from './gif.ts';
 import { encodePng } from './image.ts';
 import { renderOverlays } from './overlay.ts';
-import type { Progress } from './progress.ts';
+import type { Progress, Step } from './progress.ts';
 import type { ScoredMetric } from './metrics.ts';
 import type { ChosenTarget } from './target.ts';
 import { encodeVideo, type VideoFormat } from './video.ts';
@@ -158,10 +158,7 @@ export async function renderExplanation(ctx: RenderContext, ex: Explanation): Pr
             text: T > 1 ? { ...text, title: `${text.title} · frame ${t + 1}/${T}` } : text,
           };
         },
-        (f) => {
-          gif?.add(f);
-          step.tick();
-        },
+        framesTo(step, gif),
       );
     },
     L * T,
@@ -175,6 +172,14 @@ export async function renderExplanation(ctx: RenderContext, ex: Explanation): Pr
  */
 export function gifStream(ctx: RenderContext, layout: FrameLayout, formats = ctx.formats): GifStream | undefined {
   return formats.has('gif') ? new GifStream(layout.width, layout.height, ctx.fps) : undefined;
+}
+
+/** composeFrames' onFrame: each frame into the GIF (if any) as it comes, and a tick of the progress step. */
+export function framesTo(step: Step, gif?: GifStream): (frame: Buffer) => void {
+  return (frame) => {
+    gif?.add(frame);
+    step.tick();
+  };
 }
 
 /**

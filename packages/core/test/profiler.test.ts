@@ -10,25 +10,11 @@ import { loadModel } from '../src/load-model.ts';
 import { acquireDevice } from '../src/runtime/device.ts';
 import { KernelProfiler } from '../src/runtime/profiler.ts';
 import { Runtime } from '../src/runtime/runtime.ts';
-import { encodeModel } from './onnx-builder.ts';
+import { convReluMatmul } from './conv-relu-matmul.ts';
 import { random } from './gpu.ts';
 
 /** x [1, 8, 12, 12] → 3×3 Conv (8 → 16) → Relu → Flatten → MatMul [2304, 5] → y. */
-const bytes = encodeModel({
-  nodes: [
-    { op: 'Conv', inputs: ['x', 'w'], outputs: ['c'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
-    { op: 'Relu', inputs: ['c'], outputs: ['r'] },
-    { op: 'Flatten', inputs: ['r'], outputs: ['f'] },
-    { op: 'MatMul', inputs: ['f', 'm'], outputs: ['y'] },
-  ],
-  inputs: [{ name: 'x', dims: [1, 8, 12, 12] }],
-  outputs: ['y'],
-  initializers: [
-    { name: 'w', dims: [16, 8, 3, 3], data: Array.from(random(16 * 8 * 9, 1, -0.2, 0.2)) },
-    { name: 'm', dims: [16 * 12 * 12, 5], data: Array.from(random(16 * 12 * 12 * 5, 2, -0.05, 0.05)) },
-  ],
-  opset: 13,
-});
+const bytes = convReluMatmul(8, 16, 12, 5);
 
 describe('kernel profiler', () => {
   it('times every dispatch by kernel, leaves the results as they are, and stops when asked', async () => {

@@ -9,24 +9,11 @@ import { loadModel } from '../src/load-model.ts';
 import { acquireDevice } from '../src/runtime/device.ts';
 import { Runtime } from '../src/runtime/runtime.ts';
 import { encodeModel } from './onnx-builder.ts';
+import { convReluMatmul } from './conv-relu-matmul.ts';
 import { random } from './gpu.ts';
 
 /** x [1, 16, 14, 14] → 3×3 Conv (16 → 32) → Relu → Flatten → MatMul [6272, 10] → y. */
-const bytes = encodeModel({
-  nodes: [
-    { op: 'Conv', inputs: ['x', 'w'], outputs: ['c'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
-    { op: 'Relu', inputs: ['c'], outputs: ['r'] },
-    { op: 'Flatten', inputs: ['r'], outputs: ['f'] },
-    { op: 'MatMul', inputs: ['f', 'm'], outputs: ['y'] },
-  ],
-  inputs: [{ name: 'x', dims: [1, 16, 14, 14] }],
-  outputs: ['y'],
-  initializers: [
-    { name: 'w', dims: [32, 16, 3, 3], data: Array.from(random(32 * 16 * 9, 1, -0.2, 0.2)) },
-    { name: 'm', dims: [32 * 14 * 14, 10], data: Array.from(random(32 * 14 * 14 * 10, 2, -0.05, 0.05)) },
-  ],
-  opset: 13,
-});
+const bytes = convReluMatmul(16, 32, 14, 10);
 
 const kernelsOf = (model: Awaited<ReturnType<typeof loadModel>>) =>
   model.planFor(new Map([['x', [1, 16, 14, 14]]])).full.nodes.flatMap((n) => n.steps.map((s) => s.kernel));
