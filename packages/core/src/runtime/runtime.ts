@@ -162,6 +162,7 @@ export class Runtime {
   /** Records every dispatch into one compute pass and submits it; no CPU round trips between kernels. */
   async run(dispatches: readonly Dispatch[], label = 'run'): Promise<void> {
     this.checkAlive(label);
+    this.checkOffsets(dispatches);
     const waitFrom = performance.now();
     const pipelines = await this.wait(Promise.all(dispatches.map((d) => this.pipeline(d.kernel))));
     this.compileWaitMs += performance.now() - waitFrom;
@@ -232,6 +233,21 @@ export class Runtime {
       return { data, shape: [...t.shape] };
     } finally {
       staging.destroy();
+    }
+  }
+
+  /** A binding offset the device cannot bind, named by kernel (Dawn's own message names neither). */
+  private checkOffsets(dispatches: readonly Dispatch[]): void {
+    const align = this.bindingAlignment;
+    for (const d of dispatches) {
+      const k = d.offsets?.findIndex((o, b) => o % align !== 0 || o < 0 || o >= d.buffers[b].size) ?? -1;
+      if (k >= 0)
+        throw new CamanimError(
+          'gpu',
+          `Binding ${k} of kernel '${d.kernel.name}' starts at byte ${d.offsets![k]}, not a multiple of ${align} inside its ${d.buffers[k].size}-byte buffer`,
+          { kernel: d.kernel.name },
+          'This is a camanim bug; please report it with the model',
+        );
     }
   }
 
