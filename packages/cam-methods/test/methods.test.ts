@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { loadModel } from '@camanim/core';
+import { loadModel, Runtime } from '@camanim/core';
 import { encodeModel } from '../../core/test/onnx-builder.ts';
 import {
   computeCams,
@@ -89,6 +89,38 @@ describe('gradient CAM methods match host formulas on the same activations and g
       model.dispose();
     });
   }
+});
+
+describe('CAM kernels per layer shape', () => {
+  it("layers of one shape share the CAM's pipelines, each writing its own slice", async () => {
+    // A fresh runtime: its pipeline cache sees only this model's kernels.
+    const rt = new Runtime((await testRuntime()).device);
+    const model = await loadModel(smallNet(), { runtime: rt });
+    const run = await model.run({ data: seeded(90, 11, -1, 1), shape: [1, 3, 6, 5] });
+    const cams = new Set<string>();
+    const pipeline = rt.pipeline.bind(rt);
+    const spy = vi.spyOn(rt, 'pipeline').mockImplementation((k) => {
+      if (k.name.startsWith('cam_')) cams.add(k.wgsl);
+      return pipeline(k);
+    });
+    const names = ['r', 'a', 's', 'm'];
+    const stack = await computeCams(run, { method: 'gradcam', target: { class: 1 }, layers: { names } });
+    spy.mockRestore();
+    expect(stack.layers.map((l) => l.shape)).toEqual(names.map(() => [1, 3, 6, 5]));
+    // Channel means, weighted sum, upsampling: one pipeline each for the four layers (baked
+    // offsets made twelve).
+    expect(cams.size).toBe(3);
+    // Each layer's maps are its own: GradCAM of that layer alone.
+    for (const layer of stack.layers) {
+      const alone = await computeCams(run, { method: 'gradcam', target: { class: 1 }, layers: { names: [layer.name] } });
+      expect(layer.raw).toEqual(alone.layers[0].raw);
+      expect(layer.upsampled).toEqual(alone.layers[0].upsampled);
+      expect(layer.weights).toEqual(alone.layers[0].weights);
+    }
+    expect(new Set(stack.layers.map((l) => l.raw.join())).size).toBe(4);
+    run.dispose();
+    model.dispose();
+  });
 });
 
 describe('registry and plugins', () => {
