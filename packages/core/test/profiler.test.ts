@@ -1,7 +1,7 @@
 /**
  * The kernel profiler: with profiling on, every dispatch of a forward and a backward is timed by
  * its kernel's name (as many dispatches as the plan has steps of that kernel), the outputs stay
- * the same bit for bit, and stopping it stops the timing. An adapter without timestamp queries
+ * the same bit for bit, and each profile starts from zero. An adapter without timestamp queries
  * is refused with a message.
  */
 import { describe, expect, it } from 'vitest';
@@ -46,10 +46,13 @@ describe('kernel profiler', () => {
     expect(forward.map((t) => t.ms)).toEqual(forward.map((t) => t.ms).sort((a, b) => b - a));
     expect(forward.find((t) => t.kernel.startsWith('conv['))!.ms).toBeGreaterThan(0);
 
-    // Stopped: nothing more is timed.
+    // Stopped, nothing is timed; a new profile starts from zero: an unprofiled forward, then a
+    // profiled one, counts one forward's dispatches, not two or three.
+    expect(rt.stopProfile()).toEqual([]);
     await (await model.run(x)).read('y');
     rt.startProfile();
-    expect(rt.stopProfile()).toEqual([]);
+    await (await model.run(x)).read('y');
+    expect(new Map(rt.stopProfile().map((t) => [t.kernel, t.dispatches]))).toEqual(steps);
     model.dispose();
   });
 
