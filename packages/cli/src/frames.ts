@@ -68,12 +68,18 @@ export async function composeFrames(
   onFrame?: (frame: Buffer, i: number) => void,
 ): Promise<Buffer[]> {
   const out: Buffer[] = new Array(count);
-  let [next, delivered] = [0, 0];
+  let [next, delivered, failed] = [0, 0, false];
   const worker = async () => {
-    for (let i = next++; i < count; i = next++) {
-      const { panels, text } = frame(i);
-      out[i] = await composeFrame(layout, panels, colorbar, text);
-      for (; delivered < count && out[delivered]; delivered++) onFrame?.(out[delivered], delivered);
+    try {
+      for (let i = next++; i < count && !failed; i = next++) {
+        const { panels, text } = frame(i);
+        out[i] = await composeFrame(layout, panels, colorbar, text);
+        for (; delivered < count && out[delivered]; delivered++) onFrame?.(out[delivered], delivered);
+      }
+    } catch (e) {
+      // The others stop at their next frame: nothing composed or handed over after a failure.
+      failed = true;
+      throw e;
     }
   };
   await Promise.all(Array.from({ length: Math.min(count, availableParallelism()) }, worker));

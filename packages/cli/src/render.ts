@@ -121,8 +121,7 @@ export async function renderExplanation(ctx: RenderContext, ex: Explanation): Pr
   const perMode = modes(ctx.normalization).map((m) => ({ ...normalized(ex.stack, m) }));
   const layout = frameLayout(ctx.panelW, ctx.panelH, perMode.length);
   const gif = gifStream(ctx, layout);
-  let frames: Buffer[] = [];
-  await ctx.progress.time(
+  const frames = await ctx.progress.time(
     `frames ${ex.stem}`,
     async (step) => {
       // Per mode and input frame t: every layer's map at t over that frame.
@@ -146,7 +145,7 @@ export async function renderExplanation(ctx: RenderContext, ex: Explanation): Pr
           );
       // Frame i: layer k = ⌊i / T⌋ at input frame t = i mod T; the GIF encoded as they come.
       const detail = `${ex.methodTitle} · ${targetText(ex.target)}`;
-      frames = await composeFrames(
+      return composeFrames(
         layout,
         ctx.colorbar,
         L * T,

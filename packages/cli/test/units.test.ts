@@ -308,4 +308,20 @@ describe('bundle binaries and text', () => {
     }
     expect(frames[0].equals(frames[1])).toBe(false);
   });
+
+  it('stops composing at the first frame that fails, and hands nothing over past it', async () => {
+    const layout = frameLayout(32, 24, 1);
+    const colorbar = new Uint8Array(COLORBAR_WIDTH * 24 * 4);
+    const asked: number[] = [];
+    const handed: number[] = [];
+    const frame = (i: number) => {
+      asked.push(i);
+      if (i === 3) throw new Error('frame 3 failed');
+      return { panels: [{ rgba: new Uint8Array(32 * 24 * 4), caption: '' }], text: { title: `${i}`, name: '', detail: '' } };
+    };
+    await expect(composeFrames(layout, colorbar, 40, frame, (_f, i) => handed.push(i))).rejects.toThrow('frame 3 failed');
+    expect(Math.max(...handed)).toBeLessThan(3);
+    // Frames are taken in order, so none past the one that failed was asked for.
+    expect(asked.sort((x, y) => x - y)).toEqual([0, 1, 2, 3]);
+  });
 });
