@@ -51,9 +51,11 @@ const THROUGHPUT_UNROLL: UnrollBudget = { workPerProduct: 10000, maxProducts: 48
  * and 0.41 s at 2×4×8 (576), and ran 44 and 63 ms a core: the compile time of the big tile
  * pays off after ~60 runs. Accumulators cost more to compile than products: its 1×1 stride-2
  * layers took 0.6 s each at 4×7×16 (448 of both), its 3×3 ones 0.13 s at 4×4×4 (576
- * products, 64 accumulators); with at most 32 accumulators all 447 pipelines of a ResNet-50
- * explain compiled in 4.9 s instead of 13.1 s, and the cold explain took 14.7 s instead of
- * 24.8 s (test/bench/results/swiftshader.md). Results are the same bit for bit: each output's
+ * products, 64 accumulators). Compiled one after the other, the 447 pipelines of a ResNet-50
+ * explain took 13.1 s without a cap, 7.4 s at 64 accumulators and 4.9 s at 32; at 32 its warm
+ * forward and backward + CAMs run 2.2 and 2.5 s against 1.3 and 1.7 s with throughput tiles
+ * (test/bench/results/swiftshader.md, "Cold start after fewer, smaller pipelines"). Results are
+ * the same bit for bit: each output's
  * sum runs in the same order whatever the tile (per channel, per row of taps; per k-step of 4
  * in a GEMM).
  */

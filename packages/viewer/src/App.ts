@@ -402,7 +402,7 @@ export class App {
   /**
    * Draws every panel into its column of the canvas; while exporting (the PNG's one frame, a
    * WebM's recording) into the box that is exported, centred in the column at the input's
-   * aspect, framed around where the camera looks (exportCrop around SidePanel.focusRect): a
+   * aspect, framed around the current plane (`framings`: exportCrop of the plane's screen rect): a
    * crop of the column's view cut the current plane of a 4:1 input.
    */
   private draw(framed = this.recorder.busy): void {
@@ -413,7 +413,7 @@ export class App {
     this.renderer.clear();
     if (rig) {
       const columns = this.columns().map((c) => this.css(c));
-      const exported = framed ? this.framings(this.recorder.busy) : undefined;
+      const exported = framed ? this.framings(this.recorder.busy, columns) : undefined;
       this.panels.forEach((p, i) =>
         p.draw(this.renderer, rig.camera, rig.u, this.current, exported?.[i].box ?? columns[i], exported?.[i].framing),
       );
@@ -429,15 +429,18 @@ export class App {
   }
 
   /**
-   * Per panel, the exported box (CSS pixels) and the part of its column's view drawn there:
+   * Per panel, the exported box (CSS pixels) and the part of its column (`columns`, CSS
+   * pixels) drawn there:
    * for a still (`flight` off) exportCrop around the current plane as the camera sees it now
    * (orbited or not); for a recorded flight each station's own framing, blended between the two
    * stations the camera is between, so that it glides (around the current plane it jumped where
    * the current layer changed, and grew as the camera passed through a plane).
    */
-  private framings(flight: boolean): { box: Box; framing: { full: readonly [number, number]; crop: Box } }[] {
+  private framings(
+    flight: boolean,
+    columns = this.columns().map((c) => this.css(c)),
+  ): { box: Box; framing: { full: readonly [number, number]; crop: Box } }[] {
     const rig = this.rig!;
-    const columns = this.columns().map((c) => this.css(c));
     return this.exportBoxes().map((e, i) => {
       const box = this.css(e);
       const { width: w, height: h } = columns[i];
