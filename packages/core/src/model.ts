@@ -166,7 +166,11 @@ export class Model {
       const infos = new Map<string, ValueInfo>([...shapes].map(([n, shape]) => [n, { dtype: 'float32', shape }]));
       const inferred = inferGraph(this.graph, this.order, this.registry, infos);
       const bytes = forwardBytes(inferred, this.graph.source, this.memory);
-      p = { inferred, full: buildPlan(inferred, inferred.nodes, this.graph.opset, this.graph.source, this.runtime.tiles), bytes };
+      p = {
+        inferred,
+        full: buildPlan(inferred, inferred.nodes, this.graph.opset, this.graph.source, this.runtime.tiles, this.runtime.fuse),
+        bytes,
+      };
       this.plans.set(key, p);
     }
     return p;
@@ -187,7 +191,7 @@ export class Model {
         n.node.outputs.forEach((o) => dirty.add(o));
         return true;
       });
-      plan = buildPlan(inferred, nodes, this.graph.opset, this.graph.source, this.runtime.tiles);
+      plan = buildPlan(inferred, nodes, this.graph.opset, this.graph.source, this.runtime.tiles, this.runtime.fuse);
       this.subPlans.set(key, plan);
     }
     return { inferred, plan };

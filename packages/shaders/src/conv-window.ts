@@ -9,6 +9,7 @@
  * invocation computes one output depth slice and, per reduction channel, runs the 2-D taps of
  * each depth offset over that input slice (skipped where the slice is padding).
  */
+import { fusedBindings, fusedName, fusedStore, type FusedStage } from './fused.ts';
 import { buildKernel, type KernelSpec } from './kernel.ts';
 import { cdiv, declareAcc, fma, LANE, splitIndex, tileLaunch, u } from './matmul-tile.ts';
 import type { TileProfile } from './tile-profile.ts';
@@ -78,6 +79,8 @@ export interface WindowSpec {
   readonly ntaps: number;
   readonly coPad: number;
   readonly bias: boolean;
+  /** Element-wise stages after the store (fused.ts): their operands follow B, their outputs follow Y. */
+  readonly fused?: readonly FusedStage[];
   readonly tile: WindowTile;
   /** The adapter's tile profile (its workgroup size). */
   readonly profile: TileProfile;
@@ -184,7 +187,7 @@ function store(spec: WindowSpec): string {
   const st = ([y, x]: [number, number], o: number) => {
     const acc = `acc${y * TW + x}_${vec ? o >> 2 : 0}`;
     const v = spec.bias ? `(${acc} + bias${vec ? o >> 2 : 0})` : acc;
-    return `Y[yb + ${u(o * vol)} + p${y}_${x}] = ${v}${vec ? `.${LANE[o & 3]}` : ''};`;
+    return fusedStore(spec.fused ?? [], `yb + ${u(o * vol)} + p${y}_${x}`, `${v}${vec ? `.${LANE[o & 3]}` : ''}`, false);
   };
   const inGrid = ([y, x]: [number, number]) =>
     [spec.grid[0] % TH ? `gy0 + ${u(y)} < ${u(spec.grid[0])}` : '', spec.grid[1] % TW ? `gx0 + ${u(x)} < ${u(spec.grid[1])}` : '']
@@ -285,10 +288,11 @@ export function windowKernel(spec: WindowSpec): KernelSpec {
     store(spec),
   );
   const type = vec ? 'vec4<f32>' : 'f32';
+  const fused = fusedBindings(spec.fused ?? [], 'f32');
   return buildKernel({
-    name: spec.name,
-    inputs: [{ name: 'X' }, { name: 'W', type }, ...(spec.bias ? [{ name: 'B', type }] : [])],
-    outputs: [{ name: 'Y' }],
+    name: `${spec.name}${fusedName(spec.fused ?? [])}`,
+    inputs: [{ name: 'X' }, { name: 'W', type }, ...(spec.bias ? [{ name: 'B', type }] : []), ...fused.inputs],
+    outputs: [{ name: 'Y' }, ...fused.outputs],
     workgroupSize: launch.workgroupSize,
     dispatch: launch.dispatch,
     body: body.join('\n'),

@@ -9,6 +9,7 @@
  * output slice per invocation, stride phases over depth too.
  */
 import { indexMapKernel } from './index-map.ts';
+import type { FusedStage } from './fused.ts';
 import { elementKernel, type KernelSpec } from './kernel.ts';
 import { gemmKernel } from './matmul.ts';
 import { cdiv, cheapestTile, gemmTile, roundUp, u, type Candidate } from './matmul-tile.ts';
@@ -168,13 +169,16 @@ export function isPointwise(g: ConvGeometry): boolean {
 
 /**
  * The forward launch: Y = conv(X, W) (+ bias), with the packed weights' channel padding. `tile`
- * overrides the heuristic choice (benchmarks): [rows, cols] for a pointwise GEMM, else a window tile.
+ * overrides the heuristic choice (benchmarks): [rows, cols] for a pointwise GEMM, else a window
+ * tile. `fused`: element-wise stages stored after Y (fused.ts), their operands bound after the
+ * kernel's `inputs`, their outputs after Y.
  */
 export function convKernel(
   profile: TileProfile,
   g: ConvGeometry,
   bias: boolean,
   tile?: WindowTile | readonly [number, number],
+  fused: readonly FusedStage[] = [],
 ): ConvKernel {
   const [ci, co, hw] = [cinG(g), coutG(g), volume(g)];
   if (isPointwise(g) && (!tile || Array.isArray(tile))) {
@@ -194,6 +198,7 @@ export function convKernel(
       bias: bias ? { buffer: 'BIAS', along: 'rows', offset: `(${grp}) * ${u(pad)}` } : undefined,
       tile: Array.isArray(tile) ? (tile as [number, number]) : gemmTile(profile, co, hw, ci, g.n * g.group),
       profile,
+      fused,
     });
     return { kernel, pad, inputs: bias ? ['w', 'x', 'b'] : ['w', 'x'] };
   }
@@ -231,6 +236,7 @@ export function convKernel(
       depth,
       ntaps: tapsOf(g),
       bias,
+      fused,
       profile,
     },
     Array.isArray(tile) ? undefined : (tile as WindowTile | undefined),

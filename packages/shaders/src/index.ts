@@ -17,6 +17,7 @@ export * from './multigrid.ts';
 export * from './colormap.ts';
 export * from './matmul.ts';
 export * from './conv.ts';
+export * from './fused.ts';
 export * from './tile-profile.ts';
 export * from './conv-transpose.ts';
 export * from './group-norm.ts';

@@ -6,6 +6,7 @@
  * allows it are read as vec4, the rest as scalars. Gemm, MatMul, 1×1 convolutions and the
  * VJPs of all three are this one kernel with different views.
  */
+import { fusedBindings, fusedName, fusedStore, type FusedStage } from './fused.ts';
 import { buildKernel, type KernelSpec } from './kernel.ts';
 import { cdiv, declareAcc, fma, LANE, splitIndex, tileLaunch, u } from './matmul-tile.ts';
 import type { TileProfile } from './tile-profile.ts';
@@ -50,6 +51,8 @@ export interface GemmSpec {
   /** The stored value from the accumulated `v` at row `m`, column `n` (WGSL u32 expressions; `bt` in scope); the bias is added after it. */
   readonly epilogue?: (v: string, m: string, n: string) => string;
   readonly header?: string;
+  /** Element-wise stages after the store (fused.ts): their operands follow the other inputs, their outputs follow Y. */
+  readonly fused?: readonly FusedStage[];
   /** Rows × columns per invocation; columns a multiple of 4. */
   readonly tile: readonly [number, number];
   /** The adapter's tile profile (its workgroup size). */
@@ -213,10 +216,21 @@ function store(spec: GemmSpec, tm: number, tn4: number): string {
   };
   // One statement per row and column (group of 4 columns when stores are vec4).
   const cols = vec ? Array.from({ length: tn4 }, (_, c) => 4 * c) : Array.from({ length: 4 * tn4 }, (_, n) => n);
+  const stages = spec.fused ?? [];
   const st = (r: number, n: number) =>
     vec
-      ? `Y[(yoff + (${mAt(r)})${scaled(out.rowStride)}) / 4u + (${nAt(n)}) / 4u] = vec4<f32>(${[0, 1, 2, 3].map((j) => value(r, n + j)).join(', ')});`
-      : `Y[yoff + (${mAt(r)})${scaled(out.rowStride)} + (${nAt(n)})${scaled(out.colStride)}] = ${value(r, n)};`;
+      ? fusedStore(
+          stages,
+          `(yoff + (${mAt(r)})${scaled(out.rowStride)}) / 4u + (${nAt(n)}) / 4u`,
+          `vec4<f32>(${[0, 1, 2, 3].map((j) => value(r, n + j)).join(', ')})`,
+          true,
+        )
+      : fusedStore(
+          stages,
+          `yoff + (${mAt(r)})${scaled(out.rowStride)} + (${nAt(n)})${scaled(out.colStride)}`,
+          value(r, n),
+          false,
+        );
   const guardM = M % tm !== 0;
   const guardN = N % (4 * tn4) !== 0;
   const lines = [`  let yoff = ${out.batch ? `(${out.batch.index}) * ${u(bs)}` : '0u'};`, loadBias(spec, tm, tn4)];
@@ -255,6 +269,7 @@ export function gemmKernel(spec: GemmSpec): KernelSpec {
   const outVec =
     spec.out.colStride === 1 && spec.out.rowStride % 4 === 0 && (spec.out.batch?.stride ?? 0) % 4 === 0 && N % 4 === 0;
   const decl = (v: View) => ({ name: v.buffer, type: vectorized(v) ? 'vec4<f32>' : 'f32' });
+  const fused = fusedBindings(spec.fused ?? [], outVec ? 'vec4<f32>' : 'f32');
   const body = [
     launch.prelude,
     splitIndex('t', [
@@ -272,9 +287,14 @@ export function gemmKernel(spec: GemmSpec): KernelSpec {
     store(spec, tm, tn4),
   ];
   return buildKernel({
-    name: `${spec.name} tile ${tm}x${tn}`,
-    inputs: [decl(a), decl(b), ...[spec.bias?.buffer ?? '', ...(spec.extras ?? [])].filter(Boolean).map((name) => ({ name }))],
-    outputs: [{ name: 'Y', type: outVec ? 'vec4<f32>' : 'f32' }],
+    name: `${spec.name} tile ${tm}x${tn}${fusedName(spec.fused ?? [])}`,
+    inputs: [
+      decl(a),
+      decl(b),
+      ...[spec.bias?.buffer ?? '', ...(spec.extras ?? [])].filter(Boolean).map((name) => ({ name })),
+      ...fused.inputs,
+    ],
+    outputs: [{ name: 'Y', type: outVec ? 'vec4<f32>' : 'f32' }, ...fused.outputs],
     workgroupSize: launch.workgroupSize,
     dispatch: launch.dispatch,
     header: spec.header,

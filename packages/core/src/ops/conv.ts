@@ -10,7 +10,7 @@
  * VJP: dX is the transposed convolution (window kernels per stride phase), dW an im2col GEMM
  * and dB a sum over images and pixels, the latter two only when asked.
  */
-import { convGradInputKernels, convKernel, type ConvGeometry } from '@camanim/shaders';
+import { convGradInputKernels, convKernel, type ConvGeometry, type FusedStage } from '@camanim/shaders';
 import { shapeError } from '../errors.ts';
 import type { Node } from '../graph/ir.ts';
 import {
@@ -24,7 +24,7 @@ import {
   refuseSpatialRanks,
   type ConvAttrs,
 } from './conv-attrs.ts';
-import { defineOp, gradInput, gradOutput, input, output, type Step } from './op.ts';
+import { defineOp, gradInput, gradOutput, input, output, stageInput, stageOutput, type KernelIO, type Step } from './op.ts';
 import { poolGeometry } from './pool-attrs.ts';
 
 const WHAT = 'convolution';
@@ -76,21 +76,25 @@ function geometry(node: Node, a: ConvAttrs, x: readonly number[], w: readonly nu
   return { g, out };
 }
 
+/** The packing steps (non-constant weights) and the convolution, with `stages` fused into its store. */
+function forwardSteps(io: KernelIO, a: ConvAttrs, stages: readonly FusedStage[]): Step[] {
+  const g = geometryOfIO(geometry, io, a).g;
+  const bias = Boolean(io.node.inputs[2]);
+  const { kernel, pad, inputs } = convKernel(io.tiles, g, bias, undefined, stages);
+  const pre: Step[] = [];
+  const arg = (k: (typeof inputs)[number]) => (k === 'x' ? input(0) : k === 'wo' ? input(1) : packedConvArg(io, g, k, pad, pre));
+  const operands = stages.filter((s) => s.op === 'add').map((_, k) => stageInput(k));
+  const args = [...inputs.map(arg), ...operands, output(0), ...stages.map((_, s) => stageOutput(s))];
+  return [...pre, { kernel, args }];
+}
+
 export const conv = defineOp<ConvAttrs>({
   type: 'Conv',
   attrs: convAttrs,
   unsupported: refuseSpatialRanks(WHAT),
   shape: (io, a) => [{ dtype: io.inputs[0]!.dtype, shape: geometryOfIO(geometry, io, a).out }],
-  forward: (io, a) => {
-    const g = geometryOfIO(geometry, io, a).g;
-    const bias = Boolean(io.node.inputs[2]);
-    const { kernel, pad, inputs } = convKernel(io.tiles, g, bias);
-    const pre: Step[] = [];
-    const arg = (k: (typeof inputs)[number]) =>
-      k === 'x' ? input(0) : k === 'wo' ? input(1) : packedConvArg(io, g, k, pad, pre);
-    const args = [...inputs.map(arg), output(0)];
-    return [...pre, { kernel, args }];
-  },
+  forward: (io, a) => forwardSteps(io, a, []),
+  fuse: forwardSteps,
   vjp: (io, a) => {
     const g = geometryOfIO(geometry, io, a).g;
     const steps: Step[] = [];

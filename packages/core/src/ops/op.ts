@@ -3,7 +3,7 @@
  * folding on the host, the forward kernels and (autograd) the VJPs. See STYLE.md for the
  * order the parts appear in.
  */
-import type { KernelSpec, TileProfile } from '@camanim/shaders';
+import type { FusedStage, KernelSpec, TileProfile } from '@camanim/shaders';
 import type { Graph, HostTensor, Node, ValueInfo } from '../graph/ir.ts';
 
 /** What a shape rule or fold sees: the node, input infos and any inputs known at plan time. */
@@ -33,7 +33,10 @@ export type Arg =
   | { readonly kind: 'scratch'; readonly id: number; readonly elements: number }
   /** Backward only: the gradient flowing into output `index` / out of input `index`. */
   | { readonly kind: 'gradOutput'; readonly index: number }
-  | { readonly kind: 'gradInput'; readonly index: number };
+  | { readonly kind: 'gradInput'; readonly index: number }
+  /** Fused forward only (OpDef.fuse): the operand of the index-th 'add' stage, the output of stage `index`. */
+  | { readonly kind: 'stageInput'; readonly index: number }
+  | { readonly kind: 'stageOutput'; readonly index: number };
 
 export interface Step {
   readonly kernel: KernelSpec;
@@ -45,6 +48,8 @@ export const output = (index: number): Arg => ({ kind: 'output', index });
 export const gradOutput = (index: number): Arg => ({ kind: 'gradOutput', index });
 export const gradInput = (index: number): Arg => ({ kind: 'gradInput', index });
 export const scratch = (id: number, elements: number): Arg => ({ kind: 'scratch', id, elements });
+export const stageInput = (index: number): Arg => ({ kind: 'stageInput', index });
+export const stageOutput = (index: number): Arg => ({ kind: 'stageOutput', index });
 
 /** What a VJP builder sees: forward IO plus which input gradients are wanted. */
 export interface VjpIO extends KernelIO {
@@ -79,6 +84,12 @@ export interface OpDef<A = unknown> {
   /** Indices of inputs that must be known at plan time (Reshape's shape, Slice's starts...). */
   readonly constInputs?: readonly number[];
   forward?(io: KernelIO, attrs: A): Step[];
+  /**
+   * The forward with element-wise stages fused into its last kernel's store (plan/fuse.ts picks
+   * the chains: Conv → Relu, Conv → Add → Relu): the same steps, the last one also binding each
+   * 'add' stage's operand (`stageInput(k)`) and writing each stage's output (`stageOutput(s)`).
+   */
+  fuse?(io: KernelIO, attrs: A, stages: readonly FusedStage[]): Step[];
   /**
    * Gradient steps: for each wanted input i, write every element of `gradInput(i)` (overwrite,
    * never accumulate: the autodiff engine sums fan-in itself) from `gradOutput(k)` and the

@@ -7,7 +7,8 @@ import type { KernelSpec, TileProfile } from '@camanim/shaders';
 import { CamanimError, isCamanimError } from '../errors.ts';
 import type { Inferred, InferredNode } from '../graph/infer.ts';
 import { elementCount, isFloat, type ValueInfo } from '../graph/ir.ts';
-import type { Arg, KernelIO } from '../ops/op.ts';
+import type { Arg, KernelIO, Step } from '../ops/op.ts';
+import { fusedChains } from './fuse.ts';
 
 export type BufferRef =
   | { readonly kind: 'value'; readonly name: string }
@@ -67,13 +68,17 @@ export function resolveArg(a: Arg, n: InferredNode, valueFor: (a: Arg) => string
   }
 }
 
-/** Kernel steps for `nodes`, built for the runtime's tile profile `tiles` (Runtime.tiles). */
+/**
+ * Kernel steps for `nodes`, built for the runtime's tile profile `tiles` (Runtime.tiles);
+ * `fuse`: element-wise chains after a convolution run in its kernel (fuse.ts, Runtime.fuse).
+ */
 export function buildPlan(
   inferred: Inferred,
   nodes: readonly InferredNode[],
   opset: number,
   source: string,
   tiles: TileProfile,
+  fuse: boolean,
 ): Plan {
   const root = new Map<string, string>();
   const rootOf = (name: string) => root.get(name) ?? name;
@@ -128,27 +133,49 @@ export function buildPlan(
         'Check the input size the model expects, or remove the empty branch from the model',
       );
     }
-    try {
-      const steps = n.op.forward!(io, n.attrs).map((s) => ({
-        node: n,
-        kernel: s.kernel,
-        buffers: s.args.map((a) =>
-          resolveArg(a, n, (x) =>
-            x.kind === 'input' ? n.node.inputs[x.index] : x.kind === 'output' ? n.node.outputs[x.index] : undefined,
-          ),
-        ),
-      }));
-      return { node: n, steps, alias: false };
-    } catch (e) {
-      if (isCamanimError(e)) throw e;
-      throw new CamanimError(
-        'bad-model',
-        `Could not build the kernels: ${(e as Error).message}`,
-        where,
-        'This op variant may be unsupported',
-        { cause: e },
-      );
-    }
+    return { node: n, steps: planSteps(n, () => n.op.forward!(io, n.attrs), source), alias: false };
   });
+  if (fuse) {
+    for (const c of fusedChains(inferred, nodes)) {
+      const n = nodes[c.nodes[0]];
+      const io = kernelIO(inferred, n, opset, tiles);
+      const steps = planSteps(
+        n,
+        () => n.op.fuse!(io, n.attrs, c.stages),
+        source,
+        (a) => (a.kind === 'stageInput' ? c.operands[a.index] : a.kind === 'stageOutput' ? c.outputs[a.index] : undefined),
+      );
+      for (const k of c.nodes) planNodes[k] = { ...planNodes[k], steps: k === c.nodes.at(-1) ? steps : [] };
+    }
+  }
   return { inferred, nodes: planNodes, root, tiles };
+}
+
+/** A node's kernel steps with their buffers resolved (`stage`: a fused chain's own arguments). */
+function planSteps(
+  n: InferredNode,
+  build: () => Step[],
+  source: string,
+  stage: (a: Arg) => string | undefined = () => undefined,
+): PlanStep[] {
+  try {
+    return build().map((s) => ({
+      node: n,
+      kernel: s.kernel,
+      buffers: s.args.map((a) =>
+        resolveArg(a, n, (x) =>
+          x.kind === 'input' ? n.node.inputs[x.index] : x.kind === 'output' ? n.node.outputs[x.index] : stage(x),
+        ),
+      ),
+    }));
+  } catch (e) {
+    if (isCamanimError(e)) throw e;
+    throw new CamanimError(
+      'bad-model',
+      `Could not build the kernels: ${(e as Error).message}`,
+      { file: source, node: n.node.name, op: n.node.opType },
+      'This op variant may be unsupported',
+      { cause: e },
+    );
+  }
 }

@@ -101,12 +101,16 @@ export function bufferOf(
   }
 }
 
-/** For each node index, the alias groups (names sharing one buffer) last read there. */
+/**
+ * For each node index, the alias groups (names sharing one buffer) last read there: by the
+ * node or by its steps (a fused kernel, plan/fuse.ts, reads its chain's first inputs later).
+ */
 function lastUses(plan: Plan): Map<number, string[][]> {
   const members = new Map<string, Set<string>>();
   const last = new Map<string, number>();
   plan.nodes.forEach((pn, index) => {
-    for (const name of [...pn.node.node.inputs, ...pn.node.node.outputs]) {
+    const stepValues = pn.steps.flatMap((s) => s.buffers.flatMap((b) => (b.kind === 'value' ? [b.name] : [])));
+    for (const name of [...pn.node.node.inputs, ...pn.node.node.outputs, ...stepValues]) {
       if (!name) continue;
       const root = plan.root.get(name) ?? name;
       if (!members.has(root)) members.set(root, new Set());

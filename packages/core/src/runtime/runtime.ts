@@ -32,6 +32,12 @@ export interface RuntimeOptions {
    * are the same bit for bit. A given `tiles` object keeps its own.
    */
   readonly unroll?: 'startup' | 'throughput';
+  /**
+   * Run Relu and same-shape Add chains after a convolution inside its kernel (plan/fuse.ts;
+   * default true, CAMANIM_FUSE=0 turns it off): fewer dispatches, the same tensors written, the
+   * same values bit for bit.
+   */
+  readonly fuse?: boolean;
 }
 
 export class Runtime {
@@ -49,12 +55,15 @@ export class Runtime {
 
   /** The register-tile profile every plan on this runtime builds its kernels for. */
   readonly tiles: TileProfile;
+  /** Whether plans on this runtime fuse element-wise chains into convolutions (RuntimeOptions.fuse). */
+  readonly fuse: boolean;
 
   constructor(
     readonly device: Device,
     opts: RuntimeOptions = {},
   ) {
     this.tiles = tilesFor(device, opts);
+    this.fuse = opts.fuse ?? (typeof process === 'undefined' || process.env?.CAMANIM_FUSE !== '0');
     const poison = typeof process !== 'undefined' && process.env?.CAMANIM_POISON_BUFFERS === '1';
     this.pool = new BufferPool(device.gpu, device.limits.maxBufferSize, poison);
     this.uploads = new BufferPool(device.gpu, device.limits.maxBufferSize, poison);
