@@ -9,6 +9,7 @@ Usage (Debian's /usr/bin/python3 with python3-torch, python3-torchvision, python
   /usr/bin/python3 tools/bench_torch.py road --model resnet50 --subset 0,17,34 [--input x.bin] [--class K]
   /usr/bin/python3 tools/bench_torch.py metrics --model resnet50 --subset 0,17 [--step 1792] [--batch 16] [--input x.bin]
   /usr/bin/python3 tools/bench_torch.py cold --model resnet50 --weights w.pt [--save]
+  /usr/bin/python3 tools/bench_torch.py forward --model resnet50 --batch 32 [--reps N] [--device cuda]
 
 Prints ONE JSON object on stdout (progress on stderr). torch.set_num_threads(2) unless
 --threads says otherwise. cam runs on --device (cpu, or cuda on a machine with a GPU: every
@@ -625,6 +626,41 @@ def run_metrics(args):
     }
 
 
+def run_forward(args):
+    """forward: batch-B inference the strongest plain way (no_grad, frozen eval model, cuDNN
+    autotuning), the input uploaded from host memory and the logits read back as camanim's bench
+    does; for each of strict fp32 (TF32 off) and PyTorch's default (TF32 allowed in cuDNN
+    convolutions, CUDA only), in NCHW and channels_last, the median of --reps after warm-up."""
+    device = torch.device(args.device)
+    model = build(args.model).to(device)
+    for q in model.parameters():
+        q.requires_grad_(False)
+    x = torch.rand(args.batch, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    torch.backends.cudnn.benchmark = True
+    precisions = [("fp32", False)] + ([("tf32", True)] if device.type == "cuda" else [])
+    rows = []
+    for precision, tf32 in precisions:
+        torch.backends.cudnn.allow_tf32 = tf32
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+        for layout in ("nchw", "channels_last"):
+            fmt = torch.channels_last if layout == "channels_last" else torch.contiguous_format
+            m = model.to(memory_format=fmt)
+            times = []
+            with torch.inference_mode():
+                for i in range(args.reps + 2):  # two warm-ups: cuDNN's autotuner, then steady state
+                    t = time.perf_counter()
+                    m(x.to(device).contiguous(memory_format=fmt)).cpu()
+                    sync(device)
+                    if i >= 2:
+                        times.append((time.perf_counter() - t) * 1000)
+            rows.append({"precision": precision, "layout": layout, "ms": times})
+            log(f"forward b{args.batch} {precision} {layout}: median {sorted(times)[len(times) // 2]:.2f} ms")
+    return {
+        "model": args.model, "batch": args.batch, "threads": torch.get_num_threads(), "torch": torch.__version__,
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU", "runs": rows,
+    }
+
+
 def run_layers(args):
     model = build(args.model)
     points = discover_points(model, load_input(None))
@@ -633,24 +669,25 @@ def run_layers(args):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("what", choices=["layers", "cam", "road", "metrics", "cold"])
+    ap.add_argument("what", choices=["layers", "cam", "road", "metrics", "cold", "forward"])
     ap.add_argument("--model", default="resnet50")
     ap.add_argument("--input", default=None, help="float32 LE [1,3,224,224] (default: seeded uniform)")
     ap.add_argument("--class", dest="cls", type=int, default=None, help="target class (default: argmax)")
     ap.add_argument("--layers", type=int, default=None, help="cam: this many layers, spread evenly (default all)")
     ap.add_argument("--mode", choices=["lib", "lean", "hooked"], default="lib")
-    ap.add_argument("--reps", type=int, default=5, help="cam --mode hooked: timed passes (after one warm-up)")
+    ap.add_argument("--reps", type=int, default=5, help="cam --mode hooked, forward: timed passes (after warm-up)")
     ap.add_argument("--subset", default=None, help="road, metrics: comma-separated layer indices (default all)")
     ap.add_argument("--step", type=int, default=None, help="metrics: deletion/insertion pixels per step (default 224)")
-    ap.add_argument("--batch", type=int, default=16, help="metrics: images per forward")
+    ap.add_argument("--batch", type=int, default=16, help="metrics, forward: images per forward")
     ap.add_argument("--percentiles", default="20,40,60,80")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--device", default="cpu", help="cam: cpu or cuda")
+    ap.add_argument("--device", default="cpu", help="cam, forward: cpu or cuda")
     ap.add_argument("--weights", default=None, help="cold: the state_dict file (written with --save)")
     ap.add_argument("--save", action="store_true", help="cold: build the bench model and save its state_dict to --weights")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    runs = {"layers": run_layers, "cam": run_cam, "road": run_road, "metrics": run_metrics, "cold": run_cold}
+    runs = {"layers": run_layers, "cam": run_cam, "road": run_road, "metrics": run_metrics, "cold": run_cold,
+            "forward": run_forward}
     result = runs[args.what](args)
     # NaN (a constant map's Spearman correlation) is not JSON: null, as camanim's bundle writes it.
     json.dump(finite(result), sys.stdout, allow_nan=False)

@@ -32,14 +32,19 @@ prepare() {
   local esbuild
   esbuild=$(node -e "console.log(require.resolve('esbuild/bin/esbuild', { paths: ['node_modules/.pnpm/node_modules'] }))")
   "$esbuild" test/bench/run.ts --bundle --platform=node --format=esm --target=node20 \
-    --external:webgpu --external:onnxruntime-node --external:playwright-core --log-level=warning \
-    --banner:js="import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" \
+    --external:webgpu --external:onnxruntime-node --external:playwright-core --external:sharp --log-level=warning \
+    --banner:js="import { createRequire as bannerRequire } from 'node:module'; const require = bannerRequire(import.meta.url);" \
     --outfile=.gpu/bench/lib/run.mjs
-  # The browser rows need Chromium, which that machine lacks (--no-browser): a stand-in module
-  # satisfies the bundle's static import of playwright-core.
-  mkdir -p .gpu/node_modules/playwright-core
-  echo '{"name":"playwright-core","type":"module","main":"index.js"}' >.gpu/node_modules/playwright-core/package.json
-  echo 'export const chromium = undefined;' >.gpu/node_modules/playwright-core/index.js
+  # The browser rows need Chromium, which that machine lacks (--no-browser), and the eval section
+  # needs sharp's native binary (eval is not run there): stand-in modules satisfy the bundle's
+  # static imports of playwright-core and sharp.
+  stub() {
+    mkdir -p ".gpu/node_modules/$1"
+    echo "{\"name\":\"$1\",\"type\":\"module\",\"main\":\"index.js\"}" >".gpu/node_modules/$1/package.json"
+    echo "$2" >".gpu/node_modules/$1/index.js"
+  }
+  stub playwright-core 'export const chromium = undefined;'
+  stub sharp "export default function sharp() { throw new Error('sharp is not on this machine'); }"
   for m in resnet18 resnet50; do
     [ -f "bench-models/$m.onnx" ] || /usr/bin/python3 tools/export_models.py --full "$m" --out bench-models
     /usr/bin/python3 tools/onnx_weights.py strip "bench-models/$m.onnx" ".gpu/models/$m.skel.onnx"

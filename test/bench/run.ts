@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--only forward,backward,cam,road,viewer-compute,flythrough,metrics,eval,cold,profile] [--profile] [--quick]
+ * `pnpm bench [--only forward,backward,cam,road,viewer-compute,flythrough,metrics,eval,cold,profile,throughput] [--profile] [--quick]
  *  [--no-browser] [--no-tfjs] [--web-all] [--scale X] [--road-layers K]`
  *
  * camanim against onnxruntime-node, onnxruntime-web (WebGPU in headless Chromium), TensorFlow.js
@@ -19,6 +19,7 @@
  *             throughput tiles, vs a fresh PyTorch process (tools/bench_torch.py cold)
  *   profile   (only with --profile or --only profile) GPU time per kernel kind of ResNet-50's forward +
  *             backward + every CAM, from timestamp queries: the top 10
+ *   throughput  ResNet-50 forward at batch 32 (--quick: ResNet-18 at 8) vs PyTorch inference (fp32, TF32)
  * --quick: ResNet-18 only and fewer repetitions. --scale multiplies repetitions and budgets.
  */
 import { execSync } from 'node:child_process';
@@ -36,6 +37,7 @@ import { print, type Table } from './lib/table.ts';
 import { metricsSection } from './metrics.ts';
 import { profileSection } from './profile.ts';
 import { roadSection } from './road.ts';
+import { throughputSection } from './throughput.ts';
 import { viewerComputeSection } from './viewer-compute.ts';
 
 const SECTIONS = [
@@ -49,6 +51,7 @@ const SECTIONS = [
   'eval',
   'cold',
   'profile',
+  'throughput',
 ] as const;
 /** Sections that run only when asked for. */
 const ON_REQUEST: readonly Section[] = ['profile'];
@@ -116,6 +119,7 @@ try {
       if (s === 'eval') tables.push(await evalSection(ctx));
       if (s === 'cold') tables.push(await coldSection(ctx));
       if (s === 'profile') tables.push(await profileSection(ctx));
+      if (s === 'throughput') tables.push(await throughputSection(ctx));
       const secs = ((performance.now() - t0) / 1000).toFixed(0);
       for (const t of tables) {
         t.notes.push(`Section took ${secs} s; load average (1/5/15 min) ${load0} before, ${loadAverage()} after.`);
