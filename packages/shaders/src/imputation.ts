@@ -4,9 +4,11 @@
  * 8-neighbours (direct 1/6, diagonal 1/12), solved for all removed pixels at once as one sparse
  * SPD system per (image, channel) by conjugate gradients. These kernels work on S systems of P
  * pixels laid out [S, P] (S = images × channels), with a mask [B, P] (1 = removed) shared by
- * the C channels of each image. Vectors are zero on kept pixels.
+ * the C channels of each image. Vectors are zero on kept pixels. Where rows are whole vec4s the
+ * kernels of the CG loop run four pixels an invocation (quads.ts), with the same results.
  */
 import { elementKernel, f32Lit, type KernelSpec } from './kernel.ts';
+import { NEIGHBOURS, quadNeighbours, quadPrelude, quadRows } from './quads.ts';
 
 export interface ImputeDims {
   /** Images in the batch. */
@@ -15,17 +17,6 @@ export interface ImputeDims {
   readonly h: number;
   readonly w: number;
 }
-
-const NEIGHBOURS: readonly [number, number, number][] = [
-  [-1, -1, 1 / 12],
-  [-1, 0, 1 / 6],
-  [-1, 1, 1 / 12],
-  [0, -1, 1 / 6],
-  [0, 1, 1 / 6],
-  [1, -1, 1 / 12],
-  [1, 0, 1 / 6],
-  [1, 1, 1 / 12],
-];
 
 /** WGSL that visits each in-image neighbour (ny, nx, q = its pixel index, wt = its weight). */
 export function eachNeighbour(d: ImputeDims, body: string): string {
@@ -76,8 +67,30 @@ ${eachNeighbour(d, '      if (mask[mbase + q] <= 0.5) { acc += wt * image[vbase 
   });
 }
 
-/** Ap = A·p on removed pixels: (Σ valid w)·p_i − Σ_{removed nb} w·p_n. Bindings: mask, p, Ap. */
-export function imputeMatvecKernel(d: ImputeDims): KernelSpec {
+/**
+ * Ap = A·p on removed pixels: (Σ valid w)·p_i − Σ_{removed nb} w·p_n, p being zero on kept
+ * pixels (so every neighbour is summed, unmasked). Bindings: mask, p, Ap.
+ */
+export function imputeMatvecKernel(d: ImputeDims, quads = quadRows(d)): KernelSpec {
+  if (quads) {
+    const { load, centre, neighbours } = quadNeighbours(d, 'p');
+    return elementKernel({
+      name: `impute_matvec[${d.b}x${d.c}x${d.h}x${d.w}] quads`,
+      inputs: [
+        { name: 'mask', type: 'vec4<f32>' },
+        { name: 'p', type: 'vec4<f32>' },
+      ],
+      outputs: [{ name: 'ap', type: 'vec4<f32>' }],
+      total: (d.b * d.c * d.h * d.w) / 4,
+      body: `${quadPrelude(d)}
+${load}
+  var acc = vec4<f32>(0.0);
+  var total = vec4<f32>(0.0);
+${neighbours.map((n) => `  total += select(vec4<f32>(0.0), vec4<f32>(${n.wt}), ${n.inside});\n  acc -= ${n.wt} * ${n.value};`).join('\n')}
+  acc += total * ${centre};
+  ap[i] = select(vec4<f32>(0.0), acc, mask[mbase + q] > vec4<f32>(0.5));`,
+    });
+  }
   return elementKernel({
     name: `impute_matvec[${d.b}x${d.c}x${d.h}x${d.w}]`,
     inputs: [{ name: 'mask' }, { name: 'p' }],
@@ -87,7 +100,7 @@ export function imputeMatvecKernel(d: ImputeDims): KernelSpec {
   var acc = 0.0;
   if (mask[mbase + pix] > 0.5) {
     var total = 0.0;
-${eachNeighbour(d, '      total += wt;\n      if (mask[mbase + q] > 0.5) { acc -= wt * p[vbase + q]; }')}
+${eachNeighbour(d, '      total += wt;\n      acc -= wt * p[vbase + q];')}
     acc += total * p[i];
   }
   ap[i] = acc;`,
@@ -98,20 +111,28 @@ ${eachNeighbour(d, '      total += wt;\n      if (mask[mbase + q] > 0.5) { acc -
 export const DOT_CHUNK = 2048;
 
 /** Stage 1 of per-system dots: partial[s·K + k] = Σ over chunk k of u·v. Bindings: u, v, partial. */
-export function chunkDotKernel(d: ImputeDims): KernelSpec {
+export function chunkDotKernel(d: ImputeDims, quads = quadRows(d)): KernelSpec {
   const p = d.h * d.w;
   const chunks = Math.ceil(p / DOT_CHUNK);
+  // Quads: vec4 loads, summed lane by lane in the same order as the scalar loop.
+  const [n, v] = quads ? [4, 'vec4<f32>'] : [1, 'f32'];
+  const sum = quads
+    ? `let a = u[j]; let b = v[j]; acc += a.x * b.x; acc += a.y * b.y; acc += a.z * b.z; acc += a.w * b.w;`
+    : 'acc += u[j] * v[j];';
   return elementKernel({
-    name: `impute_dot_chunks[${d.b * d.c}x${p}]`,
-    inputs: [{ name: 'u' }, { name: 'v' }],
+    name: `impute_dot_chunks[${d.b * d.c}x${p}]${quads ? ' quads' : ''}`,
+    inputs: [
+      { name: 'u', type: v },
+      { name: 'v', type: v },
+    ],
     outputs: [{ name: 'partial' }],
     total: d.b * d.c * chunks,
     body: `  let s = i / ${chunks}u;
   let k = i % ${chunks}u;
-  let start = s * ${p}u + k * ${DOT_CHUNK}u;
-  let end = s * ${p}u + min((k + 1u) * ${DOT_CHUNK}u, ${p}u);
+  let start = s * ${p / n}u + k * ${DOT_CHUNK / n}u;
+  let end = s * ${p / n}u + min((k + 1u) * ${DOT_CHUNK / n}u, ${p / n}u);
   var acc = 0.0;
-  for (var j = start; j < end; j++) { acc += u[j] * v[j]; }
+  for (var j = start; j < end; j++) { ${sum} }
   partial[i] = acc;`,
   });
 }
@@ -136,14 +157,18 @@ export function sumChunksKernel(d: ImputeDims): KernelSpec {
  * solution does not depend on the other systems of the batch). Bindings: p, ap, rr, pap, live,
  * then x, r.
  */
-export function cgStepKernel(d: ImputeDims): KernelSpec {
+export function cgStepKernel(d: ImputeDims, quads = quadRows(d)): KernelSpec {
   const p = d.h * d.w;
+  const [n, v] = quads ? [4, 'vec4<f32>'] : [1, 'f32'];
   return elementKernel({
-    name: `impute_cg_step[${d.b * d.c}x${p}]`,
-    inputs: [{ name: 'p' }, { name: 'ap' }, { name: 'rr' }, { name: 'pap' }, { name: 'live' }],
-    outputs: [{ name: 'x' }, { name: 'r' }],
-    total: d.b * d.c * p,
-    body: `  let s = i / ${p}u;
+    name: `impute_cg_step[${d.b * d.c}x${p}]${quads ? ' quads' : ''}`,
+    inputs: [{ name: 'p', type: v }, { name: 'ap', type: v }, { name: 'rr' }, { name: 'pap' }, { name: 'live' }],
+    outputs: [
+      { name: 'x', type: v },
+      { name: 'r', type: v },
+    ],
+    total: (d.b * d.c * p) / n,
+    body: `  let s = i / ${p / n}u;
   let denom = pap[s];
   let alpha = select(0.0, rr[s] / denom, denom > 0.0 && live[s] > 0.5);
   x[i] += alpha * p[i];
@@ -152,14 +177,15 @@ export function cgStepKernel(d: ImputeDims): KernelSpec {
 }
 
 /** p = r + β·p with β = rrNew/rr per system. Bindings: r, rrNew, rr, then p. */
-export function cgDirectionKernel(d: ImputeDims): KernelSpec {
+export function cgDirectionKernel(d: ImputeDims, quads = quadRows(d)): KernelSpec {
   const p = d.h * d.w;
+  const [n, v] = quads ? [4, 'vec4<f32>'] : [1, 'f32'];
   return elementKernel({
-    name: `impute_cg_direction[${d.b * d.c}x${p}]`,
-    inputs: [{ name: 'r' }, { name: 'rr_new' }, { name: 'rr' }],
-    outputs: [{ name: 'p' }],
-    total: d.b * d.c * p,
-    body: `  let s = i / ${p}u;
+    name: `impute_cg_direction[${d.b * d.c}x${p}]${quads ? ' quads' : ''}`,
+    inputs: [{ name: 'r', type: v }, { name: 'rr_new' }, { name: 'rr' }],
+    outputs: [{ name: 'p', type: v }],
+    total: (d.b * d.c * p) / n,
+    body: `  let s = i / ${p / n}u;
   let old = rr[s];
   let beta = select(0.0, rr_new[s] / old, old > 0.0);
   p[i] = r[i] + beta * p[i];`,

@@ -18,6 +18,7 @@ export * from './colormap.ts';
 export * from './matmul.ts';
 export * from './conv.ts';
 export * from './fused.ts';
+export * from './quads.ts';
 export * from './tile-profile.ts';
 export * from './conv-transpose.ts';
 export * from './group-norm.ts';

@@ -7,10 +7,12 @@
  * smoother one damped-Jacobi sweep before and after the coarse correction, so the V-cycle is a
  * symmetric positive definite operator, as preconditioned CG needs. Jacobi is invariant to the
  * operator's scale, so a coarse level scaled by α is run unscaled and its correction divided by α
- * on the way up. All vectors are zero on kept pixels.
+ * on the way up. All vectors are zero on kept pixels, so a neighbour's term needs no look at
+ * its mask: a kept one adds 0 (on SwiftShader every load is a per-lane gather; this halves them).
  */
 import { eachNeighbour, pixelPrelude, type ImputeDims } from './imputation.ts';
 import { elementKernel, f32Lit, type KernelSpec } from './kernel.ts';
+import { quadNeighbours, quadPrelude, quadRows, wsum4Fn } from './quads.ts';
 
 /** The next coarser grid. */
 export function coarsen(d: ImputeDims): ImputeDims {
@@ -36,8 +38,32 @@ function wsumFn(d: ImputeDims): string {
  * Pre-smoothing from zero and its residual: x = ω·r/D, res = r − A·x. Bindings: mask, r, then
  * x, res.
  */
-export function mgPreKernel(d: ImputeDims, omega: number): KernelSpec {
+export function mgPreKernel(d: ImputeDims, omega: number, quads = quadRows(d)): KernelSpec {
   const w = f32Lit(omega);
+  if (quads) {
+    const { load, centre, neighbours } = quadNeighbours(d, 'r');
+    return elementKernel({
+      name: `mg_pre[${tag(d)}] quads`,
+      inputs: [
+        { name: 'mask', type: 'vec4<f32>' },
+        { name: 'r', type: 'vec4<f32>' },
+      ],
+      outputs: [
+        { name: 'x', type: 'vec4<f32>' },
+        { name: 'res', type: 'vec4<f32>' },
+      ],
+      total: (d.b * d.c * d.h * d.w) / 4,
+      header: wsum4Fn(d),
+      body: `${quadPrelude(d)}
+${load}
+  let xi = ${w} * ${centre} / wsum4(py, px);
+  var acc = ${centre} - ${w} * ${centre};
+${neighbours.map((n) => `  acc += ${n.wt} * ${w} * ${n.value} / wsum4(${n.ny}, ${n.nx});`).join('\n')}
+  let m = mask[mbase + q] > vec4<f32>(0.5);
+  x[i] = select(vec4<f32>(0.0), xi, m);
+  res[i] = select(vec4<f32>(0.0), acc, m);`,
+    });
+  }
   return elementKernel({
     name: `mg_pre[${tag(d)}]`,
     inputs: [{ name: 'mask' }, { name: 'r' }],
@@ -50,7 +76,7 @@ export function mgPreKernel(d: ImputeDims, omega: number): KernelSpec {
   if (mask[mbase + pix] > 0.5) {
     xi = ${w} * r[i] / wsum(py, px);
     acc = r[i] - ${w} * r[i];
-${eachNeighbour(d, `      if (mask[mbase + q] > 0.5) { acc += wt * ${w} * r[vbase + q] / wsum(u32(ny), u32(nx)); }`)}
+${eachNeighbour(d, `      acc += wt * ${w} * r[vbase + q] / wsum(u32(ny), u32(nx));`)}
   }
   x[i] = xi;
   res[i] = acc;`,
@@ -58,7 +84,28 @@ ${eachNeighbour(d, `      if (mask[mbase + q] > 0.5) { acc += wt * ${w} * r[vbas
 }
 
 /** Post-smoothing: y = x + ω·(r − A·x)/D. Bindings: mask, r, x, then y. */
-export function mgSmoothKernel(d: ImputeDims, omega: number): KernelSpec {
+export function mgSmoothKernel(d: ImputeDims, omega: number, quads = quadRows(d)): KernelSpec {
+  if (quads) {
+    const { load, centre, neighbours } = quadNeighbours(d, 'x');
+    return elementKernel({
+      name: `mg_smooth[${tag(d)}] quads`,
+      inputs: [
+        { name: 'mask', type: 'vec4<f32>' },
+        { name: 'r', type: 'vec4<f32>' },
+        { name: 'x', type: 'vec4<f32>' },
+      ],
+      outputs: [{ name: 'y', type: 'vec4<f32>' }],
+      total: (d.b * d.c * d.h * d.w) / 4,
+      header: wsum4Fn(d),
+      body: `${quadPrelude(d)}
+${load}
+  let t = wsum4(py, px);
+  var ax = t * ${centre};
+${neighbours.map((n) => `  ax -= ${n.wt} * ${n.value};`).join('\n')}
+  let yi = ${centre} + ${f32Lit(omega)} * (r[i] - ax) / t;
+  y[i] = select(vec4<f32>(0.0), yi, mask[mbase + q] > vec4<f32>(0.5));`,
+    });
+  }
   return elementKernel({
     name: `mg_smooth[${tag(d)}]`,
     inputs: [{ name: 'mask' }, { name: 'r' }, { name: 'x' }],
@@ -70,7 +117,7 @@ export function mgSmoothKernel(d: ImputeDims, omega: number): KernelSpec {
   if (mask[mbase + pix] > 0.5) {
     let t = wsum(py, px);
     var ax = t * x[i];
-${eachNeighbour(d, '      if (mask[mbase + q] > 0.5) { ax -= wt * x[vbase + q]; }')}
+${eachNeighbour(d, '      ax -= wt * x[vbase + q];')}
     yi = x[i] + ${f32Lit(omega)} * (r[i] - ax) / t;
   }
   y[i] = yi;`,
@@ -84,8 +131,39 @@ const HAT = 'fn hat(k: i32) -> f32 { return select(select(0.0, 0.5, abs(k) == 1)
  * Restriction rc = E_c·Pᵀ·res of a fine vector (d) to the coarse grid, masked by the coarse mask.
  * Bindings: res (fine), mask (coarse), then rc.
  */
-export function mgRestrictKernel(d: ImputeDims): KernelSpec {
+export function mgRestrictKernel(d: ImputeDims, quads = d.w % 8 === 0): KernelSpec {
   const c = coarsen(d);
+  if (quads) {
+    // Coarse columns 4qx..4qx+3 read fine columns 8qx−1..8qx+7: fine vec4s a (8qx..) and b (8qx+4..) and the scalar before.
+    const fw4 = d.w / 4;
+    const rows = [-1, 0, 1].map((dy) => {
+      const h = dy === 0 ? '1.0' : '0.5';
+      return `  {
+    let y = 2 * py + ${dy};
+    let ok = y >= 0 && y < ${d.h};
+    let fq = s * ${(d.h * d.w) / 4}u + u32(clamp(y, 0, ${d.h - 1})) * ${fw4}u + 2u * qx;
+    let a = select(vec4<f32>(0.0), res[fq], ok);
+    let b = select(vec4<f32>(0.0), res[fq + 1u], ok);
+    let before = select(0.0, res[fq - min(qx, 1u)].w, ok && qx > 0u);
+    acc += ${h} * 0.5 * vec4<f32>(before, a.y, a.w, b.y);
+    acc += ${h} * 1.0 * vec4<f32>(a.x, a.z, b.x, b.z);
+    acc += ${h} * 0.5 * vec4<f32>(a.y, a.w, b.y, b.w);
+  }`;
+    });
+    return elementKernel({
+      name: `mg_restrict[${tag(d)}] quads`,
+      inputs: [
+        { name: 'res', type: 'vec4<f32>' },
+        { name: 'mask', type: 'vec4<f32>' },
+      ],
+      outputs: [{ name: 'rc', type: 'vec4<f32>' }],
+      total: (c.b * c.c * c.h * c.w) / 4,
+      body: `${quadPrelude(c)}
+  var acc = vec4<f32>(0.0);
+${rows.join('\n')}
+  rc[i] = select(vec4<f32>(0.0), acc, mask[mbase + q] > vec4<f32>(0.5));`,
+    });
+  }
   return elementKernel({
     name: `mg_restrict[${tag(d)}]`,
     inputs: [{ name: 'res' }, { name: 'mask' }],
@@ -112,8 +190,39 @@ export function mgRestrictKernel(d: ImputeDims): KernelSpec {
  * Coarse correction x += E·P·ec/α on the fine grid d, α being the coarse operator's scale.
  * Bindings: mask (fine), ec (coarse), then x.
  */
-export function mgProlongKernel(d: ImputeDims, alpha: number): KernelSpec {
+export function mgProlongKernel(d: ImputeDims, alpha: number, quads = quadRows(d)): KernelSpec {
   const c = coarsen(d);
+  if (quads) {
+    // Fine columns 4qx..4qx+3 sit on coarse 2qx, between 2qx and 2qx+1, on 2qx+1, between 2qx+1 and 2qx+2.
+    const row = (name: string, base: string) => `    let ${name}a = ec[${base}];
+    let ${name}b = ec[${base} + 1u];
+    let ${name}c = select(0.0, ec[${base} + min(${c.w - 1}u - 2u * qx - 1u, 1u) + 1u], x1.w);
+    var ${name} = wx * vec4<f32>(${name}a, ${name}a, ${name}b, ${name}b);
+    ${name} += select(vec4<f32>(0.0), 0.5 * vec4<f32>(0.0, ${name}b, 0.0, ${name}c), x1);`;
+    return elementKernel({
+      name: `mg_prolong[${tag(d)}] quads`,
+      inputs: [{ name: 'mask', type: 'vec4<f32>' }, { name: 'ec' }],
+      outputs: [{ name: 'x', type: 'vec4<f32>' }],
+      total: (d.b * d.c * d.h * d.w) / 4,
+      body: `${quadPrelude(d)}
+  let cy = u32(py) / 2u;
+  let oddY = (u32(py) & 1u) == 1u;
+  let wy = select(1.0, 0.5, oddY);
+  let y1 = oddY && cy + 1u < ${c.h}u;
+  let wx = vec4<f32>(1.0, 0.5, 1.0, 0.5);
+  let x1 = vec4<bool>(false, true, false, 2u * qx + 2u < ${c.w}u);
+  let row0 = s * ${c.h * c.w}u + cy * ${c.w}u + 2u * qx;
+  {
+${row('acc', 'row0')}
+    acc *= wy;
+    if (y1) {
+${row('low', `row0 + ${c.w}u`)}
+      acc += 0.5 * low;
+    }
+    x[i] = select(x[i], x[i] + ${f32Lit(1 / alpha)} * acc, mask[mbase + q] > vec4<f32>(0.5));
+  }`,
+    });
+  }
   return elementKernel({
     name: `mg_prolong[${tag(d)}]`,
     inputs: [{ name: 'mask' }, { name: 'ec' }],
