@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireDevice, Runtime, type Device } from '@camanim/core';
-import { COLORMAP_LUTS, colormapNames, colormapRgb } from '@camanim/shaders';
+import { COLORMAP_LUTS, colormapLutWords, colormapNames, colormapOverlayKernel, colormapRgb } from '@camanim/shaders';
 import { renderColorbar, COLORBAR_WIDTH } from '../src/colorbar.ts';
 import { renderOverlays } from '../src/overlay.ts';
 
@@ -110,6 +110,28 @@ describe('colormap + overlay kernel (GPU)', () => {
     });
     const idx = [0, 0.25, 0.75, 1].map((v) => Math.floor(v * 255));
     idx.forEach((k, x) => expect([...px.subarray(x * 4, x * 4 + 3)]).toEqual(colormapRgb('viridis', k)));
+  });
+
+  it('four pixels an invocation (rows of whole vec4s) shade every pixel as one pixel an invocation does', async () => {
+    const spec = { frames: 2, mapH: 5, mapW: 7, outH: 6, outW: 12, alpha: 0.4 };
+    const wave = (n: number, k: number) => Float32Array.from({ length: n }, (_, i) => 0.5 + 0.7 * Math.sin(i * k));
+    const inputs = [
+      rt.upload(wave(2 * 5 * 7, 1.7), [70]),
+      rt.upload(wave(6 * 12 * 3, 0.9), [216]),
+      rt.upload(new Float32Array(colormapLutWords('turbo').buffer), [256]),
+    ];
+    const shade = async (quads: boolean) => {
+      const out = rt.createTensor([2 * 6 * 12]);
+      const kernel = colormapOverlayKernel(spec, quads);
+      await rt.run([{ kernel, buffers: [...inputs.map((t) => t.buffer), out.buffer] }], kernel.name);
+      const { data } = await rt.read(out);
+      rt.release(out);
+      return [...new Uint32Array(data.buffer, data.byteOffset, data.length)];
+    };
+    const [quads, one] = [await shade(true), await shade(false)];
+    expect(new Set(quads).size).toBeGreaterThan(20);
+    expect(quads).toEqual(one);
+    for (const t of inputs) rt.release(t);
   });
 
   it('renders several frames per dispatch and a colorbar from 1 (top) to 0 (bottom)', async () => {

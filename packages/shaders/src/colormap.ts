@@ -144,24 +144,71 @@ export interface OverlaySpec {
   readonly alpha: number;
 }
 
-/** Bindings: maps (f32 [F·h·w]), image (f32 [H·W·3], RGB in 0..1), lut (u32 [256], colormapLutWords), out (u32 [F·H·W]). */
-export function colormapOverlayKernel(s: OverlaySpec): KernelSpec {
+/** WGSL fn shade(c, rgb): table word c over image pixel rgb (0..1) at `alpha`, as a packed rgba8 word. */
+function shadeFn(alpha: number): string {
+  return `fn shade(c: u32, image: vec3<f32>) -> u32 {
+  let colour = vec3<f32>(f32(c & 0xffu), f32((c >> 8u) & 0xffu), f32((c >> 16u) & 0xffu));
+  let rgb = image * 255.0;
+  let px = clamp(round(${f32Lit(alpha)} * colour + ${f32Lit(1 - alpha)} * rgb), vec3<f32>(0.0), vec3<f32>(255.0));
+  return u32(px.x) | (u32(px.y) << 8u) | (u32(px.z) << 16u) | 0xff000000u;
+}`;
+}
+
+/**
+ * Bindings: maps (f32 [F·h·w]), image (f32 [H·W·3], RGB in 0..1), lut (u32 [256], colormapLutWords), out (u32 [F·H·W]).
+ * Where output rows are whole vec4s (`quads`), an invocation shades four neighbouring pixels of a
+ * row: one index division for four, the image read as 3 vec4s and the output written as one (on
+ * SwiftShader an invocation's own cost exceeds one pixel's); each pixel is computed as alone.
+ */
+export function colormapOverlayKernel(s: OverlaySpec, quads = s.outW % 4 === 0): KernelSpec {
   const { frames, mapH: h, mapW: w, outH: H, outW: W } = s;
   if (!(s.alpha >= 0 && s.alpha <= 1)) throw new Error(`Overlay alpha must be within [0, 1], got ${s.alpha}`);
+  const name = `colormap_overlay[${frames}x${h}x${w}→${H}x${W}]`;
+  if (quads) {
+    const lanes = ['x', 'y', 'z', 'w'];
+    const at = (v: string, k: number) => lanes.map((l) => `maps[${v} + x${k}.${l}]`).join(', ');
+    // The image's RGB of the four pixels, 12 floats in 3 vec4s.
+    const rgb = ['i0.x, i0.y, i0.z', 'i0.w, i1.x, i1.y', 'i1.z, i1.w, i2.x', 'i2.y, i2.z, i2.w'];
+    return elementKernel({
+      name: `${name} quads`,
+      inputs: [{ name: 'maps' }, { name: 'image', type: 'vec4<f32>' }, { name: 'lut', type: 'u32' }],
+      outputs: [{ name: 'out', type: 'vec4<u32>' }],
+      total: (frames * H * W) / 4,
+      header: shadeFn(s.alpha),
+      body: `  let f = i / ${(H * W) / 4}u;
+  let p4 = i % ${(H * W) / 4}u;
+  let oy = p4 / ${W / 4}u;
+  let ox = vec4<u32>((p4 % ${W / 4}u) * 4u) + vec4<u32>(0u, 1u, 2u, 3u);
+  let fy = clamp((f32(oy) + 0.5) * ${f32Lit(h / H)} - 0.5, 0.0, ${f32Lit(h - 1)});
+  let fx = clamp((vec4<f32>(ox) + 0.5) * ${f32Lit(w / W)} - 0.5, vec4<f32>(0.0), vec4<f32>(${f32Lit(w - 1)}));
+  let y0 = u32(floor(fy));
+  let x0 = vec4<u32>(floor(fx));
+  let y1 = min(y0 + 1u, ${h - 1}u);
+  let x1 = min(x0 + 1u, vec4<u32>(${w - 1}u));
+  let r0 = f * ${h * w}u + y0 * ${w}u;
+  let r1 = f * ${h * w}u + y1 * ${w}u;
+  let t = fx - vec4<f32>(x0);
+  let top = mix(vec4<f32>(${at('r0', 0)}), vec4<f32>(${at('r0', 1)}), t);
+  let bottom = mix(vec4<f32>(${at('r1', 0)}), vec4<f32>(${at('r1', 1)}), t);
+  let v = mix(top, bottom, fy - f32(y0));
+  let c = min(vec4<u32>(clamp(v, vec4<f32>(0.0), vec4<f32>(1.0)) * 255.0), vec4<u32>(255u));
+  let i0 = image[p4 * 3u];
+  let i1 = image[p4 * 3u + 1u];
+  let i2 = image[p4 * 3u + 2u];
+  out[i] = vec4<u32>(${lanes.map((l, k) => `shade(lut[c.${l}], vec3<f32>(${rgb[k]}))`).join(', ')});`,
+    });
+  }
   return elementKernel({
-    name: `colormap_overlay[${frames}x${h}x${w}→${H}x${W}]`,
+    name,
     inputs: [{ name: 'maps' }, { name: 'image' }, { name: 'lut', type: 'u32' }],
     outputs: [{ name: 'out', type: 'u32' }],
     total: frames * H * W,
+    header: shadeFn(s.alpha),
     body: `  let f = i / ${H * W}u;
   let p = i % ${H * W}u;
   let oy = p / ${W}u;
   let ox = p % ${W}u;
 ${bilinearSample('maps', `f * ${h * w}u`, h, w, H, W, 'v')}
-  let c = lut[min(u32(clamp(v, 0.0, 1.0) * 255.0), 255u)];
-  let colour = vec3<f32>(f32(c & 0xffu), f32((c >> 8u) & 0xffu), f32((c >> 16u) & 0xffu));
-  let rgb = vec3<f32>(image[p * 3u], image[p * 3u + 1u], image[p * 3u + 2u]) * 255.0;
-  let px = clamp(round(${f32Lit(s.alpha)} * colour + ${f32Lit(1 - s.alpha)} * rgb), vec3<f32>(0.0), vec3<f32>(255.0));
-  out[i] = u32(px.x) | (u32(px.y) << 8u) | (u32(px.z) << 16u) | 0xff000000u;`,
+  out[i] = shade(lut[min(u32(clamp(v, 0.0, 1.0) * 255.0), 255u)], vec3<f32>(image[p * 3u], image[p * 3u + 1u], image[p * 3u + 2u]));`,
   });
 }
