@@ -6,6 +6,8 @@
  */
 import { elementKernel, f32Lit, type KernelSpec } from './kernel.ts';
 
+const LANES = ['x', 'y', 'z', 'w'] as const;
+
 export interface LayerDims {
   readonly n: number;
   readonly c: number;
@@ -19,34 +21,47 @@ export interface LayerDims {
  * a layer's slice of a shared buffer is bound at its offset (core's Dispatch.offsets), so
  * layers of one shape share one pipeline.
  */
-export function channelReduceKernel(d: LayerDims, expr: string, reduce: 'sum' | 'mean', perChannel = 0): KernelSpec {
+export function channelReduceKernel(
+  d: LayerDims,
+  expr: string,
+  reduce: 'sum' | 'mean',
+  perChannel = 0,
+  quads = d.hw % 4 === 0,
+): KernelSpec {
   const extra = Array.from({ length: perChannel }, (_, k) => ({ name: `S${k}` }));
   const loads = extra.map((_, k) => `  let s${k} = S${k}[i];`).join('\n');
+  // Quads: vec4 loads, the elements added one by one in the scalar loop's order.
+  const [n, type] = quads ? [4, 'vec4<f32>'] : [1, 'f32'];
+  const step = quads
+    ? `    let a4 = A[base + p];
+    let g4 = G[base + p];
+${LANES.map((l) => `    {\n      let a = a4.${l};\n      let g = g4.${l};\n      acc += ${expr};\n    }`).join('\n')}`
+    : `    let a = A[base + p];
+    let g = G[base + p];
+    acc += ${expr};`;
   return elementKernel({
-    name: `cam_channel_${reduce}[${d.n}x${d.c}x${d.hw}]`,
-    inputs: [{ name: 'A' }, { name: 'G' }, ...extra],
+    name: `cam_channel_${reduce}[${d.n}x${d.c}x${d.hw}]${quads ? ' quads' : ''}`,
+    inputs: [{ name: 'A', type }, { name: 'G', type }, ...extra],
     outputs: [{ name: 'out' }],
     total: d.n * d.c,
     body: `${loads}
-  let base = i * ${d.hw}u;
+  let base = i * ${d.hw / n}u;
   var acc = 0.0;
-  for (var p = 0u; p < ${d.hw}u; p++) {
-    let a = A[base + p];
-    let g = G[base + p];
-    acc += ${expr};
+  for (var p = 0u; p < ${d.hw / n}u; p++) {
+${step}
   }
   out[i] = acc${reduce === 'mean' ? ` / ${d.hw}.0` : ''};`,
   });
 }
 
 /** cam[n, hw] = Σ_c w[n, c] · A[n, c, hw]. Bindings: A, W, out. */
-export function weightedSumKernel(d: LayerDims): KernelSpec {
-  return channelSumKernel('cam_weighted_sum', d, 'W', weightedTerm(d));
+export function weightedSumKernel(d: LayerDims, quads?: boolean): KernelSpec {
+  return channelSumKernel('cam_weighted_sum', d, 'W', weightedTerm(d), quads);
 }
 
 /** cam[n, hw] = Σ_c expr(a, g) per element (HiResCAM, LayerCAM...). Bindings: A, G, out. */
-export function elementSumKernel(d: LayerDims, expr: string): KernelSpec {
-  return channelSumKernel('cam_element_sum', d, 'G', expr);
+export function elementSumKernel(d: LayerDims, expr: string, quads?: boolean): KernelSpec {
+  return channelSumKernel('cam_element_sum', d, 'G', expr, quads);
 }
 
 /**
@@ -83,7 +98,29 @@ function weightedTerm(d: LayerDims): string {
  * The channel sum both share: one invocation per (n, hw), `term` summed over c with `a` (and,
  * when the second binding is the gradient G, `g`) loaded at the element.
  */
-function channelSumKernel(name: string, d: LayerDims, second: 'W' | 'G', term: string): KernelSpec {
+function channelSumKernel(name: string, d: LayerDims, second: 'W' | 'G', term: string, quads = d.hw % 4 === 0): KernelSpec {
+  if (quads) {
+    // Four neighbouring pixels an invocation: A (and G) as vec4s, each pixel's sum over c as alone.
+    const v = 'vec4<f32>';
+    return elementKernel({
+      name: `${name}[${d.n}x${d.c}x${d.hw}] quads`,
+      inputs: [
+        { name: 'A', type: v },
+        { name: second, type: second === 'G' ? v : 'f32' },
+      ],
+      outputs: [{ name: 'out', type: v }],
+      total: (d.n * d.hw) / 4,
+      body: `  let n = i / ${d.hw / 4}u;
+  let p = i % ${d.hw / 4}u;
+  var acc = vec4<f32>(0.0);
+  for (var c = 0u; c < ${d.c}u; c++) {
+    let k = (n * ${d.c}u + c) * ${d.hw / 4}u + p;
+    let a4 = A[k];${second === 'G' ? '\n    let g4 = G[k];' : ''}
+${LANES.map((l) => `    {\n      let a = a4.${l};${second === 'G' ? ` let g = g4.${l};` : ''}\n      acc.${l} += ${term};\n    }`).join('\n')}
+  }
+  out[i] = acc;`,
+    });
+  }
   return elementKernel({
     name: `${name}[${d.n}x${d.c}x${d.hw}]`,
     inputs: [{ name: 'A' }, { name: second }],
@@ -119,10 +156,52 @@ export function bilinearSample(buffer: string, base: string, h: number, w: numbe
 }
 
 /**
+ * bilinearSample for the four output pixels (oy, ox.x…ox.w) of a row (`ox` a vec4<u32> in
+ * scope), each lane computed as bilinearSample computes its pixel, into `let <result>: vec4<f32>`.
+ */
+export function bilinearSampleQuad(
+  buffer: string,
+  base: string,
+  h: number,
+  w: number,
+  H: number,
+  W: number,
+  result: string,
+): string {
+  const taps = (row: string, x: string) => LANES.map((l) => `${buffer}[${row} + ${x}.${l}]`).join(', ');
+  return `  let fy = clamp((f32(oy) + 0.5) * ${f32Lit(h / H)} - 0.5, 0.0, ${f32Lit(h - 1)});
+  let fx = clamp((vec4<f32>(ox) + 0.5) * ${f32Lit(w / W)} - 0.5, vec4<f32>(0.0), vec4<f32>(${f32Lit(w - 1)}));
+  let y0 = u32(floor(fy));
+  let x0 = vec4<u32>(floor(fx));
+  let y1 = min(y0 + 1u, ${h - 1}u);
+  let x1 = min(x0 + 1u, vec4<u32>(${w - 1}u));
+  let r0 = ${base} + y0 * ${w}u;
+  let r1 = ${base} + y1 * ${w}u;
+  let t = fx - vec4<f32>(x0);
+  let top = mix(vec4<f32>(${taps('r0', 'x0')}), vec4<f32>(${taps('r0', 'x1')}), t);
+  let bottom = mix(vec4<f32>(${taps('r1', 'x0')}), vec4<f32>(${taps('r1', 'x1')}), t);
+  let ${result} = mix(top, bottom, fy - f32(y0));`;
+}
+
+/**
  * Bilinear resize of [n, h, w] maps to [n, H, W], half-pixel centres, edges clamped
  * (cv2.INTER_LINEAR). Bindings: src, out.
  */
-export function bilinearKernel(n: number, h: number, w: number, H: number, W: number): KernelSpec {
+export function bilinearKernel(n: number, h: number, w: number, H: number, W: number, quads = W % 4 === 0): KernelSpec {
+  if (quads) {
+    // Four neighbouring output pixels of a row an invocation, each sampled as alone.
+    return elementKernel({
+      name: `cam_bilinear[${n}x${h}x${w}→${H}x${W}] quads`,
+      inputs: [{ name: 'src' }],
+      outputs: [{ name: 'out', type: 'vec4<f32>' }],
+      total: (n * H * W) / 4,
+      body: `  let b = i / ${(H * W) / 4}u;
+  let oy = (i / ${W / 4}u) % ${H}u;
+  let ox = vec4<u32>((i % ${W / 4}u) * 4u) + vec4<u32>(0u, 1u, 2u, 3u);
+${bilinearSampleQuad('src', `b * ${h * w}u`, h, w, H, W, 'v')}
+  out[i] = v;`,
+    });
+  }
   return elementKernel({
     name: `cam_bilinear[${n}x${h}x${w}→${H}x${W}]`,
     inputs: [{ name: 'src' }],
