@@ -3,12 +3,22 @@ import { binaryRows } from '../src/ops/binary.ts';
 import { unaryRows } from '../src/ops/unary.ts';
 import { maxRelError, random, singleOpModel } from './gpu.ts';
 
+// 210 elements run one an invocation, 120 four an invocation (zipKernel's quads).
+const SHAPES = [
+  [2, 3, 5, 7],
+  [2, 3, 4, 5],
+];
+
 describe('unary ops match their host definitions', () => {
   for (const row of unaryRows) {
-    it(row.type, async () => {
-      const shape = [2, 3, 5, 7];
+    it.each(SHAPES)(`${row.type} [%i, %i, %i, %i]`, async (...shape) => {
       const positive = ['Sqrt', 'Log'].includes(row.type);
-      const x = random(210, 7, positive ? 0.1 : -4, 4);
+      const x = random(
+        shape.reduce((a, b) => a * b, 1),
+        7,
+        positive ? 0.1 : -4,
+        4,
+      );
       const { model, feeds } = await singleOpModel(row.type, [{ shape, data: x }]);
       const run = await model.run(feeds);
       const y = await run.read('out0');
@@ -24,18 +34,30 @@ describe('unary ops match their host definitions', () => {
 });
 
 describe('binary ops broadcast like numpy', () => {
+  // [2, 3, 4]: four elements an invocation, the broadcast operand read per element (along the
+  // quad with [4], constant over it with [3, 1]); [2, 3, 5]: one element an invocation.
+  const cases: [number, number[], (i: number) => number][] = [
+    [4, [3, 1], (i) => Math.floor(i / 4) % 3],
+    [4, [4], (i) => i % 4],
+    [5, [3, 1], (i) => Math.floor(i / 5) % 3],
+  ];
   for (const row of binaryRows) {
-    it(row.type, async () => {
-      const a = random(2 * 3 * 4, 3, 0.5, 2);
-      const b = random(3 * 1, 5, 0.5, 2);
+    it.each(cases)(`${row.type} [2, 3, %i] with %j`, async (last, bShape, bAt) => {
+      const a = random(2 * 3 * last, 3, 0.5, 2);
+      const b = random(
+        bShape.reduce((x, y) => x * y, 1),
+        5,
+        0.5,
+        2,
+      );
       const { model, feeds } = await singleOpModel(row.type, [
-        { shape: [2, 3, 4], data: a },
-        { shape: [3, 1], data: b },
+        { shape: [2, 3, last], data: a },
+        { shape: bShape, data: b },
       ]);
       const run = await model.run(feeds);
       const y = await run.read('out0');
-      const want = Array.from({ length: 24 }, (_, i) => row.host(a[i], b[Math.floor(i / 4) % 3]));
-      expect(y.shape).toEqual([2, 3, 4]);
+      const want = Array.from({ length: 6 * last }, (_, i) => row.host(a[i], b[bAt(i)]));
+      expect(y.shape).toEqual([2, 3, last]);
       expect(maxRelError(y.data, want)).toBeLessThan(2e-6);
       model.dispose();
     });
