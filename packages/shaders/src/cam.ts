@@ -5,8 +5,7 @@
  * INTER_LINEAR, which pytorch-grad-cam uses). Layers are seen as [N, C, HW].
  */
 import { elementKernel, f32Lit, type KernelSpec } from './kernel.ts';
-
-const LANES = ['x', 'y', 'z', 'w'] as const;
+import { LANE } from './matmul-tile.ts';
 
 export interface LayerDims {
   readonly n: number;
@@ -35,7 +34,7 @@ export function channelReduceKernel(
   const step = quads
     ? `    let a4 = A[base + p];
     let g4 = G[base + p];
-${LANES.map((l) => `    {\n      let a = a4.${l};\n      let g = g4.${l};\n      acc += ${expr};\n    }`).join('\n')}`
+${LANE.map((l) => `    {\n      let a = a4.${l};\n      let g = g4.${l};\n      acc += ${expr};\n    }`).join('\n')}`
     : `    let a = A[base + p];
     let g = G[base + p];
     acc += ${expr};`;
@@ -116,7 +115,7 @@ function channelSumKernel(name: string, d: LayerDims, second: 'W' | 'G', term: s
   for (var c = 0u; c < ${d.c}u; c++) {
     let k = (n * ${d.c}u + c) * ${d.hw / 4}u + p;
     let a4 = A[k];${second === 'G' ? '\n    let g4 = G[k];' : ''}
-${LANES.map((l) => `    {\n      let a = a4.${l};${second === 'G' ? ` let g = g4.${l};` : ''}\n      acc.${l} += ${term};\n    }`).join('\n')}
+${LANE.map((l) => `    {\n      let a = a4.${l};${second === 'G' ? ` let g = g4.${l};` : ''}\n      acc.${l} += ${term};\n    }`).join('\n')}
   }
   out[i] = acc;`,
     });
@@ -168,7 +167,7 @@ export function bilinearSampleQuad(
   W: number,
   result: string,
 ): string {
-  const taps = (row: string, x: string) => LANES.map((l) => `${buffer}[${row} + ${x}.${l}]`).join(', ');
+  const taps = (row: string, x: string) => LANE.map((l) => `${buffer}[${row} + ${x}.${l}]`).join(', ');
   return `  let fy = clamp((f32(oy) + 0.5) * ${f32Lit(h / H)} - 0.5, 0.0, ${f32Lit(h - 1)});
   let fx = clamp((vec4<f32>(ox) + 0.5) * ${f32Lit(w / W)} - 0.5, vec4<f32>(0.0), vec4<f32>(${f32Lit(w - 1)}));
   let y0 = u32(floor(fy));

@@ -14,6 +14,7 @@
  */
 import { bilinearSample, bilinearSampleQuad } from './cam.ts';
 import { elementKernel, f32Lit, type KernelSpec } from './kernel.ts';
+import { LANE } from './matmul-tile.ts';
 
 export type ColormapName = 'jet' | 'turbo' | 'viridis' | 'inferno';
 
@@ -165,7 +166,6 @@ export function colormapOverlayKernel(s: OverlaySpec, quads = s.outW % 4 === 0):
   if (!(s.alpha >= 0 && s.alpha <= 1)) throw new Error(`Overlay alpha must be within [0, 1], got ${s.alpha}`);
   const name = `colormap_overlay[${frames}x${h}x${w}→${H}x${W}]`;
   if (quads) {
-    const lanes = ['x', 'y', 'z', 'w'];
     // The image's RGB of the four pixels, 12 floats in 3 vec4s.
     const rgb = ['i0.x, i0.y, i0.z', 'i0.w, i1.x, i1.y', 'i1.z, i1.w, i2.x', 'i2.y, i2.z, i2.w'];
     return elementKernel({
@@ -183,7 +183,7 @@ ${bilinearSampleQuad('maps', `f * ${h * w}u`, h, w, H, W, 'v')}
   let i0 = image[p4 * 3u];
   let i1 = image[p4 * 3u + 1u];
   let i2 = image[p4 * 3u + 2u];
-  out[i] = vec4<u32>(${lanes.map((l, k) => `shade(lut[c.${l}], vec3<f32>(${rgb[k]}))`).join(', ')});`,
+  out[i] = vec4<u32>(${LANE.map((l, k) => `shade(lut[c.${l}], vec3<f32>(${rgb[k]}))`).join(', ')});`,
     });
   }
   return elementKernel({

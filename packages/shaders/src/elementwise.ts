@@ -6,6 +6,7 @@
  */
 import { broadcastIndex, sizeOf } from './strides.ts';
 import { elementKernel, type KernelSpec } from './kernel.ts';
+import { LANE } from './matmul-tile.ts';
 
 export interface ZipVar {
   /** WGSL name of the loaded element (`x`, `a`, `g` ...); its buffer is `in_<name>`. */
@@ -18,7 +19,7 @@ export interface ZipVar {
  * multiple of 4 elements (and `expr` does not read the index `i`), an invocation computes four:
  * variables of the output's shape load as one vec4, broadcast ones per element, and `expr`
  * runs once per element on scalars, so the values are the same bit for bit (on SwiftShader an
- * invocation's own cost exceeds one element's: Relu's VJP over ResNet-50's tensors ran ~3× faster).
+ * invocation's own cost exceeds one element's: Relu's VJP over ResNet-50's tensors ran ~2× faster).
  */
 export function zipKernel(
   name: string,
@@ -43,17 +44,16 @@ export function zipKernel(
 /** zipKernel four elements an invocation (total a multiple of 4). */
 function zipQuads(name: string, outShape: readonly number[], vars: readonly ZipVar[], expr: string, header: string): KernelSpec {
   const whole = (v: ZipVar) => broadcastIndex('i', outShape, v.shape) === 'i';
-  const lanes = ['x', 'y', 'z', 'w'];
   const element = (k: number) => {
     const loads = vars.map((v) =>
       whole(v)
-        ? `let ${v.name} = zq_${v.name}.${lanes[k]};`
+        ? `let ${v.name} = zq_${v.name}.${LANE[k]};`
         : `let ${v.name} = in_${v.name}[${broadcastIndex('ze_', outShape, v.shape)}];`,
     );
     return `  {
     let ze_ = i * 4u + ${k}u;
     ${loads.join('\n    ')}
-    zr_.${lanes[k]} = ${expr};
+    zr_.${LANE[k]} = ${expr};
   }`;
   };
   return elementKernel({
@@ -65,7 +65,7 @@ function zipQuads(name: string, outShape: readonly number[], vars: readonly ZipV
     body: [
       ...vars.filter(whole).map((v) => `  let zq_${v.name} = in_${v.name}[i];`),
       '  var zr_ = vec4<f32>();',
-      ...lanes.map((_, k) => element(k)),
+      ...LANE.map((_, k) => element(k)),
       '  out[i] = zr_;',
     ].join('\n'),
   });

@@ -8,7 +8,7 @@
  * kernels of the CG loop run four pixels an invocation (quads.ts), with the same results.
  */
 import { elementKernel, f32Lit, type KernelSpec } from './kernel.ts';
-import { NEIGHBOURS, quadNeighbours, quadPrelude, quadRows } from './quads.ts';
+import { NEIGHBOURS, quadKernel, quadNeighbours, quadRows } from './quads.ts';
 
 export interface ImputeDims {
   /** Images in the batch. */
@@ -74,16 +74,12 @@ ${eachNeighbour(d, '      if (mask[mbase + q] <= 0.5) { acc += wt * image[vbase 
 export function imputeMatvecKernel(d: ImputeDims, quads = quadRows(d)): KernelSpec {
   if (quads) {
     const { load, centre, neighbours } = quadNeighbours(d, 'p');
-    return elementKernel({
-      name: `impute_matvec[${d.b}x${d.c}x${d.h}x${d.w}] quads`,
-      inputs: [
-        { name: 'mask', type: 'vec4<f32>' },
-        { name: 'p', type: 'vec4<f32>' },
-      ],
-      outputs: [{ name: 'ap', type: 'vec4<f32>' }],
-      total: (d.b * d.c * d.h * d.w) / 4,
-      body: `${quadPrelude(d)}
-${load}
+    return quadKernel({
+      name: `impute_matvec[${d.b}x${d.c}x${d.h}x${d.w}]`,
+      d,
+      inputs: ['mask', 'p'],
+      outputs: ['ap'],
+      body: `${load}
   var acc = vec4<f32>(0.0);
   var total = vec4<f32>(0.0);
 ${neighbours.map((n) => `  total += select(vec4<f32>(0.0), vec4<f32>(${n.wt}), ${n.inside});\n  acc -= ${n.wt} * ${n.value};`).join('\n')}

@@ -12,7 +12,7 @@
  */
 import { eachNeighbour, pixelPrelude, type ImputeDims } from './imputation.ts';
 import { elementKernel, f32Lit, type KernelSpec } from './kernel.ts';
-import { quadNeighbours, quadPrelude, quadRows, wsum4Fn } from './quads.ts';
+import { quadKernel, quadNeighbours, quadRows, wsum4Fn } from './quads.ts';
 
 /** The next coarser grid. */
 export function coarsen(d: ImputeDims): ImputeDims {
@@ -42,20 +42,13 @@ export function mgPreKernel(d: ImputeDims, omega: number, quads = quadRows(d)): 
   const w = f32Lit(omega);
   if (quads) {
     const { load, centre, neighbours } = quadNeighbours(d, 'r');
-    return elementKernel({
-      name: `mg_pre[${tag(d)}] quads`,
-      inputs: [
-        { name: 'mask', type: 'vec4<f32>' },
-        { name: 'r', type: 'vec4<f32>' },
-      ],
-      outputs: [
-        { name: 'x', type: 'vec4<f32>' },
-        { name: 'res', type: 'vec4<f32>' },
-      ],
-      total: (d.b * d.c * d.h * d.w) / 4,
+    return quadKernel({
+      name: `mg_pre[${tag(d)}]`,
+      d,
+      inputs: ['mask', 'r'],
+      outputs: ['x', 'res'],
       header: wsum4Fn(d),
-      body: `${quadPrelude(d)}
-${load}
+      body: `${load}
   let xi = ${w} * ${centre} / wsum4(py, px);
   var acc = ${centre} - ${w} * ${centre};
 ${neighbours.map((n) => `  acc += ${n.wt} * ${w} * ${n.value} / wsum4(${n.ny}, ${n.nx});`).join('\n')}
@@ -87,18 +80,13 @@ ${eachNeighbour(d, `      acc += wt * ${w} * r[vbase + q] / wsum(u32(ny), u32(nx
 export function mgSmoothKernel(d: ImputeDims, omega: number, quads = quadRows(d)): KernelSpec {
   if (quads) {
     const { load, centre, neighbours } = quadNeighbours(d, 'x');
-    return elementKernel({
-      name: `mg_smooth[${tag(d)}] quads`,
-      inputs: [
-        { name: 'mask', type: 'vec4<f32>' },
-        { name: 'r', type: 'vec4<f32>' },
-        { name: 'x', type: 'vec4<f32>' },
-      ],
-      outputs: [{ name: 'y', type: 'vec4<f32>' }],
-      total: (d.b * d.c * d.h * d.w) / 4,
+    return quadKernel({
+      name: `mg_smooth[${tag(d)}]`,
+      d,
+      inputs: ['mask', 'r', 'x'],
+      outputs: ['y'],
       header: wsum4Fn(d),
-      body: `${quadPrelude(d)}
-${load}
+      body: `${load}
   let t = wsum4(py, px);
   var ax = t * ${centre};
 ${neighbours.map((n) => `  ax -= ${n.wt} * ${n.value};`).join('\n')}
@@ -150,16 +138,12 @@ export function mgRestrictKernel(d: ImputeDims, quads = d.w % 8 === 0): KernelSp
     acc += ${h} * 0.5 * vec4<f32>(a.y, a.w, b.y, b.w);
   }`;
     });
-    return elementKernel({
-      name: `mg_restrict[${tag(d)}] quads`,
-      inputs: [
-        { name: 'res', type: 'vec4<f32>' },
-        { name: 'mask', type: 'vec4<f32>' },
-      ],
-      outputs: [{ name: 'rc', type: 'vec4<f32>' }],
-      total: (c.b * c.c * c.h * c.w) / 4,
-      body: `${quadPrelude(c)}
-  var acc = vec4<f32>(0.0);
+    return quadKernel({
+      name: `mg_restrict[${tag(d)}]`,
+      d: c,
+      inputs: ['res', 'mask'],
+      outputs: ['rc'],
+      body: `  var acc = vec4<f32>(0.0);
 ${rows.join('\n')}
   rc[i] = select(vec4<f32>(0.0), acc, mask[mbase + q] > vec4<f32>(0.5));`,
     });
@@ -196,16 +180,15 @@ export function mgProlongKernel(d: ImputeDims, alpha: number, quads = quadRows(d
     // Fine columns 4qx..4qx+3 sit on coarse 2qx, between 2qx and 2qx+1, on 2qx+1, between 2qx+1 and 2qx+2.
     const row = (name: string, base: string) => `    let ${name}a = ec[${base}];
     let ${name}b = ec[${base} + 1u];
-    let ${name}c = select(0.0, ec[${base} + min(${c.w - 1}u - 2u * qx - 1u, 1u) + 1u], x1.w);
+    let ${name}c = select(0.0, ec[${base} + select(1u, 2u, x1.w)], x1.w);
     var ${name} = wx * vec4<f32>(${name}a, ${name}a, ${name}b, ${name}b);
     ${name} += select(vec4<f32>(0.0), 0.5 * vec4<f32>(0.0, ${name}b, 0.0, ${name}c), x1);`;
-    return elementKernel({
-      name: `mg_prolong[${tag(d)}] quads`,
-      inputs: [{ name: 'mask', type: 'vec4<f32>' }, { name: 'ec' }],
-      outputs: [{ name: 'x', type: 'vec4<f32>' }],
-      total: (d.b * d.c * d.h * d.w) / 4,
-      body: `${quadPrelude(d)}
-  let cy = u32(py) / 2u;
+    return quadKernel({
+      name: `mg_prolong[${tag(d)}]`,
+      d,
+      inputs: ['mask', { name: 'ec' }],
+      outputs: ['x'],
+      body: `  let cy = u32(py) / 2u;
   let oddY = (u32(py) & 1u) == 1u;
   let wy = select(1.0, 0.5, oddY);
   let y1 = oddY && cy + 1u < ${c.h}u;

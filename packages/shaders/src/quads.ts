@@ -3,14 +3,15 @@
  * multigrid.ts) where a row is whole vec4s (w % 4 = 0). On SwiftShader an invocation's own
  * overhead (its index arithmetic, one integer division per lane) costs more than the work of
  * one pixel, and every load is a per-lane gather: four pixels share the division and read their
- * 3×3 neighbourhood as 9 vec4 loads instead of 32 scalar ones. Each lane computes what the
+ * 3×3 neighbourhood as 9 vec4 loads instead of 36 scalar ones. Each lane computes what the
  * one-pixel kernel computes for its pixel, in the same order, so the results are the same bit
  * for bit (a neighbour outside the image adds 0 instead of nothing).
  */
-import { f32Lit } from './kernel.ts';
+import { elementKernel, f32Lit, type BindingDecl, type KernelSpec } from './kernel.ts';
 
 /** A batch of planes: images × channels of h × w (imputation.ts' ImputeDims). */
 interface Planes {
+  readonly b: number;
   readonly c: number;
   readonly h: number;
   readonly w: number;
@@ -30,6 +31,29 @@ export function quadPrelude(d: Planes): string {
   let px = vec4<i32>(i32(qx * 4u)) + vec4<i32>(0, 1, 2, 3);
   let mbase = img * ${p4}u;
   let vbase = s * ${p4}u;`;
+}
+
+/**
+ * An element kernel with one invocation per quad of `d`'s planes, quadPrelude's locals in scope
+ * before `body`, named `<name> quads`. Bindings are vec4s unless one gives its own type.
+ */
+export function quadKernel(k: {
+  readonly name: string;
+  readonly d: Planes;
+  readonly inputs: readonly (string | BindingDecl)[];
+  readonly outputs: readonly string[];
+  readonly header?: string;
+  readonly body: string;
+}): KernelSpec {
+  const decl = (b: string | BindingDecl): BindingDecl => (typeof b === 'string' ? { name: b, type: 'vec4<f32>' } : b);
+  return elementKernel({
+    name: `${k.name} quads`,
+    inputs: k.inputs.map(decl),
+    outputs: k.outputs.map(decl),
+    total: (k.d.b * k.d.c * k.d.h * k.d.w) / 4,
+    header: k.header,
+    body: `${quadPrelude(k.d)}\n${k.body}`,
+  });
 }
 
 export interface QuadNeighbour {
