@@ -14,17 +14,15 @@ import { Runtime } from '../src/runtime/runtime.ts';
 import { random } from './gpu.ts';
 import { encodeModel } from './onnx-builder.ts';
 
-const C = 8;
-
 /**
- * x [n, 8, s, s] → 3×3 Conv+bias → Relu 'r1' (fused: window kernel) → 1×1 Conv+bias 'c2' →
+ * x [n, C, s, s] → 3×3 Conv+bias → Relu 'r1' (fused: window kernel) → 1×1 Conv+bias 'c2' →
  * Add(c2, x) 's2' → Relu 'r2' (fused: GEMM) → 1×1 stride-2 Conv 'd' → Add(p, d) 's3' with p a
  * 2×2 max pool of r2 (operand first; fused: window kernel) → Relu 'r3' → 1×1 Conv 'c4' read by
  * two nodes (not fused) → Relu 'r4' and Add(c4, bias [1, 8, 1, 1]) 'a4' (broadcast: not fused);
  * 1×1 Convs 'c5' and 'c6' of r3 summed by one Add 's6' → Relu 'r6' (c5's chain takes the Add,
  * c6 runs alone); y = (r4 + a4) + r6, the last Add fused into c5's chain too.
  */
-function model(n: number, s: number): Uint8Array {
+function model(n: number, C: number, s: number): Uint8Array {
   const w = (name: string, dims: number[], seed: number, scale = 0.3) => ({
     name,
     dims,
@@ -86,14 +84,16 @@ describe('forward fusion', async () => {
   const plain = new Runtime(device, { fuse: false });
 
   // s = 12: 144 pixels a plane, the 1×1 GEMM stores vec4s; s = 10: 100 (a multiple of 4 too),
-  // the stride-2 planes 25 (scalar stores); s = 6: 36 and 9.
-  for (const [n, s] of [
-    [1, 12],
-    [2, 10],
-    [1, 6],
+  // the stride-2 planes 25 (scalar stores); s = 6: 36 and 9. 6 channels: the window tiles' last
+  // channel block is padding and the GEMM's rows are guarded.
+  for (const [n, C, s] of [
+    [1, 8, 12],
+    [2, 8, 10],
+    [1, 8, 6],
+    [2, 6, 12],
   ]) {
-    it(`batch ${n}, ${s}×${s}: every activation and gradient equals the unfused plan's bit for bit`, async () => {
-      const bytes = model(n, s);
+    it(`batch ${n}, ${C} channels, ${s}×${s}: every activation and gradient equals the unfused plan's bit for bit`, async () => {
+      const bytes = model(n, C, s);
       const [a, b] = [await loadModel(bytes, { runtime: fused }), await loadModel(bytes, { runtime: plain })];
       const shape = [n, C, s, s];
       // Four chains fuse: Conv → Relu, Conv → Add → Relu twice, and c5 → Add → Relu → Add (r6's
@@ -125,7 +125,8 @@ describe('forward fusion', async () => {
   }
 
   it('a run from an overridden tensor inside a chain (c2) recomputes the rest of the chain from it', async () => {
-    const bytes = model(1, 12);
+    const C = 8;
+    const bytes = model(1, C, 12);
     const [a, b] = [await loadModel(bytes, { runtime: fused }), await loadModel(bytes, { runtime: plain })];
     const x = { data: random(C * 144, 4), shape: [1, C, 12, 12] };
     const c2 = { data: random(C * 144, 5), shape: [1, C, 12, 12] };
